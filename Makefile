@@ -1,0 +1,40 @@
+# evoscale: `make book` and `make test` do all set-up on a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PROFILE ?= book
+CH ?=
+PARAMS ?=
+export EVOSCALE_RESULTS := $(CURDIR)/results
+export FRESH ?= 0
+export MPLBACKEND := Agg
+export PYTHONHASHSEED := 0
+
+.PHONY: book test chapter bench clean install
+
+# the venv is (re)built when requirements or the package metadata change
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+install: $(VENV)/.installed
+
+book: $(VENV)/.installed
+	$(PY) -m evoscale.bookbuild --profile $(PROFILE)
+
+test: $(VENV)/.installed
+	$(PY) -m pytest
+
+chapter: $(VENV)/.installed
+	@test -n "$(CH)" || { echo "usage: make chapter CH=03_compute [PARAMS='-p popsize 32'] [PROFILE=book]"; exit 2; }
+	$(PY) -m evoscale.bookbuild --profile $(PROFILE) --chapters $(CH) --no-html $(PARAMS)
+
+bench: $(VENV)/.installed
+	$(PY) -m evoscale bench evaluator --env LunarLander-v3 --hidden 64,32 --popsize 64 --seconds 10
+
+clean:
+	rm -rf _build results/smoke .pytest_cache

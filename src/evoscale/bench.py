@@ -1,0 +1,142 @@
+"""Benchmarks (speed targets live here, never in unit tests). Every ratio is measured in one run.
+
+``bench_evaluator``: useful env steps per second of the population evaluator, divided by the step
+rate of one plain ``gymnasium.make`` environment driven by random actions in the same process -- the
+ceiling for any single-core evaluator. The ratio against the unwrapped environment (no Gymnasium
+wrappers, what the evaluator itself steps) is reported too, as the stricter comparison.
+
+Episode lengths matter: a fresh random population crashes every lander within ~100 steps, while a
+partly trained one mixes crashes with landers that hover to the 1,000-step cap, and a plain lockstep
+loop then wastes its time on finished environments. So on LunarLander the benchmark population is
+half random networks (crash in ~50-150 steps) and half Gymnasium's heuristic lander controller,
+embedded in the same MLP, told to hover at heights from -0.5 (lands or crashes) to 1.5 (hovers to the
+1,000-step cap). On other tasks it first trains CMA-ES for ``warmup_evals`` episodes. The JSON reports
+the episode-length spread the evaluator actually saw.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .config import RunConfig, parse_hidden
+from .envs import get_spec, make_env, make_wrapped_env
+from .evaluation import TRAIN, episode_seeds, make_evaluator
+from .trainers import make_trainer
+
+
+def raw_steps_per_s(env, cap: int, seconds: float, seed: int = 0) -> float:
+    """Random actions in one environment, resetting at episode ends (or ``cap`` steps); steps/s."""
+    env.reset(seed=seed)
+    env.action_space.seed(seed)
+    steps, t, ep_len = 0, time.perf_counter(), 0
+    deadline = t + seconds
+    while True:
+        for _ in range(200):
+            _, _, terminated, truncated, _ = env.step(env.action_space.sample())
+            steps += 1
+            ep_len += 1
+            if terminated or truncated or ep_len >= cap:
+                env.reset()
+                ep_len = 0
+        if time.perf_counter() >= deadline:
+            return steps / (time.perf_counter() - t)
+
+
+def bench_evaluator(env_id: str, hidden, popsize: int, seconds: float, backend: str = "lockstep",
+                    warmup_evals: int = 3_000, log=print) -> dict:
+    from threadpoolctl import threadpool_limits
+
+    hidden = parse_hidden(hidden)
+    RunConfig(env=env_id, hidden=hidden, popsize=popsize, backend=backend,
+              budget_evals=max(popsize, warmup_evals))  # validates every argument
+    if seconds <= 0:
+        raise ValueError(f"seconds must be positive, got {seconds}")
+    with threadpool_limits(1):
+        evaluator = make_evaluator(backend, env_id, hidden)
+        if env_id == "LunarLander-v3" and hidden:
+            population, kind, warm = mixed_lander_population(evaluator.policy, popsize), "random+hover", 0
+        else:
+            log(f"warm-up: CMA-ES for {warmup_evals} episodes so episode lengths spread as in training")
+            population, warm = warmed_up_population(evaluator, popsize, warmup_evals), warmup_evals
+            kind = "cmaes-warm-up"
+
+        log(f"raw: random actions in one env, {seconds:g} s each (gymnasium.make, then unwrapped)")
+        cap = get_spec(env_id).max_steps
+        raw = raw_steps_per_s(make_wrapped_env(env_id), cap, seconds)
+        raw_unwrapped = raw_steps_per_s(make_env(env_id), cap, seconds)
+
+        log(f"evaluator ({backend}) and the serial reference on the same population, {seconds:g} s each")
+        evaluator_rate, lengths = _steps_per_s(evaluator, population, seconds)
+        serial_rate, _ = _steps_per_s(make_evaluator("serial", env_id, hidden), population, seconds)
+    lengths = np.concatenate(lengths)
+    return {
+        "env": env_id, "hidden": list(hidden), "n_params": evaluator.policy.n_params, "popsize": popsize,
+        "backend": backend, "population": kind, "warmup_evals": warm,
+        "episode_length_min": int(lengths.min()), "episode_length_median": float(np.median(lengths)),
+        "episode_length_max": int(lengths.max()),
+        "steps_in_episodes_over_500": float(lengths[lengths > 500].sum() / lengths.sum()),
+        "raw_steps_per_s": raw, "raw_unwrapped_steps_per_s": raw_unwrapped,
+        "serial_steps_per_s": serial_rate, "ratio_vs_serial": evaluator_rate / serial_rate,
+        "evaluator_steps_per_s": evaluator_rate, "ratio": evaluator_rate / raw,
+        "ratio_vs_unwrapped": evaluator_rate / raw_unwrapped,
+    }
+
+
+
+def warmed_up_population(evaluator, popsize: int, warmup_evals: int) -> np.ndarray:
+    """The population CMA-ES asks for after training ``warmup_evals`` episodes."""
+    trainer = make_trainer("cmaes", evaluator.policy.n_params, popsize, 0.5)
+    state = trainer.init(0)
+    for gen in range(warmup_evals // popsize):
+        population, state = trainer.ask(state)
+        result = evaluator.evaluate(population, episode_seeds(0, TRAIN, gen, popsize, 1))
+        state = trainer.tell(state, population, result.returns[:, 0])
+    return trainer.ask(state)[0]
+
+
+def hover_params(policy, height: float, eps: float = 0.01) -> np.ndarray:
+    """Gymnasium's LunarLander heuristic (``lunar_lander.heuristic``) as MLP weights, hovering at ``height``.
+
+    Two features, angle_todo = 0.25 x + 0.5 vx - 0.5 angle - angular_velocity and hover_todo =
+    0.5 (height - y - vy), pass through the tanh layers scaled by ``eps`` (where tanh is linear);
+    the output layer scales them back: argmax of (0.05, angle_todo, hover_todo, -angle_todo).
+    """
+    dims = [policy.obs_dim, *policy.hidden, policy.act_dim]
+    if dims[0] != 8 or dims[-1] != 4 or len(dims) < 3 or min(policy.hidden) < 2:
+        raise ValueError("hover_params needs LunarLander's 8 -> hidden (>= 2 wide) -> 4 MLP")
+    A = np.zeros((8, 2))
+    A[:, 0] = [0.25, 0, 0.5, 0, -0.5, -1.0, 0, 0]
+    A[:, 1] = [0, -0.5, 0, -0.5, 0, 0, 0, 0]
+    theta, k, last = np.zeros(policy.n_params), 0, len(dims) - 2
+    for j, (i, o) in enumerate(zip(dims[:-1], dims[1:])):
+        W, b = np.zeros((i, o)), np.zeros(o)
+        if j == 0:
+            W[:, :2], b[1] = eps * A, eps * 0.5 * height
+        elif j < last:
+            W[0, 0] = W[1, 1] = 1.0
+        else:
+            W[0, 1], W[0, 3], W[1, 2], b[0] = 1 / eps, -1 / eps, 1 / eps, 0.05
+        theta[k : k + i * o], theta[k + i * o : k + i * o + o] = W.ravel(), b
+        k += i * o + o
+    return theta
+
+
+def mixed_lander_population(policy, popsize: int, seed: int = 0) -> np.ndarray:
+    """Half random networks (N(0, 0.5^2) weights), half hovering controllers at heights -0.5 ... 1.5."""
+    n_hover = popsize // 2
+    rng = np.random.default_rng(seed)
+    hover = [hover_params(policy, h) for h in np.linspace(-0.5, 1.5, n_hover)]
+    return np.vstack([rng.normal(0, 0.5, (popsize - n_hover, policy.n_params)), *hover])
+
+
+def _steps_per_s(evaluator, population: np.ndarray, seconds: float) -> tuple[float, list]:
+    """Useful env steps per second over repeated evaluations (fresh seeds each round)."""
+    steps, lengths, rounds, t = 0, [], 0, time.perf_counter()
+    while time.perf_counter() - t < seconds:
+        result = evaluator.evaluate(population, episode_seeds(1, TRAIN, rounds, len(population), 1))
+        steps += result.env_steps
+        lengths.append(result.lengths.ravel())
+        rounds += 1
+    return steps / (time.perf_counter() - t), lengths

@@ -1,0 +1,108 @@
+"""``python -m evoscale``: ``train`` one run, ``bench`` the evaluator. Last line of output: one JSON.
+
+Bad input (unknown env or method, non-positive budget or popsize, malformed ``--hidden``, a budget
+smaller than one generation) exits with code 2 and one sentence on stderr -- no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own errors: same one-line format, exit 2
+        _fail(f"{message} (see '{self.prog} --help')")
+
+
+def _fail(message: str):
+    print(f"evoscale: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .config import RunConfig
+
+    d = RunConfig()
+    p = _Parser(prog="evoscale", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train one run; last line is a JSON summary")
+    t.add_argument("--method", default=d.method, help=f"optimiser (default {d.method})")
+    t.add_argument("--env", default=d.env, help=f"task (default {d.env})")
+    t.add_argument("--hidden", default=",".join(map(str, d.hidden)), help="hidden widths, e.g. 64,32")
+    t.add_argument("--popsize", type=int, default=d.popsize)
+    t.add_argument("--sigma0", type=float, default=d.sigma0)
+    t.add_argument("--budget-evals", type=int, default=d.budget_evals, help="training episodes")
+    t.add_argument("--episodes-per-eval", type=int, default=d.episodes_per_eval)
+    t.add_argument("--eval-every", type=int, default=d.eval_every, help="episodes between solved tests")
+    t.add_argument("--eval-episodes", type=int, default=d.eval_episodes, help="episodes per solved test")
+    t.add_argument("--seed", type=int, default=d.seed)
+    t.add_argument("--backend", default=d.backend, help="lockstep | serial")
+    t.add_argument("--device", default=d.device, help="cpu | cuda")
+    t.add_argument("--out", type=Path, help="write per-generation records to this CSV (atomically)")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    b = sub.add_parser("bench", help="benchmarks; last line is JSON")
+    bsub = b.add_subparsers(dest="what", required=True, parser_class=_Parser)
+    e = bsub.add_parser("evaluator", help="useful env steps/s of the evaluator vs one raw env")
+    e.add_argument("--env", default=d.env)
+    e.add_argument("--hidden", default=",".join(map(str, d.hidden)))
+    e.add_argument("--popsize", type=int, default=d.popsize)
+    e.add_argument("--seconds", type=float, default=10.0, help="measuring time for each side")
+    e.add_argument("--backend", default=d.backend)
+    e.add_argument("--warmup-evals", type=int, default=3_000,
+                   help="CMA-ES episodes trained first so episode lengths are as uneven as in training")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "train":
+            summary = _train(args)
+        else:
+            from .bench import bench_evaluator
+
+            summary = bench_evaluator(
+                args.env, args.hidden, args.popsize, args.seconds, args.backend, args.warmup_evals,
+                log=lambda s: print(s, file=sys.stderr),
+            )
+    except ValueError as err:
+        _fail(str(err))
+    print(json.dumps(summary))
+    return 0
+
+
+def _train(args) -> dict:
+    import math
+
+    import pandas as pd
+
+    from .config import RunConfig
+    from .store import atomic_write
+    from .train import train
+
+    config = RunConfig(
+        method=args.method, env=args.env, hidden=args.hidden, popsize=args.popsize, sigma0=args.sigma0,
+        budget_evals=args.budget_evals, episodes_per_eval=args.episodes_per_eval,
+        eval_every=args.eval_every, eval_episodes=args.eval_episodes, seed=args.seed,
+        backend=args.backend, device=args.device, progress=not args.no_progress,
+    )
+    records = train(config)
+    if args.out:
+        atomic_write(args.out, lambda f: pd.DataFrame(records).to_csv(f, index=False))
+    last = records[-1]
+    best = max(r["best_return"] for r in records)
+    return {
+        "method": config.method, "env": config.env, "n_params": last["n_params"], "seed": config.seed,
+        "key": config.key(), "best_return": best,
+        "eval_return": None if math.isnan(last["eval_return"]) else last["eval_return"],
+        "evals": last["evals"], "env_steps": last["env_steps"], "wall_s": round(last["wall_s"], 3),
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""`RunConfig`: everything that defines one training run. Its hash keys the results cache.
+
+Every field that can change a result is part of the hash, together with ``RESULT_FORMAT_VERSION``
+(bump it when the records' meaning changes, and every cached result is recomputed). Fields listed in
+``NOT_HASHED`` only change how a run is shown, never what it computes. Fields whose value is ``None``
+are left out, so a new optional field (default ``None``: "the method's own default") does not
+invalidate results computed before it existed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from .envs import get_spec
+
+RESULT_FORMAT_VERSION = 1
+NOT_HASHED = frozenset({"progress"})
+
+
+def parse_hidden(value) -> tuple[int, ...]:
+    """``"64,32"``, ``[64, 32]`` or ``64`` -> ``(64, 32)``; ``""`` or ``()`` -> no hidden layer."""
+    if isinstance(value, str):
+        parts = [p.strip() for p in value.split(",")] if value.strip() else []
+        try:
+            value = [int(p) for p in parts]
+        except ValueError:
+            raise ValueError(f"hidden must be comma-separated positive integers like '64,32', got {value!r}") from None
+    elif isinstance(value, int):
+        value = [value]
+    hidden = tuple(value)
+    if not all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in hidden):
+        raise ValueError(f"hidden must be positive integers like (64, 32), got {value!r}")
+    return hidden
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One run of one method on one task with one seed."""
+
+    method: str = "cmaes"
+    """Optimiser, a name from ``evoscale.trainers.REGISTRY``."""
+    env: str = "LunarLander-v3"
+    """Task, a name from ``evoscale.envs.REGISTRY``."""
+    hidden: tuple[int, ...] = (64, 32)
+    """Hidden layer widths of the tanh MLP (the seed's 8-64-32-4 net has 2,788 parameters)."""
+    popsize: int = 64
+    """Individuals per generation."""
+    sigma0: float = 0.5
+    """Initial step size (standard deviation of the search distribution)."""
+    budget_evals: int = 20_000
+    """Training budget in episodes ("evaluations"); a run stops before a generation would exceed it."""
+    episodes_per_eval: int = 1
+    """Episodes averaged into one individual's fitness."""
+    eval_every: int = 2_000
+    """Run the solved test (``eval_episodes`` fresh episodes on the trainer's solution) every this
+    many training episodes, and always after the last generation. 0: only at the end."""
+    eval_episodes: int = 100
+    """Fresh episodes in each solved test (Gymnasium's convention is 100)."""
+    seed: int = 0
+    """Run seed: every random number of the run derives from it."""
+    backend: str = "lockstep"
+    """Population evaluator: ``lockstep`` (fast) or ``serial`` (reference)."""
+    device: str = "cpu"
+    """Where the policy forward runs: ``cpu`` or ``cuda``."""
+    progress: bool = field(default=False, compare=False)
+    """Show a progress bar (does not change results, not hashed)."""
+
+    def __post_init__(self):
+        object.__setattr__(self, "hidden", parse_hidden(self.hidden))
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ValueError naming the offending parameter."""
+        from .evaluation import BACKENDS
+        from .trainers import REGISTRY as METHODS
+
+        if self.method not in METHODS:
+            raise ValueError(f"unknown method {self.method!r}; valid methods: {', '.join(METHODS)}")
+        get_spec(self.env)
+        for name in ("popsize", "budget_evals", "episodes_per_eval", "eval_episodes"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.popsize < 2:
+            raise ValueError(f"popsize must be at least 2, got {self.popsize}")
+        if not self.sigma0 > 0:
+            raise ValueError(f"sigma0 must be positive, got {self.sigma0!r}")
+        if not isinstance(self.eval_every, int) or self.eval_every < 0:
+            raise ValueError(f"eval_every must be a non-negative integer, got {self.eval_every!r}")
+        per_gen = self.popsize * self.episodes_per_eval
+        if self.budget_evals < per_gen:
+            raise ValueError(
+                f"budget_evals={self.budget_evals} is smaller than one generation "
+                f"(popsize {self.popsize} x episodes_per_eval {self.episodes_per_eval} = {per_gen})"
+            )
+        if self.backend not in BACKENDS:
+            raise ValueError(f"unknown backend {self.backend!r}; valid: {', '.join(BACKENDS)}")
+        if not (self.device == "cpu" or self.device.startswith("cuda")):
+            raise ValueError(f"device must be 'cpu' or 'cuda[:N]', got {self.device!r}")
+
+    def hashed_fields(self) -> dict:
+        d = {k: v for k, v in dataclasses.asdict(self).items() if k not in NOT_HASHED and v is not None}
+        d["hidden"] = list(self.hidden)
+        return d
+
+    def key(self) -> str:
+        """12 hex digits of SHA-256 over all result-changing fields and the result format version."""
+        blob = json.dumps({"v": RESULT_FORMAT_VERSION, **self.hashed_fields()}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+    def replace(self, **changes) -> "RunConfig":
+        return dataclasses.replace(self, **changes)

@@ -1,0 +1,107 @@
+"""Experiments: turn a chapter's parameters into runs, reuse cached results, return tidy records.
+
+``run_cached(config, where)`` trains one ``RunConfig`` unless ``where/<name>-<hash>.csv`` exists;
+``run_many`` does that for many configs, the missing ones in parallel processes (one core each).
+The cache is honest: the file name carries the hash of every result-changing field (see
+``RunConfig.key``), and ``FRESH=1`` in the environment (or ``fresh=True``) recomputes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+import pandas as pd
+
+from ..config import RunConfig
+from ..store import load_run, save_run
+from ..train import train
+
+IPYTHON_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython", "open"})
+
+
+def results_root() -> Path:
+    """``$EVOSCALE_RESULTS``, else ``results/`` of the enclosing checkout (found from the cwd)."""
+    if os.environ.get("EVOSCALE_RESULTS"):
+        return Path(os.environ["EVOSCALE_RESULTS"])
+    here = Path.cwd().resolve()
+    for d in (here, *here.parents):
+        if (d / "_config.yml").exists() and (d / "book").is_dir():
+            return d / "results"
+    return here / "results"
+
+
+def fresh_requested() -> bool:
+    return os.environ.get("FRESH", "0") not in ("", "0", "false", "False")
+
+
+def run_path(config: RunConfig, where: Path) -> Path:
+    env = config.env.replace("/", "_")
+    return Path(where) / f"{config.method}-{env}-s{config.seed}-{config.key()}.csv"
+
+
+def run_cached(config: RunConfig, where: Path, fresh: bool | None = None) -> pd.DataFrame:
+    """Records of ``config``: from the cache when present (unless fresh), else trained and saved."""
+    path = run_path(config, where)
+    fresh = fresh_requested() if fresh is None else fresh
+    if not fresh and (df := load_run(path)) is not None:
+        return df
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):  # one core per run: same numbers however many runs share the machine
+        df = pd.DataFrame(train(config))
+    save_run(path, df, {"key": config.key(), **config.hashed_fields()})
+    return df
+
+
+def run_many(configs: list[RunConfig], where: Path, processes: int | None = None,
+             fresh: bool | None = None, log=print, progress: bool = True) -> pd.DataFrame:
+    """All configs' records in one frame; missing runs computed ``processes`` at a time."""
+    fresh = fresh_requested() if fresh is None else fresh
+    todo = [c for c in configs if fresh or not run_path(c, where).exists()]
+    log(f"{len(configs) - len(todo)} of {len(configs)} runs cached in {where}; computing {len(todo)}.")
+    processes = max(1, min(processes or os.cpu_count() or 1, len(todo)))
+    if todo:
+        from tqdm import tqdm
+
+        with tqdm(total=len(todo), desc="runs", unit="run", disable=not progress) as bar:
+            if processes > 1:
+                with ProcessPoolExecutor(processes, mp_context=get_context("spawn")) as pool:
+                    for _ in pool.map(run_cached, todo, [where] * len(todo), [True] * len(todo)):
+                        bar.update(1)
+            else:
+                for c in todo:
+                    run_cached(c, where, fresh=True)
+                    bar.update(1)
+    return pd.concat([run_cached(c, where, fresh=False) for c in configs], ignore_index=True)
+
+
+def check_parameters(params_cls, namespace: dict, profiles: dict):
+    """Build a chapter's parameter dataclass from its notebook namespace, strictly.
+
+    A name injected by ``papermill -p`` that the parameters cell does not declare is an error
+    (papermill itself only warns); ``None`` values take the profile's default.
+    """
+    declared = {f.name for f in dataclasses.fields(params_cls)}
+    unknown = sorted(
+        k for k, v in namespace.items()
+        if not k.startswith("_") and k not in declared and k not in IPYTHON_NAMES
+        and not isinstance(v, (types.ModuleType, types.FunctionType, type)) and not callable(v)
+    )
+    if unknown:
+        raise TypeError(
+            f"unknown parameter(s) {', '.join(map(repr, unknown))}; this chapter's parameters are: "
+            f"{', '.join(sorted(declared))}"
+        )
+    values = {k: namespace[k] for k in declared if k in namespace}
+    profile = values.get("profile", "book")
+    if profile not in profiles:
+        raise ValueError(f"unknown profile {profile!r}; valid profiles: {', '.join(profiles)}")
+    for k, default in profiles[profile].items():
+        if values.get(k) is None:
+            values[k] = default
+    return params_cls(**values)

@@ -1,0 +1,34 @@
+"""One plotting style for the whole book: IQM lines with 95 % bootstrap bands, solved lines dashed."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+
+from .stats import curve_band
+
+
+def style() -> None:
+    sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
+    plt.rcParams.update({"figure.figsize": (7.5, 4.2), "figure.dpi": 110, "axes.titleweight": "bold"})
+
+
+def band(ax, df: pd.DataFrame, x: str, y: str, label: str, color=None, grid=None, **line_kw):
+    """Plot the IQM of ``y`` over seeds against ``x`` with its CI band; return the band's table."""
+    b = curve_band(df, x, y, grid=grid)
+    (line,) = ax.plot(b[x], b["iqm"], label=label, color=color, **line_kw)
+    ax.fill_between(b[x], b["lo"], b["hi"], color=line.get_color(), alpha=0.2, linewidth=0)
+    return b
+
+
+def solved_line(ax, threshold: float | None, label: str = "solved") -> None:
+    if threshold is not None:
+        ax.axhline(threshold, color="0.3", linestyle="--", linewidth=1, label=f"{label} ({threshold:g})")
+
+
+def caption_machine(ax, machines) -> None:
+    """Name the machine(s) the plotted results came from, bottom right of the axes."""
+    names = sorted(set(machines))
+    ax.annotate("ran on: " + "; ".join(names), xy=(1, 0), xycoords="axes fraction", xytext=(0, -32),
+                textcoords="offset points", ha="right", va="top", fontsize=7, color="0.4")

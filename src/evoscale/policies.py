@@ -1,0 +1,96 @@
+"""Policies whose weights are one flat vector, evaluated for a whole population at once.
+
+A population is a matrix ``params[P, n]``: row p is individual p's flat parameter vector. The layout
+of one vector is, layer by layer, the weight matrix ``W[in, out]`` (row-major) followed by the bias
+``b[out]``. ``unflatten`` turns the population into per-layer stacks ``W[P, in, out]``, ``b[P, out]``
+once per generation, and ``forward`` runs all individuals in one batched matmul per layer:
+numpy on the CPU (lowest call overhead for small nets), torch when ``device`` is a GPU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+Layers = list[tuple[object, object]]
+"""Per-layer (W[P, in, out], b[P, out]) stacks, numpy arrays or torch tensors."""
+
+
+def layer_sizes(obs_dim: int, hidden: tuple[int, ...], act_dim: int) -> list[tuple[int, int]]:
+    dims = [obs_dim, *hidden, act_dim]
+    return list(zip(dims[:-1], dims[1:]))
+
+
+def param_count(obs: int, hidden: tuple[int, ...], act: int) -> int:
+    """Number of weights and biases of the MLP ``obs -> hidden... -> act``."""
+    return sum(i * o + o for i, o in layer_sizes(obs, tuple(hidden), act))
+
+
+@dataclass(frozen=True)
+class MLPPolicy:
+    """tanh MLP. Discrete actions: argmax of the outputs. Continuous: tanh output scaled to the box."""
+
+    obs_dim: int
+    hidden: tuple[int, ...]
+    act_dim: int
+    discrete: bool
+    act_low: tuple[float, ...] | None = None
+    act_high: tuple[float, ...] | None = None
+    device: str = "cpu"
+
+    @property
+    def n_params(self) -> int:
+        return param_count(self.obs_dim, self.hidden, self.act_dim)
+
+    def unflatten(self, params: np.ndarray) -> Layers:
+        """Split ``params[P, n]`` into per-layer stacks (on ``self.device``)."""
+        params = np.atleast_2d(np.asarray(params, dtype=np.float64))
+        if params.shape[1] != self.n_params:
+            raise ValueError(f"expected {self.n_params} parameters per individual, got {params.shape[1]}")
+        P, layers, k = params.shape[0], [], 0
+        for i, o in layer_sizes(self.obs_dim, self.hidden, self.act_dim):
+            W = params[:, k : k + i * o].reshape(P, i, o)
+            b = params[:, k + i * o : k + i * o + o]
+            layers.append((W, np.ascontiguousarray(b)))
+            k += i * o + o
+        if self.device != "cpu":
+            import torch
+
+            layers = [
+                (torch.as_tensor(W, dtype=torch.float32, device=self.device),
+                 torch.as_tensor(b, dtype=torch.float32, device=self.device))
+                for W, b in layers
+            ]
+        return layers
+
+    def forward(self, layers: Layers, obs: np.ndarray) -> np.ndarray:
+        """Actions for ``obs[P, obs_dim]``, individual p using layer stacks row p."""
+        if self.device == "cpu":
+            h, tanh = np.asarray(obs, dtype=np.float64)[:, None, :], np.tanh
+        else:
+            import torch
+
+            h, tanh = torch.as_tensor(obs, dtype=torch.float32, device=self.device)[:, None, :], torch.tanh
+        last = len(layers) - 1
+        for j, (W, b) in enumerate(layers):
+            h = h @ W + b[:, None, :]
+            if j < last:
+                h = tanh(h)
+        out = h[:, 0, :]
+        if self.device != "cpu":
+            out = out.double().cpu().numpy()
+        if self.discrete:
+            return out.argmax(-1)
+        low, high = np.asarray(self.act_low), np.asarray(self.act_high)
+        return low + (np.tanh(out) + 1.0) * 0.5 * (high - low)
+
+    @staticmethod
+    def take(layers: Layers, rows: np.ndarray) -> Layers:
+        """The stacks restricted to ``rows`` (used when finished episodes drop out of the batch)."""
+        if not layers or isinstance(layers[0][0], np.ndarray):
+            return [(W[rows], b[rows]) for W, b in layers]
+        import torch
+
+        idx = torch.as_tensor(rows, device=layers[0][0].device)
+        return [(W[idx], b[idx]) for W, b in layers]

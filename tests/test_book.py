@@ -1,0 +1,43 @@
+"""The book end to end: every chapter executes at the smoke profile, the HTML builds, and a
+misspelt papermill parameter aborts instead of being ignored."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from evoscale.bookbuild import ROOT, chapters, execute_chapter
+
+pytestmark = pytest.mark.slow
+
+
+def test_unknown_papermill_parameter_aborts(tmp_path, monkeypatch):
+    import papermill
+
+    monkeypatch.setenv("EVOSCALE_RESULTS", str(tmp_path / "results"))
+    with pytest.raises(papermill.PapermillExecutionError, match="unknown parameter.*'popsiz'"):
+        execute_chapter("03_compute", tmp_path, {"profile": "smoke", "popsiz": 3})
+
+
+def test_unknown_profile_aborts(tmp_path, monkeypatch):
+    import papermill
+
+    monkeypatch.setenv("EVOSCALE_RESULTS", str(tmp_path / "results"))
+    with pytest.raises(papermill.PapermillExecutionError, match="unknown profile 'tiny'"):
+        execute_chapter("03_compute", tmp_path, {"profile": "tiny"})
+
+
+def test_every_chapter_executes_at_smoke_and_the_book_builds(tmp_path):
+    env = {**os.environ, "EVOSCALE_RESULTS": str(tmp_path / "results"), "MPLBACKEND": "Agg"}
+    r = subprocess.run([sys.executable, "-m", "evoscale.bookbuild", "--profile", "smoke"], env=env,
+                       capture_output=True, text=True, timeout=1200)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    html = ROOT / "_build" / "html"
+    assert (html / "index.html").exists()
+    for name in chapters(ROOT / "book"):
+        page = (html / f"{name}.html").read_text()
+        assert "Traceback" not in page
+    # the smoke runs landed in the results store, one CSV per seed
+    assert len(list((tmp_path / "results" / "smoke" / "compute").glob("*.csv"))) == 2

@@ -1,0 +1,43 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def evoscale(*args):
+    return subprocess.run([sys.executable, "-m", "evoscale", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_train_prints_a_json_summary_last(tmp_path):
+    out = tmp_path / "rec.csv"
+    r = evoscale("train", "--method", "cmaes", "--env", "CartPole-v1", "--hidden", "8", "--popsize", "8",
+                 "--budget-evals", "32", "--eval-episodes", "3", "--seed", "0", "--out", str(out),
+                 "--no-progress")
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout.strip().splitlines()[-1])
+    assert {"best_return", "eval_return", "evals", "env_steps", "wall_s"} <= set(summary)
+    assert summary["evals"] == 32 and out.exists()
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["train", "--env", "Nope-v0"], "unknown env 'Nope-v0'"),
+    (["train", "--method", "sgd"], "unknown method 'sgd'"),
+    (["train", "--budget-evals", "0"], "budget_evals must be a positive integer"),
+    (["train", "--popsize", "-3"], "popsize must be a positive integer"),
+    (["train", "--hidden", "64,,x"], "hidden must be comma-separated"),
+    (["train", "--budget-evals", "10"], "smaller than one generation"),
+    (["train", "--popsize", "many"], "invalid int value"),
+    (["bench", "evaluator", "--env", "Pong"], "unknown env 'Pong'"),
+    (["fly"], "invalid choice"),
+])
+def test_bad_input_exits_2_with_one_clear_line(args, needle):
+    r = evoscale(*args)
+    assert r.returncode == 2
+    assert needle in r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_help_works():
+    r = evoscale("train", "--help")
+    assert r.returncode == 0 and "--budget-evals" in r.stdout

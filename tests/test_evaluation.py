@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+
+from evoscale.evaluation import EVAL, TRAIN, LockstepEvaluator, SerialEvaluator, episode_seeds, make_evaluator
+
+
+def _population(n_params, size=12, seed=0, scale=0.5):
+    return np.random.default_rng(seed).normal(0, scale, (size, n_params))
+
+
+def test_seeds_are_a_pure_function_of_their_coordinates():
+    a = episode_seeds(3, TRAIN, 7, 5, 2)
+    assert np.array_equal(a, episode_seeds(3, TRAIN, 7, 5, 2))
+    assert a.shape == (5, 2) and len(np.unique(a)) == 10
+    assert not np.array_equal(a, episode_seeds(4, TRAIN, 7, 5, 2))
+    assert not np.array_equal(a, episode_seeds(3, EVAL, 7, 5, 2))
+    assert np.array_equal(a[:3], episode_seeds(3, TRAIN, 7, 3, 2))  # a slice of the population: same seeds
+
+
+@pytest.mark.parametrize("env_id,hidden", [("CartPole-v1", (8,)), ("LunarLander-v3", (16,)),
+                                           ("BipedalWalker-v3", (8,))])
+def test_lockstep_equals_serial_reference(env_id, hidden):
+    lock, ser = LockstepEvaluator(env_id, hidden), SerialEvaluator(env_id, hidden)
+    pop = _population(lock.policy.n_params, size=5)
+    seeds = episode_seeds(0, TRAIN, 0, 5, 2)
+    a, b = lock.evaluate(pop, seeds), ser.evaluate(pop, seeds)
+    assert np.array_equal(a.returns, b.returns)
+    assert np.array_equal(a.lengths, b.lengths)
+    assert a.env_steps == b.lengths.sum() and a.episodes == 10
+
+
+def test_evaluator_determinism_same_seed_same_returns_other_seed_different():
+    ev = LockstepEvaluator("LunarLander-v3", (64, 32))
+    pop = _population(ev.policy.n_params)
+    r1 = ev.evaluate(pop, episode_seeds(0, TRAIN, 0, len(pop), 1))
+    r2 = LockstepEvaluator("LunarLander-v3", (64, 32)).evaluate(pop, episode_seeds(0, TRAIN, 0, len(pop), 1))
+    r3 = ev.evaluate(pop, episode_seeds(1, TRAIN, 0, len(pop), 1))
+    assert np.array_equal(r1.returns, r2.returns)
+    assert not np.array_equal(r1.returns, r3.returns)
+
+
+def test_episode_cap_is_enforced():
+    import dataclasses
+
+    ev = LockstepEvaluator("CartPole-v1", (4,))
+    ev.spec = dataclasses.replace(ev.spec, max_steps=5)  # no CartPole episode falls within 5 steps
+    result = ev.evaluate(_population(ev.policy.n_params, size=6), episode_seeds(0, TRAIN, 0, 6, 2))
+    assert np.all(result.lengths == 5)
+
+
+def test_unknown_backend():
+    with pytest.raises(ValueError, match="lockstep"):
+        make_evaluator("threads", "CartPole-v1", (4,))

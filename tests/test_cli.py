@@ -41,3 +41,16 @@ def test_bad_input_exits_2_with_one_clear_line(args, needle):
 def test_help_works():
     r = evoscale("train", "--help")
     assert r.returncode == 0 and "--budget-evals" in r.stdout
+
+
+def test_resume_via_cli(tmp_path):
+    ckpt = tmp_path / "c.pkl"
+    common = ["train", "--env", "CartPole-v1", "--hidden", "4", "--popsize", "8", "--eval-episodes", "2",
+              "--no-progress", "--checkpoint", str(ckpt)]
+    assert evoscale(*common, "--budget-evals", "32").returncode == 0
+    again = evoscale(*common, "--budget-evals", "32")
+    assert again.returncode == 2 and "pass --resume" in again.stderr
+    finished = evoscale(*common, "--budget-evals", "32", "--resume")
+    assert finished.returncode == 2 and "already holds the finished run" in finished.stderr
+    missing = evoscale("train", "--resume", "--checkpoint", str(tmp_path / "nope"))
+    assert missing.returncode == 2 and "needs an existing --checkpoint" in missing.stderr

@@ -51,3 +51,13 @@ def test_episode_cap_is_enforced():
 def test_unknown_backend():
     with pytest.raises(ValueError, match="lockstep"):
         make_evaluator("threads", "CartPole-v1", (4,))
+
+
+@pytest.mark.parametrize("rule", ["per_layer", "per_synapse"])
+def test_plastic_policy_lockstep_equals_serial_with_fresh_state_per_episode(rule):
+    lock = LockstepEvaluator("CartPole-v1", (8,), policy="neuromod", rule=rule)
+    ser = SerialEvaluator("CartPole-v1", (8,), policy="neuromod", rule=rule)
+    pop = _population(lock.policy.n_params, size=4, scale=0.3)
+    seeds = episode_seeds(0, TRAIN, 0, 4, 3)
+    a, b = lock.evaluate(pop, seeds), ser.evaluate(pop, seeds)
+    assert np.array_equal(a.returns, b.returns) and np.array_equal(a.lengths, b.lengths)

@@ -4,6 +4,15 @@ import pytest
 
 from evoscale.config import RunConfig
 from evoscale.train import train
+from evoscale.trainers import REGISTRY
+
+TIMING = {"wall_s", "opt_s", "pop_eval_s", "eval_wall_s"}
+
+
+def strip(records):
+    """Records without the timing columns, NaN made comparable."""
+    return [{k: (None if v != v else v) for k, v in r.items() if k not in TIMING} for r in records]
+
 
 SMALL = dict(env="CartPole-v1", hidden=(8,), popsize=16, budget_evals=480, eval_every=160, eval_episodes=10)
 
@@ -15,12 +24,10 @@ def test_cmaes_solves_cartpole_in_a_small_budget():
     assert final["evals"] == 480 and final["env_steps"] > 480
 
 
-@pytest.mark.parametrize("method", ["cmaes", "sepcmaes"])
+@pytest.mark.parametrize("method", sorted(REGISTRY))
 def test_twin_runs_are_identical_apart_from_time(method):
-    timing = {"wall_s", "opt_s", "pop_eval_s", "eval_wall_s"}
     a, b = (train(RunConfig(method=method, seed=5, **SMALL)) for _ in range(2))
     c = train(RunConfig(method=method, seed=6, **SMALL))
-    strip = lambda recs: [{k: v for k, v in r.items() if k not in timing} for r in recs]
     assert strip(a) == strip(b)
     assert strip(a) != strip(c)
 
@@ -53,3 +60,43 @@ def test_config_key_changes_with_results_not_with_display():
     assert base.key() != RunConfig(seed=1).key()
     assert base.key() != RunConfig(hidden=(64,)).key()
     assert base.key() == RunConfig(progress=True).key()
+
+
+def test_hyper_parameters_are_checked_and_hashed():
+    with pytest.raises(ValueError, match="unknown hyper-parameter.*'lr' for cmaes"):
+        RunConfig(hyper={"lr": 0.1})
+    assert RunConfig(hyper={}).key() == RunConfig().key()  # empty = defaults
+
+
+class Crash(Exception):
+    pass
+
+
+@pytest.mark.parametrize("method", sorted(REGISTRY))
+def test_checkpoint_resume_equals_uninterrupted(tmp_path, method):
+    import numpy as np
+
+    config = RunConfig(method=method, seed=2, **SMALL)  # 30 generations
+    straight = train(config)
+
+    def crash_at_12(rec):
+        if rec["generation"] == 11:
+            raise Crash
+
+    ckpt = tmp_path / "run.ckpt"
+    with pytest.raises(Crash):
+        train(config, callback=crash_at_12, checkpoint=ckpt, checkpoint_every=4)  # last save: 12 gens
+    resumed = train(config, checkpoint=ckpt, checkpoint_every=4)
+    assert strip(resumed) == strip(straight)
+    import pickle
+
+    saved = pickle.loads(ckpt.read_bytes())
+    assert saved["progress"].generation == 30
+    if method in ("cmaes", "sepcmaes"):
+        assert saved["state"].es.countiter == 30
+    from evoscale.train import FinishedRunError
+
+    with pytest.raises(FinishedRunError, match="already holds the finished run"):
+        train(config, checkpoint=ckpt)
+    with pytest.raises(ValueError, match="another configuration"):
+        train(config.replace(seed=3), checkpoint=ckpt)

@@ -58,5 +58,5 @@ def test_pickled_state_resumes_exactly(method):
 
 
 def test_unknown_method():
-    with pytest.raises(ValueError, match="valid methods: cmaes, sepcmaes"):
+    with pytest.raises(ValueError, match="valid methods: cmaes, sepcmaes, openai_es, ga, neuromod"):
         make_trainer("cma", 4, 4, 1.0)

@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--device", default=d.device, help="cpu | cuda")
     t.add_argument("--out", type=Path, help="write per-generation records to this CSV (atomically)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    t.add_argument("--checkpoint", type=Path, help="save the full run state here (atomically)")
+    t.add_argument("--checkpoint-every", type=int, default=10, help="generations between checkpoints")
+    t.add_argument("--resume", action="store_true", help="continue the run saved in --checkpoint")
 
     b = sub.add_parser("bench", help="benchmarks; last line is JSON")
     bsub = b.add_subparsers(dest="what", required=True, parser_class=_Parser)
@@ -91,7 +94,13 @@ def _train(args) -> dict:
         eval_every=args.eval_every, eval_episodes=args.eval_episodes, seed=args.seed,
         backend=args.backend, device=args.device, progress=not args.no_progress,
     )
-    records = train(config)
+    if args.resume and not (args.checkpoint and args.checkpoint.exists()):
+        raise ValueError("--resume needs an existing --checkpoint file")
+    if args.checkpoint and args.checkpoint.exists() and not args.resume:
+        raise ValueError(f"checkpoint {args.checkpoint} exists; pass --resume to continue it or delete it")
+    if args.checkpoint_every < 1:
+        raise ValueError(f"--checkpoint-every must be a positive integer, got {args.checkpoint_every}")
+    records = train(config, checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every)
     if args.out:
         atomic_write(args.out, lambda f: pd.DataFrame(records).to_csv(f, index=False))
     last = records[-1]

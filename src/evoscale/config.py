@@ -50,6 +50,9 @@ class RunConfig:
     """Individuals per generation."""
     sigma0: float = 0.5
     """Initial step size (standard deviation of the search distribution)."""
+    hyper: tuple | dict | None = None
+    """The method's own hyper-parameters, e.g. ``{"lr": 0.01}`` (see ``trainers.hyper_names``);
+    None: the method's defaults. Stored as a sorted tuple of (name, value) pairs."""
     budget_evals: int = 20_000
     """Training budget in episodes ("evaluations"); a run stops before a generation would exceed it."""
     episodes_per_eval: int = 1
@@ -70,15 +73,21 @@ class RunConfig:
 
     def __post_init__(self):
         object.__setattr__(self, "hidden", parse_hidden(self.hidden))
+        if self.hyper is not None:
+            object.__setattr__(self, "hyper", tuple(sorted(dict(self.hyper).items())) or None)
         self.validate()
 
     def validate(self) -> None:
         """Raise ValueError naming the offending parameter."""
         from .evaluation import BACKENDS
-        from .trainers import REGISTRY as METHODS
+        from .trainers import REGISTRY as METHODS, hyper_names
 
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}; valid methods: {', '.join(METHODS)}")
+        unknown = sorted(set(dict(self.hyper or ())) - set(hyper_names(self.method)))
+        if unknown:
+            raise ValueError(f"unknown hyper-parameter(s) {', '.join(map(repr, unknown))} for "
+                             f"{self.method}; valid: {', '.join(hyper_names(self.method)) or 'none'}")
         get_spec(self.env)
         for name in ("popsize", "budget_evals", "episodes_per_eval", "eval_episodes"):
             value = getattr(self, name)
@@ -104,6 +113,8 @@ class RunConfig:
     def hashed_fields(self) -> dict:
         d = {k: v for k, v in dataclasses.asdict(self).items() if k not in NOT_HASHED and v is not None}
         d["hidden"] = list(self.hidden)
+        if self.hyper is not None:
+            d["hyper"] = dict(self.hyper)
         return d
 
     def key(self) -> str:

@@ -18,7 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .envs import EnvSpec, get_spec, make_env
+from .plastic import NeuromodPolicy
 from .policies import MLPPolicy
+
+POLICIES = {"mlp": MLPPolicy, "neuromod": NeuromodPolicy}
 
 TRAIN, EVAL = 0, 1
 """Seed streams: training episodes and the fresh episodes of the solved test never share seeds."""
@@ -68,31 +71,33 @@ def reset(env, seed: int) -> np.ndarray:
     return env.reset(seed=int(seed))[0]
 
 
-def make_policy(spec: EnvSpec, hidden: tuple[int, ...], device: str = "cpu") -> MLPPolicy:
-    """The MLP for a task, with the action box read from the environment itself."""
-    if spec.discrete:
-        return MLPPolicy(spec.obs_dim, tuple(hidden), spec.act_dim, True, device=device)
-    box = make_env(spec.env_id).action_space
-    return MLPPolicy(
-        spec.obs_dim, tuple(hidden), spec.act_dim, False,
-        tuple(map(float, box.low)), tuple(map(float, box.high)), device,
-    )
+def make_policy(spec: EnvSpec, hidden: tuple[int, ...], device: str = "cpu", kind: str = "mlp",
+                **policy_kw):
+    """The task's policy network (``kind``: ``mlp`` or ``neuromod``), action box read from the env."""
+    if kind not in POLICIES:
+        raise ValueError(f"unknown policy kind {kind!r}; valid: {', '.join(POLICIES)}")
+    box = (None, None)
+    if not spec.discrete:
+        space = make_env(spec.env_id).action_space
+        box = (tuple(map(float, space.low)), tuple(map(float, space.high)))
+    return POLICIES[kind](spec.obs_dim, tuple(hidden), spec.act_dim, spec.discrete, *box, device, **policy_kw)
 
 
 class SerialEvaluator:
     """Reference backend: plain loops, one environment, one individual at a time."""
 
-    def __init__(self, env_id: str, hidden: tuple[int, ...], device: str = "cpu"):
+    def __init__(self, env_id: str, hidden: tuple[int, ...], device: str = "cpu", policy: str = "mlp",
+                 **policy_kw):
         self.spec = get_spec(env_id)
-        self.policy = make_policy(self.spec, hidden, device)
+        self.policy = make_policy(self.spec, hidden, device, policy, **policy_kw)
         self.env = make_env(env_id)
 
     def evaluate(self, population: np.ndarray, seeds: np.ndarray) -> EvalResult:
         P, E = seeds.shape
         returns, lengths = np.zeros((P, E)), np.zeros((P, E), dtype=np.int64)
         for p in range(P):
-            layers = self.policy.unflatten(population[p : p + 1])
             for e in range(E):
+                layers = self.policy.unflatten(population[p : p + 1])  # fresh (plastic) state per episode
                 obs = reset(self.env, seeds[p, e])
                 for t in range(self.spec.max_steps):
                     action = self.policy.forward(layers, obs[None])[0]
@@ -107,9 +112,10 @@ class SerialEvaluator:
 class LockstepEvaluator:
     """One process, all episodes in lockstep; only the running ones are stepped and forwarded."""
 
-    def __init__(self, env_id: str, hidden: tuple[int, ...], device: str = "cpu"):
+    def __init__(self, env_id: str, hidden: tuple[int, ...], device: str = "cpu", policy: str = "mlp",
+                 **policy_kw):
         self.spec = get_spec(env_id)
-        self.policy = make_policy(self.spec, hidden, device)
+        self.policy = make_policy(self.spec, hidden, device, policy, **policy_kw)
         self.envs: list = []  # reused across calls: creating Box2D worlds is not free
 
     def _envs(self, n: int) -> list:
@@ -146,7 +152,8 @@ class LockstepEvaluator:
 BACKENDS = {"serial": SerialEvaluator, "lockstep": LockstepEvaluator}
 
 
-def make_evaluator(backend: str, env_id: str, hidden: tuple[int, ...], device: str = "cpu"):
+def make_evaluator(backend: str, env_id: str, hidden: tuple[int, ...], device: str = "cpu",
+                   policy: str = "mlp", **policy_kw):
     if backend not in BACKENDS:
         raise ValueError(f"unknown evaluator backend {backend!r}; valid: {', '.join(BACKENDS)}")
-    return BACKENDS[backend](env_id, hidden, device)
+    return BACKENDS[backend](env_id, hidden, device, policy, **policy_kw)

@@ -4,22 +4,49 @@ Each generation appends one record (a dict); generations that end a block of ``e
 and the last one, also carry ``eval_return``: the mean return of the trainer's current solution over
 ``eval_episodes`` fresh episodes (a seed stream training never uses). ``wall_s`` counts training time
 only (ask + population evaluation + tell); the solved tests are timed separately in ``eval_wall_s``.
+
+Checkpoints: with ``checkpoint=PATH`` the loop pickles everything it needs to continue -- the
+trainer's state (which holds its RNGs), the records so far and the counters -- every
+``checkpoint_every`` generations and at the end, atomically. A later ``train(..., checkpoint=PATH)``
+resumes from it; episode seeds depend only on (seed, generation, individual, episode), so the resumed
+run is identical to an uninterrupted one.
 """
 
 from __future__ import annotations
 
 import math
+import pickle
 import time
-from typing import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 
 from .config import RunConfig
 from .evaluation import EVAL, TRAIN, episode_seeds, make_evaluator
 from .machine import machine_label
-from .trainers import make_trainer
+from .store import atomic_write
+from .trainers import make_trainer, policy_for
 
 Record = dict
+
+
+@dataclass
+class Progress:
+    """Everything the loop carries from one generation to the next (besides the trainer state)."""
+
+    generation: int = 0
+    evals: int = 0
+    env_steps: int = 0
+    wall: float = 0.0
+    eval_wall: float = 0.0
+    next_eval: float = math.inf
+    records: list = field(default_factory=list)
+
+
+class FinishedRunError(ValueError):
+    """Raised when asked to resume a run whose checkpoint already holds the full budget."""
 
 
 def solved_test(evaluator, solution: np.ndarray, config: RunConfig, generation: int):
@@ -29,22 +56,44 @@ def solved_test(evaluator, solution: np.ndarray, config: RunConfig, generation: 
     return float(result.returns.mean()), float(result.returns.std())
 
 
-def train(config: RunConfig, callback: Callable[[Record], None] | None = None) -> list[Record]:
-    """Run ``config`` to its budget; return one record per generation."""
-    evaluator = make_evaluator(config.backend, config.env, config.hidden, config.device)
-    n = evaluator.policy.n_params
-    trainer = make_trainer(config.method, n, config.popsize, config.sigma0)
-    state = trainer.init(config.seed)
-    per_gen = config.popsize * config.episodes_per_eval
-    generations = config.budget_evals // per_gen
-    machine = machine_label(config.device)
-    bar = _progress(config, generations)
+def _save(path: Path, config: RunConfig, progress: Progress, state: Any) -> None:
+    blob = pickle.dumps({"key": config.key(), "progress": progress, "state": state})
+    atomic_write(path, lambda f: f.write(blob), binary=True)
 
-    records: list[Record] = []
-    evals = env_steps = 0
-    wall = eval_wall = 0.0
-    next_eval = config.eval_every or math.inf
-    for gen in range(generations):
+
+def _load(path: Path, config: RunConfig) -> tuple[Progress, Any]:
+    with open(path, "rb") as f:
+        saved = pickle.load(f)
+    if saved["key"] != config.key():
+        raise ValueError(f"checkpoint {path} belongs to another configuration ({saved['key']} != {config.key()})")
+    return saved["progress"], saved["state"]
+
+
+def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
+          checkpoint: str | Path | None = None, checkpoint_every: int = 10) -> list[Record]:
+    """Run ``config`` to its budget (resuming from ``checkpoint`` if it exists); one record per generation."""
+    hyper = dict(config.hyper or ())
+    kind, policy_kw = policy_for(config.method, hyper)
+    evaluator = make_evaluator(config.backend, config.env, config.hidden, config.device, kind, **policy_kw)
+    n = evaluator.policy.n_params
+    trainer = make_trainer(config.method, n, config.popsize, config.sigma0, hyper)
+    generations = config.budget_evals // (config.popsize * config.episodes_per_eval)
+    checkpoint = Path(checkpoint) if checkpoint else None
+    if checkpoint and checkpoint.exists():
+        progress, state = _load(checkpoint, config)
+        if progress.generation >= generations:
+            raise FinishedRunError(
+                f"checkpoint {checkpoint} already holds the finished run ({progress.generation} of "
+                f"{generations} generations, {progress.evals} evaluations); nothing to resume"
+            )
+    else:
+        progress, state = Progress(next_eval=config.eval_every or math.inf), trainer.init(config.seed)
+    machine = machine_label(config.device)
+    bar = _progress_bar(config, generations, progress.generation)
+
+    p = progress
+    while p.generation < generations:
+        gen = p.generation
         t0 = time.perf_counter()
         population, state = trainer.ask(state)
         t1 = time.perf_counter()
@@ -54,38 +103,42 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None) -
         t2 = time.perf_counter()
         state = trainer.tell(state, population, fitness)
         t3 = time.perf_counter()
-        evals += result.episodes
-        env_steps += result.env_steps
-        wall += t3 - t0
+        p.evals += result.episodes
+        p.env_steps += result.env_steps
+        p.wall += t3 - t0
         rec = {
             "method": config.method, "env": config.env, "n_params": n, "popsize": config.popsize,
-            "seed": config.seed, "generation": gen, "evals": evals, "env_steps": env_steps,
-            "wall_s": wall, "opt_s": (t1 - t0) + (t3 - t2), "pop_eval_s": t2 - t1,
+            "seed": config.seed, "generation": gen, "evals": p.evals, "env_steps": p.env_steps,
+            "wall_s": p.wall, "opt_s": (t1 - t0) + (t3 - t2), "pop_eval_s": t2 - t1,
             "best_return": float(fitness.max()), "mean_return": float(fitness.mean()),
             "median_return": float(np.median(fitness)), "eval_return": math.nan, "eval_std": math.nan,
-            "eval_wall_s": eval_wall, "machine": machine,
+            "eval_wall_s": p.eval_wall, "machine": machine,
         }
-        if evals >= next_eval or gen == generations - 1:
+        if p.evals >= p.next_eval or gen == generations - 1:
             t4 = time.perf_counter()
             rec["eval_return"], rec["eval_std"] = solved_test(evaluator, trainer.solution(state), config, gen)
-            eval_wall += time.perf_counter() - t4
-            rec["eval_wall_s"] = eval_wall
-            while next_eval <= evals:
-                next_eval += config.eval_every
-        records.append(rec)
+            p.eval_wall += time.perf_counter() - t4
+            rec["eval_wall_s"] = p.eval_wall
+            while p.next_eval <= p.evals:
+                p.next_eval += config.eval_every
+        p.records.append(rec)
+        p.generation += 1
+        if checkpoint and (p.generation % checkpoint_every == 0 or p.generation == generations):
+            _save(checkpoint, config, p, state)
         if callback:
             callback(rec)
         if bar:
             bar.update(1)
-            bar.set_postfix(best=f"{rec['best_return']:.1f}", mean=f"{rec['mean_return']:.1f}", evals=evals)
+            bar.set_postfix(best=f"{rec['best_return']:.1f}", mean=f"{rec['mean_return']:.1f}", evals=p.evals)
     if bar:
         bar.close()
-    return records
+    return p.records
 
 
-def _progress(config: RunConfig, total: int):
+def _progress_bar(config: RunConfig, total: int, done: int):
     if not config.progress:
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, mininterval=2.0, desc=f"{config.method} {config.env} seed {config.seed}", unit="gen")
+    return tqdm(total=total, initial=done, mininterval=2.0, unit="gen",
+                desc=f"{config.method} {config.env} seed {config.seed}")

@@ -1,13 +1,43 @@
-"""Registry of all optimisation methods. Each maps a name to a class following ``base.Trainer``."""
+"""Registry of all optimisation methods. Each maps a name to a class following ``base.Trainer``.
+
+Every trainer is constructed as ``cls(n_params, popsize, sigma0, **hyper)``: the three shared
+settings plus its own keyword hyper-parameters (with the paper's defaults), which validate
+themselves and raise ``ValueError`` naming the offending parameter.
+"""
 
 from __future__ import annotations
 
+import inspect
+
 from .cmaes import CMAES, SepCMAES
+from .ga import GA
+from .neuromod import Neuromod
+from .openai_es import OpenAIES
 
-REGISTRY = {cls.name: cls for cls in (CMAES, SepCMAES)}
+REGISTRY = {cls.name: cls for cls in (CMAES, SepCMAES, OpenAIES, GA, Neuromod)}
 
 
-def make_trainer(method: str, n_params: int, popsize: int, sigma0: float):
+def policy_for(method: str, hyper: dict | None = None) -> tuple[str, dict]:
+    """The policy network a method evolves: (kind, keyword arguments) for ``make_policy``."""
+    cls = REGISTRY[method]
+    kind = getattr(cls, "policy", "mlp")
+    return kind, (cls.policy_kwargs(dict(hyper or {})) if hasattr(cls, "policy_kwargs") else {})
+
+
+def hyper_names(method: str) -> list[str]:
+    """The method's own keyword hyper-parameters (beyond n_params, popsize, sigma0)."""
+    params = inspect.signature(REGISTRY[method].__init__).parameters
+    return [p for p in params if p not in ("self", "n_params", "popsize", "sigma0")]
+
+
+def make_trainer(method: str, n_params: int, popsize: int, sigma0: float, hyper: dict | None = None):
     if method not in REGISTRY:
         raise ValueError(f"unknown method {method!r}; valid methods: {', '.join(REGISTRY)}")
-    return REGISTRY[method](n_params, popsize, sigma0)
+    hyper = dict(hyper or {})
+    unknown = sorted(set(hyper) - set(hyper_names(method)))
+    if unknown:
+        raise ValueError(
+            f"unknown hyper-parameter(s) {', '.join(map(repr, unknown))} for {method}; "
+            f"valid: {', '.join(hyper_names(method)) or 'none'}"
+        )
+    return REGISTRY[method](n_params, popsize, sigma0, **hyper)

@@ -1,0 +1,416 @@
+"""The PPO baseline (Stable-Baselines3), on the same accounting as the evolution runs.
+
+``train_ppo`` returns one record per PPO rollout/update with exactly the columns of
+``evoscale.train.train`` ("generation" is the rollout index, "popsize" the number of parallel
+environments, "evals" the training episodes completed so far, "env_steps" SB3's ``num_timesteps``).
+The solved test is the book's: the deterministic policy on ``eval_episodes`` fresh episodes of the
+unwrapped environment, reset with the ``EVAL`` seed stream and capped at ``EnvSpec.max_steps``.
+
+Hyper-parameters are rl-baselines3-zoo's (``ZOO_HYPERPARAMS``); the environment wrappers are the
+ones the zoo uses, written out in ``_make_venv``: ``DummyVecEnv`` of ``Monitor(gym.make(env_id))``,
+plus ``VecNormalize`` (observations and rewards, ``gamma`` = PPO's gamma, as the zoo does) only for
+the tasks whose zoo entry says ``normalize: true``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import math
+import os
+import pickle
+import time
+
+import gymnasium as gym
+import numpy as np
+from stable_baselines3 import PPO
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+from torch import nn
+
+from .envs import _register_extras, get_spec, make_env
+from .evaluation import EVAL, TRAIN, episode_seeds, reset
+from .machine import machine_label
+
+# Source: repository DLR-RM/rl-baselines3-zoo, file hyperparams/ppo.yml (checked against the copy at
+# commit 208b6fdf3a9aa24de44b2e068c6e5f6a07d97fcc). "lin_X" means a learning rate / clip range that
+# decays linearly from X to 0 over training (the zoo's ``linear_schedule``: X * progress_remaining).
+# Values marked "SB3 default" are not in the zoo entry; they are the PPO defaults the zoo then gets,
+# written out so the table is complete. n_timesteps is the zoo's budget (information only: the
+# caller passes total_timesteps).
+ZOO_HYPERPARAMS: dict[str, dict] = {
+    # zoo entry "CartPole-v1" (marked "# Tuned" in the zoo)
+    "CartPole-v1": dict(
+        n_envs=8, n_steps=32, batch_size=256, gae_lambda=0.8, gamma=0.98, n_epochs=20, ent_coef=0.0,
+        learning_rate="lin_0.001", clip_range="lin_0.2",
+        policy_kwargs=None,  # SB3 default: 64-64 tanh, separate actor and critic
+        normalize=False, n_timesteps=100_000,
+    ),
+    # zoo entry "LunarLander-v2" (the zoo has no LunarLander-v3 entry; v3 only fixed bugs in v2)
+    "LunarLander-v3": dict(
+        n_envs=16, n_steps=1024, batch_size=64, gae_lambda=0.98, gamma=0.999, n_epochs=4, ent_coef=0.01,
+        learning_rate=3e-4,  # SB3 default
+        clip_range=0.2,  # SB3 default
+        policy_kwargs=None,  # SB3 default
+        normalize=False, n_timesteps=1_000_000,
+    ),
+    # zoo entry "BipedalWalker-v3"
+    "BipedalWalker-v3": dict(
+        n_envs=32, n_steps=2048, batch_size=64, gae_lambda=0.95, gamma=0.999, n_epochs=10, ent_coef=0.0,
+        learning_rate=3e-4, clip_range=0.18,
+        policy_kwargs=None,  # SB3 default
+        normalize=True, n_timesteps=5_000_000,
+    ),
+    # zoo entry "Humanoid-v4" (identical to the older "Humanoid-v3" entry; marked "# Tuned" there).
+    # Unsure: tuned on v3/v4, whose observation has 376 entries; Humanoid-v5's has 348.
+    "Humanoid-v5": dict(
+        n_envs=1, n_steps=512, batch_size=256, gae_lambda=0.9, gamma=0.95, n_epochs=5,
+        ent_coef=0.00238306, learning_rate=3.56987e-05, clip_range=0.3,
+        max_grad_norm=2.0, vf_coef=0.431892,  # also in the zoo entry
+        policy_kwargs=dict(
+            log_std_init=-2, ortho_init=False, activation_fn=nn.ReLU,
+            net_arch=dict(pi=[256, 256], vf=[256, 256]),
+        ),
+        normalize=True, n_timesteps=10_000_000,
+    ),
+}
+"""rl-baselines3-zoo's PPO settings per task. ALE/Pong-v5 has no entry (out of scope)."""
+
+_META = {"n_envs", "normalize", "n_timesteps", "policy"}
+"""Zoo keys that are not PPO constructor arguments."""
+_SET_BY_TRAIN_PPO = {"env", "seed", "device", "verbose", "_init_setup_model"}
+
+RECORD_KEYS = (
+    "method", "env", "n_params", "popsize", "seed", "generation", "evals", "env_steps", "wall_s",
+    "opt_s", "pop_eval_s", "best_return", "mean_return", "median_return", "eval_return", "eval_std",
+    "eval_wall_s", "machine",
+)
+CHECKPOINT_FORMAT = 1
+
+
+class RunFinishedError(RuntimeError):
+    """The checkpoint already holds a run trained to (at least) the requested total_timesteps."""
+
+
+class LinearSchedule:
+    """The zoo's ``lin_X``: ``X * progress_remaining``, i.e. X at the start and 0 at the end.
+
+    A module-level class (not a closure), so a saved model reloads it by reference.
+    """
+
+    def __init__(self, initial: float):
+        self.initial = float(initial)
+
+    def __call__(self, progress_remaining: float) -> float:
+        return progress_remaining * self.initial
+
+    def __repr__(self) -> str:
+        return f"lin_{self.initial:g}"
+
+
+def zoo_hyperparams(env_id: str, hyper: dict | None = None) -> dict:
+    """The zoo's entry for ``env_id`` with ``hyper`` overriding individual entries (plain data)."""
+    get_spec(env_id)  # unknown env -> ValueError naming the valid ones
+    if env_id not in ZOO_HYPERPARAMS:
+        raise ValueError(
+            f"no PPO hyper-parameters for {env_id!r}: the PPO baseline covers "
+            f"{', '.join(ZOO_HYPERPARAMS)} (Atari/Pong, which needs AtariWrapper + CnnPolicy, is out of scope)"
+        )
+    merged = {**ZOO_HYPERPARAMS[env_id], **(hyper or {})}
+    allowed = (set(inspect.signature(PPO.__init__).parameters) - {"self", "policy"} - _SET_BY_TRAIN_PPO) | _META
+    unknown = sorted(set(merged) - allowed)
+    if unknown:
+        raise ValueError(f"unknown PPO hyper-parameter(s) {', '.join(map(repr, unknown))}; "
+                         f"valid: {', '.join(sorted(allowed))}")
+    if merged.get("policy", "MlpPolicy") != "MlpPolicy":
+        raise ValueError(f"only policy='MlpPolicy' is supported, got {merged['policy']!r}")
+    return merged
+
+
+def _schedule(value):
+    """``"lin_0.001"`` -> LinearSchedule(0.001); numbers stay constants (SB3 takes both)."""
+    if isinstance(value, str):
+        kind, _, x = value.partition("_")
+        if kind != "lin":
+            raise ValueError(f"unknown schedule {value!r}; only 'lin_X' (linear decay to 0) is supported")
+        return LinearSchedule(float(x))
+    return value
+
+
+def _ppo_kwargs(merged: dict) -> dict:
+    kwargs = {k: v for k, v in merged.items() if k not in _META}
+    for key in ("learning_rate", "clip_range", "clip_range_vf"):
+        if key in kwargs and kwargs[key] is not None:
+            kwargs[key] = _schedule(kwargs[key])
+    if kwargs.get("policy_kwargs") is None:
+        kwargs.pop("policy_kwargs", None)
+    else:
+        kwargs["policy_kwargs"] = dict(kwargs["policy_kwargs"])  # SB3 may mutate it
+    return kwargs
+
+
+def _make_venv(env_id: str, merged: dict):
+    """The training environments, every wrapper explicit: Monitor records each episode's raw return
+    and length (what the records report); gym.make's TimeLimit truncates at the registered cap."""
+    _register_extras(env_id)
+    cap = gym.spec(env_id).max_episode_steps
+    if cap != get_spec(env_id).max_steps:
+        raise RuntimeError(f"{env_id}: gymnasium's episode cap {cap} != EnvSpec.max_steps {get_spec(env_id).max_steps}")
+    venv = DummyVecEnv([lambda: Monitor(gym.make(env_id)) for _ in range(int(merged["n_envs"]))])
+    if merged["normalize"]:
+        # as rl-baselines3-zoo: observations and rewards, discounted with PPO's own gamma
+        venv = VecNormalize(venv, gamma=merged.get("gamma", 0.99))
+    return venv
+
+
+def _derived_seed(*words: int) -> int:
+    return int(np.random.SeedSequence(list(words)).generate_state(1)[0])
+
+
+def _seed_everything(model: PPO, seed: int, num_timesteps: int) -> None:
+    """Torch/NumPy/action-space seeds and the environments' reset seeds, from (run seed, start step).
+
+    A fresh run (num_timesteps 0) keeps ``PPO(seed=seed)``'s torch/NumPy seeding; a resumed run is
+    re-seeded from where it resumes, so resuming never replays the random numbers of the start.
+    The training environments get reset seeds ``base + i`` with ``base`` hashed from the run seed (not
+    SB3's ``seed + i``, which would give run seed 0's env 1 the same episodes as run seed 1's env 0).
+    """
+    if num_timesteps:
+        model.set_random_seed(_derived_seed(seed, TRAIN, num_timesteps, 1))
+    model.get_env().seed(_derived_seed(seed, TRAIN, num_timesteps))
+
+
+class SolvedTest:
+    """The deterministic policy on fresh, seeded episodes of the unwrapped env, all in lockstep
+    (one batched forward per step over the episodes still running), capped at EnvSpec.max_steps.
+    Observations go through VecNormalize's current statistics (never updated here) when training used it."""
+
+    def __init__(self, env_id: str, episodes: int):
+        self.cap = get_spec(env_id).max_steps
+        self.envs = [make_env(env_id) for _ in range(episodes)]
+
+    def __call__(self, model: PPO, seeds: np.ndarray) -> tuple[float, float]:
+        vecnorm = model.get_vec_normalize_env()
+        envs = self.envs
+        obs = np.stack([reset(env, s) for env, s in zip(envs, seeds)])
+        running = np.arange(len(envs))
+        returns, lengths = np.zeros(len(envs)), np.zeros(len(envs), dtype=np.int64)
+        while running.size:
+            x = vecnorm.normalize_obs(obs) if vecnorm is not None else obs
+            actions, _ = model.predict(x, deterministic=True)
+            keep = np.ones(running.size, dtype=bool)
+            for i, j in enumerate(running.tolist()):
+                o, r, terminated, _, _ = envs[j].step(actions[i])
+                obs[i] = o
+                returns[j] += r
+                lengths[j] += 1
+                if terminated or lengths[j] >= self.cap:
+                    keep[i] = False
+            running, obs = running[keep], obs[keep]
+        return float(returns.mean()), float(returns.std())
+
+
+class RecordCallback(BaseCallback):
+    """One record per rollout/update, in the evolution loop's format.
+
+    SB3's loop is: on_rollout_start, n_steps x on_step, on_rollout_end, train(), on_rollout_start ...,
+    on_training_end. So a rollout is timed from on_rollout_start to on_rollout_end (``pop_eval_s``),
+    its update from on_rollout_end to the next on_rollout_start / on_training_end (``opt_s``), and its
+    record is completed there, after the update -- the solved test evaluates the updated policy,
+    as the evolution loop evaluates the solution after ``tell``. Solved tests and checkpoints are
+    outside both clocks.
+    """
+
+    def __init__(self, run: dict, records: list[dict], solved_test: SolvedTest,
+                 checkpoint: str | None, checkpoint_meta: dict, bar=None):
+        super().__init__()
+        self.run, self.records, self.solved_test = run, records, solved_test
+        self.checkpoint, self.checkpoint_meta, self.bar = checkpoint, checkpoint_meta, bar
+        last = records[-1] if records else {}
+        self.generation = last.get("generation", -1) + 1
+        self.evals = last.get("evals", 0)
+        self.wall = last.get("wall_s", 0.0)
+        self.eval_wall = last.get("eval_wall_s", 0.0)
+        every = run["eval_every_steps"]
+        self.next_eval = (last.get("env_steps", 0) // every + 1) * every if every else math.inf
+        self.t_start = self.t_end = None
+        self.returns: list[float] = []
+
+    def _on_rollout_start(self) -> None:
+        if self.t_end is not None:  # the previous rollout's update just finished
+            self._finish_record(last=False)
+        self.returns = []
+        self.t_start = time.perf_counter()
+
+    def _on_step(self) -> bool:
+        for info in self.locals["infos"]:
+            if "episode" in info:  # Monitor: the raw return of an episode that ended at this step
+                self.returns.append(float(info["episode"]["r"]))
+        return True
+
+    def _on_rollout_end(self) -> None:
+        self.t_end = time.perf_counter()
+
+    def _on_training_end(self) -> None:
+        if self.t_end is not None:
+            self._finish_record(last=True)
+            self.t_end = None
+
+    def _finish_record(self, last: bool) -> None:
+        t_update = time.perf_counter()
+        steps = int(self.model.num_timesteps)
+        pop_eval_s, opt_s = self.t_end - self.t_start, t_update - self.t_end
+        self.wall += pop_eval_s + opt_s
+        self.evals += len(self.returns)
+        r = np.array(self.returns)
+        rec = {
+            "method": "ppo", "env": self.run["env"], "n_params": self.run["n_params"],
+            "popsize": self.run["n_envs"], "seed": self.run["seed"], "generation": self.generation,
+            "evals": self.evals, "env_steps": steps, "wall_s": self.wall, "opt_s": opt_s,
+            "pop_eval_s": pop_eval_s,
+            "best_return": float(r.max()) if r.size else math.nan,
+            "mean_return": float(r.mean()) if r.size else math.nan,
+            "median_return": float(np.median(r)) if r.size else math.nan,
+            "eval_return": math.nan, "eval_std": math.nan, "eval_wall_s": self.eval_wall,
+            "machine": self.run["machine"],
+        }
+        tested = steps >= self.next_eval or last
+        if tested:
+            t0 = time.perf_counter()
+            seeds = episode_seeds(self.run["seed"], EVAL, self.generation, 1, self.run["eval_episodes"])[0]
+            rec["eval_return"], rec["eval_std"] = self.solved_test(self.model, seeds)
+            self.eval_wall += time.perf_counter() - t0
+            rec["eval_wall_s"] = self.eval_wall
+            while self.next_eval <= steps:
+                self.next_eval += self.run["eval_every_steps"]
+        self.records.append(rec)
+        if tested and self.checkpoint:
+            save_checkpoint(self.checkpoint, self.model, self.records, self.checkpoint_meta)
+        self.generation += 1
+        if self.bar is not None:
+            self.bar.update(steps - self.bar.n)
+            self.bar.set_postfix(mean=f"{rec['mean_return']:.1f}", evals=self.evals)
+
+
+def save_checkpoint(path: str, model: PPO, records: list[dict], meta: dict) -> None:
+    """Model, VecNormalize statistics and records in one file, written atomically (temp + os.replace)."""
+    buf = io.BytesIO()
+    model.save(buf)
+    vecnorm = model.get_vec_normalize_env()
+    state = {
+        "format": CHECKPOINT_FORMAT, **meta, "num_timesteps": int(model.num_timesteps),
+        "model": buf.getvalue(), "vecnormalize": pickle.dumps(vecnorm) if vecnorm is not None else None,
+        "records": records,
+    }
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "wb") as f:
+        pickle.dump(state, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str) -> dict:
+    """The checkpoint's contents: ``records``, ``num_timesteps``, ``env``, ``seed``, ``hyper``, ..."""
+    with open(path, "rb") as f:
+        state = pickle.load(f)
+    if state.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path}: not a PPO checkpoint of format {CHECKPOINT_FORMAT}")
+    return state
+
+
+def _n_params(model: PPO) -> int:
+    return sum(p.numel() for p in model.policy.parameters())
+
+
+def train_ppo(
+    env_id: str,
+    seed: int,
+    total_timesteps: int,
+    eval_every_steps: int,
+    eval_episodes: int = 100,
+    hyper: dict | None = None,
+    device: str = "cpu",
+    checkpoint: str | None = None,
+    progress: bool = False,
+) -> list[dict]:
+    """Train SB3 PPO with rl-baselines3-zoo's hyper-parameters; one record per rollout/update.
+
+    * ``hyper`` overrides individual entries of ``ZOO_HYPERPARAMS[env_id]`` (e.g. ``{"n_steps": 64}``;
+      ``"lin_X"`` strings are linear schedules). Tasks without an entry (ALE/Pong-v5) raise ValueError.
+    * Environments: ``DummyVecEnv([Monitor(gym.make(env_id))] * n_envs)``, wrapped in ``VecNormalize``
+      (obs + reward, gamma = PPO's gamma) only where the zoo entry has ``normalize: true`` --
+      BipedalWalker-v3 and Humanoid-v5; CartPole-v1 and LunarLander-v3 train on raw observations.
+      Nothing else normalises anything.
+    * Seeding: ``PPO(..., seed=seed)`` (torch, NumPy, action space); environment reset seeds derived
+      from ``seed`` (see ``_seed_everything``). Same seed, same records apart from the timing columns.
+    * The solved test (``eval_return``/``eval_std``) runs when ``num_timesteps`` crosses a multiple of
+      ``eval_every_steps`` (0: only at the end) and always after the last update: the deterministic
+      policy on ``eval_episodes`` episodes of ``make_env(env_id)`` reset with
+      ``reset(env, episode_seeds(seed, EVAL, generation, 1, eval_episodes)[0][e])``, capped at
+      ``get_spec(env_id).max_steps``, observations normalised with VecNormalize's statistics if used.
+    * ``wall_s`` is training time only (rollouts + updates, cumulative); ``pop_eval_s`` / ``opt_s``
+      are this rollout's collection / gradient-update time; ``eval_wall_s`` the cumulative solved-test time.
+    * ``checkpoint``: a file path. At every solved test the model, VecNormalize statistics and the
+      records so far are saved there atomically. If the file exists on start, the run resumes from it
+      (``reset_num_timesteps=False``: ``num_timesteps``, the learning-rate schedule and the record
+      counters continue; the environments restart with fresh episodes) and the returned list holds
+      the checkpoint's records followed by the new ones. A checkpoint already at or past
+      ``total_timesteps`` raises RunFinishedError (its records: ``load_checkpoint(path)["records"]``).
+      Linear schedules run on ``num_timesteps / total_timesteps`` of the current call: resume an
+      interrupted run with the same ``total_timesteps`` to stay on its schedule. A resumed run is not
+      bit-identical to an uninterrupted one (fresh episodes, re-seeded RNGs), but is itself reproducible.
+    """
+    merged = zoo_hyperparams(env_id, hyper)
+    ppo_kwargs = _ppo_kwargs(merged)
+    for name, value in (("total_timesteps", total_timesteps), ("eval_episodes", eval_episodes)):
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if not isinstance(eval_every_steps, int) or eval_every_steps < 0:
+        raise ValueError(f"eval_every_steps must be a non-negative integer, got {eval_every_steps!r}")
+
+    venv = _make_venv(env_id, merged)
+    meta = {"env": env_id, "seed": seed, "hyper": repr(sorted(merged.items()))}
+    records: list[dict] = []
+    if checkpoint and os.path.exists(checkpoint):
+        state = load_checkpoint(checkpoint)
+        for key in ("env", "seed", "hyper"):
+            if state[key] != meta[key]:
+                raise ValueError(f"checkpoint {checkpoint} is for {key}={state[key]!r}, not {meta[key]!r}")
+        if state["num_timesteps"] >= total_timesteps:
+            raise RunFinishedError(
+                f"checkpoint {checkpoint} already holds a finished run: num_timesteps={state['num_timesteps']} "
+                f">= total_timesteps={total_timesteps}. Its records: evoscale.ppo.load_checkpoint(path)"
+                f"['records']; pass a larger total_timesteps to train on, or delete the file to start over."
+            )
+        if state["vecnormalize"] is not None:
+            vecnorm = pickle.loads(state["vecnormalize"])
+            vecnorm.set_venv(venv.venv)
+            venv = vecnorm
+        model = PPO.load(io.BytesIO(state["model"]), env=venv, device=device)
+        records = list(state["records"])
+        resume = True
+    else:
+        model = PPO("MlpPolicy", venv, seed=seed, device=device, verbose=0, **ppo_kwargs)
+        resume = False
+    _seed_everything(model, seed, model.num_timesteps)
+
+    run = {
+        "env": env_id, "seed": seed, "n_envs": venv.num_envs, "n_params": _n_params(model),
+        "machine": machine_label(device), "eval_every_steps": eval_every_steps, "eval_episodes": eval_episodes,
+    }
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total_timesteps, initial=model.num_timesteps, mininterval=2.0, unit="step",
+                   desc=f"ppo {env_id} seed {seed}")
+    callback = RecordCallback(run, records, SolvedTest(env_id, eval_episodes), checkpoint, meta, bar)
+    try:
+        model.learn(total_timesteps - model.num_timesteps, callback=callback, reset_num_timesteps=not resume)
+    finally:
+        if bar is not None:
+            bar.close()
+        venv.close()
+    return records

@@ -54,3 +54,12 @@ def test_resume_via_cli(tmp_path):
     assert finished.returncode == 2 and "already holds the finished run" in finished.stderr
     missing = evoscale("train", "--resume", "--checkpoint", str(tmp_path / "nope"))
     assert missing.returncode == 2 and "needs an existing --checkpoint" in missing.stderr
+
+
+def test_bench_methods_prints_strict_json():
+    r = evoscale("bench", "methods", "--seeds", "1", "--budget-evals", "32", "--methods", "cmaes,ga",
+                 "--processes", "1")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])  # strict: NaN would not parse as null
+    assert set(out["methods"]) == {"cmaes", "ga"}
+    assert "NaN" not in r.stdout

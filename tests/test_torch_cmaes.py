@@ -65,19 +65,22 @@ def evals_pycma(fname, n, seed):
 
 # Rosenbrock: seeds 1-3 reach the global optimum (f < 1e-8) from x0 = 0 for both implementations;
 # other seeds may end in the known local optimum near x_1 = -1, which is not a bug.
-@pytest.mark.parametrize("fname,n", [("sphere", 10), ("sphere", 40), ("elli", 10), ("elli", 20),
-                                     ("rosen", 10), ("rosen", 20)])
-def test_reaches_1e_8_with_pycma_like_evaluations(fname, n):
-    seeds = (1, 2, 3)
+# n = 40 on elli / rosen takes ~4,500 generations per run, so two seeds there (the suite stays fast).
+@pytest.mark.parametrize("fname,n,seeds", [
+    ("sphere", 10, (1, 2, 3)), ("sphere", 20, (1, 2, 3)), ("sphere", 40, (1, 2, 3)),
+    ("elli", 10, (1, 2, 3)), ("elli", 40, (1, 2)), ("rosen", 10, (1, 2, 3)), ("rosen", 40, (1, 2)),
+])
+def test_reaches_1e_8_with_pycma_like_evaluations(fname, n, seeds):
     ours = [evals_torch(fname, n, s) for s in seeds]
     theirs = [evals_pycma(fname, n, s) for s in seeds]
     assert all(math.isfinite(e) for e in ours), ours
     assert all(math.isfinite(e) for e in theirs), theirs
     ratio = np.mean(ours) / np.mean(theirs)
     # Fair tolerance: we follow purecma (positive weights only), pycma's defaults add active CMA
-    # (negative weights) and other learning rates, which is known to save ~1.2-1.5x evaluations on
-    # ill-conditioned functions (measured here: sphere ~1.03, elli ~1.45, rosen ~1.3); seed noise on
-    # a 3-seed mean is ~5%. So [0.5, 2] catches a broken update (typically 3x-100x or no
+    # (negative weights) and other learning rates, which saves ~1.3-1.5x evaluations on
+    # ill-conditioned functions (measured ours / pycma: sphere 1.04-1.08, elli 1.4-1.55, rosen
+    # 1.3-1.4; against pycma with CMA_active=False, elli-10 and rosen-10 are ~1.08); seed noise on
+    # a 2-3-seed mean is ~5-10%. So [0.5, 2] catches a broken update (typically 3x-100x or no
     # convergence) without flagging the known algorithmic difference; exactness against purecma is
     # tested separately below.
     assert 0.5 <= ratio <= 2.0, (ours, theirs, ratio)

@@ -100,3 +100,14 @@ def test_checkpoint_resume_equals_uninterrupted(tmp_path, method):
         train(config, checkpoint=ckpt)
     with pytest.raises(ValueError, match="another configuration"):
         train(config.replace(seed=3), checkpoint=ckpt)
+
+
+def test_target_return_stops_the_run_when_solved(tmp_path):
+    full = train(RunConfig(**SMALL))
+    stopped = train(RunConfig(**SMALL, target_return=475.0), checkpoint=tmp_path / "c")
+    first = next(r for r in full if r["eval_return"] >= 475)
+    assert stopped[-1]["generation"] == first["generation"] < full[-1]["generation"]
+    from evoscale.train import FinishedRunError
+
+    with pytest.raises(FinishedRunError):
+        train(RunConfig(**SMALL, target_return=475.0), checkpoint=tmp_path / "c")

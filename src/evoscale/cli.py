@@ -17,6 +17,10 @@ class _Parser(argparse.ArgumentParser):
         _fail(f"{message} (see '{self.prog} --help')")
 
 
+def _log(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
 def _fail(message: str):
     print(f"evoscale: error: {message}", file=sys.stderr)
     raise SystemExit(2)
@@ -58,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--backend", default=d.backend)
     e.add_argument("--warmup-evals", type=int, default=3_000,
                    help="CMA-ES episodes trained first so episode lengths are as uneven as in training")
+    mth = bsub.add_parser("methods", help="episodes to the solved threshold per method (IQM over seeds)")
+    mth.add_argument("--env", default="CartPole-v1")
+    mth.add_argument("--seeds", type=int, default=5)
+    mth.add_argument("--budget-evals", type=int, default=10_000)
+    mth.add_argument("--popsize", type=int, default=16)
+    mth.add_argument("--methods", default=None, help="comma-separated (default: all)")
+    mth.add_argument("--processes", type=int, default=None, help="parallel runs (default: all cores)")
     return p
 
 
@@ -66,17 +77,35 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "train":
             summary = _train(args)
-        else:
+        elif args.what == "evaluator":
             from .bench import bench_evaluator
 
             summary = bench_evaluator(
-                args.env, args.hidden, args.popsize, args.seconds, args.backend, args.warmup_evals,
-                log=lambda s: print(s, file=sys.stderr),
+                args.env, args.hidden, args.popsize, args.seconds, args.backend, args.warmup_evals, log=_log,
             )
+        else:
+            from .bench import bench_methods
+
+            methods = args.methods.split(",") if args.methods else None
+            summary = bench_methods(args.env, args.seeds, args.budget_evals, args.popsize, methods,
+                                    args.processes, log=_log)
     except ValueError as err:
         _fail(str(err))
-    print(json.dumps(summary))
+    print(json.dumps(_jsonable(summary), allow_nan=False))
     return 0
+
+
+def _jsonable(obj):
+    """NaN/inf -> null (strict JSON), recursively."""
+    import math
+
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    return obj
 
 
 def _train(args) -> dict:

@@ -62,6 +62,8 @@ class RunConfig:
     many training episodes, and always after the last generation. 0: only at the end."""
     eval_episodes: int = 100
     """Fresh episodes in each solved test (Gymnasium's convention is 100)."""
+    target_return: float | None = None
+    """Stop after the first solved test whose mean return reaches this (None: spend the budget)."""
     seed: int = 0
     """Run seed: every random number of the run derives from it."""
     backend: str = "lockstep"

@@ -25,6 +25,7 @@ def atomic_write(path: str | os.PathLike, write, binary: bool = False) -> None:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; results are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

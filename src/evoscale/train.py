@@ -42,6 +42,8 @@ class Progress:
     wall: float = 0.0
     eval_wall: float = 0.0
     next_eval: float = math.inf
+    solved: bool = False
+    """The run reached ``target_return`` and stopped early."""
     records: list = field(default_factory=list)
 
 
@@ -81,7 +83,7 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
     checkpoint = Path(checkpoint) if checkpoint else None
     if checkpoint and checkpoint.exists():
         progress, state = _load(checkpoint, config)
-        if progress.generation >= generations:
+        if progress.generation >= generations or progress.solved:
             raise FinishedRunError(
                 f"checkpoint {checkpoint} already holds the finished run ({progress.generation} of "
                 f"{generations} generations, {progress.evals} evaluations); nothing to resume"
@@ -123,6 +125,8 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
                 p.next_eval += config.eval_every
         p.records.append(rec)
         p.generation += 1
+        if config.target_return is not None and rec["eval_return"] >= config.target_return:
+            p.solved, generations = True, p.generation  # the run ends here
         if checkpoint and (p.generation % checkpoint_every == 0 or p.generation == generations):
             _save(checkpoint, config, p, state)
         if callback:

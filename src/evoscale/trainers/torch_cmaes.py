@@ -120,6 +120,10 @@ class TorchCMAState:
         self.__dict__.update(d)
 
 
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
 def _resolve_device(device) -> torch.device:
     try:
         dev = torch.device(device)
@@ -136,9 +140,10 @@ def _resolve_device(device) -> torch.device:
 
 
 class TorchCMAES:
-    """Full-covariance CMA-ES (purecma's equations) in torch; C in ``dtype`` on ``device``.
+    """Full-covariance CMA-ES in torch; C in ``dtype`` on ``device``.
 
-    Maximises the returns. Memory about ``2 n^2 itemsize`` bytes (C and B); see the module doc.
+    Hansen 2016, "The CMA Evolution Strategy: A Tutorial", with the default parameters, equations and
+    update order of pycma's ``purecma``. Maximises the returns. Memory about ``2 n^2 itemsize`` bytes (C and B); see the module doc.
     Hyper-parameters: ``x0`` (initial mean, default zeros), ``dtype`` ("float32" or "float64", of C
     and B), ``device`` ("cpu" or "cuda").
     """
@@ -147,11 +152,15 @@ class TorchCMAES:
 
     def __init__(self, n_params: int, popsize: int, sigma0: float, x0: np.ndarray | None = None,
                  dtype: str = "float32", device: str = "cpu"):
-        if int(n_params) != n_params or n_params < 1:
+        if not _is_int(n_params) or n_params < 1:
             raise ValueError(f"n_params must be a positive integer, got {n_params!r}")
-        if int(popsize) != popsize or popsize < 2:
+        if not _is_int(popsize) or popsize < 2:
             raise ValueError(f"popsize must be an integer >= 2, got {popsize!r}")
-        if not (isinstance(sigma0, (int, float)) and math.isfinite(sigma0) and sigma0 > 0):
+        try:
+            ok = math.isfinite(float(sigma0)) and float(sigma0) > 0
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
             raise ValueError(f"sigma0 must be a finite number > 0, got {sigma0!r}")
         if dtype not in _DTYPES:
             raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")

@@ -8,7 +8,6 @@ CH ?=
 PARAMS ?=
 export EVOSCALE_RESULTS := $(CURDIR)/results
 export FRESH ?= 0
-export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
 .PHONY: book test chapter bench clean install

@@ -30,7 +30,8 @@ def test_unknown_profile_aborts(tmp_path, monkeypatch):
 
 
 def test_every_chapter_executes_at_smoke_and_the_book_builds(tmp_path):
-    env = {**os.environ, "EVOSCALE_RESULTS": str(tmp_path / "results"), "MPLBACKEND": "Agg"}
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}  # the kernel must render inline
+    env["EVOSCALE_RESULTS"] = str(tmp_path / "results")
     r = subprocess.run([sys.executable, "-m", "evoscale.bookbuild", "--profile", "smoke"], env=env,
                        capture_output=True, text=True, timeout=1200)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
@@ -39,5 +40,6 @@ def test_every_chapter_executes_at_smoke_and_the_book_builds(tmp_path):
     for name in chapters(ROOT / "book"):
         page = (html / f"{name}.html").read_text()
         assert "Traceback" not in page
+        assert "<img" in page, f"{name}: no figure rendered"
     # the smoke runs landed in the results store, one CSV per seed
     assert len(list((tmp_path / "results" / "smoke" / "compute").glob("*.csv"))) == 2

@@ -27,8 +27,8 @@ def solved_line(ax, threshold: float | None, label: str = "solved") -> None:
         ax.axhline(threshold, color="0.3", linestyle="--", linewidth=1, label=f"{label} ({threshold:g})")
 
 
-def caption_machine(ax, machines) -> None:
-    """Name the machine(s) the plotted results came from, bottom right of the axes."""
+def caption_machine(fig, machines) -> None:
+    """Name the machine(s) the plotted results came from, bottom right of the figure
+    (leave room with ``fig.tight_layout(rect=(0, 0.04, 1, 1))``)."""
     names = sorted(set(machines))
-    ax.annotate("ran on: " + "; ".join(names), xy=(1, 0), xycoords="axes fraction", xytext=(0, -32),
-                textcoords="offset points", ha="right", va="top", fontsize=7, color="0.4")
+    fig.text(0.99, 0.01, "ran on: " + "; ".join(names), ha="right", va="bottom", fontsize=7, color="0.4")

@@ -53,3 +53,29 @@ def test_take_keeps_rows_bitwise():
 def test_wrong_parameter_count_is_an_error():
     with pytest.raises(ValueError, match="2788"):
         MLPPolicy(8, (64, 32), 4, True).unflatten(np.zeros((2, 10)))
+
+
+def _cuda_available():
+    try:
+        import torch
+
+        return torch.cuda.is_available()
+    except ImportError:
+        return False
+
+
+@pytest.mark.skipif(not _cuda_available(), reason="needs a CUDA GPU (run on the GPU machine)")
+@pytest.mark.parametrize("discrete", [True, False])
+def test_cuda_forward_matches_cpu(discrete):
+    rng = np.random.default_rng(3)
+    kw = {} if discrete else dict(act_low=(-1.0,) * 4, act_high=(1.0,) * 4)
+    cpu, gpu = MLPPolicy(8, (64, 32), 4, discrete, **kw), MLPPolicy(8, (64, 32), 4, discrete, device="cuda", **kw)
+    pop, obs = rng.normal(0, 0.3, (32, cpu.n_params)), rng.normal(size=(32, 8))
+    a, b = cpu.forward(cpu.unflatten(pop), obs), gpu.forward(gpu.unflatten(pop), obs)
+    rows = np.array([0, 5, 31])
+    c = gpu.forward(gpu.take(gpu.unflatten(pop), rows), obs[rows])
+    if discrete:
+        assert np.mean(a == b) > 0.9  # fp32 on the GPU may flip near-ties
+    else:
+        np.testing.assert_allclose(a, b, atol=1e-4)
+    assert np.array_equal(np.asarray(c), np.asarray(b)[rows]) or not discrete

@@ -111,3 +111,19 @@ def test_target_return_stops_the_run_when_solved(tmp_path):
 
     with pytest.raises(FinishedRunError):
         train(RunConfig(**SMALL, target_return=475.0), checkpoint=tmp_path / "c")
+
+
+def test_step_budget_stops_the_es_and_tests_the_last_generation():
+    records = train(RunConfig(**{**SMALL, "budget_steps": 2_000}))
+    assert records[-1]["env_steps"] >= 2_000 > records[-2]["env_steps"]
+    assert records[-1]["eval_return"] == records[-1]["eval_return"]  # not NaN
+
+
+def test_ppo_runs_through_the_same_loop_and_records():
+    config = RunConfig(method="ppo", env="CartPole-v1", budget_steps=512, eval_every=256, eval_episodes=3,
+                       hyper={"n_envs": 2, "n_steps": 64, "batch_size": 64, "n_epochs": 1})
+    records = train(config)
+    assert records[-1]["env_steps"] >= 512 and records[-1]["method"] == "ppo"
+    assert set(train(RunConfig(**SMALL))[0]) == set(records[0])
+    with pytest.raises(ValueError, match="needs budget_steps"):
+        RunConfig(method="ppo")

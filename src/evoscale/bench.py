@@ -188,3 +188,79 @@ def bench_methods(env_id: str = "CartPole-v1", seeds: int = 5, budget_evals: int
             "wall_s_per_seed": float(last["wall_s"].mean()),
         }
     return out
+
+
+OVERHEAD_NETS = {2788: (64, 32), 9668: (128, 64)}
+"""LunarLander MLPs for the overhead benchmark: the seed's 2,788-parameter net and a ~10K one."""
+
+
+def bench_overhead(sizes: list[int] | None = None, popsize: int = 64, generations: int = 5,
+                   methods: list[str] | None = None, eval_rounds: int = 3, log=print) -> dict:
+    """Optimizer time per generation (ask + tell, single thread) as a fraction of the time the lockstep
+    evaluator needs for one LunarLander generation of the same network.
+
+    The generation being evaluated is the benchmark's mixed population (half random crashers, half
+    hovering controllers: a mid-training workload, ~35K env steps for 64 individuals). Full CMA-ES
+    is timed with ``bench_cma`` (fresh process, steady-state generations plus its periodic
+    eigendecomposition amortised over pycma's own update gap); the others directly.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from .bench_cma import bench_cma
+    from .trainers import REGISTRY
+
+    sizes = sizes or list(OVERHEAD_NETS)
+    methods = methods or [m for m in REGISTRY]
+    out = {"env": "LunarLander-v3", "popsize": popsize, "threads": 1, "sizes": {}}
+    for n in sizes:
+        if n not in OVERHEAD_NETS:
+            raise ValueError(f"size {n} has no benchmark network; valid: {', '.join(map(str, OVERHEAD_NETS))}")
+        hidden = OVERHEAD_NETS[n]
+        with threadpool_limits(1):
+            ev = make_evaluator("lockstep", "LunarLander-v3", hidden)
+            population = mixed_lander_population(ev.policy, popsize)
+            ev.evaluate(population, episode_seeds(2, TRAIN, 0, popsize, 1))  # warm up: envs created
+            t, steps = time.perf_counter(), 0
+            for r in range(eval_rounds):
+                steps += ev.evaluate(population, episode_seeds(2, TRAIN, r + 1, popsize, 1)).env_steps
+            eval_s = (time.perf_counter() - t) / eval_rounds
+        row = {"hidden": list(hidden), "eval_s_per_gen": eval_s, "env_steps_per_gen": steps / eval_rounds,
+               "methods": {}}
+        for m in methods:
+            log(f"n={n}: {m}")
+            if m in ("cmaes", "torch_cmaes"):
+                r = bench_cma(n, popsize, generations, eig=True)
+                ms = r["pycma" if m == "cmaes" else "torch_cmaes"]["amortised_ms_per_gen"]
+            else:
+                ms = _ask_tell_ms(m, n, popsize, generations)
+            row["methods"][m] = {"opt_ms_per_gen": ms, "fraction_of_eval": ms / 1e3 / eval_s}
+        out["sizes"][str(n)] = row
+    return out
+
+
+def _ask_tell_ms(method: str, n: int, popsize: int, generations: int) -> float:
+    """Median ms of ask + tell over generations 2..G, single thread, synthetic returns."""
+    import statistics
+
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    from .policies import param_count
+
+    torch.set_num_threads(1)
+    if method == "neuromod":  # its genome is the plastic net's, slightly larger than the MLP
+        from .plastic import NeuromodPolicy
+
+        hidden = OVERHEAD_NETS.get(n, (64, 32))
+        n = NeuromodPolicy(8, hidden, 4, True).n_params if param_count(8, hidden, 4) == n else n
+    rng = np.random.default_rng(0)
+    times = []
+    with threadpool_limits(1):
+        trainer = make_trainer(method, n, popsize, 0.1)
+        state = trainer.init(0)
+        for _ in range(max(2, generations)):
+            t = time.perf_counter()
+            population, state = trainer.ask(state)
+            state = trainer.tell(state, population, rng.normal(size=len(population)))
+            times.append((time.perf_counter() - t) * 1e3)
+    return statistics.median(times[1:])

@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--popsize", type=int, default=d.popsize)
     t.add_argument("--sigma0", type=float, default=d.sigma0)
     t.add_argument("--budget-evals", type=int, default=d.budget_evals, help="training episodes")
+    t.add_argument("--budget-steps", type=int, default=None, help="env-step budget (required for ppo)")
+    t.add_argument("--hyper", default=None, help='method hyper-parameters as JSON, e.g. \'{"lr": 0.05}\'')
     t.add_argument("--episodes-per-eval", type=int, default=d.episodes_per_eval)
     t.add_argument("--eval-every", type=int, default=d.eval_every, help="episodes between solved tests")
     t.add_argument("--eval-episodes", type=int, default=d.eval_episodes, help="episodes per solved test")
@@ -69,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     mth.add_argument("--popsize", type=int, default=16)
     mth.add_argument("--methods", default=None, help="comma-separated (default: all)")
     mth.add_argument("--processes", type=int, default=None, help="parallel runs (default: all cores)")
+    ov = bsub.add_parser("overhead", help="optimizer time per generation / LunarLander evaluation time")
+    ov.add_argument("--sizes", default="2788,9668", help="parameter counts (2788, 9668)")
+    ov.add_argument("--popsize", type=int, default=64)
+    ov.add_argument("--generations", type=int, default=5)
+    ov.add_argument("--methods", default=None, help="comma-separated (default: all)")
     return p
 
 
@@ -83,6 +90,12 @@ def main(argv: list[str] | None = None) -> int:
             summary = bench_evaluator(
                 args.env, args.hidden, args.popsize, args.seconds, args.backend, args.warmup_evals, log=_log,
             )
+        elif args.what == "overhead":
+            from .bench import bench_overhead
+
+            sizes = [int(x) for x in args.sizes.split(",")]
+            methods = args.methods.split(",") if args.methods else None
+            summary = bench_overhead(sizes, args.popsize, args.generations, methods, log=_log)
         else:
             from .bench import bench_methods
 
@@ -108,6 +121,18 @@ def _jsonable(obj):
     return obj
 
 
+def _hyper(text: str | None) -> dict | None:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"--hyper must be a JSON object like '{{\"lr\": 0.05}}': {err}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"--hyper must be a JSON object, got {text!r}")
+    return value
+
+
 def _train(args) -> dict:
     import math
 
@@ -119,7 +144,8 @@ def _train(args) -> dict:
 
     config = RunConfig(
         method=args.method, env=args.env, hidden=args.hidden, popsize=args.popsize, sigma0=args.sigma0,
-        budget_evals=args.budget_evals, episodes_per_eval=args.episodes_per_eval,
+        budget_evals=args.budget_evals, budget_steps=args.budget_steps, hyper=_hyper(args.hyper),
+        episodes_per_eval=args.episodes_per_eval,
         eval_every=args.eval_every, eval_episodes=args.eval_episodes, seed=args.seed,
         backend=args.backend, device=args.device, progress=not args.no_progress,
     )

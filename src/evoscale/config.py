@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from .envs import get_spec
 
 RESULT_FORMAT_VERSION = 1
+METHODS = ("cmaes", "sepcmaes", "openai_es", "ga", "neuromod", "torch_cmaes", "ppo")
+"""Every method a run can use: the population trainers of ``trainers.REGISTRY`` plus PPO."""
 NOT_HASHED = frozenset({"progress"})
 
 
@@ -55,11 +57,14 @@ class RunConfig:
     None: the method's defaults. Stored as a sorted tuple of (name, value) pairs."""
     budget_evals: int = 20_000
     """Training budget in episodes ("evaluations"); a run stops before a generation would exceed it."""
+    budget_steps: int | None = None
+    """Training budget in env steps: PPO's budget (required for ``ppo``); for the ES an extra limit,
+    the run stops after the generation that reaches it. None: no step limit."""
     episodes_per_eval: int = 1
     """Episodes averaged into one individual's fitness."""
     eval_every: int = 2_000
     """Run the solved test (``eval_episodes`` fresh episodes on the trainer's solution) every this
-    many training episodes, and always after the last generation. 0: only at the end."""
+    many training episodes (PPO: env steps), and always after the last generation. 0: only at the end."""
     eval_episodes: int = 100
     """Fresh episodes in each solved test (Gymnasium's convention is 100)."""
     target_return: float | None = None
@@ -82,15 +87,23 @@ class RunConfig:
     def validate(self) -> None:
         """Raise ValueError naming the offending parameter."""
         from .evaluation import BACKENDS
-        from .trainers import REGISTRY as METHODS, hyper_names
+        from .trainers import REGISTRY, hyper_names
 
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}; valid methods: {', '.join(METHODS)}")
-        unknown = sorted(set(dict(self.hyper or ())) - set(hyper_names(self.method)))
+        if self.method == "ppo":
+            if self.budget_steps is None:
+                raise ValueError("method 'ppo' needs budget_steps (its budget is counted in env steps)")
+            if self.backend != "lockstep":
+                raise ValueError("method 'ppo' collects its own rollouts; backend must stay 'lockstep'")
+        unknown = [] if self.method not in REGISTRY else sorted(
+            set(dict(self.hyper or ())) - set(hyper_names(self.method)))
         if unknown:
             raise ValueError(f"unknown hyper-parameter(s) {', '.join(map(repr, unknown))} for "
                              f"{self.method}; valid: {', '.join(hyper_names(self.method)) or 'none'}")
         get_spec(self.env)
+        if self.budget_steps is not None and (not isinstance(self.budget_steps, int) or self.budget_steps <= 0):
+            raise ValueError(f"budget_steps must be a positive integer, got {self.budget_steps!r}")
         for name in ("popsize", "budget_evals", "episodes_per_eval", "eval_episodes"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:

@@ -344,7 +344,9 @@ def train_ppo(
       BipedalWalker-v3 and Humanoid-v5; CartPole-v1 and LunarLander-v3 train on raw observations.
       Nothing else normalises anything.
     * Seeding: ``PPO(..., seed=seed)`` (torch, NumPy, action space); environment reset seeds derived
-      from ``seed`` (see ``_seed_everything``). Same seed, same records apart from the timing columns.
+      from ``seed`` (see ``_seed_everything``). Same seed, same records apart from the timing columns,
+      for a fixed ``torch.get_num_threads()``: the update's float reductions depend on the thread
+      count, so e.g. 1- and 2-thread runs of one seed diverge (CartPole: solved at 20K vs 30K steps).
     * The solved test (``eval_return``/``eval_std``) runs when ``num_timesteps`` crosses a multiple of
       ``eval_every_steps`` (0: only at the end) and always after the last update: the deterministic
       policy on ``eval_episodes`` episodes of ``make_env(env_id)`` reset with

@@ -74,6 +74,8 @@ def _load(path: Path, config: RunConfig) -> tuple[Progress, Any]:
 def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
           checkpoint: str | Path | None = None, checkpoint_every: int = 10) -> list[Record]:
     """Run ``config`` to its budget (resuming from ``checkpoint`` if it exists); one record per generation."""
+    if config.method == "ppo":
+        return _train_ppo(config, checkpoint)
     hyper = dict(config.hyper or ())
     kind, policy_kw = policy_for(config.method, hyper)
     evaluator = make_evaluator(config.backend, config.env, config.hidden, config.device, kind, **policy_kw)
@@ -116,7 +118,8 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
             "median_return": float(np.median(fitness)), "eval_return": math.nan, "eval_std": math.nan,
             "eval_wall_s": p.eval_wall, "machine": machine,
         }
-        if p.evals >= p.next_eval or gen == generations - 1:
+        last = gen == generations - 1 or (config.budget_steps is not None and p.env_steps >= config.budget_steps)
+        if p.evals >= p.next_eval or last:
             t4 = time.perf_counter()
             rec["eval_return"], rec["eval_std"] = solved_test(evaluator, trainer.solution(state), config, gen)
             p.eval_wall += time.perf_counter() - t4
@@ -127,6 +130,8 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
         p.generation += 1
         if config.target_return is not None and rec["eval_return"] >= config.target_return:
             p.solved, generations = True, p.generation  # the run ends here
+        elif config.budget_steps is not None and p.env_steps >= config.budget_steps:
+            generations = p.generation  # step budget spent (the last generation had its solved test)
         if checkpoint and (p.generation % checkpoint_every == 0 or p.generation == generations):
             _save(checkpoint, config, p, state)
         if callback:
@@ -137,6 +142,18 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
     if bar:
         bar.close()
     return p.records
+
+
+def _train_ppo(config: RunConfig, checkpoint) -> list[Record]:
+    """The PPO baseline (SB3, zoo hyper-parameters) on the same records; one torch thread per run."""
+    import torch
+
+    from .ppo import train_ppo
+
+    torch.set_num_threads(1)  # PPO's records depend on the thread count; fix it
+    return train_ppo(config.env, config.seed, config.budget_steps, config.eval_every or config.budget_steps,
+                     config.eval_episodes, dict(config.hyper or ()) or None, config.device,
+                     str(checkpoint) if checkpoint else None, config.progress)
 
 
 def _progress_bar(config: RunConfig, total: int, done: int):

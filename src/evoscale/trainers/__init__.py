@@ -13,8 +13,11 @@ from .cmaes import CMAES, SepCMAES
 from .ga import GA
 from .neuromod import Neuromod
 from .openai_es import OpenAIES
+from .torch_cmaes import TorchCMAES
 
-REGISTRY = {cls.name: cls for cls in (CMAES, SepCMAES, OpenAIES, GA, Neuromod)}
+REGISTRY = {cls.name: cls for cls in (CMAES, SepCMAES, OpenAIES, GA, Neuromod, TorchCMAES)}
+"""Population-based trainers driven by ``train.train``. PPO (``evoscale.ppo``) is the gradient
+baseline with its own loop; ``config.METHODS`` lists both."""
 
 
 def policy_for(method: str, hyper: dict | None = None) -> tuple[str, dict]:

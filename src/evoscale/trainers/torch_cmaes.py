@@ -142,8 +142,9 @@ def _resolve_device(device) -> torch.device:
 class TorchCMAES:
     """Full-covariance CMA-ES in torch; C in ``dtype`` on ``device``.
 
-    Hansen 2016, "The CMA Evolution Strategy: A Tutorial", with the default parameters, equations and
-    update order of pycma's ``purecma``. Maximises the returns. Memory about ``2 n^2 itemsize`` bytes (C and B); see the module doc.
+    Hansen 2016, "The CMA Evolution Strategy: A Tutorial", with the default parameters, equations
+    and update order of pycma's ``purecma``. Maximises the returns. Memory: about
+    ``2 n^2 itemsize`` bytes (C and B); see the module doc.
     Hyper-parameters: ``x0`` (initial mean, default zeros), ``dtype`` ("float32" or "float64", of C
     and B), ``device`` ("cpu" or "cuda").
     """

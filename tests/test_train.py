@@ -4,7 +4,7 @@ import pytest
 
 from evoscale.config import RunConfig
 from evoscale.train import train
-from evoscale.trainers import REGISTRY
+from evoscale.trainers import REGISTRY, make_trainer
 
 TIMING = {"wall_s", "opt_s", "pop_eval_s", "eval_wall_s"}
 
@@ -77,7 +77,7 @@ def test_checkpoint_resume_equals_uninterrupted(tmp_path, method):
     import numpy as np
 
     config = RunConfig(method=method, seed=2, **SMALL)  # 30 generations
-    straight = train(config)
+    straight = train(config, checkpoint=tmp_path / "straight.ckpt")
 
     def crash_at_12(rec):
         if rec["generation"] == 11:
@@ -91,9 +91,13 @@ def test_checkpoint_resume_equals_uninterrupted(tmp_path, method):
     import pickle
 
     saved = pickle.loads(ckpt.read_bytes())
-    assert saved["progress"].generation == 30
-    if method in ("cmaes", "sepcmaes"):
-        assert saved["state"].es.countiter == 30
+    reference = pickle.loads((tmp_path / "straight.ckpt").read_bytes())
+    assert saved["progress"].generation == reference["progress"].generation == 30
+    trainer = make_trainer(method, straight[0]["n_params"], config.popsize, config.sigma0)
+    assert np.array_equal(trainer.solution(saved["state"]), trainer.solution(reference["state"]))
+    if method in ("cmaes", "sepcmaes"):  # the whole distribution, not only its mean
+        a, b = saved["state"].es, reference["state"].es
+        assert a.countiter == 30 and a.sigma == b.sigma and np.array_equal(a.C, b.C)
     from evoscale.train import FinishedRunError
 
     with pytest.raises(FinishedRunError, match="already holds the finished run"):

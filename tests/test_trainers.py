@@ -58,5 +58,5 @@ def test_pickled_state_resumes_exactly(method):
 
 
 def test_unknown_method():
-    with pytest.raises(ValueError, match="valid methods: cmaes, sepcmaes, openai_es, ga, neuromod"):
+    with pytest.raises(ValueError, match="valid methods: cmaes, sepcmaes, openai_es, ga, neuromod, torch_cmaes, snes, pgpe, sep_cmaes_torch"):
         make_trainer("cma", 4, 4, 1.0)

@@ -23,6 +23,7 @@ import numpy as np
 from .config import RunConfig, parse_hidden
 from .envs import get_spec, make_env, make_wrapped_env
 from .evaluation import TRAIN, episode_seeds, make_evaluator
+from .machine import machine_label
 from .trainers import make_trainer
 
 
@@ -72,7 +73,8 @@ def bench_evaluator(env_id: str, hidden, popsize: int, seconds: float, backend: 
         serial_rate, _ = _steps_per_s(make_evaluator("serial", env_id, hidden), population, seconds)
     lengths = np.concatenate(lengths)
     return {
-        "env": env_id, "hidden": list(hidden), "n_params": evaluator.policy.n_params, "popsize": popsize,
+        "machine": machine_label(), "env": env_id, "hidden": list(hidden), "n_params": evaluator.policy.n_params,
+        "popsize": popsize,
         "backend": backend, "population": kind, "warmup_evals": warm,
         "episode_length_min": int(lengths.min()), "episode_length_median": float(np.median(lengths)),
         "episode_length_max": int(lengths.max()),
@@ -151,6 +153,8 @@ METHOD_SETTINGS = {
     "openai_es": dict(sigma0=0.1, hyper={"lr": 0.05}),
     "ga": dict(sigma0=0.5),
     "neuromod": dict(sigma0=0.1, hyper={"lr": 0.05}),
+    "torch_cmaes": dict(sigma0=0.5),
+    "ppo": dict(),  # rl-baselines3-zoo hyper-parameters and budget (n_timesteps); solved test every 4,096 steps
 }
 
 
@@ -161,30 +165,40 @@ def bench_methods(env_id: str = "CartPole-v1", seeds: int = 5, budget_evals: int
     import tempfile
 
     from .experiments import run_many
-    from .stats import iqm_ci
+    from .stats import first_crossing, iqm_ci
 
     spec = get_spec(env_id)
     if spec.solved is None:
         raise ValueError(f"{env_id} has no solved threshold")
     methods = methods or list(METHOD_SETTINGS)
-    configs = [
-        RunConfig(method=m, env=env_id, hidden=spec.default_hidden, popsize=popsize, budget_evals=budget_evals,
-                  eval_every=2 * popsize, eval_episodes=100, target_return=spec.solved, seed=s,
-                  **METHOD_SETTINGS.get(m, {}))
-        for m in methods for s in range(seeds)
-    ]
+    def config(m, s):
+        if m == "ppo":
+            from .ppo import zoo_hyperparams
+
+            steps = int(zoo_hyperparams(env_id, None)["n_timesteps"])
+            return RunConfig(method="ppo", env=env_id, budget_steps=steps, eval_every=4096, eval_episodes=100,
+                             seed=s)
+        return RunConfig(method=m, env=env_id, hidden=spec.default_hidden, popsize=popsize,
+                         budget_evals=budget_evals, eval_every=2 * popsize, eval_episodes=100,
+                         target_return=spec.solved, seed=s, **METHOD_SETTINGS.get(m, {}))
+
+    configs = [config(m, s) for m in methods for s in range(seeds)]
     with tempfile.TemporaryDirectory() as where:
         df = run_many(configs, where, processes=processes, fresh=True, log=log)
-    out = {"env": env_id, "hidden": list(spec.default_hidden), "popsize": popsize, "budget_evals": budget_evals,
+    out = {"machine": machine_label(), "env": env_id, "hidden": list(spec.default_hidden), "popsize": popsize,
+           "budget_evals": budget_evals,
            "seeds": seeds, "threshold": spec.solved, "methods": {}}
     for m, g in df.groupby("method", sort=False):
         last = g.sort_values("generation").groupby("seed").tail(1)
-        to_solve = [float(r.evals) if r.eval_return >= spec.solved else float("nan") for r in last.itertuples()]
+        crossing = first_crossing(g, spec.solved)
+        steps = first_crossing(g, spec.solved, x="env_steps")
+        to_solve = [float(crossing.get(s, np.nan)) for s in sorted(g["seed"].unique())]
         point, lo, hi = iqm_ci(to_solve)
         out["methods"][m] = {
             "settings": {k: (dict(v) if k == "hyper" else v) for k, v in METHOD_SETTINGS.get(m, {}).items()},
             "n_params": int(g["n_params"].iloc[0]), "solved": int(np.isfinite(to_solve).sum()),
             "evals_to_solve_iqm": point, "ci_low": lo, "ci_high": hi, "per_seed": to_solve,
+            "env_steps_to_solve_iqm": iqm_ci(steps.to_numpy())[0],
             "wall_s_per_seed": float(last["wall_s"].mean()),
         }
     return out
@@ -211,7 +225,7 @@ def bench_overhead(sizes: list[int] | None = None, popsize: int = 64, generation
 
     sizes = sizes or list(OVERHEAD_NETS)
     methods = methods or [m for m in REGISTRY]
-    out = {"env": "LunarLander-v3", "popsize": popsize, "threads": 1, "sizes": {}}
+    out = {"machine": machine_label(), "env": "LunarLander-v3", "popsize": popsize, "threads": 1, "sizes": {}}
     for n in sizes:
         if n not in OVERHEAD_NETS:
             raise ValueError(f"size {n} has no benchmark network; valid: {', '.join(map(str, OVERHEAD_NETS))}")
@@ -226,11 +240,12 @@ def bench_overhead(sizes: list[int] | None = None, popsize: int = 64, generation
             eval_s = (time.perf_counter() - t) / eval_rounds
         row = {"hidden": list(hidden), "eval_s_per_gen": eval_s, "env_steps_per_gen": steps / eval_rounds,
                "methods": {}}
+        cma = None
         for m in methods:
             log(f"n={n}: {m}")
             if m in ("cmaes", "torch_cmaes"):
-                r = bench_cma(n, popsize, generations, eig=True)
-                ms = r["pycma" if m == "cmaes" else "torch_cmaes"]["amortised_ms_per_gen"]
+                cma = cma or bench_cma(n, popsize, generations, eig=True)  # times both, once
+                ms = cma["pycma" if m == "cmaes" else "torch_cmaes"]["amortised_ms_per_gen"]
             else:
                 ms = _ask_tell_ms(m, n, popsize, generations)
             row["methods"][m] = {"opt_ms_per_gen": ms, "fraction_of_eval": ms / 1e3 / eval_s}

@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from .envs import get_spec
 
 RESULT_FORMAT_VERSION = 1
-METHODS = ("cmaes", "sepcmaes", "openai_es", "ga", "neuromod", "torch_cmaes", "ppo")
-"""Every method a run can use: the population trainers of ``trainers.REGISTRY`` plus PPO."""
 NOT_HASHED = frozenset({"progress"})
 
 
@@ -87,7 +85,7 @@ class RunConfig:
     def validate(self) -> None:
         """Raise ValueError naming the offending parameter."""
         from .evaluation import BACKENDS
-        from .trainers import REGISTRY, hyper_names
+        from .trainers import METHODS, REGISTRY, hyper_names
 
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}; valid methods: {', '.join(METHODS)}")

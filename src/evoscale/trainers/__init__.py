@@ -13,11 +13,14 @@ from .cmaes import CMAES, SepCMAES
 from .ga import GA
 from .neuromod import Neuromod
 from .openai_es import OpenAIES
+from .evotorch_es import PGPE, SNES, EvoTorchSepCMA
 from .torch_cmaes import TorchCMAES
 
-REGISTRY = {cls.name: cls for cls in (CMAES, SepCMAES, OpenAIES, GA, Neuromod, TorchCMAES)}
+REGISTRY = {cls.name: cls for cls in (CMAES, SepCMAES, OpenAIES, GA, Neuromod, TorchCMAES, SNES, PGPE,
+                                      EvoTorchSepCMA)}
 """Population-based trainers driven by ``train.train``. PPO (``evoscale.ppo``) is the gradient
-baseline with its own loop; ``config.METHODS`` lists both."""
+baseline with its own loop; ``METHODS`` lists both."""
+METHODS = (*REGISTRY, "ppo")
 
 
 def policy_for(method: str, hyper: dict | None = None) -> tuple[str, dict]:

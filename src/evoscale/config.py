@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from .envs import get_spec
 
 RESULT_FORMAT_VERSION = 1
-NOT_HASHED = frozenset({"progress"})
+NOT_HASHED = frozenset({"progress", "workers", "ray_address"})
 
 
 def parse_hidden(value) -> tuple[int, ...]:
@@ -70,7 +70,13 @@ class RunConfig:
     seed: int = 0
     """Run seed: every random number of the run derives from it."""
     backend: str = "lockstep"
-    """Population evaluator: ``lockstep`` (fast) or ``serial`` (reference)."""
+    """Population evaluator: ``lockstep`` (one process), ``serial`` (reference) or ``ray``
+    (``workers`` Ray actors; identical results)."""
+    workers: int | None = None
+    """Ray actors for ``backend="ray"`` (default 2). Does not change results, not hashed."""
+    ray_address: str | None = None
+    """Ray cluster to join (``"auto"``, ``"host:port"``, ``"ray://host:port"``); None: start a local
+    one. Does not change results, not hashed."""
     device: str = "cpu"
     """Where the policy forward runs: ``cpu`` or ``cuda``."""
     progress: bool = field(default=False, compare=False)
@@ -118,6 +124,8 @@ class RunConfig:
                 f"budget_evals={self.budget_evals} is smaller than one generation "
                 f"(popsize {self.popsize} x episodes_per_eval {self.episodes_per_eval} = {per_gen})"
             )
+        if self.workers is not None and (not isinstance(self.workers, int) or self.workers < 1):
+            raise ValueError(f"workers must be a positive integer, got {self.workers!r}")
         if self.backend not in BACKENDS:
             raise ValueError(f"unknown backend {self.backend!r}; valid: {', '.join(BACKENDS)}")
         if not (self.device == "cpu" or self.device.startswith("cuda")):

@@ -149,11 +149,19 @@ class LockstepEvaluator:
         return EvalResult(np.array(returns).reshape(P, E), np.array(lengths, dtype=np.int64).reshape(P, E))
 
 
-BACKENDS = {"serial": SerialEvaluator, "lockstep": LockstepEvaluator}
+BACKENDS = ("serial", "lockstep", "ray")
+"""``ray``: ``evaluation_ray.RayEvaluator``, the lockstep evaluator on ``workers`` Ray actors."""
 
 
 def make_evaluator(backend: str, env_id: str, hidden: tuple[int, ...], device: str = "cpu",
-                   policy: str = "mlp", **policy_kw):
+                   policy: str = "mlp", workers: int | None = None, ray_address: str | None = None,
+                   **policy_kw):
     if backend not in BACKENDS:
         raise ValueError(f"unknown evaluator backend {backend!r}; valid: {', '.join(BACKENDS)}")
-    return BACKENDS[backend](env_id, hidden, device, policy, **policy_kw)
+    if backend == "ray":
+        from .evaluation_ray import RayEvaluator  # imports Ray only when asked for
+
+        return RayEvaluator(env_id, hidden, device, policy, workers=workers or 2, ray_address=ray_address,
+                            **policy_kw)
+    cls = SerialEvaluator if backend == "serial" else LockstepEvaluator
+    return cls(env_id, hidden, device, policy, **policy_kw)

@@ -2,10 +2,11 @@
 
 ``RayEvaluator`` keeps ``workers`` Ray actors (``num_cpus=1`` each). Every actor builds its own
 ``LockstepEvaluator`` once, so the environments and their Box2D worlds live in the worker and are
-reused across generations. ``evaluate(population[P, n], seeds[P, E])`` cuts the rows into
-``workers`` contiguous slices; actor k gets only its parameter rows and their seeds, evaluates them
-with the batched policy, and sends back ``returns`` and ``lengths``; the driver concatenates the
-slices in row order. Nothing else crosses the wire per generation.
+reused across generations. ``evaluate(population[P, n], seeds[P, E])`` deals the rows out like
+cards: actor k gets rows k, k + workers, k + 2 workers, ... (a strided slice, so long and short
+episodes mix in every share even when the population is sorted), evaluates them with the batched
+policy, and sends back ``returns`` and ``lengths``; the driver puts every row back in its place.
+Nothing else crosses the wire per generation.
 
 Identical results: a ``LockstepEvaluator`` computes every (individual, episode) from that
 individual's float64 parameter row and that episode's seed alone (``reset`` makes each episode a
@@ -33,6 +34,7 @@ initialised (e.g. by the caller), that connection is used and ``ray_address`` is
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 import ray
@@ -79,8 +81,16 @@ class RayEvaluator:
             ray.init(address=ray_address, **local)
         self._actors: list | None = None
 
-    def _ensure_actors(self) -> list:
+    def _ensure_actors(self, wait_s: float = 5.0) -> list:
+        """Start the actors, failing at once (not after ``timeout_s``) if the cluster lacks the CPUs."""
         if self._actors is None:
+            deadline = time.monotonic() + wait_s  # freed CPUs show up in Ray's accounting with a delay
+            while (free := ray.available_resources().get("CPU", 0.0)) < self.workers:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"the Ray cluster has {free:g} free CPUs but workers={self.workers} need one each: "
+                        f"lower workers, or close the evaluators holding the cluster's CPUs")
+                time.sleep(0.1)
             self._actors = [_Worker.remote(*self._args) for _ in range(self.workers)]
         return self._actors
 
@@ -88,10 +98,9 @@ class RayEvaluator:
         population, seeds = np.asarray(population), np.asarray(seeds)
         if len(population) != len(seeds):
             raise ValueError(f"population has {len(population)} rows but seeds has {len(seeds)}")
-        bounds = np.linspace(0, len(seeds), self.workers + 1).astype(int)
-        slices = [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
-        refs = [actor.evaluate.remote(population[a:b], seeds[a:b])
-                for actor, (a, b) in zip(self._ensure_actors(), slices)]
+        shares = [k for k in range(min(self.workers, len(seeds)))]
+        refs = [actor.evaluate.remote(population[k :: self.workers], seeds[k :: self.workers])
+                for actor, k in zip(self._ensure_actors(), shares)]
         try:
             parts = ray.get(refs, timeout=self.timeout_s)
         except RayTaskError:
@@ -107,7 +116,10 @@ class RayEvaluator:
             raise RuntimeError(
                 f"Ray evaluation failed after {MAX_TASK_RETRIES} retries ({type(err).__name__}: {err}); "
                 f"the workers were killed and will be recreated on the next call") from err
-        return EvalResult(np.concatenate([r for r, _ in parts]), np.concatenate([n for _, n in parts]))
+        returns, lengths = np.empty(seeds.shape), np.empty(seeds.shape, dtype=np.int64)
+        for k, (r, n) in zip(shares, parts):
+            returns[k :: self.workers], lengths[k :: self.workers] = r, n
+        return EvalResult(returns, lengths)
 
     def pids(self) -> list[int]:
         """Process ids of the worker actors (starting them if needed), e.g. to inject faults."""

@@ -78,7 +78,8 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
         return _train_ppo(config, checkpoint)
     hyper = dict(config.hyper or ())
     kind, policy_kw = policy_for(config.method, hyper)
-    evaluator = make_evaluator(config.backend, config.env, config.hidden, config.device, kind, **policy_kw)
+    evaluator = make_evaluator(config.backend, config.env, config.hidden, config.device, kind,
+                               config.workers, config.ray_address, **policy_kw)
     n = evaluator.policy.n_params
     trainer = make_trainer(config.method, n, config.popsize, config.sigma0, hyper)
     generations = config.budget_evals // (config.popsize * config.episodes_per_eval)
@@ -94,53 +95,56 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
         progress, state = Progress(next_eval=config.eval_every or math.inf), trainer.init(config.seed)
     machine = machine_label(config.device)
     bar = _progress_bar(config, generations, progress.generation)
-
     p = progress
-    while p.generation < generations:
-        gen = p.generation
-        t0 = time.perf_counter()
-        population, state = trainer.ask(state)
-        t1 = time.perf_counter()
-        seeds = episode_seeds(config.seed, TRAIN, gen, len(population), config.episodes_per_eval)
-        result = evaluator.evaluate(population, seeds)
-        fitness = result.returns.mean(axis=1)
-        t2 = time.perf_counter()
-        state = trainer.tell(state, population, fitness)
-        t3 = time.perf_counter()
-        p.evals += result.episodes
-        p.env_steps += result.env_steps
-        p.wall += t3 - t0
-        rec = {
-            "method": config.method, "env": config.env, "n_params": n, "popsize": config.popsize,
-            "seed": config.seed, "generation": gen, "evals": p.evals, "env_steps": p.env_steps,
-            "wall_s": p.wall, "opt_s": (t1 - t0) + (t3 - t2), "pop_eval_s": t2 - t1,
-            "best_return": float(fitness.max()), "mean_return": float(fitness.mean()),
-            "median_return": float(np.median(fitness)), "eval_return": math.nan, "eval_std": math.nan,
-            "eval_wall_s": p.eval_wall, "machine": machine,
-        }
-        last = gen == generations - 1 or (config.budget_steps is not None and p.env_steps >= config.budget_steps)
-        if p.evals >= p.next_eval or last:
-            t4 = time.perf_counter()
-            rec["eval_return"], rec["eval_std"] = solved_test(evaluator, trainer.solution(state), config, gen)
-            p.eval_wall += time.perf_counter() - t4
-            rec["eval_wall_s"] = p.eval_wall
-            while p.next_eval <= p.evals:
-                p.next_eval += config.eval_every
-        p.records.append(rec)
-        p.generation += 1
-        if config.target_return is not None and rec["eval_return"] >= config.target_return:
-            p.solved, generations = True, p.generation  # the run ends here
-        elif config.budget_steps is not None and p.env_steps >= config.budget_steps:
-            generations = p.generation  # step budget spent (the last generation had its solved test)
-        if checkpoint and (p.generation % checkpoint_every == 0 or p.generation == generations):
-            _save(checkpoint, config, p, state)
-        if callback:
-            callback(rec)
+    try:
+        while p.generation < generations:
+            gen = p.generation
+            t0 = time.perf_counter()
+            population, state = trainer.ask(state)
+            t1 = time.perf_counter()
+            seeds = episode_seeds(config.seed, TRAIN, gen, len(population), config.episodes_per_eval)
+            result = evaluator.evaluate(population, seeds)
+            fitness = result.returns.mean(axis=1)
+            t2 = time.perf_counter()
+            state = trainer.tell(state, population, fitness)
+            t3 = time.perf_counter()
+            p.evals += result.episodes
+            p.env_steps += result.env_steps
+            p.wall += t3 - t0
+            rec = {
+                "method": config.method, "env": config.env, "n_params": n, "popsize": config.popsize,
+                "seed": config.seed, "generation": gen, "evals": p.evals, "env_steps": p.env_steps,
+                "wall_s": p.wall, "opt_s": (t1 - t0) + (t3 - t2), "pop_eval_s": t2 - t1,
+                "best_return": float(fitness.max()), "mean_return": float(fitness.mean()),
+                "median_return": float(np.median(fitness)), "eval_return": math.nan, "eval_std": math.nan,
+                "eval_wall_s": p.eval_wall, "machine": machine,
+            }
+            last = gen == generations - 1 or (config.budget_steps is not None and p.env_steps >= config.budget_steps)
+            if p.evals >= p.next_eval or last:
+                t4 = time.perf_counter()
+                rec["eval_return"], rec["eval_std"] = solved_test(evaluator, trainer.solution(state), config, gen)
+                p.eval_wall += time.perf_counter() - t4
+                rec["eval_wall_s"] = p.eval_wall
+                while p.next_eval <= p.evals:
+                    p.next_eval += config.eval_every
+            p.records.append(rec)
+            p.generation += 1
+            if config.target_return is not None and rec["eval_return"] >= config.target_return:
+                p.solved, generations = True, p.generation  # the run ends here
+            elif config.budget_steps is not None and p.env_steps >= config.budget_steps:
+                generations = p.generation  # step budget spent (the last generation had its solved test)
+            if checkpoint and (p.generation % checkpoint_every == 0 or p.generation == generations):
+                _save(checkpoint, config, p, state)
+            if callback:
+                callback(rec)
+            if bar:
+                bar.update(1)
+                bar.set_postfix(best=f"{rec['best_return']:.1f}", mean=f"{rec['mean_return']:.1f}", evals=p.evals)
+    finally:
         if bar:
-            bar.update(1)
-            bar.set_postfix(best=f"{rec['best_return']:.1f}", mean=f"{rec['mean_return']:.1f}", evals=p.evals)
-    if bar:
-        bar.close()
+            bar.close()
+        if hasattr(evaluator, "close"):  # Ray actors
+            evaluator.close()
     return p.records
 
 

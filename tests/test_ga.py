@@ -4,18 +4,7 @@ import numpy as np
 import pytest
 
 from evoscale.trainers.ga import GA
-
-
-def neg_sphere(x):
-    return -float(np.sum(x**2))
-
-
-def _run(trainer, f, generations, seed=0, state=None):
-    state = trainer.init(seed) if state is None else state
-    for _ in range(generations):
-        pop, state = trainer.ask(state)
-        state = trainer.tell(state, pop, np.array([f(x) for x in pop]))
-    return state
+from trainer_helpers import neg_sphere, run_trainer
 
 
 def test_default_truncation_is_a_fifth_of_the_population_at_least_two():
@@ -60,7 +49,7 @@ def test_selection_mutation_and_elitism_follow_the_algorithm():
 
 def test_without_elites_every_individual_is_mutated():
     ga = GA(4, 6, 0.1, elites=0, truncation=1)
-    state = _run(ga, neg_sphere, 1)
+    state = run_trainer(ga, neg_sphere, 1)
     pop, state = ga.ask(state)
     assert not np.any(np.all(pop == state.parents[0], axis=1))
     state = ga.tell(state, pop, np.array([neg_sphere(x) for x in pop]))
@@ -69,7 +58,7 @@ def test_without_elites_every_individual_is_mutated():
 
 def test_improves_10d_sphere():
     ga = GA(10, 32, 0.2, x0=np.full(10, 3.0))
-    state = _run(ga, neg_sphere, 150)
+    state = run_trainer(ga, neg_sphere, 150)
     assert -neg_sphere(ga.solution(state)) < 0.01 * 90.0
 
 
@@ -90,7 +79,7 @@ def test_bad_hyper_parameters_name_themselves(args, kwargs, name):
 
 def test_tell_rejects_a_population_that_ask_did_not_return():
     ga = GA(4, 8, 0.1)
-    state = _run(ga, neg_sphere, 1)
+    state = run_trainer(ga, neg_sphere, 1)
     pop, state = ga.ask(state)
     with pytest.raises(ValueError, match="elites"):
         ga.tell(state, pop[::-1], np.zeros(8))

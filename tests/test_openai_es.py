@@ -4,18 +4,7 @@ import pytest
 
 from evoscale.trainers import openai_es
 from evoscale.trainers.openai_es import OpenAIES, centered_ranks
-
-
-def neg_sphere(x):
-    return -float(np.sum(x**2))
-
-
-def _run(trainer, f, generations, seed=0, state=None):
-    state = trainer.init(seed) if state is None else state
-    for _ in range(generations):
-        pop, state = trainer.ask(state)
-        state = trainer.tell(state, pop, np.array([f(x) for x in pop]))
-    return state
+from trainer_helpers import neg_sphere, run_trainer
 
 
 def test_centered_ranks_span_minus_half_to_half_best_highest():
@@ -95,7 +84,7 @@ def test_center_update_equals_evotorch_pgpe_on_the_same_samples(monkeypatch):
 
 def test_improves_10d_sphere():
     es = OpenAIES(10, 20, 0.1, lr=0.05, x0=np.full(10, 3.0))
-    state = _run(es, neg_sphere, 300)
+    state = run_trainer(es, neg_sphere, 300)
     assert -neg_sphere(es.solution(state)) < 0.01 * 90.0
 
 

@@ -4,32 +4,21 @@ import numpy as np
 import pytest
 
 from evoscale.trainers import REGISTRY, make_trainer
-
-
-def _run(trainer, f, generations, seed=0):
-    state = trainer.init(seed)
-    for _ in range(generations):
-        pop, state = trainer.ask(state)
-        state = trainer.tell(state, pop, np.array([f(x) for x in pop]))
-    return state
-
-
-def neg_sphere(x):
-    return -float(np.sum(x**2))
+from trainer_helpers import neg_sphere, run_trainer
 
 
 @pytest.mark.parametrize("method", ["cmaes", "sepcmaes"])
 def test_minimises_10d_sphere_to_1e_8(method):
     trainer = make_trainer(method, 10, 10, 1.0)
     trainer.x0 = np.full(10, 3.0)
-    state = _run(trainer, neg_sphere, 300)
+    state = run_trainer(trainer, neg_sphere, 300)
     assert -neg_sphere(trainer.solution(state)) < 1e-8
 
 
 @pytest.mark.parametrize("method", sorted(REGISTRY))
 def test_same_seed_same_populations_other_seed_different(method):
     t = make_trainer(method, 6, 8, 0.5)
-    a, b, c = _run(t, neg_sphere, 5, 1), _run(t, neg_sphere, 5, 1), _run(t, neg_sphere, 5, 2)
+    a, b, c = run_trainer(t, neg_sphere, 5, 1), run_trainer(t, neg_sphere, 5, 1), run_trainer(t, neg_sphere, 5, 2)
     assert np.array_equal(t.solution(a), t.solution(b))
     assert not np.array_equal(t.solution(a), t.solution(c))
 
@@ -39,18 +28,18 @@ def test_global_numpy_rng_is_neither_used_nor_disturbed(method):
     t = make_trainer(method, 6, 8, 0.5)
     np.random.seed(123)
     before = np.random.get_state()[1].copy()
-    s1 = _run(t, neg_sphere, 3, 0)
+    s1 = run_trainer(t, neg_sphere, 3, 0)
     assert np.array_equal(np.random.get_state()[1], before)
     np.random.seed(999)  # someone else reseeding the global RNG must not change our run
-    s2 = _run(t, neg_sphere, 3, 0)
+    s2 = run_trainer(t, neg_sphere, 3, 0)
     assert np.array_equal(t.solution(s1), t.solution(s2))
 
 
 @pytest.mark.parametrize("method", sorted(REGISTRY))
 def test_pickled_state_resumes_exactly(method):
     t = make_trainer(method, 6, 8, 0.5)
-    straight = _run(t, neg_sphere, 6, 3)
-    half = pickle.loads(pickle.dumps(_run(t, neg_sphere, 3, 3)))
+    straight = run_trainer(t, neg_sphere, 6, 3)
+    half = pickle.loads(pickle.dumps(run_trainer(t, neg_sphere, 3, 3)))
     for _ in range(3):
         pop, half = t.ask(half)
         half = t.tell(half, pop, np.array([neg_sphere(x) for x in pop]))

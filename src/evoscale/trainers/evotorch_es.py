@@ -81,6 +81,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from .base import check_x0, resolve_device
+
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _RANKINGS = ("centered", "linear", "nes", "normalized", "raw")  # evotorch.tools.ranking.rankers
 _PGPE_OPTIMIZERS = ("clipup", "adam", "sgd", None)
@@ -99,25 +101,6 @@ def _is_pos(v, allow_zero: bool = False) -> bool:
     except (TypeError, ValueError):
         return False
     return not isinstance(v, bool) and math.isfinite(f) and (f >= 0 if allow_zero else f > 0)
-
-
-def resolve_device(device) -> torch.device:
-    """``"auto"`` -> cuda if available else cpu; ``"cuda[:i]"`` must exist (ValueError otherwise)."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as e:
-        raise ValueError(f"device must be 'cpu', 'cuda[:i]' or 'auto', got {device!r}") from e
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(f"device={device!r} requested but CUDA is not available (use device='auto' "
-                             "to fall back to the cpu)")
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ValueError(f"device={device!r}: only {torch.cuda.device_count()} CUDA device(s)")
-    elif dev.type != "cpu":
-        raise ValueError(f"device must be 'cpu', 'cuda[:i]' or 'auto', got {device!r}")
-    return dev
 
 
 @contextlib.contextmanager
@@ -218,14 +201,6 @@ class _EvoTorchAdapter:
         self.dtype = dtype
         self.device = resolve_device(device)
 
-    def _check_x0(self) -> np.ndarray:
-        if self.x0 is None:
-            return np.zeros(self.n_params)
-        x0 = np.asarray(self.x0, dtype=float)
-        if x0.shape != (self.n_params,) or not np.all(np.isfinite(x0)):
-            raise ValueError(f"x0 must be a finite vector of length {self.n_params}, got shape {x0.shape}")
-        return x0
-
     def _make_searcher(self, problem, center_init: np.ndarray):
         raise NotImplementedError
 
@@ -243,7 +218,7 @@ class _EvoTorchAdapter:
     def init(self, seed: int) -> EvoTorchState:
         if not _is_int(seed):
             raise ValueError(f"seed must be an integer, got {seed!r}")
-        x0 = self._check_x0()
+        x0 = check_x0(self.x0, self.n_params)
         problem_class = _get_problem_class()  # imports evotorch (which configures its logger) first
         with _quiet_evotorch(), self._global_rng_untouched():
             problem = problem_class(
@@ -342,7 +317,7 @@ class SNES(_EvoTorchAdapter):
         self.center_learning_rate, self.stdev_learning_rate = center_learning_rate, stdev_learning_rate
         self.scale_learning_rate, self.ranking_method = scale_learning_rate, ranking_method
         self.x0 = x0  # validated in init(), since callers may set it afterwards
-        self._check_x0()
+        check_x0(self.x0, self.n_params)
 
     def _make_searcher(self, problem, center_init):
         from evotorch.algorithms import SNES as _SNES
@@ -404,7 +379,7 @@ class PGPE(_EvoTorchAdapter):
         self.optimizer, self.max_speed, self.momentum = optimizer, max_speed, momentum
         self.ranking_method, self.stdev_max_change, self.symmetric = ranking_method, stdev_max_change, symmetric
         self.x0 = x0
-        self._check_x0()
+        check_x0(self.x0, self.n_params)
 
     def _make_searcher(self, problem, center_init):
         from evotorch.algorithms import PGPE as _PGPE
@@ -461,7 +436,7 @@ class EvoTorchSepCMA(_EvoTorchAdapter):
         self.c_c_ratio, self.c_1_ratio, self.c_mu_ratio = float(c_c_ratio), float(c_1_ratio), float(c_mu_ratio)
         self.active, self.csa_squared, self.stdev_min, self.stdev_max = active, csa_squared, stdev_min, stdev_max
         self.x0 = x0
-        self._check_x0()
+        check_x0(self.x0, self.n_params)
 
     def _make_searcher(self, problem, center_init):
         from evotorch.algorithms import CMAES

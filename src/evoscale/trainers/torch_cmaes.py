@@ -54,6 +54,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .base import check_x0, resolve_device
+
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
@@ -124,21 +126,6 @@ def _is_int(v) -> bool:
     return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
 
 
-def _resolve_device(device) -> torch.device:
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as e:
-        raise ValueError(f"device must be 'cpu' or 'cuda[:i]', got {device!r}") from e
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(f"device={device!r} requested but CUDA is not available")
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ValueError(f"device={device!r}: only {torch.cuda.device_count()} CUDA device(s)")
-    elif dev.type != "cpu":
-        raise ValueError(f"device must be 'cpu' or 'cuda[:i]', got {device!r}")
-    return dev
-
-
 class TorchCMAES:
     """Full-covariance CMA-ES in torch; C in ``dtype`` on ``device``.
 
@@ -167,18 +154,10 @@ class TorchCMAES:
             raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")
         self.n_params, self.popsize, self.sigma0 = int(n_params), int(popsize), float(sigma0)
         self.dtype = _DTYPES[dtype]
-        self.device = _resolve_device(device)
+        self.device = resolve_device(device)
         self.x0 = x0  # validated in init(), since callers may set it afterwards
-        self._check_x0()
+        check_x0(self.x0, self.n_params)
         self.params = CMAParams.default(self.n_params, self.popsize)
-
-    def _check_x0(self) -> np.ndarray:
-        if self.x0 is None:
-            return np.zeros(self.n_params)
-        x0 = np.asarray(self.x0, dtype=float)
-        if x0.shape != (self.n_params,) or not np.all(np.isfinite(x0)):
-            raise ValueError(f"x0 must be a finite vector of length {self.n_params}, got shape {x0.shape}")
-        return x0
 
     # -- contract -----------------------------------------------------------------------------
 
@@ -188,7 +167,7 @@ class TorchCMAES:
         gen.manual_seed(int(seed))
         f64 = dict(dtype=torch.float64, device=dev)
         return TorchCMAState(
-            mean=torch.as_tensor(self._check_x0(), **f64).clone(),
+            mean=torch.as_tensor(check_x0(self.x0, self.n_params), **f64).clone(),
             sigma=self.sigma0,
             C=torch.eye(n, dtype=dt, device=dev),
             B=torch.eye(n, dtype=dt, device=dev),

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .policies import layer_sizes
+from .policies import layer_sizes, to_actions
 
 RULE_TERMS = ("A", "B", "C", "D", "eta")
 RULES = ("per_layer", "per_synapse")
@@ -142,11 +142,7 @@ class NeuromodPolicy:
             W += (eta * m) * ((A * pre + C) * post + (B * pre + D))  # the rule, factored (fewer temporaries)
             if self.w_max is not None:
                 np.clip(W, -self.w_max, self.w_max, out=W)
-        out = out[:, 0, :]
-        if self.discrete:
-            return out.argmax(-1)
-        low, high = np.asarray(self.act_low), np.asarray(self.act_high)
-        return low + (np.tanh(out) + 1.0) * 0.5 * (high - low)
+        return to_actions(out[:, 0, :], self.discrete, self.act_low, self.act_high)
 
     @staticmethod
     def take(state: NeuromodState, rows: np.ndarray) -> NeuromodState:

@@ -27,6 +27,14 @@ def param_count(obs: int, hidden: tuple[int, ...], act: int) -> int:
     return sum(i * o + o for i, o in layer_sizes(obs, tuple(hidden), act))
 
 
+def to_actions(out: np.ndarray, discrete: bool, act_low=None, act_high=None) -> np.ndarray:
+    """Network outputs ``[P, act_dim]`` -> actions: argmax (discrete) or tanh scaled to the box."""
+    if discrete:
+        return out.argmax(-1)
+    low, high = np.asarray(act_low), np.asarray(act_high)
+    return low + (np.tanh(out) + 1.0) * 0.5 * (high - low)
+
+
 @dataclass(frozen=True)
 class MLPPolicy:
     """tanh MLP. Discrete actions: argmax of the outputs. Continuous: tanh output scaled to the box."""
@@ -80,10 +88,7 @@ class MLPPolicy:
         out = h[:, 0, :]
         if self.device != "cpu":
             out = out.double().cpu().numpy()
-        if self.discrete:
-            return out.argmax(-1)
-        low, high = np.asarray(self.act_low), np.asarray(self.act_high)
-        return low + (np.tanh(out) + 1.0) * 0.5 * (high - low)
+        return to_actions(out, self.discrete, self.act_low, self.act_high)
 
     @staticmethod
     def take(layers: Layers, rows: np.ndarray) -> Layers:

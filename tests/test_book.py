@@ -43,3 +43,15 @@ def test_every_chapter_executes_at_smoke_and_the_book_builds(tmp_path):
         assert "<img" in page, f"{name}: no figure rendered"
     # the smoke runs landed in the results store, one CSV per seed
     assert len(list((tmp_path / "results" / "smoke" / "compute").glob("*.csv"))) == 2
+
+
+def test_committed_book_results_match_the_current_cache_keys():
+    """`make book` on a fresh clone must render from the committed results, not retrain for half an
+    hour: every run of the book profile has its CSV under results/book/, named by today's config hash."""
+    from evoscale.experiments import run_path
+    from evoscale.experiments.compute import PROFILES, ComputeParams
+
+    params = ComputeParams(profile="book", **PROFILES["book"])
+    missing = [run_path(c, ROOT / "results" / "book" / "compute").name for c in params.configs()
+               if not run_path(c, ROOT / "results" / "book" / "compute").exists()]
+    assert not missing, f"book-profile results missing for the current cache keys: {missing}"

@@ -206,9 +206,11 @@ pd.DataFrame({
 # `make chapter CH=03_compute PARAMS="-p popsize 32"`. With λ = 32 CMA-ES takes twice as many
 # generations for the same evaluations; its default recombination weights and learning rates depend
 # on λ, and small populations adapt the covariance faster per evaluation but average less noise away.
-# On a noisy task such as LunarLander with one episode per evaluation, the smaller population often
-# climbs faster early and is noisier late; the wall-clock cost per evaluation *rises*, because
-# pycma's O(n²) update now runs twice as often per evaluation (compare the right panels).
+# What to look for (a prediction to check against your run, not a measured result of this book):
+# the smaller population may climb faster early and be noisier late, since each generation averages
+# fewer episodes. The wall-clock cost per evaluation should *rise*, because pycma's O(n²) update
+# runs twice as often per evaluation and is already most of the training time at λ = 64 (see the
+# verdict above) — compare the right panels.
 # ```{solution-end}
 # ```
 #
@@ -245,8 +247,9 @@ pd.DataFrame({
 # `python -m evoscale train --env LunarLander-v3 --episodes-per-eval 4 --budget-evals 20000 --seed 0`
 # against the same command without `--episodes-per-eval`. Averaging 4 episodes quarters the
 # variance of each fitness value but gives a quarter of the generations for the same budget. CMA-ES
-# ranks individuals, so it tolerates noise as long as the ranking is roughly right; on LunarLander
-# the extra episodes usually do not pay for the lost generations early in training, and help when
-# the population has converged and differences between individuals are small.
+# only uses the ranking of the individuals, so it tolerates noise as long as the ranking is roughly
+# right. The trade-off to look for: early in training, when individuals differ a lot, the lost
+# generations should cost more than the noise; late, when differences are small, averaging should
+# start to pay. Whether it does at 20K evaluations is what your two runs decide.
 # ```{solution-end}
 # ```

@@ -41,6 +41,9 @@ eval_every = None  # training episodes between solved tests
 eval_episodes = None  # fresh episodes per solved test (book: 100)
 seeds = None  # number of seeds, or a list of seeds
 processes = None  # runs trained in parallel, one core each (None: all cores)
+backend = "lockstep"  # lockstep | ray (population evaluated by Ray actors; identical results)
+workers = None  # Ray actors per run (backend "ray")
+ray_address = None  # Ray cluster to join, e.g. "auto" after `ray start`; None: a local cluster
 device = "cpu"  # cpu | cuda (policy forward)
 
 # %% tags=["hide-input"]

@@ -50,7 +50,13 @@ class ComputeParams:
     seeds: int | list | None = None
     """Number of seeds (0..seeds-1) or an explicit list of seeds."""
     processes: int | None = None
-    """Runs trained in parallel (one core each); None: all cores."""
+    """Runs trained in parallel (one core each); None: all cores. With backend="ray": one at a time."""
+    backend: str = "lockstep"
+    """Population evaluator: lockstep (this process) or ray (``workers`` Ray actors, same results)."""
+    workers: int | None = None
+    """Ray actors per run (backend="ray")."""
+    ray_address: str | None = None
+    """Ray cluster to join, e.g. "auto" after ``ray start``; None starts a local one."""
     device: str = "cpu"
 
     def seed_list(self) -> list[int]:
@@ -65,7 +71,8 @@ class ComputeParams:
             RunConfig(
                 method=self.method, env=self.env, hidden=parse_hidden(self.hidden), popsize=self.popsize,
                 sigma0=self.sigma0, budget_evals=self.budget_evals, eval_every=self.eval_every,
-                eval_episodes=self.eval_episodes, seed=s, device=self.device,
+                eval_episodes=self.eval_episodes, seed=s, device=self.device, backend=self.backend,
+                workers=self.workers, ray_address=self.ray_address,
             )
             for s in self.seed_list()
         ]
@@ -78,7 +85,8 @@ def params(namespace: dict) -> ComputeParams:
 
 def run(params: ComputeParams, log=print) -> pd.DataFrame:
     where = results_root() / params.profile / "compute"
-    return run_many(params.configs(), where, processes=params.processes, log=log)
+    processes = 1 if params.backend == "ray" else params.processes  # the cluster does the parallel work
+    return run_many(params.configs(), where, processes=processes, log=log)
 
 
 def summarise(df: pd.DataFrame, env: str) -> dict:

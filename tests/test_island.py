@@ -44,6 +44,10 @@ def test_same_seed_same_records_other_seed_differs(local_records):
     assert strip(train_islands(CONFIG, islands=2, migrate_every=2, use_ray=False)) == strip(local_records)
     other = train_islands(CONFIG.replace(seed=1), islands=2, migrate_every=2, use_ray=False)
     assert strip(other) != strip(local_records)
+    alone = train_islands(CONFIG, islands=2, migrate_every=2, migrants=0, use_ray=False)
+    stats = lambda recs: [(r["best_return"], r["mean_return"], r["median_return"], r["env_steps"]) for r in recs]
+    assert stats(alone)[:2] == stats(local_records)[:2]  # the first migration enters generation 2
+    assert stats(alone)[2:] != stats(local_records)[2:]
 
 
 def test_migrants_enter_the_receivers_next_population(monkeypatch):
@@ -52,7 +56,7 @@ def test_migrants_enter_the_receivers_next_population(monkeypatch):
 
     def spy(self, generation, immigrants, n_send):
         out = step(self, generation, immigrants, n_send)
-        calls.append((self.k, generation, immigrants, out["emigrants"], self.population.copy()))
+        calls.append((self.k, generation, immigrants, out["emigrants"], self.population.copy(), out["fitness"]))
         return out
 
     monkeypatch.setattr(island.Island, "step", spy)
@@ -63,7 +67,9 @@ def test_migrants_enter_the_receivers_next_population(monkeypatch):
     assert sent == [0, 1, 2] and all(by[k, g][1] is None for k in range(3) for g in (0, 2, 3))
     for k in range(3):
         migrants = by[k, 1][1]
-        assert migrants.shape == (2, by[k, 1][3].shape[1])
+        assert migrants.shape == (2, by[k, 1][2].shape[1])
+        order = np.argsort(-by[k, 1][3], kind="stable")
+        assert np.array_equal(migrants, by[k, 1][2][order[:2]])  # the sender's 2 best of that generation
         receiver = by[(k + 1) % 3, 2]
         assert receiver[0] is migrants  # ring: i -> i + 1
         # pycma's inject(force=True) puts them first, up to one rounding of mean + sigma * (x - mean) / sigma

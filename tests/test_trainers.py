@@ -49,3 +49,8 @@ def test_pickled_state_resumes_exactly(method):
 def test_unknown_method():
     with pytest.raises(ValueError, match="valid methods: cmaes, sepcmaes, openai_es, ga, neuromod, torch_cmaes, snes, pgpe, sep_cmaes_torch"):
         make_trainer("cma", 4, 4, 1.0)
+
+
+@pytest.mark.parametrize("method", sorted(REGISTRY))
+def test_registry_names_match_the_classes(method):
+    assert REGISTRY[method].name == method

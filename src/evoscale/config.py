@@ -93,6 +93,7 @@ class RunConfig:
         from .evaluation import BACKENDS
         from .trainers import METHODS, REGISTRY, hyper_names
 
+        get_spec(self.env)
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}; valid methods: {', '.join(METHODS)}")
         if self.method == "ppo":
@@ -105,7 +106,6 @@ class RunConfig:
         if unknown:
             raise ValueError(f"unknown hyper-parameter(s) {', '.join(map(repr, unknown))} for "
                              f"{self.method}; valid: {', '.join(hyper_names(self.method)) or 'none'}")
-        get_spec(self.env)
         if self.budget_steps is not None and (not isinstance(self.budget_steps, int) or self.budget_steps <= 0):
             raise ValueError(f"budget_steps must be a positive integer, got {self.budget_steps!r}")
         for name in ("popsize", "budget_evals", "episodes_per_eval", "eval_episodes"):

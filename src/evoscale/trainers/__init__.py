@@ -7,17 +7,34 @@ themselves and raise ``ValueError`` naming the offending parameter.
 
 from __future__ import annotations
 
+import importlib
 import inspect
+from collections.abc import Mapping
 
-from .cmaes import CMAES, SepCMAES
-from .ga import GA
-from .neuromod import Neuromod
-from .openai_es import OpenAIES
-from .evotorch_es import PGPE, SNES, EvoTorchSepCMA
-from .torch_cmaes import TorchCMAES
 
-REGISTRY = {cls.name: cls for cls in (CMAES, SepCMAES, OpenAIES, GA, Neuromod, TorchCMAES, SNES, PGPE,
-                                      EvoTorchSepCMA)}
+class _LazyRegistry(Mapping):
+    """name -> trainer class, importing a method's module only when that method is used (pycma,
+    torch and EvoTorch cost seconds to import; a CLI typo should not wait for them)."""
+
+    def __init__(self, paths: dict[str, str]):
+        self._paths = paths
+
+    def __getitem__(self, name: str):
+        module, cls = self._paths[name].split(":")
+        return getattr(importlib.import_module(module, __name__), cls)
+
+    def __iter__(self):
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
+REGISTRY = _LazyRegistry({
+    "cmaes": ".cmaes:CMAES", "sepcmaes": ".cmaes:SepCMAES", "openai_es": ".openai_es:OpenAIES",
+    "ga": ".ga:GA", "neuromod": ".neuromod:Neuromod", "torch_cmaes": ".torch_cmaes:TorchCMAES",
+    "snes": ".evotorch_es:SNES", "pgpe": ".evotorch_es:PGPE", "sep_cmaes_torch": ".evotorch_es:EvoTorchSepCMA",
+})
 """Population-based trainers driven by ``train.train``. PPO (``evoscale.ppo``) is the gradient
 baseline with its own loop; ``METHODS`` lists both."""
 METHODS = (*REGISTRY, "ppo")

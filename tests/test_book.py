@@ -55,3 +55,10 @@ def test_committed_book_results_match_the_current_cache_keys():
     missing = [run_path(c, ROOT / "results" / "book" / "compute").name for c in params.configs()
                if not run_path(c, ROOT / "results" / "book" / "compute").exists()]
     assert not missing, f"book-profile results missing for the current cache keys: {missing}"
+
+
+def test_committed_parameter_cost_results_match_the_current_cache_key():
+    from evoscale.experiments.parameters import PROFILES, CostParams
+
+    key = CostParams(profile="book", **PROFILES["book"]).key()
+    assert (ROOT / "results" / "book" / "parameters" / f"cost-{key}.csv").exists()

@@ -1,0 +1,187 @@
+"""Dimension 1 -- parameter count, part A: what one generation of each optimiser costs as n grows.
+
+For each n: the optimiser's ask + tell time per generation (one thread, population 64, synthetic
+returns) and the peak memory of a process that holds it, measured in a fresh process each; full
+CMA-ES (pycma, and the torch re-implementation) with its periodic eigendecomposition amortised over
+its own update gap (``bench_cma``). Beside them, the time the lockstep evaluator needs for one
+LunarLander generation of a network of that size (8 -> h -> h/2 -> 4, mixed mid-training
+population), so the optimiser's cost can be read against the evaluation it serves.
+
+Results are cached as one CSV per configuration (hash of ``CostParams``) under
+``results/<profile>/parameters/``; ``FRESH=1`` recomputes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..config import RESULT_FORMAT_VERSION
+from ..store import load_run, save_run
+from . import check_parameters, fresh_requested, results_root
+
+PROFILES = {
+    "smoke": dict(sizes_full=[300, 600], sizes_linear=[300, 3_000], generations=2, eval_rounds=1),
+    "book": dict(sizes_full=[1_000, 2_000, 4_000, 8_000],
+                 sizes_linear=[1_000, 3_000, 10_000, 30_000, 100_000, 300_000], generations=5, eval_rounds=2),
+    "full": dict(sizes_full=[1_000, 2_000, 4_000, 8_000, 16_000, 32_000],
+                 sizes_linear=[1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000], generations=5,
+                 eval_rounds=3),
+}
+FULL_METHODS = ("cmaes", "torch_cmaes")
+LINEAR_METHODS = ("sepcmaes", "openai_es")
+
+
+@dataclass(frozen=True)
+class CostParams:
+    profile: str = "book"
+    """smoke | book | full -- sets the default of every parameter left at None."""
+    sizes_full: list | None = None
+    """Parameter counts for full-covariance CMA-ES (O(n^2) memory: keep them small on a laptop)."""
+    sizes_linear: list | None = None
+    """Parameter counts for the O(n) methods (sep-CMA-ES, OpenAI-ES) and the evaluation time."""
+    popsize: int = 64
+    generations: int | None = None
+    """Timed generations per measurement (the median of generations 2..G is reported)."""
+    eval_rounds: int | None = None
+    """LunarLander generations timed per network size."""
+    device: str = "cpu"
+    """Where torch CMA-ES runs (``cuda``: the GPU row)."""
+
+    def key(self) -> str:
+        d = {k: v for k, v in dataclasses.asdict(self).items() if k != "profile"}
+        blob = json.dumps({"v": RESULT_FORMAT_VERSION, **d}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def params(namespace: dict) -> CostParams:
+    return check_parameters(CostParams, namespace, PROFILES)
+
+
+def hidden_for(n: int) -> tuple[int, int]:
+    """The 8 -> h -> h/2 -> 4 LunarLander MLP whose parameter count is closest to n."""
+    from ..policies import param_count
+
+    h = min(range(2, 4000, 2), key=lambda h: abs(param_count(8, (h, h // 2), 4) - n))
+    return (h, h // 2)
+
+
+def _linear_measure(method: str, n: int, popsize: int, generations: int) -> dict:
+    """ms/generation and peak RSS delta of an O(n) method, in the calling (fresh) process."""
+    import resource
+    import statistics
+    import time
+
+    import psutil
+    from threadpoolctl import threadpool_limits
+
+    from ..trainers import REGISTRY, make_trainer
+
+    threadpool_limits(1)
+    REGISTRY[method]  # import the method's module (pycma, scipy, ...) before the baseline is taken
+    rss0 = psutil.Process().memory_info().rss
+    trainer = make_trainer(method, n, popsize, 0.1)
+    state, rng, times = trainer.init(0), np.random.default_rng(0), []
+    for _ in range(max(2, generations)):
+        t = time.perf_counter()
+        population, state = trainer.ask(state)
+        state = trainer.tell(state, population, rng.normal(size=len(population)))
+        times.append((time.perf_counter() - t) * 1e3)
+        del population
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - rss0
+    ms = statistics.median(times[1:])
+    return {"ms_per_gen": ms, "amortised_ms_per_gen": ms, "peak_mib": peak / 2**20}
+
+
+def _eval_seconds(n: int, popsize: int, rounds: int) -> tuple[float, tuple[int, int], int]:
+    import time
+
+    from threadpoolctl import threadpool_limits
+
+    from ..bench import mixed_lander_population
+    from ..evaluation import TRAIN, episode_seeds, make_evaluator
+
+    hidden = hidden_for(n)
+    with threadpool_limits(1):
+        ev = make_evaluator("lockstep", "LunarLander-v3", hidden)
+        population = mixed_lander_population(ev.policy, popsize)
+        ev.evaluate(population, episode_seeds(2, TRAIN, 0, popsize, 1))  # builds the environments
+        t = time.perf_counter()
+        for r in range(rounds):
+            ev.evaluate(population, episode_seeds(2, TRAIN, r + 1, popsize, 1))
+    return (time.perf_counter() - t) / rounds, hidden, ev.policy.n_params
+
+
+def measure(p: CostParams, log=print) -> pd.DataFrame:
+    """One row per (method, n): ms/generation (steady and amortised), peak MiB, and per n the
+    evaluation time of one LunarLander generation."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from ..bench_cma import bench_cma
+    from ..machine import machine_label
+
+    rows = []
+    for n in p.sizes_full:
+        log(f"full CMA-ES, n = {n:,}")
+        r = bench_cma(n, p.popsize, p.generations, p.device, eig=True)
+        for method, impl in (("cmaes", "pycma"), ("torch_cmaes", "torch_cmaes")):
+            m = r[impl]
+            rows.append({"method": method, "n": n, "ms_per_gen": m["ms_per_gen"],
+                         "amortised_ms_per_gen": m["amortised_ms_per_gen"],
+                         "peak_mib": m.get("peak_mib_with_eig", m["peak_mib"])})
+    for n in p.sizes_linear:
+        for method in LINEAR_METHODS:
+            log(f"{method}, n = {n:,}")
+            with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+                m = pool.submit(_linear_measure, method, n, p.popsize, p.generations).result()
+            rows.append({"method": method, "n": n, **m})
+    for n in sorted(set(p.sizes_full) | set(p.sizes_linear)):
+        log(f"LunarLander evaluation, n ~ {n:,}")
+        seconds, hidden, n_net = _eval_seconds(n, p.popsize, p.eval_rounds)
+        rows.append({"method": "evaluation", "n": n, "ms_per_gen": 1e3 * seconds,
+                     "amortised_ms_per_gen": 1e3 * seconds, "peak_mib": math.nan,
+                     "hidden": f"{hidden[0]},{hidden[1]}", "n_net": n_net})
+    df = pd.DataFrame(rows)
+    df["machine"] = machine_label(p.device)
+    return df
+
+
+def run(p: CostParams, log=print) -> pd.DataFrame:
+    path = results_root() / p.profile / "parameters" / f"cost-{p.key()}.csv"
+    if not fresh_requested() and (df := load_run(path)) is not None:
+        log(f"cached: {path}")
+        return df
+    df = measure(p, log)
+    save_run(path, df, {"key": p.key(), **dataclasses.asdict(p)})
+    return df
+
+
+def power_law(df: pd.DataFrame, method: str, column: str = "amortised_ms_per_gen") -> tuple[float, float]:
+    """(exponent, prefactor) of ``column = prefactor * n ** exponent``, least squares in log-log."""
+    d = df[(df["method"] == method) & (df[column] > 0)]
+    slope, intercept = np.polyfit(np.log(d["n"]), np.log(d[column]), 1)
+    return float(slope), float(math.exp(intercept))
+
+
+def eval_ms(df: pd.DataFrame, n) -> np.ndarray:
+    """One LunarLander generation's evaluation time at n: log-log interpolation between the measured
+    sizes (flat beyond them; the evaluation is not a power law: flat while the environment dominates,
+    rising once the network forward does)."""
+    d = df[df["method"] == "evaluation"].sort_values("n")
+    return np.exp(np.interp(np.log(n), np.log(d["n"]), np.log(d["amortised_ms_per_gen"])))
+
+
+def crossover(df: pd.DataFrame, method: str = "cmaes") -> float:
+    """Smallest n at which the method's amortised ms/generation (power-law fit) exceeds one LunarLander
+    generation's evaluation time (``eval_ms``); NaN if not below 10^7 parameters."""
+    a, c = power_law(df, method)
+    grid = np.geomspace(10, 1e7, 4000)
+    above = np.flatnonzero(c * grid**a > eval_ms(df, grid))
+    return float(grid[above[0]]) if above.size else math.nan

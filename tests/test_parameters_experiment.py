@@ -1,0 +1,43 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evoscale.experiments.parameters import CostParams, PROFILES, crossover, eval_ms, hidden_for, power_law
+from evoscale.policies import param_count
+
+
+@pytest.mark.parametrize("n", [2_788, 10_000, 100_000])
+def test_hidden_for_hits_the_parameter_count_closely(n):
+    h = hidden_for(n)
+    assert h[1] == h[0] // 2 and abs(param_count(8, h, 4) - n) / n < 0.02
+
+
+def _frame():
+    n = np.array([1e3, 2e3, 4e3, 8e3])
+    return pd.concat([
+        pd.DataFrame({"method": "cmaes", "n": n, "amortised_ms_per_gen": 1e-4 * n**2}),  # 2 exponent
+        pd.DataFrame({"method": "evaluation", "n": n, "amortised_ms_per_gen": 500.0 + 0 * n}),
+    ])
+
+
+def test_power_law_recovers_exponent_and_prefactor():
+    a, c = power_law(_frame(), "cmaes")
+    assert a == pytest.approx(2.0) and c == pytest.approx(1e-4)
+
+
+def test_crossover_is_where_the_update_outgrows_the_evaluation():
+    assert crossover(_frame()) == pytest.approx(math.sqrt(500 / 1e-4), rel=0.01)  # 1e-4 n^2 = 500
+
+
+def test_eval_ms_interpolates_between_measured_sizes_and_is_flat_outside():
+    df = pd.DataFrame({"method": "evaluation", "n": [1e3, 1e5], "amortised_ms_per_gen": [100.0, 1000.0]})
+    assert eval_ms(df, 1e4) == pytest.approx(10 ** 2.5)
+    assert eval_ms(df, 10.0) == pytest.approx(100.0) and eval_ms(df, 1e7) == pytest.approx(1000.0)
+
+
+def test_key_depends_on_the_measurement_not_the_profile_name():
+    a = CostParams(profile="book", **PROFILES["book"])
+    assert a.key() == CostParams(profile="full", **PROFILES["book"]).key()
+    assert a.key() != CostParams(profile="book", **{**PROFILES["book"], "popsize": 32}).key()

@@ -173,7 +173,7 @@ def bench_methods(env_id: str = "CartPole-v1", seeds: int = 5, budget_evals: int
     methods = methods or list(METHOD_SETTINGS)
     def config(m, s):
         if m == "ppo":
-            from .ppo import zoo_hyperparams
+            from .ppo_zoo import zoo_hyperparams
 
             steps = int(zoo_hyperparams(env_id, None)["n_timesteps"])
             return RunConfig(method="ppo", env=env_id, budget_steps=steps, eval_every=4096, eval_episodes=100,

@@ -14,7 +14,6 @@ the tasks whose zoo entry says ``normalize: true``.
 
 from __future__ import annotations
 
-import inspect
 import io
 import math
 import os
@@ -27,59 +26,11 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
-from torch import nn
 
 from .envs import _register_extras, get_spec, make_env
 from .evaluation import EVAL, TRAIN, episode_seeds, reset
 from .machine import machine_label
-
-# Source: repository DLR-RM/rl-baselines3-zoo, file hyperparams/ppo.yml (checked against the copy at
-# commit 208b6fdf3a9aa24de44b2e068c6e5f6a07d97fcc). "lin_X" means a learning rate / clip range that
-# decays linearly from X to 0 over training (the zoo's ``linear_schedule``: X * progress_remaining).
-# Values marked "SB3 default" are not in the zoo entry; they are the PPO defaults the zoo then gets,
-# written out so the table is complete. n_timesteps is the zoo's budget (information only: the
-# caller passes total_timesteps).
-ZOO_HYPERPARAMS: dict[str, dict] = {
-    # zoo entry "CartPole-v1" (marked "# Tuned" in the zoo)
-    "CartPole-v1": dict(
-        n_envs=8, n_steps=32, batch_size=256, gae_lambda=0.8, gamma=0.98, n_epochs=20, ent_coef=0.0,
-        learning_rate="lin_0.001", clip_range="lin_0.2",
-        policy_kwargs=None,  # SB3 default: 64-64 tanh, separate actor and critic
-        normalize=False, n_timesteps=100_000,
-    ),
-    # zoo entry "LunarLander-v2" (the zoo has no LunarLander-v3 entry; v3 only fixed bugs in v2)
-    "LunarLander-v3": dict(
-        n_envs=16, n_steps=1024, batch_size=64, gae_lambda=0.98, gamma=0.999, n_epochs=4, ent_coef=0.01,
-        learning_rate=3e-4,  # SB3 default
-        clip_range=0.2,  # SB3 default
-        policy_kwargs=None,  # SB3 default
-        normalize=False, n_timesteps=1_000_000,
-    ),
-    # zoo entry "BipedalWalker-v3"
-    "BipedalWalker-v3": dict(
-        n_envs=32, n_steps=2048, batch_size=64, gae_lambda=0.95, gamma=0.999, n_epochs=10, ent_coef=0.0,
-        learning_rate=3e-4, clip_range=0.18,
-        policy_kwargs=None,  # SB3 default
-        normalize=True, n_timesteps=5_000_000,
-    ),
-    # zoo entry "Humanoid-v4" (identical to the older "Humanoid-v3" entry; marked "# Tuned" there).
-    # Unsure: tuned on v3/v4, whose observation has 376 entries; Humanoid-v5's has 348.
-    "Humanoid-v5": dict(
-        n_envs=1, n_steps=512, batch_size=256, gae_lambda=0.9, gamma=0.95, n_epochs=5,
-        ent_coef=0.00238306, learning_rate=3.56987e-05, clip_range=0.3,
-        max_grad_norm=2.0, vf_coef=0.431892,  # also in the zoo entry
-        policy_kwargs=dict(
-            log_std_init=-2, ortho_init=False, activation_fn=nn.ReLU,
-            net_arch=dict(pi=[256, 256], vf=[256, 256]),
-        ),
-        normalize=True, n_timesteps=10_000_000,
-    ),
-}
-"""rl-baselines3-zoo's PPO settings per task. ALE/Pong-v5 has no entry (out of scope)."""
-
-_META = {"n_envs", "normalize", "n_timesteps", "policy"}
-"""Zoo keys that are not PPO constructor arguments."""
-_SET_BY_TRAIN_PPO = {"env", "seed", "device", "verbose", "_init_setup_model"}
+from .ppo_zoo import ZOO_HYPERPARAMS, LinearSchedule, ppo_kwargs, zoo_hyperparams  # noqa: F401 (re-exported)
 
 RECORD_KEYS = (
     "method", "env", "n_params", "popsize", "seed", "generation", "evals", "env_steps", "wall_s",
@@ -91,63 +42,6 @@ CHECKPOINT_FORMAT = 1
 
 class RunFinishedError(RuntimeError):
     """The checkpoint already holds a run trained to (at least) the requested total_timesteps."""
-
-
-class LinearSchedule:
-    """The zoo's ``lin_X``: ``X * progress_remaining``, i.e. X at the start and 0 at the end.
-
-    A module-level class (not a closure), so a saved model reloads it by reference.
-    """
-
-    def __init__(self, initial: float):
-        self.initial = float(initial)
-
-    def __call__(self, progress_remaining: float) -> float:
-        return progress_remaining * self.initial
-
-    def __repr__(self) -> str:
-        return f"lin_{self.initial:g}"
-
-
-def zoo_hyperparams(env_id: str, hyper: dict | None = None) -> dict:
-    """The zoo's entry for ``env_id`` with ``hyper`` overriding individual entries (plain data)."""
-    get_spec(env_id)  # unknown env -> ValueError naming the valid ones
-    if env_id not in ZOO_HYPERPARAMS:
-        raise ValueError(
-            f"no PPO hyper-parameters for {env_id!r}: the PPO baseline covers "
-            f"{', '.join(ZOO_HYPERPARAMS)} (Atari/Pong, which needs AtariWrapper + CnnPolicy, is out of scope)"
-        )
-    merged = {**ZOO_HYPERPARAMS[env_id], **(hyper or {})}
-    allowed = (set(inspect.signature(PPO.__init__).parameters) - {"self", "policy"} - _SET_BY_TRAIN_PPO) | _META
-    unknown = sorted(set(merged) - allowed)
-    if unknown:
-        raise ValueError(f"unknown PPO hyper-parameter(s) {', '.join(map(repr, unknown))}; "
-                         f"valid: {', '.join(sorted(allowed))}")
-    if merged.get("policy", "MlpPolicy") != "MlpPolicy":
-        raise ValueError(f"only policy='MlpPolicy' is supported, got {merged['policy']!r}")
-    return merged
-
-
-def _schedule(value):
-    """``"lin_0.001"`` -> LinearSchedule(0.001); numbers stay constants (SB3 takes both)."""
-    if isinstance(value, str):
-        kind, _, x = value.partition("_")
-        if kind != "lin":
-            raise ValueError(f"unknown schedule {value!r}; only 'lin_X' (linear decay to 0) is supported")
-        return LinearSchedule(float(x))
-    return value
-
-
-def _ppo_kwargs(merged: dict) -> dict:
-    kwargs = {k: v for k, v in merged.items() if k not in _META}
-    for key in ("learning_rate", "clip_range", "clip_range_vf"):
-        if key in kwargs and kwargs[key] is not None:
-            kwargs[key] = _schedule(kwargs[key])
-    if kwargs.get("policy_kwargs") is None:
-        kwargs.pop("policy_kwargs", None)
-    else:
-        kwargs["policy_kwargs"] = dict(kwargs["policy_kwargs"])  # SB3 may mutate it
-    return kwargs
 
 
 def _make_venv(env_id: str, merged: dict):
@@ -365,7 +259,7 @@ def train_ppo(
       bit-identical to an uninterrupted one (fresh episodes, re-seeded RNGs), but is itself reproducible.
     """
     merged = zoo_hyperparams(env_id, hyper)
-    ppo_kwargs = _ppo_kwargs(merged)
+    kwargs = ppo_kwargs(merged)
     for name, value in (("total_timesteps", total_timesteps), ("eval_episodes", eval_episodes)):
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -394,7 +288,7 @@ def train_ppo(
         records = list(state["records"])
         resume = True
     else:
-        model = PPO("MlpPolicy", venv, seed=seed, device=device, verbose=0, **ppo_kwargs)
+        model = PPO("MlpPolicy", venv, seed=seed, device=device, verbose=0, **kwargs)
         resume = False
     _seed_everything(model, seed, model.num_timesteps)
 

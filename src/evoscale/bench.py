@@ -218,7 +218,6 @@ def bench_overhead(sizes: list[int] | None = None, popsize: int = 64, generation
     is timed with ``bench_cma`` (fresh process, steady-state generations plus its periodic
     eigendecomposition amortised over pycma's own update gap); the others directly.
     """
-    from threadpoolctl import threadpool_limits
 
     from .bench_cma import bench_cma
     from .trainers import REGISTRY
@@ -230,16 +229,8 @@ def bench_overhead(sizes: list[int] | None = None, popsize: int = 64, generation
         if n not in OVERHEAD_NETS:
             raise ValueError(f"size {n} has no benchmark network; valid: {', '.join(map(str, OVERHEAD_NETS))}")
         hidden = OVERHEAD_NETS[n]
-        with threadpool_limits(1):
-            ev = make_evaluator("lockstep", "LunarLander-v3", hidden)
-            population = mixed_lander_population(ev.policy, popsize)
-            ev.evaluate(population, episode_seeds(2, TRAIN, 0, popsize, 1))  # warm up: envs created
-            t, steps = time.perf_counter(), 0
-            for r in range(eval_rounds):
-                steps += ev.evaluate(population, episode_seeds(2, TRAIN, r + 1, popsize, 1)).env_steps
-            eval_s = (time.perf_counter() - t) / eval_rounds
-        row = {"hidden": list(hidden), "eval_s_per_gen": eval_s, "env_steps_per_gen": steps / eval_rounds,
-               "methods": {}}
+        eval_s, steps = lander_generation_seconds(hidden, popsize, eval_rounds)
+        row = {"hidden": list(hidden), "eval_s_per_gen": eval_s, "env_steps_per_gen": steps, "methods": {}}
         cma = None
         for m in methods:
             log(f"n={n}: {m}")
@@ -251,6 +242,22 @@ def bench_overhead(sizes: list[int] | None = None, popsize: int = 64, generation
             row["methods"][m] = {"opt_ms_per_gen": ms, "fraction_of_eval": ms / 1e3 / eval_s}
         out["sizes"][str(n)] = row
     return out
+
+
+def lander_generation_seconds(hidden, popsize: int = 64, rounds: int = 3) -> tuple[float, float]:
+    """(seconds, env steps) of one LunarLander generation of the mixed mid-training population with
+    the lockstep evaluator, one thread, averaged over ``rounds`` (after one warm-up round that builds
+    the environments)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        ev = make_evaluator("lockstep", "LunarLander-v3", tuple(hidden))
+        population = mixed_lander_population(ev.policy, popsize)
+        ev.evaluate(population, episode_seeds(2, TRAIN, 0, popsize, 1))
+        t, steps = time.perf_counter(), 0
+        for r in range(rounds):
+            steps += ev.evaluate(population, episode_seeds(2, TRAIN, r + 1, popsize, 1)).env_steps
+    return (time.perf_counter() - t) / rounds, steps / rounds
 
 
 def _ask_tell_ms(method: str, n: int, popsize: int, generations: int) -> float:

@@ -100,22 +100,12 @@ def _linear_measure(method: str, n: int, popsize: int, generations: int) -> dict
 
 
 def _eval_seconds(n: int, popsize: int, rounds: int) -> tuple[float, tuple[int, int], int]:
-    import time
-
-    from threadpoolctl import threadpool_limits
-
-    from ..bench import mixed_lander_population
-    from ..evaluation import TRAIN, episode_seeds, make_evaluator
+    from ..bench import lander_generation_seconds
+    from ..policies import param_count
 
     hidden = hidden_for(n)
-    with threadpool_limits(1):
-        ev = make_evaluator("lockstep", "LunarLander-v3", hidden)
-        population = mixed_lander_population(ev.policy, popsize)
-        ev.evaluate(population, episode_seeds(2, TRAIN, 0, popsize, 1))  # builds the environments
-        t = time.perf_counter()
-        for r in range(rounds):
-            ev.evaluate(population, episode_seeds(2, TRAIN, r + 1, popsize, 1))
-    return (time.perf_counter() - t) / rounds, hidden, ev.policy.n_params
+    seconds, _ = lander_generation_seconds(hidden, popsize, rounds)
+    return seconds, hidden, param_count(8, hidden, 4)
 
 
 def measure(p: CostParams, log=print) -> pd.DataFrame:

@@ -38,10 +38,9 @@ import time
 import numpy as np
 
 from .config import RunConfig
-from .evaluation import TRAIN, LockstepEvaluator, episode_seeds
+from .evaluation import TRAIN, episode_seeds
 from .machine import machine_label
-from .train import solved_test
-from .trainers import make_trainer, policy_for
+from .train import build, generation_record, solved_test
 from .trainers.cmaes import CMAES
 
 TOPOLOGIES = ("ring", "random")
@@ -71,12 +70,8 @@ class Island:
     """One island: a trainer state and an evaluator. Runs in a Ray actor or in the driver."""
 
     def __init__(self, config: RunConfig, k: int, K: int):
-        hyper = dict(config.hyper or ())
-        kind, policy_kw = policy_for(config.method, hyper)
         self.config, self.k, self.K = config, k, K
-        self.evaluator = LockstepEvaluator(config.env, config.hidden, config.device, kind, **policy_kw)
-        n = self.evaluator.policy.n_params
-        self.trainer = make_trainer(config.method, n, config.popsize, config.sigma0, hyper)
+        self.evaluator, self.trainer, _ = build(config, backend="lockstep")  # the island is the worker
         self.state = self.trainer.init(island_seed(config.seed, k))
         self.population = None  # the last population; stays here (inspected by tests in-process)
 
@@ -125,11 +120,8 @@ def train_islands(config: RunConfig, islands: int = 2, migrate_every: int = 10, 
         raise ValueError(f"budget_evals={config.budget_evals} is smaller than one generation of {K} islands "
                          f"(islands {K} x popsize {config.popsize} x episodes_per_eval "
                          f"{config.episodes_per_eval} = {per_gen})")
-    hyper = dict(config.hyper or ())
-    kind, policy_kw = policy_for(config.method, hyper)
-    evaluator = LockstepEvaluator(config.env, config.hidden, config.device, kind, **policy_kw)  # solved tests
-    n = evaluator.policy.n_params
-    if migrants and not can_inject(make_trainer(config.method, n, config.popsize, config.sigma0, hyper)):
+    evaluator, trainer, n = build(config, backend="lockstep")  # the driver's: solved tests, inject check
+    if migrants and not can_inject(trainer):
         raise ValueError(f"method {config.method!r} has no inject mechanism for migrants; use a CMA-ES "
                          f"method (cmaes, sepcmaes) or migrants=0")
 
@@ -167,16 +159,11 @@ def train_islands(config: RunConfig, islands: int = 2, migrate_every: int = 10, 
             fitness = np.concatenate([r["fitness"] for r in results])
             evals += sum(r["episodes"] for r in results)
             env_steps += sum(r["env_steps"] for r in results)
-            rec = {
-                "method": f"islands-{config.method}", "env": config.env, "n_params": n,
-                "popsize": K * config.popsize, "seed": config.seed, "generation": gen, "evals": evals,
-                "env_steps": env_steps, "wall_s": wall, "opt_s": max(r["opt_s"] for r in results),
-                "pop_eval_s": max(r["pop_eval_s"] for r in results),
-                "best_return": float(fitness.max()), "mean_return": float(fitness.mean()),
-                "median_return": float(np.median(fitness)), "eval_return": math.nan, "eval_std": math.nan,
-                "eval_wall_s": eval_wall, "machine": machine, "islands": K, "migrate_every": migrate_every,
-                "migrants": migrants, "topology": topology, "best_island": best,
-            }
+            rec = generation_record(
+                config, n, gen, fitness, evals, env_steps, wall, max(r["opt_s"] for r in results),
+                max(r["pop_eval_s"] for r in results), eval_wall, machine,
+                method=f"islands-{config.method}", popsize=K * config.popsize, islands=K,
+                migrate_every=migrate_every, migrants=migrants, topology=topology, best_island=best)
             last = gen == generations - 1 or (config.budget_steps is not None and env_steps >= config.budget_steps)
             if evals >= next_eval or last:
                 t1 = time.perf_counter()

@@ -58,6 +58,30 @@ def solved_test(evaluator, solution: np.ndarray, config: RunConfig, generation: 
     return float(result.returns.mean()), float(result.returns.std())
 
 
+def build(config: RunConfig, backend: str | None = None):
+    """The run's evaluator (``backend`` overrides ``config.backend``) and trainer, and the parameter count."""
+    hyper = dict(config.hyper or ())
+    kind, policy_kw = policy_for(config.method, hyper)
+    evaluator = make_evaluator(backend or config.backend, config.env, config.hidden, config.device, kind,
+                               config.workers, config.ray_address, **policy_kw)
+    n = evaluator.policy.n_params
+    return evaluator, make_trainer(config.method, n, config.popsize, config.sigma0, hyper), n
+
+
+def generation_record(config: RunConfig, n: int, generation: int, fitness: np.ndarray, evals: int,
+                      env_steps: int, wall: float, opt_s: float, pop_eval_s: float, eval_wall: float,
+                      machine: str, **extra) -> Record:
+    """One generation's record (the solved-test columns NaN until a test fills them)."""
+    return {
+        "method": config.method, "env": config.env, "n_params": n, "popsize": config.popsize,
+        "seed": config.seed, "generation": generation, "evals": evals, "env_steps": env_steps,
+        "wall_s": wall, "opt_s": opt_s, "pop_eval_s": pop_eval_s,
+        "best_return": float(fitness.max()), "mean_return": float(fitness.mean()),
+        "median_return": float(np.median(fitness)), "eval_return": math.nan, "eval_std": math.nan,
+        "eval_wall_s": eval_wall, "machine": machine, **extra,
+    }
+
+
 def _save(path: Path, config: RunConfig, progress: Progress, state: Any) -> None:
     blob = pickle.dumps({"key": config.key(), "progress": progress, "state": state})
     atomic_write(path, lambda f: f.write(blob), binary=True)
@@ -76,12 +100,7 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
     """Run ``config`` to its budget (resuming from ``checkpoint`` if it exists); one record per generation."""
     if config.method == "ppo":
         return _train_ppo(config, checkpoint)
-    hyper = dict(config.hyper or ())
-    kind, policy_kw = policy_for(config.method, hyper)
-    evaluator = make_evaluator(config.backend, config.env, config.hidden, config.device, kind,
-                               config.workers, config.ray_address, **policy_kw)
-    n = evaluator.policy.n_params
-    trainer = make_trainer(config.method, n, config.popsize, config.sigma0, hyper)
+    evaluator, trainer, n = build(config)
     generations = config.budget_evals // (config.popsize * config.episodes_per_eval)
     checkpoint = Path(checkpoint) if checkpoint else None
     if checkpoint and checkpoint.exists():
@@ -111,14 +130,8 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
             p.evals += result.episodes
             p.env_steps += result.env_steps
             p.wall += t3 - t0
-            rec = {
-                "method": config.method, "env": config.env, "n_params": n, "popsize": config.popsize,
-                "seed": config.seed, "generation": gen, "evals": p.evals, "env_steps": p.env_steps,
-                "wall_s": p.wall, "opt_s": (t1 - t0) + (t3 - t2), "pop_eval_s": t2 - t1,
-                "best_return": float(fitness.max()), "mean_return": float(fitness.mean()),
-                "median_return": float(np.median(fitness)), "eval_return": math.nan, "eval_std": math.nan,
-                "eval_wall_s": p.eval_wall, "machine": machine,
-            }
+            rec = generation_record(config, n, gen, fitness, p.evals, p.env_steps, p.wall,
+                                    (t1 - t0) + (t3 - t2), t2 - t1, p.eval_wall, machine)
             last = gen == generations - 1 or (config.budget_steps is not None and p.env_steps >= config.budget_steps)
             if p.evals >= p.next_eval or last:
                 t4 = time.perf_counter()

@@ -27,8 +27,8 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
-from .envs import _register_extras, get_spec, make_env
-from .evaluation import EVAL, TRAIN, episode_seeds, reset
+from .envs import _register_extras, get_spec
+from .evaluation import EVAL, TRAIN, LockstepEvaluator, episode_seeds
 from .machine import machine_label
 from .ppo_zoo import ZOO_HYPERPARAMS, LinearSchedule, ppo_kwargs, zoo_hyperparams  # noqa: F401 (re-exported)
 
@@ -75,33 +75,37 @@ def _seed_everything(model: PPO, seed: int, num_timesteps: int) -> None:
     model.get_env().seed(_derived_seed(seed, TRAIN, num_timesteps))
 
 
-class SolvedTest:
-    """The deterministic policy on fresh, seeded episodes of the unwrapped env, all in lockstep
-    (one batched forward per step over the episodes still running), capped at EnvSpec.max_steps.
-    Observations go through VecNormalize's current statistics (never updated here) when training used it."""
+class SB3Policy:
+    """A trained SB3 model behind the evaluator's policy interface, so the solved test runs on the
+    same ``LockstepEvaluator`` as the evolution runs: its "population" is the one model, each
+    episode a row; deterministic actions; observations through VecNormalize's current statistics
+    (never updated here) when training used it."""
 
-    def __init__(self, env_id: str, episodes: int):
-        self.cap = get_spec(env_id).max_steps
-        self.envs = [make_env(env_id) for _ in range(episodes)]
+    def __init__(self, model: PPO):
+        self.model, self.vecnorm = model, model.get_vec_normalize_env()
+
+    def unflatten(self, population: np.ndarray) -> np.ndarray:
+        return np.zeros(len(population))  # no per-row state: every row is the same model
+
+    @staticmethod
+    def take(rows_state: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return rows_state[rows]
+
+    def forward(self, _rows_state, obs: np.ndarray) -> np.ndarray:
+        x = self.vecnorm.normalize_obs(obs) if self.vecnorm is not None else obs
+        return self.model.predict(x, deterministic=True)[0]
+
+
+class SolvedTest:
+    """The deterministic policy on fresh, seeded episodes of the unwrapped env: ``LockstepEvaluator``
+    (capped at EnvSpec.max_steps, one batched forward per step over the episodes still running)."""
+
+    def __init__(self, env_id: str):
+        self.evaluator = LockstepEvaluator(env_id, ())  # its MLP is replaced by the model below
 
     def __call__(self, model: PPO, seeds: np.ndarray) -> tuple[float, float]:
-        vecnorm = model.get_vec_normalize_env()
-        envs = self.envs
-        obs = np.stack([reset(env, s) for env, s in zip(envs, seeds)])
-        running = np.arange(len(envs))
-        returns, lengths = np.zeros(len(envs)), np.zeros(len(envs), dtype=np.int64)
-        while running.size:
-            x = vecnorm.normalize_obs(obs) if vecnorm is not None else obs
-            actions, _ = model.predict(x, deterministic=True)
-            keep = np.ones(running.size, dtype=bool)
-            for i, j in enumerate(running.tolist()):
-                o, r, terminated, _, _ = envs[j].step(actions[i])
-                obs[i] = o
-                returns[j] += r
-                lengths[j] += 1
-                if terminated or lengths[j] >= self.cap:
-                    keep[i] = False
-            running, obs = running[keep], obs[keep]
+        self.evaluator.policy = SB3Policy(model)
+        returns = self.evaluator.evaluate(np.zeros((1, 1)), np.asarray(seeds)[None, :]).returns
         return float(returns.mean()), float(returns.std())
 
 
@@ -302,7 +306,7 @@ def train_ppo(
 
         bar = tqdm(total=total_timesteps, initial=model.num_timesteps, mininterval=2.0, unit="step",
                    desc=f"ppo {env_id} seed {seed}")
-    callback = RecordCallback(run, records, SolvedTest(env_id, eval_episodes), checkpoint, meta, bar)
+    callback = RecordCallback(run, records, SolvedTest(env_id), checkpoint, meta, bar)
     try:
         model.learn(total_timesteps - model.num_timesteps, callback=callback, reset_num_timesteps=not resume)
     finally:

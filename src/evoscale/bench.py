@@ -261,22 +261,33 @@ def lander_generation_seconds(hidden, popsize: int = 64, rounds: int = 3) -> tup
 
 
 def _ask_tell_ms(method: str, n: int, popsize: int, generations: int) -> float:
-    """Median ms of ask + tell over generations 2..G, single thread, synthetic returns."""
-    import statistics
-
-    import torch
-    from threadpoolctl import threadpool_limits
-
+    """Median ms of ask + tell over generations 2..G (``ask_tell_cost``); neuromod at its genome size."""
     from .policies import param_count
 
-    torch.set_num_threads(1)
     if method == "neuromod":  # its genome is the plastic net's, slightly larger than the MLP
         from .plastic import NeuromodPolicy
 
         hidden = OVERHEAD_NETS.get(n, (64, 32))
         n = NeuromodPolicy(8, hidden, 4, True).n_params if param_count(8, hidden, 4) == n else n
-    rng = np.random.default_rng(0)
-    times = []
+    return ask_tell_cost(method, n, popsize, generations)["ms_per_gen"]
+
+
+def ask_tell_cost(method: str, n: int, popsize: int, generations: int) -> dict:
+    """ms per generation of ask + tell (median of generations 2..G, one thread, synthetic returns) and
+    the peak RSS growth of this process while the optimiser ran (meaningful in a fresh process)."""
+    import resource
+    import statistics
+
+    import psutil
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    from .trainers import REGISTRY
+
+    torch.set_num_threads(1)
+    REGISTRY[method]  # import the method's module (pycma, scipy, ...) before the memory baseline
+    rss0 = psutil.Process().memory_info().rss
+    rng, times = np.random.default_rng(0), []
     with threadpool_limits(1):
         trainer = make_trainer(method, n, popsize, 0.1)
         state = trainer.init(0)
@@ -285,4 +296,6 @@ def _ask_tell_ms(method: str, n: int, popsize: int, generations: int) -> float:
             population, state = trainer.ask(state)
             state = trainer.tell(state, population, rng.normal(size=len(population)))
             times.append((time.perf_counter() - t) * 1e3)
-    return statistics.median(times[1:])
+            del population
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - rss0
+    return {"ms_per_gen": statistics.median(times[1:]), "peak_mib": peak / 2**20}

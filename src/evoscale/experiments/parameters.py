@@ -73,30 +73,12 @@ def hidden_for(n: int) -> tuple[int, int]:
 
 
 def _linear_measure(method: str, n: int, popsize: int, generations: int) -> dict:
-    """ms/generation and peak RSS delta of an O(n) method, in the calling (fresh) process."""
-    import resource
-    import statistics
-    import time
+    """``bench.ask_tell_cost`` (run in a fresh process, so the peak memory is the optimiser's)."""
+    from ..bench import ask_tell_cost
 
-    import psutil
-    from threadpoolctl import threadpool_limits
-
-    from ..trainers import REGISTRY, make_trainer
-
-    threadpool_limits(1)
-    REGISTRY[method]  # import the method's module (pycma, scipy, ...) before the baseline is taken
-    rss0 = psutil.Process().memory_info().rss
-    trainer = make_trainer(method, n, popsize, 0.1)
-    state, rng, times = trainer.init(0), np.random.default_rng(0), []
-    for _ in range(max(2, generations)):
-        t = time.perf_counter()
-        population, state = trainer.ask(state)
-        state = trainer.tell(state, population, rng.normal(size=len(population)))
-        times.append((time.perf_counter() - t) * 1e3)
-        del population
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - rss0
-    ms = statistics.median(times[1:])
-    return {"ms_per_gen": ms, "amortised_ms_per_gen": ms, "peak_mib": peak / 2**20}
+    cost = ask_tell_cost(method, n, popsize, generations)
+    return {"ms_per_gen": cost["ms_per_gen"], "amortised_ms_per_gen": cost["ms_per_gen"],
+            "peak_mib": cost["peak_mib"]}
 
 
 def _eval_seconds(n: int, popsize: int, rounds: int) -> tuple[float, tuple[int, int], int]:

@@ -62,3 +62,42 @@ def test_committed_parameter_cost_results_match_the_current_cache_key():
 
     key = CostParams(profile="book", **PROFILES["book"]).key()
     assert (ROOT / "results" / "book" / "parameters" / f"cost-{key}.csv").exists()
+
+
+def test_committed_workers_results_match_the_current_cache_keys():
+    from evoscale.experiments import workers as wk
+
+    p = wk.params({"profile": "book"})
+    where = ROOT / "results" / "book" / "workers"
+    for env in p.envs:
+        name = f"speedup-{env.replace('/', '_')}-{p.speedup_key(env)}.csv"
+        assert (where / name).exists(), f"book-profile speedup measurement missing: {name}"
+    missing = [wk._island_path(c, p).name for c in p.island_configs()
+               if not (where / wk._island_path(c, p).name).exists()]
+    assert not missing, f"book-profile island runs missing for the current cache keys: {missing}"
+
+
+def _missing_runs(configs, where):
+    from evoscale.experiments import run_path
+
+    return [run_path(c, where).name for c in configs if not run_path(c, where).exists()]
+
+
+def test_committed_methods_and_width_runs_match_the_current_cache_keys():
+    """Chapters 1 (width sweep) and 5 (methods x sizes, PPO) render from results/book/runs/."""
+    from evoscale.experiments import methods, parameters
+
+    p = methods.params({"profile": "book"})
+    cost = parameters.run(parameters.params({"profile": "book"}), log=lambda *a: None)
+    configs = [methods.config(p, c.row, c.hidden, s) for part in ("grid", "width")
+               for c in methods.plan(p, cost, part).itertuples() if c.runs for s in p.seed_list()]
+    missing = _missing_runs(configs + methods.ppo_configs(p), ROOT / "results" / "book" / "runs")
+    assert not missing, f"book-profile runs missing for the current cache keys: {missing}"
+
+
+def test_committed_environment_runs_match_the_current_cache_keys():
+    from evoscale.experiments import environments
+
+    p = environments.params({"profile": "book"})
+    missing = _missing_runs(p.configs(), ROOT / "results" / "book" / "runs")
+    assert not missing, f"book-profile runs missing for the current cache keys: {missing}"

@@ -25,3 +25,32 @@ def test_registry_matches_the_real_environment(env_id):
 def test_pong_is_registered_and_makes():
     env = make_env("ALE/Pong-v5")
     assert env.action_space.n == REGISTRY["ALE/Pong-v5"].act_dim
+
+
+def test_pong_pixels_are_preprocessed_and_ram_is_scaled():
+    pix, ram = make_env("ALE/Pong-v5"), make_env("ALE/Pong-ram-v5")
+    obs = pix.reset(seed=0)[0]
+    assert obs.shape == REGISTRY["ALE/Pong-v5"].obs_shape == (4, 84, 84) and obs.dtype == "uint8"
+    r = ram.reset(seed=0)[0]
+    assert r.shape == (REGISTRY["ALE/Pong-ram-v5"].obs_dim,) and 0 <= r.min() and r.max() <= 1
+    assert ram.action_space.n == pix.action_space.n == REGISTRY["ALE/Pong-v5"].act_dim
+
+
+def test_every_task_documents_its_default_network_and_method():
+    for spec in REGISTRY.values():
+        assert spec.note and spec.default_method
+
+
+@pytest.mark.parametrize("env_id", ["ALE/Pong-v5", "ALE/Pong-ram-v5"])
+def test_atari_episodes_are_a_pure_function_of_the_seed(env_id):
+    import numpy as np
+
+    def play(env, seed, n=150):
+        obs = [env.reset(seed=seed)[0]]
+        obs += [env.step(a)[0] for a in np.arange(n) % env.action_space.n]
+        return np.stack(obs)
+
+    used = make_env(env_id)
+    play(used, 99)  # history must not matter
+    a, b, c = play(make_env(env_id), 5), play(used, 5), play(used, 6)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)  # sticky actions / no-ops follow the seed

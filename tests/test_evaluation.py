@@ -61,3 +61,39 @@ def test_plastic_policy_lockstep_equals_serial_with_fresh_state_per_episode(rule
     seeds = episode_seeds(0, TRAIN, 0, 4, 3)
     a, b = lock.evaluate(pop, seeds), ser.evaluate(pop, seeds)
     assert np.array_equal(a.returns, b.returns) and np.array_equal(a.lengths, b.lengths)
+
+
+@pytest.mark.parametrize("env_id,hidden,episodes", [("LunarLander-v3", (64, 32), 2), ("Humanoid-v5", (256, 256), 2),
+                                                    ("BipedalWalker-v3", (40, 40), 1)])
+def test_lockstep_any_width_equals_serial_reference(env_id, hidden, episodes):
+    """Episodes in flight (``width``) only schedule the jobs: rows taken over by waiting jobs (weights
+    put in place, environment reset) and finished rows leaving the batch never change a result."""
+    if env_id == "Humanoid-v5":
+        pytest.importorskip("mujoco")
+    ser = SerialEvaluator(env_id, hidden)
+    pop = _population(ser.policy.n_params, size=7, scale=0.1 if env_id == "Humanoid-v5" else 0.5)
+    seeds = episode_seeds(0, TRAIN, 0, 7, episodes)
+    ref = ser.evaluate(pop, seeds)
+    assert len(np.unique(ref.lengths)) > 1  # episodes end at different steps: rows are refilled and dropped
+    default = LockstepEvaluator(env_id, hidden)
+    assert default.batch_width(7 * episodes) == (1 if env_id == "Humanoid-v5" else 7 * episodes)  # 1.3 MB rows
+    for ev in [default] + [LockstepEvaluator(env_id, hidden, width=w) for w in (1, 3, 100)]:
+        for _ in range(2):  # a second call reuses the environments
+            got = ev.evaluate(pop, seeds)
+            assert np.array_equal(got.returns, ref.returns) and np.array_equal(got.lengths, ref.lengths)
+
+
+@pytest.mark.parametrize("rule", ["per_layer", "per_synapse"])
+def test_plastic_lockstep_narrow_batch_gives_each_new_episode_a_fresh_state(rule):
+    ser = SerialEvaluator("CartPole-v1", (8,), policy="neuromod", rule=rule)
+    pop = _population(ser.policy.n_params, size=5, scale=0.3)
+    seeds = episode_seeds(0, TRAIN, 0, 5, 2)
+    ref = ser.evaluate(pop, seeds)
+    for w in (1, 3):
+        got = LockstepEvaluator("CartPole-v1", (8,), policy="neuromod", rule=rule, width=w).evaluate(pop, seeds)
+        assert np.array_equal(got.returns, ref.returns) and np.array_equal(got.lengths, ref.lengths)
+
+
+def test_width_must_be_positive():
+    with pytest.raises(ValueError, match="width"):
+        LockstepEvaluator("CartPole-v1", (4,), width=0)

@@ -41,3 +41,16 @@ def test_key_depends_on_the_measurement_not_the_profile_name():
     a = CostParams(profile="book", **PROFILES["book"])
     assert a.key() == CostParams(profile="full", **PROFILES["book"]).key()
     assert a.key() != CostParams(profile="book", **{**PROFILES["book"], "popsize": 32}).key()
+
+
+def test_bytes_per_entry_and_predicted_cma_run():
+    from evoscale.experiments.parameters import bytes_per_entry, predict_cma
+
+    df = _frame()
+    df["peak_mib"] = np.where(df["method"] == "cmaes", [1.0, 4.0, 16.0, 96.0] * 2, np.nan)
+    # largest measured n = 8000: 96 MiB / 8000^2
+    assert bytes_per_entry(df, "cmaes") == pytest.approx(96 * 2**20 / 8000**2)
+    p = predict_cma(df, "cmaes", 10_000, generations=10)
+    assert p["s_per_gen"] == pytest.approx((1e-4 * 1e8 + 500.0) / 1e3)   # update + evaluation
+    assert p["run_s"] == pytest.approx(10 * p["s_per_gen"])
+    assert p["peak_gib"] == pytest.approx(bytes_per_entry(df, "cmaes") * 1e8 / 2**30)

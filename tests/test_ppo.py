@@ -1,3 +1,4 @@
+import dataclasses
 import math
 import pickle
 
@@ -5,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from evoscale import envs
 from evoscale.ppo import (
     RECORD_KEYS, ZOO_HYPERPARAMS, LinearSchedule, RunFinishedError, load_checkpoint, train_ppo, zoo_hyperparams,
 )
@@ -98,7 +100,13 @@ def test_zoo_settings_build_and_train_on_the_other_tasks(env_id):
 
 
 def test_zoo_table_and_schedules():
-    assert set(ZOO_HYPERPARAMS) == {"CartPole-v1", "LunarLander-v3", "BipedalWalker-v3", "Humanoid-v5"}
+    assert set(ZOO_HYPERPARAMS) == {"CartPole-v1", "LunarLander-v3", "BipedalWalker-v3", "Humanoid-v5",
+                                    "ALE/Pong-v5", "ALE/Pong-ram-v5"}
+    atari = dict(n_envs=8, n_steps=128, n_epochs=4, batch_size=256, n_timesteps=10_000_000,
+                 learning_rate="lin_2.5e-4", clip_range="lin_0.1", vf_coef=0.5, ent_coef=0.01, normalize=False)
+    assert {k: ZOO_HYPERPARAMS["ALE/Pong-v5"][k] for k in atari} == atari  # the zoo's "atari" entry
+    assert ZOO_HYPERPARAMS["ALE/Pong-v5"]["policy"] == "CnnPolicy"
+    assert {**ZOO_HYPERPARAMS["ALE/Pong-v5"], "policy": "MlpPolicy"} == ZOO_HYPERPARAMS["ALE/Pong-ram-v5"]
     assert ZOO_HYPERPARAMS["CartPole-v1"]["learning_rate"] == "lin_0.001"
     assert [k for k, v in ZOO_HYPERPARAMS.items() if v["normalize"]] == ["BipedalWalker-v3", "Humanoid-v5"]
     assert zoo_hyperparams("CartPole-v1", {"n_steps": 16})["n_steps"] == 16
@@ -108,10 +116,94 @@ def test_zoo_table_and_schedules():
 
 @pytest.mark.parametrize("env_id,hyper,match", [
     ("Pendulum-v1", None, "unknown env"),
-    ("ALE/Pong-v5", None, "no PPO hyper-parameters"),
+    ("ALE/Pong-ram-v5", {"policy": "CnnPolicy"}, "needs image observations"),
+    ("CartPole-v1", {"policy": "MultiInputPolicy"}, "policy must be one of"),
     ("CartPole-v1", {"n_step": 16}, "unknown PPO hyper-parameter"),
     ("CartPole-v1", {"learning_rate": "exp_0.1"}, "schedule"),
 ])
 def test_bad_arguments_raise_value_error(env_id, hyper, match):
     with pytest.raises(ValueError, match=match):
         train_ppo(env_id, 0, 256, 128, hyper=hyper)
+
+
+# --- Atari: the zoo's "atari" entry on the evaluator's own preprocessing -------------------------
+
+PONG_TINY = dict(n_envs=2, n_steps=64, batch_size=64, n_epochs=1)  # 128 env steps per rollout
+
+
+def _capped(monkeypatch, env_id, steps):
+    """Cap the task's episodes (training TimeLimit and evaluator both read the registry)."""
+    monkeypatch.setitem(envs.REGISTRY, env_id, dataclasses.replace(envs.REGISTRY[env_id], max_steps=steps))
+
+
+def pong(seed=0, total=1024, env_id="ALE/Pong-v5", **kw):
+    return train_ppo(env_id, seed, total, eval_every_steps=512, eval_episodes=2, hyper=PONG_TINY, **kw)
+
+
+def test_pong_pixels_trains_on_the_evaluators_observation(monkeypatch):
+    from stable_baselines3.common.preprocessing import is_image_space, is_image_space_channels_first
+
+    from evoscale.ppo import _atari_env
+
+    _capped(monkeypatch, "ALE/Pong-v5", 60)
+    train_env, eval_env = _atari_env("ALE/Pong-v5"), envs.make_env("ALE/Pong-v5")
+    space = train_env.observation_space
+    assert space == eval_env.observation_space and space.shape == (4, 84, 84) and space.dtype == np.uint8
+    assert is_image_space(space) and is_image_space_channels_first(space)  # CnnPolicy takes it as is
+    a, b = train_env.reset(seed=7)[0], eval_env.reset(seed=7)[0]
+    assert np.array_equal(a, b)  # same seed, same first observation (no-ops drawn from the seed)
+    for _ in range(70):  # and the same dynamics (sticky actions drawn from the seed), up to the cap
+        ra, rb = train_env.step(3), eval_env.step(3)
+        assert np.array_equal(ra[0], rb[0]) and ra[1] == rb[1]
+        if ra[2] or ra[3]:
+            break
+    assert ra[3] and train_env.get_wrapper_attr("_elapsed_steps") == 60  # TimeLimit at EnvSpec.max_steps
+
+
+def test_pong_pixels_records_and_twin_runs_are_identical(monkeypatch):
+    _capped(monkeypatch, "ALE/Pong-v5", 60)
+    a, b = pong(seed=2), pong(seed=2)
+    assert len(a) == 1024 // 128 and all(set(r) == set(RECORD_KEYS) for r in a)
+    assert [r["env_steps"] for r in a] == [128 * (g + 1) for g in range(8)]
+    assert a[0]["popsize"] == 2 and a[0]["env"] == "ALE/Pong-v5"
+    # SB3 CnnPolicy: NatureCNN (32 8x8/4, 64 4x4/2, 64 3x3/1, dense 3136->512) shared, heads 512->6, 512->1
+    assert a[0]["n_params"] == (4 * 64 * 32 + 32) + (32 * 16 * 64 + 64) + (64 * 9 * 64 + 64) + (3136 * 512 + 512) \
+        + (512 * 6 + 6) + (512 + 1)
+    assert [r["env_steps"] for r in a if not math.isnan(r["eval_return"])] == [512, 1024]
+    assert a[-1]["evals"] > 0 and all(-60 <= r["eval_return"] <= 60 for r in a if not math.isnan(r["eval_return"]))
+    assert strip(a) == strip(b)
+
+
+def test_pong_solved_test_is_the_evaluators_with_the_es_seeds(monkeypatch):
+    from stable_baselines3 import PPO
+
+    from evoscale.evaluation import EVAL, SerialEvaluator, episode_seeds
+    from evoscale.ppo import SB3Policy, SolvedTest, _make_venv, zoo_hyperparams
+
+    _capped(monkeypatch, "ALE/Pong-v5", 50)
+    merged = zoo_hyperparams("ALE/Pong-v5", PONG_TINY)
+    model = PPO("CnnPolicy", _make_venv("ALE/Pong-v5", merged), seed=0, n_steps=64, batch_size=64)
+    seeds = episode_seeds(0, EVAL, 3, 1, 3)[0]
+    mean, std = SolvedTest("ALE/Pong-v5")(model, seeds)
+    serial = SerialEvaluator("ALE/Pong-v5", ())
+    serial.policy = SB3Policy(model)
+    returns = serial.evaluate(np.zeros((1, 1)), seeds[None, :]).returns
+    assert mean == returns.mean() and std == returns.std()  # lockstep (batched) == one episode at a time
+
+
+def test_pong_checkpoint_continues_num_timesteps(monkeypatch, tmp_path):
+    _capped(monkeypatch, "ALE/Pong-v5", 60)
+    ckpt = str(tmp_path / "pong.ckpt")
+    first = pong(total=512, checkpoint=ckpt)
+    assert load_checkpoint(ckpt)["num_timesteps"] == 512
+    both = pong(total=1024, checkpoint=ckpt)
+    assert nan_safe(both[: len(first)]) == nan_safe(first)
+    assert [r["env_steps"] for r in both] == [128 * (g + 1) for g in range(8)]
+    assert [r["generation"] for r in both] == list(range(8)) and load_checkpoint(ckpt)["num_timesteps"] == 1024
+
+
+def test_pong_ram_trains_with_the_atari_entry_and_an_mlp(monkeypatch):
+    _capped(monkeypatch, "ALE/Pong-ram-v5", 60)
+    records = pong(total=256, env_id="ALE/Pong-ram-v5")
+    assert [r["env_steps"] for r in records] == [128, 256] and np.isfinite(records[-1]["eval_return"])
+    assert records[0]["n_params"] == (128 * 64 + 64 + 64 * 64 + 64) * 2 + (64 * 6 + 6) + (64 + 1)

@@ -10,8 +10,13 @@ partly trained one mixes crashes with landers that hover to the 1,000-step cap, 
 loop then wastes its time on finished environments. So on LunarLander the benchmark population is
 half random networks (crash in ~50-150 steps) and half Gymnasium's heuristic lander controller,
 embedded in the same MLP, told to hover at heights from -0.5 (lands or crashes) to 1.5 (hovers to the
-1,000-step cap). On other tasks it first trains CMA-ES for ``warmup_evals`` episodes. The JSON reports
-the episode-length spread the evaluator actually saw.
+1,000-step cap). On other tasks it first trains the task's default method for ``warmup_evals``
+episodes (default: 3,000; 0 for Atari, whose episodes cost ~1,000 emulator steps each: there the
+population is N(0, 0.1^2) weights). The JSON reports the episode-length spread the evaluator actually
+saw, and ``network_fraction``: the share of the evaluator's time spent in the policy forward (the
+rest is the emulator/simulator and the loop) -- the hard case is Pong's CNN. For Atari, "raw" is
+``gymnasium.make`` (ALE frame-skip and sticky actions in C++, unseeded resets) and "unwrapped" is the
+environment the evaluator steps (``envs.make_env``: preprocessing, or RAM scaled to [0, 1]).
 """
 
 from __future__ import annotations
@@ -45,11 +50,32 @@ def raw_steps_per_s(env, cap: int, seconds: float, seed: int = 0) -> float:
             return steps / (time.perf_counter() - t)
 
 
-def bench_evaluator(env_id: str, hidden, popsize: int, seconds: float, backend: str = "lockstep",
-                    warmup_evals: int = 3_000, log=print) -> dict:
+class _TimedPolicy:
+    """Delegates to a policy and adds up the seconds spent in ``forward``."""
+
+    def __init__(self, policy):
+        self.policy, self.seconds = policy, 0.0
+
+    def __getattr__(self, name):
+        return getattr(self.policy, name)
+
+    def forward(self, layers, obs):
+        t = time.perf_counter()
+        out = self.policy.forward(layers, obs)
+        self.seconds += time.perf_counter() - t
+        return out
+
+
+def bench_evaluator(env_id: str, hidden=None, popsize: int = 64, seconds: float = 10.0,
+                    backend: str = "lockstep", warmup_evals: int | None = None, log=print) -> dict:
+    """``hidden=None``: the task's default network; ``warmup_evals=None``: 3,000 (0 for Atari)."""
     from threadpoolctl import threadpool_limits
 
-    hidden = parse_hidden(hidden)
+    spec = get_spec(env_id)
+    hidden = spec.default_hidden if hidden is None else parse_hidden(hidden)
+    warmup_evals = (0 if env_id.startswith("ALE/") else 3_000) if warmup_evals is None else warmup_evals
+    if not isinstance(warmup_evals, int) or warmup_evals < 0:
+        raise ValueError(f"warmup_evals must be a non-negative integer, got {warmup_evals!r}")
     RunConfig(env=env_id, hidden=hidden, popsize=popsize, backend=backend,
               budget_evals=max(popsize, warmup_evals))  # validates every argument
     if seconds <= 0:
@@ -58,10 +84,13 @@ def bench_evaluator(env_id: str, hidden, popsize: int, seconds: float, backend: 
         evaluator = make_evaluator(backend, env_id, hidden)
         if env_id == "LunarLander-v3" and hidden:
             population, kind, warm = mixed_lander_population(evaluator.policy, popsize), "random+hover", 0
+        elif warmup_evals == 0:
+            rng = np.random.default_rng(0)
+            population, kind, warm = rng.normal(0, 0.1, (popsize, evaluator.policy.n_params)), "random", 0
         else:
-            log(f"warm-up: CMA-ES for {warmup_evals} episodes so episode lengths spread as in training")
-            population, warm = warmed_up_population(evaluator, popsize, warmup_evals), warmup_evals
-            kind = "cmaes-warm-up"
+            log(f"warm-up: {spec.default_method} for {warmup_evals} episodes so episode lengths spread as in training")
+            population, warm = warmed_up_population(evaluator, popsize, warmup_evals, spec.default_method), warmup_evals
+            kind = f"{spec.default_method}-warm-up"
 
         log(f"raw: random actions in one env, {seconds:g} s each (gymnasium.make, then unwrapped)")
         cap = get_spec(env_id).max_steps
@@ -69,7 +98,13 @@ def bench_evaluator(env_id: str, hidden, popsize: int, seconds: float, backend: 
         raw_unwrapped = raw_steps_per_s(make_env(env_id), cap, seconds)
 
         log(f"evaluator ({backend}) and the serial reference on the same population, {seconds:g} s each")
+        if backend != "ray":
+            if hasattr(evaluator, "batch_width"):  # lockstep: environments built outside the clock, as serial's
+                evaluator._envs(evaluator.batch_width(popsize))
+            evaluator.policy = timed = _TimedPolicy(evaluator.policy)
+        t = time.perf_counter()
         evaluator_rate, lengths = _steps_per_s(evaluator, population, seconds)
+        eval_seconds = time.perf_counter() - t
         serial_rate, _ = _steps_per_s(make_evaluator("serial", env_id, hidden), population, seconds)
     lengths = np.concatenate(lengths)
     return {
@@ -83,13 +118,14 @@ def bench_evaluator(env_id: str, hidden, popsize: int, seconds: float, backend: 
         "serial_steps_per_s": serial_rate, "ratio_vs_serial": evaluator_rate / serial_rate,
         "evaluator_steps_per_s": evaluator_rate, "ratio": evaluator_rate / raw,
         "ratio_vs_unwrapped": evaluator_rate / raw_unwrapped,
+        "network_fraction": timed.seconds / eval_seconds if backend != "ray" else float("nan"),
     }
 
 
 
-def warmed_up_population(evaluator, popsize: int, warmup_evals: int) -> np.ndarray:
-    """The population CMA-ES asks for after training ``warmup_evals`` episodes."""
-    trainer = make_trainer("cmaes", evaluator.policy.n_params, popsize, 0.5)
+def warmed_up_population(evaluator, popsize: int, warmup_evals: int, method: str = "cmaes") -> np.ndarray:
+    """The population ``method`` (CMA-ES at sigma 0.5, others at 0.05) asks for after ``warmup_evals`` episodes."""
+    trainer = make_trainer(method, evaluator.policy.n_params, popsize, 0.5 if method == "cmaes" else 0.05)
     state = trainer.init(0)
     for gen in range(warmup_evals // popsize):
         population, state = trainer.ask(state)

@@ -57,13 +57,15 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="benchmarks; last line is JSON")
     bsub = b.add_subparsers(dest="what", required=True, parser_class=_Parser)
     e = bsub.add_parser("evaluator", help="useful env steps/s of the evaluator vs one raw env")
-    e.add_argument("--env", default=d.env)
-    e.add_argument("--hidden", default=",".join(map(str, d.hidden)))
+    e.add_argument("--env", default=d.env, help="a task of evoscale.envs.REGISTRY (Atari: ALE/Pong-v5, ALE/Pong-ram-v5)")
+    e.add_argument("--hidden", default=None, help="hidden widths (default: the task's default network)")
     e.add_argument("--popsize", type=int, default=d.popsize)
     e.add_argument("--seconds", type=float, default=10.0, help="measuring time for each side")
     e.add_argument("--backend", default=d.backend)
-    e.add_argument("--warmup-evals", type=int, default=3_000,
-                   help="CMA-ES episodes trained first so episode lengths are as uneven as in training")
+    e.add_argument("--warmup-evals", type=int, default=None,
+                   help="episodes of the task's default method trained first so episode lengths are as "
+                        "uneven as in training (default 3000; 0 for Atari: a random population)")
+    e.add_argument("--out", type=Path, default=None, help="also write the JSON to this file (atomically)")
     mth = bsub.add_parser("methods", help="episodes to the solved threshold per method (IQM over seeds)")
     mth.add_argument("--env", default="CartPole-v1")
     mth.add_argument("--seeds", type=int, default=5)
@@ -90,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
             summary = bench_evaluator(
                 args.env, args.hidden, args.popsize, args.seconds, args.backend, args.warmup_evals, log=_log,
             )
+            if args.out:
+                from .store import atomic_write
+
+                atomic_write(args.out, lambda f: json.dump(_jsonable(summary), f, indent=1, allow_nan=False))
         elif args.what == "overhead":
             from .bench import bench_overhead
 

@@ -33,6 +33,7 @@ initialised (e.g. by the caller), that connection is used and ``ray_address`` is
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 
@@ -78,7 +79,7 @@ class RayEvaluator:
         self._owns_ray = not ray.is_initialized()
         if self._owns_ray:
             local = {"num_cpus": workers, "include_dashboard": False} if ray_address is None else {}
-            ray.init(address=ray_address, **local)
+            ray.init(address=ray_address, logging_level=logging.ERROR, **local)
         self._actors: list | None = None
 
     def _ensure_actors(self, wait_s: float = 5.0) -> list:

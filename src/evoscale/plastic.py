@@ -144,6 +144,22 @@ class NeuromodPolicy:
                 np.clip(W, -self.w_max, self.w_max, out=W)
         return to_actions(out[:, 0, :], self.discrete, self.act_low, self.act_high)
 
+    @property
+    def row_bytes(self) -> int:
+        """Memory one batch row's forward and Hebbian update stream through (float64 state)."""
+        return 8 * (self.n_params + sum(i * o for i, o in layer_sizes(self.obs_dim, self.hidden, self.act_dim)))
+
+    @staticmethod
+    def put(state: NeuromodState, slots, src: NeuromodState, rows: np.ndarray) -> None:
+        """Overwrite batch rows ``slots`` of ``state`` (in place) with copies of rows ``rows`` of ``src``."""
+        for W, sW in zip(state.W, src.W):
+            W[slots] = sW[rows]
+        for b, sb in zip(state.b, src.b):
+            b[slots] = sb[rows]
+        for r, sr in zip(state.rule, src.rule):
+            r[:, slots] = sr[:, rows]
+        state.mod_w[slots], state.mod_b[slots] = src.mod_w[rows], src.mod_b[rows]
+
     @staticmethod
     def take(state: NeuromodState, rows: np.ndarray) -> NeuromodState:
         """The state restricted to ``rows``, as copies: repeated rows get independent fast weights."""

@@ -90,6 +90,22 @@ class MLPPolicy:
             out = out.double().cpu().numpy()
         return to_actions(out, self.discrete, self.act_low, self.act_high)
 
+    @property
+    def row_bytes(self) -> int:
+        """Memory one batch row's forward streams through (its weights); 0 on a GPU (batch everything)."""
+        return 8 * self.n_params if self.device == "cpu" else 0
+
+    @staticmethod
+    def put(layers: Layers, slots, src: Layers, rows: np.ndarray) -> None:
+        """Overwrite batch rows ``slots`` of ``layers`` (in place) with rows ``rows`` of ``src``."""
+        if layers and not isinstance(layers[0][0], np.ndarray):
+            import torch
+
+            slots = torch.as_tensor(np.asarray(slots), device=layers[0][0].device)
+            rows = torch.as_tensor(np.asarray(rows), device=layers[0][0].device)
+        for (W, b), (sW, sb) in zip(layers, src):
+            W[slots], b[slots] = sW[rows], sb[rows]
+
     @staticmethod
     def take(layers: Layers, rows: np.ndarray) -> Layers:
         """The stacks restricted to ``rows`` (used when finished episodes drop out of the batch)."""

@@ -9,7 +9,10 @@ unwrapped environment, reset with the ``EVAL`` seed stream and capped at ``EnvSp
 Hyper-parameters are rl-baselines3-zoo's (``ZOO_HYPERPARAMS``); the environment wrappers are the
 ones the zoo uses, written out in ``_make_venv``: ``DummyVecEnv`` of ``Monitor(gym.make(env_id))``,
 plus ``VecNormalize`` (observations and rewards, ``gamma`` = PPO's gamma, as the zoo does) only for
-the tasks whose zoo entry says ``normalize: true``.
+the tasks whose zoo entry says ``normalize: true``. Atari (Pong pixels and RAM) trains on the
+evaluator's own environment, ``Monitor(TimeLimit(make_env(env_id)))``: the observation PPO learns
+from is the one the solved test feeds it (pixels: ``uint8[4, 84, 84]``, channel-first, which SB3's
+CnnPolicy takes as is and scales by 1/255 inside the network; no other wrapper, no normalisation).
 """
 
 from __future__ import annotations
@@ -22,12 +25,13 @@ import time
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.wrappers import TimeLimit
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
-from .envs import _register_extras, get_spec
+from .envs import _register_extras, get_spec, make_env
 from .evaluation import EVAL, TRAIN, LockstepEvaluator, episode_seeds
 from .machine import machine_label
 from .ppo_zoo import ZOO_HYPERPARAMS, LinearSchedule, ppo_kwargs, zoo_hyperparams  # noqa: F401 (re-exported)
@@ -44,14 +48,33 @@ class RunFinishedError(RuntimeError):
     """The checkpoint already holds a run trained to (at least) the requested total_timesteps."""
 
 
+def _atari_env(env_id: str) -> gym.Env:
+    """One Atari training environment: the evaluator's ``make_env(env_id)`` (SeededAtari sticky
+    actions p=0.25, AtariPreprocessing: up to 30 no-ops, frame skip 4 with max-pooling, grey 84x84;
+    FrameStackObservation(4); RAM: bytes / 255), ``TimeLimit`` at ``EnvSpec.max_steps`` (the
+    evaluator's cap, read from the registry like the evaluator does) and ``Monitor``.
+
+    Against the zoo's ``AtariWrapper`` + ``VecFrameStack(4)`` on ``PongNoFrameskip-v4`` this adds v5's
+    sticky actions and leaves out three wrappers that do nothing or next to nothing on Pong:
+    EpisodicLifeEnv (Pong reports 0 lives, so no life is ever lost), ClipRewardEnv (Pong's rewards per
+    agent step are already -1, 0 or +1) and FireResetEnv (FIRE then RIGHT after each reset; Pong
+    serves without FIRE). The frame stack is filled with the first frame at reset (VecFrameStack: zeros).
+    """
+    return Monitor(TimeLimit(make_env(env_id), get_spec(env_id).max_steps))
+
+
 def _make_venv(env_id: str, merged: dict):
     """The training environments, every wrapper explicit: Monitor records each episode's raw return
-    and length (what the records report); gym.make's TimeLimit truncates at the registered cap."""
+    and length (what the records report); gym.make's TimeLimit truncates at the registered cap.
+    Atari: ``_atari_env``."""
     _register_extras(env_id)
+    n = int(merged["n_envs"])
+    if env_id.startswith("ALE/"):
+        return DummyVecEnv([lambda: _atari_env(env_id) for _ in range(n)])
     cap = gym.spec(env_id).max_episode_steps
     if cap != get_spec(env_id).max_steps:
         raise RuntimeError(f"{env_id}: gymnasium's episode cap {cap} != EnvSpec.max_steps {get_spec(env_id).max_steps}")
-    venv = DummyVecEnv([lambda: Monitor(gym.make(env_id)) for _ in range(int(merged["n_envs"]))])
+    venv = DummyVecEnv([lambda: Monitor(gym.make(env_id)) for _ in range(n)])
     if merged["normalize"]:
         # as rl-baselines3-zoo: observations and rewards, discounted with PPO's own gamma
         venv = VecNormalize(venv, gamma=merged.get("gamma", 0.99))
@@ -236,13 +259,17 @@ def train_ppo(
     """Train SB3 PPO with rl-baselines3-zoo's hyper-parameters; one record per rollout/update.
 
     * ``hyper`` overrides individual entries of ``ZOO_HYPERPARAMS[env_id]`` (e.g. ``{"n_steps": 64}``;
-      ``"lin_X"`` strings are linear schedules). Tasks without an entry (ALE/Pong-v5) raise ValueError.
+      ``"lin_X"`` strings are linear schedules). Tasks without an entry raise ValueError.
     * Environments: ``DummyVecEnv([Monitor(gym.make(env_id))] * n_envs)``, wrapped in ``VecNormalize``
       (obs + reward, gamma = PPO's gamma) only where the zoo entry has ``normalize: true`` --
       BipedalWalker-v3 and Humanoid-v5; CartPole-v1 and LunarLander-v3 train on raw observations.
+      Atari: ``DummyVecEnv([Monitor(TimeLimit(make_env(env_id), max_steps))] * n_envs)``, the
+      evaluator's preprocessing (``_atari_env``); ALE/Pong-v5 with CnnPolicy (NatureCNN; SB3 scales
+      the uint8 pixels by 1/255 inside the network), ALE/Pong-ram-v5 with MlpPolicy.
       Nothing else normalises anything.
     * Seeding: ``PPO(..., seed=seed)`` (torch, NumPy, action space); environment reset seeds derived
-      from ``seed`` (see ``_seed_everything``). Same seed, same records apart from the timing columns,
+      from ``seed`` (see ``_seed_everything``; Atari's sticky actions and no-ops are drawn from the
+      reset seed by ``SeededAtari``). Same seed, same records apart from the timing columns,
       for a fixed ``torch.get_num_threads()``: the update's float reductions depend on the thread
       count, so e.g. 1- and 2-thread runs of one seed diverge (CartPole: solved at 20K vs 30K steps).
     * The solved test (``eval_return``/``eval_std``) runs when ``num_timesteps`` crosses a multiple of
@@ -292,8 +319,10 @@ def train_ppo(
         records = list(state["records"])
         resume = True
     else:
-        model = PPO("MlpPolicy", venv, seed=seed, device=device, verbose=0, **kwargs)
+        model = PPO(merged.get("policy", "MlpPolicy"), venv, seed=seed, device=device, verbose=0, **kwargs)
         resume = False
+    if model.get_env() is not venv:  # e.g. SB3's VecTransposeImage for channel-last images: none wanted
+        raise RuntimeError(f"SB3 wrapped the training environments in {type(model.get_env()).__name__}")
     _seed_everything(model, seed, model.num_timesteps)
 
     run = {

@@ -55,9 +55,29 @@ ZOO_HYPERPARAMS: dict[str, dict] = {
         ),
         normalize=True, n_timesteps=10_000_000,
     ),
+    # zoo entry "atari" (used by the zoo for every Atari game; its benchmark: PongNoFrameskip-v4, 20.99
+    # at 10M steps). The zoo's env_wrapper AtariWrapper + frame_stack 4 is replaced by the book's own
+    # preprocessing, which is the same pipeline on v5 (``evoscale.envs``; ``evoscale.ppo._make_venv``
+    # lists the differences): 84x84 grey, frame skip 4 with max-pooling, up to 30 no-ops, 4 stacked
+    # frames, uint8[4, 84, 84] channel-first -- CnnPolicy (NatureCNN) scales by 1/255 itself.
+    "ALE/Pong-v5": dict(
+        policy="CnnPolicy", n_envs=8, n_steps=128, n_epochs=4, batch_size=256,
+        learning_rate="lin_2.5e-4", clip_range="lin_0.1", vf_coef=0.5, ent_coef=0.01,
+        policy_kwargs=None,  # SB3 default: NatureCNN (shared by actor and critic), 512 features
+        normalize=False, n_timesteps=10_000_000,
+    ),
+    # Not a zoo entry: the zoo has no Pong-from-RAM setting. The "atari" entry above with MlpPolicy
+    # (SB3 default 64-64 tanh, separate actor and critic) on the RAM bytes / 255.
+    "ALE/Pong-ram-v5": dict(
+        policy="MlpPolicy", n_envs=8, n_steps=128, n_epochs=4, batch_size=256,
+        learning_rate="lin_2.5e-4", clip_range="lin_0.1", vf_coef=0.5, ent_coef=0.01,
+        policy_kwargs=None,
+        normalize=False, n_timesteps=10_000_000,
+    ),
 }
-"""rl-baselines3-zoo's PPO settings per task. ALE/Pong-v5 has no entry (out of scope)."""
+"""rl-baselines3-zoo's PPO settings per task (``policy``: SB3 policy class name, MlpPolicy if absent)."""
 
+POLICIES = ("MlpPolicy", "CnnPolicy")
 _META = {"n_envs", "normalize", "n_timesteps", "policy"}
 """Zoo keys that are not PPO constructor arguments."""
 _SET_BY_TRAIN_PPO = {"env", "seed", "device", "verbose", "_init_setup_model"}
@@ -84,7 +104,7 @@ def zoo_hyperparams(env_id: str, hyper: dict | None = None) -> dict:
     if env_id not in ZOO_HYPERPARAMS:
         raise ValueError(
             f"no PPO hyper-parameters for {env_id!r}: the PPO baseline covers "
-            f"{', '.join(ZOO_HYPERPARAMS)} (Atari/Pong, which needs AtariWrapper + CnnPolicy, is out of scope)"
+            f"{', '.join(ZOO_HYPERPARAMS)}"
         )
     merged = {**ZOO_HYPERPARAMS[env_id], **(hyper or {})}
     allowed = (set(inspect.signature(PPO.__init__).parameters) - {"self", "policy"} - _SET_BY_TRAIN_PPO) | _META
@@ -92,8 +112,11 @@ def zoo_hyperparams(env_id: str, hyper: dict | None = None) -> dict:
     if unknown:
         raise ValueError(f"unknown PPO hyper-parameter(s) {', '.join(map(repr, unknown))}; "
                          f"valid: {', '.join(sorted(allowed))}")
-    if merged.get("policy", "MlpPolicy") != "MlpPolicy":
-        raise ValueError(f"only policy='MlpPolicy' is supported, got {merged['policy']!r}")
+    policy = merged.get("policy", "MlpPolicy")  # not filled in: checkpoints compare the merged entry
+    if policy not in POLICIES:
+        raise ValueError(f"policy must be one of {', '.join(POLICIES)}, got {policy!r}")
+    if policy == "CnnPolicy" and get_spec(env_id).network != "cnn":
+        raise ValueError(f"policy 'CnnPolicy' needs image observations; {env_id} has flat ones (use MlpPolicy)")
     return merged
 
 

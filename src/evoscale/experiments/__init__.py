@@ -80,6 +80,15 @@ def run_many(configs: list[RunConfig], where: Path, processes: int | None = None
     return pd.concat([run_cached(c, where, fresh=False) for c in configs], ignore_index=True)
 
 
+def seed_list(seeds) -> list[int]:
+    """A chapter's ``seeds`` parameter: a count n (seeds 0..n-1) or an explicit list of seeds."""
+    if isinstance(seeds, int) and not isinstance(seeds, bool):
+        if seeds <= 0:
+            raise ValueError(f"seeds must be a positive count or a list of seeds, got {seeds}")
+        return list(range(seeds))
+    return [int(s) for s in seeds]
+
+
 def check_parameters(params_cls, namespace: dict, profiles: dict):
     """Build a chapter's parameter dataclass from its notebook namespace, strictly.
 

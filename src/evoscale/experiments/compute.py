@@ -15,7 +15,7 @@ import pandas as pd
 from ..config import RunConfig, parse_hidden
 from ..envs import get_spec
 from ..stats import curve_band, first_crossing, iqm_ci
-from . import check_parameters, results_root, run_many
+from . import check_parameters, seed_list, results_root, run_many
 
 PROFILES = {
     # CI: proves the pipeline end to end in well under 90 s on 2 cores; numbers mean nothing.
@@ -60,11 +60,7 @@ class ComputeParams:
     device: str = "cpu"
 
     def seed_list(self) -> list[int]:
-        if isinstance(self.seeds, int) and not isinstance(self.seeds, bool):
-            if self.seeds <= 0:
-                raise ValueError(f"seeds must be a positive count or a list of seeds, got {self.seeds}")
-            return list(range(self.seeds))
-        return [int(s) for s in self.seeds]
+        return seed_list(self.seeds)
 
     def configs(self) -> list[RunConfig]:
         return [

@@ -157,3 +157,20 @@ def crossover(df: pd.DataFrame, method: str = "cmaes") -> float:
     grid = np.geomspace(10, 1e7, 4000)
     above = np.flatnonzero(c * grid**a > eval_ms(df, grid))
     return float(grid[above[0]]) if above.size else math.nan
+
+
+def bytes_per_entry(df: pd.DataFrame, method: str) -> float:
+    """Peak memory per covariance entry (bytes / n^2) of a full CMA-ES at its largest measured n."""
+    d = df[df["method"] == method].sort_values("n").iloc[-1]
+    return float(d["peak_mib"] * 2**20 / d["n"] ** 2)
+
+
+def predict_cma(df: pd.DataFrame, method: str, n: int, generations: int) -> dict:
+    """A full CMA-ES run on LunarLander at n parameters, from this measurement: seconds per generation
+    (power-law fit of the amortised ask + tell, plus one generation's evaluation), the run's seconds
+    for ``generations`` generations (one core; the evaluation of a mid-training population) and the
+    peak GiB (``bytes_per_entry`` x n^2)."""
+    a, c = power_law(df, method)
+    s_per_gen = (c * n**a + float(eval_ms(df, n))) / 1e3
+    return {"s_per_gen": s_per_gen, "run_s": generations * s_per_gen,
+            "peak_gib": bytes_per_entry(df, method) * n**2 / 2**30}

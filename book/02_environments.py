@@ -1,0 +1,383 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Dimension 2: environment complexity — which tasks fit a laptop?
+#
+# **The claim.** The seed document estimates the evaluations (episodes) each task needs —
+# CartPole ~5K, LunarLander ~100K, BipedalWalker ~500K, Atari Pong ~5M, MuJoCo Humanoid ~50M — and
+# concludes that gradient-free methods scale up to BipedalWalker, while Atari needs CNNs and
+# therefore OpenAI-ES with massive compute {cite}`salimans2017evolution,such2017deep`.
+#
+# **What we measure.** All tasks go through the same evaluator and trainers, each with the default
+# network and method of the task registry (`evoscale.envs.REGISTRY`): MLPs with CMA-ES on the
+# control tasks, a small population-batched CNN (`evoscale.policies_cnn`) with
+# OpenAI-ES on Pong's pixels, and the 256×256 MLP of Salimans et al. with OpenAI-ES on Humanoid
+# (parameter counts in the cost table below).
+# Three things per task: (1) what one evaluation costs on this machine, serial and
+# population-batched; (2) a cost model — the seed's estimated evaluations × the measured cost →
+# CPU-hours; (3) learning curves within this profile's budget, ES against PPO with the
+# rl-baselines3-zoo hyper-parameters {cite}`raffin2020zoo`, on env steps *and* wall-clock, as the
+# interquartile mean over seeds with a 95 % bootstrap band {cite}`agarwal2021deep`. And one test of "Atari needs
+# CNNs": Pong from its 128 bytes of RAM with a small MLP, at equal evaluations.
+#
+# `profile` picks the defaults: `smoke` (CI), `book` (this page, ≤ 35 min on 2 cores), `full` (the
+# seed's estimates, 10 seeds: a cluster or GPU — see the cost model for what it needs).
+
+# %% tags=["parameters"]
+profile = "book"  # smoke | book | full
+tasks = None  # comma-separated subset of the registry's tasks (None: all six)
+seeds = None  # seeds per run (book: 3; the expensive tasks use 2)
+budget_scale = None  # multiplies every budget of the profile (1.0)
+cost_popsize = None  # individuals in the per-task cost measurement (book: 8)
+processes = None  # runs trained in parallel, one core each (None: all cores)
+device = None  # cpu | cuda: where the Pong/Humanoid policy forward runs (full: cuda)
+workers = None  # Ray actors per Pong/Humanoid ES run (None: one process)
+
+# %% tags=["hide-input"]
+from evoscale.experiments import environments
+
+P = environments.params(globals())  # strict: a name papermill injected that is not declared above aborts here
+
+# %% tags=["hide-input"]
+import matplotlib.pyplot as plt
+import pandas as pd
+from myst_nb import glue
+
+from evoscale import plots
+from evoscale.envs import get_spec
+
+pd.DataFrame([{k: v for k, v in P.__dict__.items() if k != "settings"}]).T.rename(columns={0: "value"})
+
+# %% [markdown]
+# ## What one evaluation costs
+#
+# For each task, a population of random networks of the task's default size (one episode each) is
+# evaluated once one episode after another (`serial`) and once population-batched (`lockstep`: one
+# forward for all running episodes per step), on one core. Random networks lose fast or fall
+# early, so these are the *cheapest* episodes a task has; trained policies play longer.
+
+# %% tags=["hide-input"]
+cost = environments.measure_costs(P)
+cost_view = cost.assign(
+    speedup=cost["serial_s_per_episode"] / cost["lockstep_s_per_episode"],
+)[["env", "network", "n_params", "steps_per_episode", "max_steps", "serial_s_per_episode",
+   "lockstep_s_per_episode", "speedup", "batched_steps_per_s"]]
+by_env = cost.set_index("env")
+
+
+def _g(name, value):
+    glue(f"env_{name}", value, display=False)
+
+
+for env, key in (("ALE/Pong-v5", "pong"), ("ALE/Pong-ram-v5", "pongram"), ("CartPole-v1", "cartpole"),
+                 ("Humanoid-v5", "humanoid"), ("BipedalWalker-v3", "bipedal")):
+    if env in by_env.index:
+        _g(f"{key}_s_ep", f"{by_env.loc[env, 'lockstep_s_per_episode']:.3g}")
+        _g(f"{key}_steps_ep", f"{by_env.loc[env, 'steps_per_episode']:,.0f}")
+        _g(f"{key}_n", f"{by_env.loc[env, 'n_params']:,}")
+_g("cost_machine", cost["machine"].iloc[0])
+_g("cost_popsize", P.cost_popsize)
+cost_view.round(4)
+
+# %% [markdown]
+# One Pong episode of a random CNN took {glue:text}`env_pong_s_ep` s ({glue:text}`env_pong_steps_ep`
+# agent steps, each 4 emulator frames); the same from RAM {glue:text}`env_pongram_s_ep` s, a
+# Humanoid episode {glue:text}`env_humanoid_s_ep` s and a CartPole episode
+# {glue:text}`env_cartpole_s_ep` s (population of {glue:text}`env_cost_popsize`, one core of:
+# {glue:text}`env_cost_machine`).
+#
+# How close does the batched evaluator come to the raw step rate of one `gymnasium.make`
+# environment driven by random actions? The committed benchmarks (`results/bench/`, produced by
+# `python -m evoscale bench evaluator --env <task> --out results/bench/evaluator-<task>.json`) say:
+
+# %% tags=["hide-input"]
+bench = environments.bench_table()
+pong_net = bench.set_index("env")["network_fraction"].get("ALE/Pong-v5") if len(bench) else None
+_g("bench_pong_net", "not measured" if pong_net is None or pong_net != pong_net else f"{100 * pong_net:.0f} %")
+bench
+
+# %% [markdown]
+# `ratio` is the evaluator's useful env steps per second over the raw rate, `ratio_vs_unwrapped`
+# the same against the environment the evaluator itself steps (for Pong: with the preprocessing),
+# and `network_fraction` the share of the evaluator's time spent in the policy forward: on Pong's
+# pixels {glue:text}`env_bench_pong_net`, the rest is the emulator, the preprocessing and the loop.
+#
+# ## Learning curves within the budget
+#
+# Every run is one `RunConfig`, cached in `results/<profile>/runs/` under the hash of its full
+# configuration (LunarLander's CMA-ES curves are the runs of the compute chapter, reused). The solved
+# test is the mean return of the current solution over fresh episodes.
+
+# %%
+df = environments.run(P)
+T = environments.evals_to_threshold(df)
+
+# %% tags=["hide-input"]
+plots.style()
+panels = [t for t in P.task_list() if t != "ALE/Pong-ram-v5"]
+fig, axes = plt.subplots(len(panels), 2, figsize=(11, 3.2 * len(panels)), squeeze=False)
+for row, task in zip(axes, panels):
+    shown = df[df["env"].isin([task, "ALE/Pong-ram-v5"] if task == "ALE/Pong-v5" else [task])]
+    for (env, method), g in shown.groupby(["env", "method"], sort=False):
+        label = f"{method}" + (" (RAM, MLP)" if env.endswith("-ram-v5") else "")
+        ram = env.endswith("-ram-v5")
+        color = {"ppo": "C1" if ram else "C3", "ga": "C2"}.get(method, "C4" if ram else "C0")
+        for ax, x in zip(row, ("env_steps", "wall_s")):
+            plots.band(ax, g, x, "eval_return", label, color=color)
+    spec = get_spec(task)
+    for ax, xl in zip(row, ("env steps", "wall-clock s (training, one core)")):
+        plots.solved_line(ax, spec.solved)
+        ax.set(xlabel=xl, ylabel="solved-test return", title=task)
+    row[0].legend(fontsize=7, loc="lower right")
+plots.caption_machine(fig, df["machine"])
+fig.tight_layout(rect=(0, 0.02, 1, 1))
+glue("env_fig_curves", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} env_fig_curves
+# :name: fig-env-curves
+#
+# Solved-test return (IQM over seeds, 95 % bootstrap band) of each task's default ES and of PPO
+# (zoo hyper-parameters), against env steps (left) and training wall-clock on one core (right).
+# Pong: OpenAI-ES on pixels (CNN) and on RAM (MLP), and PPO on pixels (the zoo's `atari` entry,
+# SB3's NatureCNN, trained on the evaluator's own preprocessing). Dashed: the solved line. Curves end
+# where this profile's budget ends; nothing is extrapolated in these plots.
+# ```
+
+# %% tags=["hide-input"]
+def _fmt(x, digits=0):
+    return "not reached" if x != x else f"{x:,.{digits}f}"
+
+
+table = T.assign(
+    final=[f"{a:,.0f} [{b:,.0f}, {c:,.0f}]" for a, b, c in zip(T["final_iqm"], T["final_lo"], T["final_hi"])],
+    solved=[f"{s} of {n}" for s, n in zip(T["solved"], T["seeds"])],
+    evals_to_solve=T["evals_to_solve"].map(_fmt), steps_to_solve=T["steps_to_solve"].map(_fmt),
+)[["env", "method", "final", "solved", "evals_to_solve", "steps_to_solve", "evals_run", "steps_run",
+   "seed_estimate_evals", "published"]]
+
+
+def _row(env, method):
+    r = T[(T["env"] == env) & (T["method"] == method)]
+    return None if r.empty else r.iloc[0]
+
+
+for env, method, key in (("CartPole-v1", "cmaes", "cp_cma"), ("CartPole-v1", "ga", "cp_ga"),
+                         ("CartPole-v1", "ppo", "cp_ppo"), ("LunarLander-v3", "cmaes", "ll_cma"),
+                         ("LunarLander-v3", "ppo", "ll_ppo"), ("BipedalWalker-v3", "cmaes", "bw_cma"),
+                         ("BipedalWalker-v3", "ppo", "bw_ppo"), ("ALE/Pong-v5", "openai_es", "pong"),
+                         ("ALE/Pong-ram-v5", "openai_es", "pongram"), ("Humanoid-v5", "openai_es", "hum"),
+                         ("Humanoid-v5", "ppo", "hum_ppo"), ("ALE/Pong-v5", "ppo", "pong_ppo")):
+    r = _row(env, method)
+    _g(f"{key}_final", "not run" if r is None else f"{r['final_iqm']:,.1f} [{r['final_lo']:,.1f}, {r['final_hi']:,.1f}]")
+    _g(f"{key}_solved", "not run" if r is None else f"{r['solved']} of {r['seeds']}")
+    _g(f"{key}_evals", "not run" if r is None else _fmt(r["evals_to_solve"]))
+    _g(f"{key}_steps", "not run" if r is None else _fmt(r["steps_to_solve"]))
+    _g(f"{key}_run", "not run" if r is None else f"{r['evals_run']:,}")
+    _g(f"{key}_steps_run", "not run" if r is None else f"{r['steps_run']:,}")
+_pong_ppo = df[(df["env"] == "ALE/Pong-v5") & (df["method"] == "ppo")]
+if _pong_ppo.empty:
+    _g("pong_ppo_rate", "not run")
+    _g("pong_ppo_n", "not run")
+    _g("pong_ppo_update", "not run")
+    _g("pong_ppo_machine", "not run")
+    _g("pong_ppo_zoo_h", "not run")
+else:  # training env steps per second of wall-clock, per seed at its end (one core, one torch thread)
+    _end = _pong_ppo.sort_values("generation").groupby("seed").tail(1)
+    _g("pong_ppo_rate", f"{(_end['env_steps'] / _end['wall_s']).mean():,.0f}")
+    _g("pong_ppo_n", f"{int(_end['n_params'].iloc[0]):,}")
+    _g("pong_ppo_machine", "; ".join(sorted(set(_end["machine"]))))
+    _g("pong_ppo_zoo_h", f"{10_000_000 / (_end['env_steps'] / _end['wall_s']).mean() / 3600:,.1f}")
+    _g("pong_ppo_update", f"{100 * _pong_ppo['opt_s'].sum() / (_pong_ppo['opt_s'] + _pong_ppo['pop_eval_s']).sum():.0f} %")
+pix, ram = _row("ALE/Pong-v5", "openai_es"), _row("ALE/Pong-ram-v5", "openai_es")
+if pix is None or ram is None:
+    _g("ram_verdict", "not compared (one of the two runs is not in this profile's tasks)")
+elif ram["final_lo"] > pix["final_hi"]:
+    _g("ram_verdict", "the RAM MLP ended higher, with non-overlapping intervals")
+elif pix["final_lo"] > ram["final_hi"]:
+    _g("ram_verdict", "the pixel CNN ended higher, with non-overlapping intervals")
+else:
+    _g("ram_verdict", "the two cannot be told apart (overlapping intervals)")
+table
+
+# %% [markdown]
+# Measured against the seed's estimates: CMA-ES crossed CartPole's 475 in
+# {glue:text}`env_cp_cma_solved` seeds, after {glue:text}`env_cp_cma_evals` evaluations (IQM; the
+# seed says ~5K), GA in {glue:text}`env_cp_ga_solved` after {glue:text}`env_cp_ga_evals`, PPO in
+# {glue:text}`env_cp_ppo_solved` after {glue:text}`env_cp_ppo_steps` env steps. On LunarLander
+# CMA-ES reached 200 in {glue:text}`env_ll_cma_solved` seeds (final {glue:text}`env_ll_cma_final`,
+# the compute chapter's runs), PPO in {glue:text}`env_ll_ppo_solved` (final
+# {glue:text}`env_ll_ppo_final`). BipedalWalker after {glue:text}`env_bw_cma_run` evaluations:
+# CMA-ES {glue:text}`env_bw_cma_final`, PPO {glue:text}`env_bw_ppo_final` (solved: 300; the
+# budget is a fraction of the seed's 500K). Humanoid: OpenAI-ES {glue:text}`env_hum_final`, PPO
+# {glue:text}`env_hum_ppo_final` (published runs reach thousands; see the table).
+#
+# ## "Atari needs CNNs": Pong from pixels vs from RAM
+#
+# At equal evaluations ({glue:text}`env_pong_run` each), OpenAI-ES reached a final solved-test score
+# of {glue:text}`env_pong_final` with the CNN on pixels and {glue:text}`env_pongram_final` with the
+# 128-32-6 MLP on RAM (IQM [95 % CI]; −21 is losing every point, +21 the maximum):
+# {glue:text}`env_ram_verdict`. Both budgets
+# are a tiny fraction of the seed's 5M, so the comparison answers only the first question — does
+# either get *anywhere* that early — and the cost difference: a RAM episode costs
+# {glue:text}`env_pongram_s_ep` s against {glue:text}`env_pong_s_ep` s for pixels.
+#
+# PPO on the same pixels — rl-baselines3-zoo's `atari` hyper-parameters (8 environments × 128
+# steps, linearly decaying learning rate and clip range), SB3's NatureCNN with
+# {glue:text}`env_pong_ppo_n` parameters, trained on exactly the observations the solved test feeds
+# it (84×84 grey, 4 stacked frames, frame skip 4, sticky actions) — ended at
+# {glue:text}`env_pong_ppo_final` after {glue:text}`env_pong_ppo_steps_run` env steps, against
+# {glue:text}`env_pong_steps_run` env steps for OpenAI-ES's {glue:text}`env_pong_run` evaluations.
+# It trained at {glue:text}`env_pong_ppo_rate` env steps per second per run (one process, one torch
+# thread, on: {glue:text}`env_pong_ppo_machine`), {glue:text}`env_pong_ppo_update` of the time in the
+# CNN's gradient update rather than in the emulator. At that rate the zoo's 10M steps (its published
+# result: the table above) take {glue:text}`env_pong_ppo_zoo_h` hours per seed; the `full` profile
+# runs them, with the update on the GPU.
+#
+# ## The cost model: what the seed's estimates cost on this machine
+#
+# Seconds per evaluation come from the ES runs above (wall-clock / evaluations at the end of each
+# run, so the episodes training actually produced); "at the cap" assumes every episode runs to the
+# task's episode cap at the measured batched step rate — the upper end once policies stop failing.
+# Hours on many cores assume ideal scaling (ES workers exchange only scalars; Salimans et al. report
+# near-linear speed-up). **Everything in this table beyond the budgets actually run is an
+# extrapolation.**
+
+# %% tags=["hide-input"]
+CORES = 64
+
+
+def _num(x):
+    """Hours in prose: whole numbers from 100 up, else 3 significant digits."""
+    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
+
+
+model = environments.cost_model(df, cost, P, cores=CORES)
+for env, key in (("CartPole-v1", "cp"), ("LunarLander-v3", "ll"), ("BipedalWalker-v3", "bw"),
+                 ("ALE/Pong-v5", "pong"), ("ALE/Pong-ram-v5", "pongram"), ("Humanoid-v5", "hum")):
+    r = model[model["env"] == env]
+    if len(r):
+        r = r.iloc[0]
+        _g(f"{key}_cpu_h", _num(r['seed_cpu_h_1core']))
+        _g(f"{key}_cpu_h_cap", _num(r['seed_cpu_h_at_cap']))
+        _g(f"{key}_h_cores", _num(r['seed_h_on_cores']))
+        _g(f"{key}_full_h", _num(r['full_cpu_h_1core']))
+_g("cores", CORES)
+_g("full_total_h", _num(model["full_cpu_h_1core"].sum()))
+laptop = model[model["seed_cpu_h_1core"] <= 8]["env"].tolist()
+_g("laptop_tasks", ", ".join(laptop) if laptop else "none")
+_g("cluster_tasks", ", ".join(model[model["seed_cpu_h_1core"] > 8]["env"]) or "none")
+hours = model.set_index("env")["seed_cpu_h_1core"]
+glue("verdict_short",
+     f"at the measured cost per evaluation the seed's estimates fit one core overnight (≤ 8 CPU-h) for "
+     f"{', '.join(laptop) or 'no task'}; "
+     + "; ".join(f"{e} needs ~{_num(h)} CPU-h" for e, h in hours.items() if h > 8)
+     + " (extrapolated). Pong from RAM vs pixels at equal evaluations: "
+     + ("not compared" if pix is None or ram is None else
+        f"{ram['final_iqm']:.1f} vs {pix['final_iqm']:.1f} after {int(pix['evals_run']):,} evaluations"),
+     display=False)
+model.rename(columns={
+    "seed_estimate_evals": "seed's evals", "s_per_eval": "s/eval (measured)", "cap_s_per_eval": "s/eval at cap",
+    "seed_cpu_h_1core": "CPU-h, 1 core (extrapolated)", "seed_h_on_cores": f"h on {CORES} cores (extrapolated)",
+    "seed_cpu_h_at_cap": "CPU-h at cap (extrapolated)", "full_evals": "full profile evals",
+    "full_cpu_h_1core": "full profile CPU-h (extrapolated)",
+}).drop(columns=["full_h_on_cores", "cores"]).round(3)
+
+# %% [markdown]
+# ## Verdict
+#
+# *Which experiments fit a laptop?* Taking "fits" as at most one night (8 CPU-hours) on one core
+# at the measured cost per evaluation, the seed's estimates fit for: {glue:text}`env_laptop_tasks`.
+# They need a cluster or a GPU for: {glue:text}`env_cluster_tasks`. Pong's 5M evaluations are
+# {glue:text}`env_pong_cpu_h` CPU-hours on one core at the cost measured here
+# ({glue:text}`env_pong_h_cores` h on {glue:text}`env_cores` ideal cores; at the episode cap
+# {glue:text}`env_pong_cpu_h_cap` CPU-hours), Humanoid's 50M {glue:text}`env_hum_cpu_h`
+# CPU-hours ({glue:text}`env_hum_h_cores` h on {glue:text}`env_cores` cores), BipedalWalker's 500K
+# {glue:text}`env_bw_cpu_h` CPU-hours (at the cap {glue:text}`env_bw_cpu_h_cap`). The `full`
+# profile's ES runs (the seed's estimates × 10 seeds, GA added on BipedalWalker and Pong) would need
+# about {glue:text}`env_full_total_h` CPU-hours in all — extrapolated from the costs above, not
+# run; its PPO runs come on top.
+#
+# *Atari needs CNNs?* From RAM the same ES trains an MLP with {glue:text}`env_pongram_n` parameters
+# instead of a CNN with {glue:text}`env_pong_n`; at equal evaluations
+# {glue:text}`env_ram_verdict`. The seed's "therefore massive compute" is about the CNN's *cost* as
+# much as its necessity, and the cost model above prices both observation kinds.
+#
+# ## Re-running this chapter
+#
+# ```bash
+# make chapter CH=02_environments PARAMS="-p tasks CartPole-v1,Humanoid-v5 -p seeds 5"
+# make chapter CH=02_environments PROFILE=full PARAMS="-p workers 64"   # a cluster (Ray) + a GPU
+# ```
+#
+# ## Exercises
+#
+# ```{exercise-start}
+# :label: ex-env-ram
+# ```
+# The RAM MLP reads 128 bytes. Predict, then test: does a wider hidden layer (64 instead of 32) help
+# OpenAI-ES on Pong at equal evaluations, or does it only slow each generation down?
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-env-ram
+# :class: dropdown
+# ```
+# `python -m evoscale train --method openai_es --env ALE/Pong-ram-v5 --hidden 64 --popsize 16
+# --sigma0 0.05 --budget-evals 256 --seed 0` against `--hidden 32`. The forward of a 128-64-6 MLP is
+# negligible next to the emulator (compare `network_fraction` in `bench evaluator --env
+# ALE/Pong-ram-v5`), so wall-clock barely changes; OpenAI-ES's gradient estimate gets noisier as the
+# parameter count grows at a fixed population (its variance grows with n), so expect the wider net
+# to need more evaluations, not fewer, at this budget. Your two runs decide.
+# ```{solution-end}
+# ```
+#
+# ```{exercise-start}
+# :label: ex-env-cost
+# ```
+# Use the cost table to plan Humanoid at the seed's 50M evaluations with Salimans et al.'s 10,000
+# episodes per generation: how many generations is that, and how long would one generation take on
+# this machine? On 1,440 cores?
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-env-cost
+# :class: dropdown
+# ```
+# 50M / 10,000 = 5,000 generations. One generation is 10,000 × the measured s/eval (the cost
+# table) on one core, divided by the core count on a cluster with ideal scaling. Note that
+# Humanoid's episodes lengthen from a few dozen steps (falling) to 1,000 (walking), so the
+# "at the cap" column is the relevant one late in training — the cost per evaluation can grow by
+# more than an order of magnitude as the policy improves.
+# ```{solution-end}
+# ```
+#
+# ```{exercise-start}
+# :label: ex-env-batch
+# ```
+# Compare the speed-up of population batching (`lockstep` over `serial`) for CartPole and for Pong
+# in the cost table. Which gains more, and why? Look at the network's share of the time.
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-env-batch
+# :class: dropdown
+# ```
+# Batching amortises the per-call overhead of the network forward over the population. CartPole's
+# step costs microseconds, so one forward per individual per step dominates serial evaluation; the
+# Atari emulator costs a fraction of a millisecond per step (4 frames plus preprocessing), and the
+# seeded reset reloads the ROM, so the forward is a small share either way.
+# `python -m evoscale bench evaluator --env ALE/Pong-v5` reports `network_fraction`.
+# ```{solution-end}
+# ```

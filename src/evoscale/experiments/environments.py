@@ -1,0 +1,295 @@
+"""Environment complexity: where does gradient-free training stop fitting one machine?
+
+The seed estimates the evaluations each task needs (``SEED_ESTIMATE``) and claims neuroevolution
+scales up to BipedalWalker while Atari needs CNNs and "massive compute" (OpenAI-ES, Salimans et al.
+2017). This module turns that into measurements: the cost of one evaluation per task on this machine
+(``measure_cost``: env steps and seconds per episode, serial vs population-batched), a cost model
+(``cost_model``: evaluations x seconds per evaluation -> CPU-hours on 1 and N cores), and learning
+curves within a profile's budget, ES (the task's default method; GA on CartPole) vs PPO (on Pong's
+pixels: the zoo's "atari" entry with SB3's CnnPolicy, on the evaluator's own preprocessing).
+
+``EnvParams`` mirrors the chapter's papermill parameters cell; ``PROFILES`` holds the defaults. Runs
+live in the shared store ``results/<profile>/runs`` (keyed by the full config hash, so chapters share
+identical runs); LunarLander's CMA-ES curves are the compute chapter's runs, reused, not retrained.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..config import RunConfig
+from ..envs import get_spec
+from ..evaluation import TRAIN, episode_seeds, make_evaluator
+from ..machine import machine_label
+from . import check_parameters, compute, results_root, run_many
+
+TASKS = ("CartPole-v1", "LunarLander-v3", "BipedalWalker-v3", "ALE/Pong-v5", "ALE/Pong-ram-v5", "Humanoid-v5")
+
+SEED_ESTIMATE = {  # the seed document's "evaluations needed" per task (Pong RAM: Pong's)
+    "CartPole-v1": 5_000, "LunarLander-v3": 100_000, "BipedalWalker-v3": 500_000,
+    "ALE/Pong-v5": 5_000_000, "ALE/Pong-ram-v5": 5_000_000, "Humanoid-v5": 50_000_000,
+}
+
+PUBLISHED = {  # /work/shared/reference/anchors.md (rl-baselines3-zoo benchmark.md, one run each; papers)
+    "CartPole-v1": "PPO (zoo) 500 at 100K steps; ARS 500 at 50K steps",
+    "LunarLander-v3": "PPO (zoo) 242 ± 32 at 1M steps",
+    "BipedalWalker-v3": "PPO (zoo) 213 ± 130 at 5M steps; estool CMA-ES ~1,600 generations x 96",
+    "ALE/Pong-v5": "PPO (zoo, PongNoFrameskip-v4) 20.99 at 10M steps; ES 1 h on 720 cores (Salimans)",
+    "ALE/Pong-ram-v5": "no published reference used here",
+    "Humanoid-v5": "ES: ~10 min on 1,440 cores (Salimans); SAC 6,232 / TD3 5,567 at 2M steps (zoo)",
+}
+
+
+def _es(method, popsize, sigma0, budget, every, episodes, hyper=None, seeds=None):
+    return dict(method=method, popsize=popsize, sigma0=sigma0, budget_evals=budget, eval_every=every,
+                eval_episodes=episodes, hyper=hyper, seeds=seeds)
+
+
+def _ppo(steps, every, episodes, seeds=None):
+    return dict(budget_steps=steps, eval_every=every, eval_episodes=episodes, seeds=seeds)
+
+
+# Per task: the ES runs (method -> settings) and the PPO run (zoo hyper-parameters; None: not run).
+# LunarLander's ES is the compute chapter's profile (reused). PPO on Pong pixels: the zoo's "atari"
+# entry (CnnPolicy) on the evaluator's preprocessing; PPO on Pong RAM (the same entry with MlpPolicy,
+# not a zoo setting) only in `full`.
+_SMOKE = {
+    "CartPole-v1": ({"cmaes": _es("cmaes", 8, 0.5, 32, 16, 5), "ga": _es("ga", 8, 0.5, 32, 16, 5)},
+                    _ppo(2_048, 1_024, 5, seeds=1)),
+    "LunarLander-v3": ({}, _ppo(16_384, 16_384, 5, seeds=1)),
+    "BipedalWalker-v3": ({"cmaes": _es("cmaes", 4, 0.5, 8, 4, 2)}, None),
+    "ALE/Pong-v5": ({"openai_es": _es("openai_es", 2, 0.05, 2, 2, 1)}, _ppo(1_024, 1_024, 1, seeds=1)),
+    "ALE/Pong-ram-v5": ({"openai_es": _es("openai_es", 2, 0.05, 2, 2, 1)}, None),
+    "Humanoid-v5": ({"openai_es": _es("openai_es", 4, 0.02, 8, 4, 2)}, _ppo(512, 512, 2, seeds=1)),
+}
+_BOOK = {
+    "CartPole-v1": ({"cmaes": _es("cmaes", 16, 0.5, 2_400, 160, 100),
+                     "ga": _es("ga", 16, 0.5, 2_400, 160, 100)}, _ppo(100_000, 10_000, 100)),
+    "LunarLander-v3": ({}, _ppo(300_000, 50_000, 100)),
+    "BipedalWalker-v3": ({"cmaes": _es("cmaes", 32, 0.5, 1_920, 640, 10, seeds=2)},
+                         _ppo(196_608, 65_536, 10, seeds=2)),
+    "ALE/Pong-v5": ({"openai_es": _es("openai_es", 16, 0.05, 256, 128, 2, {"lr": 0.03}, seeds=2)},
+                    _ppo(49_152, 16_384, 2, seeds=2)),  # ~7 min of one core at the ~240 steps/s measured while sizing it
+    "ALE/Pong-ram-v5": ({"openai_es": _es("openai_es", 16, 0.05, 256, 128, 2, {"lr": 0.03}, seeds=2)}, None),
+    "Humanoid-v5": ({"openai_es": _es("openai_es", 32, 0.02, 3_200, 640, 10, seeds=2)},
+                    _ppo(102_400, 25_600, 10, seeds=2)),
+}
+_FULL = {  # the seed's estimates with 10 seeds (a cluster: see the cost model)
+    "CartPole-v1": ({"cmaes": _es("cmaes", 16, 0.5, 5_000, 250, 100),
+                     "ga": _es("ga", 16, 0.5, 5_000, 250, 100)}, _ppo(100_000, 5_000, 100)),
+    "LunarLander-v3": ({}, _ppo(1_000_000, 50_000, 100)),
+    "BipedalWalker-v3": ({"cmaes": _es("cmaes", 96, 0.5, 500_000, 9_600, 100),
+                          "ga": _es("ga", 96, 0.5, 500_000, 9_600, 100)}, _ppo(5_000_000, 250_000, 100)),
+    "ALE/Pong-v5": ({"openai_es": _es("openai_es", 1_000, 0.02, 5_000_000, 100_000, 30),
+                     "ga": _es("ga", 1_000, 0.002, 5_000_000, 100_000, 30)},
+                    _ppo(10_000_000, 250_000, 30)),  # the zoo's n_timesteps
+    "ALE/Pong-ram-v5": ({"openai_es": _es("openai_es", 1_000, 0.02, 5_000_000, 100_000, 30)},
+                        _ppo(10_000_000, 250_000, 30)),
+    "Humanoid-v5": ({"openai_es": _es("openai_es", 10_000, 0.02, 50_000_000, 500_000, 30)},
+                    _ppo(10_000_000, 250_000, 30)),
+}
+PROFILES = {
+    # CI: every task end to end in well under 90 s on 2 cores; numbers mean nothing
+    "smoke": dict(seeds=2, tasks=TASKS, settings=_SMOKE, cost_popsize=2, budget_scale=1.0,
+                  device="cpu", workers=None),
+    # the rendered book: <= 35 min on the 2-core machine
+    "book": dict(seeds=3, tasks=TASKS, settings=_BOOK, cost_popsize=8, budget_scale=1.0,
+                 device="cpu", workers=None),
+    # the seed's scale: Pong/Humanoid need a cluster (backend ray, workers) or a GPU for the forward
+    # (PPO on Pong's pixels trains its CNN on `device` too)
+    "full": dict(seeds=10, tasks=TASKS, settings=_FULL, cost_popsize=64, budget_scale=1.0,
+                 device="cuda", workers=64),
+}
+
+
+@dataclass(frozen=True)
+class EnvParams:
+    profile: str = "book"
+    """smoke | book | full -- sets the default of every parameter left at None."""
+    tasks: str | tuple | None = None
+    """Comma-separated subset of ``TASKS`` (None: all)."""
+    seeds: int | None = None
+    """Seeds per run (0..seeds-1); a task's profile entry may use fewer (book: expensive tasks 2)."""
+    budget_scale: float | None = None
+    """Multiplies every budget of the profile (evaluations and PPO steps)."""
+    cost_popsize: int | None = None
+    """Individuals in the per-task cost measurement (one episode each, serial and batched)."""
+    processes: int | None = None
+    """Runs trained in parallel, one core each (None: all cores)."""
+    device: str | None = None
+    """cpu | cuda: where the ES policy forward runs (full: cuda batches the CNN/MLP on the GPU)."""
+    workers: int | None = None
+    """Ray actors per ES run on Pong and Humanoid (None: the single-process lockstep evaluator)."""
+    settings: dict = field(default=None, repr=False)
+    """Per-task settings (not a papermill parameter: always the profile's)."""
+
+    def task_list(self) -> list[str]:
+        tasks = self.tasks.split(",") if isinstance(self.tasks, str) else list(self.tasks)
+        for t in tasks:
+            get_spec(t.strip())  # unknown task: ValueError listing the valid ones
+        return [t.strip() for t in tasks]
+
+    def configs(self) -> list[RunConfig]:
+        """Every run of the chapter except LunarLander's CMA-ES (the compute chapter's)."""
+        if not self.seeds or self.seeds < 1:
+            raise ValueError(f"seeds must be a positive integer, got {self.seeds!r}")
+        if not self.budget_scale > 0:
+            raise ValueError(f"budget_scale must be positive, got {self.budget_scale!r}")
+        out = []
+        for task in self.task_list():
+            es, ppo = self.settings[task]
+            spec = get_spec(task)
+            for s in es.values():
+                s = dict(s)
+                n_seeds = min(self.seeds, s.pop("seeds") or self.seeds)
+                budget = max(s["popsize"], int(s.pop("budget_evals") * self.budget_scale))
+                big = task.startswith("ALE/") or task == "Humanoid-v5"
+                out += [RunConfig(env=task, hidden=spec.default_hidden, budget_evals=budget, seed=k,
+                                  device=self.device if big else "cpu",
+                                  backend="ray" if big and self.workers else "lockstep",
+                                  workers=self.workers if big else None, **s) for k in range(n_seeds)]
+            if ppo is not None:
+                p = dict(ppo)
+                n_seeds = min(self.seeds, p.pop("seeds") or self.seeds)
+                p["budget_steps"] = int(p["budget_steps"] * self.budget_scale)
+                if spec.network == "cnn" and self.device != "cpu":  # the CNN update wants the GPU
+                    p["device"] = self.device
+                out += [RunConfig(method="ppo", env=task, seed=k, **p) for k in range(n_seeds)]
+        return out
+
+    def compute_params(self) -> compute.ComputeParams:
+        """LunarLander CMA-ES: the compute chapter's runs of the same profile."""
+        return compute.params({"profile": self.profile, "processes": self.processes})
+
+
+def params(namespace: dict) -> EnvParams:
+    """The chapter's parameters from its notebook namespace (strict, profile defaults filled in)."""
+    return check_parameters(EnvParams, namespace, PROFILES)
+
+
+def run(p: EnvParams, log=print) -> pd.DataFrame:
+    """All runs' per-generation records (ES, PPO, and the reused LunarLander CMA-ES)."""
+    where, configs = results_root() / p.profile / "runs", p.configs()
+    local = [c for c in configs if c.backend != "ray"]
+    ray = [c for c in configs if c.backend == "ray"]  # the cluster does the parallel work: one at a time
+    df = pd.concat([run_many(local, where, processes=p.processes, log=log)]
+                   + ([run_many(ray, where, processes=1, log=log)] if ray else []), ignore_index=True)
+    if "LunarLander-v3" in p.task_list():
+        df = pd.concat([df, compute.run(p.compute_params(), log=log)], ignore_index=True)
+    return df
+
+
+def measure_cost(env_id: str, popsize: int, seed: int = 0) -> dict:
+    """One generation of ``popsize`` individuals (N(0, 0.1^2) weights of the task's default network,
+    one episode each), evaluated serially and population-batched on one core."""
+    from threadpoolctl import threadpool_limits
+
+    spec = get_spec(env_id)
+    out = {"env": env_id, "network": spec.network, "hidden": str(spec.default_hidden), "popsize": popsize}
+    with threadpool_limits(1):
+        for backend in ("serial", "lockstep"):
+            ev = make_evaluator(backend, env_id, spec.default_hidden)
+            pop = np.random.default_rng(seed).normal(0, 0.1, (popsize, ev.policy.n_params))
+            if hasattr(ev, "_envs"):
+                ev._envs(popsize)  # build the environments outside the clock
+            t = time.perf_counter()
+            res = ev.evaluate(pop, episode_seeds(seed, TRAIN, 1, popsize, 1))
+            out[f"{backend}_s_per_episode"] = (time.perf_counter() - t) / popsize
+        out.update(n_params=ev.policy.n_params, steps_per_episode=float(res.lengths.mean()),
+                   max_steps=spec.max_steps, machine=machine_label())
+    out["batched_steps_per_s"] = out["steps_per_episode"] / out["lockstep_s_per_episode"]
+    return out
+
+
+def measure_costs(p: EnvParams, log=print) -> pd.DataFrame:
+    """``measure_cost`` per task, cached in ``results/<profile>/environments/cost-<hash>.csv`` (the hash
+    covers the tasks, the population and the result-format version; ``FRESH=1`` re-measures)."""
+    import hashlib
+    import json
+
+    from ..config import RESULT_FORMAT_VERSION
+    from ..store import load_run, save_run
+    from . import fresh_requested
+
+    what = {"v": RESULT_FORMAT_VERSION, "tasks": list(p.task_list()), "popsize": p.cost_popsize}
+    key = hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:12]
+    path = results_root() / p.profile / "environments" / f"cost-{key}.csv"
+    if not fresh_requested() and (df := load_run(path)) is not None:
+        log(f"cached: {path}")
+        return df
+    df = pd.DataFrame([measure_cost(t, p.cost_popsize) for t in p.task_list()])
+    save_run(path, df, what)
+    return df
+
+
+def bench_table(where=None) -> pd.DataFrame:
+    """The committed ``bench evaluator`` results (``results/bench/evaluator-<task>.json``), one row each."""
+    import json
+
+    where = results_root() / "bench" if where is None else where
+    rows = []
+    for t in TASKS:
+        f = where / f"evaluator-{t.replace('/', '_')}.json"
+        if f.exists():
+            d = json.loads(f.read_text())
+            rows.append({k: d.get(k) for k in ("env", "n_params", "popsize", "raw_steps_per_s",
+                                                 "evaluator_steps_per_s", "ratio", "ratio_vs_unwrapped",
+                                                 "ratio_vs_serial", "network_fraction", "machine")})
+    return pd.DataFrame(rows)
+
+
+def cost_model(df: pd.DataFrame, cost: pd.DataFrame, p: EnvParams, cores: int = 64) -> pd.DataFrame:
+    """Seconds per evaluation -> CPU-hours for the seed's estimate and for the ``full`` profile.
+
+    s/eval is taken from the book's ES runs (wall_s / evals at their end: the episodes training
+    actually produced); the bound ``cap s/eval`` assumes every episode runs to the task's cap at the
+    measured batched step rate. Hours on ``cores`` cores assume ideal scaling (Salimans et al.:
+    near-linear, workers exchange only scalars). Extrapolations, labelled as such in the chapter.
+    """
+    es = df[df["method"] != "ppo"]
+    last = es.sort_values("generation").groupby(["env", "method", "seed"]).tail(1)
+    per_eval = (last["wall_s"] / last["evals"]).groupby(last["env"]).mean()
+    full = PROFILES["full"]
+    rows = []
+    for _, c in cost.set_index("env", drop=False).iterrows():
+        env = c["env"]
+        s_eval = float(per_eval.get(env, c["lockstep_s_per_episode"]))
+        cap_s = c["max_steps"] / c["batched_steps_per_s"]
+        es_full, _ = full["settings"][env]
+        full_evals = sum(s["budget_evals"] for s in es_full.values()) * full["seeds"]
+        if env == "LunarLander-v3":
+            full_evals = compute.PROFILES["full"]["budget_evals"] * compute.PROFILES["full"]["seeds"]
+        est = SEED_ESTIMATE[env]
+        rows.append({
+            "env": env, "seed_estimate_evals": est, "s_per_eval": s_eval, "cap_s_per_eval": cap_s,
+            "seed_cpu_h_1core": est * s_eval / 3600, "seed_h_on_cores": est * s_eval / 3600 / cores,
+            "seed_cpu_h_at_cap": est * cap_s / 3600,
+            "full_evals": full_evals, "full_cpu_h_1core": full_evals * s_eval / 3600,
+            "full_h_on_cores": full_evals * s_eval / 3600 / cores, "cores": cores,
+        })
+    return pd.DataFrame(rows)
+
+
+def evals_to_threshold(df: pd.DataFrame) -> pd.DataFrame:
+    """Per (env, method): seeds that reached the solved line, and the IQM [CI] evals and env steps."""
+    from ..stats import first_crossing, iqm_ci
+
+    rows = []
+    for (env, method), g in df.groupby(["env", "method"], sort=False):
+        thr = get_spec(env).solved
+        chk = g[np.isfinite(g["eval_return"])]
+        last = g.sort_values("generation").groupby("seed").tail(1)
+        final = iqm_ci(last["eval_return"])
+        x = first_crossing(chk, thr) if thr is not None else pd.Series(dtype=float)
+        steps = first_crossing(chk, thr, x="env_steps") if thr is not None else pd.Series(dtype=float)
+        rows.append({"env": env, "method": method, "seeds": g["seed"].nunique(),
+                     "final_iqm": final[0], "final_lo": final[1], "final_hi": final[2],
+                     "solved": int(np.isfinite(x).sum()), "evals_to_solve": iqm_ci(x.to_numpy())[0],
+                     "steps_to_solve": iqm_ci(steps.to_numpy())[0], "evals_run": int(last["evals"].max()),
+                     "steps_run": int(last["env_steps"].max()), "wall_s": float(last["wall_s"].mean()),
+                     "seed_estimate_evals": SEED_ESTIMATE[env], "published": PUBLISHED[env]})
+    return pd.DataFrame(rows)

@@ -1,0 +1,140 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evoscale.experiments import methods
+from evoscale.experiments.methods import (BANDS, GRID_ROWS, PROFILES, SIZE_NAMES, WIDTH_ROWS, config, crossover_n,
+                                          per_seed, plan, ppo_configs, summarise, verdicts)
+
+
+def _params(profile="book", **kw):
+    return methods.params({"profile": profile, **kw})
+
+
+@pytest.mark.parametrize("profile", ["book", "full"])
+def test_grid_sizes_lie_in_their_bands_for_every_method(profile):
+    cells = plan(_params(profile, ram_gib=1e9))
+    assert set(cells["row"]) == set(GRID_ROWS) and set(cells["size"]) == set(SIZE_NAMES)
+    for c in cells.itertuples():
+        lo, hi = BANDS[c.size]
+        assert lo <= c.n < hi and c.band == c.size
+    assert cells.loc[(cells["row"] == "sepcmaes") & (cells["size"] == "small"), "n"].item() == 2_788  # seed's net
+
+
+def test_seeds_follow_the_profile_and_full_has_at_least_five():
+    assert _params("book").seed_list() == [0, 1, 2]
+    assert len(_params("full").seed_list()) >= 5
+    assert _params("book", seeds=[7, 9]).seed_list() == [7, 9]
+
+
+def test_width_sweep_reuses_the_grid_configs_of_chapter_5():
+    p = _params("book", ram_gib=1e9)
+    grid = {config(p, c.row, c.hidden, s).key() for c in plan(p).itertuples() for s in p.seed_list()}
+    width = plan(p, part="width")
+    assert set(width["row"]) == set(WIDTH_ROWS)
+    shared = width[width["size"].isin(SIZE_NAMES)]
+    assert len(shared) == len(WIDTH_ROWS) * len(SIZE_NAMES)
+    assert all(config(p, c.row, c.hidden, s).key() in grid for c in shared.itertuples() for s in p.seed_list())
+    assert width["n"].min() < 2_000  # the extra width reaches down to ~1K
+
+
+def test_cma_row_uses_the_chosen_implementation_and_method_hyper():
+    p = _params("book")
+    assert config(p, "cmaes", "64,32", 0).method == "torch_cmaes"
+    assert config(_params("book", cma_method="cmaes"), "cmaes", "64,32", 0).method == "cmaes"
+    ga = config(_params("book", ga_truncation=5, ga_elites=2), "ga", "64,32", 0)
+    assert dict(ga.hyper) == {"truncation": 5, "elites": 2}
+    assert dict(config(p, "neuromod", "64,32", 0).hyper) == {"lr": p.es_lr}
+
+
+def test_ppo_configs_are_the_shared_env_step_runs():
+    from evoscale.config import RunConfig
+
+    p = _params("book")
+    assert [c.key() for c in ppo_configs(p)] == [
+        RunConfig(method="ppo", env="LunarLander-v3", budget_steps=300_000, eval_every=50_000, eval_episodes=100,
+                  seed=s).key()
+        for s in (0, 1, 2)]
+
+
+def test_expensive_cma_cells_are_planned_but_not_run():
+    cost = pd.DataFrame({"method": ["torch_cmaes"] * 2 + ["evaluation"] * 2, "n": [1e3, 1e4] * 2,
+                         "amortised_ms_per_gen": [1.0, 100.0, 500.0, 500.0], "peak_mib": [10.0, 1000.0, np.nan, np.nan]})
+    cells = plan(_params("book", ram_gib=24.0), cost).set_index(["row", "size"])
+    assert cells.loc[("cmaes", "small"), "runs"] and not cells.loc[("cmaes", "large"), "runs"]
+    # 1000 MiB at 1e4 -> ~10.5 bytes/entry; at 52K parameters ~26 GiB > 24
+    assert cells.loc[("cmaes", "large"), "predicted_gib"] > 24
+    assert cells.loc[("openai_es", "large"), "runs"] and math.isnan(cells.loc[("openai_es", "large"), "predicted_s"])
+
+
+@pytest.mark.parametrize("bad, match", [({"popsiz": 3}, "popsiz"), ({"profile": "huge"}, "profile"),
+                                        ({"sizes": ["8,4"]}, "sizes"), ({"cma_method": "pycma"}, "cma_method")])
+def test_parameters_are_strict(bad, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        methods.params({"profile": "book", **bad})
+
+
+def test_smoke_profile_declares_only_known_parameters():
+    for prof in PROFILES.values():
+        assert set(prof) <= {f for f in methods.MethodsParams.__dataclass_fields__}
+
+
+def _records(cells: dict) -> pd.DataFrame:
+    """Synthetic records: per (row, size) a list of per-seed solved-test curves [(evals, return), ...]."""
+    rows = []
+    for (row, size), seeds in cells.items():
+        for seed, curve in enumerate(seeds):
+            for i, (evals, ret) in enumerate(curve):
+                rows.append(dict(row=row, size=size, band=size, seed=seed, n_params=1000, evals=evals,
+                                 env_steps=100 * evals, wall_s=float(i), eval_return=ret, machine="m"))
+    return pd.DataFrame(rows)
+
+
+def test_summaries_on_synthetic_records():
+    df = _records({("cmaes", "small"): [[(100, 0.0), (200, 250.0), (300, 150.0)],
+                                        [(100, 210.0), (200, 220.0), (300, 230.0)],
+                                        [(100, -50.0), (200, -20.0), (300, 10.0)]]})
+    seeds = per_seed(df, 200.0)
+    assert seeds["final"].tolist() == [150.0, 230.0, 10.0]
+    assert seeds["best"].tolist() == [250.0, 230.0, 10.0]
+    assert seeds["evals_to"].tolist()[:2] == [200.0, 100.0] and math.isnan(seeds["evals_to"].iloc[2])
+    s = summarise(df, 200.0).iloc[0]
+    assert s["reached"] == 2 and s["seeds"] == 3
+    assert s["final"] == pytest.approx(np.mean([10, 150, 230]))  # IQM of 3 values: trim 0.75 each end
+    assert s["final_lo"] <= s["final"] <= s["final_hi"]
+    assert s["evals_to"] == pytest.approx(150.0) and s["steps_to"] == pytest.approx(15_000.0)
+
+
+def _summary(cells: dict) -> pd.DataFrame:
+    rows = [dict(row=r, size=z, final=v, final_lo=lo, final_hi=hi) for (r, z), (v, lo, hi) in cells.items()]
+    return pd.DataFrame(rows)
+
+
+def test_verdict_rule():
+    summary = _summary({("cmaes", "small"): (200, 180, 220), ("openai_es", "small"): (100, 80, 120),
+                        ("ga", "small"): (90, 40, 130),
+                        ("cmaes", "medium"): (50, 20, 80), ("openai_es", "medium"): (60, 30, 75)})
+    cells = pd.DataFrame([dict(row=r, size=z) for r in ("cmaes", "openai_es", "ga") for z in ("small", "medium")])
+    v = verdicts(summary, cells)
+    assert v[("cmaes", "small")] == "dominant"
+    assert v[("openai_es", "small")] == "bad" and v[("ga", "small")] == "bad"
+    assert v[("openai_es", "medium")] == "okay, degraded"   # tied with nobody better; below its small CI
+    assert v[("cmaes", "medium")] == "okay, degraded"
+    assert v[("ga", "medium")] == "too expensive"           # planned but no result
+
+
+def test_crossover_is_interpolated_in_log_n_and_reports_none_in_range():
+    def seeds(diffs):
+        rows = []
+        for n, d in diffs.items():
+            for s in range(3):
+                rows += [dict(row="cmaes", n=n, seed=s, best=100.0 + d), dict(row="openai_es", n=n, seed=s, best=100.0)]
+        return pd.DataFrame(rows)
+
+    c = crossover_n(seeds({1_000: 10.0, 10_000: -10.0}), n_boot=50)
+    assert c["n"] == pytest.approx(math.sqrt(1_000 * 10_000)) and c["frac_inside"] == 1.0
+    assert c["lo"] == pytest.approx(c["n"]) and c["hi"] == pytest.approx(c["n"])
+    assert math.isnan(crossover_n(seeds({1_000: 10.0, 10_000: 5.0}), n_boot=20)["n"])
+    assert crossover_n(seeds({1_000: -1.0, 10_000: -5.0}), n_boot=20)["n"] == -math.inf

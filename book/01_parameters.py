@@ -295,16 +295,17 @@ else:
                f"bootstrap replicates do cross inside the range)")
 glue("width_crossover", xo_text, display=False)
 reach = W[W["reached"] > 0]
-glue("width_reached", "no run reached 200 within the budget, so the comparison uses the best return" if reach.empty
-     else "; ".join(f"{methods.LABELS[r.row]} at {r.n:,}: {r.reached} of {r.seeds} seeds reached 200 after "
-                    f"{ci_text(r._asdict(), 'evals_to')} episodes" for r in reach.itertuples()), display=False)
+reach_text = ("no run reached 200 within the budget, so the comparison uses the best return" if reach.empty
+              else "; ".join(f"{methods.LABELS[r.row]} at {r.n:,}: {r.reached} of {r.seeds} seeds reached 200 after "
+                    f"{ci_text(r._asdict(), 'evals_to')} episodes" for r in reach.itertuples()))
+glue("width_reached", reach_text, display=False)
 glue("width_budget", f"{MP.budget_evals:,} episodes, {len(MP.seed_list())} seeds", display=False)
 glue("width_sizes", ", ".join(f"{n:,}" for n in sorted(wcells["n"].unique())), display=False)
 glue("verdict_short",
      f"cost side: pycma's update outgrows a LunarLander generation's evaluation from about "
      f"{cross['cmaes']:,.0f} parameters (torch fp32: {cross['torch_cmaes']:,.0f}); at 50,000 parameters pycma "
      f"needs {mem[('cmaes', 50_000)]:,.0f} GiB, torch fp32 {mem[('torch_cmaes', 50_000)]:,.0f} GiB "
-     f"(extrapolated). Learning per episode: {xo_text}", display=False)
+     f"(extrapolated). Learning per episode: {xo_text}; {reach_text}", display=False)
 W.assign(method=W["row"].map(methods.LABELS), best=W.apply(ci_text, axis=1),
          final=W.apply(lambda r: ci_text(r, "final"), axis=1),
          reached=W["reached"].astype(str) + " of " + W["seeds"].astype(str))[

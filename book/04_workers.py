@@ -251,6 +251,7 @@ def fmt_w(w):
 bottleneck, bottleneck_free = wk.central_bottleneck(sim), wk.central_bottleneck(sim, "central, O(n) update")
 bottleneck_seeds = wk.central_bottleneck(sim, "central, O(n) update, seeds only")
 glue("bottleneck_seeds", fmt_w(bottleneck_seeds), display=False)
+glue("seeds_busy", f"{sim[sim.model == 'central, O(n) update, seeds only']['driver_busy'].max():.0%}", display=False)
 free = sim[sim.model == "central, O(n) update"].set_index("workers")
 glue("free_busy", f"{free['driver_busy'].iloc[-1]:.0%}", display=False)
 glue("bottleneck", fmt_w(bottleneck), display=False)
@@ -275,10 +276,14 @@ glue("isl_eff_max", f"{sim[sim.model == 'island']['efficiency'].iloc[-1]:.2f}", 
 # every individual's parameter vector through the driver's one network link is the limit (its
 # driver is busy {glue:text}`free_busy` of the time at the largest count). With Salimans et al.'s
 # shared-noise trick {cite}`salimans2017evolution` (a worker rebuilds its perturbation from a seed,
-# so 8 bytes go out per individual instead of n parameters) it saturates at
-# {glue:text}`bottleneck_seeds`. So the seed's "beyond ~100 workers" holds only for a central server
-# with a cheap update *and* seed-only messages; with full CMA-ES at this size the update is the
-# bottleneck long before.
+# so 8 bytes go out per individual instead of n parameters) the driver stays almost idle (at most
+# {glue:text}`seeds_busy` busy), yet efficiency still falls below 0.5 at {glue:text}`bottleneck_seeds`
+# workers: each synchronous generation waits for the slowest of W workers of unequal speed. So the
+# seed's "server bottleneck beyond ~100 workers" is the right order of magnitude only for a central
+# server with a cheap update *and* seed-only messages, and even there the limit is stragglers, not
+# the server; with full CMA-ES at this size the update is the bottleneck from the first worker on.
+# The islands hold their efficiency flat across the whole range; their ceiling is each island's own
+# O(n²) update, which at this size costs more than its evaluation.
 #
 # ## Verdict
 #

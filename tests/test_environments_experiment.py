@@ -28,7 +28,7 @@ def test_book_ppo_lunarlander_is_the_shared_config():
                             eval_episodes=100, seed=s) for s in range(3)]  # LunarLander CMA-ES: the compute chapter's
     assert {c.method for c in configs if c.env == "ALE/Pong-v5"} == {"openai_es", "ppo"}
     pong_ppo = [c for c in configs if c.env == "ALE/Pong-v5" and c.method == "ppo"]
-    assert len(pong_ppo) == 2 and all(c.device == "cpu" for c in pong_ppo)
+    assert len(pong_ppo) == 3 and all(c.device == "cpu" for c in pong_ppo)
     assert {c.method for c in configs if c.env == "CartPole-v1"} == {"cmaes", "ga", "ppo"}
 
 

@@ -44,7 +44,7 @@ PROFILES = {
     "smoke": dict(sizes=["4,2", "8,4", "16,8"], width_sizes=[], popsize=8, budget_evals=32, eval_every=16,
                   eval_episodes=3, seeds=2, ppo_steps=2_048, ppo_eval_every=0, cma_limit_s=900.0),
     # the rendered book: 2-core laptop, results committed under results/book/runs/
-    "book": dict(sizes=["64,32", "116,58", "310,155"], width_sizes=["34,17"], popsize=64, budget_evals=10_000,
+    "book": dict(sizes=["64,32", "116,58", "310,155"], width_sizes=["34,17", "436,218"], popsize=64, budget_evals=10_000,
                  eval_every=2_500, eval_episodes=100, seeds=3, ppo_steps=300_000, ppo_eval_every=50_000,
                  cma_limit_s=900.0),
     # paper scale: five times the budget, 5 seeds, widths up to ~100K, PPO at the zoo's 1M steps

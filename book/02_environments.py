@@ -109,7 +109,10 @@ bench
 # %% [markdown]
 # `ratio` is the evaluator's useful env steps per second over the raw rate, `ratio_vs_unwrapped`
 # the same against the environment the evaluator itself steps (for Pong: with the preprocessing),
-# and `network_fraction` the share of the evaluator's time spent in the policy forward: on Pong's
+# `ratio_vs_serial` against our one-individual-at-a-time reference, `ratio_vs_replay` against one
+# plain `gymnasium.make` environment replaying the population's own recorded actions without any
+# network (random actions can be cheaper to simulate than a policy's: a humanoid that flails in
+# place vs one that walks into contacts), and `network_fraction` the share of the evaluator's time spent in the policy forward: on Pong's
 # pixels {glue:text}`env_bench_pong_net`, the rest is the emulator, the preprocessing and the loop.
 #
 # ## Learning curves within the budget

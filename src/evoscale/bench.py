@@ -105,7 +105,9 @@ def bench_evaluator(env_id: str, hidden=None, popsize: int = 64, seconds: float 
         t = time.perf_counter()
         evaluator_rate, lengths = _steps_per_s(evaluator, population, seconds)
         eval_seconds = time.perf_counter() - t
-        serial_rate, _ = _steps_per_s(make_evaluator("serial", env_id, hidden), population, seconds)
+        serial = make_evaluator("serial", env_id, hidden)
+        serial_rate, _ = _steps_per_s(serial, population, seconds)
+        replay = replay_steps_per_s(env_id, serial.policy, population, seconds)
     lengths = np.concatenate(lengths)
     return {
         "machine": machine_label(), "env": env_id, "hidden": list(hidden), "n_params": evaluator.policy.n_params,
@@ -118,6 +120,7 @@ def bench_evaluator(env_id: str, hidden=None, popsize: int = 64, seconds: float 
         "serial_steps_per_s": serial_rate, "ratio_vs_serial": evaluator_rate / serial_rate,
         "evaluator_steps_per_s": evaluator_rate, "ratio": evaluator_rate / raw,
         "ratio_vs_unwrapped": evaluator_rate / raw_unwrapped,
+        "replay_steps_per_s": replay, "ratio_vs_replay": evaluator_rate / replay,
         "network_fraction": timed.seconds / eval_seconds if backend != "ray" else float("nan"),
     }
 
@@ -167,6 +170,36 @@ def mixed_lander_population(policy, popsize: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     hover = [hover_params(policy, h) for h in np.linspace(-0.5, 1.5, n_hover)]
     return np.vstack([rng.normal(0, 0.5, (popsize - n_hover, policy.n_params)), *hover])
+
+
+def replay_steps_per_s(env_id: str, policy, population: np.ndarray, seconds: float) -> float:
+    """Step rate of one plain ``gymnasium.make`` env replaying the population's *own* actions (recorded
+    first, one episode per individual), with no network: the raw rate on the trajectories the
+    evaluator actually runs. Random actions can be cheaper to simulate than a policy's (a MuJoCo
+    humanoid with more contacts, a lander that hovers instead of crashing)."""
+    from .evaluation import reset
+
+    spec, env = get_spec(env_id), make_env(env_id)
+    seeds = episode_seeds(0, TRAIN, 0, len(population), 1)[:, 0]
+    episodes = []
+    for row, seed in zip(population, seeds):
+        layers, obs, actions = policy.unflatten(row[None]), reset(env, seed), []
+        for _ in range(spec.max_steps):
+            actions.append(policy.forward(layers, obs[None])[0])
+            obs, _, terminated, _, _ = env.step(actions[-1])
+            if terminated:
+                break
+        episodes.append((int(seed), actions))
+    raw = make_wrapped_env(env_id)
+    steps, t = 0, time.perf_counter()
+    while time.perf_counter() - t < seconds:
+        for seed, actions in episodes:
+            raw.reset(seed=seed)
+            for a in actions:
+                steps += 1
+                if any(raw.step(a)[2:4]):
+                    break
+    return steps / (time.perf_counter() - t)
 
 
 def _steps_per_s(evaluator, population: np.ndarray, seconds: float) -> tuple[float, list]:

@@ -238,7 +238,7 @@ def bench_table(where=None) -> pd.DataFrame:
             d = json.loads(f.read_text())
             rows.append({k: d.get(k) for k in ("env", "n_params", "popsize", "raw_steps_per_s",
                                                  "evaluator_steps_per_s", "ratio", "ratio_vs_unwrapped",
-                                                 "ratio_vs_serial", "network_fraction", "machine")})
+                                                 "ratio_vs_serial", "ratio_vs_replay", "network_fraction", "machine")})
     return pd.DataFrame(rows)
 
 

@@ -50,6 +50,7 @@ P = environments.params(globals())  # strict: a name papermill injected that is 
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
+from matplotlib.ticker import NullFormatter
 import pandas as pd
 from myst_nb import glue
 
@@ -140,7 +141,8 @@ for row, task in zip(axes, panels):
     spec = get_spec(task)
     for ax, xl in zip(row, ("env steps", "wall-clock s (training, one core)")):
         plots.solved_line(ax, spec.solved)
-        ax.set(xlabel=xl, ylabel="solved-test return", title=task)
+        ax.set(xlabel=xl + " (log)", ylabel="solved-test return", title=task, xscale="log")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # decade labels only: minor ones collide
     row[0].legend(fontsize=7, loc="lower right")
 plots.caption_machine(fig, df["machine"])
 fig.tight_layout(rect=(0, 0.02, 1, 1))

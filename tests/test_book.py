@@ -72,8 +72,8 @@ def test_committed_workers_results_match_the_current_cache_keys():
     for env in p.envs:
         name = f"speedup-{env.replace('/', '_')}-{p.speedup_key(env)}.csv"
         assert (where / name).exists(), f"book-profile speedup measurement missing: {name}"
-    missing = [wk._island_path(c, p).name for c in p.island_configs()
-               if not (where / wk._island_path(c, p).name).exists()]
+    missing = [wk._island_path(c, where, p).name for c in p.island_configs()
+               if not wk._island_path(c, where, p).exists()]
     assert not missing, f"book-profile island runs missing for the current cache keys: {missing}"
 
 

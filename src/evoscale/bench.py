@@ -99,8 +99,8 @@ def bench_evaluator(env_id: str, hidden=None, popsize: int = 64, seconds: float 
 
         log(f"evaluator ({backend}) and the serial reference on the same population, {seconds:g} s each")
         if backend != "ray":
-            if hasattr(evaluator, "batch_width"):  # lockstep: environments built outside the clock, as serial's
-                evaluator._envs(evaluator.batch_width(popsize))
+            if hasattr(evaluator, "prepare"):  # lockstep: environments built outside the clock, as serial's
+                evaluator.prepare(popsize)
             evaluator.policy = timed = _TimedPolicy(evaluator.policy)
         t = time.perf_counter()
         evaluator_rate, lengths = _steps_per_s(evaluator, population, seconds)

@@ -151,6 +151,10 @@ class LockstepEvaluator:
             self.envs.append(make_env(self.spec.env_id))
         return self.envs[:n]
 
+    def prepare(self, jobs: int) -> None:
+        """Build the environments an evaluation of ``jobs`` jobs steps (e.g. before timing one)."""
+        self._envs(self.batch_width(jobs))
+
     def batch_width(self, jobs: int) -> int:
         """Episodes in flight for ``jobs`` (individual, episode) jobs."""
         if self.width is not None:

@@ -156,12 +156,5 @@ class CNNPolicy:
     put = staticmethod(MLPPolicy.put)
     """Overwrite batch rows ``slots`` (in place) with rows ``rows`` of other stacks (as ``MLPPolicy``)."""
 
-    @staticmethod
-    def take(layers: list, rows: np.ndarray) -> list:
-        """The stacks restricted to ``rows`` (finished episodes leave the batch)."""
-        if not layers or isinstance(layers[0][0], np.ndarray):
-            return [(W[rows], b[rows]) for W, b in layers]
-        import torch
-
-        idx = torch.as_tensor(rows, device=layers[0][0].device)
-        return [(W[idx], b[idx]) for W, b in layers]
+    take = staticmethod(MLPPolicy.take)
+    """The stacks restricted to ``rows`` (finished episodes leave the batch; as ``MLPPolicy``)."""

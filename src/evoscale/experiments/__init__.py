@@ -59,10 +59,15 @@ def run_cached(config: RunConfig, where: Path, fresh: bool | None = None) -> pd.
 
 
 def run_many(configs: list[RunConfig], where: Path, processes: int | None = None,
-             fresh: bool | None = None, log=print, progress: bool = True) -> pd.DataFrame:
-    """All configs' records in one frame; missing runs computed ``processes`` at a time."""
+             fresh: bool | None = None, log=print, progress: bool = True, path=run_path,
+             run=run_cached) -> pd.DataFrame:
+    """All configs' records in one frame; missing runs computed ``processes`` at a time.
+
+    ``path(config, where)`` names a run's cache file and ``run(config, where, fresh)`` returns its
+    records (training and saving them unless cached); other kinds of runs (e.g. the island model)
+    pass their own pair (picklable: module-level functions or ``functools.partial`` of them)."""
     fresh = fresh_requested() if fresh is None else fresh
-    todo = [c for c in configs if fresh or not run_path(c, where).exists()]
+    todo = [c for c in configs if fresh or not path(c, where).exists()]
     log(f"{len(configs) - len(todo)} of {len(configs)} runs cached in {where}; computing {len(todo)}.")
     processes = max(1, min(processes or os.cpu_count() or 1, len(todo)))
     if todo:
@@ -71,13 +76,13 @@ def run_many(configs: list[RunConfig], where: Path, processes: int | None = None
         with tqdm(total=len(todo), desc="runs", unit="run", disable=not progress) as bar:
             if processes > 1:
                 with ProcessPoolExecutor(processes, mp_context=get_context("spawn")) as pool:
-                    for _ in pool.map(run_cached, todo, [where] * len(todo), [True] * len(todo)):
+                    for _ in pool.map(run, todo, [where] * len(todo), [True] * len(todo)):
                         bar.update(1)
             else:
                 for c in todo:
-                    run_cached(c, where, fresh=True)
+                    run(c, where, True)
                     bar.update(1)
-    return pd.concat([run_cached(c, where, fresh=False) for c in configs], ignore_index=True)
+    return pd.concat([run(c, where, False) for c in configs], ignore_index=True)
 
 
 def seed_list(seeds) -> list[int]:

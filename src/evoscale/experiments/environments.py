@@ -194,8 +194,8 @@ def measure_cost(env_id: str, popsize: int, seed: int = 0) -> dict:
         for backend in ("serial", "lockstep"):
             ev = make_evaluator(backend, env_id, spec.default_hidden)
             pop = np.random.default_rng(seed).normal(0, 0.1, (popsize, ev.policy.n_params))
-            if hasattr(ev, "_envs"):
-                ev._envs(popsize)  # build the environments outside the clock
+            if hasattr(ev, "prepare"):
+                ev.prepare(popsize)  # build the environments outside the clock
             t = time.perf_counter()
             res = ev.evaluate(pop, episode_seeds(seed, TRAIN, 1, popsize, 1))
             out[f"{backend}_s_per_episode"] = (time.perf_counter() - t) / popsize

@@ -23,9 +23,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from concurrent.futures import ProcessPoolExecutor
+import time
 from dataclasses import dataclass
-from multiprocessing import get_context
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -37,7 +37,7 @@ from ..island import TOPOLOGIES, train_islands
 from ..machine import machine_label, usable_cores
 from ..store import load_run, save_run
 from ..train import build
-from . import check_parameters, compute, fresh_requested, results_root
+from . import check_parameters, compute, fresh_requested, results_root, run_many
 
 PROFILES = {
     "smoke": dict(envs=["CartPole-v1"], workers=[1, 2], warmup_generations=2, generations=3, raw_seconds=0.5,
@@ -153,29 +153,29 @@ def measure_speedup(env: str, p: WorkersParams, log=print) -> pd.DataFrame:
         state = trainer.init(p.seed)
         log(f"{env}: {p.warmup_generations} warm-up + {p.generations} timed generations in-process")
         for g in range(p.warmup_generations + p.generations):
-            t0 = _now()
+            t0 = time.perf_counter()
             population, state = trainer.ask(state)
-            t1 = _now()
+            t1 = time.perf_counter()
             seeds = episode_seeds(p.seed, TRAIN, g, len(population), 1)
             result = evaluator.evaluate(population, seeds)
-            t2 = _now()
+            t2 = time.perf_counter()
             state = trainer.tell(state, population, result.returns.mean(axis=1))
-            t3 = _now()
+            t3 = time.perf_counter()
             if g >= p.warmup_generations:
                 kept.append((population, seeds, result.returns))
                 rows.append(dict(workers=0, generation=g, eval_s=t2 - t1, opt_s=(t1 - t0) + (t3 - t2),
                                  env_steps=result.env_steps, startup_s=0.0))
     for w in p.workers:
         log(f"{env}: Ray, {w} worker(s)")
-        t0 = _now()
+        t0 = time.perf_counter()
         ev = make_evaluator("ray", env, spec.default_hidden, workers=w, ray_address=p.ray_address)
         try:
             ev.evaluate(kept[0][0][:w], kept[0][1][:w])  # actors up, environments built
-            startup = _now() - t0
+            startup = time.perf_counter() - t0
             for (population, seeds, returns), row in zip(kept, rows[: len(kept)]):
-                t1 = _now()
+                t1 = time.perf_counter()
                 result = ev.evaluate(population, seeds)
-                dt = _now() - t1
+                dt = time.perf_counter() - t1
                 if not np.array_equal(result.returns, returns):
                     raise RuntimeError(f"Ray with {w} workers returned different returns than in-process")
                 rows.append({**row, "workers": w, "eval_s": dt, "startup_s": startup})
@@ -185,12 +185,6 @@ def measure_speedup(env: str, p: WorkersParams, log=print) -> pd.DataFrame:
     df["env"], df["n_params"], df["popsize"], df["raw_steps_per_s"] = env, n, p.popsize, raw
     df["machine"] = machine_label()
     return df
-
-
-def _now() -> float:
-    import time
-
-    return time.perf_counter()
 
 
 def speedup(p: WorkersParams, log=print) -> pd.DataFrame:
@@ -236,33 +230,30 @@ def speedup_table(df: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- island model
-def _island_path(config: RunConfig, p: WorkersParams):
+def _island_path(config: RunConfig, where, p: WorkersParams):
     tag = f"K{p.islands}-m{p.migrate_every}-x{p.migrants}-{p.topology}"
-    return results_root() / p.profile / "workers" / (
-        f"islands-{tag}-{config.env.replace('/', '_')}-s{config.seed}-{config.key()}.csv")
+    return where / f"islands-{tag}-{config.env.replace('/', '_')}-s{config.seed}-{config.key()}.csv"
 
 
-def _island_run(config: RunConfig, p: WorkersParams) -> None:
+def _island_cached(config: RunConfig, where, fresh: bool, p: WorkersParams) -> pd.DataFrame:
+    """One island run's records: from ``where`` unless ``fresh``, else trained (one core) and saved."""
     from threadpoolctl import threadpool_limits
 
+    path = _island_path(config, where, p)
+    if not fresh and (df := load_run(path)) is not None:
+        return df
     with threadpool_limits(1):
-        records = train_islands(config, p.islands, p.migrate_every, p.migrants, p.topology, use_ray=False)
-    save_run(_island_path(config, p), pd.DataFrame(records),
-             {"key": config.key(), **config.hashed_fields(), "islands": p.islands,
-              "migrate_every": p.migrate_every, "migrants": p.migrants, "topology": p.topology})
+        df = pd.DataFrame(train_islands(config, p.islands, p.migrate_every, p.migrants, p.topology, use_ray=False))
+    save_run(path, df, {"key": config.key(), **config.hashed_fields(), "islands": p.islands,
+                        "migrate_every": p.migrate_every, "migrants": p.migrants, "topology": p.topology})
+    return df
 
 
 def run_islands(p: WorkersParams, log=print) -> pd.DataFrame:
     """Island runs and their single-CMA-ES baseline (the compute chapter's runs, cut at the same budget),
     one frame with a ``model`` column ("islands" | "single")."""
-    configs = p.island_configs()
-    todo = [c for c in configs if fresh_requested() or not _island_path(c, p).exists()]
-    log(f"{len(configs) - len(todo)} of {len(configs)} island runs cached; computing {len(todo)}.")
-    if todo:
-        procs = max(1, min(p.processes or usable_cores(), len(todo)))
-        with ProcessPoolExecutor(procs, mp_context=get_context("spawn")) as pool:
-            list(pool.map(_island_run, todo, [p] * len(todo)))
-    islands = pd.concat([load_run(_island_path(c, p)) for c in configs], ignore_index=True)
+    islands = run_many(p.island_configs(), results_root() / p.profile / "workers", processes=p.processes,
+                       log=log, path=partial(_island_path, p=p), run=partial(_island_cached, p=p))
     single = compute.run(p.baseline(), log=log)
     single = single[single["evals"] <= islands["evals"].max()].copy()
     islands["model"], single["model"] = f"{p.islands} islands", "one CMA-ES"

@@ -32,8 +32,14 @@ chapter: $(VENV)/.installed
 	@test -n "$(CH)" || { echo "usage: make chapter CH=03_compute [PARAMS='-p popsize 32'] [PROFILE=book]"; exit 2; }
 	$(PY) -m evoscale.bookbuild --profile $(PROFILE) --chapters $(CH) --no-html $(PARAMS)
 
+# every task's evaluator benchmark -> results/bench/evaluator-<task>.json (run on an idle machine)
+BENCH_TASKS = CartPole-v1 LunarLander-v3 BipedalWalker-v3 Humanoid-v5 ALE/Pong-v5 ALE/Pong-ram-v5
 bench: $(VENV)/.installed
-	$(PY) -m evoscale bench evaluator --env LunarLander-v3 --hidden 64,32 --popsize 64 --seconds 10
+	for t in $(BENCH_TASKS); do \
+	  case $$t in ALE/*) pop=16;; *) pop=64;; esac; \
+	  $(PY) -m evoscale bench evaluator --env $$t --popsize $$pop --seconds 10 \
+	    --out results/bench/evaluator-$$(echo $$t | tr / _).json || exit 1; \
+	done
 
 clean:
 	rm -rf _build results/smoke .pytest_cache

@@ -30,15 +30,16 @@
 # interquartile mean over seeds with a 95 % bootstrap band {cite}`agarwal2021deep`. And one test of "Atari needs
 # CNNs": Pong from its 128 bytes of RAM with a small MLP, at equal evaluations.
 #
-# `profile` picks the defaults: `smoke` (CI), `book` (this page, ≤ 35 min on 2 cores), `full` (the
+# `profile` picks the defaults: `smoke` (CI), `book` (this page, ≤ 40 min on 2 cores), `full` (the
 # seed's estimates, 10 seeds: a cluster or GPU — see the cost model for what it needs).
 
 # %% tags=["parameters"]
 profile = "book"  # smoke | book | full
 tasks = None  # comma-separated subset of the registry's tasks (None: all six)
-seeds = None  # seeds per run (book: 3; the expensive tasks use 2)
+seeds = None  # seeds per run (smoke: 2, book: 3, full: 10)
 budget_scale = None  # multiplies every budget of the profile (1.0)
 cost_popsize = None  # individuals in the per-task cost measurement (book: 8)
+signal_samples = None  # random networks per Pong input and scale in the "any signal?" test (book: 64)
 processes = None  # runs trained in parallel, one core each (None: all cores)
 device = None  # cpu | cuda: where the Pong/Humanoid policy forward runs (full: cuda)
 workers = None  # Ray actors per Pong/Humanoid ES run (None: one process)
@@ -99,22 +100,61 @@ cost_view.round(4)
 #
 # How close does the batched evaluator come to the raw step rate of one `gymnasium.make`
 # environment driven by random actions? The committed benchmarks (`results/bench/`, produced by
-# `python -m evoscale bench evaluator --env <task> --out results/bench/evaluator-<task>.json`) say:
+# `make bench`, i.e. `python -m evoscale bench evaluator --env <task> --out
+# results/bench/evaluator-<task>.json` per task; medians over three interleaved rounds) say:
 
 # %% tags=["hide-input"]
 bench = environments.bench_table()
-pong_net = bench.set_index("env")["network_fraction"].get("ALE/Pong-v5") if len(bench) else None
-_g("bench_pong_net", "not measured" if pong_net is None or pong_net != pong_net else f"{100 * pong_net:.0f} %")
+b = bench.set_index("env") if len(bench) else None
+
+
+def _pct(env, col):
+    v = None if b is None or env not in b.index else b.loc[env, col]
+    return "not measured" if v is None or v != v else f"{100 * v:.0f} %"
+
+
+def _bench_num(env, value):
+    return "not measured" if b is None or env not in b.index else f"{value(b.loc[env]):.2f}"
+
+
+for col, key in (("emulator_fraction", "emu"), ("preprocessing_fraction", "pre"), ("network_fraction", "net")):
+    _g(f"bench_pong_{key}", _pct("ALE/Pong-v5", col))
+_g("bench_pong_ratio", _bench_num("ALE/Pong-v5", lambda r: r["ratio"]))
+_g("bench_hum_net", _pct("Humanoid-v5", "network_fraction"))
+_g("bench_bw_ratio", _bench_num("BipedalWalker-v3", lambda r: r["ratio"]))
+_g("bench_bw_vs_replay", _bench_num("BipedalWalker-v3", lambda r: r["ratio_vs_replay"]))
+_g("bench_hum_replay_raw", _bench_num("Humanoid-v5", lambda r: r["replay_steps_per_s"] / r["raw_steps_per_s"]))
+_g("bench_hum_vs_replay", _bench_num("Humanoid-v5", lambda r: r["ratio_vs_replay"]))
+_g("bench_loop_max", "not measured" if b is None else
+   f"{100 * b['loop_fraction'].max():.0f} % ({b['loop_fraction'].idxmax()}, whose env step costs microseconds)")
+_g("bench_ratio_range", "not measured" if b is None else f"{b['ratio'].min():.2f}–{b['ratio'].max():.2f}")
 bench
 
 # %% [markdown]
-# `ratio` is the evaluator's useful env steps per second over the raw rate, `ratio_vs_unwrapped`
-# the same against the environment the evaluator itself steps (for Pong: with the preprocessing),
-# `ratio_vs_serial` against our one-individual-at-a-time reference, `ratio_vs_replay` against one
-# plain `gymnasium.make` environment replaying the population's own recorded actions without any
-# network (random actions can be cheaper to simulate than a policy's: a humanoid that flails in
-# place vs one that walks into contacts), and `network_fraction` the share of the evaluator's time spent in the policy forward: on Pong's
-# pixels {glue:text}`env_bench_pong_net`, the rest is the emulator, the preprocessing and the loop.
+# `ratio` is the evaluator's useful env steps per second over the raw rate
+# ({glue:text}`env_bench_ratio_range` across tasks), `ratio_vs_unwrapped` the same against the
+# environment the evaluator itself steps (for Pong: with the preprocessing), `ratio_vs_serial`
+# against our one-individual-at-a-time reference, and `ratio_vs_replay` against one plain
+# `gymnasium.make` environment replaying the population's own recorded actions without any network.
+# The `*_fraction` columns say where the evaluator's time goes: inside the environments, in the
+# policy forward, and in the evaluator's own bookkeeping — at most {glue:text}`env_bench_loop_max`
+# on any task. Where the ratio falls short of 1 the environment, not the evaluator, is the reason:
+#
+# * **Humanoid**: the policies' actions are dearer to simulate than random ones. Replaying the
+#   population's own actions, a plain environment runs at {glue:text}`env_bench_hum_replay_raw` of
+#   its random-action rate; the evaluator reaches {glue:text}`env_bench_hum_vs_replay` of that
+#   replay, the difference being the 160K-parameter forward ({glue:text}`env_bench_hum_net` of the
+#   time).
+# * **Pong pixels** (ratio {glue:text}`env_bench_pong_ratio`): the raw ALE environment skips frames
+#   in C++ and returns raw frames; the evaluator also does the standard preprocessing and runs a CNN.
+#   Of its time, {glue:text}`env_bench_pong_emu` is the emulator's own frames,
+#   {glue:text}`env_bench_pong_pre` the preprocessing (two grey screens per step, max-pooling and
+#   the 210×160 → 84×84 area resize; `evoscale.envs_atari` does it in one environment, bitwise equal
+#   to Gymnasium's `AtariPreprocessing` + `FrameStackObservation` wrappers) and
+#   {glue:text}`env_bench_pong_net` the network.
+# * **BipedalWalker** (ratio {glue:text}`env_bench_bw_ratio`): every episode builds a new Box2D
+#   world and terrain, and the training population's episodes are short; the evaluator reaches
+#   {glue:text}`env_bench_bw_vs_replay` of a plain environment replaying the same episodes.
 #
 # ## Learning curves within the budget
 #
@@ -207,13 +247,14 @@ else:  # training env steps per second of wall-clock, per seed at its end (one c
     _g("pong_ppo_update", f"{100 * _pong_ppo['opt_s'].sum() / (_pong_ppo['opt_s'] + _pong_ppo['pop_eval_s']).sum():.0f} %")
 pix, ram = _row("ALE/Pong-v5", "openai_es"), _row("ALE/Pong-ram-v5", "openai_es")
 if pix is None or ram is None:
-    _g("ram_verdict", "not compared (one of the two runs is not in this profile's tasks)")
+    ram_verdict = "not compared (one of the two runs is not in this profile's tasks)"
 elif ram["final_lo"] > pix["final_hi"]:
-    _g("ram_verdict", "the RAM MLP ended higher, with non-overlapping intervals")
+    ram_verdict = "the RAM MLP ended higher, with non-overlapping intervals"
 elif pix["final_lo"] > ram["final_hi"]:
-    _g("ram_verdict", "the pixel CNN ended higher, with non-overlapping intervals")
+    ram_verdict = "the pixel CNN ended higher, with non-overlapping intervals"
 else:
-    _g("ram_verdict", "the two cannot be told apart (overlapping intervals)")
+    ram_verdict = "the two cannot be told apart (overlapping intervals)"
+_g("ram_verdict", ram_verdict)
 table
 
 # %% [markdown]
@@ -249,6 +290,76 @@ table
 # CNN's gradient update rather than in the emulator. At that rate the zoo's 10M steps (its published
 # result: the table above) take {glue:text}`env_pong_ppo_zoo_h` hours per seed; the `full` profile
 # runs them, with the update on the GPU.
+#
+# ### Does the search see any reward at all?
+#
+# OpenAI-ES ranks each generation's returns and moves towards the better half. If every episode ends
+# 0–21, all returns tie and the ranks order the population by the sort's tie-breaking, not by
+# behaviour. In the runs above, {glue:text}`env_pong_gens_scored` generations (of every Pong ES run,
+# pixels and RAM) contained an episode that scored a point. Per seed, the share of such generations
+# in the first half of training → the second half: pixels {glue:text}`env_pong_pix_halves`; RAM
+# {glue:text}`env_pong_ram_halves`. A rising share means the search is learning to return the ball
+# before the solved test shows it. How likely is a point for a network that has learned nothing?
+# Below:
+# {glue:text}`env_signal_n` random networks per input and weight scale (N(0, s²) around the ES runs'
+# zero centre; s = their σ₀ and 10× it), one episode each (`evoscale.experiments.pong`; interval:
+# 95 % Wilson).
+
+# %% tags=["hide-input"]
+from evoscale.experiments import pong
+
+signal = pong.summary(pong.first_points_cached(P.profile, P.signal_samples))
+_g("signal_n", P.signal_samples)
+pong_es = df[df["env"].str.startswith("ALE/") & (df["method"] != "ppo")]
+_g("pong_gens_scored", f"{int((pong_es['best_return'] > -21).sum())} of {len(pong_es):,}")
+for env, key in (("ALE/Pong-v5", "pix"), ("ALE/Pong-ram-v5", "ram")):
+    g = pong_es[pong_es["env"] == env]
+    if g.empty:
+        _g(f"pong_{key}_halves", "not run")
+        continue
+    late = g["evals"] > g["evals"].max() / 2
+    scored = (g["best_return"] > -21).groupby([g["seed"], late]).mean().unstack().reindex(columns=[False, True])
+    pct = lambda v: "–" if v != v else f"{100 * v:.0f}"  # noqa: E731  (a half without generations: smoke)
+    _g(f"pong_{key}_halves", ", ".join(f"{pct(r[False])} → {pct(r[True])} %" for _, r in scored.iterrows())
+       + f" (best training episode: {g['best_return'].max():+.0f})")
+    _g(f"pong_{key}_rising", f"{int((scored[True] > scored[False]).sum())} of {len(scored)}")
+if pix is None or ram is None:
+    _g("pong_cnn_verdict", "Not compared in this profile.")
+elif "cannot be told apart" in ram_verdict:
+    _g("pong_cnn_verdict", "So at this budget a small MLP without a CNN gets as far as the CNN, and neither "
+       "is near a winning policy: \"needs a CNN\" is neither supported nor refuted here.")
+else:
+    _g("pong_cnn_verdict", f"At this budget {ram_verdict}; both remain far from a winning policy (+21).")
+for _, r in signal.iterrows():
+    key = f"signal_{'ram' if r['env'].endswith('-ram-v5') else 'pix'}_{'lo' if r['sigma'] < 0.1 else 'hi'}"
+    _g(key, f"{r['scored']} of {r['networks']} ({100 * r['ci_low']:.0f}–{100 * r['ci_high']:.0f} %)")
+    _g(f"{key}_len", f"{r['mean_length']:.0f}")
+at_sigma0 = signal[signal["sigma"] < 0.1]
+if len(at_sigma0) and (at_sigma0["scored"] == 0).all():
+    _g("signal_verdict", "At the ES runs' own scale no random network scored a point, from pixels or from "
+       "RAM: the first generations of a population of 16 see no reward, whatever the input")
+elif len(at_sigma0):
+    lam = int(pong_es["popsize"].iloc[0]) if len(pong_es) else 16
+    p_gen = {("RAM" if r["env"].endswith("-ram-v5") else "pixels"): 1 - (1 - r["share_scored"]) ** lam
+             for _, r in at_sigma0.iterrows()}
+    odds = ", ".join(f"{k} {100 * v:.0f} %" for k, v in p_gen.items())
+    _g("signal_verdict", f"At the ES runs' own scale an untrained network scores now and then, so a "
+       f"generation of {lam} contains at least one point with probability 1 − (1 − p)^{lam}: {odds}, at the "
+       f"measured shares p. The search is not blind from the start, but "
+       + ("most of its early generations are" if max(p_gen.values()) < 0.5 else "some of its early generations are"))
+else:
+    _g("signal_verdict", "not measured in this profile")
+signal
+
+# %% [markdown]
+# A random CNN on pixels scored in {glue:text}`env_signal_pix_lo` episodes at s = 0.05 and
+# {glue:text}`env_signal_pix_hi` at s = 0.5; the RAM MLP in {glue:text}`env_signal_ram_lo` and
+# {glue:text}`env_signal_ram_hi` (mean episode length, pixels: {glue:text}`env_signal_pix_lo_len` and
+# {glue:text}`env_signal_pix_hi_len` steps; RAM: {glue:text}`env_signal_ram_lo_len` and
+# {glue:text}`env_signal_ram_hi_len`). {glue:text}`env_signal_verdict`. Before "CNN or not" can
+# matter, the search has to find the ball. Such et al.'s GA evolved Atari CNNs with a population of
+# 1,000 {cite}`such2017deep`: at a per-network chance p of a point, a generation of λ networks sees
+# at least one with probability 1 − (1 − p)^λ, which for λ = 16 needs p ≈ 4 % for even odds per generation.
 #
 # ## The cost model: what the seed's estimates cost on this machine
 #
@@ -315,9 +426,13 @@ model.rename(columns={
 # run; its PPO runs come on top.
 #
 # *Atari needs CNNs?* From RAM the same ES trains an MLP with {glue:text}`env_pongram_n` parameters
-# instead of a CNN with {glue:text}`env_pong_n`; at equal evaluations
-# {glue:text}`env_ram_verdict`. The seed's "therefore massive compute" is about the CNN's *cost* as
-# much as its necessity, and the cost model above prices both observation kinds.
+# instead of a CNN with {glue:text}`env_pong_n`; at equal evaluations ({glue:text}`env_pong_run`)
+# {glue:text}`env_ram_verdict` in the solved test. Both searches saw some reward: an untrained
+# network of either kind scores a point now and then, and the share of generations with a point
+# rose from the first half of training to the second on {glue:text}`env_pong_pix_rising` seeds
+# from pixels and {glue:text}`env_pong_ram_rising` from RAM. {glue:text}`env_pong_cnn_verdict`
+# The seed's "therefore massive compute" is about the CNN's *cost* as much as its necessity, and
+# the cost model above prices both observation kinds.
 #
 # ## Re-running this chapter
 #
@@ -340,8 +455,8 @@ model.rename(columns={
 # :class: dropdown
 # ```
 # `python -m evoscale train --method openai_es --env ALE/Pong-ram-v5 --hidden 64 --popsize 16
-# --sigma0 0.05 --budget-evals 256 --seed 0` against `--hidden 32`. The forward of a 128-64-6 MLP is
-# negligible next to the emulator (compare `network_fraction` in `bench evaluator --env
+# --sigma0 0.05 --hyper '{"lr": 0.03}' --budget-evals 2048 --seed 0` (~5 min) against
+# `--hidden 32`. The forward of a 128-64-6 MLP is negligible next to the emulator (compare `network_fraction` in `bench evaluator --env
 # ALE/Pong-ram-v5`), so wall-clock barely changes; OpenAI-ES's gradient estimate gets noisier as the
 # parameter count grows at a fixed population (its variance grows with n), so expect the wider net
 # to need more evaluations, not fewer, at this budget. Your two runs decide.
@@ -381,8 +496,11 @@ model.rename(columns={
 # ```
 # Batching amortises the per-call overhead of the network forward over the population. CartPole's
 # step costs microseconds, so one forward per individual per step dominates serial evaluation; the
-# Atari emulator costs a fraction of a millisecond per step (4 frames plus preprocessing), and the
-# seeded reset reloads the ROM, so the forward is a small share either way.
-# `python -m evoscale bench evaluator --env ALE/Pong-v5` reports `network_fraction`.
+# Atari emulator costs a fraction of a millisecond per step (4 frames plus preprocessing), so the
+# forward's call overhead is a small share either way. Batching also has a cost: every episode in
+# flight keeps its own emulator, and 16 of them evict each other from the cache, which is why the
+# evaluator keeps at most `EnvSpec.max_width` = 4 Pong episodes in flight.
+# `python -m evoscale bench evaluator --env ALE/Pong-v5` reports where the time goes
+# (`emulator_fraction`, `preprocessing_fraction`, `network_fraction`).
 # ```{solution-end}
 # ```

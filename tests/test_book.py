@@ -101,3 +101,12 @@ def test_committed_environment_runs_match_the_current_cache_keys():
     p = environments.params({"profile": "book"})
     missing = _missing_runs(p.configs(), ROOT / "results" / "book" / "runs")
     assert not missing, f"book-profile runs missing for the current cache keys: {missing}"
+
+
+def test_committed_environment_measurements_match_the_current_cache_keys():
+    """Chapter 2's cost measurement and Pong's "any reward signal?" test render from results/book/."""
+    from evoscale.experiments import environments, pong, table_path
+
+    p = environments.params({"profile": "book"})
+    assert table_path(*environments.cost_cache(p)).exists()
+    assert table_path(*pong.first_points_cache("book", p.signal_samples)).exists()

@@ -54,3 +54,24 @@ def test_atari_episodes_are_a_pure_function_of_the_seed(env_id):
     play(used, 99)  # history must not matter
     a, b, c = play(make_env(env_id), 5), play(used, 5), play(used, 6)
     assert np.array_equal(a, b) and not np.array_equal(a, c)  # sticky actions / no-ops follow the seed
+
+
+def test_fused_pong_pixels_equal_the_gymnasium_wrapper_stack_bit_for_bit():
+    """``AtariPixels`` fuses SeededAtari + AtariPreprocessing + FrameStackObservation(4) into one loop:
+    same frames, rewards and episode ends, over whole episodes (several seeds, one env reused)."""
+    import numpy as np
+
+    from evoscale.envs_atari import AtariPixels, reference_pixels
+
+    fused, ref = AtariPixels("ALE/Pong-v5"), reference_pixels("ALE/Pong-v5")
+    rng = np.random.default_rng(1)
+    for seed in (5, 2**31 - 1):
+        a, b = fused.reset(seed=seed)[0], ref.reset(seed=seed)[0]
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+        for n in range(3_000):
+            action = int(rng.integers(6))
+            a, b = fused.step(action), ref.step(action)
+            assert np.array_equal(a[0], b[0]) and a[1:4] == b[1:4], f"seed {seed}, step {n}"
+            if a[2] or a[3]:
+                break
+        assert a[2], "a random Pong episode ends within 3,000 steps"

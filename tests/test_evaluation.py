@@ -76,7 +76,8 @@ def test_lockstep_any_width_equals_serial_reference(env_id, hidden, episodes):
     ref = ser.evaluate(pop, seeds)
     assert len(np.unique(ref.lengths)) > 1  # episodes end at different steps: rows are refilled and dropped
     default = LockstepEvaluator(env_id, hidden)
-    assert default.batch_width(7 * episodes) == (1 if env_id == "Humanoid-v5" else 7 * episodes)  # 1.3 MB rows
+    expected = {"Humanoid-v5": 1, "BipedalWalker-v3": 4}.get(env_id, 7 * episodes)  # 1.3 MB rows; max_width
+    assert default.batch_width(7 * episodes) == expected
     for ev in [default] + [LockstepEvaluator(env_id, hidden, width=w) for w in (1, 3, 100)]:
         for _ in range(2):  # a second call reuses the environments
             got = ev.evaluate(pop, seeds)
@@ -97,3 +98,12 @@ def test_plastic_lockstep_narrow_batch_gives_each_new_episode_a_fresh_state(rule
 def test_width_must_be_positive():
     with pytest.raises(ValueError, match="width"):
         LockstepEvaluator("CartPole-v1", (4,), width=0)
+
+
+def test_task_max_width_caps_the_default_batch_but_not_an_explicit_width():
+    from evoscale.envs import get_spec
+
+    assert get_spec("ALE/Pong-v5").max_width == 4 and get_spec("LunarLander-v3").max_width is None
+    assert LockstepEvaluator("BipedalWalker-v3", (40, 40)).batch_width(64) == get_spec("BipedalWalker-v3").max_width
+    assert LockstepEvaluator("BipedalWalker-v3", (40, 40), width=64).batch_width(64) == 64
+    assert LockstepEvaluator("LunarLander-v3", (64, 32)).batch_width(64) == 64

@@ -60,7 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--env", default=d.env, help="a task of evoscale.envs.REGISTRY (Atari: ALE/Pong-v5, ALE/Pong-ram-v5)")
     e.add_argument("--hidden", default=None, help="hidden widths (default: the task's default network)")
     e.add_argument("--popsize", type=int, default=d.popsize)
-    e.add_argument("--seconds", type=float, default=10.0, help="measuring time for each side")
+    e.add_argument("--seconds", type=float, default=10.0,
+                   help="measuring time for each side (raw, unwrapped, evaluator, serial, replay), split over --rounds")
+    e.add_argument("--rounds", type=int, default=3,
+                   help="interleaved rounds; the JSON reports medians over them")
     e.add_argument("--backend", default=d.backend)
     e.add_argument("--warmup-evals", type=int, default=None,
                    help="episodes of the task's default method trained first so episode lengths are as "
@@ -87,10 +90,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "train":
             summary = _train(args)
         elif args.what == "evaluator":
-            from .bench import bench_evaluator
+            from .bench_evaluator import bench_evaluator
 
             summary = bench_evaluator(
-                args.env, args.hidden, args.popsize, args.seconds, args.backend, args.warmup_evals, log=_log,
+                args.env, args.hidden, args.popsize, args.seconds, args.backend, args.warmup_evals, args.rounds,
+                log=_log,
             )
             if args.out:
                 from .store import atomic_write

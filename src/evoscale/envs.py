@@ -10,16 +10,17 @@ Atari (Pong) comes in two observation kinds, one registry entry each:
 
 * ``ALE/Pong-v5`` -- pixels with the usual preprocessing (Mnih et al. 2015; Machado et al. 2018's
   v5 settings kept: sticky actions p=0.25, minimal action set): the ALE env made with
-  ``frameskip=1``, then Gymnasium's ``AtariPreprocessing`` (4-frame skip with max-pooling of the
-  last two frames, up to 30 no-ops at reset, grey, 84x84 by area interpolation; needs
-  ``opencv-python-headless``) and ``FrameStackObservation(4)``: observations ``uint8[4, 84, 84]``.
+  ``frameskip=1``, then the preprocessing of Gymnasium's ``AtariPreprocessing`` (4-frame skip with
+  max-pooling of the last two frames, up to 30 no-ops at reset, grey, 84x84 by area interpolation;
+  needs ``opencv-python-headless``) and ``FrameStackObservation(4)``, fused into one environment
+  (``envs_atari.AtariPixels``, bitwise equal to that wrapper stack): observations ``uint8[4, 84, 84]``.
   The policy is the population-batched CNN (``policies_cnn``).
 * ``ALE/Pong-ram-v5`` -- a registry key of this book (not a Gymnasium id) for the same game with
   ``obs_type="ram"``: the console's 128 bytes of RAM, scaled to [0, 1], fed to a small MLP.
 
 Both keep v5's frame-skip of 4 and its cap of 108,000 frames = 27,000 agent steps, and v5's sticky
 actions (every frame, with probability 0.25 the previous action is repeated; Machado et al. 2018) --
-drawn by ``SeededAtari`` from a generator seeded at each ``reset(seed=...)`` instead of by the ALE.
+drawn by ``envs_atari`` from a generator seeded at each ``reset(seed=...)`` instead of by the ALE.
 The ALE applies a new seed only by reloading the ROM (~0.1 s, a third of a random Pong episode);
 with sticky actions off the emulator is deterministic given the actions (tested), so the wrapper
 keeps every episode a pure function of its seed at the cost of a plain ``reset_game``.
@@ -55,6 +56,14 @@ class EnvSpec:
     """Policy family the evaluator builds for this task: ``mlp`` or ``cnn`` (pixels)."""
     obs_shape: tuple[int, ...] | None = None
     """Shape of one observation when it is not a flat vector (pixels: ``(4, 84, 84)``)."""
+    max_width: int | None = None
+    """Most episodes the lockstep evaluator keeps in flight (None: no limit of the task's own). Each
+    step touches every in-flight simulator; BipedalWalker's Box2D worlds (with their terrain) and the
+    Atari emulators are big enough that many of them evict each other from the core's cache. Measured
+    on the 2-core development machine (useful steps/s, median of 3 interleaved repeats): BipedalWalker
+    at pop 64, widths 1/4/16/64 and serial: 7,876/8,097/7,960/7,089 and 7,899; Pong pixels at pop 16,
+    widths 1/4/16 and serial: 3,210/3,314/3,076 and 3,228. LunarLander, CartPole and Pong RAM lose
+    nothing at full width (and CartPole/LunarLander gain most from batching the forward)."""
 
 
 REGISTRY: dict[str, EnvSpec] = {
@@ -67,11 +76,12 @@ REGISTRY: dict[str, EnvSpec] = {
             "the seed's 8-64-32-4 MLP (2,788 parameters), CMA-ES",
         ),
         EnvSpec("BipedalWalker-v3", 24, 4, False, 300.0, 1600, (40, 40), "cmaes",
-                "estool's 24-40-40-4 MLP (2,804 parameters), CMA-ES; continuous actions (tanh to the box)"),
+                "estool's 24-40-40-4 MLP (2,804 parameters), CMA-ES; continuous actions (tanh to the box)",
+                max_width=4),
         EnvSpec("ALE/Pong-v5", 84 * 84 * 4, 6, True, 21.0, 27000, (), "openai_es",
                 "pixels (grey 84x84, 4 stacked frames); small CNN (policies_cnn: 8 and 16 filters, "
                 "linear head, 11,902 parameters), OpenAI-ES as Salimans et al. 2017 for Atari",
-                network="cnn", obs_shape=(4, 84, 84)),
+                network="cnn", obs_shape=(4, 84, 84), max_width=4),
         EnvSpec("ALE/Pong-ram-v5", 128, 6, True, 21.0, 27000, (32,), "openai_es",
                 "Pong from the 128 RAM bytes (/255), MLP 128-32-6 (4,326 parameters), OpenAI-ES: "
                 "does a small network get anywhere without a CNN?"),
@@ -104,53 +114,18 @@ def _register_extras(env_id: str) -> None:
 RAM_SUFFIX = "-ram-v5"
 
 
-class SeededAtari(gym.Wrapper):
-    """Sticky actions (per frame, probability ``p``) and the no-op count from generators seeded at
-    ``reset(seed=...)``; the ALE below runs with ``repeat_action_probability=0`` and is reset without
-    reloading its ROM. Each agent action lasts ``frameskip`` frames (rewards summed), driven through
-    ``ale.act`` as ale-py's own step does. ``observe=False`` skips fetching the observation (for
-    ``AtariPreprocessing``, which reads the screen from the ALE itself and ignores it)."""
-
-    def __init__(self, env: gym.Env, p: float = 0.25, frameskip: int = 1, observe: bool = True):
-        super().__init__(env)
-        self.p, self.frameskip, self.observe, self.last = p, frameskip, observe, 0
-        self.rng = np.random.default_rng(0)
-
-    def reset(self, *, seed: int | None = None, options=None):
-        if seed is not None:
-            sticky, noops = np.random.SeedSequence(seed).spawn(2)
-            self.rng = np.random.default_rng(sticky)
-            self.env.unwrapped.np_random = np.random.default_rng(noops)  # AtariPreprocessing's no-ops
-        self.last = 0  # the ALE's previous action after a reset: NOOP
-        return self.env.reset(options=options)
-
-    def step(self, action):
-        env = self.env.unwrapped
-        ale, total = env.ale, 0.0
-        for _ in range(self.frameskip):
-            if self.rng.random() >= self.p:
-                self.last = int(action)
-            total += ale.act(env._action_set[self.last], 1.0)
-        obs = env._get_obs() if self.observe else None
-        return obs, total, ale.game_over(with_truncation=False), ale.game_truncated(), {"lives": ale.lives()}
-
-
-def _ale(env_id: str, **kw) -> gym.Env:
-    return gym.make(env_id, frameskip=1, repeat_action_probability=0.0, **kw).unwrapped
-
-
 def _atari_pixels(env_id: str) -> gym.Env:
-    from gymnasium.wrappers import AtariPreprocessing, FrameStackObservation
+    from .envs_atari import AtariPixels
 
-    env = SeededAtari(_ale(env_id), observe=False)  # per-frame sticky actions; AtariPreprocessing skips frames
-    env = AtariPreprocessing(env, noop_max=30, frame_skip=4, screen_size=84, grayscale_obs=True)
-    return FrameStackObservation(env, 4)
+    return AtariPixels(env_id)
 
 
 def _atari_ram(env_id: str) -> gym.Env:
     from gymnasium.wrappers import TransformObservation
 
-    base = SeededAtari(_ale(env_id.replace(RAM_SUFFIX, "-v5"), obs_type="ram"), frameskip=4)
+    from .envs_atari import SeededAtari, ale_env
+
+    base = SeededAtari(ale_env(env_id.replace(RAM_SUFFIX, "-v5"), obs_type="ram"), frameskip=4)
     space = gym.spaces.Box(0.0, 1.0, base.observation_space.shape)
     return TransformObservation(base, lambda o: o * (1.0 / 255.0), space)
 

@@ -131,7 +131,8 @@ class LockstepEvaluator:
     """One process, episodes in lockstep; only the running ones are stepped and forwarded.
 
     At most ``width`` episodes are in flight (default: as many rows as fit ``CACHE_BYTES`` by the
-    policy's ``row_bytes``, all jobs for small networks or a policy without ``row_bytes``). When an
+    policy's ``row_bytes``, all jobs for small networks or a policy without ``row_bytes``; never more
+    than the task's ``EnvSpec.max_width``, where many simulators in flight evict each other). When an
     episode ends and jobs are waiting, the next job takes over its batch row and its environment
     (weights copied into that row in place, ``policy.put``); once none wait, finished rows leave the
     batch (``policy.take``). Every row is computed on its own, so the width never changes a result.
@@ -156,13 +157,15 @@ class LockstepEvaluator:
         self._envs(self.batch_width(jobs))
 
     def batch_width(self, jobs: int) -> int:
-        """Episodes in flight for ``jobs`` (individual, episode) jobs."""
+        """Episodes in flight for ``jobs`` (individual, episode) jobs: ``width`` if given, else as many
+        as the policy's rows fit ``CACHE_BYTES``, at most the task's ``EnvSpec.max_width``."""
         if self.width is not None:
             return min(self.width, jobs)
-        row_bytes = getattr(self.policy, "row_bytes", 0)
-        if not row_bytes or not hasattr(self.policy, "put"):
+        if not hasattr(self.policy, "put"):
             return jobs
-        return max(1, min(jobs, CACHE_BYTES // row_bytes))
+        row_bytes = getattr(self.policy, "row_bytes", 0)
+        width = max(1, min(jobs, CACHE_BYTES // row_bytes)) if row_bytes else jobs
+        return min(width, self.spec.max_width or width)
 
     def evaluate(self, population: np.ndarray, seeds: np.ndarray) -> EvalResult:
         P, E = seeds.shape

@@ -49,9 +49,9 @@ class RunFinishedError(RuntimeError):
 
 
 def _atari_env(env_id: str) -> gym.Env:
-    """One Atari training environment: the evaluator's ``make_env(env_id)`` (SeededAtari sticky
-    actions p=0.25, AtariPreprocessing: up to 30 no-ops, frame skip 4 with max-pooling, grey 84x84;
-    FrameStackObservation(4); RAM: bytes / 255), ``TimeLimit`` at ``EnvSpec.max_steps`` (the
+    """One Atari training environment: the evaluator's ``make_env(env_id)`` (``envs_atari``: seeded
+    sticky actions p=0.25; pixels: AtariPreprocessing's up to 30 no-ops, frame skip 4 with
+    max-pooling, grey 84x84, and 4 stacked frames; RAM: bytes / 255), ``TimeLimit`` at ``EnvSpec.max_steps`` (the
     evaluator's cap, read from the registry like the evaluator does) and ``Monitor``.
 
     Against the zoo's ``AtariWrapper`` + ``VecFrameStack(4)`` on ``PongNoFrameskip-v4`` this adds v5's

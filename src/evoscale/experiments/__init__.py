@@ -39,6 +39,31 @@ def fresh_requested() -> bool:
     return os.environ.get("FRESH", "0") not in ("", "0", "false", "False")
 
 
+def table_path(stem: Path, what: dict) -> Path:
+    """``<stem>-<hash>.csv``, the hash over ``what`` (every input that changes the table) and
+    ``RESULT_FORMAT_VERSION``."""
+    import hashlib
+    import json
+
+    from ..config import RESULT_FORMAT_VERSION
+
+    blob = json.dumps({"v": RESULT_FORMAT_VERSION, **what}, sort_keys=True)
+    return Path(f"{stem}-{hashlib.sha256(blob.encode()).hexdigest()[:12]}.csv")
+
+
+def cached_table(stem: Path, what: dict, make, log=print) -> pd.DataFrame:
+    """``make()`` (a DataFrame) cached in ``table_path(stem, what)``; ``FRESH=1`` recomputes."""
+    from ..config import RESULT_FORMAT_VERSION
+
+    path = table_path(stem, what)
+    if not fresh_requested() and (df := load_run(path)) is not None:
+        log(f"cached: {path}")
+        return df
+    df = make()
+    save_run(path, df, {"v": RESULT_FORMAT_VERSION, **what})
+    return df
+
+
 def run_path(config: RunConfig, where: Path) -> Path:
     env = config.env.replace("/", "_")
     return Path(where) / f"{config.method}-{env}-s{config.seed}-{config.key()}.csv"

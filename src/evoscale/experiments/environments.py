@@ -25,7 +25,7 @@ from ..config import RunConfig
 from ..envs import get_spec
 from ..evaluation import TRAIN, episode_seeds, make_evaluator
 from ..machine import machine_label
-from . import check_parameters, compute, results_root, run_many
+from . import cached_table, check_parameters, compute, results_root, run_many
 
 TASKS = ("CartPole-v1", "LunarLander-v3", "BipedalWalker-v3", "ALE/Pong-v5", "ALE/Pong-ram-v5", "Humanoid-v5")
 
@@ -72,9 +72,10 @@ _BOOK = {
     "LunarLander-v3": ({}, _ppo(300_000, 50_000, 100)),
     "BipedalWalker-v3": ({"cmaes": _es("cmaes", 32, 0.5, 1_920, 640, 10)},
                          _ppo(196_608, 65_536, 10)),
-    "ALE/Pong-v5": ({"openai_es": _es("openai_es", 16, 0.05, 256, 128, 2, {"lr": 0.03})},
+    # Pong ES: 2,048 evaluations (~1.6M env steps), ~8 min per pixel run and ~5 min per RAM run on one core
+    "ALE/Pong-v5": ({"openai_es": _es("openai_es", 16, 0.05, 2_048, 256, 5, {"lr": 0.03})},
                     _ppo(49_152, 16_384, 2)),  # ~3.5 min per seed on one core (~240 steps/s measured while sizing it)
-    "ALE/Pong-ram-v5": ({"openai_es": _es("openai_es", 16, 0.05, 256, 128, 2, {"lr": 0.03})}, None),
+    "ALE/Pong-ram-v5": ({"openai_es": _es("openai_es", 16, 0.05, 2_048, 256, 5, {"lr": 0.03})}, None),
     "Humanoid-v5": ({"openai_es": _es("openai_es", 32, 0.02, 3_200, 640, 10)},
                     _ppo(102_400, 25_600, 10)),
 }
@@ -94,14 +95,14 @@ _FULL = {  # the seed's estimates with 10 seeds (a cluster: see the cost model)
 }
 PROFILES = {
     # CI: every task end to end in well under 90 s on 2 cores; numbers mean nothing
-    "smoke": dict(seeds=2, tasks=TASKS, settings=_SMOKE, cost_popsize=2, budget_scale=1.0,
+    "smoke": dict(seeds=2, tasks=TASKS, settings=_SMOKE, signal_samples=2, cost_popsize=2, budget_scale=1.0,
                   device="cpu", workers=None),
-    # the rendered book: <= 35 min on the 2-core machine
-    "book": dict(seeds=3, tasks=TASKS, settings=_BOOK, cost_popsize=8, budget_scale=1.0,
+    # the rendered book: <= 40 min on the 2-core machine (measured: ~37)
+    "book": dict(seeds=3, tasks=TASKS, settings=_BOOK, signal_samples=64, cost_popsize=8, budget_scale=1.0,
                  device="cpu", workers=None),
     # the seed's scale: Pong/Humanoid need a cluster (backend ray, workers) or a GPU for the forward
     # (PPO on Pong's pixels trains its CNN on `device` too)
-    "full": dict(seeds=10, tasks=TASKS, settings=_FULL, cost_popsize=64, budget_scale=1.0,
+    "full": dict(seeds=10, tasks=TASKS, settings=_FULL, signal_samples=1000, cost_popsize=64, budget_scale=1.0,
                  device="cuda", workers=64),
 }
 
@@ -113,11 +114,13 @@ class EnvParams:
     tasks: str | tuple | None = None
     """Comma-separated subset of ``TASKS`` (None: all)."""
     seeds: int | None = None
-    """Seeds per run (0..seeds-1); a task's profile entry may use fewer (book: expensive tasks 2)."""
+    """Seeds per run (0..seeds-1); a task's profile entry may cap it (``seeds`` in its settings)."""
     budget_scale: float | None = None
     """Multiplies every budget of the profile (evaluations and PPO steps)."""
     cost_popsize: int | None = None
     """Individuals in the per-task cost measurement (one episode each, serial and batched)."""
+    signal_samples: int | None = None
+    """Random networks per Pong input (pixels, RAM) and scale in the "any reward signal?" test (``pong``)."""
     processes: int | None = None
     """Runs trained in parallel, one core each (None: all cores)."""
     device: str | None = None
@@ -208,22 +211,20 @@ def measure_cost(env_id: str, popsize: int, seed: int = 0) -> dict:
 def measure_costs(p: EnvParams, log=print) -> pd.DataFrame:
     """``measure_cost`` per task, cached in ``results/<profile>/environments/cost-<hash>.csv`` (the hash
     covers the tasks, the population and the result-format version; ``FRESH=1`` re-measures)."""
-    import hashlib
-    import json
+    measure = lambda: pd.DataFrame([measure_cost(t, p.cost_popsize) for t in p.task_list()])  # noqa: E731
+    return cached_table(*cost_cache(p), measure, log)
 
-    from ..config import RESULT_FORMAT_VERSION
-    from ..store import load_run, save_run
-    from . import fresh_requested
 
-    what = {"v": RESULT_FORMAT_VERSION, "tasks": list(p.task_list()), "popsize": p.cost_popsize}
-    key = hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:12]
-    path = results_root() / p.profile / "environments" / f"cost-{key}.csv"
-    if not fresh_requested() and (df := load_run(path)) is not None:
-        log(f"cached: {path}")
-        return df
-    df = pd.DataFrame([measure_cost(t, p.cost_popsize) for t in p.task_list()])
-    save_run(path, df, what)
-    return df
+def cost_cache(p: EnvParams) -> tuple:
+    """(stem, what) of the cost measurement's cache file (``table_path`` gives the file)."""
+    what = {"tasks": list(p.task_list()), "popsize": p.cost_popsize}
+    return results_root() / p.profile / "environments" / "cost", what
+
+
+BENCH_COLUMNS = ("env", "n_params", "popsize", "raw_steps_per_s", "replay_steps_per_s", "evaluator_steps_per_s",
+                 "ratio", "ratio_vs_unwrapped", "ratio_vs_serial", "ratio_vs_replay", "env_fraction",
+                 "emulator_fraction", "preprocessing_fraction", "network_fraction", "loop_fraction", "machine")
+"""What the chapter shows of each ``bench evaluator`` JSON (``bench_evaluator``'s docstring defines them)."""
 
 
 def bench_table(where=None) -> pd.DataFrame:
@@ -236,9 +237,7 @@ def bench_table(where=None) -> pd.DataFrame:
         f = where / f"evaluator-{t.replace('/', '_')}.json"
         if f.exists():
             d = json.loads(f.read_text())
-            rows.append({k: d.get(k) for k in ("env", "n_params", "popsize", "raw_steps_per_s",
-                                                 "evaluator_steps_per_s", "ratio", "ratio_vs_unwrapped",
-                                                 "ratio_vs_serial", "ratio_vs_replay", "network_fraction", "machine")})
+            rows.append({k: d.get(k) for k in BENCH_COLUMNS})
     return pd.DataFrame(rows)
 
 

@@ -1,0 +1,84 @@
+"""Does a gradient-free method get any signal from Pong, from pixels or from RAM?
+
+OpenAI-ES starts from a zero centre and samples its population at ``sigma0`` around it. If every
+episode of a generation ends 0-21, all returns tie: the ranks the update is built from then order
+the population by the tie-breaking of the sort, not by behaviour, and the "gradient" is noise. So the
+first question for "Atari needs CNNs" is not whether the CNN can represent a good policy but whether
+the search ever sees a point scored.
+
+``first_points`` measures it directly: ``n`` random networks N(0, s^2) per input kind (the pixel CNN
+and the RAM MLP of the task registry) and per scale s (``SIGMAS``: the ES runs' sigma0 and 10x it),
+one episode each, recording the return and the episode length (a returned ball lengthens even a 0-21
+loss). The share of networks that score at least one point is the chance that one evaluation carries
+any reward signal at all.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..envs import get_spec
+from ..evaluation import EVAL, episode_seeds, make_evaluator
+from ..machine import machine_label
+from . import cached_table, results_root
+
+INPUTS = ("ALE/Pong-v5", "ALE/Pong-ram-v5")
+SIGMAS = (0.05, 0.5)
+"""The ES runs' sigma0 (book profile) and ten times it."""
+
+
+def first_points(n: int, env_ids=INPUTS, sigmas=SIGMAS, seed: int = 0) -> pd.DataFrame:
+    """One row per random network: env, sigma, individual, return, length, scored (return > -21)."""
+    from threadpoolctl import threadpool_limits
+
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"the number of random networks must be a positive integer, got {n!r}")
+    rows = []
+    with threadpool_limits(1):
+        for k, env_id in enumerate(env_ids):
+            spec = get_spec(env_id)
+            ev = make_evaluator("lockstep", env_id, spec.default_hidden)
+            for j, sigma in enumerate(sigmas):
+                rng = np.random.default_rng([seed, k, j])
+                population = rng.normal(0.0, sigma, (n, ev.policy.n_params))
+                res = ev.evaluate(population, episode_seeds(seed, EVAL, 1_000 + j, n, 1))
+                rows += [{"env": env_id, "n_params": ev.policy.n_params, "sigma": sigma, "individual": i,
+                          "return": float(res.returns[i, 0]), "length": int(res.lengths[i, 0])}
+                         for i in range(n)]
+    df = pd.DataFrame(rows)
+    df["scored"] = df["return"] > -21
+    df["machine"] = machine_label()
+    return df
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % Wilson score interval of a proportion k / n (sensible at k = 0, unlike k/n +/- ...)."""
+    if n <= 0:
+        raise ValueError("n must be positive")
+    p = k / n
+    centre, half = p + z * z / (2 * n), z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, (centre - half) / (1 + z * z / n)), min(1.0, (centre + half) / (1 + z * z / n))
+
+
+def summary(df: pd.DataFrame) -> pd.DataFrame:
+    """Per input kind and sigma: networks, share that scored (95 % Wilson interval), mean length, best return."""
+    rows = []
+    for (env, sigma), g in df.groupby(["env", "sigma"], sort=False):
+        k, n = int(g["scored"].sum()), len(g)
+        lo, hi = wilson(k, n)
+        rows.append({"env": env, "n_params": int(g["n_params"].iloc[0]), "sigma": sigma, "networks": n,
+                     "scored": k, "share_scored": k / n, "ci_low": lo, "ci_high": hi,
+                     "mean_length": float(g["length"].mean()), "best_return": float(g["return"].max())})
+    return pd.DataFrame(rows)
+
+
+def first_points_cached(profile: str, n: int, log=print) -> pd.DataFrame:
+    """``first_points(n)`` cached in ``results/<profile>/environments/first-points-<hash>.csv``."""
+    return cached_table(*first_points_cache(profile, n), lambda: first_points(n), log)
+
+
+def first_points_cache(profile: str, n: int) -> tuple:
+    """(stem, what) of the cache file (``table_path`` gives the file)."""
+    what = {"inputs": list(INPUTS), "sigmas": list(SIGMAS), "n": n, "seed": 0}
+    return results_root() / profile / "environments" / "first-points", what

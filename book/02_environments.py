@@ -143,7 +143,7 @@ bench
 # * **Humanoid**: the policies' actions are dearer to simulate than random ones. Replaying the
 #   population's own actions, a plain environment runs at {glue:text}`env_bench_hum_replay_raw` of
 #   its random-action rate; the evaluator reaches {glue:text}`env_bench_hum_vs_replay` of that
-#   replay, the difference being the 160K-parameter forward ({glue:text}`env_bench_hum_net` of the
+#   replay, the difference being mostly the 160K-parameter forward ({glue:text}`env_bench_hum_net` of the
 #   time).
 # * **Pong pixels** (ratio {glue:text}`env_bench_pong_ratio`): the raw ALE environment skips frames
 #   in C++ and returns raw frames; the evaluator also does the standard preprocessing and runs a CNN.

@@ -30,7 +30,7 @@
 # interquartile mean over seeds with a 95 % bootstrap band {cite}`agarwal2021deep`. And one test of "Atari needs
 # CNNs": Pong from its 128 bytes of RAM with a small MLP, at equal evaluations.
 #
-# `profile` picks the defaults: `smoke` (CI), `book` (this page, ≤ 40 min on 2 cores), `full` (the
+# `profile` picks the defaults: `smoke` (CI), `book` (this page, ~35 min on 2 cores), `full` (the
 # seed's estimates, 10 seeds: a cluster or GPU — see the cost model for what it needs).
 
 # %% tags=["parameters"]

@@ -11,8 +11,9 @@ every episode is a pure function of its seed at the cost of a plain ``reset_game
 no-ops at reset, 4-frame skip with max-pooling of the last two frames, grey, 84x84 by area
 interpolation, 4 stacked frames -- written as one loop over ``ale.act``. Same frames, rewards and
 episode ends bit for bit (``reference_pixels`` builds the wrapper stack; the tests compare them),
-but one Python call per agent step instead of a dozen: the wrapper stack cost ~40 us per step on
-top of the emulator's ~190 us and the area resize's ~40 us.
+but one Python call per agent step instead of a dozen (on the development machine 241 against
+255 us per agent step; of those, ~180 us are the emulator's four frames, ~39 us the area resize and
+~18 us the two grey screens).
 """
 
 from __future__ import annotations

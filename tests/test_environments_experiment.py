@@ -50,6 +50,14 @@ def test_budget_scale_and_bad_values():
         E.params({"profile": "book", "seeds": 0}).configs()
 
 
+@pytest.mark.parametrize("name, value", [("signal_samples", 0), ("cost_popsize", -1), ("seeds", 2.5),
+                                         ("processes", 0), ("workers", "2"), ("budget_scale", "x"),
+                                         ("device", "gpu")])
+def test_bad_parameter_values_fail_before_any_run(name, value):
+    with pytest.raises(ValueError, match=name):
+        E.params({"profile": "book", name: value})
+
+
 def test_measure_cost_and_cost_model():
     cost = pd.DataFrame([E.measure_cost("CartPole-v1", 3)])
     assert cost["steps_per_episode"].iloc[0] > 0 and cost["lockstep_s_per_episode"].iloc[0] > 0

@@ -130,6 +130,24 @@ class EnvParams:
     settings: dict = field(default=None, repr=False)
     """Per-task settings (not a papermill parameter: always the profile's)."""
 
+    def __post_init__(self):
+        """Bad values fail here, before any run starts (papermill passes whatever ``-p`` says)."""
+        def positive_int(name, value, optional=False):
+            if optional and value is None:
+                return
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer{' or None' if optional else ''}, got {value!r}")
+
+        for name in ("seeds", "cost_popsize", "signal_samples"):
+            positive_int(name, getattr(self, name))
+        for name in ("processes", "workers"):
+            positive_int(name, getattr(self, name), optional=True)
+        if not isinstance(self.budget_scale, (int, float)) or not self.budget_scale > 0:
+            raise ValueError(f"budget_scale must be a positive number, got {self.budget_scale!r}")
+        if not (self.device == "cpu" or str(self.device).startswith("cuda")):
+            raise ValueError(f"device must be 'cpu' or 'cuda[:N]', got {self.device!r}")
+        self.task_list()  # an unknown task names the valid ones
+
     def task_list(self) -> list[str]:
         tasks = self.tasks.split(",") if isinstance(self.tasks, str) else list(self.tasks)
         for t in tasks:

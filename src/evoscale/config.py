@@ -20,6 +20,24 @@ RESULT_FORMAT_VERSION = 1
 NOT_HASHED = frozenset({"progress", "workers", "ray_address"})
 
 
+def content_key(what: dict) -> str:
+    """12 hex digits of SHA-256 over ``what`` (JSON, sorted keys) and ``RESULT_FORMAT_VERSION``: the
+    cache key of every result this project stores (runs, cost tables, timing measurements)."""
+    blob = json.dumps({"v": RESULT_FORMAT_VERSION, **what}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def check_positive_int(name: str, value) -> None:
+    """ValueError naming ``name`` unless ``value`` is an int >= 1 (bools are not counts)."""
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def check_device(device) -> None:
+    if not (isinstance(device, str) and (device == "cpu" or device.startswith("cuda"))):
+        raise ValueError(f"device must be 'cpu' or 'cuda[:N]', got {device!r}")
+
+
 def parse_hidden(value) -> tuple[int, ...]:
     """``"64,32"``, ``[64, 32]`` or ``64`` -> ``(64, 32)``; ``""`` or ``()`` -> no hidden layer."""
     if isinstance(value, str):
@@ -109,9 +127,7 @@ class RunConfig:
         if self.budget_steps is not None and (not isinstance(self.budget_steps, int) or self.budget_steps <= 0):
             raise ValueError(f"budget_steps must be a positive integer, got {self.budget_steps!r}")
         for name in ("popsize", "budget_evals", "episodes_per_eval", "eval_episodes"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_positive_int(name, getattr(self, name))
         if self.popsize < 2:
             raise ValueError(f"popsize must be at least 2, got {self.popsize}")
         if not self.sigma0 > 0:
@@ -128,8 +144,7 @@ class RunConfig:
             raise ValueError(f"workers must be a positive integer, got {self.workers!r}")
         if self.backend not in BACKENDS:
             raise ValueError(f"unknown backend {self.backend!r}; valid: {', '.join(BACKENDS)}")
-        if not (self.device == "cpu" or self.device.startswith("cuda")):
-            raise ValueError(f"device must be 'cpu' or 'cuda[:N]', got {self.device!r}")
+        check_device(self.device)
 
     def hashed_fields(self) -> dict:
         d = {k: v for k, v in dataclasses.asdict(self).items() if k not in NOT_HASHED and v is not None}
@@ -140,8 +155,7 @@ class RunConfig:
 
     def key(self) -> str:
         """12 hex digits of SHA-256 over all result-changing fields and the result format version."""
-        blob = json.dumps({"v": RESULT_FORMAT_VERSION, **self.hashed_fields()}, sort_keys=True)
-        return hashlib.sha256(blob.encode()).hexdigest()[:12]
+        return content_key(self.hashed_fields())
 
     def replace(self, **changes) -> "RunConfig":
         return dataclasses.replace(self, **changes)

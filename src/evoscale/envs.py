@@ -32,7 +32,6 @@ import difflib
 from dataclasses import dataclass
 
 import gymnasium as gym
-import numpy as np
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,12 @@ import numpy as np
 NOOP_MAX, FRAME_SKIP, SIDE, STACK = 30, 4, 84, 4
 
 
+def seeded_rngs(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
+    """The (sticky-action, no-op count) generators of an episode reset with ``seed``."""
+    sticky, noops = np.random.SeedSequence(seed).spawn(2)
+    return np.random.default_rng(sticky), np.random.default_rng(noops)
+
+
 class SeededAtari(gym.Wrapper):
     """Sticky actions (per frame, probability ``p``) and the no-op count from generators seeded at
     ``reset(seed=...)``; the ALE below runs with ``repeat_action_probability=0`` and is reset without
@@ -37,10 +43,8 @@ class SeededAtari(gym.Wrapper):
         self.rng = np.random.default_rng(0)
 
     def reset(self, *, seed: int | None = None, options=None):
-        if seed is not None:
-            sticky, noops = np.random.SeedSequence(seed).spawn(2)
-            self.rng = np.random.default_rng(sticky)
-            self.env.unwrapped.np_random = np.random.default_rng(noops)  # AtariPreprocessing's no-ops
+        if seed is not None:  # the no-op generator is AtariPreprocessing's
+            self.rng, self.env.unwrapped.np_random = seeded_rngs(seed)
         self.last = 0  # the ALE's previous action after a reset: NOOP
         return self.env.reset(options=options)
 
@@ -102,8 +106,7 @@ class AtariPixels(gym.Env):
 
     def _reset_game(self, seed: int | None) -> None:
         if seed is not None:
-            sticky, noops = np.random.SeedSequence(seed).spawn(2)
-            self.rng, self.noop_rng = np.random.default_rng(sticky), np.random.default_rng(noops)
+            self.rng, self.noop_rng = seeded_rngs(seed)
         self.last = 0
         self.ale.reset_game()
 

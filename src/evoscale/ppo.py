@@ -269,7 +269,7 @@ def train_ppo(
       Nothing else normalises anything.
     * Seeding: ``PPO(..., seed=seed)`` (torch, NumPy, action space); environment reset seeds derived
       from ``seed`` (see ``_seed_everything``; Atari's sticky actions and no-ops are drawn from the
-      reset seed by ``SeededAtari``). Same seed, same records apart from the timing columns,
+      reset seed by ``envs_atari``). Same seed, same records apart from the timing columns,
       for a fixed ``torch.get_num_threads()``: the update's float reductions depend on the thread
       count, so e.g. 1- and 2-thread runs of one seed diverge (CartPole: solved at 20K vs 30K steps).
     * The solved test (``eval_return``/``eval_std``) runs when ``num_timesteps`` crosses a multiple of

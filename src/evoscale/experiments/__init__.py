@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import RunConfig
+from ..config import RESULT_FORMAT_VERSION, RunConfig, content_key
 from ..store import load_run, save_run
 from ..train import train
 
@@ -40,27 +40,19 @@ def fresh_requested() -> bool:
 
 
 def table_path(stem: Path, what: dict) -> Path:
-    """``<stem>-<hash>.csv``, the hash over ``what`` (every input that changes the table) and
-    ``RESULT_FORMAT_VERSION``."""
-    import hashlib
-    import json
-
-    from ..config import RESULT_FORMAT_VERSION
-
-    blob = json.dumps({"v": RESULT_FORMAT_VERSION, **what}, sort_keys=True)
-    return Path(f"{stem}-{hashlib.sha256(blob.encode()).hexdigest()[:12]}.csv")
+    """``<stem>-<content_key(what)>.csv``; ``what`` holds every input that changes the table."""
+    return Path(f"{stem}-{content_key(what)}.csv")
 
 
-def cached_table(stem: Path, what: dict, make, log=print) -> pd.DataFrame:
-    """``make()`` (a DataFrame) cached in ``table_path(stem, what)``; ``FRESH=1`` recomputes."""
-    from ..config import RESULT_FORMAT_VERSION
-
+def cached_table(stem: Path, what: dict, make, log=print, meta: dict | None = None) -> pd.DataFrame:
+    """``make()`` (a DataFrame) cached in ``table_path(stem, what)``; ``FRESH=1`` recomputes. The JSON
+    beside it records ``meta`` (default: ``what`` and the result-format version)."""
     path = table_path(stem, what)
     if not fresh_requested() and (df := load_run(path)) is not None:
         log(f"cached: {path}")
         return df
     df = make()
-    save_run(path, df, {"v": RESULT_FORMAT_VERSION, **what})
+    save_run(path, df, {"v": RESULT_FORMAT_VERSION, **what} if meta is None else meta)
     return df
 
 

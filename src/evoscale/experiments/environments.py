@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..config import RunConfig
+from ..config import RunConfig, check_device, check_positive_int
 from ..envs import get_spec
 from ..evaluation import TRAIN, episode_seeds, make_evaluator
 from ..machine import machine_label
@@ -132,20 +132,14 @@ class EnvParams:
 
     def __post_init__(self):
         """Bad values fail here, before any run starts (papermill passes whatever ``-p`` says)."""
-        def positive_int(name, value, optional=False):
-            if optional and value is None:
-                return
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer{' or None' if optional else ''}, got {value!r}")
-
         for name in ("seeds", "cost_popsize", "signal_samples"):
-            positive_int(name, getattr(self, name))
-        for name in ("processes", "workers"):
-            positive_int(name, getattr(self, name), optional=True)
+            check_positive_int(name, getattr(self, name))
+        for name in ("processes", "workers"):  # None: all cores / no Ray
+            if getattr(self, name) is not None:
+                check_positive_int(name, getattr(self, name))
         if not isinstance(self.budget_scale, (int, float)) or not self.budget_scale > 0:
             raise ValueError(f"budget_scale must be a positive number, got {self.budget_scale!r}")
-        if not (self.device == "cpu" or str(self.device).startswith("cuda")):
-            raise ValueError(f"device must be 'cpu' or 'cuda[:N]', got {self.device!r}")
+        check_device(self.device)
         self.task_list()  # an unknown task names the valid ones
 
     def task_list(self) -> list[str]:
@@ -156,10 +150,6 @@ class EnvParams:
 
     def configs(self) -> list[RunConfig]:
         """Every run of the chapter except LunarLander's CMA-ES (the compute chapter's)."""
-        if not self.seeds or self.seeds < 1:
-            raise ValueError(f"seeds must be a positive integer, got {self.seeds!r}")
-        if not self.budget_scale > 0:
-            raise ValueError(f"budget_scale must be positive, got {self.budget_scale!r}")
         out = []
         for task in self.task_list():
             es, ppo = self.settings[task]

@@ -14,17 +14,14 @@ Results are cached as one CSV per configuration (hash of ``CostParams``) under
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ..config import RESULT_FORMAT_VERSION
-from ..store import load_run, save_run
-from . import check_parameters, fresh_requested, results_root
+from ..config import content_key
+from . import cached_table, check_parameters, results_root
 
 PROFILES = {
     "smoke": dict(sizes_full=[300, 600], sizes_linear=[300, 3_000], generations=2, eval_rounds=1),
@@ -54,10 +51,11 @@ class CostParams:
     device: str = "cpu"
     """Where torch CMA-ES runs (``cuda``: the GPU row)."""
 
+    def hashed_fields(self) -> dict:
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "profile"}
+
     def key(self) -> str:
-        d = {k: v for k, v in dataclasses.asdict(self).items() if k != "profile"}
-        blob = json.dumps({"v": RESULT_FORMAT_VERSION, **d}, sort_keys=True)
-        return hashlib.sha256(blob.encode()).hexdigest()[:12]
+        return content_key(self.hashed_fields())
 
 
 def params(namespace: dict) -> CostParams:
@@ -126,13 +124,8 @@ def measure(p: CostParams, log=print) -> pd.DataFrame:
 
 
 def run(p: CostParams, log=print) -> pd.DataFrame:
-    path = results_root() / p.profile / "parameters" / f"cost-{p.key()}.csv"
-    if not fresh_requested() and (df := load_run(path)) is not None:
-        log(f"cached: {path}")
-        return df
-    df = measure(p, log)
-    save_run(path, df, {"key": p.key(), **dataclasses.asdict(p)})
-    return df
+    return cached_table(results_root() / p.profile / "parameters" / "cost", p.hashed_fields(),
+                        lambda: measure(p, log), log, meta={"key": p.key(), **dataclasses.asdict(p)})
 
 
 def power_law(df: pd.DataFrame, method: str, column: str = "amortised_ms_per_gen") -> tuple[float, float]:

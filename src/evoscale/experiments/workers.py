@@ -21,8 +21,6 @@ records up to N evaluations do not depend on its budget.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -30,14 +28,14 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from ..config import RESULT_FORMAT_VERSION, RunConfig
+from ..config import RunConfig, content_key
 from ..envs import get_spec
 from ..evaluation import TRAIN, episode_seeds, make_evaluator
 from ..island import TOPOLOGIES, train_islands
 from ..machine import machine_label, usable_cores
 from ..store import load_run, save_run
 from ..train import build
-from . import check_parameters, compute, fresh_requested, results_root, run_many
+from . import cached_table, check_parameters, compute, results_root, run_many
 
 PROFILES = {
     "smoke": dict(envs=["CartPole-v1"], workers=[1, 2], warmup_generations=2, generations=3, raw_seconds=0.5,
@@ -105,11 +103,13 @@ class WorkersParams:
         if self.popsize < 2:
             raise ValueError(f"popsize must be at least 2, got {self.popsize}")
 
-    def speedup_key(self, env: str) -> str:
+    def speedup_fields(self, env: str) -> dict:
+        """What changes one task's speedup measurement (its cache key)."""
         fields = ("popsize", "warmup_generations", "generations", "raw_seconds", "seed", "workers")
-        d = {k: getattr(self, k) for k in fields}
-        blob = json.dumps({"v": RESULT_FORMAT_VERSION, "env": env, **d}, sort_keys=True)
-        return hashlib.sha256(blob.encode()).hexdigest()[:12]
+        return {"env": env, **{k: getattr(self, k) for k in fields}}
+
+    def speedup_key(self, env: str) -> str:
+        return content_key(self.speedup_fields(env))
 
     def baseline(self) -> compute.ComputeParams:
         """The compute chapter's runs of this profile: the single-CMA-ES side of the island comparison."""
@@ -189,17 +189,11 @@ def measure_speedup(env: str, p: WorkersParams, log=print) -> pd.DataFrame:
 
 def speedup(p: WorkersParams, log=print) -> pd.DataFrame:
     """Every task's timing rows, from the cache (``results/<profile>/workers/``) or measured."""
-    frames = []
-    for env in p.envs:
-        path = results_root() / p.profile / "workers" / f"speedup-{env.replace('/', '_')}-{p.speedup_key(env)}.csv"
-        df = None if fresh_requested() else load_run(path)
-        if df is None:
-            df = measure_speedup(env, p, log)
-            save_run(path, df, {"env": env, **dataclasses.asdict(p)})
-        else:
-            log(f"cached: {path}")
-        frames.append(df)
-    return pd.concat(frames, ignore_index=True)
+    where = results_root() / p.profile / "workers"
+    return pd.concat([cached_table(where / f"speedup-{env.replace('/', '_')}", p.speedup_fields(env),
+                                   partial(measure_speedup, env, p, log), log,
+                                   meta={"env": env, **dataclasses.asdict(p)}) for env in p.envs],
+                     ignore_index=True)
 
 
 def speedup_table(df: pd.DataFrame) -> pd.DataFrame:

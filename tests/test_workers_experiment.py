@@ -40,7 +40,7 @@ def test_island_side_is_checked_against_the_compute_runs():
 
 def test_island_configs_split_the_compute_population():
     p = wk.params({"profile": "book"})
-    base = compute.params({"profile": "book"})
+    base = compute.params({"profile": "book"}).crosscheck()  # pycma: the islands inject migrants
     configs = p.island_configs()
     assert [c.seed for c in configs] == base.seed_list()[: p.island_seeds]
     assert all(c.popsize * p.islands == base.popsize for c in configs)

@@ -37,7 +37,7 @@ def bench_methods(env_id: str = "CartPole-v1", seeds: int = 5, budget_evals: int
     task's threshold, per method over ``seeds`` seeds: IQM with 95 % bootstrap CI, NaN = not solved."""
     import tempfile
 
-    from .experiments import run_many
+    from .runs import run_many
     from .stats import first_crossing, iqm_ci
 
     spec = get_spec(env_id)

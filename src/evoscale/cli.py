@@ -81,7 +81,36 @@ def build_parser() -> argparse.ArgumentParser:
     ov.add_argument("--popsize", type=int, default=64)
     ov.add_argument("--generations", type=int, default=5)
     ov.add_argument("--methods", default=None, help="comma-separated (default: all)")
+
+    c = sub.add_parser("campaign", help="the runs the book needs: plan (what is missing) and run (train it)")
+    csub = c.add_subparsers(dest="what", required=True, parser_class=_Parser)
+    cp = csub.add_parser("plan", help="each cell's seeds done / planned and the CPU-minutes missing")
+    cr = csub.add_parser("run", help="train the missing runs by priority within --hours")
+    for q in (cp, cr):
+        q.add_argument("--profile", default="book", help="smoke | quick | book | full")
+        q.add_argument("--chapters", nargs="*", default=None, help="chapter name prefixes, e.g. 03 01 (default: all)")
+    cr.add_argument("--hours", type=float, required=True, help="no new run starts after this many hours")
+    cr.add_argument("--processes", type=int, default=None, help="runs in parallel, one core each (default: all)")
+    cr.add_argument("--ray-address", default=None, help="run as Ray tasks on this cluster ('local': start one)")
+    cr.add_argument("--max-runs", type=int, default=None, help="train at most this many runs")
     return p
+
+
+def _campaign(args) -> dict:
+    from . import campaign
+
+    if args.profile not in ("smoke", "quick", "book", "full"):
+        raise ValueError(f"unknown profile {args.profile!r}; valid: smoke, quick, book, full")
+    if args.what == "plan":
+        df = campaign.plan(args.profile, args.chapters)
+        print(campaign.format_plan(df))
+        return {"profile": args.profile, "runs_planned": int(df["planned"].sum()), "runs_done": int(df["done"].sum()),
+                "cpu_hours_missing": round(float(df["cpu_min_missing"].sum()) / 60, 2)}
+    if args.processes is not None and args.processes < 1:
+        raise ValueError(f"--processes must be a positive integer, got {args.processes}")
+    written = campaign.run(args.profile, args.hours, args.chapters, args.processes, args.ray_address,
+                           log=_log, max_runs=args.max_runs)
+    return {"profile": args.profile, "runs_written": len(written)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "train":
             summary = _train(args)
+        elif args.command == "campaign":
+            summary = _campaign(args)
         elif args.what == "evaluator":
             from .bench_evaluator import bench_evaluator
 

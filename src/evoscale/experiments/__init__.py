@@ -1,105 +1,18 @@
-"""Experiments: turn a chapter's parameters into runs, reuse cached results, return tidy records.
+"""Experiments: one module per chapter. Each turns the chapter's parameters into runs (through the
+results store, ``evoscale.runs``), summarises them and states its verdicts.
 
-``run_cached(config, where)`` trains one ``RunConfig`` unless ``where/<name>-<hash>.csv`` exists;
-``run_many`` does that for many configs, the missing ones in parallel processes (one core each).
-The cache is honest: the file name carries the hash of every result-changing field (see
-``RunConfig.key``), and ``FRESH=1`` in the environment (or ``fresh=True``) recomputes.
+The store's functions are re-exported here for the chapters' convenience.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 import types
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
-from pathlib import Path
 
-import pandas as pd
-
-from ..config import RESULT_FORMAT_VERSION, RunConfig, content_key
-from ..store import load_run, save_run
-from ..train import train
+from ..runs import (available, cached_table, fresh_requested, load_cached, results_root,  # noqa: F401
+                    run_cached, run_many, run_path, table_path)
 
 IPYTHON_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython", "open"})
-
-
-def results_root() -> Path:
-    """``$EVOSCALE_RESULTS``, else ``results/`` of the enclosing checkout (found from the cwd)."""
-    if os.environ.get("EVOSCALE_RESULTS"):
-        return Path(os.environ["EVOSCALE_RESULTS"])
-    here = Path.cwd().resolve()
-    for d in (here, *here.parents):
-        if (d / "_config.yml").exists() and (d / "book").is_dir():
-            return d / "results"
-    return here / "results"
-
-
-def fresh_requested() -> bool:
-    return os.environ.get("FRESH", "0") not in ("", "0", "false", "False")
-
-
-def table_path(stem: Path, what: dict) -> Path:
-    """``<stem>-<content_key(what)>.csv``; ``what`` holds every input that changes the table."""
-    return Path(f"{stem}-{content_key(what)}.csv")
-
-
-def cached_table(stem: Path, what: dict, make, log=print, meta: dict | None = None) -> pd.DataFrame:
-    """``make()`` (a DataFrame) cached in ``table_path(stem, what)``; ``FRESH=1`` recomputes. The JSON
-    beside it records ``meta`` (default: ``what`` and the result-format version)."""
-    path = table_path(stem, what)
-    if not fresh_requested() and (df := load_run(path)) is not None:
-        log(f"cached: {path}")
-        return df
-    df = make()
-    save_run(path, df, {"v": RESULT_FORMAT_VERSION, **what} if meta is None else meta)
-    return df
-
-
-def run_path(config: RunConfig, where: Path) -> Path:
-    env = config.env.replace("/", "_")
-    return Path(where) / f"{config.method}-{env}-s{config.seed}-{config.key()}.csv"
-
-
-def run_cached(config: RunConfig, where: Path, fresh: bool | None = None) -> pd.DataFrame:
-    """Records of ``config``: from the cache when present (unless fresh), else trained and saved."""
-    path = run_path(config, where)
-    fresh = fresh_requested() if fresh is None else fresh
-    if not fresh and (df := load_run(path)) is not None:
-        return df
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1):  # one core per run: same numbers however many runs share the machine
-        df = pd.DataFrame(train(config))
-    save_run(path, df, {"key": config.key(), **config.hashed_fields()})
-    return df
-
-
-def run_many(configs: list[RunConfig], where: Path, processes: int | None = None,
-             fresh: bool | None = None, log=print, progress: bool = True, path=run_path,
-             run=run_cached) -> pd.DataFrame:
-    """All configs' records in one frame; missing runs computed ``processes`` at a time.
-
-    ``path(config, where)`` names a run's cache file and ``run(config, where, fresh)`` returns its
-    records (training and saving them unless cached); other kinds of runs (e.g. the island model)
-    pass their own pair (picklable: module-level functions or ``functools.partial`` of them)."""
-    fresh = fresh_requested() if fresh is None else fresh
-    todo = [c for c in configs if fresh or not path(c, where).exists()]
-    log(f"{len(configs) - len(todo)} of {len(configs)} runs cached in {where}; computing {len(todo)}.")
-    processes = max(1, min(processes or os.cpu_count() or 1, len(todo)))
-    if todo:
-        from tqdm import tqdm
-
-        with tqdm(total=len(todo), desc="runs", unit="run", disable=not progress) as bar:
-            if processes > 1:
-                with ProcessPoolExecutor(processes, mp_context=get_context("spawn")) as pool:
-                    for _ in pool.map(run, todo, [where] * len(todo), [True] * len(todo)):
-                        bar.update(1)
-            else:
-                for c in todo:
-                    run(c, where, True)
-                    bar.update(1)
-    return pd.concat([run(c, where, False) for c in configs], ignore_index=True)
 
 
 def seed_list(seeds) -> list[int]:

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,15 +16,28 @@ import pandas as pd
 from ..config import RunConfig, parse_hidden
 from ..envs import get_spec
 from ..stats import curve_band, first_crossing, iqm_ci
-from . import check_parameters, seed_list, results_root, run_many
+from . import available, check_parameters, results_root, run_many, seed_list
 
+# The book's LunarLander protocol (shared with chapters 1, 5 and 6): popsize 64, a solved test of
+# 100 fresh episodes every 2,560 episodes (40 generations), budgets that are multiples of 2,560, so
+# a longer run's records serve every shorter budget (``evoscale.runs.served_by``).
 PROFILES = {
     # CI: proves the pipeline end to end in well under 90 s on 2 cores; numbers mean nothing.
-    "smoke": dict(popsize=16, sigma0=0.5, budget_evals=160, eval_every=80, eval_episodes=5, seeds=2),
-    # the rendered book: 2-core laptop, <= 30 min, results committed under results/book/
-    "book": dict(popsize=64, sigma0=0.5, budget_evals=50_000, eval_every=2_500, eval_episodes=100, seeds=4),
-    # paper scale (seed's 100K evals, 10 seeds): a bigger machine
-    "full": dict(popsize=64, sigma0=0.5, budget_evals=100_000, eval_every=5_000, eval_episodes=100, seeds=10),
+    "smoke": dict(method="torch_cmaes", popsize=16, sigma0=0.5, budget_evals=160, eval_every=80, eval_episodes=5,
+                  seeds=2, check_budget_evals=160, check_eval_every=80, check_seeds=2, train_missing=True),
+    # the whole book in about an hour on 2 cores: 5 seeds, a fifth of the budget; labelled "quick"
+    "quick": dict(method="torch_cmaes", popsize=64, sigma0=0.5, budget_evals=20_480, eval_every=2_560,
+                  eval_episodes=100, seeds=5, check_budget_evals=10_240, check_eval_every=2_560, check_seeds=5,
+                  train_missing=True),
+    # the rendered book: the ten-seed campaign (``python -m evoscale campaign``), committed under
+    # results/book/; the chapter renders whatever part of it is stored and trains nothing
+    "book": dict(method="torch_cmaes", popsize=64, sigma0=0.5, budget_evals=102_400, eval_every=2_560,
+                 eval_episodes=100, seeds=10, check_budget_evals=50_000, check_eval_every=2_500, check_seeds=10,
+                 train_missing=False),
+    # a cluster: 30 seeds
+    "full": dict(method="torch_cmaes", popsize=64, sigma0=0.5, budget_evals=102_400, eval_every=2_560,
+                 eval_episodes=100, seeds=30, check_budget_evals=50_000, check_eval_every=2_500, check_seeds=30,
+                 train_missing=True),
 }
 
 SEED_SKETCH = pd.DataFrame(
@@ -40,7 +54,8 @@ class ComputeParams:
     profile: str = "book"
     """smoke | book | full -- sets the default of every parameter left at None."""
     env: str = "LunarLander-v3"
-    method: str = "cmaes"
+    method: str | None = None
+    """The full CMA-ES of the main runs: torch_cmaes (the book's) or cmaes (pycma)."""
     hidden: str | tuple = "64,32"
     popsize: int | None = None
     sigma0: float | None = None
@@ -58,6 +73,19 @@ class ComputeParams:
     ray_address: str | None = None
     """Ray cluster to join, e.g. "auto" after ``ray start``; None starts a local one."""
     device: str = "cpu"
+    check_method: str = "cmaes"
+    """The implementation cross-check: the same CMA-ES in pycma, at ``check_budget_evals``."""
+    check_budget_evals: int | None = None
+    check_eval_every: int | None = None
+    check_seeds: int | list | None = None
+    train_missing: bool | None = None
+    """Train runs the results store lacks (False for the book profile: the campaign trains them, the
+    chapter shows what is stored, "n = k of 10")."""
+
+    def crosscheck(self) -> "ComputeParams":
+        """The pycma runs of the cross-check, as a parameter set of their own."""
+        return dataclasses.replace(self, method=self.check_method, budget_evals=self.check_budget_evals,
+                                   eval_every=self.check_eval_every, seeds=self.check_seeds)
 
     def seed_list(self) -> list[int]:
         return seed_list(self.seeds)
@@ -79,10 +107,21 @@ def params(namespace: dict) -> ComputeParams:
     return check_parameters(ComputeParams, namespace, PROFILES)
 
 
-def run(params: ComputeParams, log=print) -> pd.DataFrame:
-    where = results_root() / params.profile / "compute"
+def where(params: ComputeParams):
+    """The shared run store (chapters 1, 2, 5 and 6 read the same runs)."""
+    return results_root() / params.profile / "runs"
+
+
+def run(params: ComputeParams, log=print) -> pd.DataFrame | None:
+    """The runs' records: trained where missing (``train_missing``), else only the stored ones (None
+    if there are none yet)."""
+    if not params.train_missing:
+        df, missing = available(params.configs(), where(params))
+        if missing:
+            log(f"{len(missing)} of {len(params.configs())} runs not stored yet (the campaign trains them)")
+        return df
     processes = 1 if params.backend == "ray" else params.processes  # the cluster does the parallel work
-    return run_many(params.configs(), where, processes=processes, log=log)
+    return run_many(params.configs(), where(params), processes=processes, log=log)
 
 
 def summarise(df: pd.DataFrame, env: str) -> dict:

@@ -173,8 +173,8 @@ class EnvParams:
         return out
 
     def compute_params(self) -> compute.ComputeParams:
-        """LunarLander CMA-ES: the compute chapter's runs of the same profile."""
-        return compute.params({"profile": self.profile, "processes": self.processes})
+        """LunarLander CMA-ES: the compute chapter's pycma runs (its cross-check) of the same profile."""
+        return compute.params({"profile": self.profile, "processes": self.processes}).crosscheck()
 
 
 def params(namespace: dict) -> EnvParams:

@@ -23,10 +23,10 @@ import pandas as pd
 from ..config import RunConfig, parse_hidden
 from ..envs import get_spec
 from ..stats import first_crossing, iqm, iqm_ci
-from . import check_parameters, seed_list, results_root, run_cached, run_many
+from . import check_parameters, load_cached, results_root, run_many, seed_list
 
 GRID_ROWS = ("cmaes", "sepcmaes", "openai_es", "ga", "neuromod")
-WIDTH_ROWS = ("cmaes", "sepcmaes", "openai_es")
+WIDTH_ROWS = ("cmaes", "sepcmaes", "openai_es", "ga")
 SIZE_NAMES = ("small", "medium", "large")
 BANDS = {"small": (0, 5_000), "medium": (5_000, 50_000), "large": (50_000, math.inf)}
 LABELS = {"cmaes": "CMA-ES", "sepcmaes": "sep-CMA-ES", "openai_es": "OpenAI-ES", "ga": "GA",
@@ -42,15 +42,22 @@ SEED_VERDICTS = {
 PROFILES = {
     # CI: tiny nets and budgets, proves the pipeline in seconds; the numbers mean nothing.
     "smoke": dict(sizes=["4,2", "8,4", "16,8"], width_sizes=[], popsize=8, budget_evals=32, eval_every=16,
-                  eval_episodes=3, seeds=2, ppo_steps=2_048, ppo_eval_every=0, cma_limit_s=900.0),
-    # the rendered book: 2-core laptop, results committed under results/book/runs/
-    "book": dict(sizes=["64,32", "116,58", "310,155"], width_sizes=["34,17", "436,218"], popsize=64, budget_evals=10_000,
-                 eval_every=2_500, eval_episodes=100, seeds=3, ppo_steps=300_000, ppo_eval_every=50_000,
-                 cma_limit_s=900.0),
-    # paper scale: five times the budget, 5 seeds, widths up to ~100K, PPO at the zoo's 1M steps
+                  eval_episodes=3, seeds=2, seeds_large=2, ppo_steps=2_048, ppo_eval_every=0, cma_limit_s=900.0,
+                  train_missing=True),
+    # the whole book in about an hour on 2 cores: 5 seeds, a third of the budget, no ~100K width
+    "quick": dict(sizes=["64,32", "116,58", "310,155"], width_sizes=["34,17"], popsize=64, budget_evals=10_240,
+                  eval_every=2_560, eval_episodes=100, seeds=5, seeds_large=5, ppo_steps=300_000,
+                  ppo_eval_every=100_000, cma_limit_s=900.0, train_missing=True),
+    # the rendered book: the ten-seed campaign's runs under results/book/runs/ (the book protocol of
+    # compute.PROFILES: popsize 64, a solved test every 2,560 episodes), ~30K episodes per run, 10
+    # seeds below 50K parameters, 5 above; PPO at 3x the zoo's 1M steps (chapter 6's runs)
+    "book": dict(sizes=["64,32", "116,58", "310,155"], width_sizes=["34,17", "436,218"], popsize=64,
+                 budget_evals=30_720, eval_every=2_560, eval_episodes=100, seeds=10, seeds_large=5,
+                 ppo_steps=3_000_000, ppo_eval_every=100_000, cma_limit_s=3 * 3600.0, train_missing=False),
+    # a cluster: the seed's 100K episodes, 20 seeds everywhere
     "full": dict(sizes=["64,32", "116,58", "310,155"], width_sizes=["34,17", "436,218"], popsize=64,
-                 budget_evals=50_000, eval_every=5_000, eval_episodes=100, seeds=5, ppo_steps=1_000_000,
-                 ppo_eval_every=50_000, cma_limit_s=4 * 3600.0),
+                 budget_evals=102_400, eval_every=2_560, eval_episodes=100, seeds=20, seeds_large=20,
+                 ppo_steps=3_000_000, ppo_eval_every=100_000, cma_limit_s=12 * 3600.0, train_missing=True),
 }
 
 
@@ -70,6 +77,8 @@ class MethodsParams:
     eval_episodes: int | None = None
     seeds: int | list | None = None
     """Number of seeds (0..seeds-1) or an explicit list."""
+    seeds_large: int | list | None = None
+    """Seeds of the cells with 50K parameters or more (the "large" band)."""
     cma_method: str = "torch_cmaes"
     """The full CMA-ES in the CMA-ES row: torch_cmaes (lean, fp32) or cmaes (pycma)."""
     cma_sigma: float = 0.5
@@ -92,9 +101,11 @@ class MethodsParams:
     ppo_eval_every: int | None = None
     processes: int | None = None
     """Runs trained in parallel, one core each (None: all cores)."""
+    train_missing: bool | None = None
+    """Train runs the results store lacks (False for the book profile: the campaign trains them)."""
 
-    def seed_list(self) -> list[int]:
-        return seed_list(self.seeds)
+    def seed_list(self, band: str = "small") -> list[int]:
+        return seed_list(self.seeds_large if band == "large" else self.seeds)
 
 
 def params(namespace: dict) -> MethodsParams:
@@ -179,19 +190,33 @@ def plan(p: MethodsParams, cost: pd.DataFrame | None = None, part: str = "grid")
     return pd.DataFrame(rows)
 
 
+def configs(p: MethodsParams, cells: pd.DataFrame, ppo: bool = False) -> list[tuple]:
+    """(cell or None for PPO, RunConfig) of every runnable cell and seed (plus PPO if asked)."""
+    todo = [(c, config(p, c.row, c.hidden, s)) for c in cells[cells["runs"]].itertuples()
+            for s in p.seed_list(c.band)]
+    return todo + ([(None, c) for c in ppo_configs(p)] if ppo else [])
+
+
 def run(p: MethodsParams, cells: pd.DataFrame, ppo: bool = False, log=print) -> pd.DataFrame:
-    """Records of every runnable cell (all seeds; plus PPO if asked), annotated with row, size, band."""
+    """Records of every runnable cell (all seeds; plus PPO if asked), annotated with row, size, band.
+    With ``train_missing`` off (book profile) only the stored runs, an empty frame if none."""
     where = results_root() / p.profile / "runs"
-    todo = [(c, config(p, c.row, c.hidden, s)) for c in cells[cells["runs"]].itertuples() for s in p.seed_list()]
-    extra = [(None, c) for c in ppo_configs(p)] if ppo else []
-    run_many([c for _, c in todo + extra], where, processes=p.processes, log=log)
+    todo = configs(p, cells, ppo)
+    if p.train_missing:
+        run_many([c for _, c in todo], where, processes=p.processes, log=log)
     frames = []
-    for cell, c in todo + extra:
-        df = run_cached(c, where, fresh=False)
+    for cell, c in todo:
+        df = load_cached(c, where)
+        if df is None:
+            continue
         n = int(df["n_params"].iloc[0])
         frames.append(df.assign(row=cell.row if cell else "ppo", size=cell.size if cell else band_of(n),
                                 band=band_of(n), hidden=cell.hidden if cell else ""))
-    return pd.concat(frames, ignore_index=True)
+    missing = len(todo) - len(frames)
+    if missing:
+        log(f"{missing} of {len(todo)} runs not stored yet (the campaign trains them)")
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["row", "size", "band", "hidden", "seed", "n_params", "evals", "env_steps", "eval_return"])
 
 
 def per_seed(df: pd.DataFrame, threshold: float | None) -> pd.DataFrame:

@@ -113,7 +113,7 @@ class WorkersParams:
 
     def baseline(self) -> compute.ComputeParams:
         """The compute chapter's runs of this profile: the single-CMA-ES side of the island comparison."""
-        base = compute.params({"profile": self.profile})
+        base = compute.params({"profile": self.profile}).crosscheck()  # pycma: the islands inject migrants
         seeds = base.seed_list()
         if self.island_seeds > len(seeds):
             raise ValueError(f"island_seeds={self.island_seeds} exceeds the compute chapter's {len(seeds)} "

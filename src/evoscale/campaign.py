@@ -1,0 +1,312 @@
+"""The campaign: every run the chapters of a profile read, what the results store already holds, and
+a runner that trains the rest by priority within an hours limit.
+
+    python -m evoscale campaign plan [--profile book] [--chapters 03 01]
+    python -m evoscale campaign run --hours 2 [--processes 2] [--ray-address ADDR]
+
+``needs(profile)`` asks each chapter's experiment module for its runs. Runs that differ only in
+``budget_evals`` form a *group*: only the longest is trained, and its records, cut, serve the shorter
+budgets (``runs.served_by``). ``plan`` shows per cell the seeds done / planned and the CPU-minutes
+still missing, estimated from the stored runs (``CostModel``). ``run`` trains the missing groups
+one per core (or as Ray tasks of one CPU on a cluster), saves each run atomically as it finishes,
+and starts no new run once the hours are spent; runs predicted longer than ``checkpoint_minutes``
+checkpoint under ``$EVOSCALE_CHECKPOINTS`` (default ``~/.cache/evoscale/checkpoints``), so an
+interrupted one resumes where it stopped. A run killed mid-way leaves no file that counts.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .config import RunConfig
+from .runs import generations, is_cached, results_root, run_path, save_records, servable, train_records
+
+CHAPTERS = ("01_parameters", "03_compute", "05_methods")
+
+
+@dataclass(frozen=True)
+class Need:
+    """One run a chapter reads."""
+
+    priority: int
+    """Lower runs first: headline comparisons before the rest."""
+    chapter: str
+    cell: str
+    """What the run is a seed of, e.g. "torch_cmaes 64,32 x 102,400"."""
+    config: RunConfig
+    store: str = "runs"
+    """Folder under ``results/<profile>/``."""
+
+
+def needs(profile: str = "book", chapters=None) -> list[Need]:
+    """Every run the chapters of ``profile`` read (duplicates across chapters included)."""
+    from .experiments import compute, methods, parameters
+
+    chapters = CHAPTERS if not chapters else [c for c in CHAPTERS if any(c.startswith(x) for x in chapters)]
+    out: list[Need] = []
+    if "03_compute" in chapters:
+        P = compute.params({"profile": profile})
+        for prio, p in ((1, P), (5, P.crosscheck())):
+            out += [Need(prio, "03_compute", _cell(c), c) for c in p.configs()]
+    grid_parts = [part for ch, part in (("01_parameters", "width"), ("05_methods", "grid")) if ch in chapters]
+    if grid_parts:
+        mp = methods.params({"profile": profile})
+        try:
+            cost = parameters.run(parameters.params({"profile": profile}), log=lambda *a: None) \
+                if profile == "book" else None
+        except Exception:  # no cost table for this profile: every cell counts as runnable
+            cost = None
+        for part in grid_parts:
+            chapter = "01_parameters" if part == "width" else "05_methods"
+            for cell, c in methods.configs(mp, methods.plan(mp, cost, part), ppo=part == "grid"):
+                if cell is None:
+                    prio = 6
+                elif cell.row in ("cmaes", "openai_es") and cell.band != "large":
+                    prio = 2
+                else:
+                    prio = 3 if cell.band != "large" else 4
+                out.append(Need(prio, chapter, _cell(c), c))
+    return out
+
+
+def _cell(c: RunConfig) -> str:
+    size = ",".join(map(str, c.hidden))
+    budget = f"{c.budget_steps:,} steps" if c.method == "ppo" else f"{c.budget_evals:,} episodes"
+    return f"{c.method} {c.env} {size} x {budget}"
+
+
+def _group_key(need: Need) -> str:
+    c = need.config
+    fields = c.hashed_fields()
+    if servable(c):
+        fields.pop("budget_evals")
+    return json.dumps({"store": need.store, **fields}, sort_keys=True)
+
+
+def units(all_needs: list[Need]) -> list[Need]:
+    """The runs to train: per group (same run but for ``budget_evals``) the longest, with the group's
+    best priority; sorted by priority, then seed."""
+    groups: dict[str, list[Need]] = {}
+    for n in all_needs:
+        groups.setdefault(_group_key(n), []).append(n)
+    out = []
+    for members in groups.values():
+        longest = max(members, key=lambda n: n.config.budget_evals)
+        out.append(Need(min(n.priority for n in members), longest.chapter, longest.cell, longest.config,
+                        longest.store))
+    return sorted(out, key=lambda n: (n.priority, n.config.seed, n.chapter, n.cell))
+
+
+class CostModel:
+    """CPU-seconds per training episode, fitted to the stored runs: per (method, env) a power law in
+    the parameter count (log-log least squares; one size: its mean), else the env's median over
+    methods, else 10 ms. Includes the solved tests. PPO: seconds per env step the same way."""
+
+    def __init__(self, store: Path):
+        rows = []
+        for side in Path(store).glob("*.json"):
+            csv = side.with_suffix(".csv")
+            if not csv.exists():
+                continue
+            try:
+                df = pd.read_csv(csv, usecols=["method", "env", "n_params", "evals", "env_steps", "wall_s",
+                                               "eval_wall_s"]).iloc[-1]
+            except (ValueError, KeyError, IndexError):
+                continue
+            unit = df["env_steps"] if df["method"] == "ppo" else df["evals"]
+            rows.append(dict(method=df["method"], env=df["env"], n=df["n_params"],
+                             s_per_unit=(df["wall_s"] + df["eval_wall_s"]) / max(unit, 1)))
+        self.runs = pd.DataFrame(rows, columns=["method", "env", "n", "s_per_unit"])
+
+    def seconds(self, config: RunConfig, n: int) -> float:
+        r = self.runs
+        same = r[(r["method"] == config.method) & (r["env"] == config.env)]
+        if same.empty and config.method != "ppo":
+            same = r[(r["env"] == config.env) & (r["method"] != "ppo")]
+            s = float(same["s_per_unit"].median()) if len(same) else 0.01
+        elif same.empty:
+            s = 1e-3
+        elif same["n"].nunique() < 2:
+            s = float(same["s_per_unit"].mean())
+        else:
+            b, a = np.polyfit(np.log(same["n"]), np.log(same["s_per_unit"]), 1)
+            s = float(np.exp(a + max(b, 0.0) * np.log(n)))
+        units_ = config.budget_steps if config.method == "ppo" else config.budget_evals
+        return s * units_
+
+
+def _n_params(c: RunConfig) -> int:
+    from .experiments.methods import n_params
+
+    return n_params("neuromod" if c.method == "neuromod" else "mlp", c.hidden, c.env)
+
+
+def plan(profile: str = "book", chapters=None) -> pd.DataFrame:
+    """One row per chapter cell: seeds done / planned and the estimated CPU-minutes still missing."""
+    root = results_root() / profile
+    all_needs = needs(profile, chapters)
+    model = CostModel(root / "runs")
+    todo = {run_path(u.config, root / u.store).name: u for u in units(all_needs)
+            if not is_cached(u.config, root / u.store)}
+    group_of = {}
+    for u in units(all_needs):
+        group_of[_group_key(u)] = u
+    rows = []
+    for n in all_needs:
+        unit = group_of[_group_key(n)]
+        missing_unit = run_path(unit.config, root / n.store).name in todo
+        done = is_cached(n.config, root / n.store)
+        cost = model.seconds(unit.config, _n_params(unit.config)) / 60 if missing_unit else 0.0
+        rows.append(dict(chapter=n.chapter, priority=n.priority, cell=n.cell, n_params=_n_params(n.config),
+                         done=int(done), planned=1, unit=run_path(unit.config, root).name,
+                         cpu_min_missing=cost))
+    df = pd.DataFrame(rows)
+    # a unit's cost counts once, for its own cell (the longest budget of its group)
+    df["cpu_min_missing"] = df["cpu_min_missing"].where(~df.duplicated("unit"), 0.0)
+    return (df.groupby(["chapter", "priority", "cell", "n_params"], as_index=False, sort=False)
+              .agg(done=("done", "sum"), planned=("planned", "sum"), cpu_min_missing=("cpu_min_missing", "sum"))
+              .sort_values(["priority", "chapter", "n_params"]))
+
+
+def format_plan(df: pd.DataFrame) -> str:
+    lines = [f"{'chapter':<15}{'prio':>5}  {'cell':<55}{'n':>9}{'seeds':>9}{'CPU-min missing':>17}"]
+    for r in df.itertuples():
+        lines.append(f"{r.chapter:<15}{r.priority:>5}  {r.cell:<55}{r.n_params:>9,}{f'{r.done}/{r.planned}':>9}"
+                     f"{r.cpu_min_missing:>17,.0f}")
+    lines.append("")
+    for ch, g in df.groupby("chapter"):
+        lines.append(f"{ch:<15} {int(g['done'].sum()):>4} of {int(g['planned'].sum()):>4} runs stored; "
+                     f"{g['cpu_min_missing'].sum() / 60:6.1f} CPU-hours missing (estimate)")
+    lines.append(f"{'total':<15} {int(df['done'].sum()):>4} of {int(df['planned'].sum()):>4} runs stored; "
+                 f"{df['cpu_min_missing'].sum() / 60:6.1f} CPU-hours missing (estimate)")
+    return "\n".join(lines)
+
+
+def checkpoint_dir() -> Path:
+    return Path(os.environ.get("EVOSCALE_CHECKPOINTS", Path.home() / ".cache" / "evoscale" / "checkpoints"))
+
+
+def _exit_with_parent() -> None:
+    """Pool initializer: the worker gets SIGTERM when its parent dies (Linux), so a killed campaign
+    leaves no orphan training on."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def train_unit(config: RunConfig, where: Path, checkpoint: Path | None, checkpoint_every: int) -> float:
+    """Train one run (resuming its checkpoint), save it atomically, drop the checkpoint; wall seconds."""
+    t = time.perf_counter()
+    df = train_records(config, checkpoint=checkpoint, checkpoint_every=checkpoint_every)
+    save_records(config, where, df)
+    if checkpoint is not None:
+        checkpoint.unlink(missing_ok=True)
+    return time.perf_counter() - t
+
+
+def _train_remote(config: RunConfig) -> pd.DataFrame:
+    return train_records(config)
+
+
+def run(profile: str = "book", hours: float = 1.0, chapters=None, processes: int | None = None,
+        ray_address: str | None = None, checkpoint_minutes: float = 10.0, log=print, max_runs: int | None = None
+        ) -> list[str]:
+    """Train the missing runs by priority until ``hours`` have passed (no new run starts after that);
+    returns the names of the files written."""
+    if not hours > 0:
+        raise ValueError(f"hours must be positive, got {hours!r}")
+    root = results_root() / profile
+    model = CostModel(root / "runs")
+    todo = [u for u in units(needs(profile, chapters)) if not is_cached(u.config, root / u.store)]
+    if max_runs is not None:
+        todo = todo[:max_runs]
+    est = {id(u): model.seconds(u.config, _n_params(u.config)) for u in todo}
+    log(f"campaign ({profile}): {len(todo)} runs missing, about {sum(est.values()) / 3600:.1f} CPU-hours; "
+        f"limit {hours:g} h")
+    deadline = time.monotonic() + hours * 3600
+    written: list[str] = []
+    if not todo:
+        return written
+    from tqdm import tqdm
+
+    bar = tqdm(total=round(sum(est.values()) / 60), unit="CPU-min", desc="campaign", smoothing=0.1)
+
+    def done(u: Need, where: Path):
+        written.append(run_path(u.config, where).name)
+        bar.update(round(est[id(u)] / 60))
+        bar.set_postfix(runs=f"{len(written)}/{len(todo)}")
+
+    try:
+        if ray_address:
+            _run_ray(todo, root, ray_address, deadline, done, log)
+        else:
+            _run_local(todo, root, processes, deadline, est, checkpoint_minutes, done, log)
+    finally:
+        bar.close()
+    log(f"campaign: {len(written)} runs written, {len(todo) - len(written)} still missing")
+    return written
+
+
+def _run_local(todo, root, processes, deadline, est, checkpoint_minutes, done, log):
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from multiprocessing import get_context
+
+    processes = max(1, min(processes or os.cpu_count() or 1, len(todo)))
+    queue = list(todo)
+    with ProcessPoolExecutor(processes, mp_context=get_context("spawn"), initializer=_exit_with_parent) as pool:
+        running = {}
+        while queue or running:
+            while queue and len(running) < processes and time.monotonic() < deadline:
+                u = queue.pop(0)
+                ckpt, every = None, 10
+                if est[id(u)] > checkpoint_minutes * 60:
+                    ckpt = checkpoint_dir() / f"{run_path(u.config, root).stem}.pkl"
+                    ckpt.parent.mkdir(parents=True, exist_ok=True)
+                    gens = max(1, generations(u.config))
+                    every = max(1, int(gens * checkpoint_minutes * 60 / max(est[id(u)], 1) / 2))
+                running[pool.submit(train_unit, u.config, root / u.store, ckpt, every)] = u
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for f in finished:
+                u = running.pop(f)
+                f.result()  # a failed run stops the campaign with its error
+                done(u, root / u.store)
+        if queue:
+            log(f"campaign: hours spent; {len(queue)} runs not started")
+
+
+def _run_ray(todo, root, address, deadline, done, log):
+    import ray
+
+    if not ray.is_initialized():
+        ray.init(address=None if address == "local" else address, include_dashboard=False,
+                 log_to_driver=False, **({"num_cpus": 2} if address == "local" else {}))
+    remote = ray.remote(num_cpus=1)(_train_remote)
+    slots = max(1, int(ray.cluster_resources().get("CPU", 1)))
+    queue, running = list(todo), {}
+    while queue or running:
+        while queue and len(running) < slots and time.monotonic() < deadline:
+            u = queue.pop(0)
+            running[remote.remote(u.config)] = u
+        if not running:
+            break
+        ready, _ = ray.wait(list(running), num_returns=1)
+        for ref in ready:
+            u = running.pop(ref)
+            save_records(u.config, root / u.store, ray.get(ref))  # the driver writes the records
+            done(u, root / u.store)
+    if queue:
+        log(f"campaign: hours spent; {len(queue)} runs not started")

@@ -25,3 +25,56 @@ def test_first_crossing_per_seed():
     df = pd.DataFrame({"seed": [0, 0, 1, 1], "evals": [1, 2, 1, 2], "eval_return": [0, 300, 0, 10]})
     hits = first_crossing(df, 200)
     assert hits[0] == 2 and np.isnan(hits[1])
+
+
+# --- against rliable's definitions (Agarwal et al. 2021), on cases computed by hand ---------------
+
+from evoscale.stats import compare, detectable_difference, paired, prob_improvement  # noqa: E402
+
+
+def test_iqm_is_rliables_trimmed_mean_on_a_hand_case():
+    # 8 runs: the middle 50 % are 3, 4, 5, 6 -> 4.5 (rliable: scipy.stats.trim_mean(x, 0.25))
+    assert iqm([8, 1, 7, 2, 6, 3, 5, 4]) == 4.5
+    # at n = 3 trim_mean(0.25) drops nothing: the IQM is the mean (why the book wants >= 5 seeds)
+    assert iqm([0, 1, 10]) == np.mean([0, 1, 10])
+
+
+def test_probability_of_improvement_counts_ties_as_half():
+    # pairs (x > y): 1>0; 2>0, 2=2 (1/2); 3>0, 3>2 -> 4.5 of 9
+    assert prob_improvement([1, 2, 3], [0, 2, 4]) == 0.5
+    assert prob_improvement([5, 6], [1, 2]) == 1.0 and prob_improvement([1, 2], [5, 6]) == 0.0
+    # equals scipy's Mann-Whitney U / (m n), as in rliable
+    from scipy.stats import mannwhitneyu
+
+    x, y = np.array([3.0, 1, 4, 1, 5]), np.array([9.0, 2, 6, 5])
+    assert np.isclose(prob_improvement(x, y), mannwhitneyu(x, y).statistic / (len(x) * len(y)))
+
+
+def test_compare_resolves_separated_samples_and_not_overlapping_ones():
+    rng = np.random.default_rng(1)
+    far = compare(rng.normal(100, 10, 10), rng.normal(0, 10, 10))
+    assert far["resolved"] and far["diff_lo"] > 0 and far["p_lo"] > 0.5 and far["p"] == 1.0
+    same = compare(rng.normal(0, 10, 10), rng.normal(0, 10, 10))
+    assert not same["resolved"] and same["diff_lo"] < 0 < same["diff_hi"]
+    assert same["p_lo"] < 0.5 < same["p_hi"]
+    assert compare([1.0], [])["n_y"] == 0 and np.isnan(compare([1.0], [])["diff"])
+
+
+def test_detectable_difference_matches_the_textbook_formula():
+    # two samples with SD 90 and n = 10 each: (t_.975,18 + t_.8,18) * 90 * sqrt(2/10) ~ 115
+    from scipy.stats import t
+
+    x = np.array([-1.0, 1.0] * 5) * 90 * np.sqrt(9 / 10)  # sample SD exactly 90
+    want = (t.ppf(0.975, 18) + t.ppf(0.8, 18)) * 90 * np.sqrt(0.2)
+    assert np.isclose(detectable_difference(x, x + 5), want)
+    assert 110 < want < 120
+    # paired: (t_.975,9 + t_.8,9) * sd / sqrt(10)
+    assert np.isclose(detectable_difference(x), (t.ppf(0.975, 9) + t.ppf(0.8, 9)) * 90 / np.sqrt(10))
+    assert np.isnan(detectable_difference([1.0]))
+
+
+def test_paired_differences():
+    up = paired([1.0, 2.0, 3.0, 2.5, 1.5])
+    assert up["resolved"] and up["lo"] > 0 and up["share_positive"] == 1.0
+    mixed = paired([-1.0, 1.0, -2.0, 2.0, 0.5])
+    assert not mixed["resolved"] and mixed["lo"] < 0 < mixed["hi"]

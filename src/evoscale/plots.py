@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from .stats import curve_band
+from .stats import MIN_SEEDS, curve_band
 
 
 def style() -> None:
@@ -15,7 +15,18 @@ def style() -> None:
 
 
 def band(ax, df: pd.DataFrame, x: str, y: str, label: str, color=None, grid=None, **line_kw):
-    """Plot the IQM of ``y`` over seeds against ``x`` with its CI band; return the band's table."""
+    """Plot the IQM of ``y`` over seeds against ``x`` with its CI band; return the band's table.
+    With fewer than ``stats.MIN_SEEDS`` seeds no IQM or band is drawn: each seed's own curve, thin,
+    labelled "n = k"."""
+    seeds = df["seed"].unique() if "seed" in df else []
+    if 0 < len(seeds) < MIN_SEEDS:
+        line = None
+        for i, s in enumerate(seeds):
+            g = df[(df["seed"] == s) & df[y].notna()].sort_values(x)
+            (line,) = ax.plot(g[x], g[y], color=color if line is None else line.get_color(), linewidth=0.9,
+                              alpha=0.8, label=f"{label} (each seed, n = {len(seeds)})" if i == 0 else None,
+                              **line_kw)
+        return None
     b = curve_band(df, x, y, grid=grid)
     (line,) = ax.plot(b[x], b["iqm"], label=label, color=color, **line_kw)
     ax.fill_between(b[x], b["lo"], b["hi"], color=line.get_color(), alpha=0.2, linewidth=0)

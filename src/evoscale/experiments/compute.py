@@ -15,7 +15,8 @@ import pandas as pd
 
 from ..config import RunConfig, parse_hidden
 from ..envs import get_spec
-from ..stats import curve_band, first_crossing, iqm_ci
+from ..stats import MIN_SEEDS, compare, iqm_ci, paired
+from . import report
 from . import available, check_parameters, results_root, run_many, seed_list
 
 # The book's LunarLander protocol (shared with chapters 1, 5 and 6): popsize 64, a solved test of
@@ -40,8 +41,8 @@ PROFILES = {
                  train_missing=True),
 }
 
-SEED_SKETCH = pd.DataFrame(
-    # The seed document's ASCII plot ("Phase 7", Dimension 3), read off by hand: x from the axis
+CLAIMED_CURVE = pd.DataFrame(
+    # The source document's ASCII plot ("Phase 7", Dimension 3), read off by hand: x from the axis
     # labels (2K ... 100K), y from the row labels. Approximate by construction; shown as a claim.
     [(1_000, -100), (5_000, -50), (12_500, 0), (20_000, 80), (35_000, 120), (50_000, 160), (82_500, 240),
      (100_000, 280)],
@@ -124,35 +125,158 @@ def run(params: ComputeParams, log=print) -> pd.DataFrame | None:
     return run_many(params.configs(), where(params), processes=processes, log=log)
 
 
-def summarise(df: pd.DataFrame, env: str) -> dict:
-    """The chapter's numbers: final score, evals to solve, marginal gains, cost per evaluation."""
+def window(budget: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The two stretches whose marginal gains the claim compares: 40-50K and 90-100K evaluations
+    for a budget of at least 100K; for a shorter budget B the same fractions, 0.4-0.5 B and 0.9-1.0 B."""
+    if budget >= 100_000:
+        return (40_000, 50_000), (90_000, 100_000)
+    return (0.4 * budget, 0.5 * budget), (0.9 * budget, budget)
+
+
+def per_seed(df: pd.DataFrame, threshold: float | None) -> pd.DataFrame:
+    """One row per seed: final solved-test return, evaluations to the threshold (NaN: not reached),
+    and the solved-test return gained per 10K evaluations in the early and the late stretch."""
+    rows = []
+    budget = int(df.groupby("seed")["evals"].max().min())
+    early, late = window(budget)
+    for seed, g in df.groupby("seed"):
+        t = g[np.isfinite(g["eval_return"])].sort_values("evals")
+        x, y = t["evals"].to_numpy(float), t["eval_return"].to_numpy(float)
+        gain = lambda a, b: (np.interp(b, x, y) - np.interp(a, x, y)) / ((b - a) / 1e4)  # noqa: E731
+        hit = t.loc[t["eval_return"] >= threshold, "evals"] if threshold is not None else t["evals"].iloc[:0]
+        rows.append(dict(seed=seed, final=y[-1], evals_to=float(hit.min()) if len(hit) else np.nan,
+                         gain_early=gain(*early), gain_late=gain(*late), evals=int(g["evals"].max()),
+                         env_steps=int(g["env_steps"].max()), wall_s=float(g["wall_s"].max())))
+    return pd.DataFrame(rows)
+
+
+def summarise(df: pd.DataFrame | None, env: str, check: pd.DataFrame | None = None,
+              planned: int | None = None) -> dict:
+    """The chapter's numbers: per-seed finals, solves and marginal gains; the early-vs-late gain
+    comparison (paired over seeds); the cross-check against pycma at pycma's budget."""
     threshold = get_spec(env).solved
-    evals_ = df[np.isfinite(df["eval_return"])]
-    last = df.sort_values("generation").groupby("seed").tail(1)
-    final = iqm_ci(last["eval_return"])
-    to_solve = first_crossing(evals_, threshold) if threshold is not None else pd.Series(dtype=float)
-    budget = int(last["evals"].min())
-    # marginal gain of the IQM eval-return curve per 10K evals, first vs second half of the budget
-    grid = np.array([evals_["evals"].min(), budget / 2, budget])
-    b = curve_band(evals_, "evals", "eval_return", grid=grid)
-    y0, ymid, y1 = b["iqm"].to_numpy()
-    gain_first = (ymid - y0) / ((grid[1] - grid[0]) / 1e4)
-    gain_second = (y1 - ymid) / ((grid[2] - grid[1]) / 1e4)
-    per_gen = df.sort_values("generation").groupby("seed")
-    steps_per_eval = (df.groupby("seed")["env_steps"].max() / df.groupby("seed")["evals"].max())
-    return {
-        "n_seeds": int(df["seed"].nunique()),
-        "n_params": int(df["n_params"].iloc[0]),
-        "popsize": int(df["popsize"].iloc[0]),
-        "budget_evals": budget,
-        "final_iqm": final[0], "final_lo": final[1], "final_hi": final[2],
-        "solved_threshold": threshold,
-        "n_solved": int(np.isfinite(to_solve).sum()),
-        "evals_to_solve": iqm_ci(to_solve.to_numpy()),
-        "gain_first_half_per_10k": float(gain_first),
-        "gain_second_half_per_10k": float(gain_second),
-        "wall_s_per_seed": float(per_gen["wall_s"].max().mean()),
-        "env_steps_per_eval": float(steps_per_eval.mean()),
-        "opt_fraction": float(df["opt_s"].sum() / (df["opt_s"].sum() + df["pop_eval_s"].sum())),
-        "machine": "; ".join(sorted(df["machine"].unique())),
-    }
+    out = dict(n_seeds=0, planned=planned, threshold=threshold, seeds=pd.DataFrame(), gain=paired([]),
+               check=None, machine="")
+    if check is not None and not check.empty:
+        at = int(check["evals"].max())  # the main runs' solved test interpolated at the check's budget
+        main = [] if df is None else [np.interp(at, t["evals"], t["eval_return"]) for _, t in
+                                      df[np.isfinite(df["eval_return"]) & (df["evals"] <= at + 2_560)].groupby("seed")]
+        cut = per_seed(check, threshold)
+        out["check"] = dict(at=at, main=np.asarray(main), pycma=cut["final"].to_numpy(),
+                            cmp=compare(main, cut["final"]), machine="; ".join(sorted(check["machine"].unique())))
+    if df is None or df.empty:
+        return out
+    seeds = per_seed(df, threshold)
+    budget = int(seeds["evals"].min())
+    out.update(
+        n_seeds=len(seeds), seeds=seeds, budget_evals=budget, windows=window(budget),
+        n_params=int(df["n_params"].iloc[0]), popsize=int(df["popsize"].iloc[0]), method=df["method"].iloc[0],
+        n_solved=int(np.isfinite(seeds["evals_to"]).sum()),
+        gain=paired(seeds["gain_late"] - seeds["gain_early"]),
+        env_steps_per_eval=float((seeds["env_steps"] / seeds["evals"]).mean()),
+        wall_s_per_seed=float(seeds["wall_s"].mean()),
+        opt_fraction=float(df["opt_s"].sum() / (df["opt_s"].sum() + df["pop_eval_s"].sum())),
+        machine="; ".join(sorted(df["machine"].unique())),
+    )
+    return out
+
+
+def verdicts(S: dict) -> dict[str, str]:
+    """The chapter's verdicts in the book's vocabulary (``report.WORDS``): ``solved`` (CMA-ES solves
+    LunarLander with the 2,788-parameter net), ``diminishing`` (returns diminish after ~50K
+    evaluations: the headline) and ``check`` (our torch CMA-ES against pycma)."""
+    n, planned = S["n_seeds"], S["planned"]
+    out = {}
+    if n < MIN_SEEDS:
+        few = (f"only {report.n_of(n, planned)} seeds stored so far (the campaign is running); "
+               f"no IQM or CI from fewer than {MIN_SEEDS}")
+        finals = report.over_seeds(S["seeds"]["final"] if n else [], 0, planned)
+        out["solved"] = str(report.Verdict("unresolved", f"final return {finals}", few))
+        out["diminishing"] = str(report.Verdict("unresolved", "late minus early gain per 10K evaluations: "
+                                                + report.over_seeds((S["seeds"]["gain_late"] - S["seeds"]["gain_early"])
+                                                                    if n else [], 1, planned, sign=True), few))
+    else:
+        fin = iqm_ci(S["seeds"]["final"])
+        number = f"final solved-test return {report.ci(*fin)} ({report.n_of(n, planned)}), {S['n_solved']} of {n} seeds crossed {S['threshold']:g}"
+        if fin[1] >= S["threshold"]:
+            out["solved"] = str(report.Verdict("confirmed", number, f"the whole CI lies above {S['threshold']:g}"))
+        elif fin[2] < S["threshold"]:
+            out["solved"] = str(report.Verdict("refuted", number, f"the whole CI lies below {S['threshold']:g} "
+                                               f"after {S['budget_evals']:,} evaluations"))
+        else:
+            out["solved"] = str(report.Verdict("unresolved", number, f"the CI contains {S['threshold']:g}"))
+        g = S["gain"]
+        number = (f"late minus early gain {report.ci(g['mean'], g['lo'], g['hi'], 1, sign=True)} per 10K evaluations "
+                  f"({report.n_of(g['n'], planned)}; {100 * g['share_positive']:.0f} % of seeds gained more late)")
+        if g["resolved"]:
+            word = "confirmed" if g["hi"] < 0 else "refuted"
+            because = ("the marginal gain is smaller late than early, in the mean over seeds" if word == "confirmed"
+                       else "the marginal gain is larger late than early")
+        else:
+            word, because = "unresolved", report.detectable(g["detectable"], 1, "per 10K evaluations")
+        out["diminishing"] = str(report.Verdict(word, number, because))
+    c = S.get("check")
+    if c is None or len(c["pycma"]) == 0 or len(c["main"]) == 0:
+        out["check"] = str(report.Verdict("unresolved", f"pycma final return {report.over_seeds(c['pycma'] if c else [])}",
+                                          "no torch runs stored yet to compare with")) if c else "no cross-check runs stored yet"
+    else:
+        cmp = c["cmp"]
+        number = (f"P(torch > pycma) = {report.ci(cmp['p'], cmp['p_lo'], cmp['p_hi'], 2)} at {c['at']:,} evaluations "
+                  f"(n = {cmp['n_x']} vs {cmp['n_y']})")
+        if min(cmp["n_x"], cmp["n_y"]) < MIN_SEEDS:
+            out["check"] = str(report.Verdict("unresolved", number, f"fewer than {MIN_SEEDS} seeds on one side"))
+        elif cmp["resolved"]:
+            out["check"] = str(report.Verdict("refuted", number, "the two implementations differ (resolved)"))
+        else:
+            out["check"] = str(report.Verdict("unresolved", number, "no difference resolved; "
+                                              + report.detectable(cmp["detectable"], 0, "return")))
+    return out
+
+
+def figure(df: pd.DataFrame | None, S: dict, P: ComputeParams):
+    """Left: the solved-test return against evaluations (IQM and 95 % band, or each seed below 5
+    seeds), the population's training mean, the claimed curve, the two stretches of the verdict.
+    Right: each seed's return gained per 10K evaluations in the early and the late stretch."""
+    import matplotlib.pyplot as plt
+
+    from .. import plots
+
+    plots.style()
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [3, 2]})
+    if df is not None and not df.empty:
+        plots.band(ax, df, "evals", "eval_return", f"solved test: mean of {P.eval_episodes} fresh episodes")
+        plots.band(ax, df, "evals", "mean_return", "population mean (training episodes)", linestyle=":")
+        for (a, b), name in zip(S["windows"], ("early", "late")):
+            ax.axvspan(a, b, color="0.85", alpha=0.5, linewidth=0)
+            ax.text((a + b) / 2, 0.02, name, transform=ax.get_xaxis_transform(), ha="center", fontsize=8)
+        seeds = S["seeds"]
+        for r in seeds.itertuples():
+            ax2.plot([0, 1], [r.gain_early, r.gain_late], "o-", color="C0", alpha=0.5, ms=4)
+        ax2.axhline(0, color="0.3", linewidth=0.8)
+        plots.caption_machine(fig, df["machine"])
+    else:
+        ax.text(0.5, 0.5, f"no runs stored yet (n = 0 of {S['planned']})", transform=ax.transAxes, ha="center")
+    ax.plot(CLAIMED_CURVE["evals"], CLAIMED_CURVE["score"], "o--", color="0.55", ms=4, label="claimed (read off)")
+    plots.solved_line(ax, S["threshold"])
+    ax.set(xlabel="evaluations (training episodes)", ylabel="return",
+           title=f"{P.method} on {P.env}, {S.get('n_params', 0):,} parameters, n = {S['n_seeds']} of {S['planned']} seeds")
+    ax.legend(fontsize=8, loc="lower right")
+    ax2.set(xticks=[0, 1], xticklabels=["early stretch", "late stretch"], xlim=(-0.3, 1.3),
+            ylabel="return gained per 10K evaluations", title="marginal gain, each seed")
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return fig
+
+
+def seeds_table(S: dict) -> pd.DataFrame:
+    """Per seed, for readers: final return, evaluations to the threshold, the two marginal gains."""
+    t = S["seeds"]
+    if t.empty:
+        return pd.DataFrame()
+    return pd.DataFrame({
+        "seed": t["seed"],
+        "final solved-test return": t["final"].map(lambda v: report.num(v, 1)),
+        f"evaluations to {S['threshold']:g}": t["evals_to"].map(report.num),
+        "gain per 10K evals, early": t["gain_early"].map(lambda v: report.num(v, 1, sign=True)),
+        "gain per 10K evals, late": t["gain_late"].map(lambda v: report.num(v, 1, sign=True)),
+        "env steps": t["env_steps"].map(report.num),
+    }).set_index("seed")

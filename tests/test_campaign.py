@@ -1,0 +1,73 @@
+"""The campaign: plan counts what is stored, run trains the missing runs once (the longest of a group
+serves the shorter budgets), honours the hours limit and writes only complete files."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from evoscale import campaign
+from evoscale.runs import is_cached
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.setenv("EVOSCALE_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("EVOSCALE_CHECKPOINTS", str(tmp_path / "ckpt"))
+    return tmp_path / "results" / "smoke"
+
+
+def test_units_train_the_longest_run_of_a_group_once():
+    needs = campaign.needs("book", ["03", "05"])
+    units = campaign.units(needs)
+    assert len({u.config.key() for u in units}) == len(units)
+    # chapter 3's 102,400-episode torch CMA-ES runs serve chapter 5's 30,720-episode cell
+    assert len(units) == len({n.config.key() for n in needs}) - 10
+    torch = [u for u in units if u.config.method == "torch_cmaes" and u.config.hidden == (64, 32)]
+    assert {u.config.budget_evals for u in torch} == {102_400} and {u.priority for u in torch} == {1}
+    assert [u.priority for u in units] == sorted(u.priority for u in units)
+
+
+def test_plan_then_run_then_plan(store):
+    before = campaign.plan("smoke", ["03"])
+    assert before["done"].sum() == 0 and before["planned"].sum() == 4 and before["cpu_min_missing"].sum() > 0
+    written = campaign.run("smoke", hours=1, chapters=["03"], processes=1, log=lambda *a: None)
+    assert len(written) == 4
+    after = campaign.plan("smoke", ["03"])
+    assert after["done"].sum() == 4 and after["cpu_min_missing"].sum() == 0
+    assert not list(store.rglob("*.tmp"))
+    for side in (store / "runs").glob("*.json"):
+        assert json.loads(side.read_text())["key"] in side.name
+
+
+def test_an_exhausted_hours_limit_starts_nothing(store):
+    assert campaign.run("smoke", hours=1e-9, chapters=["03"], processes=1, log=lambda *a: None) == []
+    with pytest.raises(ValueError, match="hours must be positive"):
+        campaign.run("smoke", hours=0, chapters=["03"])
+
+
+def test_shorter_budgets_are_served_after_a_run(store):
+    needs = campaign.needs("smoke", ["05"])
+    campaign.run("smoke", hours=1, chapters=["05"], processes=1, log=lambda *a: None, max_runs=3)
+    served = [n for n in needs if is_cached(n.config, store / n.store)]
+    assert len(served) >= 3
+
+
+def test_ray_tasks_write_through_the_driver(store):
+    pytest.importorskip("ray")
+    written = campaign.run("smoke", hours=1, chapters=["03"], ray_address="local", log=lambda *a: None, max_runs=2)
+    import ray
+
+    ray.shutdown()
+    assert len(written) == 2 and all((store / "runs" / w).exists() for w in written)
+
+
+def test_cli_plan_prints_totals(store):
+    r = subprocess.run([sys.executable, "-m", "evoscale", "campaign", "plan", "--profile", "smoke", "--chapters", "03"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "CPU-hours missing" in r.stdout and json.loads(r.stdout.splitlines()[-1])["runs_planned"] == 4
+    bad = subprocess.run([sys.executable, "-m", "evoscale", "campaign", "run", "--hours", "1", "--profile", "huge"],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "unknown profile 'huge'" in bad.stderr

@@ -56,3 +56,20 @@ def test_clock_counts_a_nested_call_of_the_same_kind_once():
     outer = clock.timed("env", lambda: inner())  # as BipedalWalker's reset calls its step
     outer()
     assert 0.02 <= clock.seconds["env"] < 0.035
+
+
+def test_throughput_benchmark_prints_a_ratio_per_method():
+    import json
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "evoscale", "bench", "throughput", "--env", "CartPole-v1", "--hidden", "4",
+                        "--popsize", "8", "--budget-evals", "32", "--methods", "openai_es,torch_cmaes",
+                        "--raw-seconds", "0.1"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.splitlines()[-1])
+    assert set(out["methods"]) == {"openai_es", "torch_cmaes"}
+    assert all(v["ratio"] > 0 and v["raw_steps_per_s"] > 0 for v in out["methods"].values())
+    bad = subprocess.run([sys.executable, "-m", "evoscale", "bench", "throughput", "--methods", "nope",
+                          "--raw-seconds", "0.1"], capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "unknown method 'nope'" in bad.stderr

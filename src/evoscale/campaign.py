@@ -110,9 +110,9 @@ class CostModel:
     the parameter count (log-log least squares; one size: its mean), else the env's median over
     methods, else 10 ms. Includes the solved tests. PPO: seconds per env step the same way."""
 
-    def __init__(self, store: Path):
+    def __init__(self, *stores: Path):
         rows = []
-        for side in Path(store).glob("*.json"):
+        for side in sorted({p for store in stores for p in Path(store).glob("*.json")}):
             csv = side.with_suffix(".csv")
             if not csv.exists():
                 continue
@@ -153,7 +153,7 @@ def plan(profile: str = "book", chapters=None) -> pd.DataFrame:
     """One row per chapter cell: seeds done / planned and the estimated CPU-minutes still missing."""
     root = results_root() / profile
     all_needs = needs(profile, chapters)
-    model = CostModel(root / "runs")
+    model = CostModel(root / "runs", results_root() / "book" / "runs")
     todo = {run_path(u.config, root / u.store).name: u for u in units(all_needs)
             if not is_cached(u.config, root / u.store)}
     group_of = {}
@@ -228,7 +228,7 @@ def run(profile: str = "book", hours: float = 1.0, chapters=None, processes: int
     if not hours > 0:
         raise ValueError(f"hours must be positive, got {hours!r}")
     root = results_root() / profile
-    model = CostModel(root / "runs")
+    model = CostModel(root / "runs", results_root() / "book" / "runs")
     todo = [u for u in units(needs(profile, chapters)) if not is_cached(u.config, root / u.store)]
     if max_runs is not None:
         todo = todo[:max_runs]

@@ -76,6 +76,15 @@ def build_parser() -> argparse.ArgumentParser:
     mth.add_argument("--popsize", type=int, default=16)
     mth.add_argument("--methods", default=None, help="comma-separated (default: all)")
     mth.add_argument("--processes", type=int, default=None, help="parallel runs (default: all cores)")
+    tp = bsub.add_parser("throughput", help="training env steps/s per method / one raw env's steps/s (one run)")
+    tp.add_argument("--env", default="LunarLander-v3")
+    tp.add_argument("--hidden", default="64,32")
+    tp.add_argument("--popsize", type=int, default=64)
+    tp.add_argument("--budget-evals", type=int, default=6_400)
+    tp.add_argument("--methods", default=None, help="comma-separated (default: cmaes,torch_cmaes,sepcmaes,openai_es,ga)")
+    tp.add_argument("--raw-seconds", type=float, default=5.0, help="raw env measurement before each method")
+    tp.add_argument("--rounds", type=int, default=1, help="interleaved rounds; medians reported")
+    tp.add_argument("--out", type=Path, default=None, help="also write the JSON to this file (atomically)")
     ov = bsub.add_parser("overhead", help="optimizer time per generation / LunarLander evaluation time")
     ov.add_argument("--sizes", default="2788,9668", help="parameter counts (2788, 9668)")
     ov.add_argument("--popsize", type=int, default=64)
@@ -127,6 +136,17 @@ def main(argv: list[str] | None = None) -> int:
                 args.env, args.hidden, args.popsize, args.seconds, args.backend, args.warmup_evals, args.rounds,
                 log=_log,
             )
+            if args.out:
+                from .store import atomic_write
+
+                atomic_write(args.out, lambda f: json.dump(_jsonable(summary), f, indent=1, allow_nan=False))
+        elif args.what == "throughput":
+            from .bench_throughput import bench_throughput
+            from .config import parse_hidden
+
+            methods = args.methods.split(",") if args.methods else None
+            summary = bench_throughput(args.env, parse_hidden(args.hidden), args.popsize, args.budget_evals, methods,
+                                       args.raw_seconds, args.rounds, log=_log)
             if args.out:
                 from .store import atomic_write
 

@@ -97,6 +97,9 @@ PROFILES = {
     # CI: every task end to end in well under 90 s on 2 cores; numbers mean nothing
     "smoke": dict(seeds=2, tasks=TASKS, settings=_SMOKE, signal_samples=2, cost_popsize=2, budget_scale=1.0,
                   device="cpu", workers=None),
+    # the whole book in about an hour: a third of the book's budgets, 3 seeds (labelled "quick")
+    "quick": dict(seeds=3, tasks=TASKS, settings=_BOOK, signal_samples=16, cost_popsize=8, budget_scale=0.33,
+                  device="cpu", workers=None),
     # the rendered book: 35 min on the 2-core machine from an empty store (the compute chapter's runs reused)
     "book": dict(seeds=3, tasks=TASKS, settings=_BOOK, signal_samples=64, cost_popsize=8, budget_scale=1.0,
                  device="cpu", workers=None),

@@ -44,8 +44,8 @@ PROFILES = {
     "smoke": dict(sizes=["4,2", "8,4", "16,8"], width_sizes=[], popsize=8, budget_evals=32, eval_every=16,
                   eval_episodes=3, seeds=2, seeds_large=2, ppo_steps=2_048, ppo_eval_every=0, cma_limit_s=900.0,
                   train_missing=True),
-    # the whole book in about an hour on 2 cores: 5 seeds, a third of the budget, no ~100K width
-    "quick": dict(sizes=["64,32", "116,58", "310,155"], width_sizes=["34,17"], popsize=64, budget_evals=10_240,
+    # the whole book in about an hour on 2 cores: 5 seeds, a sixth of the budget, no ~100K width
+    "quick": dict(sizes=["64,32", "116,58", "310,155"], width_sizes=["34,17"], popsize=64, budget_evals=5_120,
                   eval_every=2_560, eval_episodes=100, seeds=5, seeds_large=5, ppo_steps=300_000,
                   ppo_eval_every=100_000, cma_limit_s=900.0, train_missing=True),
     # the rendered book: the ten-seed campaign's runs under results/book/runs/ (the book protocol of

@@ -25,6 +25,8 @@ from . import cached_table, check_parameters, results_root
 
 PROFILES = {
     "smoke": dict(sizes_full=[300, 600], sizes_linear=[300, 3_000], generations=2, eval_rounds=1),
+    "quick": dict(sizes_full=[1_000, 2_000, 4_000, 8_000], sizes_linear=[1_000, 10_000, 100_000], generations=3,
+                  eval_rounds=1),
     "book": dict(sizes_full=[1_000, 2_000, 4_000, 8_000],
                  sizes_linear=[1_000, 3_000, 10_000, 30_000, 100_000, 300_000], generations=5, eval_rounds=2),
     "full": dict(sizes_full=[1_000, 2_000, 4_000, 8_000, 16_000, 32_000],

@@ -10,7 +10,7 @@ export EVOSCALE_RESULTS := $(CURDIR)/results
 export FRESH ?= 0
 export PYTHONHASHSEED := 0
 
-.PHONY: book test chapter bench clean install
+.PHONY: book test chapter bench campaign clean install
 
 # the venv is (re)built when requirements or the package metadata change
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -31,6 +31,11 @@ test: $(VENV)/.installed
 chapter: $(VENV)/.installed
 	@test -n "$(CH)" || { echo "usage: make chapter CH=03_compute [PARAMS='-p popsize 32'] [PROFILE=book]"; exit 2; }
 	$(PY) -m evoscale.bookbuild --profile $(PROFILE) --chapters $(CH) --no-html $(PARAMS)
+
+# train the book profile's missing runs by priority; no new run starts after HOURS (commit results/ after)
+HOURS ?= 1
+campaign: $(VENV)/.installed
+	$(PY) -m evoscale campaign run --hours $(HOURS) --profile $(PROFILE)
 
 # every task's evaluator benchmark -> results/bench/evaluator-<task>.json (run on an idle machine)
 BENCH_TASKS = CartPole-v1 LunarLander-v3 BipedalWalker-v3 Humanoid-v5 ALE/Pong-v5 ALE/Pong-ram-v5

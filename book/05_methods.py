@@ -134,7 +134,7 @@ text_final = pd.DataFrame("", index=rows_, columns=sizes_)
 text_to = pd.DataFrame("", index=rows_, columns=sizes_)
 for r in rows_:
     for z in sizes_:
-        seed_v = methods.SEED_VERDICTS.get((r, z), "not in seed")
+        seed_v = methods.CLAIMED_VERDICTS.get((r, z), "not in seed")
         if (r, z) in Sx.index:
             s = Sx.loc[(r, z)]
             final.loc[r, z] = s["final"]
@@ -202,11 +202,11 @@ table = pd.DataFrame([
      "final return": cell_ci(r, z, "final") or "not run", "best return": cell_ci(r, z, "best"),
      f"reached {spec.solved:g}": f"{Sx.loc[(r, z), 'reached']} of {Sx.loc[(r, z), 'seeds']}" if (r, z) in Sx.index
      else "",
-     "ours": V[(r, z)], "seed": methods.SEED_VERDICTS.get((r, z), "not in seed")}
+     "ours": V[(r, z)], "seed": methods.CLAIMED_VERDICTS.get((r, z), "not in seed")}
     for r in rows_ for z in sizes_])
-agree = sum(V[(r, z)].split(",")[0] == methods.SEED_VERDICTS[(r, z)] for (r, z) in methods.SEED_VERDICTS)
+agree = sum(V[(r, z)].split(",")[0] == methods.CLAIMED_VERDICTS[(r, z)] for (r, z) in methods.CLAIMED_VERDICTS)
 glue("n_agree", f"{agree}", display=False)
-glue("n_seed_cells", f"{len(methods.SEED_VERDICTS)}", display=False)
+glue("n_seed_cells", f"{len(methods.CLAIMED_VERDICTS)}", display=False)
 table
 
 # %% [markdown]

@@ -140,3 +140,70 @@ def test_crossover_is_interpolated_in_log_n_and_reports_none_in_range():
     assert c["lo"] == pytest.approx(c["n"]) and c["hi"] == pytest.approx(c["n"])
     assert math.isnan(crossover_n(seeds({1_000: 10.0, 10_000: 5.0}), n_boot=20)["n"])
     assert crossover_n(seeds({1_000: -1.0, 10_000: -5.0}), n_boot=20)["n"] == -math.inf
+
+
+# --- verdicts in the book's vocabulary, on synthetic per-seed results --------------------------------
+
+def _seeds(spec: dict, n: int = 10, first: float = -200.0, sd: float = 5.0, rng_seed: int = 0) -> pd.DataFrame:
+    """spec: (row, size) -> mean final return; sizes map to parameter counts as in the book."""
+    rng = np.random.default_rng(rng_seed)
+    ns = {"small": 2_788, "medium": 8_066, "large": 51_619}
+    return pd.DataFrame([dict(row=r, size=z, seed=s, n=ns[z], final=m + rng.normal(0, sd), first=first)
+                         for (r, z), m in spec.items() for s in range(n)])
+
+
+def _cells(rows=("cmaes", "openai_es", "ga", "neuromod", "sepcmaes"), too_expensive=()):
+    return pd.DataFrame([dict(row=r, size=z, runs=(r, z) not in too_expensive, predicted_s=36_000.0,
+                              predicted_gib=80.0) for r in rows for z in SIZE_NAMES])
+
+
+def test_cell_verdicts_cover_every_branch():
+    from evoscale.experiments.methods import cell_verdicts
+
+    spec = {("cmaes", "small"): 200, ("openai_es", "small"): 100, ("ga", "small"): 0, ("neuromod", "small"): 100,
+            ("cmaes", "medium"): 250, ("openai_es", "medium"): 100, ("ga", "medium"): 300, ("neuromod", "medium"): 50,
+            ("openai_es", "large"): 100, ("ga", "large"): 100, ("neuromod", "large"): -200}
+    v = cell_verdicts(_seeds(spec), _cells(too_expensive={("cmaes", "large")}))
+    assert v[("cmaes", "small")].startswith("confirmed")       # dominant, resolved
+    assert v[("openai_es", "small")].startswith("refined")     # okay: learns, but CMA-ES resolved better
+    assert v[("ga", "small")].startswith("confirmed")          # bad: others resolved better
+    assert v[("cmaes", "medium")].startswith("refuted")        # degraded: better than at small
+    assert v[("openai_es", "medium")].startswith("refuted")    # dominant, but GA resolved better
+    assert v[("ga", "medium")].startswith("refuted")           # bad, but best
+    assert v[("cmaes", "large")].startswith("confirmed") and "not run" in v[("cmaes", "large")]
+    assert v[("neuromod", "medium")].startswith("refined")     # untested: measured here
+    assert v[("neuromod", "small")].startswith("refined")      # promising: learns, CMA-ES better
+    assert v[("openai_es", "large")].startswith("confirmed")   # feasible: learns, no one better
+
+
+def test_cell_verdicts_unresolved_below_five_seeds_and_for_ties():
+    from evoscale.experiments.methods import cell_verdicts
+
+    few = cell_verdicts(_seeds({("cmaes", "small"): 200, ("openai_es", "small"): 100}, n=3), _cells(),
+                        planned={("cmaes", "small"): 10})
+    assert few[("cmaes", "small")].startswith("unresolved") and "n = 3 of 10" in few[("cmaes", "small")]
+    tie = cell_verdicts(_seeds({("cmaes", "small"): 100, ("openai_es", "small"): 100, ("ga", "small"): 100},
+                               sd=80.0), _cells())
+    assert tie[("cmaes", "small")].startswith("unresolved") and tie[("ga", "small")].startswith("unresolved")
+
+
+def test_p_best_sums_to_one_per_column():
+    from evoscale.experiments.methods import p_best
+
+    pb = p_best(_seeds({("cmaes", "small"): 200, ("openai_es", "small"): 100, ("ga", "small"): 0}), n_boot=200)
+    assert np.isclose(pb.sum(), 1.0) and pb[("cmaes", "small")] == 1.0
+
+
+def test_width_verdict_states_the_claim_and_the_crossover():
+    from evoscale.experiments.methods import width_verdict
+
+    rng = np.random.default_rng(0)
+    rows = [dict(row=r, n=n, seed=s, final=m + rng.normal(0, 5))
+            for n, (mc, mo) in {973: (200, 100), 2_788: (150, 100), 8_066: (50, 100)}.items()
+            for r, m in (("cmaes", mc), ("openai_es", mo)) for s in range(10)]
+    w = width_verdict(pd.DataFrame(rows))
+    assert w["verdict"].startswith("refuted") and "8,066" in w["verdict"]
+    assert 2_788 < w["crossover"]["n"] < 8_066
+    rows = [dict(row=r, n=n, seed=s, final=m + rng.normal(0, 5)) for n in (973, 2_788, 8_066)
+            for r, m in (("cmaes", 200), ("openai_es", 100)) for s in range(10)]
+    assert width_verdict(pd.DataFrame(rows))["verdict"].startswith("confirmed")

@@ -93,12 +93,18 @@ def prob_improvement(x, y) -> float:
     return float(gt + 0.5 * eq)
 
 
+def _prob_improvement_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``prob_improvement`` of each row of x (B x m) against the same row of y (B x n)."""
+    return (x[:, :, None] > y[:, None, :]).mean(axis=(1, 2)) + 0.5 * (x[:, :, None] == y[:, None, :]).mean(axis=(1, 2))
+
+
 def _two_sample_boot(x, y, stat, n_resamples: int, seed: int, level: float) -> tuple[float, float]:
-    """Percentile CI of ``stat(x*, y*)`` with x and y resampled independently (stratified by method)."""
+    """Percentile CI of ``stat(X*, Y*)`` (vectorised over resamples: rows) with x and y resampled
+    independently (stratified by method)."""
     rng = np.random.default_rng(seed)
-    xi = rng.integers(0, x.size, size=(n_resamples, x.size))
-    yi = rng.integers(0, y.size, size=(n_resamples, y.size))
-    vals = np.array([stat(x[a], y[b]) for a, b in zip(xi, yi)])
+    xs = x[rng.integers(0, x.size, size=(n_resamples, x.size))]
+    ys = y[rng.integers(0, y.size, size=(n_resamples, y.size))]
+    vals = stat(xs, ys)
     a = (1 - level) / 2
     return float(np.quantile(vals, a)), float(np.quantile(vals, 1 - a))
 
@@ -132,8 +138,9 @@ def compare(x, y, level: float = 0.95, n_resamples: int = 2000, seed: int = 0) -
         return out
     out.update(iqm_x=float(iqm(x)), iqm_y=float(iqm(y)), diff=float(iqm(x) - iqm(y)), p=prob_improvement(x, y))
     if x.size >= 2 and y.size >= 2:
-        out["diff_lo"], out["diff_hi"] = _two_sample_boot(x, y, lambda a, b: iqm(a) - iqm(b), n_resamples, seed, level)
-        out["p_lo"], out["p_hi"] = _two_sample_boot(x, y, prob_improvement, n_resamples, seed, level)
+        out["diff_lo"], out["diff_hi"] = _two_sample_boot(
+            x, y, lambda a, b: iqm(a, axis=1) - iqm(b, axis=1), n_resamples, seed, level)
+        out["p_lo"], out["p_hi"] = _two_sample_boot(x, y, _prob_improvement_rows, n_resamples, seed, level)
         out["resolved"] = bool(out["diff_lo"] > 0 or out["diff_hi"] < 0 or out["p_lo"] > 0.5 or out["p_hi"] < 0.5)
         out["detectable"] = detectable_difference(x, y)
     return out

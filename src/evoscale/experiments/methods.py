@@ -22,7 +22,8 @@ import pandas as pd
 
 from ..config import RunConfig, parse_hidden
 from ..envs import get_spec
-from ..stats import first_crossing, iqm, iqm_ci
+from ..stats import MIN_SEEDS, compare, first_crossing, iqm, iqm_ci, paired
+from . import report
 from . import check_parameters, load_cached, results_root, run_many, seed_list
 
 GRID_ROWS = ("cmaes", "sepcmaes", "openai_es", "ga", "neuromod")
@@ -31,8 +32,8 @@ SIZE_NAMES = ("small", "medium", "large")
 BANDS = {"small": (0, 5_000), "medium": (5_000, 50_000), "large": (50_000, math.inf)}
 LABELS = {"cmaes": "CMA-ES", "sepcmaes": "sep-CMA-ES", "openai_es": "OpenAI-ES", "ga": "GA",
           "neuromod": "Neuromod", "ppo": "PPO"}
-# The seed document's Dimension-5 table (its rows and sizes; sep-CMA-ES and PPO are not in it).
-SEED_VERDICTS = {
+# The source document's Dimension-5 table, the claim (its rows and sizes; sep-CMA-ES and PPO are not in it).
+CLAIMED_VERDICTS = {
     ("cmaes", "small"): "dominant", ("cmaes", "medium"): "degraded", ("cmaes", "large"): "too expensive",
     ("openai_es", "small"): "okay", ("openai_es", "medium"): "dominant", ("openai_es", "large"): "feasible",
     ("neuromod", "small"): "promising", ("neuromod", "medium"): "untested", ("neuromod", "large"): "untested",
@@ -229,6 +230,7 @@ def per_seed(df: pd.DataFrame, threshold: float | None) -> pd.DataFrame:
                      if threshold is not None else pd.Series([np.nan]))
         out.append(dict(row=row, size=size, seed=seed, n=int(g["n_params"].iloc[0]), band=g["band"].iloc[0],
                         final=float(tests["eval_return"].iloc[-1]), best=float(tests["eval_return"].max()),
+                        first=float(tests["eval_return"].iloc[0]),
                         evals_to=float(hit.iloc[0]), steps_to=float(hit_steps.iloc[0]),
                         evals=int(g["evals"].max()), env_steps=int(g["env_steps"].max()),
                         wall_s=float(g["wall_s"].max()), machine=g["machine"].iloc[0]))
@@ -311,3 +313,132 @@ def crossover_n(seeds: pd.DataFrame, a: str = "cmaes", b: str = "openai_es", met
     return dict(n=point, lo=float(lo), hi=float(hi), frac_inside=float(inside.size / n_boot),
                 frac_below=float(np.mean(boot == -math.inf)), n_min=ns[0] if ns else math.nan,
                 n_max=ns[-1] if ns else math.nan)
+
+
+# --- the book's verdict vocabulary (experiments.report) --------------------------------------------
+
+def cell_values(seeds: pd.DataFrame, metric: str = "final") -> dict:
+    """(row, size) -> the metric's per-seed values (finite ones)."""
+    return {k: g[metric].to_numpy(float)[np.isfinite(g[metric].to_numpy(float))]
+            for k, g in seeds.groupby(["row", "size"], sort=False)}
+
+
+def p_best(seeds: pd.DataFrame, metric: str = "final", n_boot: int = 2000, rng_seed: int = 0) -> pd.Series:
+    """Per (row, size): the probability that the row has the highest IQM in its size column, over a
+    bootstrap of the seeds of every cell (cells with fewer than ``MIN_SEEDS`` seeds take no part)."""
+    vals = {k: v for k, v in cell_values(seeds, metric).items() if v.size >= MIN_SEEDS}
+    rng = np.random.default_rng(rng_seed)
+    out = {}
+    for size in dict.fromkeys(s for _, s in vals):
+        rows = [r for r, s in vals if s == size]
+        wins = np.zeros(len(rows))
+        for _ in range(n_boot):
+            wins[int(np.argmax([iqm(rng.choice(vals[(r, size)], vals[(r, size)].size)) for r in rows]))] += 1
+        out.update({(r, size): w / n_boot for r, w in zip(rows, wins)})
+    return pd.Series(out, name="p_best", dtype=float)
+
+
+def pairwise(seeds: pd.DataFrame, size: str, metric: str = "final") -> pd.DataFrame:
+    """One row per ordered pair (x, y) of one size column with ``stats.compare``'s fields (P(X > Y)
+    with its CI, IQM difference with its CI, resolved, detectable difference)."""
+    vals = {r: v for (r, s), v in cell_values(seeds, metric).items() if s == size}
+    return pd.DataFrame([dict(x=a, y=b, **compare(vals[a], vals[b])) for a in vals for b in vals if a != b])
+
+
+def _learns(g: pd.DataFrame) -> dict:
+    """Paired over seeds: final minus first solved test (does the method improve at all?)."""
+    return paired(g["final"] - g["first"])
+
+
+def cell_verdicts(seeds: pd.DataFrame, cells: pd.DataFrame, planned: dict | None = None) -> dict:
+    """Per (row, size) of the claimed table: a ``report.Verdict`` string against ``CLAIMED_VERDICTS``.
+
+    dominant: confirmed if resolved better than every other method of its column, refuted if another
+    is resolved better. bad: confirmed if some method is resolved better, refuted if it is resolved
+    better than another and none better than it. okay / feasible / promising: confirmed if it
+    improves on its first solved test (resolved, paired over seeds), refined if it does but another
+    method is resolved better, unresolved otherwise. degraded: the row at this size against the next
+    smaller one. too expensive: confirmed when the cell was not run because chapter 1's cost model
+    predicts it over this machine's limits. untested: refined -- tested here, with the result.
+    Cells with fewer than ``MIN_SEEDS`` seeds are unresolved ("n = k of N")."""
+    vals = cell_values(seeds)
+    out = {}
+    for (row, size), claim in CLAIMED_VERDICTS.items():
+        cell = cells[(cells["row"] == row) & (cells["size"] == size)]
+        n_plan = (planned or {}).get((row, size))
+        v = vals.get((row, size), np.array([]))
+        if len(cell) and not bool(cell["runs"].iloc[0]):
+            c = cell.iloc[0]
+            number = f"predicted {c.predicted_s / 3600:,.1f} h and {c.predicted_gib:,.0f} GiB for one run on this machine"
+            out[(row, size)] = str(report.Verdict("confirmed" if claim == "too expensive" else "unresolved", number,
+                                                  "not run here"))
+            continue
+        number = f"final return {report.over_seeds(v, 0, n_plan)}"
+        if v.size < MIN_SEEDS:
+            out[(row, size)] = str(report.Verdict("unresolved", number, f"fewer than {MIN_SEEDS} seeds so far"))
+            continue
+        others = {r: x for (r, s), x in vals.items() if s == size and r != row and x.size >= MIN_SEEDS}
+        better = [r for r, x in others.items() if (c := compare(x, v))["resolved"] and c["diff"] > 0]
+        worse = [r for r, x in others.items() if (c := compare(v, x))["resolved"] and c["diff"] > 0]
+        names = lambda rs: ", ".join(LABELS[r] for r in rs)  # noqa: E731
+        if claim == "dominant":
+            word = "confirmed" if others and len(worse) == len(others) else "refuted" if better else "unresolved"
+            because = {"confirmed": "resolved better than every other method of its size",
+                       "refuted": f"{names(better)} resolved better",
+                       "unresolved": "not resolved better than " + (names(set(others) - set(worse)) or "the others")}[word]
+        elif claim == "bad":
+            word = "confirmed" if better else "refuted" if worse else "unresolved"
+            because = {"confirmed": f"{names(better)} resolved better", "refuted": f"resolved better than {names(worse)}",
+                       "unresolved": "no difference to the other methods resolved"}[word]
+        elif claim in ("okay", "feasible", "promising"):
+            g = seeds[(seeds["row"] == row) & (seeds["size"] == size)]
+            learn = _learns(g)
+            gain = f"improves on its first solved test by {report.ci(learn['mean'], learn['lo'], learn['hi'], 0, sign=True)}"
+            if learn["resolved"] and learn["mean"] > 0:
+                word, because = ("refined", f"{gain}, but {names(better)} resolved better") if better else ("confirmed", gain)
+            else:
+                word, because = "unresolved", f"{gain} (not resolved)"
+        elif claim == "degraded":
+            prev = SIZE_NAMES[SIZE_NAMES.index(size) - 1]
+            pv = vals.get((row, prev), np.array([]))
+            if pv.size < MIN_SEEDS:
+                word, because = "unresolved", f"fewer than {MIN_SEEDS} seeds at the {prev} size"
+            else:
+                c = compare(v, pv)
+                word = "unresolved" if not c["resolved"] else ("confirmed" if c["diff"] < 0 else "refuted")
+                because = f"against its {prev} size: {report.difference(c)}" + (
+                    "" if c["resolved"] else "; " + report.detectable(c["detectable"], 0, "return"))
+        else:  # "untested": the claim has no number; we measured one
+            word, because = "refined", "tested here" + (f"; {names(better)} resolved better" if better else "")
+        out[(row, size)] = str(report.Verdict(word, number, because))
+    return out
+
+
+def width_verdict(seeds: pd.DataFrame, a: str = "cmaes", b: str = "openai_es", limit: int = 10_000) -> dict:
+    """Chapter 1's claim "full CMA-ES dominates up to ~10K parameters, OpenAI-ES beyond": per size
+    both rows ran, ``stats.compare`` of their final returns; the verdict and the crossover n (NaN:
+    none in range) with its bootstrap CI."""
+    vals = {(r, n): g["final"].to_numpy(float) for (r, n), g in seeds.groupby(["row", "n"])}
+    ns = sorted(n for (r, n) in vals if r == a and (b, n) in vals)
+    rows = [dict(n=n, **compare(vals[(a, n)], vals[(b, n)])) for n in ns]
+    table = pd.DataFrame(rows)
+    xo = crossover_n(seeds, a, b, "final") if ns else dict(n=np.nan, lo=np.nan, hi=np.nan)
+    full = [r for r in rows if min(r["n_x"], r["n_y"]) >= MIN_SEEDS]
+    below = [r for r in full if r["n"] <= limit]
+    if not below:
+        word, because = "unresolved", f"no size with {MIN_SEEDS} or more seeds of both methods yet"
+    elif all(r["resolved"] and r["diff"] > 0 for r in below):
+        word, because = "confirmed", f"{LABELS[a]} resolved better at every size up to {max(r['n'] for r in below):,}"
+    elif any(r["resolved"] and r["diff"] < 0 for r in below):
+        first = min(r["n"] for r in below if r["resolved"] and r["diff"] < 0)
+        word, because = "refuted", f"{LABELS[b]} resolved better already at {first:,} parameters"
+    elif any(r["resolved"] and r["diff"] > 0 for r in below):
+        ok = [r["n"] for r in below if r["resolved"] and r["diff"] > 0]
+        word, because = "refined", f"{LABELS[a]} resolved better only at {', '.join(f'{n:,}' for n in ok)} parameters"
+    else:
+        worst = max(r["detectable"] for r in below)
+        word, because = "unresolved", "no size resolved; " + report.detectable(worst, 0, "return")
+    at = min(below, key=lambda r: abs(np.log(r["n"] / 2_788))) if below else None
+    number = ("P(CMA-ES > OpenAI-ES) at {:,} parameters = {} (n = {} vs {})".format(
+        at["n"], report.ci(at["p"], at["p_lo"], at["p_hi"], 2), at["n_x"], at["n_y"]) if at else "no sizes yet")
+    return dict(verdict=str(report.Verdict(word, number, because)), table=table, crossover=xo)

@@ -20,7 +20,7 @@
 #
 # **What we measure.** All tasks go through the same evaluator and trainers, each with the default
 # network and method of the task registry (`evoscale.envs.REGISTRY`): MLPs with CMA-ES on the
-# control tasks, a small population-batched CNN (`evoscale.policies_cnn`) with
+# control tasks, a small population-batched CNN (`evoscale.policies.cnn`) with
 # OpenAI-ES on Pong's pixels, and the 256×256 MLP of Salimans et al. with OpenAI-ES on Humanoid
 # (parameter counts in the cost table below).
 # Three things per task: (1) what one evaluation costs on this machine, serial and
@@ -149,7 +149,7 @@ bench
 #   in C++ and returns raw frames; the evaluator also does the standard preprocessing and runs a CNN.
 #   Of its time, {glue:text}`env_bench_pong_emu` is the emulator's own frames,
 #   {glue:text}`env_bench_pong_pre` the preprocessing (two grey screens per step, max-pooling and
-#   the 210×160 → 84×84 area resize; `evoscale.envs_atari` does it in one environment, bitwise equal
+#   the 210×160 → 84×84 area resize; `evoscale.envs.atari` does it in one environment, bitwise equal
 #   to Gymnasium's `AtariPreprocessing` + `FrameStackObservation` wrappers) and
 #   {glue:text}`env_bench_pong_net` the network.
 # * **BipedalWalker** (ratio {glue:text}`env_bench_bw_ratio`): every episode builds a new Box2D

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from evoscale import evaluation
-from evoscale.bench_evaluator import bench_evaluator, time_breakdown
+from evoscale.evaluation import lockstep
+from evoscale.bench.evaluator import bench_evaluator, time_breakdown
 from evoscale.evaluation import TRAIN, episode_seeds, make_evaluator
 
 
@@ -19,7 +19,7 @@ def test_time_breakdown_shares_add_up_and_leave_the_evaluator_as_it_was():
     assert shares["env_fraction"] + shares["network_fraction"] + shares["loop_fraction"] == pytest.approx(1)
     assert "emulator_fraction" not in shares  # Atari pixels only
     # timers removed again: same policy object, no instance attributes left on the envs, same results
-    assert type(ev.policy).__name__ == "MLPPolicy" and evaluation.reset.__name__ == "reset"
+    assert type(ev.policy).__name__ == "MLPPolicy" and lockstep.reset.__name__ == "reset"
     assert all("step" not in vars(env) for env in ev.envs)
     after = ev.evaluate(population, seeds)
     assert np.array_equal(before.returns, after.returns) and np.array_equal(before.lengths, after.lengths)
@@ -49,7 +49,7 @@ def test_bench_evaluator_rejects_bad_arguments(kw, message):
 
 
 def test_clock_counts_a_nested_call_of_the_same_kind_once():
-    from evoscale.bench_evaluator import _Clock
+    from evoscale.bench.evaluator import _Clock
 
     clock = _Clock()
     inner = clock.timed("env", lambda: __import__("time").sleep(0.02))

@@ -70,7 +70,7 @@ def test_replay_rate_replays_the_populations_own_episodes():
     through them: a finite, positive step rate (CartPole steps at well over 1,000/s on any machine)."""
     import numpy as np
 
-    from evoscale.bench_evaluator import replay_steps_per_s
+    from evoscale.bench.evaluator import replay_steps_per_s
     from evoscale.evaluation import make_evaluator
 
     ev = make_evaluator("serial", "CartPole-v1", (4,))

@@ -61,7 +61,7 @@ def test_fused_pong_pixels_equal_the_gymnasium_wrapper_stack_bit_for_bit():
     same frames, rewards and episode ends, over whole episodes (several seeds, one env reused)."""
     import numpy as np
 
-    from evoscale.envs_atari import AtariPixels, reference_pixels
+    from evoscale.envs.atari import AtariPixels, reference_pixels
 
     fused, ref = AtariPixels("ALE/Pong-v5"), reference_pixels("ALE/Pong-v5")
     rng = np.random.default_rng(1)

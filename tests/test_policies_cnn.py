@@ -6,7 +6,7 @@ import pytest
 from evoscale import envs
 from evoscale.config import RunConfig
 from evoscale.evaluation import TRAIN, LockstepEvaluator, SerialEvaluator, episode_seeds, make_evaluator
-from evoscale.policies_cnn import CNNPolicy
+from evoscale.policies.cnn import CNNPolicy
 
 
 def _capped(monkeypatch, env_id, steps):
@@ -97,7 +97,7 @@ def test_cnn_narrow_lockstep_equals_serial(monkeypatch):
 def test_im2col_matches_the_window_view():
     from numpy.lib.stride_tricks import sliding_window_view
 
-    from evoscale.policies_cnn import conv_shapes, im2col
+    from evoscale.policies.cnn import conv_shapes, im2col
 
     rng = np.random.default_rng(0)
     for dtype in (np.uint8, np.float32):

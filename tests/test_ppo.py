@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from evoscale import envs
-from evoscale.ppo import (
+from evoscale.baselines.ppo import (
     RECORD_KEYS, ZOO_HYPERPARAMS, LinearSchedule, RunFinishedError, load_checkpoint, train_ppo, zoo_hyperparams,
 )
 
@@ -143,7 +143,7 @@ def pong(seed=0, total=1024, env_id="ALE/Pong-v5", **kw):
 def test_pong_pixels_trains_on_the_evaluators_observation(monkeypatch):
     from stable_baselines3.common.preprocessing import is_image_space, is_image_space_channels_first
 
-    from evoscale.ppo import _atari_env
+    from evoscale.baselines.ppo import _atari_env
 
     _capped(monkeypatch, "ALE/Pong-v5", 60)
     train_env, eval_env = _atari_env("ALE/Pong-v5"), envs.make_env("ALE/Pong-v5")
@@ -178,7 +178,7 @@ def test_pong_solved_test_is_the_evaluators_with_the_es_seeds(monkeypatch):
     from stable_baselines3 import PPO
 
     from evoscale.evaluation import EVAL, SerialEvaluator, episode_seeds
-    from evoscale.ppo import SB3Policy, SolvedTest, _make_venv, zoo_hyperparams
+    from evoscale.baselines.ppo import SB3Policy, SolvedTest, _make_venv, zoo_hyperparams
 
     _capped(monkeypatch, "ALE/Pong-v5", 50)
     merged = zoo_hyperparams("ALE/Pong-v5", PONG_TINY)

@@ -165,7 +165,7 @@ def _train_ppo(config: RunConfig, checkpoint) -> list[Record]:
     """The PPO baseline (SB3, zoo hyper-parameters) on the same records; one torch thread per run."""
     import torch
 
-    from .ppo import train_ppo
+    from .baselines.ppo import train_ppo
 
     torch.set_num_threads(1)  # PPO's records depend on the thread count; fix it
     return train_ppo(config.env, config.seed, config.budget_steps, config.eval_every or config.budget_steps,

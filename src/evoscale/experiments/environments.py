@@ -232,7 +232,7 @@ def cost_cache(p: EnvParams) -> tuple:
 BENCH_COLUMNS = ("env", "n_params", "popsize", "raw_steps_per_s", "replay_steps_per_s", "evaluator_steps_per_s",
                  "ratio", "ratio_vs_unwrapped", "ratio_vs_serial", "ratio_vs_replay", "env_fraction",
                  "emulator_fraction", "preprocessing_fraction", "network_fraction", "loop_fraction", "machine")
-"""What the chapter shows of each ``bench evaluator`` JSON (``bench_evaluator``'s docstring defines them)."""
+"""What the chapter shows of each ``bench evaluator`` JSON (``bench.evaluator``'s docstring defines them)."""
 
 
 def bench_table(where=None) -> pd.DataFrame:

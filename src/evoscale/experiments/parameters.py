@@ -3,7 +3,7 @@
 For each n: the optimiser's ask + tell time per generation (one thread, population 64, synthetic
 returns) and the peak memory of a process that holds it, measured in a fresh process each; full
 CMA-ES (pycma, and the torch re-implementation) with its periodic eigendecomposition amortised over
-its own update gap (``bench_cma``). Beside them, the time the lockstep evaluator needs for one
+its own update gap (``bench.cma``). Beside them, the time the lockstep evaluator needs for one
 LunarLander generation of a network of that size (8 -> h -> h/2 -> 4, mixed mid-training
 population), so the optimiser's cost can be read against the evaluation it serves.
 
@@ -72,7 +72,7 @@ def hidden_for(n: int) -> tuple[int, int]:
 
 def _linear_measure(method: str, n: int, popsize: int, generations: int) -> dict:
     """``bench.ask_tell_cost`` (run in a fresh process, so the peak memory is the optimiser's)."""
-    from ..bench import ask_tell_cost
+    from ..bench.methods import ask_tell_cost
 
     cost = ask_tell_cost(method, n, popsize, generations)
     return {"ms_per_gen": cost["ms_per_gen"], "amortised_ms_per_gen": cost["ms_per_gen"],
@@ -80,7 +80,7 @@ def _linear_measure(method: str, n: int, popsize: int, generations: int) -> dict
 
 
 def _eval_seconds(n: int, popsize: int, rounds: int) -> tuple[float, tuple[int, int], int]:
-    from ..bench import lander_generation_seconds
+    from ..bench.methods import lander_generation_seconds
     from ..policies import param_count
 
     hidden = hidden_for(n)
@@ -94,7 +94,7 @@ def measure(p: CostParams, log=print) -> pd.DataFrame:
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    from ..bench_cma import bench_cma
+    from ..bench.cma import bench_cma
     from ..machine import machine_label
 
     rows = []

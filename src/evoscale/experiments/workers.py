@@ -140,7 +140,7 @@ def measure_speedup(env: str, p: WorkersParams, log=print) -> pd.DataFrame:
     """One row per (worker count, timed generation); ``workers == 0`` is the in-process evaluator."""
     from threadpoolctl import threadpool_limits
 
-    from ..bench_evaluator import raw_steps_per_s
+    from ..bench.evaluator import raw_steps_per_s
     from ..envs import make_wrapped_env
 
     spec = get_spec(env)

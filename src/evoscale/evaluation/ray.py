@@ -41,8 +41,8 @@ import numpy as np
 import ray
 from ray.exceptions import GetTimeoutError, RayError, RayTaskError
 
-from .envs import get_spec
-from .evaluation import EvalResult, LockstepEvaluator, make_policy
+from ..envs import get_spec
+from .lockstep import EvalResult, LockstepEvaluator, make_policy
 
 MAX_TASK_RETRIES = 3
 """Times one slice is re-run after its worker process died, within one ``evaluate`` call."""

@@ -17,10 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .envs import EnvSpec, get_spec, make_env
-from .plastic import NeuromodPolicy
-from .policies import MLPPolicy
-from .policies_cnn import CNNPolicy
+from ..envs import EnvSpec, get_spec, make_env
+from ..policies import CNNPolicy, MLPPolicy, NeuromodPolicy
 
 POLICIES = {"mlp": MLPPolicy, "neuromod": NeuromodPolicy, "cnn": CNNPolicy}
 
@@ -76,7 +74,7 @@ def make_policy(spec: EnvSpec, hidden: tuple[int, ...], device: str = "cpu", kin
                 **policy_kw):
     """The task's policy network (``kind``: ``mlp`` or ``neuromod``), action box read from the env.
 
-    Pixel tasks (``spec.network == "cnn"``) get the population-batched CNN (``policies_cnn``), with
+    Pixel tasks (``spec.network == "cnn"``) get the population-batched CNN (``policies.cnn``), with
     ``hidden`` as the widths of its dense layers after the conv trunk.
     """
     if kind not in POLICIES:
@@ -206,7 +204,7 @@ class LockstepEvaluator:
 
 
 BACKENDS = ("serial", "lockstep", "ray")
-"""``ray``: ``evaluation_ray.RayEvaluator``, the lockstep evaluator on ``workers`` Ray actors."""
+"""``ray``: ``evaluation.ray.RayEvaluator``, the lockstep evaluator on ``workers`` Ray actors."""
 
 
 def make_evaluator(backend: str, env_id: str, hidden: tuple[int, ...], device: str = "cpu",
@@ -215,7 +213,7 @@ def make_evaluator(backend: str, env_id: str, hidden: tuple[int, ...], device: s
     if backend not in BACKENDS:
         raise ValueError(f"unknown evaluator backend {backend!r}; valid: {', '.join(BACKENDS)}")
     if backend == "ray":
-        from .evaluation_ray import RayEvaluator  # imports Ray only when asked for
+        from .ray import RayEvaluator  # imports Ray only when asked for
 
         return RayEvaluator(env_id, hidden, device, policy, workers=workers or 2, ray_address=ray_address,
                             **policy_kw)

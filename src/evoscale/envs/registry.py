@@ -13,14 +13,14 @@ Atari (Pong) comes in two observation kinds, one registry entry each:
   ``frameskip=1``, then the preprocessing of Gymnasium's ``AtariPreprocessing`` (4-frame skip with
   max-pooling of the last two frames, up to 30 no-ops at reset, grey, 84x84 by area interpolation;
   needs ``opencv-python-headless``) and ``FrameStackObservation(4)``, fused into one environment
-  (``envs_atari.AtariPixels``, bitwise equal to that wrapper stack): observations ``uint8[4, 84, 84]``.
-  The policy is the population-batched CNN (``policies_cnn``).
+  (``envs.atari.AtariPixels``, bitwise equal to that wrapper stack): observations ``uint8[4, 84, 84]``.
+  The policy is the population-batched CNN (``policies.cnn``).
 * ``ALE/Pong-ram-v5`` -- a registry key of this book (not a Gymnasium id) for the same game with
   ``obs_type="ram"``: the console's 128 bytes of RAM, scaled to [0, 1], fed to a small MLP.
 
 Both keep v5's frame-skip of 4 and its cap of 108,000 frames = 27,000 agent steps, and v5's sticky
 actions (every frame, with probability 0.25 the previous action is repeated; Machado et al. 2018) --
-drawn by ``envs_atari`` from a generator seeded at each ``reset(seed=...)`` instead of by the ALE.
+drawn by ``envs.atari`` from a generator seeded at each ``reset(seed=...)`` instead of by the ALE.
 The ALE applies a new seed only by reloading the ROM (~0.1 s, a third of a random Pong episode);
 with sticky actions off the emulator is deterministic given the actions (tested), so the wrapper
 keeps every episode a pure function of its seed at the cost of a plain ``reset_game``.
@@ -78,7 +78,7 @@ REGISTRY: dict[str, EnvSpec] = {
                 "estool's 24-40-40-4 MLP (2,804 parameters), CMA-ES; continuous actions (tanh to the box)",
                 max_width=4),
         EnvSpec("ALE/Pong-v5", 84 * 84 * 4, 6, True, 21.0, 27000, (), "openai_es",
-                "pixels (grey 84x84, 4 stacked frames); small CNN (policies_cnn: 8 and 16 filters, "
+                "pixels (grey 84x84, 4 stacked frames); small CNN (policies.cnn: 8 and 16 filters, "
                 "linear head, 11,902 parameters), OpenAI-ES as Salimans et al. 2017 for Atari",
                 network="cnn", obs_shape=(4, 84, 84), max_width=4),
         EnvSpec("ALE/Pong-ram-v5", 128, 6, True, 21.0, 27000, (32,), "openai_es",
@@ -103,7 +103,7 @@ def get_spec(env_id: str) -> EnvSpec:
         ) from None
 
 
-def _register_extras(env_id: str) -> None:
+def register_extras(env_id: str) -> None:
     if env_id.startswith("ALE/"):
         import ale_py  # ROMs ship with ale-py
 
@@ -114,7 +114,7 @@ RAM_SUFFIX = "-ram-v5"
 
 
 def _atari_pixels(env_id: str) -> gym.Env:
-    from .envs_atari import AtariPixels
+    from .atari import AtariPixels
 
     return AtariPixels(env_id)
 
@@ -122,7 +122,7 @@ def _atari_pixels(env_id: str) -> gym.Env:
 def _atari_ram(env_id: str) -> gym.Env:
     from gymnasium.wrappers import TransformObservation
 
-    from .envs_atari import SeededAtari, ale_env
+    from .atari import SeededAtari, ale_env
 
     base = SeededAtari(ale_env(env_id.replace(RAM_SUFFIX, "-v5"), obs_type="ram"), frameskip=4)
     space = gym.spaces.Box(0.0, 1.0, base.observation_space.shape)
@@ -133,7 +133,7 @@ def make_wrapped_env(env_id: str) -> gym.Env:
     """The environment exactly as `gymnasium.make` builds it (with its default wrappers); for Atari
     the ALE env with the observation kind of the registry entry (raw frames or raw RAM bytes)."""
     get_spec(env_id)
-    _register_extras(env_id)
+    register_extras(env_id)
     if env_id.endswith(RAM_SUFFIX):
         return gym.make(env_id.replace(RAM_SUFFIX, "-v5"), obs_type="ram")
     return gym.make(env_id)
@@ -144,6 +144,6 @@ def make_env(env_id: str) -> gym.Env:
     `get_spec(env_id).max_steps`), except Atari, which gets the preprocessing of the module docstring."""
     get_spec(env_id)
     if env_id.startswith("ALE/"):
-        _register_extras(env_id)
+        register_extras(env_id)
         return _atari_ram(env_id) if env_id.endswith(RAM_SUFFIX) else _atari_pixels(env_id)
     return make_wrapped_env(env_id).unwrapped

@@ -41,12 +41,11 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from . import evaluation
-from .config import RunConfig, parse_hidden
-from .envs import get_spec, make_env, make_wrapped_env
-from .evaluation import TRAIN, episode_seeds, make_evaluator
-from .machine import machine_label
-from .trainers import make_trainer
+from ..config import RunConfig, parse_hidden
+from ..envs import get_spec, make_env, make_wrapped_env
+from ..evaluation import TRAIN, episode_seeds, lockstep, make_evaluator
+from ..machine import machine_label
+from ..trainers import make_trainer
 
 
 def raw_steps_per_s(env, cap: int, seconds: float, seed: int = 0) -> float:
@@ -107,14 +106,14 @@ def _timed_envs(evaluator, clock: _Clock, jobs: int):
     for env in evaluator.envs:
         saved_steps.append(env.step)
         env.step = clock.timed("env", env.step)  # instance attribute: shadows the method
-        if hasattr(env, "_frame"):  # envs_atari.AtariPixels
+        if hasattr(env, "_frame"):  # envs.atari.AtariPixels
             env._frame = clock.timed("emulator", env._frame)
-    saved_reset = evaluation.reset
-    evaluation.reset = clock.timed("env", saved_reset)  # LockstepEvaluator looks it up at call time
+    saved_reset = lockstep.reset
+    lockstep.reset = clock.timed("env", saved_reset)  # LockstepEvaluator looks it up at call time
     try:
         yield
     finally:
-        evaluation.reset = saved_reset
+        lockstep.reset = saved_reset
         for env in evaluator.envs:
             for name in ("step", "_frame"):
                 env.__dict__.pop(name, None)
@@ -263,7 +262,7 @@ def record_episodes(env_id: str, policy, population: np.ndarray) -> list[tuple[i
     seeds = episode_seeds(0, TRAIN, 0, len(population), 1)[:, 0]
     episodes = []
     for row, seed in zip(population, seeds):
-        layers, obs, actions = policy.unflatten(row[None]), evaluation.reset(env, seed), []
+        layers, obs, actions = policy.unflatten(row[None]), lockstep.reset(env, seed), []
         for _ in range(spec.max_steps):
             actions.append(policy.forward(layers, obs[None])[0])
             obs, _, terminated, _, _ = env.step(actions[-1])

@@ -1,6 +1,6 @@
 """Benchmarks of training (speed targets live here, never in unit tests): ``bench_methods`` (episodes to
 the solved threshold per method) and ``bench_overhead`` (optimiser time per generation against the
-evaluator's). The evaluator's own benchmark is ``bench_evaluator``.
+evaluator's). The evaluator's own benchmark is ``bench.evaluator``.
 """
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ import time
 
 import numpy as np
 
-from .bench_evaluator import mixed_lander_population
-from .config import RunConfig
-from .envs import get_spec
-from .evaluation import TRAIN, episode_seeds, make_evaluator
-from .machine import machine_label
-from .trainers import make_trainer
+from ..config import RunConfig
+from ..envs import get_spec
+from ..evaluation import TRAIN, episode_seeds, make_evaluator
+from ..machine import machine_label
+from ..trainers import make_trainer
+from .evaluator import mixed_lander_population
 
 
 # Per-method settings for the CartPole benchmark (popsize 16 for all; sigma0/lr from short sanity
@@ -37,8 +37,8 @@ def bench_methods(env_id: str = "CartPole-v1", seeds: int = 5, budget_evals: int
     task's threshold, per method over ``seeds`` seeds: IQM with 95 % bootstrap CI, NaN = not solved."""
     import tempfile
 
-    from .runs import run_many
-    from .stats import first_crossing, iqm_ci
+    from ..runs import run_many
+    from ..stats import first_crossing, iqm_ci
 
     spec = get_spec(env_id)
     if spec.solved is None:
@@ -46,7 +46,7 @@ def bench_methods(env_id: str = "CartPole-v1", seeds: int = 5, budget_evals: int
     methods = methods or list(METHOD_SETTINGS)
     def config(m, s):
         if m == "ppo":
-            from .ppo_zoo import zoo_hyperparams
+            from ..baselines.zoo import zoo_hyperparams
 
             steps = int(zoo_hyperparams(env_id, None)["n_timesteps"])
             return RunConfig(method="ppo", env=env_id, budget_steps=steps, eval_every=4096, eval_episodes=100,
@@ -88,12 +88,12 @@ def bench_overhead(sizes: list[int] | None = None, popsize: int = 64, generation
 
     The generation being evaluated is the benchmark's mixed population (half random crashers, half
     hovering controllers: a mid-training workload, ~35K env steps for 64 individuals). Full CMA-ES
-    is timed with ``bench_cma`` (fresh process, steady-state generations plus its periodic
+    is timed with ``bench.cma`` (fresh process, steady-state generations plus its periodic
     eigendecomposition amortised over pycma's own update gap); the others directly.
     """
 
-    from .bench_cma import bench_cma
-    from .trainers import REGISTRY
+    from .cma import bench_cma
+    from ..trainers import REGISTRY
 
     sizes = sizes or list(OVERHEAD_NETS)
     methods = methods or [m for m in REGISTRY]
@@ -135,10 +135,10 @@ def lander_generation_seconds(hidden, popsize: int = 64, rounds: int = 3) -> tup
 
 def _ask_tell_ms(method: str, n: int, popsize: int, generations: int) -> float:
     """Median ms of ask + tell over generations 2..G (``ask_tell_cost``); neuromod at its genome size."""
-    from .policies import param_count
+    from ..policies import param_count
 
     if method == "neuromod":  # its genome is the plastic net's, slightly larger than the MLP
-        from .plastic import NeuromodPolicy
+        from ..policies import NeuromodPolicy
 
         hidden = OVERHEAD_NETS.get(n, (64, 32))
         n = NeuromodPolicy(8, hidden, 4, True).n_params if param_count(8, hidden, 4) == n else n
@@ -155,7 +155,7 @@ def ask_tell_cost(method: str, n: int, popsize: int, generations: int) -> dict:
     import torch
     from threadpoolctl import threadpool_limits
 
-    from .trainers import REGISTRY
+    from ..trainers import REGISTRY
 
     torch.set_num_threads(1)
     REGISTRY[method]  # import the method's module (pycma, scipy, ...) before the memory baseline

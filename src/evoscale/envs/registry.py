@@ -32,6 +32,7 @@ import difflib
 from dataclasses import dataclass
 
 import gymnasium as gym
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,22 @@ class EnvSpec:
     at pop 64, widths 1/4/16/64 and serial: 7,876/8,097/7,960/7,089 and 7,899; Pong pixels at pop 16,
     widths 1/4/16 and serial: 3,210/3,314/3,076 and 3,228. LunarLander, CartPole and Pong RAM lose
     nothing at full width (and CartPole/LunarLander gain most from batching the forward)."""
+    act_box: tuple[float, float] | None = None
+    """Continuous tasks: the action box (low, high), the same in every dimension, as Gymnasium
+    registers it (float32); the policy maps its tanh outputs onto it. None for discrete actions."""
+
+    def __post_init__(self):
+        if self.discrete == (self.act_box is not None):
+            raise ValueError(f"{self.env_id}: a continuous task needs act_box, a discrete one has none")
+
+    @property
+    def act_low(self) -> tuple[float, ...] | None:
+        """Every action dimension's lower bound (the float32 value, as the environment's ``action_space``)."""
+        return None if self.act_box is None else (float(np.float32(self.act_box[0])),) * self.act_dim
+
+    @property
+    def act_high(self) -> tuple[float, ...] | None:
+        return None if self.act_box is None else (float(np.float32(self.act_box[1])),) * self.act_dim
 
 
 REGISTRY: dict[str, EnvSpec] = {
@@ -76,7 +93,7 @@ REGISTRY: dict[str, EnvSpec] = {
         ),
         EnvSpec("BipedalWalker-v3", 24, 4, False, 300.0, 1600, (40, 40), "cmaes",
                 "estool's 24-40-40-4 MLP (2,804 parameters), CMA-ES; continuous actions (tanh to the box)",
-                max_width=4),
+                max_width=4, act_box=(-1.0, 1.0)),
         EnvSpec("ALE/Pong-v5", 84 * 84 * 4, 6, True, 21.0, 27000, (), "openai_es",
                 "pixels (grey 84x84, 4 stacked frames); small CNN (policies.cnn: 8 and 16 filters, "
                 "linear head, 11,902 parameters), OpenAI-ES as Salimans et al. 2017 for Atari",
@@ -85,7 +102,8 @@ REGISTRY: dict[str, EnvSpec] = {
                 "Pong from the 128 RAM bytes (/255), MLP 128-32-6 (4,326 parameters), OpenAI-ES: "
                 "does a small network get anywhere without a CNN?"),
         EnvSpec("Humanoid-v5", 348, 17, False, None, 1000, (256, 256), "openai_es",
-                "MuJoCo; Salimans et al. 2017's 256x256 tanh MLP (159,505 parameters), OpenAI-ES"),
+                "MuJoCo; Salimans et al. 2017's 256x256 tanh MLP (159,505 parameters), OpenAI-ES",
+                act_box=(-0.4, 0.4)),
     )
 }
 """All tasks the book knows. Pong's solved value is the maximum score (+21)."""

@@ -1,94 +1,20 @@
-"""Population evaluation: every individual's episodes, as fast as one core steps the environment.
-
-Two backends with one contract, ``evaluate(population, seeds) -> EvalResult``:
+"""The two in-process backends, one contract: ``evaluate(population, seeds) -> EvalResult``.
 
 * ``SerialEvaluator`` -- the reference: one episode after another, one forward per step.
 * ``LockstepEvaluator`` -- all (individual, episode) jobs at once, one batched forward per step for
   the episodes still running. A finished episode leaves the batch immediately, so time is spent only
   on useful steps even when a population mixes 100-step crashes with 1,000-step hovering landers.
 
-Episode seeds are a pure function of (run seed, stream, generation, individual, episode), so every
-backend -- and any split of the population across workers -- gives identical returns.
+Every episode is a pure function of its seed (``seeds``), so both give identical returns.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from ..envs import EnvSpec, get_spec, make_env
-from ..policies import CNNPolicy, MLPPolicy, NeuromodPolicy
-
-POLICIES = {"mlp": MLPPolicy, "neuromod": NeuromodPolicy, "cnn": CNNPolicy}
-
-TRAIN, EVAL = 0, 1
-"""Seed streams: training episodes and the fresh episodes of the solved test never share seeds."""
-
-
-def episode_seeds(run_seed: int, stream: int, generation: int, n_individuals: int, episodes: int) -> np.ndarray:
-    """``seeds[i, e]`` for individual i's episode e (32-bit ints, fit for ``env.reset(seed=...)``)."""
-    return np.array(
-        [
-            [np.random.SeedSequence([run_seed, stream, generation, i, e]).generate_state(1)[0] for e in range(episodes)]
-            for i in range(n_individuals)
-        ],
-        dtype=np.int64,
-    )
-
-
-@dataclass
-class EvalResult:
-    returns: np.ndarray
-    """Episode returns, shape [P, episodes] (maximised everywhere)."""
-    lengths: np.ndarray
-    """Episode lengths in env steps, shape [P, episodes]."""
-
-    @property
-    def env_steps(self) -> int:
-        return int(self.lengths.sum())
-
-    @property
-    def episodes(self) -> int:
-        return int(self.lengths.size)
-
-
-def reset(env, seed: int) -> np.ndarray:
-    """``env.reset(seed=seed)``, made a pure function of the seed.
-
-    Gymnasium's Box2D tasks keep one ``b2World`` for the environment's lifetime and only destroy its
-    bodies on reset; the world's internal bookkeeping (proxy ids, contact order) then depends on the
-    episodes that came before, and BipedalWalker's returns differ in the 3rd digit between a fresh
-    and a used environment with the same seed. A new world per episode removes that history.
-    """
-    world = getattr(env, "world", None)
-    if world is not None and hasattr(env, "_destroy"):
-        import Box2D
-
-        env._destroy()
-        env.world = Box2D.b2World(gravity=world.gravity)
-    return env.reset(seed=int(seed))[0]
-
-
-def make_policy(spec: EnvSpec, hidden: tuple[int, ...], device: str = "cpu", kind: str = "mlp",
-                **policy_kw):
-    """The task's policy network (``kind``: ``mlp`` or ``neuromod``), action box read from the env.
-
-    Pixel tasks (``spec.network == "cnn"``) get the population-batched CNN (``policies.cnn``), with
-    ``hidden`` as the widths of its dense layers after the conv trunk.
-    """
-    if kind not in POLICIES:
-        raise ValueError(f"unknown policy kind {kind!r}; valid: {', '.join(POLICIES)}")
-    if spec.network == "cnn":
-        if kind not in ("mlp", "cnn") or policy_kw:
-            raise ValueError(f"policy kind {kind!r} cannot read pixels; {spec.env_id} uses the CNN "
-                             f"(use a method whose policy is 'mlp', e.g. {spec.default_method})")
-        return CNNPolicy(spec.obs_shape, tuple(hidden), spec.act_dim, spec.discrete, device)
-    box = (None, None)
-    if not spec.discrete:
-        space = make_env(spec.env_id).action_space
-        box = (tuple(map(float, space.low)), tuple(map(float, space.high)))
-    return POLICIES[kind](spec.obs_dim, tuple(hidden), spec.act_dim, spec.discrete, *box, device, **policy_kw)
+from ..envs import get_spec, make_env
+from ..policies import make_policy
+from .seeds import EvalResult, reset
 
 
 class SerialEvaluator:
@@ -201,21 +127,3 @@ class LockstepEvaluator:
                 envs = [env for env, k in zip(envs, keep.tolist()) if k]
                 layers = self.policy.take(layers, np.flatnonzero(keep))
         return EvalResult(np.array(returns).reshape(P, E), np.array(lengths, dtype=np.int64).reshape(P, E))
-
-
-BACKENDS = ("serial", "lockstep", "ray")
-"""``ray``: ``evaluation.ray.RayEvaluator``, the lockstep evaluator on ``workers`` Ray actors."""
-
-
-def make_evaluator(backend: str, env_id: str, hidden: tuple[int, ...], device: str = "cpu",
-                   policy: str = "mlp", workers: int | None = None, ray_address: str | None = None,
-                   **policy_kw):
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown evaluator backend {backend!r}; valid: {', '.join(BACKENDS)}")
-    if backend == "ray":
-        from .ray import RayEvaluator  # imports Ray only when asked for
-
-        return RayEvaluator(env_id, hidden, device, policy, workers=workers or 2, ray_address=ray_address,
-                            **policy_kw)
-    cls = SerialEvaluator if backend == "serial" else LockstepEvaluator
-    return cls(env_id, hidden, device, policy, **policy_kw)

@@ -42,7 +42,9 @@ import ray
 from ray.exceptions import GetTimeoutError, RayError, RayTaskError
 
 from ..envs import get_spec
-from .lockstep import EvalResult, LockstepEvaluator, make_policy
+from ..policies import make_policy
+from .lockstep import LockstepEvaluator
+from .seeds import EvalResult
 
 MAX_TASK_RETRIES = 3
 """Times one slice is re-run after its worker process died, within one ``evaluate`` call."""

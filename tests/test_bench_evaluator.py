@@ -5,11 +5,12 @@ import pytest
 
 from evoscale.evaluation import lockstep
 from evoscale.bench.evaluator import bench_evaluator, time_breakdown
+from evoscale.config import RunConfig
 from evoscale.evaluation import TRAIN, episode_seeds, make_evaluator
 
 
 def test_time_breakdown_shares_add_up_and_leave_the_evaluator_as_it_was():
-    ev = make_evaluator("lockstep", "LunarLander-v3", (8,))
+    ev = make_evaluator(RunConfig(env="LunarLander-v3", hidden=(8,)))
     population = np.random.default_rng(0).normal(0, 0.5, (6, ev.policy.n_params))
     seeds = episode_seeds(3, TRAIN, 0, 6, 1)
     before = ev.evaluate(population, seeds)
@@ -26,7 +27,7 @@ def test_time_breakdown_shares_add_up_and_leave_the_evaluator_as_it_was():
 
 
 def test_pong_pixels_breakdown_splits_emulator_from_preprocessing():
-    ev = make_evaluator("lockstep", "ALE/Pong-v5", ())
+    ev = make_evaluator(RunConfig(env="ALE/Pong-v5", hidden=()))
     population = np.random.default_rng(0).normal(0, 0.1, (1, ev.policy.n_params))
     shares = time_breakdown(ev, population, seconds=0.01)  # one evaluation: a whole episode
     assert 0 < shares["emulator_fraction"] < shares["env_fraction"]

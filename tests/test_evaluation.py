@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from evoscale.config import RunConfig
 from evoscale.evaluation import EVAL, TRAIN, LockstepEvaluator, SerialEvaluator, episode_seeds, make_evaluator
 
 
@@ -50,7 +51,7 @@ def test_episode_cap_is_enforced():
 
 def test_unknown_backend():
     with pytest.raises(ValueError, match="lockstep"):
-        make_evaluator("threads", "CartPole-v1", (4,))
+        make_evaluator(RunConfig(env="CartPole-v1", hidden=(4,), backend="threads"))
 
 
 @pytest.mark.parametrize("rule", ["per_layer", "per_synapse"])

@@ -47,7 +47,7 @@ def test_lockstep_equals_serial_and_is_deterministic(monkeypatch, env_id):
     seeds = episode_seeds(0, TRAIN, 0, 3, 2)
     a, b = lock.evaluate(pop, seeds), ser.evaluate(pop, seeds)
     assert np.array_equal(a.returns, b.returns) and np.array_equal(a.lengths, b.lengths)
-    again = make_evaluator("lockstep", env_id, hidden).evaluate(pop, seeds)
+    again = make_evaluator(RunConfig(env=env_id, hidden=hidden)).evaluate(pop, seeds)
     assert np.array_equal(a.returns, again.returns)
 
 

@@ -245,18 +245,12 @@ def _n_params(model: PPO) -> int:
     return sum(p.numel() for p in model.policy.parameters())
 
 
-def train_ppo(
-    env_id: str,
-    seed: int,
-    total_timesteps: int,
-    eval_every_steps: int,
-    eval_episodes: int = 100,
-    hyper: dict | None = None,
-    device: str = "cpu",
-    checkpoint: str | None = None,
-    progress: bool = False,
-) -> list[dict]:
+def train_ppo(config, checkpoint: str | None = None) -> list[dict]:
     """Train SB3 PPO with rl-baselines3-zoo's hyper-parameters; one record per rollout/update.
+
+    ``config`` is the run's ``RunConfig`` (``method="ppo"``): ``env``, ``seed``, ``budget_steps`` (the
+    ``total_timesteps`` below), ``eval_every`` (``eval_every_steps``: env steps between solved tests;
+    0: only at the end), ``eval_episodes``, ``hyper``, ``device`` and ``progress``.
 
     * ``hyper`` overrides individual entries of ``ZOO_HYPERPARAMS[env_id]`` (e.g. ``{"n_steps": 64}``;
       ``"lin_X"`` strings are linear schedules). Tasks without an entry raise ValueError.
@@ -289,13 +283,12 @@ def train_ppo(
       interrupted run with the same ``total_timesteps`` to stay on its schedule. A resumed run is not
       bit-identical to an uninterrupted one (fresh episodes, re-seeded RNGs), but is itself reproducible.
     """
-    merged = zoo_hyperparams(env_id, hyper)
+    if config.method != "ppo":
+        raise ValueError(f"train_ppo trains method 'ppo', not {config.method!r}")
+    env_id, seed, total_timesteps, device = config.env, config.seed, config.budget_steps, config.device
+    eval_every_steps, eval_episodes = config.eval_every or total_timesteps, config.eval_episodes
+    merged = zoo_hyperparams(env_id, dict(config.hyper or ()) or None)  # RunConfig checked the counts
     kwargs = ppo_kwargs(merged)
-    for name, value in (("total_timesteps", total_timesteps), ("eval_episodes", eval_episodes)):
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if not isinstance(eval_every_steps, int) or eval_every_steps < 0:
-        raise ValueError(f"eval_every_steps must be a non-negative integer, got {eval_every_steps!r}")
 
     venv = _make_venv(env_id, merged)
     meta = {"env": env_id, "seed": seed, "hyper": repr(sorted(merged.items()))}
@@ -309,7 +302,7 @@ def train_ppo(
             raise RunFinishedError(
                 f"checkpoint {checkpoint} already holds a finished run: num_timesteps={state['num_timesteps']} "
                 f">= total_timesteps={total_timesteps}. Its records: evoscale.baselines.ppo.load_checkpoint(path)"
-                f"['records']; pass a larger total_timesteps to train on, or delete the file to start over."
+                f"['records']; pass a larger budget_steps to train on, or delete the file to start over."
             )
         if state["vecnormalize"] is not None:
             vecnorm = pickle.loads(state["vecnormalize"])
@@ -330,7 +323,7 @@ def train_ppo(
         "machine": machine_label(device), "eval_every_steps": eval_every_steps, "eval_episodes": eval_episodes,
     }
     bar = None
-    if progress:
+    if config.progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=total_timesteps, initial=model.num_timesteps, mininterval=2.0, unit="step",

@@ -155,12 +155,12 @@ def bench_evaluator(env_id: str, hidden=None, popsize: int = 64, seconds: float 
         raise ValueError(f"warmup_evals must be a non-negative integer, got {warmup_evals!r}")
     if not isinstance(rounds, int) or rounds < 1:
         raise ValueError(f"rounds must be a positive integer, got {rounds!r}")
-    RunConfig(env=env_id, hidden=hidden, popsize=popsize, backend=backend,
-              budget_evals=max(popsize, warmup_evals))  # validates every argument
+    config = RunConfig(env=env_id, hidden=hidden, popsize=popsize, backend=backend,
+                       budget_evals=max(popsize, warmup_evals))  # validates every argument
     if seconds <= 0:
         raise ValueError(f"seconds must be positive, got {seconds}")
     with threadpool_limits(1):
-        evaluator = make_evaluator(backend, env_id, hidden)
+        evaluator = make_evaluator(config)
         if env_id == "LunarLander-v3" and hidden:
             population, kind, warm = mixed_lander_population(evaluator.policy, popsize), "random+hover", 0
         elif warmup_evals == 0:
@@ -172,7 +172,7 @@ def bench_evaluator(env_id: str, hidden=None, popsize: int = 64, seconds: float 
             kind = f"{spec.default_method}-warm-up"
         if hasattr(evaluator, "prepare"):  # lockstep: environments built outside the clock, as serial's
             evaluator.prepare(popsize)
-        serial = make_evaluator("serial", env_id, hidden)
+        serial = make_evaluator(config.replace(backend="serial"))
         cap, per = spec.max_steps, seconds / rounds
         raw_env, unwrapped_env = make_wrapped_env(env_id), make_env(env_id)
         episodes = record_episodes(env_id, serial.policy, population)

@@ -124,7 +124,7 @@ def lander_generation_seconds(hidden, popsize: int = 64, rounds: int = 3) -> tup
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):
-        ev = make_evaluator("lockstep", "LunarLander-v3", tuple(hidden))
+        ev = make_evaluator(RunConfig(env="LunarLander-v3", hidden=tuple(hidden)))
         population = mixed_lander_population(ev.policy, popsize)
         ev.evaluate(population, episode_seeds(2, TRAIN, 0, popsize, 1))
         t, steps = time.perf_counter(), 0

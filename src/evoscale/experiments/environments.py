@@ -203,7 +203,7 @@ def measure_cost(env_id: str, popsize: int, seed: int = 0) -> dict:
     out = {"env": env_id, "network": spec.network, "hidden": str(spec.default_hidden), "popsize": popsize}
     with threadpool_limits(1):
         for backend in ("serial", "lockstep"):
-            ev = make_evaluator(backend, env_id, spec.default_hidden)
+            ev = make_evaluator(RunConfig(env=env_id, hidden=spec.default_hidden, backend=backend))
             pop = np.random.default_rng(seed).normal(0, 0.1, (popsize, ev.policy.n_params))
             if hasattr(ev, "prepare"):
                 ev.prepare(popsize)  # build the environments outside the clock

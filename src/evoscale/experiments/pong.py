@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..config import RunConfig
 from ..envs import get_spec
 from ..evaluation import EVAL, episode_seeds, make_evaluator
 from ..machine import machine_label
@@ -38,7 +39,7 @@ def first_points(n: int, env_ids=INPUTS, sigmas=SIGMAS, seed: int = 0) -> pd.Dat
     with threadpool_limits(1):
         for k, env_id in enumerate(env_ids):
             spec = get_spec(env_id)
-            ev = make_evaluator("lockstep", env_id, spec.default_hidden)
+            ev = make_evaluator(RunConfig(env=env_id, hidden=spec.default_hidden))
             for j, sigma in enumerate(sigmas):
                 rng = np.random.default_rng([seed, k, j])
                 population = rng.normal(0.0, sigma, (n, ev.policy.n_params))

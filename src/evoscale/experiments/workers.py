@@ -168,7 +168,8 @@ def measure_speedup(env: str, p: WorkersParams, log=print) -> pd.DataFrame:
     for w in p.workers:
         log(f"{env}: Ray, {w} worker(s)")
         t0 = time.perf_counter()
-        ev = make_evaluator("ray", env, spec.default_hidden, workers=w, ray_address=p.ray_address)
+        ev = make_evaluator(RunConfig(env=env, hidden=spec.default_hidden, backend="ray", workers=w,
+                                       ray_address=p.ray_address))
         try:
             ev.evaluate(kept[0][0][:w], kept[0][1][:w])  # actors up, environments built
             startup = time.perf_counter() - t0

@@ -108,3 +108,20 @@ def test_task_max_width_caps_the_default_batch_but_not_an_explicit_width():
     assert LockstepEvaluator("BipedalWalker-v3", (40, 40)).batch_width(64) == get_spec("BipedalWalker-v3").max_width
     assert LockstepEvaluator("BipedalWalker-v3", (40, 40), width=64).batch_width(64) == 64
     assert LockstepEvaluator("LunarLander-v3", (64, 32)).batch_width(64) == 64
+
+
+def test_lockstep_timer_hook_sees_every_step_reset_and_forward_and_changes_nothing():
+    calls = {"env": 0, "network": 0}
+
+    def timer(kind, fn):
+        def call(*args, **kw):
+            calls[kind] += 1
+            return fn(*args, **kw)
+        return call
+
+    timed, plain = LockstepEvaluator("CartPole-v1", (4,), timer=timer), LockstepEvaluator("CartPole-v1", (4,))
+    pop, seeds = _population(timed.policy.n_params, size=5), episode_seeds(0, TRAIN, 0, 5, 2)
+    a, b = timed.evaluate(pop, seeds), plain.evaluate(pop, seeds)
+    assert np.array_equal(a.returns, b.returns) and np.array_equal(a.lengths, b.lengths)
+    assert calls["env"] == a.env_steps + a.episodes  # every step and every reset
+    assert calls["network"] == a.lengths.max()  # one batched forward per lockstep step

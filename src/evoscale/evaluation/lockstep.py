@@ -60,15 +60,19 @@ class LockstepEvaluator:
     episode ends and jobs are waiting, the next job takes over its batch row and its environment
     (weights copied into that row in place, ``policy.put``); once none wait, finished rows leave the
     batch (``policy.take``). Every row is computed on its own, so the width never changes a result.
+
+    ``timer``: an optional ``timer(kind, fn) -> fn`` through which ``evaluate`` makes the calls a time
+    breakdown needs (``bench.evaluator``): kind ``"env"`` wraps every environment step and reset,
+    ``"network"`` the policy forward. None (the default): the calls themselves.
     """
 
     def __init__(self, env_id: str, hidden: tuple[int, ...], device: str = "cpu", policy: str = "mlp",
-                 width: int | None = None, **policy_kw):
+                 width: int | None = None, timer=None, **policy_kw):
         if width is not None and (not isinstance(width, int) or width < 1):
             raise ValueError(f"width must be a positive integer or None, got {width!r}")
         self.spec = get_spec(env_id)
         self.policy = make_policy(self.spec, hidden, device, policy, **policy_kw)
-        self.width = width
+        self.width, self.timer = width, timer
         self.envs: list = []  # reused across calls: creating Box2D worlds is not free
 
     def _envs(self, n: int) -> list:
@@ -95,18 +99,21 @@ class LockstepEvaluator:
         P, E = seeds.shape
         jobs = P * E
         width, cap, seeds = self.batch_width(jobs), self.spec.max_steps, seeds.ravel()
+        timed = self.timer or _untimed
+        reset_, forward = timed("env", reset), timed("network", self.policy.forward)
         envs = self._envs(width)  # batch row i steps envs[i]; a job taking over a row takes its env
-        obs = np.stack([reset(env, s) for env, s in zip(envs, seeds[:width])])
+        steps = [timed("env", env.step) for env in envs]
+        obs = np.stack([reset_(env, s) for env, s in zip(envs, seeds[:width])])
         running = np.arange(width)  # job j = individual j // E, episode j % E
         fresh = self.policy.unflatten(population)  # episode-start state of every individual
         layers = self.policy.take(fresh, running // E)
         waiting = width  # next job to start
         returns, lengths = [0.0] * jobs, [0] * jobs  # Python scalars: cheapest per-step bookkeeping
         while running.size:
-            actions = self.policy.forward(layers, obs)
+            actions = forward(layers, obs)
             done = []
             for i, j in enumerate(running.tolist()):
-                o, r, terminated, _, _ = envs[i].step(actions[i])
+                o, r, terminated, _, _ = steps[i](actions[i])
                 obs[i] = o
                 returns[j] += r
                 lengths[j] += 1
@@ -117,7 +124,7 @@ class LockstepEvaluator:
                 new = np.arange(waiting, waiting + len(rows))
                 waiting += len(rows)
                 for i, j in zip(rows, new.tolist()):
-                    obs[i] = reset(envs[i], seeds[j])
+                    obs[i] = reset_(envs[i], seeds[j])
                 running[rows] = new
                 self.policy.put(layers, rows, fresh, new // E)
             if done:
@@ -125,5 +132,10 @@ class LockstepEvaluator:
                 keep[done] = False
                 running, obs = running[keep], obs[keep]
                 envs = [env for env, k in zip(envs, keep.tolist()) if k]
+                steps = [step for step, k in zip(steps, keep.tolist()) if k]
                 layers = self.policy.take(layers, np.flatnonzero(keep))
         return EvalResult(np.array(returns).reshape(P, E), np.array(lengths, dtype=np.int64).reshape(P, E))
+
+
+def _untimed(kind: str, fn):
+    return fn

@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
 
                 atomic_write(args.out, lambda f: json.dump(_jsonable(summary), f, indent=1, allow_nan=False))
         elif args.what == "overhead":
-            from .bench.methods import bench_overhead
+            from .bench.overhead import bench_overhead
 
             sizes = [int(x) for x in args.sizes.split(",")]
             methods = args.methods.split(",") if args.methods else None

@@ -71,8 +71,8 @@ def hidden_for(n: int) -> tuple[int, int]:
 
 
 def _linear_measure(method: str, n: int, popsize: int, generations: int) -> dict:
-    """``bench.ask_tell_cost`` (run in a fresh process, so the peak memory is the optimiser's)."""
-    from ..bench.methods import ask_tell_cost
+    """``bench.overhead.ask_tell_cost`` (run in a fresh process, so the peak memory is the optimiser's)."""
+    from ..bench.overhead import ask_tell_cost
 
     cost = ask_tell_cost(method, n, popsize, generations)
     return {"ms_per_gen": cost["ms_per_gen"], "amortised_ms_per_gen": cost["ms_per_gen"],
@@ -80,7 +80,7 @@ def _linear_measure(method: str, n: int, popsize: int, generations: int) -> dict
 
 
 def _eval_seconds(n: int, popsize: int, rounds: int) -> tuple[float, tuple[int, int], int]:
-    from ..bench.methods import lander_generation_seconds
+    from ..bench.overhead import lander_generation_seconds
     from ..policies import param_count
 
     hidden = hidden_for(n)

@@ -93,8 +93,8 @@ ax2.plot(ns, 8 * ns**2 / 2**30, color="0.6", linestyle="--", label="one n×n fp6
 for gib, what in ((24, "this machine's RAM"), (80, "one 80 GB GPU")):
     ax2.axhline(gib, color="0.3", linewidth=0.8)
     ax2.annotate(what, (1.1e3, gib * 1.1), fontsize=7, color="0.3")
-for n_seed in (2_788, 10_000, 50_000, 100_000):
-    ax2.axvline(n_seed, color="0.85", linewidth=0.8)
+for n_claimed in (2_788, 10_000, 50_000, 100_000):
+    ax2.axvline(n_claimed, color="0.85", linewidth=0.8)
 ax2.set(xscale="log", yscale="log", xlabel="parameters n", ylabel="peak memory (GiB)",
         title="memory (grey verticals: the seed's table rows)")
 ax2.legend(fontsize=7.5, loc="lower right")
@@ -136,12 +136,12 @@ mem = {(m, n): bytes_per_entry[m] * n**2 / 2**30 for m in ("cmaes", "torch_cmaes
 glue("bpe_pycma", f"{bytes_per_entry['cmaes']:.0f}", display=False)
 glue("bpe_torch", f"{bytes_per_entry['torch_cmaes']:.0f}", display=False)
 rows = []
-for n, seed_verdict in ((2_788, "works"), (10_000, "borderline"), (50_000, "too large"), (100_000, "impossible")):
+for n, claimed_verdict in ((2_788, "works"), (10_000, "borderline"), (50_000, "too large"), (100_000, "impossible")):
     ev = float(parameters.eval_ms(df, n))
     cm, tm = predict("cmaes", n), predict("torch_cmaes", n)
     mem_cm, mem_tm = (bytes_per_entry[m] * n**2 / 2**30 for m in ("cmaes", "torch_cmaes"))
     rows.append({
-        "n": f"{n:,}", "covariance entries": f"{n * n / 1e6:,.1f}M", "seed": seed_verdict,
+        "n": f"{n:,}", "covariance entries": f"{n * n / 1e6:,.1f}M", "seed": claimed_verdict,
         "pycma s/gen": f"{cm / 1e3:,.2f}{tag('cmaes', n)}",
         "pycma ÷ evaluation": f"{cm / ev:,.1f}×",
         "pycma GiB": f"{mem_cm:,.1f}{tag('cmaes', n)}",
@@ -171,7 +171,7 @@ glue("time_sentence",
 glue("cross_sentence",
      f"about {cross['cmaes']:,.0f} parameters for pycma and {cross['torch_cmaes']:,.0f} for the torch "
      f"implementation", display=False)
-glue("seed_row_sentence",
+glue("claimed_row_sentence",
      f"At the seed's \"works\" row (2,788 parameters) pycma's update costs {row(2788)['pycma ÷ evaluation']} "
      f"the evaluation time — the row is {'past' if cross['cmaes'] < 2788 else 'below'} pycma's borderline — "
      f"and at 10,000 {row(10000)['pycma ÷ evaluation']}. OpenAI-ES at 100,000 parameters costs "
@@ -196,7 +196,7 @@ table
 # *Time.* Over the measured sizes, {glue:text}`time_sentence`. So the real borderline is not a
 # parameter count chosen by feel but the n where the optimiser starts to cost more than the
 # evaluation it serves: {glue:text}`cross_sentence`, on one core of this machine.
-# {glue:text}`seed_row_sentence`
+# {glue:text}`claimed_row_sentence`
 #
 # *Memory.* {glue:text}`memory_sentence`. The torch implementation keeps C and its eigenvectors
 # (2n² floats, about twice that during `eigh`), so whether a size is "impossible" is a property of

@@ -210,7 +210,7 @@ table = T.assign(
     solved=[f"{s} of {n}" for s, n in zip(T["solved"], T["seeds"])],
     evals_to_solve=T["evals_to_solve"].map(_fmt), steps_to_solve=T["steps_to_solve"].map(_fmt),
 )[["env", "method", "final", "solved", "evals_to_solve", "steps_to_solve", "evals_run", "steps_run",
-   "seed_estimate_evals", "published"]]
+   "claimed_evals", "published"]]
 
 
 def _row(env, method):
@@ -385,16 +385,16 @@ for env, key in (("CartPole-v1", "cp"), ("LunarLander-v3", "ll"), ("BipedalWalke
     r = model[model["env"] == env]
     if len(r):
         r = r.iloc[0]
-        _g(f"{key}_cpu_h", _num(r['seed_cpu_h_1core']))
-        _g(f"{key}_cpu_h_cap", _num(r['seed_cpu_h_at_cap']))
-        _g(f"{key}_h_cores", _num(r['seed_h_on_cores']))
+        _g(f"{key}_cpu_h", _num(r['claimed_cpu_h_1core']))
+        _g(f"{key}_cpu_h_cap", _num(r['claimed_cpu_h_at_cap']))
+        _g(f"{key}_h_cores", _num(r['claimed_h_on_cores']))
         _g(f"{key}_full_h", _num(r['full_cpu_h_1core']))
 _g("cores", CORES)
 _g("full_total_h", _num(model["full_cpu_h_1core"].sum()))
-laptop = model[model["seed_cpu_h_1core"] <= 8]["env"].tolist()
+laptop = model[model["claimed_cpu_h_1core"] <= 8]["env"].tolist()
 _g("laptop_tasks", ", ".join(laptop) if laptop else "none")
-_g("cluster_tasks", ", ".join(model[model["seed_cpu_h_1core"] > 8]["env"]) or "none")
-hours = model.set_index("env")["seed_cpu_h_1core"]
+_g("cluster_tasks", ", ".join(model[model["claimed_cpu_h_1core"] > 8]["env"]) or "none")
+hours = model.set_index("env")["claimed_cpu_h_1core"]
 glue("verdict_short",
      f"at the measured cost per evaluation the seed's estimates fit one core overnight (≤ 8 CPU-h) for "
      f"{', '.join(laptop) or 'no task'}; "
@@ -404,9 +404,9 @@ glue("verdict_short",
         f"{ram['final_iqm']:.1f} vs {pix['final_iqm']:.1f} after {int(pix['evals_run']):,} evaluations"),
      display=False)
 model.rename(columns={
-    "seed_estimate_evals": "seed's evals", "s_per_eval": "s/eval (measured)", "cap_s_per_eval": "s/eval at cap",
-    "seed_cpu_h_1core": "CPU-h, 1 core (extrapolated)", "seed_h_on_cores": f"h on {CORES} cores (extrapolated)",
-    "seed_cpu_h_at_cap": "CPU-h at cap (extrapolated)", "full_evals": "full profile evals",
+    "claimed_evals": "seed's evals", "s_per_eval": "s/eval (measured)", "cap_s_per_eval": "s/eval at cap",
+    "claimed_cpu_h_1core": "CPU-h, 1 core (extrapolated)", "claimed_h_on_cores": f"h on {CORES} cores (extrapolated)",
+    "claimed_cpu_h_at_cap": "CPU-h at cap (extrapolated)", "full_evals": "full profile evals",
     "full_cpu_h_1core": "full profile CPU-h (extrapolated)",
 }).drop(columns=["full_h_on_cores", "cores"]).round(3)
 

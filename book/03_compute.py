@@ -81,11 +81,11 @@ plots.style()
 fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [3, 2]})
 plots.band(ax, df, "evals", "eval_return", f"solved test: mean of {P.eval_episodes} fresh episodes")
 plots.band(ax, df, "evals", "mean_return", "population mean (training episodes)", linestyle=":")
-ax.plot(compute.SEED_SKETCH["evals"], compute.SEED_SKETCH["score"], "o--", color="0.55", ms=4, label="seed's sketch (read off)")
+ax.plot(compute.CLAIMED_CURVE["evals"], compute.CLAIMED_CURVE["score"], "o--", color="0.55", ms=4, label="seed's sketch (read off)")
 plots.solved_line(ax, spec.solved)
 ax.set(xlabel="evaluations (training episodes)", ylabel="return",
        title=f"{P.method} on {P.env}, {S['n_params']:,} parameters, IQM of {S['n_seeds']} seeds")
-ax.set_xlim(0, max(df["evals"].max(), compute.SEED_SKETCH["evals"].max() if P.profile == "full" else 0) * 1.02)
+ax.set_xlim(0, max(df["evals"].max(), compute.CLAIMED_CURVE["evals"].max() if P.profile == "full" else 0) * 1.02)
 ax.legend(fontsize=8, loc="lower right")
 # cost per evaluation between consecutive solved tests (per seed), so single slow generations
 # (pycma's periodic eigendecomposition) do not dominate the picture

@@ -9,7 +9,7 @@ from evoscale.experiments import environments as E
 def test_every_task_has_settings_in_every_profile_and_an_estimate():
     for name, prof in E.PROFILES.items():
         assert set(prof["settings"]) == set(E.TASKS), name
-    assert set(E.SEED_ESTIMATE) == set(E.PUBLISHED) == set(E.TASKS)
+    assert set(E.CLAIMED_EVALS) == set(E.PUBLISHED) == set(E.TASKS)
 
 
 def test_params_are_strict_and_take_profile_defaults():
@@ -65,8 +65,8 @@ def test_measure_cost_and_cost_model():
                          "evals": [16, 32, 32], "wall_s": [1.0, 2.0, 4.0]})
     model = E.cost_model(runs, cost, E.params({"profile": "book"}), cores=10).iloc[0]
     assert model["s_per_eval"] == pytest.approx((2 / 32 + 4 / 32) / 2)
-    assert model["seed_cpu_h_1core"] == pytest.approx(5_000 * model["s_per_eval"] / 3600)
-    assert model["seed_h_on_cores"] == pytest.approx(model["seed_cpu_h_1core"] / 10)
+    assert model["claimed_cpu_h_1core"] == pytest.approx(5_000 * model["s_per_eval"] / 3600)
+    assert model["claimed_h_on_cores"] == pytest.approx(model["claimed_cpu_h_1core"] / 10)
     assert model["full_evals"] == 2 * 5_000 * 10  # cmaes + ga, 10 seeds
 
 

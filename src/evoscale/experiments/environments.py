@@ -1,6 +1,6 @@
 """Environment complexity: where does gradient-free training stop fitting one machine?
 
-The seed estimates the evaluations each task needs (``SEED_ESTIMATE``) and claims neuroevolution
+The seed estimates the evaluations each task needs (``CLAIMED_EVALS``) and claims neuroevolution
 scales up to BipedalWalker while Atari needs CNNs and "massive compute" (OpenAI-ES, Salimans et al.
 2017). This module turns that into measurements: the cost of one evaluation per task on this machine
 (``measure_cost``: env steps and seconds per episode, serial vs population-batched), a cost model
@@ -29,7 +29,7 @@ from . import cached_table, check_parameters, compute, results_root, run_many
 
 TASKS = ("CartPole-v1", "LunarLander-v3", "BipedalWalker-v3", "ALE/Pong-v5", "ALE/Pong-ram-v5", "Humanoid-v5")
 
-SEED_ESTIMATE = {  # the seed document's "evaluations needed" per task (Pong RAM: Pong's)
+CLAIMED_EVALS = {  # the seed document's "evaluations needed" per task (Pong RAM: Pong's)
     "CartPole-v1": 5_000, "LunarLander-v3": 100_000, "BipedalWalker-v3": 500_000,
     "ALE/Pong-v5": 5_000_000, "ALE/Pong-ram-v5": 5_000_000, "Humanoid-v5": 50_000_000,
 }
@@ -270,11 +270,11 @@ def cost_model(df: pd.DataFrame, cost: pd.DataFrame, p: EnvParams, cores: int = 
         full_evals = sum(s["budget_evals"] for s in es_full.values()) * full["seeds"]
         if env == "LunarLander-v3":
             full_evals = compute.PROFILES["full"]["budget_evals"] * compute.PROFILES["full"]["seeds"]
-        est = SEED_ESTIMATE[env]
+        est = CLAIMED_EVALS[env]
         rows.append({
-            "env": env, "seed_estimate_evals": est, "s_per_eval": s_eval, "cap_s_per_eval": cap_s,
-            "seed_cpu_h_1core": est * s_eval / 3600, "seed_h_on_cores": est * s_eval / 3600 / cores,
-            "seed_cpu_h_at_cap": est * cap_s / 3600,
+            "env": env, "claimed_evals": est, "s_per_eval": s_eval, "cap_s_per_eval": cap_s,
+            "claimed_cpu_h_1core": est * s_eval / 3600, "claimed_h_on_cores": est * s_eval / 3600 / cores,
+            "claimed_cpu_h_at_cap": est * cap_s / 3600,
             "full_evals": full_evals, "full_cpu_h_1core": full_evals * s_eval / 3600,
             "full_h_on_cores": full_evals * s_eval / 3600 / cores, "cores": cores,
         })
@@ -298,5 +298,5 @@ def evals_to_threshold(df: pd.DataFrame) -> pd.DataFrame:
                      "solved": int(np.isfinite(x).sum()), "evals_to_solve": iqm_ci(x.to_numpy())[0],
                      "steps_to_solve": iqm_ci(steps.to_numpy())[0], "evals_run": int(last["evals"].max()),
                      "steps_run": int(last["env_steps"].max()), "wall_s": float(last["wall_s"].mean()),
-                     "seed_estimate_evals": SEED_ESTIMATE[env], "published": PUBLISHED[env]})
+                     "claimed_evals": CLAIMED_EVALS[env], "published": PUBLISHED[env]})
     return pd.DataFrame(rows)

@@ -32,7 +32,7 @@ BANDS = {"small": (0, 5_000), "medium": (5_000, 50_000), "large": (50_000, math.
 LABELS = {"cmaes": "CMA-ES", "sepcmaes": "sep-CMA-ES", "openai_es": "OpenAI-ES", "ga": "GA",
           "neuromod": "Neuromod", "ppo": "PPO"}
 # The seed document's Dimension-5 table (its rows and sizes; sep-CMA-ES and PPO are not in it).
-SEED_VERDICTS = {
+CLAIMED_VERDICTS = {
     ("cmaes", "small"): "dominant", ("cmaes", "medium"): "degraded", ("cmaes", "large"): "too expensive",
     ("openai_es", "small"): "okay", ("openai_es", "medium"): "dominant", ("openai_es", "large"): "feasible",
     ("neuromod", "small"): "promising", ("neuromod", "medium"): "untested", ("neuromod", "large"): "untested",

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..config import RunConfig, check_device, check_positive_int
+from ..config import RunConfig, check_positive_int
 from ..envs import get_spec
 from ..evaluation import TRAIN, episode_seeds, make_evaluator
-from ..machine import machine_label
+from ..machine import check_device, machine_label
 from . import cached_table, check_parameters, compute, results_root, run_many
 
 TASKS = ("CartPole-v1", "LunarLander-v3", "BipedalWalker-v3", "ALE/Pong-v5", "ALE/Pong-ram-v5", "Humanoid-v5")

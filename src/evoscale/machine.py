@@ -39,6 +39,13 @@ def machine_label(device: str = "cpu") -> str:
     return label
 
 
+def ram_gib() -> float:
+    """This machine's memory (RAM), GiB."""
+    import psutil
+
+    return psutil.virtual_memory().total / 2**30
+
+
 def check_device(device, auto: bool = False) -> None:
     """The project's one device vocabulary, for the policy forward (``RunConfig.device``) and the torch
     optimisers (their ``device`` hyper-parameter) alike: ``"cpu"``, ``"cuda"`` or ``"cuda:N"``, and with

@@ -84,3 +84,25 @@ def test_bench_table_reads_the_committed_jsons(tmp_path):
     (tmp_path / "evaluator-ALE_Pong-v5.json").write_text(json.dumps({"env": "ALE/Pong-v5", "ratio": 0.5}))
     t = E.bench_table(tmp_path)
     assert list(t["env"]) == ["ALE/Pong-v5"] and t["ratio"].iloc[0] == 0.5
+
+
+def test_quoted_texts_of_the_results():
+    T = pd.DataFrame([dict(env="ALE/Pong-v5", method="openai_es", seeds=3, final_iqm=-20.0, final_lo=-21.0,
+                           final_hi=-19.0, solved=0, evals_to_solve=np.nan, steps_to_solve=np.nan,
+                           evals_run=2048, steps_run=1_500_000, claimed_evals=5_000_000, published="x")])
+    texts = E.run_texts(T)
+    assert texts["pong_final"] == "-20.0 [-21.0, -19.0]" and texts["pong_solved"] == "0 of 3"
+    assert texts["pong_evals"] == "not reached" and texts["pong_steps_run"] == "1,500,000"
+    assert texts["hum_final"] == "not run"  # every quoted run has its keys, run or not
+    assert len(texts) == 6 * len(E.QUOTED_RUNS)
+    assert list(E.results_table(T)["final"]) == ["-20 [-21, -19]"]
+    pix = E.result_row(T, "ALE/Pong-v5", "openai_es")
+    ram = pix.copy()
+    assert E.ram_verdict(pix, ram) == "the two cannot be told apart (overlapping intervals)"
+    assert E.cnn_verdict(pix, None) == "Not compared in this profile."
+    ram[["final_lo", "final_hi"]] = [-18.0, -17.0]
+    assert E.ram_verdict(pix, ram) == "the RAM MLP ended higher, with non-overlapping intervals"
+    assert E.cnn_verdict(pix, ram).startswith("At this budget the RAM MLP ended higher")
+    assert E.pong_ppo_texts(T.assign(method="ppo").iloc[:0]) == dict.fromkeys(
+        ("pong_ppo_rate", "pong_ppo_n", "pong_ppo_update", "pong_ppo_machine", "pong_ppo_zoo_h"), "not run")
+    assert [E.hours_text(h) for h in (0.00123, 12.345, 1234.5)] == ["0.00123", "12.3", "1,234"]

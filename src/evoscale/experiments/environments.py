@@ -300,3 +300,107 @@ def evals_to_threshold(df: pd.DataFrame) -> pd.DataFrame:
                      "steps_run": int(last["env_steps"].max()), "wall_s": float(last["wall_s"].mean()),
                      "claimed_evals": CLAIMED_EVALS[env], "published": PUBLISHED[env]})
     return pd.DataFrame(rows)
+
+
+# --- what the chapter quotes from the results (texts for its glue keys) -----------------------------
+
+QUOTED_RUNS = (("CartPole-v1", "cmaes", "cp_cma"), ("CartPole-v1", "ga", "cp_ga"), ("CartPole-v1", "ppo", "cp_ppo"),
+               ("LunarLander-v3", "cmaes", "ll_cma"), ("LunarLander-v3", "ppo", "ll_ppo"),
+               ("BipedalWalker-v3", "cmaes", "bw_cma"), ("BipedalWalker-v3", "ppo", "bw_ppo"),
+               ("ALE/Pong-v5", "openai_es", "pong"), ("ALE/Pong-ram-v5", "openai_es", "pongram"),
+               ("Humanoid-v5", "openai_es", "hum"), ("Humanoid-v5", "ppo", "hum_ppo"),
+               ("ALE/Pong-v5", "ppo", "pong_ppo"))
+"""(env, method, glue key prefix) of every (task, method) the chapter's prose quotes."""
+
+
+def fmt_reached(x, digits: int = 0) -> str:
+    """A count of evaluations or steps to the solved line; NaN: "not reached"."""
+    return "not reached" if x != x else f"{x:,.{digits}f}"
+
+
+def results_table(T: pd.DataFrame) -> pd.DataFrame:
+    """``evals_to_threshold``'s frame as the chapter shows it (IQM [CI], seeds solved, counts)."""
+    return T.assign(
+        final=[f"{a:,.0f} [{b:,.0f}, {c:,.0f}]" for a, b, c in zip(T["final_iqm"], T["final_lo"], T["final_hi"])],
+        solved=[f"{s} of {n}" for s, n in zip(T["solved"], T["seeds"])],
+        evals_to_solve=T["evals_to_solve"].map(fmt_reached), steps_to_solve=T["steps_to_solve"].map(fmt_reached),
+    )[["env", "method", "final", "solved", "evals_to_solve", "steps_to_solve", "evals_run", "steps_run",
+       "claimed_evals", "published"]]
+
+
+def result_row(T: pd.DataFrame, env: str, method: str):
+    """The (env, method) row of ``evals_to_threshold``'s frame, or None if it did not run."""
+    r = T[(T["env"] == env) & (T["method"] == method)]
+    return None if r.empty else r.iloc[0]
+
+
+def run_texts(T: pd.DataFrame) -> dict:
+    """Per quoted run (``QUOTED_RUNS``): final return, seeds solved, evaluations and steps to solve and run."""
+    out = {}
+    for env, method, key in QUOTED_RUNS:
+        r = result_row(T, env, method)
+        out[f"{key}_final"] = ("not run" if r is None
+                               else f"{r['final_iqm']:,.1f} [{r['final_lo']:,.1f}, {r['final_hi']:,.1f}]")
+        out[f"{key}_solved"] = "not run" if r is None else f"{r['solved']} of {r['seeds']}"
+        out[f"{key}_evals"] = "not run" if r is None else fmt_reached(r["evals_to_solve"])
+        out[f"{key}_steps"] = "not run" if r is None else fmt_reached(r["steps_to_solve"])
+        out[f"{key}_run"] = "not run" if r is None else f"{r['evals_run']:,}"
+        out[f"{key}_steps_run"] = "not run" if r is None else f"{r['steps_run']:,}"
+    return out
+
+
+def pong_ppo_texts(df: pd.DataFrame) -> dict:
+    """PPO on Pong pixels: training env steps per second of wall-clock (per seed at its end, one core, one
+    torch thread), its parameters, machine, hours for the zoo's 10M steps, and the update's share of time."""
+    runs = df[(df["env"] == "ALE/Pong-v5") & (df["method"] == "ppo")]
+    keys = ("pong_ppo_rate", "pong_ppo_n", "pong_ppo_update", "pong_ppo_machine", "pong_ppo_zoo_h")
+    if runs.empty:
+        return dict.fromkeys(keys, "not run")
+    end = runs.sort_values("generation").groupby("seed").tail(1)
+    rate = (end["env_steps"] / end["wall_s"]).mean()
+    return {"pong_ppo_rate": f"{rate:,.0f}", "pong_ppo_n": f"{int(end['n_params'].iloc[0]):,}",
+            "pong_ppo_machine": "; ".join(sorted(set(end["machine"]))),
+            "pong_ppo_zoo_h": f"{10_000_000 / rate / 3600:,.1f}",
+            "pong_ppo_update": f"{100 * runs['opt_s'].sum() / (runs['opt_s'] + runs['pop_eval_s']).sum():.0f} %"}
+
+
+def ram_verdict(pix, ram) -> str:
+    """Pong from RAM (MLP) against pixels (CNN), OpenAI-ES at equal evaluations: which ended higher."""
+    if pix is None or ram is None:
+        return "not compared (one of the two runs is not in this profile's tasks)"
+    if ram["final_lo"] > pix["final_hi"]:
+        return "the RAM MLP ended higher, with non-overlapping intervals"
+    if pix["final_lo"] > ram["final_hi"]:
+        return "the pixel CNN ended higher, with non-overlapping intervals"
+    return "the two cannot be told apart (overlapping intervals)"
+
+
+def cnn_verdict(pix, ram) -> str:
+    """What the pixels-vs-RAM comparison says about "Atari needs CNNs" at this budget."""
+    if pix is None or ram is None:
+        return "Not compared in this profile."
+    verdict = ram_verdict(pix, ram)
+    if "cannot be told apart" in verdict:
+        return ("So at this budget a small MLP without a CNN gets as far as the CNN, and neither "
+                "is near a winning policy: \"needs a CNN\" is neither supported nor refuted here.")
+    return f"At this budget {verdict}; both remain far from a winning policy (+21)."
+
+
+def hours_text(x: float) -> str:
+    """Hours in prose: whole numbers from 100 up, else 3 significant digits."""
+    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
+
+
+def cost_texts(model: pd.DataFrame) -> dict:
+    """Per task of ``cost_model``'s frame: CPU-hours (1 core, at the cap, on its cores, full profile)."""
+    out = {}
+    for env, key in (("CartPole-v1", "cp"), ("LunarLander-v3", "ll"), ("BipedalWalker-v3", "bw"),
+                     ("ALE/Pong-v5", "pong"), ("ALE/Pong-ram-v5", "pongram"), ("Humanoid-v5", "hum")):
+        r = model[model["env"] == env]
+        if len(r):
+            r = r.iloc[0]
+            out[f"{key}_cpu_h"] = hours_text(r["claimed_cpu_h_1core"])
+            out[f"{key}_cpu_h_cap"] = hours_text(r["claimed_cpu_h_at_cap"])
+            out[f"{key}_h_cores"] = hours_text(r["claimed_h_on_cores"])
+            out[f"{key}_full_h"] = hours_text(r["full_cpu_h_1core"])
+    return out

@@ -83,3 +83,51 @@ def first_points_cache(profile: str, n: int) -> tuple:
     """(stem, what) of the cache file (``table_path`` gives the file)."""
     what = {"inputs": list(INPUTS), "sigmas": list(SIGMAS), "n": n, "seed": 0}
     return results_root() / profile / "environments" / "first-points", what
+
+
+# --- what the chapter quotes (texts for its glue keys) ------------------------------------------------
+
+def scored_halves(pong_es: pd.DataFrame) -> dict:
+    """Per input (pixels, RAM), from the records of the Pong ES runs: per seed, the share of generations
+    with an episode that scored a point in the first half of training -> the second; how many seeds rose."""
+    out = {}
+    for env, key in (("ALE/Pong-v5", "pix"), ("ALE/Pong-ram-v5", "ram")):
+        g = pong_es[pong_es["env"] == env]
+        if g.empty:
+            out[f"pong_{key}_halves"] = "not run"
+            continue
+        late = g["evals"] > g["evals"].max() / 2
+        scored = (g["best_return"] > -21).groupby([g["seed"], late]).mean().unstack().reindex(columns=[False, True])
+        pct = lambda v: "–" if v != v else f"{100 * v:.0f}"  # noqa: E731  (a half without generations: smoke)
+        out[f"pong_{key}_halves"] = (", ".join(f"{pct(r[False])} → {pct(r[True])} %" for _, r in scored.iterrows())
+                                     + f" (best training episode: {g['best_return'].max():+.0f})")
+        out[f"pong_{key}_rising"] = f"{int((scored[True] > scored[False]).sum())} of {len(scored)}"
+    return out
+
+
+def signal_texts(signal: pd.DataFrame) -> dict:
+    """Per input and weight scale of ``summary``'s frame: networks that scored (Wilson interval), mean length."""
+    out = {}
+    for _, r in signal.iterrows():
+        key = f"signal_{'ram' if r['env'].endswith('-ram-v5') else 'pix'}_{'lo' if r['sigma'] < 0.1 else 'hi'}"
+        out[key] = f"{r['scored']} of {r['networks']} ({100 * r['ci_low']:.0f}–{100 * r['ci_high']:.0f} %)"
+        out[f"{key}_len"] = f"{r['mean_length']:.0f}"
+    return out
+
+
+def signal_verdict(signal: pd.DataFrame, pong_es: pd.DataFrame) -> str:
+    """Whether a generation of the ES runs' size sees any reward before it has learned anything."""
+    at_sigma0 = signal[signal["sigma"] < 0.1]
+    if len(at_sigma0) and (at_sigma0["scored"] == 0).all():
+        return ("At the ES runs' own scale no random network scored a point, from pixels or from "
+                "RAM: the first generations of a population of 16 see no reward, whatever the input")
+    if not len(at_sigma0):
+        return "not measured in this profile"
+    lam = int(pong_es["popsize"].iloc[0]) if len(pong_es) else 16
+    p_gen = {("RAM" if r["env"].endswith("-ram-v5") else "pixels"): 1 - (1 - r["share_scored"]) ** lam
+             for _, r in at_sigma0.iterrows()}
+    odds = ", ".join(f"{k} {100 * v:.0f} %" for k, v in p_gen.items())
+    return (f"At the ES runs' own scale an untrained network scores now and then, so a "
+            f"generation of {lam} contains at least one point with probability 1 − (1 − p)^{lam}: {odds}, at the "
+            f"measured shares p. The search is not blind from the start, but "
+            + ("most" if max(p_gen.values()) < 0.5 else "some") + " of its early generations are")

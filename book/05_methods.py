@@ -150,6 +150,8 @@ for r in rows_:
             text_to.loc[r, z] = "not run"
 ns_text = {z: ", ".join(f"{n:,}" for n in sorted(set(cells.loc[cells["size"] == z, "n"]))) for z in sizes_}
 col_labels = [f"{z}\n({ns_text[z]})" for z in sizes_]
+
+# %% tags=["hide-input"]
 plots.style()
 fig, axes = plt.subplots(1, 2, figsize=(13, 5.2))
 for ax, vals, txt, title, cmap in (
@@ -257,6 +259,8 @@ plots.caption_machine(fig, df["machine"])
 fig.tight_layout(rect=(0, 0.04, 1, 1))
 glue("fig_methods_ppo", fig, display=False)
 plt.close(fig)
+
+# %% tags=["hide-input"]
 glue("ppo_final", fmt(ppo_s["final"], ppo_s["final_lo"], ppo_s["final_hi"]), display=False)
 glue("ppo_n", f"{int(ppo_s['n']):,}", display=False)
 glue("ppo_band", ppo_s["band"], display=False)

@@ -45,7 +45,7 @@ device = None  # cpu | cuda: where the Pong/Humanoid policy forward runs (full: 
 workers = None  # Ray actors per Pong/Humanoid ES run (None: one process)
 
 # %% tags=["hide-input"]
-from evoscale.experiments import environments
+from evoscale.experiments import environments, pong
 
 P = environments.params(globals())  # strict: a name papermill injected that is not declared above aborts here
 
@@ -203,10 +203,10 @@ plt.close(fig)
 # %% tags=["hide-input"]
 for name, text in environments.run_texts(T).items():
     _g(name, text)
-for name, text in environments.pong_ppo_texts(df).items():
+for name, text in pong.pong_ppo_texts(df).items():
     _g(name, text)
 pix, ram = (environments.result_row(T, env, "openai_es") for env in ("ALE/Pong-v5", "ALE/Pong-ram-v5"))
-_g("ram_verdict", environments.ram_verdict(pix, ram))
+_g("ram_verdict", pong.ram_verdict(pix, ram))
 environments.results_table(T)
 
 # %% [markdown]
@@ -258,15 +258,13 @@ environments.results_table(T)
 # 95 % Wilson).
 
 # %% tags=["hide-input"]
-from evoscale.experiments import pong
-
 signal = pong.summary(pong.first_points_cached(P.profile, P.signal_samples))
 _g("signal_n", P.signal_samples)
 pong_es = df[df["env"].str.startswith("ALE/") & (df["method"] != "ppo")]
 _g("pong_gens_scored", f"{int((pong_es['best_return'] > -21).sum())} of {len(pong_es):,}")
 for name, text in {**pong.scored_halves(pong_es), **pong.signal_texts(signal)}.items():
     _g(name, text)
-_g("pong_cnn_verdict", environments.cnn_verdict(pix, ram))
+_g("pong_cnn_verdict", pong.cnn_verdict(pix, ram))
 _g("signal_verdict", pong.signal_verdict(signal, pong_es))
 signal
 

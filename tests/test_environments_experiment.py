@@ -4,6 +4,7 @@ import pytest
 
 from evoscale.config import RunConfig
 from evoscale.experiments import environments as E
+from evoscale.experiments import pong
 
 
 def test_every_task_has_settings_in_every_profile_and_an_estimate():
@@ -98,11 +99,11 @@ def test_quoted_texts_of_the_results():
     assert list(E.results_table(T)["final"]) == ["-20 [-21, -19]"]
     pix = E.result_row(T, "ALE/Pong-v5", "openai_es")
     ram = pix.copy()
-    assert E.ram_verdict(pix, ram) == "the two cannot be told apart (overlapping intervals)"
-    assert E.cnn_verdict(pix, None) == "Not compared in this profile."
+    assert pong.ram_verdict(pix, ram) == "the two cannot be told apart (overlapping intervals)"
+    assert pong.cnn_verdict(pix, None) == "Not compared in this profile."
     ram[["final_lo", "final_hi"]] = [-18.0, -17.0]
-    assert E.ram_verdict(pix, ram) == "the RAM MLP ended higher, with non-overlapping intervals"
-    assert E.cnn_verdict(pix, ram).startswith("At this budget the RAM MLP ended higher")
-    assert E.pong_ppo_texts(T.assign(method="ppo").iloc[:0]) == dict.fromkeys(
+    assert pong.ram_verdict(pix, ram) == "the RAM MLP ended higher, with non-overlapping intervals"
+    assert pong.cnn_verdict(pix, ram).startswith("At this budget the RAM MLP ended higher")
+    assert pong.pong_ppo_texts(T.assign(method="ppo").iloc[:0]) == dict.fromkeys(
         ("pong_ppo_rate", "pong_ppo_n", "pong_ppo_update", "pong_ppo_machine", "pong_ppo_zoo_h"), "not run")
     assert [E.hours_text(h) for h in (0.00123, 12.345, 1234.5)] == ["0.00123", "12.3", "1,234"]

@@ -11,6 +11,9 @@ and the RAM MLP of the task registry) and per scale s (``SIGMAS``: the ES runs' 
 one episode each, recording the return and the episode length (a returned ball lengthens even a 0-21
 loss). The share of networks that score at least one point is the chance that one evaluation carries
 any reward signal at all.
+
+Below it, what chapter 2 quotes about Pong: the pixels-vs-RAM verdict, PPO on pixels, the share of
+generations that scored, and the signal test's summary (texts for the chapter's glue keys).
 """
 
 from __future__ import annotations
@@ -103,6 +106,43 @@ def scored_halves(pong_es: pd.DataFrame) -> dict:
                                      + f" (best training episode: {g['best_return'].max():+.0f})")
         out[f"pong_{key}_rising"] = f"{int((scored[True] > scored[False]).sum())} of {len(scored)}"
     return out
+
+
+def pong_ppo_texts(df: pd.DataFrame) -> dict:
+    """PPO on Pong pixels: training env steps per second of wall-clock (per seed at its end, one core, one
+    torch thread), its parameters, machine, hours for the zoo's 10M steps, and the update's share of time."""
+    runs = df[(df["env"] == "ALE/Pong-v5") & (df["method"] == "ppo")]
+    keys = ("pong_ppo_rate", "pong_ppo_n", "pong_ppo_update", "pong_ppo_machine", "pong_ppo_zoo_h")
+    if runs.empty:
+        return dict.fromkeys(keys, "not run")
+    end = runs.sort_values("generation").groupby("seed").tail(1)
+    rate = (end["env_steps"] / end["wall_s"]).mean()
+    return {"pong_ppo_rate": f"{rate:,.0f}", "pong_ppo_n": f"{int(end['n_params'].iloc[0]):,}",
+            "pong_ppo_machine": "; ".join(sorted(set(end["machine"]))),
+            "pong_ppo_zoo_h": f"{10_000_000 / rate / 3600:,.1f}",
+            "pong_ppo_update": f"{100 * runs['opt_s'].sum() / (runs['opt_s'] + runs['pop_eval_s']).sum():.0f} %"}
+
+
+def ram_verdict(pix, ram) -> str:
+    """Pong from RAM (MLP) against pixels (CNN), OpenAI-ES at equal evaluations: which ended higher."""
+    if pix is None or ram is None:
+        return "not compared (one of the two runs is not in this profile's tasks)"
+    if ram["final_lo"] > pix["final_hi"]:
+        return "the RAM MLP ended higher, with non-overlapping intervals"
+    if pix["final_lo"] > ram["final_hi"]:
+        return "the pixel CNN ended higher, with non-overlapping intervals"
+    return "the two cannot be told apart (overlapping intervals)"
+
+
+def cnn_verdict(pix, ram) -> str:
+    """What the pixels-vs-RAM comparison says about "Atari needs CNNs" at this budget."""
+    if pix is None or ram is None:
+        return "Not compared in this profile."
+    verdict = ram_verdict(pix, ram)
+    if "cannot be told apart" in verdict:
+        return ("So at this budget a small MLP without a CNN gets as far as the CNN, and neither "
+                "is near a winning policy: \"needs a CNN\" is neither supported nor refuted here.")
+    return f"At this budget {verdict}; both remain far from a winning policy (+21)."
 
 
 def signal_texts(signal: pd.DataFrame) -> dict:

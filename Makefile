@@ -26,6 +26,7 @@ book: $(VENV)/.installed
 	$(PY) -m evoscale.bookbuild --profile $(PROFILE)
 
 test: $(VENV)/.installed
+	PYTHONPATH=src $(VENV)/bin/lint-imports --no-logo
 	$(PY) -m pytest
 
 chapter: $(VENV)/.installed

@@ -55,9 +55,12 @@ import pandas as pd
 from myst_nb import glue
 
 from evoscale import plots
+from evoscale.machine import ram_gib
 
+plots.style()
 df = parameters.run(P)
 machine = "; ".join(sorted(df["machine"].unique()))
+ram = ram_gib()  # this machine's RAM (GiB); one 80 GB GPU is the other memory reference
 LABELS = {"cmaes": "CMA-ES (pycma, fp64)", "torch_cmaes": "CMA-ES (torch, fp32)", "sepcmaes": "sep-CMA-ES (pycma)",
           "openai_es": "OpenAI-ES", "evaluation": "one LunarLander generation (evaluator)"}
 fits = {m: parameters.power_law(df, m) for m in LABELS}  # the evaluation's fit is only quoted
@@ -69,32 +72,28 @@ df[["method", "n", "ms_per_gen", "amortised_ms_per_gen", "peak_mib"]].round(2)
 # ## Time per generation
 
 # %% tags=["hide-input"]
-plots.style()
 fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11.5, 4.4))
-for i, (m, label) in enumerate(LABELS.items()):
+for m, label in LABELS.items():
     d = df[df["method"] == m].sort_values("n")
-    a, c = fits[m]
     style = dict(color="0.2", linestyle="--", marker="s") if m == "evaluation" else dict(marker="o")
-    (line,) = ax.plot(d["n"], d["amortised_ms_per_gen"] / 1e3, label=f"{label}: ∝ n^{a:.2f}", **style)
+    ax.plot(d["n"], d["amortised_ms_per_gen"] / 1e3, label=f"{label}: ∝ n^{fits[m][0]:.2f}", **style)
 ax.set(xscale="log", yscale="log", xlabel="parameters n", ylabel="seconds per generation",
        title=f"ask + tell (pop {P.popsize}, one thread) vs evaluation")
 for m, n_x in cross.items():
     if math.isfinite(n_x) and n_x < 1e7:
         ax.axvline(n_x, color="C0" if m == "cmaes" else "C1", linestyle=":", linewidth=1)
 ax.legend(fontsize=7.5, loc="upper left")
-for m in ("cmaes", "torch_cmaes"):
+for m in ("cmaes", "torch_cmaes", "sepcmaes", "openai_es"):  # full CMA-ES with its fit; the O(n) ones near 0 MiB
     d = df[df["method"] == m].sort_values("n")
-    ax2.plot(d["n"], d["peak_mib"] / 1024, "o-", label=f"{LABELS[m]}: ∝ n^{mem_fits[m][0]:.2f}")
-for m in ("sepcmaes", "openai_es"):
-    d = df[df["method"] == m].sort_values("n")
-    ax2.plot(d["n"], d["peak_mib"].clip(lower=1e-3) / 1024, "o-", label=LABELS[m])
+    mib = d["peak_mib"] if m in mem_fits else d["peak_mib"].clip(lower=1e-3)
+    ax2.plot(d["n"], mib / 1024, "o-", label=f"{LABELS[m]}: ∝ n^{mem_fits[m][0]:.2f}" if m in mem_fits else LABELS[m])
 ns = np.geomspace(1e3, 1.2e5, 50)
 ax2.plot(ns, 8 * ns**2 / 2**30, color="0.6", linestyle="--", label="one n×n fp64 matrix (8 n² bytes)")
-for gib, what in ((24, "this machine's RAM"), (80, "one 80 GB GPU")):
+for gib, what in ((ram, "this machine's RAM"), (parameters.GPU_GIB, "one 80 GB GPU")):
     ax2.axhline(gib, color="0.3", linewidth=0.8)
     ax2.annotate(what, (1.1e3, gib * 1.1), fontsize=7, color="0.3")
-for n_seed in (2_788, 10_000, 50_000, 100_000):
-    ax2.axvline(n_seed, color="0.85", linewidth=0.8)
+for n_claimed, _ in parameters.CLAIMED_ROWS:
+    ax2.axvline(n_claimed, color="0.85", linewidth=0.8)
 ax2.set(xscale="log", yscale="log", xlabel="parameters n", ylabel="peak memory (GiB)",
         title="memory (grey verticals: the seed's table rows)")
 ax2.legend(fontsize=7.5, loc="lower right")
@@ -117,49 +116,14 @@ plt.close(fig)
 # ## The seed's table, measured
 
 # %% tags=["hide-input"]
-measured_max = {m: df.loc[df["method"] == m, "n"].max() for m in LABELS}
-
-
-def predict(m, n, fit=fits):
-    a, c = fit[m]
-    return c * n**a
-
-
-def tag(m, n):
-    return "" if n <= measured_max[m] else " (extrapolated)"
-
-
-# memory is O(n^2) storage: extrapolate with the bytes per covariance entry at the largest measured n
-big = df[df["method"].isin(["cmaes", "torch_cmaes"])].sort_values("n").groupby("method").tail(1)
-bytes_per_entry = {r.method: r.peak_mib * 2**20 / r.n**2 for r in big.itertuples()}
-mem = {(m, n): bytes_per_entry[m] * n**2 / 2**30 for m in ("cmaes", "torch_cmaes") for n in (50_000, 100_000)}
+measured_max = df.groupby("method")["n"].max()
+bytes_per_entry = {m: parameters.bytes_per_entry(df, m) for m in ("cmaes", "torch_cmaes")}
+mem = {(m, n): parameters.peak_gib(df, m, n) for m in ("cmaes", "torch_cmaes") for n in (50_000, 100_000)}
 glue("bpe_pycma", f"{bytes_per_entry['cmaes']:.0f}", display=False)
 glue("bpe_torch", f"{bytes_per_entry['torch_cmaes']:.0f}", display=False)
-rows = []
-for n, seed_verdict in ((2_788, "works"), (10_000, "borderline"), (50_000, "too large"), (100_000, "impossible")):
-    ev = float(parameters.eval_ms(df, n))
-    cm, tm = predict("cmaes", n), predict("torch_cmaes", n)
-    mem_cm, mem_tm = (bytes_per_entry[m] * n**2 / 2**30 for m in ("cmaes", "torch_cmaes"))
-    rows.append({
-        "n": f"{n:,}", "covariance entries": f"{n * n / 1e6:,.1f}M", "seed": seed_verdict,
-        "pycma s/gen": f"{cm / 1e3:,.2f}{tag('cmaes', n)}",
-        "pycma ÷ evaluation": f"{cm / ev:,.1f}×",
-        "pycma GiB": f"{mem_cm:,.1f}{tag('cmaes', n)}",
-        "torch s/gen": f"{tm / 1e3:,.2f}{tag('torch_cmaes', n)}",
-        "torch ÷ evaluation": f"{tm / ev:,.1f}×",
-        "torch GiB": f"{mem_tm:,.1f}{tag('torch_cmaes', n)}",
-        "OpenAI-ES ÷ evaluation": f"{predict('openai_es', n) / ev:.3f}×",
-    })
-table = pd.DataFrame(rows).set_index("n")
-ram_gib = 24  # this machine (see the caption); an 80 GB GPU is the other reference
+table = parameters.claimed_table(df)
 row = lambda n: table.loc[f"{n:,}"]  # noqa: E731
-
-
-def fits_where(gib):
-    return ("fits this machine" if gib < ram_gib else "fits one 80 GB GPU but not this machine" if gib < 80
-            else "fits neither this machine nor one 80 GB GPU")
-
-
+fits_where = lambda gib: parameters.fits_where(gib, ram)  # noqa: E731
 ev_exp = fits["evaluation"][0]
 glue("time_sentence",
      f"full CMA-ES's generation grows as n^{fits['cmaes'][0]:.2f} (pycma) and n^{fits['torch_cmaes'][0]:.2f} "
@@ -171,11 +135,14 @@ glue("time_sentence",
 glue("cross_sentence",
      f"about {cross['cmaes']:,.0f} parameters for pycma and {cross['torch_cmaes']:,.0f} for the torch "
      f"implementation", display=False)
-glue("seed_row_sentence",
+glue("claimed_row_sentence",
      f"At the seed's \"works\" row (2,788 parameters) pycma's update costs {row(2788)['pycma ÷ evaluation']} "
      f"the evaluation time — the row is {'past' if cross['cmaes'] < 2788 else 'below'} pycma's borderline — "
      f"and at 10,000 {row(10000)['pycma ÷ evaluation']}. OpenAI-ES at 100,000 parameters costs "
      f"{row(100000)['OpenAI-ES ÷ evaluation']} of an evaluation.", display=False)
+table
+
+# %% tags=["hide-input"]
 glue("memory_sentence",
      f"pycma's peak grows as n^{mem_fits['cmaes'][0]:.2f} and reaches {bytes_per_entry['cmaes']:.0f} bytes per "
      f"covariance entry at the largest measured size (several float64 n × n copies at once); at that rate "
@@ -188,7 +155,6 @@ glue("memory_sentence",
      display=False)
 glue("max_full", f"{min(measured_max['cmaes'], measured_max['torch_cmaes']):,}", display=False)
 glue("machine", machine, display=False)
-table
 
 # %% [markdown]
 # ## Verdict
@@ -196,7 +162,7 @@ table
 # *Time.* Over the measured sizes, {glue:text}`time_sentence`. So the real borderline is not a
 # parameter count chosen by feel but the n where the optimiser starts to cost more than the
 # evaluation it serves: {glue:text}`cross_sentence`, on one core of this machine.
-# {glue:text}`seed_row_sentence`
+# {glue:text}`claimed_row_sentence`
 #
 # *Memory.* {glue:text}`memory_sentence`. The torch implementation keeps C and its eigenvectors
 # (2n² floats, about twice that during `eigh`), so whether a size is "impossible" is a property of
@@ -232,6 +198,7 @@ wseeds = methods.per_seed(wdf, threshold)
 W = methods.summarise(wdf, threshold)
 xo = methods.crossover_n(wseeds, "cmaes", "openai_es", "best")
 
+# %% tags=["hide-input"]
 fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11.5, 4.2))
 for i, m in enumerate(methods.WIDTH_ROWS):
     d = W[W["row"] == m].sort_values("n")
@@ -242,12 +209,7 @@ for i, m in enumerate(methods.WIDTH_ROWS):
     for n_x in skipped["n"]:
         ax.annotate(f"{methods.LABELS[m]}: too expensive here", (n_x, 0.02), xycoords=("data", "axes fraction"),
                     rotation=90, fontsize=7, color=f"C{i}", ha="center", va="bottom")
-def separated(W, n):  # CMA-ES's and OpenAI-ES's best-return CIs do not overlap at width n
-    c, o = W[(W["row"] == "cmaes") & (W["n"] == n)].iloc[0], W[(W["row"] == "openai_es") & (W["n"] == n)].iloc[0]
-    return c["best_lo"] > o["best_hi"] or o["best_lo"] > c["best_hi"]
-
-
-resolved = any(separated(W, n) for n in set(W.loc[W["row"] == "cmaes", "n"]) & set(W.loc[W["row"] == "openai_es", "n"]))
+resolved = any(parameters.width_ahead(W).values())  # CMA-ES's and OpenAI-ES's CIs apart at some width
 if math.isfinite(xo["n"]) and resolved:
     ax.axvline(xo["n"], color="0.3", linestyle=":", linewidth=1)
     if math.isfinite(xo["lo"]):
@@ -261,43 +223,10 @@ fig.tight_layout(rect=(0, 0.04, 1, 1))
 glue("fig_width", fig, display=False)
 plt.close(fig)
 
-
-def ci_text(r, col="best", digits=0):
-    return f"{r[col]:,.{digits}f} [{r[col + '_lo']:,.{digits}f}, {r[col + '_hi']:,.{digits}f}]"
-
-
-Wx = W.set_index(["row", "n"])
-common = sorted(set(W.loc[W["row"] == "cmaes", "n"]) & set(W.loc[W["row"] == "openai_es", "n"]))
-ahead = {n: Wx.loc[("cmaes", n), "best_lo"] > Wx.loc[("openai_es", n), "best_hi"] for n in common}
-glue("width_pairs", "; ".join(
-    f"at {n:,} parameters CMA-ES {ci_text(Wx.loc[('cmaes', n)])}, OpenAI-ES {ci_text(Wx.loc[('openai_es', n)])}"
-    + (" (CMA-ES ahead, CIs apart)" if ahead[n] else
-       " (OpenAI-ES ahead, CIs apart)" if Wx.loc[("openai_es", n), "best_lo"] > Wx.loc[("cmaes", n), "best_hi"]
-       else " (CIs overlap)") for n in common), display=False)
-oes_ahead = {n: Wx.loc[("openai_es", n), "best_lo"] > Wx.loc[("cmaes", n), "best_hi"] for n in common}
-diff = [Wx.loc[("cmaes", n), "best"] - Wx.loc[("openai_es", n), "best"] for n in common]
-sign_changes = int(sum(np.sign(a_) != np.sign(b_) for a_, b_ in zip(diff, diff[1:])))
-if not any(ahead.values()) and not any(oes_ahead.values()):
-    xo_text = ("no crossover is resolved: the two methods' CIs overlap at every width"
-               + (f"; the IQMs change order {sign_changes} time(s) between {common[0]:,} and {common[-1]:,} "
-                  f"parameters (first near {xo['n']:,.0f}), which at this many seeds is noise, not a trend"
-                  if sign_changes else ""))
-elif math.isfinite(xo["n"]):
-    xo_text = (f"OpenAI-ES catches up with CMA-ES at about {xo['n']:,.0f} parameters (95 % bootstrap CI "
-               f"{xo['lo']:,.0f}–{xo['hi']:,.0f}; {100 * xo['frac_inside']:.0f} % of the replicates cross inside "
-               f"the measured range)")
-elif xo["n"] == -math.inf:
-    xo_text = (f"there is no crossover in the measured range: OpenAI-ES is already level with or ahead of CMA-ES "
-               f"at the smallest width, {xo['n_min']:,} parameters")
-else:
-    xo_text = (f"there is no crossover in the measured range {xo['n_min']:,}–{xo['n_max']:,} parameters: CMA-ES's "
-               f"IQM stays above OpenAI-ES's at every width both ran ({100 * xo['frac_inside']:.0f} % of the "
-               f"bootstrap replicates do cross inside the range)")
+# %% tags=["hide-input"]
+xo_text, reach_text = parameters.width_crossover_text(W, xo), parameters.width_reached_text(W, methods.LABELS)
+glue("width_pairs", parameters.width_pairs(W), display=False)
 glue("width_crossover", xo_text, display=False)
-reach = W[W["reached"] > 0]
-reach_text = ("no run reached 200 within the budget, so the comparison uses the best return" if reach.empty
-              else "; ".join(f"{methods.LABELS[r.row]} at {r.n:,}: {r.reached} of {r.seeds} seeds reached 200 after "
-                    f"{ci_text(r._asdict(), 'evals_to')} episodes" for r in reach.itertuples()))
 glue("width_reached", reach_text, display=False)
 glue("width_budget", f"{MP.budget_evals:,} episodes, {len(MP.seed_list())} seeds", display=False)
 glue("width_sizes", ", ".join(f"{n:,}" for n in sorted(wcells["n"].unique())), display=False)
@@ -306,8 +235,8 @@ glue("verdict_short",
      f"{cross['cmaes']:,.0f} parameters (torch fp32: {cross['torch_cmaes']:,.0f}); at 50,000 parameters pycma "
      f"needs {mem[('cmaes', 50_000)]:,.0f} GiB, torch fp32 {mem[('torch_cmaes', 50_000)]:,.0f} GiB "
      f"(extrapolated). Learning per episode: {xo_text}; {reach_text}", display=False)
-W.assign(method=W["row"].map(methods.LABELS), best=W.apply(ci_text, axis=1),
-         final=W.apply(lambda r: ci_text(r, "final"), axis=1),
+W.assign(method=W["row"].map(methods.LABELS), best=W.apply(parameters.ci_text, axis=1),
+         final=W.apply(lambda r: parameters.ci_text(r, "final"), axis=1),
          reached=W["reached"].astype(str) + " of " + W["seeds"].astype(str))[
     ["method", "n", "best", "final", "reached"]].sort_values(["method", "n"])
 

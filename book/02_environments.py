@@ -20,7 +20,7 @@
 #
 # **What we measure.** All tasks go through the same evaluator and trainers, each with the default
 # network and method of the task registry (`evoscale.envs.REGISTRY`): MLPs with CMA-ES on the
-# control tasks, a small population-batched CNN (`evoscale.policies_cnn`) with
+# control tasks, a small population-batched CNN (`evoscale.policies.cnn`) with
 # OpenAI-ES on Pong's pixels, and the 256×256 MLP of Salimans et al. with OpenAI-ES on Humanoid
 # (parameter counts in the cost table below).
 # Three things per task: (1) what one evaluation costs on this machine, serial and
@@ -45,7 +45,7 @@ device = None  # cpu | cuda: where the Pong/Humanoid policy forward runs (full: 
 workers = None  # Ray actors per Pong/Humanoid ES run (None: one process)
 
 # %% tags=["hide-input"]
-from evoscale.experiments import environments
+from evoscale.experiments import environments, pong
 
 P = environments.params(globals())  # strict: a name papermill injected that is not declared above aborts here
 
@@ -149,7 +149,7 @@ bench
 #   in C++ and returns raw frames; the evaluator also does the standard preprocessing and runs a CNN.
 #   Of its time, {glue:text}`env_bench_pong_emu` is the emulator's own frames,
 #   {glue:text}`env_bench_pong_pre` the preprocessing (two grey screens per step, max-pooling and
-#   the 210×160 → 84×84 area resize; `evoscale.envs_atari` does it in one environment, bitwise equal
+#   the 210×160 → 84×84 area resize; `evoscale.envs.atari` does it in one environment, bitwise equal
 #   to Gymnasium's `AtariPreprocessing` + `FrameStackObservation` wrappers) and
 #   {glue:text}`env_bench_pong_net` the network.
 # * **BipedalWalker** (ratio {glue:text}`env_bench_bw_ratio`): every episode builds a new Box2D
@@ -201,61 +201,13 @@ plt.close(fig)
 # ```
 
 # %% tags=["hide-input"]
-def _fmt(x, digits=0):
-    return "not reached" if x != x else f"{x:,.{digits}f}"
-
-
-table = T.assign(
-    final=[f"{a:,.0f} [{b:,.0f}, {c:,.0f}]" for a, b, c in zip(T["final_iqm"], T["final_lo"], T["final_hi"])],
-    solved=[f"{s} of {n}" for s, n in zip(T["solved"], T["seeds"])],
-    evals_to_solve=T["evals_to_solve"].map(_fmt), steps_to_solve=T["steps_to_solve"].map(_fmt),
-)[["env", "method", "final", "solved", "evals_to_solve", "steps_to_solve", "evals_run", "steps_run",
-   "seed_estimate_evals", "published"]]
-
-
-def _row(env, method):
-    r = T[(T["env"] == env) & (T["method"] == method)]
-    return None if r.empty else r.iloc[0]
-
-
-for env, method, key in (("CartPole-v1", "cmaes", "cp_cma"), ("CartPole-v1", "ga", "cp_ga"),
-                         ("CartPole-v1", "ppo", "cp_ppo"), ("LunarLander-v3", "cmaes", "ll_cma"),
-                         ("LunarLander-v3", "ppo", "ll_ppo"), ("BipedalWalker-v3", "cmaes", "bw_cma"),
-                         ("BipedalWalker-v3", "ppo", "bw_ppo"), ("ALE/Pong-v5", "openai_es", "pong"),
-                         ("ALE/Pong-ram-v5", "openai_es", "pongram"), ("Humanoid-v5", "openai_es", "hum"),
-                         ("Humanoid-v5", "ppo", "hum_ppo"), ("ALE/Pong-v5", "ppo", "pong_ppo")):
-    r = _row(env, method)
-    _g(f"{key}_final", "not run" if r is None else f"{r['final_iqm']:,.1f} [{r['final_lo']:,.1f}, {r['final_hi']:,.1f}]")
-    _g(f"{key}_solved", "not run" if r is None else f"{r['solved']} of {r['seeds']}")
-    _g(f"{key}_evals", "not run" if r is None else _fmt(r["evals_to_solve"]))
-    _g(f"{key}_steps", "not run" if r is None else _fmt(r["steps_to_solve"]))
-    _g(f"{key}_run", "not run" if r is None else f"{r['evals_run']:,}")
-    _g(f"{key}_steps_run", "not run" if r is None else f"{r['steps_run']:,}")
-_pong_ppo = df[(df["env"] == "ALE/Pong-v5") & (df["method"] == "ppo")]
-if _pong_ppo.empty:
-    _g("pong_ppo_rate", "not run")
-    _g("pong_ppo_n", "not run")
-    _g("pong_ppo_update", "not run")
-    _g("pong_ppo_machine", "not run")
-    _g("pong_ppo_zoo_h", "not run")
-else:  # training env steps per second of wall-clock, per seed at its end (one core, one torch thread)
-    _end = _pong_ppo.sort_values("generation").groupby("seed").tail(1)
-    _g("pong_ppo_rate", f"{(_end['env_steps'] / _end['wall_s']).mean():,.0f}")
-    _g("pong_ppo_n", f"{int(_end['n_params'].iloc[0]):,}")
-    _g("pong_ppo_machine", "; ".join(sorted(set(_end["machine"]))))
-    _g("pong_ppo_zoo_h", f"{10_000_000 / (_end['env_steps'] / _end['wall_s']).mean() / 3600:,.1f}")
-    _g("pong_ppo_update", f"{100 * _pong_ppo['opt_s'].sum() / (_pong_ppo['opt_s'] + _pong_ppo['pop_eval_s']).sum():.0f} %")
-pix, ram = _row("ALE/Pong-v5", "openai_es"), _row("ALE/Pong-ram-v5", "openai_es")
-if pix is None or ram is None:
-    ram_verdict = "not compared (one of the two runs is not in this profile's tasks)"
-elif ram["final_lo"] > pix["final_hi"]:
-    ram_verdict = "the RAM MLP ended higher, with non-overlapping intervals"
-elif pix["final_lo"] > ram["final_hi"]:
-    ram_verdict = "the pixel CNN ended higher, with non-overlapping intervals"
-else:
-    ram_verdict = "the two cannot be told apart (overlapping intervals)"
-_g("ram_verdict", ram_verdict)
-table
+for name, text in environments.run_texts(T).items():
+    _g(name, text)
+for name, text in pong.pong_ppo_texts(df).items():
+    _g(name, text)
+pix, ram = (environments.result_row(T, env, "openai_es") for env in ("ALE/Pong-v5", "ALE/Pong-ram-v5"))
+_g("ram_verdict", pong.ram_verdict(pix, ram))
+environments.results_table(T)
 
 # %% [markdown]
 # Measured against the seed's estimates: CMA-ES crossed CartPole's 475 in
@@ -306,49 +258,14 @@ table
 # 95 % Wilson).
 
 # %% tags=["hide-input"]
-from evoscale.experiments import pong
-
 signal = pong.summary(pong.first_points_cached(P.profile, P.signal_samples))
 _g("signal_n", P.signal_samples)
 pong_es = df[df["env"].str.startswith("ALE/") & (df["method"] != "ppo")]
 _g("pong_gens_scored", f"{int((pong_es['best_return'] > -21).sum())} of {len(pong_es):,}")
-for env, key in (("ALE/Pong-v5", "pix"), ("ALE/Pong-ram-v5", "ram")):
-    g = pong_es[pong_es["env"] == env]
-    if g.empty:
-        _g(f"pong_{key}_halves", "not run")
-        continue
-    late = g["evals"] > g["evals"].max() / 2
-    scored = (g["best_return"] > -21).groupby([g["seed"], late]).mean().unstack().reindex(columns=[False, True])
-    pct = lambda v: "–" if v != v else f"{100 * v:.0f}"  # noqa: E731  (a half without generations: smoke)
-    _g(f"pong_{key}_halves", ", ".join(f"{pct(r[False])} → {pct(r[True])} %" for _, r in scored.iterrows())
-       + f" (best training episode: {g['best_return'].max():+.0f})")
-    _g(f"pong_{key}_rising", f"{int((scored[True] > scored[False]).sum())} of {len(scored)}")
-if pix is None or ram is None:
-    _g("pong_cnn_verdict", "Not compared in this profile.")
-elif "cannot be told apart" in ram_verdict:
-    _g("pong_cnn_verdict", "So at this budget a small MLP without a CNN gets as far as the CNN, and neither "
-       "is near a winning policy: \"needs a CNN\" is neither supported nor refuted here.")
-else:
-    _g("pong_cnn_verdict", f"At this budget {ram_verdict}; both remain far from a winning policy (+21).")
-for _, r in signal.iterrows():
-    key = f"signal_{'ram' if r['env'].endswith('-ram-v5') else 'pix'}_{'lo' if r['sigma'] < 0.1 else 'hi'}"
-    _g(key, f"{r['scored']} of {r['networks']} ({100 * r['ci_low']:.0f}–{100 * r['ci_high']:.0f} %)")
-    _g(f"{key}_len", f"{r['mean_length']:.0f}")
-at_sigma0 = signal[signal["sigma"] < 0.1]
-if len(at_sigma0) and (at_sigma0["scored"] == 0).all():
-    _g("signal_verdict", "At the ES runs' own scale no random network scored a point, from pixels or from "
-       "RAM: the first generations of a population of 16 see no reward, whatever the input")
-elif len(at_sigma0):
-    lam = int(pong_es["popsize"].iloc[0]) if len(pong_es) else 16
-    p_gen = {("RAM" if r["env"].endswith("-ram-v5") else "pixels"): 1 - (1 - r["share_scored"]) ** lam
-             for _, r in at_sigma0.iterrows()}
-    odds = ", ".join(f"{k} {100 * v:.0f} %" for k, v in p_gen.items())
-    _g("signal_verdict", f"At the ES runs' own scale an untrained network scores now and then, so a "
-       f"generation of {lam} contains at least one point with probability 1 − (1 − p)^{lam}: {odds}, at the "
-       f"measured shares p. The search is not blind from the start, but "
-       + ("most of its early generations are" if max(p_gen.values()) < 0.5 else "some of its early generations are"))
-else:
-    _g("signal_verdict", "not measured in this profile")
+for name, text in {**pong.scored_halves(pong_es), **pong.signal_texts(signal)}.items():
+    _g(name, text)
+_g("pong_cnn_verdict", pong.cnn_verdict(pix, ram))
+_g("signal_verdict", pong.signal_verdict(signal, pong_es))
 signal
 
 # %% [markdown]
@@ -372,29 +289,17 @@ signal
 
 # %% tags=["hide-input"]
 CORES = 64
-
-
-def _num(x):
-    """Hours in prose: whole numbers from 100 up, else 3 significant digits."""
-    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
-
+_num = environments.hours_text
 
 model = environments.cost_model(df, cost, P, cores=CORES)
-for env, key in (("CartPole-v1", "cp"), ("LunarLander-v3", "ll"), ("BipedalWalker-v3", "bw"),
-                 ("ALE/Pong-v5", "pong"), ("ALE/Pong-ram-v5", "pongram"), ("Humanoid-v5", "hum")):
-    r = model[model["env"] == env]
-    if len(r):
-        r = r.iloc[0]
-        _g(f"{key}_cpu_h", _num(r['seed_cpu_h_1core']))
-        _g(f"{key}_cpu_h_cap", _num(r['seed_cpu_h_at_cap']))
-        _g(f"{key}_h_cores", _num(r['seed_h_on_cores']))
-        _g(f"{key}_full_h", _num(r['full_cpu_h_1core']))
+for name, text in environments.cost_texts(model).items():
+    _g(name, text)
 _g("cores", CORES)
 _g("full_total_h", _num(model["full_cpu_h_1core"].sum()))
-laptop = model[model["seed_cpu_h_1core"] <= 8]["env"].tolist()
+laptop = model[model["claimed_cpu_h_1core"] <= 8]["env"].tolist()
 _g("laptop_tasks", ", ".join(laptop) if laptop else "none")
-_g("cluster_tasks", ", ".join(model[model["seed_cpu_h_1core"] > 8]["env"]) or "none")
-hours = model.set_index("env")["seed_cpu_h_1core"]
+_g("cluster_tasks", ", ".join(model[model["claimed_cpu_h_1core"] > 8]["env"]) or "none")
+hours = model.set_index("env")["claimed_cpu_h_1core"]
 glue("verdict_short",
      f"at the measured cost per evaluation the seed's estimates fit one core overnight (≤ 8 CPU-h) for "
      f"{', '.join(laptop) or 'no task'}; "
@@ -404,9 +309,9 @@ glue("verdict_short",
         f"{ram['final_iqm']:.1f} vs {pix['final_iqm']:.1f} after {int(pix['evals_run']):,} evaluations"),
      display=False)
 model.rename(columns={
-    "seed_estimate_evals": "seed's evals", "s_per_eval": "s/eval (measured)", "cap_s_per_eval": "s/eval at cap",
-    "seed_cpu_h_1core": "CPU-h, 1 core (extrapolated)", "seed_h_on_cores": f"h on {CORES} cores (extrapolated)",
-    "seed_cpu_h_at_cap": "CPU-h at cap (extrapolated)", "full_evals": "full profile evals",
+    "claimed_evals": "seed's evals", "s_per_eval": "s/eval (measured)", "cap_s_per_eval": "s/eval at cap",
+    "claimed_cpu_h_1core": "CPU-h, 1 core (extrapolated)", "claimed_h_on_cores": f"h on {CORES} cores (extrapolated)",
+    "claimed_cpu_h_at_cap": "CPU-h at cap (extrapolated)", "full_evals": "full profile evals",
     "full_cpu_h_1core": "full profile CPU-h (extrapolated)",
 }).drop(columns=["full_h_on_cores", "cores"]).round(3)
 

@@ -134,22 +134,24 @@ text_final = pd.DataFrame("", index=rows_, columns=sizes_)
 text_to = pd.DataFrame("", index=rows_, columns=sizes_)
 for r in rows_:
     for z in sizes_:
-        seed_v = methods.CLAIMED_VERDICTS.get((r, z), "not in seed")
+        claimed_v = methods.CLAIMED_VERDICTS.get((r, z), "not in seed")
         if (r, z) in Sx.index:
             s = Sx.loc[(r, z)]
             final.loc[r, z] = s["final"]
             text_final.loc[r, z] = (f"{s['final']:.0f} [{s['final_lo']:.0f}, {s['final_hi']:.0f}]\n"
-                                    f"ours: {V[(r, z)]}\nseed: {seed_v}")
+                                    f"ours: {V[(r, z)]}\nseed: {claimed_v}")
             to200.loc[r, z] = s["evals_to"]
             text_to.loc[r, z] = (f"{s['evals_to']:,.0f}\n" if s["reached"] else "not reached\n") + \
                 f"{s['reached']} of {s['seeds']} seeds\nbest {s['best']:.0f}"
         else:
             c = cells.set_index(["row", "size"]).loc[(r, z)]
             text_final.loc[r, z] = (f"too expensive here\n~{c['predicted_gib']:,.0f} GiB, "
-                                    f"~{c['predicted_s'] / 3600:,.1f} h/run\nseed: {seed_v}")
+                                    f"~{c['predicted_s'] / 3600:,.1f} h/run\nseed: {claimed_v}")
             text_to.loc[r, z] = "not run"
 ns_text = {z: ", ".join(f"{n:,}" for n in sorted(set(cells.loc[cells["size"] == z, "n"]))) for z in sizes_}
 col_labels = [f"{z}\n({ns_text[z]})" for z in sizes_]
+
+# %% tags=["hide-input"]
 plots.style()
 fig, axes = plt.subplots(1, 2, figsize=(13, 5.2))
 for ax, vals, txt, title, cmap in (
@@ -206,7 +208,7 @@ table = pd.DataFrame([
     for r in rows_ for z in sizes_])
 agree = sum(V[(r, z)].split(",")[0] == methods.CLAIMED_VERDICTS[(r, z)] for (r, z) in methods.CLAIMED_VERDICTS)
 glue("n_agree", f"{agree}", display=False)
-glue("n_seed_cells", f"{len(methods.CLAIMED_VERDICTS)}", display=False)
+glue("n_claimed_cells", f"{len(methods.CLAIMED_VERDICTS)}", display=False)
 table
 
 # %% [markdown]
@@ -257,6 +259,8 @@ plots.caption_machine(fig, df["machine"])
 fig.tight_layout(rect=(0, 0.04, 1, 1))
 glue("fig_methods_ppo", fig, display=False)
 plt.close(fig)
+
+# %% tags=["hide-input"]
 glue("ppo_final", fmt(ppo_s["final"], ppo_s["final_lo"], ppo_s["final_hi"]), display=False)
 glue("ppo_n", f"{int(ppo_s['n']):,}", display=False)
 glue("ppo_band", ppo_s["band"], display=False)
@@ -311,7 +315,7 @@ glue("oes_verdicts", ", ".join(f"{z}: {V[('openai_es', z)]}" for z in sizes_), d
 # ## Verdict
 #
 # With {glue:text}`budget` training episodes per run and {glue:text}`n_seeds` seeds per cell, our
-# rule agrees with the seed's verdict in {glue:text}`n_agree` of the {glue:text}`n_seed_cells` cells
+# rule agrees with the seed's verdict in {glue:text}`n_agree` of the {glue:text}`n_claimed_cells` cells
 # the seed rates. CMA-ES — {glue:text}`cma_verdicts`. OpenAI-ES — {glue:text}`oes_verdicts`.
 # GA — {glue:text}`ga_verdicts`: with a tuned mutation power and elitism it is judged on the same
 # footing as the others, not rated in advance. Only a few seeds per cell make wide intervals, so

@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
-from evoscale import evaluation
-from evoscale.bench_evaluator import bench_evaluator, time_breakdown
+from evoscale.bench.evaluator import bench_evaluator, time_breakdown
+from evoscale.config import RunConfig
 from evoscale.evaluation import TRAIN, episode_seeds, make_evaluator
 
 
 def test_time_breakdown_shares_add_up_and_leave_the_evaluator_as_it_was():
-    ev = make_evaluator("lockstep", "LunarLander-v3", (8,))
+    ev = make_evaluator(RunConfig(env="LunarLander-v3", hidden=(8,)))
     population = np.random.default_rng(0).normal(0, 0.5, (6, ev.policy.n_params))
     seeds = episode_seeds(3, TRAIN, 0, 6, 1)
     before = ev.evaluate(population, seeds)
@@ -18,15 +18,15 @@ def test_time_breakdown_shares_add_up_and_leave_the_evaluator_as_it_was():
     assert 0 < shares["env_fraction"] < 1 and 0 < shares["network_fraction"] < 1
     assert shares["env_fraction"] + shares["network_fraction"] + shares["loop_fraction"] == pytest.approx(1)
     assert "emulator_fraction" not in shares  # Atari pixels only
-    # timers removed again: same policy object, no instance attributes left on the envs, same results
-    assert type(ev.policy).__name__ == "MLPPolicy" and evaluation.reset.__name__ == "reset"
-    assert all("step" not in vars(env) for env in ev.envs)
+    # timer hook removed again, nothing left on the envs, same results
+    assert ev.timer is None and type(ev.policy).__name__ == "MLPPolicy"
+    assert all("step" not in vars(env) and "_frame" not in vars(env) for env in ev.envs)
     after = ev.evaluate(population, seeds)
     assert np.array_equal(before.returns, after.returns) and np.array_equal(before.lengths, after.lengths)
 
 
 def test_pong_pixels_breakdown_splits_emulator_from_preprocessing():
-    ev = make_evaluator("lockstep", "ALE/Pong-v5", ())
+    ev = make_evaluator(RunConfig(env="ALE/Pong-v5", hidden=()))
     population = np.random.default_rng(0).normal(0, 0.1, (1, ev.policy.n_params))
     shares = time_breakdown(ev, population, seconds=0.01)  # one evaluation: a whole episode
     assert 0 < shares["emulator_fraction"] < shares["env_fraction"]
@@ -46,16 +46,6 @@ def test_bench_evaluator_reports_medians_over_interleaved_rounds():
 def test_bench_evaluator_rejects_bad_arguments(kw, message):
     with pytest.raises(ValueError, match=message):
         bench_evaluator("CartPole-v1", (4,), popsize=4, **{"seconds": 0.1, "warmup_evals": 0, **kw})
-
-
-def test_clock_counts_a_nested_call_of_the_same_kind_once():
-    from evoscale.bench_evaluator import _Clock
-
-    clock = _Clock()
-    inner = clock.timed("env", lambda: __import__("time").sleep(0.02))
-    outer = clock.timed("env", lambda: inner())  # as BipedalWalker's reset calls its step
-    outer()
-    assert 0.02 <= clock.seconds["env"] < 0.035
 
 
 def test_throughput_benchmark_prints_a_ratio_per_method():

@@ -70,10 +70,11 @@ def test_replay_rate_replays_the_populations_own_episodes():
     through them: a finite, positive step rate (CartPole steps at well over 1,000/s on any machine)."""
     import numpy as np
 
-    from evoscale.bench_evaluator import replay_steps_per_s
+    from evoscale.bench.evaluator import replay_steps_per_s
+    from evoscale.config import RunConfig
     from evoscale.evaluation import make_evaluator
 
-    ev = make_evaluator("serial", "CartPole-v1", (4,))
+    ev = make_evaluator(RunConfig(env="CartPole-v1", hidden=(4,), backend="serial"))
     population = np.random.default_rng(0).normal(0, 1.0, (4, ev.policy.n_params))
     rate = replay_steps_per_s("CartPole-v1", ev.policy, population, seconds=0.2)
     assert np.isfinite(rate) and rate > 1_000

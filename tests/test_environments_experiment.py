@@ -4,12 +4,13 @@ import pytest
 
 from evoscale.config import RunConfig
 from evoscale.experiments import environments as E
+from evoscale.experiments import pong
 
 
 def test_every_task_has_settings_in_every_profile_and_an_estimate():
     for name, prof in E.PROFILES.items():
         assert set(prof["settings"]) == set(E.TASKS), name
-    assert set(E.SEED_ESTIMATE) == set(E.PUBLISHED) == set(E.TASKS)
+    assert set(E.CLAIMED_EVALS) == set(E.PUBLISHED) == set(E.TASKS)
 
 
 def test_params_are_strict_and_take_profile_defaults():
@@ -65,8 +66,8 @@ def test_measure_cost_and_cost_model():
                          "evals": [16, 32, 32], "wall_s": [1.0, 2.0, 4.0]})
     model = E.cost_model(runs, cost, E.params({"profile": "book"}), cores=10).iloc[0]
     assert model["s_per_eval"] == pytest.approx((2 / 32 + 4 / 32) / 2)
-    assert model["seed_cpu_h_1core"] == pytest.approx(5_000 * model["s_per_eval"] / 3600)
-    assert model["seed_h_on_cores"] == pytest.approx(model["seed_cpu_h_1core"] / 10)
+    assert model["claimed_cpu_h_1core"] == pytest.approx(5_000 * model["s_per_eval"] / 3600)
+    assert model["claimed_h_on_cores"] == pytest.approx(model["claimed_cpu_h_1core"] / 10)
     assert model["full_evals"] == 2 * 5_000 * 10  # cmaes + ga, 10 seeds
 
 
@@ -84,3 +85,25 @@ def test_bench_table_reads_the_committed_jsons(tmp_path):
     (tmp_path / "evaluator-ALE_Pong-v5.json").write_text(json.dumps({"env": "ALE/Pong-v5", "ratio": 0.5}))
     t = E.bench_table(tmp_path)
     assert list(t["env"]) == ["ALE/Pong-v5"] and t["ratio"].iloc[0] == 0.5
+
+
+def test_quoted_texts_of_the_results():
+    T = pd.DataFrame([dict(env="ALE/Pong-v5", method="openai_es", seeds=3, final_iqm=-20.0, final_lo=-21.0,
+                           final_hi=-19.0, solved=0, evals_to_solve=np.nan, steps_to_solve=np.nan,
+                           evals_run=2048, steps_run=1_500_000, claimed_evals=5_000_000, published="x")])
+    texts = E.run_texts(T)
+    assert texts["pong_final"] == "-20.0 [-21.0, -19.0]" and texts["pong_solved"] == "0 of 3"
+    assert texts["pong_evals"] == "not reached" and texts["pong_steps_run"] == "1,500,000"
+    assert texts["hum_final"] == "not run"  # every quoted run has its keys, run or not
+    assert len(texts) == 6 * len(E.QUOTED_RUNS)
+    assert list(E.results_table(T)["final"]) == ["-20 [-21, -19]"]
+    pix = E.result_row(T, "ALE/Pong-v5", "openai_es")
+    ram = pix.copy()
+    assert pong.ram_verdict(pix, ram) == "the two cannot be told apart (overlapping intervals)"
+    assert pong.cnn_verdict(pix, None) == "Not compared in this profile."
+    ram[["final_lo", "final_hi"]] = [-18.0, -17.0]
+    assert pong.ram_verdict(pix, ram) == "the RAM MLP ended higher, with non-overlapping intervals"
+    assert pong.cnn_verdict(pix, ram).startswith("At this budget the RAM MLP ended higher")
+    assert pong.pong_ppo_texts(T.assign(method="ppo").iloc[:0]) == dict.fromkeys(
+        ("pong_ppo_rate", "pong_ppo_n", "pong_ppo_update", "pong_ppo_machine", "pong_ppo_zoo_h"), "not run")
+    assert [E.hours_text(h) for h in (0.00123, 12.345, 1234.5)] == ["0.00123", "12.3", "1,234"]

@@ -16,10 +16,21 @@ def test_registry_matches_the_real_environment(env_id):
         assert env.action_space.n == spec.act_dim
     else:
         assert env.action_space.shape == (spec.act_dim,)
+        # the policy reads the box from the registry, bit for bit the environment's float32 bounds
+        assert spec.act_low == tuple(map(float, env.action_space.low))
+        assert spec.act_high == tuple(map(float, env.action_space.high))
     import gymnasium as gym
 
     assert gym.spec(env_id).max_episode_steps == spec.max_steps
     assert gym.spec(env_id).reward_threshold in (spec.solved, None)
+
+
+def test_continuous_tasks_and_only_they_have_an_action_box():
+    assert all((spec.act_box is None) == spec.discrete for spec in REGISTRY.values())
+    import dataclasses
+
+    with pytest.raises(ValueError, match="act_box"):
+        dataclasses.replace(REGISTRY["BipedalWalker-v3"], act_box=None)
 
 
 def test_pong_is_registered_and_makes():
@@ -61,7 +72,7 @@ def test_fused_pong_pixels_equal_the_gymnasium_wrapper_stack_bit_for_bit():
     same frames, rewards and episode ends, over whole episodes (several seeds, one env reused)."""
     import numpy as np
 
-    from evoscale.envs_atari import AtariPixels, reference_pixels
+    from evoscale.envs.atari import AtariPixels, reference_pixels
 
     fused, ref = AtariPixels("ALE/Pong-v5"), reference_pixels("ALE/Pong-v5")
     rng = np.random.default_rng(1)

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from evoscale.config import RunConfig
 from evoscale.evaluation import EVAL, TRAIN, LockstepEvaluator, SerialEvaluator, episode_seeds, make_evaluator
 
 
@@ -50,7 +51,7 @@ def test_episode_cap_is_enforced():
 
 def test_unknown_backend():
     with pytest.raises(ValueError, match="lockstep"):
-        make_evaluator("threads", "CartPole-v1", (4,))
+        make_evaluator(RunConfig(env="CartPole-v1", hidden=(4,), backend="threads"))
 
 
 @pytest.mark.parametrize("rule", ["per_layer", "per_synapse"])
@@ -107,3 +108,20 @@ def test_task_max_width_caps_the_default_batch_but_not_an_explicit_width():
     assert LockstepEvaluator("BipedalWalker-v3", (40, 40)).batch_width(64) == get_spec("BipedalWalker-v3").max_width
     assert LockstepEvaluator("BipedalWalker-v3", (40, 40), width=64).batch_width(64) == 64
     assert LockstepEvaluator("LunarLander-v3", (64, 32)).batch_width(64) == 64
+
+
+def test_lockstep_timer_hook_sees_every_step_reset_and_forward_and_changes_nothing():
+    calls = {"env": 0, "network": 0}
+
+    def timer(kind, fn):
+        def call(*args, **kw):
+            calls[kind] += 1
+            return fn(*args, **kw)
+        return call
+
+    timed, plain = LockstepEvaluator("CartPole-v1", (4,), timer=timer), LockstepEvaluator("CartPole-v1", (4,))
+    pop, seeds = _population(timed.policy.n_params, size=5), episode_seeds(0, TRAIN, 0, 5, 2)
+    a, b = timed.evaluate(pop, seeds), plain.evaluate(pop, seeds)
+    assert np.array_equal(a.returns, b.returns) and np.array_equal(a.lengths, b.lengths)
+    assert calls["env"] == a.env_steps + a.episodes  # every step and every reset
+    assert calls["network"] == a.lengths.max()  # one batched forward per lockstep step

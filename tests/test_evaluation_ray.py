@@ -9,9 +9,9 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
-from evoscale.bench_evaluator import mixed_lander_population  # noqa: E402
+from evoscale.bench.evaluator import mixed_lander_population  # noqa: E402
 from evoscale.evaluation import TRAIN, LockstepEvaluator, episode_seeds  # noqa: E402
-from evoscale.evaluation_ray import RayEvaluator  # noqa: E402
+from evoscale.evaluation.ray import RayEvaluator  # noqa: E402
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -54,3 +54,62 @@ def test_bytes_per_entry_and_predicted_cma_run():
     assert p["s_per_gen"] == pytest.approx((1e-4 * 1e8 + 500.0) / 1e3)   # update + evaluation
     assert p["run_s"] == pytest.approx(10 * p["s_per_gen"])
     assert p["peak_gib"] == pytest.approx(bytes_per_entry(df, "cmaes") * 1e8 / 2**30)
+
+
+def _cost_table():
+    """A cost measurement as ``parameters.measure`` writes it: full CMA-ES measured up to 8,000 parameters."""
+    n = np.array([1e3, 2e3, 4e3, 8e3])
+    rows = [pd.DataFrame({"method": m, "n": n.astype(int), "amortised_ms_per_gen": k * n**e, "peak_mib": p * n**2 / 2**20})
+            for m, k, e, p in (("cmaes", 1e-4, 2, 48), ("torch_cmaes", 2e-5, 2, 16), ("openai_es", 1e-3, 1, 0))]
+    rows.append(pd.DataFrame({"method": "evaluation", "n": n.astype(int), "amortised_ms_per_gen": 500.0 + 0 * n,
+                              "peak_mib": np.nan}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_claimed_table_measures_the_documents_rows_and_marks_extrapolations():
+    from evoscale.experiments.parameters import CLAIMED_ROWS, claimed_table, fitted_ms, peak_gib
+
+    df = _cost_table()
+    t = claimed_table(df)
+    assert list(t.index) == [f"{n:,}" for n, _ in CLAIMED_ROWS] and list(t["seed"]) == [v for _, v in CLAIMED_ROWS]
+    assert fitted_ms(df, "cmaes", 10_000) == pytest.approx(1e4)  # 1e-4 n^2 ms
+    assert t.loc["2,788", "pycma s/gen"] == f"{1e-4 * 2788**2 / 1e3:,.2f}"  # measured range: no tag
+    assert t.loc["10,000", "pycma ÷ evaluation"] == "20.0×" and t.loc["10,000", "torch ÷ evaluation"] == "4.0×"
+    assert t.loc["100,000", "pycma GiB"] == f"{48 * 1e10 / 2**30:,.1f} (extrapolated)"
+    assert peak_gib(df, "torch_cmaes", 100_000) == pytest.approx(16 * 1e10 / 2**30)
+    assert t.loc["100,000", "OpenAI-ES ÷ evaluation"] == "0.200×"
+
+
+def test_fits_where_reads_the_machines_ram_and_one_gpu():
+    from evoscale.experiments.parameters import fits_where
+    from evoscale.machine import ram_gib
+
+    assert 0 < ram_gib() < 1e5
+    assert fits_where(10, ram_gib=24) == "fits this machine"
+    assert fits_where(40, ram_gib=24) == "fits one 80 GB GPU but not this machine"
+    assert fits_where(100, ram_gib=24) == "fits neither this machine nor one 80 GB GPU"
+
+
+def _width_summary(cma, oes):
+    """A ``methods.summarise`` frame for CMA-ES and OpenAI-ES: (best, lo, hi) per width 1,000 and 10,000."""
+    rows = [dict(row=r, n=n, best=b, best_lo=lo, best_hi=hi, reached=0, seeds=3)
+            for r, cells in (("cmaes", cma), ("openai_es", oes)) for n, (b, lo, hi) in zip((1_000, 10_000), cells)]
+    return pd.DataFrame(rows)
+
+
+def test_width_texts_say_which_method_is_ahead_and_whether_a_crossover_is_resolved():
+    from evoscale.experiments.parameters import width_ahead, width_crossover_text, width_pairs, width_reached_text
+
+    W = _width_summary([(200, 190, 210), (100, 90, 110)], [(100, 90, 110), (150, 140, 160)])
+    assert width_ahead(W) == {1_000: "cmaes", 10_000: "openai_es"}
+    assert width_pairs(W) == ("at 1,000 parameters CMA-ES 200 [190, 210], OpenAI-ES 100 [90, 110] (CMA-ES ahead, "
+                              "CIs apart); at 10,000 parameters CMA-ES 100 [90, 110], OpenAI-ES 150 [140, 160] "
+                              "(OpenAI-ES ahead, CIs apart)")
+    xo = dict(n=3_000.0, lo=2_000.0, hi=5_000.0, frac_inside=0.9, n_min=1_000, n_max=10_000)
+    assert width_crossover_text(W, xo).startswith("OpenAI-ES catches up with CMA-ES at about 3,000 parameters")
+    tied = _width_summary([(120, 90, 150), (100, 70, 130)], [(110, 80, 140), (105, 75, 135)])
+    assert width_ahead(tied) == {1_000: None, 10_000: None}
+    assert width_crossover_text(tied, xo) == ("no crossover is resolved: the two methods' CIs overlap at every width; "
+                                              "the IQMs change order 1 time(s) between 1,000 and 10,000 parameters "
+                                              "(first near 3,000), which at this many seeds is noise, not a trend")
+    assert width_reached_text(W, {}) == "no run reached 200 within the budget, so the comparison uses the best return"

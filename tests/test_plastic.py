@@ -1,8 +1,7 @@
 import numpy as np
 import pytest
 
-from evoscale.plastic import RULE_TERMS, NeuromodPolicy, genome_layout
-from evoscale.policies import MLPPolicy, layer_sizes, param_count
+from evoscale.policies import RULE_TERMS, MLPPolicy, NeuromodPolicy, genome_layout, layer_sizes, param_count
 
 BOX = dict(act_low=(-1.0, -2.0, 0.0), act_high=(1.0, 2.0, 3.0))
 

@@ -6,7 +6,7 @@ import pytest
 from evoscale import envs
 from evoscale.config import RunConfig
 from evoscale.evaluation import TRAIN, LockstepEvaluator, SerialEvaluator, episode_seeds, make_evaluator
-from evoscale.policies_cnn import CNNPolicy
+from evoscale.policies.cnn import CNNPolicy
 
 
 def _capped(monkeypatch, env_id, steps):
@@ -47,7 +47,7 @@ def test_lockstep_equals_serial_and_is_deterministic(monkeypatch, env_id):
     seeds = episode_seeds(0, TRAIN, 0, 3, 2)
     a, b = lock.evaluate(pop, seeds), ser.evaluate(pop, seeds)
     assert np.array_equal(a.returns, b.returns) and np.array_equal(a.lengths, b.lengths)
-    again = make_evaluator("lockstep", env_id, hidden).evaluate(pop, seeds)
+    again = make_evaluator(RunConfig(env=env_id, hidden=hidden)).evaluate(pop, seeds)
     assert np.array_equal(a.returns, again.returns)
 
 
@@ -97,7 +97,7 @@ def test_cnn_narrow_lockstep_equals_serial(monkeypatch):
 def test_im2col_matches_the_window_view():
     from numpy.lib.stride_tricks import sliding_window_view
 
-    from evoscale.policies_cnn import conv_shapes, im2col
+    from evoscale.policies.cnn import conv_shapes, im2col
 
     rng = np.random.default_rng(0)
     for dtype in (np.uint8, np.float32):

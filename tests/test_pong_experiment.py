@@ -29,3 +29,20 @@ def test_first_points_records_one_episode_per_network_and_is_deterministic():
 def test_first_points_rejects_a_bad_sample_count():
     with pytest.raises(ValueError, match="positive integer"):
         pong.first_points(0)
+
+
+def test_texts_of_the_signal_test_and_the_scored_halves():
+    import pandas as pd
+
+    runs = pd.DataFrame({"env": "ALE/Pong-v5", "seed": 0, "popsize": 16, "evals": [16, 32, 48, 64],
+                         "best_return": [-21, -21, -20, -19]})
+    halves = pong.scored_halves(runs)
+    assert halves["pong_pix_halves"] == "0 → 100 % (best training episode: -19)"
+    assert halves["pong_pix_rising"] == "1 of 1" and halves["pong_ram_halves"] == "not run"
+    signal = pong.summary(pd.DataFrame({"env": "ALE/Pong-ram-v5", "n_params": 10, "sigma": 0.05,
+                                        "return": [-21.0, -20.0], "length": [700, 800], "scored": [False, True]}))
+    texts = pong.signal_texts(signal)
+    assert texts["signal_ram_lo"].startswith("1 of 2 (") and texts["signal_ram_lo_len"] == "750"
+    assert "1 − (1 − p)^16: RAM 100 %" in pong.signal_verdict(signal, runs)
+    assert pong.signal_verdict(signal.assign(scored=0), runs).startswith("At the ES runs' own scale no random")
+    assert pong.signal_verdict(signal.iloc[:0], runs) == "not measured in this profile"

@@ -7,9 +7,10 @@ import pytest
 import torch
 
 from evoscale import envs
-from evoscale.ppo import (
+from evoscale.baselines.ppo import (
     RECORD_KEYS, ZOO_HYPERPARAMS, LinearSchedule, RunFinishedError, load_checkpoint, train_ppo, zoo_hyperparams,
 )
+from evoscale.config import RunConfig
 
 torch.set_num_threads(1)
 
@@ -28,9 +29,16 @@ def nan_safe(records):
     return [{k: (None if v != v else v) for k, v in r.items()} for r in records]
 
 
+def ppo(env_id, seed, total, eval_every=0, eval_episodes=100, hyper=None, checkpoint=None):
+    """``train_ppo`` of the run (env, seed, budget_steps=total, ...)."""
+    config = RunConfig(method="ppo", env=env_id, seed=seed, budget_steps=total, eval_every=eval_every,
+                       eval_episodes=eval_episodes, hyper=hyper)
+    return train_ppo(config, checkpoint=checkpoint)
+
+
 def run(seed=0, total=2048, **kw):
     kw.setdefault("hyper", TINY)
-    return train_ppo("CartPole-v1", seed, total, eval_every_steps=1024, eval_episodes=5, **kw)
+    return ppo("CartPole-v1", seed, total, eval_every=1024, eval_episodes=5, **kw)
 
 
 def test_records_have_exactly_the_evolution_columns_and_count_up():
@@ -79,12 +87,12 @@ def test_checkpoint_resumes_where_the_first_call_stopped(tmp_path):
 
 def test_vecnormalize_statistics_are_checkpointed(tmp_path):
     ckpt = str(tmp_path / "walker.ckpt")
-    kw = dict(eval_every_steps=0, eval_episodes=1, hyper=dict(n_envs=2, n_steps=32, batch_size=64, n_epochs=1),
+    kw = dict(eval_every=0, eval_episodes=1, hyper=dict(n_envs=2, n_steps=32, batch_size=64, n_epochs=1),
               checkpoint=ckpt)
-    first = train_ppo("BipedalWalker-v3", 0, 64, **kw)
+    first = ppo("BipedalWalker-v3", 0, 64, **kw)
     stats = pickle.loads(load_checkpoint(ckpt)["vecnormalize"])
     assert stats.obs_rms.count > 64  # VecNormalize (zoo: normalize true) saw the 64 training steps
-    both = train_ppo("BipedalWalker-v3", 0, 128, **kw)
+    both = ppo("BipedalWalker-v3", 0, 128, **kw)
     assert [r["env_steps"] for r in both] == [64, 128] and nan_safe(both[:1]) == nan_safe(first)
     assert pickle.loads(load_checkpoint(ckpt)["vecnormalize"]).obs_rms.count > stats.obs_rms.count
 
@@ -92,7 +100,7 @@ def test_vecnormalize_statistics_are_checkpointed(tmp_path):
 @pytest.mark.parametrize("env_id", ["LunarLander-v3", "Humanoid-v5"])
 def test_zoo_settings_build_and_train_on_the_other_tasks(env_id):
     hyper = dict(n_envs=1, n_steps=32, batch_size=32, n_epochs=1)
-    records = train_ppo(env_id, 0, 32, eval_every_steps=0, eval_episodes=1, hyper=hyper)
+    records = ppo(env_id, 0, 32, eval_every=0, eval_episodes=1, hyper=hyper)
     assert len(records) == 1 and records[0]["env_steps"] == 32 and np.isfinite(records[0]["eval_return"])
     if env_id == "Humanoid-v5":  # 256-256 ReLU actor and critic, + log_std
         assert records[0]["n_params"] == (348 * 256 + 256 + 256 * 256 + 256 + 256 * 17 + 17 + 17
@@ -123,7 +131,12 @@ def test_zoo_table_and_schedules():
 ])
 def test_bad_arguments_raise_value_error(env_id, hyper, match):
     with pytest.raises(ValueError, match=match):
-        train_ppo(env_id, 0, 256, 128, hyper=hyper)
+        ppo(env_id, 0, 256, 128, hyper=hyper)
+
+
+def test_train_ppo_takes_only_ppo_runs():
+    with pytest.raises(ValueError, match="method 'ppo'"):
+        train_ppo(RunConfig(env="CartPole-v1", hidden=(4,)))
 
 
 # --- Atari: the zoo's "atari" entry on the evaluator's own preprocessing -------------------------
@@ -137,13 +150,13 @@ def _capped(monkeypatch, env_id, steps):
 
 
 def pong(seed=0, total=1024, env_id="ALE/Pong-v5", **kw):
-    return train_ppo(env_id, seed, total, eval_every_steps=512, eval_episodes=2, hyper=PONG_TINY, **kw)
+    return ppo(env_id, seed, total, eval_every=512, eval_episodes=2, hyper=PONG_TINY, **kw)
 
 
 def test_pong_pixels_trains_on_the_evaluators_observation(monkeypatch):
     from stable_baselines3.common.preprocessing import is_image_space, is_image_space_channels_first
 
-    from evoscale.ppo import _atari_env
+    from evoscale.baselines.ppo import _atari_env
 
     _capped(monkeypatch, "ALE/Pong-v5", 60)
     train_env, eval_env = _atari_env("ALE/Pong-v5"), envs.make_env("ALE/Pong-v5")
@@ -178,7 +191,7 @@ def test_pong_solved_test_is_the_evaluators_with_the_es_seeds(monkeypatch):
     from stable_baselines3 import PPO
 
     from evoscale.evaluation import EVAL, SerialEvaluator, episode_seeds
-    from evoscale.ppo import SB3Policy, SolvedTest, _make_venv, zoo_hyperparams
+    from evoscale.baselines.ppo import SB3Policy, SolvedTest, _make_venv, zoo_hyperparams
 
     _capped(monkeypatch, "ALE/Pong-v5", 50)
     merged = zoo_hyperparams("ALE/Pong-v5", PONG_TINY)

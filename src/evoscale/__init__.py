@@ -1,7 +1,8 @@
 """evoscale: where gradient-free neuroevolution stops working, measured.
 
-Import direction (never the other way round): experiments -> train -> trainers / evaluation ->
-policies / envs. ``config``, ``stats``, ``plots``, ``store`` and ``machine`` are leaves.
+Import direction (never the other way round; ``lint-imports`` checks the contracts in pyproject.toml):
+cli -> campaign / bookbuild -> experiments -> bench -> runs / island -> train -> config / baselines
+-> evaluation -> trainers -> policies / envs -> the leaves plots, store, machine, cluster_sim, stats.
 """
 
 from .config import RESULT_FORMAT_VERSION, RunConfig

@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "campaign":
             summary = _campaign(args)
         elif args.what == "evaluator":
-            from .bench_evaluator import bench_evaluator
+            from .bench.evaluator import bench_evaluator
 
             summary = bench_evaluator(
                 args.env, args.hidden, args.popsize, args.seconds, args.backend, args.warmup_evals, args.rounds,
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
 
                 atomic_write(args.out, lambda f: json.dump(_jsonable(summary), f, indent=1, allow_nan=False))
         elif args.what == "throughput":
-            from .bench_throughput import bench_throughput
+            from .bench.throughput import bench_throughput
             from .config import parse_hidden
 
             methods = args.methods.split(",") if args.methods else None
@@ -152,13 +152,13 @@ def main(argv: list[str] | None = None) -> int:
 
                 atomic_write(args.out, lambda f: json.dump(_jsonable(summary), f, indent=1, allow_nan=False))
         elif args.what == "overhead":
-            from .bench import bench_overhead
+            from .bench.overhead import bench_overhead
 
             sizes = [int(x) for x in args.sizes.split(",")]
             methods = args.methods.split(",") if args.methods else None
             summary = bench_overhead(sizes, args.popsize, args.generations, methods, log=_log)
         else:
-            from .bench import bench_methods
+            from .bench.methods import bench_methods
 
             methods = args.methods.split(",") if args.methods else None
             summary = bench_methods(args.env, args.seeds, args.budget_evals, args.popsize, methods,

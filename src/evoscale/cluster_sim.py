@@ -21,7 +21,7 @@ Assumptions.
   holding it. Bandwidth is charged once, at the driver (the shared link); worker-side message costs
   overlap and are not charged, except a peer-to-peer migration, which holds its sender one message.
 * Central server: population lambda = ``popsize`` (fixed: with lambda < W workers idle) or
-  ``per_worker * W``, dealt out strided as in ``evaluation_ray`` (shares differ by <= 1). Per
+  ``per_worker * W``, dealt out strided as in ``evaluation.ray`` (shares differ by <= 1). Per
   generation the driver runs ask + tell (workers idle), sends each busy worker its share (share * n *
   bytes_per_param bytes, or 8 bytes per individual with ``seed_only``, Salimans et al. 2017's shared
   noise -- optimistic for CMA-ES, whose workers would also need the mean and the O(n^2) covariance
@@ -60,7 +60,7 @@ MODELS = ("central", "island")
 WORKERS = (8, 16, 32, 64, 128, 256)
 DEFAULT_POPSIZE = 64
 SCALAR_BYTES = 8  # a seed, a command
-RESULT_BYTES = 16  # per individual: return and episode length, as evaluation_ray sends back
+RESULT_BYTES = 16  # per individual: return and episode length, as evaluation.ray sends back
 
 
 def _nonneg(name: str, value) -> float:

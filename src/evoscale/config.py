@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 
 from .envs import get_spec
+from .machine import check_device
 
 RESULT_FORMAT_VERSION = 1
 NOT_HASHED = frozenset({"progress", "workers", "ray_address"})
@@ -31,11 +32,6 @@ def check_positive_int(name: str, value) -> None:
     """ValueError naming ``name`` unless ``value`` is an int >= 1 (bools are not counts)."""
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-
-def check_device(device) -> None:
-    if not (isinstance(device, str) and (device == "cpu" or device.startswith("cuda"))):
-        raise ValueError(f"device must be 'cpu' or 'cuda[:N]', got {device!r}")
 
 
 def parse_hidden(value) -> tuple[int, ...]:

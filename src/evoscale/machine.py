@@ -1,10 +1,12 @@
-"""A one-line description of the machine a result came from (stored in every record)."""
+"""The machine: a one-line description of the one a result came from (stored in every record), and the
+one vocabulary for the devices computation runs on."""
 
 from __future__ import annotations
 
 import functools
 import os
 import platform
+import re
 
 
 @functools.lru_cache(maxsize=None)
@@ -35,3 +37,39 @@ def machine_label(device: str = "cpu") -> str:
 
         label += f", GPU {torch.cuda.get_device_name(torch.device(device))}"
     return label
+
+
+def ram_gib() -> float:
+    """This machine's memory (RAM), GiB."""
+    import psutil
+
+    return psutil.virtual_memory().total / 2**30
+
+
+def check_device(device, auto: bool = False) -> None:
+    """The project's one device vocabulary, for the policy forward (``RunConfig.device``) and the torch
+    optimisers (their ``device`` hyper-parameter) alike: ``"cpu"``, ``"cuda"`` or ``"cuda:N"``, and with
+    ``auto`` also ``"auto"``. ValueError naming ``device`` otherwise."""
+    valid = "'cpu', 'cuda[:N]' or 'auto'" if auto else "'cpu' or 'cuda[:N]'"
+    if not (isinstance(device, str) and (device == "cpu" or re.fullmatch(r"cuda(:\d+)?", device)
+                                         or (auto and device == "auto"))):
+        raise ValueError(f"device must be {valid}, got {device!r}")
+
+
+def resolve_device(device):
+    """A ``torch.device`` for a name of the vocabulary (``check_device``, ``"auto"`` included):
+    ``"auto"`` -> cuda if available else cpu; a ``"cuda[:N]"`` must exist. No silent fallback: asking
+    for CUDA without one is a ValueError naming ``device``."""
+    import torch
+
+    check_device(device, auto=True)
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device={device!r} requested but CUDA is not available (device='auto' "
+                             "falls back to the cpu)")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"device={device!r}: only {torch.cuda.device_count()} CUDA device(s)")
+    return dev

@@ -27,7 +27,7 @@ from .config import RunConfig
 from .evaluation import EVAL, TRAIN, episode_seeds, make_evaluator
 from .machine import machine_label
 from .store import atomic_write
-from .trainers import make_trainer, policy_for
+from .trainers import make_trainer
 
 Record = dict
 
@@ -60,12 +60,9 @@ def solved_test(evaluator, solution: np.ndarray, config: RunConfig, generation: 
 
 def build(config: RunConfig, backend: str | None = None):
     """The run's evaluator (``backend`` overrides ``config.backend``) and trainer, and the parameter count."""
-    hyper = dict(config.hyper or ())
-    kind, policy_kw = policy_for(config.method, hyper)
-    evaluator = make_evaluator(backend or config.backend, config.env, config.hidden, config.device, kind,
-                               config.workers, config.ray_address, **policy_kw)
+    evaluator = make_evaluator(config if backend is None else config.replace(backend=backend))
     n = evaluator.policy.n_params
-    return evaluator, make_trainer(config.method, n, config.popsize, config.sigma0, hyper), n
+    return evaluator, make_trainer(config.method, n, config.popsize, config.sigma0, dict(config.hyper or ())), n
 
 
 def generation_record(config: RunConfig, n: int, generation: int, fitness: np.ndarray, evals: int,
@@ -165,12 +162,10 @@ def _train_ppo(config: RunConfig, checkpoint) -> list[Record]:
     """The PPO baseline (SB3, zoo hyper-parameters) on the same records; one torch thread per run."""
     import torch
 
-    from .ppo import train_ppo
+    from .baselines.ppo import train_ppo
 
     torch.set_num_threads(1)  # PPO's records depend on the thread count; fix it
-    return train_ppo(config.env, config.seed, config.budget_steps, config.eval_every or config.budget_steps,
-                     config.eval_episodes, dict(config.hyper or ()) or None, config.device,
-                     str(checkpoint) if checkpoint else None, config.progress)
+    return train_ppo(config, str(checkpoint) if checkpoint else None)
 
 
 def _progress_bar(config: RunConfig, total: int, done: int):

@@ -1,6 +1,6 @@
 """Environment complexity: where does gradient-free training stop fitting one machine?
 
-The seed estimates the evaluations each task needs (``SEED_ESTIMATE``) and claims neuroevolution
+The seed estimates the evaluations each task needs (``CLAIMED_EVALS``) and claims neuroevolution
 scales up to BipedalWalker while Atari needs CNNs and "massive compute" (OpenAI-ES, Salimans et al.
 2017). This module turns that into measurements: the cost of one evaluation per task on this machine
 (``measure_cost``: env steps and seconds per episode, serial vs population-batched), a cost model
@@ -21,15 +21,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..config import RunConfig, check_device, check_positive_int
+from ..config import RunConfig, check_positive_int
 from ..envs import get_spec
 from ..evaluation import TRAIN, episode_seeds, make_evaluator
-from ..machine import machine_label
+from ..machine import check_device, machine_label
 from . import cached_table, check_parameters, compute, results_root, run_many
 
 TASKS = ("CartPole-v1", "LunarLander-v3", "BipedalWalker-v3", "ALE/Pong-v5", "ALE/Pong-ram-v5", "Humanoid-v5")
 
-SEED_ESTIMATE = {  # the seed document's "evaluations needed" per task (Pong RAM: Pong's)
+CLAIMED_EVALS = {  # the seed document's "evaluations needed" per task (Pong RAM: Pong's)
     "CartPole-v1": 5_000, "LunarLander-v3": 100_000, "BipedalWalker-v3": 500_000,
     "ALE/Pong-v5": 5_000_000, "ALE/Pong-ram-v5": 5_000_000, "Humanoid-v5": 50_000_000,
 }
@@ -206,7 +206,7 @@ def measure_cost(env_id: str, popsize: int, seed: int = 0) -> dict:
     out = {"env": env_id, "network": spec.network, "hidden": str(spec.default_hidden), "popsize": popsize}
     with threadpool_limits(1):
         for backend in ("serial", "lockstep"):
-            ev = make_evaluator(backend, env_id, spec.default_hidden)
+            ev = make_evaluator(RunConfig(env=env_id, hidden=spec.default_hidden, backend=backend))
             pop = np.random.default_rng(seed).normal(0, 0.1, (popsize, ev.policy.n_params))
             if hasattr(ev, "prepare"):
                 ev.prepare(popsize)  # build the environments outside the clock
@@ -235,7 +235,7 @@ def cost_cache(p: EnvParams) -> tuple:
 BENCH_COLUMNS = ("env", "n_params", "popsize", "raw_steps_per_s", "replay_steps_per_s", "evaluator_steps_per_s",
                  "ratio", "ratio_vs_unwrapped", "ratio_vs_serial", "ratio_vs_replay", "env_fraction",
                  "emulator_fraction", "preprocessing_fraction", "network_fraction", "loop_fraction", "machine")
-"""What the chapter shows of each ``bench evaluator`` JSON (``bench_evaluator``'s docstring defines them)."""
+"""What the chapter shows of each ``bench evaluator`` JSON (``bench.evaluator``'s docstring defines them)."""
 
 
 def bench_table(where=None) -> pd.DataFrame:
@@ -273,11 +273,11 @@ def cost_model(df: pd.DataFrame, cost: pd.DataFrame, p: EnvParams, cores: int = 
         full_evals = sum(s["budget_evals"] for s in es_full.values()) * full["seeds"]
         if env == "LunarLander-v3":
             full_evals = compute.PROFILES["full"]["budget_evals"] * compute.PROFILES["full"]["seeds"]
-        est = SEED_ESTIMATE[env]
+        est = CLAIMED_EVALS[env]
         rows.append({
-            "env": env, "seed_estimate_evals": est, "s_per_eval": s_eval, "cap_s_per_eval": cap_s,
-            "seed_cpu_h_1core": est * s_eval / 3600, "seed_h_on_cores": est * s_eval / 3600 / cores,
-            "seed_cpu_h_at_cap": est * cap_s / 3600,
+            "env": env, "claimed_evals": est, "s_per_eval": s_eval, "cap_s_per_eval": cap_s,
+            "claimed_cpu_h_1core": est * s_eval / 3600, "claimed_h_on_cores": est * s_eval / 3600 / cores,
+            "claimed_cpu_h_at_cap": est * cap_s / 3600,
             "full_evals": full_evals, "full_cpu_h_1core": full_evals * s_eval / 3600,
             "full_h_on_cores": full_evals * s_eval / 3600 / cores, "cores": cores,
         })
@@ -301,5 +301,72 @@ def evals_to_threshold(df: pd.DataFrame) -> pd.DataFrame:
                      "solved": int(np.isfinite(x).sum()), "evals_to_solve": iqm_ci(x.to_numpy())[0],
                      "steps_to_solve": iqm_ci(steps.to_numpy())[0], "evals_run": int(last["evals"].max()),
                      "steps_run": int(last["env_steps"].max()), "wall_s": float(last["wall_s"].mean()),
-                     "seed_estimate_evals": SEED_ESTIMATE[env], "published": PUBLISHED[env]})
+                     "claimed_evals": CLAIMED_EVALS[env], "published": PUBLISHED[env]})
     return pd.DataFrame(rows)
+
+
+# --- what the chapter quotes from the results (texts for its glue keys) -----------------------------
+
+QUOTED_RUNS = (("CartPole-v1", "cmaes", "cp_cma"), ("CartPole-v1", "ga", "cp_ga"), ("CartPole-v1", "ppo", "cp_ppo"),
+               ("LunarLander-v3", "cmaes", "ll_cma"), ("LunarLander-v3", "ppo", "ll_ppo"),
+               ("BipedalWalker-v3", "cmaes", "bw_cma"), ("BipedalWalker-v3", "ppo", "bw_ppo"),
+               ("ALE/Pong-v5", "openai_es", "pong"), ("ALE/Pong-ram-v5", "openai_es", "pongram"),
+               ("Humanoid-v5", "openai_es", "hum"), ("Humanoid-v5", "ppo", "hum_ppo"),
+               ("ALE/Pong-v5", "ppo", "pong_ppo"))
+"""(env, method, glue key prefix) of every (task, method) the chapter's prose quotes."""
+
+
+def fmt_reached(x, digits: int = 0) -> str:
+    """A count of evaluations or steps to the solved line; NaN: "not reached"."""
+    return "not reached" if x != x else f"{x:,.{digits}f}"
+
+
+def results_table(T: pd.DataFrame) -> pd.DataFrame:
+    """``evals_to_threshold``'s frame as the chapter shows it (IQM [CI], seeds solved, counts)."""
+    return T.assign(
+        final=[f"{a:,.0f} [{b:,.0f}, {c:,.0f}]" for a, b, c in zip(T["final_iqm"], T["final_lo"], T["final_hi"])],
+        solved=[f"{s} of {n}" for s, n in zip(T["solved"], T["seeds"])],
+        evals_to_solve=T["evals_to_solve"].map(fmt_reached), steps_to_solve=T["steps_to_solve"].map(fmt_reached),
+    )[["env", "method", "final", "solved", "evals_to_solve", "steps_to_solve", "evals_run", "steps_run",
+       "claimed_evals", "published"]]
+
+
+def result_row(T: pd.DataFrame, env: str, method: str):
+    """The (env, method) row of ``evals_to_threshold``'s frame, or None if it did not run."""
+    r = T[(T["env"] == env) & (T["method"] == method)]
+    return None if r.empty else r.iloc[0]
+
+
+def run_texts(T: pd.DataFrame) -> dict:
+    """Per quoted run (``QUOTED_RUNS``): final return, seeds solved, evaluations and steps to solve and run."""
+    out = {}
+    for env, method, key in QUOTED_RUNS:
+        r = result_row(T, env, method)
+        out[f"{key}_final"] = ("not run" if r is None
+                               else f"{r['final_iqm']:,.1f} [{r['final_lo']:,.1f}, {r['final_hi']:,.1f}]")
+        out[f"{key}_solved"] = "not run" if r is None else f"{r['solved']} of {r['seeds']}"
+        out[f"{key}_evals"] = "not run" if r is None else fmt_reached(r["evals_to_solve"])
+        out[f"{key}_steps"] = "not run" if r is None else fmt_reached(r["steps_to_solve"])
+        out[f"{key}_run"] = "not run" if r is None else f"{r['evals_run']:,}"
+        out[f"{key}_steps_run"] = "not run" if r is None else f"{r['steps_run']:,}"
+    return out
+
+
+def hours_text(x: float) -> str:
+    """Hours in prose: whole numbers from 100 up, else 3 significant digits."""
+    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
+
+
+def cost_texts(model: pd.DataFrame) -> dict:
+    """Per task of ``cost_model``'s frame: CPU-hours (1 core, at the cap, on its cores, full profile)."""
+    out = {}
+    for env, key in (("CartPole-v1", "cp"), ("LunarLander-v3", "ll"), ("BipedalWalker-v3", "bw"),
+                     ("ALE/Pong-v5", "pong"), ("ALE/Pong-ram-v5", "pongram"), ("Humanoid-v5", "hum")):
+        r = model[model["env"] == env]
+        if len(r):
+            r = r.iloc[0]
+            out[f"{key}_cpu_h"] = hours_text(r["claimed_cpu_h_1core"])
+            out[f"{key}_cpu_h_cap"] = hours_text(r["claimed_cpu_h_at_cap"])
+            out[f"{key}_h_cores"] = hours_text(r["claimed_h_on_cores"])
+            out[f"{key}_full_h"] = hours_text(r["full_cpu_h_1core"])
+    return out

@@ -124,7 +124,7 @@ def band_of(n: int) -> str:
 
 
 def n_params(row: str, hidden, env: str) -> int:
-    from ..plastic import genome_layout
+    from ..policies import genome_layout
     from ..policies import param_count
 
     spec = get_spec(env)

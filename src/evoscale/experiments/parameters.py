@@ -3,12 +3,15 @@
 For each n: the optimiser's ask + tell time per generation (one thread, population 64, synthetic
 returns) and the peak memory of a process that holds it, measured in a fresh process each; full
 CMA-ES (pycma, and the torch re-implementation) with its periodic eigendecomposition amortised over
-its own update gap (``bench_cma``). Beside them, the time the lockstep evaluator needs for one
+its own update gap (``bench.cma``). Beside them, the time the lockstep evaluator needs for one
 LunarLander generation of a network of that size (8 -> h -> h/2 -> 4, mixed mid-training
 population), so the optimiser's cost can be read against the evaluation it serves.
 
 Results are cached as one CSV per configuration (hash of ``CostParams``) under
-``results/<profile>/parameters/``; ``FRESH=1`` recomputes.
+``results/<profile>/parameters/``; ``FRESH=1`` recomputes. From them: power-law fits, the crossover
+with the evaluation, predicted full CMA-ES runs and the source document's table measured
+(``claimed_table``). Part B of the chapter (learning vs width) runs chapter 5's grid machinery
+(``experiments.methods``); its summary sentences are built here (``width_*``).
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ PROFILES = {
                  sizes_linear=[1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000], generations=5,
                  eval_rounds=3),
 }
+CLAIMED_ROWS = ((2_788, "works"), (10_000, "borderline"), (50_000, "too large"), (100_000, "impossible"))
+"""The source document's table: parameter counts and its verdict on full CMA-ES at each."""
+GPU_GIB = 80
+"""The other memory reference beside this machine's RAM: one 80 GB GPU."""
 FULL_METHODS = ("cmaes", "torch_cmaes")
 LINEAR_METHODS = ("sepcmaes", "openai_es")
 
@@ -73,8 +80,8 @@ def hidden_for(n: int) -> tuple[int, int]:
 
 
 def _linear_measure(method: str, n: int, popsize: int, generations: int) -> dict:
-    """``bench.ask_tell_cost`` (run in a fresh process, so the peak memory is the optimiser's)."""
-    from ..bench import ask_tell_cost
+    """``bench.overhead.ask_tell_cost`` (run in a fresh process, so the peak memory is the optimiser's)."""
+    from ..bench.overhead import ask_tell_cost
 
     cost = ask_tell_cost(method, n, popsize, generations)
     return {"ms_per_gen": cost["ms_per_gen"], "amortised_ms_per_gen": cost["ms_per_gen"],
@@ -82,7 +89,7 @@ def _linear_measure(method: str, n: int, popsize: int, generations: int) -> dict
 
 
 def _eval_seconds(n: int, popsize: int, rounds: int) -> tuple[float, tuple[int, int], int]:
-    from ..bench import lander_generation_seconds
+    from ..bench.overhead import lander_generation_seconds
     from ..policies import param_count
 
     hidden = hidden_for(n)
@@ -96,7 +103,7 @@ def measure(p: CostParams, log=print) -> pd.DataFrame:
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    from ..bench_cma import bench_cma
+    from ..bench.cma import bench_cma
     from ..machine import machine_label
 
     rows = []
@@ -154,10 +161,55 @@ def crossover(df: pd.DataFrame, method: str = "cmaes") -> float:
     return float(grid[above[0]]) if above.size else math.nan
 
 
+def fitted_ms(df: pd.DataFrame, method: str, n) -> float:
+    """The method's amortised ms per generation at n, from its power-law fit (``power_law``)."""
+    a, c = power_law(df, method)
+    return c * n**a
+
+
 def bytes_per_entry(df: pd.DataFrame, method: str) -> float:
     """Peak memory per covariance entry (bytes / n^2) of a full CMA-ES at its largest measured n."""
     d = df[df["method"] == method].sort_values("n").iloc[-1]
     return float(d["peak_mib"] * 2**20 / d["n"] ** 2)
+
+
+def peak_gib(df: pd.DataFrame, method: str, n: int) -> float:
+    """A full CMA-ES's peak memory at n parameters, GiB: O(n^2) storage at ``bytes_per_entry``."""
+    return bytes_per_entry(df, method) * n**2 / 2**30
+
+
+def fits_where(gib: float, ram_gib: float) -> str:
+    """Whether ``gib`` fits a machine with ``ram_gib`` of RAM, or one 80 GB GPU (``GPU_GIB``)."""
+    return ("fits this machine" if gib < ram_gib else "fits one 80 GB GPU but not this machine" if gib < GPU_GIB
+            else "fits neither this machine nor one 80 GB GPU")
+
+
+def claimed_table(df: pd.DataFrame) -> pd.DataFrame:
+    """The source document's table (``CLAIMED_ROWS``), measured: per parameter count, full CMA-ES (pycma
+    and torch fp32) in s/generation, as a multiple of one LunarLander generation's evaluation and in
+    peak GiB, and OpenAI-ES as a multiple of the evaluation. Beyond a method's largest measured n the
+    numbers are power-law (time) and bytes-per-entry (memory) extrapolations, marked so."""
+    measured_max = df.groupby("method")["n"].max()
+
+    def tag(m, n):
+        return "" if n <= measured_max[m] else " (extrapolated)"
+
+    rows = []
+    for n, claimed_verdict in CLAIMED_ROWS:
+        ev = float(eval_ms(df, n))
+        cm, tm = fitted_ms(df, "cmaes", n), fitted_ms(df, "torch_cmaes", n)
+        mem_cm, mem_tm = peak_gib(df, "cmaes", n), peak_gib(df, "torch_cmaes", n)
+        rows.append({
+            "n": f"{n:,}", "covariance entries": f"{n * n / 1e6:,.1f}M", "seed": claimed_verdict,
+            "pycma s/gen": f"{cm / 1e3:,.2f}{tag('cmaes', n)}",
+            "pycma ÷ evaluation": f"{cm / ev:,.1f}×",
+            "pycma GiB": f"{mem_cm:,.1f}{tag('cmaes', n)}",
+            "torch s/gen": f"{tm / 1e3:,.2f}{tag('torch_cmaes', n)}",
+            "torch ÷ evaluation": f"{tm / ev:,.1f}×",
+            "torch GiB": f"{mem_tm:,.1f}{tag('torch_cmaes', n)}",
+            "OpenAI-ES ÷ evaluation": f"{fitted_ms(df, 'openai_es', n) / ev:.3f}×",
+        })
+    return pd.DataFrame(rows).set_index("n")
 
 
 def predict_cma(df: pd.DataFrame, method: str, n: int, generations: int) -> dict:
@@ -165,7 +217,63 @@ def predict_cma(df: pd.DataFrame, method: str, n: int, generations: int) -> dict
     (power-law fit of the amortised ask + tell, plus one generation's evaluation), the run's seconds
     for ``generations`` generations (one core; the evaluation of a mid-training population) and the
     peak GiB (``bytes_per_entry`` x n^2)."""
-    a, c = power_law(df, method)
-    s_per_gen = (c * n**a + float(eval_ms(df, n))) / 1e3
+    s_per_gen = (fitted_ms(df, method, n) + float(eval_ms(df, n))) / 1e3
     return {"s_per_gen": s_per_gen, "run_s": generations * s_per_gen,
-            "peak_gib": bytes_per_entry(df, method) * n**2 / 2**30}
+            "peak_gib": peak_gib(df, method, n)}
+
+
+# --- part B: learning vs width (summaries of experiments.methods' width sweep) ----------------------
+
+def ci_text(r, col: str = "best", digits: int = 0) -> str:
+    """``IQM [low, high]`` of ``col`` in a summary row (``methods.summarise``)."""
+    return f"{r[col]:,.{digits}f} [{r[col + '_lo']:,.{digits}f}, {r[col + '_hi']:,.{digits}f}]"
+
+
+def width_ahead(W: pd.DataFrame, a: str = "cmaes", b: str = "openai_es") -> dict:
+    """Per width both rows ran (ascending): the row whose best-return CI lies entirely above the
+    other's, or None where the two CIs overlap."""
+    Wx = W.set_index(["row", "n"])
+    out = {}
+    for n in sorted(set(W.loc[W["row"] == a, "n"]) & set(W.loc[W["row"] == b, "n"])):
+        x, y = Wx.loc[(a, n)], Wx.loc[(b, n)]
+        out[n] = a if x["best_lo"] > y["best_hi"] else b if y["best_lo"] > x["best_hi"] else None
+    return out
+
+
+def width_pairs(W: pd.DataFrame) -> str:
+    """CMA-ES's and OpenAI-ES's best return at every width both ran, and which is ahead."""
+    Wx, ahead = W.set_index(["row", "n"]), width_ahead(W)
+    what = {"cmaes": " (CMA-ES ahead, CIs apart)", "openai_es": " (OpenAI-ES ahead, CIs apart)", None: " (CIs overlap)"}
+    return "; ".join(f"at {n:,} parameters CMA-ES {ci_text(Wx.loc[('cmaes', n)])}, OpenAI-ES "
+                     f"{ci_text(Wx.loc[('openai_es', n)])}" + what[ahead[n]] for n in ahead)
+
+
+def width_crossover_text(W: pd.DataFrame, xo: dict) -> str:
+    """What the width sweep says about the crossover (``xo``: ``methods.crossover_n``)."""
+    Wx, ahead = W.set_index(["row", "n"]), width_ahead(W)
+    common = list(ahead)
+    diff = [Wx.loc[("cmaes", n), "best"] - Wx.loc[("openai_es", n), "best"] for n in common]
+    sign_changes = int(sum(np.sign(a_) != np.sign(b_) for a_, b_ in zip(diff, diff[1:])))
+    if not any(ahead.values()):
+        return ("no crossover is resolved: the two methods' CIs overlap at every width"
+                + (f"; the IQMs change order {sign_changes} time(s) between {common[0]:,} and {common[-1]:,} "
+                   f"parameters (first near {xo['n']:,.0f}), which at this many seeds is noise, not a trend"
+                   if sign_changes else ""))
+    if math.isfinite(xo["n"]):
+        return (f"OpenAI-ES catches up with CMA-ES at about {xo['n']:,.0f} parameters (95 % bootstrap CI "
+                f"{xo['lo']:,.0f}–{xo['hi']:,.0f}; {100 * xo['frac_inside']:.0f} % of the replicates cross inside "
+                f"the measured range)")
+    if xo["n"] == -math.inf:
+        return (f"there is no crossover in the measured range: OpenAI-ES is already level with or ahead of CMA-ES "
+                f"at the smallest width, {xo['n_min']:,} parameters")
+    return (f"there is no crossover in the measured range {xo['n_min']:,}–{xo['n_max']:,} parameters: CMA-ES's "
+            f"IQM stays above OpenAI-ES's at every width both ran ({100 * xo['frac_inside']:.0f} % of the "
+            f"bootstrap replicates do cross inside the range)")
+
+
+def width_reached_text(W: pd.DataFrame, labels: dict) -> str:
+    """Per cell that reached 200: how many seeds did, after how many episodes (``labels``: row -> name)."""
+    reach = W[W["reached"] > 0]
+    return ("no run reached 200 within the budget, so the comparison uses the best return" if reach.empty
+            else "; ".join(f"{labels[r.row]} at {r.n:,}: {r.reached} of {r.seeds} seeds reached 200 after "
+                           f"{ci_text(r._asdict(), 'evals_to')} episodes" for r in reach.itertuples()))

@@ -11,6 +11,9 @@ and the RAM MLP of the task registry) and per scale s (``SIGMAS``: the ES runs' 
 one episode each, recording the return and the episode length (a returned ball lengthens even a 0-21
 loss). The share of networks that score at least one point is the chance that one evaluation carries
 any reward signal at all.
+
+Below it, what chapter 2 quotes about Pong: the pixels-vs-RAM verdict, PPO on pixels, the share of
+generations that scored, and the signal test's summary (texts for the chapter's glue keys).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..config import RunConfig
 from ..envs import get_spec
 from ..evaluation import EVAL, episode_seeds, make_evaluator
 from ..machine import machine_label
@@ -38,7 +42,7 @@ def first_points(n: int, env_ids=INPUTS, sigmas=SIGMAS, seed: int = 0) -> pd.Dat
     with threadpool_limits(1):
         for k, env_id in enumerate(env_ids):
             spec = get_spec(env_id)
-            ev = make_evaluator("lockstep", env_id, spec.default_hidden)
+            ev = make_evaluator(RunConfig(env=env_id, hidden=spec.default_hidden))
             for j, sigma in enumerate(sigmas):
                 rng = np.random.default_rng([seed, k, j])
                 population = rng.normal(0.0, sigma, (n, ev.policy.n_params))
@@ -82,3 +86,88 @@ def first_points_cache(profile: str, n: int) -> tuple:
     """(stem, what) of the cache file (``table_path`` gives the file)."""
     what = {"inputs": list(INPUTS), "sigmas": list(SIGMAS), "n": n, "seed": 0}
     return results_root() / profile / "environments" / "first-points", what
+
+
+# --- what the chapter quotes (texts for its glue keys) ------------------------------------------------
+
+def scored_halves(pong_es: pd.DataFrame) -> dict:
+    """Per input (pixels, RAM), from the records of the Pong ES runs: per seed, the share of generations
+    with an episode that scored a point in the first half of training -> the second; how many seeds rose."""
+    out = {}
+    for env, key in (("ALE/Pong-v5", "pix"), ("ALE/Pong-ram-v5", "ram")):
+        g = pong_es[pong_es["env"] == env]
+        if g.empty:
+            out[f"pong_{key}_halves"] = "not run"
+            continue
+        late = g["evals"] > g["evals"].max() / 2
+        scored = (g["best_return"] > -21).groupby([g["seed"], late]).mean().unstack().reindex(columns=[False, True])
+        pct = lambda v: "–" if v != v else f"{100 * v:.0f}"  # noqa: E731  (a half without generations: smoke)
+        out[f"pong_{key}_halves"] = (", ".join(f"{pct(r[False])} → {pct(r[True])} %" for _, r in scored.iterrows())
+                                     + f" (best training episode: {g['best_return'].max():+.0f})")
+        out[f"pong_{key}_rising"] = f"{int((scored[True] > scored[False]).sum())} of {len(scored)}"
+    return out
+
+
+def pong_ppo_texts(df: pd.DataFrame) -> dict:
+    """PPO on Pong pixels: training env steps per second of wall-clock (per seed at its end, one core, one
+    torch thread), its parameters, machine, hours for the zoo's 10M steps, and the update's share of time."""
+    runs = df[(df["env"] == "ALE/Pong-v5") & (df["method"] == "ppo")]
+    keys = ("pong_ppo_rate", "pong_ppo_n", "pong_ppo_update", "pong_ppo_machine", "pong_ppo_zoo_h")
+    if runs.empty:
+        return dict.fromkeys(keys, "not run")
+    end = runs.sort_values("generation").groupby("seed").tail(1)
+    rate = (end["env_steps"] / end["wall_s"]).mean()
+    return {"pong_ppo_rate": f"{rate:,.0f}", "pong_ppo_n": f"{int(end['n_params'].iloc[0]):,}",
+            "pong_ppo_machine": "; ".join(sorted(set(end["machine"]))),
+            "pong_ppo_zoo_h": f"{10_000_000 / rate / 3600:,.1f}",
+            "pong_ppo_update": f"{100 * runs['opt_s'].sum() / (runs['opt_s'] + runs['pop_eval_s']).sum():.0f} %"}
+
+
+def ram_verdict(pix, ram) -> str:
+    """Pong from RAM (MLP) against pixels (CNN), OpenAI-ES at equal evaluations: which ended higher."""
+    if pix is None or ram is None:
+        return "not compared (one of the two runs is not in this profile's tasks)"
+    if ram["final_lo"] > pix["final_hi"]:
+        return "the RAM MLP ended higher, with non-overlapping intervals"
+    if pix["final_lo"] > ram["final_hi"]:
+        return "the pixel CNN ended higher, with non-overlapping intervals"
+    return "the two cannot be told apart (overlapping intervals)"
+
+
+def cnn_verdict(pix, ram) -> str:
+    """What the pixels-vs-RAM comparison says about "Atari needs CNNs" at this budget."""
+    if pix is None or ram is None:
+        return "Not compared in this profile."
+    verdict = ram_verdict(pix, ram)
+    if "cannot be told apart" in verdict:
+        return ("So at this budget a small MLP without a CNN gets as far as the CNN, and neither "
+                "is near a winning policy: \"needs a CNN\" is neither supported nor refuted here.")
+    return f"At this budget {verdict}; both remain far from a winning policy (+21)."
+
+
+def signal_texts(signal: pd.DataFrame) -> dict:
+    """Per input and weight scale of ``summary``'s frame: networks that scored (Wilson interval), mean length."""
+    out = {}
+    for _, r in signal.iterrows():
+        key = f"signal_{'ram' if r['env'].endswith('-ram-v5') else 'pix'}_{'lo' if r['sigma'] < 0.1 else 'hi'}"
+        out[key] = f"{r['scored']} of {r['networks']} ({100 * r['ci_low']:.0f}–{100 * r['ci_high']:.0f} %)"
+        out[f"{key}_len"] = f"{r['mean_length']:.0f}"
+    return out
+
+
+def signal_verdict(signal: pd.DataFrame, pong_es: pd.DataFrame) -> str:
+    """Whether a generation of the ES runs' size sees any reward before it has learned anything."""
+    at_sigma0 = signal[signal["sigma"] < 0.1]
+    if len(at_sigma0) and (at_sigma0["scored"] == 0).all():
+        return ("At the ES runs' own scale no random network scored a point, from pixels or from "
+                "RAM: the first generations of a population of 16 see no reward, whatever the input")
+    if not len(at_sigma0):
+        return "not measured in this profile"
+    lam = int(pong_es["popsize"].iloc[0]) if len(pong_es) else 16
+    p_gen = {("RAM" if r["env"].endswith("-ram-v5") else "pixels"): 1 - (1 - r["share_scored"]) ** lam
+             for _, r in at_sigma0.iterrows()}
+    odds = ", ".join(f"{k} {100 * v:.0f} %" for k, v in p_gen.items())
+    return (f"At the ES runs' own scale an untrained network scores now and then, so a "
+            f"generation of {lam} contains at least one point with probability 1 − (1 − p)^{lam}: {odds}, at the "
+            f"measured shares p. The search is not blind from the start, but "
+            + ("most" if max(p_gen.values()) < 0.5 else "some") + " of its early generations are")

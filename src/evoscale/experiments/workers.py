@@ -143,7 +143,7 @@ def measure_speedup(env: str, p: WorkersParams, log=print) -> pd.DataFrame:
     """One row per (worker count, timed generation); ``workers == 0`` is the in-process evaluator."""
     from threadpoolctl import threadpool_limits
 
-    from ..bench_evaluator import raw_steps_per_s
+    from ..bench.evaluator import raw_steps_per_s
     from ..envs import make_wrapped_env
 
     spec = get_spec(env)
@@ -171,7 +171,8 @@ def measure_speedup(env: str, p: WorkersParams, log=print) -> pd.DataFrame:
     for w in p.workers:
         log(f"{env}: Ray, {w} worker(s)")
         t0 = time.perf_counter()
-        ev = make_evaluator("ray", env, spec.default_hidden, workers=w, ray_address=p.ray_address)
+        ev = make_evaluator(RunConfig(env=env, hidden=spec.default_hidden, backend="ray", workers=w,
+                                       ray_address=p.ray_address))
         try:
             ev.evaluate(kept[0][0][:w], kept[0][1][:w])  # actors up, environments built
             startup = time.perf_counter() - t0

@@ -35,7 +35,7 @@ REGISTRY = _LazyRegistry({
     "ga": ".ga:GA", "neuromod": ".neuromod:Neuromod", "torch_cmaes": ".torch_cmaes:TorchCMAES",
     "snes": ".evotorch_es:SNES", "pgpe": ".evotorch_es:PGPE", "sep_cmaes_torch": ".evotorch_es:EvoTorchSepCMA",
 })
-"""Population-based trainers driven by ``train.train``. PPO (``evoscale.ppo``) is the gradient
+"""Population-based trainers driven by ``train.train``. PPO (``evoscale.baselines.ppo``) is the gradient
 baseline with its own loop; ``METHODS`` lists both."""
 METHODS = (*REGISTRY, "ppo")
 

@@ -40,27 +40,3 @@ def check_x0(x0, n_params: int) -> np.ndarray:
     if x0.shape != (n_params,) or not np.all(np.isfinite(x0)):
         raise ValueError(f"x0 must be a finite vector of length {n_params}, got shape {x0.shape}")
     return x0
-
-
-def resolve_device(device):
-    """A ``torch.device``: ``"auto"`` -> cuda if available else cpu; ``"cuda[:i]"`` must exist.
-
-    No silent fallback: asking for CUDA without one is a ValueError naming ``device``.
-    """
-    import torch
-
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as e:
-        raise ValueError(f"device must be 'cpu', 'cuda[:i]' or 'auto', got {device!r}") from e
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(f"device={device!r} requested but CUDA is not available (device='auto' "
-                             "falls back to the cpu)")
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ValueError(f"device={device!r}: only {torch.cuda.device_count()} CUDA device(s)")
-    elif dev.type != "cpu":
-        raise ValueError(f"device must be 'cpu', 'cuda[:i]' or 'auto', got {device!r}")
-    return dev

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from .base import check_x0, resolve_device
+from ..machine import resolve_device
+from .base import check_x0
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _RANKINGS = ("centered", "linear", "nes", "normalized", "raw")  # evotorch.tools.ranking.rankers

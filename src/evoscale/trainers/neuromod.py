@@ -1,4 +1,4 @@
-"""Neuromod: evolve the genome of a neuromodulated plastic network (``evoscale.plastic``).
+"""Neuromod: evolve the genome of a neuromodulated plastic network (``evoscale.policies.plastic``).
 
 The policy's fast weights learn *during* each episode by a Hebbian rule gated by a modulatory neuron
 (Soltoggio et al. 2008; Najarro & Risi 2020); evolution only searches the genome -- rule

@@ -54,7 +54,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .base import check_x0, resolve_device
+from ..machine import resolve_device
+from .base import check_x0
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 

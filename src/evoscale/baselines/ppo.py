@@ -31,10 +31,10 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
-from .envs import _register_extras, get_spec, make_env
-from .evaluation import EVAL, TRAIN, LockstepEvaluator, episode_seeds
-from .machine import machine_label
-from .ppo_zoo import ZOO_HYPERPARAMS, LinearSchedule, ppo_kwargs, zoo_hyperparams  # noqa: F401 (re-exported)
+from ..envs import get_spec, make_env, register_extras
+from ..evaluation import EVAL, TRAIN, LockstepEvaluator, episode_seeds
+from ..machine import machine_label
+from .zoo import ZOO_HYPERPARAMS, LinearSchedule, ppo_kwargs, zoo_hyperparams  # noqa: F401 (re-exported)
 
 RECORD_KEYS = (
     "method", "env", "n_params", "popsize", "seed", "generation", "evals", "env_steps", "wall_s",
@@ -49,7 +49,7 @@ class RunFinishedError(RuntimeError):
 
 
 def _atari_env(env_id: str) -> gym.Env:
-    """One Atari training environment: the evaluator's ``make_env(env_id)`` (``envs_atari``: seeded
+    """One Atari training environment: the evaluator's ``make_env(env_id)`` (``envs.atari``: seeded
     sticky actions p=0.25; pixels: AtariPreprocessing's up to 30 no-ops, frame skip 4 with
     max-pooling, grey 84x84, and 4 stacked frames; RAM: bytes / 255), ``TimeLimit`` at ``EnvSpec.max_steps`` (the
     evaluator's cap, read from the registry like the evaluator does) and ``Monitor``.
@@ -67,7 +67,7 @@ def _make_venv(env_id: str, merged: dict):
     """The training environments, every wrapper explicit: Monitor records each episode's raw return
     and length (what the records report); gym.make's TimeLimit truncates at the registered cap.
     Atari: ``_atari_env``."""
-    _register_extras(env_id)
+    register_extras(env_id)
     n = int(merged["n_envs"])
     if env_id.startswith("ALE/"):
         return DummyVecEnv([lambda: _atari_env(env_id) for _ in range(n)])
@@ -245,18 +245,12 @@ def _n_params(model: PPO) -> int:
     return sum(p.numel() for p in model.policy.parameters())
 
 
-def train_ppo(
-    env_id: str,
-    seed: int,
-    total_timesteps: int,
-    eval_every_steps: int,
-    eval_episodes: int = 100,
-    hyper: dict | None = None,
-    device: str = "cpu",
-    checkpoint: str | None = None,
-    progress: bool = False,
-) -> list[dict]:
+def train_ppo(config, checkpoint: str | None = None) -> list[dict]:
     """Train SB3 PPO with rl-baselines3-zoo's hyper-parameters; one record per rollout/update.
+
+    ``config`` is the run's ``RunConfig`` (``method="ppo"``): ``env``, ``seed``, ``budget_steps`` (the
+    ``total_timesteps`` below), ``eval_every`` (``eval_every_steps``: env steps between solved tests;
+    0: only at the end), ``eval_episodes``, ``hyper``, ``device`` and ``progress``.
 
     * ``hyper`` overrides individual entries of ``ZOO_HYPERPARAMS[env_id]`` (e.g. ``{"n_steps": 64}``;
       ``"lin_X"`` strings are linear schedules). Tasks without an entry raise ValueError.
@@ -269,7 +263,7 @@ def train_ppo(
       Nothing else normalises anything.
     * Seeding: ``PPO(..., seed=seed)`` (torch, NumPy, action space); environment reset seeds derived
       from ``seed`` (see ``_seed_everything``; Atari's sticky actions and no-ops are drawn from the
-      reset seed by ``envs_atari``). Same seed, same records apart from the timing columns,
+      reset seed by ``envs.atari``). Same seed, same records apart from the timing columns,
       for a fixed ``torch.get_num_threads()``: the update's float reductions depend on the thread
       count, so e.g. 1- and 2-thread runs of one seed diverge (CartPole: solved at 20K vs 30K steps).
     * The solved test (``eval_return``/``eval_std``) runs when ``num_timesteps`` crosses a multiple of
@@ -289,13 +283,12 @@ def train_ppo(
       interrupted run with the same ``total_timesteps`` to stay on its schedule. A resumed run is not
       bit-identical to an uninterrupted one (fresh episodes, re-seeded RNGs), but is itself reproducible.
     """
-    merged = zoo_hyperparams(env_id, hyper)
+    if config.method != "ppo":
+        raise ValueError(f"train_ppo trains method 'ppo', not {config.method!r}")
+    env_id, seed, total_timesteps, device = config.env, config.seed, config.budget_steps, config.device
+    eval_every_steps, eval_episodes = config.eval_every or total_timesteps, config.eval_episodes
+    merged = zoo_hyperparams(env_id, dict(config.hyper or ()) or None)  # RunConfig checked the counts
     kwargs = ppo_kwargs(merged)
-    for name, value in (("total_timesteps", total_timesteps), ("eval_episodes", eval_episodes)):
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if not isinstance(eval_every_steps, int) or eval_every_steps < 0:
-        raise ValueError(f"eval_every_steps must be a non-negative integer, got {eval_every_steps!r}")
 
     venv = _make_venv(env_id, merged)
     meta = {"env": env_id, "seed": seed, "hyper": repr(sorted(merged.items()))}
@@ -308,8 +301,8 @@ def train_ppo(
         if state["num_timesteps"] >= total_timesteps:
             raise RunFinishedError(
                 f"checkpoint {checkpoint} already holds a finished run: num_timesteps={state['num_timesteps']} "
-                f">= total_timesteps={total_timesteps}. Its records: evoscale.ppo.load_checkpoint(path)"
-                f"['records']; pass a larger total_timesteps to train on, or delete the file to start over."
+                f">= total_timesteps={total_timesteps}. Its records: evoscale.baselines.ppo.load_checkpoint(path)"
+                f"['records']; pass a larger budget_steps to train on, or delete the file to start over."
             )
         if state["vecnormalize"] is not None:
             vecnorm = pickle.loads(state["vecnormalize"])
@@ -330,7 +323,7 @@ def train_ppo(
         "machine": machine_label(device), "eval_every_steps": eval_every_steps, "eval_episodes": eval_episodes,
     }
     bar = None
-    if progress:
+    if config.progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=total_timesteps, initial=model.num_timesteps, mininterval=2.0, unit="step",

@@ -56,7 +56,7 @@ def _measure(impl: str, n: int, popsize: int, generations: int, device: str, eig
     if impl == "torch_cmaes":
         import torch
 
-        from .trainers.torch_cmaes import TorchCMAES
+        from ..trainers.torch_cmaes import TorchCMAES
 
         torch.set_num_threads(1)
         sync = torch.cuda.synchronize if gpu else (lambda: None)
@@ -64,7 +64,7 @@ def _measure(impl: str, n: int, popsize: int, generations: int, device: str, eig
             torch.cuda.reset_peak_memory_stats()
             gpu0 = torch.cuda.memory_allocated()
     else:
-        from .trainers.cmaes import CMAES
+        from ..trainers.cmaes import CMAES
 
         sync = lambda: None  # noqa: E731
 
@@ -154,7 +154,7 @@ def bench_cma(n: int, popsize: int = 64, generations: int = 10, device: str = "c
     return result
 
 
-if __name__ == "__main__":  # python -m evoscale.bench_cma N [POPSIZE GENERATIONS DEVICE]
+if __name__ == "__main__":  # python -m evoscale.bench.cma N [POPSIZE GENERATIONS DEVICE]
     import json
     import sys
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .policies import layer_sizes, to_actions
+from .mlp import layer_sizes, to_actions
 
 RULE_TERMS = ("A", "B", "C", "D", "eta")
 RULES = ("per_layer", "per_synapse")

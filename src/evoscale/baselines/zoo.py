@@ -2,7 +2,7 @@
 
 ``zoo_hyperparams(env_id, hyper)`` merges the zoo entry with overrides and checks every name;
 ``ppo_kwargs`` turns the merged entry into ``PPO(...)`` keyword arguments (``"lin_X"`` schedules
-become ``LinearSchedule``). Used by ``evoscale.ppo``.
+become ``LinearSchedule``). Used by ``evoscale.baselines.ppo``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import inspect
 from stable_baselines3 import PPO
 from torch import nn
 
-from .envs import get_spec
+from ..envs import get_spec
 
 # Source: repository DLR-RM/rl-baselines3-zoo, file hyperparams/ppo.yml (checked against the copy at
 # commit 208b6fdf3a9aa24de44b2e068c6e5f6a07d97fcc). "lin_X" means a learning rate / clip range that
@@ -57,7 +57,7 @@ ZOO_HYPERPARAMS: dict[str, dict] = {
     ),
     # zoo entry "atari" (used by the zoo for every Atari game; its benchmark: PongNoFrameskip-v4, 20.99
     # at 10M steps). The zoo's env_wrapper AtariWrapper + frame_stack 4 is replaced by the book's own
-    # preprocessing, which is the same pipeline on v5 (``evoscale.envs``; ``evoscale.ppo._make_venv``
+    # preprocessing, which is the same pipeline on v5 (``evoscale.envs``; ``evoscale.baselines.ppo._make_venv``
     # lists the differences): 84x84 grey, frame skip 4 with max-pooling, up to 30 no-ops, 4 stacked
     # frames, uint8[4, 84, 84] channel-first -- CnnPolicy (NatureCNN) scales by 1/255 itself.
     "ALE/Pong-v5": dict(

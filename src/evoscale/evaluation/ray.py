@@ -41,8 +41,10 @@ import numpy as np
 import ray
 from ray.exceptions import GetTimeoutError, RayError, RayTaskError
 
-from .envs import get_spec
-from .evaluation import EvalResult, LockstepEvaluator, make_policy
+from ..envs import get_spec
+from ..policies import make_policy
+from .lockstep import LockstepEvaluator
+from .seeds import EvalResult
 
 MAX_TASK_RETRIES = 3
 """Times one slice is re-run after its worker process died, within one ``evaluate`` call."""

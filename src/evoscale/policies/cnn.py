@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .policies import MLPPolicy, to_actions
+from .mlp import MLPPolicy, to_actions
 
 CONV = ((8, 8, 4), (16, 4, 2))
 """(filters, kernel, stride) of each conv layer."""

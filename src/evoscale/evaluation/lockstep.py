@@ -1,96 +1,20 @@
-"""Population evaluation: every individual's episodes, as fast as one core steps the environment.
-
-Two backends with one contract, ``evaluate(population, seeds) -> EvalResult``:
+"""The two in-process backends, one contract: ``evaluate(population, seeds) -> EvalResult``.
 
 * ``SerialEvaluator`` -- the reference: one episode after another, one forward per step.
 * ``LockstepEvaluator`` -- all (individual, episode) jobs at once, one batched forward per step for
   the episodes still running. A finished episode leaves the batch immediately, so time is spent only
   on useful steps even when a population mixes 100-step crashes with 1,000-step hovering landers.
 
-Episode seeds are a pure function of (run seed, stream, generation, individual, episode), so every
-backend -- and any split of the population across workers -- gives identical returns.
+Every episode is a pure function of its seed (``seeds``), so both give identical returns.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from .envs import EnvSpec, get_spec, make_env
-from .plastic import NeuromodPolicy
-from .policies import MLPPolicy
-from .policies_cnn import CNNPolicy
-
-POLICIES = {"mlp": MLPPolicy, "neuromod": NeuromodPolicy, "cnn": CNNPolicy}
-
-TRAIN, EVAL = 0, 1
-"""Seed streams: training episodes and the fresh episodes of the solved test never share seeds."""
-
-
-def episode_seeds(run_seed: int, stream: int, generation: int, n_individuals: int, episodes: int) -> np.ndarray:
-    """``seeds[i, e]`` for individual i's episode e (32-bit ints, fit for ``env.reset(seed=...)``)."""
-    return np.array(
-        [
-            [np.random.SeedSequence([run_seed, stream, generation, i, e]).generate_state(1)[0] for e in range(episodes)]
-            for i in range(n_individuals)
-        ],
-        dtype=np.int64,
-    )
-
-
-@dataclass
-class EvalResult:
-    returns: np.ndarray
-    """Episode returns, shape [P, episodes] (maximised everywhere)."""
-    lengths: np.ndarray
-    """Episode lengths in env steps, shape [P, episodes]."""
-
-    @property
-    def env_steps(self) -> int:
-        return int(self.lengths.sum())
-
-    @property
-    def episodes(self) -> int:
-        return int(self.lengths.size)
-
-
-def reset(env, seed: int) -> np.ndarray:
-    """``env.reset(seed=seed)``, made a pure function of the seed.
-
-    Gymnasium's Box2D tasks keep one ``b2World`` for the environment's lifetime and only destroy its
-    bodies on reset; the world's internal bookkeeping (proxy ids, contact order) then depends on the
-    episodes that came before, and BipedalWalker's returns differ in the 3rd digit between a fresh
-    and a used environment with the same seed. A new world per episode removes that history.
-    """
-    world = getattr(env, "world", None)
-    if world is not None and hasattr(env, "_destroy"):
-        import Box2D
-
-        env._destroy()
-        env.world = Box2D.b2World(gravity=world.gravity)
-    return env.reset(seed=int(seed))[0]
-
-
-def make_policy(spec: EnvSpec, hidden: tuple[int, ...], device: str = "cpu", kind: str = "mlp",
-                **policy_kw):
-    """The task's policy network (``kind``: ``mlp`` or ``neuromod``), action box read from the env.
-
-    Pixel tasks (``spec.network == "cnn"``) get the population-batched CNN (``policies_cnn``), with
-    ``hidden`` as the widths of its dense layers after the conv trunk.
-    """
-    if kind not in POLICIES:
-        raise ValueError(f"unknown policy kind {kind!r}; valid: {', '.join(POLICIES)}")
-    if spec.network == "cnn":
-        if kind not in ("mlp", "cnn") or policy_kw:
-            raise ValueError(f"policy kind {kind!r} cannot read pixels; {spec.env_id} uses the CNN "
-                             f"(use a method whose policy is 'mlp', e.g. {spec.default_method})")
-        return CNNPolicy(spec.obs_shape, tuple(hidden), spec.act_dim, spec.discrete, device)
-    box = (None, None)
-    if not spec.discrete:
-        space = make_env(spec.env_id).action_space
-        box = (tuple(map(float, space.low)), tuple(map(float, space.high)))
-    return POLICIES[kind](spec.obs_dim, tuple(hidden), spec.act_dim, spec.discrete, *box, device, **policy_kw)
+from ..envs import get_spec, make_env
+from ..policies import make_policy
+from .seeds import EvalResult, reset
 
 
 class SerialEvaluator:
@@ -136,15 +60,19 @@ class LockstepEvaluator:
     episode ends and jobs are waiting, the next job takes over its batch row and its environment
     (weights copied into that row in place, ``policy.put``); once none wait, finished rows leave the
     batch (``policy.take``). Every row is computed on its own, so the width never changes a result.
+
+    ``timer``: an optional ``timer(kind, fn) -> fn`` through which ``evaluate`` makes the calls a time
+    breakdown needs (``bench.evaluator``): kind ``"env"`` wraps every environment step and reset,
+    ``"network"`` the policy forward. None (the default): the calls themselves.
     """
 
     def __init__(self, env_id: str, hidden: tuple[int, ...], device: str = "cpu", policy: str = "mlp",
-                 width: int | None = None, **policy_kw):
+                 width: int | None = None, timer=None, **policy_kw):
         if width is not None and (not isinstance(width, int) or width < 1):
             raise ValueError(f"width must be a positive integer or None, got {width!r}")
         self.spec = get_spec(env_id)
         self.policy = make_policy(self.spec, hidden, device, policy, **policy_kw)
-        self.width = width
+        self.width, self.timer = width, timer
         self.envs: list = []  # reused across calls: creating Box2D worlds is not free
 
     def _envs(self, n: int) -> list:
@@ -171,18 +99,21 @@ class LockstepEvaluator:
         P, E = seeds.shape
         jobs = P * E
         width, cap, seeds = self.batch_width(jobs), self.spec.max_steps, seeds.ravel()
+        timed = self.timer or _untimed
+        reset_, forward = timed("env", reset), timed("network", self.policy.forward)
         envs = self._envs(width)  # batch row i steps envs[i]; a job taking over a row takes its env
-        obs = np.stack([reset(env, s) for env, s in zip(envs, seeds[:width])])
+        steps = [timed("env", env.step) for env in envs]
+        obs = np.stack([reset_(env, s) for env, s in zip(envs, seeds[:width])])
         running = np.arange(width)  # job j = individual j // E, episode j % E
         fresh = self.policy.unflatten(population)  # episode-start state of every individual
         layers = self.policy.take(fresh, running // E)
         waiting = width  # next job to start
         returns, lengths = [0.0] * jobs, [0] * jobs  # Python scalars: cheapest per-step bookkeeping
         while running.size:
-            actions = self.policy.forward(layers, obs)
+            actions = forward(layers, obs)
             done = []
             for i, j in enumerate(running.tolist()):
-                o, r, terminated, _, _ = envs[i].step(actions[i])
+                o, r, terminated, _, _ = steps[i](actions[i])
                 obs[i] = o
                 returns[j] += r
                 lengths[j] += 1
@@ -193,7 +124,7 @@ class LockstepEvaluator:
                 new = np.arange(waiting, waiting + len(rows))
                 waiting += len(rows)
                 for i, j in zip(rows, new.tolist()):
-                    obs[i] = reset(envs[i], seeds[j])
+                    obs[i] = reset_(envs[i], seeds[j])
                 running[rows] = new
                 self.policy.put(layers, rows, fresh, new // E)
             if done:
@@ -201,23 +132,10 @@ class LockstepEvaluator:
                 keep[done] = False
                 running, obs = running[keep], obs[keep]
                 envs = [env for env, k in zip(envs, keep.tolist()) if k]
+                steps = [step for step, k in zip(steps, keep.tolist()) if k]
                 layers = self.policy.take(layers, np.flatnonzero(keep))
         return EvalResult(np.array(returns).reshape(P, E), np.array(lengths, dtype=np.int64).reshape(P, E))
 
 
-BACKENDS = ("serial", "lockstep", "ray")
-"""``ray``: ``evaluation_ray.RayEvaluator``, the lockstep evaluator on ``workers`` Ray actors."""
-
-
-def make_evaluator(backend: str, env_id: str, hidden: tuple[int, ...], device: str = "cpu",
-                   policy: str = "mlp", workers: int | None = None, ray_address: str | None = None,
-                   **policy_kw):
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown evaluator backend {backend!r}; valid: {', '.join(BACKENDS)}")
-    if backend == "ray":
-        from .evaluation_ray import RayEvaluator  # imports Ray only when asked for
-
-        return RayEvaluator(env_id, hidden, device, policy, workers=workers or 2, ray_address=ray_address,
-                            **policy_kw)
-    cls = SerialEvaluator if backend == "serial" else LockstepEvaluator
-    return cls(env_id, hidden, device, policy, **policy_kw)
+def _untimed(kind: str, fn):
+    return fn

@@ -13,14 +13,14 @@ Atari (Pong) comes in two observation kinds, one registry entry each:
   ``frameskip=1``, then the preprocessing of Gymnasium's ``AtariPreprocessing`` (4-frame skip with
   max-pooling of the last two frames, up to 30 no-ops at reset, grey, 84x84 by area interpolation;
   needs ``opencv-python-headless``) and ``FrameStackObservation(4)``, fused into one environment
-  (``envs_atari.AtariPixels``, bitwise equal to that wrapper stack): observations ``uint8[4, 84, 84]``.
-  The policy is the population-batched CNN (``policies_cnn``).
+  (``envs.atari.AtariPixels``, bitwise equal to that wrapper stack): observations ``uint8[4, 84, 84]``.
+  The policy is the population-batched CNN (``policies.cnn``).
 * ``ALE/Pong-ram-v5`` -- a registry key of this book (not a Gymnasium id) for the same game with
   ``obs_type="ram"``: the console's 128 bytes of RAM, scaled to [0, 1], fed to a small MLP.
 
 Both keep v5's frame-skip of 4 and its cap of 108,000 frames = 27,000 agent steps, and v5's sticky
 actions (every frame, with probability 0.25 the previous action is repeated; Machado et al. 2018) --
-drawn by ``envs_atari`` from a generator seeded at each ``reset(seed=...)`` instead of by the ALE.
+drawn by ``envs.atari`` from a generator seeded at each ``reset(seed=...)`` instead of by the ALE.
 The ALE applies a new seed only by reloading the ROM (~0.1 s, a third of a random Pong episode);
 with sticky actions off the emulator is deterministic given the actions (tested), so the wrapper
 keeps every episode a pure function of its seed at the cost of a plain ``reset_game``.
@@ -32,6 +32,7 @@ import difflib
 from dataclasses import dataclass
 
 import gymnasium as gym
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,22 @@ class EnvSpec:
     at pop 64, widths 1/4/16/64 and serial: 7,876/8,097/7,960/7,089 and 7,899; Pong pixels at pop 16,
     widths 1/4/16 and serial: 3,210/3,314/3,076 and 3,228. LunarLander, CartPole and Pong RAM lose
     nothing at full width (and CartPole/LunarLander gain most from batching the forward)."""
+    act_box: tuple[float, float] | None = None
+    """Continuous tasks: the action box (low, high), the same in every dimension, as Gymnasium
+    registers it (float32); the policy maps its tanh outputs onto it. None for discrete actions."""
+
+    def __post_init__(self):
+        if self.discrete == (self.act_box is not None):
+            raise ValueError(f"{self.env_id}: a continuous task needs act_box, a discrete one has none")
+
+    @property
+    def act_low(self) -> tuple[float, ...] | None:
+        """Every action dimension's lower bound (the float32 value, as the environment's ``action_space``)."""
+        return None if self.act_box is None else (float(np.float32(self.act_box[0])),) * self.act_dim
+
+    @property
+    def act_high(self) -> tuple[float, ...] | None:
+        return None if self.act_box is None else (float(np.float32(self.act_box[1])),) * self.act_dim
 
 
 REGISTRY: dict[str, EnvSpec] = {
@@ -76,16 +93,17 @@ REGISTRY: dict[str, EnvSpec] = {
         ),
         EnvSpec("BipedalWalker-v3", 24, 4, False, 300.0, 1600, (40, 40), "cmaes",
                 "estool's 24-40-40-4 MLP (2,804 parameters), CMA-ES; continuous actions (tanh to the box)",
-                max_width=4),
+                max_width=4, act_box=(-1.0, 1.0)),
         EnvSpec("ALE/Pong-v5", 84 * 84 * 4, 6, True, 21.0, 27000, (), "openai_es",
-                "pixels (grey 84x84, 4 stacked frames); small CNN (policies_cnn: 8 and 16 filters, "
+                "pixels (grey 84x84, 4 stacked frames); small CNN (policies.cnn: 8 and 16 filters, "
                 "linear head, 11,902 parameters), OpenAI-ES as Salimans et al. 2017 for Atari",
                 network="cnn", obs_shape=(4, 84, 84), max_width=4),
         EnvSpec("ALE/Pong-ram-v5", 128, 6, True, 21.0, 27000, (32,), "openai_es",
                 "Pong from the 128 RAM bytes (/255), MLP 128-32-6 (4,326 parameters), OpenAI-ES: "
                 "does a small network get anywhere without a CNN?"),
         EnvSpec("Humanoid-v5", 348, 17, False, None, 1000, (256, 256), "openai_es",
-                "MuJoCo; Salimans et al. 2017's 256x256 tanh MLP (159,505 parameters), OpenAI-ES"),
+                "MuJoCo; Salimans et al. 2017's 256x256 tanh MLP (159,505 parameters), OpenAI-ES",
+                act_box=(-0.4, 0.4)),
     )
 }
 """All tasks the book knows. Pong's solved value is the maximum score (+21)."""
@@ -103,7 +121,7 @@ def get_spec(env_id: str) -> EnvSpec:
         ) from None
 
 
-def _register_extras(env_id: str) -> None:
+def register_extras(env_id: str) -> None:
     if env_id.startswith("ALE/"):
         import ale_py  # ROMs ship with ale-py
 
@@ -114,7 +132,7 @@ RAM_SUFFIX = "-ram-v5"
 
 
 def _atari_pixels(env_id: str) -> gym.Env:
-    from .envs_atari import AtariPixels
+    from .atari import AtariPixels
 
     return AtariPixels(env_id)
 
@@ -122,7 +140,7 @@ def _atari_pixels(env_id: str) -> gym.Env:
 def _atari_ram(env_id: str) -> gym.Env:
     from gymnasium.wrappers import TransformObservation
 
-    from .envs_atari import SeededAtari, ale_env
+    from .atari import SeededAtari, ale_env
 
     base = SeededAtari(ale_env(env_id.replace(RAM_SUFFIX, "-v5"), obs_type="ram"), frameskip=4)
     space = gym.spaces.Box(0.0, 1.0, base.observation_space.shape)
@@ -133,7 +151,7 @@ def make_wrapped_env(env_id: str) -> gym.Env:
     """The environment exactly as `gymnasium.make` builds it (with its default wrappers); for Atari
     the ALE env with the observation kind of the registry entry (raw frames or raw RAM bytes)."""
     get_spec(env_id)
-    _register_extras(env_id)
+    register_extras(env_id)
     if env_id.endswith(RAM_SUFFIX):
         return gym.make(env_id.replace(RAM_SUFFIX, "-v5"), obs_type="ram")
     return gym.make(env_id)
@@ -144,6 +162,6 @@ def make_env(env_id: str) -> gym.Env:
     `get_spec(env_id).max_steps`), except Atari, which gets the preprocessing of the module docstring."""
     get_spec(env_id)
     if env_id.startswith("ALE/"):
-        _register_extras(env_id)
+        register_extras(env_id)
         return _atari_ram(env_id) if env_id.endswith(RAM_SUFFIX) else _atari_pixels(env_id)
     return make_wrapped_env(env_id).unwrapped

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import RunConfig
-from .machine import machine_label
+from ..config import RunConfig
+from ..machine import machine_label
 
 METHODS = ("cmaes", "torch_cmaes", "sepcmaes", "openai_es", "ga")
 SETTINGS = {"openai_es": dict(sigma0=0.05, hyper={"lr": 0.03}), "ga": dict(sigma0=0.05, hyper={"elites": 1})}
@@ -25,9 +25,9 @@ def bench_throughput(env_id: str = "LunarLander-v3", hidden=(64, 32), popsize: i
     import torch
     from threadpoolctl import threadpool_limits
 
-    from .bench_evaluator import raw_steps_per_s
-    from .envs import get_spec
-    from .train import train
+    from .evaluator import raw_steps_per_s
+    from ..envs import get_spec
+    from ..train import train
 
     methods = list(methods or METHODS)
     if rounds < 1:

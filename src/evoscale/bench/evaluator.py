@@ -41,12 +41,11 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from . import evaluation
-from .config import RunConfig, parse_hidden
-from .envs import get_spec, make_env, make_wrapped_env
-from .evaluation import TRAIN, episode_seeds, make_evaluator
-from .machine import machine_label
-from .trainers import make_trainer
+from ..config import RunConfig, parse_hidden
+from ..envs import get_spec, make_env, make_wrapped_env
+from ..evaluation import TRAIN, episode_seeds, make_evaluator, reset
+from ..machine import machine_label
+from ..trainers import make_trainer
 
 
 def raw_steps_per_s(env, cap: int, seconds: float, seed: int = 0) -> float:
@@ -68,70 +67,48 @@ def raw_steps_per_s(env, cap: int, seconds: float, seed: int = 0) -> float:
 
 
 class _Clock:
-    """Seconds spent in the timed calls, by kind. A call of a kind already running is not counted
-    again (BipedalWalker's ``reset`` ends with a ``step``)."""
+    """Seconds spent in the timed calls, by kind; ``timed`` is a ``LockstepEvaluator`` timer hook."""
 
     def __init__(self):
         self.seconds: dict[str, float] = {"env": 0.0, "network": 0.0, "emulator": 0.0}
-        self.running: set[str] = set()
 
     def timed(self, kind: str, fn):
         def call(*args, **kw):
-            if kind in self.running:
-                return fn(*args, **kw)
-            self.running.add(kind)
             t = time.perf_counter()
             try:
                 return fn(*args, **kw)
             finally:
                 self.seconds[kind] += time.perf_counter() - t
-                self.running.discard(kind)
         return call
 
 
-class _TimedPolicy:
-    """Delegates to a policy; ``forward`` is timed."""
-
-    def __init__(self, policy, clock: _Clock):
-        self.policy, self.forward = policy, clock.timed("network", policy.forward)
-
-    def __getattr__(self, name):
-        return getattr(self.policy, name)
-
-
 @contextmanager
-def _timed_envs(evaluator, clock: _Clock, jobs: int):
-    """Time the lockstep evaluator's env steps and resets (and, for Atari pixels, the emulator's frames)."""
+def _timed_emulator(evaluator, clock: _Clock, jobs: int):
+    """For Atari pixels, also time the emulator's frames inside each environment's step (an instance
+    attribute on the environments of ``evaluator``, removed again on exit)."""
     evaluator.prepare(jobs)
-    saved_steps = []
     for env in evaluator.envs:
-        saved_steps.append(env.step)
-        env.step = clock.timed("env", env.step)  # instance attribute: shadows the method
-        if hasattr(env, "_frame"):  # envs_atari.AtariPixels
+        if hasattr(env, "_frame"):  # envs.atari.AtariPixels
             env._frame = clock.timed("emulator", env._frame)
-    saved_reset = evaluation.reset
-    evaluation.reset = clock.timed("env", saved_reset)  # LockstepEvaluator looks it up at call time
     try:
         yield
     finally:
-        evaluation.reset = saved_reset
         for env in evaluator.envs:
-            for name in ("step", "_frame"):
-                env.__dict__.pop(name, None)
+            env.__dict__.pop("_frame", None)
 
 
 def time_breakdown(evaluator, population: np.ndarray, seconds: float) -> dict:
-    """Shares of the lockstep evaluator's time: env (of it: emulator frames), network, loop."""
+    """Shares of the lockstep evaluator's time: env (of it: emulator frames), network, loop. The env
+    steps, resets and the forward are timed through the evaluator's own ``timer`` hook."""
     clock = _Clock()
-    policy = evaluator.policy
-    evaluator.policy = _TimedPolicy(policy, clock)
+    evaluator.timer = clock.timed
     try:
-        with _timed_envs(evaluator, clock, len(population)):
+        with _timed_emulator(evaluator, clock, len(population)):
             t = time.perf_counter()
             _steps_per_s(evaluator, population, seconds, first_round=10_000)
             total = time.perf_counter() - t
     finally:
-        evaluator.policy = policy
+        evaluator.timer = None
     s = clock.seconds
     out = {"env_fraction": s["env"] / total, "network_fraction": s["network"] / total,
            "loop_fraction": 1 - (s["env"] + s["network"]) / total}
@@ -156,12 +133,12 @@ def bench_evaluator(env_id: str, hidden=None, popsize: int = 64, seconds: float 
         raise ValueError(f"warmup_evals must be a non-negative integer, got {warmup_evals!r}")
     if not isinstance(rounds, int) or rounds < 1:
         raise ValueError(f"rounds must be a positive integer, got {rounds!r}")
-    RunConfig(env=env_id, hidden=hidden, popsize=popsize, backend=backend,
-              budget_evals=max(popsize, warmup_evals))  # validates every argument
+    config = RunConfig(env=env_id, hidden=hidden, popsize=popsize, backend=backend,
+                       budget_evals=max(popsize, warmup_evals))  # validates every argument
     if seconds <= 0:
         raise ValueError(f"seconds must be positive, got {seconds}")
     with threadpool_limits(1):
-        evaluator = make_evaluator(backend, env_id, hidden)
+        evaluator = make_evaluator(config)
         if env_id == "LunarLander-v3" and hidden:
             population, kind, warm = mixed_lander_population(evaluator.policy, popsize), "random+hover", 0
         elif warmup_evals == 0:
@@ -173,7 +150,7 @@ def bench_evaluator(env_id: str, hidden=None, popsize: int = 64, seconds: float 
             kind = f"{spec.default_method}-warm-up"
         if hasattr(evaluator, "prepare"):  # lockstep: environments built outside the clock, as serial's
             evaluator.prepare(popsize)
-        serial = make_evaluator("serial", env_id, hidden)
+        serial = make_evaluator(config.replace(backend="serial"))
         cap, per = spec.max_steps, seconds / rounds
         raw_env, unwrapped_env = make_wrapped_env(env_id), make_env(env_id)
         episodes = record_episodes(env_id, serial.policy, population)
@@ -263,7 +240,7 @@ def record_episodes(env_id: str, policy, population: np.ndarray) -> list[tuple[i
     seeds = episode_seeds(0, TRAIN, 0, len(population), 1)[:, 0]
     episodes = []
     for row, seed in zip(population, seeds):
-        layers, obs, actions = policy.unflatten(row[None]), evaluation.reset(env, seed), []
+        layers, obs, actions = policy.unflatten(row[None]), reset(env, seed), []
         for _ in range(spec.max_steps):
             actions.append(policy.forward(layers, obs[None])[0])
             obs, _, terminated, _, _ = env.step(actions[-1])

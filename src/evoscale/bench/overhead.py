@@ -1,7 +1,6 @@
-"""Benchmarks of training (speed targets live here, never in unit tests): ``bench_methods`` (episodes to
-the solved threshold per method) and ``bench_overhead`` (optimiser time per generation against the
-evaluator's). The evaluator's own benchmark is ``bench_evaluator``.
-"""
+"""``bench overhead``: optimiser time per generation against the time the evaluator needs for that
+generation (speed targets live here, never in unit tests), and the two measurements it is made of --
+``ask_tell_cost`` and ``lander_generation_seconds`` -- which chapter 1's cost sweep uses too."""
 
 from __future__ import annotations
 
@@ -9,73 +8,11 @@ import time
 
 import numpy as np
 
-from .bench_evaluator import mixed_lander_population
-from .config import RunConfig
-from .envs import get_spec
-from .evaluation import TRAIN, episode_seeds, make_evaluator
-from .machine import machine_label
-from .trainers import make_trainer
-
-
-# Per-method settings for the CartPole benchmark (popsize 16 for all; sigma0/lr from short sanity
-# sweeps on CartPole with hidden (8,): OpenAI-ES with the paper's lr=0.01 needs ~3K evaluations at
-# sigma 0.1 and does not solve at sigma 0.5; lr=0.05 solves in hundreds).
-METHOD_SETTINGS = {
-    "cmaes": dict(sigma0=0.5),
-    "sepcmaes": dict(sigma0=0.5),
-    "openai_es": dict(sigma0=0.1, hyper={"lr": 0.05}),
-    "ga": dict(sigma0=0.5),
-    "neuromod": dict(sigma0=0.1, hyper={"lr": 0.05}),
-    "torch_cmaes": dict(sigma0=0.5),
-    "ppo": dict(),  # rl-baselines3-zoo hyper-parameters and budget (n_timesteps); solved test every 4,096 steps
-}
-
-
-def bench_methods(env_id: str = "CartPole-v1", seeds: int = 5, budget_evals: int = 10_000, popsize: int = 16,
-                  methods: list[str] | None = None, processes: int | None = None, log=print) -> dict:
-    """Episodes (training evaluations) until the solved test (100 fresh episodes) first reaches the
-    task's threshold, per method over ``seeds`` seeds: IQM with 95 % bootstrap CI, NaN = not solved."""
-    import tempfile
-
-    from .runs import run_many
-    from .stats import first_crossing, iqm_ci
-
-    spec = get_spec(env_id)
-    if spec.solved is None:
-        raise ValueError(f"{env_id} has no solved threshold")
-    methods = methods or list(METHOD_SETTINGS)
-    def config(m, s):
-        if m == "ppo":
-            from .ppo_zoo import zoo_hyperparams
-
-            steps = int(zoo_hyperparams(env_id, None)["n_timesteps"])
-            return RunConfig(method="ppo", env=env_id, budget_steps=steps, eval_every=4096, eval_episodes=100,
-                             seed=s)
-        return RunConfig(method=m, env=env_id, hidden=spec.default_hidden, popsize=popsize,
-                         budget_evals=budget_evals, eval_every=2 * popsize, eval_episodes=100,
-                         target_return=spec.solved, seed=s, **METHOD_SETTINGS.get(m, {}))
-
-    configs = [config(m, s) for m in methods for s in range(seeds)]
-    with tempfile.TemporaryDirectory() as where:
-        df = run_many(configs, where, processes=processes, fresh=True, log=log)
-    out = {"machine": machine_label(), "env": env_id, "hidden": list(spec.default_hidden), "popsize": popsize,
-           "budget_evals": budget_evals,
-           "seeds": seeds, "threshold": spec.solved, "methods": {}}
-    for m, g in df.groupby("method", sort=False):
-        last = g.sort_values("generation").groupby("seed").tail(1)
-        crossing = first_crossing(g, spec.solved)
-        steps = first_crossing(g, spec.solved, x="env_steps")
-        to_solve = [float(crossing.get(s, np.nan)) for s in sorted(g["seed"].unique())]
-        point, lo, hi = iqm_ci(to_solve)
-        out["methods"][m] = {
-            "settings": {k: (dict(v) if k == "hyper" else v) for k, v in METHOD_SETTINGS.get(m, {}).items()},
-            "n_params": int(g["n_params"].iloc[0]), "solved": int(np.isfinite(to_solve).sum()),
-            "evals_to_solve_iqm": point, "ci_low": lo, "ci_high": hi, "per_seed": to_solve,
-            "env_steps_to_solve_iqm": iqm_ci(steps.to_numpy())[0],
-            "wall_s_per_seed": float(last["wall_s"].mean()),
-        }
-    return out
-
+from ..config import RunConfig
+from ..evaluation import TRAIN, episode_seeds, make_evaluator
+from ..machine import machine_label
+from ..trainers import make_trainer
+from .evaluator import mixed_lander_population
 
 OVERHEAD_NETS = {2788: (64, 32), 9668: (128, 64)}
 """LunarLander MLPs for the overhead benchmark: the seed's 2,788-parameter net and a ~10K one."""
@@ -88,12 +25,12 @@ def bench_overhead(sizes: list[int] | None = None, popsize: int = 64, generation
 
     The generation being evaluated is the benchmark's mixed population (half random crashers, half
     hovering controllers: a mid-training workload, ~35K env steps for 64 individuals). Full CMA-ES
-    is timed with ``bench_cma`` (fresh process, steady-state generations plus its periodic
+    is timed with ``bench.cma`` (fresh process, steady-state generations plus its periodic
     eigendecomposition amortised over pycma's own update gap); the others directly.
     """
 
-    from .bench_cma import bench_cma
-    from .trainers import REGISTRY
+    from .cma import bench_cma
+    from ..trainers import REGISTRY
 
     sizes = sizes or list(OVERHEAD_NETS)
     methods = methods or [m for m in REGISTRY]
@@ -124,7 +61,7 @@ def lander_generation_seconds(hidden, popsize: int = 64, rounds: int = 3) -> tup
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):
-        ev = make_evaluator("lockstep", "LunarLander-v3", tuple(hidden))
+        ev = make_evaluator(RunConfig(env="LunarLander-v3", hidden=tuple(hidden)))
         population = mixed_lander_population(ev.policy, popsize)
         ev.evaluate(population, episode_seeds(2, TRAIN, 0, popsize, 1))
         t, steps = time.perf_counter(), 0
@@ -135,10 +72,10 @@ def lander_generation_seconds(hidden, popsize: int = 64, rounds: int = 3) -> tup
 
 def _ask_tell_ms(method: str, n: int, popsize: int, generations: int) -> float:
     """Median ms of ask + tell over generations 2..G (``ask_tell_cost``); neuromod at its genome size."""
-    from .policies import param_count
+    from ..policies import param_count
 
     if method == "neuromod":  # its genome is the plastic net's, slightly larger than the MLP
-        from .plastic import NeuromodPolicy
+        from ..policies import NeuromodPolicy
 
         hidden = OVERHEAD_NETS.get(n, (64, 32))
         n = NeuromodPolicy(8, hidden, 4, True).n_params if param_count(8, hidden, 4) == n else n
@@ -155,7 +92,7 @@ def ask_tell_cost(method: str, n: int, popsize: int, generations: int) -> dict:
     import torch
     from threadpoolctl import threadpool_limits
 
-    from .trainers import REGISTRY
+    from ..trainers import REGISTRY
 
     torch.set_num_threads(1)
     REGISTRY[method]  # import the method's module (pycma, scipy, ...) before the memory baseline

@@ -1,0 +1,39 @@
+"""Population evaluation: every individual's episodes, as fast as one core steps the environment.
+
+``seeds`` -- episode seeds, ``EvalResult`` and a reset that is a pure function of its seed (what every
+backend shares); ``lockstep`` -- ``LockstepEvaluator`` and its reference, ``SerialEvaluator``;
+``ray`` -- ``RayEvaluator``, the lockstep evaluator on Ray actors (imported only when asked for).
+``make_evaluator`` builds the backend a run asks for. Every backend, and any split of the
+population across workers, gives identical returns.
+"""
+
+from __future__ import annotations
+
+from ..trainers import policy_for
+from .lockstep import CACHE_BYTES, LockstepEvaluator, SerialEvaluator
+from .seeds import EVAL, TRAIN, EvalResult, episode_seeds, reset
+
+BACKENDS = ("serial", "lockstep", "ray")
+"""``ray``: ``evaluation.ray.RayEvaluator``, the lockstep evaluator on ``workers`` Ray actors."""
+
+
+def make_evaluator(config):
+    """The population evaluator of the run ``config`` (a ``RunConfig``): ``config.backend`` on
+    ``config.env``, with the policy network ``config.method`` evolves (``trainers.policy_for``: its
+    kind and keyword arguments from ``config.hyper``) of hidden widths ``config.hidden``, its forward
+    on ``config.device``; ``ray``: ``config.workers`` actors (default 2) on ``config.ray_address``."""
+    backend = config.backend
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown evaluator backend {backend!r}; valid: {', '.join(BACKENDS)}")
+    kind, policy_kw = policy_for(config.method, dict(config.hyper or ()))
+    if backend == "ray":
+        from .ray import RayEvaluator  # imports Ray only when asked for
+
+        return RayEvaluator(config.env, config.hidden, config.device, kind, workers=config.workers or 2,
+                            ray_address=config.ray_address, **policy_kw)
+    cls = SerialEvaluator if backend == "serial" else LockstepEvaluator
+    return cls(config.env, config.hidden, config.device, kind, **policy_kw)
+
+
+__all__ = ["BACKENDS", "CACHE_BYTES", "EVAL", "TRAIN", "EvalResult", "LockstepEvaluator", "SerialEvaluator",
+           "episode_seeds", "make_evaluator", "reset"]

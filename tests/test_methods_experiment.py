@@ -114,19 +114,6 @@ def _summary(cells: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def test_verdict_rule():
-    summary = _summary({("cmaes", "small"): (200, 180, 220), ("openai_es", "small"): (100, 80, 120),
-                        ("ga", "small"): (90, 40, 130),
-                        ("cmaes", "medium"): (50, 20, 80), ("openai_es", "medium"): (60, 30, 75)})
-    cells = pd.DataFrame([dict(row=r, size=z) for r in ("cmaes", "openai_es", "ga") for z in ("small", "medium")])
-    v = verdicts(summary, cells)
-    assert v[("cmaes", "small")] == "dominant"
-    assert v[("openai_es", "small")] == "bad" and v[("ga", "small")] == "bad"
-    assert v[("openai_es", "medium")] == "okay, degraded"   # tied with nobody better; below its small CI
-    assert v[("cmaes", "medium")] == "okay, degraded"
-    assert v[("ga", "medium")] == "too expensive"           # planned but no result
-
-
 def test_crossover_is_interpolated_in_log_n_and_reports_none_in_range():
     def seeds(diffs):
         rows = []
@@ -157,13 +144,13 @@ def _cells(rows=("cmaes", "openai_es", "ga", "neuromod", "sepcmaes"), too_expens
                               predicted_gib=80.0) for r in rows for z in SIZE_NAMES])
 
 
-def test_cell_verdicts_cover_every_branch():
-    from evoscale.experiments.methods import cell_verdicts
+def test_verdicts_cover_every_branch():
+    from evoscale.experiments.methods import verdicts
 
     spec = {("cmaes", "small"): 200, ("openai_es", "small"): 100, ("ga", "small"): 0, ("neuromod", "small"): 100,
             ("cmaes", "medium"): 250, ("openai_es", "medium"): 100, ("ga", "medium"): 300, ("neuromod", "medium"): 50,
             ("openai_es", "large"): 100, ("ga", "large"): 100, ("neuromod", "large"): -200}
-    v = cell_verdicts(_seeds(spec), _cells(too_expensive={("cmaes", "large")}))
+    v = verdicts(_seeds(spec), _cells(too_expensive={("cmaes", "large")}))
     assert v[("cmaes", "small")].startswith("confirmed")       # dominant, resolved
     assert v[("openai_es", "small")].startswith("refined")     # okay: learns, but CMA-ES resolved better
     assert v[("ga", "small")].startswith("confirmed")          # bad: others resolved better
@@ -176,13 +163,13 @@ def test_cell_verdicts_cover_every_branch():
     assert v[("openai_es", "large")].startswith("confirmed")   # feasible: learns, no one better
 
 
-def test_cell_verdicts_unresolved_below_five_seeds_and_for_ties():
-    from evoscale.experiments.methods import cell_verdicts
+def test_verdicts_unresolved_below_five_seeds_and_for_ties():
+    from evoscale.experiments.methods import verdicts
 
-    few = cell_verdicts(_seeds({("cmaes", "small"): 200, ("openai_es", "small"): 100}, n=3), _cells(),
+    few = verdicts(_seeds({("cmaes", "small"): 200, ("openai_es", "small"): 100}, n=3), _cells(),
                         planned={("cmaes", "small"): 10})
     assert few[("cmaes", "small")].startswith("unresolved") and "n = 3 of 10" in few[("cmaes", "small")]
-    tie = cell_verdicts(_seeds({("cmaes", "small"): 100, ("openai_es", "small"): 100, ("ga", "small"): 100},
+    tie = verdicts(_seeds({("cmaes", "small"): 100, ("openai_es", "small"): 100, ("ga", "small"): 100},
                                sd=80.0), _cells())
     assert tie[("cmaes", "small")].startswith("unresolved") and tie[("ga", "small")].startswith("unresolved")
 

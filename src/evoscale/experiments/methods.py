@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..config import RunConfig, parse_hidden
 from ..envs import get_spec
+from ..machine import ram_gib
 from ..stats import MIN_SEEDS, compare, first_crossing, iqm, iqm_ci, paired
 from . import report
 from . import check_parameters, load_cached, results_root, run_many, seed_list
@@ -158,12 +159,6 @@ def ppo_configs(p: MethodsParams) -> list[RunConfig]:
                       eval_episodes=p.eval_episodes, seed=s) for s in p.seed_list()]
 
 
-def _ram_gib() -> float:
-    import psutil
-
-    return psutil.virtual_memory().total / 2**30
-
-
 def plan(p: MethodsParams, cost: pd.DataFrame | None = None, part: str = "grid") -> pd.DataFrame:
     """One row per cell: (row, size, hidden, n, band) and whether it runs here. ``part``: "grid"
     (chapter 5's rows x sizes) or "width" (chapter 1's three rows x sizes + width_sizes). Full CMA-ES
@@ -173,7 +168,7 @@ def plan(p: MethodsParams, cost: pd.DataFrame | None = None, part: str = "grid")
     sizes = list(zip(SIZE_NAMES, p.sizes))
     if part == "width":
         sizes += [(f"w{n_params('cmaes', h, p.env)}", h) for h in p.width_sizes]
-    ram = p.ram_gib or _ram_gib()
+    ram = p.ram_gib or ram_gib()
     generations = p.budget_evals // p.popsize
     rows = []
     for row in (GRID_ROWS if part == "grid" else WIDTH_ROWS):
@@ -234,7 +229,8 @@ def per_seed(df: pd.DataFrame, threshold: float | None) -> pd.DataFrame:
                         evals_to=float(hit.iloc[0]), steps_to=float(hit_steps.iloc[0]),
                         evals=int(g["evals"].max()), env_steps=int(g["env_steps"].max()),
                         wall_s=float(g["wall_s"].max()), machine=g["machine"].iloc[0]))
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, columns=["row", "size", "seed", "n", "band", "final", "best", "first", "evals_to",
+                                      "steps_to", "evals", "env_steps", "wall_s", "machine"])
 
 
 def summarise(df: pd.DataFrame, threshold: float | None) -> pd.DataFrame:
@@ -249,36 +245,6 @@ def summarise(df: pd.DataFrame, threshold: float | None) -> pd.DataFrame:
             r[col], r[f"{col}_lo"], r[f"{col}_hi"] = iqm_ci(g[col])
         rows.append(r)
     return pd.DataFrame(rows)
-
-
-def verdicts(summary: pd.DataFrame, cells: pd.DataFrame, metric: str = "final") -> pd.Series:
-    """Our verdict per planned cell, from ``metric``'s IQM and 95 % CI within its size column:
-    "too expensive" (not run: predicted over the limits); "dominant" (the best IQM, CI above every
-    other method's CI); "bad" (CI entirely below the best method's CI); otherwise "okay" (CI
-    overlaps the best's). "degraded" is added where the method's CI lies entirely below its own CI
-    at the next smaller size. Index: (row, size)."""
-    s = summary.set_index(["row", "size"])
-    out = {}
-    for size in SIZE_NAMES:
-        col = s.xs(size, level="size") if size in s.index.get_level_values("size") else s.iloc[:0]
-        best = col[metric].idxmax() if len(col) else None
-        for row in cells.loc[cells["size"] == size, "row"]:
-            if row not in col.index:
-                out[(row, size)] = "too expensive"
-                continue
-            lo, hi = col.loc[row, f"{metric}_lo"], col.loc[row, f"{metric}_hi"]
-            others = col.drop(index=row)
-            if row == best and (others.empty or (lo > others[f"{metric}_hi"]).all()):
-                v = "dominant"
-            elif hi < col.loc[best, f"{metric}_lo"]:
-                v = "bad"
-            else:
-                v = "okay"
-            prev = SIZE_NAMES[SIZE_NAMES.index(size) - 1] if size != SIZE_NAMES[0] else None
-            if prev and (row, prev) in s.index and hi < s.loc[(row, prev), f"{metric}_lo"]:
-                v += ", degraded"
-            out[(row, size)] = v
-    return pd.Series(out, name="verdict")
 
 
 def crossover_n(seeds: pd.DataFrame, a: str = "cmaes", b: str = "openai_es", metric: str = "best",
@@ -350,7 +316,7 @@ def _learns(g: pd.DataFrame) -> dict:
     return paired(g["final"] - g["first"])
 
 
-def cell_verdicts(seeds: pd.DataFrame, cells: pd.DataFrame, planned: dict | None = None) -> dict:
+def verdicts(seeds: pd.DataFrame, cells: pd.DataFrame, planned: dict | None = None) -> dict:
     """Per (row, size) of the claimed table: a ``report.Verdict`` string against ``CLAIMED_VERDICTS``.
 
     dominant: confirmed if resolved better than every other method of its column, refuted if another
@@ -442,3 +408,96 @@ def width_verdict(seeds: pd.DataFrame, a: str = "cmaes", b: str = "openai_es", l
     number = ("P(CMA-ES > OpenAI-ES) at {:,} parameters = {} (n = {} vs {})".format(
         at["n"], report.ci(at["p"], at["p_lo"], at["p_hi"], 2), at["n_x"], at["n_y"]) if at else "no sizes yet")
     return dict(verdict=str(report.Verdict(word, number, because)), table=table, crossover=xo)
+
+
+# --- what chapter 5 shows ---------------------------------------------------------------------------
+
+def planned(p: MethodsParams, cells: pd.DataFrame) -> dict:
+    """(row, size) -> seeds planned for each runnable cell."""
+    return {(c.row, c.size): len(p.seed_list(c.band)) for c in cells[cells["runs"]].itertuples()}
+
+
+def word(verdict: str) -> str:
+    return verdict.split(":", 1)[0]
+
+
+def headline(V: dict) -> str:
+    """One line for the whole claimed table: how many cells got which word."""
+    counts = {w: sum(word(v) == w for v in V.values()) for w in report.WORDS}
+    return f"of the claim's {len(V)} cells, " + ", ".join(f"{counts[w]} {w}" for w in report.WORDS if counts[w])
+
+
+def grid_table(seeds: pd.DataFrame, cells: pd.DataFrame, V: dict, PB: pd.Series, plan_n: dict,
+               threshold: float | None) -> pd.DataFrame:
+    """Per cell, for readers: parameters, final return (IQM [CI] or the values, n), seeds that
+    reached the threshold, P(best in its column), the claim and our verdict."""
+    rows = []
+    for c in cells.itertuples():
+        g = seeds[(seeds["row"] == c.row) & (seeds["size"] == c.size)] if len(seeds) else seeds
+        n_plan = plan_n.get((c.row, c.size))
+        rows.append({
+            "method": LABELS[c.row], "size": c.size, "parameters": report.num(c.n),
+            "final return": report.over_seeds(g["final"] if len(g) else [], 0, n_plan) if c.runs else "not run",
+            f"seeds reaching {threshold:g}": f"{int(np.isfinite(g['evals_to']).sum())} of {len(g)}" if len(g) else report.DASH,
+            "P(best)": report.num(PB.get((c.row, c.size)), 2),
+            "claim": CLAIMED_VERDICTS.get((c.row, c.size), report.DASH),
+            "verdict": word(V[(c.row, c.size)]) if (c.row, c.size) in V else report.DASH,
+        })
+    return pd.DataFrame(rows).set_index(["method", "size"])
+
+
+def heatmap(seeds: pd.DataFrame, cells: pd.DataFrame, V: dict, PB: pd.Series, plan_n: dict, machines):
+    """P(best in its size column) per method and size; text: final return, claim -> verdict."""
+    import matplotlib.pyplot as plt
+
+    from .. import plots
+
+    plots.style()
+    rows_, sizes_ = list(GRID_ROWS), list(SIZE_NAMES)
+    vals = np.full((len(rows_), len(sizes_)), np.nan)
+    fig, ax = plt.subplots(figsize=(11, 5.4))
+    for i, r in enumerate(rows_):
+        for j, z in enumerate(sizes_):
+            vals[i, j] = PB.get((r, z), np.nan)
+            c = cells[(cells["row"] == r) & (cells["size"] == z)]
+            g = seeds[(seeds["row"] == r) & (seeds["size"] == z)] if len(seeds) else seeds
+            text = report.over_seeds(g["final"] if len(g) else [], 0, plan_n.get((r, z))) if c["runs"].any() else "not run"
+            if (r, z) in CLAIMED_VERDICTS:
+                text += f"\nclaim: {CLAIMED_VERDICTS[(r, z)]} → {word(V[(r, z)])}"
+            ax.text(j, i, text.replace(" (n", "\n(n"), ha="center", va="center", fontsize=7)
+    im = ax.imshow(np.ma.masked_invalid(vals), cmap="Greens", vmin=0, vmax=1, aspect="auto")
+    ax.set_facecolor("0.9")
+    ns = {z: ", ".join(f"{n:,}" for n in sorted(set(cells.loc[cells["size"] == z, "n"]))) for z in sizes_}
+    ax.set_xticks(range(len(sizes_)), [f"{z}\n({ns[z]} parameters)" for z in sizes_], fontsize=8)
+    ax.set_yticks(range(len(rows_)), [LABELS[r] for r in rows_])
+    ax.grid(False)
+    ax.set_title("P(best in its column): bootstrap over seeds of each cell's IQM final return", fontsize=9)
+    fig.colorbar(im, ax=ax, shrink=0.8, label="P(best)")
+    if len(seeds):
+        plots.caption_machine(fig, machines)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return fig
+
+
+def curves(grid: pd.DataFrame, cells: pd.DataFrame, threshold: float | None):
+    """Solved-test return against training episodes, one panel per size (IQM bands from 5 seeds)."""
+    import matplotlib.pyplot as plt
+
+    from .. import plots
+
+    plots.style()
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), sharey=True)
+    for ax, z in zip(axes, SIZE_NAMES):
+        for i, r in enumerate(GRID_ROWS):
+            d = grid[(grid["row"] == r) & (grid["size"] == z)] if len(grid) else grid
+            if len(d):
+                plots.band(ax, d, "evals", "eval_return", LABELS[r], color=f"C{i}")
+        plots.solved_line(ax, threshold)
+        ns = ", ".join(f"{n:,}" for n in sorted(set(cells.loc[cells["size"] == z, "n"])))
+        ax.set(xlabel="training episodes", title=f"{z} ({ns} parameters)")
+    axes[0].set_ylabel("solved-test return")
+    axes[0].legend(fontsize=7, loc="lower right")
+    if len(grid):
+        plots.caption_machine(fig, grid["machine"])
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return fig

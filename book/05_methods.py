@@ -174,6 +174,7 @@ plt.close(fig)
 
 # %% tags=["hide-input"]
 glue("verdict_headline", methods.headline(V), display=False)
+glue("verdict_short", methods.headline(V), display=False)  # the intro's table
 for r in ("cmaes", "openai_es", "ga", "neuromod"):
     glue(f"v_{r}", "; ".join(f"{z}: {V[(r, z)]}" for z in methods.SIZE_NAMES if (r, z) in V), display=False)
 ppo_final = methods.per_seed(ppo, spec.solved)["final"] if len(ppo) else []

@@ -95,21 +95,3 @@ def _width_summary(cma, oes):
     rows = [dict(row=r, n=n, best=b, best_lo=lo, best_hi=hi, reached=0, seeds=3)
             for r, cells in (("cmaes", cma), ("openai_es", oes)) for n, (b, lo, hi) in zip((1_000, 10_000), cells)]
     return pd.DataFrame(rows)
-
-
-def test_width_texts_say_which_method_is_ahead_and_whether_a_crossover_is_resolved():
-    from evoscale.experiments.parameters import width_ahead, width_crossover_text, width_pairs, width_reached_text
-
-    W = _width_summary([(200, 190, 210), (100, 90, 110)], [(100, 90, 110), (150, 140, 160)])
-    assert width_ahead(W) == {1_000: "cmaes", 10_000: "openai_es"}
-    assert width_pairs(W) == ("at 1,000 parameters CMA-ES 200 [190, 210], OpenAI-ES 100 [90, 110] (CMA-ES ahead, "
-                              "CIs apart); at 10,000 parameters CMA-ES 100 [90, 110], OpenAI-ES 150 [140, 160] "
-                              "(OpenAI-ES ahead, CIs apart)")
-    xo = dict(n=3_000.0, lo=2_000.0, hi=5_000.0, frac_inside=0.9, n_min=1_000, n_max=10_000)
-    assert width_crossover_text(W, xo).startswith("OpenAI-ES catches up with CMA-ES at about 3,000 parameters")
-    tied = _width_summary([(120, 90, 150), (100, 70, 130)], [(110, 80, 140), (105, 75, 135)])
-    assert width_ahead(tied) == {1_000: None, 10_000: None}
-    assert width_crossover_text(tied, xo) == ("no crossover is resolved: the two methods' CIs overlap at every width; "
-                                              "the IQMs change order 1 time(s) between 1,000 and 10,000 parameters "
-                                              "(first near 3,000), which at this many seeds is noise, not a trend")
-    assert width_reached_text(W, {}) == "no run reached 200 within the budget, so the comparison uses the best return"

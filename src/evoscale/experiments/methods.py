@@ -501,3 +501,56 @@ def curves(grid: pd.DataFrame, cells: pd.DataFrame, threshold: float | None):
         plots.caption_machine(fig, grid["machine"])
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     return fig
+
+
+def width_table(seeds: pd.DataFrame, cells: pd.DataFrame, plan_n: dict, WV: dict) -> pd.DataFrame:
+    """Chapter 1's width sweep for readers: per method and width the final return (IQM [CI] or the
+    values, with n of planned) and, where CMA-ES and OpenAI-ES both ran, P(CMA-ES > OpenAI-ES)."""
+    p_at = {int(r.n): report.ci(r.p, r.p_lo, r.p_hi, 2) for r in WV["table"].itertuples()} if len(WV["table"]) else {}
+    rows = []
+    for c in cells.sort_values(["n", "row"]).itertuples():
+        g = seeds[(seeds["row"] == c.row) & (seeds["size"] == c.size)] if len(seeds) else seeds
+        rows.append({"parameters": report.num(c.n), "method": LABELS[c.row],
+                     "final return": report.over_seeds(g["final"] if len(g) else [], 0, plan_n.get((c.row, c.size)))
+                     if c.runs else "not run (too expensive here)",
+                     "P(CMA-ES > OpenAI-ES)": p_at.get(int(c.n), report.DASH) if c.row == "cmaes" else ""})
+    return pd.DataFrame(rows).set_index(["parameters", "method"])
+
+
+def width_figure(seeds: pd.DataFrame, cells: pd.DataFrame, WV: dict, threshold: float | None):
+    """Final return against n per method: IQM with 95 % CI from 5 seeds, else each seed's value;
+    the crossover n and its CI where one is resolved."""
+    import matplotlib.pyplot as plt
+
+    from .. import plots
+
+    plots.style()
+    fig, ax = plt.subplots(figsize=(8.5, 4.4))
+    for i, m in enumerate(WIDTH_ROWS):
+        g = seeds[seeds["row"] == m] if len(seeds) else seeds
+        pts = [(n, iqm_ci(v["final"])) for n, v in g.groupby("n") if len(v) >= MIN_SEEDS]
+        if pts:
+            n_, t = zip(*pts)
+            y = np.array(t)
+            ax.errorbar(n_, y[:, 0], yerr=[y[:, 0] - y[:, 1], y[:, 2] - y[:, 0]], marker="o", capsize=3,
+                        color=f"C{i}", label=LABELS[m])
+        few = g[g.groupby("n")["seed"].transform("size") < MIN_SEEDS] if len(g) else g
+        if len(few):
+            ax.plot(few["n"], few["final"], "x", color=f"C{i}", alpha=0.7,
+                    label=f"{LABELS[m]} (each seed, < {MIN_SEEDS} seeds)")
+        for n_x in cells.loc[(cells["row"] == m) & ~cells["runs"], "n"]:
+            ax.annotate(f"{LABELS[m]}: too expensive here", (n_x, 0.02), xycoords=("data", "axes fraction"),
+                        rotation=90, fontsize=7, color=f"C{i}", ha="center", va="bottom")
+    xo = WV["crossover"]
+    if math.isfinite(xo.get("n", math.nan)) and xo["n"] > 0:
+        ax.axvline(xo["n"], color="0.3", linestyle=":", linewidth=1)
+        if math.isfinite(xo["lo"]):
+            ax.axvspan(xo["lo"], xo["hi"], color="0.5", alpha=0.12, linewidth=0)
+    plots.solved_line(ax, threshold)
+    ax.set(xscale="log", xlabel="parameters n", ylabel="final solved-test return",
+           title="the same episode budget at every width")
+    ax.legend(fontsize=7, loc="lower right")
+    if len(seeds):
+        plots.caption_machine(fig, seeds["machine"])
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return fig

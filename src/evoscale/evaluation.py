@@ -205,8 +205,9 @@ class LockstepEvaluator:
         return EvalResult(np.array(returns).reshape(P, E), np.array(lengths, dtype=np.int64).reshape(P, E))
 
 
-BACKENDS = ("serial", "lockstep", "ray")
-"""``ray``: ``evaluation_ray.RayEvaluator``, the lockstep evaluator on ``workers`` Ray actors."""
+BACKENDS = ("serial", "lockstep", "ray", "jax")
+"""``ray``: ``evaluation_ray.RayEvaluator``, the lockstep evaluator on ``workers`` Ray actors;
+``jax``: ``evaluation_jax.JaxEvaluator``, simulator and policy in one compiled loop (gymnax tasks)."""
 
 
 def make_evaluator(backend: str, env_id: str, hidden: tuple[int, ...], device: str = "cpu",
@@ -219,5 +220,9 @@ def make_evaluator(backend: str, env_id: str, hidden: tuple[int, ...], device: s
 
         return RayEvaluator(env_id, hidden, device, policy, workers=workers or 2, ray_address=ray_address,
                             **policy_kw)
+    if backend == "jax":
+        from .evaluation_jax import JaxEvaluator  # imports JAX only when asked for
+
+        return JaxEvaluator(env_id, hidden, device, policy, **policy_kw)
     cls = SerialEvaluator if backend == "serial" else LockstepEvaluator
     return cls(env_id, hidden, device, policy, **policy_kw)

@@ -89,3 +89,13 @@ def test_bad_shapes_are_value_errors(population):
         ev.evaluate(population[:, :5], episode_seeds(0, TRAIN, 0, len(population), 1))
     with pytest.raises(ValueError, match="seeds"):
         ev.evaluate(population, episode_seeds(0, TRAIN, 0, 3, 1))
+
+
+def test_bench_jax_checks_its_arguments_first():
+    """(The benchmark itself runs in chapter 8's smoke profile, tests/test_book.py.)"""
+    from evoscale.bench_gpu import bench_jax
+
+    for kw, match in ((dict(popsizes=(0,)), "popsize"), (dict(rounds=0), "rounds"), (dict(seconds=0), "seconds"),
+                      (dict(env_id="LunarLander-v3"), "no port")):
+        with pytest.raises(ValueError, match=match):
+            bench_jax(**kw, log=lambda m: None)

@@ -3,7 +3,7 @@
 ``JaxEvaluator.evaluate(population, seeds)`` keeps the contract of ``evaluation.py``: episode
 (individual p, episode e) starts where the task's Gymnasium environment starts after
 ``reset(seed=seeds[p, e])`` and runs to termination or the task's cap. What moves is the loop: the
-environment is gymnax's JAX port of the task {cite}`gymnax2022github`, and its step, the policy's
+environment is gymnax's JAX port of the task (Lange 2022), and its step, the policy's
 forward and every episode's bookkeeping are one ``jax.jit``-compiled program -- a
 ``lax.while_loop`` over time of a ``vmap`` over all episodes -- so Python runs once per generation,
 not once per step.

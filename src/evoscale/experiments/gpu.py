@@ -33,7 +33,7 @@ HUMANOID = ("Humanoid-v5", 16)
 PROFILES = {
     # CI: seconds; the numbers mean nothing
     "smoke": dict(share_cases=[("CartPole-v1", 16, "16"), ("LunarLander-v3", 16, "64,32")], share_seconds=0.2,
-                  jax_popsizes=[16, 64], jax_seconds=0.1, jax_rounds=1, warmup_evals=0),
+                  jax_popsizes=[32], jax_seconds=0.05, jax_rounds=1, warmup_evals=0),
     # LunarLander up to the 100K-parameter MLP (436, 218); Pong's CNN up to Such et al.'s ~4M
     # parameters (3,072 dense units after the conv trunk); Humanoid's 256x256 and a 1024x1024 MLP
     "book": dict(share_cases=[(*LANDER, "64,32"), (*LANDER, "128,64"), (*LANDER, "256,128"), (*LANDER, "436,218"),
@@ -141,6 +141,15 @@ def idle_rates(root=None) -> dict:
     return out
 
 
+def idle_scale(jax_summary_: pd.DataFrame, idle: dict) -> float:
+    """Factor from this run's rates to the idle machine's: the idle lockstep CartPole rate over this
+    run's lockstep rate at the idle measurement's population (NaN if that size was not run)."""
+    cart = idle.get("CartPole-v1")
+    if cart is None or cart["popsize"] not in jax_summary_.index:
+        return float("nan")
+    return cart["rate"] / jax_summary_.loc[cart["popsize"], "lockstep"]
+
+
 def per_core_rates(jax_table: pd.DataFrame, idle: dict) -> dict:
     """Steps/s of one core of this machine: the lockstep CartPole evaluator and MuJoCo Humanoid as
     ``make bench`` measured them (idle machine), the JAX backend as its ratio to the lockstep one at
@@ -169,3 +178,25 @@ def gpu_results(root=None) -> dict | None:
     """The newest ``results/gpu/gpu-check-*.json`` written by ``evoscale.gpu_check`` (None: not run)."""
     files = sorted((root or CHECKOUT_RESULTS).glob("gpu/gpu-check-*.json"))
     return json.loads(files[-1].read_text()) if files else None
+
+
+def amdahl_curve(shares_: pd.DataFrame) -> pd.DataFrame:
+    """Per task, the Amdahl bound against the parameter count (sorted), for the figure."""
+    return shares_.sort_values(["env", "n_params"])[["env", "hidden", "n_params", "network_fraction",
+                                                     "env_fraction", "amdahl_bound", "machine"]]
+
+
+def summarise(shares_: pd.DataFrame, jax_table: pd.DataFrame) -> dict:
+    """The chapter's numbers: the largest network's share per task, and the JAX backend's speed-up
+    over the lockstep evaluator at the largest population (median and range over the rounds)."""
+    biggest = shares_.sort_values("n_params").groupby("env").tail(1).set_index("env")
+    js = jax_summary(jax_table).set_index("popsize")
+    top = int(js.index.max())
+    per_round = jax_table[jax_table.popsize == top]
+    ratios = per_round["jax"] / per_round["lockstep"]
+    return {
+        "biggest": biggest, "jax": js, "top_popsize": top, "ratio": float(ratios.median()),
+        "ratio_lo": float(ratios.min()), "ratio_hi": float(ratios.max()), "rounds": len(ratios),
+        "max_bound": float(shares_["amdahl_bound"].max()),
+        "machine": "; ".join(sorted(set(shares_["machine"]) | set(jax_table["machine"]))),
+    }

@@ -1,0 +1,338 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Open question 4: what does a GPU buy — simulation or inference?
+#
+# **The question.** Neuroevolution evaluates whole populations of networks, so a GPU looks like the
+# obvious accelerator. But an evaluation is two kinds of work: stepping the simulator and running
+# the network forward. A GPU that only runs the forward can save at most the network's share of the
+# time (Amdahl's law {cite}`amdahl1967validity`). A simulator compiled *together with* the policy
+# (gymnax {cite}`gymnax2022github`, MJX {cite}`mjx`) moves the whole loop onto the accelerator, and on the way
+# removes the Python interpreter from every step.
+#
+# **What we measure on this CPU machine.**
+# 1. The network's share of evaluation time, for networks from the book's defaults up to a
+#    100K-parameter MLP on LunarLander and a CNN the size of Such et al.'s (~4M parameters) on
+#    Pong {cite}`such2017deep`; from it, the Amdahl bound on moving only the forward to a GPU.
+# 2. A JAX backend in which gymnax's CartPole and the MLP are one `jit`-compiled, `vmap`-ed loop,
+#    against the lockstep evaluator, on one core, at population sizes from 16 to 4,096.
+# 3. Published GPU throughputs, converted into cores of this machine.
+#
+# What needs a GPU is prepared as one script (`make gpu-check`); its results appear at the end of
+# this page when a GPU machine has run it.
+
+# %% tags=["parameters"]
+profile = "book"  # smoke | book | full
+share_cases = None  # [(task, popsize, hidden), ...] for the network-share measurement
+share_seconds = None  # seconds of evaluation per share measurement
+jax_env = "CartPole-v1"  # the task the JAX backend runs (gymnax's port)
+jax_popsizes = None  # population sizes of the JAX benchmark (book: 16 ... 4,096)
+jax_seconds = None  # measuring seconds per side, size and round
+jax_rounds = None  # interleaved rounds (book: 5)
+warmup_evals = None  # CMA-ES episodes before the JAX benchmark, so episode lengths spread (0: random)
+dtype = "float64"  # float64: the lockstep evaluator's episodes up to rounding | float32
+
+# %% tags=["hide-input"]
+from evoscale.experiments import gpu
+
+P = gpu.params(globals())  # strict: a name papermill injected that is not declared above aborts here
+
+# %% tags=["hide-input"]
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from myst_nb import glue
+
+from evoscale import plots
+
+pd.DataFrame([P.__dict__]).T.rename(columns={0: "value"})
+
+# %% [markdown]
+# ## 1. Inference: the network's share of the evaluation
+#
+# The lockstep evaluator (chapter 2) is timed with clocks around the environments' `step`/`reset`
+# and the policy's `forward` (`bench_evaluator.time_breakdown`), one core, for each network. Shares
+# are ratios within one timed pass, so a busy machine shifts them less than it shifts absolute
+# rates. Populations: LunarLander half random, half hovering controllers (long and short episodes);
+# Pong and Humanoid N(0, 0.1²) weights. Results are cached under `results/<profile>/gpu/`.
+
+# %%
+S = gpu.shares(P)
+gpu.amdahl_curve(S).round(3)
+
+# %% tags=["hide-input"]
+C = gpu.amdahl_curve(S)
+plots.style()
+fig, ax = plt.subplots(figsize=(7.5, 4.2))
+for i, (env, g) in enumerate(C.groupby("env", sort=False)):
+    ax.plot(g["n_params"], g["amdahl_bound"], "o-", color=f"C{i}", label=env)
+ax.axhline(1, color="0.5", linewidth=1)
+ax.set(xscale="log", xlabel="parameters per individual", ylabel="speedup bound 1 / (1 − network share)",
+       title="moving only the forward to an (infinitely fast) GPU")
+ax.legend(fontsize=8)
+plots.caption_machine(fig, C["machine"])
+fig.tight_layout(rect=(0, 0.04, 1, 1))
+glue("fig_amdahl", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_amdahl
+# :name: fig-amdahl
+#
+# Amdahl's bound on the speed-up of an evaluation whose forward alone moves to a GPU that takes no
+# time at all, against the network's size. The book's default networks are the leftmost point of
+# each task; the rightmost are the 100K-parameter MLP (LunarLander) and the ~4M-parameter CNN (Pong).
+# ```
+#
+# ## 2. Simulation compiled with the policy: a JAX backend
+#
+# `backend="jax"` (`evoscale.evaluation_jax`) runs gymnax's CartPole and the MLP in one compiled
+# program: a `lax.while_loop` over time of a `vmap` over every episode of the generation. Finished
+# episodes are masked (frozen, no reward) and the loop ends with the longest episode. In float64 its
+# episodes are the lockstep evaluator's up to rounding (tested). Every round times, at every
+# population size: the lockstep evaluator; the JAX backend with Gymnasium's start states (the same
+# episodes), with gymnax's own resets, and in float32; and gymnax's bare auto-reset loop, which
+# counts every computed step. One core, interleaved, ratios within a round. The population is
+# CMA-ES's after a short warm-up, tiled to each size, so every size sees the same episode lengths.
+
+# %%
+J = gpu.jax_rates(P)
+R = gpu.summarise(S, J)
+R["jax"].round(2)
+
+# %% tags=["hide-input"]
+js = R["jax"]
+scale = gpu.idle_scale(js, gpu.idle_rates())  # idle lockstep rate / this run's lockstep rate at the same size
+k, measured = (scale, "scaled to the idle lockstep rate") if scale == scale else (1.0, "as measured")
+fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+for col, label in (("lockstep", "lockstep evaluator"), ("jax", "JAX backend (float64, same episodes)"),
+                   ("jax_f32", "JAX backend (float32)"), ("bare", "gymnax bare loop (float64, all steps)")):
+    ax.plot(js.index, js[col] * k, "o-", label=label)
+ax.set(xscale="log", yscale="log", xlabel="population (episodes per generation)",
+       ylabel=f"env steps/s on one core\n({measured})", title=f"{P.jax_env}")
+ax.legend(fontsize=7)
+ax2.plot(js.index, js["jax_over_lockstep"], "o-", label="JAX / lockstep (useful steps)")
+ax2.plot(js.index, js["computed_over_bare"], "s--", label="JAX computed / bare gymnax loop")
+ax2.plot(js.index, js["useful_fraction"], "^:", label="useful / computed (masking)")
+ax2.set(xscale="log", yscale="log", xlabel="population", ylabel="ratio (median over rounds)",
+        title="ratios within a round")
+ax2.legend(fontsize=7)
+plots.caption_machine(fig, J["machine"])
+fig.tight_layout(rect=(0, 0.04, 1, 1))
+glue("fig_jax", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_jax
+# :name: fig-jax
+#
+# Left: useful env steps per second on one core. The rates were measured on a shared machine, so
+# they are drawn scaled: each curve is its ratio to the lockstep evaluator at population 64 in the
+# same round, times the lockstep rate `make bench` measured there on the idle machine
+# (`results/bench/evaluator-CartPole-v1.json`, the same population). Right: the ratios themselves.
+# ```
+
+# %% tags=["hide-input"]
+b, top = R["biggest"], js.loc[R["top_popsize"]]
+def share(env):
+    return f"{b.loc[env, 'network_fraction']:.0%} at {b.loc[env, 'n_params']:,} parameters (bound " \
+           f"{b.loc[env, 'amdahl_bound']:.2f}×)" if env in b.index else "not measured in this profile"
+glue("share_lander", share("LunarLander-v3"), display=False)
+glue("share_pong", share("ALE/Pong-v5"), display=False)
+glue("share_humanoid", share("Humanoid-v5"), display=False)
+glue("max_bound", f"{R['max_bound']:.2f}×", display=False)
+glue("top_pop", f"{R['top_popsize']:,}", display=False)
+glue("ratio", f"{R['ratio']:.1f}×", display=False)
+glue("ratio_range", f"{R['ratio_lo']:.1f}–{R['ratio_hi']:.1f}×", display=False)
+glue("rounds", R["rounds"], display=False)
+glue("small_ratio", f"{js['jax_over_lockstep'].iloc[0]:.1f}× at {js.index[0]:,}", display=False)
+glue("computed_over_bare", f"{top['computed_over_bare']:.2f}", display=False)
+glue("useful_fraction", f"{top['useful_fraction']:.2f}", display=False)
+glue("f32_ratio", f"{top['f32_over_lockstep']:.1f}×", display=False)
+glue("resets_ratio", f"{top['device_resets_over_lockstep']:.1f}×", display=False)
+per_core = "n/a" if scale != scale else "{:,.0f}"
+glue("jax_per_core", per_core.format(top["jax"] * scale), display=False)
+glue("lock_per_core", per_core.format(top["lockstep"] * scale), display=False)
+
+# %% [markdown]
+# **What the measurements say.** The network's share of an evaluation on LunarLander is
+# {glue:text}`share_lander`; on Pong from pixels {glue:text}`share_pong`; on Humanoid
+# {glue:text}`share_humanoid`. The largest bound measured is {glue:text}`max_bound`: a GPU that only
+# runs the forward cannot give more than that, however fast it is.
+#
+# Compiling the simulator with the policy is another matter. At a population of
+# {glue:text}`top_pop` the JAX backend stepped {glue:text}`ratio` as many useful env steps per second
+# as the lockstep evaluator on the same core (median of {glue:text}`rounds` interleaved rounds, range
+# {glue:text}`ratio_range`); at the smallest population {glue:text}`small_ratio`. Scaled to the idle
+# machine that is about {glue:text}`jax_per_core` against {glue:text}`lock_per_core` steps/s per core.
+# The masked loop computes steps at {glue:text}`computed_over_bare` of the rate of gymnax's bare
+# auto-reset loop; {glue:text}`useful_fraction` of the steps it computes are useful (the rest are
+# finished episodes waiting for the longest one). In float32 the backend reaches
+# {glue:text}`f32_ratio` the lockstep rate; with gymnax's own resets instead of Gymnasium's start
+# states (no host loop), {glue:text}`resets_ratio`.
+
+# %% [markdown]
+# ## 3. Published GPU figures, in cores of this machine
+#
+# Published throughputs as published (with their hardware), divided by what one core of this
+# machine does: the lockstep CartPole evaluator and one MuJoCo Humanoid as `make bench` measured
+# them on the idle machine, and the JAX backend as its interleaved ratio to the lockstep evaluator
+# at population 64 times that rate. The published figures use random policies (gymnax) or no
+# policy (MJX); ours include the network.
+
+# %%
+rates = gpu.per_core_rates(J, gpu.idle_rates())
+X = gpu.cores_equivalent(rates)
+X[["published", "steps_per_s", "hardware", "source", "ours", "our_steps_per_core", "cores_of_this_machine"]].round(1)
+
+# %% tags=["hide-input"]
+def cores(i):
+    v = X["cores_of_this_machine"].iloc[i]
+    return "not available in this profile" if v != v else f"{v:,.0f}"
+glue("gymnax_cores_lockstep", cores(0), display=False)
+glue("gymnax_cores_jax", cores(1), display=False)
+glue("mjx_cores", cores(2), display=False)
+glue("cpu64_cores", cores(3), display=False)
+
+# %% [markdown]
+# gymnax's 2·10⁷ CartPole steps/s on an A100 equal {glue:text}`gymnax_cores_lockstep` cores of this
+# machine running the lockstep evaluator, but only {glue:text}`gymnax_cores_jax` cores running the
+# same compiled loop on the CPU. MJX's humanoid at 950K steps/s (A100, batch 8,192) equals
+# {glue:text}`mjx_cores` of our cores stepping MuJoCo's Humanoid-v5 (the MJX documentation's own
+# 64-core CPU figure equals {glue:text}`cpu64_cores`: their humanoid model is cheaper per step than
+# Gymnasium's Humanoid-v5, so these conversions compare models, not only machines).
+#
+# **What was not measured here, and why.** MJX: `mujoco-mjx` 3.17.0 resolves next to the pinned
+# `mujoco==4.0.0`, but it is not installed: its JAX port of the humanoid compiles and steps slower than
+# MuJoCo's C on a CPU by its own documentation, so only the GPU run could answer, and the one-shot
+# script would need `jax[cuda12]` on that machine. EnvPool (a C++ simulator pool): the reference
+# figures of this book's anchors were measured by hand earlier (2.4× gymnasium on LunarLander, 1.1×
+# on Humanoid, one thread, 64 envs) and are not re-measured by this chapter; it is not a dependency.
+
+# %% [markdown]
+# ## 4. On a GPU: the one-shot run
+#
+# `make gpu-check` (`python -m evoscale.gpu_check --minutes 9`) runs, on a CUDA machine, the tests
+# skipped here, the full CMA-ES's generation and eigendecomposition at n = 10K, 50K and 100K (with
+# the in-place layout that fits n = 100K on one 139 GiB GPU), EvoTorch's SNES, PGPE and sep-CMA-ES,
+# the JAX rollout at populations up to 65,536, and chapter 4's speedup with 1–16 workers, and writes
+# `results/gpu/gpu-check-<gpu>-<time>.json`. Without CUDA it stops with an error instead of running
+# on the CPU; `--dry-run` rehearses every section at tiny sizes (a test does).
+
+# %% tags=["hide-input"]
+G = gpu.gpu_results()
+glue("gpu_status", "needs a GPU, not run" if G is None else f"run on {G['machine']} ({G['started']})",
+     display=False)
+if G is None:
+    out = pd.DataFrame({"status": ["needs a GPU, not run"]}, index=["gpu_check"])
+else:
+    out = pd.DataFrame([{"section": k, "ok": v["ok"], "wall_s": round(v["wall_s"], 1),
+                         "rows": len(v.get("rows", []))} for k, v in G["sections"].items()])
+out
+
+# %% [markdown]
+# GPU measurements: {glue:text}`gpu_status`.
+
+# %% tags=["hide-input"]
+word = "refined" if R["rounds"] and R["max_bound"] == R["max_bound"] else "unresolved"
+glue("verdict_word", word, display=False)
+glue("machine", R["machine"], display=False)
+glue("verdict_short", f"{word}: on the CPU, compiling the simulator with the policy gave {R['ratio']:.1f}× "
+     f"the lockstep evaluator's steps/s per core at population {R['top_popsize']:,} (range "
+     f"{R['ratio_lo']:.1f}–{R['ratio_hi']:.1f}×, n = {R['rounds']} rounds); a GPU running only the forward "
+     f"is bounded by {R['max_bound']:.2f}×; GPU runs: {'not run' if G is None else 'see chapter 8'}",
+     display=False)
+
+# %% [markdown]
+# ## Verdict
+#
+# **{glue:text}`verdict_word`.** The question is answered for the CPU side and refined: what a GPU
+# could buy is *simulation*, and only a simulator compiled together with the policy can use it.
+# Moving the forward alone is bounded by {glue:text}`max_bound` even for the largest networks
+# measured; compiling CartPole and the MLP into one loop already gave {glue:text}`ratio` on one
+# CPU core at {glue:text}`top_pop` episodes (range {glue:text}`ratio_range` over
+# {glue:text}`rounds` interleaved rounds). GPU figures: {glue:text}`gpu_status`. Measured on:
+# {glue:text}`machine` (timings taken while other jobs shared the machine: every number above is a
+# ratio within one interleaved run, or scaled from one by an idle-machine rate).
+
+# %% [markdown]
+# ## Re-running this chapter
+#
+# ```bash
+# make chapter CH=08_gpu                                    # cached measurements reused
+# FRESH=1 make chapter CH=08_gpu PARAMS="-p jax_rounds 9"   # re-measure (on an idle machine)
+# .venv/bin/python -m evoscale bench jax --popsizes 16,256,4096 --rounds 3
+# .venv/bin/python -m evoscale bench evaluator --env LunarLander-v3 --hidden 436,218   # network_fraction
+# make gpu-check                                            # on a CUDA machine
+# ```
+#
+# ## Exercises
+#
+# ```{exercise-start}
+# :label: ex-gpu-amdahl
+# ```
+# The network's share of Pong's evaluation grows with the dense layer. Suppose a GPU runs the
+# forward 50× faster than this core, and copying the observations to it costs as much as the
+# forward did on the CPU. What speed-up does Amdahl's law give for the largest Pong network above?
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-gpu-amdahl
+# :class: dropdown
+# ```
+# With network share f, the new time is (1 − f) + f/50 + f (the copy), i.e. *more* than f/50 of the
+# old forward: speed-up 1 / (1 − f + f/50 + f) = 1 / (1 + f/50), which is below 1. A GPU that only
+# runs the forward pays for moving every observation across the bus every step; without batching
+# many environments' observations into one transfer it can slow the evaluation down. Read f off the
+# table of section 1 (the `network_fraction` column of the `3072` row).
+# ```{solution-end}
+# ```
+#
+# ```{exercise-start}
+# :label: ex-gpu-masking
+# ```
+# The masked loop of the JAX backend computes `episodes × longest episode` steps. What happens to
+# the useful fraction when the population is random (`-p warmup_evals 0`), and why does the
+# lockstep evaluator not suffer from the same effect?
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-gpu-masking
+# :class: dropdown
+# ```
+# `make chapter CH=08_gpu PARAMS="-p warmup_evals 0"`. Random CartPole controllers fall within
+# ~10–30 steps, but one lucky individual that balances for 500 steps keeps the whole batch running:
+# the useful fraction drops towards mean length ÷ 500. The lockstep evaluator drops a finished
+# episode from the batch at once (chapter 2), so it only pays for useful steps. A compiled loop can
+# do the same by giving each batch row a queue of episodes (auto-reset into the next job), at the
+# price of gathering new weights into the row.
+# ```{solution-end}
+# ```
+#
+# ```{exercise-start}
+# :label: ex-gpu-cores
+# ```
+# Using the table of section 3, how many 2-core machines like this one match one A100 running
+# gymnax's CartPole? Is the comparison fair to the CPU?
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-gpu-cores
+# :class: dropdown
+# ```
+# Divide `cores_of_this_machine` by 2. Against the lockstep evaluator the comparison mixes two
+# effects: the GPU, and the compiled loop (no Python per step). The row against the JAX backend
+# on the CPU isolates the hardware: the same compiled program on a CPU core versus the GPU. Neither
+# row is fully fair, because gymnax's figure is a random policy (no network) at its best batch size.
+# ```{solution-end}
+# ```

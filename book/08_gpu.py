@@ -55,6 +55,15 @@ from myst_nb import glue
 
 from evoscale import plots
 
+
+def finish(fig, name, machines):
+    """Name the machine, lay out, glue the figure as ``name``."""
+    plots.caption_machine(fig, machines)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    glue(name, fig, display=False)
+    plt.close(fig)
+
+
 pd.DataFrame([P.__dict__]).T.rename(columns={0: "value"})
 
 # %% [markdown]
@@ -80,10 +89,7 @@ ax.axhline(1, color="0.5", linewidth=1)
 ax.set(xscale="log", xlabel="parameters per individual", ylabel="speedup bound 1 / (1 − network share)",
        title="moving only the forward to an (infinitely fast) GPU")
 ax.legend(fontsize=8)
-plots.caption_machine(fig, C["machine"])
-fig.tight_layout(rect=(0, 0.04, 1, 1))
-glue("fig_amdahl", fig, display=False)
-plt.close(fig)
+finish(fig, "fig_amdahl", C["machine"])
 
 # %% [markdown]
 # ```{glue:figure} fig_amdahl
@@ -127,10 +133,7 @@ ax2.plot(js.index, js["useful_fraction"], "^:", label="useful / computed (maskin
 ax2.set(xscale="log", yscale="log", xlabel="population", ylabel="ratio (median over rounds)",
         title="ratios within a round")
 ax2.legend(fontsize=7)
-plots.caption_machine(fig, J["machine"])
-fig.tight_layout(rect=(0, 0.04, 1, 1))
-glue("fig_jax", fig, display=False)
-plt.close(fig)
+finish(fig, "fig_jax", J["machine"])
 
 # %% [markdown]
 # ```{glue:figure} fig_jax

@@ -80,25 +80,24 @@ def _rate(evaluator, population: np.ndarray, seconds: float, first: int) -> tupl
     return steps / spent, computed / spent
 
 
-def _bare_rate(run, thetas, keys, steps: int, seconds: float) -> float:
+def _bare_rate(run, thetas, seeds, steps: int, seconds: float) -> float:
     spent = calls = 0
     while spent < seconds:
         t = time.perf_counter()
-        float(run(thetas, keys))  # blocks until the result is there
+        float(run(thetas, seeds))  # blocks until the result is there
         spent, calls = spent + time.perf_counter() - t, calls + 1
     return calls * steps * thetas.shape[0] / spent
 
 
 def _bare(ev, steps: int, popsizes, base: np.ndarray):
     """gymnax's auto-reset loop with ``ev``'s policy and precision, compiled for every size."""
-    import jax
     import jax.numpy as jnp
 
     from .evaluation_jax import auto_reset_rollout
 
     with ev._x64():
         run = auto_reset_rollout(ev.env, ev.env_params, ev.forward, steps)
-        args = {P: (jnp.asarray(base[np.arange(P) % len(base)], ev.dtype), jax.vmap(jax.random.key)(jnp.arange(P)))
+        args = {P: (jnp.asarray(base[np.arange(P) % len(base)], ev.dtype), jnp.arange(P, dtype=jnp.uint32))
                 for P in popsizes}
         for P in popsizes:
             float(run(*args[P]))  # compile

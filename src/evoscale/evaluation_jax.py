@@ -91,8 +91,9 @@ def _forward(sizes, discrete: bool, dtype, theta, obs):
 
 
 def masked_rollout(env, env_params, forward, cap: int):
-    """``run(thetas[B, n], state[B], keys[B]) -> (returns[B], lengths[B], iterations)``: one episode
-    per row, finished rows masked, stops when every row has ended or after ``cap`` steps."""
+    """``run(thetas[B, n], state[B], seeds[B]) -> (returns[B], lengths[B], iterations)``: one episode
+    per row (its env's random key from its seed), finished rows masked, stops when every row has
+    ended or after ``cap`` steps."""
     import jax
     import jax.numpy as jnp
 
@@ -104,7 +105,9 @@ def masked_rollout(env, env_params, forward, cap: int):
 
     step = jax.vmap(one_step)
 
-    def run(thetas, state, keys):
+    def run(thetas, state, seeds):
+        keys = jax.vmap(jax.random.key)(seeds)
+
         def body(carry):
             t, state, alive, ret, length = carry
             state, reward, terminated = step(thetas, state, jax.vmap(jax.random.fold_in, (0, None))(keys, t), alive)
@@ -120,7 +123,7 @@ def masked_rollout(env, env_params, forward, cap: int):
 
 
 def auto_reset_rollout(env, env_params, forward, steps: int):
-    """``run(thetas[B, n], keys[B]) -> total reward``: gymnax's own loop, ``steps`` steps of every
+    """``run(thetas[B, n], seeds[B]) -> total reward``: gymnax's own loop, ``steps`` steps of every
     row with its automatic resets (every computed step counts) -- the reference for the masked one."""
     import jax
 
@@ -130,7 +133,8 @@ def auto_reset_rollout(env, env_params, forward, steps: int):
         _, state, reward, _, _, _ = env.step(k, state, forward(theta, env.get_obs(state)), env_params)
         return (theta, state, key), reward
 
-    def run(thetas, keys):
+    def run(thetas, seeds):
+        keys = jax.vmap(jax.random.key)(seeds)
         state = jax.vmap(env.reset_env, (0, None))(keys, env_params)[1]
         _, rewards = jax.lax.scan(jax.vmap(one_step), (thetas, state, keys), None, length=steps)
         return rewards.sum()
@@ -144,6 +148,7 @@ class JaxEvaluator:
     def __init__(self, env_id: str, hidden: tuple[int, ...], device: str = "cpu", policy: str = "mlp",
                  dtype: str = "float64", resets: str = "gymnasium", **policy_kw):
         import gymnax
+        import jax
 
         if env_id not in JAX_TASKS:
             get_spec(env_id)  # an unknown id gets the registry's error
@@ -166,6 +171,8 @@ class JaxEvaluator:
                                self.spec.discrete, np.dtype(dtype))
         with self._x64():
             self._run = masked_rollout(self.env, self.env_params, self.forward, self.spec.max_steps)
+            self._device_reset = jax.jit(lambda seeds: jax.vmap(self.env.reset_env, (0, None))(
+                jax.vmap(jax.random.key)(seeds), self.env_params)[1])
         self._gym_env = None
         self.last_computed_steps = 0
 
@@ -180,8 +187,7 @@ class JaxEvaluator:
         import jax.numpy as jnp
 
         if self.resets == "jax":
-            keys = jax.device_put(jax.vmap(jax.random.key)(jnp.asarray(seeds, jnp.uint32)), self.device)
-            return jax.vmap(self.env.reset_env, (0, None))(keys, self.env_params)[1]
+            return self._device_reset(jax.device_put(np.asarray(seeds, np.uint32), self.device))
         env = self._gym_env = self._gym_env or make_env(self.spec.env_id)
         start = np.empty((len(seeds), len(self.task.state_fields)))
         for j, seed in enumerate(seeds):
@@ -205,8 +211,8 @@ class JaxEvaluator:
         jobs = seeds.ravel()
         with self._x64():
             thetas = jax.device_put(jnp.asarray(np.repeat(population, E, axis=0), self.dtype), self.device)
-            keys = jax.device_put(jax.vmap(jax.random.key)(jnp.asarray(jobs, jnp.uint32)), self.device)
-            returns, lengths, t = self._run(thetas, self.start_states(jobs), keys)
+            seeds_ = jax.device_put(np.asarray(jobs, np.uint32), self.device)
+            returns, lengths, t = self._run(thetas, self.start_states(jobs), seeds_)
             returns, lengths = np.asarray(returns, np.float64), np.asarray(lengths, np.int64)
         self.last_computed_steps = int(t) * len(jobs)
         return EvalResult(returns.reshape(P, E), lengths.reshape(P, E))

@@ -182,8 +182,9 @@ def gpu_results(root=None) -> dict | None:
 
 def amdahl_curve(shares_: pd.DataFrame) -> pd.DataFrame:
     """Per task, the Amdahl bound against the parameter count (sorted), for the figure."""
-    return shares_.sort_values(["env", "n_params"])[["env", "hidden", "n_params", "network_fraction",
-                                                     "env_fraction", "amdahl_bound", "machine"]]
+    out = shares_.assign(hidden=shares_["hidden"].fillna("").astype(str).replace("", "(CNN only)"))
+    return out.sort_values(["env", "n_params"])[["env", "hidden", "n_params", "network_fraction", "env_fraction",
+                                                 "amdahl_bound", "machine"]]
 
 
 def summarise(shares_: pd.DataFrame, jax_table: pd.DataFrame) -> dict:

@@ -206,6 +206,10 @@ glue("gymnax_cores_lockstep", cores(0), display=False)
 glue("gymnax_cores_jax", cores(1), display=False)
 glue("mjx_cores", cores(2), display=False)
 glue("cpu64_cores", cores(3), display=False)
+M = gpu.MJX_CPU_TRY
+glue("humanoid_rate", f"{rates.get('Humanoid-v5 MuJoCo', float('nan')):,.0f}", display=False)
+glue("mjx_compile", " and ".join(f"{c / 60:.1f} min" for c in M["compile_s"]), display=False)
+glue("mjx_rates", " and ".join(f"{r:,.0f} (batch {b})" for b, r in zip(M["batch"], M["steps_per_s"])), display=False)
 
 # %% [markdown]
 # gymnax's 2·10⁷ CartPole steps/s on an A100 equal {glue:text}`gymnax_cores_lockstep` cores of this
@@ -215,12 +219,15 @@ glue("cpu64_cores", cores(3), display=False)
 # 64-core CPU figure equals {glue:text}`cpu64_cores`: their humanoid model is cheaper per step than
 # Gymnasium's Humanoid-v5, so these conversions compare models, not only machines).
 #
-# **What was not measured here, and why.** MJX: `mujoco-mjx` 3.17.0 resolves next to the pinned
-# `mujoco==4.0.0`, but it is not installed: its JAX port of the humanoid compiles and steps slower than
-# MuJoCo's C on a CPU by its own documentation, so only the GPU run could answer, and the one-shot
-# script would need `jax[cuda12]` on that machine. EnvPool (a C++ simulator pool): the reference
-# figures of this book's anchors were measured by hand earlier (2.4× gymnasium on LunarLander, 1.1×
-# on Humanoid, one thread, 64 envs) and are not re-measured by this chapter; it is not a dependency.
+# **MJX and EnvPool.** `mujoco-mjx` 3.17.0 resolves next to the pinned `mujoco==4.0.0`, but it is
+# not a dependency of this book: Gymnasium's Humanoid-v5 model uses MuJoCo's PGS solver, which MJX
+# does not implement, so MJX steps a different solver (Newton), and on this CPU it is no rival to
+# MuJoCo's C. Tried once by hand on one core of this (shared) machine, `jit(vmap(mjx.step))` took
+# {glue:text}`mjx_compile` to compile per batch size and then stepped {glue:text}`mjx_rates` steps/s
+# (`experiments.gpu.MJX_CPU_TRY`; the 1–1,024 sweep was stopped there), against
+# {glue:text}`humanoid_rate` steps/s of one Gymnasium Humanoid-v5 environment on the idle machine.
+# EnvPool (a C++ simulator pool): the anchors' figures were measured by hand earlier (one thread,
+# 64 envs) and are not re-measured by this chapter; it is not a dependency.
 
 # %% [markdown]
 # ## 4. On a GPU: the one-shot run

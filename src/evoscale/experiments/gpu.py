@@ -59,6 +59,14 @@ PUBLISHED = pd.DataFrame([
 """Published throughputs (``shared/reference/anchors.md``), stated as published."""
 
 
+MJX_CPU_TRY = pd.DataFrame([(1, 311.4, 59.6), (16, 259.2, 173.1)],
+                           columns=["batch", "compile_s", "steps_per_s"])
+"""MJX (mujoco-mjx 3.17.0 beside mujoco 4.0.0, installed outside the requirements) stepping Gymnasium's
+humanoid.xml on one core of this machine while other jobs shared it, tried once by hand: ``jit(vmap(
+mjx.step))`` with the solver switched from PGS (which MJX does not implement) to Newton. The sweep was
+stopped after batch 16: each batch size took minutes to compile."""
+
+
 @dataclass(frozen=True)
 class GpuParams:
     profile: str = "book"

@@ -29,9 +29,9 @@ def test_bad_parameters(namespace, error, match):
 
 
 def test_published_figures_in_cores_of_this_machine():
-    rates = {"CartPole-v1 lockstep": 2e5, "CartPole-v1 JAX": 4e6, "Humanoid-v5 MuJoCo": 5e3}
+    rates = {"CartPole-v1 lockstep": 2e5, "CartPole-v1 gymnax loop (shared core)": 4e6, "Humanoid-v5 MuJoCo": 5e3}
     X = gpu.cores_equivalent(rates).set_index("ours")
     assert X.loc["CartPole-v1 lockstep", "cores_of_this_machine"] == pytest.approx(100)
-    assert X.loc["CartPole-v1 JAX", "cores_of_this_machine"] == pytest.approx(5)
+    assert X.loc["CartPole-v1 gymnax loop (shared core)", "cores_of_this_machine"] == pytest.approx(5)
     assert (X.loc["Humanoid-v5 MuJoCo", "cores_of_this_machine"] == pd.Series([190.0, 360.0]).to_numpy()).all()
     assert gpu.cores_equivalent({})["cores_of_this_machine"].isna().all()

@@ -10,13 +10,14 @@ export EVOSCALE_RESULTS := $(CURDIR)/results
 export FRESH ?= 0
 export PYTHONHASHSEED := 0
 
-.PHONY: book test chapter bench campaign clean install
+.PHONY: book test chapter bench campaign clean install gpu-check
 
 # the venv is (re)built when requirements or the package metadata change
-$(VENV)/.installed: requirements.txt pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-nodeps.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
@@ -46,6 +47,10 @@ bench: $(VENV)/.installed
 	  $(PY) -m evoscale bench evaluator --env $$t --popsize $$pop --seconds 10 \
 	    --out results/bench/evaluator-$$(echo $$t | tr / _).json || exit 1; \
 	done
+
+# on a CUDA machine: the one-shot GPU measurements -> results/gpu/ (src/evoscale/gpu_check.py)
+gpu-check: $(VENV)/.installed
+	$(PY) -m evoscale.gpu_check --minutes 9
 
 clean:
 	rm -rf _build results/smoke .pytest_cache

@@ -69,6 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="episodes of the task's default method trained first so episode lengths are as "
                         "uneven as in training (default 3000; 0 for Atari: a random population)")
     e.add_argument("--out", type=Path, default=None, help="also write the JSON to this file (atomically)")
+    jx = bsub.add_parser("jax", help="the JAX backend (simulator compiled with the policy) vs the lockstep "
+                                     "evaluator: useful env steps/s on one core, interleaved rounds")
+    jx.add_argument("--env", default="CartPole-v1", help="a task the JAX backend ports (CartPole-v1)")
+    jx.add_argument("--popsizes", default="16,64,256,1024,4096", help="comma-separated population sizes")
+    jx.add_argument("--seconds", type=float, default=1.0, help="measuring time per side, size and round")
+    jx.add_argument("--rounds", type=int, default=3)
+    jx.add_argument("--warmup-evals", type=int, default=3000, help="CMA-ES episodes before timing (0: random weights)")
+    jx.add_argument("--dtype", default="float64", help="float64 (the lockstep's episodes) | float32")
     mth = bsub.add_parser("methods", help="episodes to the solved threshold per method (IQM over seeds)")
     mth.add_argument("--env", default="CartPole-v1")
     mth.add_argument("--seeds", type=int, default=5)
@@ -151,6 +159,13 @@ def main(argv: list[str] | None = None) -> int:
                 from .store import atomic_write
 
                 atomic_write(args.out, lambda f: json.dump(_jsonable(summary), f, indent=1, allow_nan=False))
+        elif args.what == "jax":
+            from .bench.gpu import bench_jax, jax_summary
+
+            popsizes = tuple(int(x) for x in args.popsizes.split(","))
+            df = bench_jax(args.env, popsizes, args.seconds, args.rounds, args.warmup_evals, args.dtype, log=_log)
+            summary = {"machine": df["machine"].iloc[0], "env": args.env, "dtype": args.dtype, "rounds": args.rounds,
+                       "per_popsize": jax_summary(df).to_dict("records")}
         elif args.what == "overhead":
             from .bench.overhead import bench_overhead
 

@@ -2,7 +2,8 @@
 
 ``seeds`` -- episode seeds, ``EvalResult`` and a reset that is a pure function of its seed (what every
 backend shares); ``lockstep`` -- ``LockstepEvaluator`` and its reference, ``SerialEvaluator``;
-``ray`` -- ``RayEvaluator``, the lockstep evaluator on Ray actors (imported only when asked for).
+``ray`` -- ``RayEvaluator``, the lockstep evaluator on Ray actors, and ``jax`` -- ``JaxEvaluator``,
+simulator and policy compiled together (both imported only when asked for).
 ``make_evaluator`` builds the backend a run asks for. Every backend, and any split of the
 population across workers, gives identical returns.
 """
@@ -13,8 +14,9 @@ from ..trainers import policy_for
 from .lockstep import CACHE_BYTES, LockstepEvaluator, SerialEvaluator
 from .seeds import EVAL, TRAIN, EvalResult, episode_seeds, reset
 
-BACKENDS = ("serial", "lockstep", "ray")
-"""``ray``: ``evaluation.ray.RayEvaluator``, the lockstep evaluator on ``workers`` Ray actors."""
+BACKENDS = ("serial", "lockstep", "ray", "jax")
+"""``ray``: ``evaluation.ray.RayEvaluator``, the lockstep evaluator on ``workers`` Ray actors;
+``jax``: ``evaluation.jax.JaxEvaluator``, simulator and policy in one compiled loop (gymnax tasks)."""
 
 
 def make_evaluator(config):
@@ -31,6 +33,10 @@ def make_evaluator(config):
 
         return RayEvaluator(config.env, config.hidden, config.device, kind, workers=config.workers or 2,
                             ray_address=config.ray_address, **policy_kw)
+    if backend == "jax":
+        from .jax import JaxEvaluator  # imports JAX only when asked for
+
+        return JaxEvaluator(config.env, config.hidden, config.device, kind, **policy_kw)
     cls = SerialEvaluator if backend == "serial" else LockstepEvaluator
     return cls(config.env, config.hidden, config.device, kind, **policy_kw)
 

@@ -1,0 +1,354 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Open question 4: what does a GPU buy — simulation or inference?
+#
+# **The question.** Neuroevolution evaluates whole populations of networks, so a GPU looks like the
+# obvious accelerator. But an evaluation is two kinds of work: stepping the simulator and running
+# the network forward. A GPU that only runs the forward can save at most the network's share of the
+# time (Amdahl's law {cite}`amdahl1967validity`). A simulator compiled *together with* the policy
+# (gymnax {cite}`gymnax2022github`, MJX {cite}`mjx`) moves the whole loop onto the accelerator, and on the way
+# removes the Python interpreter from every step.
+#
+# **What we measure on this CPU machine.**
+# 1. The network's share of evaluation time, for networks from the book's defaults up to a
+#    100K-parameter MLP on LunarLander and a CNN the size of Such et al.'s (~4M parameters) on
+#    Pong {cite}`such2017deep`; from it, the Amdahl bound on moving only the forward to a GPU.
+# 2. A JAX backend in which gymnax's CartPole and the MLP are one `jit`-compiled, `vmap`-ed loop,
+#    against the lockstep evaluator, on one core, at population sizes from 16 to 4,096.
+# 3. Published GPU throughputs, converted into cores of this machine.
+#
+# What needs a GPU is prepared as one script (`make gpu-check`); its results appear at the end of
+# this page when a GPU machine has run it.
+
+# %% tags=["parameters"]
+profile = "book"  # smoke | book | full
+share_cases = None  # [(task, popsize, hidden), ...] for the network-share measurement
+share_seconds = None  # seconds of evaluation per share measurement
+jax_env = "CartPole-v1"  # the task the JAX backend runs (gymnax's port)
+jax_popsizes = None  # population sizes of the JAX benchmark (book: 16 ... 4,096)
+jax_seconds = None  # measuring seconds per side, size and round
+jax_rounds = None  # interleaved rounds (book: 5)
+warmup_evals = None  # CMA-ES episodes before the JAX benchmark, so episode lengths spread (0: random)
+dtype = "float64"  # float64: the lockstep evaluator's episodes up to rounding | float32
+
+# %% tags=["hide-input"]
+from evoscale.experiments import gpu
+
+P = gpu.params(globals())  # strict: a name papermill injected that is not declared above aborts here
+
+# %% tags=["hide-input"]
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from myst_nb import glue
+
+from evoscale import plots
+
+
+def finish(fig, name, machines):
+    """Name the machine, lay out, glue the figure as ``name``."""
+    plots.caption_machine(fig, machines)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    glue(name, fig, display=False)
+    plt.close(fig)
+
+
+pd.DataFrame([P.__dict__]).T.rename(columns={0: "value"})
+
+# %% [markdown]
+# ## 1. Inference: the network's share of the evaluation
+#
+# The lockstep evaluator (chapter 2) is timed with clocks around the environments' `step`/`reset`
+# and the policy's `forward` (`bench.evaluator.time_breakdown`), one core, for each network. Shares
+# are ratios within one timed pass, so a busy machine shifts them less than it shifts absolute
+# rates. Populations: LunarLander half random, half hovering controllers (long and short episodes);
+# Pong and Humanoid N(0, 0.1²) weights. Results are cached under `results/<profile>/gpu/`.
+
+# %%
+S = gpu.shares(P)
+gpu.amdahl_curve(S).round(3)
+
+# %% tags=["hide-input"]
+C = gpu.amdahl_curve(S)
+plots.style()
+fig, ax = plt.subplots(figsize=(7.5, 4.2))
+for i, (env, g) in enumerate(C.groupby("env", sort=False)):
+    ax.plot(g["n_params"], g["amdahl_bound"], "o-", color=f"C{i}", label=env)
+ax.axhline(1, color="0.5", linewidth=1)
+ax.set(xscale="log", xlabel="parameters per individual", ylabel="speedup bound 1 / (1 − network share)",
+       title="moving only the forward to an (infinitely fast) GPU")
+ax.legend(fontsize=8)
+finish(fig, "fig_amdahl", C["machine"])
+
+# %% [markdown]
+# ```{glue:figure} fig_amdahl
+# :name: fig-amdahl
+#
+# Amdahl's bound on the speed-up of an evaluation whose forward alone moves to a GPU that takes no
+# time at all, against the network's size. The book's default networks are the leftmost point of
+# each task; the rightmost are the 100K-parameter MLP (LunarLander) and the ~4M-parameter CNN (Pong).
+# ```
+#
+# ## 2. Simulation compiled with the policy: a JAX backend
+#
+# `backend="jax"` (`evoscale.evaluation.jax`) runs gymnax's CartPole and the MLP in one compiled
+# program: a `lax.while_loop` over time of a `vmap` over every episode of the generation. Finished
+# episodes are masked (frozen, no reward) and the loop ends with the longest episode. In float64 its
+# episodes are the lockstep evaluator's up to rounding (tested). Every round times, at every
+# population size: the lockstep evaluator; the JAX backend with Gymnasium's start states (the same
+# episodes), with gymnax's own resets, and in float32; and gymnax's bare auto-reset loop, which
+# counts every computed step. One core, interleaved, ratios within a round. The population is
+# CMA-ES's after a short warm-up, tiled to each size, so every size sees the same episode lengths.
+
+# %%
+J = gpu.jax_rates(P)
+R = gpu.summarise(S, J)
+R["jax"].round(2)
+
+# %% tags=["hide-input"]
+js = R["jax"]
+fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+for col, label in (("lockstep", "lockstep evaluator"), ("jax", "JAX backend (float64, same episodes)"),
+                   ("jax_f32", "JAX backend (float32)"), ("bare", "gymnax bare loop (float64, all steps)")):
+    ax.plot(js.index, js[col], "o-", label=label)
+ax.set(xscale="log", yscale="log", xlabel="population (episodes per generation)",
+       ylabel="env steps/s on one (shared) core", title=f"{P.jax_env}, median over rounds")
+ax.legend(fontsize=7)
+ax2.plot(js.index, js["jax_over_lockstep"], "o-", label="JAX / lockstep (useful steps)")
+ax2.plot(js.index, js["computed_over_bare"], "s--", label="JAX computed / bare gymnax loop")
+ax2.plot(js.index, js["useful_fraction"], "^:", label="useful / computed (masking)")
+ax2.set(xscale="log", yscale="log", xlabel="population", ylabel="ratio (median over rounds)",
+        title="ratios within a round")
+ax2.legend(fontsize=7)
+finish(fig, "fig_jax", J["machine"])
+
+# %% [markdown]
+# ```{glue:figure} fig_jax
+# :name: fig-jax
+#
+# Left: env steps per second on one core, as measured while other jobs shared the machine (lower
+# bounds on an idle core's rates; the bare loops count every step, the others useful steps only).
+# Right: ratios within a round, median over the rounds.
+# ```
+
+# %% tags=["hide-input"]
+b, top = R["biggest"], js.loc[R["top_popsize"]]
+def share(env):
+    return f"{b.loc[env, 'network_fraction']:.0%} at {b.loc[env, 'n_params']:,} parameters (bound " \
+           f"{b.loc[env, 'amdahl_bound']:.2f}×)" if env in b.index else "not measured in this profile"
+glue("share_lander", share("LunarLander-v3"), display=False)
+glue("share_pong", share("ALE/Pong-v5"), display=False)
+glue("share_humanoid", share("Humanoid-v5"), display=False)
+glue("max_bound", f"{R['max_bound']:.2f}×", display=False)
+glue("top_pop", f"{R['top_popsize']:,}", display=False)
+glue("ratio", f"{R['ratio']:.1f}×", display=False)
+glue("ratio_range", f"{R['ratio_lo']:.1f}–{R['ratio_hi']:.1f}×", display=False)
+glue("rounds", R["rounds"], display=False)
+glue("small_ratio", f"{js['jax_over_lockstep'].iloc[0]:.1f}× at {js.index[0]:,}", display=False)
+glue("computed_over_bare", f"{top['computed_over_bare']:.2f}", display=False)
+glue("useful_fraction", f"{top['useful_fraction']:.2f}", display=False)
+below = js.index[js["computed_over_bare"] < 0.9]
+glue("bare_09", "at every population measured" if below.empty else "not at any population measured"
+     if below.max() == js.index.max() else f"from population {js.index[js.index > below.max()].min():,} on",
+     display=False)
+glue("f32_ratio", f"{top['f32_over_lockstep']:.1f}×", display=False)
+glue("resets_ratio", f"{top['device_resets_over_lockstep']:.1f}×", display=False)
+glue("jax_per_core", f"{top['jax']:,.0f}", display=False)
+glue("lock_per_core", f"{top['lockstep']:,.0f}", display=False)
+glue("idle_lockstep", f"{gpu.idle_rates().get('CartPole-v1', {}).get('rate', float('nan')):,.0f}", display=False)
+
+# %% [markdown]
+# **What the measurements say.** The network's share of an evaluation on LunarLander is
+# {glue:text}`share_lander`; on Pong from pixels {glue:text}`share_pong`; on Humanoid
+# {glue:text}`share_humanoid`. The largest bound measured is {glue:text}`max_bound`: a GPU that only
+# runs the forward cannot give more than that, however fast it is.
+#
+# Compiling the simulator with the policy is another matter. At a population of
+# {glue:text}`top_pop` the JAX backend stepped {glue:text}`ratio` as many useful env steps per second
+# as the lockstep evaluator on the same core (median of {glue:text}`rounds` interleaved rounds, range
+# {glue:text}`ratio_range`); at the smallest population {glue:text}`small_ratio`. As measured on the
+# shared core that was {glue:text}`jax_per_core` against {glue:text}`lock_per_core` steps/s (the idle
+# machine's lockstep rate, `make bench`: {glue:text}`idle_lockstep`). The wide range is the machine,
+# not the method: other jobs slowed the Python evaluator more than the compiled loop, and by
+# different amounts from minute to minute, so only the order of magnitude is firm.
+# The masked loop computes steps at {glue:text}`computed_over_bare` of the rate of gymnax's bare
+# auto-reset loop there (at least 0.9 of it {glue:text}`bare_09`; below that, the per-generation
+# host work — Gymnasium's start states, copies — weighs on small batches);
+# {glue:text}`useful_fraction` of the steps it computes are useful (the rest are
+# finished episodes waiting for the longest one). In float32 the backend reaches
+# {glue:text}`f32_ratio` the lockstep rate; with gymnax's own resets instead of Gymnasium's start
+# states (no host loop), {glue:text}`resets_ratio`.
+
+# %% [markdown]
+# ## 3. Published GPU figures, in cores of this machine
+#
+# Published throughputs as published (with their hardware), divided by what one core of this
+# machine does: the lockstep CartPole evaluator and one MuJoCo Humanoid as `make bench` measured
+# them on the idle machine, and gymnax's bare float32 loop (with our MLP) at the largest population
+# as measured above on a shared core, so its row is an upper bound on the cores. The published
+# figures use random policies (gymnax) or no policy (MJX); ours include the network.
+
+# %%
+rates = gpu.per_core_rates(J, gpu.idle_rates())
+X = gpu.cores_equivalent(rates)
+X[["published", "steps_per_s", "hardware", "source", "ours", "our_steps_per_core", "cores_of_this_machine"]].round(1)
+
+# %% tags=["hide-input"]
+def cores(i):
+    v = X["cores_of_this_machine"].iloc[i]
+    return "not available in this profile" if v != v else f"{v:,.0f}"
+glue("gymnax_cores_lockstep", cores(0), display=False)
+glue("gymnax_cores_jax", cores(1), display=False)
+glue("mjx_cores", cores(2), display=False)
+glue("cpu64_cores", cores(3), display=False)
+M = gpu.MJX_CPU_TRY
+glue("humanoid_rate", f"{rates.get('Humanoid-v5 MuJoCo', float('nan')):,.0f}", display=False)
+glue("mjx_compile", " and ".join(f"{c / 60:.1f} min" for c in M["compile_s"]), display=False)
+glue("mjx_rates", " and ".join(f"{r:,.0f} (batch {b})" for b, r in zip(M["batch"], M["steps_per_s"])), display=False)
+
+# %% [markdown]
+# gymnax's 2·10⁷ CartPole steps/s on an A100 equal {glue:text}`gymnax_cores_lockstep` cores of this
+# machine running the lockstep evaluator, but at most {glue:text}`gymnax_cores_jax` cores running the
+# same compiled loop on the CPU. MJX's humanoid at 950K steps/s (A100, batch 8,192) equals
+# {glue:text}`mjx_cores` of our cores stepping MuJoCo's Humanoid-v5 (the MJX documentation's own
+# 64-core CPU figure equals {glue:text}`cpu64_cores`: their humanoid model is cheaper per step than
+# Gymnasium's Humanoid-v5, so these conversions compare models, not only machines).
+#
+# **MJX and EnvPool.** `mujoco-mjx` 3.17.0 resolves next to the pinned `mujoco==4.0.0`, but it is
+# not a dependency of this book: Gymnasium's Humanoid-v5 model uses MuJoCo's PGS solver, which MJX
+# does not implement, so MJX steps a different solver (Newton), and on this CPU it is no rival to
+# MuJoCo's C. Tried once by hand on one core of this (shared) machine, `jit(vmap(mjx.step))` took
+# {glue:text}`mjx_compile` to compile per batch size and then stepped {glue:text}`mjx_rates` steps/s
+# (`experiments.gpu.MJX_CPU_TRY`; the 1–1,024 sweep was stopped there), against
+# {glue:text}`humanoid_rate` steps/s of one Gymnasium Humanoid-v5 environment on the idle machine.
+# EnvPool (a C++ simulator pool): the anchors' figures were measured by hand earlier (one thread,
+# 64 envs) and are not re-measured by this chapter; it is not a dependency.
+
+# %% [markdown]
+# ## 4. On a GPU: the one-shot run
+#
+# `make gpu-check` (`python -m evoscale.gpu_check --minutes 9`) runs, on a CUDA machine, the tests
+# skipped here, the full CMA-ES's generation and eigendecomposition at n = 10K, 50K and 100K (with
+# the in-place layout that fits n = 100K on one 139 GiB GPU), EvoTorch's SNES, PGPE and sep-CMA-ES,
+# the JAX rollout at populations up to 65,536, and chapter 4's speedup with 1–16 workers, and writes
+# `results/gpu/gpu-check-<gpu>-<time>.json`. Without CUDA it stops with an error instead of running
+# on the CPU; `--dry-run` rehearses every section at tiny sizes (a test does).
+
+# %% tags=["hide-input"]
+G = gpu.gpu_results()
+glue("gpu_status", "needs a GPU, not run" if G is None else f"run on {G['machine']} ({G['started']})",
+     display=False)
+if G is None:
+    out = pd.DataFrame({"status": ["needs a GPU, not run"]}, index=["gpu_check"])
+else:
+    out = pd.DataFrame([{"section": k, "ok": v["ok"], "wall_s": round(v["wall_s"], 1),
+                         "rows": len(v.get("rows", []))} for k, v in G["sections"].items()])
+out
+
+# %% [markdown]
+# GPU measurements: {glue:text}`gpu_status`.
+
+# %% tags=["hide-input"]
+word = "refined" if R["rounds"] and R["max_bound"] == R["max_bound"] else "unresolved"
+glue("verdict_word", word, display=False)
+glue("machine", R["machine"], display=False)
+glue("verdict_short", f"{word}: on the CPU, compiling the simulator with the policy gave {R['ratio']:.1f}× "
+     f"the lockstep evaluator's steps/s per core at population {R['top_popsize']:,} (range "
+     f"{R['ratio_lo']:.1f}–{R['ratio_hi']:.1f}×, n = {R['rounds']} rounds); a GPU running only the forward "
+     f"is bounded by {R['max_bound']:.2f}×; GPU runs: {'not run' if G is None else 'see chapter 8'}",
+     display=False)
+
+# %% [markdown]
+# ## Verdict
+#
+# **{glue:text}`verdict_word`.** The question is answered for the CPU side and refined: what a GPU
+# could buy is *simulation*, and only a simulator compiled together with the policy can use it.
+# Moving the forward alone is bounded by {glue:text}`max_bound` even for the largest networks
+# measured; compiling CartPole and the MLP into one loop already gave {glue:text}`ratio` on one
+# CPU core at {glue:text}`top_pop` episodes (range {glue:text}`ratio_range` over
+# {glue:text}`rounds` interleaved rounds). GPU figures: {glue:text}`gpu_status`. Measured on:
+# {glue:text}`machine` (timings taken while other jobs shared the machine: every number above is a
+# ratio within one interleaved run, a rate as measured on a shared core, or an idle-machine rate of `make bench`).
+
+# %% [markdown]
+# ## Re-running this chapter
+#
+# ```bash
+# make chapter CH=08_gpu                                    # cached measurements reused
+# FRESH=1 make chapter CH=08_gpu PARAMS="-p jax_rounds 9"   # re-measure (on an idle machine)
+# .venv/bin/python -m evoscale bench jax --popsizes 16,256,4096 --rounds 3
+# .venv/bin/python -m evoscale bench evaluator --env LunarLander-v3 --hidden 436,218   # network_fraction
+# make gpu-check                                            # on a CUDA machine
+# ```
+#
+# ## Exercises
+#
+# ```{exercise-start}
+# :label: ex-gpu-amdahl
+# ```
+# The network's share of Pong's evaluation grows with the dense layer. Suppose a GPU runs the
+# forward 50× faster than this core, and copying the observations to it costs as much as the
+# forward did on the CPU. What speed-up does Amdahl's law give for the largest Pong network above?
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-gpu-amdahl
+# :class: dropdown
+# ```
+# With network share f, the new time is (1 − f) + f/50 + f (the copy), i.e. *more* than f/50 of the
+# old forward: speed-up 1 / (1 − f + f/50 + f) = 1 / (1 + f/50), which is below 1. A GPU that only
+# runs the forward pays for moving every observation across the bus every step; without batching
+# many environments' observations into one transfer it can slow the evaluation down. Read f off the
+# table of section 1 (the `network_fraction` column of the `3072` row).
+# ```{solution-end}
+# ```
+#
+# ```{exercise-start}
+# :label: ex-gpu-masking
+# ```
+# The masked loop of the JAX backend computes `episodes × longest episode` steps. What happens to
+# the useful fraction when the population is random (`-p warmup_evals 0`), and why does the
+# lockstep evaluator not suffer from the same effect?
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-gpu-masking
+# :class: dropdown
+# ```
+# `make chapter CH=08_gpu PARAMS="-p warmup_evals 0"`. Random CartPole controllers fall within
+# ~10–30 steps, but one lucky individual that balances for 500 steps keeps the whole batch running:
+# the useful fraction drops towards mean length ÷ 500. The lockstep evaluator drops a finished
+# episode from the batch at once (chapter 2), so it only pays for useful steps. A compiled loop can
+# do the same by giving each batch row a queue of episodes (auto-reset into the next job), at the
+# price of gathering new weights into the row.
+# ```{solution-end}
+# ```
+#
+# ```{exercise-start}
+# :label: ex-gpu-cores
+# ```
+# Using the table of section 3, how many 2-core machines like this one match one A100 running
+# gymnax's CartPole? Is the comparison fair to the CPU?
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-gpu-cores
+# :class: dropdown
+# ```
+# Divide `cores_of_this_machine` by 2. Against the lockstep evaluator the comparison mixes two
+# effects: the GPU, and the compiled loop (no Python per step). The row against the JAX backend
+# on the CPU isolates the hardware: the same compiled program on a CPU core versus the GPU. Neither
+# row is fully fair, because gymnax's figure is a random policy (no network) at its best batch size.
+# ```{solution-end}
+# ```

@@ -1,0 +1,203 @@
+"""Open question 4 -- what does a GPU buy, simulation or inference? (chapter 8)
+
+``GpuParams`` mirrors the chapter's papermill parameters cell; ``None`` takes the profile's value.
+
+* ``shares`` -- the network's share of the lockstep evaluator's time for several networks per task
+  (``bench.gpu.network_share``) and the Amdahl bound ``1 / (1 - share)`` on moving only the forward
+  to a GPU. Shares are ratios within one timed pass.
+* ``jax_rates`` -- the JAX backend against the lockstep evaluator (``bench.gpu.bench_jax``):
+  interleaved rounds, ratios within a round.
+* ``cores_equivalent`` -- published GPU throughputs divided by this machine's per-core rates.
+* ``gpu_results`` -- what ``python -m evoscale.gpu_check`` wrote under ``results/gpu/`` (if anything).
+
+Both measurements are cached tables under ``results/<profile>/gpu/``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import pandas as pd
+
+from ..bench.gpu import bench_jax, jax_summary, network_share
+from ..config import parse_hidden
+from . import cached_table, check_parameters, results_root
+
+LANDER = ("LunarLander-v3", 64)
+PONG = ("ALE/Pong-v5", 8)
+HUMANOID = ("Humanoid-v5", 16)
+
+PROFILES = {
+    # CI: seconds; the numbers mean nothing
+    "smoke": dict(share_cases=[("CartPole-v1", 16, "16"), ("LunarLander-v3", 16, "64,32")], share_seconds=0.2,
+                  jax_popsizes=[32], jax_seconds=0.05, jax_rounds=1, warmup_evals=0),
+    # LunarLander up to the 100K-parameter MLP (436, 218); Pong's CNN up to Such et al.'s ~4M
+    # parameters (3,072 dense units after the conv trunk); Humanoid's 256x256 and a 1024x1024 MLP
+    "book": dict(share_cases=[(*LANDER, "64,32"), (*LANDER, "128,64"), (*LANDER, "256,128"), (*LANDER, "436,218"),
+                              (*PONG, ""), (*PONG, "256"), (*PONG, "3072"),
+                              (*HUMANOID, "256,256"), (*HUMANOID, "1024,1024")],
+                 share_seconds=5.0, jax_popsizes=[16, 64, 256, 1024, 4096], jax_seconds=1.0, jax_rounds=5,
+                 warmup_evals=3_000),
+    "full": dict(share_cases=[(*LANDER, "64,32"), (*LANDER, "128,64"), (*LANDER, "256,128"), (*LANDER, "436,218"),
+                              (*PONG, ""), (*PONG, "256"), (*PONG, "1024"), (*PONG, "3072"),
+                              (*HUMANOID, "256,256"), (*HUMANOID, "1024,1024")],
+                 share_seconds=20.0, jax_popsizes=[16, 64, 256, 1024, 4096, 16384], jax_seconds=2.0,
+                 jax_rounds=9, warmup_evals=3_000),
+}
+
+PUBLISHED = pd.DataFrame([
+    # (what, steps/s, hardware, source, our per-core reference in ``per_core_rates``)
+    ("gymnax CartPole-v1, random policy, 2,000 envs", 2e7, "NVIDIA A100", "gymnax README", "CartPole-v1 lockstep"),
+    ("gymnax CartPole-v1, random policy, 2,000 envs", 2e7, "NVIDIA A100", "gymnax README",
+     "CartPole-v1 gymnax loop (shared core)"),
+    ("MJX humanoid, batch 8,192", 9.5e5, "NVIDIA A100", "MJX documentation", "Humanoid-v5 MuJoCo"),
+    ("MuJoCo humanoid on the CPU, 64 cores", 1.8e6, "AMD Threadripper 3995WX", "MJX documentation",
+     "Humanoid-v5 MuJoCo"),
+], columns=["published", "steps_per_s", "hardware", "source", "ours"])
+"""Published throughputs (``shared/reference/anchors.md``), stated as published."""
+
+
+MJX_CPU_TRY = pd.DataFrame([(1, 311.4, 59.6), (16, 259.2, 173.1)],
+                           columns=["batch", "compile_s", "steps_per_s"])
+"""MJX (mujoco-mjx 3.17.0 beside mujoco 4.0.0, installed outside the requirements) stepping Gymnasium's
+humanoid.xml on one core of this machine while other jobs shared it, tried once by hand: ``jit(vmap(
+mjx.step))`` with the solver switched from PGS (which MJX does not implement) to Newton. The sweep was
+stopped after batch 16: each batch size took minutes to compile."""
+
+
+@dataclass(frozen=True)
+class GpuParams:
+    profile: str = "book"
+    """smoke | book | full -- sets the default of every parameter left at None."""
+    share_cases: list | None = None
+    """(task, popsize, hidden) per network-share measurement; hidden "" is Pong's bare CNN."""
+    share_seconds: float | None = None
+    """Seconds of evaluation per share measurement (at least one whole evaluation)."""
+    jax_env: str = "CartPole-v1"
+    jax_popsizes: list | None = None
+    jax_seconds: float | None = None
+    """Seconds per side, per size and round (at least one evaluation)."""
+    jax_rounds: int | None = None
+    warmup_evals: int | None = None
+    """Episodes of CMA-ES training before the JAX benchmark (0: random weights)."""
+    dtype: str = "float64"
+    """Precision of the JAX backend (float64: the lockstep evaluator's episodes up to rounding)."""
+
+    def __post_init__(self):
+        from ..envs import get_spec
+
+        for env, popsize, hidden in self.share_cases or ():
+            get_spec(env)
+            parse_hidden(hidden)
+            if not isinstance(popsize, int) or popsize < 1:
+                raise ValueError(f"share_cases popsize must be a positive integer, got {popsize!r}")
+        for P in self.jax_popsizes or ():
+            if not isinstance(P, int) or isinstance(P, bool) or P < 1:
+                raise ValueError(f"jax_popsizes must be positive integers, got {P!r}")
+        if self.dtype not in ("float64", "float32"):
+            raise ValueError(f"dtype must be float64 or float32, got {self.dtype!r}")
+
+
+def params(namespace: dict) -> GpuParams:
+    return check_parameters(GpuParams, namespace, PROFILES)
+
+
+def where(p: GpuParams):
+    return results_root() / p.profile / "gpu"
+
+
+def shares(p: GpuParams, log=print) -> pd.DataFrame:
+    """One row per share case, each its own cached table."""
+    rows = []
+    for env, popsize, hidden in p.share_cases:
+        what = {"env": env, "popsize": popsize, "hidden": hidden, "seconds": p.share_seconds}
+        make = partial(lambda *a: pd.DataFrame([network_share(*a)]), env, parse_hidden(hidden), popsize,
+                       p.share_seconds)
+        log(f"network share: {env} {hidden or '(CNN only)'}")
+        rows.append(cached_table(where(p) / f"share-{env.replace('/', '_')}", what, make, log))
+    return pd.concat(rows, ignore_index=True)
+
+
+def jax_fields(p: GpuParams) -> dict:
+    return {"env": p.jax_env, "popsizes": p.jax_popsizes, "seconds": p.jax_seconds, "rounds": p.jax_rounds,
+            "warmup_evals": p.warmup_evals, "dtype": p.dtype}
+
+
+def jax_rates(p: GpuParams, log=print) -> pd.DataFrame:
+    """Per-round rates of the JAX benchmark (``bench.gpu.bench_jax``), cached."""
+    make = partial(bench_jax, p.jax_env, tuple(p.jax_popsizes), p.jax_seconds, p.jax_rounds, p.warmup_evals,
+                   p.dtype, log)
+    return cached_table(where(p) / f"jax-{p.jax_env}", jax_fields(p), make, log,
+                        meta={**jax_fields(p), "profile": p.profile})
+
+
+CHECKOUT_RESULTS = Path(__file__).resolve().parents[3] / "results"
+"""The committed results of this checkout (``make bench``'s JSON), whatever ``EVOSCALE_RESULTS`` says."""
+
+
+def idle_rates(root=None) -> dict:
+    """Per-core rates measured on the idle machine by ``make bench`` (results/bench/evaluator-*.json)."""
+    root = root or CHECKOUT_RESULTS
+    out = {}
+    for name, key in (("CartPole-v1", "evaluator_steps_per_s"), ("Humanoid-v5", "raw_steps_per_s")):
+        path = root / "bench" / f"evaluator-{name}.json"
+        if path.exists():
+            d = json.loads(path.read_text())
+            out[name] = {"rate": d[key], "popsize": d["popsize"], "machine": d["machine"]}
+    return out
+
+
+def per_core_rates(jax_table: pd.DataFrame, idle: dict) -> dict:
+    """Steps/s of one core of this machine: the lockstep CartPole evaluator and one MuJoCo Humanoid
+    as ``make bench`` measured them on the idle machine; gymnax's bare float32 loop (with the MLP) at
+    the largest population as measured here on a shared core -- a lower bound on its idle rate (scaling
+    it by the lockstep evaluator's idle/shared ratio is no fix: contention slowed the Python evaluator
+    about twice as much as the compiled loop)."""
+    out = {}
+    if "CartPole-v1" in idle:
+        out["CartPole-v1 lockstep"] = idle["CartPole-v1"]["rate"]
+    js = jax_summary(jax_table).set_index("popsize")
+    out["CartPole-v1 gymnax loop (shared core)"] = float(js["bare_f32"].iloc[-1])
+    if "Humanoid-v5" in idle:
+        out["Humanoid-v5 MuJoCo"] = idle["Humanoid-v5"]["rate"]
+    return out
+
+
+def cores_equivalent(rates: dict) -> pd.DataFrame:
+    """Each published figure as a number of this machine's cores (NaN where we lack the rate)."""
+    df = PUBLISHED.copy()
+    df["our_steps_per_core"] = df["ours"].map(rates)
+    df["cores_of_this_machine"] = df["steps_per_s"] / df["our_steps_per_core"]
+    return df
+
+
+def gpu_results(root=None) -> dict | None:
+    """The newest ``results/gpu/gpu-check-*.json`` written by ``evoscale.gpu_check`` (None: not run)."""
+    files = sorted((root or CHECKOUT_RESULTS).glob("gpu/gpu-check-*.json"))
+    return json.loads(files[-1].read_text()) if files else None
+
+
+def amdahl_curve(shares_: pd.DataFrame) -> pd.DataFrame:
+    """Per task, the Amdahl bound against the parameter count (sorted), for the figure."""
+    out = shares_.assign(hidden=shares_["hidden"].fillna("").astype(str).replace("", "(CNN only)"))
+    return out.sort_values(["env", "n_params"])[["env", "hidden", "n_params", "network_fraction", "env_fraction",
+                                                 "amdahl_bound", "machine"]]
+
+
+def summarise(shares_: pd.DataFrame, jax_table: pd.DataFrame) -> dict:
+    """The chapter's numbers: the largest network's share per task, and the JAX backend's speed-up
+    over the lockstep evaluator at the largest population (median and range over the rounds)."""
+    biggest = shares_.sort_values("n_params").groupby("env").tail(1).set_index("env")
+    js = jax_summary(jax_table).set_index("popsize")
+    top = int(js.index.max())
+    per_round = jax_table[jax_table.popsize == top]
+    ratios = per_round["jax"] / per_round["lockstep"]
+    return {
+        "biggest": biggest, "jax": js, "top_popsize": top, "ratio": float(ratios.median()),
+        "ratio_lo": float(ratios.min()), "ratio_hi": float(ratios.max()), "rounds": len(ratios),
+        "max_bound": float(shares_["amdahl_bound"].max()),
+        "machine": "; ".join(sorted(set(shares_["machine"]) | set(jax_table["machine"]))),
+    }

@@ -1,0 +1,321 @@
+"""Open question 1 -- backprop vs evolution: PPO against three ES on matched budgets, and the number of
+cores at which ES's parallelism overtakes PPO's data efficiency.
+
+Runs: per task, the ES rows of chapter 5 (``methods.method_settings``: torch CMA-ES, OpenAI-ES, GA;
+popsize 64) and PPO with the zoo's hyper-parameters at 3x the zoo's budget. LunarLander's ES runs are
+chapter 3's and chapter 5's configurations (identical keys, one run each); its PPO runs are chapter
+5's. Every curve has three x axes: env steps, training episodes, and wall-clock on one core --
+the last *modelled* from per-method unit costs measured on an idle core (``measure_costs``; the
+campaign's ``wall_s`` is measured beside other work at nice 19, so it is not used).
+
+The crossover in cores (``time_to_threshold``): a run's one-core time splits into a parallel part
+(ES: evaluating the population; PPO: collecting the rollout over ``n_envs`` environments) and a
+sequential part (ES: ask + tell; PPO: the gradient update). On W cores the parallel part shrinks by
+a speedup that is measured where it was (ES: chapter 4's Ray speedup at 1-2 workers; PPO: SB3
+``SubprocVecEnv`` at 1-2 processes) and extrapolated beyond at the last measured efficiency
+(PPO capped at ``n_envs`` processes); the sequential part does not shrink.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..config import RunConfig, parse_hidden
+from ..envs import get_spec
+from ..stats import MIN_SEEDS, compare, iqm_ci
+from . import available, check_parameters, methods, report, results_root, run_many, seed_list
+
+ES_ROWS = ("cmaes", "openai_es", "ga")  # methods.GRID_ROWS' names; "cmaes" is the torch CMA-ES
+LABELS = {**methods.LABELS, "cmaes": "CMA-ES (torch)", "torch_cmaes": "CMA-ES (torch)"}
+ZOO_STEPS = {"CartPole-v1": 100_000, "LunarLander-v3": 1_000_000, "BipedalWalker-v3": 5_000_000}
+CORES = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024])
+
+
+def _task(budget_evals, eval_every, ppo_steps, ppo_eval_every, seeds, rows=ES_ROWS, eval_episodes=100, hidden="64,32"):
+    return dict(budget_evals=budget_evals, eval_every=eval_every, ppo_steps=ppo_steps, ppo_eval_every=ppo_eval_every,
+                seeds=seeds, rows=tuple(rows), eval_episodes=eval_episodes, hidden=hidden)
+
+
+PROFILES = {
+    # CI: seconds; the numbers mean nothing
+    "smoke": dict(popsize=8, train_missing=True, tasks={
+        "CartPole-v1": _task(32, 16, 1_024, 512, 2, ("cmaes", "openai_es"), eval_episodes=3, hidden="4,2")}),
+    # about an hour on 2 cores
+    "quick": dict(popsize=64, train_missing=True, tasks={
+        "CartPole-v1": _task(3_200, 640, 100_000, 10_000, 5),
+        "LunarLander-v3": _task(10_240, 2_560, 300_000, 100_000, 5)}),
+    # the campaign's runs: PPO at 3x the zoo's budget, ES on chapter 3's protocol
+    "book": dict(popsize=64, train_missing=False, tasks={
+        "CartPole-v1": _task(6_400, 640, 300_000, 10_000, 10),
+        "LunarLander-v3": _task(102_400, 2_560, 3_000_000, 100_000, 10),
+        "BipedalWalker-v3": _task(25_600, 2_560, 5_000_000, 250_000, 3, ("openai_es",), eval_episodes=20,
+                                  hidden="")}),
+}
+PROFILES["full"] = {**PROFILES["book"], "train_missing": True}
+PRIORITY = {("LunarLander-v3", "es"): 3, ("LunarLander-v3", "ppo"): 4, ("CartPole-v1", "es"): 3,
+            ("CartPole-v1", "ppo"): 3, ("BipedalWalker-v3", "es"): 7, ("BipedalWalker-v3", "ppo"): 7}
+
+
+@dataclass(frozen=True)
+class BackpropParams:
+    profile: str = "book"
+    """smoke | quick | book | full -- sets the default of every parameter left at None."""
+    tasks: dict | None = None
+    """Per task: ES budget_evals / eval_every, PPO steps / eval_every, seeds, ES rows, eval_episodes, hidden."""
+    popsize: int | None = None
+    processes: int | None = None
+    train_missing: bool | None = None
+    """Train runs the store lacks (False for the book profile: the campaign trains them)."""
+
+    def configs(self, task: str | None = None) -> list[tuple[str, RunConfig]]:
+        """(side, config) for every run: side "es" or "ppo"."""
+        mp = methods.params({"profile": "book"})  # chapter 5's ES hyper-parameters (identical in every profile)
+        out = []
+        for env, t in self.tasks.items():
+            if task is not None and env != task:
+                continue
+            hidden = parse_hidden(t["hidden"]) if t["hidden"] else get_spec(env).default_hidden
+            for s in seed_list(t["seeds"]):
+                out += [("es", RunConfig(env=env, hidden=hidden, popsize=self.popsize, budget_evals=t["budget_evals"],
+                                         eval_every=t["eval_every"], eval_episodes=t["eval_episodes"], seed=s,
+                                         **methods.method_settings(mp, row))) for row in t["rows"]]
+                out.append(("ppo", RunConfig(method="ppo", env=env, budget_steps=t["ppo_steps"],
+                                             eval_every=t["ppo_eval_every"], eval_episodes=t["eval_episodes"], seed=s)))
+        return out
+
+
+def params(namespace: dict) -> BackpropParams:
+    return check_parameters(BackpropParams, namespace, PROFILES)
+
+
+def where(p: BackpropParams):
+    return results_root() / p.profile / "runs"
+
+
+def run(p: BackpropParams, log=print) -> pd.DataFrame | None:
+    """All stored (or, with ``train_missing``, trained) records of the chapter's runs."""
+    configs = [c for _, c in p.configs()]
+    if not p.train_missing:
+        df, missing = available(configs, where(p))
+        if missing:
+            log(f"{len(missing)} of {len(configs)} runs not stored yet (the campaign trains them)")
+        return df
+    return run_many(configs, where(p), processes=p.processes, log=log)
+
+
+# ---------------------------------------------------------------- one-core cost model
+
+def unit_costs(df: pd.DataFrame) -> pd.DataFrame:
+    """Per (method, env): one-core seconds of the parallel part per env step (``pop_eval_s``: ES
+    population evaluation, PPO rollout) and of the sequential part per generation/update (``opt_s``),
+    from records of runs timed on an idle core (medians over generations)."""
+    rows = []
+    for (m, env), g in df.groupby(["method", "env"]):
+        g = g.sort_values(["seed", "generation"])
+        steps = g.groupby("seed")["env_steps"].diff().fillna(g["env_steps"])
+        rows.append(dict(method=m, env=env, eval_s_per_step=float(np.median(g["pop_eval_s"] / steps.clip(lower=1))),
+                         serial_s_per_gen=float(np.median(g["opt_s"])), machine=g["machine"].iloc[0]))
+    return pd.DataFrame(rows, columns=["method", "env", "eval_s_per_step", "serial_s_per_gen", "machine"])
+
+
+def one_core_wall(df: pd.DataFrame, costs: pd.DataFrame | None) -> pd.Series:
+    """Each record's modelled one-core training time: env_steps x eval cost + updates x serial cost
+    (NaN where the method's costs are not measured)."""
+    if costs is None or costs.empty:
+        return pd.Series(np.nan, index=df.index)
+    c = df[["method", "env"]].merge(costs, on=["method", "env"], how="left").set_index(df.index)
+    return df["env_steps"] * c["eval_s_per_step"] + (df["generation"] + 1) * c["serial_s_per_gen"]
+
+
+def measure_costs(tasks=("CartPole-v1", "LunarLander-v3"), popsize: int = 64, generations: int = 20,
+                  ppo_rollouts: int = 5, log=print) -> pd.DataFrame:
+    """Time short runs of every method on this (idle!) machine, one core, one thread -> ``unit_costs``."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    from ..runs import train_records
+
+    torch.set_num_threads(1)
+    mp, frames = methods.params({"profile": "book"}), []
+    with threadpool_limits(1):
+        for env in tasks:
+            for row in ES_ROWS:
+                frames.append(train_records(RunConfig(env=env, popsize=popsize, budget_evals=popsize * generations,
+                                                      eval_every=0, eval_episodes=1, **methods.method_settings(mp, row))))
+            from ..baselines.zoo import zoo_hyperparams
+
+            z = zoo_hyperparams(env)
+            frames.append(train_records(RunConfig(method="ppo", env=env, budget_steps=z["n_steps"] * z["n_envs"]
+                                                  * ppo_rollouts, eval_every=0, eval_episodes=1)))
+            log(f"{env}: timed")
+    return unit_costs(pd.concat(frames, ignore_index=True))
+
+
+def costs_path(profile: str):
+    return results_root() / profile / "backprop" / "unit-costs.csv"
+
+
+def load_costs(profile: str) -> pd.DataFrame | None:
+    """The cached idle-core cost table, None until measured (``python -m evoscale bench costs``)."""
+    path = costs_path(profile)
+    return pd.read_csv(path) if path.exists() else None
+
+
+# ---------------------------------------------------------------- the crossover in cores
+
+def speedup(W, measured: dict, cap: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Speedup of the parallel part on W cores and whether it was measured: measured values where
+    there are some (1 core: 1 by definition), beyond the largest measured W its efficiency held
+    constant, and no more than ``cap`` processes used (PPO: one environment per process at most)."""
+    W = np.atleast_1d(np.asarray(W, dtype=float))
+    known = {1: 1.0, **{int(k): float(v) for k, v in measured.items()}}
+    top = max(known)
+    eff = known[top] / top
+    used = np.minimum(W, cap) if cap else W
+    out = np.array([known[int(u)] if int(u) in known and u == int(u) else eff * u for u in used])
+    return out, np.isin(W, list(known)) & (used == W)
+
+
+def time_to_threshold(steps_to, gens_to, eval_s_per_step: float, serial_s_per_gen: float, W, measured: dict,
+                      cap: int | None = None) -> np.ndarray:
+    """Seconds to the threshold on W cores, one row per seed: steps x eval cost / speedup(W) + gens x
+    serial cost. NaN rows for seeds that never reached it."""
+    s, _ = speedup(W, measured, cap)
+    steps, gens = np.asarray(steps_to, float)[:, None], np.asarray(gens_to, float)[:, None]
+    return steps * eval_s_per_step / s[None, :] + gens * serial_s_per_gen
+
+
+def crossover(es: np.ndarray, ppo: np.ndarray, W, n_resamples: int = 1000, seed: int = 0) -> dict:
+    """The first W where ES's IQM time to the threshold drops below PPO's, with a bootstrap 95 % CI over
+    seeds (each side resampled); None where the curves do not cross within W. ``share``: the fraction
+    of resamples that cross at all."""
+    from ..stats import iqm
+
+    W = np.asarray(W, float)
+    es, ppo = es[np.isfinite(es).all(1)], ppo[np.isfinite(ppo).all(1)]
+
+    def cross(a, b):
+        below = np.nonzero(iqm(a, axis=0) < iqm(b, axis=0))[0]
+        return W[below[0]] if below.size else np.nan
+
+    out = dict(w=None, lo=None, hi=None, share=np.nan, n_es=len(es), n_ppo=len(ppo))
+    if len(es) == 0 or len(ppo) == 0:
+        return out
+    point = cross(es, ppo)
+    rng = np.random.default_rng(seed)
+    boot = np.array([cross(es[rng.integers(len(es), size=len(es))], ppo[rng.integers(len(ppo), size=len(ppo))])
+                     for _ in range(n_resamples)])
+    out["share"] = float(np.isfinite(boot).mean())
+    if np.isfinite(point):
+        out["w"] = float(point)
+    if np.isfinite(boot).any():
+        out["lo"], out["hi"] = float(np.nanpercentile(boot, 2.5)), float(np.nanpercentile(boot, 97.5))
+    return out
+
+
+# ---------------------------------------------------------------- summaries and verdicts
+
+def per_seed(df: pd.DataFrame, threshold: float, costs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per (method, seed): final return (deterministic; PPO also sampled), env steps, episodes,
+    updates and modelled one-core seconds to the first solved test at or above the threshold."""
+    df = df.assign(wall_1core=one_core_wall(df, costs))
+    if "eval_return_stochastic" not in df:
+        df = df.assign(eval_return_stochastic=np.nan)
+    rows = []
+    for (m, s), g in df[np.isfinite(df["eval_return"])].groupby(["method", "seed"]):
+        g = g.sort_values("env_steps")
+        hit = g[g["eval_return"] >= threshold].head(1)
+        at = lambda col: float(hit[col].iloc[0]) if len(hit) else np.nan  # noqa: E731
+        rows.append(dict(method=m, seed=s, final=float(g["eval_return"].iloc[-1]),
+                         final_stochastic=float(g["eval_return_stochastic"].iloc[-1]),
+                         steps_to=at("env_steps"), evals_to=at("evals"), gens_to=at("generation") + 1,
+                         wall_to=at("wall_1core"), max_steps=int(g["env_steps"].iloc[-1])))
+    return pd.DataFrame(rows)
+
+
+def at_x(df: pd.DataFrame, method: str, x: str, value: float) -> np.ndarray:
+    """Each seed's solved-test return interpolated at ``x`` = value (its last value past its end)."""
+    out = []
+    for _, g in df[(df["method"] == method) & np.isfinite(df["eval_return"]) & np.isfinite(df[x])].groupby("seed"):
+        g = g.sort_values(x)
+        out.append(np.interp(value, g[x], g["eval_return"]))
+    return np.asarray(out)
+
+
+def summarise(df: pd.DataFrame | None, env: str, planned: int, costs: pd.DataFrame | None = None) -> dict:
+    """Per method of one task: success, steps and one-core time to the threshold, final return; and
+    P(PPO > ES) at equal env steps and at equal one-core time (the shorter side's end)."""
+    threshold = get_spec(env).solved
+    out = dict(env=env, threshold=threshold, planned=planned, seeds=pd.DataFrame(), rows={}, compare={}, machine="")
+    if df is None or df.empty or not (df["env"] == env).any():
+        return out
+    df = df[df["env"] == env].assign(wall_1core=lambda d: one_core_wall(d, costs))
+    seeds = per_seed(df, threshold, costs)
+    out.update(seeds=seeds, machine="; ".join(sorted(df["machine"].unique())))
+    for m, g in seeds.groupby("method"):
+        out["rows"][m] = dict(n=len(g), solved=int(np.isfinite(g["steps_to"]).sum()), final=g["final"].to_numpy(),
+                              final_stochastic=g["final_stochastic"].to_numpy(), steps_to=g["steps_to"].to_numpy(),
+                              wall_to=g["wall_to"].to_numpy())
+    if "ppo" in out["rows"]:
+        for m in out["rows"]:
+            if m == "ppo":
+                continue
+            res = {}
+            for x in ("env_steps", "wall_1core"):
+                ends = df[df["method"].isin(["ppo", m])].groupby("method")[x].max()
+                if len(ends) == 2 and np.isfinite(ends).all():
+                    at = float(ends.min())
+                    res[x] = dict(at=at, cmp=compare(at_x(df, "ppo", x, at), at_x(df, m, x, at)))
+            out["compare"][m] = res
+    return out
+
+
+def verdicts(S: dict, es: str = "torch_cmaes") -> dict[str, str]:
+    """Open question 1 on one task: is PPO better than ``es`` at equal env steps (Salimans et al.: ES
+    needs 3-10x the data)? Uses the deterministic solved test on both sides (the book's criterion;
+    ES's policies are deterministic too). ``wall``: the same at equal modelled one-core time."""
+    out = {}
+    for key, x, unit in (("data", "env_steps", "env steps"), ("wall", "wall_1core", "s on one core")):
+        c = S["compare"].get(es, {}).get(x)
+        if c is None:
+            what = "not measured yet (idle-core cost table missing)" if x == "wall_1core" and S["rows"] else "no runs"
+            out[key] = str(report.Verdict("unresolved", f"P(PPO > ES) – ({report.n_of(0, S['planned'])})",
+                                          f"{what}: nothing to compare yet"))
+            continue
+        cmp = c["cmp"]
+        number = (f"P(PPO > {LABELS.get(es, es)}) = {report.ci(cmp['p'], cmp['p_lo'], cmp['p_hi'], 2)} at "
+                  f"{report.num(c['at'])} {unit} (n = {cmp['n_x']} vs {cmp['n_y']} of {S['planned']})")
+        if min(cmp["n_x"], cmp["n_y"]) < MIN_SEEDS:
+            out[key] = str(report.Verdict("unresolved", number, f"fewer than {MIN_SEEDS} seeds on one side"))
+        else:
+            word = report.resolved_word(cmp, agrees_if_positive=True)
+            because = {"confirmed": "PPO is ahead at equal budget, as Salimans et al. found",
+                       "refuted": "the ES is ahead at equal budget",
+                       "unresolved": report.detectable(cmp["detectable"], 0, "return")}[word]
+            out[key] = str(report.Verdict(word, number, because))
+    return out
+
+
+def table(S: dict) -> pd.DataFrame:
+    """Readers' table of one task: per method success, steps / one-core time to the threshold, final return."""
+    rows = []
+    for m, r in S["rows"].items():
+        rows.append({"method": LABELS.get(m, m), "seeds solved": f"{r['solved']} of {r['n']}",
+                     "env steps to threshold": report.over_seeds(r["steps_to"], 0, S["planned"]),
+                     "one-core s to threshold": report.over_seeds(r["wall_to"], 0, S["planned"]),
+                     "final return (deterministic)": report.over_seeds(r["final"], 0, S["planned"]),
+                     "final return (sampled actions)": report.over_seeds(r["final_stochastic"], 0, S["planned"])
+                     if m == "ppo" else "= deterministic"})
+    return pd.DataFrame(rows).set_index("method") if rows else pd.DataFrame()
+
+
+def band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """IQM and 95 % CI per column over finite rows (NaN where fewer than MIN_SEEDS)."""
+    v = values[np.isfinite(values).all(1)] if values.size else values
+    if len(v) < MIN_SEEDS:
+        nan = np.full(values.shape[1], np.nan)
+        return nan, nan, nan
+    return tuple(np.array(x) for x in zip(*(iqm_ci(v[:, j]) for j in range(v.shape[1]))))

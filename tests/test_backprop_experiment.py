@@ -99,7 +99,7 @@ def test_verdicts_refuted_few_seeds_and_nothing():
     flipped = df.assign(method=df["method"].map({"ppo": "torch_cmaes", "torch_cmaes": "ppo"}))
     assert b.verdicts(b.summarise(flipped, "CartPole-v1", 10))["data"].startswith("refuted")
     few = b.summarise(synthetic(n_ppo=3), "CartPole-v1", 10)
-    assert "fewer than 5 seeds" in b.verdicts(few)["data"]
+    assert "fewer than 5 seeds" in b.verdicts(few)["data"] and "[" not in b.verdicts(few)["data"]
     assert "not measured yet" in b.verdicts(few)["wall"]
     none = b.summarise(None, "CartPole-v1", 10)
     assert all(v.startswith("unresolved") for v in b.verdicts(none).values()) and b.table(none).empty
@@ -113,3 +113,35 @@ def test_band_needs_five_seeds():
     mid, lo, hi = b.band(v)
     assert np.all(lo <= mid) and np.all(mid <= hi)
     assert np.isnan(b.band(v[:4])[0]).all()
+
+
+def test_idle_core_measurements_run_at_tiny_sizes(tmp_path, monkeypatch):
+    """The code the idle machine runs (``python -m evoscale bench costs``), at tiny sizes; the
+    numbers mean nothing on this loaded machine."""
+    monkeypatch.setenv("EVOSCALE_RESULTS", str(tmp_path))
+    assert b.load_costs("smoke") == (None, None)
+    out = b.measure_and_store("smoke", ("CartPole-v1",), log=lambda *a: None, popsize=8, generations=2,
+                              ppo_rollouts=1, steps=8)
+    costs, speed = b.load_costs("smoke")
+    assert set(costs["method"]) == {"torch_cmaes", "openai_es", "ga", "ppo"} and (costs["eval_s_per_step"] > 0).all()
+    assert speed["workers"].tolist() == [1, 2] and speed["speedup"].iloc[0] == 1 and len(out["ppo_speedup"]) == 2
+
+
+def test_cores_and_figures_at_any_state():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    df = synthetic().assign(eval_return=lambda d: d["eval_return"] + 300)  # both sides reach 475
+    costs = b.unit_costs(df)
+    S = b.summarise(df, "CartPole-v1", 10, costs)
+    C = b.cores(S, costs, {2: 1.8}, {2: 1.5})
+    assert C["es"] == "torch_cmaes" and C["ppo"].shape == (6, len(b.CORES)) and C["cross"]["n_es"] == 6
+    assert C["es_measured"][:2].all() and not C["es_measured"][2:].any()
+    assert b.cores(S, None, {}, {}) is None and b.cores(S, costs[costs.method != "ppo"], {}, {}) is None
+    empty = b.summarise(None, "CartPole-v1", 10)
+    assert b.cores(empty, costs, {}, {}) is None
+    for fig in (b.figure_curves(df, [S], costs), b.figure_curves(None, [empty], None), b.figure_cores(C, S),
+                b.figure_cores(None, empty), b.figure_cores(b.cores(b.summarise(synthetic(), "CartPole-v1", 10, costs),
+                                                                    costs, {}, {}), S)):
+        assert fig.axes
+    assert b.es_speedup("nowhere", "CartPole-v1") == {}

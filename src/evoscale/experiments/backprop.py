@@ -41,14 +41,14 @@ def _task(budget_evals, eval_every, ppo_steps, ppo_eval_every, seeds, rows=ES_RO
 
 PROFILES = {
     # CI: seconds; the numbers mean nothing
-    "smoke": dict(popsize=8, train_missing=True, tasks={
+    "smoke": dict(popsize=8, train_missing=True, costs_from_runs=True, tasks={
         "CartPole-v1": _task(32, 16, 1_024, 512, 2, ("cmaes", "openai_es"), eval_episodes=3, hidden="4,2")}),
     # about an hour on 2 cores
-    "quick": dict(popsize=64, train_missing=True, tasks={
+    "quick": dict(popsize=64, train_missing=True, costs_from_runs=False, tasks={
         "CartPole-v1": _task(3_200, 640, 100_000, 10_000, 5),
         "LunarLander-v3": _task(10_240, 2_560, 300_000, 100_000, 5)}),
     # the campaign's runs: PPO at 3x the zoo's budget, ES on chapter 3's protocol
-    "book": dict(popsize=64, train_missing=False, tasks={
+    "book": dict(popsize=64, train_missing=False, costs_from_runs=False, tasks={
         "CartPole-v1": _task(6_400, 640, 300_000, 10_000, 10),
         "LunarLander-v3": _task(102_400, 2_560, 3_000_000, 100_000, 10),
         "BipedalWalker-v3": _task(25_600, 2_560, 5_000_000, 250_000, 3, ("openai_es",), eval_episodes=20,
@@ -67,6 +67,9 @@ class BackpropParams:
     """Per task: ES budget_evals / eval_every, PPO steps / eval_every, seeds, ES rows, eval_episodes, hidden."""
     popsize: int | None = None
     processes: int | None = None
+    costs_from_runs: bool | None = None
+    """Without the idle-core cost table, take the unit costs from the runs' own (shared-machine)
+    timings (smoke: so the crossover is exercised; never for the book)."""
     train_missing: bool | None = None
     """Train runs the store lacks (False for the book profile: the campaign trains them)."""
 
@@ -143,7 +146,7 @@ def measure_costs(tasks=("CartPole-v1", "LunarLander-v3"), popsize: int = 64, ge
     with threadpool_limits(1):
         for env in tasks:
             for row in ES_ROWS:
-                frames.append(train_records(RunConfig(env=env, popsize=popsize, budget_evals=popsize * generations,
+                frames.append(train_records(RunConfig(env=env, hidden=(64, 32), popsize=popsize, budget_evals=popsize * generations,
                                                       eval_every=0, eval_episodes=1, **methods.method_settings(mp, row))))
             from ..baselines.zoo import zoo_hyperparams
 
@@ -154,14 +157,60 @@ def measure_costs(tasks=("CartPole-v1", "LunarLander-v3"), popsize: int = 64, ge
     return unit_costs(pd.concat(frames, ignore_index=True))
 
 
-def costs_path(profile: str):
-    return results_root() / profile / "backprop" / "unit-costs.csv"
+def measure_ppo_speedup(env_id: str, processes=(1, 2), steps: int = 256, n_envs: int | None = None) -> pd.DataFrame:
+    """PPO's rollout on W cores: its ``n_envs`` environments as SB3 ``SubprocVecEnv`` processes pinned
+    (with the driver) to W cores, against ``DummyVecEnv`` in one process on one core; ``steps``
+    vectorised steps of the untrained policy each. One row per W: seconds and speedup over W = 1."""
+    import os
+    import time
+
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.vec_env import SubprocVecEnv
+
+    from ..baselines.ppo import _make_venv, ppo_kwargs, zoo_hyperparams
+
+    merged = zoo_hyperparams(env_id, None if n_envs is None else {"n_envs": n_envs})
+    dummy = _make_venv(env_id, merged)
+    model = PPO(merged.get("policy", "MlpPolicy"), dummy, seed=0, device="cpu", **ppo_kwargs(merged))
+    cores, rows = sorted(os.sched_getaffinity(0)), []
+    try:
+        for w in processes:
+            if w > len(cores):
+                raise ValueError(f"{w} processes asked, {len(cores)} cores available")
+            os.sched_setaffinity(0, cores[:w])
+            venv = dummy if w == 1 else SubprocVecEnv([lambda: _make_venv(env_id, {**merged, "n_envs": 1}).envs[0]]
+                                                      * merged["n_envs"], start_method="fork")
+            obs, t = venv.reset(), time.perf_counter()
+            for _ in range(steps):
+                obs = venv.step(model.predict(obs, deterministic=False)[0])[0]
+            rows.append(dict(env=env_id, workers=w, seconds=time.perf_counter() - t, n_envs=merged["n_envs"]))
+            if venv is not dummy:
+                venv.close()
+    finally:
+        os.sched_setaffinity(0, cores)
+    out = pd.DataFrame(rows)
+    return out.assign(speedup=out["seconds"].iloc[0] / out["seconds"])
 
 
-def load_costs(profile: str) -> pd.DataFrame | None:
-    """The cached idle-core cost table, None until measured (``python -m evoscale bench costs``)."""
-    path = costs_path(profile)
-    return pd.read_csv(path) if path.exists() else None
+def cost_paths(profile: str):
+    """The idle-core measurements: unit costs, PPO's process speedup."""
+    where = results_root() / profile / "backprop"
+    return where / "unit-costs.csv", where / "ppo-speedup.csv"
+
+
+def load_costs(profile: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The cached idle-core tables, None until measured (``python -m evoscale bench costs``)."""
+    return tuple(pd.read_csv(p) if p.exists() else None for p in cost_paths(profile))
+
+
+def measure_and_store(profile: str = "book", tasks=("CartPole-v1", "LunarLander-v3"), log=print, **sizes) -> dict:
+    """Run on an idle machine: ``measure_costs`` and ``measure_ppo_speedup`` per task, written to ``cost_paths``."""
+    costs = measure_costs(tasks, log=log, **{k: v for k, v in sizes.items() if k != "steps"})
+    speed = pd.concat([measure_ppo_speedup(t, steps=sizes.get("steps", 256)) for t in tasks], ignore_index=True)
+    for table, path in zip((costs, speed), cost_paths(profile)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(path, index=False)
+    return {"unit_costs": costs.to_dict("records"), "ppo_speedup": speed.to_dict("records")}
 
 
 # ---------------------------------------------------------------- the crossover in cores
@@ -286,26 +335,29 @@ def verdicts(S: dict, es: str = "torch_cmaes") -> dict[str, str]:
                                           f"{what}: nothing to compare yet"))
             continue
         cmp = c["cmp"]
-        number = (f"P(PPO > {LABELS.get(es, es)}) = {report.ci(cmp['p'], cmp['p_lo'], cmp['p_hi'], 2)} at "
-                  f"{report.num(c['at'])} {unit} (n = {cmp['n_x']} vs {cmp['n_y']} of {S['planned']})")
+        at, n = report.num(c["at"], 0 if key == "data" else 1), f"n = {cmp['n_x']} vs {cmp['n_y']} of {S['planned']}"
         if min(cmp["n_x"], cmp["n_y"]) < MIN_SEEDS:
-            out[key] = str(report.Verdict("unresolved", number, f"fewer than {MIN_SEEDS} seeds on one side"))
-        else:
-            word = report.resolved_word(cmp, agrees_if_positive=True)
-            because = {"confirmed": "PPO is ahead at equal budget, as Salimans et al. found",
-                       "refuted": "the ES is ahead at equal budget",
-                       "unresolved": report.detectable(cmp["detectable"], 0, "return")}[word]
-            out[key] = str(report.Verdict(word, number, because))
+            out[key] = str(report.Verdict("unresolved", f"P(PPO > {LABELS.get(es, es)}) not estimated at {at} {unit} "
+                                          f"({n})", f"fewer than {MIN_SEEDS} seeds on one side"))
+            continue
+        number = f"P(PPO > {LABELS.get(es, es)}) = {report.ci(cmp['p'], cmp['p_lo'], cmp['p_hi'], 2)} at {at} {unit} ({n})"
+        word = report.resolved_word(cmp, agrees_if_positive=True)
+        because = {"confirmed": "PPO is ahead at equal budget, as Salimans et al. found",
+                   "refuted": "the ES is ahead at equal budget",
+                   "unresolved": report.detectable(cmp["detectable"], 0, "return")}[word]
+        out[key] = str(report.Verdict(word, number, because))
     return out
 
 
 def table(S: dict) -> pd.DataFrame:
     """Readers' table of one task: per method success, steps / one-core time to the threshold, final return."""
+    def reached(v):
+        return report.over_seeds(v, 0, S["planned"]) if np.isfinite(v).any() else "no seed reached it"
+
     rows = []
     for m, r in S["rows"].items():
         rows.append({"method": LABELS.get(m, m), "seeds solved": f"{r['solved']} of {r['n']}",
-                     "env steps to threshold": report.over_seeds(r["steps_to"], 0, S["planned"]),
-                     "one-core s to threshold": report.over_seeds(r["wall_to"], 0, S["planned"]),
+                     "env steps to threshold": reached(r["steps_to"]), "one-core s to threshold": reached(r["wall_to"]),
                      "final return (deterministic)": report.over_seeds(r["final"], 0, S["planned"]),
                      "final return (sampled actions)": report.over_seeds(r["final_stochastic"], 0, S["planned"])
                      if m == "ppo" else "= deterministic"})
@@ -319,3 +371,112 @@ def band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         nan = np.full(values.shape[1], np.nan)
         return nan, nan, nan
     return tuple(np.array(x) for x in zip(*(iqm_ci(v[:, j]) for j in range(v.shape[1]))))
+
+
+# ---------------------------------------------------------------- the chapter's crossover and figures
+
+def es_speedup(profile: str, env: str) -> dict:
+    """Chapter 4's measured Ray speedup of the evaluation (over the in-process evaluator) per worker
+    count, {} where chapter 4 has not measured this task."""
+    from .workers import speedup_table
+
+    files = sorted((results_root() / profile / "workers").glob(f"speedup-{env.replace('/', '_')}-*.csv"))
+    if not files:
+        return {}
+    T = speedup_table(pd.concat([pd.read_csv(f) for f in files], ignore_index=True))
+    return {int(r.workers): float(r.eval_speedup) for r in T.itertuples() if r.workers >= 1}
+
+
+def cores(S: dict, costs: pd.DataFrame | None, es_speed: dict, ppo_speed: dict, es: str = "torch_cmaes",
+          W=CORES) -> dict | None:
+    """Time to the threshold against cores for ``es`` and PPO (seeds that reached it), and the crossover;
+    None when a side has no solved seed or the one-core costs are not measured."""
+    if costs is None or es not in S["rows"] or "ppo" not in S["rows"]:
+        return None
+    c = costs[costs["env"] == S["env"]].set_index("method")
+    if es not in c.index or "ppo" not in c.index:
+        return None
+    seeds = S["seeds"].set_index("method")
+    from ..baselines.zoo import zoo_hyperparams
+
+    n_envs = int(zoo_hyperparams(S["env"])["n_envs"])
+    out = dict(W=np.asarray(W), es_measured=speedup(W, es_speed)[1], ppo_measured=speedup(W, ppo_speed, n_envs)[1])
+    for side, speed, cap in ((es, es_speed, None), ("ppo", ppo_speed, n_envs)):
+        g = seeds.loc[[side]]
+        out[side] = time_to_threshold(g["steps_to"], g["gens_to"], c.loc[side, "eval_s_per_step"],
+                                      c.loc[side, "serial_s_per_gen"], W, speed, cap)
+    out["cross"] = crossover(out[es], out["ppo"], W)
+    out["es"] = es
+    return out
+
+
+def _axis_text(ax, text):
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=9, color="0.4", wrap=True)
+
+
+def figure_curves(df: pd.DataFrame | None, summaries: list[dict], costs: pd.DataFrame | None):
+    """One row per task, three columns: solved-test return against env steps, training episodes and
+    modelled one-core seconds; IQM and 95 % band per method (each seed below 5 seeds)."""
+    import matplotlib.pyplot as plt
+
+    from .. import plots
+
+    plots.style()
+    fig, axes = plt.subplots(len(summaries), 3, figsize=(13, 3.4 * len(summaries)), squeeze=False)
+    for row, S in zip(axes, summaries):
+        d = None if df is None else df[df["env"] == S["env"]]
+        for ax, x, name in zip(row, ("env_steps", "evals", "wall_1core"), ("env steps", "training episodes",
+                                                                          "seconds on one idle core (modelled)")):
+            ax.set(xlabel=name, ylabel="solved-test return", title=f"{S['env']}")
+            plots.solved_line(ax, S["threshold"])
+            if d is None or d.empty:
+                _axis_text(ax, f"no runs stored yet (n = 0 of {S['planned']} per method)")
+                continue
+            d = d.assign(wall_1core=one_core_wall(d, costs))
+            if x == "wall_1core" and d[x].isna().all():
+                _axis_text(ax, "one-core costs not measured yet\n(python -m evoscale bench costs, idle machine)")
+                continue
+            for i, (m, g) in enumerate(d[np.isfinite(d["eval_return"])].groupby("method")):
+                plots.band(ax, g, x, "eval_return", f"{LABELS.get(m, m)} (n = {g['seed'].nunique()})", color=f"C{i}")
+            ax.set_xscale("log")
+            ax.legend(fontsize=7, loc="lower right")
+    plots.caption_machine(fig, [] if df is None or df.empty else df["machine"])
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return fig
+
+
+def figure_cores(C: dict | None, S: dict):
+    """Time to the threshold against cores, IQM and 95 % band over seeds, measured points filled,
+    modelled ones open; the crossover with its CI shaded."""
+    import matplotlib.pyplot as plt
+
+    from .. import plots
+
+    plots.style()
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    ax.set(xscale="log", yscale="log", xlabel="cores W", ylabel="seconds to the solved threshold",
+           title=f"{S['env']}: when does ES's parallelism beat PPO's data efficiency?")
+    if C is None:
+        _axis_text(ax, "not available yet: needs solved seeds on both sides\nand the idle-core cost table")
+    else:
+        for i, (side, flags) in enumerate(((C["es"], C["es_measured"]), ("ppo", C["ppo_measured"]))):
+            mid, lo, hi = band(C[side])
+            rows = C[side][np.isfinite(C[side]).all(1)]
+            label = f"{LABELS.get(side, side)} (n = {len(rows)} solved seeds)"
+            if np.isfinite(mid).any():  # IQM and band from >= 5 seeds, else each seed
+                ax.fill_between(C["W"], lo, hi, color=f"C{i}", alpha=0.2, linewidth=0)
+                rows = mid[None, :]
+            for k, y in enumerate(rows):
+                ax.plot(C["W"], y, color=f"C{i}", lw=1.5 if len(rows) == 1 else 0.8, label=label if k == 0 else None)
+                ax.scatter(C["W"][flags], y[flags], color=f"C{i}", zorder=3, s=12)
+                ax.scatter(C["W"][~flags], y[~flags], facecolor="white", edgecolor=f"C{i}", zorder=3, s=12)
+        cr = C["cross"]
+        if cr["lo"] is not None:
+            ax.axvspan(cr["lo"], cr["hi"], color="0.85", alpha=0.6, linewidth=0, label="crossover, 95 % CI")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8, title="filled: measured, open: modelled", title_fontsize=7)
+        else:
+            _axis_text(ax, f"no seed reached {S['threshold']:g} on one side yet")
+    plots.caption_machine(fig, [S["machine"]] if S["machine"] else [])
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return fig

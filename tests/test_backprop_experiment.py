@@ -90,7 +90,7 @@ def test_summarise_verdicts_and_table_confirmed():
     assert V["data"].startswith("confirmed") and "n = 6 vs 6 of 10" in V["data"]
     assert V["wall"].split(":")[0] in ("confirmed", "unresolved", "refuted")
     t = b.table(S)
-    assert t.loc["PPO", "seeds solved"] == "6 of 6" and "[" in t.loc["PPO", "env steps to threshold"]
+    assert t.loc["PPO", "seeds solved"] == "6 (n = 6 of 10)" and "[" in t.loc["PPO", "env steps to threshold"]
     assert "sampled" in " ".join(t.columns)
 
 

@@ -31,6 +31,7 @@ from . import available, check_parameters, methods, report, results_root, run_ma
 ES_ROWS = ("cmaes", "openai_es", "ga")  # methods.GRID_ROWS' names; "cmaes" is the torch CMA-ES
 LABELS = {**methods.LABELS, "cmaes": "CMA-ES (torch)", "torch_cmaes": "CMA-ES (torch)"}
 ZOO_STEPS = {"CartPole-v1": 100_000, "LunarLander-v3": 1_000_000, "BipedalWalker-v3": 5_000_000}
+COLORS = {"ppo": "C3", "torch_cmaes": "C0", "openai_es": "C1", "ga": "C2"}
 CORES = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024])
 
 
@@ -356,7 +357,7 @@ def table(S: dict) -> pd.DataFrame:
 
     rows = []
     for m, r in S["rows"].items():
-        rows.append({"method": LABELS.get(m, m), "seeds solved": f"{r['solved']} of {r['n']}",
+        rows.append({"method": LABELS.get(m, m), "seeds solved": f"{r['solved']} ({report.n_of(r['n'], S['planned'])})",
                      "env steps to threshold": reached(r["steps_to"]), "one-core s to threshold": reached(r["wall_to"]),
                      "final return (deterministic)": report.over_seeds(r["final"], 0, S["planned"]),
                      "final return (sampled actions)": report.over_seeds(r["final_stochastic"], 0, S["planned"])
@@ -418,28 +419,31 @@ def figure_curves(df: pd.DataFrame | None, summaries: list[dict], costs: pd.Data
     """One row per task, three columns: solved-test return against env steps, training episodes and
     modelled one-core seconds; IQM and 95 % band per method (each seed below 5 seeds)."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
     from .. import plots
 
     plots.style()
     fig, axes = plt.subplots(len(summaries), 3, figsize=(13, 3.4 * len(summaries)), squeeze=False)
     for row, S in zip(axes, summaries):
-        d = None if df is None else df[df["env"] == S["env"]]
+        d = None if df is None else df[df["env"] == S["env"]].assign(wall_1core=lambda x: one_core_wall(x, costs))
         for ax, x, name in zip(row, ("env_steps", "evals", "wall_1core"), ("env steps", "training episodes",
                                                                           "seconds on one idle core (modelled)")):
-            ax.set(xlabel=name, ylabel="solved-test return", title=f"{S['env']}")
+            ax.set(xlabel=name, ylabel="solved-test return", title=S["env"])
+            if d is None or d.empty or d[x].isna().all():
+                _axis_text(ax, f"no runs stored yet (n = 0 of {S['planned']} per method)" if d is None or d.empty else
+                           "one-core costs not measured yet\n(python -m evoscale bench costs, idle machine)")
+                ax.set_yticks([])
+                continue
             plots.solved_line(ax, S["threshold"])
-            if d is None or d.empty:
-                _axis_text(ax, f"no runs stored yet (n = 0 of {S['planned']} per method)")
-                continue
-            d = d.assign(wall_1core=one_core_wall(d, costs))
-            if x == "wall_1core" and d[x].isna().all():
-                _axis_text(ax, "one-core costs not measured yet\n(python -m evoscale bench costs, idle machine)")
-                continue
-            for i, (m, g) in enumerate(d[np.isfinite(d["eval_return"])].groupby("method")):
-                plots.band(ax, g, x, "eval_return", f"{LABELS.get(m, m)} (n = {g['seed'].nunique()})", color=f"C{i}")
+            for m, g in d[np.isfinite(d["eval_return"])].groupby("method"):
+                k = g["seed"].nunique()
+                plots.band(ax, g, x, "eval_return", LABELS.get(m, m) + (f" (n = {k})" if k >= MIN_SEEDS else ""),
+                           color=COLORS.get(m))
             ax.set_xscale("log")
-            ax.legend(fontsize=7, loc="lower right")
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
+            ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.legend(fontsize=7, loc="best")
     plots.caption_machine(fig, [] if df is None or df.empty else df["machine"])
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     return fig
@@ -455,11 +459,12 @@ def figure_cores(C: dict | None, S: dict):
     plots.style()
     fig, ax = plt.subplots(figsize=(7, 4.2))
     ax.set(xscale="log", yscale="log", xlabel="cores W", ylabel="seconds to the solved threshold",
-           title=f"{S['env']}: when does ES's parallelism beat PPO's data efficiency?")
+           title=f"{S['env']}: time to the threshold against cores")
     if C is None:
         _axis_text(ax, "not available yet: needs solved seeds on both sides\nand the idle-core cost table")
     else:
-        for i, (side, flags) in enumerate(((C["es"], C["es_measured"]), ("ppo", C["ppo_measured"]))):
+        for side, flags in ((C["es"], C["es_measured"]), ("ppo", C["ppo_measured"])):
+            i = COLORS.get(side, "C0")[1:]
             mid, lo, hi = band(C[side])
             rows = C[side][np.isfinite(C[side]).all(1)]
             label = f"{LABELS.get(side, side)} (n = {len(rows)} solved seeds)"
@@ -473,6 +478,8 @@ def figure_cores(C: dict | None, S: dict):
         cr = C["cross"]
         if cr["lo"] is not None:
             ax.axvspan(cr["lo"], cr["hi"], color="0.85", alpha=0.6, linewidth=0, label="crossover, 95 % CI")
+        if cr["w"] is not None:
+            ax.axvline(cr["w"], color="0.4", linestyle=":", label=f"crossover W = {cr['w']:,.0f}")
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8, title="filled: measured, open: modelled", title_fontsize=7)
         else:

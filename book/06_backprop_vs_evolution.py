@@ -98,14 +98,17 @@ for env, s in S.items():
 # A run's one-core time is a parallel part (ES: evaluating the population; PPO: stepping its
 # `n_envs` environments) and a sequential part (ES: `ask` + `tell`; PPO: the gradient update). On W
 # cores the parallel part is divided by a speedup that is *measured* where it was (ES: chapter 4's
-# Ray workers, 1–2; PPO: `SubprocVecEnv` processes, 1–2) and *modelled* beyond, at the last measured
-# efficiency (PPO: at most one process per environment, {glue:text}`ppo_envs` on this task); the
-# sequential part stays. {glue:text}`cross_line`
+# Ray workers, 1–2; PPO: `SubprocVecEnv` processes, 1–2) and *modelled* beyond: ES by chapter 4's
+# cluster simulation (central server, calibrated on its measurement; 64 individuals, so nothing is
+# gained past 64 workers), PPO at its last measured efficiency with at most one process per
+# environment ({glue:text}`ppo_envs` on this task). The sequential part stays. {glue:text}`cross_line`
 
 # %% tags=["hide-input"]
-C = backprop.cores(S[main], costs, backprop.es_speedup(P.profile, main),
+es_measured, es_modelled = backprop.es_speedup(P.profile, main)
+C = backprop.cores(S[main], costs, es_measured,
                    {} if ppo_speed is None else dict(zip(ppo_speed[ppo_speed.env == main].workers,
-                                                         ppo_speed[ppo_speed.env == main].speedup)))
+                                                         ppo_speed[ppo_speed.env == main].speedup)),
+                   es_modelled=es_modelled)
 fig = backprop.figure_cores(C, S[main])
 glue("fig_cores", fig, display=False)
 plt.close(fig)

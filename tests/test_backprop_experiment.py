@@ -144,4 +144,19 @@ def test_cores_and_figures_at_any_state():
                 b.figure_cores(None, empty), b.figure_cores(b.cores(b.summarise(synthetic(), "CartPole-v1", 10, costs),
                                                                     costs, {}, {}), S)):
         assert fig.axes
-    assert b.es_speedup("nowhere", "CartPole-v1") == {}
+    assert b.es_speedup("nowhere", "CartPole-v1") == ({}, {})
+
+
+def test_es_speedup_measured_then_cluster_sim(tmp_path, monkeypatch):
+    """Chapter 4's speedup table (synthetic): workers 0 (in-process), 1, 2 measured; beyond: cluster_sim."""
+    rows = [dict(workers=w, generation=g, eval_s=e, opt_s=0.1, env_steps=6000, startup_s=0.0, env="LunarLander-v3",
+                 n_params=2788, popsize=64, raw_steps_per_s=4e4, machine="test box")
+            for w, e in ((0, 0.14), (1, 0.142), (2, 0.08)) for g in range(3)]
+    (tmp_path / "book" / "workers").mkdir(parents=True)
+    pd.DataFrame(rows).to_csv(tmp_path / "book" / "workers" / "speedup-LunarLander-v3-x.csv", index=False)
+    monkeypatch.setenv("EVOSCALE_RESULTS", str(tmp_path))
+    measured, modelled = b.es_speedup("book", "LunarLander-v3", W=[1, 2, 8, 64, 256])
+    assert measured == pytest.approx({1: 0.14 / 0.142, 2: 0.14 / 0.08})
+    assert set(modelled) == {8, 64, 256} and 1 < modelled[8] < 8 and modelled[256] <= modelled[64] * 1.2
+    s, flags = b.speedup([2, 8], measured, modelled=modelled)
+    assert s[1] == modelled[8] and flags.tolist() == [True, False]

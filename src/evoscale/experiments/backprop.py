@@ -216,24 +216,26 @@ def measure_and_store(profile: str = "book", tasks=("CartPole-v1", "LunarLander-
 
 # ---------------------------------------------------------------- the crossover in cores
 
-def speedup(W, measured: dict, cap: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def speedup(W, measured: dict, cap: int | None = None, modelled: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Speedup of the parallel part on W cores and whether it was measured: measured values where
-    there are some (1 core: 1 by definition), beyond the largest measured W its efficiency held
-    constant, and no more than ``cap`` processes used (PPO: one environment per process at most)."""
+    there are some (1 core: 1 by definition), else ``modelled`` (e.g. ``cluster_sim``) where given,
+    else the largest measured W's efficiency held constant; no more than ``cap`` processes used
+    (PPO: one environment per process at most)."""
     W = np.atleast_1d(np.asarray(W, dtype=float))
     known = {1: 1.0, **{int(k): float(v) for k, v in measured.items()}}
+    model = {int(k): float(v) for k, v in (modelled or {}).items()}
     top = max(known)
     eff = known[top] / top
     used = np.minimum(W, cap) if cap else W
-    out = np.array([known[int(u)] if int(u) in known and u == int(u) else eff * u for u in used])
+    out = np.array([known[int(u)] if int(u) in known and u == int(u) else model.get(int(u), eff * u) for u in used])
     return out, np.isin(W, list(known)) & (used == W)
 
 
 def time_to_threshold(steps_to, gens_to, eval_s_per_step: float, serial_s_per_gen: float, W, measured: dict,
-                      cap: int | None = None) -> np.ndarray:
+                      cap: int | None = None, modelled: dict | None = None) -> np.ndarray:
     """Seconds to the threshold on W cores, one row per seed: steps x eval cost / speedup(W) + gens x
     serial cost. NaN rows for seeds that never reached it."""
-    s, _ = speedup(W, measured, cap)
+    s, _ = speedup(W, measured, cap, modelled)
     steps, gens = np.asarray(steps_to, float)[:, None], np.asarray(gens_to, float)[:, None]
     return steps * eval_s_per_step / s[None, :] + gens * serial_s_per_gen
 
@@ -376,20 +378,31 @@ def band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 # ---------------------------------------------------------------- the chapter's crossover and figures
 
-def es_speedup(profile: str, env: str) -> dict:
-    """Chapter 4's measured Ray speedup of the evaluation (over the in-process evaluator) per worker
-    count, {} where chapter 4 has not measured this task."""
-    from .workers import speedup_table
+def es_speedup(profile: str, env: str, W=CORES) -> tuple[dict, dict]:
+    """ES evaluation speedup over the in-process evaluator: measured (chapter 4's Ray workers, 1-2) and
+    modelled beyond (``cluster_sim``'s central server calibrated on chapter 4's measurement, with the
+    ask + tell left out: it is the model's sequential part; popsize 64, so no gain past 64 workers).
+    ({}, {}) where chapter 4 has not measured this task."""
+    import dataclasses
+
+    from ..cluster_sim import sweep
+    from . import workers
 
     files = sorted((results_root() / profile / "workers").glob(f"speedup-{env.replace('/', '_')}-*.csv"))
     if not files:
-        return {}
-    T = speedup_table(pd.concat([pd.read_csv(f) for f in files], ignore_index=True))
-    return {int(r.workers): float(r.eval_speedup) for r in T.itertuples() if r.workers >= 1}
+        return {}, {}
+    T = workers.speedup_table(pd.concat([pd.read_csv(f) for f in files], ignore_index=True))
+    measured = {int(r.workers): float(r.eval_speedup) for r in T.itertuples() if r.workers >= 1}
+    p = workers.params({"profile": profile})
+    cal = dataclasses.replace(workers.calibration(p, T, env), tell_s=0.0)
+    beyond = [int(w) for w in np.asarray(W) if w > max(measured)]
+    sim = sweep(cal, workers=beyond, model="central", popsize=p.popsize, sim_generations=p.sim_generations,
+                seed=p.seed) if beyond else pd.DataFrame(columns=["workers", "speedup"])
+    return measured, dict(zip(sim["workers"].astype(int), sim["speedup"]))
 
 
 def cores(S: dict, costs: pd.DataFrame | None, es_speed: dict, ppo_speed: dict, es: str = "torch_cmaes",
-          W=CORES) -> dict | None:
+          W=CORES, es_modelled: dict | None = None) -> dict | None:
     """Time to the threshold against cores for ``es`` and PPO (seeds that reached it), and the crossover;
     None when a side has no solved seed or the one-core costs are not measured."""
     if costs is None or es not in S["rows"] or "ppo" not in S["rows"]:
@@ -402,10 +415,10 @@ def cores(S: dict, costs: pd.DataFrame | None, es_speed: dict, ppo_speed: dict, 
 
     n_envs = int(zoo_hyperparams(S["env"])["n_envs"])
     out = dict(W=np.asarray(W), es_measured=speedup(W, es_speed)[1], ppo_measured=speedup(W, ppo_speed, n_envs)[1])
-    for side, speed, cap in ((es, es_speed, None), ("ppo", ppo_speed, n_envs)):
+    for side, speed, cap, model in ((es, es_speed, None, es_modelled), ("ppo", ppo_speed, n_envs, None)):
         g = seeds.loc[[side]]
         out[side] = time_to_threshold(g["steps_to"], g["gens_to"], c.loc[side, "eval_s_per_step"],
-                                      c.loc[side, "serial_s_per_gen"], W, speed, cap)
+                                      c.loc[side, "serial_s_per_gen"], W, speed, cap, model)
     out["cross"] = crossover(out[es], out["ppo"], W)
     out["es"] = es
     return out

@@ -123,6 +123,7 @@ plt.close(fig)
 # ```
 
 # %% tags=["hide-input"]
+from evoscale import campaign
 from evoscale.baselines.zoo import zoo_hyperparams
 
 t = P.tasks
@@ -136,6 +137,9 @@ glue("machine_line", "; ".join(sorted({s["machine"] for s in S.values() if s["ma
      display=False)
 glue("cost_state", cost_state, display=False)
 glue("ppo_envs", str(zoo_hyperparams(main)["n_envs"]), display=False)
+plan = campaign.plan(P.profile, ["06"])  # the campaign's CPU estimate of the profile's runs still missing
+hours = plan.assign(task=plan.cell.str.split().str[1]).groupby("task", sort=False).cpu_min_missing.sum() / 60
+glue("cost_line", "; ".join(f"{t}: {h:,.1f}" for t, h in hours.items()) + " CPU-hours", display=False)
 cr = None if C is None else C["cross"]
 glue("cross_line", "Not available yet: it needs seeds that reached the threshold on both sides and the "
      "idle-core cost table." if cr is None or not (cr["n_es"] and cr["n_ppo"]) else
@@ -158,7 +162,9 @@ glue("cross_line", "Not available yet: it needs seeds that reached the threshold
 #
 # Budgets (matched per task, stated here): {glue:text}`budgets`. The runs come from the campaign
 # (`python -m evoscale campaign plan --chapters 06`); LunarLander's ES runs are chapter 3's and
-# chapter 5's (identical configurations), its PPO runs chapter 5's.
+# chapter 5's (identical configurations), its PPO runs chapter 5's. Still to train, by the
+# campaign's estimate (one core per run): {glue:text}`cost_line`; BipedalWalker is the dearest per
+# seed, hence 3 seeds and the cheapest ES that makes progress there (OpenAI-ES).
 #
 # ## Exercises
 #

@@ -220,3 +220,55 @@ def test_pong_ram_trains_with_the_atari_entry_and_an_mlp(monkeypatch):
     records = pong(total=256, env_id="ALE/Pong-ram-v5")
     assert [r["env_steps"] for r in records] == [128, 256] and np.isfinite(records[-1]["eval_return"])
     assert records[0]["n_params"] == (128 * 64 + 64 + 64 * 64 + 64) * 2 + (64 * 6 + 6) + (64 + 1)
+
+
+# --- the solved test against SB3's own evaluate_policy (issue 14's audit) --------------------------
+
+@pytest.mark.parametrize("env_id", ["CartPole-v1", "LunarLander-v3"])
+def test_solved_test_equals_sb3_evaluate_policy_on_the_same_reset_seeds(env_id):
+    """Our deterministic solved test and ``evaluate_policy(model, env, deterministic=True)`` give the
+    same per-episode returns on the same model and reset seeds (one 1-env VecEnv per seed, since a
+    VecEnv seeds env i with seed + i)."""
+    import gymnasium as gym
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.evaluation import evaluate_policy
+    from stable_baselines3.common.monitor import Monitor
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from evoscale.baselines.ppo import SB3Policy, SolvedTest, _make_venv, zoo_hyperparams
+    from evoscale.evaluation import EVAL, episode_seeds
+
+    merged = zoo_hyperparams(env_id, dict(n_envs=2, n_steps=256, batch_size=64, n_epochs=2))
+    model = PPO("MlpPolicy", _make_venv(env_id, merged), seed=0, n_steps=256, batch_size=64, n_epochs=2)
+    model.learn(1024)
+    seeds = episode_seeds(0, EVAL, 7, 1, 4)[0]
+    ours = SolvedTest(env_id).evaluator
+    ours.policy = SB3Policy(model)
+    mine = ours.evaluate(np.zeros((1, 1)), seeds[None, :]).returns.ravel()
+    sb3 = []
+    for s in seeds:
+        venv = DummyVecEnv([lambda: Monitor(gym.make(env_id))])
+        venv.seed(int(s))
+        rewards, _ = evaluate_policy(model, venv, n_eval_episodes=1, deterministic=True, return_episode_rewards=True)
+        sb3.append(rewards[0])
+    np.testing.assert_allclose(mine, sb3, rtol=1e-4, atol=1e-3)
+    mean, std = SolvedTest(env_id)(model, seeds)
+    assert mean == pytest.approx(np.mean(sb3), abs=1e-3) and std == pytest.approx(np.std(sb3), abs=1e-3)
+
+
+def test_stochastic_solved_test_is_seeded_and_leaves_training_random_numbers_alone():
+    records = run(seed=5)
+    tested = [r for r in records if not math.isnan(r["eval_return"])]
+    assert all(np.isfinite(r["eval_return_stochastic"]) and np.isfinite(r["eval_std_stochastic"]) for r in tested)
+    assert all(math.isnan(r["eval_return_stochastic"]) for r in records if math.isnan(r["eval_return"]))
+    assert strip(run(seed=5)) == strip(records)  # a pure function of the config
+    from stable_baselines3 import PPO
+
+    from evoscale.baselines.ppo import SolvedTest, _make_venv, zoo_hyperparams
+
+    model = PPO("MlpPolicy", _make_venv("CartPole-v1", zoo_hyperparams("CartPole-v1", TINY)), seed=0, n_steps=64,
+                batch_size=64)
+    state = torch.get_rng_state()
+    seeds = np.arange(4)
+    a, b = SolvedTest("CartPole-v1")(model, seeds, 11), SolvedTest("CartPole-v1")(model, seeds, 11)
+    assert a == b and torch.equal(torch.get_rng_state(), state)

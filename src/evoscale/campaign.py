@@ -29,7 +29,7 @@ import pandas as pd
 from .config import RunConfig
 from .runs import generations, is_cached, results_root, run_path, save_records, servable, train_records
 
-CHAPTERS = ("01_parameters", "03_compute", "05_methods")
+CHAPTERS = ("01_parameters", "03_compute", "05_methods", "06_backprop_vs_evolution")
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Need:
 
 def needs(profile: str = "book", chapters=None) -> list[Need]:
     """Every run the chapters of ``profile`` read (duplicates across chapters included)."""
-    from .experiments import compute, methods, parameters
+    from .experiments import backprop, compute, methods, parameters
 
     chapters = CHAPTERS if not chapters else [c for c in CHAPTERS if any(c.startswith(x) for x in chapters)]
     out: list[Need] = []
@@ -74,6 +74,9 @@ def needs(profile: str = "book", chapters=None) -> list[Need]:
                 else:
                     prio = 3 if cell.band != "large" else 4
                 out.append(Need(prio, chapter, _cell(c), c))
+    if "06_backprop_vs_evolution" in chapters:
+        for side, c in backprop.params({"profile": profile}).configs():
+            out.append(Need(backprop.PRIORITY.get((c.env, side), 5), "06_backprop_vs_evolution", _cell(c), c))
     return out
 
 

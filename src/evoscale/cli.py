@@ -93,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     tp.add_argument("--raw-seconds", type=float, default=5.0, help="raw env measurement before each method")
     tp.add_argument("--rounds", type=int, default=1, help="interleaved rounds; medians reported")
     tp.add_argument("--out", type=Path, default=None, help="also write the JSON to this file (atomically)")
+    co = bsub.add_parser("costs", help="chapter 6's idle-core unit costs (ES and PPO) and PPO's process speedup")
+    co.add_argument("--profile", default="book", help="where the tables go: results/<profile>/backprop/")
+    co.add_argument("--tasks", default="CartPole-v1,LunarLander-v3")
+    co.add_argument("--generations", type=int, default=20, help="ES generations timed per method")
+    co.add_argument("--ppo-rollouts", type=int, default=5, help="PPO rollouts + updates timed")
     ov = bsub.add_parser("overhead", help="optimizer time per generation / LunarLander evaluation time")
     ov.add_argument("--sizes", default="2788,9668", help="parameter counts (2788, 9668)")
     ov.add_argument("--popsize", type=int, default=64)
@@ -166,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
             df = bench_jax(args.env, popsizes, args.seconds, args.rounds, args.warmup_evals, args.dtype, log=_log)
             summary = {"machine": df["machine"].iloc[0], "env": args.env, "dtype": args.dtype, "rounds": args.rounds,
                        "per_popsize": jax_summary(df).to_dict("records")}
+        elif args.what == "costs":
+            from .experiments.backprop import measure_and_store
+
+            summary = measure_and_store(args.profile, args.tasks.split(","), log=_log, generations=args.generations,
+                                        ppo_rollouts=args.ppo_rollouts)
         elif args.what == "overhead":
             from .bench.overhead import bench_overhead
 

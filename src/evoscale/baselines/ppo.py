@@ -1,7 +1,8 @@
 """The PPO baseline (Stable-Baselines3), on the same accounting as the evolution runs.
 
-``train_ppo`` returns one record per PPO rollout/update with exactly the columns of
-``evoscale.train.train`` ("generation" is the rollout index, "popsize" the number of parallel
+``train_ppo`` returns one record per PPO rollout/update with the columns of
+``evoscale.train.train`` plus ``eval_return_stochastic``/``eval_std_stochastic`` (the solved test with
+sampled actions) ("generation" is the rollout index, "popsize" the number of parallel
 environments, "evals" the training episodes completed so far, "env_steps" SB3's ``num_timesteps``).
 The solved test is the book's: the deterministic policy on ``eval_episodes`` fresh episodes of the
 unwrapped environment, reset with the ``EVAL`` seed stream and capped at ``EnvSpec.max_steps``.
@@ -39,7 +40,7 @@ from .zoo import ZOO_HYPERPARAMS, LinearSchedule, ppo_kwargs, zoo_hyperparams  #
 RECORD_KEYS = (
     "method", "env", "n_params", "popsize", "seed", "generation", "evals", "env_steps", "wall_s",
     "opt_s", "pop_eval_s", "best_return", "mean_return", "median_return", "eval_return", "eval_std",
-    "eval_wall_s", "machine",
+    "eval_wall_s", "machine", "eval_return_stochastic", "eval_std_stochastic",
 )
 CHECKPOINT_FORMAT = 1
 
@@ -101,11 +102,13 @@ def _seed_everything(model: PPO, seed: int, num_timesteps: int) -> None:
 class SB3Policy:
     """A trained SB3 model behind the evaluator's policy interface, so the solved test runs on the
     same ``LockstepEvaluator`` as the evolution runs: its "population" is the one model, each
-    episode a row; deterministic actions; observations through VecNormalize's current statistics
-    (never updated here) when training used it."""
+    episode a row; deterministic actions (``deterministic=False``: sampled from the policy's
+    distribution with torch's global generator); observations through VecNormalize's current
+    statistics (never updated here) when training used it."""
 
-    def __init__(self, model: PPO):
+    def __init__(self, model: PPO, deterministic: bool = True):
         self.model, self.vecnorm = model, model.get_vec_normalize_env()
+        self.deterministic = deterministic
 
     def unflatten(self, population: np.ndarray) -> np.ndarray:
         return np.zeros(len(population))  # no per-row state: every row is the same model
@@ -116,19 +119,32 @@ class SB3Policy:
 
     def forward(self, _rows_state, obs: np.ndarray) -> np.ndarray:
         x = self.vecnorm.normalize_obs(obs) if self.vecnorm is not None else obs
-        return self.model.predict(x, deterministic=True)[0]
+        return self.model.predict(x, deterministic=self.deterministic)[0]
 
 
 class SolvedTest:
-    """The deterministic policy on fresh, seeded episodes of the unwrapped env: ``LockstepEvaluator``
-    (capped at EnvSpec.max_steps, one batched forward per step over the episodes still running)."""
+    """The policy on fresh, seeded episodes of the unwrapped env: ``LockstepEvaluator`` (capped at
+    EnvSpec.max_steps, one batched forward per step over the episodes still running).
+
+    Deterministic (the book's solved test, ``eval_return``; the same returns as SB3's
+    ``evaluate_policy(model, env, deterministic=True)`` on the same reset seeds, tested) unless
+    ``sample_seed`` is given: then the actions are sampled, torch's generator seeded with it for the
+    test and restored afterwards, so training's random numbers are untouched."""
 
     def __init__(self, env_id: str):
         self.evaluator = LockstepEvaluator(env_id, ())  # its MLP is replaced by the model below
 
-    def __call__(self, model: PPO, seeds: np.ndarray) -> tuple[float, float]:
-        self.evaluator.policy = SB3Policy(model)
-        returns = self.evaluator.evaluate(np.zeros((1, 1)), np.asarray(seeds)[None, :]).returns
+    def __call__(self, model: PPO, seeds: np.ndarray, sample_seed: int | None = None) -> tuple[float, float]:
+        import torch
+
+        self.evaluator.policy = SB3Policy(model, deterministic=sample_seed is None)
+        state = torch.get_rng_state()
+        try:
+            if sample_seed is not None:
+                torch.manual_seed(sample_seed)
+            returns = self.evaluator.evaluate(np.zeros((1, 1)), np.asarray(seeds)[None, :]).returns
+        finally:
+            torch.set_rng_state(state)
         return float(returns.mean()), float(returns.std())
 
 
@@ -194,13 +210,15 @@ class RecordCallback(BaseCallback):
             "mean_return": float(r.mean()) if r.size else math.nan,
             "median_return": float(np.median(r)) if r.size else math.nan,
             "eval_return": math.nan, "eval_std": math.nan, "eval_wall_s": self.eval_wall,
-            "machine": self.run["machine"],
+            "machine": self.run["machine"], "eval_return_stochastic": math.nan, "eval_std_stochastic": math.nan,
         }
         tested = steps >= self.next_eval or last
         if tested:
             t0 = time.perf_counter()
             seeds = episode_seeds(self.run["seed"], EVAL, self.generation, 1, self.run["eval_episodes"])[0]
             rec["eval_return"], rec["eval_std"] = self.solved_test(self.model, seeds)
+            sample_seed = _derived_seed(self.run["seed"], EVAL, self.generation, 2)  # the EVAL stream's
+            rec["eval_return_stochastic"], rec["eval_std_stochastic"] = self.solved_test(self.model, seeds, sample_seed)
             self.eval_wall += time.perf_counter() - t0
             rec["eval_wall_s"] = self.eval_wall
             while self.next_eval <= steps:
@@ -271,6 +289,10 @@ def train_ppo(config, checkpoint: str | None = None) -> list[dict]:
       policy on ``eval_episodes`` episodes of ``make_env(env_id)`` reset with
       ``reset(env, episode_seeds(seed, EVAL, generation, 1, eval_episodes)[0][e])``, capped at
       ``get_spec(env_id).max_steps``, observations normalised with VecNormalize's statistics if used.
+      ``eval_return_stochastic``/``eval_std_stochastic``: the same episodes with actions sampled from
+      the policy (torch seeded from (seed, EVAL, generation), so a pure function of the config). PPO's
+      deterministic policy can lag its stochastic one badly early on (LunarLander at 311K steps:
+      -63 vs +37); the book's verdicts say which of the two they use.
     * ``wall_s`` is training time only (rollouts + updates, cumulative); ``pop_eval_s`` / ``opt_s``
       are this rollout's collection / gradient-update time; ``eval_wall_s`` the cumulative solved-test time.
     * ``checkpoint``: a file path. At every solved test the model, VecNormalize statistics and the

@@ -291,6 +291,20 @@ def amdahl(T: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def calibration(p: WorkersParams, T: pd.DataFrame, env: str | None = None):
+    """``cluster_sim.Calibration`` from the speedup table's task ``env`` (default: its first): one
+    core's seconds per individual (in-process evaluation), the driver's ask + tell, and Ray's
+    per-message cost (Ray-1 minus in-process evaluation time, over 2 messages)."""
+    from ..cluster_sim import Calibration
+
+    first = T[T.env == (env or T.env.iloc[0])].set_index("workers")
+    ev0, opt = first.loc[0, "eval_s_per_gen"], first.loc[0, "opt_s_per_gen"]
+    per_message = max(0.0, (first.loc[1, "eval_s_per_gen"] - ev0) / 2) if 1 in first.index else 0.0
+    return Calibration(eval_s_per_individual=ev0 / p.popsize, tell_s=opt, tell_popsize=p.popsize,
+                       driver_s_per_message=per_message, n_params=int(first["n_params"].iloc[0]),
+                       latency_s=p.sim_latency_ms / 1e3, bandwidth_Bps=125e6, speed_cv=p.sim_speed_cv)
+
+
 def simulate(p: WorkersParams, T: pd.DataFrame) -> pd.DataFrame:
     """Central server vs islands for ``sim_workers``, calibrated on the first task of ``T``: one core's
     seconds per individual (in-process evaluation), the driver's ask + tell (scaled linearly with the
@@ -301,14 +315,9 @@ def simulate(p: WorkersParams, T: pd.DataFrame) -> pd.DataFrame:
     chapter 1), so only messages and stragglers limit it; and "…, seeds only" the same with Salimans et
     al.'s shared-noise trick (workers regenerate the perturbations from a seed: 8 bytes out per
     individual instead of n parameters)."""
-    from ..cluster_sim import Calibration, sweep
+    from ..cluster_sim import sweep
 
-    first = T[T.env == T.env.iloc[0]].set_index("workers")
-    ev0, opt = first.loc[0, "eval_s_per_gen"], first.loc[0, "opt_s_per_gen"]
-    per_message = max(0.0, (first.loc[1, "eval_s_per_gen"] - ev0) / 2) if 1 in first.index else 0.0
-    cal = Calibration(eval_s_per_individual=ev0 / p.popsize, tell_s=opt, tell_popsize=p.popsize,
-                      driver_s_per_message=per_message, n_params=int(first["n_params"].iloc[0]),
-                      latency_s=p.sim_latency_ms / 1e3, bandwidth_Bps=125e6, speed_cv=p.sim_speed_cv)
+    cal = calibration(p, T)
     per_worker = max(2, p.popsize // p.islands)
     kw = dict(workers=p.sim_workers, sim_generations=p.sim_generations, seed=p.seed, per_worker=per_worker)
     free = dataclasses.replace(cal, tell_s=0.0)  # an O(n) update (OpenAI-ES, sep-CMA-ES): ~free at this n

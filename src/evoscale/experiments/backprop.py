@@ -1,0 +1,502 @@
+"""Open question 1 -- backprop vs evolution: PPO against three ES on matched budgets, and the number of
+cores at which ES's parallelism overtakes PPO's data efficiency.
+
+Runs: per task, the ES rows of chapter 5 (``methods.method_settings``: torch CMA-ES, OpenAI-ES, GA;
+popsize 64) and PPO with the zoo's hyper-parameters at 3x the zoo's budget. LunarLander's ES runs are
+chapter 3's and chapter 5's configurations (identical keys, one run each); its PPO runs are chapter
+5's. Every curve has three x axes: env steps, training episodes, and wall-clock on one core --
+the last *modelled* from per-method unit costs measured on an idle core (``measure_costs``; the
+campaign's ``wall_s`` is measured beside other work at nice 19, so it is not used).
+
+The crossover in cores (``time_to_threshold``): a run's one-core time splits into a parallel part
+(ES: evaluating the population; PPO: collecting the rollout over ``n_envs`` environments) and a
+sequential part (ES: ask + tell; PPO: the gradient update). On W cores the parallel part shrinks by
+a speedup that is measured where it was (ES: chapter 4's Ray speedup at 1-2 workers; PPO: SB3
+``SubprocVecEnv`` at 1-2 processes) and extrapolated beyond at the last measured efficiency
+(PPO capped at ``n_envs`` processes); the sequential part does not shrink.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..config import RunConfig, parse_hidden
+from ..envs import get_spec
+from ..stats import MIN_SEEDS, compare, iqm_ci
+from . import available, check_parameters, methods, report, results_root, run_many, seed_list
+
+ES_ROWS = ("cmaes", "openai_es", "ga")  # methods.GRID_ROWS' names; "cmaes" is the torch CMA-ES
+LABELS = {**methods.LABELS, "cmaes": "CMA-ES (torch)", "torch_cmaes": "CMA-ES (torch)"}
+ZOO_STEPS = {"CartPole-v1": 100_000, "LunarLander-v3": 1_000_000, "BipedalWalker-v3": 5_000_000}
+COLORS = {"ppo": "C3", "torch_cmaes": "C0", "openai_es": "C1", "ga": "C2"}
+CORES = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024])
+
+
+def _task(budget_evals, eval_every, ppo_steps, ppo_eval_every, seeds, rows=ES_ROWS, eval_episodes=100, hidden="64,32"):
+    return dict(budget_evals=budget_evals, eval_every=eval_every, ppo_steps=ppo_steps, ppo_eval_every=ppo_eval_every,
+                seeds=seeds, rows=tuple(rows), eval_episodes=eval_episodes, hidden=hidden)
+
+
+PROFILES = {
+    # CI: seconds; the numbers mean nothing
+    "smoke": dict(popsize=8, train_missing=True, costs_from_runs=True, tasks={
+        "CartPole-v1": _task(32, 16, 1_024, 512, 2, ("cmaes", "openai_es"), eval_episodes=3, hidden="4,2")}),
+    # about an hour on 2 cores
+    "quick": dict(popsize=64, train_missing=True, costs_from_runs=False, tasks={
+        "CartPole-v1": _task(3_200, 640, 100_000, 10_000, 5),
+        "LunarLander-v3": _task(10_240, 2_560, 300_000, 100_000, 5)}),
+    # the campaign's runs: PPO at 3x the zoo's budget, ES on chapter 3's protocol
+    "book": dict(popsize=64, train_missing=False, costs_from_runs=False, tasks={
+        "CartPole-v1": _task(6_400, 640, 300_000, 10_000, 10),
+        "LunarLander-v3": _task(102_400, 2_560, 3_000_000, 100_000, 10),
+        "BipedalWalker-v3": _task(25_600, 2_560, 5_000_000, 250_000, 3, ("openai_es",), eval_episodes=20,
+                                  hidden="")}),
+}
+PROFILES["full"] = {**PROFILES["book"], "train_missing": True}
+PRIORITY = {("LunarLander-v3", "es"): 3, ("LunarLander-v3", "ppo"): 4, ("CartPole-v1", "es"): 3,
+            ("CartPole-v1", "ppo"): 3, ("BipedalWalker-v3", "es"): 7, ("BipedalWalker-v3", "ppo"): 7}
+
+
+@dataclass(frozen=True)
+class BackpropParams:
+    profile: str = "book"
+    """smoke | quick | book | full -- sets the default of every parameter left at None."""
+    tasks: dict | None = None
+    """Per task: ES budget_evals / eval_every, PPO steps / eval_every, seeds, ES rows, eval_episodes, hidden."""
+    popsize: int | None = None
+    processes: int | None = None
+    costs_from_runs: bool | None = None
+    """Without the idle-core cost table, take the unit costs from the runs' own (shared-machine)
+    timings (smoke: so the crossover is exercised; never for the book)."""
+    train_missing: bool | None = None
+    """Train runs the store lacks (False for the book profile: the campaign trains them)."""
+
+    def configs(self, task: str | None = None) -> list[tuple[str, RunConfig]]:
+        """(side, config) for every run: side "es" or "ppo"."""
+        mp = methods.params({"profile": "book"})  # chapter 5's ES hyper-parameters (identical in every profile)
+        out = []
+        for env, t in self.tasks.items():
+            if task is not None and env != task:
+                continue
+            hidden = parse_hidden(t["hidden"]) if t["hidden"] else get_spec(env).default_hidden
+            for s in seed_list(t["seeds"]):
+                out += [("es", RunConfig(env=env, hidden=hidden, popsize=self.popsize, budget_evals=t["budget_evals"],
+                                         eval_every=t["eval_every"], eval_episodes=t["eval_episodes"], seed=s,
+                                         **methods.method_settings(mp, row))) for row in t["rows"]]
+                out.append(("ppo", RunConfig(method="ppo", env=env, budget_steps=t["ppo_steps"],
+                                             eval_every=t["ppo_eval_every"], eval_episodes=t["eval_episodes"], seed=s)))
+        return out
+
+
+def params(namespace: dict) -> BackpropParams:
+    return check_parameters(BackpropParams, namespace, PROFILES)
+
+
+def where(p: BackpropParams):
+    return results_root() / p.profile / "runs"
+
+
+def run(p: BackpropParams, log=print) -> pd.DataFrame | None:
+    """All stored (or, with ``train_missing``, trained) records of the chapter's runs."""
+    configs = [c for _, c in p.configs()]
+    if not p.train_missing:
+        df, missing = available(configs, where(p))
+        if missing:
+            log(f"{len(missing)} of {len(configs)} runs not stored yet (the campaign trains them)")
+        return df
+    return run_many(configs, where(p), processes=p.processes, log=log)
+
+
+# ---------------------------------------------------------------- one-core cost model
+
+def unit_costs(df: pd.DataFrame) -> pd.DataFrame:
+    """Per (method, env): one-core seconds of the parallel part per env step (``pop_eval_s``: ES
+    population evaluation, PPO rollout) and of the sequential part per generation/update (``opt_s``),
+    from records of runs timed on an idle core (medians over generations)."""
+    rows = []
+    for (m, env), g in df.groupby(["method", "env"]):
+        g = g.sort_values(["seed", "generation"])
+        steps = g.groupby("seed")["env_steps"].diff().fillna(g["env_steps"])
+        rows.append(dict(method=m, env=env, eval_s_per_step=float(np.median(g["pop_eval_s"] / steps.clip(lower=1))),
+                         serial_s_per_gen=float(np.median(g["opt_s"])), machine=g["machine"].iloc[0]))
+    return pd.DataFrame(rows, columns=["method", "env", "eval_s_per_step", "serial_s_per_gen", "machine"])
+
+
+def one_core_wall(df: pd.DataFrame, costs: pd.DataFrame | None) -> pd.Series:
+    """Each record's modelled one-core training time: env_steps x eval cost + updates x serial cost
+    (NaN where the method's costs are not measured)."""
+    if costs is None or costs.empty:
+        return pd.Series(np.nan, index=df.index)
+    c = df[["method", "env"]].merge(costs, on=["method", "env"], how="left").set_index(df.index)
+    return df["env_steps"] * c["eval_s_per_step"] + (df["generation"] + 1) * c["serial_s_per_gen"]
+
+
+def measure_costs(tasks=("CartPole-v1", "LunarLander-v3"), popsize: int = 64, generations: int = 20,
+                  ppo_rollouts: int = 5, log=print) -> pd.DataFrame:
+    """Time short runs of every method on this (idle!) machine, one core, one thread -> ``unit_costs``."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    from ..runs import train_records
+
+    torch.set_num_threads(1)
+    mp, frames = methods.params({"profile": "book"}), []
+    with threadpool_limits(1):
+        for env in tasks:
+            for row in ES_ROWS:
+                frames.append(train_records(RunConfig(env=env, hidden=(64, 32), popsize=popsize, budget_evals=popsize * generations,
+                                                      eval_every=0, eval_episodes=1, **methods.method_settings(mp, row))))
+            from ..baselines.zoo import zoo_hyperparams
+
+            z = zoo_hyperparams(env)
+            frames.append(train_records(RunConfig(method="ppo", env=env, budget_steps=z["n_steps"] * z["n_envs"]
+                                                  * ppo_rollouts, eval_every=0, eval_episodes=1)))
+            log(f"{env}: timed")
+    return unit_costs(pd.concat(frames, ignore_index=True))
+
+
+def measure_ppo_speedup(env_id: str, processes=(1, 2), steps: int = 256, n_envs: int | None = None) -> pd.DataFrame:
+    """PPO's rollout on W cores: its ``n_envs`` environments as SB3 ``SubprocVecEnv`` processes pinned
+    (with the driver) to W cores, against ``DummyVecEnv`` in one process on one core; ``steps``
+    vectorised steps of the untrained policy each. One row per W: seconds and speedup over W = 1."""
+    import os
+    import time
+
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.vec_env import SubprocVecEnv
+
+    from ..baselines.ppo import _make_venv, ppo_kwargs, zoo_hyperparams
+
+    merged = zoo_hyperparams(env_id, None if n_envs is None else {"n_envs": n_envs})
+    dummy = _make_venv(env_id, merged)
+    model = PPO(merged.get("policy", "MlpPolicy"), dummy, seed=0, device="cpu", **ppo_kwargs(merged))
+    cores, rows = sorted(os.sched_getaffinity(0)), []
+    try:
+        for w in processes:
+            if w > len(cores):
+                raise ValueError(f"{w} processes asked, {len(cores)} cores available")
+            os.sched_setaffinity(0, cores[:w])
+            venv = dummy if w == 1 else SubprocVecEnv([lambda: _make_venv(env_id, {**merged, "n_envs": 1}).envs[0]]
+                                                      * merged["n_envs"], start_method="fork")
+            obs, t = venv.reset(), time.perf_counter()
+            for _ in range(steps):
+                obs = venv.step(model.predict(obs, deterministic=False)[0])[0]
+            rows.append(dict(env=env_id, workers=w, seconds=time.perf_counter() - t, n_envs=merged["n_envs"]))
+            if venv is not dummy:
+                venv.close()
+    finally:
+        os.sched_setaffinity(0, cores)
+    out = pd.DataFrame(rows)
+    return out.assign(speedup=out["seconds"].iloc[0] / out["seconds"])
+
+
+def cost_paths(profile: str):
+    """The idle-core measurements: unit costs, PPO's process speedup."""
+    where = results_root() / profile / "backprop"
+    return where / "unit-costs.csv", where / "ppo-speedup.csv"
+
+
+def load_costs(profile: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The cached idle-core tables, None until measured (``python -m evoscale bench costs``)."""
+    return tuple(pd.read_csv(p) if p.exists() else None for p in cost_paths(profile))
+
+
+def measure_and_store(profile: str = "book", tasks=("CartPole-v1", "LunarLander-v3"), log=print, **sizes) -> dict:
+    """Run on an idle machine: ``measure_costs`` and ``measure_ppo_speedup`` per task, written to ``cost_paths``."""
+    costs = measure_costs(tasks, log=log, **{k: v for k, v in sizes.items() if k != "steps"})
+    speed = pd.concat([measure_ppo_speedup(t, steps=sizes.get("steps", 256)) for t in tasks], ignore_index=True)
+    for table, path in zip((costs, speed), cost_paths(profile)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(path, index=False)
+    return {"unit_costs": costs.to_dict("records"), "ppo_speedup": speed.to_dict("records")}
+
+
+# ---------------------------------------------------------------- the crossover in cores
+
+def speedup(W, measured: dict, cap: int | None = None, modelled: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Speedup of the parallel part on W cores and whether it was measured: measured values where
+    there are some (1 core: 1 by definition), else ``modelled`` (e.g. ``cluster_sim``) where given,
+    else the largest measured W's efficiency held constant; no more than ``cap`` processes used
+    (PPO: one environment per process at most)."""
+    W = np.atleast_1d(np.asarray(W, dtype=float))
+    known = {1: 1.0, **{int(k): float(v) for k, v in measured.items()}}
+    model = {int(k): float(v) for k, v in (modelled or {}).items()}
+    top = max(known)
+    eff = known[top] / top
+    used = np.minimum(W, cap) if cap else W
+    out = np.array([known[int(u)] if int(u) in known and u == int(u) else model.get(int(u), eff * u) for u in used])
+    return out, np.isin(W, list(known)) & (used == W)
+
+
+def time_to_threshold(steps_to, gens_to, eval_s_per_step: float, serial_s_per_gen: float, W, measured: dict,
+                      cap: int | None = None, modelled: dict | None = None) -> np.ndarray:
+    """Seconds to the threshold on W cores, one row per seed: steps x eval cost / speedup(W) + gens x
+    serial cost. NaN rows for seeds that never reached it."""
+    s, _ = speedup(W, measured, cap, modelled)
+    steps, gens = np.asarray(steps_to, float)[:, None], np.asarray(gens_to, float)[:, None]
+    return steps * eval_s_per_step / s[None, :] + gens * serial_s_per_gen
+
+
+def crossover(es: np.ndarray, ppo: np.ndarray, W, n_resamples: int = 1000, seed: int = 0) -> dict:
+    """The first W where ES's IQM time to the threshold drops below PPO's, with a bootstrap 95 % CI over
+    seeds (each side resampled); None where the curves do not cross within W. ``share``: the fraction
+    of resamples that cross at all."""
+    from ..stats import iqm
+
+    W = np.asarray(W, float)
+    es, ppo = es[np.isfinite(es).all(1)], ppo[np.isfinite(ppo).all(1)]
+
+    def cross(a, b):
+        below = np.nonzero(iqm(a, axis=0) < iqm(b, axis=0))[0]
+        return W[below[0]] if below.size else np.nan
+
+    out = dict(w=None, lo=None, hi=None, share=np.nan, n_es=len(es), n_ppo=len(ppo))
+    if len(es) == 0 or len(ppo) == 0:
+        return out
+    point = cross(es, ppo)
+    rng = np.random.default_rng(seed)
+    boot = np.array([cross(es[rng.integers(len(es), size=len(es))], ppo[rng.integers(len(ppo), size=len(ppo))])
+                     for _ in range(n_resamples)])
+    out["share"] = float(np.isfinite(boot).mean())
+    if np.isfinite(point):
+        out["w"] = float(point)
+    if np.isfinite(boot).any():
+        out["lo"], out["hi"] = float(np.nanpercentile(boot, 2.5)), float(np.nanpercentile(boot, 97.5))
+    return out
+
+
+# ---------------------------------------------------------------- summaries and verdicts
+
+def per_seed(df: pd.DataFrame, threshold: float, costs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per (method, seed): final return (deterministic; PPO also sampled), env steps, episodes,
+    updates and modelled one-core seconds to the first solved test at or above the threshold."""
+    df = df.assign(wall_1core=one_core_wall(df, costs))
+    if "eval_return_stochastic" not in df:
+        df = df.assign(eval_return_stochastic=np.nan)
+    rows = []
+    for (m, s), g in df[np.isfinite(df["eval_return"])].groupby(["method", "seed"]):
+        g = g.sort_values("env_steps")
+        hit = g[g["eval_return"] >= threshold].head(1)
+        at = lambda col: float(hit[col].iloc[0]) if len(hit) else np.nan  # noqa: E731
+        rows.append(dict(method=m, seed=s, final=float(g["eval_return"].iloc[-1]),
+                         final_stochastic=float(g["eval_return_stochastic"].iloc[-1]),
+                         steps_to=at("env_steps"), evals_to=at("evals"), gens_to=at("generation") + 1,
+                         wall_to=at("wall_1core"), max_steps=int(g["env_steps"].iloc[-1])))
+    return pd.DataFrame(rows)
+
+
+def at_x(df: pd.DataFrame, method: str, x: str, value: float) -> np.ndarray:
+    """Each seed's solved-test return interpolated at ``x`` = value (its last value past its end)."""
+    out = []
+    for _, g in df[(df["method"] == method) & np.isfinite(df["eval_return"]) & np.isfinite(df[x])].groupby("seed"):
+        g = g.sort_values(x)
+        out.append(np.interp(value, g[x], g["eval_return"]))
+    return np.asarray(out)
+
+
+def summarise(df: pd.DataFrame | None, env: str, planned: int, costs: pd.DataFrame | None = None) -> dict:
+    """Per method of one task: success, steps and one-core time to the threshold, final return; and
+    P(PPO > ES) at equal env steps and at equal one-core time (the shorter side's end)."""
+    threshold = get_spec(env).solved
+    out = dict(env=env, threshold=threshold, planned=planned, seeds=pd.DataFrame(), rows={}, compare={}, machine="")
+    if df is None or df.empty or not (df["env"] == env).any():
+        return out
+    df = df[df["env"] == env].assign(wall_1core=lambda d: one_core_wall(d, costs))
+    seeds = per_seed(df, threshold, costs)
+    out.update(seeds=seeds, machine="; ".join(sorted(df["machine"].unique())))
+    for m, g in seeds.groupby("method"):
+        out["rows"][m] = dict(n=len(g), solved=int(np.isfinite(g["steps_to"]).sum()), final=g["final"].to_numpy(),
+                              final_stochastic=g["final_stochastic"].to_numpy(), steps_to=g["steps_to"].to_numpy(),
+                              wall_to=g["wall_to"].to_numpy())
+    if "ppo" in out["rows"]:
+        for m in out["rows"]:
+            if m == "ppo":
+                continue
+            res = {}
+            for x in ("env_steps", "wall_1core"):
+                ends = df[df["method"].isin(["ppo", m])].groupby("method")[x].max()
+                if len(ends) == 2 and np.isfinite(ends).all():
+                    at = float(ends.min())
+                    res[x] = dict(at=at, cmp=compare(at_x(df, "ppo", x, at), at_x(df, m, x, at)))
+            out["compare"][m] = res
+    return out
+
+
+def verdicts(S: dict, es: str = "torch_cmaes") -> dict[str, str]:
+    """Open question 1 on one task: is PPO better than ``es`` at equal env steps (Salimans et al.: ES
+    needs 3-10x the data)? Uses the deterministic solved test on both sides (the book's criterion;
+    ES's policies are deterministic too). ``wall``: the same at equal modelled one-core time."""
+    out = {}
+    for key, x, unit in (("data", "env_steps", "env steps"), ("wall", "wall_1core", "s on one core")):
+        c = S["compare"].get(es, {}).get(x)
+        if c is None:
+            what = "not measured yet (idle-core cost table missing)" if x == "wall_1core" and S["rows"] else "no runs"
+            out[key] = str(report.Verdict("unresolved", f"P(PPO > ES) – ({report.n_of(0, S['planned'])})",
+                                          f"{what}: nothing to compare yet"))
+            continue
+        cmp = c["cmp"]
+        at, n = report.num(c["at"], 0 if key == "data" else 1), f"n = {cmp['n_x']} vs {cmp['n_y']} of {S['planned']}"
+        if min(cmp["n_x"], cmp["n_y"]) < MIN_SEEDS:
+            out[key] = str(report.Verdict("unresolved", f"P(PPO > {LABELS.get(es, es)}) not estimated at {at} {unit} "
+                                          f"({n})", f"fewer than {MIN_SEEDS} seeds on one side"))
+            continue
+        number = f"P(PPO > {LABELS.get(es, es)}) = {report.ci(cmp['p'], cmp['p_lo'], cmp['p_hi'], 2)} at {at} {unit} ({n})"
+        word = report.resolved_word(cmp, agrees_if_positive=True)
+        because = {"confirmed": "PPO is ahead at equal budget, as Salimans et al. found",
+                   "refuted": "the ES is ahead at equal budget",
+                   "unresolved": report.detectable(cmp["detectable"], 0, "return")}[word]
+        out[key] = str(report.Verdict(word, number, because))
+    return out
+
+
+def table(S: dict) -> pd.DataFrame:
+    """Readers' table of one task: per method success, steps / one-core time to the threshold, final return."""
+    def reached(v):
+        return report.over_seeds(v, 0, S["planned"]) if np.isfinite(v).any() else "no seed reached it"
+
+    rows = []
+    for m, r in S["rows"].items():
+        rows.append({"method": LABELS.get(m, m), "seeds solved": f"{r['solved']} ({report.n_of(r['n'], S['planned'])})",
+                     "env steps to threshold": reached(r["steps_to"]), "one-core s to threshold": reached(r["wall_to"]),
+                     "final return (deterministic)": report.over_seeds(r["final"], 0, S["planned"]),
+                     "final return (sampled actions)": report.over_seeds(r["final_stochastic"], 0, S["planned"])
+                     if m == "ppo" else "= deterministic"})
+    return pd.DataFrame(rows).set_index("method") if rows else pd.DataFrame()
+
+
+def band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """IQM and 95 % CI per column over finite rows (NaN where fewer than MIN_SEEDS)."""
+    v = values[np.isfinite(values).all(1)] if values.size else values
+    if len(v) < MIN_SEEDS:
+        nan = np.full(values.shape[1], np.nan)
+        return nan, nan, nan
+    return tuple(np.array(x) for x in zip(*(iqm_ci(v[:, j]) for j in range(v.shape[1]))))
+
+
+# ---------------------------------------------------------------- the chapter's crossover and figures
+
+def es_speedup(profile: str, env: str, W=CORES) -> tuple[dict, dict]:
+    """ES evaluation speedup over the in-process evaluator: measured (chapter 4's Ray workers, 1-2) and
+    modelled beyond (``cluster_sim``'s central server calibrated on chapter 4's measurement, with the
+    ask + tell left out: it is the model's sequential part; popsize 64, so no gain past 64 workers).
+    ({}, {}) where chapter 4 has not measured this task."""
+    import dataclasses
+
+    from ..cluster_sim import sweep
+    from . import workers
+
+    files = sorted((results_root() / profile / "workers").glob(f"speedup-{env.replace('/', '_')}-*.csv"))
+    if not files:
+        return {}, {}
+    T = workers.speedup_table(pd.concat([pd.read_csv(f) for f in files], ignore_index=True))
+    measured = {int(r.workers): float(r.eval_speedup) for r in T.itertuples() if r.workers >= 1}
+    p = workers.params({"profile": profile})
+    cal = dataclasses.replace(workers.calibration(p, T, env), tell_s=0.0)
+    beyond = [int(w) for w in np.asarray(W) if w > max(measured)]
+    sim = sweep(cal, workers=beyond, model="central", popsize=p.popsize, sim_generations=p.sim_generations,
+                seed=p.seed) if beyond else pd.DataFrame(columns=["workers", "speedup"])
+    return measured, dict(zip(sim["workers"].astype(int), sim["speedup"]))
+
+
+def cores(S: dict, costs: pd.DataFrame | None, es_speed: dict, ppo_speed: dict, es: str = "torch_cmaes",
+          W=CORES, es_modelled: dict | None = None) -> dict | None:
+    """Time to the threshold against cores for ``es`` and PPO (seeds that reached it), and the crossover;
+    None when a side has no solved seed or the one-core costs are not measured."""
+    if costs is None or es not in S["rows"] or "ppo" not in S["rows"]:
+        return None
+    c = costs[costs["env"] == S["env"]].set_index("method")
+    if es not in c.index or "ppo" not in c.index:
+        return None
+    seeds = S["seeds"].set_index("method")
+    from ..baselines.zoo import zoo_hyperparams
+
+    n_envs = int(zoo_hyperparams(S["env"])["n_envs"])
+    out = dict(W=np.asarray(W), es_measured=speedup(W, es_speed)[1], ppo_measured=speedup(W, ppo_speed, n_envs)[1])
+    for side, speed, cap, model in ((es, es_speed, None, es_modelled), ("ppo", ppo_speed, n_envs, None)):
+        g = seeds.loc[[side]]
+        out[side] = time_to_threshold(g["steps_to"], g["gens_to"], c.loc[side, "eval_s_per_step"],
+                                      c.loc[side, "serial_s_per_gen"], W, speed, cap, model)
+    out["cross"] = crossover(out[es], out["ppo"], W)
+    out["es"] = es
+    return out
+
+
+def _axis_text(ax, text):
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=9, color="0.4", wrap=True)
+
+
+def figure_curves(df: pd.DataFrame | None, summaries: list[dict], costs: pd.DataFrame | None):
+    """One row per task, three columns: solved-test return against env steps, training episodes and
+    modelled one-core seconds; IQM and 95 % band per method (each seed below 5 seeds)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    from .. import plots
+
+    plots.style()
+    fig, axes = plt.subplots(len(summaries), 3, figsize=(13, 3.4 * len(summaries)), squeeze=False)
+    for row, S in zip(axes, summaries):
+        d = None if df is None else df[df["env"] == S["env"]].assign(wall_1core=lambda x: one_core_wall(x, costs))
+        for ax, x, name in zip(row, ("env_steps", "evals", "wall_1core"), ("env steps", "training episodes",
+                                                                          "seconds on one idle core (modelled)")):
+            ax.set(xlabel=name, ylabel="solved-test return", title=S["env"])
+            if d is None or d.empty or d[x].isna().all():
+                _axis_text(ax, f"no runs stored yet (n = 0 of {S['planned']} per method)" if d is None or d.empty else
+                           "one-core costs not measured yet\n(python -m evoscale bench costs, idle machine)")
+                ax.set_yticks([])
+                continue
+            plots.solved_line(ax, S["threshold"])
+            for m, g in d[np.isfinite(d["eval_return"])].groupby("method"):
+                k = g["seed"].nunique()
+                plots.band(ax, g, x, "eval_return", LABELS.get(m, m) + (f" (n = {k})" if k >= MIN_SEEDS else ""),
+                           color=COLORS.get(m))
+            ax.set_xscale("log")
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
+            ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.legend(fontsize=7, loc="best")
+    plots.caption_machine(fig, [] if df is None or df.empty else df["machine"])
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return fig
+
+
+def figure_cores(C: dict | None, S: dict):
+    """Time to the threshold against cores, IQM and 95 % band over seeds, measured points filled,
+    modelled ones open; the crossover with its CI shaded."""
+    import matplotlib.pyplot as plt
+
+    from .. import plots
+
+    plots.style()
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    ax.set(xscale="log", yscale="log", xlabel="cores W", ylabel="seconds to the solved threshold",
+           title=f"{S['env']}: time to the threshold against cores")
+    if C is None:
+        _axis_text(ax, "not available yet: needs solved seeds on both sides\nand the idle-core cost table")
+    else:
+        for side, flags in ((C["es"], C["es_measured"]), ("ppo", C["ppo_measured"])):
+            i = COLORS.get(side, "C0")[1:]
+            mid, lo, hi = band(C[side])
+            rows = C[side][np.isfinite(C[side]).all(1)]
+            label = f"{LABELS.get(side, side)} (n = {len(rows)} solved seeds)"
+            if np.isfinite(mid).any():  # IQM and band from >= 5 seeds, else each seed
+                ax.fill_between(C["W"], lo, hi, color=f"C{i}", alpha=0.2, linewidth=0)
+                rows = mid[None, :]
+            for k, y in enumerate(rows):
+                ax.plot(C["W"], y, color=f"C{i}", lw=1.5 if len(rows) == 1 else 0.8, label=label if k == 0 else None)
+                ax.scatter(C["W"][flags], y[flags], color=f"C{i}", zorder=3, s=12)
+                ax.scatter(C["W"][~flags], y[~flags], facecolor="white", edgecolor=f"C{i}", zorder=3, s=12)
+        cr = C["cross"]
+        if cr["lo"] is not None:
+            ax.axvspan(cr["lo"], cr["hi"], color="0.85", alpha=0.6, linewidth=0, label="crossover, 95 % CI")
+        if cr["w"] is not None:
+            ax.axvline(cr["w"], color="0.4", linestyle=":", label=f"crossover W = {cr['w']:,.0f}")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8, title="filled: measured, open: modelled", title_fontsize=7)
+        else:
+            _axis_text(ax, f"no seed reached {S['threshold']:g} on one side yet")
+    plots.caption_machine(fig, [S["machine"]] if S["machine"] else [])
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return fig

@@ -1,0 +1,162 @@
+"""Chapter 6's experiment module on synthetic records: configs shared with chapters 3 and 5, the
+one-core cost model, the crossover model (every branch), summaries and verdicts."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evoscale import campaign
+from evoscale.experiments import backprop as b
+from evoscale.experiments import compute, methods
+
+
+def test_book_configs_are_chapter_3_and_5_runs_and_budgets_are_matched():
+    P = b.params({"profile": "book"})
+    ll = P.configs("LunarLander-v3")
+    cma = [c.key() for s, c in ll if c.method == "torch_cmaes"]
+    assert cma == [c.key() for c in compute.params({"profile": "book"}).configs()]
+    ppo = [c for s, c in ll if s == "ppo"]
+    assert [c.key() for c in ppo] == [c.key() for c in methods.ppo_configs(methods.params({"profile": "book"}))]
+    assert {c.budget_steps for c in ppo} == {3 * b.ZOO_STEPS["LunarLander-v3"]}
+    cp = P.configs("CartPole-v1")
+    assert {c.budget_steps for s, c in cp if s == "ppo"} == {3 * b.ZOO_STEPS["CartPole-v1"]}
+    assert all(c.budget_evals % c.eval_every == 0 and c.eval_every % c.popsize == 0 for s, c in P.configs() if s == "es")
+    assert {c.method for s, c in cp} == {"torch_cmaes", "openai_es", "ga", "ppo"}
+    assert len([1 for s, c in P.configs("BipedalWalker-v3")]) == 6
+
+
+def test_campaign_needs_chapter_6_with_its_priorities():
+    n = [x for x in campaign.needs("book", ["06"])]
+    assert len(n) == len(b.params({"profile": "book"}).configs())
+    prio = {(x.config.env, x.config.method == "ppo"): x.priority for x in n}
+    assert prio[("LunarLander-v3", False)] == 3 and prio[("LunarLander-v3", True)] == 4
+    assert prio[("CartPole-v1", False)] == 3 and prio[("BipedalWalker-v3", True)] == 7
+
+
+def records(method, seed, rets, steps_per_gen, env="CartPole-v1"):
+    g = np.arange(len(rets))
+    return pd.DataFrame(dict(method=method, env=env, seed=seed, generation=g, evals=(g + 1) * 10,
+                             env_steps=(g + 1) * steps_per_gen, pop_eval_s=steps_per_gen * 1e-4, opt_s=0.01,
+                             eval_return=rets, machine="test box"))
+
+
+def test_unit_costs_and_one_core_wall():
+    df = pd.concat([records("ppo", 0, [1.0, 2.0], 100), records("ga", 0, [1.0, 2.0], 50)])
+    c = b.unit_costs(df)
+    assert c.set_index("method").loc["ppo", "eval_s_per_step"] == pytest.approx(1e-4)
+    assert c.set_index("method").loc["ga", "serial_s_per_gen"] == pytest.approx(0.01)
+    w = b.one_core_wall(df, c)
+    assert w.iloc[1] == pytest.approx(200 * 1e-4 + 2 * 0.01)
+    assert b.one_core_wall(df, None).isna().all()
+
+
+def test_speedup_measured_extrapolated_and_capped():
+    s, measured = b.speedup([1, 2, 4, 32], {2: 1.6}, cap=8)
+    assert s.tolist() == pytest.approx([1, 1.6, 3.2, 6.4]) and measured.tolist() == [True, True, False, False]
+    s, measured = b.speedup([2], {2: 1.6}, cap=1)  # capped below a measured W: not measured
+    assert s[0] == 1.0 and not measured[0]  # one env: one process at most
+    s, _ = b.speedup([3], {})
+    assert s[0] == 3  # nothing measured: linear
+
+
+def test_time_to_threshold_and_crossover():
+    W = np.array([1, 2, 4, 8, 16])
+    es = b.time_to_threshold(np.full(6, 1e6), np.full(6, 100), 1e-4, 0.1, W, {2: 2.0})  # 100/W + 10
+    ppo = b.time_to_threshold(np.full(6, 1e5), np.full(6, 50), 1e-4, 0.5, W, {2: 1.5}, cap=2)  # 10/s + 25
+    assert es[0].tolist() == pytest.approx([110, 60, 35, 22.5, 16.25])
+    assert ppo[0, -1] == pytest.approx(10 / 1.5 + 25)
+    c = b.crossover(es + np.arange(6)[:, None], ppo, W, n_resamples=50)
+    assert c["w"] == 8 and c["lo"] == 8 and c["hi"] == 8 and c["share"] == 1.0  # ES 25 vs PPO 31.7 s at W = 8
+    never = b.crossover(ppo + 1000, ppo, W, n_resamples=20)
+    assert never["w"] is None and never["lo"] is None and never["share"] == 0
+    empty = b.crossover(np.full((2, 5), np.nan), ppo, W)
+    assert empty["w"] is None and empty["n_es"] == 0
+
+
+def synthetic(n_ppo=6, n_es=6):
+    rng = np.random.default_rng(0)
+    frames = [records("ppo", s, np.linspace(0, 500, 10) + rng.normal(0, 5, 10), 1000) for s in range(n_ppo)]
+    frames += [records("torch_cmaes", s, np.linspace(0, 300, 10) + rng.normal(0, 5, 10), 5000) for s in range(n_es)]
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_summarise_verdicts_and_table_confirmed():
+    df = synthetic()
+    costs = b.unit_costs(df)
+    S = b.summarise(df, "CartPole-v1", planned=10, costs=costs)
+    assert S["rows"]["ppo"]["solved"] == 6 and S["rows"]["torch_cmaes"]["solved"] == 0
+    assert S["compare"]["torch_cmaes"]["env_steps"]["at"] == 10_000
+    V = b.verdicts(S)
+    assert V["data"].startswith("confirmed") and "n = 6 vs 6 of 10" in V["data"]
+    assert V["wall"].split(":")[0] in ("confirmed", "unresolved", "refuted")
+    t = b.table(S)
+    assert t.loc["PPO", "seeds solved"] == "6 (n = 6 of 10)" and "[" in t.loc["PPO", "env steps to threshold"]
+    assert "sampled" in " ".join(t.columns)
+
+
+def test_verdicts_refuted_few_seeds_and_nothing():
+    df = synthetic()
+    flipped = df.assign(method=df["method"].map({"ppo": "torch_cmaes", "torch_cmaes": "ppo"}))
+    assert b.verdicts(b.summarise(flipped, "CartPole-v1", 10))["data"].startswith("refuted")
+    few = b.summarise(synthetic(n_ppo=3), "CartPole-v1", 10)
+    assert "fewer than 5 seeds" in b.verdicts(few)["data"] and "[" not in b.verdicts(few)["data"]
+    assert "not measured yet" in b.verdicts(few)["wall"]
+    none = b.summarise(None, "CartPole-v1", 10)
+    assert all(v.startswith("unresolved") for v in b.verdicts(none).values()) and b.table(none).empty
+    same = synthetic()
+    same = pd.concat([same[same.method == "ppo"], same[same.method == "ppo"].assign(method="torch_cmaes")])
+    assert b.verdicts(b.summarise(same, "CartPole-v1", 10))["data"].startswith("unresolved")
+
+
+def test_band_needs_five_seeds():
+    v = np.arange(12, dtype=float).reshape(6, 2)
+    mid, lo, hi = b.band(v)
+    assert np.all(lo <= mid) and np.all(mid <= hi)
+    assert np.isnan(b.band(v[:4])[0]).all()
+
+
+def test_idle_core_measurements_run_at_tiny_sizes(tmp_path, monkeypatch):
+    """The code the idle machine runs (``python -m evoscale bench costs``), at tiny sizes; the
+    numbers mean nothing on this loaded machine."""
+    monkeypatch.setenv("EVOSCALE_RESULTS", str(tmp_path))
+    assert b.load_costs("smoke") == (None, None)
+    out = b.measure_and_store("smoke", ("CartPole-v1",), log=lambda *a: None, popsize=8, generations=2,
+                              ppo_rollouts=1, steps=8)
+    costs, speed = b.load_costs("smoke")
+    assert set(costs["method"]) == {"torch_cmaes", "openai_es", "ga", "ppo"} and (costs["eval_s_per_step"] > 0).all()
+    assert speed["workers"].tolist() == [1, 2] and speed["speedup"].iloc[0] == 1 and len(out["ppo_speedup"]) == 2
+
+
+def test_cores_and_figures_at_any_state():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    df = synthetic().assign(eval_return=lambda d: d["eval_return"] + 300)  # both sides reach 475
+    costs = b.unit_costs(df)
+    S = b.summarise(df, "CartPole-v1", 10, costs)
+    C = b.cores(S, costs, {2: 1.8}, {2: 1.5})
+    assert C["es"] == "torch_cmaes" and C["ppo"].shape == (6, len(b.CORES)) and C["cross"]["n_es"] == 6
+    assert C["es_measured"][:2].all() and not C["es_measured"][2:].any()
+    assert b.cores(S, None, {}, {}) is None and b.cores(S, costs[costs.method != "ppo"], {}, {}) is None
+    empty = b.summarise(None, "CartPole-v1", 10)
+    assert b.cores(empty, costs, {}, {}) is None
+    for fig in (b.figure_curves(df, [S], costs), b.figure_curves(None, [empty], None), b.figure_cores(C, S),
+                b.figure_cores(None, empty), b.figure_cores(b.cores(b.summarise(synthetic(), "CartPole-v1", 10, costs),
+                                                                    costs, {}, {}), S)):
+        assert fig.axes
+    assert b.es_speedup("nowhere", "CartPole-v1") == ({}, {})
+
+
+def test_es_speedup_measured_then_cluster_sim(tmp_path, monkeypatch):
+    """Chapter 4's speedup table (synthetic): workers 0 (in-process), 1, 2 measured; beyond: cluster_sim."""
+    rows = [dict(workers=w, generation=g, eval_s=e, opt_s=0.1, env_steps=6000, startup_s=0.0, env="LunarLander-v3",
+                 n_params=2788, popsize=64, raw_steps_per_s=4e4, machine="test box")
+            for w, e in ((0, 0.14), (1, 0.142), (2, 0.08)) for g in range(3)]
+    (tmp_path / "book" / "workers").mkdir(parents=True)
+    pd.DataFrame(rows).to_csv(tmp_path / "book" / "workers" / "speedup-LunarLander-v3-x.csv", index=False)
+    monkeypatch.setenv("EVOSCALE_RESULTS", str(tmp_path))
+    measured, modelled = b.es_speedup("book", "LunarLander-v3", W=[1, 2, 8, 64, 256])
+    assert measured == pytest.approx({1: 0.14 / 0.142, 2: 0.14 / 0.08})
+    assert set(modelled) == {8, 64, 256} and 1 < modelled[8] < 8 and modelled[256] <= modelled[64] * 1.2
+    s, flags = b.speedup([2, 8], measured, modelled=modelled)
+    assert s[1] == modelled[8] and flags.tolist() == [True, False]

@@ -71,3 +71,34 @@ def test_cli_plan_prints_totals(store):
     bad = subprocess.run([sys.executable, "-m", "evoscale", "campaign", "run", "--hours", "1", "--profile", "huge"],
                          capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "unknown profile 'huge'" in bad.stderr
+
+
+def test_harvest_writes_the_shorter_run_out_of_a_longer_runs_checkpoint(store, monkeypatch):
+    """A long run stopped in the middle still yields the shorter budgets it has passed, equal to
+    those runs trained on their own (timing columns aside)."""
+    import pandas as pd
+
+    from evoscale.config import RunConfig
+    from evoscale.runs import load_cached, run_cached
+    from evoscale.train import train
+
+    short = RunConfig(method="openai_es", env="CartPole-v1", hidden=(4,), popsize=8, budget_evals=64, eval_every=32,
+                      eval_episodes=3, seed=5)
+    long = short.replace(budget_evals=256)
+    ckpt = campaign.checkpoint_dir() / f"{campaign.run_path(long, store / 'runs').stem}.pkl"
+    ckpt.parent.mkdir(parents=True)
+
+    def stop_after_gen_9(rec):
+        if rec["generation"] == 9:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(long, callback=stop_after_gen_9, checkpoint=ckpt, checkpoint_every=5)  # saved after gen 9
+    monkeypatch.setattr(campaign, "needs", lambda profile, chapters=None: [
+        campaign.Need(1, "test", "short", short), campaign.Need(1, "test", "long", long)])
+    assert campaign.harvest("smoke", log=lambda *a: None) == [campaign.run_path(short, store / "runs").name]
+    harvested = load_cached(short, store / "runs")
+    own = run_cached(short, store / "own")
+    timing = ["wall_s", "opt_s", "pop_eval_s", "eval_wall_s", "machine"]
+    pd.testing.assert_frame_equal(harvested.drop(columns=timing), own.drop(columns=timing), check_dtype=False)
+    assert campaign.harvest("smoke", log=lambda *a: None) == []  # once stored, not again

@@ -219,6 +219,55 @@ def train_unit(config: RunConfig, where: Path, checkpoint: Path | None, checkpoi
     return time.perf_counter() - t
 
 
+def harvest(profile: str = "book", chapters=None, log=print) -> list[str]:
+    """Shorter runs read out of the checkpoints of longer ones still in progress: a needed run whose
+    generations a checkpoint of the same configuration (all but ``budget_evals``) already covers, with
+    a solved test after its last generation, is written as a finished run -- the records are the
+    ones it would have had (``runs.served_by``'s equality, tested for every method). Lets a session
+    that stops in the middle of a long run commit what it has finished."""
+    import pickle
+
+    from .runs import generations as gens_of
+
+    root = results_root() / profile
+    ckpts = {p.stem: p for p in checkpoint_dir().glob("*.pkl")}
+    written = []
+    for need in needs(profile, chapters):
+        c, where = need.config, root / need.store
+        if not servable(c) or is_cached(c, where):
+            continue
+        g = gens_of(c)
+        for stem, path in ckpts.items():
+            method, rest = stem.split("-", 1)
+            if method != c.method or not stem.startswith(run_path(c, where).stem.rsplit("-", 1)[0] + "-"):
+                continue
+            try:
+                with open(path, "rb") as f:
+                    saved = pickle.load(f)
+            except Exception:  # noqa: BLE001 -- a checkpoint being written or corrupt: skip it
+                continue
+            records = saved["progress"].records
+            longer = _config_with_key(c, saved["key"])
+            if longer is None or len(records) < g or not math.isfinite(records[g - 1]["eval_return"]):
+                continue
+            save_records(c, where, pd.DataFrame(records[:g]))
+            written.append(run_path(c, where).name)
+            log(f"harvested {run_path(c, where).name} from {path.name} ({g} of its generations)")
+            break
+    return written
+
+
+def _config_with_key(c: RunConfig, key: str) -> RunConfig | None:
+    """The longer budget of ``c``'s configuration whose key is ``key`` (a checkpoint's), if any
+    aligned budget up to 10x ``c``'s matches."""
+    step = c.popsize * c.episodes_per_eval
+    for b in range(c.budget_evals, 10 * c.budget_evals + 1, step):
+        other = c.replace(budget_evals=b)
+        if other.key() == key:
+            return other
+    return None
+
+
 def _train_remote(config: RunConfig) -> pd.DataFrame:
     return train_records(config)
 

@@ -108,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     csub = c.add_subparsers(dest="what", required=True, parser_class=_Parser)
     cp = csub.add_parser("plan", help="each cell's seeds done / planned and the CPU-minutes missing")
     cr = csub.add_parser("run", help="train the missing runs by priority within --hours")
-    for q in (cp, cr):
+    ch = csub.add_parser("harvest", help="write shorter runs out of the checkpoints of longer ones in progress")
+    for q in (cp, cr, ch):
         q.add_argument("--profile", default="book", help="smoke | quick | book | full")
         q.add_argument("--chapters", nargs="*", default=None, help="chapter name prefixes, e.g. 03 01 (default: all)")
     cr.add_argument("--hours", type=float, required=True, help="no new run starts after this many hours")
@@ -128,6 +129,8 @@ def _campaign(args) -> dict:
         print(campaign.format_plan(df))
         return {"profile": args.profile, "runs_planned": int(df["planned"].sum()), "runs_done": int(df["done"].sum()),
                 "cpu_hours_missing": round(float(df["cpu_min_missing"].sum()) / 60, 2)}
+    if args.what == "harvest":
+        return {"profile": args.profile, "runs_written": len(campaign.harvest(args.profile, args.chapters, log=_log))}
     if args.processes is not None and args.processes < 1:
         raise ValueError(f"--processes must be a positive integer, got {args.processes}")
     written = campaign.run(args.profile, args.hours, args.chapters, args.processes, args.ray_address,

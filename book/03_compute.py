@@ -102,6 +102,7 @@ plt.close(fig)
 
 # %% tags=["hide-input"]
 glue("verdict_headline", V["diminishing"], display=False)
+glue("verdict_short", V["diminishing"], display=False)  # the intro's table
 glue("verdict_solved", V["solved"], display=False)
 glue("verdict_check", V["check"], display=False)
 glue("profile_name", P.profile + (" (quick: a tenth of the book's budget)" if P.profile == "quick" else ""), display=False)

@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PROFILE ?= book
 CH ?=
 PARAMS ?=
-export EVOSCALE_RESULTS := $(CURDIR)/results
+export EVOSCALE_RESULTS ?= $(CURDIR)/results
 export FRESH ?= 0
 export PYTHONHASHSEED := 0
 

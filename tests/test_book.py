@@ -97,3 +97,12 @@ def test_committed_environment_measurements_match_the_current_cache_keys():
     p = environments.params({"profile": "book"})
     assert table_path(*environments.cost_cache(p)).exists()
     assert table_path(*pong.first_points_cache("book", p.signal_samples)).exists()
+
+
+def test_every_committed_result_verifies():
+    """Each committed CSV counts: its sidecar holds the format version, row count and checksum
+    (``python -m evoscale.runs migrate results/`` adds them to sidecars written before)."""
+    from evoscale.store import load_run
+
+    csvs = [p for p in (ROOT / "results").rglob("*.csv") if p.with_suffix(".json").exists()]
+    assert csvs and not [p for p in csvs if load_run(p) is None]

@@ -131,3 +131,56 @@ def test_ppo_runs_through_the_same_loop_and_records():
     assert set(train(RunConfig(**SMALL))[0]) == set(records[0])
     with pytest.raises(ValueError, match="needs budget_steps"):
         RunConfig(method="ppo")
+
+
+@pytest.mark.parametrize("method", ["cmaes", "torch_cmaes"])
+def test_a_covariance_checkpoint_is_compact_and_resumes_bit_for_bit(method):
+    """A full CMA-ES checkpoint stores the covariance as its triangle plus the exact bitwise rest."""
+    import pickle
+
+    import numpy as np
+
+    from evoscale.store import dumps_compact
+
+    trainer = make_trainer(method, 300, 16, 0.5)
+    state = trainer.init(0)
+    for _ in range(5):
+        population, state = trainer.ask(state)
+        state = trainer.tell(state, population, -np.sum(population**2, axis=1))
+    plain, compact = pickle.dumps(state), dumps_compact(state)
+    assert len(compact) < 0.8 * len(plain)
+    a, b = pickle.loads(plain), pickle.loads(compact)
+    for _ in range(3):
+        (pa, a), (pb, b) = trainer.ask(a), trainer.ask(b)
+        assert np.array_equal(pa, pb)
+        a, b = trainer.tell(a, pa, -np.sum(pa**2, axis=1)), trainer.tell(b, pb, -np.sum(pb**2, axis=1))
+    assert np.array_equal(trainer.solution(a), trainer.solution(b))
+
+
+KILLED_DURING_CHECKPOINT = """
+import os, signal, sys
+import evoscale.store as store
+from evoscale.config import RunConfig
+from evoscale.train import train
+
+store.os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)  # killed before the rename
+train(RunConfig(method="cmaes", env="CartPole-v1", hidden=(8,), popsize=16, budget_evals=480, eval_episodes=2),
+      checkpoint=sys.argv[1], checkpoint_every=1)
+"""
+
+
+def test_a_checkpoint_write_killed_midway_leaves_no_temporary_file_after_the_next_start(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from evoscale import store
+
+    ckpt = tmp_path / "run.ckpt"
+    r = subprocess.run([sys.executable, "-c", KILLED_DURING_CHECKPOINT, str(ckpt)], timeout=300)
+    assert r.returncode == -9
+    (tmp,) = tmp_path.glob(".run.ckpt.*.tmp")
+    os.utime(tmp, (store.STARTED - 10, store.STARTED - 10))  # written before this process started
+    config = RunConfig(method="cmaes", env="CartPole-v1", hidden=(8,), popsize=16, budget_evals=32, eval_episodes=2)
+    train(config, checkpoint=ckpt)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.ckpt"]

@@ -7,15 +7,21 @@ Chapters are Jupytext py:percent files in ``book/``. Each is converted to a note
 papermill with ``-p profile PROFILE`` (plus any ``-p`` given) into ``_build/src/<profile>/``, beside
 a copy of ``book/*.md``, ``_toc.yml`` and ``references.bib``; Jupyter Book then renders that folder
 (it does not execute anything itself) into ``_build/html``.
+
+Two executions at once (e.g. two ``make chapter`` of one chapter) do not clash: each converts and
+executes in a temporary folder of its own and renames the finished notebook into place.
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
+
+from .store import atomic_write
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,25 +35,31 @@ def execute_chapter(name: str, out_dir: Path, parameters: dict, book: Path = ROO
     import papermill
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    src = out_dir / f".{name}.input.ipynb"
-    jupytext.write(jupytext.read(book / f"{name}.py"), src)
     out = out_dir / f"{name}.ipynb"
-    papermill.execute_notebook(
-        str(src), str(out), parameters=parameters, cwd=str(book.parent), kernel_name="python3",
-        progress_bar=False,
-    )
-    src.unlink()
+    with tempfile.TemporaryDirectory(prefix=f".{name}.", dir=out_dir) as tmp:  # this execution's own paths
+        src, result = Path(tmp) / "input.ipynb", Path(tmp) / out.name
+        jupytext.write(jupytext.read(book / f"{name}.py"), src)
+        try:
+            papermill.execute_notebook(
+                str(src), str(result), parameters=parameters, cwd=str(book.parent), kernel_name="python3",
+                progress_bar=False,
+            )
+        finally:
+            if result.exists():  # a failed run's notebook too: it shows the error
+                os.replace(result, out)
     return out
 
 
 def build(profile: str, names: list[str] | None, extra: dict, html: bool, root: Path = ROOT) -> Path:
     book = root / "book"
     staging = root / "_build" / "src" / profile
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
-    for f in [*book.glob("*.md"), book / "_toc.yml", book / "references.bib"]:
-        shutil.copy(f, staging / f.name)
+    sources = [*book.glob("*.md"), book / "_toc.yml", book / "references.bib"]
+    for f in sources:
+        atomic_write(staging / f.name, lambda out: out.write(f.read_bytes()), binary=True)
+    wanted = {f.name for f in sources} | {f"{name}.ipynb" for name in chapters(book)}
+    for f in staging.iterdir():  # left from an older book (hidden: another execution's temporary files)
+        if f.is_file() and f.name not in wanted and not f.name.startswith("."):
+            f.unlink(missing_ok=True)
     for name in names or chapters(book):
         t = time.perf_counter()
         print(f"executing {name} (profile {profile}) ...", flush=True)

@@ -27,7 +27,10 @@ import numpy as np
 import pandas as pd
 
 from .config import RunConfig
-from .runs import generations, is_cached, results_root, run_path, save_records, servable, train_records
+from .ray_connect import init_ray
+from .runs import (exit_with_parent, generations, is_cached, results_root, run_path, save_records, servable,
+                   train_records)
+from .store import check_writable
 
 CHAPTERS = ("01_parameters", "03_compute", "05_methods", "06_backprop_vs_evolution")
 
@@ -197,18 +200,6 @@ def checkpoint_dir() -> Path:
     return Path(os.environ.get("EVOSCALE_CHECKPOINTS", Path.home() / ".cache" / "evoscale" / "checkpoints"))
 
 
-def _exit_with_parent() -> None:
-    """Pool initializer: the worker gets SIGTERM when its parent dies (Linux), so a killed campaign
-    leaves no orphan training on."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
 def train_unit(config: RunConfig, where: Path, checkpoint: Path | None, checkpoint_every: int) -> float:
     """Train one run (resuming its checkpoint), save it atomically, drop the checkpoint; wall seconds."""
     t = time.perf_counter()
@@ -291,6 +282,7 @@ def run(profile: str = "book", hours: float = 1.0, chapters=None, processes: int
     written: list[str] = []
     if not todo:
         return written
+    check_writable(root, "results folder (EVOSCALE_RESULTS)", folder=True)
     from tqdm import tqdm
 
     bar = tqdm(total=round(sum(est.values()) / 60), unit="CPU-min", desc="campaign", smoothing=0.1)
@@ -317,7 +309,8 @@ def _run_local(todo, root, processes, deadline, est, checkpoint_minutes, done, l
 
     processes = max(1, min(processes or os.cpu_count() or 1, len(todo)))
     queue = list(todo)
-    with ProcessPoolExecutor(processes, mp_context=get_context("spawn"), initializer=_exit_with_parent) as pool:
+    with ProcessPoolExecutor(processes, mp_context=get_context("spawn"), initializer=exit_with_parent,
+                             initargs=(os.getpid(),)) as pool:
         running = {}
         while queue or running:
             while queue and len(running) < processes and time.monotonic() < deadline:
@@ -344,7 +337,7 @@ def _run_ray(todo, root, address, deadline, done, log):
     import ray
 
     if not ray.is_initialized():
-        ray.init(address=None if address == "local" else address, include_dashboard=False,
+        init_ray(None if address == "local" else address, include_dashboard=False,
                  log_to_driver=False, **({"num_cpus": 2} if address == "local" else {}))
     remote = ray.remote(num_cpus=1)(_train_remote)
     slots = max(1, int(ray.cluster_resources().get("CPU", 1)))

@@ -1,7 +1,11 @@
 """``python -m evoscale``: ``train`` one run, ``bench`` the evaluator. Last line of output: one JSON.
 
 Bad input (unknown env or method, non-positive budget or popsize, malformed ``--hidden``, a budget
-smaller than one generation) exits with code 2 and one sentence on stderr -- no traceback.
+smaller than one generation, a non-finite ``--sigma0``, a ``--hyper`` value of the wrong type, CUDA
+asked for where there is none, an ``--out`` or ``--checkpoint`` that cannot be written, an
+unreadable checkpoint, a run that diverges to NaN, a Ray address where no cluster answers) exits with
+code 2 and one sentence on stderr -- no traceback -- and, where it can be known before any work, before
+any work and without leaving a file.
 """
 
 from __future__ import annotations
@@ -141,6 +145,11 @@ def _campaign(args) -> dict:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        from .store import check_writable
+
+        for flag in ("out", "checkpoint"):
+            if getattr(args, flag, None) is not None:
+                check_writable(getattr(args, flag), f"--{flag}")
         if args.command == "train":
             summary = _train(args)
         elif args.command == "campaign":
@@ -191,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             methods = args.methods.split(",") if args.methods else None
             summary = bench_methods(args.env, args.seeds, args.budget_evals, args.popsize, methods,
                                     args.processes, log=_log)
-    except ValueError as err:
+    except (ValueError, ConnectionError) as err:  # ConnectionError: no Ray cluster at --ray-address
         _fail(str(err))
     print(json.dumps(_jsonable(summary), allow_nan=False))
     return 0
@@ -244,7 +253,10 @@ def _train(args) -> dict:
         raise ValueError(f"checkpoint {args.checkpoint} exists; pass --resume to continue it or delete it")
     if args.checkpoint_every < 1:
         raise ValueError(f"--checkpoint-every must be a positive integer, got {args.checkpoint_every}")
-    records = train(config, checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every)
+    import numpy as np
+
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # the loop reports NaN/inf itself
+        records = train(config, checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every)
     if args.out:
         atomic_write(args.out, lambda f: pd.DataFrame(records).to_csv(f, index=False))
     last = records[-1]

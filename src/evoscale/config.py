@@ -12,6 +12,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
+import types
+import typing
 from dataclasses import dataclass, field
 
 from .envs import get_spec
@@ -32,6 +35,33 @@ def check_positive_int(name: str, value) -> None:
     """ValueError naming ``name`` unless ``value`` is an int >= 1 (bools are not counts)."""
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+_KINDS = {type(None): "None", bool: "true or false", int: "an integer", float: "a finite number",
+          str: "a string", list: "a list", tuple: "a list", dict: "a mapping"}
+
+
+def _fits(value, kind) -> bool:
+    kind = typing.get_origin(kind) or kind  # list[int] -> list
+    if kind is bool or kind is type(None):
+        return value is None if kind is type(None) else isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    if kind is float:
+        return isinstance(value, (int, float)) and math.isfinite(value)
+    if kind in (list, tuple) or getattr(kind, "__name__", "") == "ndarray":
+        return isinstance(value, (list, tuple)) or type(value).__name__ == "ndarray"
+    return isinstance(value, kind) if isinstance(kind, type) else True
+
+
+def check_type(name: str, value, hint) -> None:
+    """ValueError naming ``name`` unless ``value`` fits the annotation ``hint`` (``int | None``, ...):
+    an int is no bool, a float is a finite int or float, a list or tuple is either."""
+    union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+    kinds = typing.get_args(hint) if union else (hint,)
+    if not any(_fits(value, k) for k in kinds):
+        expected = " or ".join(dict.fromkeys(_KINDS.get(typing.get_origin(k) or k, str(k)) for k in kinds))
+        raise ValueError(f"{name} must be {expected}, got {value!r}")
 
 
 def parse_hidden(value) -> tuple[int, ...]:
@@ -105,7 +135,7 @@ class RunConfig:
     def validate(self) -> None:
         """Raise ValueError naming the offending parameter."""
         from .evaluation import BACKENDS
-        from .trainers import METHODS, REGISTRY, hyper_names
+        from .trainers import METHODS, REGISTRY, hyper_names, hyper_types
 
         get_spec(self.env)
         if self.method not in METHODS:
@@ -120,14 +150,23 @@ class RunConfig:
         if unknown:
             raise ValueError(f"unknown hyper-parameter(s) {', '.join(map(repr, unknown))} for "
                              f"{self.method}; valid: {', '.join(hyper_names(self.method)) or 'none'}")
+        if self.hyper and self.method in REGISTRY:
+            kinds = hyper_types(self.method)
+            for k, v in self.hyper:
+                check_type(f"hyper-parameter {k!r} of {self.method}", v, kinds.get(k, typing.Any))
         if self.budget_steps is not None and (not isinstance(self.budget_steps, int) or self.budget_steps <= 0):
             raise ValueError(f"budget_steps must be a positive integer, got {self.budget_steps!r}")
         for name in ("popsize", "budget_evals", "episodes_per_eval", "eval_episodes"):
             check_positive_int(name, getattr(self, name))
         if self.popsize < 2:
             raise ValueError(f"popsize must be at least 2, got {self.popsize}")
+        check_type("sigma0", self.sigma0, float)
         if not self.sigma0 > 0:
             raise ValueError(f"sigma0 must be positive, got {self.sigma0!r}")
+        check_type("seed", self.seed, int)
+        if self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {self.seed}")
+        check_type("target_return", self.target_return, float | None)
         if not isinstance(self.eval_every, int) or self.eval_every < 0:
             raise ValueError(f"eval_every must be a non-negative integer, got {self.eval_every!r}")
         per_gen = self.popsize * self.episodes_per_eval

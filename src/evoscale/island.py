@@ -40,7 +40,8 @@ import numpy as np
 from .config import RunConfig
 from .evaluation import TRAIN, episode_seeds
 from .machine import machine_label
-from .train import build, generation_record, solved_test
+from .ray_connect import init_ray
+from .train import build, check_finite, generation_record, solved_test
 from .trainers.cmaes import CMAES
 
 TOPOLOGIES = ("ring", "random")
@@ -86,8 +87,10 @@ class Island:
         population, self.state = self.trainer.ask(self.state)
         t1 = time.perf_counter()
         c = self.config
+        check_finite(population, f"island {self.k}, individual {{i}}'s parameter vector", c, generation)
         seeds = episode_seeds(c.seed, TRAIN, generation * self.K + self.k, len(population), c.episodes_per_eval)
         result = self.evaluator.evaluate(population, seeds)
+        check_finite(result.returns, f"island {self.k}, individual {{i}}'s return", c, generation)
         fitness = result.returns.mean(axis=1)
         t2 = time.perf_counter()
         self.state = self.trainer.tell(self.state, population, fitness)
@@ -131,7 +134,7 @@ def train_islands(config: RunConfig, islands: int = 2, migrate_every: int = 10, 
 
         if not ray.is_initialized():
             local = {"num_cpus": K, "include_dashboard": False} if ray_address is None else {}
-            ray.init(address=ray_address, log_to_driver=False, **local)
+            init_ray(ray_address, log_to_driver=False, **local)
             owns_ray = True
         actors = [ray.remote(num_cpus=1)(Island).remote(config, k, K) for k in range(K)]
         step = lambda args: ray.get([a.step.remote(*x) for a, x in zip(actors, args)])

@@ -4,7 +4,9 @@
 does that for many configs, the missing ones in parallel processes (one core each);
 ``available`` returns only what is stored (the book profile renders from it at any state of the
 campaign). The cache is honest: the file name carries the hash of every result-changing field (see
-``RunConfig.key``), and ``FRESH=1`` in the environment (or ``fresh=True``) recomputes.
+``RunConfig.key``), a stored run counts only if its sidecar's checksum, row count, format version
+and key match and its records reach the budget (``incomplete``; else it is recomputed, see
+``store.load_run``), and ``FRESH=1`` in the environment (or ``fresh=True``) recomputes.
 
 **A longer run serves a shorter one.** No trainer sees the total budget, and episode seeds depend
 only on (seed, generation, individual), so the first G generations of a run with a larger
@@ -19,16 +21,18 @@ linear schedules depend on the total budget) and runs that stop early (``target_
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .config import RESULT_FORMAT_VERSION, RunConfig, content_key
-from .store import load_run, save_run
+from .store import check_writable, fresh_requested, load_pickle, load_run, save_run
 from .train import FinishedRunError, train
 
 
@@ -43,10 +47,6 @@ def results_root() -> Path:
     return here / "results"
 
 
-def fresh_requested() -> bool:
-    return os.environ.get("FRESH", "0") not in ("", "0", "false", "False")
-
-
 def table_path(stem: Path, what: dict) -> Path:
     """``<stem>-<content_key(what)>.csv``; ``what`` holds every input that changes the table."""
     return Path(f"{stem}-{content_key(what)}.csv")
@@ -56,9 +56,10 @@ def cached_table(stem: Path, what: dict, make, log=print, meta: dict | None = No
     """``make()`` (a DataFrame) cached in ``table_path(stem, what)``; ``FRESH=1`` recomputes. The JSON
     beside it records ``meta`` (default: ``what`` and the result-format version)."""
     path = table_path(stem, what)
-    if not fresh_requested() and (df := load_run(path)) is not None:
+    if not fresh_requested() and (df := load_run(path, expect=what)) is not None:
         log(f"cached: {path}")
         return df
+    check_writable(path.parent, "results folder (EVOSCALE_RESULTS)", folder=True)
     df = make()
     save_run(path, df, {"v": RESULT_FORMAT_VERSION, **what} if meta is None else meta)
     return df
@@ -79,48 +80,82 @@ def servable(config: RunConfig) -> bool:
     return config.method != "ppo" and config.target_return is None and config.budget_steps is None
 
 
-def _same_but_budget(config: RunConfig) -> dict:
-    fields = dict(config.hashed_fields())
-    fields.pop("budget_evals")
-    return json.loads(json.dumps(fields))  # tuples -> lists, as in the sidecar
+def incomplete(config: RunConfig, df: pd.DataFrame, islands: int = 1) -> str | None:
+    """None if ``df`` holds every generation of ``config`` (``islands`` islands of ``popsize``: the
+    island model's runs) -- ``budget_evals // (popsize * episodes_per_eval)`` of them, fewer only if
+    the records show an early stop (``target_return`` reached, ``budget_steps`` spent; PPO: its step
+    budget) -- with a solved test after the last; else what is wrong."""
+    if df.empty or "generation" not in df or not np.array_equal(df["generation"], np.arange(len(df))):
+        return "its generations are not 0, 1, ..., n-1"
+    last = df.iloc[-1]
+    steps_spent = config.budget_steps is not None and last["env_steps"] >= config.budget_steps
+    want = config.budget_evals // (islands * config.popsize * config.episodes_per_eval)
+    solved = config.target_return is not None and last["eval_return"] >= config.target_return
+    if config.method == "ppo" and not steps_spent:
+        return f"it holds {last['env_steps']} of {config.budget_steps} env steps"
+    if config.method != "ppo" and not (len(df) == want or (len(df) < want and (solved or steps_spent))):
+        return f"it holds {len(df)} of the budget's {want} generations"
+    if not np.isfinite(last["eval_return"]):
+        return "its last generation has no solved test"
+    return None
+
+
+def load_records(config: RunConfig, path: Path, islands: int = 1) -> pd.DataFrame | None:
+    """The records stored at ``path`` for ``config``, if they verify (``store.load_run``) and are
+    complete (``incomplete``); else None."""
+    return load_run(path, expect={"key": config.key()}, check=lambda df: incomplete(config, df, islands))
+
+
+def sidecar_problem(meta: dict, csv_path: Path, df: pd.DataFrame) -> str | None:
+    """For ``migrate``: why an older sidecar's run must not count (None: it may). A sidecar
+    with a ``key`` is a run's: its configuration must still have that key and its records reach the
+    budget; other sidecars (tables) need nothing more than a CSV that parses."""
+    if "key" not in meta or "method" not in meta:
+        return None
+    fields = {f.name for f in dataclasses.fields(RunConfig)}
+    try:
+        config = RunConfig(**{k: v for k, v in meta.items() if k in fields})
+    except (TypeError, ValueError) as err:
+        return f"its configuration is no longer valid ({err})"
+    if config.key() != meta["key"] or not csv_path.stem.endswith(meta["key"]):
+        return f"its key {meta['key']} is not its configuration's ({config.key()}) or its file name's"
+    return incomplete(config, df, meta.get("islands", 1))
 
 
 def served_by(config: RunConfig, where: Path) -> tuple[Path, pd.DataFrame] | None:
-    """A stored longer run of ``config`` (every hashed field equal but ``budget_evals``) and its
-    records cut to ``config``'s generations, or None if there is none that serves it exactly."""
+    """A stored longer run of ``config`` (every hashed field equal but ``budget_evals``), verified like
+    any stored run, and its records cut to ``config``'s generations; None if none serves it exactly."""
     if not servable(config):
         return None
-    want = _same_but_budget(config)
     g = generations(config)
     stem = run_path(config, where).name.rsplit("-", 1)[0]
     for side in sorted(Path(where).glob(f"{stem}-*.json")):
         try:
-            meta = json.loads(side.read_text())
-        except (OSError, ValueError):
+            budget = json.loads(side.read_text()).get("budget_evals", 0)
+        except (OSError, ValueError, AttributeError):
             continue
-        if meta.get("budget_evals", 0) <= config.budget_evals:
+        if not isinstance(budget, int) or budget <= config.budget_evals:
             continue
-        if {k: v for k, v in meta.items() if k not in ("key", "budget_evals")} != want:
-            continue
-        df = load_run(side.with_suffix(".csv"))
-        if df is None:
+        longer = config.replace(budget_evals=budget)
+        path = run_path(longer, where)
+        if path.with_suffix(".json") != side or (df := load_records(longer, path)) is None:
             continue
         cut = df[df["generation"] < g]
         if len(cut) == g and pd.notna(cut["eval_return"].iloc[-1]):
-            return side.with_suffix(".csv"), cut.reset_index(drop=True)
+            return path, cut.reset_index(drop=True)
     return None
 
 
 def load_cached(config: RunConfig, where: Path) -> pd.DataFrame | None:
     """``config``'s stored records (its own file, or a longer run cut to its budget), else None."""
-    if (df := load_run(run_path(config, where))) is not None:
+    if (df := load_records(config, run_path(config, where))) is not None:
         return df
     served = served_by(config, where)
     return None if served is None else served[1]
 
 
 def is_cached(config: RunConfig, where: Path) -> bool:
-    return run_path(config, where).exists() or served_by(config, where) is not None
+    return load_cached(config, where) is not None
 
 
 def train_records(config: RunConfig, checkpoint: Path | None = None,
@@ -133,10 +168,7 @@ def train_records(config: RunConfig, checkpoint: Path | None = None,
         try:
             records = train(config, checkpoint=checkpoint, checkpoint_every=checkpoint_every)
         except FinishedRunError:  # killed after the last checkpoint, before the CSV was written
-            import pickle
-
-            with open(checkpoint, "rb") as f:
-                records = pickle.load(f)["progress"].records
+            records = load_pickle(checkpoint)["progress"].records
     return pd.DataFrame(records)
 
 
@@ -151,6 +183,7 @@ def run_cached(config: RunConfig, where: Path, fresh: bool | None = None) -> pd.
     fresh = fresh_requested() if fresh is None else fresh
     if not fresh and (df := load_cached(config, where)) is not None:
         return df
+    check_writable(where, "results folder (EVOSCALE_RESULTS)", folder=True)
     df = train_records(config)
     save_records(config, where, df)
     return df
@@ -164,6 +197,21 @@ def available(configs: list[RunConfig], where: Path) -> tuple[pd.DataFrame | Non
         df = load_cached(c, where)
         (missing.append(c) if df is None else frames.append(df))
     return (pd.concat(frames, ignore_index=True) if frames else None), missing
+
+
+def exit_with_parent(parent: int) -> None:
+    """Pool initializer: the worker gets SIGTERM when its parent dies (Linux ``PR_SET_PDEATHSIG``),
+    so a killed chapter or campaign leaves no orphan training on; exits at once if the parent
+    ``parent`` is already gone."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def run_many(configs: list[RunConfig], where: Path, processes: int | None = None,
@@ -182,9 +230,11 @@ def run_many(configs: list[RunConfig], where: Path, processes: int | None = None
     if todo:
         from tqdm import tqdm
 
+        check_writable(where, "results folder (EVOSCALE_RESULTS)", folder=True)
         with tqdm(total=len(todo), desc="runs", unit="run", disable=not progress) as bar:
             if processes > 1:
-                with ProcessPoolExecutor(processes, mp_context=get_context("spawn")) as pool:
+                with ProcessPoolExecutor(processes, mp_context=get_context("spawn"), initializer=exit_with_parent,
+                                         initargs=(os.getpid(),)) as pool:
                     for _ in pool.map(run, todo, [where] * len(todo), [True] * len(todo)):
                         bar.update(1)
             else:
@@ -192,3 +242,30 @@ def run_many(configs: list[RunConfig], where: Path, processes: int | None = None
                     run(c, where, True)
                     bar.update(1)
     return pd.concat([run(c, where, False) for c in configs], ignore_index=True)
+
+
+def migrate(root, log=print) -> tuple[int, int, list[str]]:
+    """``store.migrate`` with the run checks (key and budget) of ``sidecar_problem``."""
+    from .store import migrate as migrate_store
+
+    return migrate_store(root, sidecar_problem, log)
+
+
+def main(argv=None) -> int:
+    import argparse
+    import sys
+
+    p = argparse.ArgumentParser(prog="python -m evoscale.runs", description="results store maintenance")
+    sub = p.add_subparsers(dest="command", required=True)
+    m = sub.add_parser("migrate", help="add format version, rows and checksum to older sidecars")
+    m.add_argument("root", type=Path, help="a results folder, e.g. results/")
+    args = p.parse_args(argv)
+    if not args.root.is_dir():
+        print(f"evoscale.runs: error: {args.root} is not a folder", file=sys.stderr)
+        return 2
+    _, _, left = migrate(args.root)
+    return 1 if left else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,26 +1,95 @@
-"""Atomic result files: write to a temporary file in the same folder, then ``os.replace``.
+"""Result files that prove themselves: atomic writes, verified reads.
 
-A crash mid-write leaves the previous file (or none) in place, never a half file; the temporary file
-is removed. ``save_run`` writes the config sidecar (``.json``) first and the records (``.csv``) last:
-the CSV is the commit point, and only a CSV counts as a cached result.
+Writes go to a temporary file beside the target, then ``os.replace``: a crash mid-write leaves the
+previous file (or none) in place, never a half file. The writer holds a lock on its temporary file,
+so a temporary file nobody holds (its writer was killed) is stale and the next write of the same
+target removes it (``remove_stale_temps``).
+
+A stored result is a CSV plus a JSON sidecar. ``save_run`` records in the sidecar the result-format
+version, the CSV's row count and its SHA-256 (``"csv": {"format", "rows", "sha256"}``) beside the
+caller's fields. ``load_run`` counts a CSV only if all three match, the sidecar holds the fields the
+caller expects (e.g. the run's key), and the caller's completeness check passes; otherwise it logs
+the file and the reason and returns None (the caller recomputes) -- or, in CI (``CI=true``) without
+``FRESH``, raises ``UnverifiedResultError`` with that message. A lock on the folder keeps a writer's
+sidecar and CSV together: readers and other writers wait until both are in place.
+
+Sidecars written before these checks (no ``"csv"`` entry) do not count until migrated, once:
+
+    python -m evoscale.runs migrate RESULTS_DIR
+
+adds version, row count and checksum to every sidecar whose CSV parses completely and, for a run,
+reaches its budget (``evoscale.runs.incomplete``); it lists the files it leaves as they are.
 """
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import fcntl
+import hashlib
+import io
 import json
+import logging
 import os
+import pickle
 import tempfile
+import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+
+from .config import RESULT_FORMAT_VERSION
+
+log = logging.getLogger("evoscale.store")
+STARTED = time.time()
+"""When this process started (about): temporary files older than it and unlocked are stale."""
+
+
+class UnverifiedResultError(RuntimeError):
+    """A stored result failed its checks where recomputing is not allowed (CI with FRESH=0)."""
+
+
+def fresh_requested() -> bool:
+    return os.environ.get("FRESH", "0") not in ("", "0", "false", "False")
+
+
+def strict_reads() -> bool:
+    """CI without FRESH: a stored result that fails its checks is an error, not a recomputation."""
+    return os.environ.get("CI", "").lower() == "true" and not fresh_requested()
+
+
+# ---------------------------------------------------------------- writing
+def remove_stale_temps(path: str | os.PathLike) -> list[Path]:
+    """Remove ``.<name>.*.tmp`` beside ``path`` left by killed writers (unlocked and older than this
+    process); returns what was removed."""
+    path = Path(path)
+    removed = []
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        try:
+            if tmp.stat().st_mtime >= STARTED:
+                continue
+            with open(tmp, "rb") as f:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held by a live writer: OSError
+                tmp.unlink()
+            removed.append(tmp)
+        except OSError:
+            continue
+    if removed:
+        log.warning("removed %d stale temporary file(s) of %s: %s", len(removed), path,
+                    ", ".join(p.name for p in removed))
+    return removed
 
 
 def atomic_write(path: str | os.PathLike, write, binary: bool = False) -> None:
     """Call ``write(file_object)`` on a temp file beside ``path``, then rename it over ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    lock = os.dup(fd)  # the lock lives until the rename, after the file object is closed
     try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", newline="")) as f:
             write(f)
             f.flush()
@@ -28,16 +97,231 @@ def atomic_write(path: str | os.PathLike, write, binary: bool = False) -> None:
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; results are meant to be shared
         os.replace(tmp, path)
     except BaseException:
-        os.unlink(tmp)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
         raise
+    finally:
+        os.close(lock)
+
+
+def check_writable(path: str | os.PathLike, what: str, folder: bool = False) -> None:
+    """ValueError naming ``what`` unless ``path`` (a file, or a folder if ``folder``) can be written:
+    its nearest existing ancestor is a folder in which a file can be created. Creates nothing."""
+    path = Path(path)
+    if path.is_dir() and not folder:
+        raise ValueError(f"{what} {path} is a folder, not a file")
+    target = path if folder else path.parent
+    existing = next(p for p in (target, *target.parents) if p.exists())
+    if not existing.is_dir():
+        raise ValueError(f"{what} {path} cannot be written: {existing} is a file, not a folder")
+    try:
+        tempfile.TemporaryFile(dir=existing).close()
+    except OSError as err:
+        raise ValueError(f"{what} {path} cannot be written ({err.strerror or err} in {existing})") from None
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path, exclusive: bool):
+    """flock on the folder: a reader never sees one writer's sidecar with another's CSV."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _integrity(data: bytes, rows: int) -> dict:
+    return {"format": RESULT_FORMAT_VERSION, "rows": rows, "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def _write_sidecar(side: Path, meta: dict) -> None:
+    atomic_write(side, lambda f: json.dump(meta, f, indent=1, sort_keys=True))
 
 
 def save_run(csv_path: str | os.PathLike, records: pd.DataFrame, config: dict) -> None:
+    """The records and their sidecar: ``config`` plus the CSV's format version, rows and SHA-256."""
     csv_path = Path(csv_path)
-    atomic_write(csv_path.with_suffix(".json"), lambda f: json.dump(config, f, indent=1, sort_keys=True))
-    atomic_write(csv_path, lambda f: records.to_csv(f, index=False))
+    data = records.to_csv(index=False).encode()
+    meta = {**{k: v for k, v in config.items() if k != "csv"}, "csv": _integrity(data, len(records))}
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    with _folder_lock(csv_path.parent, exclusive=True):
+        _write_sidecar(csv_path.with_suffix(".json"), meta)
+        atomic_write(csv_path, lambda f: f.write(data), binary=True)
 
 
-def load_run(csv_path: str | os.PathLike) -> pd.DataFrame | None:
+# ---------------------------------------------------------------- reading
+def _json(value):
+    return json.loads(json.dumps(value))  # tuples -> lists, as in a sidecar
+
+
+def _problem(csv_path: Path, expect: dict | None) -> tuple[str | None, pd.DataFrame | None]:
+    """(why ``csv_path`` does not count, None) or (None, its records)."""
+    side = csv_path.with_suffix(".json")
+    try:
+        meta = json.loads(side.read_text())
+    except FileNotFoundError:
+        return f"its sidecar {side.name} is missing", None
+    except (OSError, ValueError) as err:
+        return f"its sidecar {side.name} is unreadable ({err})", None
+    info = meta.get("csv") if isinstance(meta, dict) else None
+    if not isinstance(info, dict):
+        return (f"its sidecar {side.name} records no row count or checksum (written before they were "
+                f"checked: python -m evoscale.runs migrate {csv_path.parent})"), None
+    if info.get("format") != RESULT_FORMAT_VERSION:
+        return f"result format {info.get('format')!r}, expected {RESULT_FORMAT_VERSION}", None
+    for k, v in (expect or {}).items():
+        if meta.get(k) != _json(v):
+            return f"its sidecar belongs to another configuration ({k} {meta.get(k)!r}, expected {_json(v)!r})", None
+    data = csv_path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != info.get("sha256"):
+        return f"its checksum does not match the sidecar's ({len(data)} bytes: truncated or altered)", None
+    try:
+        df = pd.read_csv(io.BytesIO(data))
+    except ValueError as err:
+        return f"it does not parse ({err})", None
+    if len(df) != info.get("rows"):
+        return f"it has {len(df)} rows, its sidecar says {info.get('rows')}", None
+    return None, df
+
+
+def load_run(csv_path: str | os.PathLike, expect: dict | None = None, check=None) -> pd.DataFrame | None:
+    """The records of ``csv_path`` if they prove complete, else None (absent, or logged as ignored).
+
+    ``expect``: fields the sidecar must hold with these values; ``check(df)``: None if the records
+    are complete, else the reason. In CI without FRESH a file that fails raises instead."""
     csv_path = Path(csv_path)
-    return pd.read_csv(csv_path) if csv_path.exists() else None
+    if not csv_path.exists():
+        return None
+    with _folder_lock(csv_path.parent, exclusive=False):
+        reason, df = _problem(csv_path, expect)
+    if reason is None and check is not None:
+        reason = check(df)
+    if reason is None:
+        return df
+    if strict_reads():
+        raise UnverifiedResultError(f"stored result {csv_path} does not count: {reason} "
+                                    f"(CI=true without FRESH=1: not recomputing)")
+    log.warning("ignoring stored result %s: %s; recomputing it", csv_path, reason)
+    return None
+
+
+# ---------------------------------------------------------------- migration of older sidecars
+def _parse_problem(data: bytes) -> tuple[str | None, pd.DataFrame | None]:
+    """Whether a CSV without a checksum parses completely: a final newline, every line as many
+    fields as the header, at least one record."""
+    if not data.endswith(b"\n"):
+        return "it does not end with a newline (cut mid-line)", None
+    try:
+        rows = list(csv.reader(io.StringIO(data.decode())))
+        df = pd.read_csv(io.BytesIO(data))
+    except ValueError as err:
+        return f"it does not parse ({err})", None
+    if len(rows) < 2 or any(len(r) != len(rows[0]) for r in rows):
+        return "it has no records or a line with a wrong number of fields", None
+    return None, df
+
+
+def migrate(root: str | os.PathLike, problem=None, log=print) -> tuple[int, int, list[str]]:
+    """Add format version, rows and SHA-256 to the older sidecars under ``root`` whose CSV parses
+    completely and for which ``problem(meta, csv_path, df)`` finds nothing (``runs.sidecar_problem``:
+    a run's key and budget; ``python -m evoscale.runs migrate`` passes it). Returns (migrated,
+    already current, left as is)."""
+    migrated, current, left = 0, 0, []
+    for side in sorted(Path(root).rglob("*.json")):
+        csv_path = side.with_suffix(".csv")
+        if not csv_path.exists():
+            continue  # not a result sidecar (e.g. a benchmark's JSON)
+        with _folder_lock(side.parent, exclusive=True):
+            try:
+                meta = json.loads(side.read_text())
+            except (OSError, ValueError) as err:
+                left.append(f"{side}: unreadable ({err})")
+                continue
+            if "csv" in meta:
+                current += 1
+                continue
+            data = csv_path.read_bytes()
+            reason, df = _parse_problem(data)
+            reason = reason or (problem(meta, csv_path, df) if problem else None)
+            if reason:
+                left.append(f"{csv_path}: {reason}")
+                continue
+            _write_sidecar(side, {**meta, "csv": _integrity(data, len(df))})
+            migrated += 1
+    for line in left:
+        log(f"left as is (does not count): {line}")
+    log(f"migrate {root}: {migrated} sidecars migrated, {current} already current, {len(left)} left as is")
+    return migrated, current, left
+
+
+# ---------------------------------------------------------------- compact pickles
+def _square(obj) -> np.ndarray | None:
+    """``obj`` as a numpy array if it is a large square float matrix (a covariance, an eigenbasis)."""
+    if type(obj).__module__ == "torch" and type(obj).__name__ == "Tensor":
+        import torch
+
+        if obj.requires_grad or obj.layout is not torch.strided or obj._base is not None:
+            return None  # views keep their usual pickling (it preserves the sharing)
+        obj = obj.detach().cpu().numpy()
+    elif type(obj) is not np.ndarray or obj.base is not None:
+        return None
+    if obj.ndim == 2 and obj.shape[0] == obj.shape[1] >= 32 and obj.dtype in (np.float32, np.float64):
+        return obj
+    return None
+
+
+def _unpack_square(upper: np.ndarray, lower_xor: bytes, torch_device: str | None) -> object:
+    """Inverse of ``_Compact.reducer_override``: bit for bit the matrix that was pickled."""
+    import zlib
+
+    n = int(round((np.sqrt(8 * len(upper) + 1) - 1) / 2))
+    bits = np.uint64 if upper.dtype == np.float64 else np.uint32
+    a = np.zeros((n, n), dtype=upper.dtype)
+    iu = np.triu_indices(n)
+    a[iu] = upper
+    a.T[iu] = (upper.view(bits) ^ np.frombuffer(zlib.decompress(lower_xor), dtype=bits)).view(upper.dtype)
+    if torch_device is None:
+        return a
+    import torch
+
+    return torch.from_numpy(a).to(torch_device)
+
+
+class _Compact(pickle.Pickler):
+    """Pickles a large square float matrix as its upper triangle plus the bitwise difference (XOR) of
+    the lower one, zlib-compressed: about half the bytes for a (nearly) symmetric covariance, exact
+    for any matrix; others (e.g. an eigenbasis) as usual."""
+
+    def reducer_override(self, obj):
+        import zlib
+
+        a = _square(obj)
+        if a is None:
+            return NotImplemented
+        bits = np.uint64 if a.dtype == np.float64 else np.uint32
+        iu = np.triu_indices(len(a))
+        upper, lower = a[iu], a.T[iu]
+        xor = zlib.compress((upper.view(bits) ^ lower.view(bits)).tobytes(), 1)
+        if len(xor) > lower.nbytes // 2:
+            return NotImplemented  # not symmetric enough to pay
+        device = str(obj.device) if a is not obj else None
+        return _unpack_square, (upper, xor, device)
+
+
+def dumps_compact(obj) -> bytes:
+    """``pickle.dumps(obj)``, with large (nearly) symmetric float matrices stored as described in
+    ``_Compact``; ``pickle.loads`` reads it back exactly."""
+    buf = io.BytesIO()
+    _Compact(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    return buf.getvalue()
+
+
+def load_pickle(path: str | os.PathLike):
+    """``pickle.load`` of a checkpoint; a truncated or corrupt file is a ValueError naming it."""
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    except (pickle.UnpicklingError, EOFError, ValueError, AttributeError, ImportError, IndexError) as err:
+        raise ValueError(f"checkpoint {path} is unreadable, truncated or corrupt ({type(err).__name__}: "
+                         f"{err}); delete it to start the run over") from None

@@ -9,13 +9,17 @@ Checkpoints: with ``checkpoint=PATH`` the loop pickles everything it needs to co
 trainer's state (which holds its RNGs), the records so far and the counters -- every
 ``checkpoint_every`` generations and at the end, atomically. A later ``train(..., checkpoint=PATH)``
 resumes from it; episode seeds depend only on (seed, generation, individual, episode), so the resumed
-run is identical to an uninterrupted one.
+run is identical to an uninterrupted one. Large (nearly) symmetric matrices -- a covariance -- are
+stored as a triangle plus the exact bitwise rest (``store.dumps_compact``), which reads back bit for
+bit; temporary files of a checkpoint write that was killed are removed when the next run starts.
+
+Nothing non-finite passes: a parameter vector with NaN or inf is an error before it is evaluated,
+and so is a non-finite return (``DivergedError``, naming method, generation and individual).
 """
 
 from __future__ import annotations
 
 import math
-import pickle
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +30,7 @@ import numpy as np
 from .config import RunConfig
 from .evaluation import EVAL, TRAIN, episode_seeds, make_evaluator
 from .machine import machine_label
-from .store import atomic_write
+from .store import atomic_write, dumps_compact, load_pickle, remove_stale_temps
 from .trainers import make_trainer
 
 Record = dict
@@ -51,18 +55,44 @@ class FinishedRunError(ValueError):
     """Raised when asked to resume a run whose checkpoint already holds the full budget."""
 
 
+class DivergedError(ValueError):
+    """A non-finite parameter vector or return: the search diverged (or the task returned NaN)."""
+
+
+def check_finite(values: np.ndarray, what: str, config: RunConfig, generation: int) -> None:
+    """``DivergedError`` unless every row of ``values`` is finite; ``what`` names the first bad row
+    (``{i}``: its index)."""
+    bad = ~np.isfinite(values).reshape(len(values), -1).all(axis=1)
+    if bad.any():
+        raise DivergedError(
+            f"{config.method} on {config.env} (seed {config.seed}) diverged: generation {generation}, "
+            f"{what.format(i=int(np.argmax(bad)))} is not finite (nan or inf); lower sigma0 ({config.sigma0}) "
+            f"or the method's step size / learning rate (hyper {dict(config.hyper or ())})")
+
+
 def solved_test(evaluator, solution: np.ndarray, config: RunConfig, generation: int):
     """Mean and std of the solution's return over ``eval_episodes`` fresh episodes."""
+    check_finite(solution[None, :], "the solution", config, generation)
     seeds = episode_seeds(config.seed, EVAL, generation, 1, config.eval_episodes)
     result = evaluator.evaluate(solution[None, :], seeds)
+    check_finite(result.returns, "the solved test's return", config, generation)
     return float(result.returns.mean()), float(result.returns.std())
 
 
 def build(config: RunConfig, backend: str | None = None):
     """The run's evaluator (``backend`` overrides ``config.backend``) and trainer, and the parameter count."""
+    _check_device(config)
     evaluator = make_evaluator(config if backend is None else config.replace(backend=backend))
     n = evaluator.policy.n_params
     return evaluator, make_trainer(config.method, n, config.popsize, config.sigma0, dict(config.hyper or ())), n
+
+
+def _check_device(config: RunConfig) -> None:
+    """No CUDA where ``config.device`` asks for it: a ValueError now, before anything is built."""
+    if config.device != "cpu":
+        from .machine import resolve_device
+
+        resolve_device(config.device)
 
 
 def generation_record(config: RunConfig, n: int, generation: int, fitness: np.ndarray, evals: int,
@@ -80,13 +110,14 @@ def generation_record(config: RunConfig, n: int, generation: int, fitness: np.nd
 
 
 def _save(path: Path, config: RunConfig, progress: Progress, state: Any) -> None:
-    blob = pickle.dumps({"key": config.key(), "progress": progress, "state": state})
+    blob = dumps_compact({"key": config.key(), "progress": progress, "state": state})
     atomic_write(path, lambda f: f.write(blob), binary=True)
 
 
 def _load(path: Path, config: RunConfig) -> tuple[Progress, Any]:
-    with open(path, "rb") as f:
-        saved = pickle.load(f)
+    saved = load_pickle(path)
+    if not isinstance(saved, dict) or not {"key", "progress", "state"} <= set(saved):
+        raise ValueError(f"checkpoint {path} is not a checkpoint of evoscale.train")
     if saved["key"] != config.key():
         raise ValueError(f"checkpoint {path} belongs to another configuration ({saved['key']} != {config.key()})")
     return saved["progress"], saved["state"]
@@ -95,20 +126,21 @@ def _load(path: Path, config: RunConfig) -> tuple[Progress, Any]:
 def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
           checkpoint: str | Path | None = None, checkpoint_every: int = 10) -> list[Record]:
     """Run ``config`` to its budget (resuming from ``checkpoint`` if it exists); one record per generation."""
+    checkpoint = Path(checkpoint) if checkpoint else None
+    if checkpoint:
+        remove_stale_temps(checkpoint)  # left by a run killed while writing its checkpoint
+    _check_device(config)
     if config.method == "ppo":
         return _train_ppo(config, checkpoint)
-    evaluator, trainer, n = build(config)
     generations = config.budget_evals // (config.popsize * config.episodes_per_eval)
-    checkpoint = Path(checkpoint) if checkpoint else None
-    if checkpoint and checkpoint.exists():
-        progress, state = _load(checkpoint, config)
-        if progress.generation >= generations or progress.solved:
-            raise FinishedRunError(
-                f"checkpoint {checkpoint} already holds the finished run ({progress.generation} of "
-                f"{generations} generations, {progress.evals} evaluations); nothing to resume"
-            )
-    else:
-        progress, state = Progress(next_eval=config.eval_every or math.inf), trainer.init(config.seed)
+    saved = _load(checkpoint, config) if checkpoint and checkpoint.exists() else None
+    if saved and (saved[0].generation >= generations or saved[0].solved):
+        raise FinishedRunError(
+            f"checkpoint {checkpoint} already holds the finished run ({saved[0].generation} of "
+            f"{generations} generations, {saved[0].evals} evaluations); nothing to resume"
+        )
+    evaluator, trainer, n = build(config)
+    progress, state = saved or (Progress(next_eval=config.eval_every or math.inf), trainer.init(config.seed))
     machine = machine_label(config.device)
     bar = _progress_bar(config, generations, progress.generation)
     p = progress
@@ -118,9 +150,11 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
             t0 = time.perf_counter()
             population, state = trainer.ask(state)
             t1 = time.perf_counter()
+            check_finite(population, "individual {i}'s parameter vector", config, gen)
             seeds = episode_seeds(config.seed, TRAIN, gen, len(population), config.episodes_per_eval)
             result = evaluator.evaluate(population, seeds)
             fitness = result.returns.mean(axis=1)
+            check_finite(result.returns, "individual {i}'s return", config, gen)
             t2 = time.perf_counter()
             state = trainer.tell(state, population, fitness)
             t3 = time.perf_counter()

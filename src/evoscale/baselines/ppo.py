@@ -35,6 +35,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 from ..envs import get_spec, make_env, register_extras
 from ..evaluation import EVAL, TRAIN, LockstepEvaluator, episode_seeds
 from ..machine import machine_label
+from ..store import atomic_write, load_pickle
 from .zoo import ZOO_HYPERPARAMS, LinearSchedule, ppo_kwargs, zoo_hyperparams  # noqa: F401 (re-exported)
 
 RECORD_KEYS = (
@@ -242,19 +243,13 @@ def save_checkpoint(path: str, model: PPO, records: list[dict], meta: dict) -> N
         "model": buf.getvalue(), "vecnormalize": pickle.dumps(vecnorm) if vecnorm is not None else None,
         "records": records,
     }
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "wb") as f:
-        pickle.dump(state, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    atomic_write(path, lambda f: pickle.dump(state, f), binary=True)
 
 
 def load_checkpoint(path: str) -> dict:
     """The checkpoint's contents: ``records``, ``num_timesteps``, ``env``, ``seed``, ``hyper``, ..."""
-    with open(path, "rb") as f:
-        state = pickle.load(f)
-    if state.get("format") != CHECKPOINT_FORMAT:
+    state = load_pickle(path)
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path}: not a PPO checkpoint of format {CHECKPOINT_FORMAT}")
     return state
 

@@ -26,7 +26,8 @@ the original message and the worker's traceback (``err.cause`` is the original e
 
 Clusters: with ``ray_address=None`` an uninitialised Ray starts a local cluster of ``workers``
 CPUs; ``"auto"`` joins the cluster started on this machine with ``ray start``, ``"host:port"`` a
-cluster's head (GCS) address, ``"ray://host:port"`` a cluster via Ray Client. If Ray is already
+cluster's head (GCS) address; an address where no cluster answers fails after
+``EVOSCALE_RAY_CONNECT_TIMEOUT`` seconds (``ray_connect.init_ray``). If Ray is already
 initialised (e.g. by the caller), that connection is used and ``ray_address`` is ignored. ``close()``
 (or leaving a ``with`` block) kills the actors, and shuts Ray down only if this evaluator started it.
 """
@@ -45,6 +46,7 @@ from ..envs import get_spec
 from ..policies import make_policy
 from .lockstep import LockstepEvaluator
 from .seeds import EvalResult
+from ..ray_connect import init_ray
 
 MAX_TASK_RETRIES = 3
 """Times one slice is re-run after its worker process died, within one ``evaluate`` call."""
@@ -81,7 +83,7 @@ class RayEvaluator:
         self._owns_ray = not ray.is_initialized()
         if self._owns_ray:
             local = {"num_cpus": workers, "include_dashboard": False} if ray_address is None else {}
-            ray.init(address=ray_address, logging_level=logging.ERROR, **local)
+            init_ray(ray_address, logging_level=logging.ERROR, **local)
         self._actors: list | None = None
 
     def _ensure_actors(self, wait_s: float = 5.0) -> list:

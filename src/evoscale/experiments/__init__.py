@@ -7,28 +7,54 @@ The store's functions are re-exported here for the chapters' convenience.
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
+import typing
 
+from ..config import check_type
 from ..runs import (available, cached_table, fresh_requested, load_cached, results_root,  # noqa: F401
                     run_cached, run_many, run_path, table_path)
 
 IPYTHON_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython", "open"})
+ZERO_ALLOWED = frozenset({"seed", "eval_every", "check_eval_every", "ppo_eval_every", "migrants", "ga_elites",
+                          "warmup_generations", "sim_speed_cv", "sim_latency_ms"})
+"""Numeric chapter parameters that may be 0; every other number (and list entry) must be positive."""
 
 
-def seed_list(seeds) -> list[int]:
+def seed_list(seeds, name: str = "seeds") -> list[int]:
     """A chapter's ``seeds`` parameter: a count n (seeds 0..n-1) or an explicit list of seeds."""
-    if isinstance(seeds, int) and not isinstance(seeds, bool):
-        if seeds <= 0:
-            raise ValueError(f"seeds must be a positive count or a list of seeds, got {seeds}")
+    if isinstance(seeds, int) and not isinstance(seeds, bool) and seeds > 0:
         return list(range(seeds))
-    return [int(s) for s in seeds]
+    ok = isinstance(seeds, (list, tuple)) and len(seeds) == len(set(seeds)) > 0 and all(
+        isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)
+    if not ok:
+        raise ValueError(f"{name} must be a positive count or a list of distinct non-negative integer seeds, "
+                         f"got {seeds!r}")
+    return list(seeds)
+
+
+def check_value(name: str, value, hint) -> None:
+    """One chapter parameter against its annotation (``config.check_type``) and the ranges every
+    chapter shares: seeds via ``seed_list``; numbers, and the numbers in a list, finite and positive
+    (or zero, for ``ZERO_ALLOWED``). ValueError naming the parameter."""
+    check_type(name, value, hint)
+    if "seeds" in name and value is not None:
+        seed_list(value, name)
+        return
+    for v in value if isinstance(value, (list, tuple)) else [value]:
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            zero_ok = name in ZERO_ALLOWED
+            if not (math.isfinite(v) and (v >= 0 if zero_ok else v > 0)):
+                raise ValueError(f"{name} must be {'non-negative' if zero_ok else 'positive'} (and finite), "
+                                 f"got {value!r}")
 
 
 def check_parameters(params_cls, namespace: dict, profiles: dict):
     """Build a chapter's parameter dataclass from its notebook namespace, strictly.
 
     A name injected by ``papermill -p`` that the parameters cell does not declare is an error
-    (papermill itself only warns); ``None`` values take the profile's default.
+    (papermill itself only warns); ``None`` values take the profile's default; every value is then
+    checked against its field's annotation and the shared ranges (``check_value``).
     """
     declared = {f.name for f in dataclasses.fields(params_cls)}
     unknown = sorted(
@@ -48,4 +74,7 @@ def check_parameters(params_cls, namespace: dict, profiles: dict):
     for k, default in profiles[profile].items():
         if values.get(k) is None:
             values[k] = default
+    hints = typing.get_type_hints(params_cls)
+    for k, v in values.items():
+        check_value(k, v, hints[k])
     return params_cls(**values)

@@ -57,7 +57,7 @@ class ComputeParams:
     env: str = "LunarLander-v3"
     method: str | None = None
     """The full CMA-ES of the main runs: torch_cmaes (the book's) or cmaes (pycma)."""
-    hidden: str | tuple = "64,32"
+    hidden: str | int | tuple = "64,32"
     popsize: int | None = None
     sigma0: float | None = None
     budget_evals: int | None = None
@@ -105,7 +105,9 @@ class ComputeParams:
 
 def params(namespace: dict) -> ComputeParams:
     """The chapter's parameters from its notebook namespace (strict, profile defaults filled in)."""
-    return check_parameters(ComputeParams, namespace, PROFILES)
+    p = check_parameters(ComputeParams, namespace, PROFILES)
+    parse_hidden(p.hidden)
+    return p
 
 
 def where(params: ComputeParams):

@@ -115,6 +115,12 @@ def params(namespace: dict) -> MethodsParams:
     p = check_parameters(MethodsParams, namespace, PROFILES)
     if len(p.sizes) != len(SIZE_NAMES):
         raise ValueError(f"sizes must list {len(SIZE_NAMES)} hidden widths (small, medium, large), got {p.sizes!r}")
+    for name in ("sizes", "width_sizes"):
+        for hidden in getattr(p, name):
+            try:
+                parse_hidden(hidden)
+            except ValueError as err:
+                raise ValueError(f"{name}: {err}") from None
     if p.cma_method not in ("cmaes", "torch_cmaes"):
         raise ValueError(f"cma_method must be 'cmaes' or 'torch_cmaes', got {p.cma_method!r}")
     return p

@@ -33,7 +33,8 @@ from ..envs import get_spec
 from ..evaluation import TRAIN, episode_seeds, make_evaluator
 from ..island import TOPOLOGIES, train_islands
 from ..machine import machine_label, usable_cores
-from ..store import load_run, save_run
+from ..runs import load_records
+from ..store import save_run
 from ..train import build
 from . import cached_table, check_parameters, compute, results_root, run_many
 
@@ -238,7 +239,7 @@ def _island_cached(config: RunConfig, where, fresh: bool, p: WorkersParams) -> p
     from threadpoolctl import threadpool_limits
 
     path = _island_path(config, where, p)
-    if not fresh and (df := load_run(path)) is not None:
+    if not fresh and (df := load_records(config, path, p.islands)) is not None:
         return df
     with threadpool_limits(1):
         df = pd.DataFrame(train_islands(config, p.islands, p.migrate_every, p.migrants, p.topology, use_ray=False))

@@ -53,6 +53,14 @@ def hyper_names(method: str) -> list[str]:
     return [p for p in params if p not in ("self", "n_params", "popsize", "sigma0")]
 
 
+def hyper_types(method: str) -> dict:
+    """The annotations of the method's hyper-parameters (name -> type), for ``config.check_type``."""
+    import typing
+
+    hints = typing.get_type_hints(REGISTRY[method].__init__)
+    return {name: hints[name] for name in hyper_names(method) if name in hints}
+
+
 def make_trainer(method: str, n_params: int, popsize: int, sigma0: float, hyper: dict | None = None):
     if method not in REGISTRY:
         raise ValueError(f"unknown method {method!r}; valid methods: {', '.join(REGISTRY)}")

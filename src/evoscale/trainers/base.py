@@ -32,6 +32,12 @@ class Trainer(Protocol):
     def solution(self, state: Any) -> np.ndarray: ...
 
 
+def nan_worst(returns) -> np.ndarray:
+    """``returns`` as float64 with NaN replaced by -inf: a NaN return ranks worst, never best."""
+    returns = np.asarray(returns, dtype=float)
+    return np.where(np.isnan(returns), -np.inf, returns)
+
+
 def check_x0(x0, n_params: int) -> np.ndarray:
     """The initial mean as a float64 vector (zeros when ``x0`` is None); ValueError if malformed."""
     if x0 is None:

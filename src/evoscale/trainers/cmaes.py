@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import cma
 import numpy as np
 
+from .base import nan_worst
+
 
 @dataclass
 class CMAState:
@@ -74,7 +76,7 @@ class CMAES:
 
     def tell(self, state: CMAState, population: np.ndarray, returns: np.ndarray) -> CMAState:
         with _own_global_rng(state):
-            state.es.tell(list(population), list(-np.asarray(returns, dtype=float)))
+            state.es.tell(list(population), list(-nan_worst(returns)))
         return state
 
     def solution(self, state: CMAState) -> np.ndarray:

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ..machine import resolve_device
-from .base import check_x0
+from .base import check_x0, nan_worst
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _RANKINGS = ("centered", "linear", "nes", "normalized", "raw")  # evotorch.tools.ranking.rankers
@@ -184,12 +184,10 @@ class _EvoTorchAdapter:
         return np.array(x.numpy(), dtype=np.float64), state
 
     def tell(self, state: EvoTorchState, population: np.ndarray, returns: np.ndarray) -> EvoTorchState:
-        population, returns = np.asarray(population, dtype=float), np.asarray(returns, dtype=float)
+        population, returns = np.asarray(population, dtype=float), nan_worst(returns)
         if population.shape != (self.popsize, self.n_params) or returns.shape != (self.popsize,):
             raise ValueError(f"expected population {(self.popsize, self.n_params)} and returns "
                              f"{(self.popsize,)}, got {population.shape} and {returns.shape}")
-        if np.isnan(returns).any():
-            raise ValueError("returns must not contain NaN")
         searcher, problem = state.searcher, state.searcher.problem
         values = torch.as_tensor(population, device=problem.device).to(problem.dtype)
         evals = torch.as_tensor(returns, dtype=problem.eval_dtype, device=problem.device)

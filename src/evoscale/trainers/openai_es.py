@@ -44,6 +44,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .base import nan_worst
+
 ADAM_EPSILON = 1e-8
 
 
@@ -62,9 +64,10 @@ class OpenAIESState:
 
 
 def centered_ranks(returns: np.ndarray) -> np.ndarray:
-    """Ranks mapped linearly onto [-0.5, 0.5]: worst -0.5, best +0.5; ties ranked by position."""
+    """Ranks mapped linearly onto [-0.5, 0.5]: worst -0.5, best +0.5; ties ranked by position, NaN
+    worst."""
     ranks = np.empty(len(returns))
-    ranks[np.argsort(returns, kind="stable")] = np.arange(len(returns))
+    ranks[np.argsort(nan_worst(returns), kind="stable")] = np.arange(len(returns))
     return ranks / (len(returns) - 1) - 0.5
 
 

@@ -1,0 +1,162 @@
+"""No hangs, no orphans, no clashes: a Ray address where nothing listens fails in time; a killed
+chapter takes its pool workers with it; two chapter runs at once both finish; the Makefile honours
+EVOSCALE_RESULTS from the environment."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from evoscale.bookbuild import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def _python(code: str, timeout: float, **env) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **env})
+
+
+def test_a_ray_address_where_nothing_listens_fails_naming_it():
+    t = time.monotonic()
+    r = _python("""
+        from evoscale.config import RunConfig
+        from evoscale.train import train
+        train(RunConfig(env="CartPole-v1", hidden=(4,), popsize=8, budget_evals=16, eval_episodes=2,
+                        backend="ray", workers=1, ray_address="127.0.0.1:1"))
+    """, timeout=120, EVOSCALE_RAY_CONNECT_TIMEOUT="3")
+    assert r.returncode != 0
+    assert "RayConnectError: no Ray cluster answers at ray_address '127.0.0.1:1'" in r.stderr
+    assert time.monotonic() - t < 60
+
+
+def test_a_ray_cluster_joined_by_its_gcs_address_gives_the_lockstep_records():
+    """The address form the README documents (host:port of a head node) works end to end."""
+    head = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+        import sys, ray
+        ray.init(num_cpus=1, include_dashboard=False)
+        print(ray.get_runtime_context().gcs_address, flush=True)
+        sys.stdin.read()  # until the test closes stdin
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        address = head.stdout.readline().strip()
+        assert ":" in address
+        r = _python(f"""
+            import json
+            from evoscale.config import RunConfig
+            from evoscale.train import train
+            c = RunConfig(env="CartPole-v1", hidden=(4,), popsize=8, budget_evals=16, eval_episodes=2)
+            a = train(c.replace(backend="ray", workers=1, ray_address="{address}"))
+            b = train(c)
+            print(json.dumps([[r["best_return"], r["eval_return"]] for r in (a[-1], b[-1])]))
+        """, timeout=300, RAY_AUTH_MODE="token")  # the head's token (~/.ray/auth_token): Ray's default
+        assert r.returncode == 0, r.stderr[-3000:]
+        ray_run, lockstep = eval(r.stdout.strip().splitlines()[-1].replace("NaN", "None"))
+        assert ray_run == lockstep
+    finally:
+        head.stdin.close()
+        head.wait(timeout=120)
+
+
+POOL = """
+import os, sys, time
+from pathlib import Path
+from evoscale.runs import run_many
+
+def sleepy(config, where, fresh):
+    (Path(where) / f"worker-{os.getpid()}").write_text("")
+    time.sleep(120)
+
+def path(config, where):
+    return Path(where) / f"never-{config}.csv"
+
+if __name__ == "__main__":
+    run_many([1, 2], Path(sys.argv[1]), processes=2, log=lambda *a: None, progress=False, path=path, run=sleepy)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")  # a zombie has exited
+
+
+def test_pool_workers_exit_when_the_chapter_is_killed(tmp_path):
+    script = tmp_path / "pool.py"
+    script.write_text(POOL)
+    parent = subprocess.Popen([sys.executable, str(script), str(tmp_path)], env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    workers = []
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers) < 2 and time.monotonic() < deadline:
+            workers = [int(p.name.split("-")[1]) for p in tmp_path.glob("worker-*")]
+            time.sleep(0.2)
+        assert len(workers) == 2, "the pool's workers did not start"
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while any(map(_alive, workers)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(map(_alive, workers)), "pool workers outlived their killed parent"
+    finally:
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+CHAPTER = '''# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+profile = "smoke"
+
+# %%
+import time
+time.sleep(3)
+print("chapter ran")
+'''
+
+
+def _tiny_book(root: Path) -> None:
+    book = root / "book"
+    book.mkdir(parents=True)
+    (book / "00_tiny.py").write_text(CHAPTER)
+    for name in ("intro.md", "_toc.yml", "references.bib"):
+        (book / name).write_text("")
+
+
+def test_two_runs_of_one_chapter_at_once_both_finish(tmp_path):
+    _tiny_book(tmp_path)
+    code = f"from pathlib import Path; from evoscale.bookbuild import build; build('smoke', None, {{}}, False, root=Path({str(tmp_path)!r}))"
+    first = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    second = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for p in (first, second):
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err[-3000:]
+    staging = tmp_path / "_build" / "src" / "smoke"
+    assert "chapter ran" in (staging / "00_tiny.ipynb").read_text()
+    assert sorted(p.name for p in staging.iterdir()) == ["00_tiny.ipynb", "_toc.yml", "intro.md", "references.bib"]
+
+
+def test_make_honours_evoscale_results_from_the_environment(tmp_path):
+    show = "show-results: ; @echo $$EVOSCALE_RESULTS"
+    r = subprocess.run(["make", "-s", "-C", str(ROOT), "--eval", show, "show-results"], capture_output=True,
+                       text=True, timeout=60, env={**os.environ, "EVOSCALE_RESULTS": str(tmp_path)})
+    assert r.stdout.strip() == str(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "EVOSCALE_RESULTS"}
+    r = subprocess.run(["make", "-s", "-C", str(ROOT), "--eval", show, "show-results"], capture_output=True,
+                       text=True, timeout=60, env=env)
+    assert r.stdout.strip() == str(ROOT / "results")

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 from .envs import get_spec
 from .machine import check_device
+from .store import RESULT_FORMAT_VERSION
 
-RESULT_FORMAT_VERSION = 1
 NOT_HASHED = frozenset({"progress", "workers", "ray_address"})
 
 

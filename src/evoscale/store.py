@@ -39,7 +39,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import RESULT_FORMAT_VERSION
+
+RESULT_FORMAT_VERSION = 1
+"""Bump it when the records' meaning changes: every stored result is then recomputed (it is part of
+every cache key, ``config.content_key``, and of every sidecar)."""
 
 log = logging.getLogger("evoscale.store")
 STARTED = time.time()

@@ -17,7 +17,7 @@ from ..runs import (available, cached_table, fresh_requested, load_cached, resul
 
 IPYTHON_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython", "open"})
 ZERO_ALLOWED = frozenset({"seed", "eval_every", "check_eval_every", "ppo_eval_every", "migrants", "ga_elites",
-                          "warmup_generations", "sim_speed_cv", "sim_latency_ms"})
+                          "warmup_generations", "warmup_evals", "sim_speed_cv", "sim_latency_ms"})
 """Numeric chapter parameters that may be 0; every other number (and list entry) must be positive."""
 
 

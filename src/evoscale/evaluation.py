@@ -21,8 +21,9 @@ from .envs import EnvSpec, get_spec, make_env
 from .plastic import NeuromodPolicy
 from .policies import MLPPolicy
 from .policies_cnn import CNNPolicy
+from .policies_recurrent import RecurrentPolicy
 
-POLICIES = {"mlp": MLPPolicy, "neuromod": NeuromodPolicy, "cnn": CNNPolicy}
+POLICIES = {"mlp": MLPPolicy, "neuromod": NeuromodPolicy, "cnn": CNNPolicy, "recurrent": RecurrentPolicy}
 
 TRAIN, EVAL = 0, 1
 """Seed streams: training episodes and the fresh episodes of the solved test never share seeds."""
@@ -74,7 +75,7 @@ def reset(env, seed: int) -> np.ndarray:
 
 def make_policy(spec: EnvSpec, hidden: tuple[int, ...], device: str = "cpu", kind: str = "mlp",
                 **policy_kw):
-    """The task's policy network (``kind``: ``mlp`` or ``neuromod``), action box read from the env.
+    """The task's policy network (``kind``: ``mlp``, ``neuromod`` or ``recurrent``), action box read from the env.
 
     Pixel tasks (``spec.network == "cnn"``) get the population-batched CNN (``policies_cnn``), with
     ``hidden`` as the widths of its dense layers after the conv trunk.

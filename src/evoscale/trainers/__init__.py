@@ -34,9 +34,12 @@ REGISTRY = _LazyRegistry({
     "cmaes": ".cmaes:CMAES", "sepcmaes": ".cmaes:SepCMAES", "openai_es": ".openai_es:OpenAIES",
     "ga": ".ga:GA", "neuromod": ".neuromod:Neuromod", "torch_cmaes": ".torch_cmaes:TorchCMAES",
     "snes": ".evotorch_es:SNES", "pgpe": ".evotorch_es:PGPE", "sep_cmaes_torch": ".evotorch_es:EvoTorchSepCMA",
+    "recurrent": ".recurrent:Recurrent",
 })
 """Population-based trainers driven by ``train.train``. PPO (``evoscale.ppo``) is the gradient
 baseline with its own loop; ``METHODS`` lists both."""
+POLICY_SEARCH = ("neuromod", "recurrent")
+"""Trainers that evolve another policy than the MLP with an inner ES (``policy_search.PolicySearch``)."""
 METHODS = (*REGISTRY, "ppo")
 
 

@@ -28,6 +28,7 @@ import pandas as pd
 
 from .config import RunConfig
 from .runs import generations, is_cached, results_root, run_path, save_records, servable, train_records
+from .trainers import GRADIENT_METHODS
 
 CHAPTERS = ("01_parameters", "03_compute", "05_methods")
 
@@ -79,7 +80,7 @@ def needs(profile: str = "book", chapters=None) -> list[Need]:
 
 def _cell(c: RunConfig) -> str:
     size = ",".join(map(str, c.hidden))
-    budget = f"{c.budget_steps:,} steps" if c.method == "ppo" else f"{c.budget_evals:,} episodes"
+    budget = f"{c.budget_steps:,} steps" if c.method in GRADIENT_METHODS else f"{c.budget_evals:,} episodes"
     return f"{c.method} {c.env} {size} x {budget}"
 
 
@@ -121,7 +122,7 @@ class CostModel:
                                                "eval_wall_s"]).iloc[-1]
             except (ValueError, KeyError, IndexError):
                 continue
-            unit = df["env_steps"] if df["method"] == "ppo" else df["evals"]
+            unit = df["env_steps"] if df["method"] in GRADIENT_METHODS else df["evals"]
             rows.append(dict(method=df["method"], env=df["env"], n=df["n_params"],
                              s_per_unit=(df["wall_s"] + df["eval_wall_s"]) / max(unit, 1)))
         self.runs = pd.DataFrame(rows, columns=["method", "env", "n", "s_per_unit"])
@@ -129,8 +130,8 @@ class CostModel:
     def seconds(self, config: RunConfig, n: int) -> float:
         r = self.runs
         same = r[(r["method"] == config.method) & (r["env"] == config.env)]
-        if same.empty and config.method != "ppo":
-            same = r[(r["env"] == config.env) & (r["method"] != "ppo")]
+        if same.empty and config.method not in GRADIENT_METHODS:
+            same = r[(r["env"] == config.env) & ~r["method"].isin(GRADIENT_METHODS)]
             s = float(same["s_per_unit"].median()) if len(same) else 0.01
         elif same.empty:
             s = 1e-3
@@ -139,7 +140,7 @@ class CostModel:
         else:
             b, a = np.polyfit(np.log(same["n"]), np.log(same["s_per_unit"]), 1)
             s = float(np.exp(a + max(b, 0.0) * np.log(n)))
-        units_ = config.budget_steps if config.method == "ppo" else config.budget_evals
+        units_ = config.budget_steps if config.method in GRADIENT_METHODS else config.budget_evals
         return s * units_
 
 

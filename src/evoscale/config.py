@@ -109,16 +109,16 @@ class RunConfig:
     def validate(self) -> None:
         """Raise ValueError naming the offending parameter."""
         from .evaluation import BACKENDS
-        from .trainers import METHODS, REGISTRY, hyper_names
+        from .trainers import GRADIENT_METHODS, METHODS, REGISTRY, hyper_names
 
         get_spec(self.env)
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}; valid methods: {', '.join(METHODS)}")
-        if self.method == "ppo":
+        if self.method in GRADIENT_METHODS:
             if self.budget_steps is None:
-                raise ValueError("method 'ppo' needs budget_steps (its budget is counted in env steps)")
+                raise ValueError(f"method {self.method!r} needs budget_steps (its budget is counted in env steps)")
             if self.backend != "lockstep":
-                raise ValueError("method 'ppo' collects its own rollouts; backend must stay 'lockstep'")
+                raise ValueError(f"method {self.method!r} collects its own rollouts; backend must stay 'lockstep'")
         unknown = [] if self.method not in REGISTRY else sorted(
             set(dict(self.hyper or ())) - set(hyper_names(self.method)))
         if unknown:

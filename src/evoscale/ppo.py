@@ -114,20 +114,23 @@ class SB3Policy:
     def take(rows_state: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return rows_state[rows]
 
+    def observe(self, obs: np.ndarray) -> np.ndarray:
+        return self.vecnorm.normalize_obs(obs) if self.vecnorm is not None else obs
+
     def forward(self, _rows_state, obs: np.ndarray) -> np.ndarray:
-        x = self.vecnorm.normalize_obs(obs) if self.vecnorm is not None else obs
-        return self.model.predict(x, deterministic=True)[0]
+        return self.model.predict(self.observe(obs), deterministic=True)[0]
 
 
 class SolvedTest:
     """The deterministic policy on fresh, seeded episodes of the unwrapped env: ``LockstepEvaluator``
     (capped at EnvSpec.max_steps, one batched forward per step over the episodes still running)."""
 
-    def __init__(self, env_id: str):
+    def __init__(self, env_id: str, adapter=SB3Policy):
         self.evaluator = LockstepEvaluator(env_id, ())  # its MLP is replaced by the model below
+        self.adapter = adapter
 
     def __call__(self, model: PPO, seeds: np.ndarray) -> tuple[float, float]:
-        self.evaluator.policy = SB3Policy(model)
+        self.evaluator.policy = self.adapter(model)
         returns = self.evaluator.evaluate(np.zeros((1, 1)), np.asarray(seeds)[None, :]).returns
         return float(returns.mean()), float(returns.std())
 
@@ -186,7 +189,7 @@ class RecordCallback(BaseCallback):
         self.evals += len(self.returns)
         r = np.array(self.returns)
         rec = {
-            "method": "ppo", "env": self.run["env"], "n_params": self.run["n_params"],
+            "method": self.run["method"], "env": self.run["env"], "n_params": self.run["n_params"],
             "popsize": self.run["n_envs"], "seed": self.run["seed"], "generation": self.generation,
             "evals": self.evals, "env_steps": steps, "wall_s": self.wall, "opt_s": opt_s,
             "pop_eval_s": pop_eval_s,
@@ -245,6 +248,17 @@ def _n_params(model: PPO) -> int:
     return sum(p.numel() for p in model.policy.parameters())
 
 
+def _algorithm(method: str):
+    """(SB3 algorithm class, hyper-parameter table, solved-test adapter) of a gradient baseline."""
+    if method == "ppo":
+        return PPO, ZOO_HYPERPARAMS, SB3Policy
+    if method == "recurrent_ppo":
+        from .recurrent_ppo import LSTM_HYPERPARAMS, SB3LstmPolicy, RecurrentPPO
+
+        return RecurrentPPO, LSTM_HYPERPARAMS, SB3LstmPolicy
+    raise ValueError(f"method must be 'ppo' or 'recurrent_ppo', got {method!r}")
+
+
 def train_ppo(
     env_id: str,
     seed: int,
@@ -255,9 +269,13 @@ def train_ppo(
     device: str = "cpu",
     checkpoint: str | None = None,
     progress: bool = False,
+    method: str = "ppo",
 ) -> list[dict]:
     """Train SB3 PPO with rl-baselines3-zoo's hyper-parameters; one record per rollout/update.
 
+    * ``method="recurrent_ppo"``: sb3-contrib's ``RecurrentPPO`` (LSTM policy) with the table of
+      ``evoscale.recurrent_ppo`` instead; everything below holds for it too (records, seeding,
+      solved test with the LSTM state carried through each episode, checkpoints).
     * ``hyper`` overrides individual entries of ``ZOO_HYPERPARAMS[env_id]`` (e.g. ``{"n_steps": 64}``;
       ``"lin_X"`` strings are linear schedules). Tasks without an entry raise ValueError.
     * Environments: ``DummyVecEnv([Monitor(gym.make(env_id))] * n_envs)``, wrapped in ``VecNormalize``
@@ -289,7 +307,8 @@ def train_ppo(
       interrupted run with the same ``total_timesteps`` to stay on its schedule. A resumed run is not
       bit-identical to an uninterrupted one (fresh episodes, re-seeded RNGs), but is itself reproducible.
     """
-    merged = zoo_hyperparams(env_id, hyper)
+    algo, table, adapter = _algorithm(method)
+    merged = zoo_hyperparams(env_id, hyper, table)
     kwargs = ppo_kwargs(merged)
     for name, value in (("total_timesteps", total_timesteps), ("eval_episodes", eval_episodes)):
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
@@ -315,18 +334,18 @@ def train_ppo(
             vecnorm = pickle.loads(state["vecnormalize"])
             vecnorm.set_venv(venv.venv)
             venv = vecnorm
-        model = PPO.load(io.BytesIO(state["model"]), env=venv, device=device)
+        model = algo.load(io.BytesIO(state["model"]), env=venv, device=device)
         records = list(state["records"])
         resume = True
     else:
-        model = PPO(merged.get("policy", "MlpPolicy"), venv, seed=seed, device=device, verbose=0, **kwargs)
+        model = algo(merged.get("policy", "MlpPolicy"), venv, seed=seed, device=device, verbose=0, **kwargs)
         resume = False
     if model.get_env() is not venv:  # e.g. SB3's VecTransposeImage for channel-last images: none wanted
         raise RuntimeError(f"SB3 wrapped the training environments in {type(model.get_env()).__name__}")
     _seed_everything(model, seed, model.num_timesteps)
 
     run = {
-        "env": env_id, "seed": seed, "n_envs": venv.num_envs, "n_params": _n_params(model),
+        "method": method, "env": env_id, "seed": seed, "n_envs": venv.num_envs, "n_params": _n_params(model),
         "machine": machine_label(device), "eval_every_steps": eval_every_steps, "eval_episodes": eval_episodes,
     }
     bar = None
@@ -335,7 +354,7 @@ def train_ppo(
 
         bar = tqdm(total=total_timesteps, initial=model.num_timesteps, mininterval=2.0, unit="step",
                    desc=f"ppo {env_id} seed {seed}")
-    callback = RecordCallback(run, records, SolvedTest(env_id), checkpoint, meta, bar)
+    callback = RecordCallback(run, records, SolvedTest(env_id, adapter), checkpoint, meta, bar)
     try:
         model.learn(total_timesteps - model.num_timesteps, callback=callback, reset_num_timesteps=not resume)
     finally:

@@ -30,6 +30,7 @@ import pandas as pd
 from .config import RESULT_FORMAT_VERSION, RunConfig, content_key
 from .store import load_run, save_run
 from .train import FinishedRunError, train
+from .trainers import GRADIENT_METHODS
 
 
 def results_root() -> Path:
@@ -76,7 +77,7 @@ def generations(config: RunConfig) -> int:
 
 def servable(config: RunConfig) -> bool:
     """Whether a longer run may serve ``config`` (see the module docstring)."""
-    return config.method != "ppo" and config.target_return is None and config.budget_steps is None
+    return config.method not in GRADIENT_METHODS and config.target_return is None and config.budget_steps is None
 
 
 def _same_but_budget(config: RunConfig) -> dict:

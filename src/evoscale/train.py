@@ -27,7 +27,7 @@ from .config import RunConfig
 from .evaluation import EVAL, TRAIN, episode_seeds, make_evaluator
 from .machine import machine_label
 from .store import atomic_write
-from .trainers import make_trainer, policy_for
+from .trainers import GRADIENT_METHODS, make_trainer, policy_for
 
 Record = dict
 
@@ -98,7 +98,7 @@ def _load(path: Path, config: RunConfig) -> tuple[Progress, Any]:
 def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
           checkpoint: str | Path | None = None, checkpoint_every: int = 10) -> list[Record]:
     """Run ``config`` to its budget (resuming from ``checkpoint`` if it exists); one record per generation."""
-    if config.method == "ppo":
+    if config.method in GRADIENT_METHODS:
         return _train_ppo(config, checkpoint)
     evaluator, trainer, n = build(config)
     generations = config.budget_evals // (config.popsize * config.episodes_per_eval)
@@ -162,7 +162,8 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
 
 
 def _train_ppo(config: RunConfig, checkpoint) -> list[Record]:
-    """The PPO baseline (SB3, zoo hyper-parameters) on the same records; one torch thread per run."""
+    """The PPO baselines (SB3 PPO or sb3-contrib RecurrentPPO, zoo hyper-parameters) on the same
+    records; one torch thread per run."""
     import torch
 
     from .ppo import train_ppo
@@ -170,7 +171,7 @@ def _train_ppo(config: RunConfig, checkpoint) -> list[Record]:
     torch.set_num_threads(1)  # PPO's records depend on the thread count; fix it
     return train_ppo(config.env, config.seed, config.budget_steps, config.eval_every or config.budget_steps,
                      config.eval_episodes, dict(config.hyper or ()) or None, config.device,
-                     str(checkpoint) if checkpoint else None, config.progress)
+                     str(checkpoint) if checkpoint else None, config.progress, config.method)
 
 
 def _progress_bar(config: RunConfig, total: int, done: int):

@@ -30,7 +30,7 @@ from .config import RunConfig
 from .runs import generations, is_cached, results_root, run_path, save_records, servable, train_records
 from .trainers import GRADIENT_METHODS
 
-CHAPTERS = ("01_parameters", "03_compute", "05_methods")
+CHAPTERS = ("01_parameters", "03_compute", "05_methods", "07_plasticity")
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class Need:
 
 def needs(profile: str = "book", chapters=None) -> list[Need]:
     """Every run the chapters of ``profile`` read (duplicates across chapters included)."""
-    from .experiments import compute, methods, parameters
+    from .experiments import compute, methods, parameters, plasticity
 
     chapters = CHAPTERS if not chapters else [c for c in CHAPTERS if any(c.startswith(x) for x in chapters)]
     out: list[Need] = []
@@ -57,6 +57,9 @@ def needs(profile: str = "book", chapters=None) -> list[Need]:
         P = compute.params({"profile": profile})
         for prio, p in ((1, P), (5, P.crosscheck())):
             out += [Need(prio, "03_compute", _cell(c), c) for c in p.configs()]
+    if "07_plasticity" in chapters:  # after chapter 5's grid: ES runs first (cheap), then PPO, then RecurrentPPO
+        prio = {"ppo": 8, "recurrent_ppo": 9}
+        out += [Need(prio.get(c.method, 7), "07_plasticity", _cell(c), c) for c in plasticity.configs(profile)]
     grid_parts = [part for ch, part in (("01_parameters", "width"), ("05_methods", "grid")) if ch in chapters]
     if grid_parts:
         mp = methods.params({"profile": profile})
@@ -145,9 +148,17 @@ class CostModel:
 
 
 def _n_params(c: RunConfig) -> int:
+    """Parameters of the network a run evolves (PPO: of the config's MLP, not of PPO's own networks)."""
+    from .envs import get_spec
+    from .evaluation import POLICIES
     from .experiments.methods import n_params
+    from .trainers import REGISTRY, policy_for
 
-    return n_params("neuromod" if c.method == "neuromod" else "mlp", c.hidden, c.env)
+    kind, kw = policy_for(c.method, dict(c.hyper or ())) if c.method in REGISTRY else ("mlp", {})
+    if kind == "mlp":
+        return n_params("mlp", c.hidden, c.env)
+    spec = get_spec(c.env)
+    return POLICIES[kind](spec.obs_dim, c.hidden, spec.act_dim, spec.discrete, **kw).n_params
 
 
 def plan(profile: str = "book", chapters=None) -> pd.DataFrame:

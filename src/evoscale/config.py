@@ -85,6 +85,10 @@ class RunConfig:
     """Fresh episodes in each solved test (Gymnasium's convention is 100)."""
     target_return: float | None = None
     """Stop after the first solved test whose mean return reaches this (None: spend the budget)."""
+    keep_solutions: bool | None = None
+    """True: every record with a solved test also carries the tested solution, as a JSON list in column
+    ``solution`` (evolution methods; chapter 7 replays the networks). None: not kept (leave it None
+    rather than False, which would be hashed)."""
     seed: int = 0
     """Run seed: every random number of the run derives from it."""
     backend: str = "lockstep"

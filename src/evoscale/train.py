@@ -14,6 +14,7 @@ run is identical to an uninterrupted one.
 
 from __future__ import annotations
 
+import json
 import math
 import pickle
 import time
@@ -135,7 +136,10 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
             last = gen == generations - 1 or (config.budget_steps is not None and p.env_steps >= config.budget_steps)
             if p.evals >= p.next_eval or last:
                 t4 = time.perf_counter()
-                rec["eval_return"], rec["eval_std"] = solved_test(evaluator, trainer.solution(state), config, gen)
+                solution = trainer.solution(state)
+                rec["eval_return"], rec["eval_std"] = solved_test(evaluator, solution, config, gen)
+                if config.keep_solutions:
+                    rec["solution"] = json.dumps(solution.tolist())
                 p.eval_wall += time.perf_counter() - t4
                 rec["eval_wall_s"] = p.eval_wall
                 while p.next_eval <= p.evals:

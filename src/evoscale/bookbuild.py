@@ -77,7 +77,7 @@ def _parse_value(text: str):
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m evoscale.bookbuild", description=__doc__.split("\n")[0])
-    p.add_argument("--profile", default="book", choices=["smoke", "book", "full"])
+    p.add_argument("--profile", default="book", choices=["smoke", "quick", "book", "full"])
     p.add_argument("--chapters", nargs="*", help="chapter names (default: all in book/)")
     p.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                    help="papermill parameter (value parsed as YAML), repeatable")

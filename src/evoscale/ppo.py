@@ -253,7 +253,7 @@ def _algorithm(method: str):
     if method == "ppo":
         return PPO, ZOO_HYPERPARAMS, SB3Policy
     if method == "recurrent_ppo":
-        from .recurrent_ppo import LSTM_HYPERPARAMS, SB3LstmPolicy, RecurrentPPO
+        from .recurrent_ppo import LSTM_HYPERPARAMS, RecurrentPPO, SB3LstmPolicy
 
         return RecurrentPPO, LSTM_HYPERPARAMS, SB3LstmPolicy
     raise ValueError(f"method must be 'ppo' or 'recurrent_ppo', got {method!r}")
@@ -353,7 +353,7 @@ def train_ppo(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=total_timesteps, initial=model.num_timesteps, mininterval=2.0, unit="step",
-                   desc=f"ppo {env_id} seed {seed}")
+                   desc=f"{method} {env_id} seed {seed}")
     callback = RecordCallback(run, records, SolvedTest(env_id, adapter), checkpoint, meta, bar)
     try:
         model.learn(total_timesteps - model.num_timesteps, callback=callback, reset_num_timesteps=not resume)

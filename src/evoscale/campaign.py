@@ -228,9 +228,9 @@ def harvest(profile: str = "book", chapters=None, log=print) -> list[str]:
         if not servable(c) or is_cached(c, where):
             continue
         g = gens_of(c)
+        prefix = run_path(c, where).stem.rsplit("-", 1)[0] + "-"  # method, env and seed
         for stem, path in ckpts.items():
-            method, rest = stem.split("-", 1)
-            if method != c.method or not stem.startswith(run_path(c, where).stem.rsplit("-", 1)[0] + "-"):
+            if not stem.startswith(prefix):
                 continue
             try:
                 with open(path, "rb") as f:

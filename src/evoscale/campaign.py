@@ -319,8 +319,9 @@ def _run_local(todo, root, processes, deadline, est, checkpoint_minutes, done, l
                 if est[id(u)] > checkpoint_minutes * 60:
                     ckpt = checkpoint_dir() / f"{run_path(u.config, root).stem}.pkl"
                     ckpt.parent.mkdir(parents=True, exist_ok=True)
-                    gens = max(1, generations(u.config))
-                    every = max(1, int(gens * checkpoint_minutes * 60 / max(est[id(u)], 1) / 2))
+                    # 40 checkpoints a run: the estimate can be several times too low on a shared
+                    # machine, and an interruption should cost a few minutes, not an hour
+                    every = max(1, generations(u.config) // 40)
                 running[pool.submit(train_unit, u.config, root / u.store, ckpt, every)] = u
             if not running:
                 break

@@ -160,15 +160,12 @@ def plan(profile: str = "book", chapters=None) -> pd.DataFrame:
     root = results_root() / profile
     all_needs = needs(profile, chapters)
     model = CostModel(root / "runs", results_root() / "book" / "runs")
-    todo = {run_path(u.config, root / u.store).name: u for u in units(all_needs)
-            if not is_cached(u.config, root / u.store)}
-    group_of = {}
-    for u in units(all_needs):
-        group_of[_group_key(u)] = u
+    group_of = {_group_key(u): u for u in units(all_needs)}
+    missing = {k for k, u in group_of.items() if not is_cached(u.config, root / u.store)}
     rows = []
     for n in all_needs:
         unit = group_of[_group_key(n)]
-        missing_unit = run_path(unit.config, root / n.store).name in todo
+        missing_unit = _group_key(n) in missing
         done = is_cached(n.config, root / n.store)
         cost = model.seconds(unit.config, _n_params(unit.config)) / 60 if missing_unit else 0.0
         rows.append(dict(chapter=n.chapter, priority=n.priority, cell=n.cell, n_params=_n_params(n.config),

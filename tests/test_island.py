@@ -50,7 +50,8 @@ def test_same_seed_same_records_other_seed_differs(local_records):
     assert stats(alone)[2:] != stats(local_records)[2:]
 
 
-def test_migrants_enter_the_receivers_next_population(monkeypatch):
+@pytest.mark.parametrize("method", ["cmaes", "torch_cmaes"])
+def test_migrants_enter_the_receivers_next_population(monkeypatch, method):
     calls = []  # (island, generation, immigrants, emigrants, population)
     step = island.Island.step
 
@@ -60,7 +61,7 @@ def test_migrants_enter_the_receivers_next_population(monkeypatch):
         return out
 
     monkeypatch.setattr(island.Island, "step", spy)
-    config = CONFIG.replace(popsize=6, budget_evals=3 * 6 * 4)  # 3 islands, 4 generations
+    config = CONFIG.replace(method=method, popsize=6, budget_evals=3 * 6 * 4)  # 3 islands, 4 generations
     train_islands(config, islands=3, migrate_every=2, migrants=2, use_ray=False)
     by = {(k, g): c for k, g, *c in calls}
     sent = [k for k in range(3) if by[k, 1][1] is not None]
@@ -72,7 +73,7 @@ def test_migrants_enter_the_receivers_next_population(monkeypatch):
         assert np.array_equal(migrants, by[k, 1][2][order[:2]])  # the sender's 2 best of that generation
         receiver = by[(k + 1) % 3, 2]
         assert receiver[0] is migrants  # ring: i -> i + 1
-        # pycma's inject(force=True) puts them first, up to one rounding of mean + sigma * (x - mean) / sigma
+        # inject puts them first (pycma's force=True: up to one rounding of mean + sigma * (x - mean) / sigma)
         np.testing.assert_allclose(receiver[2][:2], migrants, rtol=0, atol=1e-12)
         assert not np.allclose(by[(k + 1) % 3, 1][2][:2], migrants)  # not there before the migration
 

@@ -271,3 +271,37 @@ def test_large_n_runs():
         state = t.tell(state, X, -sphere(X))
     assert state.C.shape == (n, n) and state.C.dtype == torch.float32
     assert np.all(np.isfinite(t.solution(state)))
+
+
+def test_inject_puts_migrants_first_and_clips_their_step_like_pycma():
+    n, lam = 6, 8
+    es = TorchCMAES(n, lam, 0.5, dtype="float64")
+    s = es.init(0)
+    near = np.full((2, n), 0.1)
+    s = es.inject(s, near)
+    pop, s = es.ask(s)
+    assert np.array_equal(pop[:2], near) and s.n_injected == 2 and s.injected is None
+    ref = es.init(0)  # the sampled rows are the ones a run without migrants draws
+    ref_pop, _ = es.ask(ref)
+    np.testing.assert_array_equal(pop[2:], ref_pop[2:])
+    pop2, s = es.ask(es.tell(s, pop, -np.arange(lam, dtype=float)))  # migrants ranked best
+    assert s.n_injected == 0  # one ask only
+
+    far = es.init(0)  # a migrant 1,000 sigma away moves the mean no further than the clip allows
+    far = es.inject(far, np.full((1, n), 500.0))
+    pop, far = es.ask(far)
+    upper = n**0.5 + 2 * n / (n + 2)
+    clipped = es._clip_injected(far, pop)
+    assert np.linalg.norm(clipped[0]) / 0.5 == pytest.approx(upper)  # C = I, mean 0: Mahalanobis = |x| / sigma
+    np.testing.assert_array_equal(clipped[1:], pop[1:])
+    far = es.tell(far, pop, np.r_[1.0, np.zeros(lam - 1)])
+    assert np.abs(far.mean.numpy()).max() < 0.5 * upper
+    restored = pickle.loads(pickle.dumps(es.inject(es.init(1), near)))
+    assert np.array_equal(es.ask(restored)[0][:2], near)
+
+
+@pytest.mark.parametrize("bad", [np.zeros((1, 5)), np.zeros((9, 6)), np.full((1, 6), np.nan), np.zeros((0, 6))])
+def test_inject_rejects_bad_migrants(bad):
+    es = TorchCMAES(6, 8, 0.5)
+    with pytest.raises(ValueError, match="inject"):
+        es.inject(es.init(0), bad)

@@ -115,6 +115,8 @@ class TorchCMAState:
     counteval: int  # evaluations told
     eigen_eval: int  # counteval at the last eigendecomposition
     generator: torch.Generator  # the only source of randomness; pickled as its state tensor
+    injected: np.ndarray | None = None  # migrants waiting for the next ask (``inject``)
+    n_injected: int = 0  # rows of the last ask that were injected (clipped in ``tell``)
 
     def __getstate__(self):
         d = dict(self.__dict__)
@@ -202,7 +204,41 @@ class TorchCMAES:
         x = y.to(torch.float64)
         del y
         x.mul_(state.sigma).add_(state.mean)
-        return x.cpu().numpy(), state
+        x = x.cpu().numpy()
+        if state.injected is not None:  # migrants take the first rows, unrescaled
+            x[: len(state.injected)] = state.injected
+        state.n_injected = 0 if state.injected is None else len(state.injected)
+        state.injected = None
+        return x, state
+
+    def inject(self, state: TorchCMAState, solutions) -> TorchCMAState:
+        """Put ``solutions`` (e.g. an island model's migrants) into the first rows of the next ``ask``,
+        unrescaled, like pycma's ``inject(..., force=True)``. ``tell`` then clips each injected
+        step's Mahalanobis length ``|C^(-1/2) (x - m)| / sigma`` at ``sqrt(n) + 2n / (n + 2)``, as
+        pycma's ``repair_genotype`` does, so a distant migrant moves the mean and C no further than
+        a long sampled step would. Not part of purecma; a run that never injects is unchanged."""
+        sol = np.asarray(solutions, dtype=np.float64)
+        if sol.ndim == 1:
+            sol = sol[None]
+        if sol.ndim != 2 or sol.shape[1] != self.n_params or not 0 < len(sol) <= self.popsize:
+            raise ValueError(f"inject needs 1 to popsize={self.popsize} solutions of {self.n_params} "
+                             f"parameters, got shape {np.shape(solutions)}")
+        if not np.isfinite(sol).all():
+            raise ValueError("inject got a non-finite parameter")
+        state.injected = sol.copy()
+        return state
+
+    def _clip_injected(self, state: TorchCMAState, population: np.ndarray) -> np.ndarray:
+        """The injected rows of ``population`` with their Mahalanobis step clipped (see ``inject``)."""
+        k, n = state.n_injected, self.n_params
+        mean = state.mean.cpu().numpy()
+        y = torch.as_tensor((population[:k] - mean) / state.sigma, dtype=self.dtype, device=self.device)
+        length = torch.linalg.vector_norm((y @ state.B) / state.D, dim=1).to(torch.float64).cpu().numpy()
+        upper = n**0.5 + 2 * n / (n + 2)
+        fac = np.maximum(length / upper, 1.0)
+        population = population.copy()
+        population[:k] = mean + (population[:k] - mean) / fac[:, None]
+        return population
 
     def tell(self, state: TorchCMAState, population: np.ndarray, returns: np.ndarray) -> TorchCMAState:
         p = self.params
@@ -214,6 +250,8 @@ class TorchCMAES:
             raise ValueError(f"returns must have shape {(p.lam,)}, got {fitvals.shape}")
         dev, dt, N = self.device, self.dtype, p.n
         f64 = dict(dtype=torch.float64, device=dev)
+        if state.n_injected:
+            population = self._clip_injected(state, population)
 
         state.counteval += p.lam
         state.generation += 1

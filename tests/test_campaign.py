@@ -102,3 +102,28 @@ def test_harvest_writes_the_shorter_run_out_of_a_longer_runs_checkpoint(store, m
     timing = ["wall_s", "opt_s", "pop_eval_s", "eval_wall_s", "machine"]
     pd.testing.assert_frame_equal(harvested.drop(columns=timing), own.drop(columns=timing), check_dtype=False)
     assert campaign.harvest("smoke", log=lambda *a: None) == []  # once stored, not again
+
+
+def test_island_runs_of_chapter_4_are_planned_trained_and_read_back(store):
+    from evoscale.experiments import workers as wk
+
+    needs = campaign.needs("smoke", ["04"])
+    p = wk.params({"profile": "smoke"})
+    assert len(needs) == p.island_seeds and all(n.islands == p.island_spec() for n in needs)
+    assert all(n.config.method == "torch_cmaes" and n.store == "workers" for n in needs)
+    both = campaign.units(campaign.needs("smoke", ["03", "04"]))  # an island run never serves a single one
+    assert sum(u.islands is not None for u in both) == p.island_seeds
+    written = campaign.run("smoke", hours=1, chapters=["04"], processes=1, log=lambda *a: None)
+    assert len(written) == p.island_seeds and all(w.startswith("islands-") for w in written)
+    assert campaign.plan("smoke", ["04"])["done"].sum() == p.island_seeds
+    finals = wk.island_finals(wk.run_islands(p, log=lambda *a: None), p.island_budget)
+    assert len(finals["2 islands"]) == p.island_seeds
+
+
+def test_ray_trains_island_runs_too(store):
+    pytest.importorskip("ray")
+    written = campaign.run("smoke", hours=1, chapters=["04"], ray_address="local", log=lambda *a: None, max_runs=1)
+    import ray
+
+    ray.shutdown()
+    assert len(written) == 1 and campaign.plan("smoke", ["04"])["done"].sum() == 1

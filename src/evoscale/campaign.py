@@ -32,7 +32,7 @@ from .runs import (exit_with_parent, generations, is_cached, results_root, run_p
                    train_records)
 from .store import check_writable
 
-CHAPTERS = ("01_parameters", "03_compute", "05_methods", "06_backprop_vs_evolution")
+CHAPTERS = ("01_parameters", "03_compute", "04_workers", "05_methods", "06_backprop_vs_evolution")
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,13 @@ class Need:
     config: RunConfig
     store: str = "runs"
     """Folder under ``results/<profile>/``."""
+    islands: object = None
+    """``experiments.workers.IslandSpec`` for an island-model run (chapter 4), else None."""
 
 
 def needs(profile: str = "book", chapters=None) -> list[Need]:
     """Every run the chapters of ``profile`` read (duplicates across chapters included)."""
-    from .experiments import backprop, compute, methods, parameters
+    from .experiments import backprop, compute, methods, parameters, workers
 
     chapters = CHAPTERS if not chapters else [c for c in CHAPTERS if any(c.startswith(x) for x in chapters)]
     out: list[Need] = []
@@ -77,6 +79,10 @@ def needs(profile: str = "book", chapters=None) -> list[Need]:
                 else:
                     prio = 3 if cell.band != "large" else 4
                 out.append(Need(prio, chapter, _cell(c), c))
+    if "04_workers" in chapters:
+        wp = workers.params({"profile": profile})
+        out += [Need(5, "04_workers", f"{wp.islands} islands x " + _cell(c), c, "workers", wp.island_spec())
+                for c in wp.island_configs()]
     if "06_backprop_vs_evolution" in chapters:
         for side, c in backprop.params({"profile": profile}).configs():
             out.append(Need(backprop.PRIORITY.get((c.env, side), 5), "06_backprop_vs_evolution", _cell(c), c))
@@ -92,9 +98,27 @@ def _cell(c: RunConfig) -> str:
 def _group_key(need: Need) -> str:
     c = need.config
     fields = c.hashed_fields()
-    if servable(c):
+    if servable(c) and need.islands is None:
         fields.pop("budget_evals")
-    return json.dumps({"store": need.store, **fields}, sort_keys=True)
+    islands = None if need.islands is None else need.islands.tag()
+    return json.dumps({"store": need.store, "islands": islands, **fields}, sort_keys=True)
+
+
+def _path(need: Need, root: Path) -> Path:
+    """Where ``need``'s run is stored (an island run: ``experiments.workers.island_path``)."""
+    if need.islands is None:
+        return run_path(need.config, root / need.store)
+    from .experiments.workers import island_path
+
+    return island_path(need.config, root / need.store, need.islands)
+
+
+def _stored(need: Need, root: Path) -> bool:
+    if need.islands is None:
+        return is_cached(need.config, root / need.store)
+    from .experiments.workers import island_cached
+
+    return island_cached(need.config, root / need.store, need.islands) is not None
 
 
 def units(all_needs: list[Need]) -> list[Need]:
@@ -107,14 +131,16 @@ def units(all_needs: list[Need]) -> list[Need]:
     for members in groups.values():
         longest = max(members, key=lambda n: n.config.budget_evals)
         out.append(Need(min(n.priority for n in members), longest.chapter, longest.cell, longest.config,
-                        longest.store))
+                        longest.store, longest.islands))
     return sorted(out, key=lambda n: (n.priority, n.config.seed, n.chapter, n.cell))
 
 
 class CostModel:
     """CPU-seconds per training episode, fitted to the stored runs: per (method, env) a power law in
     the parameter count (log-log least squares; one size: its mean), else the env's median over
-    methods, else 10 ms. Includes the solved tests. PPO: seconds per env step the same way."""
+    methods, else 10 ms. Includes the solved tests. PPO: seconds per env step the same way. Episodes
+    lengthen as policies learn, so where a (method, env) has stored runs of at least half the target
+    budget only those are used (a 10K-episode run underestimates a 100K one several times)."""
 
     def __init__(self, *stores: Path):
         rows = []
@@ -128,13 +154,16 @@ class CostModel:
             except (ValueError, KeyError, IndexError):
                 continue
             unit = df["env_steps"] if df["method"] == "ppo" else df["evals"]
-            rows.append(dict(method=df["method"], env=df["env"], n=df["n_params"],
+            rows.append(dict(method=df["method"], env=df["env"], n=df["n_params"], budget=unit,
                              s_per_unit=(df["wall_s"] + df["eval_wall_s"]) / max(unit, 1)))
-        self.runs = pd.DataFrame(rows, columns=["method", "env", "n", "s_per_unit"])
+        self.runs = pd.DataFrame(rows, columns=["method", "env", "n", "budget", "s_per_unit"])
 
     def seconds(self, config: RunConfig, n: int) -> float:
         r = self.runs
+        units_ = config.budget_steps if config.method == "ppo" else config.budget_evals
         same = r[(r["method"] == config.method) & (r["env"] == config.env)]
+        if (same["budget"] >= units_ / 2).any():
+            same = same[same["budget"] >= units_ / 2]
         if same.empty and config.method != "ppo":
             same = r[(r["env"] == config.env) & (r["method"] != "ppo")]
             s = float(same["s_per_unit"].median()) if len(same) else 0.01
@@ -145,7 +174,6 @@ class CostModel:
         else:
             b, a = np.polyfit(np.log(same["n"]), np.log(same["s_per_unit"]), 1)
             s = float(np.exp(a + max(b, 0.0) * np.log(n)))
-        units_ = config.budget_steps if config.method == "ppo" else config.budget_evals
         return s * units_
 
 
@@ -161,15 +189,15 @@ def plan(profile: str = "book", chapters=None) -> pd.DataFrame:
     all_needs = needs(profile, chapters)
     model = CostModel(root / "runs", results_root() / "book" / "runs")
     group_of = {_group_key(u): u for u in units(all_needs)}
-    missing = {k for k, u in group_of.items() if not is_cached(u.config, root / u.store)}
+    missing = {k for k, u in group_of.items() if not _stored(u, root)}
     rows = []
     for n in all_needs:
         unit = group_of[_group_key(n)]
         missing_unit = _group_key(n) in missing
-        done = is_cached(n.config, root / n.store)
+        done = _stored(n, root)
         cost = model.seconds(unit.config, _n_params(unit.config)) / 60 if missing_unit else 0.0
         rows.append(dict(chapter=n.chapter, priority=n.priority, cell=n.cell, n_params=_n_params(n.config),
-                         done=int(done), planned=1, unit=run_path(unit.config, root).name,
+                         done=int(done), planned=1, unit=_path(unit, root).name,
                          cpu_min_missing=cost))
     df = pd.DataFrame(rows)
     # a unit's cost counts once, for its own cell (the longest budget of its group)
@@ -197,9 +225,16 @@ def checkpoint_dir() -> Path:
     return Path(os.environ.get("EVOSCALE_CHECKPOINTS", Path.home() / ".cache" / "evoscale" / "checkpoints"))
 
 
-def train_unit(config: RunConfig, where: Path, checkpoint: Path | None, checkpoint_every: int) -> float:
-    """Train one run (resuming its checkpoint), save it atomically, drop the checkpoint; wall seconds."""
+def train_unit(config: RunConfig, where: Path, checkpoint: Path | None, checkpoint_every: int,
+               islands=None) -> float:
+    """Train one run (resuming its checkpoint), save it atomically, drop the checkpoint; wall seconds.
+    An island run (``islands``: its ``IslandSpec``) trains and saves through ``experiments.workers``."""
     t = time.perf_counter()
+    if islands is not None:
+        from .experiments.workers import island_run
+
+        island_run(config, where, True, islands)
+        return time.perf_counter() - t
     df = train_records(config, checkpoint=checkpoint, checkpoint_every=checkpoint_every)
     save_records(config, where, df)
     if checkpoint is not None:
@@ -222,7 +257,7 @@ def harvest(profile: str = "book", chapters=None, log=print) -> list[str]:
     written = []
     for need in needs(profile, chapters):
         c, where = need.config, root / need.store
-        if not servable(c) or is_cached(c, where):
+        if need.islands is not None or not servable(c) or is_cached(c, where):
             continue
         g = gens_of(c)
         prefix = run_path(c, where).stem.rsplit("-", 1)[0] + "-"  # method, env and seed
@@ -256,7 +291,11 @@ def _config_with_key(c: RunConfig, key: str) -> RunConfig | None:
     return None
 
 
-def _train_remote(config: RunConfig) -> pd.DataFrame:
+def _train_remote(config: RunConfig, islands=None) -> pd.DataFrame:
+    if islands is not None:
+        from .experiments.workers import island_records
+
+        return island_records(config, islands)
     return train_records(config)
 
 
@@ -269,7 +308,7 @@ def run(profile: str = "book", hours: float = 1.0, chapters=None, processes: int
         raise ValueError(f"hours must be positive, got {hours!r}")
     root = results_root() / profile
     model = CostModel(root / "runs", results_root() / "book" / "runs")
-    todo = [u for u in units(needs(profile, chapters)) if not is_cached(u.config, root / u.store)]
+    todo = [u for u in units(needs(profile, chapters)) if not _stored(u, root)]
     if max_runs is not None:
         todo = todo[:max_runs]
     est = {id(u): model.seconds(u.config, _n_params(u.config)) for u in todo}
@@ -284,8 +323,8 @@ def run(profile: str = "book", hours: float = 1.0, chapters=None, processes: int
 
     bar = tqdm(total=round(sum(est.values()) / 60), unit="CPU-min", desc="campaign", smoothing=0.1)
 
-    def done(u: Need, where: Path):
-        written.append(run_path(u.config, where).name)
+    def done(u: Need):
+        written.append(_path(u, root).name)
         bar.update(round(est[id(u)] / 60))
         bar.set_postfix(runs=f"{len(written)}/{len(todo)}")
 
@@ -313,20 +352,24 @@ def _run_local(todo, root, processes, deadline, est, checkpoint_minutes, done, l
             while queue and len(running) < processes and time.monotonic() < deadline:
                 u = queue.pop(0)
                 ckpt, every = None, 10
-                if est[id(u)] > checkpoint_minutes * 60:
+                if u.islands is not None and est[id(u)] > deadline - time.monotonic():
+                    log(f"campaign: {_path(u, root).name} cannot checkpoint and would outlast the hours; "
+                        f"left for the next campaign")
+                    continue
+                if est[id(u)] > checkpoint_minutes * 60 and u.islands is None:
                     ckpt = checkpoint_dir() / f"{run_path(u.config, root).stem}.pkl"
                     ckpt.parent.mkdir(parents=True, exist_ok=True)
                     # 40 checkpoints a run: the estimate can be several times too low on a shared
                     # machine, and an interruption should cost a few minutes, not an hour
                     every = max(1, generations(u.config) // 40)
-                running[pool.submit(train_unit, u.config, root / u.store, ckpt, every)] = u
+                running[pool.submit(train_unit, u.config, root / u.store, ckpt, every, u.islands)] = u
             if not running:
                 break
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for f in finished:
                 u = running.pop(f)
                 f.result()  # a failed run stops the campaign with its error
-                done(u, root / u.store)
+                done(u)
         if queue:
             log(f"campaign: hours spent; {len(queue)} runs not started")
 
@@ -343,13 +386,18 @@ def _run_ray(todo, root, address, deadline, done, log):
     while queue or running:
         while queue and len(running) < slots and time.monotonic() < deadline:
             u = queue.pop(0)
-            running[remote.remote(u.config)] = u
+            running[remote.remote(u.config, u.islands)] = u
         if not running:
             break
         ready, _ = ray.wait(list(running), num_returns=1)
         for ref in ready:
             u = running.pop(ref)
-            save_records(u.config, root / u.store, ray.get(ref))  # the driver writes the records
-            done(u, root / u.store)
+            if u.islands is None:  # the driver writes the records
+                save_records(u.config, root / u.store, ray.get(ref))
+            else:
+                from .experiments.workers import save_island
+
+                save_island(u.config, root / u.store, u.islands, ray.get(ref))
+            done(u)
     if queue:
         log(f"campaign: hours spent; {len(queue)} runs not started")

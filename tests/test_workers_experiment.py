@@ -27,6 +27,8 @@ def test_unknown_parameter_and_bad_values_are_named():
         smoke(envs=["LunarLander-v9"])
     with pytest.raises(ValueError, match="workers must be positive"):
         smoke(workers=[0])
+    with pytest.raises(ValueError, match="unknown ES method 'cmaess'"):
+        smoke(methods=["cmaess"])
 
 
 def test_island_side_is_checked_against_the_compute_runs():
@@ -40,7 +42,7 @@ def test_island_side_is_checked_against_the_compute_runs():
 
 def test_island_configs_split_the_compute_population():
     p = wk.params({"profile": "book"})
-    base = compute.params({"profile": "book"}).crosscheck()  # pycma: the islands inject migrants
+    base = compute.params({"profile": "book"})  # torch_cmaes: its inject takes the migrants
     configs = p.island_configs()
     assert [c.seed for c in configs] == base.seed_list()[: p.island_seeds]
     assert all(c.popsize * p.islands == base.popsize for c in configs)
@@ -59,6 +61,7 @@ def synthetic_timings(s: float, ray_overhead: float, gen_s: float = 1.0) -> pd.D
                              startup_s=2.0 if w else 0.0))
     df = pd.DataFrame(rows)
     df["env"], df["n_params"], df["popsize"], df["raw_steps_per_s"], df["machine"] = "X", 10, 64, 2000.0, "m"
+    df["method"] = "cmaes"
     return df
 
 
@@ -86,6 +89,44 @@ def test_amdahl_recovers_the_serial_fraction_and_ray_overhead():
     assert A2["efficiency_8"] < A["efficiency_8"]
 
 
+def test_amdahl_ci_over_generations_and_the_speedup_verdict_every_branch():
+    rng = np.random.default_rng(0)
+    df = synthetic_timings(s=0.02, ray_overhead=0.0)
+    df["eval_s"] *= rng.uniform(0.97, 1.03, len(df))  # noisy generations: a CI of some width
+    A = wk.amdahl(wk.speedup_table(df), df)
+    a = A.iloc[0]
+    assert a["efficiency_8_lo"] <= a["efficiency_8"] <= a["efficiency_8_hi"] and a["efficiency_8_lo"] > 0.7
+    assert a["generations"] == 3
+    assert wk.speedup_verdict(A, "X").word == "confirmed"
+    slow = synthetic_timings(s=0.5, ray_overhead=0.0).assign(method="torch_cmaes")
+    slow["eval_s"] *= rng.uniform(0.97, 1.03, len(slow))
+    both = pd.concat([df, slow], ignore_index=True)
+    B = wk.amdahl(wk.speedup_table(both), both)
+    v = wk.speedup_verdict(B, "X")
+    assert v.word == "refined" and "holds for cmaes" in v.because and "fails for torch_cmaes" in v.because
+    assert wk.speedup_verdict(B[B.method == "torch_cmaes"], "X").word == "refuted"
+    assert wk.speedup_verdict(wk.amdahl(wk.speedup_table(df)), "X").word == "unresolved"  # no CI without timings
+    assert wk.speedup_verdict(A, "Y").word == "unresolved"
+
+
+def test_island_verdict_every_branch():
+    one = np.linspace(100, 200, 10)
+    assert wk.island_verdict({"one CMA-ES": one, "2 islands": one[:3]}, 10).word == "unresolved"
+    assert "n = 3 of 10" in wk.island_verdict({"one CMA-ES": one, "2 islands": one[:3]}, 10).number
+    assert wk.island_verdict({"one CMA-ES": one, "2 islands": one + 300}, 10).word == "confirmed"
+    assert wk.island_verdict({"one CMA-ES": one, "2 islands": one - 300}, 10).word == "refuted"
+    v = wk.island_verdict({"one CMA-ES": one, "2 islands": one + 1}, 10)
+    assert v.word == "unresolved" and "could only have detected" in v.because
+    assert wk.island_verdict({}, 10).word == "unresolved"
+
+
+def test_island_finals_read_each_seed_at_the_budget():
+    df = pd.DataFrame({"model": ["a"] * 4, "seed": [0, 0, 1, 1], "evals": [64, 128, 64, 128],
+                       "eval_return": [1.0, 2.0, np.nan, 3.0]})
+    assert wk.island_finals(df, 128)["a"].tolist() == [2.0, 3.0]
+    assert wk.island_finals(None, 128) == {}
+
+
 def test_simulation_is_calibrated_from_the_table_and_deterministic():
     p = smoke()
     T = wk.speedup_table(synthetic_timings(s=0.3, ray_overhead=0.01))
@@ -105,7 +146,14 @@ def test_tiny_real_measurement_matches_in_process(tmp_path, monkeypatch):
     p = smoke(workers=[1], warmup_generations=1, generations=2, raw_seconds=0.2)
     df = wk.speedup(p, log=lambda *a: None)  # raises if Ray's returns differ from in-process ones
     assert sorted(df["workers"].unique()) == [0, 1] and (df["eval_s"] > 0).all()
-    assert len(list((tmp_path / "smoke" / "workers").glob("speedup-*.csv"))) == 1
+    assert len(list((tmp_path / "smoke" / "workers").glob("speedup-*.csv"))) == len(p.methods)
     again = wk.speedup(p, log=lambda *a: None)  # from the cache
     pd.testing.assert_frame_equal(df, again, check_dtype=False)
     assert np.isfinite(wk.speedup_table(df)["speedup"]).all()
+
+
+def test_hundred_verdict_is_a_simulation_and_says_so():
+    sim = pd.DataFrame({"model": "island", "workers": [8, 128, 256], "efficiency": [0.95, 0.9, 0.88]})
+    v = wk.hundred_verdict(sim)
+    assert v.word == "unresolved" and "0.88 at 256" in v.number and "simulated" in v.number
+    assert wk.hundred_verdict(sim[sim.workers < 100]).word == "unresolved"

@@ -24,6 +24,7 @@ import dataclasses
 import time
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -36,24 +37,42 @@ from ..machine import machine_label, usable_cores
 from ..runs import load_records
 from ..store import save_run
 from ..train import build
-from . import cached_table, check_parameters, compute, results_root, run_many
+from ..stats import MIN_SEEDS
+from . import cached_table, check_parameters, compute, report, results_root, run_many
 
 PROFILES = {
-    "smoke": dict(envs=["CartPole-v1"], workers=[1, 2], warmup_generations=2, generations=3, raw_seconds=0.5,
-                  islands=2, migrate_every=2, migrants=1, island_budget=160, island_seeds=2,
-                  sim_workers=[8, 32, 128], sim_generations=20),
-    "quick": dict(envs=["LunarLander-v3"], workers=[1, 2], warmup_generations=50, generations=10, raw_seconds=2.0,
-                  islands=2, migrate_every=10, migrants=1, island_budget=5_120, island_seeds=5,
-                  sim_workers=[8, 16, 32, 64, 128, 256], sim_generations=100),
-    "book": dict(envs=["LunarLander-v3", "BipedalWalker-v3"], workers=[1, 2], warmup_generations=100,
-                 generations=20, raw_seconds=5.0, islands=2, migrate_every=10, migrants=1,
-                 island_budget=20_032, island_seeds=4, sim_workers=[8, 16, 32, 64, 128, 256],
-                 sim_generations=200),
-    "full": dict(envs=["LunarLander-v3", "BipedalWalker-v3"], workers=[1, 2, 4, 8, 16], warmup_generations=100,
-                 generations=30, raw_seconds=5.0, islands=4, migrate_every=10, migrants=1,
-                 island_budget=50_000, island_seeds=10, sim_workers=[8, 16, 32, 64, 128, 256, 512],
-                 sim_generations=500),
+    "smoke": dict(envs=["CartPole-v1"], methods=["cmaes", "torch_cmaes"], workers=[1, 2], warmup_generations=2,
+                  generations=3, raw_seconds=0.5, islands=2, migrate_every=2, migrants=1, island_budget=160,
+                  island_seeds=2, sim_workers=[8, 32, 128], sim_generations=20),
+    "quick": dict(envs=["LunarLander-v3"], methods=["cmaes", "torch_cmaes", "openai_es"], workers=[1, 2],
+                  warmup_generations=50, generations=10, raw_seconds=2.0, islands=2, migrate_every=10, migrants=1,
+                  island_budget=5_120, island_seeds=5, sim_workers=[8, 16, 32, 64, 128, 256], sim_generations=100),
+    # islands: 10 seeds x 20,480 evaluations through the campaign (``python -m evoscale campaign``)
+    "book": dict(envs=["LunarLander-v3", "BipedalWalker-v3"], methods=["cmaes", "torch_cmaes", "openai_es"],
+                 workers=[1, 2], warmup_generations=100, generations=20, raw_seconds=5.0, islands=2,
+                 migrate_every=10, migrants=1, island_budget=20_480, island_seeds=10,
+                 sim_workers=[8, 16, 32, 64, 128, 256], sim_generations=200),
+    "full": dict(envs=["LunarLander-v3", "BipedalWalker-v3"], methods=["cmaes", "torch_cmaes", "openai_es"],
+                 workers=[1, 2, 4, 8, 16], warmup_generations=100, generations=30, raw_seconds=5.0, islands=4,
+                 migrate_every=10, migrants=1, island_budget=51_200, island_seeds=10,
+                 sim_workers=[8, 16, 32, 64, 128, 256, 512], sim_generations=500),
 }
+
+SPEEDUP_HYPER = {"openai_es": {"lr": 0.03}}
+"""Hyper-parameters of the timed methods (the chapter-5 grid's; irrelevant to the timing itself)."""
+
+
+@dataclass(frozen=True)
+class IslandSpec:
+    """What an island run adds to its ``RunConfig``: island count, migration interval, migrants, topology."""
+
+    islands: int
+    migrate_every: int
+    migrants: int
+    topology: str
+
+    def tag(self) -> str:
+        return f"K{self.islands}-m{self.migrate_every}-x{self.migrants}-{self.topology}"
 
 
 @dataclass(frozen=True)
@@ -62,6 +81,8 @@ class WorkersParams:
     """smoke | book | full -- sets the default of every parameter left at None."""
     envs: list | None = None
     """Tasks of the speedup measurement (each with its registry network)."""
+    methods: list | None = None
+    """ES methods whose generations are timed (pycma's ``cmaes``, ``torch_cmaes``, ``openai_es``, ...)."""
     workers: list | None = None
     """Ray worker counts to time (local cluster: at most this machine's cores)."""
     popsize: int = 64
@@ -96,6 +117,11 @@ class WorkersParams:
     def __post_init__(self):
         for e in self.envs or ():
             get_spec(e)
+        from ..trainers import REGISTRY
+
+        for m in self.methods or ():
+            if m not in REGISTRY:
+                raise ValueError(f"unknown ES method {m!r} in methods; valid: {', '.join(sorted(REGISTRY))}")
         for w in self.workers or ():
             if not isinstance(w, int) or isinstance(w, bool) or w < 1:
                 raise ValueError(f"workers must be positive integers, got {w!r}")
@@ -107,17 +133,22 @@ class WorkersParams:
         if self.popsize < 2:
             raise ValueError(f"popsize must be at least 2, got {self.popsize}")
 
-    def speedup_fields(self, env: str) -> dict:
-        """What changes one task's speedup measurement (its cache key)."""
+    def speedup_fields(self, env: str, method: str) -> dict:
+        """What changes one (task, method) speedup measurement (its cache key)."""
         fields = ("popsize", "warmup_generations", "generations", "raw_seconds", "seed", "workers")
-        return {"env": env, **{k: getattr(self, k) for k in fields}}
+        return {"env": env, "method": method, "hyper": SPEEDUP_HYPER.get(method),
+                **{k: getattr(self, k) for k in fields}}
 
-    def speedup_key(self, env: str) -> str:
-        return content_key(self.speedup_fields(env))
+    def speedup_key(self, env: str, method: str) -> str:
+        return content_key(self.speedup_fields(env, method))
+
+    def island_spec(self) -> IslandSpec:
+        return IslandSpec(self.islands, self.migrate_every, self.migrants, self.topology)
 
     def baseline(self) -> compute.ComputeParams:
-        """The compute chapter's runs of this profile: the single-CMA-ES side of the island comparison."""
-        base = compute.params({"profile": self.profile}).crosscheck()  # pycma: the islands inject migrants
+        """The compute chapter's runs of this profile (torch_cmaes): the single-CMA-ES side of the
+        island comparison, and the method every island runs (its ``inject`` takes the migrants)."""
+        base = compute.params({"profile": self.profile})
         seeds = base.seed_list()
         if self.island_seeds > len(seeds):
             raise ValueError(f"island_seeds={self.island_seeds} exceeds the compute chapter's {len(seeds)} "
@@ -140,22 +171,24 @@ def params(namespace: dict) -> WorkersParams:
 
 
 # ---------------------------------------------------------------- speedup
-def measure_speedup(env: str, p: WorkersParams, log=print) -> pd.DataFrame:
-    """One row per (worker count, timed generation); ``workers == 0`` is the in-process evaluator."""
+def measure_speedup(env: str, method: str, p: WorkersParams, log=print) -> pd.DataFrame:
+    """One row per (worker count, timed generation) of ``method`` on ``env``; ``workers == 0`` is the
+    in-process evaluator."""
     from threadpoolctl import threadpool_limits
 
     from ..bench.evaluator import raw_steps_per_s
     from ..envs import make_wrapped_env
 
     spec = get_spec(env)
-    config = RunConfig(method="cmaes", env=env, hidden=spec.default_hidden, popsize=p.popsize, seed=p.seed,
-                       budget_evals=p.popsize * (p.warmup_generations + p.generations))
+    config = RunConfig(method=method, env=env, hidden=spec.default_hidden, popsize=p.popsize, seed=p.seed,
+                       budget_evals=p.popsize * (p.warmup_generations + p.generations),
+                       hyper=SPEEDUP_HYPER.get(method))
     rows, kept = [], []
     with threadpool_limits(1):
         raw = raw_steps_per_s(make_wrapped_env(env), spec.max_steps, p.raw_seconds)
         evaluator, trainer, n = build(config, backend="lockstep")
         state = trainer.init(p.seed)
-        log(f"{env}: {p.warmup_generations} warm-up + {p.generations} timed generations in-process")
+        log(f"{env}, {method}: {p.warmup_generations} warm-up + {p.generations} timed generations in-process")
         for g in range(p.warmup_generations + p.generations):
             t0 = time.perf_counter()
             population, state = trainer.ask(state)
@@ -170,7 +203,7 @@ def measure_speedup(env: str, p: WorkersParams, log=print) -> pd.DataFrame:
                 rows.append(dict(workers=0, generation=g, eval_s=t2 - t1, opt_s=(t1 - t0) + (t3 - t2),
                                  env_steps=result.env_steps, startup_s=0.0))
     for w in p.workers:
-        log(f"{env}: Ray, {w} worker(s)")
+        log(f"{env}, {method}: Ray, {w} worker(s)")
         t0 = time.perf_counter()
         ev = make_evaluator(RunConfig(env=env, hidden=spec.default_hidden, backend="ray", workers=w,
                                        ray_address=p.ray_address))
@@ -187,18 +220,18 @@ def measure_speedup(env: str, p: WorkersParams, log=print) -> pd.DataFrame:
         finally:
             ev.close()
     df = pd.DataFrame(rows)
-    df["env"], df["n_params"], df["popsize"], df["raw_steps_per_s"] = env, n, p.popsize, raw
+    df["env"], df["method"], df["n_params"], df["popsize"], df["raw_steps_per_s"] = env, method, n, p.popsize, raw
     df["machine"] = machine_label()
     return df
 
 
 def speedup(p: WorkersParams, log=print) -> pd.DataFrame:
-    """Every task's timing rows, from the cache (``results/<profile>/workers/``) or measured."""
+    """Every (task, method)'s timing rows, from the cache (``results/<profile>/workers/``) or measured."""
     where = results_root() / p.profile / "workers"
-    return pd.concat([cached_table(where / f"speedup-{env.replace('/', '_')}", p.speedup_fields(env),
-                                   partial(measure_speedup, env, p, log), log,
-                                   meta={"env": env, **dataclasses.asdict(p)}) for env in p.envs],
-                     ignore_index=True)
+    return pd.concat([cached_table(where / f"speedup-{env.replace('/', '_')}-{m}", p.speedup_fields(env, m),
+                                   partial(measure_speedup, env, m, p, log), log,
+                                   meta={"env": env, "method": m, **dataclasses.asdict(p)})
+                      for env in p.envs for m in p.methods], ignore_index=True)
 
 
 def speedup_table(df: pd.DataFrame) -> pd.DataFrame:
@@ -209,7 +242,7 @@ def speedup_table(df: pd.DataFrame) -> pd.DataFrame:
     against the in-process evaluator (what a user gains), i.e. ``ray_speedup`` times Ray's overhead
     factor ``speedup`` at one worker."""
     rows = []
-    for env, g in df.groupby("env", sort=False):
+    for (env, method), g in df.groupby(["env", "method"], sort=False):
         base = g[g.workers == 0].set_index("generation")
         opt, ev0 = base["opt_s"].sum(), base["eval_s"].sum()
         steps, raw = base["env_steps"].sum(), float(g["raw_steps_per_s"].iloc[0])
@@ -218,7 +251,7 @@ def speedup_table(df: pd.DataFrame) -> pd.DataFrame:
             ev = gw["eval_s"].sum()
             k = max(w, 1)
             rows.append(dict(
-                env=env, n_params=int(g["n_params"].iloc[0]), workers=int(w),
+                env=env, method=method, n_params=int(g["n_params"].iloc[0]), workers=int(w), generations=len(gw),
                 eval_s_per_gen=ev / len(gw), opt_s_per_gen=opt / len(gw),
                 eval_speedup=ev0 / ev, speedup=(opt + ev0) / (opt + ev), efficiency=(opt + ev0) / (opt + ev) / k,
                 ray_speedup=(opt + ray1) / (opt + ev) if w else np.nan,
@@ -229,67 +262,184 @@ def speedup_table(df: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- island model
-def _island_path(config: RunConfig, where, p: WorkersParams):
-    tag = f"K{p.islands}-m{p.migrate_every}-x{p.migrants}-{p.topology}"
-    return where / f"islands-{tag}-{config.env.replace('/', '_')}-s{config.seed}-{config.key()}.csv"
+def island_path(config: RunConfig, where, spec: IslandSpec) -> Path:
+    return Path(where) / f"islands-{spec.tag()}-{config.env.replace('/', '_')}-s{config.seed}-{config.key()}.csv"
 
 
-def _island_cached(config: RunConfig, where, fresh: bool, p: WorkersParams) -> pd.DataFrame:
-    """One island run's records: from ``where`` unless ``fresh``, else trained (one core) and saved."""
+def island_cached(config: RunConfig, where, spec: IslandSpec) -> pd.DataFrame | None:
+    """One island run's stored records, if they verify and are complete; else None."""
+    return load_records(config, island_path(config, where, spec), spec.islands)
+
+
+def island_records(config: RunConfig, spec: IslandSpec) -> pd.DataFrame:
+    """Train one island run on one core (its islands one after another in this process)."""
     from threadpoolctl import threadpool_limits
 
-    path = _island_path(config, where, p)
-    if not fresh and (df := load_records(config, path, p.islands)) is not None:
-        return df
     with threadpool_limits(1):
-        df = pd.DataFrame(train_islands(config, p.islands, p.migrate_every, p.migrants, p.topology, use_ray=False))
-    save_run(path, df, {"key": config.key(), **config.hashed_fields(), "islands": p.islands,
-                        "migrate_every": p.migrate_every, "migrants": p.migrants, "topology": p.topology})
+        return pd.DataFrame(train_islands(config, spec.islands, spec.migrate_every, spec.migrants, spec.topology,
+                                          use_ray=False))
+
+
+def save_island(config: RunConfig, where, spec: IslandSpec, df: pd.DataFrame) -> None:
+    save_run(island_path(config, where, spec), df,
+             {"key": config.key(), **config.hashed_fields(), **dataclasses.asdict(spec)})
+
+
+def island_run(config: RunConfig, where, fresh: bool, spec: IslandSpec) -> pd.DataFrame:
+    """One island run's records: from ``where`` unless ``fresh``, else trained (one core) and saved."""
+    if not fresh and (df := island_cached(config, where, spec)) is not None:
+        return df
+    df = island_records(config, spec)
+    save_island(config, where, spec, df)
     return df
 
 
-def run_islands(p: WorkersParams, log=print) -> pd.DataFrame:
-    """Island runs and their single-CMA-ES baseline (the compute chapter's runs, cut at the same budget),
-    one frame with a ``model`` column ("islands" | "single")."""
-    islands = run_many(p.island_configs(), results_root() / p.profile / "workers", processes=p.processes,
-                       log=log, path=partial(_island_path, p=p), run=partial(_island_cached, p=p))
+def run_islands(p: WorkersParams, log=print) -> pd.DataFrame | None:
+    """Island runs and their single-CMA-ES baseline (the compute chapter's runs, cut at the same
+    budget), one frame with a ``model`` column; a profile whose compute runs are not trained on
+    render (``book``) reads what the campaign stored and trains nothing. None: no runs yet."""
+    where, spec, configs = results_root() / p.profile / "workers", p.island_spec(), p.island_configs()
+    if p.baseline().train_missing:
+        islands = run_many(configs, where, processes=p.processes, log=log,
+                           path=partial(island_path, spec=spec), run=partial(island_run, spec=spec))
+    else:
+        stored = [df for c in configs if (df := island_cached(c, where, spec)) is not None]
+        log(f"{len(stored)} of {len(configs)} island runs stored (the campaign trains the rest)")
+        islands = pd.concat(stored, ignore_index=True) if stored else None
     single = compute.run(p.baseline(), log=log)
-    single = single[single["evals"] <= islands["evals"].max()].copy()
-    islands["model"], single["model"] = f"{p.islands} islands", "one CMA-ES"
-    return pd.concat([single, islands], ignore_index=True)
+    frames = []
+    if single is not None:
+        frames.append(single[single["evals"] <= p.island_budget].assign(model="one CMA-ES"))
+    if islands is not None:
+        frames.append(islands.assign(model=f"{p.islands} islands"))
+    return pd.concat(frames, ignore_index=True) if frames else None
 
 
-def island_summary(df: pd.DataFrame) -> pd.DataFrame:
-    """Per model: IQM [95 % CI] over seeds of the last solved test within the budget."""
-    from ..stats import iqm_ci
-
-    rows = []
+def island_finals(df: pd.DataFrame | None, budget: int) -> dict:
+    """Per model: each seed's solved-test return at ``budget`` evaluations (runs short of it left out)."""
+    out = {}
+    if df is None:
+        return out
     for model, g in df.groupby("model", sort=False):
-        tests = g[np.isfinite(g["eval_return"])].sort_values("evals")
-        last = tests.groupby("seed").tail(1)
-        point, lo, hi = iqm_ci(last["eval_return"].to_numpy())
-        rows.append(dict(model=model, seeds=len(last), evals=int(last["evals"].min()), iqm=point, lo=lo, hi=hi,
-                         popsize=int(g["popsize"].iloc[0])))
-    return pd.DataFrame(rows)
+        at = g[(g["evals"] == budget) & np.isfinite(g["eval_return"])]
+        out[model] = at.sort_values("seed")["eval_return"].to_numpy()
+    return out
+
+
+def island_verdict(finals: dict, planned: int) -> report.Verdict:
+    """The island model against one CMA-ES at equal evaluations (``stats.compare``): resolved better:
+    confirmed; resolved worse: refuted; else unresolved, with the difference the seeds could detect."""
+    from ..stats import compare
+
+    one = finals.get("one CMA-ES", np.array([]))
+    isl = next((v for k, v in finals.items() if k != "one CMA-ES"), np.array([]))
+    number = (f"islands {report.over_seeds(isl, 0, planned)} vs one CMA-ES {report.over_seeds(one, 0, planned)}")
+    if min(len(one), len(isl)) < MIN_SEEDS:
+        return report.Verdict("unresolved", number, f"fewer than {MIN_SEEDS} seeds a side so far")
+    cmp = compare(isl, one)
+    word = report.resolved_word(cmp, agrees_if_positive=True)
+    because = report.difference(cmp) + "; " + {
+        "confirmed": "the islands are ahead at equal evaluations",
+        "refuted": "one CMA-ES is ahead at equal evaluations: the islands buy parallelism with samples",
+        "unresolved": report.detectable(cmp["detectable"], 0, "return")}[word]
+    return report.Verdict(word, number, because)
 
 
 # ---------------------------------------------------------------- Amdahl and the simulated cluster
-def amdahl(T: pd.DataFrame) -> pd.DataFrame:
-    """Per task: serial fraction fitted to the Ray speedups (vs one Ray worker), the measured one
-    (ask + tell of an in-process generation), Ray's one-worker factor, and the predicted speedup and
-    efficiency at 8 workers against the in-process evaluator."""
+def _amdahl_point(W, ray_s, opt, ev0, ray1, target: int = 8) -> tuple[float, float, float]:
+    """(serial fraction, speed-up at ``target`` against in-process, Ray's one-worker factor) from
+    summed times: ``ray_s[i]`` for ``W[i]`` Ray workers, ``opt`` ask + tell, ``ev0`` in-process, ``ray1`` Ray-1."""
     from ..cluster_sim import amdahl_fit, amdahl_speedup
 
+    s = amdahl_fit(W, (opt + ray1) / (opt + ray_s))
+    factor = (opt + ev0) / (opt + ray1)
+    return s, factor * amdahl_speedup(s, target), factor
+
+
+def amdahl(T: pd.DataFrame, df: pd.DataFrame | None = None, n_boot: int = 400, seed: int = 0) -> pd.DataFrame:
+    """Per (task, method): serial fraction fitted to the Ray speedups (vs one Ray worker), the measured
+    one (ask + tell of an in-process generation), Ray's one-worker factor, the predicted speedup and
+    efficiency at 8 workers against the in-process evaluator, and -- given the per-generation timings
+    ``df`` -- a 95 % bootstrap CI of that efficiency over the timed generations (resampled together
+    across worker counts: each worker count evaluated the same populations)."""
+    from ..cluster_sim import amdahl_speedup
+
     rows = []
-    for env, g in T[T.workers > 0].groupby("env", sort=False):
-        s = amdahl_fit(g["workers"].to_numpy(), g["ray_speedup"].to_numpy())
+    for (env, method), g in T[T.workers > 0].groupby(["env", "method"], sort=False):
+        s = amdahl_fit_of(g)
         factor = float(g.loc[g.workers == 1, "speedup"].iloc[0])  # in-process time / Ray-1 time
         s8 = factor * amdahl_speedup(s, 8)
         w07 = next((w for w in range(1, 10_001) if factor * amdahl_speedup(s, w) / w < 0.7), None)
-        rows.append(dict(env=env, serial_fit=s, serial_measured=float(g["serial_fraction"].iloc[0]),
-                         ray_factor=factor, speedup_8=s8, efficiency_8=s8 / 8, below_07_from=w07,
+        lo = hi = np.nan
+        if df is not None:
+            lo, hi = _efficiency_ci(df[(df["env"] == env) & (df["method"] == method)], n_boot, seed)
+        rows.append(dict(env=env, method=method, serial_fit=s, serial_measured=float(g["serial_fraction"].iloc[0]),
+                         ray_factor=factor, speedup_8=s8, efficiency_8=s8 / 8, efficiency_8_lo=lo,
+                         efficiency_8_hi=hi, below_07_from=w07, generations=int(g["generations"].iloc[0]),
                          fitted_on=", ".join(str(w) for w in g["workers"])))
     return pd.DataFrame(rows)
+
+
+def amdahl_fit_of(g: pd.DataFrame) -> float:
+    from ..cluster_sim import amdahl_fit
+
+    return amdahl_fit(g["workers"].to_numpy(), g["ray_speedup"].to_numpy())
+
+
+def _efficiency_ci(d: pd.DataFrame, n_boot: int, seed: int) -> tuple[float, float]:
+    """Bootstrap over timed generations of the predicted efficiency at 8 workers."""
+    table = d.pivot_table(index="generation", columns="workers", values="eval_s")
+    opt = d[d["workers"] == 0].set_index("generation")["opt_s"].reindex(table.index).to_numpy()
+    W = np.array([w for w in table.columns if w > 0])
+    if 1 not in W or len(table) < 2:
+        return np.nan, np.nan
+    ev = table.to_numpy()
+    col = {w: i for i, w in enumerate(table.columns)}
+    rng = np.random.default_rng(seed)
+    eff = []
+    for _ in range(n_boot):
+        i = rng.integers(0, len(table), len(table))
+        sums = ev[i].sum(axis=0)
+        _, s8, _ = _amdahl_point(W, np.array([sums[col[w]] for w in W]), opt[i].sum(), sums[col[0]], sums[col[1]])
+        eff.append(s8 / 8)
+    return float(np.percentile(eff, 2.5)), float(np.percentile(eff, 97.5))
+
+
+def speedup_verdict(A: pd.DataFrame, env: str) -> report.Verdict:
+    """">0.7x linear up to ~8 workers" on ``env``, per method, from the Amdahl fit (measured on the
+    worker counts in ``fitted_on``, predicted at 8): every method's CI above 0.7: confirmed; every
+    method's below: refuted; some above and some below (the answer depends on the cost of the
+    method's ``tell``): refined; a CI containing 0.7, or no CI: unresolved."""
+    a = A[A["env"] == env]
+    if a.empty:
+        return report.Verdict("unresolved", f"{env} not measured", "no speedup measurement")
+    parts = [f"{r.method} {report.ci(r.efficiency_8, r.efficiency_8_lo, r.efficiency_8_hi, 2)}" for r in a.itertuples()]
+    number = (f"predicted efficiency at 8 workers on {env}: " + ", ".join(parts)
+              + f" (Amdahl fit to {a['fitted_on'].iloc[0]} Ray workers, n = {int(a['generations'].iloc[0])} "
+                f"generations each)")
+    above, below = (a["efficiency_8_lo"] > 0.7), (a["efficiency_8_hi"] < 0.7)
+    if above.all():
+        return report.Verdict("confirmed", number, "every method's CI lies above 0.7")
+    if below.all():
+        return report.Verdict("refuted", number, "every method's CI lies below 0.7")
+    if above.any() and below.any():
+        return report.Verdict("refined", number, "it holds for " + ", ".join(a[above]["method"])
+                              + " and fails for " + ", ".join(a[below]["method"])
+                              + ": the answer depends on how long the sequential ask + tell takes")
+    return report.Verdict("unresolved", number, "a CI contains 0.7 or is missing")
+
+
+def hundred_verdict(sim: pd.DataFrame) -> report.Verdict:
+    """Open question 3, islands on 100+ heterogeneous nodes: answered by the calibrated simulation
+    only, so unresolved by measurement; the number is the islands' simulated efficiency there."""
+    isl = sim[sim["model"] == "island"].sort_values("workers")
+    big = isl[isl["workers"] >= 100]
+    if big.empty:
+        return report.Verdict("unresolved", "no simulated count of 100 or more", "not simulated")
+    r = big.iloc[-1]
+    return report.Verdict("unresolved", f"simulated island efficiency {r['efficiency']:.2f} at "
+                                        f"{int(r['workers'])} workers (a model calibrated on this machine)",
+                          "not measured on 100+ nodes; a Ray cluster run of this chapter would decide it")
 
 
 def calibration(p: WorkersParams, T: pd.DataFrame, env: str | None = None):
@@ -298,6 +448,7 @@ def calibration(p: WorkersParams, T: pd.DataFrame, env: str | None = None):
     per-message cost (Ray-1 minus in-process evaluation time, over 2 messages)."""
     from ..cluster_sim import Calibration
 
+    T = T[T["method"] == "cmaes"] if (T["method"] == "cmaes").any() else T  # pycma: the seed's CMA-ES
     first = T[T.env == (env or T.env.iloc[0])].set_index("workers")
     ev0, opt = first.loc[0, "eval_s_per_gen"], first.loc[0, "opt_s_per_gen"]
     per_message = max(0.0, (first.loc[1, "eval_s_per_gen"] - ev0) / 2) if 1 in first.index else 0.0

@@ -15,7 +15,11 @@ def test_every_task_has_settings_in_every_profile_and_an_estimate():
 
 def test_params_are_strict_and_take_profile_defaults():
     p = E.params({"profile": "book"})
-    assert p.seeds == 3 and p.task_list() == list(E.TASKS)
+    assert p.seeds == 10 and p.task_list() == list(E.TASKS)
+    per_task = {}
+    for c in p.configs():
+        per_task.setdefault((c.env, c.method), set()).add(c.seed)
+    assert len(per_task[("CartPole-v1", "cmaes")]) == 10 and len(per_task[("ALE/Pong-v5", "openai_es")]) == 3
     with pytest.raises(TypeError, match="popsiz"):
         E.params({"profile": "book", "popsiz": 3})
     with pytest.raises(ValueError, match="unknown env 'Pong'"):
@@ -76,7 +80,15 @@ def test_evals_to_threshold_counts_only_seeds_that_crossed():
                        "evals": [100, 200, 100, 200], "env_steps": [1e3, 2e3, 1e3, 2e3],
                        "eval_return": [100, 480, 100, 200], "wall_s": 1.0})
     row = E.evals_to_threshold(df).iloc[0]
-    assert row["solved"] == 1 and row["evals_to_solve"] == 200 and np.isfinite(row["final_iqm"])
+    assert row["solved"] == 1 and row["evals_to_solve"][0] == 200 and np.isnan(row["evals_to_solve"][1])
+    assert row["finals"] == [480, 200] and row["evals_run"] == 200
+
+
+def _row(env="ALE/Pong-v5", method="openai_es", finals=(-20.0, -21.0, -19.0), evals=None, run=2048):
+    evals = [np.nan] * len(finals) if evals is None else list(evals)
+    return dict(env=env, method=method, seeds=len(finals), finals=list(finals),
+                solved=int(np.isfinite(evals).sum()), evals_to_solve=evals, steps_to_solve=evals,
+                evals_run=run, steps_run=1_500_000, claimed_evals=E.CLAIMED_EVALS[env], published="x")
 
 
 def test_bench_table_reads_the_committed_jsons(tmp_path):
@@ -88,22 +100,65 @@ def test_bench_table_reads_the_committed_jsons(tmp_path):
 
 
 def test_quoted_texts_of_the_results():
-    T = pd.DataFrame([dict(env="ALE/Pong-v5", method="openai_es", seeds=3, final_iqm=-20.0, final_lo=-21.0,
-                           final_hi=-19.0, solved=0, evals_to_solve=np.nan, steps_to_solve=np.nan,
-                           evals_run=2048, steps_run=1_500_000, claimed_evals=5_000_000, published="x")])
+    T = pd.DataFrame([_row()])
     texts = E.run_texts(T)
-    assert texts["pong_final"] == "-20.0 [-21.0, -19.0]" and texts["pong_solved"] == "0 of 3"
+    assert texts["pong_final"] == "-21.0, -20.0, -19.0 (n = 3)" and texts["pong_solved"] == "0 of 3"
     assert texts["pong_evals"] == "not reached" and texts["pong_steps_run"] == "1,500,000"
     assert texts["hum_final"] == "not run"  # every quoted run has its keys, run or not
     assert len(texts) == 6 * len(E.QUOTED_RUNS)
-    assert list(E.results_table(T)["final"]) == ["-20 [-21, -19]"]
-    pix = E.result_row(T, "ALE/Pong-v5", "openai_es")
-    ram = pix.copy()
-    assert pong.ram_verdict(pix, ram) == "the two cannot be told apart (overlapping intervals)"
-    assert pong.cnn_verdict(pix, None) == "Not compared in this profile."
-    ram[["final_lo", "final_hi"]] = [-18.0, -17.0]
-    assert pong.ram_verdict(pix, ram) == "the RAM MLP ended higher, with non-overlapping intervals"
-    assert pong.cnn_verdict(pix, ram).startswith("At this budget the RAM MLP ended higher")
+    table = E.results_table(T)
+    assert list(table["final solved-test return"]) == ["-21, -20, -19 (n = 3)"]
+    assert not any("_" in c for c in table.columns)  # words, not identifiers
     assert pong.pong_ppo_texts(T.assign(method="ppo").iloc[:0]) == dict.fromkeys(
         ("pong_ppo_rate", "pong_ppo_n", "pong_ppo_update", "pong_ppo_machine", "pong_ppo_zoo_h"), "not run")
     assert [E.hours_text(h) for h in (0.00123, 12.345, 1234.5)] == ["0.00123", "12.3", "1,234"]
+
+
+def test_estimate_verdict_every_branch():
+    claim = E.CLAIMED_EVALS["CartPole-v1"]  # 5,000
+    v = E.estimate_verdict(_row("CartPole-v1", "cmaes", [500.0] * 3, [1_000.0] * 3), claim)
+    assert v.word == "unresolved" and "n = 3" in v.number  # below five seeds: values, no CI
+    ten = [500.0] * 10
+    near = np.linspace(3_000, 7_000, 10)
+    assert E.estimate_verdict(_row("CartPole-v1", "cmaes", ten, near), claim).word == "confirmed"
+    few = np.linspace(300, 700, 10)
+    v = E.estimate_verdict(_row("CartPole-v1", "cmaes", ten, few), claim)
+    assert v.word == "refined" and "fewer" in v.because
+    many = np.linspace(20_000, 30_000, 10)
+    assert "more" in E.estimate_verdict(_row("CartPole-v1", "cmaes", ten, many, run=40_000), claim).because
+    straddle = np.linspace(500, 5_000, 10)
+    assert E.estimate_verdict(_row("CartPole-v1", "cmaes", ten, straddle), claim).word == "unresolved"
+    some = [1_000.0] * 8 + [np.nan] * 2
+    assert E.estimate_verdict(_row("CartPole-v1", "cmaes", ten, some, run=2_400), claim).word == "unresolved"
+    assert E.estimate_verdict(_row("CartPole-v1", "cmaes", ten, some, run=6_000), claim).word == "refuted"
+    none = E.estimate_verdict(_row("CartPole-v1", "cmaes", [1.0] * 3, [np.nan] * 3), claim)
+    assert none.number.startswith("no seed reached the solved line (n = 3)")
+
+
+def test_bipedal_and_cnn_verdicts_every_branch():
+    model = pd.DataFrame([dict(env="BipedalWalker-v3", claimed_cpu_h_1core=123.0)])
+    few = _row("BipedalWalker-v3", "cmaes", [-100.0, -90.0, -80.0], run=1_920)
+    v = E.bipedal_verdict(few, model)
+    assert v.word == "unresolved" and "n = 3" in v.number and "~123 CPU-h" in v.because
+    assert E.bipedal_verdict(None, model).word == "unresolved"
+    good = _row("BipedalWalker-v3", "cmaes", np.linspace(305, 320, 6), run=1_920)
+    assert E.bipedal_verdict(good, model).word == "confirmed"
+    bad = _row("BipedalWalker-v3", "cmaes", np.linspace(-100, 0, 6), run=600_000)
+    assert E.bipedal_verdict(bad, model).word == "refuted"
+    assert E.bipedal_verdict({**bad, "evals_run": 1_920}, model).word == "unresolved"
+
+    pix = _row(finals=np.linspace(-21, -19, 6))
+    assert E.cnn_verdict(pix, None).word == "unresolved"
+    assert E.cnn_verdict(_row(), _row()).word == "unresolved"  # n = 3 a side
+    assert E.cnn_verdict(pix, _row(finals=np.linspace(-10, -8, 6))).word == "refuted"  # RAM ahead
+    assert E.cnn_verdict(pix, _row(finals=np.linspace(-30, -28, 6))).word == "confirmed"  # pixels ahead
+    v = E.cnn_verdict(pix, _row(finals=np.linspace(-21, -19, 6)))
+    assert v.word == "unresolved" and "could only have detected" in v.because
+
+
+def test_verdicts_cover_every_claim_and_the_short_line():
+    T = pd.DataFrame([_row("CartPole-v1", "cmaes", [500.0] * 10, np.linspace(300, 700, 10)), _row()])
+    V = E.verdicts(T, pd.DataFrame(columns=["env", "claimed_cpu_h_1core"]))
+    assert {"estimate/CartPole-v1", "estimate/LunarLander-v3", "estimate/BipedalWalker-v3", "bipedal", "cnn",
+            "short"} <= set(V)
+    assert V["short"].startswith("refined: CartPole") and V["estimate/LunarLander-v3"].number == "not run in this profile"

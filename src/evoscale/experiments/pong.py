@@ -123,28 +123,6 @@ def pong_ppo_texts(df: pd.DataFrame) -> dict:
             "pong_ppo_update": f"{100 * runs['opt_s'].sum() / (runs['opt_s'] + runs['pop_eval_s']).sum():.0f} %"}
 
 
-def ram_verdict(pix, ram) -> str:
-    """Pong from RAM (MLP) against pixels (CNN), OpenAI-ES at equal evaluations: which ended higher."""
-    if pix is None or ram is None:
-        return "not compared (one of the two runs is not in this profile's tasks)"
-    if ram["final_lo"] > pix["final_hi"]:
-        return "the RAM MLP ended higher, with non-overlapping intervals"
-    if pix["final_lo"] > ram["final_hi"]:
-        return "the pixel CNN ended higher, with non-overlapping intervals"
-    return "the two cannot be told apart (overlapping intervals)"
-
-
-def cnn_verdict(pix, ram) -> str:
-    """What the pixels-vs-RAM comparison says about "Atari needs CNNs" at this budget."""
-    if pix is None or ram is None:
-        return "Not compared in this profile."
-    verdict = ram_verdict(pix, ram)
-    if "cannot be told apart" in verdict:
-        return ("So at this budget a small MLP without a CNN gets as far as the CNN, and neither "
-                "is near a winning policy: \"needs a CNN\" is neither supported nor refuted here.")
-    return f"At this budget {verdict}; both remain far from a winning policy (+21)."
-
-
 def signal_texts(signal: pd.DataFrame) -> dict:
     """Per input and weight scale of ``summary``'s frame: networks that scored (Wilson interval), mean length."""
     out = {}

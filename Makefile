@@ -10,7 +10,7 @@ export EVOSCALE_RESULTS ?= $(CURDIR)/results
 export FRESH ?= 0
 export PYTHONHASHSEED := 0
 
-.PHONY: book test chapter bench campaign clean install gpu-check
+.PHONY: book test chapter bench bench-compiled campaign clean install gpu-check
 
 # the venv is (re)built when requirements or the package metadata change
 $(VENV)/.installed: requirements.txt requirements-nodeps.txt pyproject.toml
@@ -47,6 +47,11 @@ bench: $(VENV)/.installed
 	  $(PY) -m evoscale bench evaluator --env $$t --popsize $$pop --seconds 10 \
 	    --out results/bench/evaluator-$$(echo $$t | tr / _).json || exit 1; \
 	done
+
+# the compiled-simulator reference (chapter 8): EnvPool (optional, ~0.7 GB) vs gymnasium, one thread
+bench-compiled: $(VENV)/.installed
+	$(VENV)/bin/python -m pip install --quiet -r requirements-compiled.txt
+	$(PY) -m evoscale bench compiled --out results/bench/compiled.json
 
 # on a CUDA machine: the one-shot GPU measurements -> results/gpu/ (src/evoscale/gpu_check.py)
 gpu-check: $(VENV)/.installed

@@ -232,8 +232,27 @@ glue("mjx_rates", " and ".join(f"{r:,.0f} (batch {b})" for b, r in zip(M["batch"
 # {glue:text}`mjx_compile` to compile per batch size and then stepped {glue:text}`mjx_rates` steps/s
 # (`experiments.gpu.MJX_CPU_TRY`; the 1–1,024 sweep was stopped there), against
 # {glue:text}`humanoid_rate` steps/s of one Gymnasium Humanoid-v5 environment on the idle machine.
-# EnvPool (a C++ simulator pool): the anchors' figures were measured by hand earlier (one thread,
-# 64 envs) and are not re-measured by this chapter; it is not a dependency.
+#
+# **A compiled simulator on the CPU: the per-core limit.** EnvPool {cite}`weng2022envpool`
+# re-implements these tasks in C++ behind one batched `step`. `make bench-compiled` (it installs
+# the optional EnvPool, ~0.7 GB with its MuJoCo assets) measures one pool of 64 environments on one
+# thread against one Gymnasium environment, random actions, interleaved rounds:
+
+# %% tags=["hide-input"]
+C = gpu.compiled_rates()
+glue("compiled_status", "not measured on this checkout (run `make bench-compiled`)" if C.empty else
+     "; ".join(f"{r.env} {r.ratio:.1f}× ({r.ratio_min:.1f}–{r.ratio_max:.1f})" for r in C.itertuples())
+     + f" (one thread, {int(C['num_envs'].iloc[0])} environments, median of {int(C['rounds'].iloc[0])} rounds, "
+       f"on {C['machine'].iloc[0]})", display=False)
+pd.DataFrame({"task": C["env"], "EnvPool steps/s": C["envpool_steps_per_s"].map("{:,.0f}".format),
+              "Gymnasium steps/s": C["gymnasium_steps_per_s"].map("{:,.0f}".format),
+              "EnvPool ÷ Gymnasium": C["ratio"].map("{:.1f}×".format)})
+
+# %% [markdown]
+# EnvPool over one Gymnasium environment: {glue:text}`compiled_status`. Where the ratio is well
+# above 1, Gymnasium's Python step, not the physics, limits one core — and our evaluator runs at
+# about one raw Gymnasium environment's rate (`bench evaluator`), so a compiled simulator is the
+# cheaper way to more steps per core on the tasks where that holds, before any GPU.
 
 # %% [markdown]
 # ## 4. On a GPU: the one-shot run

@@ -81,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     jx.add_argument("--rounds", type=int, default=3)
     jx.add_argument("--warmup-evals", type=int, default=3000, help="CMA-ES episodes before timing (0: random weights)")
     jx.add_argument("--dtype", default="float64", help="float64 (the lockstep's episodes) | float32")
+    cs = bsub.add_parser("compiled", help="a compiled simulator (EnvPool, C++) vs one gymnasium env: steps/s on "
+                                          "one thread, interleaved rounds (needs `make bench-compiled`'s EnvPool)")
+    cs.add_argument("--tasks", default="CartPole-v1,LunarLander-v3,BipedalWalker-v3,Humanoid-v5")
+    cs.add_argument("--num-envs", type=int, default=64, help="environments in the EnvPool pool")
+    cs.add_argument("--seconds", type=float, default=3.0, help="measuring time per side, task and round")
+    cs.add_argument("--rounds", type=int, default=3)
+    cs.add_argument("--out", type=Path, default=None, help="also write the JSON to this file (atomically)")
     mth = bsub.add_parser("methods", help="episodes to the solved threshold per method (IQM over seeds)")
     mth.add_argument("--env", default="CartPole-v1")
     mth.add_argument("--seeds", type=int, default=5)
@@ -172,6 +179,14 @@ def main(argv: list[str] | None = None) -> int:
             methods = args.methods.split(",") if args.methods else None
             summary = bench_throughput(args.env, parse_hidden(args.hidden), args.popsize, args.budget_evals, methods,
                                        args.raw_seconds, args.rounds, log=_log)
+            if args.out:
+                from .store import atomic_write
+
+                atomic_write(args.out, lambda f: json.dump(_jsonable(summary), f, indent=1, allow_nan=False))
+        elif args.what == "compiled":
+            from .bench.compiled import bench_compiled
+
+            summary = bench_compiled(args.tasks.split(","), args.num_envs, args.seconds, args.rounds, log=_log)
             if args.out:
                 from .store import atomic_write
 

@@ -174,6 +174,19 @@ def cores_equivalent(rates: dict) -> pd.DataFrame:
     return df
 
 
+def compiled_rates(root=None) -> pd.DataFrame:
+    """``make bench-compiled``'s committed JSON (results/bench/compiled.json): per task EnvPool's and one
+    Gymnasium environment's steps/s on one thread and their ratio; an empty frame if not measured."""
+    path = (root or CHECKOUT_RESULTS) / "bench" / "compiled.json"
+    cols = ["env", "envpool_steps_per_s", "gymnasium_steps_per_s", "ratio", "ratio_min", "ratio_max", "machine",
+            "num_envs", "rounds"]
+    if not path.exists():
+        return pd.DataFrame(columns=cols)
+    d = json.loads(path.read_text())
+    return pd.DataFrame([{**r, "machine": d["machine"], "num_envs": d["num_envs"], "rounds": d["rounds"]}
+                         for r in d["per_task"]], columns=cols)
+
+
 def gpu_results(root=None) -> dict | None:
     """The newest ``results/gpu/gpu-check-*.json`` written by ``evoscale.gpu_check`` (None: not run)."""
     files = sorted((root or CHECKOUT_RESULTS).glob("gpu/gpu-check-*.json"))

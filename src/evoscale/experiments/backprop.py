@@ -208,9 +208,10 @@ def measure_and_store(profile: str = "book", tasks=("CartPole-v1", "LunarLander-
     """Run on an idle machine: ``measure_costs`` and ``measure_ppo_speedup`` per task, written to ``cost_paths``."""
     costs = measure_costs(tasks, log=log, **{k: v for k, v in sizes.items() if k != "steps"})
     speed = pd.concat([measure_ppo_speedup(t, steps=sizes.get("steps", 256)) for t in tasks], ignore_index=True)
+    from ..store import atomic_write
+
     for table, path in zip((costs, speed), cost_paths(profile)):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(path, index=False)
+        atomic_write(path, lambda f, t=table: t.to_csv(f, index=False))
     return {"unit_costs": costs.to_dict("records"), "ppo_speedup": speed.to_dict("records")}
 
 

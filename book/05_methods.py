@@ -197,8 +197,9 @@ glue("cpu_total", f"{(seeds['wall_s'].sum() + grid.groupby(['row', 'size', 'seed
 #   footing as the others, not rated in advance.
 # - **Neuromod.** {glue:text}`v_neuromod`. LunarLander changes nothing from one episode to the next,
 #   so a fixed-weight network is all it needs and plasticity can only cost here; this row does not
-#   test what plasticity is for — learning *within* an episode. Chapter 7 tests that on tasks that
-#   hide a per-episode context.
+#   test what plasticity is for — learning *within* an episode. {doc}`07_plasticity` tests that on
+#   two tasks that hide a per-episode context, with networks under 1K parameters (not at the medium
+#   and large sizes of this grid): {glue:text}`07_plasticity.ipynb::verdict_short:s`.
 #
 # PPO (rl-baselines3-zoo hyper-parameters, 3M env steps, three times the zoo's budget) ends at a
 # final solved-test return of {glue:text}`ppo_line`; chapter 6 compares it with the evolution

@@ -159,6 +159,7 @@ def test_verdicts_cover_every_branch():
     assert v[("ga", "medium")].startswith("refuted")           # bad, but best
     assert v[("cmaes", "large")].startswith("confirmed") and "not run" in v[("cmaes", "large")]
     assert v[("neuromod", "medium")].startswith("refined")     # untested: measured here
+    assert all("chapter 7 tests learning within an episode" in v[("neuromod", z)] for z in ("small", "medium", "large"))
     assert v[("neuromod", "small")].startswith("refined")      # promising: learns, CMA-ES better
     assert v[("openai_es", "large")].startswith("confirmed")   # feasible: learns, no one better
 

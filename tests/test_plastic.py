@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from evoscale.policies import RULE_TERMS, MLPPolicy, NeuromodPolicy, genome_layout, layer_sizes, param_count
+from policy_helpers import assert_batched_equals_single
 
 BOX = dict(act_low=(-1.0, -2.0, 0.0), act_high=(1.0, 2.0, 3.0))
 
@@ -71,12 +72,7 @@ def test_batched_equals_one_individual_at_a_time(rule, hidden):
     policy = NeuromodPolicy(5, hidden, 3, False, rule=rule, **BOX)
     P = 7
     pop = np.stack([_genome(policy, rng) for _ in range(P)])
-    batch, singles = policy.unflatten(pop), [policy.unflatten(pop[p : p + 1]) for p in range(P)]
-    for _ in range(20):
-        obs = rng.normal(size=(P, 5))
-        actions = policy.forward(batch, obs)
-        for p in range(P):
-            np.testing.assert_allclose(actions[p], policy.forward(singles[p], obs[p : p + 1])[0], rtol=1e-12)
+    batch, singles = assert_batched_equals_single(policy, pop, rng)
     for p in range(P):
         for W, W1 in zip(batch.W, singles[p].W):
             np.testing.assert_allclose(W[p], W1[0], rtol=1e-12, atol=1e-14)

@@ -109,7 +109,9 @@ def test_zoo_settings_build_and_train_on_the_other_tasks(env_id):
 
 def test_zoo_table_and_schedules():
     assert set(ZOO_HYPERPARAMS) == {"CartPole-v1", "LunarLander-v3", "BipedalWalker-v3", "Humanoid-v5",
-                                    "ALE/Pong-v5", "ALE/Pong-ram-v5"}
+                                    "ALE/Pong-v5", "ALE/Pong-ram-v5", "ReversalBandit-v0", "CartPoleFlip-v1"}
+    for adapt in ("ReversalBandit-v0", "CartPoleFlip-v1"):  # no zoo entry: the CartPole-v1 setting
+        assert ZOO_HYPERPARAMS[adapt] == ZOO_HYPERPARAMS["CartPole-v1"]
     atari = dict(n_envs=8, n_steps=128, n_epochs=4, batch_size=256, n_timesteps=10_000_000,
                  learning_rate="lin_2.5e-4", clip_range="lin_0.1", vf_coef=0.5, ent_coef=0.01, normalize=False)
     assert {k: ZOO_HYPERPARAMS["ALE/Pong-v5"][k] for k in atari} == atari  # the zoo's "atari" entry

@@ -31,8 +31,10 @@ from .ray_connect import init_ray
 from .runs import (exit_with_parent, generations, is_cached, results_root, run_path, save_records, servable,
                    train_records)
 from .store import check_writable
+from .trainers import GRADIENT_METHODS
 
-CHAPTERS = ("01_parameters", "03_compute", "04_workers", "05_methods", "06_backprop_vs_evolution")
+CHAPTERS = ("01_parameters", "03_compute", "04_workers", "05_methods", "06_backprop_vs_evolution",
+            "07_plasticity")
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class Need:
 
 def needs(profile: str = "book", chapters=None) -> list[Need]:
     """Every run the chapters of ``profile`` read (duplicates across chapters included)."""
-    from .experiments import backprop, compute, methods, parameters, workers
+    from .experiments import backprop, compute, methods, parameters, plasticity, workers
 
     chapters = CHAPTERS if not chapters else [c for c in CHAPTERS if any(c.startswith(x) for x in chapters)]
     out: list[Need] = []
@@ -86,12 +88,15 @@ def needs(profile: str = "book", chapters=None) -> list[Need]:
     if "06_backprop_vs_evolution" in chapters:
         for side, c in backprop.params({"profile": profile}).configs():
             out.append(Need(backprop.PRIORITY.get((c.env, side), 5), "06_backprop_vs_evolution", _cell(c), c))
+    if "07_plasticity" in chapters:  # after the other chapters: the evolved networks, then PPO, then RecurrentPPO
+        for c in plasticity.configs(profile):
+            out.append(Need(plasticity.PRIORITY.get(c.method, plasticity.PRIORITY["es"]), "07_plasticity", _cell(c), c))
     return out
 
 
 def _cell(c: RunConfig) -> str:
     size = ",".join(map(str, c.hidden))
-    budget = f"{c.budget_steps:,} steps" if c.method == "ppo" else f"{c.budget_evals:,} episodes"
+    budget = f"{c.budget_steps:,} steps" if c.method in GRADIENT_METHODS else f"{c.budget_evals:,} episodes"
     return f"{c.method} {c.env} {size} x {budget}"
 
 
@@ -137,12 +142,14 @@ def units(all_needs: list[Need]) -> list[Need]:
 
 class CostModel:
     """CPU-seconds per training episode, fitted to the stored runs: per (method, env) a power law in
-    the parameter count (log-log least squares; one size: its mean), else the env's median over
-    methods, else 10 ms. Includes the solved tests. PPO: seconds per env step the same way. Episodes
-    lengthen as policies learn, so where a (method, env) has stored runs of at least half the target
-    budget only those are used (a 10K-episode run underestimates a 100K one several times)."""
+    the parameter count (log-log least squares; one size: its mean), else a chapter's measured prior
+    (``priors``: (method, env) -> seconds per unit), else the env's median over methods, else 10 ms.
+    Includes the solved tests. The gradient baselines: seconds per env step the same way (else 1 ms).
+    Episodes lengthen as policies learn, so where a (method, env) has stored runs of at least half the
+    target budget only those are used (a 10K-episode run underestimates a 100K one several times)."""
 
-    def __init__(self, *stores: Path):
+    def __init__(self, *stores: Path, priors: dict | None = None):
+        self.priors = dict(priors or {})
         rows = []
         for side in sorted({p for store in stores for p in Path(store).glob("*.json")}):
             csv = side.with_suffix(".csv")
@@ -153,19 +160,21 @@ class CostModel:
                                                "eval_wall_s"]).iloc[-1]
             except (ValueError, KeyError, IndexError):
                 continue
-            unit = df["env_steps"] if df["method"] == "ppo" else df["evals"]
+            unit = df["env_steps"] if df["method"] in GRADIENT_METHODS else df["evals"]
             rows.append(dict(method=df["method"], env=df["env"], n=df["n_params"], budget=unit,
                              s_per_unit=(df["wall_s"] + df["eval_wall_s"]) / max(unit, 1)))
         self.runs = pd.DataFrame(rows, columns=["method", "env", "n", "budget", "s_per_unit"])
 
     def seconds(self, config: RunConfig, n: int) -> float:
         r = self.runs
-        units_ = config.budget_steps if config.method == "ppo" else config.budget_evals
+        units_ = config.budget_steps if config.method in GRADIENT_METHODS else config.budget_evals
         same = r[(r["method"] == config.method) & (r["env"] == config.env)]
         if (same["budget"] >= units_ / 2).any():
             same = same[same["budget"] >= units_ / 2]
-        if same.empty and config.method != "ppo":
-            same = r[(r["env"] == config.env) & (r["method"] != "ppo")]
+        if same.empty and (config.method, config.env) in self.priors:
+            s = self.priors[(config.method, config.env)]
+        elif same.empty and config.method not in GRADIENT_METHODS:
+            same = r[(r["env"] == config.env) & ~r["method"].isin(GRADIENT_METHODS)]
             s = float(same["s_per_unit"].median()) if len(same) else 0.01
         elif same.empty:
             s = 1e-3
@@ -178,16 +187,29 @@ class CostModel:
 
 
 def _n_params(c: RunConfig) -> int:
-    from .experiments.methods import n_params
+    """Parameters of the network a run evolves (gradient baselines: of the config's MLP, not of their own
+    networks)."""
+    from .envs import get_spec
+    from .policies import make_policy
+    from .trainers import REGISTRY, policy_for
 
-    return n_params("neuromod" if c.method == "neuromod" else "mlp", c.hidden, c.env)
+    kind, kw = policy_for(c.method, dict(c.hyper or ())) if c.method in REGISTRY else ("mlp", {})
+    return make_policy(get_spec(c.env), c.hidden, "cpu", kind, **kw).n_params
+
+
+def cost_model(profile: str) -> CostModel:
+    """The cost model of ``profile``'s campaign: its stored runs and the book's, and the chapters' priors."""
+    from .experiments import plasticity
+
+    root = results_root()
+    return CostModel(root / profile / "runs", root / "book" / "runs", priors=plasticity.COST_PRIORS)
 
 
 def plan(profile: str = "book", chapters=None) -> pd.DataFrame:
     """One row per chapter cell: seeds done / planned and the estimated CPU-minutes still missing."""
     root = results_root() / profile
     all_needs = needs(profile, chapters)
-    model = CostModel(root / "runs", results_root() / "book" / "runs")
+    model = cost_model(profile)
     group_of = {_group_key(u): u for u in units(all_needs)}
     missing = {k for k, u in group_of.items() if not _stored(u, root)}
     rows = []
@@ -307,7 +329,7 @@ def run(profile: str = "book", hours: float = 1.0, chapters=None, processes: int
     if not hours > 0:
         raise ValueError(f"hours must be positive, got {hours!r}")
     root = results_root() / profile
-    model = CostModel(root / "runs", results_root() / "book" / "runs")
+    model = cost_model(profile)
     todo = [u for u in units(needs(profile, chapters)) if not _stored(u, root)]
     if max_runs is not None:
         todo = todo[:max_runs]

@@ -100,7 +100,8 @@ class RunConfig:
     budget_evals: int = 20_000
     """Training budget in episodes ("evaluations"); a run stops before a generation would exceed it."""
     budget_steps: int | None = None
-    """Training budget in env steps: PPO's budget (required for ``ppo``); for the ES an extra limit,
+    """Training budget in env steps: the gradient baselines' budget (required for ``ppo`` and
+    ``recurrent_ppo``, ``trainers.GRADIENT_METHODS``); for the ES an extra limit,
     the run stops after the generation that reaches it. None: no step limit."""
     episodes_per_eval: int = 1
     """Episodes averaged into one individual's fitness."""
@@ -111,6 +112,10 @@ class RunConfig:
     """Fresh episodes in each solved test (Gymnasium's convention is 100)."""
     target_return: float | None = None
     """Stop after the first solved test whose mean return reaches this (None: spend the budget)."""
+    keep_solutions: bool | None = None
+    """True: every record with a solved test also carries the tested solution, as a JSON list in column
+    ``solution`` (evolution methods; chapter 7 replays the networks). None: not kept (leave it None
+    rather than False, which would be hashed)."""
     seed: int = 0
     """Run seed: every random number of the run derives from it."""
     backend: str = "lockstep"
@@ -135,16 +140,18 @@ class RunConfig:
     def validate(self) -> None:
         """Raise ValueError naming the offending parameter."""
         from .evaluation import BACKENDS
-        from .trainers import METHODS, REGISTRY, hyper_names, hyper_types
+        from .trainers import GRADIENT_METHODS, METHODS, REGISTRY, hyper_names, hyper_types
 
         get_spec(self.env)
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}; valid methods: {', '.join(METHODS)}")
-        if self.method == "ppo":
+        if self.method in GRADIENT_METHODS:
             if self.budget_steps is None:
-                raise ValueError("method 'ppo' needs budget_steps (its budget is counted in env steps)")
+                raise ValueError(f"method {self.method!r} needs budget_steps (its budget is counted in env steps)")
             if self.backend != "lockstep":
-                raise ValueError("method 'ppo' collects its own rollouts; backend must stay 'lockstep'")
+                raise ValueError(f"method {self.method!r} collects its own rollouts; backend must stay 'lockstep'")
+            if self.keep_solutions:
+                raise ValueError(f"keep_solutions keeps evolved solutions; method {self.method!r} has none")
         unknown = [] if self.method not in REGISTRY else sorted(
             set(dict(self.hyper or ())) - set(hyper_names(self.method)))
         if unknown:

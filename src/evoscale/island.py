@@ -40,6 +40,7 @@ import numpy as np
 from .config import RunConfig
 from .evaluation import TRAIN, episode_seeds
 from .machine import machine_label
+from .trainers import GRADIENT_METHODS
 from .ray_connect import init_ray
 from .train import build, check_finite, generation_record, solved_test
 from .trainers.cmaes import CMAES
@@ -115,8 +116,8 @@ def train_islands(config: RunConfig, islands: int = 2, migrate_every: int = 10, 
         raise ValueError(f"migrants={migrants} must be smaller than popsize={config.popsize}")
     if topology not in TOPOLOGIES:
         raise ValueError(f"unknown topology {topology!r}; valid: {', '.join(TOPOLOGIES)}")
-    if config.method == "ppo":
-        raise ValueError("the island model needs a population-based method, not 'ppo'")
+    if config.method in GRADIENT_METHODS:
+        raise ValueError(f"the island model needs a population-based method, not {config.method!r}")
     per_gen = K * config.popsize * config.episodes_per_eval
     generations = config.budget_evals // per_gen
     if generations == 0:

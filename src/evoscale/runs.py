@@ -34,6 +34,7 @@ import pandas as pd
 from .config import RESULT_FORMAT_VERSION, RunConfig, content_key
 from .store import check_writable, fresh_requested, load_pickle, load_run, save_run
 from .train import FinishedRunError, train
+from .trainers import GRADIENT_METHODS
 
 
 def results_root() -> Path:
@@ -77,7 +78,7 @@ def generations(config: RunConfig) -> int:
 
 def servable(config: RunConfig) -> bool:
     """Whether a longer run may serve ``config`` (see the module docstring)."""
-    return config.method != "ppo" and config.target_return is None and config.budget_steps is None
+    return config.method not in GRADIENT_METHODS and config.target_return is None and config.budget_steps is None
 
 
 def incomplete(config: RunConfig, df: pd.DataFrame, islands: int = 1) -> str | None:
@@ -91,9 +92,10 @@ def incomplete(config: RunConfig, df: pd.DataFrame, islands: int = 1) -> str | N
     steps_spent = config.budget_steps is not None and last["env_steps"] >= config.budget_steps
     want = config.budget_evals // (islands * config.popsize * config.episodes_per_eval)
     solved = config.target_return is not None and last["eval_return"] >= config.target_return
-    if config.method == "ppo" and not steps_spent:
+    gradient = config.method in GRADIENT_METHODS
+    if gradient and not steps_spent:
         return f"it holds {last['env_steps']} of {config.budget_steps} env steps"
-    if config.method != "ppo" and not (len(df) == want or (len(df) < want and (solved or steps_spent))):
+    if not gradient and not (len(df) == want or (len(df) < want and (solved or steps_spent))):
         return f"it holds {len(df)} of the budget's {want} generations"
     if not np.isfinite(last["eval_return"]):
         return "its last generation has no solved test"

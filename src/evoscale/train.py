@@ -19,6 +19,7 @@ and so is a non-finite return (``DivergedError``, naming method, generation and 
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from .config import RunConfig
 from .evaluation import EVAL, TRAIN, episode_seeds, make_evaluator
 from .machine import machine_label
 from .store import atomic_write, dumps_compact, load_pickle, remove_stale_temps
-from .trainers import make_trainer
+from .trainers import GRADIENT_METHODS, make_trainer
 
 Record = dict
 
@@ -130,8 +131,8 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
     if checkpoint:
         remove_stale_temps(checkpoint)  # left by a run killed while writing its checkpoint
     _check_device(config)
-    if config.method == "ppo":
-        return _train_ppo(config, checkpoint)
+    if config.method in GRADIENT_METHODS:
+        return _train_gradient(config, checkpoint)
     generations = config.budget_evals // (config.popsize * config.episodes_per_eval)
     saved = _load(checkpoint, config) if checkpoint and checkpoint.exists() else None
     if saved and (saved[0].generation >= generations or saved[0].solved):
@@ -166,7 +167,10 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
             last = gen == generations - 1 or (config.budget_steps is not None and p.env_steps >= config.budget_steps)
             if p.evals >= p.next_eval or last:
                 t4 = time.perf_counter()
-                rec["eval_return"], rec["eval_std"] = solved_test(evaluator, trainer.solution(state), config, gen)
+                solution = trainer.solution(state)
+                rec["eval_return"], rec["eval_std"] = solved_test(evaluator, solution, config, gen)
+                if config.keep_solutions:
+                    rec["solution"] = json.dumps(np.asarray(solution, dtype=float).tolist())
                 p.eval_wall += time.perf_counter() - t4
                 rec["eval_wall_s"] = p.eval_wall
                 while p.next_eval <= p.evals:
@@ -192,14 +196,15 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
     return p.records
 
 
-def _train_ppo(config: RunConfig, checkpoint) -> list[Record]:
-    """The PPO baseline (SB3, zoo hyper-parameters) on the same records; one torch thread per run."""
+def _train_gradient(config: RunConfig, checkpoint) -> list[Record]:
+    """The gradient baselines (SB3 PPO or sb3-contrib RecurrentPPO, zoo hyper-parameters) on the same
+    records; one torch thread per run."""
     import torch
 
-    from .baselines.ppo import train_ppo
+    from .baselines import train_gradient
 
     torch.set_num_threads(1)  # PPO's records depend on the thread count; fix it
-    return train_ppo(config, str(checkpoint) if checkpoint else None)
+    return train_gradient(config, str(checkpoint) if checkpoint else None)
 
 
 def _progress_bar(config: RunConfig, total: int, done: int):

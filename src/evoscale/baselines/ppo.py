@@ -23,6 +23,7 @@ import math
 import os
 import pickle
 import time
+from dataclasses import dataclass
 
 import gymnasium as gym
 import numpy as np
@@ -118,9 +119,12 @@ class SB3Policy:
     def take(rows_state: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return rows_state[rows]
 
+    def observe(self, obs: np.ndarray) -> np.ndarray:
+        """``obs`` as the model was trained on it (VecNormalize's statistics where used)."""
+        return self.vecnorm.normalize_obs(obs) if self.vecnorm is not None else obs
+
     def forward(self, _rows_state, obs: np.ndarray) -> np.ndarray:
-        x = self.vecnorm.normalize_obs(obs) if self.vecnorm is not None else obs
-        return self.model.predict(x, deterministic=self.deterministic)[0]
+        return self.model.predict(self.observe(obs), deterministic=self.deterministic)[0]
 
 
 class SolvedTest:
@@ -130,15 +134,18 @@ class SolvedTest:
     Deterministic (the book's solved test, ``eval_return``; the same returns as SB3's
     ``evaluate_policy(model, env, deterministic=True)`` on the same reset seeds, tested) unless
     ``sample_seed`` is given: then the actions are sampled, torch's generator seeded with it for the
-    test and restored afterwards, so training's random numbers are untouched."""
+    test and restored afterwards, so training's random numbers are untouched. ``adapter``: the class
+    that puts the model behind the evaluator's policy interface (recurrent PPO's carries each
+    episode's LSTM state)."""
 
-    def __init__(self, env_id: str):
+    def __init__(self, env_id: str, adapter: type = SB3Policy):
         self.evaluator = LockstepEvaluator(env_id, ())  # its MLP is replaced by the model below
+        self.adapter = adapter
 
     def __call__(self, model: PPO, seeds: np.ndarray, sample_seed: int | None = None) -> tuple[float, float]:
         import torch
 
-        self.evaluator.policy = SB3Policy(model, deterministic=sample_seed is None)
+        self.evaluator.policy = self.adapter(model, deterministic=sample_seed is None)
         state = torch.get_rng_state()
         try:
             if sample_seed is not None:
@@ -203,7 +210,7 @@ class RecordCallback(BaseCallback):
         self.evals += len(self.returns)
         r = np.array(self.returns)
         rec = {
-            "method": "ppo", "env": self.run["env"], "n_params": self.run["n_params"],
+            "method": self.run["method"], "env": self.run["env"], "n_params": self.run["n_params"],
             "popsize": self.run["n_envs"], "seed": self.run["seed"], "generation": self.generation,
             "evals": self.evals, "env_steps": steps, "wall_s": self.wall, "opt_s": opt_s,
             "pop_eval_s": pop_eval_s,
@@ -258,12 +265,32 @@ def _n_params(model: PPO) -> int:
     return sum(p.numel() for p in model.policy.parameters())
 
 
-def train_ppo(config, checkpoint: str | None = None) -> list[dict]:
+@dataclass(frozen=True)
+class Algorithm:
+    """A gradient baseline ``train_ppo`` trains: its method name, the SB3 algorithm class, its table
+    of hyper-parameters per task and the adapter that puts a trained model behind the evaluator's
+    policy interface for the solved test."""
+
+    method: str
+    cls: type
+    table: dict
+    adapter: type
+
+
+PPO_ALGORITHM = Algorithm("ppo", PPO, ZOO_HYPERPARAMS, SB3Policy)
+
+
+def train_ppo(config, checkpoint: str | None = None, algorithm: Algorithm = PPO_ALGORITHM) -> list[dict]:
     """Train SB3 PPO with rl-baselines3-zoo's hyper-parameters; one record per rollout/update.
 
     ``config`` is the run's ``RunConfig`` (``method="ppo"``): ``env``, ``seed``, ``budget_steps`` (the
     ``total_timesteps`` below), ``eval_every`` (``eval_every_steps``: env steps between solved tests;
     0: only at the end), ``eval_episodes``, ``hyper``, ``device`` and ``progress``.
+
+    * ``algorithm``: another gradient baseline on the same loop -- ``baselines.recurrent_ppo``'s
+      (sb3-contrib's ``RecurrentPPO``, an LSTM policy, ``method="recurrent_ppo"``) with its own table
+      and solved-test adapter; everything below holds for it too (records, seeding, both solved tests
+      with the LSTM state carried through each episode, checkpoints).
 
     * ``hyper`` overrides individual entries of ``ZOO_HYPERPARAMS[env_id]`` (e.g. ``{"n_steps": 64}``;
       ``"lin_X"`` strings are linear schedules). Tasks without an entry raise ValueError.
@@ -300,11 +327,11 @@ def train_ppo(config, checkpoint: str | None = None) -> list[dict]:
       interrupted run with the same ``total_timesteps`` to stay on its schedule. A resumed run is not
       bit-identical to an uninterrupted one (fresh episodes, re-seeded RNGs), but is itself reproducible.
     """
-    if config.method != "ppo":
-        raise ValueError(f"train_ppo trains method 'ppo', not {config.method!r}")
+    if config.method != algorithm.method:
+        raise ValueError(f"this train_ppo trains method {algorithm.method!r}, not {config.method!r}")
     env_id, seed, total_timesteps, device = config.env, config.seed, config.budget_steps, config.device
     eval_every_steps, eval_episodes = config.eval_every or total_timesteps, config.eval_episodes
-    merged = zoo_hyperparams(env_id, dict(config.hyper or ()) or None)  # RunConfig checked the counts
+    merged = zoo_hyperparams(env_id, dict(config.hyper or ()) or None, algorithm.table)  # RunConfig checked the counts
     kwargs = ppo_kwargs(merged)
 
     venv = _make_venv(env_id, merged)
@@ -325,18 +352,18 @@ def train_ppo(config, checkpoint: str | None = None) -> list[dict]:
             vecnorm = pickle.loads(state["vecnormalize"])
             vecnorm.set_venv(venv.venv)
             venv = vecnorm
-        model = PPO.load(io.BytesIO(state["model"]), env=venv, device=device)
+        model = algorithm.cls.load(io.BytesIO(state["model"]), env=venv, device=device)
         records = list(state["records"])
         resume = True
     else:
-        model = PPO(merged.get("policy", "MlpPolicy"), venv, seed=seed, device=device, verbose=0, **kwargs)
+        model = algorithm.cls(merged.get("policy", "MlpPolicy"), venv, seed=seed, device=device, verbose=0, **kwargs)
         resume = False
     if model.get_env() is not venv:  # e.g. SB3's VecTransposeImage for channel-last images: none wanted
         raise RuntimeError(f"SB3 wrapped the training environments in {type(model.get_env()).__name__}")
     _seed_everything(model, seed, model.num_timesteps)
 
     run = {
-        "env": env_id, "seed": seed, "n_envs": venv.num_envs, "n_params": _n_params(model),
+        "method": algorithm.method, "env": env_id, "seed": seed, "n_envs": venv.num_envs, "n_params": _n_params(model),
         "machine": machine_label(device), "eval_every_steps": eval_every_steps, "eval_episodes": eval_episodes,
     }
     bar = None
@@ -344,8 +371,8 @@ def train_ppo(config, checkpoint: str | None = None) -> list[dict]:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=total_timesteps, initial=model.num_timesteps, mininterval=2.0, unit="step",
-                   desc=f"ppo {env_id} seed {seed}")
-    callback = RecordCallback(run, records, SolvedTest(env_id), checkpoint, meta, bar)
+                   desc=f"{algorithm.method} {env_id} seed {seed}")
+    callback = RecordCallback(run, records, SolvedTest(env_id, algorithm.adapter), checkpoint, meta, bar)
     try:
         model.learn(total_timesteps - model.num_timesteps, callback=callback, reset_num_timesteps=not resume)
     finally:

@@ -77,6 +77,10 @@ ZOO_HYPERPARAMS: dict[str, dict] = {
 }
 """rl-baselines3-zoo's PPO settings per task (``policy``: SB3 policy class name, MlpPolicy if absent)."""
 
+# The book's adaptation tasks (``envs.adapt``, chapter 7) have no zoo entry; they take the zoo's
+# CartPole-v1 setting unchanged (its small discrete-action task).
+ZOO_HYPERPARAMS.update({env: dict(ZOO_HYPERPARAMS["CartPole-v1"]) for env in ("ReversalBandit-v0", "CartPoleFlip-v1")})
+
 POLICIES = ("MlpPolicy", "CnnPolicy")
 _META = {"n_envs", "normalize", "n_timesteps", "policy"}
 """Zoo keys that are not PPO constructor arguments."""
@@ -98,23 +102,26 @@ class LinearSchedule:
         return f"lin_{self.initial:g}"
 
 
-def zoo_hyperparams(env_id: str, hyper: dict | None = None) -> dict:
-    """The zoo's entry for ``env_id`` with ``hyper`` overriding individual entries (plain data)."""
+def zoo_hyperparams(env_id: str, hyper: dict | None = None, table: dict | None = None) -> dict:
+    """The zoo's entry for ``env_id`` in ``table`` (default ``ZOO_HYPERPARAMS``; recurrent PPO passes
+    its own) with ``hyper`` overriding individual entries (plain data)."""
     get_spec(env_id)  # unknown env -> ValueError naming the valid ones
-    if env_id not in ZOO_HYPERPARAMS:
+    table = ZOO_HYPERPARAMS if table is None else table
+    if env_id not in table:
         raise ValueError(
             f"no PPO hyper-parameters for {env_id!r}: the PPO baseline covers "
-            f"{', '.join(ZOO_HYPERPARAMS)}"
+            f"{', '.join(table)}"
         )
-    merged = {**ZOO_HYPERPARAMS[env_id], **(hyper or {})}
+    merged = {**table[env_id], **(hyper or {})}
     allowed = (set(inspect.signature(PPO.__init__).parameters) - {"self", "policy"} - _SET_BY_TRAIN_PPO) | _META
     unknown = sorted(set(merged) - allowed)
     if unknown:
         raise ValueError(f"unknown PPO hyper-parameter(s) {', '.join(map(repr, unknown))}; "
                          f"valid: {', '.join(sorted(allowed))}")
     policy = merged.get("policy", "MlpPolicy")  # not filled in: checkpoints compare the merged entry
-    if policy not in POLICIES:
-        raise ValueError(f"policy must be one of {', '.join(POLICIES)}, got {policy!r}")
+    policies = POLICIES if table is ZOO_HYPERPARAMS else sorted({e["policy"] for e in table.values()})
+    if policy not in policies:
+        raise ValueError(f"policy must be one of {', '.join(policies)}, got {policy!r}")
     if policy == "CnnPolicy" and get_spec(env_id).network != "cnn":
         raise ValueError(f"policy 'CnnPolicy' needs image observations; {env_id} has flat ones (use MlpPolicy)")
     return merged

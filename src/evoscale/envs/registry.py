@@ -104,6 +104,12 @@ REGISTRY: dict[str, EnvSpec] = {
         EnvSpec("Humanoid-v5", 348, 17, False, None, 1000, (256, 256), "openai_es",
                 "MuJoCo; Salimans et al. 2017's 256x256 tanh MLP (159,505 parameters), OpenAI-ES",
                 act_box=(-0.4, 0.4)),
+        EnvSpec("ReversalBandit-v0", 3, 2, True, None, 100, (16,), "neuromod",
+                "envs.adapt: two-armed bandit whose good arm may swap within the episode (100 pulls); "
+                "inputs previous action, reward and their product; MLP 3-16-2 (98 parameters), Neuromod (chapter 7)"),
+        EnvSpec("CartPoleFlip-v1", 5, 2, True, 475.0, 500, (16,), "neuromod",
+                "envs.adapt: CartPole with the actions inverted in a random half of the episodes; inputs "
+                "the state and the previous action; MLP 5-16-2 (130 parameters), Neuromod (chapter 7)"),
     )
 }
 """All tasks the book knows. Pong's solved value is the maximum score (+21)."""
@@ -121,8 +127,15 @@ def get_spec(env_id: str) -> EnvSpec:
         ) from None
 
 
+ADAPT_IDS = ("ReversalBandit-v0", "CartPoleFlip-v1")
+"""Chapter 7's tasks with a hidden per-episode context (``envs.adapt``, registered on import)."""
+
+
 def register_extras(env_id: str) -> None:
-    if env_id.startswith("ALE/"):
+    """Register ``env_id`` with Gymnasium where it is not one of Gymnasium's own (Atari, ``envs.adapt``)."""
+    if env_id in ADAPT_IDS:
+        from . import adapt  # noqa: F401 (registers them with Gymnasium)
+    elif env_id.startswith("ALE/"):
         import ale_py  # ROMs ship with ale-py
 
         gym.register_envs(ale_py)

@@ -322,6 +322,11 @@ def _learns(g: pd.DataFrame) -> dict:
     return paired(g["final"] - g["first"])
 
 
+NEUROMOD_SCOPE = ("plasticity tested here only on LunarLander, which needs no learning within an episode; "
+                  "chapter 7 tests learning within an episode, on two small tasks (networks under 1K parameters)")
+"""Where the grid's Neuromod verdicts hold and where plasticity was tested instead (its verdicts end with it)."""
+
+
 def verdicts(seeds: pd.DataFrame, cells: pd.DataFrame, planned: dict | None = None) -> dict:
     """Per (row, size) of the claimed table: a ``report.Verdict`` string against ``CLAIMED_VERDICTS``.
 
@@ -383,7 +388,7 @@ def verdicts(seeds: pd.DataFrame, cells: pd.DataFrame, planned: dict | None = No
         else:  # "untested": the claim has no number; we measured one
             word, because = "refined", "tested here" + (f"; {names(better)} resolved better" if better else "")
         out[(row, size)] = str(report.Verdict(word, number, because))
-    return out
+    return {k: f"{v}; {NEUROMOD_SCOPE}" if k[0] == "neuromod" else v for k, v in out.items()}
 
 
 def width_verdict(seeds: pd.DataFrame, a: str = "cmaes", b: str = "openai_es", limit: int = 10_000) -> dict:

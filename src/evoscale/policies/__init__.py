@@ -1,18 +1,20 @@
 """Policies whose weights are one flat vector per individual, evaluated for a whole population at once:
-the tanh MLP (``mlp``), the pixel CNN (``cnn``) and the neuromodulated plastic MLP (``plastic``).
-``make_policy`` builds the one a task and a method need."""
+the tanh MLP (``mlp``), the pixel CNN (``cnn``), the neuromodulated plastic MLP (``plastic``) and an
+evolved GRU or Elman network (``recurrent``). The MLP, Neuromod and the recurrent net share their
+constructor's first fields (``PolicyShape``). ``make_policy`` builds the one a task and a method need."""
 
 from __future__ import annotations
 
 from .cnn import CNNPolicy, conv_shapes, im2col
-from .mlp import Layers, MLPPolicy, layer_sizes, param_count, to_actions
+from .mlp import Layers, MLPPolicy, PolicyShape, layer_sizes, param_count, to_actions
 from .plastic import RULE_TERMS, RULES, NeuromodPolicy, NeuromodState, genome_layout
+from .recurrent import CELLS, RecurrentPolicy, RecurrentState, recurrent_layout
 
-POLICIES = {"mlp": MLPPolicy, "neuromod": NeuromodPolicy, "cnn": CNNPolicy}
+POLICIES = {"mlp": MLPPolicy, "neuromod": NeuromodPolicy, "cnn": CNNPolicy, "recurrent": RecurrentPolicy}
 
 
 def make_policy(spec, hidden: tuple[int, ...], device: str = "cpu", kind: str = "mlp", **policy_kw):
-    """The policy network (``kind``: ``mlp`` or ``neuromod``) for the task ``spec`` (an
+    """The policy network (``kind``: ``mlp``, ``neuromod`` or ``recurrent``) for the task ``spec`` (an
     ``envs.EnvSpec``: observation and action sizes, action kind, and the action box of a continuous task).
 
     Pixel tasks (``spec.network == "cnn"``) get the population-batched CNN (``policies.cnn``), with
@@ -29,5 +31,6 @@ def make_policy(spec, hidden: tuple[int, ...], device: str = "cpu", kind: str = 
                           device, **policy_kw)
 
 
-__all__ = ["CNNPolicy", "Layers", "MLPPolicy", "NeuromodPolicy", "NeuromodState", "POLICIES", "RULES", "RULE_TERMS",
-           "conv_shapes", "genome_layout", "im2col", "layer_sizes", "make_policy", "param_count", "to_actions"]
+__all__ = ["CELLS", "CNNPolicy", "Layers", "MLPPolicy", "NeuromodPolicy", "NeuromodState", "POLICIES", "PolicyShape",
+           "RULES", "RULE_TERMS", "RecurrentPolicy", "RecurrentState", "conv_shapes", "genome_layout", "im2col",
+           "layer_sizes", "make_policy", "param_count", "recurrent_layout", "to_actions"]

@@ -36,8 +36,9 @@ def to_actions(out: np.ndarray, discrete: bool, act_low=None, act_high=None) -> 
 
 
 @dataclass(frozen=True)
-class MLPPolicy:
-    """tanh MLP. Discrete actions: argmax of the outputs. Continuous: tanh output scaled to the box."""
+class PolicyShape:
+    """What every flat-vector policy on a flat observation is built from (``make_policy`` passes these
+    in this order, then the policy kind's own keyword arguments): the MLP, Neuromod and the recurrent net."""
 
     obs_dim: int
     hidden: tuple[int, ...]
@@ -46,6 +47,11 @@ class MLPPolicy:
     act_low: tuple[float, ...] | None = None
     act_high: tuple[float, ...] | None = None
     device: str = "cpu"
+
+
+@dataclass(frozen=True)
+class MLPPolicy(PolicyShape):
+    """tanh MLP. Discrete actions: argmax of the outputs. Continuous: tanh output scaled to the box."""
 
     @property
     def n_params(self) -> int:

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .mlp import layer_sizes, to_actions
+from .mlp import PolicyShape, layer_sizes, to_actions
 
 RULE_TERMS = ("A", "B", "C", "D", "eta")
 RULES = ("per_layer", "per_synapse")
@@ -78,16 +78,9 @@ class NeuromodState:
 
 
 @dataclass(frozen=True)
-class NeuromodPolicy:
+class NeuromodPolicy(PolicyShape):
     """tanh MLP with neuromodulated Hebbian fast weights. Discrete: argmax; continuous: tanh to the box."""
 
-    obs_dim: int
-    hidden: tuple[int, ...]
-    act_dim: int
-    discrete: bool
-    act_low: tuple[float, ...] | None = None
-    act_high: tuple[float, ...] | None = None
-    device: str = "cpu"
     rule: str = "per_layer"
     evolve_init: bool = True
     w_max: float | None = 5.0

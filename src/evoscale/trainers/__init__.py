@@ -34,10 +34,16 @@ REGISTRY = _LazyRegistry({
     "cmaes": ".cmaes:CMAES", "sepcmaes": ".cmaes:SepCMAES", "openai_es": ".openai_es:OpenAIES",
     "ga": ".ga:GA", "neuromod": ".neuromod:Neuromod", "torch_cmaes": ".torch_cmaes:TorchCMAES",
     "snes": ".evotorch_es:SNES", "pgpe": ".evotorch_es:PGPE", "sep_cmaes_torch": ".evotorch_es:EvoTorchSepCMA",
+    "recurrent": ".recurrent:Recurrent",
 })
-"""Population-based trainers driven by ``train.train``. PPO (``evoscale.baselines.ppo``) is the gradient
-baseline with its own loop; ``METHODS`` lists both."""
-METHODS = (*REGISTRY, "ppo")
+"""Population-based trainers driven by ``train.train``. PPO (``evoscale.baselines.ppo``) and recurrent
+PPO (``evoscale.baselines.recurrent_ppo``) are the gradient baselines with their own loop;
+``METHODS`` lists all."""
+POLICY_SEARCH = ("neuromod", "recurrent")
+"""Trainers that evolve another policy than the MLP with an inner ES (``policy_search.PolicySearch``)."""
+GRADIENT_METHODS = ("ppo", "recurrent_ppo")
+"""Methods trained by backprop (Stable-Baselines3): budgets in env steps, their own rollouts."""
+METHODS = (*REGISTRY, *GRADIENT_METHODS)
 
 
 def policy_for(method: str, hyper: dict | None = None) -> tuple[str, dict]:

@@ -3,44 +3,28 @@
 The policy's fast weights learn *during* each episode by a Hebbian rule gated by a modulatory neuron
 (Soltoggio et al. 2008; Najarro & Risi 2020); evolution only searches the genome -- rule
 coefficients, the modulatory neuron and (``evolve_init=True``) the initial weights. Any registered
-ES does the search (``optimizer``, default OpenAI-ES, Salimans et al. 2017); this class only
-delegates to it and tells the training loop which policy to build (``policy_kwargs``).
+ES does the search (``optimizer``, default OpenAI-ES, Salimans et al. 2017): ``policy_search.PolicySearch``
+delegates to it; this class adds the rule's settings and tells the training loop which policy to
+build (``policy_kwargs``).
 Maximises the episode return, like every trainer.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from ..policies.plastic import RULES
+from .policy_search import PolicySearch
 
 
-class Neuromod:
+class Neuromod(PolicySearch):
     name = "neuromod"
     policy = "neuromod"
 
     def __init__(self, n_params: int, popsize: int, sigma0: float, optimizer: str = "openai_es",
                  rule: str = "per_layer", evolve_init: bool = True, lr: float | None = None):
-        from . import REGISTRY, make_trainer
-
-        if optimizer not in REGISTRY or optimizer == self.name:
-            valid = ", ".join(m for m in REGISTRY if m != self.name)
-            raise ValueError(f"optimizer must be one of {valid}, got {optimizer!r}")
-        if rule not in ("per_layer", "per_synapse"):
+        if rule not in RULES:
             raise ValueError(f"rule must be 'per_layer' or 'per_synapse', got {rule!r}")
-        self.n_params, self.popsize, self.sigma0 = n_params, popsize, sigma0
-        self.inner = make_trainer(optimizer, n_params, popsize, sigma0, {} if lr is None else {"lr": lr})
+        super().__init__(n_params, popsize, sigma0, optimizer, lr)
 
     @staticmethod
     def policy_kwargs(hyper: dict) -> dict:
         return {"rule": hyper.get("rule", "per_layer"), "evolve_init": hyper.get("evolve_init", True)}
-
-    def init(self, seed: int):
-        return self.inner.init(seed)
-
-    def ask(self, state):
-        return self.inner.ask(state)
-
-    def tell(self, state, population: np.ndarray, returns: np.ndarray):
-        return self.inner.tell(state, population, returns)
-
-    def solution(self, state) -> np.ndarray:
-        return self.inner.solution(state)

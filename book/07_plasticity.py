@@ -1,0 +1,468 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Open question 2: learning within a lifetime
+#
+# **Verdict (open question 2).** {glue:text}`verdict_short`
+#
+# <small>Results: profile {glue:text}`profile_name`, {glue:text}`machine`.</small>
+#
+# **The question.** The seed asks whether *local learning rules plus evolution* can close the
+# credit-assignment gap: evolve not the weights alone but a rule by which every synapse changes from
+# what its own two neurons do, gated by a modulatory signal, instead of backpropagating errors
+# {cite}`soltoggio2008evolutionary,najarro2020meta`. Chapter 5 ran such a network (Neuromod) on
+# LunarLander — a task that never asks for learning during an episode: one fixed map from state to
+# action lands the craft, and plasticity can only disturb it. The published cases where plasticity
+# pays are tasks that change from one episode to the next and must be learnt *within* each: T-mazes
+# whose reward moves {cite}`soltoggio2008evolutionary`, a walker that loses part of a leg
+# {cite}`najarro2020meta`, cue–reward associations {cite}`miconi2019backpropamine`.
+#
+# **Two tasks with a hidden context** (`evoscale.envs.adapt`; every episode is a pure function of its
+# seed, tested):
+#
+# * `ReversalBandit-v0` — 100 pulls of a two-armed bandit (Soltoggio's T-maze without the corridor).
+#   The good arm pays 1 with probability 0.8, the other with 0.2; which arm is good is drawn per
+#   episode, and in half of the episodes the arms swap once, at a pull drawn from the middle half. The
+#   agent sees its previous action, the previous reward, and their product — the *evidence*, +1 when
+#   the last outcome speaks for arm 1. The evidence adds no information; it makes the best
+#   feedforward policy a linear map, so no network is held back by having to find an XOR first.
+# * `CartPoleFlip-v1` — CartPole-v1 whose two actions are swapped in a random half of the episodes,
+#   with nothing in the state to say which. Every network also sees its previous action: a network
+#   with memory, or with weights that change, can relate what it did to what happened next; a fixed
+#   map of one observation cannot.
+#
+# **Who competes, on equal footing.** Three networks evolved by the same CMA-ES with the same
+# population, step size, episodes per fitness value and episode budget: an MLP (fixed weights, it
+# cannot adapt), Neuromod (the same MLP whose weights change during the episode by an evolved,
+# neuromodulated Hebbian rule) and a GRU of about Neuromod's parameter count, which adapts in its
+# hidden state. And two backprop baselines with the rl-baselines3-zoo settings
+# {cite}`raffin2020zoo`: PPO, feedforward, and RecurrentPPO, whose LSTM learns across episodes to
+# adapt within one — the RL² approach {cite}`duan2016rl2,wang2016learning`.
+#
+# **Budgets.** {glue:text}`budgets`. The evolved networks are compared at equal evaluations — the
+# verdict below rests on them. All five are also compared at equal env steps, at the baselines'
+# budget: each evolution run's solved test at that point of its curve is what a run with that budget
+# would have recorded. Why two budgets: an evolution run on these tiny networks costs seconds of CPU
+# per 100,000 env steps, RecurrentPPO minutes; giving the baselines the evolution runs' 1.28M steps
+# would cost the campaign about 25 CPU-hours. At these budgets the campaign's estimate for the
+# chapter's runs still missing is {glue:text}`plan_missing` (`python -m evoscale campaign plan
+# --chapters 07`).
+
+# %% tags=["parameters"]
+profile = "book"  # smoke | quick | book | full
+tasks = None  # tasks to run (default: ReversalBandit-v0 and CartPoleFlip-v1)
+hidden = "16"  # hidden widths of the MLP and of Neuromod
+recurrent_hidden = "11"  # units of the evolved GRU (about Neuromod's parameter count)
+cell = "gru"  # evolved recurrent cell: gru | elman
+rule = "per_synapse"  # Neuromod's rule: per_synapse | per_layer (chapter 5's)
+optimizer = "torch_cmaes"  # the ES that evolves all three networks
+sigma0 = 0.5  # its initial step size
+popsize = None  # individuals per generation (book: 16)
+episodes_per_eval = None  # episodes averaged into one fitness value (book: 8)
+budget_evals = None  # training episodes per evolution run (book: 12,800)
+eval_every = None  # training episodes between solved tests (book: 800)
+eval_episodes = None  # fresh episodes per solved test (book: 200)
+seeds = None  # number of seeds, or a list of seeds (book: 10)
+ppo_steps = None  # env steps of PPO and RecurrentPPO per task, and the matched comparison's (book: 320,000 each)
+ppo_eval_every = None  # env steps between their solved tests (book: 40,000)
+probe_episodes = None  # fresh episodes per replayed network (within-episode analysis)
+processes = None  # runs trained in parallel, one core each (None: all cores)
+train_missing = None  # train the runs the store lacks (book: False, the campaign trains them)
+
+# %% tags=["hide-input"]
+from evoscale.experiments import plasticity
+
+P = plasticity.params(globals())  # strict: a name papermill injected that is not declared above aborts here
+
+# %% tags=["hide-input"]
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from myst_nb import glue
+
+from evoscale import plots
+from evoscale.envs.adapt import BANDIT_ID, CARTPOLE_ID
+from evoscale.experiments import plasticity_probe as probe
+from evoscale.experiments import report
+
+L = plasticity.LABELS
+planned = len(P.seed_list())
+B = {task: plasticity.bounds(task) for task in P.tasks}
+REFS = (("oracle", "oracle (told the context)", "--"), ("feedforward", "best feedforward (exact)", ":"),
+        ("blind", "blind", "-."))
+
+
+def legend(ax, loc):
+    """A legend where something is drawn (nothing is while no runs are stored)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, loc=loc)
+
+
+def reference_lines(ax, task):
+    for key, label, style in REFS:
+        if B[task].get(key) is not None:
+            ax.axhline(B[task][key], color="0.35", ls=style, lw=1, label=f"{label}: {B[task][key]:.1f}")
+
+
+pd.DataFrame({task: {label: "unknown" if B[task].get(key) is None else f"{B[task][key]:.2f}"
+                     for key, label, _ in REFS} for task in P.tasks})
+
+# %% [markdown]
+# **What adaptation can gain.** The table gives each task's reference returns. On the bandit they are
+# exact: the oracle always pulls the good arm (0.8 × 100); the best *feedforward* policy — any fixed
+# map from what the agent sees to an arm, which is all an MLP with fixed weights can be — is
+# win-stay-lose-shift, found by brute force over all 32 maps with an exact forward computation of
+# each map's expected return (tested against Monte Carlo, and against an MLP of this chapter's shape
+# wired to do it); *blind* is one fixed arm. Win-stay-lose-shift recovers from a swap within a pull or
+# two, but it also leaves the good arm after every unlucky pull; only memory can tell a bad arm from
+# bad luck. So the gap between the two upper lines is what learning within the episode can add. On
+# CartPoleFlip no exact feedforward bound is known: the oracle is a linear controller told the
+# context; *blind* is the same controller told nothing, which balances the normal episodes and drops
+# the inverted ones — a feedforward policy can do at least that well.
+#
+# ## The runs
+#
+# One `RunConfig` per (task, network, seed) in the shared run store `results/<profile>/runs/`. The
+# `book` profile's runs are trained by the campaign (`python -m evoscale campaign run`); this page
+# shows whatever part of them is stored. Every evolution run keeps the solution of each solved test,
+# so the final networks can be replayed below without training anything.
+
+# %%
+df = plasticity.run(P)
+per_seed = plasticity.finals(df)
+matched = plasticity.at_steps(df, P.ppo_steps)
+glue("n_stored", f"{len(per_seed)} of {len(P.configs())}", display=False)
+glue("profile_name", P.profile + (" (quick: half the book's budgets, 3 seeds)" if P.profile == "quick" else ""),
+     display=False)
+glue("machine", "; ".join(sorted(df["machine"].unique())) if df is not None else "no runs stored yet", display=False)
+from evoscale import campaign
+
+plan = campaign.plan(P.profile, ["07"])
+glue("plan_missing", f"{plan['cpu_min_missing'].sum() / 60:,.1f} CPU-hours for {int((plan['planned'] - plan['done']).sum())} "
+     f"of {int(plan['planned'].sum())} runs", display=False)
+es_config = P.config("mlp", P.tasks[0], 0)
+glue("budgets", f"every evolution run {es_config.budget_evals:,} training episodes (population "
+     f"{es_config.popsize}, {es_config.episodes_per_eval} episodes per fitness value), PPO and RecurrentPPO "
+     + ", ".join(f"{P.ppo_steps[t]:,} env steps on {t}" for t in P.tasks) + f"; {planned} seed{'s' if planned != 1 else ''} per cell",
+     display=False)
+
+# %% [markdown]
+# {glue:text}`n_stored` runs are stored. With fewer than five seeds in a cell the tables show the
+# seeds' values and "n = k" instead of an interquartile mean (IQM) with a 95 % bootstrap interval.
+#
+# ## Learning curves
+
+# %% tags=["hide-input"]
+plots.style()
+fig, axes = plt.subplots(len(P.tasks), 2, figsize=(12, 4.2 * len(P.tasks)), squeeze=False)
+for (ax_steps, ax_wall), task in zip(axes, P.tasks):
+    d = df[df["env"] == task] if df is not None else pd.DataFrame(columns=["row"])
+    if d.empty:
+        for ax in (ax_steps, ax_wall):
+            ax.text(0.5, 0.5, f"no runs stored yet (n = 0 of {planned})", ha="center", va="center",
+                    transform=ax.transAxes, color="0.4")
+    for i, row in enumerate(plasticity.ROWS):
+        r = d[d["row"] == row]
+        for ax, x in ((ax_steps, "env_steps"), (ax_wall, "wall_s")):
+            if len(r):
+                plots.band(ax, r, x, "eval_return", f"{L[row]} (n = {r['seed'].nunique()})", color=f"C{i}")
+    for ax, xlabel in ((ax_steps, "environment steps (training)"), (ax_wall, "wall-clock s (training, one core)")):
+        reference_lines(ax, task)
+        if task in P.ppo_steps:
+            ax_steps.axvline(P.ppo_steps[task], color="0.6", lw=0.8)
+        ax.set(xscale="log", xlabel=xlabel, ylabel="solved-test return", title=task)
+    legend(ax_steps, loc="lower right")
+if df is not None:
+    plots.caption_machine(fig, df["machine"])
+fig.tight_layout(rect=(0, 0.04, 1, 1))
+glue("fig_plastic_curves", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_plastic_curves
+# :name: fig-plastic-curves
+#
+# Solved-test return (the current solution on fresh episodes) against environment steps (left) and
+# training wall-clock on one core (right), IQM over seeds with 95 % bootstrap bands (from five seeds
+# on; below that each seed's own curve); grey horizontal lines: the task's reference returns from the
+# table above; grey vertical line: the matched env-step budget. The campaign trains beside other work
+# at nice 19, so wall-clock compares runs of one kind better than across kinds.
+# ```
+
+# %% tags=["hide-input"]
+table = plasticity.summarise(per_seed, planned, matched)
+for row in plasticity.ROWS:
+    glue(f"gap_{row}", report.over_seeds(plasticity.gap_closed(per_seed, row), 2, planned), display=False)
+table = table[table["task"].isin(P.tasks)].drop(columns="n")
+table
+
+# %% [markdown]
+# The final solved test of every run, per task and network (IQM [95 % CI] over seeds from five seeds
+# on, else the seeds' values; "n = k of N" while the campaign has not finished a cell), the same at
+# the matched env steps, and on the bandit the *share of the gap* from the best feedforward policy
+# (0) to the oracle (1) that the final network closes.
+#
+# ## Within an episode: before and after the swap
+
+# %% tags=["hide-input"]
+T_b = plasticity.replays(P, per_seed, BANDIT_ID) if BANDIT_ID in P.tasks else {}
+curves = pd.concat([probe.around_switch(t).assign(row=r, seed=s) for (r, s), t in T_b.items()]) if T_b else None
+mlp = P.config("mlp", BANDIT_ID, 0)
+wsls = probe.around_switch(probe.probe(mlp, probe.wsls_solution(mlp.hidden), P.probe_episodes))
+recovery = {row: [probe.recovery_trials(g) for _, g in curves[curves["row"] == row].groupby("seed")]
+            for row in plasticity.EVOLVED if curves is not None}
+fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+for ax, y, ylabel in ((axes[0], "p_good", "share of pulls of the good arm"), (axes[1], "reward", "reward per pull")):
+    for i, row in enumerate(plasticity.EVOLVED):
+        c = curves[curves["row"] == row] if curves is not None else []
+        if len(c):
+            plots.band(ax, c, "offset", y, L[row], color=f"C{i}")
+    ax.plot(wsls["offset"], wsls[y], "k:", lw=1, label="win-stay-lose-shift (best feedforward)")
+    ax.axvline(-0.5, color="0.5", lw=0.8)
+    ax.set(xlabel="pull relative to the swap (0: first pull after it)", ylabel=ylabel)
+legend(axes[0], loc="lower left")
+fig.suptitle(f"{BANDIT_ID}: the episodes that swap, {P.probe_episodes} fresh episodes per network", fontsize=10)
+fig.tight_layout()
+glue("fig_plastic_switch", fig, display=False)
+plt.close(fig)
+for row in plasticity.EVOLVED:
+    glue(f"recovery_{row}", report.over_seeds(recovery.get(row, []), 1, planned), display=False)
+glue("recovery_wsls", f"{probe.recovery_trials(wsls):.0f}", display=False)
+
+# %% [markdown]
+# ```{glue:figure} fig_plastic_switch
+# :name: fig-plastic-switch
+#
+# The final evolved networks replayed on fresh bandit episodes (a seed stream neither training nor the
+# solved tests use), aligned on the swap: the share of pulls that go to the arm that is good *now*
+# (left) and the reward per pull (right), IQM over seeds with 95 % bands. Dotted: win-stay-lose-shift.
+# ```
+#
+# **Does the network recover after a swap, and how fast?** Pulls after the swap until at least half of
+# the pulls go to the new good arm again: MLP {glue:text}`recovery_mlp`, Neuromod
+# {glue:text}`recovery_neuromod`, GRU {glue:text}`recovery_recurrent`; win-stay-lose-shift needs
+# {glue:text}`recovery_wsls`. A network that has learnt which arm is good
+# pays for it here: the better it remembers, the longer the evidence against the old arm must pile up.
+
+# %% tags=["hide-input"]
+T_c = plasticity.replays(P, per_seed, CARTPOLE_ID) if CARTPOLE_ID in P.tasks else {}
+surv = pd.concat([probe.survival(t).assign(row=r, seed=s) for (r, s), t in T_c.items()]) if T_c else None
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), sharey=True)
+for ax, context, name in ((axes[0], 0, "normal episodes"), (axes[1], 1, "inverted episodes")):
+    for i, row in enumerate(plasticity.EVOLVED):
+        d = surv[(surv["row"] == row) & (surv["context"] == context)] if surv is not None else []
+        if len(d):
+            plots.band(ax, d, "step", "alive", L[row], color=f"C{i}")
+    ax.set(xlabel="step", title=f"{CARTPOLE_ID}: {name}", xscale="log")
+axes[0].set_ylabel("share of episodes still balancing")
+legend(axes[0], loc="lower left")
+fig.tight_layout()
+glue("fig_plastic_survival", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_plastic_survival
+# :name: fig-plastic-survival
+#
+# The final evolved networks on fresh CartPoleFlip episodes: the share still balancing after each
+# step, in the normal (left) and the inverted episodes (right), IQM over seeds with 95 % bands. A
+# network that adapts survives the inverted episodes too; one that does not either drops them in
+# a few steps or settles for a behaviour that works equally badly in both.
+# ```
+#
+# ## What the plastic weights do
+#
+# Neuromod's memory is the change of its fast weights since the episode began; the GRU's is its
+# hidden state. If either holds the hidden context, there is a direction in that memory along which
+# the two contexts separate. We fit that direction on half of the replayed episodes (the difference of
+# the two contexts' mean memories) and read the other half along it.
+
+# %% tags=["hide-input"]
+fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
+decoded = {}
+for ax, (task, traces) in zip(axes[:2], ((BANDIT_ID, T_b), (CARTPOLE_ID, T_c))):
+    for i, row in enumerate(plasticity.EVOLVED[1:], start=1):
+        acc = [probe.decoding(t, probe.project(t)).assign(seed=s) for (r, s), t in traces.items() if r == row]
+        if acc:
+            a = pd.concat(acc)
+            plots.band(ax, a, "step", "accuracy", L[row], color=f"C{i}")
+            early = a if task == BANDIT_ID else a[a["step"] == 10]  # CartPoleFlip: while both kinds still run
+            decoded[(task, row)] = early.groupby("seed")["accuracy"].mean()
+    ax.axhline(0.5, color="0.5", lw=0.8)
+    ax.set(xlabel="step", ylabel="context read correctly", title=task, ylim=(0.3, 1.02))
+legend(axes[0], loc="lower right")
+ex = next((t for (r, _), t in T_b.items() if r == "neuromod"), None)
+if ex is not None:
+    proj, swapped = probe.project(ex), np.flatnonzero(ex.context[:, -1] != ex.context[:, 0])[:4]
+    for k, e in enumerate(swapped):
+        axes[2].plot(ex.at + 1, proj[e], color=f"C{k}", lw=1)
+        axes[2].axvline(np.argmax(ex.context[e] != ex.context[e, 0]) + 1, color=f"C{k}", ls=":", lw=1)
+axes[2].axhline(0, color="0.5", lw=0.8)
+axes[2].set(xlabel="pull", ylabel="fast-weight change along the context axis",
+            title="Neuromod, four bandit episodes that swap")
+fig.tight_layout()
+glue("fig_plastic_weights", fig, display=False)
+plt.close(fig)
+for task in (BANDIT_ID, CARTPOLE_ID):
+    for row in ("neuromod", "recurrent"):
+        glue(f"decoded_{task[:4]}_{row}", report.over_seeds(decoded.get((task, row), []), 2, planned), display=False)
+
+# %% [markdown]
+# ```{glue:figure} fig_plastic_weights
+# :name: fig-plastic-weights
+#
+# Left and middle: the share of replayed episodes whose memory, read along the context axis, names
+# the hidden context correctly, per step, among the episodes still running (IQM over seeds, 95 %
+# bands; 0.5 is guessing; late CartPoleFlip steps hold mostly the kind of episode a network
+# balances). Right: the change of Neuromod's fast weights along that axis in four bandit episodes
+# that swap (first stored seed), positive where it reads "arm 1 is good"; dotted: each episode's
+# swap. A rule that learns the context moves the weights one way while one arm is good and back
+# after the swap.
+# ```
+#
+# Averaged over the episode, Neuromod's fast weights name the good arm in
+# {glue:text}`decoded_Reve_neuromod` of the pulls, the GRU's hidden state in
+# {glue:text}`decoded_Reve_recurrent`; on CartPoleFlip, after 10 steps, the inversion is read in
+# {glue:text}`decoded_Cart_neuromod` (Neuromod) and {glue:text}`decoded_Cart_recurrent` (GRU) of
+# the episodes. Reading the context is not yet using it: compare with the behaviour above.
+
+# %% tags=["hide-input"]
+V = plasticity.verdicts(per_seed, planned)
+glue("verdict", V["verdict"], display=False)
+glue("verdict_short", plasticity.short(V), display=False)  # the intro's table
+cpu_hours = (per_seed["wall_s"].astype(float) + per_seed["eval_wall_s"].astype(float)).sum() / 3600
+glue("cpu_hours", report.num(cpu_hours, 1), display=False)
+
+# %% [markdown]
+# ## Verdict
+#
+# **Open question 2 — {glue:text}`verdict`.**
+#
+# The measured number is the share of the bandit's gap between the best feedforward policy and the
+# oracle that evolved plasticity (Neuromod) closes, IQM [95 % CI] over seeds (below five seeds the
+# seeds' values); on CartPoleFlip, Neuromod's final return against the MLP's (difference of IQMs and
+# P(Neuromod > MLP), 95 % bootstrap CIs). The rule: *confirmed* if the share's CI lies above 0 and
+# Neuromod is resolved better than the MLP on CartPoleFlip; *refined* if only one of the two holds;
+# *refuted* if the share's CI lies below 0 (Neuromod worse than a fixed map) and it is not resolved
+# better on CartPoleFlip; *unresolved* otherwise — then the sentence says what share these seeds
+# could have detected — and below five seeds on either task. The GRU's and the baselines' shares
+# (table above: GRU {glue:text}`gap_recurrent`, RecurrentPPO {glue:text}`gap_recurrent_ppo`, PPO
+# {glue:text}`gap_ppo`) say how much of the gap a network with memory closes instead, evolved or
+# trained by backprop.
+#
+# The stored runs took {glue:text}`cpu_hours` CPU-hours (one core per run, training and solved
+# tests) on: {glue:text}`machine`.
+#
+# ## Re-running this chapter
+#
+# ```bash
+# make chapter CH=07_plasticity PARAMS="-p rule per_layer -p recurrent_hidden 5 -p train_missing true"  # chapter 5's Neuromod
+# make chapter CH=07_plasticity PROFILE=quick                                      # 3 seeds, ~1 CPU-hour
+# python -m evoscale campaign plan --chapters 07                                   # the book's runs
+# ```
+#
+# ## Exercises
+#
+# ```{exercise-start}
+# :label: ex-plastic-fitness
+# ```
+# Every fitness value here is the mean of 8 episodes. Predict what happens with one episode per
+# fitness value (`-p episodes_per_eval 1 -p budget_evals 1600 -p train_missing true`), then run it.
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-plastic-fitness
+# :class: dropdown
+# ```
+# A fixed-weight policy's return on the bandit depends mostly on luck with the context: "always arm
+# 0" earns 80 when arm 0 stays good, 20 when arm 1 is good and about 50 with a swap. With one
+# episode per fitness value the ranking rewards that lottery, and a population of blind policies that
+# happened to guess right outranks a policy that adapts (about 68–76 whatever the context). What to
+# look for: curves that stay near the blind return of 50 for much longer, for every network alike.
+# Averaging over episodes — or giving every individual the same contexts — is part of evolving a
+# learner at all.
+# ```{solution-end}
+# ```
+#
+# ```{exercise-start}
+# :label: ex-plastic-rule
+# ```
+# Chapter 5's Neuromod has one rule per layer (five numbers per layer) instead of one per synapse.
+# Run it (`-p rule per_layer -p recurrent_hidden 5 -p train_missing true`, which also shrinks the GRU to its size). Which
+# rule should find a learner more easily, and why?
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-plastic-rule
+# :class: dropdown
+# ```
+# With one rule per layer the B and D terms change every weight of a layer alike, so they cannot
+# prefer one arm over the other; only the Hebbian product (A) and the postsynaptic term (C) can, and
+# they act through the current choice, not the previous one whose reward the modulatory neuron sees.
+# A per-synapse rule can give the synapses from the evidence input to each output opposite signs —
+# an integrator of the evidence, which is what a memory of the good arm is. The prediction to check
+# against your run: the per-layer rule does no better than the MLP, and its extra parameters make the
+# search noisier, so it may end below win-stay-lose-shift.
+# ```{solution-end}
+# ```
+#
+# ```{exercise-start}
+# :label: ex-plastic-memory
+# ```
+# How much of the bandit's gap can one bit of memory close? Write the rule "switch arms after *k*
+# losses in a row" and measure its return on `ReversalBandit-v0` for k = 1, 2, 3.
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-plastic-memory
+# :class: dropdown
+# ```
+# ```python
+# from evoscale.envs.adapt import ReversalBandit
+# env, returns = ReversalBandit(), []
+# for seed in range(3000):
+#     env.reset(seed=seed); arm = losses = total = 0; done = False
+#     while not done:
+#         _, r, done, _, _ = env.step(arm); total += r
+#         losses = 0 if r else losses + 1
+#         if losses == k: arm, losses = 1 - arm, 0
+#     returns.append(total)
+# ```
+# k = 1 is win-stay-lose-shift (about 67.6, the exact feedforward bound); k = 2 gives about 73.6 and
+# k = 3 about 75.6 (3,000 episodes each, standard error about 0.1): two or three pulls of memory close
+# most of the gap to the oracle's 80, because a streak of losses is rare on the good arm (0.2² or
+# 0.2³) and common on the bad one. Compare the evolved networks' returns with these numbers.
+# ```{solution-end}
+# ```
+#
+# ```{exercise-start}
+# :label: ex-plastic-trap
+# ```
+# On CartPoleFlip, a network that alternates its pushes (the previous action is an input) survives
+# about as long in either kind of episode. Why is that a trap for evolution, and what would remove it?
+# ```{exercise-end}
+# ```
+#
+# ```{solution-start} ex-plastic-trap
+# :class: dropdown
+# ```
+# Alternating pushes keep the cart near zero net force whatever the mapping: the pole falls by gravity
+# alone, some tens of steps in both kinds of episode. Balancing the normal episodes (blind reference
+# in the table) is worth far more on average, but the policies between the two — partly balancing,
+# partly alternating — do worse than either in the inverted half, so the search sits on the plateau.
+# Removing the previous action from the input removes the trick, but also the easiest clue for a
+# plastic network; averaging each fitness over more episodes does not help, since the trap is in the
+# mean, not the noise. Look at the survival curves: the networks that stay near the same short
+# survival in both panels are in the trap.
+# ```{solution-end}
+# ```

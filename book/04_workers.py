@@ -13,6 +13,10 @@
 # %% [markdown]
 # # Dimension 4: workers — how far does parallel evaluation carry?
 #
+# **Verdict.** {glue:text}`verdict_short`
+#
+# <small>{glue:text}`provenance`</small>
+#
 # **The claims.** The seed document calls population evaluation *embarrassingly parallel* and
 # expects more than 0.7× linear speedup up to about 8 workers. CMA-ES's `tell()` is sequential,
 # so beyond that it proposes an *island model*: an independent CMA-ES per worker, with the best
@@ -21,7 +25,7 @@
 # workers.
 #
 # **What we measure.**
-# 1. The speedup of one CMA-ES generation (ask, evaluate, tell) when the population is evaluated by
+# 1. The speedup of one CMA-ES {term}`generation` (ask, evaluate, tell) when the population is evaluated by
 #    1, 2, … Ray workers, on LunarLander (the seed's 2,788-parameter net) and BipedalWalker —
 #    the same populations and episode seeds for every worker count, checked to give bitwise the
 #    same returns, with Ray's start-up timed apart from the steady state.
@@ -61,13 +65,14 @@ from evoscale.experiments import workers as wk
 
 P = wk.params(globals())  # strict: a name papermill injected that is not declared above aborts here
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input", "hide-output"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from myst_nb import glue
 
 from evoscale import cluster_sim, plots
+from evoscale.experiments import report
 
 pd.DataFrame([P.__dict__]).T.rename(columns={0: "value"})
 
@@ -78,10 +83,12 @@ pd.DataFrame([P.__dict__]).T.rename(columns={0: "value"})
 # re-measures. Timing needs an otherwise idle machine: with more workers than free cores the
 # measurement shows the contention, not the method.
 
-# %%
+# %% tags=["remove-stderr"]
+# (Ray's start-up notes about notebook progress widgets, on stderr, are left out of this page)
 timings = wk.speedup(P)
 T = wk.speedup_table(timings)
-T.round(3)
+report.table(T[["env", "workers", "eval_s_per_gen", "opt_s_per_gen", "speedup", "efficiency", "ray_speedup",
+                "linear_fraction", "serial_fraction", "startup_s"]], note="0 workers: evaluated in-process, without Ray.")
 
 # %% tags=["hide-input"]
 A = wk.amdahl(T)
@@ -109,7 +116,7 @@ plots.caption_machine(fig, T["machine"])
 fig.tight_layout(rect=(0, 0.04, 1, 1))
 glue("fig_speedup", fig, display=False)
 plt.close(fig)
-A.round(3)
+report.table(A)
 
 # %% [markdown]
 # ```{glue:figure} fig_speedup
@@ -141,9 +148,9 @@ glue("eff8", f"{a['efficiency_8']:.2f}", display=False)
 glue("verdict_eff8", "holds" if a["efficiency_8"] > 0.7 else "fails", display=False)
 glue("w_07", "no count up to 10,000" if a["below_07_from"] is None or a["below_07_from"] != a["below_07_from"]
      else f"{int(a['below_07_from'])}", display=False)
-glue("verdict_short", f"{first_env} with pycma: {two['speedup']:.2f}× on {int(two['workers'])} workers; "
+glue("verdict_short", report.verdict_short(f"{first_env} with pycma: {two['speedup']:.2f}× on {int(two['workers'])} workers; "
      f"ask + tell is {a['serial_measured']:.0%} of a generation, so Amdahl predicts {a['efficiency_8']:.2f}× "
-     f"linear at 8 workers (claim: >0.7)", display=False)
+     f"linear at 8 workers (claim: >0.7)"), display=False)  # the intro's table and the opening
 
 # %% [markdown]
 # On {glue:text}`first_env` with {glue:text}`w_top` workers, one generation ran
@@ -178,7 +185,7 @@ glue("verdict_short", f"{first_env} with pycma: {two['speedup']:.2f}× on {int(t
 # %%
 runs = wk.run_islands(P)
 I = wk.island_summary(runs)
-I.round(1)
+report.table(I)
 
 # %% tags=["hide-input"]
 fig, ax = plt.subplots()
@@ -200,6 +207,12 @@ glue("isl_iqm", f"{isl['iqm']:.1f} [{isl['lo']:.1f}, {isl['hi']:.1f}]", display=
 glue("one_iqm", f"{one['iqm']:.1f} [{one['lo']:.1f}, {one['hi']:.1f}]", display=False)
 glue("isl_verdict", "the confidence intervals overlap: no difference is resolved at this many seeds" if overlap
      else ("the island model is better" if isl["iqm"] > one["iqm"] else "one CMA-ES is better"), display=False)
+glue("verdict_islands", report.verdict_short(  # the intro's open question 3
+     f"{P.islands} islands {isl['iqm']:.1f} [{isl['lo']:.1f}, {isl['hi']:.1f}] vs one CMA-ES {one['iqm']:.1f} "
+     f"[{one['lo']:.1f}, {one['hi']:.1f}] (n = {int(isl['seeds'])}): "
+     + ("no difference resolved" if overlap else "islands better" if isl["iqm"] > one["iqm"] else "one CMA-ES better")),
+     display=False)
+glue("provenance", report.provenance(P.profile, [*T["machine"], *runs["machine"]]), display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_islands
@@ -227,7 +240,7 @@ glue("isl_verdict", "the confidence intervals overlap: no difference is resolved
 
 # %%
 sim = wk.simulate(P, T)
-sim.round(3)
+report.table(sim)
 
 # %% tags=["hide-input"]
 fig, ax = plt.subplots()

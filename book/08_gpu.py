@@ -268,11 +268,11 @@ report.table(out)
 word = "refined" if R["rounds"] and R["max_bound"] == R["max_bound"] else "unresolved"
 glue("verdict_word", word, display=False)
 glue("machine", R["machine"], display=False)
-glue("verdict_short", report.verdict_short(f"{word}: on the CPU, compiling the simulator with the policy gave {R['ratio']:.1f}× "
-     f"the lockstep evaluator's steps/s per core at population {R['top_popsize']:,} (range "
-     f"{R['ratio_lo']:.1f}–{R['ratio_hi']:.1f}×, n = {R['rounds']} rounds); a GPU running only the forward "
-     f"is bounded by {R['max_bound']:.2f}×; GPU runs: {'not run' if G is None else 'see chapter 8'}"),
-     display=False)  # the intro's table and the opening
+glue("verdict_short", report.verdict_short(str(report.Verdict(  # the intro's table and the opening
+    word, f"a simulator compiled with the policy ran {R['ratio']:.1f}× the lockstep evaluator's steps/s per core at population "
+          f"{R['top_popsize']:,} (range {R['ratio_lo']:.1f}–{R['ratio_hi']:.1f}×, n = {R['rounds']} rounds)",
+    f"a GPU running only the forward is bounded by {R['max_bound']:.2f}×; GPU runs: "
+    f"{'not run' if G is None else 'see chapter 8'}"))), display=False)
 glue("provenance", report.provenance(P.profile, [R["machine"]] + ([G["machine"]] if G else [])), display=False)
 
 # %% [markdown]

@@ -74,7 +74,8 @@ def student_sources(staging: Path, out: Path) -> Path:
     import yaml
 
     out.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(staging / "_static", out / "_static", dirs_exist_ok=True)
+    if (staging / "_static").is_dir():
+        shutil.copytree(staging / "_static", out / "_static", dirs_exist_ok=True)
     for f in staging.iterdir():
         if not f.is_file() or f.name.startswith("."):
             continue
@@ -115,10 +116,10 @@ def build(profile: str, names: list[str] | None, extra: dict, html: bool, root: 
     t0 = time.perf_counter()
     book = root / "book"
     staging = root / "_build" / "src" / profile
+    static = sorted(p for p in (book / "_static").rglob("*") if p.is_file())  # the book's CSS
     sources = [*book.glob("*.md"), book / "_toc.yml", book / "references.bib"]
-    for f in sources:
-        atomic_write(staging / f.name, lambda out: out.write(f.read_bytes()), binary=True)
-    shutil.copytree(book / "_static", staging / "_static", dirs_exist_ok=True)  # the book's CSS
+    for f in [*sources, *static]:
+        atomic_write(staging / f.relative_to(book), lambda out: out.write(f.read_bytes()), binary=True)
     wanted = {f.name for f in sources} | {f"{name}.ipynb" for name in chapters(book)}
     for f in staging.iterdir():  # left from an older book (hidden: another execution's temporary files)
         if f.is_file() and f.name not in wanted and not f.name.startswith("."):

@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PROFILE ?= book
+EDITION ?= full
 CH ?=
 PARAMS ?=
 export EVOSCALE_RESULTS ?= $(CURDIR)/results
@@ -23,8 +24,9 @@ $(VENV)/.installed: requirements.txt requirements-nodeps.txt pyproject.toml
 
 install: $(VENV)/.installed
 
+# EDITION=student: the same book without solutions in _build/student/html (README: "For teachers")
 book: $(VENV)/.installed
-	$(PY) -m evoscale.bookbuild --profile $(PROFILE)
+	$(PY) -m evoscale.bookbuild --profile $(PROFILE) --edition $(EDITION)
 
 test: $(VENV)/.installed
 	PYTHONPATH=src $(VENV)/bin/lint-imports --no-logo

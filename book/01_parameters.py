@@ -13,6 +13,10 @@
 # %% [markdown]
 # # Dimension 1: parameter count — what does one generation cost?
 #
+# **Verdict.** {glue:text}`verdict_short`
+#
+# <small>{glue:text}`provenance`</small>
+#
 # **The claim.** Full CMA-ES keeps an n × n covariance matrix, so memory and compute grow as O(n²).
 # The seed document tabulates it: 2,788 parameters → 7.8M covariance entries, "works"; 10,000 →
 # 100M, "borderline"; 50,000 → 2.5G, "too large"; 100,000 → 10G, "impossible". sep-CMA-ES
@@ -20,7 +24,7 @@
 # *CMA-ES dominates up to ~10K parameters, OpenAI-ES above.*
 #
 # **What this page measures (part A: cost).** For each method and parameter count n: the time of
-# one generation's `ask` + `tell` (one thread, population 64) and the peak memory of a process
+# one {term}`generation`'s `ask` + `tell` (one thread, population 64) and the peak memory of a process
 # holding the optimiser — full CMA-ES through pycma and through our torch re-implementation
 # (fp32 covariance), each with its periodic eigendecomposition amortised over its update gap. Next
 # to them, the time the evaluator needs for one LunarLander generation with a network of that size.
@@ -56,6 +60,7 @@ import pandas as pd
 from myst_nb import glue
 
 from evoscale import plots
+from evoscale.experiments import report
 from evoscale.machine import ram_gib
 
 plots.style()
@@ -67,7 +72,7 @@ LABELS = {"cmaes": "CMA-ES (pycma, fp64)", "torch_cmaes": "CMA-ES (torch, fp32)"
 fits = {m: parameters.power_law(df, m) for m in LABELS}  # the evaluation's fit is only quoted
 mem_fits = {m: parameters.power_law(df, m, "peak_mib") for m in ("cmaes", "torch_cmaes")}
 cross = {m: parameters.crossover(df, m) for m in ("cmaes", "torch_cmaes")}
-df[["method", "n", "ms_per_gen", "amortised_ms_per_gen", "peak_mib"]].round(2)
+report.table(df[["method", "n", "ms_per_gen", "amortised_ms_per_gen", "peak_mib"]])
 
 # %% [markdown]
 # ## Time per generation
@@ -141,7 +146,7 @@ glue("claimed_row_sentence",
      f"the evaluation time — the row is {'past' if cross['cmaes'] < 2788 else 'below'} pycma's borderline — "
      f"and at 10,000 {row(10000)['pycma ÷ evaluation']}. OpenAI-ES at 100,000 parameters costs "
      f"{row(100000)['OpenAI-ES ÷ evaluation']} of an evaluation.", display=False)
-table
+report.table(table)
 
 # %% tags=["hide-input"]
 glue("memory_sentence",
@@ -213,9 +218,9 @@ glue("width_crossover",
 glue("width_budget", f"{MP.budget_evals:,} episodes, {len(MP.seed_list())} seeds per width below 50K parameters "
      f"and {len(MP.seed_list('large'))} above", display=False)
 glue("width_sizes", ", ".join(f"{n:,}" for n in sorted(wcells["n"].unique())), display=False)
-glue("verdict_short", f"cost: pycma's update outgrows a LunarLander generation from about {cross['cmaes']:,.0f} "
-     f"parameters; learning: {WV['verdict']}", display=False)
-methods.width_table(wseeds, wcells, plan_n, WV)
+glue("verdict_short", report.verdict_short(WV["verdict"]), display=False)  # the intro's table and the opening
+glue("provenance", report.provenance(P.profile, [*df["machine"], *wdf.get("machine", [])]), display=False)
+report.table(methods.width_table(wseeds, wcells, plan_n, WV))
 
 # %% [markdown]
 # ```{glue:figure} fig_width

@@ -13,7 +13,11 @@
 # %% [markdown]
 # # Dimension 2: environment complexity — which tasks fit a laptop?
 #
-# **The claim.** The seed document estimates the evaluations (episodes) each task needs —
+# **Verdict.** {glue:text}`verdict_short`
+#
+# <small>{glue:text}`provenance`</small>
+#
+# **The claim.** The seed document estimates the {term}`evaluations <evaluation>` ({term}`episodes <episode>`) each task needs —
 # CartPole ~5K, LunarLander ~100K, BipedalWalker ~500K, Atari Pong ~5M, MuJoCo Humanoid ~50M — and
 # concludes that gradient-free methods scale up to BipedalWalker, while Atari needs CNNs and
 # therefore OpenAI-ES with massive compute {cite}`salimans2017evolution,such2017deep`.
@@ -49,7 +53,7 @@ from evoscale.experiments import environments, pong
 
 P = environments.params(globals())  # strict: a name papermill injected that is not declared above aborts here
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input", "hide-output"]
 import matplotlib.pyplot as plt
 from matplotlib.ticker import NullFormatter
 import pandas as pd
@@ -57,6 +61,7 @@ from myst_nb import glue
 
 from evoscale import plots
 from evoscale.envs import get_spec
+from evoscale.experiments import report
 
 pd.DataFrame([{k: v for k, v in P.__dict__.items() if k != "settings"}]).T.rename(columns={0: "value"})
 
@@ -89,7 +94,7 @@ for env, key in (("ALE/Pong-v5", "pong"), ("ALE/Pong-ram-v5", "pongram"), ("Cart
         _g(f"{key}_n", f"{by_env.loc[env, 'n_params']:,}")
 _g("cost_machine", cost["machine"].iloc[0])
 _g("cost_popsize", P.cost_popsize)
-cost_view.round(4)
+report.table(cost_view)
 
 # %% [markdown]
 # One Pong episode of a random CNN took {glue:text}`env_pong_s_ep` s ({glue:text}`env_pong_steps_ep`
@@ -128,15 +133,15 @@ _g("bench_hum_vs_replay", _bench_num("Humanoid-v5", lambda r: r["ratio_vs_replay
 _g("bench_loop_max", "not measured" if b is None else
    f"{100 * b['loop_fraction'].max():.0f} % ({b['loop_fraction'].idxmax()}, whose env step costs microseconds)")
 _g("bench_ratio_range", "not measured" if b is None else f"{b['ratio'].min():.2f}–{b['ratio'].max():.2f}")
-bench
+report.table(bench, note="No benchmark stored: make bench (on an idle machine) fills this table." if bench.empty else "")
 
 # %% [markdown]
-# `ratio` is the evaluator's useful env steps per second over the raw rate
-# ({glue:text}`env_bench_ratio_range` across tasks), `ratio_vs_unwrapped` the same against the
-# environment the evaluator itself steps (for Pong: with the preprocessing), `ratio_vs_serial`
-# against our one-individual-at-a-time reference, and `ratio_vs_replay` against one plain
+# "Evaluator ÷ raw env" is the evaluator's useful env steps per second over the raw rate
+# ({glue:text}`env_bench_ratio_range` across tasks), "÷ unwrapped env" the same against the
+# environment the evaluator itself steps (for Pong: with the preprocessing), "÷ serial evaluator"
+# against our one-individual-at-a-time reference, and "÷ replaying env" against one plain
 # `gymnasium.make` environment replaying the population's own recorded actions without any network.
-# The `*_fraction` columns say where the evaluator's time goes: inside the environments, in the
+# The "% of time" columns say where the evaluator's time goes: inside the environments, in the
 # policy forward, and in the evaluator's own bookkeeping — at most {glue:text}`env_bench_loop_max`
 # on any task. Where the ratio falls short of 1 the environment, not the evaluator, is the reason:
 #
@@ -206,7 +211,7 @@ for name, text in environments.run_texts(T).items():
     _g(name, text)
 for name, text in pong.pong_ppo_texts(df).items():
     _g(name, text)
-environments.results_table(T)
+report.table(environments.results_table(T))
 
 # %% [markdown]
 # Measured against the seed's estimates: CMA-ES crossed CartPole's 475 in
@@ -263,7 +268,7 @@ _g("pong_gens_scored", f"{int((pong_es['best_return'] > -21).sum())} of {len(pon
 for name, text in {**pong.scored_halves(pong_es), **pong.signal_texts(signal)}.items():
     _g(name, text)
 _g("signal_verdict", pong.signal_verdict(signal, pong_es))
-signal
+report.table(signal)
 
 # %% [markdown]
 # A random CNN on pixels scored in {glue:text}`env_signal_pix_lo` episodes at s = 0.05 and
@@ -298,17 +303,18 @@ _g("laptop_tasks", ", ".join(laptop) if laptop else "none")
 _g("cluster_tasks", ", ".join(model[model["claimed_cpu_h_1core"] > 8]["env"]) or "none")
 hours = model.set_index("env")["claimed_cpu_h_1core"]
 V = environments.verdicts(T, model)
-glue("verdict_short", V["short"], display=False)  # the intro's table
+glue("verdict_short", report.verdict_short(str(V["short"])), display=False)  # the intro's table and the opening
+glue("provenance", report.provenance(P.profile, [*df["machine"], *cost["machine"]]), display=False)
 _g("estimate_factor", environments.ESTIMATE_FACTOR)
 for name, v in V.items():
     if name != "short":
         _g("v_" + name.replace("/", "_").replace("-", "_"), str(v))
-model.rename(columns={
+report.table(model.rename(columns={
     "claimed_evals": "seed's evals", "s_per_eval": "s/eval (measured)", "cap_s_per_eval": "s/eval at cap",
     "claimed_cpu_h_1core": "CPU-h, 1 core (extrapolated)", "claimed_h_on_cores": f"h on {CORES} cores (extrapolated)",
     "claimed_cpu_h_at_cap": "CPU-h at cap (extrapolated)", "full_evals": "full profile evals",
     "full_cpu_h_1core": "full profile CPU-h (extrapolated)",
-}).drop(columns=["full_h_on_cores", "cores"]).round(3)
+}).drop(columns=["full_h_on_cores", "cores"]))
 
 # %% [markdown]
 # ## Verdict

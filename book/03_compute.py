@@ -13,9 +13,9 @@
 # %% [markdown]
 # # Dimension 3: compute — does more evaluation keep paying?
 #
-# **Verdict.** {glue:text}`verdict_headline`
+# **Verdict.** {glue:text}`verdict_short`
 #
-# <small>Results: profile {glue:text}`profile_name`, {glue:text}`machine_line`.</small>
+# <small>{glue:text}`provenance`</small>
 #
 # **The claim.** The source document reports that CMA-ES solved LunarLander with the 8→64→32→4 MLP
 # (2,788 parameters) and sketches the score against the number of evaluations: a sublinear curve
@@ -24,7 +24,7 @@
 #
 # **What we measure.** Full CMA-ES (`torch_cmaes`, the book's implementation of pycma's `purecma`
 # algorithm) on `LunarLander-v3` with that network, 10 seeds × 102,400 evaluations, one episode
-# per evaluation. Every 2,560 evaluations the current search mean is put through the *solved test*:
+# per {term}`evaluation`. Every 2,560 evaluations the current search mean is put through the {term}`solved test`:
 # its mean return over 100 fresh episodes that training never sees (Gymnasium's convention:
 # ≥ 200 is solved). Curves show the interquartile mean (IQM) over seeds with a 95 % bootstrap band
 # {cite}`henderson2018deep,agarwal2021deep`; with fewer than 5 seeds they show each seed instead.
@@ -61,12 +61,14 @@ from evoscale.experiments import compute
 
 P = compute.params(globals())  # strict: a name papermill injected that is not declared above aborts here
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input", "hide-output"]
 import matplotlib.pyplot as plt
 import pandas as pd
 from myst_nb import glue
 
-pd.DataFrame([P.__dict__]).T.rename(columns={0: "value"})
+from evoscale.experiments import report
+
+pd.DataFrame([P.__dict__]).T.rename(columns={0: "value"})  # the parameters after the profile's defaults
 
 # %% [markdown]
 # ## The runs
@@ -102,17 +104,17 @@ plt.close(fig)
 
 # %% tags=["hide-input"]
 glue("verdict_headline", V["diminishing"], display=False)
-glue("verdict_short", V["diminishing"], display=False)  # the intro's table
+glue("verdict_short", report.verdict_short(V["diminishing"]), display=False)  # the intro's table and the opening
+glue("provenance", report.provenance(P.profile, [S["machine"]]), display=False)
 glue("verdict_solved", V["solved"], display=False)
 glue("verdict_check", V["check"], display=False)
-glue("profile_name", P.profile + (" (quick: a tenth of the book's budget)" if P.profile == "quick" else ""), display=False)
 glue("machine_line", S["machine"] or "no runs stored yet", display=False)
 glue("n_line", f"{S['n_seeds']} of {S['planned']}", display=False)
 glue("windows", " and ".join(f"{a:,.0f}–{b:,.0f}" for a, b in S.get("windows", ())) or "–", display=False)
 glue("steps_per_eval", f"{S.get('env_steps_per_eval', float('nan')):,.0f}", display=False)
 glue("opt_fraction", f"{100 * S.get('opt_fraction', float('nan')):.0f} %", display=False)
 glue("wall_per_seed", f"{S.get('wall_s_per_seed', float('nan')) / 60:,.1f}", display=False)
-compute.seeds_table(S)
+report.table(compute.seeds_table(S))
 
 # %% [markdown]
 # ## Verdicts

@@ -13,9 +13,9 @@
 # %% [markdown]
 # # Dimension 5: which method at which network size?
 #
-# **Verdict.** {glue:text}`verdict_headline`.
+# **Verdict.** {glue:text}`verdict_short`
 #
-# <small>Results: profile {glue:text}`profile_name`, {glue:text}`machine`.</small>
+# <small>{glue:text}`provenance`</small>
 #
 # **The claim.** The source document rates four methods at three network sizes, without a
 # measurement behind the table:
@@ -35,8 +35,8 @@
 #
 # **What we measure.** Every method at every size on LunarLander-v3 with the same number of training
 # episodes (30,720), 10 seeds per cell below 50K parameters and 5 above. Per cell: the *final*
-# solved-test return (the trainer's solution on 100 fresh episodes at the end of the budget), as
-# interquartile mean (IQM) over seeds with a 95 % bootstrap confidence interval
+# {term}`solved test` return (the trainer's solution on 100 fresh episodes at the end of the budget), as
+# {term}`interquartile mean (IQM) <IQM>` over seeds with a 95 % {term}`bootstrap confidence interval <bootstrap CI>`
 # {cite}`agarwal2021deep`; the probability that the method is the best of its size column; and a
 # verdict on the claimed word in the book's vocabulary (confirmed / refuted / refined / unresolved),
 # by the rules below. PPO with the rl-baselines3-zoo hyper-parameters {cite}`raffin2020zoo` is
@@ -84,7 +84,7 @@ from evoscale.envs import get_spec
 spec = get_spec(P.env)
 cost = parameters.run(parameters.params({"profile": P.profile}), log=lambda *_: None)  # chapter 1's fit
 cells = methods.plan(P, cost)
-cells.assign(row=cells["row"].map(methods.LABELS)).rename(columns={"n": "parameters"})
+report.table(cells.assign(row=cells["row"].map(methods.LABELS)), missing="no prediction: the cost fit covers full CMA-ES only")
 
 # %% [markdown]
 # ## The runs
@@ -154,7 +154,7 @@ plt.close(fig)
 # seeds.
 
 # %% tags=["hide-input"]
-methods.grid_table(seeds, cells, V, PB, plan_n, spec.solved)
+report.table(methods.grid_table(seeds, cells, V, PB, plan_n, spec.solved))
 
 # %% [markdown]
 # ## Learning curves
@@ -174,13 +174,15 @@ plt.close(fig)
 
 # %% tags=["hide-input"]
 glue("verdict_headline", methods.headline(V), display=False)
-glue("verdict_short", methods.headline(V), display=False)  # the intro's table
+glue("verdict_short", report.verdict_short(report.overall(V.values())), display=False)  # the intro's table, the opening
+glue("verdict_neuromod", report.verdict_short(report.overall([v for (r, _), v in V.items() if r == "neuromod"], "sizes")),
+     display=False)  # the intro's open question 2
 for r in ("cmaes", "openai_es", "ga", "neuromod"):
     glue(f"v_{r}", "; ".join(f"{z}: {V[(r, z)]}" for z in methods.SIZE_NAMES if (r, z) in V), display=False)
 ppo_final = methods.per_seed(ppo, spec.solved)["final"] if len(ppo) else []
 glue("ppo_line", report.over_seeds(ppo_final, 0, len(P.seed_list())), display=False)
 glue("budget", f"{P.budget_evals:,}", display=False)
-glue("profile_name", P.profile + (" (quick: a sixth of the book's budget)" if P.profile == "quick" else ""), display=False)
+glue("provenance", report.provenance(P.profile, df["machine"] if len(df) else []), display=False)
 glue("machine", "; ".join(sorted(df["machine"].unique())) if len(df) else "no runs stored yet", display=False)
 glue("cpu_total", f"{(seeds['wall_s'].sum() + grid.groupby(['row', 'size', 'seed'])['eval_wall_s'].max().sum()) / 3600:,.1f}"
      if len(grid) else "0", display=False)

@@ -15,7 +15,7 @@
 #
 # **Verdict (open question 1, LunarLander).** {glue:text}`verdict_short`
 #
-# <small>Results: profile {glue:text}`profile_name`, {glue:text}`machine_line`.</small>
+# <small>{glue:text}`provenance`</small>
 #
 # **The question.** Where does gradient-free neuroevolution stop working, and where does it beat a
 # gradient method? Salimans et al. {cite}`salimans2017evolution` found that ES needed 3–10x more
@@ -47,7 +47,7 @@ costs_from_runs = None  # without the idle-core table, use the runs' own timings
 train_missing = None  # train runs the store lacks (book: False, the campaign trains them)
 
 # %% tags=["hide-input"]
-from evoscale.experiments import backprop
+from evoscale.experiments import backprop, report
 
 P = backprop.params(globals())
 
@@ -90,7 +90,7 @@ plt.close(fig)
 
 # %% tags=["hide-input"]
 for env, s in S.items():
-    display(pd.DataFrame(backprop.table(s)).rename_axis(env))  # noqa: F821 (IPython)
+    display(report.table(pd.DataFrame(backprop.table(s)).rename_axis(env)))  # noqa: F821 (IPython)
 
 # %% [markdown]
 # ## The crossover in cores
@@ -127,12 +127,13 @@ from evoscale import campaign
 from evoscale.baselines.zoo import zoo_hyperparams
 
 t = P.tasks
-glue("verdict_short", V[main]["data"], display=False)
+glue("verdict_short", report.verdict_short(V[main]["data"]), display=False)  # the intro's table and the opening
+glue("verdict_data", V[main]["data"], display=False)
 glue("verdict_wall", V[main]["wall"], display=False)
 glue("verdicts_other", " ".join(f"{e}: {v['data']}." for e, v in V.items() if e != main) or "–", display=False)
 glue("budgets", "; ".join(f"{e}: ES {x['budget_evals']:,} episodes, PPO {x['ppo_steps']:,} env steps, "
                           f"{len(backprop.seed_list(x['seeds']))} seeds" for e, x in t.items()), display=False)
-glue("profile_name", P.profile, display=False)
+glue("provenance", report.provenance(P.profile, [s["machine"] for s in S.values()]), display=False)
 glue("machine_line", "; ".join(sorted({s["machine"] for s in S.values() if s["machine"]})) or "no runs stored yet",
      display=False)
 glue("cost_state", cost_state, display=False)
@@ -154,7 +155,7 @@ glue("cross_line", "Not available yet: it needs seeds that reached the threshold
 #
 # *At equal env steps, is PPO ahead (Salimans et al.: ES needs 3–10x the data)?* We compare each
 # seed's deterministic solved-test return at the end of the shorter side, interpolated, and report
-# P(PPO > ES) with a bootstrap CI. LunarLander: {glue:text}`verdict_short`.
+# {term}`P(PPO > ES) <P(improvement)>` with a {term}`bootstrap CI`. LunarLander: {glue:text}`verdict_data`.
 #
 # *At equal one-core time?* {glue:text}`verdict_wall`.
 #

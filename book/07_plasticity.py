@@ -15,7 +15,7 @@
 #
 # **Verdict (open question 2).** {glue:text}`verdict_short`
 #
-# <small>Results: profile {glue:text}`profile_name`, {glue:text}`machine`.</small>
+# <small>{glue:text}`provenance`</small>
 #
 # **The question.** The seed asks whether *local learning rules plus evolution* can close the
 # credit-assignment gap: evolve not the weights alone but a rule by which every synapse changes from
@@ -114,8 +114,9 @@ def reference_lines(ax, task):
             ax.axhline(B[task][key], color="0.35", ls=style, lw=1, label=f"{label}: {B[task][key]:.1f}")
 
 
-pd.DataFrame({task: {label: "unknown" if B[task].get(key) is None else f"{B[task][key]:.2f}"
-                     for key, label, _ in REFS} for task in P.tasks})
+report.table(pd.DataFrame({"reference": [label for _, label, _ in REFS],
+                           **{task: [B[task].get(key) for key, _, _ in REFS] for task in P.tasks}}),
+             missing="unknown (not computed for this task)")
 
 # %% [markdown]
 # **What adaptation can gain.** The table gives each task's reference returns. On the bandit they are
@@ -145,6 +146,7 @@ glue("n_stored", f"{len(per_seed)} of {len(P.configs())}", display=False)
 glue("profile_name", P.profile + (" (quick: half the book's budgets, 3 seeds)" if P.profile == "quick" else ""),
      display=False)
 glue("machine", "; ".join(sorted(df["machine"].unique())) if df is not None else "no runs stored yet", display=False)
+glue("provenance", report.provenance(P.profile, df["machine"] if df is not None else []), display=False)
 from evoscale import campaign
 
 plan = campaign.plan(P.profile, ["07"])
@@ -204,7 +206,7 @@ table = plasticity.summarise(per_seed, planned, matched)
 for row in plasticity.ROWS:
     glue(f"gap_{row}", report.over_seeds(plasticity.gap_closed(per_seed, row), 2, planned), display=False)
 table = table[table["task"].isin(P.tasks)].drop(columns="n")
-table
+report.table(table)
 
 # %% [markdown]
 # The final solved test of every run, per task and network (IQM [95 % CI] over seeds from five seeds

@@ -13,8 +13,12 @@
 # %% [markdown]
 # # Open question 4: what does a GPU buy — simulation or inference?
 #
+# **Verdict.** {glue:text}`verdict_short`
+#
+# <small>{glue:text}`provenance`</small>
+#
 # **The question.** Neuroevolution evaluates whole populations of networks, so a GPU looks like the
-# obvious accelerator. But an evaluation is two kinds of work: stepping the simulator and running
+# obvious accelerator. But an {term}`evaluation` is two kinds of work: stepping the simulator and running
 # the network forward. A GPU that only runs the forward can save at most the network's share of the
 # time (Amdahl's law {cite}`amdahl1967validity`). A simulator compiled *together with* the policy
 # (gymnax {cite}`gymnax2022github`, MJX {cite}`mjx`) moves the whole loop onto the accelerator, and on the way
@@ -47,13 +51,14 @@ from evoscale.experiments import gpu
 
 P = gpu.params(globals())  # strict: a name papermill injected that is not declared above aborts here
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input", "hide-output"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from myst_nb import glue
 
 from evoscale import plots
+from evoscale.experiments import report
 
 
 def finish(fig, name, machines):
@@ -77,7 +82,7 @@ pd.DataFrame([P.__dict__]).T.rename(columns={0: "value"})
 
 # %%
 S = gpu.shares(P)
-gpu.amdahl_curve(S).round(3)
+report.table(gpu.amdahl_curve(S).drop(columns="machine"))
 
 # %% tags=["hide-input"]
 C = gpu.amdahl_curve(S)
@@ -114,7 +119,7 @@ finish(fig, "fig_amdahl", C["machine"])
 # %%
 J = gpu.jax_rates(P)
 R = gpu.summarise(S, J)
-R["jax"].round(2)
+report.table(R["jax"][["lockstep", "jax", "jax_f32", "bare", "jax_over_lockstep", "useful_fraction", "rounds"]])
 
 # %% tags=["hide-input"]
 js = R["jax"]
@@ -202,7 +207,7 @@ glue("idle_lockstep", f"{gpu.idle_rates().get('CartPole-v1', {}).get('rate', flo
 # %%
 rates = gpu.per_core_rates(J, gpu.idle_rates())
 X = gpu.cores_equivalent(rates)
-X[["published", "steps_per_s", "hardware", "source", "ours", "our_steps_per_core", "cores_of_this_machine"]].round(1)
+report.table(X[["published", "steps_per_s", "hardware", "source", "ours", "our_steps_per_core", "cores_of_this_machine"]])
 
 # %% tags=["hide-input"]
 def cores(i):
@@ -269,11 +274,11 @@ G = gpu.gpu_results()
 glue("gpu_status", "needs a GPU, not run" if G is None else f"run on {G['machine']} ({G['started']})",
      display=False)
 if G is None:
-    out = pd.DataFrame({"status": ["needs a GPU, not run"]}, index=["gpu_check"])
+    out = pd.DataFrame({"gpu_check": ["needs a GPU, not run"]})
 else:
     out = pd.DataFrame([{"section": k, "ok": v["ok"], "wall_s": round(v["wall_s"], 1),
                          "rows": len(v.get("rows", []))} for k, v in G["sections"].items()])
-out
+report.table(out)
 
 # %% [markdown]
 # GPU measurements: {glue:text}`gpu_status`.
@@ -282,11 +287,12 @@ out
 word = "refined" if R["rounds"] and R["max_bound"] == R["max_bound"] else "unresolved"
 glue("verdict_word", word, display=False)
 glue("machine", R["machine"], display=False)
-glue("verdict_short", f"{word}: on the CPU, compiling the simulator with the policy gave {R['ratio']:.1f}× "
-     f"the lockstep evaluator's steps/s per core at population {R['top_popsize']:,} (range "
-     f"{R['ratio_lo']:.1f}–{R['ratio_hi']:.1f}×, n = {R['rounds']} rounds); a GPU running only the forward "
-     f"is bounded by {R['max_bound']:.2f}×; GPU runs: {'not run' if G is None else 'see chapter 8'}",
-     display=False)
+glue("verdict_short", report.verdict_short(str(report.Verdict(  # the intro's table and the opening
+    word, f"a simulator compiled with the policy ran {R['ratio']:.1f}× the lockstep evaluator's steps/s per core at population "
+          f"{R['top_popsize']:,} (range {R['ratio_lo']:.1f}–{R['ratio_hi']:.1f}×, n = {R['rounds']} rounds)",
+    f"a GPU running only the forward is bounded by {R['max_bound']:.2f}×; GPU runs: "
+    f"{'not run' if G is None else 'see chapter 8'}"))), display=False)
+glue("provenance", report.provenance(P.profile, [R["machine"]] + ([G["machine"]] if G else [])), display=False)
 
 # %% [markdown]
 # ## Verdict

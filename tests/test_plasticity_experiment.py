@@ -35,9 +35,12 @@ def test_campaign_plans_chapter_7_with_a_cost_for_every_run(tmp_path, monkeypatc
     assert set(plan["chapter"]) == {"07_plasticity"} and plan["planned"].sum() == 100 and plan["done"].sum() == 0
     assert (plan["cpu_min_missing"] > 0).all()
     prio = plan.set_index("cell")["priority"]
-    assert {prio[c] for c in prio.index if c.startswith("recurrent_ppo")} == {9}
-    assert {prio[c] for c in prio.index if c.startswith("ppo")} == {8}
-    assert {prio[c] for c in prio.index if not c.startswith(("ppo", "recurrent_ppo"))} == {7}
+    from evoscale.experiments.plasticity import PRIORITY
+
+    assert {prio[c] for c in prio.index if c.startswith("recurrent_ppo")} == {PRIORITY["recurrent_ppo"]}
+    assert {prio[c] for c in prio.index if c.startswith("ppo")} == {PRIORITY["ppo"]}
+    assert {prio[c] for c in prio.index if not c.startswith(("ppo", "recurrent_ppo"))} == {PRIORITY["es"]}
+    assert PRIORITY["es"] < PRIORITY["ppo"] < PRIORITY["recurrent_ppo"]  # the cheap evolved networks first
     assert plan["cpu_min_missing"].sum() / 60 < 8  # the chapter's book profile fits a working day on 2 cores
 
 

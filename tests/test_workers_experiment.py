@@ -157,3 +157,14 @@ def test_hundred_verdict_is_a_simulation_and_says_so():
     v = wk.hundred_verdict(sim)
     assert v.word == "unresolved" and "0.88 at 256" in v.number and "simulated" in v.number
     assert wk.hundred_verdict(sim[sim.workers < 100]).word == "unresolved"
+
+
+def test_speedup_verdict_is_judged_on_the_cma_es_methods():
+    rng = np.random.default_rng(1)
+    slow = synthetic_timings(s=0.5, ray_overhead=0.0)  # cmaes: far below 0.7
+    fast = synthetic_timings(s=0.001, ray_overhead=0.0).assign(method="openai_es")  # near-linear
+    for d in (slow, fast):
+        d["eval_s"] *= rng.uniform(0.97, 1.03, len(d))
+    both = pd.concat([slow, fast], ignore_index=True)
+    v = wk.speedup_verdict(wk.amdahl(wk.speedup_table(both), both), "X")
+    assert v.word == "refuted" and "openai_es" in v.number  # OpenAI-ES reported, not judged

@@ -1,12 +1,17 @@
 """Execute the book's chapters with papermill and build the HTML (what ``make book`` runs).
 
     python -m evoscale.bookbuild [--profile book] [--chapters 03_compute ...] [-p NAME VALUE ...]
-                                 [--no-html]
+                                 [--no-html] [--edition full|student] [--render-only]
 
 Chapters are Jupytext py:percent files in ``book/``. Each is converted to a notebook, executed by
 papermill with ``-p profile PROFILE`` (plus any ``-p`` given) into ``_build/src/<profile>/``, beside
 a copy of ``book/*.md``, ``_toc.yml`` and ``references.bib``; Jupyter Book then renders that folder
 (it does not execute anything itself) into ``_build/html``.
+
+``--edition student`` renders the same executed notebooks into ``_build/student/html`` for handing
+out: the solution blocks are stripped from the notebooks (so the downloadable ``.ipynb`` files hold
+none either) and sphinx-exercise's ``hide_solutions`` is on. ``--render-only`` renders the notebooks
+already executed (e.g. by a ``make book`` just before) instead of executing them again.
 
 Two executions at once (e.g. two ``make chapter`` of one chapter) do not clash: each converts and
 executes in a temporary folder of its own and renames the finished notebook into place.
@@ -15,7 +20,10 @@ executes in a temporary folder of its own and renames the finished notebook into
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
+import shutil
 import sys
 import tempfile
 import time
@@ -35,6 +43,7 @@ def execute_chapter(name: str, out_dir: Path, parameters: dict, book: Path = ROO
     import papermill
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("TQDM_DISABLE", "1")  # the kernel inherits it: no progress bars in the book
     out = out_dir / f"{name}.ipynb"
     with tempfile.TemporaryDirectory(prefix=f".{name}.", dir=out_dir) as tmp:  # this execution's own paths
         src, result = Path(tmp) / "input.ipynb", Path(tmp) / out.name
@@ -50,35 +59,110 @@ def execute_chapter(name: str, out_dir: Path, parameters: dict, book: Path = ROO
     return out
 
 
-def build(profile: str, names: list[str] | None, extra: dict, html: bool, root: Path = ROOT) -> Path:
+SOLUTION = re.compile(r"^```\{solution-start\}.*?^```\{solution-end\}\n```[ \t]*\n?"
+                      r"|^(`{3,}|:{3,})\{solution\}.*?^\1[ \t]*\n?", re.M | re.S)
+"""A solution block in a markdown cell: sphinx-exercise's gated form (start ... end) or the plain directive."""
+
+
+def strip_solutions(text: str) -> str:
+    return SOLUTION.sub("", text)
+
+
+def student_sources(staging: Path, out: Path) -> Path:
+    """The student edition's sources: ``staging`` with the solution blocks stripped from every
+    notebook's markdown cells and every page, and a ``_config.yml`` that hides solutions."""
+    import yaml
+
+    out.mkdir(parents=True, exist_ok=True)
+    if (staging / "_static").is_dir():
+        shutil.copytree(staging / "_static", out / "_static", dirs_exist_ok=True)
+    for f in staging.iterdir():
+        if not f.is_file() or f.name.startswith("."):
+            continue
+        if f.suffix == ".ipynb":
+            nb = json.loads(f.read_text())
+            for cell in nb["cells"]:
+                if cell["cell_type"] == "markdown":
+                    cell["source"] = strip_solutions("".join(cell["source"]))
+            data = json.dumps(nb, indent=1, ensure_ascii=False)
+            atomic_write(out / f.name, lambda o, d=data: o.write(d))
+        elif f.suffix == ".md":
+            text = strip_solutions(f.read_text())
+            atomic_write(out / f.name, lambda o, t=text: o.write(t))
+        else:
+            shutil.copyfile(f, out / f.name)
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    config["title"] = config["title"] + " (student edition)"
+    config.setdefault("sphinx", {}).setdefault("config", {})["hide_solutions"] = True
+    atomic_write(out / "_config.yml", lambda o: o.write(yaml.safe_dump(config, allow_unicode=True, sort_keys=False)))
+    return out / "_config.yml"
+
+
+def render(source: Path, output: Path, config: Path) -> None:
+    """Jupyter Book's HTML build of ``source`` into ``output`` (what ``jupyter-book build`` runs,
+    with the output folder chosen here), warnings as errors."""
+    from jupyter_book.cli.main import builder_specific_actions
+    from jupyter_book.sphinx import build_sphinx
+
+    source, output = Path(source).resolve(), Path(output).resolve()
+    toc = source / "_toc.yml"
+    result = build_sphinx(source, output, noconfig=True, path_config=str(config), warningiserror=True, keep_going=True,
+                          confoverrides={"external_toc_path": toc.as_posix(), "latex_individualpages": False})
+    builder_specific_actions(result, "html", output, "book", print_func=print)
+
+
+def build(profile: str, names: list[str] | None, extra: dict, html: bool, root: Path = ROOT,
+          edition: str = "full", execute: bool = True) -> Path:
+    t0 = time.perf_counter()
     book = root / "book"
     staging = root / "_build" / "src" / profile
+    static = sorted(p for p in (book / "_static").rglob("*") if p.is_file())  # the book's CSS
     sources = [*book.glob("*.md"), book / "_toc.yml", book / "references.bib"]
-    for f in sources:
-        atomic_write(staging / f.name, lambda out: out.write(f.read_bytes()), binary=True)
+    for f in [*sources, *static]:
+        atomic_write(staging / f.relative_to(book), lambda out: out.write(f.read_bytes()), binary=True)
     wanted = {f.name for f in sources} | {f"{name}.ipynb" for name in chapters(book)}
     for f in staging.iterdir():  # left from an older book (hidden: another execution's temporary files)
         if f.is_file() and f.name not in wanted and not f.name.startswith("."):
             f.unlink(missing_ok=True)
-    for name in names or chapters(book):
+    for name in (names or chapters(book)) if execute else ():
         t = time.perf_counter()
         print(f"executing {name} (profile {profile}) ...", flush=True)
         execute_chapter(name, staging, {"profile": profile, **extra}, book)
         print(f"  done in {time.perf_counter() - t:.0f} s", flush=True)
+    missing = [n for n in chapters(book) if not (staging / f"{n}.ipynb").exists()]
     if not html:
         return staging
-    from jupyter_book.cli.main import build as jb_build
+    if missing:
+        raise FileNotFoundError(f"not executed yet (run without --render-only): {', '.join(missing)}")
+    if edition == "student":
+        config = student_sources(staging, root / "_build" / "src" / f"{profile}-student")
+        source, output = config.parent, root / "_build" / "student" / "html"
+    else:
+        source, output, config = staging, root / "_build" / "html", root / "_config.yml"
+    render(source, output, config)
+    minutes, seconds = divmod(round(time.perf_counter() - t0), 60)
+    print(f"book built ({edition} edition, profile {profile}) in {minutes} min {seconds:02d} s; "
+          f"open {output / 'index.html'}")
+    return output / "index.html"
 
-    args = [str(staging), "--config", str(root / "_config.yml"), "--toc", str(staging / "_toc.yml"),
-            "--path-output", str(root), "--warningiserror", "--keep-going"]
-    try:
-        jb_build.main(args=args, standalone_mode=False)
-    except SystemExit as e:
-        if e.code:
-            raise
-    index = root / "_build" / "html" / "index.html"
-    print(f"book built: {index}")
-    return index
+
+def _unique_scripts(app, pagename, templatename, context, doctree) -> None:
+    """Each script once per page. Sphinx 7.4 lists an inline script added after the builder started
+    twice (once as filename None, once as ""): sphinx-thebe's ``const THEBE_JS_URL`` then fails in the
+    browser with "Identifier 'THEBE_JS_URL' has already been declared" (the browser test saw it)."""
+    seen, unique = set(), []
+    for js in context.get("script_files", []):
+        key = (getattr(js, "filename", None) or "", str(sorted(getattr(js, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(js)
+    context["script_files"] = unique
+
+
+def setup(app):
+    """This module as a Sphinx extension (``_config.yml``'s ``extra_extensions``)."""
+    app.connect("html-page-context", _unique_scripts)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
 def _parse_value(text: str):
@@ -94,10 +178,14 @@ def main(argv=None) -> int:
     p.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                    help="papermill parameter (value parsed as YAML), repeatable")
     p.add_argument("--no-html", action="store_true", help="execute only")
+    p.add_argument("--edition", choices=["full", "student"], default="full",
+                   help="student: no solutions, in _build/student/html")
+    p.add_argument("--render-only", action="store_true", help="render the notebooks already executed")
     args = p.parse_args(argv)
     extra = {k: _parse_value(v) for k, v in args.p}
     try:
-        build(args.profile, args.chapters, extra, not args.no_html)
+        build(args.profile, args.chapters, extra, not args.no_html, edition=args.edition,
+              execute=not args.render_only)
     except Exception as err:  # papermill's error already names the cell; no second traceback
         print(f"evoscale.bookbuild: {type(err).__name__}: {err}", file=sys.stderr)
         return 1

@@ -233,7 +233,8 @@ def run_many(configs: list[RunConfig], where: Path, processes: int | None = None
         from tqdm import tqdm
 
         check_writable(where, "results folder (EVOSCALE_RESULTS)", folder=True)
-        with tqdm(total=len(todo), desc="runs", unit="run", disable=not progress) as bar:
+        quiet = not progress or os.environ.get("TQDM_DISABLE") == "1"  # bookbuild: no bars in the book
+        with tqdm(total=len(todo), desc="runs", unit="run", disable=quiet) as bar:
             if processes > 1:
                 with ProcessPoolExecutor(processes, mp_context=get_context("spawn"), initializer=exit_with_parent,
                                          initargs=(os.getpid(),)) as pool:

@@ -16,9 +16,12 @@ synthetic data for every branch); the chapter glues them.
 from __future__ import annotations
 
 import math
+import re
+from html import escape
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from ..stats import MIN_SEEDS, iqm_ci
 
@@ -96,3 +99,210 @@ def resolved_word(cmp: dict, agrees_if_positive: bool) -> str:
         return "unresolved"
     positive = cmp["diff_lo"] > 0 or cmp["p_lo"] > 0.5
     return "confirmed" if positive == agrees_if_positive else "refuted"
+
+
+# --- verdicts at a glance ---------------------------------------------------------------------------
+
+def _top_level_split(text: str, sep: str) -> tuple[str, str]:
+    """``text`` split at the first ``sep`` outside brackets and parentheses (a CI's "[a, b]" and an
+    "(n = 3; ...)" stay whole); ("text", "") when there is none."""
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += ch in "(["
+        depth -= ch in ")]"
+        if depth == 0 and text.startswith(sep, i):
+            return text[:i], text[i + len(sep):]
+    return text, ""
+
+
+def parse_verdict(text: str) -> Verdict | None:
+    """The inverse of ``str(Verdict)`` ("word: number; because"), None for a text not in the vocabulary."""
+    word, rest = _top_level_split(str(text).strip(), ": ")
+    if word not in WORDS or not rest:
+        return None
+    number, because = _top_level_split(rest, "; ")
+    return Verdict(word, number.strip(), because.strip())
+
+
+def verdict_short(text, max_words: int = 25) -> str:
+    """The one line the intro's table and a chapter's opening show: "word: number (CI, n)" from a
+    verdict sentence (``str(Verdict)``), without the reasons. A text not in the vocabulary yet keeps
+    its first clause, cut to ``max_words`` words."""
+    v = parse_verdict(text)
+    line = f"{v.word}: {v.number}" if v else _top_level_split(str(text).strip(), "; ")[0]
+    words = line.split()
+    return line if len(words) <= max_words else " ".join(words[:max_words]) + " …"
+
+
+def overall(verdicts, what: str = "cells") -> Verdict:
+    """One verdict for a claim made of several (e.g. chapter 5's grid): confirmed / refuted when every
+    resolved part says so, refined when they disagree, unresolved when none is resolved; the number
+    counts the words ("of 12 cells: 3 confirmed, 9 unresolved")."""
+    words = [v.word if isinstance(v, Verdict) else (parse_verdict(v) or Verdict("unresolved", "", "")).word
+             for v in verdicts]
+    counts = {w: words.count(w) for w in WORDS if words.count(w)}
+    resolved = {w for w in words if w != "unresolved"}
+    word = "unresolved" if not resolved else resolved.pop() if len(resolved) == 1 else "refined"
+    number = f"of {len(words)} {what}: " + ", ".join(f"{k} {w}" for w, k in counts.items())
+    because = {"unresolved": "no part resolved yet", "refined": "the resolved parts disagree"}.get(
+        word, f"every resolved part is {word}")
+    return Verdict(word, number, because)
+
+
+# --- tables for readers -----------------------------------------------------------------------------
+
+COLUMNS: dict[str, tuple] = {
+    # identifier: (header with unit, digits or None for automatic, factor applied to the value)
+    "env": ("task",), "method": ("method",), "network": ("network",), "machine": ("machine",),
+    "model": ("model",), "hidden": ("hidden widths",), "size": ("size",), "row": ("method",),
+    "n": ("parameters", 0), "n_params": ("parameters", 0), "popsize": ("population", 0),
+    "seed": ("seed", 0), "seeds": ("seeds", 0), "workers": ("workers", 0), "rounds": ("rounds", 0),
+    "evals": ("evaluations", 0), "evaluations": ("evaluations", 0),
+    # chapter 1: what a generation costs
+    "ms_per_gen": ("ask + tell (ms per generation)", None), "amortised_ms_per_gen": ("amortised (ms per generation)", None),
+    "peak_mib": ("peak memory (MiB)", 1),
+    # chapter 2: tasks, evaluator benchmark, Pong's reward signal
+    "steps_per_episode": ("env steps per episode", 0), "max_steps": ("episode cap (steps)", 0),
+    "serial_s_per_episode": ("serial (ms per episode)", None, 1000),
+    "lockstep_s_per_episode": ("batched (ms per episode)", None, 1000),
+    "speedup": ("speed-up (×)", 2), "batched_steps_per_s": ("batched (env steps/s)", 0),
+    "final": ("final return",), "solved": ("seeds solved",), "evals_to_solve": ("evaluations to solve",),
+    "steps_to_solve": ("env steps to solve",), "evals_run": ("evaluations run", 0), "steps_run": ("env steps run", 0),
+    "claimed_evals": ("seed's estimate (evaluations)", 0), "published": ("published",),
+    "raw_steps_per_s": ("one raw env (steps/s)", 0), "replay_steps_per_s": ("replaying env (steps/s)", 0),
+    "evaluator_steps_per_s": ("evaluator (steps/s)", 0), "ratio": ("evaluator ÷ raw env", 2),
+    "ratio_vs_unwrapped": ("evaluator ÷ unwrapped env", 2), "ratio_vs_serial": ("evaluator ÷ serial evaluator", 2),
+    "ratio_vs_replay": ("evaluator ÷ replaying env", 2), "env_fraction": ("env (% of time)", 0, 100),
+    "emulator_fraction": ("emulator (% of time)", 0, 100), "preprocessing_fraction": ("preprocessing (% of time)", 0, 100),
+    "network_fraction": ("network (% of time)", 0, 100), "loop_fraction": ("evaluator loop (% of time)", 0, 100),
+    "sigma": ("weight scale s", None), "networks": ("random networks", 0), "scored": ("networks that scored", 0),
+    "share_scored": ("scored (%)", 0, 100), "ci_low": ("95 % CI low (%)", 0, 100), "ci_high": ("95 % CI high (%)", 0, 100),
+    "mean_length": ("mean episode length (steps)", 0), "best_return": ("best return", 1),
+    # chapter 4: workers, Amdahl, islands, the simulated cluster
+    "eval_s_per_gen": ("evaluation (s per generation)", 3), "opt_s_per_gen": ("ask + tell (s per generation)", 3),
+    "eval_speedup": ("evaluation speed-up (×)", 2), "efficiency": ("parallel efficiency", 2),
+    "ray_speedup": ("speed-up over 1 Ray worker (×)", 2), "steps_per_s": ("env steps/s", 0),
+    "linear_fraction": ("throughput ÷ (workers × raw env)", 2), "serial_fraction": ("ask + tell (% of a generation)", 0, 100),
+    "startup_s": ("Ray start-up (s)", 1), "serial_fit": ("sequential share, fitted (%)", 1, 100),
+    "serial_measured": ("sequential share, measured (%)", 1, 100), "ray_factor": ("1 Ray worker ÷ in-process", 2),
+    "speedup_8": ("predicted speed-up at 8 workers (×)", 2), "efficiency_8": ("predicted efficiency at 8 workers", 2),
+    "efficiency_8_lo": ("95 % CI low", 2), "efficiency_8_hi": ("95 % CI high", 2), "generations": ("timed generations", 0),
+    "workers_measured": ("most workers measured", 0), "efficiency_measured": ("efficiency there (measured)", 2),
+    "below_07_from": ("efficiency below 0.7 from (workers)", 0), "fitted_on": ("fitted on (workers)",),
+    "iqm": ("final return, IQM", 1), "lo": ("95 % CI low", 1), "hi": ("95 % CI high", 1),
+    "strategies": ("strategies", 0), "sim_s": ("simulated time (s)", 1), "throughput_eps": ("episodes/s", 0),
+    "driver_busy": ("driver busy (%)", 0, 100), "idle_workers": ("idle workers", 0), "calibrated_on": ("calibrated on",),
+    # chapter 5: the grid's cells
+    "band": ("seed band",), "runs": ("run here",), "predicted_s": ("predicted one-core time (h)", None, 1 / 3600),
+    "predicted_gib": ("predicted memory (GiB)", None),
+    # chapter 8: GPU
+    "amdahl_bound": ("Amdahl bound (×)", 2), "lockstep": ("lockstep (steps/s)", 0), "jax": ("JAX (steps/s)", 0),
+    "jax_over_lockstep": ("JAX ÷ lockstep", 2), "useful_fraction": ("useful steps (%)", 0, 100),
+    "jax_f32": ("JAX, float32 (steps/s)", 0), "bare": ("bare gymnax loop (steps/s)", 0),
+    "gpu_check": ("GPU check",), "section": ("section",), "ok": ("passed",), "wall_s": ("wall-clock (s)", 1),
+    "rows": ("rows", 0), "hardware": ("hardware",), "source": ("source",), "ours": ("ours",),
+    "our_steps_per_core": ("ours (steps/s per core)", 0), "cores_of_this_machine": ("cores of this machine to match", 0),
+}
+"""Header (words and unit), rounding and scale of every column identifier a chapter's table shows.
+``table`` refuses an identifier that is not here, so no ``loop_fraction`` reaches a reader."""
+
+NAMES = {"cmaes": "CMA-ES (pycma)", "torch_cmaes": "CMA-ES (torch)", "sepcmaes": "sep-CMA-ES", "openai_es": "OpenAI-ES",
+         "ga": "GA", "neuromod": "Neuromod", "ppo": "PPO", "evaluation": "evaluation (one generation)"}
+"""Readers' names of the methods, for the ``method`` column."""
+
+MISSING = "no value: not measured, not reached, or not defined for this row"
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
+
+
+def auto_digits(x) -> int:
+    """Decimals for a number: none from 100 up, else enough for two significant digits, at most 4."""
+    if _missing(x) or x == 0 or abs(x) >= 100:
+        return 0
+    return int(np.clip(1 - math.floor(math.log10(abs(x))), 0, 4))
+
+
+def _cell(x, digits: int | None, factor: float) -> str:
+    if isinstance(x, (bool, np.bool_)):
+        return "yes" if x else "no"
+    if isinstance(x, (list, tuple)):
+        return ", ".join(map(str, x))
+    if isinstance(x, (int, float, np.integer, np.floating)):
+        x = float(x) * factor
+        return num(x, auto_digits(x) if digits is None else digits)
+    return DASH if x is None or (isinstance(x, str) and not x) else str(x)
+
+
+@dataclass
+class Table:
+    """A formatted table (strings only) and its footnote; renders as HTML in the book."""
+
+    frame: pd.DataFrame
+    note: str = ""
+
+    def _repr_html_(self) -> str:
+        html = self.frame.to_html(index=False, escape=True, classes="readers-table", border=0)
+        note = f'<p class="table-note"><small>{escape(self.note)}</small></p>' if self.note else ""
+        return html + note
+
+    def __repr__(self) -> str:
+        return self.frame.to_string(index=False) + (f"\n{self.note}" if self.note else "")
+
+
+def table(df, missing: str = MISSING, note: str = "", names: dict | None = None) -> Table:
+    """``df`` for readers: headers from ``COLUMNS`` (words with units; a header that is already words
+    passes), each number rounded (``COLUMNS``' digits, else ``auto_digits``) with thousands
+    separators, yes/no for booleans, method names from ``NAMES``, and "–" for a value that does not
+    exist, explained by ``missing`` in a footnote. A meaningful index becomes the first column."""
+    df = df if isinstance(df.index, pd.RangeIndex) else df.reset_index()
+    names = {**NAMES, **(names or {})}
+    out = {}
+    for col in df.columns:
+        spec = COLUMNS.get(str(col))
+        if spec is None and _IDENTIFIER.match(str(col)):
+            raise KeyError(f"column {col!r} has no readers' name: add it to report.COLUMNS")
+        header, digits, factor = list(spec) + [None, 1][len(spec) - 1:] if spec else (str(col), None, 1)
+        cells = [_cell(x, digits, factor) for x in df[col].tolist()]
+        if col in ("method", "row"):
+            cells = [names.get(c, c) for c in cells]
+        out[header] = cells
+    frame = pd.DataFrame(out)
+    notes = [f"{DASH} {missing}."] if (frame == DASH).any().any() else [] if len(frame) or note else ["No values stored yet."]
+    return Table(frame, " ".join(notes + ([note] if note else [])))
+
+
+# --- where the results came from (a chapter's first screen) -----------------------------------------
+
+def results_date(profile: str) -> str:
+    """The date of the newest stored result of ``profile``: the last commit touching
+    ``results/<profile>/`` when git says it is committed as it is, else the newest file's date."""
+    import datetime
+    import subprocess
+
+    from ..runs import results_root
+
+    where = results_root() / profile
+    files = [p for p in where.rglob("*") if p.is_file()] if where.is_dir() else []
+    if not files:
+        return "none stored yet"
+
+    def git(*args) -> str:
+        try:
+            r = subprocess.run(["git", *args, "--", "."], cwd=where, capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.SubprocessError):
+            return "?"
+        return r.stdout.strip() if r.returncode == 0 else "?"
+
+    if git("status", "--porcelain", "--untracked-files=all") == "":
+        committed = git("log", "-1", "--format=%cs")
+        if committed not in ("", "?"):
+            return committed
+    newest = max(p.stat().st_mtime for p in files)
+    return datetime.datetime.fromtimestamp(newest, datetime.timezone.utc).date().isoformat()
+
+
+def provenance(profile: str, machines) -> str:
+    """The line under a chapter's verdict: profile, machine(s) and date of the results it shows."""
+    names = sorted({str(m) for m in machines if isinstance(m, str) and m})
+    quick = {"smoke": " (CI's tiny budgets: the numbers mean nothing)", "quick": " (a fraction of the book's budgets)"}
+    return (f"Results: profile {profile}{quick.get(profile, '')}; ran on {'; '.join(names) or 'no runs stored yet'}; "
+            f"newest result {results_date(profile)}.")

@@ -1,0 +1,149 @@
+"""The built book in a real browser (Debian's chromium through chromedriver and selenium), as a
+reader sees it: every page of the smoke build, full and student edition, loads without console
+errors, its images load, no glue placeholder or error output is left, search finds "CMA-ES", and
+solutions are closed dropdowns (full) or absent (student). A screenshot of each page's first screen
+goes to _build/screens/<edition>/ for people to look at.
+
+Nothing is downloaded: the test uses the system's chromium and chromedriver (.ci/run installs them
+with apt-get) and skips, saying so, where they are missing."""
+
+import functools
+import http.server
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from evoscale.bookbuild import ROOT
+
+pytestmark = pytest.mark.slow
+
+BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+if not (BROWSER and DRIVER):
+    pytest.skip("no system browser: `apt-get install chromium chromium-driver` (as .ci/run does) to run the "
+                "browser test", allow_module_level=True)
+webdriver = pytest.importorskip("selenium.webdriver")
+
+SCREENS = ROOT / "_build" / "screens"
+GLUE_LEFT = ("{glue", "glue:text", "glue:figure", "mimebundle")  # what an unresolved glue reference leaves
+
+
+@pytest.fixture(scope="module")
+def served():
+    """_build/ over HTTP on a free local port (as a reader's browser would fetch it)."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(ROOT / "_build"))
+    handler.log_message = lambda *a, **k: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    opts = Options()
+    opts.binary_location = BROWSER
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1400"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=opts)
+    driver.set_page_load_timeout(120)
+    yield driver
+    driver.quit()
+
+
+def _pages(html: Path) -> list[str]:
+    """Every page a reader reads (index.html only redirects to intro.html; search is tested apart)."""
+    return sorted(p.name for p in html.glob("*.html") if p.name not in ("index.html", "genindex.html", "search.html"))
+
+
+def _console_errors(driver, base: str) -> list[str]:
+    """SEVERE console entries, except a failed fetch from another host (CI may have no network: MathJax's
+    CDN) and the browser's own request for /favicon.ico (not the page's)."""
+    return [e["message"] for e in driver.get_log("browser")
+            if e["level"] == "SEVERE" and not e["message"].startswith(f"{base}/favicon.ico")
+            and (e["message"].startswith(base) or "http" not in e["message"].split(" ")[0])]
+
+
+def _images_not_loaded(driver) -> list[str]:
+    return driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const imgs = [...document.images];
+        imgs.forEach(i => { i.loading = 'eager'; });
+        Promise.all(imgs.map(i => i.complete ? null : new Promise(r => { i.onload = i.onerror = r; })))
+          .then(() => done(imgs.filter(i => !(i.naturalWidth > 0)).map(i => i.src)));
+    """)
+
+
+def _check_pages(driver, base: str, html: Path, edition: str) -> dict:
+    shutil.rmtree(SCREENS / edition, ignore_errors=True)
+    (SCREENS / edition).mkdir(parents=True)
+    problems, solutions = {}, {}
+    for page in _pages(html):
+        driver.get(f"{base}/{html.relative_to(ROOT / '_build').as_posix()}/{page}")
+        found = []
+        if errors := _console_errors(driver, base):
+            found.append(f"console: {errors}")
+        if missing := _images_not_loaded(driver):
+            found.append(f"images not loaded: {missing}")
+        text = driver.find_element("tag name", "body").text
+        if left := [g for g in GLUE_LEFT if g in text]:
+            found.append(f"unresolved glue: {left}")
+        errors_shown = driver.find_elements("css selector", "div.output.error, div.output.traceback, div.output.stderr")
+        if errors_shown or "Traceback (most recent call last)" in text:
+            found.append(f"error output: {[e.text[:200] for e in errors_shown]}")
+        sols = driver.find_elements("css selector", ".solution")
+        solutions[page] = (len(sols), [s for s in sols if _solution_body_shown(driver, s)])
+        _screenshot(driver, SCREENS / edition / page.replace(".html", ".png"))
+        if found:
+            problems[page] = found
+    return dict(problems=problems, solutions=solutions)
+
+
+def _screenshot(driver, path: Path, max_height: int = 9000) -> None:
+    """The whole page (up to ``max_height`` px), then the window back to its size."""
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1280, min(max(height, 1400), max_height))
+    driver.save_screenshot(str(path))
+    driver.set_window_size(1280, 1400)
+
+
+def _solution_body_shown(driver, solution) -> bool:
+    """Whether any of the solution's content below its title is visible (an open dropdown)."""
+    body = solution.find_elements("css selector", ":scope > :not(.admonition-title):not(button)")
+    return any(b.is_displayed() and b.text.strip() for b in body)
+
+
+def test_full_edition_in_a_browser(smoke_book, served, browser):
+    r = _check_pages(browser, served, smoke_book["html"], "full")
+    assert not r["problems"], r["problems"]
+    total = sum(n for n, _ in r["solutions"].values())
+    assert total >= 10, f"expected the chapters' solutions as dropdowns, found {total}"
+    opened = {p: len(shown) for p, (_, shown) in r["solutions"].items() if shown}
+    assert not opened, f"solution dropdowns open by default: {opened}"
+
+
+def test_student_edition_in_a_browser(student_book, served, browser):
+    r = _check_pages(browser, served, student_book["html"], "student")
+    assert not r["problems"], r["problems"]
+    assert not {p: n for p, (n, _) in r["solutions"].items() if n}, "solutions in the student edition"
+
+
+def test_search_finds_cma_es(smoke_book, served, browser):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(f"{served}/html/search.html?q=CMA-ES")
+    WebDriverWait(browser, 60).until(
+        lambda d: "Search finished" in d.find_element("id", "search-results").text
+        or d.find_elements("css selector", "#search-results li"))
+    WebDriverWait(browser, 60).until(lambda d: "Searching" not in d.find_element("id", "search-results").text)
+    hits = browser.find_elements("css selector", "#search-results li")
+    browser.save_screenshot(str(SCREENS / "full" / "search-CMA-ES.png"))
+    assert hits, browser.find_element("id", "search-results").text
+    assert any("05_methods" in h.find_element("tag name", "a").get_attribute("href") for h in hits)

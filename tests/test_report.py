@@ -1,0 +1,94 @@
+"""The book's formatting and verdict helpers (experiments.report): tables for readers, the one-line
+verdicts of the intro and the chapters' openings, and the results' provenance line."""
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evoscale.experiments import report
+
+
+def test_table_names_columns_rounds_separates_thousands_and_explains_missing_values():
+    df = pd.DataFrame(dict(env=["CartPole-v1", "ALE/Pong-v5"], method=["cmaes", "openai_es"],
+                           raw_steps_per_s=[179454.274314, np.nan], loop_fraction=[0.125346, 0.041876],
+                           runs=[True, False], n_params=[114, 11902]))
+    t = report.table(df)
+    assert list(t.frame.columns) == ["task", "method", "one raw env (steps/s)", "evaluator loop (% of time)",
+                                     "run here", "parameters"]
+    assert t.frame.iloc[0].tolist() == ["CartPole-v1", "CMA-ES (pycma)", "179,454", "13", "yes", "114"]
+    assert t.frame.iloc[1].tolist() == ["ALE/Pong-v5", "OpenAI-ES", report.DASH, "4", "no", "11,902"]
+    assert t.note.startswith(report.DASH) and "no value" in t.note
+    html = t._repr_html_()
+    assert "NaN" not in html and "loop_fraction" not in html and "table-note" in html
+
+
+def test_table_without_missing_values_has_no_footnote_and_keeps_a_meaningful_index():
+    df = pd.DataFrame({"lockstep": [52995.81, 60000.0]}, index=pd.Index([32, 64], name="popsize"))
+    t = report.table(df)
+    assert list(t.frame.columns) == ["population", "lockstep (steps/s)"] and t.note == ""
+    assert t.frame["lockstep (steps/s)"].tolist() == ["52,996", "60,000"]
+
+
+def test_table_refuses_an_identifier_it_cannot_name_but_passes_words():
+    with pytest.raises(KeyError, match="no_such_column"):
+        report.table(pd.DataFrame({"no_such_column": [1.0]}))
+    assert list(report.table(pd.DataFrame({"s/eval (measured)": [0.123456]})).frame.iloc[0]) == ["0.12"]
+
+
+@pytest.mark.parametrize("x, digits", [(179454.27, 0), (12.345, 0), (1.2345, 1), (0.0312, 3), (0.000523, 4),
+                                       (0.0, 0), (np.nan, 0)])
+def test_auto_digits_keeps_two_significant_digits_and_never_six_decimals(x, digits):
+    assert report.auto_digits(x) == digits
+
+
+def test_a_column_spanning_magnitudes_keeps_two_significant_digits_per_value():
+    t = report.table(pd.DataFrame({"s/eval (measured)": [0.00213, 0.0757, 1.2834, 16.476, 1781.2]}))
+    assert t.frame.iloc[:, 0].tolist() == ["0.0021", "0.076", "1.3", "16", "1,781"]
+
+
+def test_an_empty_table_says_so():
+    assert report.table(pd.DataFrame()).note == "No values stored yet."
+
+
+VERDICT = str(report.Verdict("unresolved", "late minus early gain +1.2 [−3.0, +4.0] per 10K evaluations "
+                             "(n = 10; 60 % of seeds gained more late)", "the data could only have detected 12"))
+
+
+def test_verdict_round_trips_through_its_text_with_brackets_and_semicolons_inside_the_number():
+    v = report.parse_verdict(VERDICT)
+    assert v.word == "unresolved" and v.number.endswith("gained more late)") and v.because.startswith("the data")
+    assert report.parse_verdict("CartPole-v1 with pycma: 0.40× on 2 workers") is None
+
+
+def test_verdict_short_is_the_word_and_the_number_without_the_reasons():
+    short = report.verdict_short(VERDICT)
+    assert short == "unresolved: " + report.parse_verdict(VERDICT).number
+    assert len(short.split()) <= 25
+
+
+def test_verdict_short_of_a_text_outside_the_vocabulary_keeps_its_first_clause_and_caps_words():
+    assert report.verdict_short("CartPole-v1: 0.40× on 2 workers; ask + tell is 21 %") == "CartPole-v1: 0.40× on 2 workers"
+    long = report.verdict_short(" ".join(["word"] * 40))
+    assert len(long.split()) == 26 and long.endswith("…")
+
+
+@pytest.mark.parametrize("words, expected", [(["unresolved", "unresolved"], "unresolved"),
+                                             (["confirmed", "unresolved", "confirmed"], "confirmed"),
+                                             (["refuted", "refuted"], "refuted"),
+                                             (["confirmed", "refuted", "unresolved"], "refined")])
+def test_overall_combines_the_parts_words(words, expected):
+    v = report.overall([str(report.Verdict(w, "x", "y")) for w in words], "cells")
+    assert v.word == expected and v.number.startswith(f"of {len(words)} cells: ")
+    assert sum(int(k) for k in re.findall(r"(\d+) (?:confirmed|refuted|refined|unresolved)", v.number)) == len(words)
+
+
+def test_provenance_names_profile_machine_and_the_newest_results_date(tmp_path, monkeypatch):
+    monkeypatch.setenv("EVOSCALE_RESULTS", str(tmp_path))
+    assert "none stored yet" in report.provenance("quick", [])
+    (tmp_path / "quick" / "runs").mkdir(parents=True)
+    (tmp_path / "quick" / "runs" / "a.csv").write_text("x\n")
+    line = report.provenance("quick", ["AMD EPYC, 2 cores", "AMD EPYC, 2 cores", float("nan")])
+    assert line.startswith("Results: profile quick (a fraction") and "ran on AMD EPYC, 2 cores;" in line
+    assert re.search(r"newest result \d{4}-\d{2}-\d{2}\.$", line)

@@ -150,10 +150,12 @@ def test_cores_and_figures_at_any_state():
 def test_es_speedup_measured_then_cluster_sim(tmp_path, monkeypatch):
     """Chapter 4's speedup table (synthetic): workers 0 (in-process), 1, 2 measured; beyond: cluster_sim."""
     rows = [dict(workers=w, generation=g, eval_s=e, opt_s=0.1, env_steps=6000, startup_s=0.0, env="LunarLander-v3",
-                 n_params=2788, popsize=64, raw_steps_per_s=4e4, machine="test box")
+                 method="torch_cmaes", n_params=2788, popsize=64, raw_steps_per_s=4e4, machine="test box")
             for w, e in ((0, 0.14), (1, 0.142), (2, 0.08)) for g in range(3)]
     (tmp_path / "book" / "workers").mkdir(parents=True)
-    pd.DataFrame(rows).to_csv(tmp_path / "book" / "workers" / "speedup-LunarLander-v3-x.csv", index=False)
+    pd.DataFrame(rows).to_csv(tmp_path / "book" / "workers" / "speedup-LunarLander-v3-torch_cmaes-x.csv", index=False)
+    pd.DataFrame(rows).assign(eval_s=1.0, method="cmaes").to_csv(  # another method's table is not read
+        tmp_path / "book" / "workers" / "speedup-LunarLander-v3-cmaes-x.csv", index=False)
     monkeypatch.setenv("EVOSCALE_RESULTS", str(tmp_path))
     measured, modelled = b.es_speedup("book", "LunarLander-v3", W=[1, 2, 8, 64, 256])
     assert measured == pytest.approx({1: 0.14 / 0.142, 2: 0.14 / 0.08})

@@ -163,6 +163,8 @@ def jax_rollout(device: str, sizes: dict, deadline: Deadline) -> dict:
 
 
 def workers(device: str, sizes: dict, deadline: Deadline) -> dict:
+    import pandas as pd
+
     from .experiments import workers as wk
 
     dry = sizes is DRY
@@ -170,8 +172,9 @@ def workers(device: str, sizes: dict, deadline: Deadline) -> dict:
     p = wk.params({"profile": "smoke" if dry else "full", "envs": [env], "workers": sizes["workers"],
                    "generations": sizes["generations"], "warmup_generations": 2 if dry else 20,
                    "raw_seconds": 0.2 if dry else 2.0})
-    table = wk.speedup_table(wk.measure_speedup(env, p, log=lambda m: None))
-    cols = ["env", "workers", "eval_s_per_gen", "eval_speedup", "speedup", "efficiency", "startup_s"]
+    table = wk.speedup_table(pd.concat([wk.measure_speedup(env, m, p, log=lambda m: None) for m in p.methods],
+                                       ignore_index=True))
+    cols = ["env", "method", "workers", "eval_s_per_gen", "eval_speedup", "speedup", "efficiency", "startup_s"]
     return {"rows": table[cols].to_dict("records"), "ok": True}
 
 

@@ -379,17 +379,17 @@ def band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 # ---------------------------------------------------------------- the chapter's crossover and figures
 
-def es_speedup(profile: str, env: str, W=CORES) -> tuple[dict, dict]:
-    """ES evaluation speedup over the in-process evaluator: measured (chapter 4's Ray workers, 1-2) and
-    modelled beyond (``cluster_sim``'s central server calibrated on chapter 4's measurement, with the
-    ask + tell left out: it is the model's sequential part; popsize 64, so no gain past 64 workers).
-    ({}, {}) where chapter 4 has not measured this task."""
+def es_speedup(profile: str, env: str, W=CORES, method: str = "torch_cmaes") -> tuple[dict, dict]:
+    """ES evaluation speedup over the in-process evaluator: measured (chapter 4's Ray workers, 1-2, for
+    ``method``) and modelled beyond (``cluster_sim``'s central server calibrated on chapter 4's
+    measurement, with the ask + tell left out: it is the model's sequential part; popsize 64, so no
+    gain past 64 workers). ({}, {}) where chapter 4 has not measured this task and method."""
     import dataclasses
 
     from ..cluster_sim import sweep
     from . import workers
 
-    files = sorted((results_root() / profile / "workers").glob(f"speedup-{env.replace('/', '_')}-*.csv"))
+    files = sorted((results_root() / profile / "workers").glob(f"speedup-{env.replace('/', '_')}-{method}-*.csv"))
     if not files:
         return {}, {}
     T = workers.speedup_table(pd.concat([pd.read_csv(f) for f in files], ignore_index=True))

@@ -75,8 +75,11 @@ def test_verdict_short_of_a_text_outside_the_vocabulary_keeps_its_first_clause_a
 
 
 @pytest.mark.parametrize("words, expected", [(["unresolved", "unresolved"], "unresolved"),
-                                             (["confirmed", "unresolved", "confirmed"], "confirmed"),
+                                             (["confirmed", "confirmed"], "confirmed"),
+                                             (["confirmed", "unresolved", "confirmed"], "unresolved"),
                                              (["refuted", "refuted"], "refuted"),
+                                             (["refuted", "unresolved"], "refuted"),
+                                             (["refined", "unresolved"], "refined"),
                                              (["confirmed", "refuted", "unresolved"], "refined")])
 def test_overall_combines_the_parts_words(words, expected):
     v = report.overall([str(report.Verdict(w, "x", "y")) for w in words], "cells")

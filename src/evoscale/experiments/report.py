@@ -135,18 +135,25 @@ def verdict_short(text, max_words: int = 25) -> str:
 
 
 def overall(verdicts, what: str = "cells") -> Verdict:
-    """One verdict for a claim made of several (e.g. chapter 5's grid): confirmed / refuted when every
-    resolved part says so, refined when they disagree, unresolved when none is resolved; the number
+    """One verdict for a claim made of several parts (e.g. chapter 5's grid): confirmed only when every
+    part is confirmed; refuted when some part is refuted and none confirmed (one failing part breaks
+    the claim as stated); refined when resolved parts disagree (or one is refined); unresolved while
+    no part is resolved, or while the resolved parts all confirm but others are still open. The number
     counts the words ("of 12 cells: 3 confirmed, 9 unresolved")."""
     words = [v.word if isinstance(v, Verdict) else (parse_verdict(v) or Verdict("unresolved", "", "")).word
              for v in verdicts]
     counts = {w: words.count(w) for w in WORDS if words.count(w)}
     resolved = {w for w in words if w != "unresolved"}
-    word = "unresolved" if not resolved else resolved.pop() if len(resolved) == 1 else "refined"
-    number = f"of {len(words)} {what}: " + ", ".join(f"{k} {w}" for w, k in counts.items())
-    because = {"unresolved": "no part resolved yet", "refined": "the resolved parts disagree"}.get(
-        word, f"every resolved part is {word}")
-    return Verdict(word, number, because)
+    if not resolved:
+        word, because = "unresolved", "no part resolved yet"
+    elif resolved == {"confirmed"}:
+        word, because = (("confirmed", "every part is confirmed") if len(counts) == 1 else
+                         ("unresolved", "the resolved parts confirm it, but not every part is resolved yet"))
+    elif resolved == {"refuted"}:
+        word, because = "refuted", "a resolved part refutes it and none confirms it"
+    else:
+        word, because = "refined", "the resolved parts disagree, or refine it"
+    return Verdict(word, f"of {len(words)} {what}: " + ", ".join(f"{k} {w}" for w, k in counts.items()), because)
 
 
 # --- tables for readers -----------------------------------------------------------------------------

@@ -346,14 +346,14 @@ def island_verdict(finals: dict, planned: int) -> report.Verdict:
 
 
 # ---------------------------------------------------------------- Amdahl and the simulated cluster
-def _amdahl_point(W, ray_s, opt, ev0, ray1, target: int = 8) -> tuple[float, float, float]:
-    """(serial fraction, speed-up at ``target`` against in-process, Ray's one-worker factor) from
-    summed times: ``ray_s[i]`` for ``W[i]`` Ray workers, ``opt`` ask + tell, ``ev0`` in-process, ``ray1`` Ray-1."""
+def _amdahl_speedup_at(W, ray_s, opt, ev0, ray1, target: int = 8) -> float:
+    """Speed-up at ``target`` workers against in-process, from summed times (``ray_s[i]`` for ``W[i]``
+    Ray workers, ``opt`` ask + tell, ``ev0`` in-process, ``ray1`` Ray-1): the Amdahl fit to the Ray
+    speed-ups times Ray's one-worker factor, as ``amdahl`` computes it from the table."""
     from ..cluster_sim import amdahl_fit, amdahl_speedup
 
     s = amdahl_fit(W, (opt + ray1) / (opt + ray_s))
-    factor = (opt + ev0) / (opt + ray1)
-    return s, factor * amdahl_speedup(s, target), factor
+    return (opt + ev0) / (opt + ray1) * amdahl_speedup(s, target)
 
 
 def amdahl(T: pd.DataFrame, df: pd.DataFrame | None = None, n_boot: int = 400, seed: int = 0) -> pd.DataFrame:
@@ -362,11 +362,11 @@ def amdahl(T: pd.DataFrame, df: pd.DataFrame | None = None, n_boot: int = 400, s
     efficiency at 8 workers against the in-process evaluator, and -- given the per-generation timings
     ``df`` -- a 95 % bootstrap CI of that efficiency over the timed generations (resampled together
     across worker counts: each worker count evaluated the same populations)."""
-    from ..cluster_sim import amdahl_speedup
+    from ..cluster_sim import amdahl_fit, amdahl_speedup
 
     rows = []
     for (env, method), g in T[T.workers > 0].groupby(["env", "method"], sort=False):
-        s = amdahl_fit_of(g)
+        s = amdahl_fit(g["workers"].to_numpy(), g["ray_speedup"].to_numpy())
         factor = float(g.loc[g.workers == 1, "speedup"].iloc[0])  # in-process time / Ray-1 time
         s8 = factor * amdahl_speedup(s, 8)
         w07 = next((w for w in range(1, 10_001) if factor * amdahl_speedup(s, w) / w < 0.7), None)
@@ -380,12 +380,6 @@ def amdahl(T: pd.DataFrame, df: pd.DataFrame | None = None, n_boot: int = 400, s
                          efficiency_8_hi=hi, below_07_from=w07, generations=int(g["generations"].iloc[0]),
                          fitted_on=", ".join(str(w) for w in g["workers"])))
     return pd.DataFrame(rows)
-
-
-def amdahl_fit_of(g: pd.DataFrame) -> float:
-    from ..cluster_sim import amdahl_fit
-
-    return amdahl_fit(g["workers"].to_numpy(), g["ray_speedup"].to_numpy())
 
 
 def _efficiency_ci(d: pd.DataFrame, n_boot: int, seed: int) -> tuple[float, float]:
@@ -402,7 +396,7 @@ def _efficiency_ci(d: pd.DataFrame, n_boot: int, seed: int) -> tuple[float, floa
     for _ in range(n_boot):
         i = rng.integers(0, len(table), len(table))
         sums = ev[i].sum(axis=0)
-        _, s8, _ = _amdahl_point(W, np.array([sums[col[w]] for w in W]), opt[i].sum(), sums[col[0]], sums[col[1]])
+        s8 = _amdahl_speedup_at(W, np.array([sums[col[w]] for w in W]), opt[i].sum(), sums[col[0]], sums[col[1]])
         eff.append(s8 / 8)
     return float(np.percentile(eff, 2.5)), float(np.percentile(eff, 97.5))
 

@@ -50,10 +50,12 @@ bench: $(VENV)/.installed
 	    --out results/bench/evaluator-$$(echo $$t | tr / _).json || exit 1; \
 	done
 
-# the compiled-simulator reference (chapter 8): EnvPool (optional, ~0.7 GB) vs gymnasium, one thread
+# the compiled-simulator reference (chapter 8): EnvPool (optional, ~0.7 GB) vs gymnasium, one thread,
+# and EnvPool as an evaluator backend: its returns against Gymnasium's, its speed against the lockstep
 bench-compiled: $(VENV)/.installed
 	$(VENV)/bin/python -m pip install --quiet -r requirements-compiled.txt
 	$(PY) -m evoscale bench compiled --out results/bench/compiled.json
+	$(PY) -m evoscale bench envpool --out results/bench/envpool.json
 
 # on a CUDA machine: the one-shot GPU measurements -> results/gpu/ (src/evoscale/gpu_check.py)
 gpu-check: $(VENV)/.installed

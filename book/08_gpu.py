@@ -260,6 +260,26 @@ pd.DataFrame({"task": C["env"], "EnvPool steps/s": C["envpool_steps_per_s"].map(
 # cheaper way to more steps per core on the tasks where that holds, before any GPU.
 
 # %% [markdown]
+# **EnvPool as an evaluator backend.** `backend="envpool"` (`evoscale.evaluation.envpool`) runs
+# the lockstep loop on EnvPool's simulators: one pool per run of consecutive episode seeds, each
+# environment playing one episode (EnvPool's environment *i* of pool seed *s* starts exactly like
+# environment 0 of pool seed *s + i*, so every episode stays a pure function of its seed). EnvPool
+# draws start states with its own random number generator, so the same seed starts a *different*
+# episode of the same task: the claim to check is that the same networks earn returns from the same
+# distribution. The backend is part of a run's cache key, so its runs never mix with the stored
+# Gymnasium ones. `bench envpool` evaluates the same policies on both simulators and compares the
+# return samples; mirroring the heuristic's actions on EnvPool's side is the negative control the
+# comparison must catch:
+
+# %% tags=["hide-input"]
+Q, V, qm = gpu.envpool_backend()
+glue("envpool_status", gpu.envpool_text(Q, V, qm), display=False)
+gpu.envpool_table(Q)
+
+# %% [markdown]
+# EnvPool against Gymnasium as a simulator: {glue:text}`envpool_status`.
+
+# %% [markdown]
 # ## 4. On a GPU: the one-shot run
 #
 # `make gpu-check` (`python -m evoscale.gpu_check --minutes 9`) runs, on a CUDA machine, the tests

@@ -35,3 +35,29 @@ def test_published_figures_in_cores_of_this_machine():
     assert X.loc["CartPole-v1 gymnax loop (shared core)", "cores_of_this_machine"] == pytest.approx(5)
     assert (X.loc["Humanoid-v5 MuJoCo", "cores_of_this_machine"] == pd.Series([190.0, 360.0]).to_numpy()).all()
     assert gpu.cores_equivalent({})["cores_of_this_machine"].isna().all()
+
+
+def test_envpool_backend_results_read_and_summarised(tmp_path):
+    import json
+
+    Q, V, machine = gpu.envpool_backend(tmp_path)
+    assert Q.empty and V.empty and machine is None
+    assert gpu.envpool_text(Q, V, machine).startswith("not measured")
+    row = dict(env="CartPole-v1", episodes=50, mean_gymnasium=40.0, mean_envpool=41.0, p_envpool_better=0.52,
+               p_lo=0.4, p_hi=0.6, resolved=False, ks_p=0.5, diff_lo=-1.0, diff_hi=2.0)
+    data = {"machine": "M", "equivalence": [{**row, "policy": "random", "swap_actions": False},
+                                            {**row, "policy": "heuristic", "swap_actions": False, "resolved": True,
+                                             "ks_p": 0.001},
+                                            {**row, "policy": "heuristic", "swap_actions": True, "resolved": True}],
+            "speed": [{"env": "CartPole-v1", "popsize": 64, "envpool_steps_per_s": 2.0, "lockstep_steps_per_s": 1.0,
+                       "ratio": 2.0, "ratio_min": 1.5, "ratio_max": 2.5}]}
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "envpool.json").write_text(json.dumps(data))
+    Q, V, machine = gpu.envpool_backend(tmp_path)
+    text = gpu.envpool_text(Q, V, machine)
+    assert text.startswith("1 of 2 checks resolved") and "1 of 1 negative controls did" in text
+    assert "lowest KS p 0.001" in text
+    assert "chance alone resolves at least one 10% of the time" in text and "CartPole-v1 at 2.0× (1.5–2.5)" in text
+    table = gpu.envpool_table(Q)
+    assert list(table["difference"]) == ["not resolved", "resolved", "resolved"]
+    assert table["policy"].iloc[2].endswith("(control)")

@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--eval-every", type=int, default=d.eval_every, help="episodes between solved tests")
     t.add_argument("--eval-episodes", type=int, default=d.eval_episodes, help="episodes per solved test")
     t.add_argument("--seed", type=int, default=d.seed)
-    t.add_argument("--backend", default=d.backend, help="lockstep | serial")
+    t.add_argument("--backend", default=d.backend, help="lockstep | serial | ray | jax (gymnax CartPole) | envpool (EnvPool, optional)")
     t.add_argument("--device", default=d.device, help="cpu | cuda")
     t.add_argument("--out", type=Path, help="write per-generation records to this CSV (atomically)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -88,6 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
     cs.add_argument("--seconds", type=float, default=3.0, help="measuring time per side, task and round")
     cs.add_argument("--rounds", type=int, default=3)
     cs.add_argument("--out", type=Path, default=None, help="also write the JSON to this file (atomically)")
+    ep = bsub.add_parser("envpool", help="the EnvPool evaluator backend: its returns against Gymnasium's "
+                                         "(equivalence checks) and its useful steps/s against the lockstep evaluator")
+    ep.add_argument("--episodes", type=int, default=300, help="episodes a side per equivalence check")
+    ep.add_argument("--speed-tasks", default="CartPole-v1,LunarLander-v3")
+    ep.add_argument("--popsize", type=int, default=64)
+    ep.add_argument("--seconds", type=float, default=3.0, help="measuring time per backend, task and round")
+    ep.add_argument("--rounds", type=int, default=3)
+    ep.add_argument("--out", type=Path, default=None, help="also write the JSON to this file (atomically)")
     mth = bsub.add_parser("methods", help="episodes to the solved threshold per method (IQM over seeds)")
     mth.add_argument("--env", default="CartPole-v1")
     mth.add_argument("--seeds", type=int, default=5)
@@ -168,10 +176,6 @@ def main(argv: list[str] | None = None) -> int:
                 args.env, args.hidden, args.popsize, args.seconds, args.backend, args.warmup_evals, args.rounds,
                 log=_log,
             )
-            if args.out:
-                from .store import atomic_write
-
-                atomic_write(args.out, lambda f: json.dump(_jsonable(summary), f, indent=1, allow_nan=False))
         elif args.what == "throughput":
             from .bench.throughput import bench_throughput
             from .config import parse_hidden
@@ -179,18 +183,15 @@ def main(argv: list[str] | None = None) -> int:
             methods = args.methods.split(",") if args.methods else None
             summary = bench_throughput(args.env, parse_hidden(args.hidden), args.popsize, args.budget_evals, methods,
                                        args.raw_seconds, args.rounds, log=_log)
-            if args.out:
-                from .store import atomic_write
-
-                atomic_write(args.out, lambda f: json.dump(_jsonable(summary), f, indent=1, allow_nan=False))
         elif args.what == "compiled":
             from .bench.compiled import bench_compiled
 
             summary = bench_compiled(args.tasks.split(","), args.num_envs, args.seconds, args.rounds, log=_log)
-            if args.out:
-                from .store import atomic_write
+        elif args.what == "envpool":
+            from .bench.compiled import bench_envpool_backend
 
-                atomic_write(args.out, lambda f: json.dump(_jsonable(summary), f, indent=1, allow_nan=False))
+            summary = bench_envpool_backend(episodes=args.episodes, speed_tasks=args.speed_tasks.split(","),
+                                            popsize=args.popsize, seconds=args.seconds, rounds=args.rounds, log=_log)
         elif args.what == "jax":
             from .bench.gpu import bench_jax, jax_summary
 
@@ -217,6 +218,10 @@ def main(argv: list[str] | None = None) -> int:
                                     args.processes, log=_log)
     except (ValueError, ConnectionError) as err:  # ConnectionError: no Ray cluster at --ray-address
         _fail(str(err))
+    if args.command == "bench" and getattr(args, "out", None):  # the benches with --out also write their JSON
+        from .store import atomic_write
+
+        atomic_write(args.out, lambda f: json.dump(_jsonable(summary), f, indent=1, allow_nan=False))
     print(json.dumps(_jsonable(summary), allow_nan=False))
     return 0
 

@@ -120,7 +120,8 @@ class RunConfig:
     """Run seed: every random number of the run derives from it."""
     backend: str = "lockstep"
     """Population evaluator: ``lockstep`` (one process), ``serial`` (reference) or ``ray``
-    (``workers`` Ray actors; identical results)."""
+    (``workers`` Ray actors; identical results); ``jax`` (gymnax, compiled; the same episodes up to
+    rounding) or ``envpool`` (EnvPool's C++ simulators: other episodes of the same task, hashed apart)."""
     workers: int | None = None
     """Ray actors for ``backend="ray"`` (default 2). Does not change results, not hashed."""
     ray_address: str | None = None
@@ -186,6 +187,11 @@ class RunConfig:
             raise ValueError(f"workers must be a positive integer, got {self.workers!r}")
         if self.backend not in BACKENDS:
             raise ValueError(f"unknown backend {self.backend!r}; valid: {', '.join(BACKENDS)}")
+        if self.backend == "envpool":
+            from .evaluation.envpool import TASKS
+
+            if self.env not in TASKS:
+                raise ValueError(f"backend 'envpool' has no {self.env!r}; EnvPool tasks: {', '.join(TASKS)}")
         check_device(self.device)
 
     def hashed_fields(self) -> dict:

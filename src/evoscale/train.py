@@ -74,10 +74,16 @@ def check_finite(values: np.ndarray, what: str, config: RunConfig, generation: i
 def solved_test(evaluator, solution: np.ndarray, config: RunConfig, generation: int):
     """Mean and std of the solution's return over ``eval_episodes`` fresh episodes."""
     check_finite(solution[None, :], "the solution", config, generation)
-    seeds = episode_seeds(config.seed, EVAL, generation, 1, config.eval_episodes)
+    seeds = episode_seeds(config.seed, EVAL, generation, 1, config.eval_episodes, contiguous_seeds(evaluator))
     result = evaluator.evaluate(solution[None, :], seeds)
     check_finite(result.returns, "the solved test's return", config, generation)
     return float(result.returns.mean()), float(result.returns.std())
+
+
+def contiguous_seeds(evaluator) -> bool:
+    """Whether ``evaluator`` wants each evaluation's seeds as one run of consecutive integers
+    (``evaluation.envpool``: one pool per run); the other backends take independent seeds."""
+    return getattr(evaluator, "contiguous_seeds", False)
 
 
 def build(config: RunConfig, backend: str | None = None):
@@ -152,7 +158,8 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
             population, state = trainer.ask(state)
             t1 = time.perf_counter()
             check_finite(population, "individual {i}'s parameter vector", config, gen)
-            seeds = episode_seeds(config.seed, TRAIN, gen, len(population), config.episodes_per_eval)
+            seeds = episode_seeds(config.seed, TRAIN, gen, len(population), config.episodes_per_eval,
+                                  contiguous_seeds(evaluator))
             result = evaluator.evaluate(population, seeds)
             fitness = result.returns.mean(axis=1)
             check_finite(result.returns, "individual {i}'s return", config, gen)

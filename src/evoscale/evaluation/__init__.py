@@ -2,10 +2,12 @@
 
 ``seeds`` -- episode seeds, ``EvalResult`` and a reset that is a pure function of its seed (what every
 backend shares); ``lockstep`` -- ``LockstepEvaluator`` and its reference, ``SerialEvaluator``;
-``ray`` -- ``RayEvaluator``, the lockstep evaluator on Ray actors, and ``jax`` -- ``JaxEvaluator``,
-simulator and policy compiled together (both imported only when asked for).
-``make_evaluator`` builds the backend a run asks for. Every backend, and any split of the
-population across workers, gives identical returns.
+``ray`` -- ``RayEvaluator``, the lockstep evaluator on Ray actors, ``jax`` -- ``JaxEvaluator``,
+simulator and policy compiled together, and ``envpool`` -- ``EnvPoolEvaluator``, the lockstep loop on
+EnvPool's C++ simulators (all three imported only when asked for).
+``make_evaluator`` builds the backend a run asks for. Every Gymnasium-simulated backend, and any
+split of the population across workers, gives identical returns; ``envpool`` simulates other
+episodes of the same tasks (statistically indistinguishable returns, its own cache key).
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from ..trainers import policy_for
 from .lockstep import CACHE_BYTES, LockstepEvaluator, SerialEvaluator
 from .seeds import EVAL, TRAIN, EvalResult, episode_seeds, reset
 
-BACKENDS = ("serial", "lockstep", "ray", "jax")
+BACKENDS = ("serial", "lockstep", "ray", "jax", "envpool")
 """``ray``: ``evaluation.ray.RayEvaluator``, the lockstep evaluator on ``workers`` Ray actors;
-``jax``: ``evaluation.jax.JaxEvaluator``, simulator and policy in one compiled loop (gymnax tasks)."""
+``jax``: ``evaluation.jax.JaxEvaluator``, simulator and policy in one compiled loop (gymnax tasks);
+``envpool``: ``evaluation.envpool.EnvPoolEvaluator``, EnvPool's simulators (optional install)."""
 
 
 def make_evaluator(config):
@@ -37,6 +40,10 @@ def make_evaluator(config):
         from .jax import JaxEvaluator  # imports JAX only when asked for
 
         return JaxEvaluator(config.env, config.hidden, config.device, kind, **policy_kw)
+    if backend == "envpool":
+        from .envpool import EnvPoolEvaluator  # imports EnvPool only when asked for
+
+        return EnvPoolEvaluator(config.env, config.hidden, config.device, kind, **policy_kw)
     cls = SerialEvaluator if backend == "serial" else LockstepEvaluator
     return cls(config.env, config.hidden, config.device, kind, **policy_kw)
 

@@ -15,8 +15,24 @@ TRAIN, EVAL = 0, 1
 """Seed streams: training episodes and the fresh episodes of the solved test never share seeds."""
 
 
-def episode_seeds(run_seed: int, stream: int, generation: int, n_individuals: int, episodes: int) -> np.ndarray:
-    """``seeds[i, e]`` for individual i's episode e (32-bit ints, fit for ``env.reset(seed=...)``)."""
+CONTIGUOUS_SPAN = 2**31 - 2**24
+"""Contiguous seeds start below this, so a generation of up to 2**24 episodes stays within int32
+(EnvPool's seed type)."""
+
+
+def episode_seeds(run_seed: int, stream: int, generation: int, n_individuals: int, episodes: int,
+                  contiguous: bool = False) -> np.ndarray:
+    """``seeds[i, e]`` for individual i's episode e (32-bit ints, fit for ``env.reset(seed=...)``).
+
+    ``contiguous``: the seeds are one run of consecutive integers ``base + i * episodes + e``, ``base``
+    drawn from the same four numbers (what one EnvPool pool per generation needs,
+    ``evaluation.envpool``); otherwise every seed is drawn independently.
+    """
+    if contiguous:
+        if n_individuals * episodes > 2**24:
+            raise ValueError(f"contiguous seeds cover at most 2**24 episodes, got {n_individuals * episodes}")
+        base = int(np.random.SeedSequence([run_seed, stream, generation]).generate_state(1)[0]) % CONTIGUOUS_SPAN
+        return base + np.arange(n_individuals * episodes, dtype=np.int64).reshape(n_individuals, episodes)
     return np.array(
         [
             [np.random.SeedSequence([run_seed, stream, generation, i, e]).generate_state(1)[0] for e in range(episodes)]

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..bench.gpu import bench_jax, jax_summary, network_share
@@ -185,6 +186,53 @@ def compiled_rates(root=None) -> pd.DataFrame:
     d = json.loads(path.read_text())
     return pd.DataFrame([{**r, "machine": d["machine"], "num_envs": d["num_envs"], "rounds": d["rounds"]}
                          for r in d["per_task"]], columns=cols)
+
+
+def envpool_backend(root=None) -> tuple[pd.DataFrame, pd.DataFrame, str | None]:
+    """``bench envpool``'s committed JSON (results/bench/envpool.json): the equivalence checks (one row
+    per task, policy and control), the backend's speed against the lockstep evaluator, and the
+    machine; empty frames and None if not measured."""
+    path = (root or CHECKOUT_RESULTS) / "bench" / "envpool.json"
+    checks = ["env", "policy", "swap_actions", "episodes", "mean_gymnasium", "mean_envpool", "p_envpool_better",
+              "p_lo", "p_hi", "resolved", "ks_p"]
+    speed = ["env", "popsize", "envpool_steps_per_s", "lockstep_steps_per_s", "ratio", "ratio_min", "ratio_max"]
+    if not path.exists():
+        return pd.DataFrame(columns=checks), pd.DataFrame(columns=speed), None
+    d = json.loads(path.read_text())
+    return pd.DataFrame(d["equivalence"], columns=checks), pd.DataFrame(d["speed"], columns=speed), d["machine"]
+
+
+def envpool_table(checks: pd.DataFrame) -> pd.DataFrame:
+    """The equivalence checks for the reader: one row per task and policy (mirrored: the negative control)."""
+    return pd.DataFrame({
+        "task": checks["env"],
+        "policy": checks["policy"] + np.where(checks["swap_actions"].astype(bool), ", mirrored on EnvPool (control)", ""),
+        "episodes a side": checks["episodes"],
+        "Gymnasium mean": checks["mean_gymnasium"].map("{:.1f}".format),
+        "EnvPool mean": checks["mean_envpool"].map("{:.1f}".format),
+        "P(EnvPool > Gymnasium) [95 % CI]": [f"{p:.2f} [{lo:.2f}, {hi:.2f}]" for p, lo, hi
+                                             in zip(checks["p_envpool_better"], checks["p_lo"], checks["p_hi"])],
+        "KS p": checks["ks_p"].map("{:.2g}".format),
+        "difference": np.where(checks["resolved"].astype(bool), "resolved", "not resolved"),
+    })
+
+
+def envpool_text(checks: pd.DataFrame, speed: pd.DataFrame, machine: str | None) -> str:
+    """One sentence on the backend: how many checks resolved a difference, the controls, the speed."""
+    if checks.empty:
+        return "not measured on this checkout (run `make bench-compiled`)"
+    real, control = checks[~checks["swap_actions"].astype(bool)], checks[checks["swap_actions"].astype(bool)]
+    n_res = int(real["resolved"].astype(bool).sum())
+    out = (f"{n_res} of {len(real)} checks resolved a difference between the two simulators "
+           f"({int(real['episodes'].iloc[0])} episodes a side; lowest KS p {real['ks_p'].min():.2g}), while "
+           f"{int(control['resolved'].astype(bool).sum())} of {len(control)} negative controls did (with "
+           f"{len(real)} checks at the 95 % level, chance alone resolves at least one "
+           f"{1 - 0.95 ** len(real):.0%} of the time)")
+    if not speed.empty:
+        out += ("; the backend ran " + ", ".join(f"{r.env} at {r.ratio:.1f}× ({r.ratio_min:.1f}–{r.ratio_max:.1f})"
+                                                for r in speed.itertuples())
+                + f" the lockstep evaluator's useful steps/s (population {int(speed['popsize'].iloc[0])}, one thread)")
+    return out + f", on {machine}"
 
 
 def gpu_results(root=None) -> dict | None:

@@ -11,7 +11,7 @@ export EVOSCALE_RESULTS ?= $(CURDIR)/results
 export FRESH ?= 0
 export PYTHONHASHSEED := 0
 
-.PHONY: book test chapter bench bench-compiled campaign clean install gpu-check
+.PHONY: book test chapter bench bench-compiled bench-mjx campaign clean install gpu-check
 
 # the venv is (re)built when requirements or the package metadata change
 $(VENV)/.installed: requirements.txt requirements-nodeps.txt pyproject.toml
@@ -56,6 +56,12 @@ bench-compiled: $(VENV)/.installed
 	$(VENV)/bin/python -m pip install --quiet -r requirements-compiled.txt
 	$(PY) -m evoscale bench compiled --out results/bench/compiled.json
 	$(PY) -m evoscale bench envpool --out results/bench/envpool.json
+
+# MJX (MuJoCo in JAX, optional) against MuJoCo's C on Gymnasium's humanoid, one core (~25 min: each
+# batch size compiles for minutes)
+bench-mjx: $(VENV)/.installed
+	$(VENV)/bin/python -m pip install --quiet -r requirements-mjx.txt
+	$(PY) -m evoscale bench mjx --out results/bench/mjx.json
 
 # on a CUDA machine: the one-shot GPU measurements -> results/gpu/ (src/evoscale/gpu_check.py)
 gpu-check: $(VENV)/.installed

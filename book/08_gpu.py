@@ -217,10 +217,8 @@ glue("gymnax_cores_lockstep", cores(0), display=False)
 glue("gymnax_cores_jax", cores(1), display=False)
 glue("mjx_cores", cores(2), display=False)
 glue("cpu64_cores", cores(3), display=False)
-M = gpu.MJX_CPU_TRY
 glue("humanoid_rate", f"{rates.get('Humanoid-v5 MuJoCo', float('nan')):,.0f}", display=False)
-glue("mjx_compile", " and ".join(f"{c / 60:.1f} min" for c in M["compile_s"]), display=False)
-glue("mjx_rates", " and ".join(f"{r:,.0f} (batch {b})" for b, r in zip(M["batch"], M["steps_per_s"])), display=False)
+glue("mjx_status", gpu.mjx_text(*gpu.mjx_rates()), display=False)
 
 # %% [markdown]
 # gymnax's 2·10⁷ CartPole steps/s on an A100 equal {glue:text}`gymnax_cores_lockstep` cores of this
@@ -230,13 +228,14 @@ glue("mjx_rates", " and ".join(f"{r:,.0f} (batch {b})" for b, r in zip(M["batch"
 # 64-core CPU figure equals {glue:text}`cpu64_cores`: their humanoid model is cheaper per step than
 # Gymnasium's Humanoid-v5, so these conversions compare models, not only machines).
 #
-# **MJX and EnvPool.** `mujoco-mjx` 3.17.0 resolves next to the pinned `mujoco==4.0.0`, but it is
-# not a dependency of this book: Gymnasium's Humanoid-v5 model uses MuJoCo's PGS solver, which MJX
-# does not implement, so MJX steps a different solver (Newton), and on this CPU it is no rival to
-# MuJoCo's C. Tried once by hand on one core of this (shared) machine, `jit(vmap(mjx.step))` took
-# {glue:text}`mjx_compile` to compile per batch size and then stepped {glue:text}`mjx_rates` steps/s
-# (`experiments.gpu.MJX_CPU_TRY`; the 1–1,024 sweep was stopped there), against
-# {glue:text}`humanoid_rate` steps/s of one Gymnasium Humanoid-v5 environment on the idle machine.
+# **MJX on this CPU.** `mujoco-mjx` 3.17.0 runs on the pinned `mujoco==4.0.0` and `jax==0.10.2`; it
+# is optional (`make bench-mjx` installs `requirements-mjx.txt` and runs `bench mjx`). Gymnasium's
+# Humanoid-v5 model uses MuJoCo's PGS solver, which MJX does not implement, so the bench switches
+# the model to Newton and times MuJoCo's C on both (one env step = 5 physics steps, as Gymnasium
+# steps it; one core, XLA on one thread): {glue:text}`mjx_status`. The ratio in brackets is MJX
+# over MuJoCo's C on the same model, so it says whether batching the physics in XLA pays on one CPU
+# core. One Gymnasium Humanoid-v5 environment, with its Python, steps {glue:text}`humanoid_rate`
+# env steps/s on the idle machine.
 #
 # **A compiled simulator on the CPU: the per-core limit.** EnvPool {cite}`weng2022envpool`
 # re-implements these tasks in C++ behind one batched `step`. `make bench-compiled` (it installs

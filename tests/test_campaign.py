@@ -99,7 +99,7 @@ def test_harvest_writes_the_shorter_run_out_of_a_longer_runs_checkpoint(store, m
     assert campaign.harvest("smoke", log=lambda *a: None) == [campaign.run_path(short, store / "runs").name]
     harvested = load_cached(short, store / "runs")
     own = run_cached(short, store / "own")
-    timing = ["wall_s", "opt_s", "pop_eval_s", "eval_wall_s", "machine"]
+    timing = ["wall_s", "opt_s", "pop_eval_s", "eval_wall_s", "cpu_s", "machine"]
     pd.testing.assert_frame_equal(harvested.drop(columns=timing), own.drop(columns=timing), check_dtype=False)
     assert campaign.harvest("smoke", log=lambda *a: None) == []  # once stored, not again
 
@@ -127,3 +127,18 @@ def test_ray_trains_island_runs_too(store):
 
     ray.shutdown()
     assert len(written) == 1 and campaign.plan("smoke", ["04"])["done"].sum() == 1
+
+
+def test_cost_model_prefers_a_runs_cpu_seconds_to_its_wall_clock(tmp_path):
+    import pandas as pd
+
+    def stored(name, **extra):
+        row = dict(method="cmaes", env="CartPole-v1", n_params=100, evals=1000, env_steps=50_000, wall_s=90.0,
+                   eval_wall_s=10.0, **extra)
+        pd.DataFrame([row]).to_csv(tmp_path / f"{name}.csv", index=False)
+        (tmp_path / f"{name}.json").write_text("{}")
+
+    stored("old")  # before cpu_s was recorded: wall-clock, solved tests included
+    assert campaign.CostModel(tmp_path).runs["s_per_unit"].tolist() == [0.1]
+    stored("old", cpu_s=40.0)
+    assert campaign.CostModel(tmp_path).runs["s_per_unit"].tolist() == [0.04]

@@ -61,3 +61,18 @@ def test_envpool_backend_results_read_and_summarised(tmp_path):
     table = gpu.envpool_table(Q)
     assert list(table["difference"]) == ["not resolved", "resolved", "resolved"]
     assert table["policy"].iloc[2].endswith("(control)")
+
+
+def test_mjx_results_read_and_summarised(tmp_path):
+    import json
+
+    M, meta = gpu.mjx_rates(tmp_path)
+    assert M.empty and meta == {} and gpu.mjx_text(M, meta).startswith("MJX was not measured")
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "mjx.json").write_text(json.dumps({
+        "machine": "M", "mujoco": {"newton": 2000.0, "pgs": 1800.0},
+        "mjx": [{"batch": 1, "compile_s": 120.0, "steps_per_s": 50.0, "over_mujoco_newton": 0.025},
+                {"batch": 16, "compile_s": 180.0, "steps_per_s": 400.0, "over_mujoco_newton": 0.2}]}))
+    text = gpu.mjx_text(*gpu.mjx_rates(tmp_path))
+    assert "2.0–3.0 min to compile" in text and "400 (batch 16, 0.20×)" in text
+    assert "2,000 (the same Newton model) and 1,800 (Gymnasium's own PGS model)" in text

@@ -6,7 +6,7 @@ from evoscale.config import RunConfig
 from evoscale.train import train
 from evoscale.trainers import REGISTRY, make_trainer
 
-TIMING = {"wall_s", "opt_s", "pop_eval_s", "eval_wall_s"}
+TIMING = {"wall_s", "opt_s", "pop_eval_s", "eval_wall_s", "cpu_s"}
 
 
 def strip(records):
@@ -88,6 +88,8 @@ def test_checkpoint_resume_equals_uninterrupted(tmp_path, method):
         train(config, callback=crash_at_12, checkpoint=ckpt, checkpoint_every=4)  # last save: 12 gens
     resumed = train(config, checkpoint=ckpt, checkpoint_every=4)
     assert strip(resumed) == strip(straight)
+    cpu = [r["cpu_s"] for r in resumed]  # the run's CPU time carries over the resume
+    assert cpu[0] > 0 and all(b >= a for a, b in zip(cpu, cpu[1:]))
     import pickle
 
     saved = pickle.loads(ckpt.read_bytes())

@@ -140,11 +140,21 @@ def units(all_needs: list[Need]) -> list[Need]:
     return sorted(out, key=lambda n: (n.priority, n.config.seed, n.chapter, n.cell))
 
 
+RUN_COST_COLUMNS = ("method", "env", "n_params", "evals", "env_steps", "wall_s", "eval_wall_s", "cpu_s")
+
+
+def run_cpu_seconds(last: pd.Series) -> float:
+    """A stored run's cost from its last record: the process's CPU seconds (``cpu_s``, recorded since
+    it was added), else its wall-clock with the solved tests (an over-estimate on a shared machine)."""
+    cpu = last.get("cpu_s", np.nan)
+    return float(cpu) if np.isfinite(cpu) else float(last["wall_s"] + last["eval_wall_s"])
+
+
 class CostModel:
     """CPU-seconds per training episode, fitted to the stored runs: per (method, env) a power law in
     the parameter count (log-log least squares; one size: its mean), else a chapter's measured prior
     (``priors``: (method, env) -> seconds per unit), else the env's median over methods, else 10 ms.
-    Includes the solved tests. The gradient baselines: seconds per env step the same way (else 1 ms).
+    Includes the solved tests (``run_cpu_seconds``: CPU seconds where recorded). The gradient baselines: seconds per env step the same way (else 1 ms).
     Episodes lengthen as policies learn, so where a (method, env) has stored runs of at least half the
     target budget only those are used (a 10K-episode run underestimates a 100K one several times)."""
 
@@ -156,13 +166,14 @@ class CostModel:
             if not csv.exists():
                 continue
             try:
-                df = pd.read_csv(csv, usecols=["method", "env", "n_params", "evals", "env_steps", "wall_s",
-                                               "eval_wall_s"]).iloc[-1]
+                df = pd.read_csv(csv, usecols=lambda c: c in RUN_COST_COLUMNS).iloc[-1]
             except (ValueError, KeyError, IndexError):
+                continue
+            if not set(RUN_COST_COLUMNS[:-1]) <= set(df.index):
                 continue
             unit = df["env_steps"] if df["method"] in GRADIENT_METHODS else df["evals"]
             rows.append(dict(method=df["method"], env=df["env"], n=df["n_params"], budget=unit,
-                             s_per_unit=(df["wall_s"] + df["eval_wall_s"]) / max(unit, 1)))
+                             s_per_unit=run_cpu_seconds(df) / max(unit, 1)))
         self.runs = pd.DataFrame(rows, columns=["method", "env", "n", "budget", "s_per_unit"])
 
     def seconds(self, config: RunConfig, n: int) -> float:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -96,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     ep.add_argument("--seconds", type=float, default=3.0, help="measuring time per backend, task and round")
     ep.add_argument("--rounds", type=int, default=3)
     ep.add_argument("--out", type=Path, default=None, help="also write the JSON to this file (atomically)")
+    mj = bsub.add_parser("mjx", help="MJX (MuJoCo in JAX) vs MuJoCo's C on Gymnasium's humanoid: env steps/s on "
+                                     "one core per batch size (needs `make bench-mjx`'s mujoco-mjx)")
+    mj.add_argument("--batches", default="1,16,256,1024", help="comma-separated batch sizes (each compiles anew)")
+    mj.add_argument("--seconds", type=float, default=5.0, help="measuring time per side and batch size")
+    mj.add_argument("--out", type=Path, default=None, help="also write the JSON to this file (atomically)")
     mth = bsub.add_parser("methods", help="episodes to the solved threshold per method (IQM over seeds)")
     mth.add_argument("--env", default="CartPole-v1")
     mth.add_argument("--seeds", type=int, default=5)
@@ -192,6 +198,14 @@ def main(argv: list[str] | None = None) -> int:
 
             summary = bench_envpool_backend(episodes=args.episodes, speed_tasks=args.speed_tasks.split(","),
                                             popsize=args.popsize, seconds=args.seconds, rounds=args.rounds, log=_log)
+        elif args.what == "mjx":
+            if "jax" not in sys.modules:  # XLA reads its flags when JAX first loads: one thread
+                from .bench.mjx import ONE_THREAD_XLA
+
+                os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {ONE_THREAD_XLA}".strip()
+            from .bench.mjx import bench_mjx
+
+            summary = bench_mjx(tuple(int(b) for b in args.batches.split(",")), args.seconds, log=_log)
         elif args.what == "jax":
             from .bench.gpu import bench_jax, jax_summary
 

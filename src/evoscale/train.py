@@ -4,6 +4,8 @@ Each generation appends one record (a dict); generations that end a block of ``e
 and the last one, also carry ``eval_return``: the mean return of the trainer's current solution over
 ``eval_episodes`` fresh episodes (a seed stream training never uses). ``wall_s`` counts training time
 only (ask + population evaluation + tell); the solved tests are timed separately in ``eval_wall_s``.
+``cpu_s`` is the process's CPU time for the run so far, training and solved tests together: what the
+run cost, whatever else shared the machine.
 
 Checkpoints: with ``checkpoint=PATH`` the loop pickles everything it needs to continue -- the
 trainer's state (which holds its RNGs), the records so far and the counters -- every
@@ -46,6 +48,8 @@ class Progress:
     env_steps: int = 0
     wall: float = 0.0
     eval_wall: float = 0.0
+    cpu: float = 0.0
+    """CPU seconds of this process spent on the run so far (training and solved tests; all its threads)."""
     next_eval: float = math.inf
     solved: bool = False
     """The run reached ``target_return`` and stopped early."""
@@ -151,6 +155,7 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
     machine = machine_label(config.device)
     bar = _progress_bar(config, generations, progress.generation)
     p = progress
+    cpu_before = p.cpu - time.process_time()  # + process_time() = CPU seconds of the run so far
     try:
         while p.generation < generations:
             gen = p.generation
@@ -182,6 +187,8 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
                 rec["eval_wall_s"] = p.eval_wall
                 while p.next_eval <= p.evals:
                     p.next_eval += config.eval_every
+            p.cpu = cpu_before + time.process_time()
+            rec["cpu_s"] = p.cpu
             p.records.append(rec)
             p.generation += 1
             if config.target_return is not None and rec["eval_return"] >= config.target_return:

@@ -42,7 +42,7 @@ from .zoo import ZOO_HYPERPARAMS, LinearSchedule, ppo_kwargs, zoo_hyperparams  #
 RECORD_KEYS = (
     "method", "env", "n_params", "popsize", "seed", "generation", "evals", "env_steps", "wall_s",
     "opt_s", "pop_eval_s", "best_return", "mean_return", "median_return", "eval_return", "eval_std",
-    "eval_wall_s", "machine", "eval_return_stochastic", "eval_std_stochastic",
+    "eval_wall_s", "machine", "eval_return_stochastic", "eval_std_stochastic", "cpu_s",
 )
 CHECKPOINT_FORMAT = 1
 
@@ -177,6 +177,7 @@ class RecordCallback(BaseCallback):
         self.evals = last.get("evals", 0)
         self.wall = last.get("wall_s", 0.0)
         self.eval_wall = last.get("eval_wall_s", 0.0)
+        self.cpu_before = last.get("cpu_s", 0.0) - time.process_time()  # + process_time(): the run's CPU s
         every = run["eval_every_steps"]
         self.next_eval = (last.get("env_steps", 0) // every + 1) * every if every else math.inf
         self.t_start = self.t_end = None
@@ -231,6 +232,7 @@ class RecordCallback(BaseCallback):
             rec["eval_wall_s"] = self.eval_wall
             while self.next_eval <= steps:
                 self.next_eval += self.run["eval_every_steps"]
+        rec["cpu_s"] = self.cpu_before + time.process_time()
         self.records.append(rec)
         if tested and self.checkpoint:
             save_checkpoint(self.checkpoint, self.model, self.records, self.checkpoint_meta)
@@ -316,7 +318,8 @@ def train_ppo(config, checkpoint: str | None = None, algorithm: Algorithm = PPO_
       deterministic policy can lag its stochastic one badly early on (LunarLander at 311K steps:
       -63 vs +37); the book's verdicts say which of the two they use.
     * ``wall_s`` is training time only (rollouts + updates, cumulative); ``pop_eval_s`` / ``opt_s``
-      are this rollout's collection / gradient-update time; ``eval_wall_s`` the cumulative solved-test time.
+      are this rollout's collection / gradient-update time; ``eval_wall_s`` the cumulative solved-test time;
+      ``cpu_s`` the process's CPU seconds for the run so far (training, solved tests, checkpoints).
     * ``checkpoint``: a file path. At every solved test the model, VecNormalize statistics and the
       records so far are saved there atomically. If the file exists on start, the run resumes from it
       (``reset_num_timesteps=False``: ``num_timesteps``, the learning-rate schedule and the record

@@ -61,13 +61,6 @@ PUBLISHED = pd.DataFrame([
 """Published throughputs (``shared/reference/anchors.md``), stated as published."""
 
 
-MJX_CPU_TRY = pd.DataFrame([(1, 311.4, 59.6), (16, 259.2, 173.1)],
-                           columns=["batch", "compile_s", "steps_per_s"])
-"""MJX (mujoco-mjx 3.17.0 beside mujoco 4.0.0, installed outside the requirements) stepping Gymnasium's
-humanoid.xml on one core of this machine while other jobs shared it, tried once by hand: ``jit(vmap(
-mjx.step))`` with the solver switched from PGS (which MJX does not implement) to Newton. The sweep was
-stopped after batch 16: each batch size took minutes to compile."""
-
 
 @dataclass(frozen=True)
 class GpuParams:
@@ -186,6 +179,31 @@ def compiled_rates(root=None) -> pd.DataFrame:
     d = json.loads(path.read_text())
     return pd.DataFrame([{**r, "machine": d["machine"], "num_envs": d["num_envs"], "rounds": d["rounds"]}
                          for r in d["per_task"]], columns=cols)
+
+
+def mjx_rates(root=None) -> tuple[pd.DataFrame, dict]:
+    """``make bench-mjx``'s committed JSON (results/bench/mjx.json): MJX's env steps/s and compile time
+    per batch size on one core, and the rest of the JSON (MuJoCo's C rates, machine); an empty frame
+    and {} if not measured."""
+    path = (root or CHECKOUT_RESULTS) / "bench" / "mjx.json"
+    cols = ["batch", "compile_s", "steps_per_s", "over_mujoco_newton"]
+    if not path.exists():
+        return pd.DataFrame(columns=cols), {}
+    d = json.loads(path.read_text())
+    return pd.DataFrame(d["mjx"], columns=cols), d
+
+
+def mjx_text(M: pd.DataFrame, meta: dict) -> str:
+    """One sentence: MJX's compile times and rates against MuJoCo's C on the same model, one core."""
+    if M.empty:
+        return "MJX was not measured on this checkout (run `make bench-mjx`)"
+    c = meta["mujoco"]
+    return (f"on one core of {meta['machine']}, `jit(vmap(mjx.step))` took {M['compile_s'].min() / 60:.1f}–"
+            f"{M['compile_s'].max() / 60:.1f} min to compile per batch size and then stepped "
+            + ", ".join(f"{r:,.0f} (batch {b}, {x:.2f}×)" for b, r, x
+                        in zip(M["batch"], M["steps_per_s"], M["over_mujoco_newton"]))
+            + f" env steps/s, against MuJoCo's C on one humanoid at {c['newton']:,.0f} (the same Newton model) "
+              f"and {c['pgs']:,.0f} (Gymnasium's own PGS model) env steps/s")
 
 
 def envpool_backend(root=None) -> tuple[pd.DataFrame, pd.DataFrame, str | None]:

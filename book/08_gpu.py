@@ -284,7 +284,8 @@ gpu.envpool_table(Q)
 # `make gpu-check` (`python -m evoscale.gpu_check --minutes 9`) runs, on a CUDA machine, the tests
 # skipped here, the full CMA-ES's generation and eigendecomposition at n = 10K, 50K and 100K (with
 # the in-place layout that fits n = 100K on one 139 GiB GPU), EvoTorch's SNES, PGPE and sep-CMA-ES,
-# the JAX rollout at populations up to 65,536, and chapter 4's speedup with 1–16 workers, and writes
+# the JAX rollout at populations up to 65,536, chapter 4's speedup with 1–16 workers, and MJX's
+# humanoid at batch 4,096 where the optional `mujoco-mjx` is installed, and writes
 # `results/gpu/gpu-check-<gpu>-<time>.json`. Without CUDA it stops with an error instead of running
 # on the CPU; `--dry-run` rehearses every section at tiny sizes (a test does).
 

@@ -14,6 +14,10 @@ is spent and says so, and one that fails records its error and the others still 
 * ``jax_rollout`` -- the JAX backend (float32, gymnax's own resets) at populations up to 65,536:
   useful and computed env steps/s; gymnax's bare auto-reset loop beside it.
 * ``workers`` -- chapter 4's Ray speedup with 1, 2, 4, 8, 16 workers on LunarLander.
+* ``mjx`` -- MJX stepping Gymnasium's humanoid (``bench.mjx``: Newton solver, 5 physics steps per env
+  step) on the GPU at batch 4,096: compile seconds and env steps/s (``make bench-mjx`` measured the
+  CPU side). Skipped, and said so, where ``mujoco-mjx`` is not installed (it is optional); the dry
+  run steps a one-body model instead of the humanoid, whose compile alone takes minutes.
 
 Without ``--dry-run`` a machine without CUDA (torch) is an error (exit 2), not a CPU run; a
 section that needs JAX on the GPU fails loudly if JAX has no GPU backend. Exit code 1 if any
@@ -32,15 +36,18 @@ import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
-SHARES = {"cuda_tests": 0.1, "torch_cmaes": 0.35, "evotorch": 0.1, "workers": 0.25, "jax_rollout": 0.2}
+SHARES = {"cuda_tests": 0.1, "torch_cmaes": 0.3, "evotorch": 0.1, "workers": 0.2, "jax_rollout": 0.15, "mjx": 0.15}
 """Each section's share of ``--minutes`` (Ray forks its processes before JAX starts its threads)."""
 CUDA_TESTS = ["tests/test_policies.py", "tests/test_policies_cnn.py", "tests/test_torch_cmaes.py",
               "tests/test_evotorch_es.py", "tests/test_evaluation_jax.py"]
 FULL = dict(cmaes_sizes=[10_000, 50_000, 100_000], evotorch_sizes=[10_000, 100_000, 1_000_000],
             jax_popsizes=[1_024, 4_096, 16_384, 65_536], workers=[1, 2, 4, 8, 16], generations=5,
-            tests=CUDA_TESTS, seconds=2.0)
+            tests=CUDA_TESTS, seconds=2.0, mjx_batch=4_096, mjx_model="humanoid")
 DRY = dict(cmaes_sizes=[200, 400], evotorch_sizes=[100], jax_popsizes=[16], workers=[1], generations=1,
-           tests=["tests/test_torch_cmaes.py"], seconds=0.1)
+           tests=["tests/test_torch_cmaes.py"], seconds=0.1, mjx_batch=4, mjx_model="one body")
+ONE_BODY = """<mujoco><worldbody><body pos="0 0 1"><joint type="hinge"/><joint type="slide"/>
+<geom size=".1" fromto="0 0 0 0 0 -1" type="capsule"/></body></worldbody></mujoco>"""
+"""The dry run's model for the ``mjx`` section: one capsule on a hinge and a slide."""
 
 
 class Deadline:
@@ -178,8 +185,26 @@ def workers(device: str, sizes: dict, deadline: Deadline) -> dict:
     return {"rows": table[cols].to_dict("records"), "ok": True}
 
 
+def mjx(device: str, sizes: dict, deadline: Deadline) -> dict:
+    import importlib.util
+
+    if importlib.util.find_spec("mujoco.mjx") is None:
+        return {"ok": True, "skipped": "mujoco-mjx is not installed (optional: requirements-mjx.txt)"}
+    import jax
+    import mujoco
+
+    from .bench.mjx import humanoid_model, mjx_steps_per_s
+
+    if device.startswith("cuda") and jax.default_backend() != "gpu":
+        raise RuntimeError(f"JAX has no GPU backend (default backend {jax.default_backend()!r})")
+    model = humanoid_model("newton") if sizes["mjx_model"] == "humanoid" else mujoco.MjModel.from_xml_string(ONE_BODY)
+    compile_s, rate = mjx_steps_per_s(model, sizes["mjx_batch"], sizes["seconds"])
+    return {"rows": [{"model": sizes["mjx_model"], "batch": sizes["mjx_batch"], "compile_s": compile_s,
+                      "steps_per_s": rate}], "jax_backend": jax.default_backend(), "ok": True}
+
+
 SECTIONS = {"cuda_tests": cuda_tests, "torch_cmaes": torch_cmaes, "evotorch": evotorch, "workers": workers,
-            "jax_rollout": jax_rollout}
+            "jax_rollout": jax_rollout, "mjx": mjx}
 
 
 def check_cuda() -> str:

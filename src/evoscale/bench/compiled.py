@@ -110,8 +110,9 @@ EQUIVALENCE_POLICIES = ("random", "heuristic", "trained")
 """``random``: 16 networks with N(0, 0.5^2) weights (the spread of a fresh ES population), the
 episodes spread over them; ``heuristic``: a hand-written controller (LunarLander: Gymnasium's own
 ``heuristic``; CartPole: push towards the side the pole leans to, which keeps it up for about 40
-steps with a wide spread, a more telling sample than a controller that always reaches the cap); ``trained``: one network trained by
-``torch_cmaes`` on the Gymnasium backend for ``TRAIN_EVALS[task]`` episodes (seed 0)."""
+steps with a wide spread, a more telling sample than a controller that always reaches the cap);
+``trained``: one network trained by ``torch_cmaes`` on the Gymnasium backend for
+``TRAIN_EVALS[task]`` episodes (seed 0)."""
 
 TRAIN_EVALS = {"CartPole-v1": 1_600, "LunarLander-v3": 3_200, "BipedalWalker-v3": 1_600}
 

@@ -222,9 +222,10 @@ def envpool_backend(root=None) -> tuple[pd.DataFrame, pd.DataFrame, str | None]:
 
 def envpool_table(checks: pd.DataFrame) -> pd.DataFrame:
     """The equivalence checks for the reader: one row per task and policy (mirrored: the negative control)."""
+    control = np.where(checks["swap_actions"].astype(bool), ", mirrored on EnvPool (control)", "")
     return pd.DataFrame({
         "task": checks["env"],
-        "policy": checks["policy"] + np.where(checks["swap_actions"].astype(bool), ", mirrored on EnvPool (control)", ""),
+        "policy": checks["policy"] + control,
         "episodes a side": checks["episodes"],
         "Gymnasium mean": checks["mean_gymnasium"].map("{:.1f}".format),
         "EnvPool mean": checks["mean_envpool"].map("{:.1f}".format),

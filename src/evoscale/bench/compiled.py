@@ -25,18 +25,8 @@ import time
 
 import numpy as np
 
-TASKS = ("CartPole-v1", "LunarLander-v3", "BipedalWalker-v3", "Humanoid-v5")
-"""Tasks EnvPool and Gymnasium both provide under the same id (Pong: EnvPool's own preprocessing
-differs from ours, so its rate is not comparable)."""
-
-
-def _envpool():
-    try:
-        import envpool
-    except ImportError:
-        raise ValueError("EnvPool is not installed: `make bench-compiled` installs requirements-compiled.txt "
-                         "(envpool==1.2.5) and runs this benchmark") from None
-    return envpool
+from ..evaluation.envpool import TASKS, envpool_module, make_pool  # TASKS: the ids EnvPool and Gymnasium
+# share (Pong is not one: EnvPool's own preprocessing differs from ours, so its rate is not comparable)
 
 
 def envpool_steps_per_s(task: str, num_envs: int, seconds: float, seed: int = 0) -> float:
@@ -45,7 +35,7 @@ def envpool_steps_per_s(task: str, num_envs: int, seconds: float, seed: int = 0)
         raise ValueError(f"unknown task {task!r} for the compiled-simulator bench; valid: {', '.join(TASKS)}")
     if not isinstance(num_envs, int) or num_envs < 1:
         raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}")
-    env = _envpool().make_gymnasium(task, num_envs=num_envs, batch_size=num_envs, num_threads=1, seed=seed)
+    env = make_pool(task, num_envs, seed)
     space = env.action_space
     rng = np.random.default_rng(seed)
     if hasattr(space, "n"):
@@ -79,7 +69,7 @@ def bench_compiled(tasks=TASKS, num_envs: int = 64, seconds: float = 3.0, rounds
         raise ValueError(f"rounds must be a positive integer, got {rounds!r}")
     if not seconds > 0:
         raise ValueError(f"seconds must be positive, got {seconds!r}")
-    _envpool()
+    envpool_module()
     out = {"machine": machine_label(), "num_envs": num_envs, "threads": 1, "rounds": rounds,
            "seconds_per_side": seconds, "per_task": []}
     with threadpool_limits(1):
@@ -267,7 +257,7 @@ def bench_envpool_backend(checks=EQUIVALENCE_CHECKS, episodes: int = 300, speed_
     """``bench envpool``: the equivalence checks (plus the negative controls) and the backend's speed."""
     from ..machine import machine_label
 
-    _envpool()
+    envpool_module()
     out = {"machine": machine_label(), "threads": 1, "episodes": episodes, "equivalence": [], "speed": []}
     for task, policy in checks:
         for swap in (False, True) if policy == "heuristic" else (False,):

@@ -49,7 +49,7 @@ def envpool_module():
         import envpool
     except ImportError:
         raise ValueError("EnvPool is not installed: `make bench-compiled` installs requirements-compiled.txt "
-                         "(envpool==1.2.5); backend 'envpool' needs it") from None
+                         "(envpool==1.2.5) and runs its benchmarks") from None
     return envpool
 
 

@@ -142,3 +142,16 @@ def test_cost_model_prefers_a_runs_cpu_seconds_to_its_wall_clock(tmp_path):
     assert campaign.CostModel(tmp_path).runs["s_per_unit"].tolist() == [0.1]
     stored("old", cpu_s=40.0)
     assert campaign.CostModel(tmp_path).runs["s_per_unit"].tolist() == [0.04]
+
+
+def test_envs_selects_one_task_and_rejects_unknown_ones(store):
+    every = campaign.plan("smoke", ["07"])
+    flip = campaign.plan("smoke", ["07"], envs=["CartPoleFlip-v1"])
+    assert set(every["cell"].str.split().str[1]) > {"CartPoleFlip-v1"}  # the smoke chapter has the bandit too
+    assert set(flip["cell"].str.split().str[1]) == {"CartPoleFlip-v1"}
+    assert flip["planned"].sum() == every[every["cell"].str.contains("CartPoleFlip-v1 ")]["planned"].sum()
+    with pytest.raises(ValueError, match="unknown env 'CartPol-v1'.*'CartPole-v1'"):
+        campaign.run("smoke", hours=1, chapters=["07"], envs=["CartPol-v1"], log=lambda *a: None)
+    bad = subprocess.run([sys.executable, "-m", "evoscale", "campaign", "plan", "--profile", "smoke",
+                          "--envs", "CartPol-v1"], capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "unknown env 'CartPol-v1'" in bad.stderr

@@ -2,7 +2,7 @@
 a runner that trains the rest by priority within an hours limit.
 
     python -m evoscale campaign plan [--profile book] [--chapters 03 01]
-    python -m evoscale campaign run --hours 2 [--processes 2] [--ray-address ADDR]
+    python -m evoscale campaign run --hours 2 [--processes 2] [--ray-address ADDR] [--envs CartPole-v1]
 
 ``needs(profile)`` asks each chapter's experiment module for its runs. Runs that differ only in
 ``budget_evals`` form a *group*: only the longest is trained, and its records, cut, serve the shorter
@@ -92,6 +92,18 @@ def needs(profile: str = "book", chapters=None) -> list[Need]:
         for c in plasticity.configs(profile):
             out.append(Need(plasticity.PRIORITY.get(c.method, plasticity.PRIORITY["es"]), "07_plasticity", _cell(c), c))
     return out
+
+
+def only_envs(all_needs: list[Need], envs=None) -> list[Need]:
+    """The needs whose task is one of ``envs`` (None or empty: all of them), e.g. to finish one task's
+    comparison before the next; an unknown env id is a ValueError naming the valid ones."""
+    if not envs:
+        return all_needs
+    from .envs.registry import get_spec
+
+    for e in envs:
+        get_spec(e)
+    return [n for n in all_needs if n.config.env in envs]
 
 
 def _cell(c: RunConfig) -> str:
@@ -216,10 +228,10 @@ def cost_model(profile: str) -> CostModel:
     return CostModel(root / profile / "runs", root / "book" / "runs", priors=plasticity.COST_PRIORS)
 
 
-def plan(profile: str = "book", chapters=None) -> pd.DataFrame:
+def plan(profile: str = "book", chapters=None, envs=None) -> pd.DataFrame:
     """One row per chapter cell: seeds done / planned and the estimated CPU-minutes still missing."""
     root = results_root() / profile
-    all_needs = needs(profile, chapters)
+    all_needs = only_envs(needs(profile, chapters), envs)
     model = cost_model(profile)
     group_of = {_group_key(u): u for u in units(all_needs)}
     missing = {k for k, u in group_of.items() if not _stored(u, root)}
@@ -275,7 +287,7 @@ def train_unit(config: RunConfig, where: Path, checkpoint: Path | None, checkpoi
     return time.perf_counter() - t
 
 
-def harvest(profile: str = "book", chapters=None, log=print) -> list[str]:
+def harvest(profile: str = "book", chapters=None, log=print, envs=None) -> list[str]:
     """Shorter runs read out of the checkpoints of longer ones still in progress: a needed run whose
     generations a checkpoint of the same configuration (all but ``budget_evals``) already covers, with
     a solved test after its last generation, is written as a finished run -- the records are the
@@ -288,7 +300,7 @@ def harvest(profile: str = "book", chapters=None, log=print) -> list[str]:
     root = results_root() / profile
     ckpts = {p.stem: p for p in checkpoint_dir().glob("*.pkl")}
     written = []
-    for need in needs(profile, chapters):
+    for need in only_envs(needs(profile, chapters), envs):
         c, where = need.config, root / need.store
         if need.islands is not None or not servable(c) or is_cached(c, where):
             continue
@@ -333,15 +345,15 @@ def _train_remote(config: RunConfig, islands=None) -> pd.DataFrame:
 
 
 def run(profile: str = "book", hours: float = 1.0, chapters=None, processes: int | None = None,
-        ray_address: str | None = None, checkpoint_minutes: float = 10.0, log=print, max_runs: int | None = None
-        ) -> list[str]:
+        ray_address: str | None = None, checkpoint_minutes: float = 10.0, log=print, max_runs: int | None = None,
+        envs=None) -> list[str]:
     """Train the missing runs by priority until ``hours`` have passed (no new run starts after that);
     returns the names of the files written."""
     if not hours > 0:
         raise ValueError(f"hours must be positive, got {hours!r}")
     root = results_root() / profile
     model = cost_model(profile)
-    todo = [u for u in units(needs(profile, chapters)) if not _stored(u, root)]
+    todo = [u for u in units(only_envs(needs(profile, chapters), envs)) if not _stored(u, root)]
     if max_runs is not None:
         todo = todo[:max_runs]
     est = {id(u): model.seconds(u.config, _n_params(u.config)) for u in todo}

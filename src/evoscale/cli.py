@@ -137,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     for q in (cp, cr, ch):
         q.add_argument("--profile", default="book", help="smoke | quick | book | full")
         q.add_argument("--chapters", nargs="*", default=None, help="chapter name prefixes, e.g. 03 01 (default: all)")
+        q.add_argument("--envs", nargs="*", default=None, help="only these tasks, e.g. CartPole-v1 (default: all)")
     cr.add_argument("--hours", type=float, required=True, help="no new run starts after this many hours")
     cr.add_argument("--processes", type=int, default=None, help="runs in parallel, one core each (default: all)")
     cr.add_argument("--ray-address", default=None, help="run as Ray tasks on this cluster ('local': start one)")
@@ -150,16 +151,16 @@ def _campaign(args) -> dict:
     if args.profile not in ("smoke", "quick", "book", "full"):
         raise ValueError(f"unknown profile {args.profile!r}; valid: smoke, quick, book, full")
     if args.what == "plan":
-        df = campaign.plan(args.profile, args.chapters)
+        df = campaign.plan(args.profile, args.chapters, args.envs)
         print(campaign.format_plan(df))
         return {"profile": args.profile, "runs_planned": int(df["planned"].sum()), "runs_done": int(df["done"].sum()),
                 "cpu_hours_missing": round(float(df["cpu_min_missing"].sum()) / 60, 2)}
     if args.what == "harvest":
-        return {"profile": args.profile, "runs_written": len(campaign.harvest(args.profile, args.chapters, log=_log))}
+        return {"profile": args.profile, "runs_written": len(campaign.harvest(args.profile, args.chapters, log=_log, envs=args.envs))}
     if args.processes is not None and args.processes < 1:
         raise ValueError(f"--processes must be a positive integer, got {args.processes}")
     written = campaign.run(args.profile, args.hours, args.chapters, args.processes, args.ray_address,
-                           log=_log, max_runs=args.max_runs)
+                           log=_log, max_runs=args.max_runs, envs=args.envs)
     return {"profile": args.profile, "runs_written": len(written)}
 
 

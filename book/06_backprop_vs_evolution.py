@@ -64,7 +64,7 @@ if costs is None and P.costs_from_runs and df is not None:
 S = {env: backprop.summarise(df, env, len(backprop.seed_list(t["seeds"])), costs)
      for env, t in P.tasks.items()}
 main = "LunarLander-v3" if "LunarLander-v3" in S else next(iter(S))
-V = {env: backprop.verdicts(s) for env, s in S.items()}
+V = {env: backprop.verdicts(s, backprop.es_method(P.tasks[env])) for env, s in S.items()}
 
 # %% [markdown]
 # ## Curves on three axes
@@ -97,19 +97,23 @@ for env, s in S.items():
 #
 # A run's one-core time is a parallel part (ES: evaluating the population; PPO: stepping its
 # `n_envs` environments) and a sequential part (ES: `ask` + `tell`; PPO: the gradient update). On W
-# cores the parallel part is divided by a speedup that is *measured* where it was (ES: chapter 4's
-# Ray workers, 1–2; PPO: `SubprocVecEnv` processes, 1–2) and *modelled* beyond: ES by chapter 4's
-# cluster simulation (central server, calibrated on its measurement; 64 individuals, so nothing is
-# gained past 64 workers), PPO at its last measured efficiency with at most one process per
-# environment ({glue:text}`ppo_envs` on this task). The sequential part stays. {glue:text}`cross_line`
+# cores the parallel part is divided by a speedup that is *measured* where it was (ES: Ray workers,
+# 1–2, chapter 4's measurement where it made one, else the same measurement on this chapter's
+# network; PPO: `SubprocVecEnv` processes, 1–2) and *modelled* beyond: ES by chapter 4's cluster
+# simulation (central server, calibrated on the measurement; 64 individuals, so nothing is gained
+# past 64 workers), PPO at its last measured efficiency with at most one process per environment
+# (`n_envs`: {glue:text}`ppo_envs`). The sequential part stays. Where the curves cross, per task:
+# {glue:text}`cross_line`
 
 # %% tags=["hide-input"]
-es_measured, es_modelled = backprop.es_speedup(P.profile, main)
-C = backprop.cores(S[main], costs, es_measured,
-                   {} if ppo_speed is None else dict(zip(ppo_speed[ppo_speed.env == main].workers,
-                                                         ppo_speed[ppo_speed.env == main].speedup)),
-                   es_modelled=es_modelled)
-fig = backprop.figure_cores(C, S[main])
+panels = []
+for env, t in P.tasks.items():
+    es, ppo_env = backprop.es_method(t), {} if ppo_speed is None else ppo_speed[ppo_speed.env == env]
+    es_measured, es_modelled = backprop.es_speedup(P.profile, env, method=es)
+    ppo_measured = {} if len(ppo_env) == 0 else dict(zip(ppo_env.workers, ppo_env.speedup))
+    why = backprop.missing_inputs(S[env], costs, es_measured, ppo_measured, es)
+    panels.append((backprop.cores(S[env], costs, es_measured, ppo_measured, es, es_modelled=es_modelled), S[env], why))
+fig = backprop.figure_cores(panels)
 glue("fig_cores", fig, display=False)
 plt.close(fig)
 
@@ -117,9 +121,10 @@ plt.close(fig)
 # ```{glue:figure} fig_cores
 # :name: fig-backprop-cores
 #
-# Seconds to the solved threshold against cores for the torch CMA-ES and PPO (seeds that reached
-# it; IQM and 95 % band from 5 or more, else each seed). Filled points: speedup measured; open:
-# modelled. Grey: where the curves cross, 95 % bootstrap CI over seeds.
+# Seconds to the solved threshold against cores, per task, for its ES (the torch CMA-ES where the
+# task runs it) and PPO (seeds that reached it; IQM and 95 % band from 5 or more, else each seed).
+# Filled points: speedup measured; open: modelled. Grey: where the curves cross, 95 % bootstrap CI
+# over seeds.
 # ```
 
 # %% tags=["hide-input"]
@@ -137,18 +142,11 @@ glue("provenance", report.provenance(P.profile, [s["machine"] for s in S.values(
 glue("machine_line", "; ".join(sorted({s["machine"] for s in S.values() if s["machine"]})) or "no runs stored yet",
      display=False)
 glue("cost_state", cost_state, display=False)
-glue("ppo_envs", str(zoo_hyperparams(main)["n_envs"]), display=False)
+glue("ppo_envs", ", ".join(f"{e} {zoo_hyperparams(e)['n_envs']}" for e in t), display=False)
 plan = campaign.plan(P.profile, ["06"])  # the campaign's CPU estimate of the profile's runs still missing
 hours = plan.assign(task=plan.cell.str.split().str[1]).groupby("task", sort=False).cpu_min_missing.sum() / 60
 glue("cost_line", "; ".join(f"{t}: {h:,.1f}" for t, h in hours.items()) + " CPU-hours", display=False)
-cr = None if C is None else C["cross"]
-glue("cross_line", "Not available yet: it needs seeds that reached the threshold on both sides and the "
-     "idle-core cost table." if cr is None or not (cr["n_es"] and cr["n_ppo"]) else
-     (f"ES overtakes PPO at W = {cr['w']:,.0f} cores (95 % CI {cr['lo']:,.0f}–{cr['hi']:,.0f}; n = {cr['n_es']} "
-      f"vs {cr['n_ppo']} solved seeds; modelled beyond 2)." if cr["w"] is not None else
-      f"The curves do not cross up to {backprop.CORES[-1]:,} cores (n = {cr['n_es']} vs {cr['n_ppo']} solved "
-      f"seeds; {100 * (cr['share'] if cr['share'] == cr['share'] else 0):.0f} % of bootstrap resamples cross)."),
-     display=False)
+glue("cross_line", " ".join(f"{S_['env']}: {backprop.cross_text(C_, why)}." for C_, S_, why in panels), display=False)
 
 # %% [markdown]
 # ## Verdicts

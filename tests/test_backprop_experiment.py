@@ -100,9 +100,12 @@ def test_verdicts_refuted_few_seeds_and_nothing():
     assert b.verdicts(b.summarise(flipped, "CartPole-v1", 10))["data"].startswith("refuted")
     few = b.summarise(synthetic(n_ppo=3), "CartPole-v1", 10)
     assert "fewer than 5 seeds" in b.verdicts(few)["data"] and "[" not in b.verdicts(few)["data"]
-    assert "not measured yet" in b.verdicts(few)["wall"]
+    assert "idle-core cost table is missing" in b.verdicts(few)["wall"]
     none = b.summarise(None, "CartPole-v1", 10)
     assert all(v.startswith("unresolved") for v in b.verdicts(none).values()) and b.table(none).empty
+    es_only = b.summarise(df[df.method != "ppo"], "CartPole-v1", 10)
+    assert "(n = 0 of 10 on the smaller side)" in b.verdicts(es_only)["data"]
+    assert "no PPO runs stored yet" in b.verdicts(es_only)["data"]
     same = synthetic()
     same = pd.concat([same[same.method == "ppo"], same[same.method == "ppo"].assign(method="torch_cmaes")])
     assert b.verdicts(b.summarise(same, "CartPole-v1", 10))["data"].startswith("unresolved")
@@ -125,6 +128,19 @@ def test_idle_core_measurements_run_at_tiny_sizes(tmp_path, monkeypatch):
     costs, speed = b.load_costs("smoke")
     assert set(costs["method"]) == {"torch_cmaes", "openai_es", "ga", "ppo"} and (costs["eval_s_per_step"] > 0).all()
     assert speed["workers"].tolist() == [1, 2] and speed["speedup"].iloc[0] == 1 and len(out["ppo_speedup"]) == 2
+    # chapter 4 has no CartPole measurement: the ES's Ray speedup is measured on this chapter's network
+    own = pd.read_csv(b.es_speedup_path("smoke", "CartPole-v1", "torch_cmaes"))
+    assert set(own["workers"]) == {0, 1, 2} and set(own["n_params"]) == {4 * 4 + 4 + 4 * 2 + 2 + 2 * 2 + 2}
+    measured, _ = b.es_speedup("smoke", "CartPole-v1", W=[1, 2, 8])
+    assert set(measured) == {1, 2} and len(out["es_speedup"]) == 3
+    # re-measuring one task keeps the other tasks' rows
+    path = b.cost_paths("smoke")[0]
+    pd.concat([costs, costs.assign(env="LunarLander-v3")]).to_csv(path, index=False)
+    again = b.measure_and_store("smoke", ("CartPole-v1",), log=lambda *a: None, popsize=8, generations=2,
+                                ppo_rollouts=1, steps=8)
+    assert again["es_speedup"] == []  # measured once, then read
+    kept = b.load_costs("smoke")[0]
+    assert (kept["env"] == "LunarLander-v3").sum() == 4 and (kept["env"] == "CartPole-v1").sum() == 4
 
 
 def test_cores_and_figures_at_any_state():
@@ -137,14 +153,23 @@ def test_cores_and_figures_at_any_state():
     C = b.cores(S, costs, {2: 1.8}, {2: 1.5})
     assert C["es"] == "torch_cmaes" and C["ppo"].shape == (6, len(b.CORES)) and C["cross"]["n_es"] == 6
     assert C["es_measured"][:2].all() and not C["es_measured"][2:].any()
-    assert b.cores(S, None, {}, {}) is None and b.cores(S, costs[costs.method != "ppo"], {}, {}) is None
+    assert b.cores(S, None, {2: 1.8}, {2: 1.5}) is None and b.cores(S, costs[costs.method != "ppo"], {2: 1.8}, {2: 1.5}) is None
+    assert b.missing_inputs(S, costs, {2: 1.8}, {2: 1.5}) is None
+    # without a measured ES speedup the model would assume linear scaling: no crossover, and says why
+    assert b.cores(S, costs, {}, {2: 1.5}) is None
+    assert b.missing_inputs(S, costs, {}, {2: 1.5}) == "the ES's measured Ray speedup"
     empty = b.summarise(None, "CartPole-v1", 10)
-    assert b.cores(empty, costs, {}, {}) is None
-    for fig in (b.figure_curves(df, [S], costs), b.figure_curves(None, [empty], None), b.figure_cores(C, S),
-                b.figure_cores(None, empty), b.figure_cores(b.cores(b.summarise(synthetic(), "CartPole-v1", 10, costs),
-                                                                    costs, {}, {}), S)):
+    assert b.cores(empty, costs, {2: 1.8}, {2: 1.5}) is None
+    assert b.missing_inputs(empty, None, {}, {}).startswith("CMA-ES (torch) runs; PPO runs; the idle-core unit costs")
+    unsolved = b.summarise(synthetic(), "CartPole-v1", 10, costs)
+    for fig in (b.figure_curves(df, [S], costs), b.figure_curves(None, [empty], None),
+                b.figure_cores([(C, S, None), (None, empty, b.missing_inputs(empty, None, {}, {}))]),
+                b.figure_cores([(b.cores(unsolved, costs, {2: 1.8}, {2: 1.5}), unsolved, None)])):
         assert fig.axes
     assert b.es_speedup("nowhere", "CartPole-v1") == ({}, {})
+    assert b.cross_text(C, None) == ("CMA-ES (torch) overtakes PPO at W = 64 cores (95 % CI 64–64); n = 6 vs 6 "
+                                     "seeds that reached the threshold; modelled beyond 2")
+    assert b.cross_text(None, "PPO runs") == "not available yet (missing: PPO runs)"
 
 
 def test_es_speedup_measured_then_cluster_sim(tmp_path, monkeypatch):

@@ -91,6 +91,11 @@ class BackpropParams:
         return out
 
 
+def es_method(task: dict) -> str:
+    """The ES a task's verdicts and crossover use: the torch CMA-ES where the task runs it, else its first ES."""
+    return "torch_cmaes" if "cmaes" in task["rows"] else task["rows"][0]
+
+
 def params(namespace: dict) -> BackpropParams:
     return check_parameters(BackpropParams, namespace, PROFILES)
 
@@ -199,20 +204,49 @@ def cost_paths(profile: str):
     return where / "unit-costs.csv", where / "ppo-speedup.csv"
 
 
+def es_speedup_path(profile: str, env: str, method: str):
+    """The ES Ray speedup measured for this chapter where chapter 4 has none (e.g. CartPole)."""
+    return results_root() / profile / "backprop" / f"es-speedup-{env.replace('/', '_')}-{method}.csv"
+
+
 def load_costs(profile: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """The cached idle-core tables, None until measured (``python -m evoscale bench costs``)."""
     return tuple(pd.read_csv(p) if p.exists() else None for p in cost_paths(profile))
 
 
-def measure_and_store(profile: str = "book", tasks=("CartPole-v1", "LunarLander-v3"), log=print, **sizes) -> dict:
-    """Run on an idle machine: ``measure_costs`` and ``measure_ppo_speedup`` per task, written to ``cost_paths``."""
-    costs = measure_costs(tasks, log=log, **{k: v for k, v in sizes.items() if k != "steps"})
-    speed = pd.concat([measure_ppo_speedup(t, steps=sizes.get("steps", 256)) for t in tasks], ignore_index=True)
-    from ..store import atomic_write
+def _speedup_files(profile: str, env: str, method: str) -> list:
+    """Chapter 4's speedup tables of (env, method), else this chapter's own measurement."""
+    chapter4 = sorted((results_root() / profile / "workers").glob(f"speedup-{env.replace('/', '_')}-{method}-*.csv"))
+    own = es_speedup_path(profile, env, method)
+    return chapter4 or ([own] if own.exists() else [])
 
+
+def measure_and_store(profile: str = "book", tasks=("CartPole-v1", "LunarLander-v3"), log=print, **sizes) -> dict:
+    """Run on an idle machine: ``measure_costs`` and ``measure_ppo_speedup`` per task, written to
+    ``cost_paths`` (replacing these tasks' rows, keeping the others'); and the ES's Ray speedup
+    (chapter 4's ``measure_speedup``, this chapter's network) for tasks chapter 4 has not measured."""
+    from ..store import atomic_write
+    from . import workers
+
+    costs = measure_costs(tasks, log=log, **{k: v for k, v in sizes.items() if k not in ("steps", "es_speedup")})
+    speed = pd.concat([measure_ppo_speedup(t, steps=sizes.get("steps", 256)) for t in tasks], ignore_index=True)
     for table, path in zip((costs, speed), cost_paths(profile)):
+        if path.exists():  # the other tasks' rows stay
+            old = pd.read_csv(path)
+            table = pd.concat([old[~old["env"].isin(tasks)], table], ignore_index=True)
         atomic_write(path, lambda f, t=table: t.to_csv(f, index=False))
-    return {"unit_costs": costs.to_dict("records"), "ppo_speedup": speed.to_dict("records")}
+    out = {"unit_costs": costs.to_dict("records"), "ppo_speedup": speed.to_dict("records"), "es_speedup": []}
+    P = params({"profile": profile})
+    for env in tasks:
+        t = P.tasks.get(env)
+        if t is None or not sizes.get("es_speedup", True) or _speedup_files(profile, env, es_method(t)):
+            continue
+        hidden = parse_hidden(t["hidden"]) if t["hidden"] else None
+        wp = workers.params({"profile": profile, "popsize": P.popsize})
+        table = workers.measure_speedup(env, es_method(t), wp, log, hidden=hidden)
+        atomic_write(es_speedup_path(profile, env, es_method(t)), lambda f, t=table: t.to_csv(f, index=False))
+        out["es_speedup"] += workers.speedup_table(table).to_dict("records")
+    return out
 
 
 # ---------------------------------------------------------------- the crossover in cores
@@ -334,8 +368,12 @@ def verdicts(S: dict, es: str = "torch_cmaes") -> dict[str, str]:
     for key, x, unit in (("data", "env_steps", "env steps"), ("wall", "wall_1core", "s on one core")):
         c = S["compare"].get(es, {}).get(x)
         if c is None:
-            what = "not measured yet (idle-core cost table missing)" if x == "wall_1core" and S["rows"] else "no runs"
-            out[key] = str(report.Verdict("unresolved", f"P(PPO > ES) – ({report.n_of(0, S['planned'])})",
+            lacking = [LABELS.get(m, m) for m in ("ppo", es) if m not in S["rows"]]
+            what = (f"no {' or '.join(lacking)} runs stored yet" if lacking else
+                    "the idle-core cost table is missing" if x == "wall_1core" else "the runs have no common range")
+            n = min((S["rows"][m]["n"] if m in S["rows"] else 0) for m in ("ppo", es))
+            out[key] = str(report.Verdict("unresolved", f"P(PPO > {LABELS.get(es, es)}) – "
+                                          f"({report.n_of(n, S['planned'])} on the smaller side)",
                                           f"{what}: nothing to compare yet"))
             continue
         cmp = c["cmp"]
@@ -383,13 +421,14 @@ def es_speedup(profile: str, env: str, W=CORES, method: str = "torch_cmaes") -> 
     """ES evaluation speedup over the in-process evaluator: measured (chapter 4's Ray workers, 1-2, for
     ``method``) and modelled beyond (``cluster_sim``'s central server calibrated on chapter 4's
     measurement, with the ask + tell left out: it is the model's sequential part; popsize 64, so no
-    gain past 64 workers). ({}, {}) where chapter 4 has not measured this task and method."""
+    gain past 64 workers). Where chapter 4 has not measured this task and method, this chapter's own
+    measurement (``measure_and_store``); ({}, {}) where neither exists."""
     import dataclasses
 
     from ..cluster_sim import sweep
     from . import workers
 
-    files = sorted((results_root() / profile / "workers").glob(f"speedup-{env.replace('/', '_')}-{method}-*.csv"))
+    files = _speedup_files(profile, env, method)
     if not files:
         return {}, {}
     T = workers.speedup_table(pd.concat([pd.read_csv(f) for f in files], ignore_index=True))
@@ -402,15 +441,24 @@ def es_speedup(profile: str, env: str, W=CORES, method: str = "torch_cmaes") -> 
     return measured, dict(zip(sim["workers"].astype(int), sim["speedup"]))
 
 
+def missing_inputs(S: dict, costs: pd.DataFrame | None, es_speed: dict, ppo_speed: dict,
+                   es: str = "torch_cmaes") -> str | None:
+    """What the crossover of one task still lacks, in words (None: nothing)."""
+    lacks = [what for what, missing in (
+        (f"{LABELS.get(es, es)} runs", es not in S["rows"]), ("PPO runs", "ppo" not in S["rows"]),
+        ("the idle-core unit costs", costs is None or not {es, "ppo"} <= set(costs[costs["env"] == S["env"]].method)),
+        ("the ES's measured Ray speedup", not es_speed), ("PPO's measured process speedup", not ppo_speed)) if missing]
+    return "; ".join(lacks) if lacks else None
+
+
 def cores(S: dict, costs: pd.DataFrame | None, es_speed: dict, ppo_speed: dict, es: str = "torch_cmaes",
           W=CORES, es_modelled: dict | None = None) -> dict | None:
     """Time to the threshold against cores for ``es`` and PPO (seeds that reached it), and the crossover;
-    None when a side has no solved seed or the one-core costs are not measured."""
-    if costs is None or es not in S["rows"] or "ppo" not in S["rows"]:
+    None while an input is missing (``missing_inputs``): runs, one-core costs or a measured speedup
+    (without one the model would silently assume linear scaling)."""
+    if missing_inputs(S, costs, es_speed, ppo_speed, es):
         return None
     c = costs[costs["env"] == S["env"]].set_index("method")
-    if es not in c.index or "ppo" not in c.index:
-        return None
     seeds = S["seeds"].set_index("method")
     from ..baselines.zoo import zoo_hyperparams
 
@@ -463,20 +511,22 @@ def figure_curves(df: pd.DataFrame | None, summaries: list[dict], costs: pd.Data
     return fig
 
 
-def figure_cores(C: dict | None, S: dict):
-    """Time to the threshold against cores, IQM and 95 % band over seeds, measured points filled,
-    modelled ones open; the crossover with its CI shaded."""
+def figure_cores(panels: list[tuple[dict | None, dict, str | None]]):
+    """One panel per task (C from ``cores``, S from ``summarise``, what is missing): time to the
+    threshold against cores, IQM and 95 % band over seeds, measured points filled, modelled ones
+    open; the crossover with its CI shaded."""
     import matplotlib.pyplot as plt
 
     from .. import plots
 
     plots.style()
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    ax.set(xscale="log", yscale="log", xlabel="cores W", ylabel="seconds to the solved threshold",
-           title=f"{S['env']}: time to the threshold against cores")
-    if C is None:
-        _axis_text(ax, "not available yet: needs solved seeds on both sides\nand the idle-core cost table")
-    else:
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 4.2), squeeze=False)
+    for ax, (C, S, why) in zip(axes[0], panels):
+        ax.set(xscale="log", yscale="log", xlabel="cores W", ylabel="seconds to the solved threshold",
+               title=f"{S['env']}: time to the threshold against cores")
+        if C is None:
+            _axis_text(ax, "not available yet; missing:\n" + (why or "seeds that reached the threshold"))
+            continue
         for side, flags in ((C["es"], C["es_measured"]), ("ppo", C["ppo_measured"])):
             i = COLORS.get(side, "C0")[1:]
             mid, lo, hi = band(C[side])
@@ -498,6 +548,23 @@ def figure_cores(C: dict | None, S: dict):
             ax.legend(fontsize=8, title="filled: measured, open: modelled", title_fontsize=7)
         else:
             _axis_text(ax, f"no seed reached {S['threshold']:g} on one side yet")
-    plots.caption_machine(fig, [S["machine"]] if S["machine"] else [])
+    plots.caption_machine(fig, sorted({S["machine"] for _, S, _ in panels if S["machine"]}))
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     return fig
+
+
+def cross_text(C: dict | None, why: str | None) -> str:
+    """One task's crossover in words: W with its CI, no crossing within ``CORES``, or what is missing."""
+    if C is None:
+        return f"not available yet (missing: {why or 'seeds that reached the threshold'})"
+    cr, es = C["cross"], LABELS.get(C["es"], C["es"])
+    n = f"n = {cr['n_es']} vs {cr['n_ppo']} seeds that reached the threshold"
+    if not (cr["n_es"] and cr["n_ppo"]):
+        return f"not available yet ({n})"
+    if cr["w"] is not None:
+        ci = "" if cr["lo"] is None else f" (95 % CI {cr['lo']:,.0f}–{cr['hi']:,.0f})"
+        if cr["w"] == 1:
+            return f"{es} reaches the threshold sooner than PPO already on one core{ci}; {n}"
+        return f"{es} overtakes PPO at W = {cr['w']:,.0f} cores{ci}; {n}; modelled beyond 2"
+    share = 100 * (cr["share"] if cr["share"] == cr["share"] else 0)
+    return f"the curves do not cross up to {CORES[-1]:,} cores ({n}; {share:.0f} % of bootstrap resamples cross)"

@@ -171,16 +171,17 @@ def params(namespace: dict) -> WorkersParams:
 
 
 # ---------------------------------------------------------------- speedup
-def measure_speedup(env: str, method: str, p: WorkersParams, log=print) -> pd.DataFrame:
-    """One row per (worker count, timed generation) of ``method`` on ``env``; ``workers == 0`` is the
-    in-process evaluator."""
+def measure_speedup(env: str, method: str, p: WorkersParams, log=print, hidden: tuple | None = None) -> pd.DataFrame:
+    """One row per (worker count, timed generation) of ``method`` on ``env`` with the registry's network
+    (or ``hidden``); ``workers == 0`` is the in-process evaluator."""
     from threadpoolctl import threadpool_limits
 
     from ..bench.evaluator import raw_steps_per_s
     from ..envs import make_wrapped_env
 
     spec = get_spec(env)
-    config = RunConfig(method=method, env=env, hidden=spec.default_hidden, popsize=p.popsize, seed=p.seed,
+    hidden = spec.default_hidden if hidden is None else tuple(hidden)
+    config = RunConfig(method=method, env=env, hidden=hidden, popsize=p.popsize, seed=p.seed,
                        budget_evals=p.popsize * (p.warmup_generations + p.generations),
                        hyper=SPEEDUP_HYPER.get(method))
     rows, kept = [], []
@@ -205,7 +206,7 @@ def measure_speedup(env: str, method: str, p: WorkersParams, log=print) -> pd.Da
     for w in p.workers:
         log(f"{env}, {method}: Ray, {w} worker(s)")
         t0 = time.perf_counter()
-        ev = make_evaluator(RunConfig(env=env, hidden=spec.default_hidden, backend="ray", workers=w,
+        ev = make_evaluator(RunConfig(env=env, hidden=hidden, backend="ray", workers=w,
                                        ray_address=p.ray_address))
         try:
             ev.evaluate(kept[0][0][:w], kept[0][1][:w])  # actors up, environments built

@@ -54,3 +54,29 @@ def test_unknown_method():
 @pytest.mark.parametrize("method", sorted(REGISTRY))
 def test_registry_names_match_the_classes(method):
     assert REGISTRY[method].name == method
+
+
+@pytest.mark.parametrize("method,n,popsize", [("torch_cmaes", 30, 8), ("torch_cmaes", 60, 6), ("cmaes", 30, 8),
+                                              ("cmaes", 60, 6)])
+def test_serial_period_is_the_spacing_of_the_eigendecompositions(method, n, popsize):
+    """A timing of ask + tell must span whole periods of the lazy eigendecomposition (chapter 4's
+    and 6's sequential part); the period must be the one the trainer actually keeps."""
+    from evoscale.trainers import serial_period
+
+    trainer = REGISTRY[method](n, popsize, 0.5)
+    state, rng = trainer.init(0), np.random.default_rng(0)
+
+    def marker(s):
+        return s.eigen_eval if method == "torch_cmaes" else s.es.sm.last_update
+
+    at, last = [], marker(state)
+    for g in range(60):
+        population, state = trainer.ask(state)
+        state = trainer.tell(state, population, rng.normal(size=len(population)))
+        if marker(state) != last:
+            at.append(g)
+            last = marker(state)
+    gaps = set(np.diff(at).tolist())
+    assert len(at) >= 3 and gaps == {serial_period(trainer)}, (at, serial_period(trainer))
+    assert serial_period(REGISTRY["sepcmaes"](n, popsize, 0.5)) == 1
+    assert serial_period(REGISTRY["openai_es"](n, popsize, 0.5)) == 1

@@ -143,13 +143,21 @@ def test_simulation_is_calibrated_from_the_table_and_deterministic():
 @pytest.mark.slow
 def test_tiny_real_measurement_matches_in_process(tmp_path, monkeypatch):
     monkeypatch.setenv("EVOSCALE_RESULTS", str(tmp_path))
-    p = smoke(workers=[1], warmup_generations=1, generations=2, raw_seconds=0.2)
+    p = smoke(workers=[1], warmup_generations=1, generations=3, raw_seconds=0.2, methods=["cmaes", "torch_cmaes"])
     df = wk.speedup(p, log=lambda *a: None)  # raises if Ray's returns differ from in-process ones
     assert sorted(df["workers"].unique()) == [0, 1] and (df["eval_s"] > 0).all()
     assert len(list((tmp_path / "smoke" / "workers").glob("speedup-*.csv"))) == len(p.methods)
     again = wk.speedup(p, log=lambda *a: None)  # from the cache
     pd.testing.assert_frame_equal(df, again, check_dtype=False)
     assert np.isfinite(wk.speedup_table(df)["speedup"]).all()
+    # a full CMA-ES is timed over whole periods of its eigendecomposition, so the mean ask + tell includes it
+    from evoscale.trainers import make_trainer, serial_period
+
+    for m in p.methods:
+        period = serial_period(make_trainer(m, 114, p.popsize, 0.5, wk.SPEEDUP_HYPER.get(m)))
+        timed = (df[(df.method == m) & (df.workers == 0)]).shape[0]
+        assert timed == p.timed("CartPole-v1", m) and timed % period == 0 and timed >= p.generations
+    assert p.timed("CartPole-v1", "torch_cmaes") == 4  # period 2 at n = 114, popsize 64: 3 rounded up
 
 
 def test_hundred_verdict_is_a_simulation_and_says_so():

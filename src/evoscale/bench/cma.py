@@ -17,6 +17,7 @@ Neither implementation eigendecomposes C during the first generations at large n
 ``0.5 / ((c1 + cmu) n)``, tens to hundreds of generations at n in the thousands), so the timed
 generations are the steady-state O(lam n^2) ones. With ``eig=True`` one eigendecomposition of each
 is then forced and timed, and ``amortised_ms_per_gen = ms_per_gen + eig_ms / eig_every_generations``
+(the trainers' ``serial_period``: the whole generations between two decompositions)
 is reported as well, together with the peak memory including that step.
 
 ``ms_per_gen`` is the median wall time over generations 2..G (the first one pays one-off
@@ -78,11 +79,11 @@ def _measure(impl: str, n: int, popsize: int, generations: int, device: str, eig
     if impl == "torch_cmaes":
         trainer = TorchCMAES(n, popsize, 0.5, dtype="float32", device=device)
         state = trainer.init(seed)
-        eig_every = trainer.params.lazy_gap_evals / popsize
+        eig_every = trainer.serial_period()
     else:
         trainer = CMAES(n, popsize, 0.5)
         state = trainer.init(seed)
-        eig_every = float(state.es.sm.lazy_update_gap)
+        eig_every = trainer.serial_period(state)
     sync()
     init_s = time.perf_counter() - t0
 

@@ -119,14 +119,15 @@ def run(p: BackpropParams, log=print) -> pd.DataFrame | None:
 
 def unit_costs(df: pd.DataFrame) -> pd.DataFrame:
     """Per (method, env): one-core seconds of the parallel part per env step (``pop_eval_s``: ES
-    population evaluation, PPO rollout) and of the sequential part per generation/update (``opt_s``),
-    from records of runs timed on an idle core (medians over generations)."""
+    population evaluation, PPO rollout; median over generations) and of the sequential part per
+    generation/update (``opt_s``; the mean, so a full CMA-ES's eigendecomposition every few
+    generations counts at its amortised share), from records of runs timed on an idle core."""
     rows = []
     for (m, env), g in df.groupby(["method", "env"]):
         g = g.sort_values(["seed", "generation"])
         steps = g.groupby("seed")["env_steps"].diff().fillna(g["env_steps"])
         rows.append(dict(method=m, env=env, eval_s_per_step=float(np.median(g["pop_eval_s"] / steps.clip(lower=1))),
-                         serial_s_per_gen=float(np.median(g["opt_s"])), machine=g["machine"].iloc[0]))
+                         serial_s_per_gen=float(np.mean(g["opt_s"])), machine=g["machine"].iloc[0]))
     return pd.DataFrame(rows, columns=["method", "env", "eval_s_per_step", "serial_s_per_gen", "machine"])
 
 
@@ -141,19 +142,25 @@ def one_core_wall(df: pd.DataFrame, costs: pd.DataFrame | None) -> pd.Series:
 
 def measure_costs(tasks=("CartPole-v1", "LunarLander-v3"), popsize: int = 64, generations: int = 20,
                   ppo_rollouts: int = 5, log=print) -> pd.DataFrame:
-    """Time short runs of every method on this (idle!) machine, one core, one thread -> ``unit_costs``."""
+    """Time short runs of every method on this (idle!) machine, one core, one thread -> ``unit_costs``.
+    An ES runs ``generations``, rounded up to whole periods of its sequential cost (a full CMA-ES
+    decomposes its covariance every few dozen generations: ``trainers.timed_generations``)."""
     import torch
     from threadpoolctl import threadpool_limits
 
     from ..runs import train_records
+    from ..train import build
+    from ..trainers import timed_generations
 
     torch.set_num_threads(1)
     mp, frames = methods.params({"profile": "book"}), []
     with threadpool_limits(1):
         for env in tasks:
             for row in ES_ROWS:
-                frames.append(train_records(RunConfig(env=env, hidden=(64, 32), popsize=popsize, budget_evals=popsize * generations,
-                                                      eval_every=0, eval_episodes=1, **methods.method_settings(mp, row))))
+                c = RunConfig(env=env, hidden=(64, 32), popsize=popsize, budget_evals=popsize,
+                              eval_every=0, eval_episodes=1, **methods.method_settings(mp, row))
+                g = timed_generations(build(c)[1], generations)
+                frames.append(train_records(c.replace(budget_evals=popsize * g)))
             from ..baselines.zoo import zoo_hyperparams
 
             z = zoo_hyperparams(env)

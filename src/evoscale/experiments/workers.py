@@ -89,7 +89,8 @@ class WorkersParams:
     warmup_generations: int | None = None
     """CMA-ES generations trained before timing starts (a mid-training population)."""
     generations: int | None = None
-    """Timed generations per worker count."""
+    """Timed generations per worker count, at least: a full CMA-ES's are rounded up to whole periods of
+    its lazy eigendecomposition (``trainers.timed_generations``), whose cost the mean then includes."""
     raw_seconds: float | None = None
     """Seconds spent measuring one core's raw gymnasium.make step rate per task."""
     seed: int = 0
@@ -133,11 +134,21 @@ class WorkersParams:
         if self.popsize < 2:
             raise ValueError(f"popsize must be at least 2, got {self.popsize}")
 
-    def speedup_fields(self, env: str, method: str) -> dict:
-        """What changes one (task, method) speedup measurement (its cache key)."""
-        fields = ("popsize", "warmup_generations", "generations", "raw_seconds", "seed", "workers")
+    def speedup_fields(self, env: str, method: str, hidden: tuple | None = None) -> dict:
+        """What changes one (task, method) speedup measurement (its cache key); ``generations`` is the
+        count actually timed."""
+        fields = ("popsize", "warmup_generations", "raw_seconds", "seed", "workers")
         return {"env": env, "method": method, "hyper": SPEEDUP_HYPER.get(method),
-                **{k: getattr(self, k) for k in fields}}
+                **{k: getattr(self, k) for k in fields}, "generations": self.timed(env, method, hidden)}
+
+    def timed(self, env: str, method: str, hidden: tuple | None = None) -> int:
+        """Generations timed per worker count: ``generations`` rounded up to the method's whole serial periods."""
+        from ..policies import make_policy
+        from ..trainers import make_trainer, timed_generations
+
+        spec = get_spec(env)
+        n = make_policy(spec, spec.default_hidden if hidden is None else tuple(hidden), "cpu").n_params
+        return timed_generations(make_trainer(method, n, self.popsize, 0.5, SPEEDUP_HYPER.get(method)), self.generations)
 
     def speedup_key(self, env: str, method: str) -> str:
         return content_key(self.speedup_fields(env, method))
@@ -185,12 +196,14 @@ def measure_speedup(env: str, method: str, p: WorkersParams, log=print, hidden: 
                        budget_evals=p.popsize * (p.warmup_generations + p.generations),
                        hyper=SPEEDUP_HYPER.get(method))
     rows, kept = [], []
+    timed = p.timed(env, method, hidden)
     with threadpool_limits(1):
         raw = raw_steps_per_s(make_wrapped_env(env), spec.max_steps, p.raw_seconds)
-        evaluator, trainer, n = build(config, backend="lockstep")
+        evaluator, trainer, n = build(config.replace(budget_evals=p.popsize * (p.warmup_generations + timed)),
+                                      backend="lockstep")
         state = trainer.init(p.seed)
-        log(f"{env}, {method}: {p.warmup_generations} warm-up + {p.generations} timed generations in-process")
-        for g in range(p.warmup_generations + p.generations):
+        log(f"{env}, {method}: {p.warmup_generations} warm-up + {timed} timed generations in-process")
+        for g in range(p.warmup_generations + timed):
             t0 = time.perf_counter()
             population, state = trainer.ask(state)
             t1 = time.perf_counter()

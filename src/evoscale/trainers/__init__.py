@@ -46,6 +46,21 @@ GRADIENT_METHODS = ("ppo", "recurrent_ppo")
 METHODS = (*REGISTRY, *GRADIENT_METHODS)
 
 
+def serial_period(trainer) -> int:
+    """Generations after which a trainer's sequential cost repeats: a full CMA-ES decomposes its
+    covariance only every few generations (its "lazy" update, seconds at n = 2,788), so a timing of
+    its ask + tell must span whole periods and be averaged, not a median of a few generations; 1 for
+    trainers whose every generation costs the same."""
+    period = getattr(trainer, "serial_period", None)
+    return 1 if period is None else int(period())
+
+
+def timed_generations(trainer, at_least: int) -> int:
+    """Generations a timing of ``trainer``'s ask + tell spans: whole ``serial_period``s, at least ``at_least``."""
+    period = serial_period(trainer)
+    return period * max(1, -(-int(at_least) // period))
+
+
 def policy_for(method: str, hyper: dict | None = None) -> tuple[str, dict]:
     """The policy network a method evolves: (kind, keyword arguments) for ``make_policy``."""
     cls = REGISTRY[method]

@@ -17,6 +17,7 @@ in pycma that might touch the global RNG runs with the state's own global-RNG st
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import dataclass
 
 import cma
@@ -68,6 +69,14 @@ class CMAES:
         with _own_global_rng(state):
             state.es = cma.CMAEvolutionStrategy(self.x0, self.sigma0, opts)
         return state
+
+    def serial_period(self, state: CMAState | None = None) -> int:
+        """Generations from one eigendecomposition of C to the next (``trainers.serial_period``): pycma's
+        lazy gap, ``1 / ((c1 + cmu) n 10)`` tells, rounded up (read from ``state``, else from a fresh
+        one); 1 for the diagonal (sep) variant."""
+        if self.separable:
+            return 1
+        return max(1, math.ceil((state or self.init(0)).es.sm.lazy_update_gap))
 
     def ask(self, state: CMAState) -> tuple[np.ndarray, CMAState]:
         with _own_global_rng(state):

@@ -193,6 +193,10 @@ class TorchCMAES:
             generator=gen,
         )
 
+    def serial_period(self) -> int:
+        """Generations from one lazy eigendecomposition to the next (``trainers.serial_period``)."""
+        return int(self.params.lazy_gap_evals // self.popsize) + 1
+
     def ask(self, state: TorchCMAState) -> tuple[np.ndarray, TorchCMAState]:
         p = self.params
         if state.counteval > state.eigen_eval + p.lazy_gap_evals:  # purecma's lazy rule

@@ -28,8 +28,8 @@ import pandas as pd
 
 from .config import RunConfig
 from .ray_connect import init_ray
-from .runs import (exit_with_parent, generations, is_cached, results_root, run_path, save_records, servable,
-                   train_records)
+from .runs import (exit_with_parent, generations, is_cached, results_root, run_cpu_seconds, run_path, save_records,
+                   servable, train_records)
 from .store import check_writable
 from .trainers import GRADIENT_METHODS
 
@@ -153,13 +153,6 @@ def units(all_needs: list[Need]) -> list[Need]:
 
 
 RUN_COST_COLUMNS = ("method", "env", "n_params", "evals", "env_steps", "wall_s", "eval_wall_s", "cpu_s")
-
-
-def run_cpu_seconds(last: pd.Series) -> float:
-    """A stored run's cost from its last record: the process's CPU seconds (``cpu_s``, recorded since
-    it was added), else its wall-clock with the solved tests (an over-estimate on a shared machine)."""
-    cpu = last.get("cpu_s", np.nan)
-    return float(cpu) if np.isfinite(cpu) else float(last["wall_s"] + last["eval_wall_s"])
 
 
 class CostModel:

@@ -156,6 +156,13 @@ def load_cached(config: RunConfig, where: Path) -> pd.DataFrame | None:
     return None if served is None else served[1]
 
 
+def run_cpu_seconds(last: pd.Series) -> float:
+    """A stored run's cost from its last record: the process's CPU seconds (``cpu_s``, recorded since
+    it was added), else its wall-clock with the solved tests (an over-estimate on a shared machine)."""
+    cpu = last.get("cpu_s", np.nan)
+    return float(cpu) if np.isfinite(cpu) else float(last["wall_s"] + last["eval_wall_s"])
+
+
 def is_cached(config: RunConfig, where: Path) -> bool:
     return load_cached(config, where) is not None
 

@@ -40,6 +40,7 @@ import pandas as pd
 from ..config import RunConfig, parse_hidden
 from ..envs.adapt import BANDIT_ID, CARTPOLE_ID, bandit_bounds, cartpole_references
 from ..policies import CELLS, RULES
+from ..runs import run_cpu_seconds
 from ..stats import MIN_SEEDS, compare, detectable_difference, iqm_ci
 from ..trainers import GRADIENT_METHODS, POLICY_SEARCH, REGISTRY
 from . import available, check_parameters, report, results_root, run_many, seed_list
@@ -211,7 +212,7 @@ def bounds(task: str) -> dict:
 
 
 FINAL_COLUMNS = ["task", "row", "seed", "method", "n_params", "final", "evals", "env_steps", "wall_s",
-                 "eval_wall_s", "machine", "solution"]
+                 "eval_wall_s", "cpu_s", "machine", "solution"]
 
 
 def finals(df: pd.DataFrame | None) -> pd.DataFrame:
@@ -222,6 +223,7 @@ def finals(df: pd.DataFrame | None) -> pd.DataFrame:
     last = df.sort_values("generation").groupby(["env", "row", "seed"], sort=False).tail(1)
     out = last[["env", "row", "seed", "method", "n_params", "eval_return", "evals", "env_steps", "wall_s",
                 "eval_wall_s", "machine"]].rename(columns={"env": "task", "eval_return": "final"})
+    out["cpu_s"] = [run_cpu_seconds(r) for _, r in last.iterrows()]  # CPU time where recorded, else wall-clock
     if "solution" in df:
         solved = df.dropna(subset=["solution"]).sort_values("generation").groupby(["env", "row", "seed"]).tail(1)
         out = out.merge(solved[["env", "row", "seed", "solution"]].rename(columns={"env": "task"}), how="left")
@@ -275,7 +277,7 @@ def summarise(per_seed: pd.DataFrame, planned: int, matched: pd.DataFrame | None
                 "share of the gap closed": report.over_seeds(gap_closed(per_seed, row), 2, planned)
                 if task == BANDIT_ID else "",
                 "env steps (median)": report.num(med("env_steps")),
-                "CPU-minutes per run (median)": report.num((med("wall_s") + med("eval_wall_s")) / 60, 1),
+                "CPU-minutes per run (median)": report.num(med("cpu_s") / 60, 1),
             })
     return pd.DataFrame(out)
 

@@ -48,6 +48,11 @@ def test_unit_costs_and_one_core_wall():
     w = b.one_core_wall(df, c)
     assert w.iloc[1] == pytest.approx(200 * 1e-4 + 2 * 0.01)
     assert b.one_core_wall(df, None).isna().all()
+    # a run cut after its first (untimed) period: the first kept generation's steps are unknown, not
+    # its cumulative count; the serial cost is the mean, so a periodic spike counts at its share
+    cut = records("torch_cmaes", 0, [1.0] * 6, 100).assign(opt_s=[9.0, 0.1, 0.1, 0.1, 2.1, 0.1]).iloc[2:]
+    c = b.unit_costs(cut).iloc[0]
+    assert c["eval_s_per_step"] == pytest.approx(1e-4) and c["serial_s_per_gen"] == pytest.approx(0.6)
 
 
 def test_speedup_measured_extrapolated_and_capped():
@@ -124,7 +129,7 @@ def test_idle_core_measurements_run_at_tiny_sizes(tmp_path, monkeypatch):
     monkeypatch.setenv("EVOSCALE_RESULTS", str(tmp_path))
     assert b.load_costs("smoke") == (None, None)
     out = b.measure_and_store("smoke", ("CartPole-v1",), log=lambda *a: None, popsize=8, generations=2,
-                              ppo_rollouts=1, steps=8)
+                              ppo_rollouts=1, steps=8, hidden=(4,))
     costs, speed = b.load_costs("smoke")
     assert set(costs["method"]) == {"torch_cmaes", "openai_es", "ga", "ppo"} and (costs["eval_s_per_step"] > 0).all()
     assert speed["workers"].tolist() == [1, 2] and speed["speedup"].iloc[0] == 1 and len(out["ppo_speedup"]) == 2
@@ -137,7 +142,7 @@ def test_idle_core_measurements_run_at_tiny_sizes(tmp_path, monkeypatch):
     path = b.cost_paths("smoke")[0]
     pd.concat([costs, costs.assign(env="LunarLander-v3")]).to_csv(path, index=False)
     again = b.measure_and_store("smoke", ("CartPole-v1",), log=lambda *a: None, popsize=8, generations=2,
-                                ppo_rollouts=1, steps=8)
+                                ppo_rollouts=1, steps=8, hidden=(4,))
     assert again["es_speedup"] == []  # measured once, then read
     kept = b.load_costs("smoke")[0]
     assert (kept["env"] == "LunarLander-v3").sum() == 4 and (kept["env"] == "CartPole-v1").sum() == 4

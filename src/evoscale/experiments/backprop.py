@@ -125,8 +125,10 @@ def unit_costs(df: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (m, env), g in df.groupby(["method", "env"]):
         g = g.sort_values(["seed", "generation"])
-        steps = g.groupby("seed")["env_steps"].diff().fillna(g["env_steps"])
-        rows.append(dict(method=m, env=env, eval_s_per_step=float(np.median(g["pop_eval_s"] / steps.clip(lower=1))),
+        steps = g.groupby("seed")["env_steps"].diff()  # per generation; the first kept one of a cut run: unknown
+        steps = steps.where(g["generation"] != 0, g["env_steps"])
+        per_step = (g["pop_eval_s"] / steps.clip(lower=1))[steps.notna()]
+        rows.append(dict(method=m, env=env, eval_s_per_step=float(np.median(per_step)),
                          serial_s_per_gen=float(np.mean(g["opt_s"])), machine=g["machine"].iloc[0]))
     return pd.DataFrame(rows, columns=["method", "env", "eval_s_per_step", "serial_s_per_gen", "machine"])
 
@@ -141,26 +143,29 @@ def one_core_wall(df: pd.DataFrame, costs: pd.DataFrame | None) -> pd.Series:
 
 
 def measure_costs(tasks=("CartPole-v1", "LunarLander-v3"), popsize: int = 64, generations: int = 20,
-                  ppo_rollouts: int = 5, log=print) -> pd.DataFrame:
+                  ppo_rollouts: int = 5, log=print, hidden: tuple = (64, 32)) -> pd.DataFrame:
     """Time short runs of every method on this (idle!) machine, one core, one thread -> ``unit_costs``.
-    An ES runs ``generations``, rounded up to whole periods of its sequential cost (a full CMA-ES
-    decomposes its covariance every few dozen generations: ``trainers.timed_generations``)."""
+    An ES is timed over ``generations``, rounded up to whole periods of its sequential cost (a full
+    CMA-ES decomposes its covariance every few dozen generations: ``trainers.timed_generations``),
+    after one period that is not timed (the first decomposition comes at its end)."""
     import torch
     from threadpoolctl import threadpool_limits
 
     from ..runs import train_records
     from ..train import build
-    from ..trainers import timed_generations
+    from ..trainers import serial_period, timed_generations
 
     torch.set_num_threads(1)
     mp, frames = methods.params({"profile": "book"}), []
     with threadpool_limits(1):
         for env in tasks:
             for row in ES_ROWS:
-                c = RunConfig(env=env, hidden=(64, 32), popsize=popsize, budget_evals=popsize,
+                c = RunConfig(env=env, hidden=tuple(hidden), popsize=popsize, budget_evals=popsize,
                               eval_every=0, eval_episodes=1, **methods.method_settings(mp, row))
-                g = timed_generations(build(c)[1], generations)
-                frames.append(train_records(c.replace(budget_evals=popsize * g)))
+                trainer = build(c)[1]
+                skip, g = serial_period(trainer), timed_generations(trainer, generations)
+                df = train_records(c.replace(budget_evals=popsize * (skip + g)))
+                frames.append(df[df["generation"] >= skip])
             from ..baselines.zoo import zoo_hyperparams
 
             z = zoo_hyperparams(env)

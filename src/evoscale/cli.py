@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     tp.add_argument("--out", type=Path, default=None, help="also write the JSON to this file (atomically)")
     co = bsub.add_parser("costs", help="chapter 6's idle-core unit costs (ES and PPO) and PPO's process speedup")
     co.add_argument("--profile", default="book", help="where the tables go: results/<profile>/backprop/")
-    co.add_argument("--tasks", default="CartPole-v1,LunarLander-v3")
+    co.add_argument("--tasks", default="CartPole-v1,LunarLander-v3", help="comma-separated tasks of chapter 6's profile")
     co.add_argument("--generations", type=int, default=20, help="ES generations timed per method")
     co.add_argument("--ppo-rollouts", type=int, default=5, help="PPO rollouts + updates timed")
     ov = bsub.add_parser("overhead", help="optimizer time per generation / LunarLander evaluation time")

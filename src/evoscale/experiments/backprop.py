@@ -142,35 +142,39 @@ def one_core_wall(df: pd.DataFrame, costs: pd.DataFrame | None) -> pd.Series:
     return df["env_steps"] * c["eval_s_per_step"] + (df["generation"] + 1) * c["serial_s_per_gen"]
 
 
-def measure_costs(tasks=("CartPole-v1", "LunarLander-v3"), popsize: int = 64, generations: int = 20,
-                  ppo_rollouts: int = 5, log=print, hidden: tuple = (64, 32)) -> pd.DataFrame:
-    """Time short runs of every method on this (idle!) machine, one core, one thread -> ``unit_costs``.
-    An ES is timed over ``generations``, rounded up to whole periods of its sequential cost (a full
-    CMA-ES decomposes its covariance every few dozen generations: ``trainers.timed_generations``),
-    after one period that is not timed (the first decomposition comes at its end)."""
+def measure_costs(p: BackpropParams, tasks=("CartPole-v1", "LunarLander-v3"), generations: int = 20,
+                  ppo_rollouts: int = 5, log=print) -> pd.DataFrame:
+    """Time short runs of every method of each task (the chapter's own configurations of ``p``, seed 0)
+    on this (idle!) machine, one core, one thread -> ``unit_costs``. An ES is timed over
+    ``generations``, rounded up to whole periods of its sequential cost (a full CMA-ES decomposes its
+    covariance every few dozen generations: ``trainers.timed_generations``), after one period that is
+    not timed (the first decomposition comes at its end); PPO over ``ppo_rollouts`` rollouts + updates."""
     import torch
     from threadpoolctl import threadpool_limits
 
+    from ..baselines.zoo import zoo_hyperparams
     from ..runs import train_records
     from ..train import build
     from ..trainers import serial_period, timed_generations
 
     torch.set_num_threads(1)
-    mp, frames = methods.params({"profile": "book"}), []
+    frames = []
     with threadpool_limits(1):
         for env in tasks:
-            for row in ES_ROWS:
-                c = RunConfig(env=env, hidden=tuple(hidden), popsize=popsize, budget_evals=popsize,
-                              eval_every=0, eval_episodes=1, **methods.method_settings(mp, row))
+            first = seed_list(p.tasks[env]["seeds"])[0]
+            for side, c in p.configs(env):
+                if c.seed != first:
+                    continue
+                if side == "ppo":
+                    z = zoo_hyperparams(env)
+                    frames.append(train_records(c.replace(budget_steps=z["n_steps"] * z["n_envs"] * ppo_rollouts,
+                                                          eval_every=0, eval_episodes=1)))
+                    continue
+                c = c.replace(eval_every=0, eval_episodes=1)
                 trainer = build(c)[1]
                 skip, g = serial_period(trainer), timed_generations(trainer, generations)
-                df = train_records(c.replace(budget_evals=popsize * (skip + g)))
+                df = train_records(c.replace(budget_evals=c.popsize * (skip + g)))
                 frames.append(df[df["generation"] >= skip])
-            from ..baselines.zoo import zoo_hyperparams
-
-            z = zoo_hyperparams(env)
-            frames.append(train_records(RunConfig(method="ppo", env=env, budget_steps=z["n_steps"] * z["n_envs"]
-                                                  * ppo_rollouts, eval_every=0, eval_episodes=1)))
             log(f"{env}: timed")
     return unit_costs(pd.concat(frames, ignore_index=True))
 
@@ -233,25 +237,31 @@ def _speedup_files(profile: str, env: str, method: str) -> list:
     return chapter4 or ([own] if own.exists() else [])
 
 
-def measure_and_store(profile: str = "book", tasks=("CartPole-v1", "LunarLander-v3"), log=print, **sizes) -> dict:
-    """Run on an idle machine: ``measure_costs`` and ``measure_ppo_speedup`` per task, written to
-    ``cost_paths`` (replacing these tasks' rows, keeping the others'); and the ES's Ray speedup
-    (chapter 4's ``measure_speedup``, this chapter's network) for tasks chapter 4 has not measured."""
+def measure_and_store(profile: str = "book", tasks=("CartPole-v1", "LunarLander-v3"), log=print,
+                      generations: int = 20, ppo_rollouts: int = 5, steps: int = 256) -> dict:
+    """Run on an idle machine: ``measure_costs`` and ``measure_ppo_speedup`` (``steps`` vectorised
+    steps) per task of ``profile``, written to ``cost_paths`` (replacing these tasks' rows, keeping the
+    others'); and the ES's Ray speedup (chapter 4's ``measure_speedup`` on this chapter's network)
+    for tasks chapter 4 has not measured."""
     from ..store import atomic_write
     from . import workers
 
-    costs = measure_costs(tasks, log=log, **{k: v for k, v in sizes.items() if k not in ("steps", "es_speedup")})
-    speed = pd.concat([measure_ppo_speedup(t, steps=sizes.get("steps", 256)) for t in tasks], ignore_index=True)
+    P = params({"profile": profile})
+    unknown = [t for t in tasks if t not in P.tasks]
+    if unknown:
+        raise ValueError(f"no task {', '.join(map(repr, unknown))} in chapter 6's {profile!r} profile; "
+                         f"valid: {', '.join(P.tasks)}")
+    costs = measure_costs(P, tasks, generations, ppo_rollouts, log)
+    speed = pd.concat([measure_ppo_speedup(t, steps=steps) for t in tasks], ignore_index=True)
     for table, path in zip((costs, speed), cost_paths(profile)):
         if path.exists():  # the other tasks' rows stay
             old = pd.read_csv(path)
             table = pd.concat([old[~old["env"].isin(tasks)], table], ignore_index=True)
         atomic_write(path, lambda f, t=table: t.to_csv(f, index=False))
     out = {"unit_costs": costs.to_dict("records"), "ppo_speedup": speed.to_dict("records"), "es_speedup": []}
-    P = params({"profile": profile})
     for env in tasks:
-        t = P.tasks.get(env)
-        if t is None or not sizes.get("es_speedup", True) or _speedup_files(profile, env, es_method(t)):
+        t = P.tasks[env]
+        if _speedup_files(profile, env, es_method(t)):
             continue
         hidden = parse_hidden(t["hidden"]) if t["hidden"] else None
         wp = workers.params({"profile": profile, "popsize": P.popsize})

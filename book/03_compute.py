@@ -57,7 +57,7 @@ ray_address = None  # Ray cluster to join, e.g. "auto" after `ray start`; None: 
 device = "cpu"  # cpu | cuda (policy forward)
 
 # %% tags=["hide-input"]
-from evoscale.experiments import compute
+from evoscale.experiments import backprop, compute
 
 P = compute.params(globals())  # strict: a name papermill injected that is not declared above aborts here
 
@@ -81,7 +81,8 @@ pd.DataFrame([P.__dict__]).T.rename(columns={0: "value"})  # the parameters afte
 # %%
 df = compute.run(P)
 check = compute.run(P.crosscheck())
-S = compute.summarise(df, P.env, check=check, planned=len(P.seed_list()))
+idle_costs = backprop.load_costs(P.profile)[0]  # chapter 6's idle-core unit costs (None until measured)
+S = compute.summarise(df, P.env, check=check, planned=len(P.seed_list()), costs=idle_costs)
 V = compute.verdicts(S)
 
 # %% [markdown]
@@ -113,6 +114,8 @@ glue("n_line", f"{S['n_seeds']} of {S['planned']}", display=False)
 glue("windows", " and ".join(f"{a:,.0f}–{b:,.0f}" for a, b in S.get("windows", ())) or "–", display=False)
 glue("steps_per_eval", f"{S.get('env_steps_per_eval', float('nan')):,.0f}", display=False)
 glue("opt_fraction", f"{100 * S.get('opt_fraction', float('nan')):.0f} %", display=False)
+glue("opt_fraction_idle", "not measured yet" if S.get("opt_fraction_idle", float("nan")) != S.get("opt_fraction_idle")
+     else f"{100 * S['opt_fraction_idle']:.0f} %", display=False)
 glue("wall_per_seed", f"{S.get('wall_s_per_seed', float('nan')) / 60:,.1f}", display=False)
 report.table(compute.seeds_table(S))
 
@@ -133,8 +136,11 @@ report.table(compute.seeds_table(S))
 #
 # *Evaluations are not compute.* A lander that stops crashing flies for up to 1,000 steps, so one
 # evaluation cost {glue:text}`steps_per_eval` env steps on average here, more as training succeeds;
-# {glue:text}`opt_fraction` of the training time went into CMA-ES's own `ask`/`tell` (chapter 1
-# measures how that grows with the parameter count). One seed took {glue:text}`wall_per_seed`
+# on an idle core CMA-ES's own `ask`/`tell` (its eigendecomposition every few dozen generations
+# included) would take {glue:text}`opt_fraction_idle` of these runs' training time (modelled from
+# chapter 6's idle-core unit costs and these runs' generations and env steps; measured beside the
+# other campaign work it took {glue:text}`opt_fraction`, which contention inflates). Chapter 1
+# measures how that share grows with the parameter count. One seed took {glue:text}`wall_per_seed`
 # minutes on {glue:text}`machine_line` (one core per run, two runs at a time; the campaign's
 # wall-clock is shared with other work, so read it as an upper bound).
 

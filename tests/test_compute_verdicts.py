@@ -82,3 +82,16 @@ def test_report_formatting():
     assert report.over_seeds(range(10)).endswith("(n = 10)") and "[" in report.over_seeds(range(10))
     with pytest.raises(ValueError, match="verdict word"):
         report.Verdict("okay", "1", "x")
+
+
+def test_idle_fraction_models_ask_tell_from_unit_costs():
+    df = runs([250] * 5, [30] * 5, [5] * 5)
+    assert np.isnan(compute.summarise(df, "LunarLander-v3", planned=10)["opt_fraction_idle"])
+    costs = pd.DataFrame([dict(method="torch_cmaes", env="LunarLander-v3", eval_s_per_step=1e-5, serial_s_per_gen=0.1),
+                          dict(method="ga", env="LunarLander-v3", eval_s_per_step=1.0, serial_s_per_gen=0.0)])
+    S = compute.summarise(df, "LunarLander-v3", planned=10, costs=costs)
+    gens, steps = 102_400 / 64, 300 * 102_400  # per seed: the last record's generations and env steps
+    assert S["opt_fraction_idle"] == pytest.approx(gens * 0.1 / (gens * 0.1 + steps * 1e-5))
+    assert S["opt_fraction"] == pytest.approx(0.1)  # the recorded shares: 1 s of 10 per generation
+    assert np.isnan(compute.summarise(df, "LunarLander-v3", planned=10, costs=costs[costs.method == "ga"])
+                    ["opt_fraction_idle"])

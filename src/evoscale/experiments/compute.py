@@ -153,9 +153,12 @@ def per_seed(df: pd.DataFrame, threshold: float | None) -> pd.DataFrame:
 
 
 def summarise(df: pd.DataFrame | None, env: str, check: pd.DataFrame | None = None,
-              planned: int | None = None) -> dict:
+              planned: int | None = None, costs: pd.DataFrame | None = None) -> dict:
     """The chapter's numbers: per-seed finals, solves and marginal gains; the early-vs-late gain
-    comparison (paired over seeds); the cross-check against pycma at pycma's budget."""
+    comparison (paired over seeds); the cross-check against pycma at pycma's budget. ``opt_fraction``:
+    ask + tell's share of the recorded time (beside other work); ``opt_fraction_idle``: the same share
+    modelled from idle-core unit costs (``costs``, chapter 6's table: seconds per env step evaluated
+    and per generation of ask + tell) applied to these runs' env steps and generations (NaN without)."""
     threshold = get_spec(env).solved
     out = dict(n_seeds=0, planned=planned, threshold=threshold, seeds=pd.DataFrame(), gain=paired([]),
                check=None, machine="")
@@ -178,9 +181,22 @@ def summarise(df: pd.DataFrame | None, env: str, check: pd.DataFrame | None = No
         env_steps_per_eval=float((seeds["env_steps"] / seeds["evals"]).mean()),
         wall_s_per_seed=float(seeds["wall_s"].mean()),
         opt_fraction=float(df["opt_s"].sum() / (df["opt_s"].sum() + df["pop_eval_s"].sum())),
+        opt_fraction_idle=_idle_fraction(df, env, costs),
         machine="; ".join(sorted(df["machine"].unique())),
     )
     return out
+
+
+def _idle_fraction(df: pd.DataFrame, env: str, costs: pd.DataFrame | None) -> float:
+    """ask + tell's share of the training time, modelled from idle-core unit costs (NaN without them)."""
+    if costs is None:
+        return float("nan")
+    row = costs[(costs["method"] == df["method"].iloc[0]) & (costs["env"] == env)]
+    if row.empty:
+        return float("nan")
+    last = df.sort_values("evals").groupby("seed").tail(1)
+    opt = (last["evals"] / last["popsize"]).sum() * float(row["serial_s_per_gen"].iloc[0])
+    return float(opt / (opt + last["env_steps"].sum() * float(row["eval_s_per_step"].iloc[0])))
 
 
 def verdicts(S: dict) -> dict[str, str]:

@@ -102,8 +102,11 @@ for env, s in S.items():
 # network; PPO: `SubprocVecEnv` processes, 1–2) and *modelled* beyond: ES by chapter 4's cluster
 # simulation (central server, calibrated on the measurement; 64 individuals, so nothing is gained
 # past 64 workers), PPO at its last measured efficiency with at most one process per environment
-# (`n_envs`: {glue:text}`ppo_envs`). The sequential part stays. Where the curves cross, per task:
-# {glue:text}`cross_line`
+# (`n_envs`: {glue:text}`ppo_envs`). The sequential part stays. PPO's measured speedup at 2
+# processes was {glue:text}`ppo_speed_2`: below 1 means that sending each step's observations and
+# actions between processes costs more than the step itself, so on these tasks PPO's rollout gains
+# nothing from more cores (which is why the zoo runs them in one process). Where the curves cross,
+# per task: {glue:text}`cross_line`
 
 # %% tags=["hide-input"]
 panels = []
@@ -146,6 +149,8 @@ glue("ppo_envs", ", ".join(f"{e} {zoo_hyperparams(e)['n_envs']}" for e in t), di
 plan = campaign.plan(P.profile, ["06"])  # the campaign's CPU estimate of the profile's runs still missing
 hours = plan.assign(task=plan.cell.str.split().str[1]).groupby("task", sort=False).cpu_min_missing.sum() / 60
 glue("cost_line", "; ".join(f"{t}: {h:,.1f}" for t, h in hours.items()) + " CPU-hours", display=False)
+glue("ppo_speed_2", "not measured yet" if ppo_speed is None else ", ".join(
+    f"{r.env} {r.speedup:.2f}" for r in ppo_speed[ppo_speed.workers == 2].itertuples()), display=False)
 glue("cross_line", " ".join(f"{S_['env']}: {backprop.cross_text(C_, why)}." for C_, S_, why in panels), display=False)
 
 # %% [markdown]

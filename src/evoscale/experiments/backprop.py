@@ -547,7 +547,8 @@ def figure_cores(panels: list[tuple[dict | None, dict, str | None]]):
         ax.set(xscale="log", yscale="log", xlabel="cores W", ylabel="seconds to the solved threshold",
                title=f"{S['env']}: time to the threshold against cores")
         if C is None:
-            _axis_text(ax, "not available yet; missing:\n" + (why or "seeds that reached the threshold"))
+            _axis_text(ax, "not available yet; missing:\n" + (why or "seeds that reached the threshold").replace("; ", "\n"))
+            ax.tick_params(which="both", left=False, bottom=False, labelleft=False, labelbottom=False)
             continue
         for side, flags in ((C["es"], C["es_measured"]), ("ppo", C["ppo_measured"])):
             i = COLORS.get(side, "C0")[1:]

@@ -9,7 +9,8 @@ a runner that trains the rest by priority within an hours limit.
 budgets (``runs.served_by``). ``plan`` shows per cell the seeds done / planned and the CPU-minutes
 still missing, estimated from the stored runs (``CostModel``). ``run`` trains the missing groups
 one per core (or as Ray tasks of one CPU on a cluster), saves each run atomically as it finishes,
-and starts no new run once the hours are spent; runs predicted longer than ``checkpoint_minutes``
+and starts no new run once the hours are spent; runs predicted longer than ``checkpoint_minutes`` (2.5:
+the estimate can be several times too low, e.g. for a budget 10x the stored runs')
 checkpoint under ``$EVOSCALE_CHECKPOINTS`` (default ``~/.cache/evoscale/checkpoints``), so an
 interrupted one resumes where it stopped. A run killed mid-way leaves no file that counts.
 """
@@ -338,7 +339,7 @@ def _train_remote(config: RunConfig, islands=None) -> pd.DataFrame:
 
 
 def run(profile: str = "book", hours: float = 1.0, chapters=None, processes: int | None = None,
-        ray_address: str | None = None, checkpoint_minutes: float = 10.0, log=print, max_runs: int | None = None,
+        ray_address: str | None = None, checkpoint_minutes: float = 2.5, log=print, max_runs: int | None = None,
         envs=None) -> list[str]:
     """Train the missing runs by priority until ``hours`` have passed (no new run starts after that);
     returns the names of the files written."""

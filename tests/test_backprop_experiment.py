@@ -193,3 +193,38 @@ def test_es_speedup_measured_then_cluster_sim(tmp_path, monkeypatch):
     assert set(modelled) == {8, 64, 256} and 1 < modelled[8] < 8 and modelled[256] <= modelled[64] * 1.2
     s, flags = b.speedup([2, 8], measured, modelled=modelled)
     assert s[1] == modelled[8] and flags.tolist() == [True, False]
+
+
+def solving(method, seed, hit_gen, steps_per_gen, gens=40):
+    """Records whose solved test jumps from 0 to 500 at generation ``hit_gen``."""
+    return records(method, seed, np.where(np.arange(gens) >= hit_gen, 500.0, 0.0), steps_per_gen)
+
+
+@pytest.mark.parametrize("es_gens,es_steps,word", [((5, 6) * 3, 5_000, "confirmed"), ((20, 21) * 3, 5_000, "refined"),
+                                                   ((1, 1) * 3, 2_000, "refuted"), ((1, 4) * 3, 2_500, "unresolved")])
+def test_verdicts_on_the_ratio_of_steps_to_the_threshold(es_gens, es_steps, word):
+    """PPO reaches 475 after 6 or 7 generations of 1,000 steps; the ES after (es_gens + 1) x es_steps:
+    ES / PPO = 5x (inside Salimans' 3-10x), about 16x (outside), 0.6x (the ES needs fewer steps) or
+    a spread whose CI contains 1."""
+    ppo = [solving("ppo", s, g, 1_000) for s, g in enumerate((5, 6) * 3)]
+    es = [solving("torch_cmaes", s, g, es_steps) for s, g in enumerate(es_gens)]
+    df = pd.concat(ppo + es, ignore_index=True)
+    S = b.summarise(df, "CartPole-v1", 10, b.unit_costs(df))
+    v = b.verdicts(S)["data"]
+    assert v.startswith(word + ":") and "CMA-ES (torch) needs " in v and " times PPO's env steps to reach 475" in v, v
+    assert "(n = 6 vs 6 of 10 seeds that reached it)" in v
+    r = S["ratio"]["torch_cmaes"]["steps_to"]
+    assert r["ratio"] == pytest.approx(np.mean([(g + 1) * es_steps for g in es_gens]) / 6_500, rel=0.25)
+    # one-core seconds: 1e-4 s per step on both sides plus 0.01 s per generation, so the same verdict,
+    # except that the wall-clock claim (PPO sooner) has no 3-10x band to be refined by
+    wall = b.verdicts(S)["wall"]
+    assert wall.startswith({"refined": "confirmed"}.get(word, word) + ":") and "times PPO's seconds on one core to reach 475" in wall, wall
+
+
+def test_cross_text_when_the_es_is_faster_on_one_core():
+    C = dict(es="torch_cmaes", cross=dict(w=1.0, lo=1.0, hi=1.0, share=0.97, n_es=10, n_ppo=10))
+    assert b.cross_text(C, None) == ("CMA-ES (torch) reaches the threshold sooner than PPO already on one core (n = 10 "
+                                     "vs 10 seeds that reached the threshold; 97 % of bootstrap resamples over seeds "
+                                     "cross, all of them at W = 1)")
+    C["cross"].update(hi=4.0)
+    assert b.cross_text(C, None).endswith("not all of them at W = 1)")

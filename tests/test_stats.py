@@ -78,3 +78,22 @@ def test_paired_differences():
     assert up["resolved"] and up["lo"] > 0 and up["share_positive"] == 1.0
     mixed = paired([-1.0, 1.0, -2.0, 2.0, 0.5])
     assert not mixed["resolved"] and mixed["lo"] < 0 < mixed["hi"]
+
+
+def test_ratio_of_iqms_with_its_bootstrap_ci():
+    import pytest
+
+    from evoscale.stats import ratio
+
+    rng = np.random.default_rng(0)
+    es, ppo = rng.uniform(100, 140, 10), rng.uniform(18, 22, 10)
+    r = ratio(es, ppo)
+    assert r["ratio"] == pytest.approx(iqm(es) / iqm(ppo)) and r["lo"] < r["ratio"] < r["hi"] and r["resolved"]
+    assert 4 < r["lo"] and r["hi"] < 8
+    same = ratio(ppo, ppo[::-1])
+    assert same["ratio"] == pytest.approx(1) and same["lo"] < 1 < same["hi"] and not same["resolved"]
+    one = ratio([5.0], [2.0, np.nan])
+    assert one["ratio"] == 2.5 and np.isnan(one["lo"]) and not one["resolved"] and one["n_y"] == 1
+    assert np.isnan(ratio([], [1.0])["ratio"])
+    with pytest.raises(ValueError, match="positive"):
+        ratio([0.0, 1.0], [1.0, 2.0])

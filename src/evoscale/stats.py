@@ -162,3 +162,20 @@ def paired(d, level: float = 0.95, n_resamples: int = 2000, seed: int = 0) -> di
         out["resolved"] = bool(out["lo"] > 0 or out["hi"] < 0)
         out["detectable"] = detectable_difference(d)
     return out
+
+
+def ratio(x, y, level: float = 0.95, n_resamples: int = 2000, seed: int = 0) -> dict:
+    """IQM(X) / IQM(Y) of two positive samples (e.g. env steps to a threshold of two methods over their
+    seeds), with a bootstrap CI (each side resampled); resolved when the CI excludes 1."""
+    x, y = _finite(x), _finite(y)
+    out = dict(n_x=int(x.size), n_y=int(y.size), ratio=np.nan, lo=np.nan, hi=np.nan, resolved=False)
+    if x.size == 0 or y.size == 0:
+        return out
+    if (x <= 0).any() or (y <= 0).any():
+        raise ValueError("ratio needs positive values on both sides")
+    out["ratio"] = float(iqm(x) / iqm(y))
+    if x.size >= 2 and y.size >= 2:
+        out["lo"], out["hi"] = _two_sample_boot(x, y, lambda a, b: iqm(a, axis=1) / iqm(b, axis=1),
+                                                n_resamples, seed, level)
+        out["resolved"] = bool(out["lo"] > 1 or out["hi"] < 1)
+    return out

@@ -550,7 +550,7 @@ def figure_curves(df: pd.DataFrame | None, summaries: list[dict], costs: pd.Data
             if d is None or d.empty or d[x].isna().all():
                 _axis_text(ax, f"no runs stored yet (n = 0 of {S['planned']} per method)" if d is None or d.empty else
                            "one-core costs not measured yet\n(python -m evoscale bench costs, idle machine)")
-                ax.set_yticks([])
+                ax.tick_params(which="both", left=False, bottom=False, labelleft=False, labelbottom=False)
                 continue
             plots.solved_line(ax, S["threshold"])
             for m, g in d[np.isfinite(d["eval_return"])].groupby("method"):

@@ -134,12 +134,12 @@ class WorkersParams:
         if self.popsize < 2:
             raise ValueError(f"popsize must be at least 2, got {self.popsize}")
 
-    def speedup_fields(self, env: str, method: str, hidden: tuple | None = None) -> dict:
+    def speedup_fields(self, env: str, method: str) -> dict:
         """What changes one (task, method) speedup measurement (its cache key); ``generations`` is the
         count actually timed."""
         fields = ("popsize", "warmup_generations", "raw_seconds", "seed", "workers")
         return {"env": env, "method": method, "hyper": SPEEDUP_HYPER.get(method),
-                **{k: getattr(self, k) for k in fields}, "generations": self.timed(env, method, hidden)}
+                **{k: getattr(self, k) for k in fields}, "generations": self.timed(env, method)}
 
     def timed(self, env: str, method: str, hidden: tuple | None = None) -> int:
         """Generations timed per worker count: ``generations`` rounded up to the method's whole serial periods."""

@@ -47,6 +47,18 @@ def test_an_exhausted_hours_limit_starts_nothing(store):
         campaign.run("smoke", hours=0, chapters=["03"])
 
 
+def test_a_run_that_would_outlast_the_end_waits_while_shorter_ones_start(store, monkeypatch):
+    # seed 0's runs are estimated at 3 h, seed 1's at 1 s: with 1 h to the hard end only seed 1's start
+    monkeypatch.setattr(campaign.CostModel, "seconds", lambda self, c, n: 3 * 3600.0 if c.seed == 0 else 1.0)
+    said = []
+    written = campaign.run("smoke", hours=1, chapters=["03"], processes=1, log=said.append, end_hours=1)
+    assert len(written) == 2 and all("-s1-" in w for w in written)
+    assert sum("left for the next campaign" in s for s in said) == 2  # once per waiting run
+    assert campaign.plan("smoke", ["03"])["done"].sum() == 2
+    with pytest.raises(ValueError, match="end_hours must be positive"):
+        campaign.run("smoke", hours=1, chapters=["03"], end_hours=0)
+
+
 def test_shorter_budgets_are_served_after_a_run(store):
     needs = campaign.needs("smoke", ["05"])
     campaign.run("smoke", hours=1, chapters=["05"], processes=1, log=lambda *a: None, max_runs=3)

@@ -9,7 +9,10 @@ a runner that trains the rest by priority within an hours limit.
 budgets (``runs.served_by``). ``plan`` shows per cell the seeds done / planned and the CPU-minutes
 still missing, estimated from the stored runs (``CostModel``). ``run`` trains the missing groups
 one per core (or as Ray tasks of one CPU on a cluster), saves each run atomically as it finishes,
-and starts no new run once the hours are spent; runs predicted longer than ``checkpoint_minutes`` (2.5:
+and starts no new run once the hours are spent. With ``end_hours`` (the machine's hard stop, e.g. the
+end of a session that kills its processes) a run starts only if its estimate ends before then; a
+longer one waits for the next campaign while shorter ones further down the queue use the time.
+Runs predicted longer than ``checkpoint_minutes`` (2.5:
 the estimate can be several times too low, e.g. for a budget 10x the stored runs')
 checkpoint under ``$EVOSCALE_CHECKPOINTS`` (default ``~/.cache/evoscale/checkpoints``), so an
 interrupted one resumes where it stopped. A run killed mid-way leaves no file that counts.
@@ -340,11 +343,14 @@ def _train_remote(config: RunConfig, islands=None) -> pd.DataFrame:
 
 def run(profile: str = "book", hours: float = 1.0, chapters=None, processes: int | None = None,
         ray_address: str | None = None, checkpoint_minutes: float = 2.5, log=print, max_runs: int | None = None,
-        envs=None) -> list[str]:
+        envs=None, end_hours: float | None = None) -> list[str]:
     """Train the missing runs by priority until ``hours`` have passed (no new run starts after that);
-    returns the names of the files written."""
+    with ``end_hours``, only runs whose estimate ends within that many hours start (``_fits``).
+    Returns the names of the files written."""
     if not hours > 0:
         raise ValueError(f"hours must be positive, got {hours!r}")
+    if end_hours is not None and not end_hours > 0:
+        raise ValueError(f"end_hours must be positive, got {end_hours!r}")
     root = results_root() / profile
     model = cost_model(profile)
     todo = [u for u in units(only_envs(needs(profile, chapters), envs)) if not _stored(u, root)]
@@ -354,6 +360,7 @@ def run(profile: str = "book", hours: float = 1.0, chapters=None, processes: int
     log(f"campaign ({profile}): {len(todo)} runs missing, about {sum(est.values()) / 3600:.1f} CPU-hours; "
         f"limit {hours:g} h")
     deadline = time.monotonic() + hours * 3600
+    end = math.inf if end_hours is None else time.monotonic() + end_hours * 3600
     written: list[str] = []
     if not todo:
         return written
@@ -369,32 +376,46 @@ def run(profile: str = "book", hours: float = 1.0, chapters=None, processes: int
 
     try:
         if ray_address:
-            _run_ray(todo, root, ray_address, deadline, done, log)
+            _run_ray(todo, root, ray_address, deadline, end, est, done, log)
         else:
-            _run_local(todo, root, processes, deadline, est, checkpoint_minutes, done, log)
+            _run_local(todo, root, processes, deadline, end, est, checkpoint_minutes, done, log)
     finally:
         bar.close()
     log(f"campaign: {len(written)} runs written, {len(todo) - len(written)} still missing")
     return written
 
 
-def _run_local(todo, root, processes, deadline, est, checkpoint_minutes, done, log):
+def _next_fitting(queue: list, est: dict, deadline: float, end: float, told: set, log) -> Need | None:
+    """Pop the first queued run whose estimate fits before ``end`` (the hard stop); an island run, which
+    cannot checkpoint, must also end before ``deadline``. The others stay queued (said once each)."""
+    now = time.monotonic()
+    for i, u in enumerate(queue):
+        left = end - now if u.islands is None else min(end, deadline) - now
+        if est[id(u)] <= left:
+            return queue.pop(i)
+        if id(u) not in told:
+            told.add(id(u))
+            why = " (an island run cannot checkpoint)" if u.islands is not None else ""
+            log(f"campaign: {_cell(u.config)} seed {u.config.seed} is estimated at {est[id(u)] / 60:.0f} "
+                f"CPU-min, more than the {max(left, 0) / 60:.0f} min left{why}; left for the next campaign")
+    return None
+
+
+def _run_local(todo, root, processes, deadline, end, est, checkpoint_minutes, done, log):
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from multiprocessing import get_context
 
     processes = max(1, min(processes or os.cpu_count() or 1, len(todo)))
-    queue = list(todo)
+    queue, told = list(todo), set()
     with ProcessPoolExecutor(processes, mp_context=get_context("spawn"), initializer=exit_with_parent,
                              initargs=(os.getpid(),)) as pool:
         running = {}
         while queue or running:
             while queue and len(running) < processes and time.monotonic() < deadline:
-                u = queue.pop(0)
+                u = _next_fitting(queue, est, deadline, end, told, log)
+                if u is None:
+                    break
                 ckpt, every = None, 10
-                if u.islands is not None and est[id(u)] > deadline - time.monotonic():
-                    log(f"campaign: {_path(u, root).name} cannot checkpoint and would outlast the hours; "
-                        f"left for the next campaign")
-                    continue
                 if est[id(u)] > checkpoint_minutes * 60 and u.islands is None:
                     ckpt = checkpoint_dir() / f"{run_path(u.config, root).stem}.pkl"
                     ckpt.parent.mkdir(parents=True, exist_ok=True)
@@ -410,10 +431,10 @@ def _run_local(todo, root, processes, deadline, est, checkpoint_minutes, done, l
                 f.result()  # a failed run stops the campaign with its error
                 done(u)
         if queue:
-            log(f"campaign: hours spent; {len(queue)} runs not started")
+            log(f"campaign: {len(queue)} runs not started (the hours are spent or none fits before the end)")
 
 
-def _run_ray(todo, root, address, deadline, done, log):
+def _run_ray(todo, root, address, deadline, end, est, done, log):
     import ray
 
     if not ray.is_initialized():
@@ -421,10 +442,12 @@ def _run_ray(todo, root, address, deadline, done, log):
                  log_to_driver=False, **({"num_cpus": 2} if address == "local" else {}))
     remote = ray.remote(num_cpus=1)(_train_remote)
     slots = max(1, int(ray.cluster_resources().get("CPU", 1)))
-    queue, running = list(todo), {}
+    queue, running, told = list(todo), {}, set()
     while queue or running:
         while queue and len(running) < slots and time.monotonic() < deadline:
-            u = queue.pop(0)
+            u = _next_fitting(queue, est, deadline, end, told, log)
+            if u is None:
+                break
             running[remote.remote(u.config, u.islands)] = u
         if not running:
             break
@@ -439,4 +462,4 @@ def _run_ray(todo, root, address, deadline, done, log):
                 save_island(u.config, root / u.store, u.islands, ray.get(ref))
             done(u)
     if queue:
-        log(f"campaign: hours spent; {len(queue)} runs not started")
+        log(f"campaign: {len(queue)} runs not started (the hours are spent or none fits before the end)")

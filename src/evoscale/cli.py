@@ -139,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--chapters", nargs="*", default=None, help="chapter name prefixes, e.g. 03 01 (default: all)")
         q.add_argument("--envs", nargs="*", default=None, help="only these tasks, e.g. CartPole-v1 (default: all)")
     cr.add_argument("--hours", type=float, required=True, help="no new run starts after this many hours")
+    cr.add_argument("--end-hours", type=float, default=None,
+                    help="the machine stops after this many hours: start only runs estimated to end by then")
     cr.add_argument("--processes", type=int, default=None, help="runs in parallel, one core each (default: all)")
     cr.add_argument("--ray-address", default=None, help="run as Ray tasks on this cluster ('local': start one)")
     cr.add_argument("--max-runs", type=int, default=None, help="train at most this many runs")
@@ -160,7 +162,7 @@ def _campaign(args) -> dict:
     if args.processes is not None and args.processes < 1:
         raise ValueError(f"--processes must be a positive integer, got {args.processes}")
     written = campaign.run(args.profile, args.hours, args.chapters, args.processes, args.ray_address,
-                           log=_log, max_runs=args.max_runs, envs=args.envs)
+                           log=_log, max_runs=args.max_runs, envs=args.envs, end_hours=args.end_hours)
     return {"profile": args.profile, "runs_written": len(written)}
 
 

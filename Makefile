@@ -36,10 +36,15 @@ chapter: $(VENV)/.installed
 	@test -n "$(CH)" || { echo "usage: make chapter CH=03_compute [PARAMS='-p popsize 32'] [PROFILE=book]"; exit 2; }
 	$(PY) -m evoscale.bookbuild --profile $(PROFILE) --chapters $(CH) --no-html $(PARAMS)
 
-# train the book profile's missing runs by priority; no new run starts after HOURS (commit results/ after)
+# train the book profile's missing runs by priority; no new run starts after HOURS, and with END_HOURS
+# (the machine stops then) none that is estimated to outlast it; CHAPTERS="03 01" selects chapters
+# (commit results/ after)
 HOURS ?= 1
+END_HOURS ?=
+CHAPTERS ?=
 campaign: $(VENV)/.installed
-	$(PY) -m evoscale campaign run --hours $(HOURS) --profile $(PROFILE)
+	$(PY) -m evoscale campaign run --hours $(HOURS) --profile $(PROFILE) \
+	  $(if $(END_HOURS),--end-hours $(END_HOURS)) $(if $(CHAPTERS),--chapters $(CHAPTERS))
 
 # every task's evaluator benchmark -> results/bench/evaluator-<task>.json (run on an idle machine)
 BENCH_TASKS = CartPole-v1 LunarLander-v3 BipedalWalker-v3 Humanoid-v5 ALE/Pong-v5 ALE/Pong-ram-v5

@@ -389,6 +389,14 @@ def summarise(df: pd.DataFrame | None, env: str, planned: int, costs: pd.DataFra
     return out
 
 
+def _reached(S: dict, es: str, r: dict) -> str:
+    """"reached by 8 of 10 vs 6 of 6 seeds": ES, then PPO, of the seeds stored; the planned count when
+    a side has fewer stored."""
+    n_es, n_ppo = S["rows"][es]["n"], S["rows"]["ppo"]["n"]
+    short = f"; {S['planned']} planned a side" if min(n_es, n_ppo) < S["planned"] else ""
+    return f"reached by {r['n_x']} of {n_es} vs {r['n_y']} of {n_ppo} seeds{short}"
+
+
 def verdicts(S: dict, es: str = "torch_cmaes") -> dict[str, str]:
     """Open question 1 on one task. ``data``: does ``es`` need more env steps than PPO to reach the
     solved threshold (Salimans et al.: 3-10x the data)? ``wall``: does PPO reach it sooner on one core?
@@ -404,7 +412,7 @@ def verdicts(S: dict, es: str = "torch_cmaes") -> dict[str, str]:
         if r is not None and min(r["n_x"], r["n_y"]) >= MIN_SEEDS and np.isfinite(r["lo"]):
             what = "env steps" if key == "data" else "seconds on one core"
             number = (f"{name} needs {report.ci(r['ratio'], r['lo'], r['hi'], 2)} times PPO's {what} to reach "
-                      f"{report.num(S['threshold'])} (n = {r['n_x']} vs {r['n_y']} of {S['planned']} seeds that reached it)")
+                      f"{report.num(S['threshold'])} ({_reached(S, es, r)})")
             if c is not None and min(c["cmp"]["n_x"], c["cmp"]["n_y"]) >= MIN_SEEDS:
                 cmp = c["cmp"]
                 number += (f"; P(PPO > {name}) = {report.ci(cmp['p'], cmp['p_lo'], cmp['p_hi'], 2)} at "

@@ -345,7 +345,7 @@ def run(profile: str = "book", hours: float = 1.0, chapters=None, processes: int
         ray_address: str | None = None, checkpoint_minutes: float = 2.5, log=print, max_runs: int | None = None,
         envs=None, end_hours: float | None = None) -> list[str]:
     """Train the missing runs by priority until ``hours`` have passed (no new run starts after that);
-    with ``end_hours``, only runs whose estimate ends within that many hours start (``_fits``).
+    with ``end_hours``, only runs whose estimate ends within that many hours start (``_next_fitting``).
     Returns the names of the files written."""
     if not hours > 0:
         raise ValueError(f"hours must be positive, got {hours!r}")

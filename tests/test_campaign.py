@@ -156,6 +156,27 @@ def test_cost_model_prefers_a_runs_cpu_seconds_to_its_wall_clock(tmp_path):
     assert campaign.CostModel(tmp_path).runs["s_per_unit"].tolist() == [0.04]
 
 
+def test_a_first_run_is_planned_from_its_chapters_measured_prior_not_a_fallback(store):
+    import pandas as pd
+
+    from evoscale.config import RunConfig
+    from evoscale.experiments import backprop
+
+    (store.parent / "book" / "runs").mkdir(parents=True)
+    model = campaign.cost_model("book")  # an empty store: no run of either cell
+    walker = RunConfig(method="openai_es", env="BipedalWalker-v3", budget_evals=25_600)
+    ppo = RunConfig(method="ppo", env="BipedalWalker-v3", budget_steps=5_000_000)
+    assert model.seconds(walker, 2804) == backprop.COST_PRIORS[("openai_es", "BipedalWalker-v3")] * 25_600
+    assert model.seconds(ppo, 3812) == backprop.COST_PRIORS[("ppo", "BipedalWalker-v3")] * 5_000_000
+    assert model.seconds(walker, 2804) > 3600  # the fallback (10 ms an episode) planned 4 minutes
+    short = dict(method="ppo", env="BipedalWalker-v3", n_params=3812, evals=100, env_steps=200_000, wall_s=60.0,
+                 eval_wall_s=0.0, cpu_s=60.0)  # 0.3 ms a step: no gradient update in so few steps
+    pd.DataFrame([short]).to_csv(store.parent / "book" / "runs" / "short.csv", index=False)
+    (store.parent / "book" / "runs" / "short.json").write_text("{}")
+    model = campaign.cost_model("book")
+    assert len(model.runs) == 1 and model.seconds(ppo, 3812) == backprop.COST_PRIORS[("ppo", "BipedalWalker-v3")] * 5_000_000
+
+
 def test_envs_selects_one_task_and_rejects_unknown_ones(store):
     every = campaign.plan("smoke", ["07"])
     flip = campaign.plan("smoke", ["07"], envs=["CartPoleFlip-v1"])

@@ -165,7 +165,8 @@ class CostModel:
     (``priors``: (method, env) -> seconds per unit), else the env's median over methods, else 10 ms.
     Includes the solved tests (``run_cpu_seconds``: CPU seconds where recorded). The gradient baselines: seconds per env step the same way (else 1 ms).
     Episodes lengthen as policies learn, so where a (method, env) has stored runs of at least half the
-    target budget only those are used (a 10K-episode run underestimates a 100K one several times)."""
+    target budget only those are used (a 10K-episode run underestimates a 100K one several times); where
+    there are only shorter ones, a prior for the cell wins over them."""
 
     def __init__(self, *stores: Path, priors: dict | None = None):
         self.priors = dict(priors or {})
@@ -191,6 +192,8 @@ class CostModel:
         same = r[(r["method"] == config.method) & (r["env"] == config.env)]
         if (same["budget"] >= units_ / 2).any():
             same = same[same["budget"] >= units_ / 2]
+        elif (config.method, config.env) in self.priors:  # only shorter runs: the prior measured for this cell
+            same = same.iloc[:0]
         if same.empty and (config.method, config.env) in self.priors:
             s = self.priors[(config.method, config.env)]
         elif same.empty and config.method not in GRADIENT_METHODS:
@@ -219,10 +222,11 @@ def _n_params(c: RunConfig) -> int:
 
 def cost_model(profile: str) -> CostModel:
     """The cost model of ``profile``'s campaign: its stored runs and the book's, and the chapters' priors."""
-    from .experiments import plasticity
+    from .experiments import backprop, plasticity
 
     root = results_root()
-    return CostModel(root / profile / "runs", root / "book" / "runs", priors=plasticity.COST_PRIORS)
+    return CostModel(root / profile / "runs", root / "book" / "runs",
+                     priors={**backprop.COST_PRIORS, **plasticity.COST_PRIORS})
 
 
 def plan(profile: str = "book", chapters=None, envs=None) -> pd.DataFrame:

@@ -60,6 +60,15 @@ PRIORITY = {("LunarLander-v3", "es"): 4, ("LunarLander-v3", "ppo"): 3, ("CartPol
             ("CartPole-v1", "ppo"): 3, ("BipedalWalker-v3", "es"): 7, ("BipedalWalker-v3", "ppo"): 7}
 """The campaign's order for this chapter: LunarLander's PPO before its OpenAI-ES and GA runs, since its
 torch CMA-ES runs (the headline comparison's ES side) are chapter 3's, trained first."""
+COST_PRIORS = {("ppo", "LunarLander-v3"): 5e-4, ("ppo", "BipedalWalker-v3"): 8e-4,
+               ("openai_es", "BipedalWalker-v3"): 0.25}
+"""CPU-seconds per unit (PPO: env step; ES: training episode) on one core of the 2-core development
+machine, for the campaign's plan until a stored run of the cell replaces them (``campaign.CostModel``;
+without them a first run fell back on 1 ms a step or the task's median ES cost, and the plan could start a
+BipedalWalker run the session's hard stop then killed). LunarLander PPO: its ten 3M-step runs took 18-35
+CPU-min. BipedalWalker PPO: 346 us an env step plus 27.4 s a 65,536-step update on an idle core. BipedalWalker
+OpenAI-ES: seed 0's first 640 episodes took 141 CPU-s (0.22 s each, about 600 steps), rounded up since
+episodes lengthen to the 1,600-step limit once a walker stands."""
 
 
 @dataclass(frozen=True)

@@ -164,9 +164,9 @@ def test_a_first_run_is_planned_from_its_chapters_measured_prior_not_a_fallback(
 
     (store.parent / "book" / "runs").mkdir(parents=True)
     model = campaign.cost_model("book")  # an empty store: no run of either cell
-    walker = RunConfig(method="openai_es", env="BipedalWalker-v3", budget_evals=25_600)
+    walker = RunConfig(method="openai_es", env="BipedalWalker-v3", budget_evals=12_800)
     ppo = RunConfig(method="ppo", env="BipedalWalker-v3", budget_steps=5_000_000)
-    assert model.seconds(walker, 2804) == backprop.COST_PRIORS[("openai_es", "BipedalWalker-v3")] * 25_600
+    assert model.seconds(walker, 2804) == backprop.COST_PRIORS[("openai_es", "BipedalWalker-v3")] * 12_800
     assert model.seconds(ppo, 3812) == backprop.COST_PRIORS[("ppo", "BipedalWalker-v3")] * 5_000_000
     assert model.seconds(walker, 2804) > 3600  # the fallback (10 ms an episode) planned 4 minutes
     short = dict(method="ppo", env="BipedalWalker-v3", n_params=3812, evals=100, env_steps=200_000, wall_s=60.0,

@@ -52,7 +52,8 @@ PROFILES = {
     "book": dict(popsize=64, train_missing=False, costs_from_runs=False, tasks={
         "CartPole-v1": _task(6_400, 640, 300_000, 10_000, 10),
         "LunarLander-v3": _task(102_400, 2_560, 3_000_000, 100_000, 10),
-        "BipedalWalker-v3": _task(25_600, 2_560, 5_000_000, 250_000, 3, ("openai_es",), eval_episodes=20,
+        # ES: 200 generations, about 15-20M env steps (3-4x PPO's; Salimans: ES needs 3-10x), 1.5 CPU-h a seed
+        "BipedalWalker-v3": _task(12_800, 2_560, 5_000_000, 250_000, 3, ("openai_es",), eval_episodes=20,
                                   hidden="")}),
 }
 PROFILES["full"] = {**PROFILES["book"], "train_missing": True}
@@ -60,15 +61,17 @@ PRIORITY = {("LunarLander-v3", "es"): 4, ("LunarLander-v3", "ppo"): 3, ("CartPol
             ("CartPole-v1", "ppo"): 3, ("BipedalWalker-v3", "es"): 7, ("BipedalWalker-v3", "ppo"): 7}
 """The campaign's order for this chapter: LunarLander's PPO before its OpenAI-ES and GA runs, since its
 torch CMA-ES runs (the headline comparison's ES side) are chapter 3's, trained first."""
-COST_PRIORS = {("ppo", "LunarLander-v3"): 5e-4, ("ppo", "BipedalWalker-v3"): 8e-4,
-               ("openai_es", "BipedalWalker-v3"): 0.25}
+COST_PRIORS = {("ppo", "LunarLander-v3"): 5e-4, ("ppo", "BipedalWalker-v3"): 1.3e-3,
+               ("openai_es", "BipedalWalker-v3"): 0.45}
 """CPU-seconds per unit (PPO: env step; ES: training episode) on one core of the 2-core development
 machine, for the campaign's plan until a stored run of the cell replaces them (``campaign.CostModel``;
 without them a first run fell back on 1 ms a step or the task's median ES cost, and the plan could start a
 BipedalWalker run the session's hard stop then killed). LunarLander PPO: its ten 3M-step runs took 18-35
-CPU-min. BipedalWalker PPO: 346 us an env step plus 27.4 s a 65,536-step update on an idle core. BipedalWalker
-OpenAI-ES: seed 0's first 640 episodes took 141 CPU-s (0.22 s each, about 600 steps), rounded up since
-episodes lengthen to the 1,600-step limit once a walker stands."""
+CPU-min. BipedalWalker PPO: seed 0's first 786,432 steps took 1,034 CPU-s beside another run (1.3 ms a
+step with its solved tests; 346 us a step plus 27.4 s a 65,536-step update on an idle core). BipedalWalker
+OpenAI-ES: seed 0's first 2,560 episodes took 1,102 CPU-s (0.43 s each): episodes lengthen from about 600
+steps to the 1,600-step limit once a walker stands, so 25,600 episodes would have cost about 3 CPU-h a
+seed, hence the book's 12,800."""
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import pytest
 
 from evoscale import campaign
 from evoscale.experiments import backprop as b
-from evoscale.experiments import compute, methods
+from evoscale.experiments import compute, methods, report
 
 
 def test_book_configs_are_chapter_3_and_5_runs_and_budgets_are_matched():
@@ -105,6 +105,8 @@ def test_verdicts_refuted_few_seeds_and_nothing():
     assert b.verdicts(b.summarise(flipped, "CartPole-v1", 10))["data"].startswith("refuted")
     few = b.summarise(synthetic(n_ppo=3), "CartPole-v1", 10)
     assert "fewer than 5 seeds" in b.verdicts(few)["data"] and "[" not in b.verdicts(few)["data"]
+    ppo_returns = ", ".join(report.num(v) for v in np.sort(few["compare"]["torch_cmaes"]["env_steps"]["ppo"]))
+    assert len(few["compare"]["torch_cmaes"]["env_steps"]["ppo"]) == 3 and f"PPO {ppo_returns} vs" in b.verdicts(few)["data"]
     assert "idle-core cost table is missing" in b.verdicts(few)["wall"]
     none = b.summarise(None, "CartPole-v1", 10)
     assert all(v.startswith("unresolved") for v in b.verdicts(none).values()) and b.table(none).empty

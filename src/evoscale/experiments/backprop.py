@@ -396,7 +396,8 @@ def summarise(df: pd.DataFrame | None, env: str, planned: int, costs: pd.DataFra
                 ends = df[df["method"].isin(["ppo", m])].groupby("method")[x].max()
                 if len(ends) == 2 and np.isfinite(ends).all():
                     at = float(ends.min())
-                    res[x] = dict(at=at, cmp=compare(at_x(df, "ppo", x, at), at_x(df, m, x, at)))
+                    ppo_at, es_at = at_x(df, "ppo", x, at), at_x(df, m, x, at)
+                    res[x] = dict(at=at, cmp=compare(ppo_at, es_at), ppo=ppo_at, es=es_at)
             out["compare"][m] = res
     return out
 
@@ -452,9 +453,11 @@ def verdicts(S: dict, es: str = "torch_cmaes") -> dict[str, str]:
             continue
         cmp = c["cmp"]
         at, n = report.num(c["at"], 0 if key == "data" else 1), f"n = {cmp['n_x']} vs {cmp['n_y']} of {S['planned']}"
-        if min(cmp["n_x"], cmp["n_y"]) < MIN_SEEDS:
-            out[key] = str(report.Verdict("unresolved", f"P(PPO > {name}) not estimated at {at} {unit} "
-                                          f"({n})", f"fewer than {MIN_SEEDS} seeds on one side"))
+        if min(cmp["n_x"], cmp["n_y"]) < MIN_SEEDS:  # each seed's return instead of an estimate
+            each = " vs ".join(f"{who} {', '.join(report.num(v) for v in np.sort(c[side]))}"
+                               for who, side in (("PPO", "ppo"), (name, "es")))
+            out[key] = str(report.Verdict("unresolved", f"solved-test return at {at} {unit}: {each} ({n})",
+                                          f"fewer than {MIN_SEEDS} seeds on one side, so no P(PPO > {name})"))
             continue
         number = (f"P(PPO > {name}) = {report.ci(cmp['p'], cmp['p_lo'], cmp['p_hi'], 2)} at {at} {unit} ({n}; fewer "
                   f"than {MIN_SEEDS} seeds a side reached {report.num(S['threshold'])}, so no ratio to it)")

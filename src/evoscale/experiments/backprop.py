@@ -52,7 +52,7 @@ PROFILES = {
     "book": dict(popsize=64, train_missing=False, costs_from_runs=False, tasks={
         "CartPole-v1": _task(6_400, 640, 300_000, 10_000, 10),
         "LunarLander-v3": _task(102_400, 2_560, 3_000_000, 100_000, 10),
-        # ES: 200 generations, about 15-20M env steps (3-4x PPO's; Salimans: ES needs 3-10x), 1.5 CPU-h a seed
+        # ES: 200 generations, about 18M env steps (3.6x PPO's; Salimans: ES needs 3-10x), 1.7 CPU-h a seed
         "BipedalWalker-v3": _task(12_800, 2_560, 5_000_000, 250_000, 3, ("openai_es",), eval_episodes=20,
                                   hidden="")}),
 }

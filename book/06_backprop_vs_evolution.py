@@ -163,9 +163,10 @@ glue("cross_line", " ".join(f"{S_['env']}: {backprop.cross_text(C_, why)}." for 
 # %% tags=["hide-input"]
 ends = pd.Series(dtype=float) if df is None else (
     df[df.env == "BipedalWalker-v3"].groupby(["method", "seed"]).env_steps.max().groupby("method").median())
-glue("bw_data", f"{ends.drop('ppo').iloc[0] / 1e6:.1f}M env steps a run, {ends.drop('ppo').iloc[0] / ends['ppo']:.1f}x "
-     f"PPO's {ends['ppo'] / 1e6:.1f}M; median over the stored seeds" if "ppo" in ends and len(ends) == 2
-     else "no runs of both sides stored yet", display=False)
+es_end = ends.drop("ppo").iloc[0] if "ppo" in ends and len(ends) == 2 else None
+glue("bw_data", "no runs of both sides stored yet" if es_end is None else
+     f"{es_end / 1e6:.1f}M env steps a run, {es_end / ends['ppo']:.1f}x PPO's {ends['ppo'] / 1e6:.1f}M; "
+     "median over the stored seeds", display=False)
 
 # %% [markdown]
 # ## Verdicts

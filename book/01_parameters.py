@@ -194,6 +194,7 @@ glue("machine", machine, display=False)
 # comes from resampling the seeds of every cell (2,000 bootstrap replicates).
 
 # %% tags=["hide-input"]
+from evoscale import campaign
 from evoscale.envs import get_spec
 from evoscale.experiments import methods
 
@@ -217,6 +218,7 @@ glue("width_crossover",
      "none within the measured widths", display=False)
 glue("width_budget", f"{MP.budget_evals:,} episodes, {len(MP.seed_list())} seeds per width below 50K parameters "
      f"and {len(MP.seed_list('large'))} above", display=False)
+glue("still_to_run", campaign.still_to_run(P.profile, "01"), display=False)
 glue("width_sizes", ", ".join(f"{n:,}" for n in sorted(wcells["n"].unique())), display=False)
 glue("verdict_short", report.verdict_short(WV["verdict"]), display=False)  # the intro's table and the opening
 glue("provenance", report.provenance(P.profile, [*df["machine"], *wdf.get("machine", [])]), display=False)
@@ -236,7 +238,8 @@ report.table(methods.width_table(wseeds, wcells, plan_n, WV))
 # {glue:text}`width_budget` (widths {glue:text}`width_sizes` parameters): {glue:text}`width_verdict`.
 # The crossover, where OpenAI-ES's IQM catches up with CMA-ES's: {glue:text}`width_crossover`. The
 # claim can only be tested where full CMA-ES was affordable to run here; beyond that the answer is
-# the cost side's, not a learning race.
+# the cost side's, not a learning race. Of the width sweep, {glue:text}`still_to_run`; until then a
+# cell with fewer than 5 seeds shows each seed's value.
 
 # %% [markdown]
 # ## Re-running this chapter

@@ -66,6 +66,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from myst_nb import glue
 
+from evoscale import campaign
 from evoscale.experiments import report
 
 pd.DataFrame([P.__dict__]).T.rename(columns={0: "value"})  # the parameters after the profile's defaults
@@ -111,6 +112,7 @@ glue("verdict_solved", V["solved"], display=False)
 glue("verdict_check", V["check"], display=False)
 glue("machine_line", S["machine"] or "no runs stored yet", display=False)
 glue("n_line", f"{S['n_seeds']} of {S['planned']}", display=False)
+glue("still_to_run", campaign.still_to_run(P.profile, "03"), display=False)
 glue("windows", " and ".join(f"{a:,.0f}–{b:,.0f}" for a, b in S.get("windows", ())) or "–", display=False)
 glue("steps_per_eval", f"{S.get('env_steps_per_eval', float('nan')):,.0f}", display=False)
 glue("opt_fraction", f"{100 * S.get('opt_fraction', float('nan')):.0f} %", display=False)
@@ -122,7 +124,7 @@ report.table(compute.seeds_table(S))
 # %% [markdown]
 # ## Verdicts
 #
-# Seeds stored: {glue:text}`n_line`.
+# Seeds stored: {glue:text}`n_line`. Of all this chapter's runs, {glue:text}`still_to_run`.
 #
 # *Diminishing returns after ~50K?* We compare, seed by seed, the solved-test return gained per 10K
 # evaluations in two stretches, {glue:text}`windows` evaluations, and bootstrap the mean of the

@@ -76,7 +76,7 @@ import numpy as np
 import pandas as pd
 from myst_nb import glue
 
-from evoscale import cluster_sim, plots
+from evoscale import campaign, cluster_sim, plots
 from evoscale.experiments import report
 
 pd.DataFrame([P.__dict__]).T.rename(columns={0: "value"})
@@ -228,6 +228,7 @@ plt.close(fig)
 V["islands"] = wk.island_verdict(finals, P.island_seeds)
 glue("isl_evals", f"{P.island_budget:,}", display=False)
 glue("isl_verdict", str(V["islands"]), display=False)
+glue("still_to_run", campaign.still_to_run(P.profile, "04"), display=False)
 glue("provenance", report.provenance(P.profile, [*T["machine"], *(runs["machine"] if runs is not None else [])]),
      display=False)
 
@@ -241,7 +242,7 @@ glue("provenance", report.provenance(P.profile, [*T["machine"], *(runs["machine"
 # ```
 #
 # **Verdict on the island model at equal evaluations** ({glue:text}`isl_evals` evaluations):
-# {glue:text}`isl_verdict`.
+# {glue:text}`isl_verdict`. Of the island comparison's runs, {glue:text}`still_to_run`.
 # The island model's case is not sample efficiency but cost: each island's O(n²) update runs on its
 # own worker, so nothing sequential grows with the number of workers.
 

@@ -78,7 +78,7 @@ import numpy as np
 import pandas as pd
 from myst_nb import glue
 
-from evoscale import plots
+from evoscale import campaign, plots
 from evoscale.envs import get_spec
 
 spec = get_spec(P.env)
@@ -182,6 +182,7 @@ for r in ("cmaes", "openai_es", "ga", "neuromod"):
 ppo_final = methods.per_seed(ppo, spec.solved)["final"] if len(ppo) else []
 glue("ppo_line", report.over_seeds(ppo_final, 0, len(P.seed_list())), display=False)
 glue("budget", f"{P.budget_evals:,}", display=False)
+glue("still_to_run", campaign.still_to_run(P.profile, "05"), display=False)
 glue("provenance", report.provenance(P.profile, df["machine"] if len(df) else []), display=False)
 glue("machine", "; ".join(sorted(df["machine"].unique())) if len(df) else "no runs stored yet", display=False)
 glue("cpu_total", f"{(seeds['wall_s'].sum() + grid.groupby(['row', 'size', 'seed'])['eval_wall_s'].max().sum()) / 3600:,.1f}"
@@ -191,7 +192,8 @@ glue("cpu_total", f"{(seeds['wall_s'].sum() + grid.groupby(['row', 'size', 'seed
 # ## Verdict
 #
 # {glue:text}`verdict_headline`. Every run has {glue:text}`budget` training episodes; the table
-# above shows how many seeds each cell has so far.
+# above shows how many seeds each cell has so far. Of the grid's runs, {glue:text}`still_to_run`
+# (runs shared with chapters 1 and 3 included).
 #
 # - **CMA-ES.** {glue:text}`v_cmaes`.
 # - **OpenAI-ES.** {glue:text}`v_openai_es`.

@@ -32,10 +32,13 @@ def test_units_train_the_longest_run_of_a_group_once():
 def test_plan_then_run_then_plan(store):
     before = campaign.plan("smoke", ["03"])
     assert before["done"].sum() == 0 and before["planned"].sum() == 4 and before["cpu_min_missing"].sum() > 0
+    minutes = f"{before['cpu_min_missing'].sum():,.1f} CPU-minutes"  # smoke runs take seconds
+    assert campaign.still_to_run("smoke", "03") == f"0 of 4 planned runs are stored; the other 4 are estimated at {minutes} (one core per run)"
     written = campaign.run("smoke", hours=1, chapters=["03"], processes=1, log=lambda *a: None)
     assert len(written) == 4
     after = campaign.plan("smoke", ["03"])
     assert after["done"].sum() == 4 and after["cpu_min_missing"].sum() == 0
+    assert campaign.still_to_run("smoke", "03") == "all 4 planned runs are stored"
     assert not list(store.rglob("*.tmp"))
     for side in (store / "runs").glob("*.json"):
         assert json.loads(side.read_text())["key"] in side.name

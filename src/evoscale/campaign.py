@@ -253,6 +253,20 @@ def plan(profile: str = "book", chapters=None, envs=None) -> pd.DataFrame:
               .sort_values(["priority", "chapter", "n_params"]))
 
 
+def still_to_run(profile: str, chapter: str) -> str:
+    """For a chapter's prose: how many of the runs it plans are stored and, if any are missing, the
+    campaign's estimate of their cost (CPU-hours, one core per run; a run this chapter shares with
+    another counts here too)."""
+    df = plan(profile, [chapter])
+    done, planned = int(df["done"].sum()), int(df["planned"].sum())
+    if done == planned:
+        return f"all {planned:,} planned runs are stored"
+    minutes = df["cpu_min_missing"].sum()
+    cost = f"{minutes / 60:,.1f} CPU-hours" if minutes >= 6 else f"{minutes:,.1f} CPU-minutes"
+    return (f"{done:,} of {planned:,} planned runs are stored; the other {planned - done:,} are estimated at "
+            f"{cost} (one core per run)")
+
+
 def format_plan(df: pd.DataFrame) -> str:
     lines = [f"{'chapter':<15}{'prio':>5}  {'cell':<55}{'n':>9}{'seeds':>9}{'CPU-min missing':>17}"]
     for r in df.itertuples():

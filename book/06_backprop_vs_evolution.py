@@ -13,7 +13,7 @@
 # %% [markdown]
 # # Backprop vs evolution: matched budgets and the crossover in cores
 #
-# **Verdict (open question 1; LunarLander once its runs are in, else the first task with a verdict).**
+# **Verdict (open question 1; on LunarLander where it has one, else the first task with a verdict).**
 # {glue:text}`verdict_short` (every task: see the verdicts below)
 #
 # <small>{glue:text}`provenance`</small>

@@ -97,6 +97,12 @@ def test_summarise_verdicts_and_table_confirmed():
     t = b.table(S)
     assert t.loc["PPO", "seeds solved"] == "6 (n = 6 of 10)" and "[" in t.loc["PPO", "env steps to threshold"]
     assert "sampled" in " ".join(t.columns)
+    p = S["compare"]["torch_cmaes"]["env_steps"]["cmp"]  # P(PPO > ES) per ES row, "–" on PPO's own
+    assert t.loc["CMA-ES (torch)", "P(PPO > ES), equal env steps"].startswith(f"{p['p']:.2f} [") and p["p"] > 0.5
+    assert "at 10,000 (n = 6 vs 6)" in t.loc["CMA-ES (torch)", "P(PPO > ES), equal env steps"]
+    assert t.loc["PPO", "P(PPO > ES), equal env steps"] == "–"
+    few = b.table(b.summarise(synthetic(n_ppo=3), "CartPole-v1", 10))
+    assert few.loc["CMA-ES (torch)", "P(PPO > ES), equal env steps"] == "– at 10,000 (n = 3 vs 6)"
 
 
 def test_verdicts_refuted_few_seeds_and_nothing():

@@ -470,9 +470,19 @@ def verdicts(S: dict, es: str = "torch_cmaes") -> dict[str, str]:
 
 
 def table(S: dict) -> pd.DataFrame:
-    """Readers' table of one task: per method success, steps / one-core time to the threshold, final return."""
+    """Readers' table of one task: per method success, steps / one-core time to the threshold, final return,
+    and P(PPO > this ES) at equal env steps and at equal one-core seconds (the shorter side's end)."""
     def reached(v, digits=0):
         return report.over_seeds(v, digits, S["planned"]) if np.isfinite(v).any() else "no seed reached it"
+
+    def p_ppo(m, x, digits):
+        c = S["compare"].get(m, {}).get(x)
+        if m == "ppo" or c is None:
+            return "–"
+        cmp, at = c["cmp"], report.num(c["at"], digits)
+        if min(cmp["n_x"], cmp["n_y"]) < MIN_SEEDS:
+            return f"– at {at} (n = {cmp['n_x']} vs {cmp['n_y']})"
+        return f"{report.ci(cmp['p'], cmp['p_lo'], cmp['p_hi'], 2)} at {at} (n = {cmp['n_x']} vs {cmp['n_y']})"
 
     rows = []
     for m, r in S["rows"].items():
@@ -480,7 +490,9 @@ def table(S: dict) -> pd.DataFrame:
                      "env steps to threshold": reached(r["steps_to"]), "one-core s to threshold": reached(r["wall_to"], 1),
                      "final return (deterministic)": report.over_seeds(r["final"], 0, S["planned"]),
                      "final return (sampled actions)": report.over_seeds(r["final_stochastic"], 0, S["planned"])
-                     if m == "ppo" else "= deterministic"})
+                     if m == "ppo" else "= deterministic",
+                     "P(PPO > ES), equal env steps": p_ppo(m, "env_steps", 0),
+                     "P(PPO > ES), equal one-core s": p_ppo(m, "wall_1core", 1)})
     return pd.DataFrame(rows).set_index("method") if rows else pd.DataFrame()
 
 

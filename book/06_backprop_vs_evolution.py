@@ -111,16 +111,17 @@ for env, s in S.items():
 # actions between processes costs more than the step itself, so on these tasks PPO's rollout gains
 # nothing from more cores (which is why the zoo runs them in one process). Where the curves cross,
 # per task: {glue:text}`cross_line`
+#
+# The same model for each task's other ES methods, with their own unit costs and their own measured
+# Ray speedup (where a method's speedup was never measured, its crossover is left out rather than
+# assuming linear scaling): {glue:text}`cross_others`
 
 # %% tags=["hide-input"]
-panels = []
-for env, t in P.tasks.items():
-    es, ppo_env = backprop.es_method(t), {} if ppo_speed is None else ppo_speed[ppo_speed.env == env]
-    es_measured, es_modelled = backprop.es_speedup(P.profile, env, method=es)
-    ppo_measured = {} if len(ppo_env) == 0 else dict(zip(ppo_env.workers, ppo_env.speedup))
-    why = backprop.missing_inputs(S[env], costs, es_measured, ppo_measured, es)
-    panels.append((backprop.cores(S[env], costs, es_measured, ppo_measured, es, es_modelled=es_modelled), S[env], why))
-fig = backprop.figure_cores(panels)
+panels = [(*backprop.crossover_for(P.profile, S[env], costs, ppo_speed, backprop.es_method(t)), S[env])
+          for env, t in P.tasks.items()]  # (C, what is missing, S) per task, for its headline ES
+others = {(env, m): backprop.crossover_for(P.profile, S[env], costs, ppo_speed, m)  # the task's other ES methods
+          for env, t in P.tasks.items() for m in S[env]["rows"] if m not in ("ppo", backprop.es_method(t))}
+fig = backprop.figure_cores([(C_, S_, why) for C_, why, S_ in panels])
 glue("fig_cores", fig, display=False)
 plt.close(fig)
 
@@ -161,7 +162,9 @@ glue("us_per_step", "not measured yet" if costs is None else "; ".join(
     for e, g in costs[costs.env.isin(list(t))].groupby("env", sort=False)), display=False)
 glue("ppo_speed_2", "not measured yet" if ppo_speed is None else ", ".join(
     f"{r.env} {r.speedup:.2f}" for r in ppo_speed[ppo_speed.workers == 2].itertuples()), display=False)
-glue("cross_line", " ".join(f"{S_['env']}: {backprop.cross_text(C_, why)}." for C_, S_, why in panels), display=False)
+glue("cross_line", " ".join(f"{S_['env']}: {backprop.cross_text(C_, why)}." for C_, why, S_ in panels), display=False)
+glue("cross_others", " ".join(f"{env}, {backprop.LABELS.get(m, m)}: {backprop.cross_text(C_, why)}."
+                              for (env, m), (C_, why) in others.items()) or "–", display=False)
 
 # %% tags=["hide-input"]
 ends = pd.Series(dtype=float) if df is None else (

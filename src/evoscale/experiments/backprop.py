@@ -563,6 +563,18 @@ def cores(S: dict, costs: pd.DataFrame | None, es_speed: dict, ppo_speed: dict, 
     return out
 
 
+def crossover_for(profile: str, S: dict, costs: pd.DataFrame | None, ppo_speed: pd.DataFrame | None,
+                  es: str) -> tuple[dict | None, str | None]:
+    """``cores`` for one task and one ES method, with this method's own measured Ray speedup (chapter 4's
+    or this chapter's; none measured: not available, never assumed linear) and PPO's process speedup;
+    (C, what is missing)."""
+    ppo_env = {} if ppo_speed is None else ppo_speed[ppo_speed.env == S["env"]]
+    es_measured, es_modelled = es_speedup(profile, S["env"], method=es)
+    ppo_measured = {} if len(ppo_env) == 0 else dict(zip(ppo_env.workers, ppo_env.speedup))
+    why = missing_inputs(S, costs, es_measured, ppo_measured, es)
+    return cores(S, costs, es_measured, ppo_measured, es, es_modelled=es_modelled), why
+
+
 def _axis_text(ax, text):
     ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=9, color="0.4", wrap=True)
 

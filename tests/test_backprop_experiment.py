@@ -144,7 +144,15 @@ def test_idle_core_measurements_run_at_tiny_sizes(tmp_path, monkeypatch):
     own = pd.read_csv(b.es_speedup_path("smoke", "CartPole-v1", "torch_cmaes"))
     assert set(own["workers"]) == {0, 1, 2} and set(own["n_params"]) == {4 * 4 + 4 + 4 * 2 + 2 + 2 * 2 + 2}
     measured, _ = b.es_speedup("smoke", "CartPole-v1", W=[1, 2, 8])
-    assert set(measured) == {1, 2} and len(out["es_speedup"]) == 3
+    assert set(measured) == {1, 2} and len(out["es_speedup"]) == 6  # workers 0, 1, 2 of each ES method
+    assert {r["method"] for r in out["es_speedup"]} == {"torch_cmaes", "openai_es"}
+    assert b.es_speedup("smoke", "CartPole-v1", W=[1, 2], method="openai_es")[0].keys() == {1, 2}
+    # only the missing ES speedups: the cost tables are left as they are
+    b.es_speedup_path("smoke", "CartPole-v1", "openai_es").unlink()
+    stamp = b.cost_paths("smoke")[0].stat().st_mtime_ns
+    only = b.measure_and_store("smoke", ("CartPole-v1",), log=lambda *a: None, es_speedup_only=True)
+    assert {r["method"] for r in only["es_speedup"]} == {"openai_es"} and only["unit_costs"] == []
+    assert b.cost_paths("smoke")[0].stat().st_mtime_ns == stamp
     # re-measuring one task keeps the other tasks' rows
     path = b.cost_paths("smoke")[0]
     pd.concat([costs, costs.assign(env="LunarLander-v3")]).to_csv(path, index=False)

@@ -123,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument("--tasks", default="CartPole-v1,LunarLander-v3", help="comma-separated tasks of chapter 6's profile")
     co.add_argument("--generations", type=int, default=20, help="ES generations timed per method")
     co.add_argument("--ppo-rollouts", type=int, default=5, help="PPO rollouts + updates timed")
+    co.add_argument("--es-speedup-only", action="store_true",
+                    help="only the Ray speedups of the tasks' ES methods not measured yet (keeps the cost tables)")
     ov = bsub.add_parser("overhead", help="optimizer time per generation / LunarLander evaluation time")
     ov.add_argument("--sizes", default="2788,9668", help="parameter counts (2788, 9668)")
     ov.add_argument("--popsize", type=int, default=64)
@@ -220,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
             from .experiments.backprop import measure_and_store
 
             summary = measure_and_store(args.profile, args.tasks.split(","), log=_log, generations=args.generations,
-                                        ppo_rollouts=args.ppo_rollouts)
+                                        ppo_rollouts=args.ppo_rollouts, es_speedup_only=args.es_speedup_only)
         elif args.what == "overhead":
             from .bench.overhead import bench_overhead
 

@@ -110,6 +110,12 @@ def es_method(task: dict) -> str:
     return "torch_cmaes" if "cmaes" in task["rows"] else task["rows"][0]
 
 
+def es_methods(task: dict) -> tuple[str, ...]:
+    """The trainers of a task's ES rows (the row "cmaes" is the torch CMA-ES), headline first."""
+    rest = tuple("torch_cmaes" if r == "cmaes" else r for r in task["rows"])
+    return (es_method(task), *(m for m in rest if m != es_method(task)))
+
+
 def params(namespace: dict) -> BackpropParams:
     return check_parameters(BackpropParams, namespace, PROFILES)
 
@@ -252,11 +258,11 @@ def _speedup_files(profile: str, env: str, method: str) -> list:
 
 
 def measure_and_store(profile: str = "book", tasks=("CartPole-v1", "LunarLander-v3"), log=print,
-                      generations: int = 20, ppo_rollouts: int = 5, steps: int = 256) -> dict:
+                      generations: int = 20, ppo_rollouts: int = 5, steps: int = 256, es_speedup_only: bool = False) -> dict:
     """Run on an idle machine: ``measure_costs`` and ``measure_ppo_speedup`` (``steps`` vectorised
     steps) per task of ``profile``, written to ``cost_paths`` (replacing these tasks' rows, keeping the
-    others'); and the ES's Ray speedup (chapter 4's ``measure_speedup`` on this chapter's network)
-    for tasks chapter 4 has not measured."""
+    others'; skipped with ``es_speedup_only``); and the Ray speedup of each of the task's ES methods
+    (chapter 4's ``measure_speedup`` on this chapter's network) that chapter 4 has not measured."""
     from ..store import atomic_write
     from . import workers
 
@@ -265,23 +271,26 @@ def measure_and_store(profile: str = "book", tasks=("CartPole-v1", "LunarLander-
     if unknown:
         raise ValueError(f"no task {', '.join(map(repr, unknown))} in chapter 6's {profile!r} profile; "
                          f"valid: {', '.join(P.tasks)}")
-    costs = measure_costs(P, tasks, generations, ppo_rollouts, log)
-    speed = pd.concat([measure_ppo_speedup(t, steps=steps) for t in tasks], ignore_index=True)
-    for table, path in zip((costs, speed), cost_paths(profile)):
-        if path.exists():  # the other tasks' rows stay
-            old = pd.read_csv(path)
-            table = pd.concat([old[~old["env"].isin(tasks)], table], ignore_index=True)
-        atomic_write(path, lambda f, t=table: t.to_csv(f, index=False))
-    out = {"unit_costs": costs.to_dict("records"), "ppo_speedup": speed.to_dict("records"), "es_speedup": []}
+    out = {"unit_costs": [], "ppo_speedup": [], "es_speedup": []}
+    if not es_speedup_only:
+        costs = measure_costs(P, tasks, generations, ppo_rollouts, log)
+        speed = pd.concat([measure_ppo_speedup(t, steps=steps) for t in tasks], ignore_index=True)
+        for table, path in zip((costs, speed), cost_paths(profile)):
+            if path.exists():  # the other tasks' rows stay
+                old = pd.read_csv(path)
+                table = pd.concat([old[~old["env"].isin(tasks)], table], ignore_index=True)
+            atomic_write(path, lambda f, t=table: t.to_csv(f, index=False))
+        out.update(unit_costs=costs.to_dict("records"), ppo_speedup=speed.to_dict("records"))
     for env in tasks:
         t = P.tasks[env]
-        if _speedup_files(profile, env, es_method(t)):
-            continue
-        hidden = parse_hidden(t["hidden"]) if t["hidden"] else None
-        wp = workers.params({"profile": profile, "popsize": P.popsize})
-        table = workers.measure_speedup(env, es_method(t), wp, log, hidden=hidden)
-        atomic_write(es_speedup_path(profile, env, es_method(t)), lambda f, t=table: t.to_csv(f, index=False))
-        out["es_speedup"] += workers.speedup_table(table).to_dict("records")
+        for m in es_methods(t):
+            if _speedup_files(profile, env, m):
+                continue
+            hidden = parse_hidden(t["hidden"]) if t["hidden"] else None
+            wp = workers.params({"profile": profile, "popsize": P.popsize})
+            table = workers.measure_speedup(env, m, wp, log, hidden=hidden)
+            atomic_write(es_speedup_path(profile, env, m), lambda f, t=table: t.to_csv(f, index=False))
+            out["es_speedup"] += workers.speedup_table(table).to_dict("records")
     return out
 
 

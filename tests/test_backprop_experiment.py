@@ -72,6 +72,12 @@ def test_time_to_threshold_and_crossover():
     assert ppo[0, -1] == pytest.approx(10 / 1.5 + 25)
     c = b.crossover(es + np.arange(6)[:, None], ppo, W, n_resamples=50)
     assert c["w"] == 8 and c["lo"] == 8 and c["hi"] == 8 and c["share"] == 1.0  # ES 25 vs PPO 31.7 s at W = 8
+    assert c["back"] is None  # ES stays ahead
+    saturated = es.copy()
+    saturated[:, -1] = 100  # the ES slower again at W = 16 (e.g. a central server's communication)
+    c = b.crossover(saturated, ppo, W, n_resamples=20)
+    assert c["w"] == 8 and c["back"] == 16
+    assert b.cross_text({"cross": c, "es": "torch_cmaes"}, None).endswith("; PPO is ahead again from W = 16 (modelled)")
     never = b.crossover(ppo + 1000, ppo, W, n_resamples=20)
     assert never["w"] is None and never["lo"] is None and never["share"] == 0
     empty = b.crossover(np.full((2, 5), np.nan), ppo, W)
@@ -188,6 +194,10 @@ def test_cores_and_figures_at_any_state():
                 b.figure_cores([(C, S, None), (None, empty, b.missing_inputs(empty, None, {}, {}))]),
                 b.figure_cores([(b.cores(unsolved, costs, {2: 1.8}, {2: 1.5}), unsolved, None)])):
         assert fig.axes
+    other = dict(C, es="openai_es", openai_es=C["torch_cmaes"] * 2)  # another ES of the task, drawn dashed
+    fig = b.figure_cores([(C, S, None)], {"CartPole-v1": [other, None]})
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert any(t.startswith("OpenAI-ES (n = 6") for t in labels) and any(t.startswith("CMA-ES (torch)") for t in labels)
     assert b.es_speedup("nowhere", "CartPole-v1") == ({}, {})
     assert b.cross_text(C, None) == ("CMA-ES (torch) overtakes PPO at W = 64 cores (95 % CI 64–64); n = 6 vs 6 "
                                      "seeds that reached the threshold; modelled beyond 2")

@@ -323,7 +323,7 @@ def time_to_threshold(steps_to, gens_to, eval_s_per_step: float, serial_s_per_ge
 def crossover(es: np.ndarray, ppo: np.ndarray, W, n_resamples: int = 1000, seed: int = 0) -> dict:
     """The first W where ES's IQM time to the threshold drops below PPO's, with a bootstrap 95 % CI over
     seeds (each side resampled); None where the curves do not cross within W. ``share``: the fraction
-    of resamples that cross at all."""
+    of resamples that cross at all; ``back``: the first larger W where PPO is ahead again (None: never)."""
     from ..stats import iqm
 
     W = np.asarray(W, float)
@@ -333,10 +333,13 @@ def crossover(es: np.ndarray, ppo: np.ndarray, W, n_resamples: int = 1000, seed:
         below = np.nonzero(iqm(a, axis=0) < iqm(b, axis=0))[0]
         return W[below[0]] if below.size else np.nan
 
-    out = dict(w=None, lo=None, hi=None, share=np.nan, n_es=len(es), n_ppo=len(ppo))
+    out = dict(w=None, lo=None, hi=None, share=np.nan, n_es=len(es), n_ppo=len(ppo), back=None)
     if len(es) == 0 or len(ppo) == 0:
         return out
     point = cross(es, ppo)
+    if np.isfinite(point):  # where the ES falls behind again (e.g. a saturated central server), if it does
+        behind = np.nonzero((W > point) & (iqm(es, axis=0) >= iqm(ppo, axis=0)))[0]
+        out["back"] = float(W[behind[0]]) if behind.size else None
     rng = np.random.default_rng(seed)
     boot = np.array([cross(es[rng.integers(len(es), size=len(es))], ppo[rng.integers(len(ppo), size=len(ppo))])
                      for _ in range(n_resamples)])
@@ -622,10 +625,30 @@ def figure_curves(df: pd.DataFrame | None, summaries: list[dict], costs: pd.Data
     return fig
 
 
-def figure_cores(panels: list[tuple[dict | None, dict, str | None]]):
+def _draw_cores(ax, C: dict, side: str, flags: np.ndarray, headline: bool = True):
+    """One method's time to the threshold against cores: IQM and band from 5 seeds (each seed below),
+    measured points filled, modelled ones open; a method other than the headline pair thin and dashed,
+    without its band."""
+    i = COLORS.get(side, "C0")[1:]
+    mid, lo, hi = band(C[side])
+    rows = C[side][np.isfinite(C[side]).all(1)]
+    label = f"{LABELS.get(side, side)} (n = {len(rows)} solved seeds)"
+    if np.isfinite(mid).any():  # IQM and band from >= 5 seeds, else each seed
+        if headline:
+            ax.fill_between(C["W"], lo, hi, color=f"C{i}", alpha=0.2, linewidth=0)
+        rows = mid[None, :]
+    for k, y in enumerate(rows):
+        ax.plot(C["W"], y, color=f"C{i}", lw=(1.5 if len(rows) == 1 else 0.8) * (1 if headline else 0.7),
+                linestyle="-" if headline else "--", label=label if k == 0 else None)
+        ax.scatter(C["W"][flags], y[flags], color=f"C{i}", zorder=3, s=12 if headline else 7)
+        ax.scatter(C["W"][~flags], y[~flags], facecolor="white", edgecolor=f"C{i}", zorder=3, s=12 if headline else 7)
+
+
+def figure_cores(panels: list[tuple[dict | None, dict, str | None]], others: dict | None = None):
     """One panel per task (C from ``cores``, S from ``summarise``, what is missing): time to the
-    threshold against cores, IQM and 95 % band over seeds, measured points filled, modelled ones
-    open; the crossover with its CI shaded."""
+    threshold against cores for the task's headline ES and PPO, IQM and 95 % band over seeds,
+    measured points filled, modelled ones open; the crossover with its CI shaded. ``others``: per
+    task, the ``cores`` of its other ES methods (None where an input is missing), drawn dashed."""
     import matplotlib.pyplot as plt
 
     from .. import plots
@@ -640,17 +663,10 @@ def figure_cores(panels: list[tuple[dict | None, dict, str | None]]):
             ax.tick_params(which="both", left=False, bottom=False, labelleft=False, labelbottom=False)
             continue
         for side, flags in ((C["es"], C["es_measured"]), ("ppo", C["ppo_measured"])):
-            i = COLORS.get(side, "C0")[1:]
-            mid, lo, hi = band(C[side])
-            rows = C[side][np.isfinite(C[side]).all(1)]
-            label = f"{LABELS.get(side, side)} (n = {len(rows)} solved seeds)"
-            if np.isfinite(mid).any():  # IQM and band from >= 5 seeds, else each seed
-                ax.fill_between(C["W"], lo, hi, color=f"C{i}", alpha=0.2, linewidth=0)
-                rows = mid[None, :]
-            for k, y in enumerate(rows):
-                ax.plot(C["W"], y, color=f"C{i}", lw=1.5 if len(rows) == 1 else 0.8, label=label if k == 0 else None)
-                ax.scatter(C["W"][flags], y[flags], color=f"C{i}", zorder=3, s=12)
-                ax.scatter(C["W"][~flags], y[~flags], facecolor="white", edgecolor=f"C{i}", zorder=3, s=12)
+            _draw_cores(ax, C, side, flags)
+        for O in (others or {}).get(S["env"], []):
+            if O is not None:
+                _draw_cores(ax, O, O["es"], O["es_measured"], headline=False)
         cr = C["cross"]
         if cr["lo"] is not None:
             ax.axvspan(cr["lo"], cr["hi"], color="0.85", alpha=0.6, linewidth=0, label="crossover, 95 % CI")
@@ -675,10 +691,11 @@ def cross_text(C: dict | None, why: str | None) -> str:
         return f"not available yet ({n})"
     if cr["w"] is not None:
         ci = "" if cr["lo"] is None else f" (95 % CI {cr['lo']:,.0f}–{cr['hi']:,.0f})"
+        back = "" if cr.get("back") is None else f"; PPO is ahead again from W = {cr['back']:,.0f} (modelled)"
         if cr["w"] == 1:
             return (f"{es} reaches the threshold sooner than PPO already on one core ({n}; "
                     f"{100 * cr['share']:.0f} % of bootstrap resamples over seeds cross, "
-                    f"{'all' if cr['hi'] == 1 else 'not all'} of them at W = 1)")
-        return f"{es} overtakes PPO at W = {cr['w']:,.0f} cores{ci}; {n}; modelled beyond 2"
+                    f"{'all' if cr['hi'] == 1 else 'not all'} of them at W = 1){back}")
+        return f"{es} overtakes PPO at W = {cr['w']:,.0f} cores{ci}; {n}; modelled beyond 2{back}"
     share = 100 * (cr["share"] if cr["share"] == cr["share"] else 0)
     return f"the curves do not cross up to {CORES[-1]:,} cores ({n}; {share:.0f} % of bootstrap resamples cross)"

@@ -109,17 +109,19 @@ for env, s in S.items():
 # (`n_envs`: {glue:text}`ppo_envs`). The sequential part stays. PPO's measured speedup at 2
 # processes was {glue:text}`ppo_speed_2`: below 1 means that sending each step's observations and
 # actions between processes costs more than the step itself, so on these tasks PPO's rollout gains
-# nothing from more cores (which is why the zoo runs them in one process). Where the curves cross,
-# per task: {glue:text}`cross_line`
+# nothing from more cores (which is why the zoo runs them in one process). With W cores at hand,
+# each side runs on as many of them (up to W) as is fastest, so a curve never rises. Where the
+# curves cross, per task: {glue:text}`cross_line`
 #
 # The same model for each task's other ES methods, with their own unit costs and their own measured
 # Ray speedup (where a method's speedup was never measured, its crossover is left out rather than
 # assuming linear scaling): {glue:text}`cross_others`
 #
-# Where the ES curves rise again past a few workers, that is the modelled central server, not the
-# ES: with a population of 64 a generation has at most 64 evaluations to share out, while every
-# worker costs the driver one message per generation (carrying the full parameter vectors of its
-# individuals) and the generation waits for the slowest worker; PPO's one process pays none of this. Salimans et al. scaled OpenAI-ES
+# Where the ES curves flatten past a few workers, that is the modelled central server, not the ES:
+# with a population of 64 a generation has at most 64 evaluations to share out, while every worker
+# costs the driver one message per generation (carrying the full parameter vectors of its
+# individuals) and the generation waits for the slowest worker, so beyond that point more workers
+# cost more than they save and the run keeps to fewer. Salimans et al. scaled OpenAI-ES
 # linearly to 1,440 cores with populations in the thousands and workers that rebuild each
 # perturbation from a shared noise table, so only seeds and returns travel (chapter 4 simulates that
 # design too). Our Ray backend ships parameters, and this model describes the backend we measured.

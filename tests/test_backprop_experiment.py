@@ -181,6 +181,9 @@ def test_cores_and_figures_at_any_state():
     C = b.cores(S, costs, {2: 1.8}, {2: 1.5})
     assert C["es"] == "torch_cmaes" and C["ppo"].shape == (6, len(b.CORES)) and C["cross"]["n_es"] == 6
     assert C["es_measured"][:2].all() and not C["es_measured"][2:].any()
+    slower = b.cores(S, costs, {2: 1.8}, {2: 0.5})  # 2 processes slow PPO down: with 2 cores it keeps to 1
+    assert np.allclose(slower["ppo"][:, 1], slower["ppo"][:, 0]) and (np.diff(slower["ppo"], axis=1) <= 0).all()
+    assert (np.diff(C["torch_cmaes"], axis=1) <= 0).all()
     assert b.cores(S, None, {2: 1.8}, {2: 1.5}) is None and b.cores(S, costs[costs.method != "ppo"], {2: 1.8}, {2: 1.5}) is None
     assert b.missing_inputs(S, costs, {2: 1.8}, {2: 1.5}) is None
     # without a measured ES speedup the model would assume linear scaling: no crossover, and says why

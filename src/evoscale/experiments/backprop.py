@@ -557,7 +557,8 @@ def cores(S: dict, costs: pd.DataFrame | None, es_speed: dict, ppo_speed: dict, 
           W=CORES, es_modelled: dict | None = None) -> dict | None:
     """Time to the threshold against cores for ``es`` and PPO (seeds that reached it), and the crossover;
     None while an input is missing (``missing_inputs``): runs, one-core costs or a measured speedup
-    (without one the model would silently assume linear scaling)."""
+    (without one the model would silently assume linear scaling). With W cores at hand each side runs
+    on as many of them (up to W) as is fastest, so more cores never make a run slower."""
     if missing_inputs(S, costs, es_speed, ppo_speed, es):
         return None
     c = costs[costs["env"] == S["env"]].set_index("method")
@@ -568,8 +569,9 @@ def cores(S: dict, costs: pd.DataFrame | None, es_speed: dict, ppo_speed: dict, 
     out = dict(W=np.asarray(W), es_measured=speedup(W, es_speed)[1], ppo_measured=speedup(W, ppo_speed, n_envs)[1])
     for side, speed, cap, model in ((es, es_speed, None, es_modelled), ("ppo", ppo_speed, n_envs, None)):
         g = seeds.loc[[side]]
-        out[side] = time_to_threshold(g["steps_to"], g["gens_to"], c.loc[side, "eval_s_per_step"],
-                                      c.loc[side, "serial_s_per_gen"], W, speed, cap, model)
+        t = time_to_threshold(g["steps_to"], g["gens_to"], c.loc[side, "eval_s_per_step"],
+                              c.loc[side, "serial_s_per_gen"], W, speed, cap, model)
+        out[side] = np.minimum.accumulate(t, axis=1)  # the best worker count up to W (W ascending)
     out["cross"] = crossover(out[es], out["ppo"], W)
     out["es"] = es
     return out
@@ -650,6 +652,7 @@ def figure_cores(panels: list[tuple[dict | None, dict, str | None]], others: dic
     measured points filled, modelled ones open; the crossover with its CI shaded. ``others``: per
     task, the ``cores`` of its other ES methods (None where an input is missing), drawn dashed."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     from .. import plots
 
@@ -658,6 +661,9 @@ def figure_cores(panels: list[tuple[dict | None, dict, str | None]], others: dic
     for ax, (C, S, why) in zip(axes[0], panels):
         ax.set(xscale="log", yscale="log", xlabel="cores W", ylabel="seconds to the solved threshold",
                title=f"{S['env']}: time to the threshold against cores")
+        for axis in (ax.xaxis, ax.yaxis):  # plain numbers, not powers of ten
+            axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
+            axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "25" else ""))
         if C is None:
             _axis_text(ax, "not available yet; missing:\n" + (why or "seeds that reached the threshold").replace("; ", "\n"))
             ax.tick_params(which="both", left=False, bottom=False, labelleft=False, labelbottom=False)
@@ -676,6 +682,7 @@ def figure_cores(panels: list[tuple[dict | None, dict, str | None]], others: dic
             ax.legend(fontsize=8, title="filled: measured, open: modelled", title_fontsize=7)
         else:
             _axis_text(ax, f"no seed reached {S['threshold']:g} on one side yet")
+            ax.tick_params(which="both", left=False, bottom=False, labelleft=False, labelbottom=False)
     plots.caption_machine(fig, sorted({S["machine"] for _, S, _ in panels if S["machine"]}))
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     return fig

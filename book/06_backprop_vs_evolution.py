@@ -230,7 +230,8 @@ glue("bw_data", "no runs of both sides stored yet" if es_end is None else
 # Fewer cores: ES's parallel share grows, so dividing it pays sooner, while PPO's rollout (also
 # parallel) grows too but stops dividing at `n_envs` processes. Check it with
 # `backprop.time_to_threshold(steps, gens, 10 * eval_cost, serial_cost, backprop.CORES, speedups)`
-# for both sides and `backprop.crossover(es, ppo, backprop.CORES)`; the test suite's synthetic case
+# for both sides (then `np.minimum.accumulate(t, axis=1)`: the best worker count up to W, as
+# `backprop.cores` takes it) and `backprop.crossover(es, ppo, backprop.CORES)`; the test suite's synthetic case
 # (`tests/test_backprop_experiment.py`) is a ready starting point.
 # ```{solution-end}
 # ```

@@ -283,11 +283,11 @@ def measure_and_store(profile: str = "book", tasks=("CartPole-v1", "LunarLander-
         out.update(unit_costs=costs.to_dict("records"), ppo_speedup=speed.to_dict("records"))
     for env in tasks:
         t = P.tasks[env]
+        hidden = parse_hidden(t["hidden"]) if t["hidden"] else None
+        wp = workers.params({"profile": profile, "popsize": P.popsize})
         for m in es_methods(t):
             if _speedup_files(profile, env, m):
                 continue
-            hidden = parse_hidden(t["hidden"]) if t["hidden"] else None
-            wp = workers.params({"profile": profile, "popsize": P.popsize})
             table = workers.measure_speedup(env, m, wp, log, hidden=hidden)
             atomic_write(es_speedup_path(profile, env, m), lambda f, t=table: t.to_csv(f, index=False))
             out["es_speedup"] += workers.speedup_table(table).to_dict("records")
@@ -589,6 +589,15 @@ def crossover_for(profile: str, S: dict, costs: pd.DataFrame | None, ppo_speed: 
     return cores(S, costs, es_measured, ppo_measured, es, es_modelled=es_modelled), why
 
 
+def _plain_ticks(axis, minor: bool):
+    """Plain numbers on a log axis instead of powers of ten; ``minor``: also label the 2s and 5s."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
+    axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "25" else "") if minor
+                             else NullFormatter())
+
+
 def _axis_text(ax, text):
     ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=9, color="0.4", wrap=True)
 
@@ -597,8 +606,6 @@ def figure_curves(df: pd.DataFrame | None, summaries: list[dict], costs: pd.Data
     """One row per task, three columns: solved-test return against env steps, training episodes and
     modelled one-core seconds; IQM and 95 % band per method (each seed below 5 seeds)."""
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter, NullFormatter
-
     from .. import plots
 
     plots.style()
@@ -619,8 +626,7 @@ def figure_curves(df: pd.DataFrame | None, summaries: list[dict], costs: pd.Data
                 plots.band(ax, g, x, "eval_return", LABELS.get(m, m) + (f" (n = {k})" if k >= MIN_SEEDS else ""),
                            color=COLORS.get(m))
             ax.set_xscale("log")
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
-            ax.xaxis.set_minor_formatter(NullFormatter())
+            _plain_ticks(ax.xaxis, minor=False)
             ax.legend(fontsize=7, loc="best")
     plots.caption_machine(fig, [] if df is None or df.empty else df["machine"])
     fig.tight_layout(rect=(0, 0.03, 1, 1))
@@ -652,7 +658,6 @@ def figure_cores(panels: list[tuple[dict | None, dict, str | None]], others: dic
     measured points filled, modelled ones open; the crossover with its CI shaded. ``others``: per
     task, the ``cores`` of its other ES methods (None where an input is missing), drawn dashed."""
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
 
     from .. import plots
 
@@ -661,9 +666,8 @@ def figure_cores(panels: list[tuple[dict | None, dict, str | None]], others: dic
     for ax, (C, S, why) in zip(axes[0], panels):
         ax.set(xscale="log", yscale="log", xlabel="cores W", ylabel="seconds to the solved threshold",
                title=f"{S['env']}: time to the threshold against cores")
-        for axis in (ax.xaxis, ax.yaxis):  # plain numbers, not powers of ten
-            axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
-            axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "25" else ""))
+        for axis in (ax.xaxis, ax.yaxis):
+            _plain_ticks(axis, minor=True)
         if C is None:
             _axis_text(ax, "not available yet; missing:\n" + (why or "seeds that reached the threshold").replace("; ", "\n"))
             ax.tick_params(which="both", left=False, bottom=False, labelleft=False, labelbottom=False)

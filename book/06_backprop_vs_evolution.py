@@ -130,7 +130,7 @@ for env, s in S.items():
 panels = [(*backprop.crossover_for(P.profile, S[env], costs, ppo_speed, backprop.es_method(t)), S[env])
           for env, t in P.tasks.items()]  # (C, what is missing, S) per task, for its headline ES
 others = {(env, m): backprop.crossover_for(P.profile, S[env], costs, ppo_speed, m)  # the task's other ES methods
-          for env, t in P.tasks.items() for m in S[env]["rows"] if m not in ("ppo", backprop.es_method(t))}
+          for env, t in P.tasks.items() for m in backprop.es_methods(t)[1:]}
 fig = backprop.figure_cores([(C_, S_, why) for C_, why, S_ in panels],
                             {e: [C_ for (e_, _), (C_, _) in others.items() if e_ == e] for e in P.tasks})
 glue("fig_cores", fig, display=False)

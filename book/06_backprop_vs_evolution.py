@@ -93,8 +93,8 @@ plt.close(fig)
 # 95 % bootstrap CI (from 5 seeds a side; 0.5 means neither is ahead).
 
 # %% tags=["hide-input"]
-for env, s in S.items():
-    display(report.table(pd.DataFrame(backprop.table(s)).rename_axis(env)))  # noqa: F821 (IPython)
+for env, s in S.items():  # PPO first, then the task's ES, headline first
+    display(report.table(pd.DataFrame(backprop.table(s, ("ppo", *backprop.es_methods(P.tasks[env])))).rename_axis(env)))  # noqa: F821 (IPython)
 
 # %% [markdown]
 # ## The crossover in cores

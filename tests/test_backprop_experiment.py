@@ -107,6 +107,8 @@ def test_summarise_verdicts_and_table_confirmed():
     assert t.loc["CMA-ES (torch)", "P(PPO > ES), equal env steps"].startswith(f"{p['p']:.2f} [") and p["p"] > 0.5
     assert "at 10,000 (n = 6 vs 6)" in t.loc["CMA-ES (torch)", "P(PPO > ES), equal env steps"]
     assert t.loc["PPO", "P(PPO > ES), equal env steps"] == "–"
+    assert list(b.table(S, ("torch_cmaes", "ppo")).index) == ["CMA-ES (torch)", "PPO"]
+    assert list(b.table(S, ("ppo",)).index) == ["PPO", "CMA-ES (torch)"]  # methods not in the order come after
     few = b.table(b.summarise(synthetic(n_ppo=3), "CartPole-v1", 10))
     assert few.loc["CMA-ES (torch)", "P(PPO > ES), equal env steps"] == "– at 10,000 (n = 3 vs 6)"
 

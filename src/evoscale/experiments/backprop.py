@@ -481,9 +481,10 @@ def verdicts(S: dict, es: str = "torch_cmaes") -> dict[str, str]:
     return out
 
 
-def table(S: dict) -> pd.DataFrame:
+def table(S: dict, order: tuple[str, ...] = ()) -> pd.DataFrame:
     """Readers' table of one task: per method success, steps / one-core time to the threshold, final return,
-    and P(PPO > this ES) at equal env steps and at equal one-core seconds (the shorter side's end)."""
+    and P(PPO > this ES) at equal env steps and at equal one-core seconds (the shorter side's end). Rows in
+    ``order`` (e.g. PPO, then the task's ES headline first), any other method after them."""
     def reached(v, digits=0):
         return report.over_seeds(v, digits, S["planned"]) if np.isfinite(v).any() else "no seed reached it"
 
@@ -497,7 +498,8 @@ def table(S: dict) -> pd.DataFrame:
         return f"{report.ci(cmp['p'], cmp['p_lo'], cmp['p_hi'], 2)} at {at} (n = {cmp['n_x']} vs {cmp['n_y']})"
 
     rows = []
-    for m, r in S["rows"].items():
+    for m in sorted(S["rows"], key=lambda m: order.index(m) if m in order else len(order)):
+        r = S["rows"][m]
         rows.append({"method": LABELS.get(m, m), "seeds solved": f"{r['solved']} ({report.n_of(r['n'], S['planned'])})",
                      "env steps to threshold": reached(r["steps_to"]), "one-core s to threshold": reached(r["wall_to"], 1),
                      "final return (deterministic)": report.over_seeds(r["final"], 0, S["planned"]),

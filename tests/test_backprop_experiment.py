@@ -207,6 +207,11 @@ def test_cores_and_figures_at_any_state():
     assert b.cross_text(C, None) == ("CMA-ES (torch) overtakes PPO at W = 64 cores (95 % CI 64–64); n = 6 vs 6 "
                                      "seeds that reached the threshold; modelled beyond 2")
     assert b.cross_text(None, "PPO runs") == "not available yet (missing: PPO runs)"
+    # no ES seed reached the threshold: "not yet" while seeds are missing, "none" once every planned seed is stored
+    part, full = (b.cores(b.summarise(synthetic(), "CartPole-v1", k, costs), costs, {2: 1.8}, {2: 1.5}) for k in (10, 6))
+    assert b.cross_text(part, None) == "not available yet (n = 0 vs 6 seeds that reached the threshold)"
+    assert b.cross_text(full, None) == ("none: no seed of CMA-ES (torch) reached the threshold within the budget "
+                                        "(n = 0 vs 6 seeds that reached the threshold; every planned seed stored)")
 
 
 def test_es_speedup_measured_then_cluster_sim(tmp_path, monkeypatch):

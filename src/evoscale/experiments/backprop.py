@@ -576,6 +576,7 @@ def cores(S: dict, costs: pd.DataFrame | None, es_speed: dict, ppo_speed: dict, 
         out[side] = np.minimum.accumulate(t, axis=1)  # the best worker count up to W (W ascending)
     out["cross"] = crossover(out[es], out["ppo"], W)
     out["es"] = es
+    out["complete"] = all(S["rows"][m]["n"] >= S["planned"] for m in (es, "ppo"))  # every planned seed stored
     return out
 
 
@@ -687,7 +688,8 @@ def figure_cores(panels: list[tuple[dict | None, dict, str | None]], others: dic
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8, title="filled: measured, open: modelled", title_fontsize=7)
         else:
-            _axis_text(ax, f"no seed reached {S['threshold']:g} on one side yet")
+            side = "either side" if not (cr["n_es"] or cr["n_ppo"]) else "one side"
+            _axis_text(ax, f"no seed reached {S['threshold']:g} on {side}" + ("" if C.get("complete") else " yet"))
             ax.tick_params(which="both", left=False, bottom=False, labelleft=False, labelbottom=False)
     plots.caption_machine(fig, sorted({S["machine"] for _, S, _ in panels if S["machine"]}))
     fig.tight_layout(rect=(0, 0.04, 1, 1))
@@ -701,6 +703,9 @@ def cross_text(C: dict | None, why: str | None) -> str:
     cr, es = C["cross"], LABELS.get(C["es"], C["es"])
     n = f"n = {cr['n_es']} vs {cr['n_ppo']} seeds that reached the threshold"
     if not (cr["n_es"] and cr["n_ppo"]):
+        if C.get("complete"):
+            sides = " and ".join(x for x, k in ((es, cr["n_es"]), ("PPO", cr["n_ppo"])) if not k)
+            return f"none: no seed of {sides} reached the threshold within the budget ({n}; every planned seed stored)"
         return f"not available yet ({n})"
     if cr["w"] is not None:
         ci = "" if cr["lo"] is None else f" (95 % CI {cr['lo']:,.0f}–{cr['hi']:,.0f})"

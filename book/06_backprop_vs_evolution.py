@@ -94,7 +94,8 @@ plt.close(fig)
 
 # %% tags=["hide-input"]
 for env, s in S.items():  # PPO first, then the task's ES, headline first
-    display(report.table(pd.DataFrame(backprop.table(s, ("ppo", *backprop.es_methods(P.tasks[env])))).rename_axis(env)))  # noqa: F821 (IPython)
+    rows = backprop.table(s, ("ppo", *backprop.es_methods(P.tasks[env])))
+    display(report.table(pd.DataFrame(rows).rename_axis(env)))  # noqa: F821 (IPython)
 
 # %% [markdown]
 # ## The crossover in cores

@@ -704,7 +704,7 @@ def cross_text(C: dict | None, why: str | None) -> str:
     n = f"n = {cr['n_es']} vs {cr['n_ppo']} seeds that reached the threshold"
     if not (cr["n_es"] and cr["n_ppo"]):
         if C.get("complete"):
-            sides = " and ".join(x for x, k in ((es, cr["n_es"]), ("PPO", cr["n_ppo"])) if not k)
+            sides = " or ".join(x for x, k in ((es, cr["n_es"]), ("PPO", cr["n_ppo"])) if not k)
             return f"none: no seed of {sides} reached the threshold within the budget ({n}; every planned seed stored)"
         return f"not available yet ({n})"
     if cr["w"] is not None:

@@ -601,8 +601,10 @@ def _plain_ticks(axis, minor: bool):
                              else NullFormatter())
 
 
-def _axis_text(ax, text):
+def _empty_panel(ax, text):
+    """A panel with nothing to draw: ``text`` in its middle, no ticks."""
     ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=9, color="0.4", wrap=True)
+    ax.tick_params(which="both", left=False, bottom=False, labelleft=False, labelbottom=False)
 
 
 def figure_curves(df: pd.DataFrame | None, summaries: list[dict], costs: pd.DataFrame | None):
@@ -619,9 +621,8 @@ def figure_curves(df: pd.DataFrame | None, summaries: list[dict], costs: pd.Data
                                                                           "seconds on one idle core (modelled)")):
             ax.set(xlabel=name, ylabel="solved-test return", title=S["env"])
             if d is None or d.empty or d[x].isna().all():
-                _axis_text(ax, f"no runs stored yet (n = 0 of {S['planned']} per method)" if d is None or d.empty else
-                           "one-core costs not measured yet\n(python -m evoscale bench costs, idle machine)")
-                ax.tick_params(which="both", left=False, bottom=False, labelleft=False, labelbottom=False)
+                _empty_panel(ax, f"no runs stored yet (n = 0 of {S['planned']} per method)" if d is None or d.empty else
+                             "one-core costs not measured yet\n(python -m evoscale bench costs, idle machine)")
                 continue
             plots.solved_line(ax, S["threshold"])
             for m, g in d[np.isfinite(d["eval_return"])].groupby("method"):
@@ -672,8 +673,7 @@ def figure_cores(panels: list[tuple[dict | None, dict, str | None]], others: dic
         for axis in (ax.xaxis, ax.yaxis):
             _plain_ticks(axis, minor=True)
         if C is None:
-            _axis_text(ax, "not available yet; missing:\n" + (why or "seeds that reached the threshold").replace("; ", "\n"))
-            ax.tick_params(which="both", left=False, bottom=False, labelleft=False, labelbottom=False)
+            _empty_panel(ax, "not available yet; missing:\n" + (why or "seeds that reached the threshold").replace("; ", "\n"))
             continue
         for side, flags in ((C["es"], C["es_measured"]), ("ppo", C["ppo_measured"])):
             _draw_cores(ax, C, side, flags)
@@ -689,8 +689,7 @@ def figure_cores(panels: list[tuple[dict | None, dict, str | None]], others: dic
             ax.legend(fontsize=8, title="filled: measured, open: modelled", title_fontsize=7)
         else:
             side = "either side" if not (cr["n_es"] or cr["n_ppo"]) else "one side"
-            _axis_text(ax, f"no seed reached {S['threshold']:g} on {side}" + ("" if C.get("complete") else " yet"))
-            ax.tick_params(which="both", left=False, bottom=False, labelleft=False, labelbottom=False)
+            _empty_panel(ax, f"no seed reached {S['threshold']:g} on {side}" + ("" if C.get("complete") else " yet"))
     plots.caption_machine(fig, sorted({S["machine"] for _, S, _ in panels if S["machine"]}))
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     return fig

@@ -191,3 +191,14 @@ def test_envs_selects_one_task_and_rejects_unknown_ones(store):
     bad = subprocess.run([sys.executable, "-m", "evoscale", "campaign", "plan", "--profile", "smoke",
                           "--envs", "CartPol-v1"], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "unknown env 'CartPol-v1'" in bad.stderr
+
+
+def test_chapter_1s_extra_small_width_of_sep_cmaes_and_the_ga_waits_for_the_verdicts_runs():
+    # the issue's cells first: CMA-ES vs OpenAI-ES at every width (2), chapter 5's grid (3), the large
+    # widths (4); sep-CMA-ES and the GA at 973 parameters are drawn in chapter 1 but in no verdict (5)
+    prio = {}
+    for n in campaign.needs("book", ["01"]):
+        prio.setdefault((n.config.method, n.config.hidden), set()).add(n.priority)
+    assert prio[("sepcmaes", (34, 17))] == prio[("ga", (34, 17))] == {5}
+    assert prio[("torch_cmaes", (34, 17))] == prio[("openai_es", (34, 17))] == {2}
+    assert prio[("sepcmaes", (116, 58))] == {3} and prio[("ga", (436, 218))] == {4}

@@ -82,6 +82,8 @@ def needs(profile: str = "book", chapters=None) -> list[Need]:
                     prio = 6
                 elif cell.row in ("cmaes", "openai_es") and cell.band != "large":
                     prio = 2
+                elif cell.size.startswith("w") and cell.band != "large":
+                    prio = 5  # chapter 1's extra small width for sep-CMA-ES and the GA: drawn, in no verdict
                 else:
                     prio = 3 if cell.band != "large" else 4
                 out.append(Need(prio, chapter, _cell(c), c))

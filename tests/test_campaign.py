@@ -202,3 +202,25 @@ def test_chapter_1s_extra_small_width_of_sep_cmaes_and_the_ga_waits_for_the_verd
     assert prio[("sepcmaes", (34, 17))] == prio[("ga", (34, 17))] == {5}
     assert prio[("torch_cmaes", (34, 17))] == prio[("openai_es", (34, 17))] == {2}
     assert prio[("sepcmaes", (116, 58))] == {3} and prio[("ga", (436, 218))] == {4}
+
+
+def test_cost_model_never_extrapolates_a_falling_cost_from_n_equal_to_one(tmp_path):
+    import pandas as pd
+
+    from evoscale.config import RunConfig
+
+    def stored(name, n, cpu_s):
+        row = dict(method="ga", env="LunarLander-v3", n_params=n, evals=30_720, env_steps=9e6, wall_s=cpu_s,
+                   eval_wall_s=0.0, cpu_s=cpu_s)
+        pd.DataFrame([row]).to_csv(tmp_path / f"{name}.csv", index=False)
+        (tmp_path / f"{name}.json").write_text("{}")
+
+    # a slow run at 2,788 parameters and one that crashed early at 8,066: the fitted slope is negative
+    stored("a", 2788, 1600.0)
+    stored("b", 8066, 270.0)
+    c = RunConfig(method="ga", env="LunarLander-v3", budget_evals=30_720)
+    geometric_mean = (1600.0 * 270.0) ** 0.5
+    for n in (973, 8066, 100_066):
+        assert campaign.CostModel(tmp_path).seconds(c, n) == pytest.approx(geometric_mean)
+    stored("b", 8066, 3200.0)  # a rising cost is still a power law: twice the cost at 2.9x the size
+    assert campaign.CostModel(tmp_path).seconds(c, 8066) == pytest.approx(3200.0)

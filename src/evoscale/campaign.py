@@ -206,8 +206,12 @@ class CostModel:
         elif same["n"].nunique() < 2:
             s = float(same["s_per_unit"].mean())
         else:
-            b, a = np.polyfit(np.log(same["n"]), np.log(same["s_per_unit"]), 1)
-            s = float(np.exp(a + max(b, 0.0) * np.log(n)))
+            log_n, log_s = np.log(same["n"].astype(float)), np.log(same["s_per_unit"].astype(float))
+            b, a = np.polyfit(log_n, log_s, 1)
+            # cost does not fall with size: a negative slope (noise, e.g. runs that crash early) is
+            # refitted with slope 0, the geometric mean -- not the old intercept, which would
+            # extrapolate from n = 1
+            s = float(np.exp(a + b * np.log(n))) if b >= 0 else float(np.exp(log_s.mean()))
         return s * units_
 
 

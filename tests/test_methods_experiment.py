@@ -195,3 +195,31 @@ def test_width_verdict_states_the_claim_and_the_crossover():
     rows = [dict(row=r, n=n, seed=s, final=m + rng.normal(0, 5)) for n in (973, 2_788, 8_066)
             for r, m in (("cmaes", 200), ("openai_es", 100)) for s in range(10)]
     assert width_verdict(pd.DataFrame(rows))["verdict"].startswith("confirmed")
+
+
+def test_width_beyond_judges_openai_es_against_the_methods_that_ran_above_10k():
+    from evoscale.experiments.methods import width_beyond
+    from evoscale.experiments.report import parse_verdict
+
+    rng = np.random.default_rng(1)
+
+    def seeds(means, n_seeds=10):
+        return pd.DataFrame([dict(row=r, n=n, seed=s, final=m + rng.normal(0, 5))
+                             for (r, n), m in means.items() for s in range(n_seeds)])
+
+    small = {("cmaes", 2_788): 300, ("openai_es", 2_788): 0}  # below the limit: not part of this half
+    win = {("openai_es", 51_619): 200, ("sepcmaes", 51_619): 100, ("ga", 51_619): 50, **small}
+    v = width_beyond(seeds(win))
+    assert v["verdict"].startswith("confirmed") and "2,788" not in v["verdict"]
+    assert set(v["table"]["other"]) == {"sepcmaes", "ga"}
+    assert parse_verdict(v["verdict"]).number.count(" parameters ") == 2  # both comparisons survive the short form
+    assert width_beyond(seeds({**win, ("ga", 100_066): 300, ("openai_es", 100_066): 100}))["verdict"].startswith(
+        "refuted: ") and "GA resolved better at 100,066" in width_beyond(
+        seeds({**win, ("ga", 100_066): 300, ("openai_es", 100_066): 100}))["verdict"]
+    mixed = width_beyond(seeds({("openai_es", 51_619): 200, ("sepcmaes", 51_619): 200, ("ga", 51_619): 50}))
+    assert mixed["verdict"].startswith("refined") and "GA at 51,619" in mixed["verdict"]
+    tie = width_beyond(seeds({("openai_es", 51_619): 100, ("ga", 51_619): 100}))
+    assert tie["verdict"].startswith("unresolved") and "could only have detected" in tie["verdict"]
+    few = width_beyond(seeds(win, n_seeds=3))
+    assert few["verdict"].startswith("unresolved") and "5 or more seeds" in few["verdict"] and "2 comparison" in few["verdict"]
+    assert width_beyond(seeds(small))["verdict"].startswith("unresolved")

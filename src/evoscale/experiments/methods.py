@@ -421,6 +421,43 @@ def width_verdict(seeds: pd.DataFrame, a: str = "cmaes", b: str = "openai_es", l
     return dict(verdict=str(report.Verdict(word, number, because)), table=table, crossover=xo)
 
 
+def width_beyond(seeds: pd.DataFrame, b: str = "openai_es", limit: int = 10_000) -> dict:
+    """The claim's second half, "OpenAI-ES beyond ~10K parameters": at every width above ``limit``,
+    ``stats.compare`` of ``b``'s final returns against each other method that ran there (full CMA-ES
+    does not run there on this machine). Confirmed when ``b`` is resolved better than every other
+    method at every such width with 5 seeds or more each; refuted when another method is resolved
+    better than ``b`` somewhere; refined when ``b`` beats some but not all; else unresolved, with
+    the smallest difference the data could detect."""
+    vals = {(r, n): g["final"].to_numpy(float) for (r, n), g in seeds.groupby(["row", "n"])} if len(seeds) else {}
+    rows = [dict(n=n, other=r, **compare(vals[(b, n)], x)) for (r, n), x in sorted(vals.items(), key=lambda kv: kv[0][1])
+            if n > limit and r != b and (b, n) in vals]
+    table = pd.DataFrame(rows)
+    full = [r for r in rows if min(r["n_x"], r["n_y"]) >= MIN_SEEDS]
+    worse = [r for r in full if r["resolved"] and r["diff"] < 0]
+    better = [r for r in full if r["resolved"] and r["diff"] > 0]
+    if not full:
+        word, because = "unresolved", (f"{len(rows)} comparison(s) so far, each with fewer seeds" if rows else
+                                       f"no runs of {LABELS[b]} and another method above {limit:,} stored yet")
+    elif worse:
+        r = min(worse, key=lambda r: r["n"])
+        word, because = "refuted", f"{LABELS[r['other']]} resolved better at {r['n']:,} parameters"
+    elif len(better) == len(full):
+        word, because = "confirmed", (f"{LABELS[b]} resolved better than every other method at every width up to "
+                                      f"{max(r['n'] for r in full):,}")
+    elif better:
+        word, because = "refined", f"{LABELS[b]} resolved better only than " + ", ".join(
+            f"{LABELS[r['other']]} at {r['n']:,}" for r in better)
+    else:
+        word, because = "unresolved", "no difference resolved; " + report.detectable(
+            max(r["detectable"] for r in full), 0, "return")
+    number = ", ".join(f"vs {LABELS[r['other']]} at {r['n']:,} parameters "
+                       f"{report.ci(r['diff'], r['diff_lo'], r['diff_hi'], 0, sign=True)} "
+                       f"(n = {r['n_x']} vs {r['n_y']})" for r in full)
+    number = (f"IQM difference of {LABELS[b]} {number}" if full else
+              f"no width above {limit:,} parameters with {MIN_SEEDS} or more seeds of both methods yet")
+    return dict(verdict=str(report.Verdict(word, number, because)), table=table)
+
+
 # --- what chapter 5 shows ---------------------------------------------------------------------------
 
 def planned(p: MethodsParams, cells: pd.DataFrame) -> dict:

@@ -391,11 +391,16 @@ def verdicts(seeds: pd.DataFrame, cells: pd.DataFrame, planned: dict | None = No
     return {k: f"{v}; {NEUROMOD_SCOPE}" if k[0] == "neuromod" else v for k, v in out.items()}
 
 
+def _finals_by_width(seeds: pd.DataFrame) -> dict:
+    """(row, n) -> the final returns of its seeds."""
+    return {(r, n): g["final"].to_numpy(float) for (r, n), g in seeds.groupby(["row", "n"])} if len(seeds) else {}
+
+
 def width_verdict(seeds: pd.DataFrame, a: str = "cmaes", b: str = "openai_es", limit: int = 10_000) -> dict:
     """Chapter 1's claim "full CMA-ES dominates up to ~10K parameters, OpenAI-ES beyond": per size
     both rows ran, ``stats.compare`` of their final returns; the verdict and the crossover n (NaN:
     none in range) with its bootstrap CI."""
-    vals = {(r, n): g["final"].to_numpy(float) for (r, n), g in seeds.groupby(["row", "n"])}
+    vals = _finals_by_width(seeds)
     ns = sorted(n for (r, n) in vals if r == a and (b, n) in vals)
     rows = [dict(n=n, **compare(vals[(a, n)], vals[(b, n)])) for n in ns]
     table = pd.DataFrame(rows)
@@ -428,7 +433,7 @@ def width_beyond(seeds: pd.DataFrame, b: str = "openai_es", limit: int = 10_000)
     method at every such width with 5 seeds or more each; refuted when another method is resolved
     better than ``b`` somewhere; refined when ``b`` beats some but not all; else unresolved, with
     the smallest difference the data could detect."""
-    vals = {(r, n): g["final"].to_numpy(float) for (r, n), g in seeds.groupby(["row", "n"])} if len(seeds) else {}
+    vals = _finals_by_width(seeds)
     rows = [dict(n=n, other=r, **compare(vals[(b, n)], x)) for (r, n), x in sorted(vals.items(), key=lambda kv: kv[0][1])
             if n > limit and r != b and (b, n) in vals]
     table = pd.DataFrame(rows)

@@ -222,7 +222,9 @@ glue("width_budget", f"{MP.budget_evals:,} episodes, {len(MP.seed_list())} seeds
      f"and {len(MP.seed_list('large'))} above", display=False)
 glue("still_to_run", campaign.still_to_run(P.profile, "01"), display=False)
 glue("width_sizes", ", ".join(f"{n:,}" for n in sorted(wcells["n"].unique())), display=False)
-glue("verdict_short", report.verdict_short(WV["verdict"]), display=False)  # the intro's table and the opening
+claim = methods.width_claim(WV, WB)  # both halves together
+glue("width_claim", claim, display=False)
+glue("verdict_short", report.verdict_short(claim, max_words=60), display=False)  # the intro's table and the opening
 glue("provenance", report.provenance(P.profile, [*df["machine"], *wdf.get("machine", [])]), display=False)
 report.table(methods.width_table(wseeds, wcells, plan_n, WV))
 
@@ -237,7 +239,7 @@ report.table(methods.width_table(wseeds, wcells, plan_n, WV))
 # ```
 #
 # **Verdict on the hypothesis** "CMA-ES dominates up to ~10K parameters, OpenAI-ES above", with
-# {glue:text}`width_budget` (widths {glue:text}`width_sizes` parameters).
+# {glue:text}`width_budget` (widths {glue:text}`width_sizes` parameters): {glue:text}`width_claim`.
 #
 # - *Up to 10K*, where full CMA-ES runs here: {glue:text}`width_verdict`. The crossover, where
 #   OpenAI-ES's IQM catches up with CMA-ES's: {glue:text}`width_crossover`.

@@ -222,3 +222,27 @@ def test_width_beyond_judges_openai_es_against_the_methods_that_ran_above_10k():
     few = width_beyond(seeds(win, n_seeds=3))
     assert few["verdict"].startswith("unresolved") and "5 or more seeds" in few["verdict"] and "2 comparison" in few["verdict"]
     assert width_beyond(seeds(small))["verdict"].startswith("unresolved")
+
+
+def test_width_claim_joins_both_halves_into_one_verdict():
+    from evoscale.experiments.methods import width_beyond, width_claim, width_verdict
+    from evoscale.experiments.report import parse_verdict, verdict_short
+
+    rng = np.random.default_rng(2)
+
+    def seeds(means):
+        return pd.DataFrame([dict(row=r, n=n, seed=s, final=m + rng.normal(0, 5))
+                             for (r, n), m in means.items() for s in range(10)])
+
+    above = {("openai_es", 51_619): 200, ("sepcmaes", 51_619): 100, ("ga", 51_619): 150}
+    lost_below = seeds({("cmaes", 2_788): 100, ("openai_es", 2_788): 200, **above})
+    claim = width_claim(width_verdict(lost_below), width_beyond(lost_below))
+    v = parse_verdict(claim)
+    assert v.word == "refined" and v.number.startswith("up to 10K refuted, P(CMA-ES > OpenAI-ES) at 2,788")
+    assert "above 10K confirmed, OpenAI-ES − GA at 51,619 parameters +" in v.number  # the smaller of 2 differences
+    assert v.number.endswith("the smallest of 2 differences") and not verdict_short(claim, 60).endswith("…")
+    won_below = seeds({("cmaes", 2_788): 300, ("openai_es", 2_788): 200, **above})
+    assert width_claim(width_verdict(won_below), width_beyond(won_below)).startswith("confirmed: ")
+    only_below = seeds({("cmaes", 2_788): 300, ("openai_es", 2_788): 200})
+    v = parse_verdict(width_claim(width_verdict(only_below), width_beyond(only_below)))
+    assert v.word == "unresolved" and "above 10K unresolved, no width above 10,000" in v.number

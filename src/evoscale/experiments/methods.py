@@ -460,7 +460,21 @@ def width_beyond(seeds: pd.DataFrame, b: str = "openai_es", limit: int = 10_000)
                        f"(n = {r['n_x']} vs {r['n_y']})" for r in full)
     number = (f"IQM difference of {LABELS[b]} {number}" if full else
               f"no width above {limit:,} parameters with {MIN_SEEDS} or more seeds of both methods yet")
-    return dict(verdict=str(report.Verdict(word, number, because)), table=table)
+    low = min(full, key=lambda r: r["diff"]) if full else None
+    short = (f"{LABELS[b]} − {LABELS[low['other']]} at {low['n']:,} parameters "
+             f"{report.ci(low['diff'], low['diff_lo'], low['diff_hi'], 0, sign=True)} (n = {low['n_x']} vs {low['n_y']}), "
+             f"the smallest of {len(full)} differences" if full else number)
+    return dict(verdict=str(report.Verdict(word, number, because)), table=table, short=short)
+
+
+def width_claim(below: dict, above: dict, limit: int = 10_000) -> str:
+    """Chapter 1's whole claim from its two halves, ``width_verdict`` (up to ``limit``) and
+    ``width_beyond`` (above it): the word ``report.overall`` gives the pair, then each half's word
+    and its number (the half above ``limit`` by its smallest difference)."""
+    lo, hi = (report.parse_verdict(v["verdict"]) for v in (below, above))
+    whole = report.overall([lo, hi], "halves")
+    number = f"up to {limit // 1000}K {lo.word}, {lo.number}, and above {limit // 1000}K {hi.word}, {above['short']}"
+    return str(report.Verdict(whole.word, number, whole.because))
 
 
 # --- what chapter 5 shows ---------------------------------------------------------------------------

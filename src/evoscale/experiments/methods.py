@@ -531,7 +531,9 @@ def heatmap(seeds: pd.DataFrame, cells: pd.DataFrame, V: dict, PB: pd.Series, pl
             text = report.over_seeds(g["final"] if len(g) else [], 0, plan_n.get((r, z))) if c["runs"].any() else "not run"
             if (r, z) in CLAIMED_VERDICTS:
                 text += f"\nclaim: {CLAIMED_VERDICTS[(r, z)]} → {word(V[(r, z)])}"
-            ax.text(j, i, text.replace(" (n", "\n(n"), ha="center", va="center", fontsize=7)
+            dark = vals[i, j] > 0.6  # white text where the green is too dark for black
+            ax.text(j, i, text.replace(" (n", "\n(n"), ha="center", va="center", fontsize=7,
+                    color="white" if dark else "black")
     im = ax.imshow(np.ma.masked_invalid(vals), cmap="Greens", vmin=0, vmax=1, aspect="auto")
     ax.set_facecolor("0.9")
     ns = {z: ", ".join(f"{n:,}" for n in sorted(set(cells.loc[cells["size"] == z, "n"]))) for z in sizes_}

@@ -594,7 +594,7 @@ def width_figure(seeds: pd.DataFrame, cells: pd.DataFrame, WV: dict, threshold: 
     from .. import plots
 
     plots.style()
-    fig, ax = plt.subplots(figsize=(8.5, 4.4))
+    fig, ax = plt.subplots(figsize=(10, 4.4))
     for i, m in enumerate(WIDTH_ROWS):
         g = seeds[seeds["row"] == m] if len(seeds) else seeds
         pts = [(n, iqm_ci(v["final"])) for n, v in g.groupby("n") if len(v) >= MIN_SEEDS]
@@ -609,7 +609,7 @@ def width_figure(seeds: pd.DataFrame, cells: pd.DataFrame, WV: dict, threshold: 
                     label=f"{LABELS[m]} (each seed, < {MIN_SEEDS} seeds)")
         for n_x in cells.loc[(cells["row"] == m) & ~cells["runs"], "n"]:
             ax.annotate(f"{LABELS[m]}: too expensive here", (n_x, 0.02), xycoords=("data", "axes fraction"),
-                        rotation=90, fontsize=7, color=f"C{i}", ha="center", va="bottom")
+                        xytext=(-9, 0), textcoords="offset points", rotation=90, fontsize=7, color=f"C{i}", ha="center", va="bottom")
     xo = WV["crossover"]
     if math.isfinite(xo.get("n", math.nan)) and xo["n"] > 0:
         ax.axvline(xo["n"], color="0.3", linestyle=":", linewidth=1)
@@ -618,7 +618,7 @@ def width_figure(seeds: pd.DataFrame, cells: pd.DataFrame, WV: dict, threshold: 
     plots.solved_line(ax, threshold)
     ax.set(xscale="log", xlabel="parameters n", ylabel="final solved-test return",
            title="the same episode budget at every width")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))  # outside: it hid the "too expensive" notes
     if len(seeds):
         plots.caption_machine(fig, seeds["machine"])
     fig.tight_layout(rect=(0, 0.04, 1, 1))

@@ -247,8 +247,8 @@ report.table(methods.width_table(wseeds, wcells, plan_n, WV))
 #   OpenAI-ES against sep-CMA-ES and the GA, at every width with 5 seeds or more of both:
 #   {glue:text}`width_beyond`.
 #
-# Of the width sweep, {glue:text}`still_to_run`; until then a
-# cell with fewer than 5 seeds shows each seed's value.
+# Of the width sweep, {glue:text}`still_to_run`. Wherever a cell has fewer than 5 seeds, the
+# figure shows each seed's value instead of an IQM and its CI.
 
 # %% [markdown]
 # ## Re-running this chapter

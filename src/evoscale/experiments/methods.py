@@ -423,7 +423,7 @@ def width_verdict(seeds: pd.DataFrame, a: str = "cmaes", b: str = "openai_es", l
     at = min(below, key=lambda r: abs(np.log(r["n"] / 2_788))) if below else None
     number = ("P(CMA-ES > OpenAI-ES) at {:,} parameters = {} (n = {} vs {})".format(
         at["n"], report.ci(at["p"], at["p_lo"], at["p_hi"], 2), at["n_x"], at["n_y"]) if at else "no sizes yet")
-    return dict(verdict=str(report.Verdict(word, number, because)), table=table, crossover=xo)
+    return dict(verdict=str(report.Verdict(word, number, because)), table=table, crossover=xo, limit=limit)
 
 
 def width_beyond(seeds: pd.DataFrame, b: str = "openai_es", limit: int = 10_000) -> dict:
@@ -455,25 +455,27 @@ def width_beyond(seeds: pd.DataFrame, b: str = "openai_es", limit: int = 10_000)
     else:
         word, because = "unresolved", "no difference resolved; " + report.detectable(
             max(r["detectable"] for r in full), 0, "return")
-    number = ", ".join(f"vs {LABELS[r['other']]} at {r['n']:,} parameters "
-                       f"{report.ci(r['diff'], r['diff_lo'], r['diff_hi'], 0, sign=True)} "
-                       f"(n = {r['n_x']} vs {r['n_y']})" for r in full)
+    def at(r):  # one comparison: width, IQM difference [CI], seeds
+        return (f"at {r['n']:,} parameters {report.ci(r['diff'], r['diff_lo'], r['diff_hi'], 0, sign=True)} "
+                f"(n = {r['n_x']} vs {r['n_y']})")
+
+    number = ", ".join(f"vs {LABELS[r['other']]} {at(r)}" for r in full)
     number = (f"IQM difference of {LABELS[b]} {number}" if full else
               f"no width above {limit:,} parameters with {MIN_SEEDS} or more seeds of both methods yet")
     low = min(full, key=lambda r: r["diff"]) if full else None
-    short = (f"{LABELS[b]} − {LABELS[low['other']]} at {low['n']:,} parameters "
-             f"{report.ci(low['diff'], low['diff_lo'], low['diff_hi'], 0, sign=True)} (n = {low['n_x']} vs {low['n_y']}), "
-             f"the smallest of {len(full)} differences" if full else number)
-    return dict(verdict=str(report.Verdict(word, number, because)), table=table, short=short)
+    short = (f"{LABELS[b]} − {LABELS[low['other']]} {at(low)}, the smallest of {len(full)} differences"
+             if full else number)
+    return dict(verdict=str(report.Verdict(word, number, because)), table=table, short=short, limit=limit)
 
 
-def width_claim(below: dict, above: dict, limit: int = 10_000) -> str:
-    """Chapter 1's whole claim from its two halves, ``width_verdict`` (up to ``limit``) and
-    ``width_beyond`` (above it): the word ``report.overall`` gives the pair, then each half's word
-    and its number (the half above ``limit`` by its smallest difference)."""
+def width_claim(below: dict, above: dict) -> str:
+    """Chapter 1's whole claim from its two halves, ``width_verdict`` (up to its ``limit``) and
+    ``width_beyond`` (above its ``limit``): the word ``report.overall`` gives the pair, then each
+    half's word and its number (the half above by its smallest difference)."""
     lo, hi = (report.parse_verdict(v["verdict"]) for v in (below, above))
     whole = report.overall([lo, hi], "halves")
-    number = f"up to {limit // 1000}K {lo.word}, {lo.number}, and above {limit // 1000}K {hi.word}, {above['short']}"
+    number = (f"up to {below['limit'] // 1000}K {lo.word}, {lo.number}, "
+              f"and above {above['limit'] // 1000}K {hi.word}, {above['short']}")
     return str(report.Verdict(whole.word, number, whole.because))
 
 

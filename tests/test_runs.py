@@ -17,9 +17,9 @@ def _cfg(method, budget, **kw):
                      eval_every=32, eval_episodes=3, seed=3, **kw)
 
 
-@pytest.mark.parametrize("method", sorted(REGISTRY))
-def test_a_longer_run_cut_equals_the_shorter_run(method, tmp_path):
-    short, long = _cfg(method, 64), _cfg(method, 128)
+@pytest.mark.parametrize("method,hyper", [(m, None) for m in sorted(REGISTRY)] + [("torch_cmaes", {"active": True})])
+def test_a_longer_run_cut_equals_the_shorter_run(method, hyper, tmp_path):
+    short, long = _cfg(method, 64, hyper=hyper), _cfg(method, 128, hyper=hyper)
     a = run_cached(short, tmp_path / "a")
     run_cached(long, tmp_path / "b")
     path, served = served_by(short, tmp_path / "b")

@@ -173,9 +173,9 @@ def test_global_rngs_neither_used_nor_disturbed():
     assert all(np.array_equal(x, y) for x, y in zip(p1, p2))
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_pickled_state_resumes_exactly(dtype):
-    t = TorchCMAES(7, 9, 0.5, dtype=dtype)
+@pytest.mark.parametrize("dtype,active", [("float32", False), ("float64", False), ("float32", True)])
+def test_pickled_state_resumes_exactly(dtype, active):
+    t = TorchCMAES(7, 9, 0.5, dtype=dtype, active=active)
     straight, pops = _run(t, 3, 40)
     half, _ = _run(t, 3, 20)
     half = pickle.loads(pickle.dumps(half))
@@ -305,3 +305,82 @@ def test_inject_rejects_bad_migrants(bad):
     es = TorchCMAES(6, 8, 0.5)
     with pytest.raises(ValueError, match="inject"):
         es.inject(es.init(0), bad)
+
+
+def tablet(X):  # the first coordinate 1e6 times the others'
+    return 1e6 * X[:, 0] ** 2 + np.sum(X[:, 1:] ** 2, axis=1)
+
+
+def _evals_to_target(make_step, f, n, seed):
+    """Evaluations until the best of a generation is below 1e-8, from x0 = 1, sigma0 = 1 (pycma's own
+    test set-up for elli and tablet)."""
+    evals, ask_tell = 0, make_step(seed)
+    while evals < MAXEVALS:
+        X, tell = ask_tell()
+        F = f(X)
+        evals += len(F)
+        if F.min() < TARGET:
+            return evals
+        tell(F)
+    return math.inf
+
+
+def _ours(n, active):
+    def make(seed):
+        t = TorchCMAES(n, default_popsize(n), 1.0, x0=np.ones(n), dtype="float64", active=active)
+        box = [t.init(seed)]
+
+        def ask_tell():
+            X, box[0] = t.ask(box[0])
+            return X, lambda F: box.__setitem__(0, t.tell(box[0], X, -F))
+        return ask_tell
+    return make
+
+
+def _pycma(n):
+    def make(seed):
+        es = cma.CMAEvolutionStrategy(np.ones(n), 1.0, {"seed": seed + 1, "verbose": -9})
+
+        def ask_tell():
+            X = np.array(es.ask())
+            return X, lambda F: es.tell(list(X), list(F))
+        return ask_tell
+    return make
+
+
+@pytest.mark.parametrize("f", [elli, tablet], ids=["elli", "tablet"])
+def test_active_cma_needs_pycmas_evaluations_at_10d(f):
+    """Active CMA closes the gap to pycma's defaults (median of 10 seeds, 10-D): within 1.15x, where
+    purecma's positive weights alone need about 1.4x (elli) and 1.9x (tablet). 40-D: ``bench active``."""
+    n, seeds = 10, range(10)
+    active = np.median([_evals_to_target(_ours(n, True), f, n, s) for s in seeds])
+    passive = np.median([_evals_to_target(_ours(n, False), f, n, s) for s in seeds])
+    theirs = np.median([_evals_to_target(_pycma(n), f, n, s) for s in seeds])
+    assert active / theirs <= 1.15, (active, theirs)
+    assert passive / theirs > 1.3, (passive, theirs)  # the gap active CMA closes is real here
+
+
+def test_active_weights_follow_the_tutorial_and_keep_c_positive_definite():
+    n, lam = 12, 16
+    p, q = CMAParams.default(n, lam, active=True), CMAParams.default(n, lam)
+    assert p.weights == q.weights and q.neg_weights == () and len(p.neg_weights) == lam - p.mu
+    assert all(w < 0 for w in p.neg_weights) and list(p.neg_weights) == sorted(p.neg_weights, reverse=True)
+    bound = min(1 + p.c1 / p.cmu, (1 - p.c1 - p.cmu) / (n * p.cmu))  # eq. (53)'s limits
+    assert -sum(p.neg_weights) <= bound + 1e-12
+    t = TorchCMAES(n, lam, 0.5, dtype="float64", active=True)
+    state = t.init(0)
+    for _ in range(300):
+        X, state = t.ask(state)
+        state = t.tell(state, X, -elli(X - 1))
+        assert torch.linalg.eigvalsh(state.C).min() > 0
+    assert np.abs(t.solution(state) - 1).max() < 1e-2  # and it converges
+
+
+def test_active_is_off_by_default_and_validated():
+    a, b = TorchCMAES(6, 8, 0.5), TorchCMAES(6, 8, 0.5, active=False)
+    (sa, pa), (sb, pb) = _run(a, 1, 20), _run(b, 1, 20)
+    assert all(np.array_equal(x, y) for x, y in zip(pa, pb)) and torch.equal(sa.C, sb.C)
+    (sc, _) = _run(TorchCMAES(6, 8, 0.5, active=True), 1, 20)
+    assert not torch.equal(sa.C, sc.C)
+    with pytest.raises(ValueError, match="active"):
+        TorchCMAES(6, 8, 0.5, active=1)

@@ -72,11 +72,11 @@ class Crash(Exception):
     pass
 
 
-@pytest.mark.parametrize("method", sorted(REGISTRY))
-def test_checkpoint_resume_equals_uninterrupted(tmp_path, method):
+@pytest.mark.parametrize("method,hyper", [(m, None) for m in sorted(REGISTRY)] + [("torch_cmaes", {"active": True})])
+def test_checkpoint_resume_equals_uninterrupted(tmp_path, method, hyper):
     import numpy as np
 
-    config = RunConfig(method=method, seed=2, **SMALL)  # 30 generations
+    config = RunConfig(method=method, seed=2, hyper=hyper, **SMALL)  # 30 generations
     straight = train(config, checkpoint=tmp_path / "straight.ckpt")
 
     def crash_at_12(rec):

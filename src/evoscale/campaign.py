@@ -37,8 +37,9 @@ from .runs import (exit_with_parent, generations, is_cached, results_root, run_c
 from .store import check_writable
 from .trainers import GRADIENT_METHODS
 
-CHAPTERS = ("01_parameters", "03_compute", "04_workers", "05_methods", "06_backprop_vs_evolution",
+CHAPTERS = ("tuning", "01_parameters", "03_compute", "04_workers", "05_methods", "06_backprop_vs_evolution",
             "07_plasticity")
+"""The studies the campaign trains for; "tuning" is the fair-rivals protocol of chapters 1 and 5."""
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,13 @@ class Need:
 
 def needs(profile: str = "book", chapters=None) -> list[Need]:
     """Every run the chapters of ``profile`` read (duplicates across chapters included)."""
-    from .experiments import backprop, compute, methods, parameters, plasticity, workers
+    from .experiments import backprop, compute, methods, parameters, plasticity, tuning, workers
 
     chapters = CHAPTERS if not chapters else [c for c in CHAPTERS if any(c.startswith(x) for x in chapters)]
     out: list[Need] = []
+    if "tuning" in chapters and profile in tuning.PROFILES:
+        out += [Need(tuning.PRIORITY[band], "tuning", f"tuning {band}: " + _cell(c), c)
+                for row, band, i, c in tuning.configs(profile)]
     if "03_compute" in chapters:
         P = compute.params({"profile": profile})
         for prio, p in ((1, P), (5, P.crosscheck())):

@@ -131,6 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
     ov.add_argument("--generations", type=int, default=5)
     ov.add_argument("--methods", default=None, help="comma-separated (default: all)")
 
+    ac = bsub.add_parser("active", help="torch CMA-ES with and without active CMA vs pycma: evaluations to "
+                                        "f < 1e-8 on elli and tablet (median over seeds; counts, not seconds)")
+    ac.add_argument("--dims", default="10,40", help="comma-separated dimensions")
+    ac.add_argument("--seeds", type=int, default=10)
+    ac.add_argument("--out", type=Path, default=None, help="also write the JSON to this file (atomically)")
+
     c = sub.add_parser("campaign", help="the runs the book needs: plan (what is missing) and run (train it)")
     csub = c.add_subparsers(dest="what", required=True, parser_class=_Parser)
     cp = csub.add_parser("plan", help="each cell's seeds done / planned and the CPU-minutes missing")
@@ -229,6 +235,10 @@ def main(argv: list[str] | None = None) -> int:
             sizes = [int(x) for x in args.sizes.split(",")]
             methods = args.methods.split(",") if args.methods else None
             summary = bench_overhead(sizes, args.popsize, args.generations, methods, log=_log)
+        elif args.what == "active":
+            from .bench.active import bench_active
+
+            summary = bench_active(_ints(args.dims, "--dims"), args.seeds, log=_log)
         else:
             from .bench.methods import bench_methods
 
@@ -256,6 +266,13 @@ def _jsonable(obj):
     if isinstance(obj, (list, tuple)):
         return [_jsonable(v) for v in obj]
     return obj
+
+
+def _ints(text: str, name: str) -> list[int]:
+    try:
+        return [int(x) for x in text.split(",")]
+    except ValueError:
+        raise ValueError(f"{name} must be comma-separated integers like '10,40', got {text!r}") from None
 
 
 def _hyper(text: str | None) -> dict | None:

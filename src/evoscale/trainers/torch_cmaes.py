@@ -5,7 +5,8 @@ The algorithm, its default strategy parameters (recombination weights, ``mueff``
 those of ``cma.purecma`` (Hansen, pycma, ``cma/more_algorithms/purecma.py``), which is the readable
 reference implementation of Hansen 2016, "The CMA Evolution Strategy: A Tutorial"
 (arXiv:1604.00772). Like purecma (and unlike pycma's defaults) it uses positive recombination
-weights only (no active CMA) and the squared-norm step-size rule
+weights only by default; ``active=True`` adds active CMA (the tutorial's negative weights for the
+lam - mu worst steps, as pycma does by default). It keeps purecma's squared-norm step-size rule
 ``sigma *= exp(min(1, cs/damps * (|ps|^2/n - 1) / 2))``.
 
 What is maximised: the returns handed to ``tell`` (higher is better). Internally, like pycma, the
@@ -84,9 +85,10 @@ class CMAParams:
     damps: float
     chiN: float  # E||N(0, I)||; computed as in purecma, whose sigma rule does not use it
     lazy_gap_evals: float
+    neg_weights: tuple = ()  # active CMA: lam - mu negative weights (worst last); () without it
 
     @classmethod
-    def default(cls, n: int, lam: int) -> "CMAParams":
+    def default(cls, n: int, lam: int, active: bool = False) -> "CMAParams":
         N = n
         chiN = N**0.5 * (1 - 1.0 / (4 * N) + 1.0 / (21 * N**2))
         mu = int(lam / 2)
@@ -99,7 +101,17 @@ class CMAParams:
         cmu = min(1 - c1, 2 * (mueff - 2 + 1 / mueff) / ((N + 2) ** 2 + mueff))
         damps = 2 * mueff / lam + 0.3 + cs
         lazy_gap_evals = 0.5 * N * lam * (c1 + cmu) ** -1 / N**2
-        return cls(N, lam, mu, weights, mueff, cc, cs, c1, cmu, damps, chiN, lazy_gap_evals)
+        neg = ()
+        if active and lam > mu:
+            # Hansen 2016, eq. (53): the remaining lam - mu weights, negative, scaled so that the
+            # rank-mu update stays positive definite and its negative mass is bounded
+            raw_neg = [math.log(lam / 2 + 0.5) - math.log(i + 1) for i in range(mu, lam)]
+            mass = sum(abs(w) for w in raw_neg)
+            if mass > 0:
+                mueff_neg = sum(raw_neg) ** 2 / sum(w**2 for w in raw_neg)
+                alpha = min(1 + c1 / cmu, 1 + 2 * mueff_neg / (mueff + 2), (1 - c1 - cmu) / (N * cmu))
+                neg = tuple(alpha * w / mass for w in raw_neg)
+        return cls(N, lam, mu, weights, mueff, cc, cs, c1, cmu, damps, chiN, lazy_gap_evals, neg)
 
 
 @dataclass
@@ -151,7 +163,8 @@ class TorchCMAES:
     name = "torch_cmaes"
 
     def __init__(self, n_params: int, popsize: int, sigma0: float, x0: np.ndarray | None = None,
-                 dtype: str = "float32", device: str = "cpu", eigen_inplace: bool = False):
+                 dtype: str = "float32", device: str = "cpu", eigen_inplace: bool = False,
+                 active: bool = False):
         if not _is_int(n_params) or n_params < 1:
             raise ValueError(f"n_params must be a positive integer, got {n_params!r}")
         if not _is_int(popsize) or popsize < 2:
@@ -166,13 +179,16 @@ class TorchCMAES:
             raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")
         if not isinstance(eigen_inplace, bool):
             raise ValueError(f"eigen_inplace must be True or False, got {eigen_inplace!r}")
+        if not isinstance(active, bool):
+            raise ValueError(f"active must be True or False, got {active!r}")
         self.n_params, self.popsize, self.sigma0 = int(n_params), int(popsize), float(sigma0)
         self.eigen_inplace = eigen_inplace
         self.dtype = _DTYPES[dtype]
         self.device = resolve_device(device)
         self.x0 = x0  # validated in init(), since callers may set it afterwards
         check_x0(self.x0, self.n_params)
-        self.params = CMAParams.default(self.n_params, self.popsize)
+        self.active = active
+        self.params = CMAParams.default(self.n_params, self.popsize, active)
 
     # -- contract -----------------------------------------------------------------------------
 
@@ -283,7 +299,16 @@ class TorchCMAES:
         rows = torch.cat([arx, state.pc[None]]).to(dt)  # [mu + 1, n]
         del arx
         coef = torch.cat([w * p.cmu, torch.tensor([p.c1], **f64)]).to(dt)
-        state.C.addmm_((rows * coef[:, None]).T, rows, beta=1 - c1a - p.cmu * sum(p.weights), alpha=1.0)
+        decay = 1 - c1a - p.cmu * sum(p.weights)
+        if p.neg_weights:  # active CMA: the worst steps, each weight times n / |C^(-1/2) y|^2 (eq. 46)
+            worst = np.argsort(fitvals, kind="stable")[p.mu:]
+            y_neg = torch.as_tensor(population[worst], **f64).sub_(xold).div_(state.sigma).to(dt)
+            norm2 = ((y_neg @ state.B) / state.D).square().sum(1).to(torch.float64)
+            w_neg = torch.tensor(p.neg_weights, **f64) * N / norm2.clamp_min(1e-300)
+            rows = torch.cat([rows[:-1], y_neg, rows[-1:]])
+            coef = torch.cat([coef[:-1], (w_neg * p.cmu).to(dt), coef[-1:]])
+            decay -= p.cmu * sum(p.neg_weights)
+        state.C.addmm_((rows * coef[:, None]).T, rows, beta=decay, alpha=1.0)
         # step size
         state.sigma *= math.exp(min(1.0, p.cs / p.damps * (sum_square_ps / N - 1) / 2))
         return state

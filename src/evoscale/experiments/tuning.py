@@ -1,0 +1,280 @@
+"""Fair rivals: every method of chapters 1 and 5 tuned with the same effort in every width band.
+
+The protocol (stated in chapter 5):
+
+* **Equal effort.** Per width band and method, ``SETTINGS`` (16) settings x ``TUNING_SEEDS`` (3) = 48
+  tuning runs at ``budget_evals`` (10,240) training episodes, population 64, a solved test every 2,560
+  episodes: the same number of runs, episodes and tests for every method in a band.
+* **The grids** (log scales around the book's setting, which every grid contains):
+
+  - CMA-ES (full covariance, torch): sigma0 in 0.5 x 2^k, k = -5..2, with active CMA off and on;
+  - sep-CMA-ES: sigma0 in 0.5 x 2^(k/2), k = -10..5 (it has one key hyper-parameter, so it gets a
+    finer grid of the same range rather than fewer runs);
+  - OpenAI-ES and Neuromod: sigma in {0.01, 0.02, 0.05, 0.1} x learning rate in {0.003, 0.01, 0.03, 0.1};
+  - GA: mutation power in 0.05 x 2^k, k = -4..3, with 1 or 3 elites.
+
+* **Tuning seeds** 100-102, none of the evaluation seeds 0-9.
+* **One width per band**: the band's network of chapter 5 (small 2,788, medium 8,066, large 51,619
+  parameters; Neuromod's genomes of the same widths). The large band's choice also serves the 100,066
+  width.
+* **Selection by rule** (``select``): the setting with the best IQM of the final solved test over the
+  tuning seeds; ties (equal to the printed precision of 1e-9) go to the cheaper setting (fewer CPU
+  seconds). A band is decided only once all its 48 runs are stored.
+
+Tuning runs are ordinary stored runs (``results/<profile>/runs/``) that the campaign trains with
+priority over everything else (``needs``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..config import RunConfig, parse_hidden
+from ..runs import load_cached, results_root
+from ..stats import iqm
+
+TUNING_SEEDS = (100, 101, 102)
+SIZES = {"small": "64,32", "medium": "116,58", "large": "310,155"}
+"""Each band's tuning width (chapter 5's sizes; ``methods.PROFILES['book']['sizes']``)."""
+ROWS = ("cmaes", "sepcmaes", "openai_es", "ga", "neuromod")
+SETTINGS = 16
+"""Settings per method and band (x 3 tuning seeds = 48 runs)."""
+
+_ES_GRID = [dict(sigma0=s, hyper={"lr": lr}) for s in (0.01, 0.02, 0.05, 0.1) for lr in (0.003, 0.01, 0.03, 0.1)]
+GRIDS: dict[str, list[dict]] = {
+    "cmaes": [dict(sigma0=0.5 * 2.0**k, hyper=({"active": True} if active else None))
+              for active in (False, True) for k in range(-5, 3)],
+    "sepcmaes": [dict(sigma0=0.5 * 2.0 ** (k / 2)) for k in range(-10, 6)],
+    "openai_es": _ES_GRID,
+    "ga": [dict(sigma0=0.05 * 2.0**k, hyper={"elites": e}) for e in (1, 3) for k in range(-4, 4)],
+    "neuromod": _ES_GRID,
+}
+"""Each method's settings: RunConfig's ``sigma0`` and ``hyper`` (None: the method's defaults)."""
+TRAINER = {"cmaes": "torch_cmaes", "sepcmaes": "sepcmaes", "openai_es": "openai_es", "ga": "ga",
+           "neuromod": "neuromod"}
+"""The trainer of each row (chapter 5's CMA-ES row runs torch CMA-ES)."""
+BOOK = {"cmaes": dict(sigma0=0.5), "sepcmaes": dict(sigma0=0.5),
+        "openai_es": dict(sigma0=0.05, hyper={"lr": 0.03}), "ga": dict(sigma0=0.05, hyper={"elites": 1}),
+        "neuromod": dict(sigma0=0.05, hyper={"lr": 0.03})}
+"""The setting the book's evaluation runs used before tuning (chapter 5's defaults)."""
+
+
+@dataclass(frozen=True)
+class TuningParams:
+    """The tuning protocol's run settings."""
+
+    env: str = "LunarLander-v3"
+    """The task every method is tuned on (chapter 5's)."""
+    popsize: int = 64
+    """Population per generation (the book protocol's)."""
+    budget_evals: int = 10_240
+    """Training episodes per tuning run (a third of the evaluation runs' 30,720)."""
+    eval_every: int = 2_560
+    """A solved test every this many episodes (the book protocol's)."""
+    eval_episodes: int = 100
+    """Episodes per solved test."""
+    seeds: tuple = TUNING_SEEDS
+    """Tuning seeds: none of the evaluation seeds."""
+
+
+PROFILES = {"book": TuningParams()}
+"""The profiles whose campaign trains the tuning runs (the quick and full profiles read the book's)."""
+SMOKE = TuningParams(popsize=8, budget_evals=32, eval_every=16, eval_episodes=3, seeds=(100, 101))
+"""CI's tiny version (the same grids on tiny networks; the numbers mean nothing). The campaign does not
+plan it; the chapter at the smoke profile reads whatever of it is stored."""
+SMOKE_SIZES = {"small": "4,2", "medium": "8,4", "large": "16,8"}
+
+
+def check_grids() -> None:
+    """Every method has ``SETTINGS`` distinct settings, the book's among them (ValueError otherwise)."""
+    for row, grid in GRIDS.items():
+        keys = {_setting_key(s) for s in grid}
+        if len(grid) != SETTINGS or len(keys) != SETTINGS:
+            raise ValueError(f"tuning grid of {row} has {len(keys)} distinct settings, not {SETTINGS}")
+        if _setting_key(BOOK[row]) not in keys:
+            raise ValueError(f"tuning grid of {row} lacks the book's setting {BOOK[row]}")
+
+
+def _setting_key(s: dict) -> tuple:
+    return (round(float(s["sigma0"]), 12), tuple(sorted((s.get("hyper") or {}).items())))
+
+
+def setting_label(row: str, s: dict) -> str:
+    """A setting in readers' words, e.g. "σ0 = 0.125, active" or "σ = 0.05, lr = 0.03"."""
+    hyper = s.get("hyper") or {}
+    sigma = f"{s['sigma0']:.3g}"
+    if row == "cmaes":
+        return f"σ0 = {sigma}" + (", active" if hyper.get("active") else "")
+    if row == "sepcmaes":
+        return f"σ0 = {sigma}"
+    if row == "ga":
+        return f"mutation {sigma}, {hyper['elites']} elite" + ("s" if hyper["elites"] > 1 else "")
+    return f"σ = {sigma}, lr = {hyper['lr']:g}"
+
+
+def configs(profile: str = "book") -> list[tuple[str, str, int, RunConfig]]:
+    """(row, band, setting index, RunConfig) of every tuning run of ``profile``."""
+    check_grids()
+    if profile not in (*PROFILES, "smoke"):
+        raise ValueError(f"tuning runs exist for the profiles {', '.join(PROFILES)} and smoke, not {profile!r}")
+    p, sizes = (SMOKE, SMOKE_SIZES) if profile == "smoke" else (PROFILES[profile], SIZES)
+    out = []
+    for band, hidden in sizes.items():
+        for row in ROWS:
+            if row == "cmaes" and band == "large":
+                continue  # full CMA-ES is not run at large (chapter 5: predicted hours and tens of GiB a run)
+            for i, s in enumerate(GRIDS[row]):
+                for seed in p.seeds:
+                    out.append((row, band, i, RunConfig(
+                        method=TRAINER[row], env=p.env, hidden=parse_hidden(hidden), popsize=p.popsize,
+                        budget_evals=p.budget_evals, eval_every=p.eval_every, eval_episodes=p.eval_episodes,
+                        seed=seed, sigma0=s["sigma0"], hyper=s.get("hyper"))))
+    return out
+
+
+PRIORITY = {"small": 1, "medium": 2, "large": 3}
+"""Campaign priority of each band's tuning runs (before every other missing run of the book)."""
+
+
+def table(profile: str = "book") -> pd.DataFrame:
+    """One row per tuning run: row, band, setting, seed, final solved-test return (NaN: not stored) and
+    its CPU seconds."""
+    from ..runs import run_cpu_seconds
+
+    where = results_root() / profile / "runs"
+    rows = []
+    for row, band, i, c in configs(profile):
+        df = load_cached(c, where)
+        final = cpu = math.nan
+        machine = ""
+        if df is not None and len(df):
+            tests = df["eval_return"].dropna()
+            final = float(tests.iloc[-1]) if len(tests) else math.nan
+            cpu = run_cpu_seconds(df.iloc[-1])
+            machine = str(df["machine"].iloc[-1]) if "machine" in df else ""
+        rows.append(dict(row=row, band=band, setting=i, label=setting_label(row, GRIDS[row][i]),
+                         sigma0=float(c.sigma0), second=_second(row, GRIDS[row][i]), seed=c.seed, final=final,
+                         cpu_s=cpu, stored=df is not None, machine=machine))
+    return pd.DataFrame(rows)
+
+
+def _second(row: str, s: dict) -> str:
+    """The setting's second hyper-parameter in words (one line per value in the sensitivity figure)."""
+    hyper = s.get("hyper") or {}
+    if row == "cmaes":
+        return "active CMA" if hyper.get("active") else "positive weights only"
+    if row == "sepcmaes":
+        return "σ0 only"
+    if row == "ga":
+        return f"{hyper['elites']} elite" + ("s" if hyper["elites"] > 1 else "")
+    return f"lr = {hyper['lr']:g}"
+
+
+LABELS = {"cmaes": "CMA-ES", "sepcmaes": "sep-CMA-ES", "openai_es": "OpenAI-ES", "ga": "GA", "neuromod": "Neuromod"}
+STEP_NAME = {"cmaes": "σ0", "sepcmaes": "σ0", "openai_es": "σ", "ga": "mutation power", "neuromod": "σ"}
+
+
+def protocol() -> pd.DataFrame:
+    """The grids, one row per method, in readers' words (the chapter's protocol table)."""
+    check_grids()
+    rows = []
+    for row in ROWS:
+        steps = sorted({s["sigma0"] for s in GRIDS[row]})
+        seconds = list(dict.fromkeys(_second(row, s) for s in GRIDS[row]))
+        rows.append({"Method": LABELS[row],
+                     "Step size tried": f"{STEP_NAME[row]}: " + ", ".join(f"{v:.3g}" for v in steps),
+                     "With": ", ".join(seconds),
+                     "Book's setting before tuning": setting_label(row, BOOK[row]),
+                     "Runs per band": len(GRIDS[row]) * len(TUNING_SEEDS)})
+    return pd.DataFrame(rows)
+
+
+def selection_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per method and band: runs stored, and once complete the selected setting and whether it differs
+    from the book's (readers' words)."""
+    sel = select(runs)
+    return pd.DataFrame({
+        "Method": sel["row"].map(LABELS), "Band": sel["band"],
+        "Tuning runs stored": [f"{a} of {b}" for a, b in zip(sel["stored"], sel["planned"])],
+        "Selected setting": [lab if ok else "not yet: runs missing" for lab, ok in zip(sel["label"], sel["complete"])],
+        "Final return of the selected setting (IQM of 3 seeds)": sel["score"].round(0),
+        "Differs from the book's": [("yes" if ch else "no") if ok else "–" for ch, ok in zip(sel["changed"], sel["complete"])],
+    })
+
+
+def sensitivity(runs: pd.DataFrame):
+    """Final solved-test return against the step size, one panel per method (columns) and band (rows);
+    a line per value of the second hyper-parameter through the mean over the stored tuning seeds, each
+    seed a dot (Henderson et al. 2018's sensitivity plots)."""
+    import matplotlib.pyplot as plt
+
+    from ..plots import caption_machine
+
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    bands = [b for b in PRIORITY if b in set(runs["band"])]
+    fig, axes = plt.subplots(len(bands), len(ROWS), figsize=(13, 3.2 * len(bands) + 0.6), squeeze=False,
+                             sharey=True)
+    done = runs[runs["stored"]]
+    for i, band in enumerate(bands):
+        for j, row in enumerate(ROWS):
+            ax = axes[i, j]
+            g = done[(done["band"] == band) & (done["row"] == row)]
+            if i == 0:
+                ax.set_title(LABELS[row], fontsize=14)
+            if j == 0:
+                ax.set_ylabel(f"{band}\nfinal return", fontsize=12)
+            if i == len(bands) - 1:
+                ax.set_xlabel(STEP_NAME[row] + " (log scale)", fontsize=12)
+            ax.set_xscale("log")
+            steps = [s["sigma0"] for s in GRIDS[row]]
+            ax.set_xlim(min(steps) / 1.5, max(steps) * 1.5)
+            ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 3.0)))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.tick_params(labelsize=11)
+            if row == "cmaes" and band == "large":
+                ax.text(0.5, 0.5, "not run\n(too expensive)", ha="center", va="center", transform=ax.transAxes,
+                        color="0.4", fontsize=12)
+                continue
+            if g.empty:
+                ax.text(0.5, 0.5, "no runs stored yet", ha="center", va="center", transform=ax.transAxes,
+                        color="0.4", fontsize=12)
+                continue
+            for second, h in g.groupby("second", sort=False):
+                m = h.groupby("sigma0")["final"].mean()
+                (line,) = ax.plot(m.index, m.values, marker="o", markersize=3, linewidth=1.2, label=second)
+                ax.scatter(h["sigma0"], h["final"], s=6, color=line.get_color(), alpha=0.35)
+            if g["second"].nunique() > 1 and i == 0:
+                ax.legend(fontsize=9, loc="lower left", ncol=2 if row in ("openai_es", "neuromod") else 1)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    caption_machine(fig, [m for m in done["machine"] if m])
+    return fig
+
+
+def select(runs: pd.DataFrame) -> pd.DataFrame:
+    """The selection rule, per (row, band): the setting with the best IQM of the final solved test over
+    its tuning seeds, ties to the cheaper (less CPU). ``complete`` is False (and ``setting`` -1) while
+    any run of the (row, band) is missing."""
+    out = []
+    for (row, band), g in runs.groupby(["row", "band"], sort=False):
+        per = (g.groupby("setting")
+                .agg(score=("final", lambda x: float(iqm(x)) if np.isfinite(x).all() else math.nan),
+                     cpu=("cpu_s", "sum"), stored=("stored", "all"))
+                .reset_index())
+        complete = bool(per["stored"].all())
+        best = -1
+        if complete:
+            per["score_r"] = per["score"].round(9)
+            best = int(per.sort_values(["score_r", "cpu"], ascending=[False, True]).iloc[0]["setting"])
+        out.append(dict(row=row, band=band, complete=complete, setting=best,
+                        label=setting_label(row, GRIDS[row][best]) if best >= 0 else "",
+                        score=float(per.set_index("setting")["score"].get(best, math.nan)),
+                        book=setting_label(row, BOOK[row]),
+                        changed=complete and _setting_key(GRIDS[row][best]) != _setting_key(BOOK[row]),
+                        stored=int(g["stored"].sum()), planned=len(g)))
+    return pd.DataFrame(out)

@@ -1,0 +1,100 @@
+"""The fair-rivals tuning protocol: equal effort per method and band, disjoint seeds, selection by rule."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evoscale import campaign
+from evoscale.experiments import methods, tuning
+from evoscale.runs import run_cached
+
+
+def test_every_method_gets_the_same_number_of_runs_in_every_band():
+    configs = tuning.configs("book")
+    counts = pd.DataFrame([(row, band) for row, band, _, _ in configs], columns=["row", "band"]).value_counts()
+    assert set(counts) == {tuning.SETTINGS * len(tuning.TUNING_SEEDS)} == {48}
+    for band in ("small", "medium"):
+        assert {r for r, b in counts.index if b == band} == set(tuning.ROWS)
+    assert {r for r, b in counts.index if b == "large"} == set(tuning.ROWS) - {"cmaes"}  # not run at large
+    assert len({c.key() for *_, c in configs}) == len(configs) == 14 * 48
+
+
+def test_grids_hold_the_books_setting_and_only_distinct_log_spaced_values():
+    tuning.check_grids()
+    for row, grid in tuning.GRIDS.items():
+        steps = sorted({s["sigma0"] for s in grid})
+        assert len(steps) >= 4
+        ratios = np.exp(np.diff(np.log(steps)))
+        assert (ratios > 1.3).all() and (ratios < 3.2).all() and steps[-1] / steps[0] >= 8  # a log scale
+        assert any(math.isclose(x, tuning.BOOK[row]["sigma0"]) for x in steps)
+        book = methods.method_settings(methods.params({"profile": "book"}), row)
+        assert tuning.BOOK[row]["sigma0"] == book["sigma0"] and tuning.BOOK[row].get("hyper") == book.get("hyper")
+    assert {h["lr"] for h in (s["hyper"] for s in tuning.GRIDS["openai_es"])} == {0.003, 0.01, 0.03, 0.1}
+    assert {bool((s["hyper"] or {}).get("active")) for s in tuning.GRIDS["cmaes"]} == {False, True}
+
+
+def test_tuning_seeds_are_none_of_the_evaluation_seeds():
+    P = methods.params({"profile": "book"})
+    assert not set(tuning.TUNING_SEEDS) & (set(P.seed_list()) | set(P.seed_list("large")))
+
+
+def test_the_books_setting_in_the_grid_is_the_stored_evaluation_runs_configuration():
+    # the grid's book setting at the evaluation budget and seed is exactly chapter 5's run: no re-run needed
+    P = methods.params({"profile": "book"})
+    for row, band, i, c in tuning.configs("book"):
+        if tuning._setting_key(tuning.GRIDS[row][i]) == tuning._setting_key(tuning.BOOK[row]) and c.seed == 100:
+            ev = methods.config(P, row, tuning.SIZES[band], 0)
+            assert c.replace(budget_evals=ev.budget_evals, seed=0) == ev
+
+
+def _runs(scores, cpu=None, stored=None):
+    """A synthetic tuning table: one (row, band), settings 0..k-1, three seeds each."""
+    rows = []
+    for i, finals in enumerate(scores):
+        for j, f in enumerate(finals):
+            rows.append(dict(row="sepcmaes", band="small", setting=i, seed=100 + j, final=f,
+                             cpu_s=(cpu or [1.0] * len(scores))[i],
+                             stored=True if stored is None else stored[i]))
+    return pd.DataFrame(rows)
+
+
+def test_selection_takes_the_best_iqm_and_breaks_ties_by_cost():
+    sel = tuning.select(_runs([[10, 20, 30], [100, 0, 200], [50, 60, 70]]))
+    assert sel.loc[0, "setting"] == 1 and sel.loc[0, "score"] == pytest.approx(100.0) and sel.loc[0, "complete"]
+    tie = tuning.select(_runs([[10, 20, 30], [20, 20, 20]], cpu=[5.0, 3.0]))
+    assert tie.loc[0, "setting"] == 1  # equal IQM: the cheaper
+    tie = tuning.select(_runs([[10, 20, 30], [20, 20, 20]], cpu=[3.0, 5.0]))
+    assert tie.loc[0, "setting"] == 0
+
+
+def test_a_band_with_a_missing_run_is_not_decided():
+    sel = tuning.select(_runs([[10, 20, 30], [100, 90, math.nan]], stored=[True, False]))
+    assert not sel.loc[0, "complete"] and sel.loc[0, "setting"] == -1 and not sel.loc[0, "changed"]
+    table = tuning.selection_table(_runs([[10, 20, 30], [100, 90, math.nan]], stored=[True, False]))
+    assert table.loc[0, "Selected setting"] == "not yet: runs missing"
+
+
+def test_the_campaign_plans_the_tuning_runs_first():
+    needs = campaign.needs("book", ["tuning"])
+    assert len(needs) == len(tuning.configs("book")) and {n.chapter for n in needs} == {"tuning"}
+    others = campaign.needs("book", ["05"])
+    assert max(n.priority for n in needs if "small" in n.cell) <= min(n.priority for n in others)
+    assert campaign.needs("smoke", ["tuning"]) == []  # CI's profile trains no tuning grid
+
+
+def test_stored_smoke_runs_feed_the_table_selection_and_figure(tmp_path, monkeypatch):
+    monkeypatch.setenv("EVOSCALE_RESULTS", str(tmp_path))
+    configs = [c for row, band, i, c in tuning.configs("smoke") if row == "sepcmaes" and band == "small"]
+    for c in configs[:4]:
+        run_cached(c, tmp_path / "smoke" / "runs")
+    runs = tuning.table("smoke")
+    assert runs["stored"].sum() == 4 and np.isfinite(runs.loc[runs["stored"], "final"]).all()
+    assert (runs.loc[runs["stored"], "machine"] != "").all()
+    sel = tuning.select(runs)
+    assert not sel["complete"].any()
+    fig = tuning.sensitivity(runs)
+    assert len(fig.axes) == 15
+    with pytest.raises(ValueError, match="profiles"):
+        tuning.configs("quick")

@@ -58,3 +58,21 @@ def test_student_sources_strip_the_notebooks_and_hide_solutions(tmp_path):
     assert (config.parent / "_toc.yml").exists() and (config.parent / "_static" / "book.css").exists()
     cfg = yaml.safe_load(config.read_text())
     assert cfg["sphinx"]["config"]["hide_solutions"] is True and cfg["title"].endswith("(student edition)")
+
+
+def test_a_failed_chapter_is_one_line_naming_the_chapter_and_the_cause(monkeypatch, capsys):
+    import papermill
+
+    from evoscale import bookbuild
+
+    def fail(profile, names, *args, **kwargs):
+        err = papermill.PapermillExecutionError(3, 4, "P = params(globals())", "ValueError",
+                                                "seeds must be a positive count\nmore", ["Traceback ...", "line 2"])
+        err.chapter = names[0]
+        raise err
+
+    monkeypatch.setattr(bookbuild, "build", fail)
+    assert bookbuild.main(["--profile", "smoke", "--chapters", "04_workers", "--no-html"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "Traceback" not in err
+    assert err.startswith("evoscale.bookbuild: 04_workers failed: ValueError: seeds must be a positive count")

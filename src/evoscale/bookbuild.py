@@ -127,7 +127,11 @@ def build(profile: str, names: list[str] | None, extra: dict, html: bool, root: 
     for name in (names or chapters(book)) if execute else ():
         t = time.perf_counter()
         print(f"executing {name} (profile {profile}) ...", flush=True)
-        execute_chapter(name, staging, {"profile": profile, **extra}, book)
+        try:
+            execute_chapter(name, staging, {"profile": profile, **extra}, book)
+        except Exception as err:
+            err.chapter = name  # for main's one line
+            raise
         print(f"  done in {time.perf_counter() - t:.0f} s", flush=True)
     missing = [n for n in chapters(book) if not (staging / f"{n}.ipynb").exists()]
     if not html:
@@ -186,10 +190,22 @@ def main(argv=None) -> int:
     try:
         build(args.profile, args.chapters, extra, not args.no_html, edition=args.edition,
               execute=not args.render_only)
-    except Exception as err:  # papermill's error already names the cell; no second traceback
-        print(f"evoscale.bookbuild: {type(err).__name__}: {err}", file=sys.stderr)
+    except Exception as err:  # one line naming the cause; the executed notebook keeps the traceback
+        print(f"evoscale.bookbuild: {one_line(err)}", file=sys.stderr)
         return 1
     return 0
+
+
+def one_line(err: Exception) -> str:
+    """A failure in one line: for a chapter's cell, the exception the cell raised (papermill's own
+    message is the cell's whole traceback), else the exception itself."""
+    ename, evalue = getattr(err, "ename", None), getattr(err, "evalue", None)
+    chapter = getattr(err, "chapter", "a chapter")
+    if ename is not None:
+        first = next((ln for ln in str(evalue).splitlines() if ln.strip()), "")
+        return f"{chapter} failed: {ename}: {first} (its executed notebook under _build/src/ shows the cell)"
+    first = next((ln for ln in str(err).splitlines() if ln.strip()), "")
+    return f"{type(err).__name__}: {first}"
 
 
 if __name__ == "__main__":

@@ -466,8 +466,8 @@ def _run_ray(todo, root, address, deadline, end, est, done, log):
     import ray
 
     if not ray.is_initialized():
-        init_ray(None if address == "local" else address, include_dashboard=False,
-                 log_to_driver=False, **({"num_cpus": 2} if address == "local" else {}))
+        init_ray(address, include_dashboard=False, log_to_driver=False,
+                 **({"num_cpus": 2} if address == "local" else {}))
     remote = ray.remote(num_cpus=1)(_train_remote)
     slots = max(1, int(ray.cluster_resources().get("CPU", 1)))
     queue, running, told = list(todo), {}, set()

@@ -134,7 +134,7 @@ def train_islands(config: RunConfig, islands: int = 2, migrate_every: int = 10, 
         import ray
 
         if not ray.is_initialized():
-            local = {"num_cpus": K, "include_dashboard": False} if ray_address is None else {}
+            local = {"num_cpus": K, "include_dashboard": False} if ray_address in (None, "local") else {}
             init_ray(ray_address, log_to_driver=False, **local)
             owns_ray = True
         actors = [ray.remote(num_cpus=1)(Island).remote(config, k, K) for k in range(K)]

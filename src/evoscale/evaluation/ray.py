@@ -82,7 +82,7 @@ class RayEvaluator:
         self._args = (env_id, tuple(hidden), device, policy, dict(policy_kw))
         self._owns_ray = not ray.is_initialized()
         if self._owns_ray:
-            local = {"num_cpus": workers, "include_dashboard": False} if ray_address is None else {}
+            local = {"num_cpus": workers, "include_dashboard": False} if ray_address in (None, "local") else {}
             init_ray(ray_address, logging_level=logging.ERROR, **local)
         self._actors: list | None = None
 

@@ -27,7 +27,14 @@ def test_book_configs_are_chapter_3_and_5_runs_and_budgets_are_matched():
 
 def test_campaign_needs_chapter_6_with_its_priorities():
     n = [x for x in campaign.needs("book", ["06"])]
-    assert len(n) == len(b.params({"profile": "book"}).configs())
+    P = b.params({"profile": "book"})
+    es_net = b.es_network_ppo_configs(P)
+    assert len(n) == len(P.configs()) + len(es_net)
+    # PPO on the ES's 64-32 network (actor and critic), LunarLander's budget and seeds, after the tuning runs
+    assert len(es_net) == 10 and {c.hyper for c in es_net} == {(("net_arch", (64, 32)),)}
+    assert {c.budget_steps for c in es_net} == {3 * b.ZOO_STEPS["LunarLander-v3"]}
+    assert {x.priority for x in n if x.config.hyper and dict(x.config.hyper).get("net_arch")} == {4}
+    n = [x for x in n if not (x.config.hyper and dict(x.config.hyper).get("net_arch"))]
     prio = {(x.config.env, x.config.method == "ppo"): x.priority for x in n}
     assert prio[("LunarLander-v3", False)] == 4 and prio[("LunarLander-v3", True)] == 3
     assert prio[("CartPole-v1", False)] == 3 and prio[("BipedalWalker-v3", True)] == 7

@@ -130,6 +130,8 @@ def test_zoo_table_and_schedules():
     ("CartPole-v1", {"policy": "MultiInputPolicy"}, "policy must be one of"),
     ("CartPole-v1", {"n_step": 16}, "unknown PPO hyper-parameter"),
     ("CartPole-v1", {"learning_rate": "exp_0.1"}, "schedule"),
+    ("CartPole-v1", {"net_arch": [64, 0]}, "net_arch must be a list of positive hidden widths"),
+    ("CartPole-v1", {"net_arch": "64,32"}, "net_arch must be a list of positive hidden widths"),
 ])
 def test_bad_arguments_raise_value_error(env_id, hyper, match):
     with pytest.raises(ValueError, match=match):
@@ -274,3 +276,13 @@ def test_stochastic_solved_test_is_seeded_and_leaves_training_random_numbers_alo
     seeds = np.arange(4)
     a, b = SolvedTest("CartPole-v1")(model, seeds, 11), SolvedTest("CartPole-v1")(model, seeds, 11)
     assert a == b and torch.equal(torch.get_rng_state(), state)
+
+
+def test_net_arch_gives_the_actor_and_a_critic_the_evolution_strategies_widths():
+    records = run(total=256, hyper={**TINY, "net_arch": [8, 4]})
+    # actor 4-8-4-2 and critic 4-8-4-1: (40 + 36 + 10) + (40 + 36 + 5), plus the log-std free Categorical
+    assert records[0]["n_params"] == (4 * 8 + 8 + 8 * 4 + 4 + 4 * 2 + 2) + (4 * 8 + 8 + 8 * 4 + 4 + 4 * 1 + 1)
+    a = RunConfig(method="ppo", env="CartPole-v1", budget_steps=256, hyper={"net_arch": [8, 4]})
+    b = RunConfig(method="ppo", env="CartPole-v1", budget_steps=256, hyper={"net_arch": (8, 4)})
+    assert a == b and a.key() == b.key() and hash(a) == hash(b)  # a list or a tuple: one run
+    assert a.key() != RunConfig(method="ppo", env="CartPole-v1", budget_steps=256).key()

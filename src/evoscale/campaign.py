@@ -96,8 +96,11 @@ def needs(profile: str = "book", chapters=None) -> list[Need]:
         out += [Need(5, "04_workers", f"{wp.islands} islands x " + _cell(c), c, "workers", wp.island_spec())
                 for c in wp.island_configs()]
     if "06_backprop_vs_evolution" in chapters:
-        for side, c in backprop.params({"profile": profile}).configs():
+        bp = backprop.params({"profile": profile})
+        for side, c in bp.configs():
             out.append(Need(backprop.PRIORITY.get((c.env, side), 5), "06_backprop_vs_evolution", _cell(c), c))
+        out += [Need(4, "06_backprop_vs_evolution", _cell(c) + " (ES network)", c)  # after the tuning runs
+                for c in backprop.es_network_ppo_configs(bp)]
     if "07_plasticity" in chapters:  # after the other chapters: the evolved networks, then PPO, then RecurrentPPO
         for c in plasticity.configs(profile):
             out.append(Need(plasticity.PRIORITY.get(c.method, plasticity.PRIORITY["es"]), "07_plasticity", _cell(c), c))

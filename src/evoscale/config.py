@@ -134,8 +134,9 @@ class RunConfig:
 
     def __post_init__(self):
         object.__setattr__(self, "hidden", parse_hidden(self.hidden))
-        if self.hyper is not None:
-            object.__setattr__(self, "hyper", tuple(sorted(dict(self.hyper).items())) or None)
+        if self.hyper is not None:  # list values become tuples (hashable; the key's JSON is the same)
+            items = ((k, tuple(v) if isinstance(v, list) else v) for k, v in dict(self.hyper).items())
+            object.__setattr__(self, "hyper", tuple(sorted(items)) or None)
         self.validate()
 
     def validate(self) -> None:

@@ -82,8 +82,10 @@ ZOO_HYPERPARAMS: dict[str, dict] = {
 ZOO_HYPERPARAMS.update({env: dict(ZOO_HYPERPARAMS["CartPole-v1"]) for env in ("ReversalBandit-v0", "CartPoleFlip-v1")})
 
 POLICIES = ("MlpPolicy", "CnnPolicy")
-_META = {"n_envs", "normalize", "n_timesteps", "policy"}
-"""Zoo keys that are not PPO constructor arguments."""
+_META = {"n_envs", "normalize", "n_timesteps", "policy", "net_arch"}
+"""Zoo keys that are not PPO constructor arguments. ``net_arch`` (not a zoo key; a hyper-parameter of
+ours): hidden widths, e.g. ``(64, 32)``, of both the actor and a critic of the same size, so PPO can
+train the evolution strategies' network (``policy_kwargs={"net_arch": {"pi": [...], "vf": [...]}}``)."""
 _SET_BY_TRAIN_PPO = {"env", "seed", "device", "verbose", "_init_setup_model"}
 
 class LinearSchedule:
@@ -124,6 +126,10 @@ def zoo_hyperparams(env_id: str, hyper: dict | None = None, table: dict | None =
         raise ValueError(f"policy must be one of {', '.join(policies)}, got {policy!r}")
     if policy == "CnnPolicy" and get_spec(env_id).network != "cnn":
         raise ValueError(f"policy 'CnnPolicy' needs image observations; {env_id} has flat ones (use MlpPolicy)")
+    arch = merged.get("net_arch")
+    if arch is not None and not (isinstance(arch, (list, tuple)) and arch and all(
+            isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in arch)):
+        raise ValueError(f"net_arch must be a list of positive hidden widths like [64, 32], got {arch!r}")
     return merged
 
 
@@ -142,6 +148,9 @@ def ppo_kwargs(merged: dict) -> dict:
     for key in ("learning_rate", "clip_range", "clip_range_vf"):
         if key in kwargs and kwargs[key] is not None:
             kwargs[key] = _schedule(kwargs[key])
+    if merged.get("net_arch") is not None:  # the actor and a critic of the same widths
+        widths = [int(w) for w in merged["net_arch"]]
+        kwargs["policy_kwargs"] = {**(kwargs.get("policy_kwargs") or {}), "net_arch": {"pi": widths, "vf": list(widths)}}
     if kwargs.get("policy_kwargs") is None:
         kwargs.pop("policy_kwargs", None)
     else:

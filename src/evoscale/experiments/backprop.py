@@ -105,6 +105,25 @@ class BackpropParams:
         return out
 
 
+ES_NETWORK_PPO = ("LunarLander-v3",)
+"""Tasks whose PPO also trains on the evolution strategies' network (issue 34's fair rivals)."""
+
+
+def es_network_ppo_configs(p: BackpropParams) -> list[RunConfig]:
+    """PPO with the evolution strategies' network: an actor and a critic with the ES's hidden widths
+    (LunarLander: 64-32, 2,788 actor parameters like the ES's policy; the zoo's default is 64-64 and a
+    separate 64-64 critic), the same env-step budget and seeds as the zoo network's runs."""
+    out = []
+    for env, t in p.tasks.items():
+        if env not in ES_NETWORK_PPO:
+            continue
+        hidden = parse_hidden(t["hidden"]) if t["hidden"] else get_spec(env).default_hidden
+        out += [RunConfig(method="ppo", env=env, budget_steps=t["ppo_steps"], eval_every=t["ppo_eval_every"],
+                          eval_episodes=t["eval_episodes"], seed=s, hyper={"net_arch": tuple(hidden)})
+                for s in seed_list(t["seeds"])]
+    return out
+
+
 def es_method(task: dict) -> str:
     """The ES a task's verdicts and crossover use: the torch CMA-ES where the task runs it, else its first ES."""
     return "torch_cmaes" if "cmaes" in task["rows"] else task["rows"][0]

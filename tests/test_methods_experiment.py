@@ -238,7 +238,7 @@ def test_width_claim_joins_both_halves_into_one_verdict():
     lost_below = seeds({("cmaes", 2_788): 100, ("openai_es", 2_788): 200, **above})
     claim = width_claim(width_verdict(lost_below), width_beyond(lost_below))
     v = parse_verdict(claim)
-    assert v.word == "refined" and v.number.startswith("up to 10K refuted, P(CMA-ES > OpenAI-ES) at 2,788")
+    assert v.word == "refined" and v.number.startswith("up to 10K refuted, IQM difference CMA-ES − OpenAI-ES at 2,788")
     assert "above 10K confirmed, OpenAI-ES − GA at 51,619 parameters +" in v.number  # the smaller of 2 differences
     assert v.number.endswith("the smallest of 2 differences") and not verdict_short(claim, 60).endswith("…")
     won_below = seeds({("cmaes", 2_788): 300, ("openai_es", 2_788): 200, **above})
@@ -246,3 +246,41 @@ def test_width_claim_joins_both_halves_into_one_verdict():
     only_below = seeds({("cmaes", 2_788): 300, ("openai_es", 2_788): 200})
     v = parse_verdict(width_claim(width_verdict(only_below), width_beyond(only_below)))
     assert v.word == "unresolved" and "above 10K unresolved, no width above 10,000" in v.number
+
+
+def test_a_cell_resolved_alone_is_unresolved_in_the_tables_holm_family():
+    from evoscale.experiments.methods import cell_values, family_table, tests, verdicts
+    from evoscale.stats import compare
+
+    rows = ("cmaes", "openai_es", "ga", "neuromod", "sepcmaes")
+    spec = {(r, z): 100 for r in rows for z in SIZE_NAMES if not (r == "cmaes" and z == "large")}
+    spec[("cmaes", "small")] = 135
+    seeds = _seeds(spec, sd=30.0, rng_seed=0)
+    v = cell_values(seeds)
+    alone = [compare(v[("cmaes", "small")], v[(r, "small")]) for r in rows[1:]]
+    assert all(c["resolved"] for c in alone)  # each comparison alone: CMA-ES "dominant" would be confirmed
+    F = tests(seeds, repeats=20)
+    assert len(F) == 10 + 10 + 6 + 3 + 1  # pairs per column, three "learns" cells, one "degraded"
+    verdict = verdicts(seeds, _cells(too_expensive={("cmaes", "large")}), F=F)[("cmaes", "small")]
+    assert verdict.startswith("unresolved") and "seeds a side would resolve" in verdict
+    table = family_table(F)
+    assert (table["Holm-adjusted p"] >= table["raw p"]).all() and set(table["resolved after Holm"]) <= {"yes", "no", "borderline"}
+
+
+def test_chapter_1s_halves_share_one_family():
+    from evoscale.experiments.methods import width_beyond, width_tests, width_verdict
+
+    rng = np.random.default_rng(0)
+    rows = [dict(row=r, n=n, seed=s, final=m + rng.normal(0, 40))
+            for n, (mc, mo) in {973: (100, 100), 2_788: (100, 135), 8_066: (100, 100)}.items()
+            for r, m in (("cmaes", mc), ("openai_es", mo)) for s in range(10)]
+    rows += [dict(row=r, n=n, seed=s, final=m + rng.normal(0, 40)) for n in (51_619, 100_066)
+             for r, m in (("openai_es", 100), ("sepcmaes", 100), ("ga", 100)) for s in range(10)]
+    seeds = pd.DataFrame(rows)
+    F = width_tests(seeds, repeats=20)
+    assert set(F) == {("below", 973), ("below", 2_788), ("below", 8_066), ("above", 51_619, "sepcmaes"),
+                      ("above", 51_619, "ga"), ("above", 100_066, "sepcmaes"), ("above", 100_066, "ga")}
+    alone, holm = width_verdict(seeds), width_verdict(seeds, F=F)
+    assert alone["verdict"].startswith("refuted")  # 2,788 resolved on its own
+    assert holm["verdict"].startswith("unresolved") and "Holm-adjusted p" in holm["verdict"]
+    assert width_beyond(seeds, F=F)["verdict"].startswith("unresolved")

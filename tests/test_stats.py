@@ -1,6 +1,8 @@
 import numpy as np
 import pandas as pd
+import pytest
 
+from evoscale import stats
 from evoscale.stats import curve_band, first_crossing, iqm, iqm_ci
 
 
@@ -97,3 +99,108 @@ def test_ratio_of_iqms_with_its_bootstrap_ci():
     assert np.isnan(ratio([], [1.0])["ratio"])
     with pytest.raises(ValueError, match="positive"):
         ratio([0.0, 1.0], [1.0, 2.0])
+
+
+# --- issue 36: one statistic, Holm, stable intervals, censoring ----------------------------------------
+
+EITHER_OR_X = [-0.46, -0.55, 1.26, 0.37, -1.58, 2.15, 0.71, 1.9, 0.39, 0.31]
+EITHER_OR_Y = [0.29, -0.84, 0.13, 0.12, -0.15, 1.12, -5.82, -0.9, -1.28, -1.45]
+
+
+def test_p_of_improvement_is_no_second_route_to_resolved():
+    c = stats.compare(EITHER_OR_X, EITHER_OR_Y)
+    assert c["p_lo"] > 0.5  # the old either-or rule resolved this on P(X > Y) alone
+    assert c["diff_lo"] < 0 < c["diff_hi"] and not c["resolved"]
+    assert c["p_value"] >= 0.05 and np.isfinite(c["detectable"]) and c["n_needed"] > 10
+
+
+def test_bootstrap_p_value_agrees_with_the_percentile_ci():
+    rng = np.random.default_rng(0)
+    for shift in (0.0, 0.5, 1.0, 2.0):
+        x, y = rng.normal(shift, 1, 10), rng.normal(0, 1, 10)
+        c = stats.compare(x, y)
+        assert (c["p_value"] < 0.05) == c["resolved"], (shift, c)
+    assert stats.boot_p(np.ones(99), 0.0) == pytest.approx(2 / 100)  # never 0
+
+
+def test_holm_matches_the_textbook_example():
+    adjusted, resolved = stats.holm([0.01, 0.04, 0.03, 0.005, np.nan])
+    np.testing.assert_allclose(adjusted[:4], [0.03, 0.06, 0.06, 0.02])
+    assert list(resolved) == [True, False, False, True, False] and np.isnan(adjusted[4])
+    # one test alone is not corrected
+    assert stats.holm([0.04])[1].tolist() == [True]
+
+
+def test_a_family_can_unresolve_what_one_test_resolves():
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(0.95, 1, 10), rng.normal(0, 1, 10)
+    c = stats.compare(x, y)
+    assert c["resolved"] and 0.005 < c["p_value"] < 0.05
+    _, resolved = stats.holm([c["p_value"]] + [0.5] * 11)  # eleven other claims in the family
+    assert not resolved[0]
+
+
+def test_a_borderline_resolution_flips_with_the_bootstrap_seed():
+    rng = np.random.default_rng(0)
+    assert stats.flip_share(rng.normal(3, 1, 10), rng.normal(0, 1, 10), repeats=20) == 0.0
+    # shift x until the CI's lower end sits on 0 (bisection at one bootstrap seed): there the verdict
+    # depends on the bootstrap seed
+    x, y = np.array([0.5, 1.2, -0.3, 0.9, 1.8, 0.1, 0.7, 1.4, -0.6, 1.0]), np.linspace(-1, 1, 10)
+    lo, hi = -2.0, 2.0
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if stats.compare(x + mid, y, n_resamples=2000)["diff_lo"] > 0 else (mid, hi)
+    assert stats.flip_share(x + hi, y, repeats=20, n_resamples=2000) > stats.BORDERLINE
+
+
+def test_km_median_counts_censored_seeds_at_their_budget():
+    t = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
+    assert stats.km_median(t, [True] * 10) == 50  # uncensored: the 5th of 10 (S falls to 0.5 there)
+    # two seeds never reached it within 100: dropping them would give a median of 40
+    reached = [True] * 8 + [False] * 2
+    assert stats.km_median([10, 20, 30, 40, 50, 60, 70, 80, 100, 100], reached) == 50
+    assert stats.km_median([10, 20, 100, 100, 100], [True, True, False, False, False]) == np.inf
+    assert np.isnan(stats.km_median([], []))
+
+
+def test_a_censored_ratio_is_larger_than_one_that_drops_the_censored_seeds():
+    es = np.array([40, 50, 60, 70, 80, 90, 100, 110, 150, 150], dtype=float)  # two censored at 150
+    reached = np.array([True] * 8 + [False] * 2)
+    ppo = np.full(10, 10.0) + np.arange(10)
+    dropped = stats.ratio(es[reached], ppo)
+    kept = stats.censored_ratio(es, reached, ppo, np.ones(10, bool), n_resamples=2000)
+    assert kept["censored_x"] == 2 and kept["ratio"] > dropped["ratio"]
+    assert kept["resolved"] and kept["lo"] > 1
+    mostly = stats.censored_ratio([5, 150, 150, 150], [True, False, False, False], ppo, np.ones(10, bool),
+                                  n_resamples=500)
+    assert mostly["ratio"] == np.inf and mostly["lower_bound"] == pytest.approx(150 / stats.km_median(ppo, [True] * 10))
+
+
+def test_n_to_resolve_is_where_the_detectable_difference_reaches_the_observed_one():
+    from scipy import stats as sps
+
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(0.6, 1, 8), rng.normal(0, 1, 8)
+    n = int(stats.n_to_resolve(x, y))
+    delta = abs(x.mean() - y.mean())
+    s = np.sqrt((7 * x.var(ddof=1) + 7 * y.var(ddof=1)) / 14)
+
+    def detectable(k):  # a two-sample t-test's detectable difference with k seeds a side
+        return (sps.t.ppf(0.975, 2 * k - 2) + sps.t.ppf(0.8, 2 * k - 2)) * s * np.sqrt(2 / k)
+
+    assert n > 2 and detectable(n) <= delta < detectable(n - 1)
+    assert stats.n_to_resolve(x, x) == np.inf and np.isnan(stats.n_to_resolve([1.0], y))
+
+
+def test_a_family_is_holm_corrected_and_marks_its_borderline_tests():
+    rng = np.random.default_rng(2)
+    near, zero = rng.normal(0.95, 1, 10), rng.normal(0, 1, 10)  # p about 0.01 alone
+    far = zero + 3
+    tests = {"far": lambda s: stats.diff_p(far, zero, s, 2000), "near": lambda s: stats.diff_p(near, zero, s, 2000),
+             **{f"null{i}": (lambda s: stats.diff_p(zero[::-1], zero, s, 2000)) for i in range(5)}}
+    out = stats.family(tests, repeats=10)
+    assert out["far"]["resolved"] and out["far"]["p_adj"] >= out["far"]["p"]
+    assert not out["null0"]["resolved"]
+    assert stats.compare(near, zero)["resolved"] and not out["near"]["resolved"]  # resolved alone, not in a family of 7
+    assert stats.family({}) == {}
+    assert stats.paired(np.array([1.0, 2, 3, 4, 5]))["p_value"] < 0.05

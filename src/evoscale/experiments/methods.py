@@ -23,7 +23,7 @@ import pandas as pd
 from ..config import RunConfig, parse_hidden
 from ..envs import get_spec
 from ..machine import ram_gib
-from ..stats import MIN_SEEDS, compare, first_crossing, iqm, iqm_ci, paired
+from ..stats import MIN_SEEDS, compare, diff_p, family, first_crossing, iqm, iqm_ci, paired, paired_p
 from . import report
 from . import check_parameters, load_cached, results_root, run_many, seed_list
 
@@ -327,7 +327,52 @@ NEUROMOD_SCOPE = ("plasticity tested here only on LunarLander, which needs no le
 """Where the grid's Neuromod verdicts hold and where plasticity was tested instead (its verdicts end with it)."""
 
 
-def verdicts(seeds: pd.DataFrame, cells: pd.DataFrame, planned: dict | None = None) -> dict:
+def tests(seeds: pd.DataFrame, repeats: int = 100) -> dict:
+    """Every test chapter 5's claimed table rests on, as one Holm family (``stats.family``): per size
+    column each pair of methods with ``MIN_SEEDS`` or more seeds (IQM difference of the final return),
+    each okay / feasible / promising cell's gain on its first solved test (paired), and each degraded
+    cell against its next smaller size. Keys: ("pair", size, a, b), ("learns", row, size),
+    ("degraded", row, size)."""
+    vals = {k: v for k, v in cell_values(seeds).items() if v.size >= MIN_SEEDS}
+    p_of = {}
+    for size in SIZE_NAMES:
+        rows = [r for r in GRID_ROWS if (r, size) in vals]
+        for i, a in enumerate(rows):
+            for b in rows[i + 1:]:
+                p_of[("pair", size, a, b)] = lambda s, x=vals[(a, size)], y=vals[(b, size)]: diff_p(x, y, s)
+    for (row, size), claim in CLAIMED_VERDICTS.items():
+        if (row, size) not in vals:
+            continue
+        if claim in ("okay", "feasible", "promising"):
+            g = seeds[(seeds["row"] == row) & (seeds["size"] == size)]
+            p_of[("learns", row, size)] = lambda s, d=(g["final"] - g["first"]).to_numpy(float): paired_p(d, s)
+        if claim == "degraded":
+            prev = SIZE_NAMES[SIZE_NAMES.index(size) - 1]
+            if (row, prev) in vals:
+                p_of[("degraded", row, size)] = lambda s, x=vals[(row, size)], y=vals[(row, prev)]: diff_p(x, y, s)
+    return family(p_of, repeats)
+
+
+def family_table(F: dict) -> pd.DataFrame:
+    """The family for readers: each test, its raw and Holm-adjusted p-value, how often its decision
+    flips with the bootstrap seed, and whether it is resolved."""
+    def what(k):
+        if k[0] == "pair":
+            return f"{LABELS[k[2]]} vs {LABELS[k[3]]}, {k[1]}"
+        return f"{LABELS[k[1]]} {k[2]}: " + ("gain on its first solved test" if k[0] == "learns" else
+                                            f"against its {SIZE_NAMES[SIZE_NAMES.index(k[2]) - 1]} size")
+    return pd.DataFrame({"What is tested": [what(k) for k in F], "raw p": [f["p"] for f in F.values()],
+                         "Holm-adjusted p": [f["p_adj"] for f in F.values()],
+                         "share of bootstrap seeds that flip it": [f["flip"] for f in F.values()],
+                         "resolved after Holm": [("borderline" if f["borderline"] else "yes" if f["resolved"] else "no")
+                                      for f in F.values()]})
+
+
+def _pair(F: dict, size: str, a: str, b: str) -> dict | None:
+    return F.get(("pair", size, a, b)) or F.get(("pair", size, b, a))
+
+
+def verdicts(seeds: pd.DataFrame, cells: pd.DataFrame, planned: dict | None = None, F: dict | None = None) -> dict:
     """Per (row, size) of the claimed table: a ``report.Verdict`` string against ``CLAIMED_VERDICTS``.
 
     dominant: confirmed if resolved better than every other method of its column, refuted if another
@@ -336,9 +381,13 @@ def verdicts(seeds: pd.DataFrame, cells: pd.DataFrame, planned: dict | None = No
     improves on its first solved test (resolved, paired over seeds), refined if it does but another
     method is resolved better, unresolved otherwise. degraded: the row at this size against the next
     smaller one. too expensive: confirmed when the cell was not run because chapter 1's cost model
-    predicts it over this machine's limits. untested: refined -- tested here, with the result.
-    Cells with fewer than ``MIN_SEEDS`` seeds are unresolved ("n = k of N")."""
+    predicts it over this machine's limits. untested: refined where a resolved test places it
+    against another method of its column, else unresolved.
+    Cells with fewer than ``MIN_SEEDS`` seeds are unresolved ("n = k of N"). "Resolved" is decided in
+    one family over the whole table (``tests``: Holm-adjusted, borderline tests unresolved); ``F`` is
+    that family if already computed."""
     vals = cell_values(seeds)
+    F = tests(seeds) if F is None else F
     out = {}
     for (row, size), claim in CLAIMED_VERDICTS.items():
         cell = cells[(cells["row"] == row) & (cells["size"] == size)]
@@ -355,23 +404,33 @@ def verdicts(seeds: pd.DataFrame, cells: pd.DataFrame, planned: dict | None = No
             out[(row, size)] = str(report.Verdict("unresolved", number, f"fewer than {MIN_SEEDS} seeds so far"))
             continue
         others = {r: x for (r, s), x in vals.items() if s == size and r != row and x.size >= MIN_SEEDS}
-        better = [r for r, x in others.items() if (c := compare(x, v))["resolved"] and c["diff"] > 0]
-        worse = [r for r, x in others.items() if (c := compare(v, x))["resolved"] and c["diff"] > 0]
+        resolved = {r: bool((f := _pair(F, size, row, r)) and f["resolved"]) for r in others}
+        better = [r for r, x in others.items() if resolved[r] and iqm(x) > iqm(v)]
+        worse = [r for r, x in others.items() if resolved[r] and iqm(v) > iqm(x)]
         names = lambda rs: ", ".join(LABELS[r] for r in rs)  # noqa: E731
+        rivals = [r for r in others if not resolved[r]]
+        closest = max(rivals, key=lambda r: iqm(others[r]), default=None)
+        if closest is not None:
+            c = compare(v, others[closest])
+            needs = (f"; against {LABELS[closest]} {report.detectable(c['detectable'], 0, 'return')}, and about "
+                     f"{report.num(c['n_needed'])} seeds a side would resolve the observed difference"
+                     if np.isfinite(c["n_needed"]) else "")
+        else:
+            needs = ""
         if claim == "dominant":
             word = "confirmed" if others and len(worse) == len(others) else "refuted" if better else "unresolved"
             because = {"confirmed": "resolved better than every other method of its size",
                        "refuted": f"{names(better)} resolved better",
-                       "unresolved": "not resolved better than " + (names(set(others) - set(worse)) or "the others")}[word]
+                       "unresolved": "not resolved better than " + (names(rivals) or "the others") + needs}[word]
         elif claim == "bad":
             word = "confirmed" if better else "refuted" if worse else "unresolved"
             because = {"confirmed": f"{names(better)} resolved better", "refuted": f"resolved better than {names(worse)}",
-                       "unresolved": "no difference to the other methods resolved"}[word]
+                       "unresolved": "no difference to the other methods resolved" + needs}[word]
         elif claim in ("okay", "feasible", "promising"):
             g = seeds[(seeds["row"] == row) & (seeds["size"] == size)]
             learn = _learns(g)
             gain = f"improves on its first solved test by {report.ci(learn['mean'], learn['lo'], learn['hi'], 0, sign=True)}"
-            if learn["resolved"] and learn["mean"] > 0:
+            if F.get(("learns", row, size), {}).get("resolved") and learn["mean"] > 0:
                 word, because = ("refined", f"{gain}, but {names(better)} resolved better") if better else ("confirmed", gain)
             else:
                 word, because = "unresolved", f"{gain} (not resolved)"
@@ -382,11 +441,18 @@ def verdicts(seeds: pd.DataFrame, cells: pd.DataFrame, planned: dict | None = No
                 word, because = "unresolved", f"fewer than {MIN_SEEDS} seeds at the {prev} size"
             else:
                 c = compare(v, pv)
-                word = "unresolved" if not c["resolved"] else ("confirmed" if c["diff"] < 0 else "refuted")
+                ok = F.get(("degraded", row, size), {}).get("resolved", False)
+                word = "unresolved" if not ok else ("confirmed" if c["diff"] < 0 else "refuted")
                 because = f"against its {prev} size: {report.difference(c)}" + (
-                    "" if c["resolved"] else "; " + report.detectable(c["detectable"], 0, "return"))
-        else:  # "untested": the claim has no number; we measured one
-            word, because = "refined", "tested here" + (f"; {names(better)} resolved better" if better else "")
+                    "" if ok else "; " + report.detectable(c["detectable"], 0, "return")
+                    + (f", and about {report.num(c['n_needed'])} seeds a side would resolve it"
+                       if np.isfinite(c["n_needed"]) else ""))
+        else:  # "untested" predicts nothing: refined only where the measurement places it (a resolved test)
+            placed = ([f"{names(better)} resolved better"] if better else []) + (
+                [f"resolved better than {names(worse)}"] if worse else [])
+            word = "refined" if placed else "unresolved"
+            because = ("tested here: " + "; ".join(placed)) if placed else (
+                "tested here, but no difference to the other methods resolved" + needs)
         out[(row, size)] = str(report.Verdict(word, number, because))
     return {k: f"{v}; {NEUROMOD_SCOPE}" if k[0] == "neuromod" else v for k, v in out.items()}
 
@@ -396,13 +462,38 @@ def _finals_by_width(seeds: pd.DataFrame) -> dict:
     return {(r, n): g["final"].to_numpy(float) for (r, n), g in seeds.groupby(["row", "n"])} if len(seeds) else {}
 
 
-def width_verdict(seeds: pd.DataFrame, a: str = "cmaes", b: str = "openai_es", limit: int = 10_000) -> dict:
+def width_tests(seeds: pd.DataFrame, a: str = "cmaes", b: str = "openai_es", limit: int = 10_000,
+                repeats: int = 100) -> dict:
+    """Chapter 1's family (``stats.family``, Holm): up to ``limit`` parameters ``a`` against ``b`` at
+    every width both ran (key ("below", n)), above it ``b`` against every other method there (key
+    ("above", n, other)); only comparisons with ``MIN_SEEDS`` or more seeds a side."""
+    vals = {k: v[np.isfinite(v)] for k, v in _finals_by_width(seeds).items()}
+    full = lambda x, y: min(x.size, y.size) >= MIN_SEEDS  # noqa: E731
+    p_of = {("below", n): (lambda s, x=vals[(a, n)], y=vals[(b, n)]: diff_p(x, y, s))
+            for (r, n) in vals if r == a and n <= limit and (b, n) in vals and full(vals[(a, n)], vals[(b, n)])}
+    p_of.update({("above", n, r): (lambda s, x=vals[(b, n)], y=x_: diff_p(x, y, s))
+                 for (r, n), x_ in vals.items() if n > limit and r != b and (b, n) in vals and full(vals[(b, n)], x_)})
+    return family(p_of, repeats)
+
+
+def _holm(rows: list, F: dict | None, key) -> None:
+    """Replace each comparison's own resolution by its family's (Holm-adjusted, borderline unresolved)."""
+    for r in rows:
+        f = (F or {}).get(key(r))
+        if F is not None:
+            r["resolved"] = bool(f and f["resolved"])
+            r["p_adj"] = f["p_adj"] if f else np.nan
+
+
+def width_verdict(seeds: pd.DataFrame, a: str = "cmaes", b: str = "openai_es", limit: int = 10_000,
+                  F: dict | None = None) -> dict:
     """Chapter 1's claim "full CMA-ES dominates up to ~10K parameters, OpenAI-ES beyond": per size
     both rows ran, ``stats.compare`` of their final returns; the verdict and the crossover n (NaN:
     none in range) with its bootstrap CI."""
     vals = _finals_by_width(seeds)
     ns = sorted(n for (r, n) in vals if r == a and (b, n) in vals)
     rows = [dict(n=n, **compare(vals[(a, n)], vals[(b, n)])) for n in ns]
+    _holm(rows, F, lambda r: ("below", r["n"]))
     table = pd.DataFrame(rows)
     xo = crossover_n(seeds, a, b, "final") if ns else dict(n=np.nan, lo=np.nan, hi=np.nan)
     full = [r for r in rows if min(r["n_x"], r["n_y"]) >= MIN_SEEDS]
@@ -421,12 +512,14 @@ def width_verdict(seeds: pd.DataFrame, a: str = "cmaes", b: str = "openai_es", l
         worst = max(r["detectable"] for r in below)
         word, because = "unresolved", "no size resolved; " + report.detectable(worst, 0, "return")
     at = min(below, key=lambda r: abs(np.log(r["n"] / 2_788))) if below else None
-    number = ("P(CMA-ES > OpenAI-ES) at {:,} parameters = {} (n = {} vs {})".format(
-        at["n"], report.ci(at["p"], at["p_lo"], at["p_hi"], 2), at["n_x"], at["n_y"]) if at else "no sizes yet")
+    adj = f", Holm-adjusted p = {at['p_adj']:.2g}" if at and np.isfinite(at.get("p_adj", np.nan)) else ""
+    number = ("IQM difference CMA-ES − OpenAI-ES at {:,} parameters {} (n = {} vs {}{})".format(
+        at["n"], report.ci(at["diff"], at["diff_lo"], at["diff_hi"], 0, sign=True), at["n_x"], at["n_y"], adj)
+        if at else "no sizes yet")
     return dict(verdict=str(report.Verdict(word, number, because)), table=table, crossover=xo, limit=limit)
 
 
-def width_beyond(seeds: pd.DataFrame, b: str = "openai_es", limit: int = 10_000) -> dict:
+def width_beyond(seeds: pd.DataFrame, b: str = "openai_es", limit: int = 10_000, F: dict | None = None) -> dict:
     """The claim's second half, "OpenAI-ES beyond ~10K parameters": at every width above ``limit``,
     ``stats.compare`` of ``b``'s final returns against each other method that ran there (full CMA-ES
     does not run there on this machine). Confirmed when ``b`` is resolved better than every other
@@ -436,6 +529,7 @@ def width_beyond(seeds: pd.DataFrame, b: str = "openai_es", limit: int = 10_000)
     vals = _finals_by_width(seeds)
     rows = [dict(n=n, other=r, **compare(vals[(b, n)], x)) for (r, n), x in sorted(vals.items(), key=lambda kv: kv[0][1])
             if n > limit and r != b and (b, n) in vals]
+    _holm(rows, F, lambda r: ("above", r["n"], r["other"]))
     table = pd.DataFrame(rows)
     full = [r for r in rows if min(r["n_x"], r["n_y"]) >= MIN_SEEDS]
     worse = [r for r in full if r["resolved"] and r["diff"] < 0]

@@ -97,7 +97,7 @@ def resolved_word(cmp: dict, agrees_if_positive: bool) -> str:
     """confirmed / refuted for a resolved comparison whose sign the claim predicts, else unresolved."""
     if not cmp["resolved"]:
         return "unresolved"
-    positive = cmp["diff_lo"] > 0 or cmp["p_lo"] > 0.5
+    positive = cmp["diff_lo"] > 0
     return "confirmed" if positive == agrees_if_positive else "refuted"
 
 

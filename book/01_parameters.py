@@ -17,8 +17,14 @@
 #
 # <small>{glue:text}`provenance`</small>
 #
+# **In this chapter you will learn**
+#
+# - how the memory and time of one CMA-ES generation grow with the number of parameters, measured rather than counted;
+# - why full CMA-ES needs n² numbers and sep-CMA-ES and OpenAI-ES only n;
+# - how to compare two methods at each network width with an IQM difference and its confidence interval.
+#
 # **The claim.** Full CMA-ES keeps an n × n covariance matrix, so memory and compute grow as O(n²).
-# The seed document tabulates it: 2,788 parameters → 7.8M covariance entries, "works"; 10,000 →
+# The design note tabulates it: 2,788 parameters → 7.8M covariance entries, "works"; 10,000 →
 # 100M, "borderline"; 50,000 → 2.5G, "too large"; 100,000 → 10G, "impossible". sep-CMA-ES
 # {cite}`ros2008simple` and OpenAI-ES {cite}`salimans2017evolution` are O(n). Its hypothesis:
 # *CMA-ES dominates up to ~10K parameters, OpenAI-ES above.*
@@ -101,7 +107,7 @@ for gib, what in ((ram, "this machine's RAM"), (parameters.GPU_GIB, "one 80 GB G
 for n_claimed, _ in parameters.CLAIMED_ROWS:
     ax2.axvline(n_claimed, color="0.85", linewidth=0.8)
 ax2.set(xscale="log", yscale="log", xlabel="parameters n", ylabel="peak memory (GiB)",
-        title="memory (grey verticals: the seed's table rows)")
+        title="memory (grey verticals: the design note's table rows)")
 ax2.legend(fontsize=7.5, loc="lower right")
 plots.caption_machine(fig, df["machine"])
 fig.tight_layout(rect=(0, 0.04, 1, 1))
@@ -119,7 +125,7 @@ plt.close(fig)
 # ```
 
 # %% [markdown]
-# ## The seed's table, measured
+# ## The design note's table, measured
 
 # %% tags=["hide-input"]
 measured_max = df.groupby("method")["n"].max()
@@ -142,7 +148,7 @@ glue("cross_sentence",
      f"about {cross['cmaes']:,.0f} parameters for pycma and {cross['torch_cmaes']:,.0f} for the torch "
      f"implementation", display=False)
 glue("claimed_row_sentence",
-     f"At the seed's \"works\" row (2,788 parameters) pycma's update costs {row(2788)['pycma ÷ evaluation']} "
+     f"At the design note's \"works\" row (2,788 parameters) pycma's update costs {row(2788)['pycma ÷ evaluation']} "
      f"the evaluation time — the row is {'past' if cross['cmaes'] < 2788 else 'below'} pycma's borderline — "
      f"and at 10,000 {row(10000)['pycma ÷ evaluation']}. OpenAI-ES at 100,000 parameters costs "
      f"{row(100000)['OpenAI-ES ÷ evaluation']} of an evaluation.", display=False)
@@ -225,6 +231,10 @@ glue("width_budget", f"{MP.budget_evals:,} episodes, {len(MP.seed_list())} seeds
      f"and {len(MP.seed_list('large'))} above", display=False)
 glue("still_to_run", campaign.still_to_run(P.profile, "01"), display=False)
 glue("width_sizes", ", ".join(f"{n:,}" for n in sorted(wcells["n"].unique())), display=False)
+from evoscale.experiments import tuning  # the settings each method runs with (chapter 5 says how they are chosen)
+
+glue("settings_used", "; ".join(f"{methods.LABELS[r]} {tuning.setting_label(r, methods.method_settings(MP, r))}"
+                                for r in methods.WIDTH_ROWS), display=False)
 claim = methods.width_claim(WV, WB)  # both halves together
 glue("width_claim", claim, display=False)
 glue("verdict_short", report.verdict_short(claim, max_words=60), display=False)  # the intro's table and the opening
@@ -250,10 +260,23 @@ report.table(methods.width_table(wseeds, wcells, plan_n, WV))
 #   OpenAI-ES against sep-CMA-ES and the GA, at every width with 5 seeds or more of both:
 #   {glue:text}`width_beyond`.
 #
+# Every method runs with the same settings at every width: {glue:text}`settings_used`. They are the
+# book's earlier settings until the equal-effort tuning of {doc}`05_methods` has chosen one per
+# method and width band.
+#
 # Of the width sweep, {glue:text}`still_to_run`. Wherever a cell has fewer than 5 seeds, the
 # figure shows each seed's value instead of an IQM and its CI.
 
 # %% [markdown]
+# ## Limitations
+#
+# Everything here ran on one small machine (named under the verdict), so full CMA-ES stops where its
+# predicted run passes this machine's limits, not where the algorithm stops working; a larger
+# machine or a GPU moves that line (chapter 8). The width sweep uses one task, LunarLander, and one
+# budget per run; the large widths have fewer seeds so far than the headline comparisons need, and
+# the rival methods have not yet been tuned with equal effort at every width (chapter 5 describes
+# the tuning runs under way).
+#
 # ## Re-running this chapter
 #
 # ```bash
@@ -304,7 +327,7 @@ report.table(methods.width_table(wseeds, wcells, plan_n, WV))
 # ```{exercise-start}
 # :label: ex-params-memory
 # ```
-# The seed counts covariance *entries*. How many bytes per entry does pycma actually need at its
+# The design note counts covariance *entries*. How many bytes per entry does pycma actually need at its
 # peak, from the right panel? Where do the extra copies come from?
 # ```{exercise-end}
 # ```

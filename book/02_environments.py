@@ -17,7 +17,13 @@
 #
 # <small>{glue:text}`provenance`</small>
 #
-# **The claim.** The seed document estimates the {term}`evaluations <evaluation>` ({term}`episodes <episode>`) each task needs —
+# **In this chapter you will learn**
+#
+# - how many episodes each task needs before an evolution strategy solves it, against the design note's estimates;
+# - how to turn a measured cost per episode into the CPU-hours a task would take;
+# - why pixels (Pong) and many joints (Humanoid) change the picture.
+#
+# **The claim.** The design note estimates the {term}`evaluations <evaluation>` ({term}`episodes <episode>`) each task needs —
 # CartPole ~5K, LunarLander ~100K, BipedalWalker ~500K, Atari Pong ~5M, MuJoCo Humanoid ~50M — and
 # concludes that gradient-free methods scale up to BipedalWalker, while Atari needs CNNs and
 # therefore OpenAI-ES with massive compute {cite}`salimans2017evolution,such2017deep`.
@@ -28,7 +34,7 @@
 # OpenAI-ES on Pong's pixels, and the 256×256 MLP of Salimans et al. with OpenAI-ES on Humanoid
 # (parameter counts in the cost table below).
 # Three things per task: (1) what one evaluation costs on this machine, serial and
-# population-batched; (2) a cost model — the seed's estimated evaluations × the measured cost →
+# population-batched; (2) a cost model — the design note's estimated evaluations × the measured cost →
 # CPU-hours; (3) learning curves within this profile's budget, ES against PPO with the
 # rl-baselines3-zoo hyper-parameters {cite}`raffin2020zoo`, on env steps *and* wall-clock, as the
 # interquartile mean over seeds with a 95 % bootstrap band {cite}`agarwal2021deep`. And one test of "Atari needs
@@ -214,7 +220,7 @@ for name, text in pong.pong_ppo_texts(df).items():
 report.table(environments.results_table(T))
 
 # %% [markdown]
-# Measured against the seed's estimates: CMA-ES crossed CartPole's 475 in
+# Measured against the design note's estimates: CMA-ES crossed CartPole's 475 in
 # {glue:text}`env_cp_cma_solved` seeds, after {glue:text}`env_cp_cma_evals` evaluations (the
 # seed says ~5K), GA in {glue:text}`env_cp_ga_solved` after {glue:text}`env_cp_ga_evals`, PPO in
 # {glue:text}`env_cp_ppo_solved` after {glue:text}`env_cp_ppo_steps` env steps. On LunarLander
@@ -222,7 +228,7 @@ report.table(environments.results_table(T))
 # the compute chapter's runs), PPO in {glue:text}`env_ll_ppo_solved` (final
 # {glue:text}`env_ll_ppo_final`). BipedalWalker after {glue:text}`env_bw_cma_run` evaluations:
 # CMA-ES {glue:text}`env_bw_cma_final`, PPO {glue:text}`env_bw_ppo_final` (solved: 300; the
-# budget is a fraction of the seed's 500K). Humanoid: OpenAI-ES {glue:text}`env_hum_final`, PPO
+# budget is a fraction of the design note's 500K). Humanoid: OpenAI-ES {glue:text}`env_hum_final`, PPO
 # {glue:text}`env_hum_ppo_final` (published runs reach thousands; see the table).
 #
 # ## "Atari needs CNNs": Pong from pixels vs from RAM
@@ -230,7 +236,7 @@ report.table(environments.results_table(T))
 # At equal evaluations ({glue:text}`env_pong_run` each), OpenAI-ES reached a final solved-test score
 # of {glue:text}`env_pong_final` with the CNN on pixels and {glue:text}`env_pongram_final` with the
 # 128-32-6 MLP on RAM (−21 is losing every point, +21 the maximum). Both budgets
-# are a tiny fraction of the seed's 5M, so the comparison answers only the first question — does
+# are a tiny fraction of the design note's 5M, so the comparison answers only the first question — does
 # either get *anywhere* that early — and the cost difference: a RAM episode costs
 # {glue:text}`env_pongram_s_ep` s against {glue:text}`env_pong_s_ep` s for pixels.
 #
@@ -280,7 +286,7 @@ report.table(signal)
 # 1,000 {cite}`such2017deep`: at a per-network chance p of a point, a generation of λ networks sees
 # at least one with probability 1 − (1 − p)^λ, which for λ = 16 needs p ≈ 4 % for even odds per generation.
 #
-# ## The cost model: what the seed's estimates cost on this machine
+# ## The cost model: what the design note's estimates cost on this machine
 #
 # Seconds per evaluation come from the ES runs above (wall-clock / evaluations at the end of each
 # run, so the episodes training actually produced); "at the cap" assumes every episode runs to the
@@ -334,17 +340,17 @@ report.table(model.rename(columns={
 #   {glue:text}`env_v_cnn`. Both searches saw some reward: an untrained network of either kind
 #   scores a point now and then, and the share of generations with a point rose from the first half
 #   of training to the second on {glue:text}`env_pong_pix_rising` seeds from pixels and
-#   {glue:text}`env_pong_ram_rising` from RAM. The seed's "therefore massive compute" is about the
+#   {glue:text}`env_pong_ram_rising` from RAM. The design note's "therefore massive compute" is about the
 #   CNN's *cost* as much as its necessity, and the cost model prices both observation kinds.
 # - *Which experiments fit a laptop?* Taking "fits" as at most one night (8 CPU-hours) on one core
-#   at the measured cost per evaluation, the seed's estimates fit for: {glue:text}`env_laptop_tasks`.
+#   at the measured cost per evaluation, the design note's estimates fit for: {glue:text}`env_laptop_tasks`.
 #   They need a cluster or a GPU for: {glue:text}`env_cluster_tasks`. Pong's 5M evaluations are
 #   {glue:text}`env_pong_cpu_h` CPU-hours on one core at the cost measured here
 #   ({glue:text}`env_pong_h_cores` h on {glue:text}`env_cores` ideal cores; at the episode cap
 #   {glue:text}`env_pong_cpu_h_cap` CPU-hours), Humanoid's 50M {glue:text}`env_hum_cpu_h`
 #   CPU-hours ({glue:text}`env_hum_h_cores` h on {glue:text}`env_cores` cores), BipedalWalker's 500K
 #   {glue:text}`env_bw_cpu_h` CPU-hours (at the cap {glue:text}`env_bw_cpu_h_cap`). The `full`
-#   profile's ES runs (the seed's estimates × 10 seeds, GA added on BipedalWalker and Pong) would
+#   profile's ES runs (the design note's estimates × 10 seeds, GA added on BipedalWalker and Pong) would
 #   need about {glue:text}`env_full_total_h` CPU-hours in all — extrapolated from the costs above,
 #   not run; its PPO runs come on top.
 #
@@ -380,7 +386,7 @@ report.table(model.rename(columns={
 # ```{exercise-start}
 # :label: ex-env-cost
 # ```
-# Use the cost table to plan Humanoid at the seed's 50M evaluations with Salimans et al.'s 10,000
+# Use the cost table to plan Humanoid at the design note's 50M evaluations with Salimans et al.'s 10,000
 # episodes per generation: how many generations is that, and how long would one generation take on
 # this machine? On 1,440 cores?
 # ```{exercise-end}

@@ -17,7 +17,13 @@
 #
 # <small>{glue:text}`provenance`</small>
 #
-# **The claim.** The source document reports that CMA-ES solved LunarLander with the 8→64→32→4 MLP
+# **In this chapter you will learn**
+#
+# - how a learning curve over training episodes shows diminishing returns, or does not;
+# - how to test "the late gain is smaller than the early gain" seed by seed;
+# - how a different implementation of the same algorithm is checked against the reference.
+#
+# **The claim.** The design note reports that CMA-ES solved LunarLander with the 8→64→32→4 MLP
 # (2,788 parameters) and sketches the score against the number of evaluations: a sublinear curve
 # that crosses the solved line (200) near 90K evaluations, with *diminishing returns after about
 # 50K evaluations*: "more compute helps, but the marginal benefit falls".
@@ -99,7 +105,7 @@ plt.close(fig)
 # :name: fig-compute
 #
 # Left: the solved-test return of the CMA-ES mean (solid), the population's mean training return
-# (dotted) and the claimed curve, read off the source's ASCII plot (grey); the shaded stretches are
+# (dotted) and the claimed curve, read off the design note's ASCII plot (grey); the shaded stretches are
 # the two the verdict compares. Right: each seed's solved-test return gained per 10K evaluations in
 # the early and in the late stretch (one line per seed).
 # ```

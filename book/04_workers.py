@@ -17,7 +17,13 @@
 #
 # <small>{glue:text}`provenance`</small>
 #
-# **The claims.** The seed document calls population evaluation *embarrassingly parallel* and
+# **In this chapter you will learn**
+#
+# - what limits the speed-up of evaluating a population on several workers;
+# - how Amdahl's law bounds it from the share of work that stays sequential;
+# - how an island model splits one search into several that exchange their best.
+#
+# **The claims.** The design note calls population evaluation *embarrassingly parallel* and
 # expects more than 0.7× linear speedup up to about 8 workers. CMA-ES's `tell()` is sequential,
 # so beyond that it proposes an *island model*: an independent CMA-ES per worker, with the best
 # individuals migrating between them now and then. Its open question 3 asks whether that scales to
@@ -26,7 +32,7 @@
 #
 # **What we measure.**
 # 1. The speedup of one {term}`generation` (ask, evaluate, tell) when the population is evaluated by
-#    1, 2, … Ray workers, on LunarLander (the seed's 2,788-parameter net) and BipedalWalker —
+#    1, 2, … Ray workers, on LunarLander (the design note's 2,788-parameter net) and BipedalWalker —
 #    the same populations and episode seeds for every worker count, checked to give bitwise the
 #    same returns, with Ray's start-up timed apart from the steady state. Three methods whose
 #    sequential `tell()` costs very different amounts: pycma's CMA-ES, our torch CMA-ES (the same
@@ -142,7 +148,7 @@ from evoscale.trainers import make_trainer, serial_period
 
 first_env = T["env"].iloc[0]
 pycma = T[(T.env == first_env) & (T.method == T.method.iloc[0])]
-lander, a = pycma, A.iloc[0]  # the first method (book: pycma, the seed's CMA-ES) on the first task
+lander, a = pycma, A.iloc[0]  # the first method (book: pycma, the design note's CMA-ES) on the first task
 two = lander[lander.workers == lander.workers.max()].iloc[0]
 glue("first_env", first_env, display=False)
 glue("first_method", a["method"], display=False)
@@ -321,7 +327,7 @@ glue("verdict_islands", report.verdict_short(str(V["hundred"])), display=False) 
 # fitness values to one driver, so the driver's cost per message — {glue:text}`per_message` ms,
 # calibrated from Ray with one worker against the in-process evaluator — limits the islands too. An
 # island model that talked to the driver only at migrations would not pay it; with full CMA-ES at
-# this size, the central server pays its update from the first worker on. The seed's "server
+# this size, the central server pays its update from the first worker on. The design note's "server
 # bottleneck beyond ~100 workers" is therefore a statement about per-message and update costs, and
 # this simulation answers it only as well as those two calibrations hold.
 #

@@ -18,6 +18,12 @@
 #
 # <small>{glue:text}`provenance`</small>
 #
+# **In this chapter you will learn**
+#
+# - how many more env steps an evolution strategy needs than PPO;
+# - why the answer can flip when time on many cores is counted instead of env steps;
+# - how a crossover in cores is measured on two cores and modelled beyond.
+#
 # **The question.** Where does gradient-free neuroevolution stop working, and where does it beat a
 # gradient method? Salimans et al. {cite}`salimans2017evolution` found that ES needed 3–10x more
 # data than A3C/TRPO but scaled linearly to 1,440 cores, so on enough cores it won in wall-clock.

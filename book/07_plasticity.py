@@ -17,7 +17,13 @@
 #
 # <small>{glue:text}`provenance`</small>
 #
-# **The question.** The seed asks whether *local learning rules plus evolution* can close the
+# **In this chapter you will learn**
+#
+# - what it means for a network to learn within one episode;
+# - how evolved Hebbian plasticity compares with a recurrent network and with PPO on tasks that need it;
+# - how to measure the share of a gap between a fixed policy and an oracle that a method closes.
+#
+# **The question.** The design note asks whether *local learning rules plus evolution* can close the
 # credit-assignment gap: evolve not the weights alone but a rule by which every synapse changes from
 # what its own two neurons do, gated by a modulatory signal, instead of backpropagating errors
 # {cite}`soltoggio2008evolutionary,najarro2020meta`. Chapter 5 ran such a network (Neuromod) on

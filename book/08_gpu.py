@@ -17,6 +17,12 @@
 #
 # <small>{glue:text}`provenance`</small>
 #
+# **In this chapter you will learn**
+#
+# - which part of neuroevolution a GPU could speed up: the simulation or the network;
+# - what compiled simulators (JAX, EnvPool, MJX) buy on a CPU;
+# - which measurement on a GPU would decide the question.
+#
 # **The question.** Neuroevolution evaluates whole populations of networks, so a GPU looks like the
 # obvious accelerator. But an {term}`evaluation` is two kinds of work: stepping the simulator and running
 # the network forward. A GPU that only runs the forward can save at most the network's share of the

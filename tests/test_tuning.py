@@ -98,3 +98,12 @@ def test_stored_smoke_runs_feed_the_table_selection_and_figure(tmp_path, monkeyp
     assert len(fig.axes) == 15
     with pytest.raises(ValueError, match="profiles"):
         tuning.configs("quick")
+
+
+def test_grid_values_are_printed_for_readers():
+    text = " ".join(tuning.protocol()["Step size tried"]) + " " + " ".join(
+        tuning.setting_label(r, s) for r, g in tuning.GRIDS.items() for s in g)
+    import re
+
+    assert not re.search(r"\d\.\d{5,}", text)  # the book's tables refuse six-decimal floats
+    assert "0.0031" in text and "mutation 0.0031, 1 elite" in text

@@ -89,7 +89,7 @@ class RunConfig:
     env: str = "LunarLander-v3"
     """Task, a name from ``evoscale.envs.REGISTRY``."""
     hidden: tuple[int, ...] = (64, 32)
-    """Hidden layer widths of the tanh MLP (the seed's 8-64-32-4 net has 2,788 parameters)."""
+    """Hidden layer widths of the tanh MLP (the design note's 8-64-32-4 net has 2,788 parameters)."""
     popsize: int = 64
     """Individuals per generation."""
     sigma0: float = 0.5

@@ -15,7 +15,7 @@ from ..trainers import make_trainer
 from .evaluator import mixed_lander_population
 
 OVERHEAD_NETS = {2788: (64, 32), 9668: (128, 64)}
-"""LunarLander MLPs for the overhead benchmark: the seed's 2,788-parameter net and a ~10K one."""
+"""LunarLander MLPs for the overhead benchmark: the design note's 2,788-parameter net and a ~10K one."""
 
 
 def bench_overhead(sizes: list[int] | None = None, popsize: int = 64, generations: int = 5,

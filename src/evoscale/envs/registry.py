@@ -89,7 +89,7 @@ REGISTRY: dict[str, EnvSpec] = {
                 "trivial control; MLP 4-16-2 (114 parameters), CMA-ES"),
         EnvSpec(
             "LunarLander-v3", 8, 4, True, 200.0, 1000, (64, 32), "cmaes",
-            "the seed's 8-64-32-4 MLP (2,788 parameters), CMA-ES",
+            "the design note's 8-64-32-4 MLP (2,788 parameters), CMA-ES",
         ),
         EnvSpec("BipedalWalker-v3", 24, 4, False, 300.0, 1600, (40, 40), "cmaes",
                 "estool's 24-40-40-4 MLP (2,804 parameters), CMA-ES; continuous actions (tanh to the box)",

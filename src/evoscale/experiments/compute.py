@@ -42,7 +42,7 @@ PROFILES = {
 }
 
 CLAIMED_CURVE = pd.DataFrame(
-    # The source document's ASCII plot ("Phase 7", Dimension 3), read off by hand: x from the axis
+    # The design note's ASCII plot ("Phase 7", Dimension 3), read off by hand: x from the axis
     # labels (2K ... 100K), y from the row labels. Approximate by construction; shown as a claim.
     [(1_000, -100), (5_000, -50), (12_500, 0), (20_000, 80), (35_000, 120), (50_000, 160), (82_500, 240),
      (100_000, 280)],

@@ -30,7 +30,7 @@ from . import cached_table, check_parameters, compute, report, results_root, run
 
 TASKS = ("CartPole-v1", "LunarLander-v3", "BipedalWalker-v3", "ALE/Pong-v5", "ALE/Pong-ram-v5", "Humanoid-v5")
 
-CLAIMED_EVALS = {  # the seed document's "evaluations needed" per task (Pong RAM: Pong's)
+CLAIMED_EVALS = {  # the design note's "evaluations needed" per task (Pong RAM: Pong's)
     "CartPole-v1": 5_000, "LunarLander-v3": 100_000, "BipedalWalker-v3": 500_000,
     "ALE/Pong-v5": 5_000_000, "ALE/Pong-ram-v5": 5_000_000, "Humanoid-v5": 50_000_000,
 }
@@ -80,7 +80,7 @@ _BOOK = {  # CartPole at the profile's 10 seeds (seconds a run); the dearer task
     "Humanoid-v5": ({"openai_es": _es("openai_es", 32, 0.02, 3_200, 640, 10, seeds=3)},
                     _ppo(102_400, 25_600, 10, seeds=3)),
 }
-_FULL = {  # the seed's estimates with 10 seeds (a cluster: see the cost model)
+_FULL = {  # the design note's estimates with 10 seeds (a cluster: see the cost model)
     "CartPole-v1": ({"cmaes": _es("cmaes", 16, 0.5, 5_000, 250, 100),
                      "ga": _es("ga", 16, 0.5, 5_000, 250, 100)}, _ppo(100_000, 5_000, 100)),
     "LunarLander-v3": ({}, _ppo(1_000_000, 50_000, 100)),
@@ -104,7 +104,7 @@ PROFILES = {
     # the rendered book: 35 min on the 2-core machine from an empty store (the compute chapter's runs reused)
     "book": dict(seeds=10, tasks=TASKS, settings=_BOOK, signal_samples=64, cost_popsize=8, budget_scale=1.0,
                  device="cpu", workers=None),
-    # the seed's scale: Pong/Humanoid need a cluster (backend ray, workers) or a GPU for the forward
+    # the design note's scale: Pong/Humanoid need a cluster (backend ray, workers) or a GPU for the forward
     # (PPO on Pong's pixels trains its CNN on `device` too)
     "full": dict(seeds=10, tasks=TASKS, settings=_FULL, signal_samples=1000, cost_popsize=64, budget_scale=1.0,
                  device="cuda", workers=64),
@@ -254,7 +254,7 @@ def bench_table(where=None) -> pd.DataFrame:
 
 
 def cost_model(df: pd.DataFrame, cost: pd.DataFrame, p: EnvParams, cores: int = 64) -> pd.DataFrame:
-    """Seconds per evaluation -> CPU-hours for the seed's estimate and for the ``full`` profile.
+    """Seconds per evaluation -> CPU-hours for the design note's estimate and for the ``full`` profile.
 
     s/eval is taken from the book's ES runs (wall_s / evals at their end: the episodes training
     actually produced); the bound ``cap s/eval`` assumes every episode runs to the task's cap at the
@@ -378,11 +378,11 @@ ESTIMATE_FACTOR = 3
 """An estimate of evaluations "holds" when the measured IQM's CI lies within this factor of it."""
 
 ES_OF = {"CartPole-v1": "cmaes", "LunarLander-v3": "cmaes", "BipedalWalker-v3": "cmaes"}
-"""The method whose evaluations the seed's estimate is checked against (the task's default ES)."""
+"""The method whose evaluations the design note's estimate is checked against (the task's default ES)."""
 
 
 def estimate_verdict(row, claimed: int) -> report.Verdict:
-    """The seed's "task X needs ~N evaluations" against one (task, ES) row of ``evals_to_threshold``.
+    """The design note's "task X needs ~N evaluations" against one (task, ES) row of ``evals_to_threshold``.
 
     confirmed: every seed reached the solved line and the CI of the evaluations it took lies within
     ``ESTIMATE_FACTOR`` of N; refined: it lies wholly outside that band (the order of magnitude is
@@ -415,7 +415,7 @@ def estimate_verdict(row, claimed: int) -> report.Verdict:
 
 def bipedal_verdict(row, model: pd.DataFrame) -> report.Verdict:
     """"Gradient-free methods scale up to BipedalWalker": does the ES run reach 300 here, and what
-    would the seed's 500K evaluations cost at the measured price per evaluation?"""
+    would the design note's 500K evaluations cost at the measured price per evaluation?"""
     from ..stats import iqm_ci
 
     thr = get_spec("BipedalWalker-v3").solved

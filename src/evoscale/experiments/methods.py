@@ -33,7 +33,7 @@ SIZE_NAMES = ("small", "medium", "large")
 BANDS = {"small": (0, 5_000), "medium": (5_000, 50_000), "large": (50_000, math.inf)}
 LABELS = {"cmaes": "CMA-ES", "sepcmaes": "sep-CMA-ES", "openai_es": "OpenAI-ES", "ga": "GA",
           "neuromod": "Neuromod", "ppo": "PPO"}
-# The source document's Dimension-5 table, the claim (its rows and sizes; sep-CMA-ES and PPO are not in it).
+# The design note's Dimension-5 table, the claim (its rows and sizes; sep-CMA-ES and PPO are not in it).
 CLAIMED_VERDICTS = {
     ("cmaes", "small"): "dominant", ("cmaes", "medium"): "degraded", ("cmaes", "large"): "too expensive",
     ("openai_es", "small"): "okay", ("openai_es", "medium"): "dominant", ("openai_es", "large"): "feasible",
@@ -56,7 +56,7 @@ PROFILES = {
     "book": dict(sizes=["64,32", "116,58", "310,155"], width_sizes=["34,17", "436,218"], popsize=64,
                  budget_evals=30_720, eval_every=2_560, eval_episodes=100, seeds=10, seeds_large=5,
                  ppo_steps=3_000_000, ppo_eval_every=100_000, cma_limit_s=3 * 3600.0, train_missing=False),
-    # a cluster: the seed's 100K episodes, 20 seeds everywhere
+    # a cluster: the design note's 100K episodes, 20 seeds everywhere
     "full": dict(sizes=["64,32", "116,58", "310,155"], width_sizes=["34,17", "436,218"], popsize=64,
                  budget_evals=102_400, eval_every=2_560, eval_episodes=100, seeds=20, seeds_large=20,
                  ppo_steps=3_000_000, ppo_eval_every=100_000, cma_limit_s=12 * 3600.0, train_missing=True),

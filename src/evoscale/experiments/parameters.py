@@ -9,7 +9,7 @@ population), so the optimiser's cost can be read against the evaluation it serve
 
 Results are cached as one CSV per configuration (hash of ``CostParams``) under
 ``results/<profile>/parameters/``; ``FRESH=1`` recomputes. From them: power-law fits, the crossover
-with the evaluation, predicted full CMA-ES runs and the source document's table measured
+with the evaluation, predicted full CMA-ES runs and the design note's table measured
 (``claimed_table``). Part B of the chapter (learning vs width) runs chapter 5's grid machinery
 (``experiments.methods``); its summary sentences are built here (``width_*``).
 """
@@ -37,7 +37,7 @@ PROFILES = {
                  eval_rounds=3),
 }
 CLAIMED_ROWS = ((2_788, "works"), (10_000, "borderline"), (50_000, "too large"), (100_000, "impossible"))
-"""The source document's table: parameter counts and its verdict on full CMA-ES at each."""
+"""The design note's table: parameter counts and its verdict on full CMA-ES at each."""
 GPU_GIB = 80
 """The other memory reference beside this machine's RAM: one 80 GB GPU."""
 FULL_METHODS = ("cmaes", "torch_cmaes")
@@ -185,7 +185,7 @@ def fits_where(gib: float, ram_gib: float) -> str:
 
 
 def claimed_table(df: pd.DataFrame) -> pd.DataFrame:
-    """The source document's table (``CLAIMED_ROWS``), measured: per parameter count, full CMA-ES (pycma
+    """The design note's table (``CLAIMED_ROWS``), measured: per parameter count, full CMA-ES (pycma
     and torch fp32) in s/generation, as a multiple of one LunarLander generation's evaluation and in
     peak GiB, and OpenAI-ES as a multiple of the evaluation. Beyond a method's largest measured n the
     numbers are power-law (time) and bytes-per-entry (memory) extrapolations, marked so."""

@@ -5,7 +5,7 @@ Numbers: ``num`` (thousands separators, fixed digits, "–" for a value that doe
 ``stats.MIN_SEEDS`` seeds, else the values themselves and "n = k" -- the book never shows an IQM or a
 CI from fewer seeds. ``planned`` adds "of N" while the campaign has not finished a cell.
 
-Verdicts: every claim of the source document gets exactly one of ``WORDS`` --
+Verdicts: every claim of the design note gets exactly one of ``WORDS`` --
 confirmed (the measurement agrees, resolved), refuted (it disagrees, resolved), refined (it holds
 only in part or with a different number, resolved), unresolved (the data cannot tell: the sentence
 then says what difference it could have detected) -- with one measured number, its CI and n.

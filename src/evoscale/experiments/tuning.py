@@ -103,10 +103,15 @@ def _setting_key(s: dict) -> tuple:
     return (round(float(s["sigma0"]), 12), tuple(sorted((s.get("hyper") or {}).items())))
 
 
+def _num(v: float) -> str:
+    """A grid value for readers: three significant digits, two below 0.01 (0.0031, not 0.00313)."""
+    return f"{v:.3g}" if v >= 0.01 else f"{v:.2g}"
+
+
 def setting_label(row: str, s: dict) -> str:
     """A setting in readers' words, e.g. "σ0 = 0.125, active" or "σ = 0.05, lr = 0.03"."""
     hyper = s.get("hyper") or {}
-    sigma = f"{s['sigma0']:.3g}"
+    sigma = _num(s["sigma0"])
     if row == "cmaes":
         return f"σ0 = {sigma}" + (", active" if hyper.get("active") else "")
     if row == "sepcmaes":
@@ -186,7 +191,7 @@ def protocol() -> pd.DataFrame:
         steps = sorted({s["sigma0"] for s in GRIDS[row]})
         seconds = list(dict.fromkeys(_second(row, s) for s in GRIDS[row]))
         rows.append({"Method": LABELS[row],
-                     "Step size tried": f"{STEP_NAME[row]}: " + ", ".join(f"{v:.3g}" for v in steps),
+                     "Step size tried": f"{STEP_NAME[row]}: " + ", ".join(_num(v) for v in steps),
                      "With": ", ".join(seconds),
                      "Book's setting before tuning": setting_label(row, BOOK[row]),
                      "Runs per band": len(GRIDS[row]) * len(TUNING_SEEDS)})

@@ -466,7 +466,7 @@ def calibration(p: WorkersParams, T: pd.DataFrame, env: str | None = None):
     per-message cost (Ray-1 minus in-process evaluation time, over 2 messages)."""
     from ..cluster_sim import Calibration
 
-    T = T[T["method"] == "cmaes"] if (T["method"] == "cmaes").any() else T  # pycma: the seed's CMA-ES
+    T = T[T["method"] == "cmaes"] if (T["method"] == "cmaes").any() else T  # pycma: the design note's CMA-ES
     first = T[T.env == (env or T.env.iloc[0])].set_index("workers")
     ev0, opt = first.loc[0, "eval_s_per_gen"], first.loc[0, "opt_s_per_gen"]
     per_message = max(0.0, (first.loc[1, "eval_s_per_gen"] - ev0) / 2) if 1 in first.index else 0.0

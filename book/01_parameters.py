@@ -231,10 +231,6 @@ glue("width_budget", f"{MP.budget_evals:,} episodes, {len(MP.seed_list())} seeds
      f"and {len(MP.seed_list('large'))} above", display=False)
 glue("still_to_run", campaign.still_to_run(P.profile, "01"), display=False)
 glue("width_sizes", ", ".join(f"{n:,}" for n in sorted(wcells["n"].unique())), display=False)
-from evoscale.experiments import tuning  # the settings each method runs with (chapter 5 says how they are chosen)
-
-glue("settings_used", "; ".join(f"{methods.LABELS[r]} {tuning.setting_label(r, methods.method_settings(MP, r))}"
-                                for r in methods.WIDTH_ROWS), display=False)
 claim = methods.width_claim(WV, WB)  # both halves together
 glue("width_claim", claim, display=False)
 glue("verdict_short", report.verdict_short(claim, max_words=60), display=False)  # the intro's table and the opening
@@ -260,9 +256,8 @@ report.table(methods.width_table(wseeds, wcells, plan_n, WV))
 #   OpenAI-ES against sep-CMA-ES and the GA, at every width with 5 seeds or more of both:
 #   {glue:text}`width_beyond`.
 #
-# Every method runs with the same settings at every width: {glue:text}`settings_used`. They are the
-# book's earlier settings until the equal-effort tuning of {doc}`05_methods` has chosen one per
-# method and width band.
+# Each method runs with chapter 5's setting for its width band: {doc}`05_methods` lists them and how
+# each was chosen (the book's earlier settings until the equal-effort tuning of a band is complete).
 #
 # Of the width sweep, {glue:text}`still_to_run`. Wherever a cell has fewer than 5 seeds, the
 # figure shows each seed's value instead of an IQM and its CI.

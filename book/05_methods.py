@@ -72,6 +72,7 @@ ppo_steps = None  # PPO's env-step budget (book: 3,000,000)
 ppo_eval_every = None  # env steps between PPO's solved tests
 train_missing = None  # train runs the store lacks (book: False, the campaign trains them)
 processes = None  # runs trained in parallel, one core each (None: all cores)
+tuned = None  # use a band's tuning selection once its tuning runs are all stored (book: True)
 
 # %% tags=["hide-input"]
 from evoscale.experiments import methods, parameters, report
@@ -118,8 +119,9 @@ report.table(cells.assign(row=cells["row"].map(methods.LABELS)), missing="no pre
 # four values of each. The rule that picks a setting is fixed in advance: the best IQM of the final
 # solved test over the tuning seeds, ties to the cheaper setting.
 #
-# Until a band's tuning runs are all stored, its evaluation runs use the book's earlier settings:
-# {glue:text}`settings_used`.
+# Until a band's tuning runs are all stored, its evaluation runs use the book's earlier settings;
+# once they are, the selected setting replaces them and the cell is re-run with new seeds. The
+# settings in use, per method and band, are in the last table of this section.
 
 # %% tags=["hide-input"]
 from evoscale.experiments import tuning
@@ -137,8 +139,6 @@ plt.close(fig)
 glue("tuning_runs", f"{tuning.SETTINGS * len(tuning.TUNING_SEEDS)}", display=False)
 glue("tuning_budget", f"{tuning.PROFILES['book'].budget_evals:,}", display=False)
 glue("tuning_stored", f"{int(TR['stored'].sum()):,} of {len(TR):,}", display=False)
-glue("settings_used", "; ".join(f"{methods.LABELS[r]} {tuning.setting_label(r, methods.method_settings(P, r))}"
-                                for r in methods.GRID_ROWS), display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_tuning_sensitivity
@@ -149,6 +149,9 @@ glue("settings_used", "; ".join(f"{methods.LABELS[r]} {tuning.setting_label(r, m
 # method's second setting. Rows are the width bands. So far {glue:text}`tuning_stored` tuning runs
 # are stored.
 # ```
+
+# %% tags=["hide-input"]
+report.table(methods.settings_table(P))
 
 # %%
 df = methods.run(P, cells, ppo=True)
@@ -249,7 +252,7 @@ glue("cpu_total", f"{(seeds['wall_s'].sum() + grid.groupby(['row', 'size', 'seed
 #
 # - **CMA-ES.** {glue:text}`v_cmaes`.
 # - **OpenAI-ES.** {glue:text}`v_openai_es`.
-# - **GA.** {glue:text}`v_ga`. With a tuned mutation power and elitism it is judged on the same
+# - **GA.** {glue:text}`v_ga`. With its mutation power and elitism chosen like every other method's, it is judged on the same
 #   footing as the others, not rated in advance.
 # - **Neuromod.** {glue:text}`v_neuromod`. LunarLander changes nothing from one episode to the next,
 #   so a fixed-weight network is all it needs and plasticity can only cost here; this row does not

@@ -107,3 +107,27 @@ def test_grid_values_are_printed_for_readers():
 
     assert not re.search(r"\d\.\d{5,}", text)  # the book's tables refuse six-decimal floats
     assert "0.0031" in text and "mutation 0.0031, 1 elite" in text
+
+
+def test_chapters_use_a_bands_selection_only_once_its_tuning_is_complete(monkeypatch):
+    from evoscale.experiments import methods
+
+    P = methods.params({"profile": "book"})
+    before = methods.config(P, "sepcmaes", "64,32", 0)
+    assert before == methods.config(P, "sepcmaes", "64,32", 0).replace()  # deterministic
+    # nothing complete (the stored runs of a fresh clone, or a partial campaign): the book's settings
+    monkeypatch.setattr(tuning, "_selection", lambda root: {})
+    assert methods.config(P, "sepcmaes", "64,32", 0) == before
+    assert set(methods.settings_table(P)["How it was chosen"]) == {"the book's earlier setting (its tuning is not complete)"}
+    # the small band's tuning complete: sep-CMA-ES small takes the selection, a new run (new key)
+    chosen = {("sepcmaes", "small"): tuning.GRIDS["sepcmaes"][3], ("cmaes", "small"): tuning.GRIDS["cmaes"][10]}
+    monkeypatch.setattr(tuning, "_selection", lambda root: chosen)
+    after = methods.config(P, "sepcmaes", "64,32", 0)
+    assert after.sigma0 == tuning.GRIDS["sepcmaes"][3]["sigma0"] and after.key() != before.key()
+    assert methods.config(P, "sepcmaes", "116,58", 0).sigma0 == P.cma_sigma  # medium: not complete
+    cma = methods.config(P, "cmaes", "64,32", 0)
+    assert cma.method == "torch_cmaes" and dict(cma.hyper) == {"active": True}
+    table = methods.settings_table(P)
+    assert (table["How it was chosen"] == "selected by the tuning rule").sum() == 2
+    smoke = methods.params({"profile": "smoke"})
+    assert not smoke.tuned and methods.config(smoke, "sepcmaes", "4,2", 0).sigma0 == smoke.cma_sigma

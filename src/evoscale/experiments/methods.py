@@ -45,21 +45,24 @@ PROFILES = {
     # CI: tiny nets and budgets, proves the pipeline in seconds; the numbers mean nothing.
     "smoke": dict(sizes=["4,2", "8,4", "16,8"], width_sizes=[], popsize=8, budget_evals=32, eval_every=16,
                   eval_episodes=3, seeds=2, seeds_large=2, ppo_steps=2_048, ppo_eval_every=0, cma_limit_s=900.0,
-                  train_missing=True),
+                  train_missing=True, tuned=False),
     # the whole book in about an hour on 2 cores: 5 seeds, a sixth of the budget, no ~100K width
     "quick": dict(sizes=["64,32", "116,58", "310,155"], width_sizes=["34,17"], popsize=64, budget_evals=5_120,
                   eval_every=2_560, eval_episodes=100, seeds=5, seeds_large=5, ppo_steps=300_000,
-                  ppo_eval_every=100_000, cma_limit_s=900.0, train_missing=True),
+                  ppo_eval_every=100_000, cma_limit_s=900.0, train_missing=True,
+                  tuned=False),
     # the rendered book: the ten-seed campaign's runs under results/book/runs/ (the book protocol of
     # compute.PROFILES: popsize 64, a solved test every 2,560 episodes), ~30K episodes per run, 10
     # seeds below 50K parameters, 5 above; PPO at 3x the zoo's 1M steps (chapter 6's runs)
     "book": dict(sizes=["64,32", "116,58", "310,155"], width_sizes=["34,17", "436,218"], popsize=64,
                  budget_evals=30_720, eval_every=2_560, eval_episodes=100, seeds=10, seeds_large=5,
-                 ppo_steps=3_000_000, ppo_eval_every=100_000, cma_limit_s=3 * 3600.0, train_missing=False),
+                 ppo_steps=3_000_000, ppo_eval_every=100_000, cma_limit_s=3 * 3600.0, train_missing=False,
+                 tuned=True),
     # a cluster: the design note's 100K episodes, 20 seeds everywhere
     "full": dict(sizes=["64,32", "116,58", "310,155"], width_sizes=["34,17", "436,218"], popsize=64,
                  budget_evals=102_400, eval_every=2_560, eval_episodes=100, seeds=20, seeds_large=20,
-                 ppo_steps=3_000_000, ppo_eval_every=100_000, cma_limit_s=12 * 3600.0, train_missing=True),
+                 ppo_steps=3_000_000, ppo_eval_every=100_000, cma_limit_s=12 * 3600.0, train_missing=True,
+                 tuned=True),
 }
 
 
@@ -105,6 +108,9 @@ class MethodsParams:
     """Runs trained in parallel, one core each (None: all cores)."""
     train_missing: bool | None = None
     """Train runs the results store lacks (False for the book profile: the campaign trains them)."""
+    tuned: bool | None = None
+    """True: a method whose width band's fair-rivals tuning is complete (``tuning.selected``) runs
+    with the setting the tuning rule selected instead of the settings above (book and full: True)."""
 
     def seed_list(self, band: str = "small") -> list[int]:
         return seed_list(self.seeds_large if band == "large" else self.seeds)
@@ -154,9 +160,40 @@ def method_settings(p: MethodsParams, row: str) -> dict:
     raise ValueError(f"unknown grid row {row!r}; valid: {', '.join(GRID_ROWS)}")
 
 
+def settings_for(p: MethodsParams, row: str, band: str) -> tuple[dict, str]:
+    """A grid row's RunConfig fields in one width band, and how they were chosen: the fair-rivals
+    tuning's selection once that band's tuning runs are all stored (``p.tuned``), else the chapter's
+    own settings (``method_settings``)."""
+    from . import tuning
+
+    chosen = tuning.selected(row, band, p.env) if p.tuned else None
+    if chosen is None:
+        return method_settings(p, row), "the book's earlier setting (its tuning is not complete)"
+    trainer = p.cma_method if row == "cmaes" else tuning.TRAINER[row]
+    hyper = chosen.get("hyper")
+    if row == "cmaes" and trainer != "torch_cmaes":
+        hyper = None  # pycma has no "active" switch here: its default is already active CMA
+    return dict(method=trainer, sigma0=chosen["sigma0"], hyper=hyper), "selected by the tuning rule"
+
+
 def config(p: MethodsParams, row: str, hidden, seed: int) -> RunConfig:
+    band = band_of(n_params(row, hidden, p.env))
     return RunConfig(env=p.env, hidden=parse_hidden(hidden), popsize=p.popsize, budget_evals=p.budget_evals,
-                     eval_every=p.eval_every, eval_episodes=p.eval_episodes, seed=seed, **method_settings(p, row))
+                     eval_every=p.eval_every, eval_episodes=p.eval_episodes, seed=seed,
+                     **settings_for(p, row, band)[0])
+
+
+def settings_table(p: MethodsParams) -> pd.DataFrame:
+    """Per method and width band, for readers: the setting the evaluation runs use and how it was chosen."""
+    from . import tuning
+
+    rows = []
+    for row in GRID_ROWS:
+        for band in SIZE_NAMES:
+            settings, how = settings_for(p, row, band)
+            rows.append({"Method": LABELS[row], "Band": band, "Setting used": tuning.setting_label(row, settings),
+                         "How it was chosen": how})
+    return pd.DataFrame(rows)
 
 
 def ppo_configs(p: MethodsParams) -> list[RunConfig]:

@@ -27,6 +27,7 @@ priority over everything else (``needs``).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -283,3 +284,19 @@ def select(runs: pd.DataFrame) -> pd.DataFrame:
                         changed=complete and _setting_key(GRIDS[row][best]) != _setting_key(BOOK[row]),
                         stored=int(g["stored"].sum()), planned=len(g)))
     return pd.DataFrame(out)
+
+
+@functools.lru_cache(maxsize=None)
+def _selection(root: str) -> dict:
+    """(row, band) -> the selected setting, for every band whose tuning runs are all stored under ``root``."""
+    sel = select(table("book"))
+    return {(r.row, r.band): GRIDS[r.row][r.setting] for r in sel.itertuples() if r.complete}
+
+
+def selected(row: str, band: str, env: str = "LunarLander-v3") -> dict | None:
+    """The setting the selection rule chose for ``row`` in ``band`` (``sigma0`` and ``hyper``), or None
+    while that band's tuning runs are not all stored (or for a task or method not tuned here). Read
+    once per process and results folder (``_selection.cache_clear()`` after new runs)."""
+    if env != PROFILES["book"].env or row not in GRIDS:
+        return None
+    return _selection(str(results_root())).get((row, band))

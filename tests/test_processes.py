@@ -160,3 +160,51 @@ def test_make_honours_evoscale_results_from_the_environment(tmp_path):
     r = subprocess.run(["make", "-s", "-C", str(ROOT), "--eval", show, "show-results"], capture_output=True,
                        text=True, timeout=60, env=env)
     assert r.stdout.strip() == str(ROOT / "results")
+
+
+def test_every_process_pool_in_the_package_dies_with_its_parent():
+    """A static scan: each ProcessPoolExecutor the package starts passes ``exit_with_parent`` as its
+    initializer (without it a killed chapter or benchmark leaves a worker blocked on a pipe forever)."""
+    import re
+
+    calls = []
+    for path in (ROOT / "src" / "evoscale").rglob("*.py"):
+        text = path.read_text()
+        for m in re.finditer(r"ProcessPoolExecutor\(", text):
+            depth, i = 1, m.end()
+            while depth:
+                depth += {"(": 1, ")": -1}.get(text[i], 0)
+                i += 1
+            calls.append((path.relative_to(ROOT).as_posix(), text[m.end():i]))
+    assert len(calls) >= 4
+    bare = [p for p, args in calls if "initializer=exit_with_parent" not in args]
+    assert not bare, f"process pools without exit_with_parent: {bare}"
+    assert "multiprocessing.Pool(" not in "".join(p.read_text() for p in (ROOT / "src").rglob("*.py"))
+
+
+CMA_BENCH = "from evoscale.bench.cma import bench_cma; bench_cma(1500, 16, 4000)"  # the issue's reproduction
+
+
+def test_the_cma_benchmarks_worker_exits_when_it_is_killed(tmp_path):
+    import psutil
+
+    parent = subprocess.Popen([sys.executable, "-c", CMA_BENCH], env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    workers = []
+    try:
+        deadline = time.monotonic() + 120
+        while not workers and time.monotonic() < deadline:
+            workers = [c.pid for c in psutil.Process(parent.pid).children(recursive=True)
+                       if "resource_tracker" not in " ".join(c.cmdline())]  # the pool's worker itself
+            time.sleep(0.2)
+        assert workers, "the benchmark's worker did not start"
+        time.sleep(8)  # the worker has imported torch and is measuring
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        deadline = time.monotonic() + 15
+        while any(map(_alive, workers)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(map(_alive, workers)), "the benchmark's worker outlived its killed parent"
+    finally:
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)

@@ -36,6 +36,8 @@ from multiprocessing import get_context
 
 import numpy as np
 
+from ..runs import exit_with_parent
+
 MIB = 2**20
 
 
@@ -142,7 +144,8 @@ def bench_cma(n: int, popsize: int = 64, generations: int = 10, device: str = "c
     result = {"n": n, "popsize": popsize, "generations": generations, "device": device,
               "threads": 1, "mib": MIB, "loadavg_before": round(os.getloadavg()[0], 2)}
     for impl in ("torch_cmaes", "pycma"):
-        with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        with ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=exit_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
             result[impl] = pool.submit(_measure, impl, n, popsize, generations, device, eig,
                                        seed).result()
     t, p = result["torch_cmaes"], result["pycma"]

@@ -100,11 +100,13 @@ def _eval_seconds(n: int, popsize: int, rounds: int) -> tuple[float, tuple[int, 
 def measure(p: CostParams, log=print) -> pd.DataFrame:
     """One row per (method, n): ms/generation (steady and amortised), peak MiB, and per n the
     evaluation time of one LunarLander generation."""
+    import os
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
     from ..bench.cma import bench_cma
     from ..machine import machine_label
+    from ..runs import exit_with_parent
 
     rows = []
     for n in p.sizes_full:
@@ -118,7 +120,8 @@ def measure(p: CostParams, log=print) -> pd.DataFrame:
     for n in p.sizes_linear:
         for method in LINEAR_METHODS:
             log(f"{method}, n = {n:,}")
-            with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+            with ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=exit_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
                 m = pool.submit(_linear_measure, method, n, p.popsize, p.generations).result()
             rows.append({"method": method, "n": n, **m})
     for n in sorted(set(p.sizes_full) | set(p.sizes_linear)):

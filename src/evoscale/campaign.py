@@ -62,7 +62,12 @@ def needs(profile: str = "book", chapters=None) -> list[Need]:
     """Every run the chapters of ``profile`` read (duplicates across chapters included)."""
     from .experiments import backprop, compute, methods, parameters, plasticity, tuning, workers
 
-    chapters = CHAPTERS if not chapters else [c for c in CHAPTERS if any(c.startswith(x) for x in chapters)]
+    if chapters:
+        unknown = [x for x in chapters if not any(c.startswith(str(x)) for c in CHAPTERS)]
+        if unknown:
+            raise ValueError(f"unknown chapter(s) {', '.join(map(str, unknown))}; valid: {', '.join(CHAPTERS)} "
+                             "(or a prefix such as 03)")
+    chapters = CHAPTERS if not chapters else [c for c in CHAPTERS if any(c.startswith(str(x)) for x in chapters)]
     out: list[Need] = []
     if "tuning" in chapters and profile in tuning.PROFILES:
         out += [Need(tuning.PRIORITY[band], "tuning", f"tuning {band}: " + _cell(c), c)
@@ -380,6 +385,8 @@ def run(profile: str = "book", hours: float = 1.0, chapters=None, processes: int
     Returns the names of the files written."""
     if not hours > 0:
         raise ValueError(f"hours must be positive, got {hours!r}")
+    if max_runs is not None and (not isinstance(max_runs, int) or max_runs < 1):
+        raise ValueError(f"max_runs (--max-runs) must be a positive integer, got {max_runs!r}")
     if end_hours is not None and not end_hours > 0:
         raise ValueError(f"end_hours must be positive, got {end_hours!r}")
     root = results_root() / profile

@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import sys
 import types
 import typing
 from dataclasses import dataclass, field
@@ -170,8 +171,8 @@ class RunConfig:
         if self.popsize < 2:
             raise ValueError(f"popsize must be at least 2, got {self.popsize}")
         check_type("sigma0", self.sigma0, float)
-        if not self.sigma0 > 0:
-            raise ValueError(f"sigma0 must be positive, got {self.sigma0!r}")
+        if not self.sigma0 >= sys.float_info.min:  # a subnormal step size makes every sample the mean
+            raise ValueError(f"sigma0 must be positive (at least {sys.float_info.min:.3g}), got {self.sigma0!r}")
         check_type("seed", self.seed, int)
         if self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed}")

@@ -158,8 +158,8 @@ df = methods.run(P, cells, ppo=True)
 grid, ppo = df[df["row"] != "ppo"], df[df["row"] == "ppo"]
 seeds = methods.per_seed(grid, spec.solved)
 plan_n = methods.planned(P, cells)
-F = methods.tests(seeds)  # every test the verdicts rest on: one Holm family
-V = methods.verdicts(seeds, cells, plan_n, F)
+F = methods.tests(seeds, spec.solved)  # every test the verdicts rest on: one Holm family
+V = methods.verdicts(seeds, cells, plan_n, F, spec.solved)
 glue("family_size", f"{len(F)}", display=False)
 PB = methods.p_best(seeds)
 
@@ -191,10 +191,12 @@ plt.close(fig)
 # **How each claimed word is judged** (within one size column): *dominant* is confirmed when the
 # method is resolved better than every other method of its column and refuted when another is
 # resolved better; *bad* is confirmed when some method is resolved better and refuted when the
-# method beats another and nothing beats it; *okay*, *feasible* and *promising* are confirmed when
-# the method improves on its own first solved test, and *refined* when it does but another method
-# is resolved better; *degraded* compares the method with itself at the next smaller size; *too
-# expensive* is confirmed when chapter 1's cost model predicts the run over this machine's limits;
+# method beats another and nothing beats it; *okay*, *feasible* and *promising* mean the method
+# solves the task at that size: confirmed when the CI of its final return lies above the solved
+# threshold, refuted when it lies below; *degraded* compares the method with itself at the next
+# smaller size; *too
+# expensive* is confirmed when chapter 1's cost model predicts one run above this machine's memory
+# or above ten times the median run of the other methods at that size;
 # *untested* becomes *refined* only where a resolved test places the method. Everything else is
 # *unresolved*, and so is every cell with fewer than 5 seeds.
 

@@ -135,7 +135,7 @@ def _seeds(spec: dict, n: int = 10, first: float = -200.0, sd: float = 5.0, rng_
     """spec: (row, size) -> mean final return; sizes map to parameter counts as in the book."""
     rng = np.random.default_rng(rng_seed)
     ns = {"small": 2_788, "medium": 8_066, "large": 51_619}
-    return pd.DataFrame([dict(row=r, size=z, seed=s, n=ns[z], final=m + rng.normal(0, sd), first=first)
+    return pd.DataFrame([dict(row=r, size=z, seed=s, n=ns[z], final=m + rng.normal(0, sd), first=first, wall_s=600.0)
                          for (r, z), m in spec.items() for s in range(n)])
 
 
@@ -147,21 +147,25 @@ def _cells(rows=("cmaes", "openai_es", "ga", "neuromod", "sepcmaes"), too_expens
 def test_verdicts_cover_every_branch():
     from evoscale.experiments.methods import verdicts
 
-    spec = {("cmaes", "small"): 200, ("openai_es", "small"): 100, ("ga", "small"): 0, ("neuromod", "small"): 100,
-            ("cmaes", "medium"): 250, ("openai_es", "medium"): 100, ("ga", "medium"): 300, ("neuromod", "medium"): 50,
-            ("openai_es", "large"): 100, ("ga", "large"): 100, ("neuromod", "large"): -200}
+    spec = {("cmaes", "small"): 300, ("openai_es", "small"): 100, ("ga", "small"): 0, ("neuromod", "small"): 250,
+            ("cmaes", "medium"): 350, ("openai_es", "medium"): 100, ("ga", "medium"): 400, ("neuromod", "medium"): 50,
+            ("openai_es", "large"): 260, ("ga", "large"): 100, ("neuromod", "large"): -200}
     v = verdicts(_seeds(spec), _cells(too_expensive={("cmaes", "large")}))
     assert v[("cmaes", "small")].startswith("confirmed")       # dominant, resolved
-    assert v[("openai_es", "small")].startswith("refined")     # okay: learns, but CMA-ES resolved better
+    assert v[("openai_es", "small")].startswith("refuted")     # okay = solves it: its CI lies below 200
     assert v[("ga", "small")].startswith("confirmed")          # bad: others resolved better
     assert v[("cmaes", "medium")].startswith("refuted")        # degraded: better than at small
     assert v[("openai_es", "medium")].startswith("refuted")    # dominant, but GA resolved better
     assert v[("ga", "medium")].startswith("refuted")           # bad, but best
     assert v[("cmaes", "large")].startswith("confirmed") and "not run" in v[("cmaes", "large")]
-    assert v[("neuromod", "medium")].startswith("refined")     # untested: measured here
+    assert v[("neuromod", "medium")].startswith("refined")     # untested: a resolved test places it
     assert all("chapter 7 tests learning within an episode" in v[("neuromod", z)] for z in ("small", "medium", "large"))
-    assert v[("neuromod", "small")].startswith("refined")      # promising: learns, CMA-ES better
-    assert v[("openai_es", "large")].startswith("confirmed")   # feasible: learns, no one better
+    assert v[("neuromod", "small")].startswith("confirmed")    # promising = solves it: CI above 200
+    assert v[("openai_es", "large")].startswith("confirmed")   # feasible = solves it at 51K
+    cheap = _cells(too_expensive={("cmaes", "large")}).assign(predicted_s=3_000.0, predicted_gib=1.0)
+    assert verdicts(_seeds(spec), cheap)[("cmaes", "large")].startswith("refuted")  # under 10 x 600 s and the RAM
+    near = verdicts(_seeds({("openai_es", "small"): 200, ("cmaes", "small"): 200}, sd=40.0), _cells())
+    assert near[("openai_es", "small")].startswith("unresolved") and "contains the solved threshold" in near[("openai_es", "small")]
 
 
 def test_verdicts_unresolved_below_five_seeds_and_for_ties():
@@ -260,7 +264,7 @@ def test_a_cell_resolved_alone_is_unresolved_in_the_tables_holm_family():
     alone = [compare(v[("cmaes", "small")], v[(r, "small")]) for r in rows[1:]]
     assert all(c["resolved"] for c in alone)  # each comparison alone: CMA-ES "dominant" would be confirmed
     F = tests(seeds, repeats=20)
-    assert len(F) == 10 + 10 + 6 + 3 + 1  # pairs per column, three "learns" cells, one "degraded"
+    assert len(F) == 10 + 10 + 6 + 3 + 1  # pairs per column, three "solves" cells, one "degraded"
     verdict = verdicts(seeds, _cells(too_expensive={("cmaes", "large")}), F=F)[("cmaes", "small")]
     assert verdict.startswith("unresolved") and "seeds a side would resolve" in verdict
     table = family_table(F)

@@ -204,3 +204,11 @@ def test_a_family_is_holm_corrected_and_marks_its_borderline_tests():
     assert stats.compare(near, zero)["resolved"] and not out["near"]["resolved"]  # resolved alone, not in a family of 7
     assert stats.family({}) == {}
     assert stats.paired(np.array([1.0, 2, 3, 4, 5]))["p_value"] < 0.05
+
+
+def test_iqm_p_agrees_with_the_iqm_ci():
+    rng = np.random.default_rng(1)
+    for mean in (150.0, 190.0, 230.0, 280.0):
+        x = rng.normal(mean, 40, 10)
+        lo, hi = iqm_ci(x)[1:]
+        assert (stats.iqm_p(x, 200.0) < 0.05) == (lo > 200 or hi < 200), mean

@@ -306,6 +306,16 @@ def paired(d, level: float = 0.95, n_resamples: int = N_RESAMPLES, seed: int = 0
     return out
 
 
+def iqm_p(x, null: float, seed: int = 0, n_resamples: int = N_RESAMPLES) -> float:
+    """Bootstrap p-value of "the IQM of x equals ``null``" (e.g. a solved threshold): ``boot_p`` of the
+    resampled IQMs, consistent with ``iqm_ci``'s percentile CI."""
+    x = _finite(x)
+    if x.size < 2 or np.all(x == x[0]):
+        return np.nan if x.size < 2 else (0.0 if x[0] != null else 1.0)
+    rng = np.random.default_rng(seed)
+    return boot_p(iqm(x[rng.integers(0, x.size, size=(n_resamples, x.size))], axis=1), null)
+
+
 def diff_p(x, y, seed: int = 0, n_resamples: int = N_RESAMPLES) -> float:
     """``compare``'s p-value alone (the IQM difference's bootstrap p with bootstrap seed ``seed``)."""
     x, y = _finite(x), _finite(y)

@@ -23,7 +23,7 @@ import pandas as pd
 from ..config import RunConfig, parse_hidden
 from ..envs import get_spec
 from ..machine import ram_gib
-from ..stats import MIN_SEEDS, compare, diff_p, family, first_crossing, iqm, iqm_ci, paired, paired_p
+from ..stats import MIN_SEEDS, compare, diff_p, family, first_crossing, iqm, iqm_ci, iqm_p
 from . import report
 from . import check_parameters, load_cached, results_root, run_many, seed_list
 
@@ -354,22 +354,17 @@ def pairwise(seeds: pd.DataFrame, size: str, metric: str = "final") -> pd.DataFr
     return pd.DataFrame([dict(x=a, y=b, **compare(vals[a], vals[b])) for a in vals for b in vals if a != b])
 
 
-def _learns(g: pd.DataFrame) -> dict:
-    """Paired over seeds: final minus first solved test (does the method improve at all?)."""
-    return paired(g["final"] - g["first"])
-
-
 NEUROMOD_SCOPE = ("plasticity tested here only on LunarLander, which needs no learning within an episode; "
                   "chapter 7 tests learning within an episode, on two small tasks (networks under 1K parameters)")
 """Where the grid's Neuromod verdicts hold and where plasticity was tested instead (its verdicts end with it)."""
 
 
-def tests(seeds: pd.DataFrame, repeats: int = 100) -> dict:
+def tests(seeds: pd.DataFrame, threshold: float | None = 200.0, repeats: int = 100) -> dict:
     """Every test chapter 5's claimed table rests on, as one Holm family (``stats.family``): per size
     column each pair of methods with ``MIN_SEEDS`` or more seeds (IQM difference of the final return),
-    each okay / feasible / promising cell's gain on its first solved test (paired), and each degraded
-    cell against its next smaller size. Keys: ("pair", size, a, b), ("learns", row, size),
-    ("degraded", row, size)."""
+    each okay / feasible / promising cell's final return against the task's solved ``threshold``
+    (the IQM's CI), and each degraded cell against its next smaller size. Keys: ("pair", size, a, b),
+    ("solves", row, size), ("degraded", row, size)."""
     vals = {k: v for k, v in cell_values(seeds).items() if v.size >= MIN_SEEDS}
     p_of = {}
     for size in SIZE_NAMES:
@@ -380,9 +375,8 @@ def tests(seeds: pd.DataFrame, repeats: int = 100) -> dict:
     for (row, size), claim in CLAIMED_VERDICTS.items():
         if (row, size) not in vals:
             continue
-        if claim in ("okay", "feasible", "promising"):
-            g = seeds[(seeds["row"] == row) & (seeds["size"] == size)]
-            p_of[("learns", row, size)] = lambda s, d=(g["final"] - g["first"]).to_numpy(float): paired_p(d, s)
+        if claim in ("okay", "feasible", "promising") and threshold is not None:
+            p_of[("solves", row, size)] = lambda s, x=vals[(row, size)], t=threshold: iqm_p(x, t, s)
         if claim == "degraded":
             prev = SIZE_NAMES[SIZE_NAMES.index(size) - 1]
             if (row, prev) in vals:
@@ -396,7 +390,7 @@ def family_table(F: dict) -> pd.DataFrame:
     def what(k):
         if k[0] == "pair":
             return f"{LABELS[k[2]]} vs {LABELS[k[3]]}, {k[1]}"
-        return f"{LABELS[k[1]]} {k[2]}: " + ("gain on its first solved test" if k[0] == "learns" else
+        return f"{LABELS[k[1]]} {k[2]}: " + ("final return against the solved threshold" if k[0] == "solves" else
                                             f"against its {SIZE_NAMES[SIZE_NAMES.index(k[2]) - 1]} size")
     return pd.DataFrame({"What is tested": [what(k) for k in F], "raw p": [f["p"] for f in F.values()],
                          "Holm-adjusted p": [f["p_adj"] for f in F.values()],
@@ -409,22 +403,23 @@ def _pair(F: dict, size: str, a: str, b: str) -> dict | None:
     return F.get(("pair", size, a, b)) or F.get(("pair", size, b, a))
 
 
-def verdicts(seeds: pd.DataFrame, cells: pd.DataFrame, planned: dict | None = None, F: dict | None = None) -> dict:
+def verdicts(seeds: pd.DataFrame, cells: pd.DataFrame, planned: dict | None = None, F: dict | None = None,
+             threshold: float | None = 200.0) -> dict:
     """Per (row, size) of the claimed table: a ``report.Verdict`` string against ``CLAIMED_VERDICTS``.
 
     dominant: confirmed if resolved better than every other method of its column, refuted if another
     is resolved better. bad: confirmed if some method is resolved better, refuted if it is resolved
-    better than another and none better than it. okay / feasible / promising: confirmed if it
-    improves on its first solved test (resolved, paired over seeds), refined if it does but another
-    method is resolved better, unresolved otherwise. degraded: the row at this size against the next
-    smaller one. too expensive: confirmed when the cell was not run because chapter 1's cost model
-    predicts it over this machine's limits. untested: refined where a resolved test places it
+    better than another and none better than it. okay / feasible / promising: the method solves the
+    task at that size -- confirmed when the final return's CI lies above ``threshold``, refuted when
+    below, unresolved otherwise. degraded: the row at this size against the next
+    smaller one. too expensive: confirmed when chapter 1's cost model predicts one run above this
+    machine's memory or above ten times the median run time of the other methods at that size. untested: refined where a resolved test places it
     against another method of its column, else unresolved.
     Cells with fewer than ``MIN_SEEDS`` seeds are unresolved ("n = k of N"). "Resolved" is decided in
     one family over the whole table (``tests``: Holm-adjusted, borderline tests unresolved); ``F`` is
     that family if already computed."""
     vals = cell_values(seeds)
-    F = tests(seeds) if F is None else F
+    F = tests(seeds, threshold) if F is None else F
     out = {}
     for (row, size), claim in CLAIMED_VERDICTS.items():
         cell = cells[(cells["row"] == row) & (cells["size"] == size)]
@@ -433,8 +428,20 @@ def verdicts(seeds: pd.DataFrame, cells: pd.DataFrame, planned: dict | None = No
         if len(cell) and not bool(cell["runs"].iloc[0]):
             c = cell.iloc[0]
             number = f"predicted {c.predicted_s / 3600:,.1f} h and {c.predicted_gib:,.0f} GiB for one run on this machine"
-            out[(row, size)] = str(report.Verdict("confirmed" if claim == "too expensive" else "unresolved", number,
-                                                  "not run here"))
+            if claim != "too expensive":
+                out[(row, size)] = str(report.Verdict("unresolved", number, "not tested: not run here"))
+                continue
+            # too expensive: over this machine's memory, or over ten times the other methods' median run
+            runs_s = seeds.loc[(seeds["size"] == size) & (seeds["row"] != row), "wall_s"].to_numpy(float) \
+                if len(seeds) and "wall_s" in seeds else np.array([])
+            median_s = float(np.median(runs_s)) if runs_s.size else math.nan
+            over_ram, over_time = c.predicted_gib > ram_gib(), c.predicted_s > 10 * median_s
+            word = ("confirmed" if over_ram or over_time else
+                    "unresolved" if math.isnan(median_s) else "refuted")
+            because = (f"not run here; the other methods' runs at this size took {median_s / 3600:,.2f} h (median), "
+                       f"so ten times that is {10 * median_s / 3600:,.1f} h; this machine has {ram_gib():,.0f} GiB"
+                       if not math.isnan(median_s) else "not run here, and no other method's run at this size to compare")
+            out[(row, size)] = str(report.Verdict(word, number, because))
             continue
         number = f"final return {report.over_seeds(v, 0, n_plan)}"
         if v.size < MIN_SEEDS:
@@ -463,14 +470,16 @@ def verdicts(seeds: pd.DataFrame, cells: pd.DataFrame, planned: dict | None = No
             word = "confirmed" if better else "refuted" if worse else "unresolved"
             because = {"confirmed": f"{names(better)} resolved better", "refuted": f"resolved better than {names(worse)}",
                        "unresolved": "no difference to the other methods resolved" + needs}[word]
-        elif claim in ("okay", "feasible", "promising"):
-            g = seeds[(seeds["row"] == row) & (seeds["size"] == size)]
-            learn = _learns(g)
-            gain = f"improves on its first solved test by {report.ci(learn['mean'], learn['lo'], learn['hi'], 0, sign=True)}"
-            if F.get(("learns", row, size), {}).get("resolved") and learn["mean"] > 0:
-                word, because = ("refined", f"{gain}, but {names(better)} resolved better") if better else ("confirmed", gain)
-            else:
-                word, because = "unresolved", f"{gain} (not resolved)"
+        elif claim in ("okay", "feasible", "promising"):  # solves the task at this size
+            f = F.get(("solves", row, size), {})
+            above = iqm(v) > (threshold if threshold is not None else np.inf)
+            word = "unresolved" if not f.get("resolved") else ("confirmed" if above else "refuted")
+            because = {"confirmed": f"solves it: the final return's CI lies above the solved threshold {threshold:g}",
+                       "refuted": f"does not solve it: the final return's CI lies below the solved threshold {threshold:g}",
+                       "unresolved": (f"the final return's CI contains the solved threshold {threshold:g}"
+                                      if threshold is not None else "the task has no solved threshold")}[word]
+            if f:
+                because += f" (Holm-adjusted p = {f['p_adj']:.2g})"
         elif claim == "degraded":
             prev = SIZE_NAMES[SIZE_NAMES.index(size) - 1]
             pv = vals.get((row, prev), np.array([]))

@@ -217,15 +217,15 @@ def sensitivity(runs: pd.DataFrame):
     a line per value of the second hyper-parameter through the mean over the stored tuning seeds, each
     seed a dot (Henderson et al. 2018's sensitivity plots)."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     from ..plots import caption_machine
 
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
     bands = [b for b in PRIORITY if b in set(runs["band"])]
-    fig, axes = plt.subplots(len(bands), len(ROWS), figsize=(13, 3.2 * len(bands) + 0.6), squeeze=False,
+    fig, axes = plt.subplots(len(bands), len(ROWS), figsize=(13, 2.9 * len(bands) + 1.6), squeeze=False,
                              sharey=True)
     done = runs[runs["stored"]]
+    handles: dict[str, dict] = {row: {} for row in ROWS}  # one legend per method, under its column
     for i, band in enumerate(bands):
         for j, row in enumerate(ROWS):
             ax = axes[i, j]
@@ -239,24 +239,29 @@ def sensitivity(runs: pd.DataFrame):
             ax.set_xscale("log")
             steps = [s["sigma0"] for s in GRIDS[row]]
             ax.set_xlim(min(steps) / 1.5, max(steps) * 1.5)
-            ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 3.0)))
+            wide = max(steps) / min(steps) > 100  # over two decades: a tick per decade, else two
+            ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0,) if wide else (1.0, 3.0)))
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
             ax.xaxis.set_minor_formatter(NullFormatter())
             ax.tick_params(labelsize=11)
             if row == "cmaes" and band == "large":
                 ax.text(0.5, 0.5, "not run\n(too expensive)", ha="center", va="center", transform=ax.transAxes,
-                        color="0.4", fontsize=12)
+                        color="0.4", fontsize=11).set_in_layout(False)
                 continue
             if g.empty:
-                ax.text(0.5, 0.5, "no runs stored yet", ha="center", va="center", transform=ax.transAxes,
-                        color="0.4", fontsize=12)
+                ax.text(0.5, 0.5, "no runs\nstored yet", ha="center", va="center", transform=ax.transAxes,
+                        color="0.4", fontsize=11).set_in_layout(False)
                 continue
             for second, h in g.groupby("second", sort=False):
                 m = h.groupby("sigma0")["final"].mean()
-                (line,) = ax.plot(m.index, m.values, marker="o", markersize=3, linewidth=1.2, label=second)
-                ax.scatter(h["sigma0"], h["final"], s=6, color=line.get_color(), alpha=0.35)
-            if g["second"].nunique() > 1 and i == 0:
-                ax.legend(fontsize=9, loc="lower left", ncol=2 if row in ("openai_es", "neuromod") else 1)
+                color = f"C{list(dict.fromkeys(_second(row, s) for s in GRIDS[row])).index(second)}"
+                (line,) = ax.plot(m.index, m.values, marker="o", markersize=3, linewidth=1.2, color=color)
+                ax.scatter(h["sigma0"], h["final"], s=6, color=color, alpha=0.35)
+                handles[row][second] = line
+    for j, row in enumerate(ROWS):
+        if len(handles[row]) > 1:
+            axes[-1, j].legend(handles[row].values(), handles[row].keys(), fontsize=10, loc="upper center",
+                               bbox_to_anchor=(0.5, -0.32), ncol=1, frameon=False)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     caption_machine(fig, [m for m in done["machine"] if m])
     return fig

@@ -107,26 +107,28 @@ plots.style()
 fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
 ws = np.arange(1, max(16, int(T["workers"].max())) + 1)
 ax.plot(ws, ws, color="0.6", linewidth=1, label="linear")
-ax.plot(ws, 0.7 * ws, color="0.6", linestyle=":", linewidth=1, label="seed's claim: 0.7 × linear")
+ax.plot(ws, 0.7 * ws, color="0.6", linestyle=":", linewidth=1, label="the design note's claim: 0.7 × linear")
 pairs = list(T[T.workers > 0].groupby(["env", "method"], sort=False))
 width = 0.8 / len(pairs)
 for i, ((env, method), g) in enumerate(pairs):
     a = A[(A.env == env) & (A.method == method)].iloc[0]
     style = dict(color=f"C{P.methods.index(method)}", marker="os"[P.envs.index(env) % 2])
-    ax.plot(g["workers"], g["speedup"], linestyle="none", **style, label=f"{env}, {method}: s = {a['serial_fit']:.3f}")
+    name = report.NAMES.get(method, method)  # readers' names in the legends
+    ax.plot(g["workers"], g["speedup"], linestyle="none", **style, label=f"{env}, {name}: s = {a['serial_fit']:.3f}")
     ax.plot(ws, a["ray_factor"] * cluster_sim.amdahl_speedup(a["serial_fit"], ws), "--", color=style["color"],
             linewidth=0.8)
     ax2.bar(np.arange(len(g)) + width * i, g["linear_fraction"], width=width, color=style["color"],
-            alpha=1.0 if P.envs.index(env) == 0 else 0.5, label=f"{env}, {method}")
+            alpha=1.0 if P.envs.index(env) == 0 else 0.5, label=f"{env}, {name}")
 ax.set(xlabel="Ray workers", ylabel="speedup of a whole generation\n(vs in-process evaluation)",
        title="speedup incl. the sequential ask + tell", xscale="log", yscale="log")
 ax.set_xticks([1, 2, 4, 8, 16], labels=["1", "2", "4", "8", "16"])
-ax.legend(fontsize=6, loc="upper left")
-ax2.axhline(0.8, color="0.4", linestyle="--", linewidth=1, label="target 0.8")
+ax.legend(fontsize=8, loc="upper left")
+ax2.axhline(0.7, color="0.4", linestyle="--", linewidth=1, label="the design note's claim: 0.7")
 ax2.set_xticks(np.arange(len(g)) + 0.4 - width / 2, labels=[str(w) for w in g["workers"]])
 ax2.set(xlabel="Ray workers", ylabel="evaluator steps/s ÷ (workers × raw steps/s)",
         title="evaluation throughput vs one raw env per worker")
-ax2.legend(fontsize=6)
+ax2.set_ylim(0, 1.75)  # room above the bars for the legend
+ax2.legend(fontsize=8, loc="upper center", ncol=2)
 plots.caption_machine(fig, T["machine"])
 fig.tight_layout(rect=(0, 0.04, 1, 1))
 glue("fig_speedup", fig, display=False)

@@ -88,6 +88,22 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")  # a zombie has exited
 
 
+def _kill_and_wait(parent, workers, seconds: float) -> list[int]:
+    """SIGKILL ``parent``, then wait up to ``seconds`` for ``workers`` to exit; the ones still alive."""
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + seconds
+    while any(map(_alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return [pid for pid in workers if _alive(pid)]
+
+
+def _reap(workers) -> None:
+    for pid in workers:
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
 def test_pool_workers_exit_when_the_chapter_is_killed(tmp_path):
     script = tmp_path / "pool.py"
     script.write_text(POOL)
@@ -99,16 +115,9 @@ def test_pool_workers_exit_when_the_chapter_is_killed(tmp_path):
             workers = [int(p.name.split("-")[1]) for p in tmp_path.glob("worker-*")]
             time.sleep(0.2)
         assert len(workers) == 2, "the pool's workers did not start"
-        parent.send_signal(signal.SIGKILL)
-        parent.wait()
-        deadline = time.monotonic() + 10
-        while any(map(_alive, workers)) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not any(map(_alive, workers)), "pool workers outlived their killed parent"
+        assert not _kill_and_wait(parent, workers, 10), "pool workers outlived their killed parent"
     finally:
-        for pid in workers:
-            if _alive(pid):
-                os.kill(pid, signal.SIGKILL)
+        _reap(workers)
 
 
 CHAPTER = '''# ---
@@ -198,13 +207,6 @@ def test_the_cma_benchmarks_worker_exits_when_it_is_killed(tmp_path):
             time.sleep(0.2)
         assert workers, "the benchmark's worker did not start"
         time.sleep(8)  # the worker has imported torch and is measuring
-        parent.send_signal(signal.SIGKILL)
-        parent.wait()
-        deadline = time.monotonic() + 15
-        while any(map(_alive, workers)) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not any(map(_alive, workers)), "the benchmark's worker outlived its killed parent"
+        assert not _kill_and_wait(parent, workers, 15), "the benchmark's worker outlived its killed parent"
     finally:
-        for pid in workers:
-            if _alive(pid):
-                os.kill(pid, signal.SIGKILL)
+        _reap(workers)

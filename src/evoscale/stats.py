@@ -13,7 +13,7 @@ functions against rliable's definitions on hand-computed cases):
   statistic; P(X > Y) with its CI is reported beside it, never as a second route), from
   ``N_RESAMPLES`` bootstrap resamples; within a chapter's family of claims the bootstrap p-values are
   **Holm**-adjusted (``holm``), and a resolution that flips across bootstrap seeds in more than 5 % of
-  repeats is **borderline** (``flip_share``);
+  repeats is **borderline** (``family``; ``flip_share`` for one comparison alone);
 - times to a threshold treat a seed that never reached it as **censored** at its budget (``km_median``,
   ``censored_ratio``), never dropped;
 - an unresolved comparison states the **detectable difference**: the smallest true difference of
@@ -227,11 +227,10 @@ def n_to_resolve(x, y, power: float = 0.8, alpha: float = ALPHA, largest: int = 
         return np.inf
     if s == 0:
         return 2.0
-    for n in range(2, largest + 1):
-        d = n + n - 2
-        if (sps.t.ppf(1 - alpha / 2, d) + sps.t.ppf(power, d)) * s * np.sqrt(2 / n) <= delta:
-            return float(n)
-    return np.inf
+    n = np.arange(2, largest + 1)
+    dof = 2 * n - 2
+    ok = np.flatnonzero((sps.t.ppf(1 - alpha / 2, dof) + sps.t.ppf(power, dof)) * s * np.sqrt(2 / n) <= delta)
+    return float(n[ok[0]]) if ok.size else np.inf
 
 
 def km_median(times, reached) -> float:

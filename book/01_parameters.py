@@ -152,6 +152,7 @@ glue("claimed_row_sentence",
      f"the evaluation time — the row is {'past' if cross['cmaes'] < 2788 else 'below'} pycma's borderline — "
      f"and at 10,000 {row(10000)['pycma ÷ evaluation']}. OpenAI-ES at 100,000 parameters costs "
      f"{row(100000)['OpenAI-ES ÷ evaluation']} of an evaluation.", display=False)
+glue("pycma_update_2788", report.seconds(parameters.update_at(df, "cmaes", 2788)["amortised"]), display=False)
 report.table(table)
 
 # %% tags=["hide-input"]
@@ -174,7 +175,9 @@ glue("machine", machine, display=False)
 # *Time.* Over the measured sizes, {glue:text}`time_sentence`. So the real borderline is not a
 # parameter count chosen by feel but the n where the optimiser starts to cost more than the
 # evaluation it serves: {glue:text}`cross_sentence`, on one core of this machine.
-# {glue:text}`claimed_row_sentence`
+# {glue:text}`claimed_row_sentence` There, pycma's ask + tell takes {glue:text}`pycma_update_2788`
+# a generation on average, its eigendecomposition spread over the generations between two of them
+# (chapter 4 times the same update inside training generations and explains why its figure is higher).
 #
 # *Memory.* {glue:text}`memory_sentence`. The torch implementation keeps C and its eigenvectors
 # (2n² floats, about twice that during `eigh`), so whether a size is "impossible" is a property of

@@ -29,8 +29,8 @@ def test_params_are_strict_and_take_profile_defaults():
 def test_book_ppo_lunarlander_is_the_shared_config():
     configs = E.params({"profile": "book"}).configs()
     ll = [c for c in configs if c.env == "LunarLander-v3"]
-    assert ll == [RunConfig(method="ppo", env="LunarLander-v3", budget_steps=300_000, eval_every=50_000,
-                            eval_episodes=100, seed=s) for s in range(3)]  # LunarLander CMA-ES: the compute chapter's
+    assert ll == [RunConfig(method="ppo", env="LunarLander-v3", budget_steps=3_000_000, eval_every=100_000,
+                            eval_episodes=100, seed=s) for s in range(10)]  # chapter 6's PPO; CMA-ES: chapter 3's
     assert {c.method for c in configs if c.env == "ALE/Pong-v5"} == {"openai_es", "ppo"}
     pong_ppo = [c for c in configs if c.env == "ALE/Pong-v5" and c.method == "ppo"]
     assert len(pong_ppo) == 3 and all(c.device == "cpu" for c in pong_ppo)
@@ -63,16 +63,46 @@ def test_bad_parameter_values_fail_before_any_run(name, value):
         E.params({"profile": "book", name: value})
 
 
-def test_measure_cost_and_cost_model():
-    cost = pd.DataFrame([E.measure_cost("CartPole-v1", 3)])
-    assert cost["steps_per_episode"].iloc[0] > 0 and cost["lockstep_s_per_episode"].iloc[0] > 0
-    runs = pd.DataFrame({"env": "CartPole-v1", "method": "cmaes", "seed": [0, 0, 1], "generation": [0, 1, 1],
-                         "evals": [16, 32, 32], "wall_s": [1.0, 2.0, 4.0]})
-    model = E.cost_model(runs, cost, E.params({"profile": "book"}), cores=10).iloc[0]
-    assert model["s_per_eval"] == pytest.approx((2 / 32 + 4 / 32) / 2)
-    assert model["claimed_cpu_h_1core"] == pytest.approx(5_000 * model["s_per_eval"] / 3600)
-    assert model["claimed_h_on_cores"] == pytest.approx(model["claimed_cpu_h_1core"] / 10)
-    assert model["full_evals"] == 2 * 5_000 * 10  # cmaes + ga, 10 seeds
+def _stored_run(evals, steps, final, pop_eval_s=1.0, opt_s=0.1):
+    """A run's records: generations of 10 evaluations with ``steps`` env steps per episode each."""
+    g = len(steps)
+    return pd.DataFrame({"generation": range(g), "evals": np.arange(1, g + 1) * 10,
+                         "env_steps": np.cumsum(np.asarray(steps) * 10), "pop_eval_s": pop_eval_s, "opt_s": opt_s,
+                         "eval_return": [np.nan] * (g - 1) + [final], "machine": "m"}).iloc[:evals // 10]
+
+
+def test_episode_prices_read_the_longest_runs_early_and_late():
+    steps = [20] * 2 + [100] * 16 + [400] * 2  # 20 generations: the first and last tenth are 2 each
+    longest = [_stored_run(200, steps, 500.0), _stored_run(200, steps, 480.0)]
+    short = _stored_run(100, [5] * 10, 10.0, pop_eval_s=99.0)  # fewer evaluations: ignored
+    q = E.episode_prices("CartPole-v1", [*longest, short])
+    assert q["runs"] == 2 and q["budget_evals"] == 200
+    assert q["steps_early"] == pytest.approx(20) and q["steps_late"] == pytest.approx(400)
+    assert q["s_per_step"] == pytest.approx(2 * 20 * 1.0 / (2 * 10 * sum(steps)))
+    assert q["opt_s_per_eval"] == pytest.approx(0.1 / 10) and q["solved"]  # median 490 >= 475
+    assert not E.episode_prices("CartPole-v1", [_stored_run(200, steps, 100.0)])["solved"]
+    assert E.episode_prices("CartPole-v1", []) is None
+
+
+def test_cost_model_prices_early_late_and_the_upper_end():
+    cost = pd.DataFrame([E.measure_cost("CartPole-v1", 3), E.measure_cost("LunarLander-v3", 2)])
+    assert (cost["steps_per_episode"] > 0).all() and (cost["lockstep_s_per_episode"] > 0).all()
+    prices = pd.DataFrame([dict(env="CartPole-v1", runs=2, budget_evals=200, s_per_step=1e-4, opt_s_per_eval=1e-3,
+                                steps_early=20.0, steps_late=400.0, solved=True)])
+    model = E.cost_model(prices, cost, E.params({"profile": "book"}), cores=10).set_index("env")
+    cp, ll = model.loc["CartPole-v1"], model.loc["LunarLander-v3"]
+    assert cp["s_per_eval_early"] == pytest.approx(20 * 1e-4 + 1e-3)
+    assert cp["s_per_eval_late"] == pytest.approx(400 * 1e-4 + 1e-3)
+    assert cp["s_per_eval_cap"] == pytest.approx(500 * 1e-4 + 1e-3)
+    assert cp["upper"] == "late" and cp["claimed_cpu_h_upper"] == pytest.approx(5_000 * cp["s_per_eval_late"] / 3600)
+    assert cp["claimed_h_on_cores"] == pytest.approx(cp["claimed_cpu_h_upper"] / 10)
+    assert cp["full_evals"] == 2 * 5_000 * 10  # cmaes + ga, 10 seeds
+    # no stored run: the untrained population's price stands in for early, the cap is the upper end
+    assert ll["upper"] == "cap" and np.isnan(ll["s_per_eval_late"]) and ll["claimed_cpu_h_upper"] > ll["claimed_cpu_h_early"]
+    view = E.cost_view(model.reset_index(), 10)
+    assert len(view.columns) <= 7 and not any("_" in c for c in view.columns)
+    texts = E.cost_texts(model.reset_index())
+    assert texts["cp_upper"] == "once its policies work" and texts["ll_upper"] == "with every episode at the cap"
 
 
 def test_evals_to_threshold_counts_only_seeds_that_crossed():
@@ -88,7 +118,8 @@ def _row(env="ALE/Pong-v5", method="openai_es", finals=(-20.0, -21.0, -19.0), ev
     evals = [np.nan] * len(finals) if evals is None else list(evals)
     return dict(env=env, method=method, seeds=len(finals), finals=list(finals),
                 solved=int(np.isfinite(evals).sum()), evals_to_solve=evals, steps_to_solve=evals,
-                evals_run=run, steps_run=1_500_000, claimed_evals=E.CLAIMED_EVALS[env], published="x")
+                evals_run=run, steps_run=1_500_000, evals_run_each=[run] * len(finals),
+                steps_run_each=[1_500_000] * len(finals), claimed_evals=E.CLAIMED_EVALS[env], published="x")
 
 
 def test_bench_table_reads_the_committed_jsons(tmp_path):
@@ -103,7 +134,7 @@ def test_quoted_texts_of_the_results():
     T = pd.DataFrame([_row()])
     texts = E.run_texts(T)
     assert texts["pong_final"] == "-21.0, -20.0, -19.0 (n = 3)" and texts["pong_solved"] == "0 of 3"
-    assert texts["pong_evals"] == "not reached" and texts["pong_steps_run"] == "1,500,000"
+    assert texts["pong_evals"] == "not reached (0 of 3 reached)" and texts["pong_steps_run"] == "1,500,000"
     assert texts["hum_final"] == "not run"  # every quoted run has its keys, run or not
     assert len(texts) == 6 * len(E.QUOTED_RUNS)
     table = E.results_table(T)
@@ -117,7 +148,7 @@ def test_quoted_texts_of_the_results():
 def test_estimate_verdict_every_branch():
     claim = E.CLAIMED_EVALS["CartPole-v1"]  # 5,000
     v = E.estimate_verdict(_row("CartPole-v1", "cmaes", [500.0] * 3, [1_000.0] * 3), claim)
-    assert v.word == "unresolved" and "n = 3" in v.number  # below five seeds: values, no CI
+    assert v.word == "unresolved" and "n = 3" not in v.number and "3 of 3 reached" in v.number  # values, no CI
     ten = [500.0] * 10
     near = np.linspace(3_000, 7_000, 10)
     assert E.estimate_verdict(_row("CartPole-v1", "cmaes", ten, near), claim).word == "confirmed"
@@ -128,18 +159,24 @@ def test_estimate_verdict_every_branch():
     assert "more" in E.estimate_verdict(_row("CartPole-v1", "cmaes", ten, many, run=40_000), claim).because
     straddle = np.linspace(500, 5_000, 10)
     assert E.estimate_verdict(_row("CartPole-v1", "cmaes", ten, straddle), claim).word == "unresolved"
-    some = [1_000.0] * 8 + [np.nan] * 2
-    assert E.estimate_verdict(_row("CartPole-v1", "cmaes", ten, some, run=2_400), claim).word == "unresolved"
-    assert E.estimate_verdict(_row("CartPole-v1", "cmaes", ten, some, run=6_000), claim).word == "refuted"
+    # censored seeds count at their budget: 4 of 10 reached at 1,000, the rest censored at 2,400 -> no median
+    some = [1_000.0] * 4 + [np.nan] * 6
+    v = E.estimate_verdict(_row("CartPole-v1", "cmaes", ten, some, run=2_400), claim)
+    assert v.word == "unresolved" and "15,000 evaluations would decide it" in v.because
+    assert "4 of 10 reached" in v.number
+    # most seeds censored far beyond the band: more than 3x the estimate, whatever the others did
+    late = [1_000.0] + [np.nan] * 9
+    v = E.estimate_verdict(_row("CartPole-v1", "cmaes", ten, late, run=60_000), claim)
+    assert v.word == "refined" and "more than 3× the estimate" in v.because
     none = E.estimate_verdict(_row("CartPole-v1", "cmaes", [1.0] * 3, [np.nan] * 3), claim)
     assert none.number.startswith("no seed reached the solved line (n = 3)")
 
 
 def test_bipedal_and_cnn_verdicts_every_branch():
-    model = pd.DataFrame([dict(env="BipedalWalker-v3", claimed_cpu_h_1core=123.0)])
+    model = pd.DataFrame([dict(env="BipedalWalker-v3", claimed_cpu_h_early=45.0, claimed_cpu_h_upper=123.0)])
     few = _row("BipedalWalker-v3", "cmaes", [-100.0, -90.0, -80.0], run=1_920)
     v = E.bipedal_verdict(few, model)
-    assert v.word == "unresolved" and "n = 3" in v.number and "~123 CPU-h" in v.because
+    assert v.word == "unresolved" and "n = 3" in v.number and "45–123 CPU-h" in v.because
     assert E.bipedal_verdict(None, model).word == "unresolved"
     good = _row("BipedalWalker-v3", "cmaes", np.linspace(305, 320, 6), run=1_920)
     assert E.bipedal_verdict(good, model).word == "confirmed"
@@ -158,7 +195,18 @@ def test_bipedal_and_cnn_verdicts_every_branch():
 
 def test_verdicts_cover_every_claim_and_the_short_line():
     T = pd.DataFrame([_row("CartPole-v1", "cmaes", [500.0] * 10, np.linspace(300, 700, 10)), _row()])
-    V = E.verdicts(T, pd.DataFrame(columns=["env", "claimed_cpu_h_1core"]))
+    V = E.verdicts(T, pd.DataFrame(columns=["env", "claimed_cpu_h_early", "claimed_cpu_h_upper"]))
     assert {"estimate/CartPole-v1", "estimate/LunarLander-v3", "estimate/BipedalWalker-v3", "bipedal", "cnn",
             "short"} <= set(V)
     assert V["short"].startswith("refined: CartPole") and V["estimate/LunarLander-v3"].number == "not run in this profile"
+
+
+def test_ppo_runs_shown_in_chapters_2_and_6_are_the_same_stored_runs():
+    """One number, one source: chapter 2's PPO runs on the tasks chapter 6 also runs are chapter 6's."""
+    from evoscale.experiments import backprop
+
+    ch2 = {c.key() for c in E.params({"profile": "book"}).configs() if c.method == "ppo"}
+    ch6 = {c for _, c in backprop.params({"profile": "book"}).configs() if c.method == "ppo"}
+    shared = {c.env for c in ch6} & set(E.TASKS)
+    assert shared == {"CartPole-v1", "LunarLander-v3", "BipedalWalker-v3"}
+    assert {c.key() for c in ch6 if c.env in shared} <= ch2

@@ -140,6 +140,17 @@ def boot_p(vals, null: float) -> float:
     return float(min(1.0, 2 * min(below, above)))
 
 
+def region_p(draws, lo: float = -np.inf, hi: float = np.inf) -> float:
+    """Bootstrap p-value against "the statistic lies in [lo, hi]" failing: twice the larger share of
+    resampled values at or beyond either end (each counted as (k + 1) / (B + 1)). The percentile CI
+    at level 1 - a lies inside (lo, hi) when this is below a. An open end counts nothing."""
+    d = np.asarray(draws, dtype=float)
+    b = d.size
+    below = (np.sum(d <= lo) + 1) / (b + 1) if np.isfinite(lo) else 0.0
+    above = (np.sum(d >= hi) + 1) / (b + 1) if np.isfinite(hi) else 0.0
+    return float(min(1.0, 2 * max(below, above)))
+
+
 def holm(pvalues, alpha: float = ALPHA) -> tuple[np.ndarray, np.ndarray]:
     """Holm's step-down correction of one family: (adjusted p-values, resolved at family-wise
     ``alpha``). NaN p-values (comparisons that could not be made) stay NaN and unresolved and do not
@@ -233,6 +244,20 @@ def n_to_resolve(x, y, power: float = 0.8, alpha: float = ALPHA, largest: int = 
     return float(n[ok[0]]) if ok.size else np.inf
 
 
+def _km_medians(t: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Kaplan-Meier medians of each row of (times ``t``, reached ``r``), both R x n. Sorted by time
+    with events before censorings at equal times, the estimated share not yet at the threshold after
+    each event is the running product of 1 - 1 / (seeds at risk), which equals the product over
+    distinct times of 1 - events / at risk. The median is the first event time where it falls to one
+    half; inf where it never does."""
+    n = t.shape[1]
+    order = np.lexsort((~r, t), axis=-1)
+    ts, rs = np.take_along_axis(t, order, 1), np.take_along_axis(r, order, 1)
+    surv = np.cumprod(np.where(rs, 1 - 1 / (n - np.arange(n)), 1.0), axis=1)
+    below = rs & (surv <= 0.5 + 1e-12)
+    return np.where(below.any(axis=1), ts[np.arange(len(ts)), below.argmax(axis=1)], np.inf)
+
+
 def km_median(times, reached) -> float:
     """Kaplan-Meier median time to a threshold over seeds: ``times`` where ``reached`` is True are
     the times it was reached; the others are censored at their ``times`` (the budget they ran
@@ -241,14 +266,35 @@ def km_median(times, reached) -> float:
     t, r = np.asarray(times, dtype=float), np.asarray(reached, dtype=bool)
     if t.size == 0:
         return np.nan
-    surv = 1.0
-    for u in np.unique(t[r]):
-        at_risk = np.sum(t >= u)
-        events = np.sum((t == u) & r)
-        surv *= 1 - events / at_risk
-        if surv <= 0.5 + 1e-12:
-            return float(u)
-    return np.inf
+    return float(_km_medians(t[None, :], r[None, :])[0])
+
+
+def km_median_ci(times, reached, level: float = 0.95, n_resamples: int = N_RESAMPLES,
+                 seed: int = 0) -> tuple[float, float, float]:
+    """``km_median`` with a percentile bootstrap CI over seeds, censored seeds resampled with the rest
+    (none dropped); an end of the CI is inf where that share of resamples has no median. NaN CI below
+    two seeds."""
+    t, r = np.asarray(times, dtype=float), np.asarray(reached, dtype=bool)
+    point = km_median(t, r)
+    if t.size < 2:
+        return point, np.nan, np.nan
+    idx = np.random.default_rng(seed).integers(0, t.size, size=(n_resamples, t.size))
+    lo, hi = np.percentile(_km_medians(t[idx], r[idx]), [50 * (1 - level), 50 * (1 + level)], method="lower")
+    return point, float(lo), float(hi)
+
+
+def censored_ratio_draws(x_times, x_reached, y_times, y_reached, n_resamples: int = N_RESAMPLES,
+                         seed: int = 0) -> np.ndarray:
+    """Bootstrap draws of log(km_median(X) / km_median(Y)), each side resampled with its censored seeds
+    (inf where X's median is undefined, also where neither side's is)."""
+    xt, xr = np.asarray(x_times, dtype=float), np.asarray(x_reached, dtype=bool)
+    yt, yr = np.asarray(y_times, dtype=float), np.asarray(y_reached, dtype=bool)
+    rng = np.random.default_rng(seed)
+    ix = rng.integers(0, xt.size, size=(n_resamples, xt.size))
+    iy = rng.integers(0, yt.size, size=(n_resamples, yt.size))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        vals = _km_medians(xt[ix], xr[ix]) / _km_medians(yt[iy], yr[iy])
+        return np.log(np.where(np.isnan(vals), np.inf, vals))  # inf / inf: neither median defined
 
 
 def censored_ratio(x_times, x_reached, y_times, y_reached, level: float = 0.95, n_resamples: int = N_RESAMPLES,
@@ -269,12 +315,7 @@ def censored_ratio(x_times, x_reached, y_times, y_reached, level: float = 0.95, 
     if not np.isfinite(mx) and np.isfinite(my) and my > 0:
         out["lower_bound"] = float(xt.max() / my)
     if xt.size >= 2 and yt.size >= 2:
-        rng = np.random.default_rng(seed)
-        ix = rng.integers(0, xt.size, size=(n_resamples, xt.size))
-        iy = rng.integers(0, yt.size, size=(n_resamples, yt.size))
-        vals = np.array([km_median(xt[a], xr[a]) / km_median(yt[b], yr[b]) for a, b in zip(ix, iy)])
-        vals = np.where(np.isnan(vals), np.inf, vals)  # inf / inf: neither side's median defined
-        logs = np.log(vals)
+        logs = censored_ratio_draws(xt, xr, yt, yr, n_resamples, seed)  # inf / inf: counted as inf
         lo, hi = _percentile(logs, level)
         out.update(lo=float(np.exp(lo)), hi=float(np.exp(hi)), p_value=boot_p(logs, 0.0))
         out["resolved"] = bool(out["lo"] > 1 or out["hi"] < 1)

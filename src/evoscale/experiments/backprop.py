@@ -386,7 +386,8 @@ def per_seed(df: pd.DataFrame, threshold: float, costs: pd.DataFrame | None = No
         rows.append(dict(method=m, seed=s, final=float(g["eval_return"].iloc[-1]),
                          final_stochastic=float(g["eval_return_stochastic"].iloc[-1]),
                          steps_to=at("env_steps"), evals_to=at("evals"), gens_to=at("generation") + 1,
-                         wall_to=at("wall_1core"), max_steps=int(g["env_steps"].iloc[-1])))
+                         wall_to=at("wall_1core"), max_steps=int(g["env_steps"].iloc[-1]),
+                         max_wall=float(g["wall_1core"].iloc[-1])))
     return pd.DataFrame(rows)
 
 
@@ -414,7 +415,8 @@ def summarise(df: pd.DataFrame | None, env: str, planned: int, costs: pd.DataFra
     for m, g in seeds.groupby("method"):
         out["rows"][m] = dict(n=len(g), solved=int(np.isfinite(g["steps_to"]).sum()), final=g["final"].to_numpy(),
                               final_stochastic=g["final_stochastic"].to_numpy(), steps_to=g["steps_to"].to_numpy(),
-                              wall_to=g["wall_to"].to_numpy())
+                              wall_to=g["wall_to"].to_numpy(), max_steps=g["max_steps"].to_numpy(float),
+                              max_wall=g["max_wall"].to_numpy(float))
     if "ppo" in out["rows"]:
         ppo = out["rows"]["ppo"]
         for m in out["rows"]:
@@ -504,8 +506,9 @@ def table(S: dict, order: tuple[str, ...] = ()) -> pd.DataFrame:
     """Readers' table of one task: per method success, steps / one-core time to the threshold, final return,
     and P(PPO > this ES) at equal env steps and at equal one-core seconds (the shorter side's end). Rows in
     ``order`` (e.g. PPO, then the task's ES headline first), any other method after them."""
-    def reached(v, digits=0):
-        return report.over_seeds(v, digits, S["planned"]) if np.isfinite(v).any() else "no seed reached it"
+    def reached(r, to, budget, digits=0):  # censored seeds count at their budget (report.to_threshold)
+        hit = np.isfinite(r[to])
+        return report.to_threshold(np.where(hit, r[to], r[budget]), hit, digits, S["planned"])
 
     def p_ppo(m, x, digits):
         c = S["compare"].get(m, {}).get(x)
@@ -520,7 +523,8 @@ def table(S: dict, order: tuple[str, ...] = ()) -> pd.DataFrame:
     for m in sorted(S["rows"], key=lambda m: order.index(m) if m in order else len(order)):
         r = S["rows"][m]
         rows.append({"method": LABELS.get(m, m), "seeds solved": f"{r['solved']} ({report.n_of(r['n'], S['planned'])})",
-                     "env steps to threshold": reached(r["steps_to"]), "one-core s to threshold": reached(r["wall_to"], 1),
+                     "env steps to threshold": reached(r, "steps_to", "max_steps"),
+                     "one-core s to threshold": reached(r, "wall_to", "max_wall", 1),
                      "final return (deterministic)": report.over_seeds(r["final"], 0, S["planned"]),
                      "final return (sampled actions)": report.over_seeds(r["final_stochastic"], 0, S["planned"])
                      if m == "ppo" else "= deterministic",

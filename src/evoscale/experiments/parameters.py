@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 
 from ..config import content_key
+from ..runs import table_path
+from ..store import load_run
 from . import cached_table, check_parameters, results_root
 
 PROFILES = {
@@ -164,10 +166,27 @@ def crossover(df: pd.DataFrame, method: str = "cmaes") -> float:
     return float(grid[above[0]]) if above.size else math.nan
 
 
-def fitted_ms(df: pd.DataFrame, method: str, n) -> float:
-    """The method's amortised ms per generation at n, from its power-law fit (``power_law``)."""
-    a, c = power_law(df, method)
+def fitted_ms(df: pd.DataFrame, method: str, n, column: str = "amortised_ms_per_gen") -> float:
+    """The method's amortised ms per generation at n (``column="ms_per_gen"``: a generation without an
+    eigendecomposition), from its power-law fit (``power_law``)."""
+    a, c = power_law(df, method, column)
     return c * n**a
+
+
+def update_at(df: pd.DataFrame, method: str, n: int) -> dict:
+    """A full CMA-ES's ask + tell at ``n`` parameters, in seconds per generation, from this chapter's
+    isolated measurement (power-law fits): ``steady`` (a generation without an eigendecomposition),
+    ``amortised`` (the decomposition spread over its period) and their difference ``decomposition``.
+    The one source of this figure wherever the book quotes it (chapter 4 compares its own timing)."""
+    steady, amortised = fitted_ms(df, method, n, "ms_per_gen") / 1e3, fitted_ms(df, method, n) / 1e3
+    return {"steady": steady, "amortised": amortised, "decomposition": amortised - steady}
+
+
+def stored(profile: str) -> pd.DataFrame | None:
+    """The profile's stored cost table if it is committed (never measures; None otherwise)."""
+    p = params({"profile": profile})
+    return load_run(table_path(results_root() / profile / "parameters" / "cost", p.hashed_fields()),
+                    expect=p.hashed_fields())
 
 
 def bytes_per_entry(df: pd.DataFrame, method: str) -> float:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..stats import MIN_SEEDS, iqm_ci
+from ..stats import MIN_SEEDS, iqm_ci, km_median_ci
 
 WORDS = ("confirmed", "refuted", "refined", "unresolved")
 DASH = "–"
@@ -38,6 +38,11 @@ def num(x, digits: int = 0, sign: bool = False) -> str:
     if _missing(x):
         return DASH
     return f"{x:{'+' if sign else ''},.{digits}f}"
+
+
+def seconds(x, digits: int = 2) -> str:
+    """"0.45 s": one format for a duration that two chapters quote."""
+    return f"{num(x, digits)} s"
 
 
 def ci(point, lo, hi, digits: int = 0, sign: bool = False) -> str:
@@ -61,6 +66,27 @@ def over_seeds(values, digits: int = 0, planned: int | None = None, sign: bool =
     if v.size < MIN_SEEDS:
         return f"{', '.join(num(x, digits, sign) for x in np.sort(v))} ({n_of(v.size, planned)})"
     return f"{ci(*iqm_ci(v), digits=digits, sign=sign)} ({n_of(v.size, planned)})"
+
+
+def to_threshold(times, reached, digits: int = 0, planned: int | None = None) -> str:
+    """Time (env steps, evaluations, seconds) to a threshold over seeds, the seeds that never reached
+    it censored at their budget (``times`` holds it for them), none dropped: the Kaplan-Meier median
+    with its bootstrap 95 % CI from ``MIN_SEEDS`` seeds up, else the reached values; always "k of n
+    reached". The one text for this quantity in every chapter."""
+    t, r = np.asarray(times, dtype=float), np.asarray(reached, dtype=bool)
+    n, k = int(t.size), int(r.sum())
+    tail = f"{k} of {n} reached" + (f", {planned} planned" if planned and planned > n else "")
+    if n == 0:
+        return f"no runs yet ({n_of(0, planned)})"
+    if k == 0:
+        return f"not reached ({tail})"
+    if n < MIN_SEEDS:
+        return f"{', '.join(num(x, digits) for x in np.sort(t[r]))} ({tail})"
+    point, lo, hi = km_median_ci(t, r)
+    if not np.isfinite(point):
+        return f"median not reached ({tail})"
+    upper = num(hi, digits) if np.isfinite(hi) else "not reached"
+    return f"{num(point, digits)} [{num(lo, digits)}, {upper}] ({tail})"
 
 
 def difference(cmp: dict, digits: int = 0, unit: str = "") -> str:

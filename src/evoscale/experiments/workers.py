@@ -248,6 +248,24 @@ def speedup(p: WorkersParams, log=print) -> pd.DataFrame:
                       for env in p.envs for m in p.methods], ignore_index=True)
 
 
+SPIKE = 3.0
+"""A timed generation whose ask + tell exceeds this multiple of the median ran an eigendecomposition."""
+
+
+def update_split(df: pd.DataFrame, env: str, method: str) -> dict:
+    """The driver's ask + tell in this chapter's in-process generations of (``env``, ``method``), in
+    seconds: ``steady`` (median of the generations without an eigendecomposition), ``each`` (the
+    mean extra seconds of a generation with one), ``spikes`` of ``generations`` had one, ``amortised``
+    (the mean over all timed generations) and ``decomposition`` (amortised minus steady). Comparable
+    with chapter 1's isolated ``parameters.update_at``."""
+    opt = df[(df["env"] == env) & (df["method"] == method) & (df["workers"] == 0)]["opt_s"].to_numpy(float)
+    spike = opt > SPIKE * np.median(opt)
+    steady = float(np.median(opt[~spike]))
+    return {"steady": steady, "amortised": float(opt.mean()), "decomposition": float(opt.mean()) - steady,
+            "each": float(opt[spike].mean() - steady) if spike.any() else 0.0, "spikes": int(spike.sum()),
+            "generations": int(opt.size)}
+
+
 def speedup_table(df: pd.DataFrame) -> pd.DataFrame:
     """Per task and worker count: steady-state seconds per generation, speedup over the in-process
     evaluator (evaluation alone, and whole generations incl. the sequential ask + tell), efficiency,

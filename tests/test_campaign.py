@@ -9,6 +9,7 @@ import pytest
 
 from evoscale import campaign
 from evoscale.runs import is_cached
+from evoscale.store import save_run
 
 
 @pytest.fixture
@@ -150,8 +151,7 @@ def test_cost_model_prefers_a_runs_cpu_seconds_to_its_wall_clock(tmp_path):
     def stored(name, **extra):
         row = dict(method="cmaes", env="CartPole-v1", n_params=100, evals=1000, env_steps=50_000, wall_s=90.0,
                    eval_wall_s=10.0, **extra)
-        pd.DataFrame([row]).to_csv(tmp_path / f"{name}.csv", index=False)
-        (tmp_path / f"{name}.json").write_text("{}")
+        save_run(tmp_path / f"{name}.csv", pd.DataFrame([row]), {})
 
     stored("old")  # before cpu_s was recorded: wall-clock, solved tests included
     assert campaign.CostModel(tmp_path).runs["s_per_unit"].tolist() == [0.1]
@@ -174,8 +174,7 @@ def test_a_first_run_is_planned_from_its_chapters_measured_prior_not_a_fallback(
     assert model.seconds(walker, 2804) > 3600  # the fallback (10 ms an episode) planned 4 minutes
     short = dict(method="ppo", env="BipedalWalker-v3", n_params=3812, evals=100, env_steps=200_000, wall_s=60.0,
                  eval_wall_s=0.0, cpu_s=60.0)  # 0.3 ms a step: no gradient update in so few steps
-    pd.DataFrame([short]).to_csv(store.parent / "book" / "runs" / "short.csv", index=False)
-    (store.parent / "book" / "runs" / "short.json").write_text("{}")
+    save_run(store.parent / "book" / "runs" / "short.csv", pd.DataFrame([short]), {})
     model = campaign.cost_model("book")
     assert len(model.runs) == 1 and model.seconds(ppo, 3812) == backprop.COST_PRIORS[("ppo", "BipedalWalker-v3")] * 5_000_000
 
@@ -212,8 +211,7 @@ def test_cost_model_never_extrapolates_a_falling_cost_from_n_equal_to_one(tmp_pa
     def stored(name, n, cpu_s):
         row = dict(method="ga", env="LunarLander-v3", n_params=n, evals=30_720, env_steps=9e6, wall_s=cpu_s,
                    eval_wall_s=0.0, cpu_s=cpu_s)
-        pd.DataFrame([row]).to_csv(tmp_path / f"{name}.csv", index=False)
-        (tmp_path / f"{name}.json").write_text("{}")
+        save_run(tmp_path / f"{name}.csv", pd.DataFrame([row]), {})
 
     # a slow run at 2,788 parameters and one that crashed early at 8,066: the fitted slope is negative
     stored("a", 2788, 1600.0)
@@ -224,3 +222,25 @@ def test_cost_model_never_extrapolates_a_falling_cost_from_n_equal_to_one(tmp_pa
         assert campaign.CostModel(tmp_path).seconds(c, n) == pytest.approx(geometric_mean)
     stored("b", 8066, 3200.0)  # a rising cost is still a power law: twice the cost at 2.9x the size
     assert campaign.CostModel(tmp_path).seconds(c, 8066) == pytest.approx(3200.0)
+
+
+def test_a_stored_run_with_a_non_number_is_named_once_and_counts_as_missing(store, caplog):
+    """One bad file (here "3072O" in a count column, its sidecar's checksum matching) blocks nothing:
+    plan, the cost model and the cache read it as missing, and a warning names it."""
+    import pandas as pd
+
+    from evoscale.runs import run_path, save_records
+
+    unit = campaign.units(campaign.needs("smoke", ["03"]))[0]
+    gens = campaign.generations(unit.config)
+    records = pd.DataFrame([dict(method=unit.config.method, env=unit.config.env, n_params=100, popsize=16, seed=0,
+                                 generation=g, evals=str(16 * (g + 1)), env_steps=1000 * (g + 1), wall_s=1.0,
+                                 eval_wall_s=0.0, cpu_s=1.0, eval_return=1.0) for g in range(gens)])
+    records.loc[gens - 1, "evals"] = "3072O"
+    path = save_records(unit.config, store / "runs", records)
+    assert not is_cached(unit.config, store / "runs")
+    assert campaign.CostModel(store / "runs").runs.empty
+    plan = campaign.plan("smoke", ["03"])
+    assert plan["done"].sum() == 0 and plan["cpu_min_missing"].sum() > 0
+    warned = [r.getMessage() for r in caplog.records if path.name in r.getMessage()]
+    assert len(warned) == 1 and "'3072O'" in warned[0] and "\n" not in warned[0]

@@ -32,7 +32,7 @@ import pandas as pd
 
 from .config import RunConfig
 from .ray_connect import init_ray
-from .runs import (exit_with_parent, generations, is_cached, results_root, run_cpu_seconds, run_path, save_records,
+from .runs import (exit_with_parent, generations, is_cached, load_stored, results_root, run_cpu_seconds, run_path, save_records,
                    servable, train_records)
 from .store import check_writable
 from .trainers import GRADIENT_METHODS
@@ -187,14 +187,11 @@ class CostModel:
         rows = []
         for side in sorted({p for store in stores for p in Path(store).glob("*.json")}):
             csv = side.with_suffix(".csv")
-            if not csv.exists():
+            if not csv.exists() or (df := load_stored(csv)) is None or df.empty:
+                continue  # a file that does not verify was named in a warning and counts as missing
+            if not set(RUN_COST_COLUMNS[:-1]) <= set(df.columns):
                 continue
-            try:
-                df = pd.read_csv(csv, usecols=lambda c: c in RUN_COST_COLUMNS).iloc[-1]
-            except (ValueError, KeyError, IndexError):
-                continue
-            if not set(RUN_COST_COLUMNS[:-1]) <= set(df.index):
-                continue
+            df = df.iloc[-1]
             unit = df["env_steps"] if df["method"] in GRADIENT_METHODS else df["evals"]
             rows.append(dict(method=df["method"], env=df["env"], n=df["n_params"], budget=unit,
                              s_per_unit=run_cpu_seconds(df) / max(unit, 1)))

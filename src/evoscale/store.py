@@ -205,9 +205,9 @@ def load_run(csv_path: str | os.PathLike, expect: dict | None = None, check=None
     if strict_reads():
         raise UnverifiedResultError(f"stored result {csv_path} does not count: {reason} "
                                     f"(CI=true without FRESH=1: not recomputing)")
-    if (csv_path, reason) not in _WARNED:  # once per file and reason, however often it is read
+    if (csv_path, reason) not in _WARNED:  # once per file and reason, however often a process reads it
         _WARNED.add((csv_path, reason))
-        log.warning("ignoring stored result %s: %s; it counts as missing (recomputed)", csv_path, reason)
+        log.warning("ignoring stored result %s: %s; recomputing it (it counts as missing)", csv_path, reason)
     return None
 
 

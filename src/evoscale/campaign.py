@@ -34,7 +34,7 @@ from .config import RunConfig
 from .ray_connect import init_ray
 from .runs import (exit_with_parent, generations, is_cached, load_stored, results_root, run_cpu_seconds, run_path, save_records,
                    servable, train_records)
-from .store import check_writable
+from .store import check_writable, rescue
 from .trainers import GRADIENT_METHODS
 
 CHAPTERS = ("tuning", "01_parameters", "03_compute", "04_workers", "05_methods", "06_backprop_vs_evolution",
@@ -311,7 +311,12 @@ def train_unit(config: RunConfig, where: Path, checkpoint: Path | None, checkpoi
         island_run(config, where, True, islands)
         return time.perf_counter() - t
     df = train_records(config, checkpoint=checkpoint, checkpoint_every=checkpoint_every)
-    save_records(config, where, df)
+    try:
+        save_records(config, where, df)
+    except OSError as err:  # a full disk after the training: keep the records, say where
+        kept = rescue(df.to_csv(index=False).encode(), run_path(config, where).name, [checkpoint_dir(), where])
+        raise ValueError(f"{run_path(config, where)} could not be written ({err.strerror or err}); its records are "
+                         + (f"kept in {kept}" if kept else "lost: no folder could take them")) from None
     if checkpoint is not None:
         checkpoint.unlink(missing_ok=True)
     return time.perf_counter() - t

@@ -180,6 +180,30 @@ def load_cached(config: RunConfig, where: Path) -> pd.DataFrame | None:
     return None if served is None else served[1]
 
 
+def timing_column(name: str) -> bool:
+    """Whether a record column measures time or names the machine (``wall_s``, ``cpu_s``, ``machine``,
+    ...): it differs between two runs of the same configuration."""
+    return name.endswith("_s") or "time" in name or name == "machine"
+
+
+def records_difference(a: pd.DataFrame, b: pd.DataFrame) -> str | None:
+    """None if two runs' records agree in every result column (timing columns aside, NaN equal to
+    NaN), else the first difference in one line."""
+    ca, cb = ([c for c in df.columns if not timing_column(c)] for df in (a, b))
+    if set(ca) != set(cb):
+        only = sorted(set(ca) ^ set(cb))
+        return f"result columns differ: {', '.join(only)} in only one of them"
+    if len(a) != len(b):
+        return f"{len(a)} records against {len(b)}"
+    for col in ca:
+        x, y = a[col].reset_index(drop=True), b[col].reset_index(drop=True)
+        differ = ~((x == y) | (x.isna() & y.isna()))
+        if differ.any():
+            i = int(np.argmax(differ.to_numpy()))
+            return f"column {col} differs first in record {i}: {x[i]!r} against {y[i]!r}"
+    return None
+
+
 def run_cpu_seconds(last: pd.Series) -> float:
     """A stored run's cost from its last record: the process's CPU seconds (``cpu_s``, recorded since
     it was added), else its wall-clock with the solved tests (an over-estimate on a shared machine)."""

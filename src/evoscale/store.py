@@ -109,7 +109,9 @@ def atomic_write(path: str | os.PathLike, write, binary: bool = False) -> None:
 
 def check_writable(path: str | os.PathLike, what: str, folder: bool = False) -> None:
     """ValueError naming ``what`` unless ``path`` (a file, or a folder if ``folder``) can be written:
-    its nearest existing ancestor is a folder in which a file can be created. Creates nothing."""
+    its nearest existing ancestor is a folder in which a file -- for a file, one named like the
+    temporary file ``atomic_write`` will use (a long name fails here, not after the work) -- can be
+    created. Leaves nothing behind."""
     path = Path(path)
     if path.is_dir() and not folder:
         raise ValueError(f"{what} {path} is a folder, not a file")
@@ -118,9 +120,31 @@ def check_writable(path: str | os.PathLike, what: str, folder: bool = False) -> 
     if not existing.is_dir():
         raise ValueError(f"{what} {path} cannot be written: {existing} is a file, not a folder")
     try:
-        tempfile.TemporaryFile(dir=existing).close()
+        if folder:
+            tempfile.TemporaryFile(dir=existing).close()
+        else:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=existing)
+            os.close(fd)
+            os.unlink(tmp)
     except OSError as err:
         raise ValueError(f"{what} {path} cannot be written ({err.strerror or err} in {existing})") from None
+
+
+def rescue(data: bytes, name: str, folders) -> Path | None:
+    """Keep ``data`` that could not be written where asked: ``rescued-<time>-<name>`` (the name cut
+    to 100 characters) in the first of ``folders`` (None entries skipped) that takes it; its path,
+    or None if none does."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for folder in folders:
+        if folder is None:
+            continue
+        path = Path(folder) / f"rescued-{stamp}-{os.getpid()}-{name[-100:]}"
+        try:
+            atomic_write(path, lambda f: f.write(data), binary=True)
+            return path
+        except OSError:
+            continue
+    return None
 
 
 @contextlib.contextmanager

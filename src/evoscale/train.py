@@ -122,13 +122,27 @@ def generation_record(config: RunConfig, n: int, generation: int, fitness: np.nd
 
 def _save(path: Path, config: RunConfig, progress: Progress, state: Any) -> None:
     blob = dumps_compact({"key": config.key(), "progress": progress, "state": state})
-    atomic_write(path, lambda f: f.write(blob), binary=True)
+    try:
+        atomic_write(path, lambda f: f.write(blob), binary=True)
+    except OSError as err:  # a full disk, a removed folder: one line; the last checkpoint is intact
+        raise ValueError(f"checkpoint {path} could not be written ({err.strerror or err}); the run stopped at "
+                         f"generation {progress.generation} (its previous checkpoint, if any, is kept)") from None
 
 
-def _load(path: Path, config: RunConfig) -> tuple[Progress, Any]:
+def read_checkpoint(path: Path) -> dict:
+    """A checkpoint of this loop: ``{"key", "progress", "state"}``, checked for their types; anything
+    else (a foreign pickle, a hand-built dict) is a ValueError naming the file."""
     saved = load_pickle(path)
     if not isinstance(saved, dict) or not {"key", "progress", "state"} <= set(saved):
         raise ValueError(f"checkpoint {path} is not a checkpoint of evoscale.train")
+    if not isinstance(saved["key"], str) or not isinstance(saved["progress"], Progress):
+        raise ValueError(f"checkpoint {path} is not a checkpoint of evoscale.train (its key or progress has the "
+                         f"wrong type: {type(saved['key']).__name__}, {type(saved['progress']).__name__})")
+    return saved
+
+
+def _load(path: Path, config: RunConfig) -> tuple[Progress, Any]:
+    saved = read_checkpoint(path)
     if saved["key"] != config.key():
         raise ValueError(f"checkpoint {path} belongs to another configuration ({saved['key']} != {config.key()})")
     return saved["progress"], saved["state"]

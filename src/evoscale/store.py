@@ -32,6 +32,7 @@ import json
 import logging
 import os
 import pickle
+import socket
 import tempfile
 import time
 from pathlib import Path
@@ -145,6 +146,58 @@ def rescue(data: bytes, name: str, folders) -> Path | None:
         except OSError:
             continue
     return None
+
+
+# ---------------------------------------------------------------- claims: one trainer per result
+def claim(path: str | os.PathLike) -> Path | None:
+    """Claim the work that will write ``path``: a lock file ``.<name>.claim`` beside it, created
+    atomically (O_CREAT | O_EXCL), holding this process's pid and host. Returns the lock (``release``
+    it when done), or None if a live process holds it. A claim whose process is gone (its pid on this
+    host, or an empty claim over a minute old) is stale: it is taken over."""
+    path = Path(path)
+    lock = path.parent / f".{path.name}.claim"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            if not _stale(lock):
+                return None
+            log.warning("taking over the stale claim %s", lock)
+            lock.unlink(missing_ok=True)
+            continue
+        with os.fdopen(fd, "w") as f:
+            json.dump({"pid": os.getpid(), "host": socket.gethostname()}, f)
+        return lock
+    return None
+
+
+def _stale(lock: Path) -> bool:
+    """Whether the process that wrote ``lock`` is gone."""
+    try:
+        owner = json.loads(lock.read_text())
+        pid, host = int(owner["pid"]), owner["host"]
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError, KeyError, TypeError):  # being written, or garbage: stale once old
+        with contextlib.suppress(OSError):
+            return time.time() - lock.stat().st_mtime > 60
+        return True
+    if host != socket.gethostname():
+        return False  # another machine's process: it cannot be checked from here
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def release(lock: Path | None) -> None:
+    """Remove a claim this process made (``claim``)."""
+    if lock is not None:
+        lock.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager

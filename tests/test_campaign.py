@@ -244,3 +244,52 @@ def test_a_stored_run_with_a_non_number_is_named_once_and_counts_as_missing(stor
     assert plan["done"].sum() == 0 and plan["cpu_min_missing"].sum() > 0
     warned = [r.getMessage() for r in caplog.records if path.name in r.getMessage()]
     assert len(warned) == 1 and "'3072O'" in warned[0] and "\n" not in warned[0]
+
+
+def test_a_run_claimed_by_another_live_campaign_is_skipped(store):
+    from evoscale.store import claim, release
+
+    unit = campaign.units(campaign.needs("smoke", ["03"]))[0]
+    lock = claim(campaign._path(unit, store))  # this process is alive: as if another campaign held it
+    said = []
+    try:
+        assert campaign.run("smoke", hours=1, chapters=["03"], processes=1, log=said.append, max_runs=1) == []
+    finally:
+        release(lock)
+    assert any("being trained by another campaign; skipped" in s for s in said)
+    assert not list(store.rglob("*.csv")) and not list(store.rglob(".*.claim"))
+
+
+def _partial_checkpoint(unit, store, stop_after: int):
+    """A checkpoint of ``unit``'s run as a killed campaign leaves it, after generation ``stop_after``."""
+    from evoscale.train import train
+
+    ckpt = campaign.checkpoint_dir() / f"{campaign.run_path(unit.config, store).stem}.pkl"
+    ckpt.parent.mkdir(parents=True, exist_ok=True)
+
+    def stop(rec):
+        if rec["generation"] == stop_after:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(unit.config.replace(progress=False), callback=stop, checkpoint=ckpt, checkpoint_every=1)
+    return ckpt
+
+
+def test_an_existing_checkpoint_is_resumed_below_the_threshold_and_orphans_are_cleaned(store, monkeypatch):
+    unit = campaign.units(campaign.needs("smoke", ["03"]))[0]
+    ckpt = _partial_checkpoint(unit, store, stop_after=3)
+    blob = ckpt.read_bytes()
+    monkeypatch.setattr(campaign.CostModel, "seconds", lambda self, c, n: 1.0)  # far below 2.5 minutes
+    written = campaign.run("smoke", hours=1, chapters=["03"], processes=1, log=lambda *a: None, max_runs=1)
+    assert written == [campaign._path(unit, store).name]
+    assert not ckpt.exists()  # resumed, finished, removed (ignored, it stayed)
+    assert campaign.orphan_checkpoints("smoke", ["03"]) == []
+    ckpt.write_bytes(blob)  # as left by a run killed between its save and the checkpoint's removal
+    assert campaign.orphan_checkpoints("smoke", ["03"]) == [ckpt]
+    plan = subprocess.run([sys.executable, "-m", "evoscale", "campaign", "plan", "--profile", "smoke", "--chapters",
+                           "03"], capture_output=True, text=True, timeout=300)
+    assert f"orphaned checkpoint (its run is stored): {ckpt}" in plan.stdout
+    clean = subprocess.run([sys.executable, "-m", "evoscale", "campaign", "clean-checkpoints", "--profile", "smoke",
+                            "--chapters", "03"], capture_output=True, text=True, timeout=300)
+    assert clean.returncode == 0 and not ckpt.exists() and json.loads(clean.stdout)["checkpoints_removed"] == 1

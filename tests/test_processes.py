@@ -210,3 +210,31 @@ def test_the_cma_benchmarks_worker_exits_when_it_is_killed(tmp_path):
         assert not _kill_and_wait(parent, workers, 15), "the benchmark's worker outlived its killed parent"
     finally:
         _reap(workers)
+
+
+def test_sigint_to_a_campaign_stops_its_workers_at_once_in_one_line(tmp_path):
+    """``kill -INT`` of the campaign: as SIGTERM, no waiting for the running runs; one line, exit 130."""
+    import psutil
+
+    env = {**os.environ, "EVOSCALE_RESULTS": str(tmp_path / "results"), "EVOSCALE_CHECKPOINTS": str(tmp_path / "c"),
+           "TQDM_DISABLE": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+    parent = subprocess.Popen([sys.executable, "-m", "evoscale", "campaign", "run", "--hours", "1", "--profile", "smoke",
+                               "--chapters", "05", "--processes", "1"], env=env, stderr=subprocess.PIPE, text=True)
+    workers = []
+    try:
+        deadline = time.monotonic() + 120
+        while not workers and time.monotonic() < deadline:
+            workers = [c.pid for c in psutil.Process(parent.pid).children(recursive=True)
+                       if "resource_tracker" not in " ".join(c.cmdline())]
+            time.sleep(0.2)
+        assert workers, "the campaign's worker did not start"
+        time.sleep(3)  # the worker is training
+        t = time.monotonic()
+        parent.send_signal(signal.SIGINT)
+        _, err = parent.communicate(timeout=60)
+        assert parent.returncode == 130, err[-3000:]
+        assert time.monotonic() - t < 20 and not [p for p in workers if _alive(p)]
+        assert err.strip().splitlines()[-1].startswith("evoscale: interrupted (SIGINT)") and "Traceback" not in err
+    finally:
+        parent.kill()
+        _reap(workers)

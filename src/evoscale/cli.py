@@ -149,7 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     cp = csub.add_parser("plan", help="each cell's seeds done / planned and the CPU-minutes missing")
     cr = csub.add_parser("run", help="train the missing runs by priority within --hours")
     ch = csub.add_parser("harvest", help="write shorter runs out of the checkpoints of longer ones in progress")
-    for q in (cp, cr, ch):
+    cc = csub.add_parser("clean-checkpoints", help="remove the checkpoints of runs already stored (plan lists them)")
+    for q in (cp, cr, ch, cc):
         q.add_argument("--profile", default="book", help="smoke | quick | book | full")
         q.add_argument("--chapters", nargs="*", default=None, help="chapter name prefixes, e.g. 03 01 (default: all)")
         q.add_argument("--envs", nargs="*", default=None, help="only these tasks, e.g. CartPole-v1 (default: all)")
@@ -170,8 +171,19 @@ def _campaign(args) -> dict:
     if args.what == "plan":
         df = campaign.plan(args.profile, args.chapters, args.envs)
         print(campaign.format_plan(df))
+        orphans = campaign.orphan_checkpoints(args.profile, args.chapters, args.envs)
+        for path in orphans:
+            print(f"orphaned checkpoint (its run is stored): {path}")
+        if orphans:
+            print(f"remove them: python -m evoscale campaign clean-checkpoints --profile {args.profile}")
         return {"profile": args.profile, "runs_planned": int(df["planned"].sum()), "runs_done": int(df["done"].sum()),
                 "cpu_hours_missing": round(float(df["cpu_min_missing"].sum()) / 60, 2)}
+    if args.what == "clean-checkpoints":
+        orphans = campaign.orphan_checkpoints(args.profile, args.chapters, args.envs)
+        for path in orphans:
+            path.unlink(missing_ok=True)
+            _log(f"removed {path} (its run is stored)")
+        return {"profile": args.profile, "checkpoints_removed": len(orphans)}
     if args.what == "harvest":
         return {"profile": args.profile, "runs_written": len(campaign.harvest(args.profile, args.chapters, log=_log, envs=args.envs))}
     if args.processes is not None and args.processes < 1:
@@ -256,6 +268,10 @@ def main(argv: list[str] | None = None) -> int:
                                     args.processes, log=_log)
     except (ValueError, ConnectionError) as err:  # ConnectionError: no Ray cluster at --ray-address
         _fail(str(err))
+    except KeyboardInterrupt:  # SIGINT: as SIGTERM (workers stopped, checkpoints kept), in one line
+        print("evoscale: interrupted (SIGINT): workers stopped, checkpoints kept, nothing half-written counts",
+              file=sys.stderr)
+        return 130
     if args.command == "bench" and getattr(args, "out", None):  # the benches with --out also write their JSON
         from .store import atomic_write
 

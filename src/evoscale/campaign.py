@@ -346,10 +346,10 @@ def harvest(profile: str = "book", chapters=None, log=print, envs=None) -> list[
     generations a checkpoint of the same configuration (all but ``budget_evals``) already covers, with
     a solved test after its last generation, is written as a finished run -- the records are the
     ones it would have had (``runs.served_by``'s equality, tested for every method). Lets a session
-    that stops in the middle of a long run commit what it has finished."""
-    import pickle
-
+    that stops in the middle of a long run commit what it has finished. A file there that is not a
+    checkpoint of ``evoscale.train`` is a ValueError naming it."""
     from .runs import generations as gens_of
+    from .train import read_checkpoint
 
     root = results_root() / profile
     ckpts = {p.stem: p for p in checkpoint_dir().glob("*.pkl")}
@@ -363,11 +363,7 @@ def harvest(profile: str = "book", chapters=None, log=print, envs=None) -> list[
         for stem, path in ckpts.items():
             if not stem.startswith(prefix):
                 continue
-            try:
-                with open(path, "rb") as f:
-                    saved = pickle.load(f)
-            except Exception:  # noqa: BLE001 -- a checkpoint being written or corrupt: skip it
-                continue
+            saved = read_checkpoint(path)  # a foreign or corrupt file: a ValueError naming it
             records = saved["progress"].records
             longer = _config_with_key(c, saved["key"])
             if longer is None or len(records) < g or not math.isfinite(records[g - 1]["eval_return"]):

@@ -1,11 +1,16 @@
 """``python -m evoscale``: ``train`` one run, ``bench`` the evaluator. Last line of output: one JSON.
 
+``runs same A B`` compares two runs' records, timing columns aside (exit 0: same; 1: the first
+difference, one line). SIGINT (Ctrl-C) stops at once, as SIGTERM does: one line, exit 130.
+
 Bad input (unknown env or method, non-positive budget or popsize, malformed ``--hidden``, a budget
 smaller than one generation, a non-finite ``--sigma0``, a ``--hyper`` value of the wrong type, CUDA
 asked for where there is none, an ``--out`` or ``--checkpoint`` that cannot be written, an
-unreadable checkpoint, a run that diverges to NaN, a Ray address where no cluster answers) exits with
+unreadable or foreign checkpoint, a run that cannot fit in the memory available, a run that diverges to
+NaN, a Ray address where no cluster answers) exits with
 code 2 and one sentence on stderr -- no traceback -- and, where it can be known before any work, before
-any work and without leaving a file.
+any work and without leaving a file. An ``--out`` that cannot be written after the training keeps
+the records under a rescue name, which the error names.
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ from evoscale.experiments import compute, methods
 TRAIN = ["train", "--env", "CartPole-v1", "--hidden", "4", "--popsize", "8", "--budget-evals", "16",
          "--eval-episodes", "2", "--no-progress"]
 
+FOREIGN = "torch_cmaes-LunarLander-v3-s0-foreign.pkl"
+"""A pickle that is no checkpoint, named like one of a smoke run of chapter 3 (harvest opens it)."""
+
 CLI = [  # (arguments, what the one line must name, extra environment)
     (TRAIN + ["--sigma0", "inf"], "sigma0", {}),
     (TRAIN + ["--sigma0", "nan"], "sigma0", {}),
@@ -44,13 +47,42 @@ CLI = [  # (arguments, what the one line must name, extra environment)
      {"EVOSCALE_RESULTS": "/proc/evoscale-results"}),
     (["campaign", "run", "--hours", "1", "--profile", "smoke", "--chapters", "03", "--ray-address", "127.0.0.1:1"],
      "127.0.0.1:1", {"EVOSCALE_RAY_CONNECT_TIMEOUT": "1"}),
+    # issue 37: a name too long for the atomic writer's temporary file fails before the training
+    (TRAIN + ["--out", "{tmp}/" + "r" * 246 + ".csv"], "--out", {}),
+    (TRAIN + ["--checkpoint", "{tmp}/" + "c" * 250], "--checkpoint", {}),
+    (["campaign", "run", "--hours", "1", "--profile", "smoke", "--chapters", "03"], "EVOSCALE_CHECKPOINTS",
+     {"EVOSCALE_CHECKPOINTS": "/proc/evoscale-checkpoints"}),
+    (["campaign", "harvest", "--profile", "smoke", "--chapters", "03"], "not a checkpoint of evoscale.train",
+     {"EVOSCALE_CHECKPOINTS": "{tmp}/foreign-list"}),
+    (["campaign", "harvest", "--profile", "smoke", "--chapters", "03"], "not a checkpoint of evoscale.train",
+     {"EVOSCALE_CHECKPOINTS": "{tmp}/foreign-dict"}),
+    (TRAIN + ["--resume", "--checkpoint", "{tmp}/hand-built.ckpt"], "hand-built.ckpt is not a checkpoint", {}),
+    (TRAIN + ["--resume", "--checkpoint", "{tmp}/foreign-list/" + FOREIGN], "is not a checkpoint", {}),
+    (TRAIN + ["--popsize", str(10**8), "--budget-evals", str(10**9)], "GiB available", {}),
+    (TRAIN + ["--hidden", "100000,100000"], "GiB available", {}),
+    (TRAIN + ["--method", "torch_cmaes", "--hidden", "40000"], "GiB available", {}),
+    (TRAIN + ["--method", "sep_cmaes_torch", "--hyper", '{"c_m": -1}'], "c_m", {}),
+    (TRAIN + ["--hidden", "0"], "hidden", {}),
+    (TRAIN + ["--eval-episodes", "0"], "eval_episodes", {}),
+    (["runs", "same", "{tmp}/a-file", "{tmp}/no-such-run.csv"], "no-such-run.csv cannot be read", {}),
+    (["campaign", "clean-checkpoints", "--profile", "huge"], "unknown profile 'huge'", {}),
+    (["campaign", "plan", "--profile", "smoke", "--envs", "CartPol-v1"], "unknown env 'CartPol-v1'", {}),
 ]
 
 
 @pytest.fixture
 def workdir(tmp_path):
+    import pickle
+
+    from evoscale.config import RunConfig
+
     (tmp_path / "a-file").write_text("x")
     (tmp_path / "cut.ckpt").write_bytes(b"\x80\x05\x95\x10\x00")  # a checkpoint cut after 5 bytes
+    for folder, obj in (("foreign-list", [1, 2]), ("foreign-dict", {"key": "x"})):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / FOREIGN).write_bytes(pickle.dumps(obj))
+    key = RunConfig(env="CartPole-v1", hidden=(4,), popsize=8, budget_evals=16, eval_episodes=2).key()
+    (tmp_path / "hand-built.ckpt").write_bytes(pickle.dumps({"key": key, "progress": {"generation": 1}, "state": None}))
     return tmp_path
 
 
@@ -62,7 +94,8 @@ def test_bad_flag_exits_2_with_one_line_naming_it_and_leaves_no_file(args, needl
         if torch.cuda.is_available():
             pytest.skip("CUDA is available here")
     before = sorted(workdir.rglob("*"))
-    env = {**os.environ, "EVOSCALE_RESULTS": str(workdir / "results"), **env}
+    env = {**os.environ, "EVOSCALE_RESULTS": str(workdir / "results"),
+           **{k: v.replace("{tmp}", str(workdir)) for k, v in env.items()}}
     r = subprocess.run([sys.executable, "-m", "evoscale", *[a.replace("{tmp}", str(workdir)) for a in args]],
                        capture_output=True, text=True, timeout=300, env=env)
     assert r.returncode == 2, r.stderr[-2000:]

@@ -3,6 +3,7 @@ sphinx-exercise knows) leave the notebooks and pages, exercises stay, and soluti
 
 import json
 
+import pytest
 import yaml
 
 from evoscale.bookbuild import strip_solutions, student_sources
@@ -76,3 +77,69 @@ def test_a_failed_chapter_is_one_line_naming_the_chapter_and_the_cause(monkeypat
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "Traceback" not in err
     assert err.startswith("evoscale.bookbuild: 04_workers failed: ValueError: seeds must be a positive count")
+
+
+TINY = '''# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+profile = "smoke"
+seeds = 2
+
+# %%
+if not isinstance(seeds, int) or seeds < 1:
+    raise ValueError(f"seeds must be a positive integer, got {seeds!r}")
+print(f"ran with {seeds} seeds")
+'''
+
+
+@pytest.fixture
+def tiny(tmp_path, monkeypatch):
+    """A one-chapter book in ``tmp_path``; ``bookbuild.main`` builds it."""
+    import functools
+
+    from evoscale import bookbuild
+
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "00_tiny.py").write_text(TINY)
+    for name in ("intro.md", "_toc.yml", "references.bib"):
+        (book / name).write_text("")
+    monkeypatch.setattr(bookbuild, "build", functools.partial(bookbuild.build, root=tmp_path))
+    return tmp_path / "_build" / "src" / "smoke"
+
+
+def test_a_failed_chapter_never_replaces_the_good_notebook(tiny, capsys):
+    from evoscale import bookbuild
+
+    assert bookbuild.main(["--profile", "smoke", "--no-html"]) == 0
+    good = (tiny / "00_tiny.ipynb").read_text()
+    assert "ran with 2 seeds" in good
+    capsys.readouterr()
+    assert bookbuild.main(["--profile", "smoke", "--no-html", "-p", "seeds", "abc"]) == 2  # a bad -p: bad input
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "00_tiny failed: ValueError: seeds must be a positive integer" in err
+    assert (tiny / "00_tiny.ipynb").read_text() == good
+    failed = tiny.parent / "smoke-failed" / "00_tiny.ipynb"
+    assert str(failed) in err and "seeds must be" in failed.read_text()
+    assert sorted(p.name for p in tiny.iterdir()) == ["00_tiny.ipynb", "_toc.yml", "intro.md", "references.bib"]
+
+
+def test_render_refuses_a_notebook_executed_with_other_parameters_and_drops_killed_executions(tiny, capsys):
+    from evoscale import bookbuild
+
+    assert bookbuild.main(["--profile", "smoke", "--no-html", "-p", "seeds", "3"]) == 0  # make chapter PARAMS=...
+    assert bookbuild.executed_parameters(tiny / "00_tiny.ipynb") == {"profile": "smoke", "seeds": 3}
+    killed = tiny / ".00_tiny.k1ll3d"  # a killed execution's folder (older bookbuilds executed in place)
+    killed.mkdir()
+    (killed / "input.ipynb").write_text("{}")
+    capsys.readouterr()
+    assert bookbuild.main(["--profile", "smoke", "--render-only"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "00_tiny.ipynb was executed with {'seeds': 3}" in err
+    assert not killed.exists()

@@ -9,6 +9,7 @@ import pytest
 
 from evoscale import campaign
 from evoscale.runs import is_cached
+from evoscale.store import save_run
 
 
 @pytest.fixture
@@ -150,8 +151,7 @@ def test_cost_model_prefers_a_runs_cpu_seconds_to_its_wall_clock(tmp_path):
     def stored(name, **extra):
         row = dict(method="cmaes", env="CartPole-v1", n_params=100, evals=1000, env_steps=50_000, wall_s=90.0,
                    eval_wall_s=10.0, **extra)
-        pd.DataFrame([row]).to_csv(tmp_path / f"{name}.csv", index=False)
-        (tmp_path / f"{name}.json").write_text("{}")
+        save_run(tmp_path / f"{name}.csv", pd.DataFrame([row]), {})
 
     stored("old")  # before cpu_s was recorded: wall-clock, solved tests included
     assert campaign.CostModel(tmp_path).runs["s_per_unit"].tolist() == [0.1]
@@ -174,8 +174,7 @@ def test_a_first_run_is_planned_from_its_chapters_measured_prior_not_a_fallback(
     assert model.seconds(walker, 2804) > 3600  # the fallback (10 ms an episode) planned 4 minutes
     short = dict(method="ppo", env="BipedalWalker-v3", n_params=3812, evals=100, env_steps=200_000, wall_s=60.0,
                  eval_wall_s=0.0, cpu_s=60.0)  # 0.3 ms a step: no gradient update in so few steps
-    pd.DataFrame([short]).to_csv(store.parent / "book" / "runs" / "short.csv", index=False)
-    (store.parent / "book" / "runs" / "short.json").write_text("{}")
+    save_run(store.parent / "book" / "runs" / "short.csv", pd.DataFrame([short]), {})
     model = campaign.cost_model("book")
     assert len(model.runs) == 1 and model.seconds(ppo, 3812) == backprop.COST_PRIORS[("ppo", "BipedalWalker-v3")] * 5_000_000
 
@@ -212,8 +211,7 @@ def test_cost_model_never_extrapolates_a_falling_cost_from_n_equal_to_one(tmp_pa
     def stored(name, n, cpu_s):
         row = dict(method="ga", env="LunarLander-v3", n_params=n, evals=30_720, env_steps=9e6, wall_s=cpu_s,
                    eval_wall_s=0.0, cpu_s=cpu_s)
-        pd.DataFrame([row]).to_csv(tmp_path / f"{name}.csv", index=False)
-        (tmp_path / f"{name}.json").write_text("{}")
+        save_run(tmp_path / f"{name}.csv", pd.DataFrame([row]), {})
 
     # a slow run at 2,788 parameters and one that crashed early at 8,066: the fitted slope is negative
     stored("a", 2788, 1600.0)
@@ -224,3 +222,74 @@ def test_cost_model_never_extrapolates_a_falling_cost_from_n_equal_to_one(tmp_pa
         assert campaign.CostModel(tmp_path).seconds(c, n) == pytest.approx(geometric_mean)
     stored("b", 8066, 3200.0)  # a rising cost is still a power law: twice the cost at 2.9x the size
     assert campaign.CostModel(tmp_path).seconds(c, 8066) == pytest.approx(3200.0)
+
+
+def test_a_stored_run_with_a_non_number_is_named_once_and_counts_as_missing(store, caplog):
+    """One bad file (here "3072O" in a count column, its sidecar's checksum matching) blocks nothing:
+    plan, the cost model and the cache read it as missing, and a warning names it."""
+    import pandas as pd
+
+    from evoscale.runs import run_path, save_records
+
+    unit = campaign.units(campaign.needs("smoke", ["03"]))[0]
+    gens = campaign.generations(unit.config)
+    records = pd.DataFrame([dict(method=unit.config.method, env=unit.config.env, n_params=100, popsize=16, seed=0,
+                                 generation=g, evals=str(16 * (g + 1)), env_steps=1000 * (g + 1), wall_s=1.0,
+                                 eval_wall_s=0.0, cpu_s=1.0, eval_return=1.0) for g in range(gens)])
+    records.loc[gens - 1, "evals"] = "3072O"
+    path = save_records(unit.config, store / "runs", records)
+    assert not is_cached(unit.config, store / "runs")
+    assert campaign.CostModel(store / "runs").runs.empty
+    plan = campaign.plan("smoke", ["03"])
+    assert plan["done"].sum() == 0 and plan["cpu_min_missing"].sum() > 0
+    warned = [r.getMessage() for r in caplog.records if path.name in r.getMessage()]
+    assert len(warned) == 1 and "'3072O'" in warned[0] and "\n" not in warned[0]
+
+
+def test_a_run_claimed_by_another_live_campaign_is_skipped(store):
+    from evoscale.store import claim, release
+
+    unit = campaign.units(campaign.needs("smoke", ["03"]))[0]
+    lock = claim(campaign._path(unit, store))  # this process is alive: as if another campaign held it
+    said = []
+    try:
+        assert campaign.run("smoke", hours=1, chapters=["03"], processes=1, log=said.append, max_runs=1) == []
+    finally:
+        release(lock)
+    assert any("being trained by another campaign; skipped" in s for s in said)
+    assert not list(store.rglob("*.csv")) and not list(store.rglob(".*.claim"))
+
+
+def _partial_checkpoint(unit, store, stop_after: int):
+    """A checkpoint of ``unit``'s run as a killed campaign leaves it, after generation ``stop_after``."""
+    from evoscale.train import train
+
+    ckpt = campaign.checkpoint_dir() / f"{campaign.run_path(unit.config, store).stem}.pkl"
+    ckpt.parent.mkdir(parents=True, exist_ok=True)
+
+    def stop(rec):
+        if rec["generation"] == stop_after:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(unit.config.replace(progress=False), callback=stop, checkpoint=ckpt, checkpoint_every=1)
+    return ckpt
+
+
+def test_an_existing_checkpoint_is_resumed_below_the_threshold_and_orphans_are_cleaned(store, monkeypatch):
+    unit = campaign.units(campaign.needs("smoke", ["03"]))[0]
+    ckpt = _partial_checkpoint(unit, store, stop_after=3)
+    blob = ckpt.read_bytes()
+    monkeypatch.setattr(campaign.CostModel, "seconds", lambda self, c, n: 1.0)  # far below 2.5 minutes
+    written = campaign.run("smoke", hours=1, chapters=["03"], processes=1, log=lambda *a: None, max_runs=1)
+    assert written == [campaign._path(unit, store).name]
+    assert not ckpt.exists()  # resumed, finished, removed (ignored, it stayed)
+    assert campaign.orphan_checkpoints("smoke", ["03"]) == []
+    ckpt.write_bytes(blob)  # as left by a run killed between its save and the checkpoint's removal
+    assert campaign.orphan_checkpoints("smoke", ["03"]) == [ckpt]
+    plan = subprocess.run([sys.executable, "-m", "evoscale", "campaign", "plan", "--profile", "smoke", "--chapters",
+                           "03"], capture_output=True, text=True, timeout=300)
+    assert f"orphaned checkpoint (its run is stored): {ckpt}" in plan.stdout
+    clean = subprocess.run([sys.executable, "-m", "evoscale", "campaign", "clean-checkpoints", "--profile", "smoke",
+                            "--chapters", "03"], capture_output=True, text=True, timeout=300)
+    assert clean.returncode == 0 and not ckpt.exists() and json.loads(clean.stdout)["checkpoints_removed"] == 1

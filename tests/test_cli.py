@@ -50,8 +50,13 @@ def test_resume_via_cli(tmp_path):
     assert evoscale(*common, "--budget-evals", "32").returncode == 0
     again = evoscale(*common, "--budget-evals", "32")
     assert again.returncode == 2 and "pass --resume" in again.stderr
-    finished = evoscale(*common, "--budget-evals", "32", "--resume")
-    assert finished.returncode == 2 and "already holds the finished run" in finished.stderr
+    whole = tmp_path / "whole.csv"
+    assert evoscale(*common[:-2], "--budget-evals", "32", "--out", str(whole)).returncode == 0
+    out = tmp_path / "from-checkpoint.csv"  # a finished checkpoint still gives its --out
+    finished = evoscale(*common, "--budget-evals", "32", "--resume", "--out", str(out))
+    assert finished.returncode == 0 and "already holds the finished run" in finished.stderr, finished.stderr
+    same = evoscale("runs", "same", str(out), str(whole))
+    assert same.returncode == 0 and same.stdout.startswith("same"), same.stdout + same.stderr
     missing = evoscale("train", "--resume", "--checkpoint", str(tmp_path / "nope"))
     assert missing.returncode == 2 and "needs an existing --checkpoint" in missing.stderr
 
@@ -78,3 +83,17 @@ def test_replay_rate_replays_the_populations_own_episodes():
     population = np.random.default_rng(0).normal(0, 1.0, (4, ev.policy.n_params))
     rate = replay_steps_per_s("CartPole-v1", ev.policy, population, seconds=0.2)
     assert np.isfinite(rate) and rate > 1_000
+
+
+def test_runs_same_ignores_timing_and_names_the_first_difference(tmp_path):
+    import pandas as pd
+
+    a = pd.DataFrame(dict(generation=[0, 1], best_return=[1.0, float("nan")], wall_s=[0.1, 0.2], machine=["x", "x"]))
+    a.to_csv(tmp_path / "a.csv", index=False)
+    a.assign(wall_s=[9.0, 9.0], cpu_s=[1.0, 2.0], machine="y").to_csv(tmp_path / "b.csv", index=False)
+    a.assign(best_return=[1.0, 2.0]).to_csv(tmp_path / "c.csv", index=False)
+    assert evoscale("runs", "same", str(tmp_path / "a.csv"), str(tmp_path / "b.csv")).returncode == 0
+    r = evoscale("runs", "same", str(tmp_path / "a.csv"), str(tmp_path / "c.csv"))
+    assert r.returncode == 1 and r.stdout.count("\n") == 1 and "column best_return differs first in record 1" in r.stdout
+    bad = evoscale("runs", "same", str(tmp_path / "a.csv"), str(tmp_path / "nope.csv"))
+    assert bad.returncode == 2 and "nope.csv cannot be read" in bad.stderr

@@ -221,3 +221,10 @@ def test_identical_to_evotorch_step(cls):
     steps = gens + (0 if cls is EvoTorchSepCMA else 1)
     ref = _reference(cls, n, popsize, sigma0, x0, seed, steps)
     assert np.array_equal(ours, ref)
+
+
+def test_sep_cmaes_torch_refuses_one_parameter_clearly():
+    """EvoTorch squeezes a length-1 centre to a scalar and fails in init with a shape message."""
+    with pytest.raises(ValueError, match="sep_cmaes_torch needs at least 2 parameters"):
+        EvoTorchSepCMA(1, 8, 0.1)
+    EvoTorchSepCMA(2, 8, 0.1).init(0)

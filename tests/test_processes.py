@@ -210,3 +210,43 @@ def test_the_cma_benchmarks_worker_exits_when_it_is_killed(tmp_path):
         assert not _kill_and_wait(parent, workers, 15), "the benchmark's worker outlived its killed parent"
     finally:
         _reap(workers)
+
+
+LONG_CAMPAIGN = """
+import sys
+from evoscale import campaign, cli
+from evoscale.config import RunConfig
+
+long = RunConfig(env="CartPole-v1", hidden=(4,), popsize=8, budget_evals=8 * 4000, eval_episodes=2, progress=False)
+campaign.needs = lambda profile, chapters=None: [campaign.Need(1, "test", "long", long)]
+campaign.CostModel.seconds = lambda self, config, n: 3600.0  # an hour: it checkpoints every 100 generations
+sys.exit(cli.main(["campaign", "run", "--hours", "1", "--profile", "smoke", "--processes", "1"]))
+"""
+
+
+def test_sigint_to_a_campaign_stops_its_workers_at_once_in_one_line(tmp_path):
+    """``kill -INT`` of the campaign: as SIGTERM, no waiting for the running run; its checkpoint
+    stays, nothing is stored, one line, exit 130."""
+    import psutil
+
+    env = {**os.environ, "EVOSCALE_RESULTS": str(tmp_path / "results"), "EVOSCALE_CHECKPOINTS": str(tmp_path / "c"),
+           "TQDM_DISABLE": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+    parent = subprocess.Popen([sys.executable, "-c", LONG_CAMPAIGN], env=env, stderr=subprocess.PIPE, text=True)
+    workers = []
+    try:
+        deadline = time.monotonic() + 120
+        while not list((tmp_path / "c").glob("*.pkl")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        workers = [c.pid for c in psutil.Process(parent.pid).children(recursive=True)
+                   if "resource_tracker" not in " ".join(c.cmdline())]
+        assert workers, "the campaign's worker did not start"
+        t = time.monotonic()
+        parent.send_signal(signal.SIGINT)
+        _, err = parent.communicate(timeout=60)
+        assert parent.returncode == 130, err[-3000:]
+        assert time.monotonic() - t < 20 and not [p for p in workers if _alive(p)]
+        assert err.strip().splitlines()[-1].startswith("evoscale: interrupted (SIGINT)") and "Traceback" not in err
+        assert list((tmp_path / "c").glob("*.pkl")) and not list((tmp_path / "results").rglob("*.csv"))
+    finally:
+        parent.kill()
+        _reap(workers)

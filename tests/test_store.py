@@ -96,8 +96,8 @@ def test_a_corrupt_stored_run_is_named_and_recomputed(corrupt, tmp_path, caplog)
     first = run_cached(CONFIG, tmp_path)
     path = run_path(CONFIG, tmp_path)
     CORRUPTIONS[corrupt](path)
-    assert not is_cached(CONFIG, tmp_path)
-    with caplog.at_level(logging.WARNING, logger="evoscale.store"):
+    with caplog.at_level(logging.WARNING, logger="evoscale.store"):  # named once, however often it is read
+        assert not is_cached(CONFIG, tmp_path)
         again = run_cached(CONFIG, tmp_path)
     assert str(path) in caplog.text and "recomputing" in caplog.text
     cols = ["generation", "evals", "best_return", "eval_return"]
@@ -303,3 +303,21 @@ def test_a_read_only_results_folder_fails_before_training(tmp_path, monkeypatch)
     with pytest.raises(ValueError, match="EVOSCALE_RESULTS"):
         cached_table("/proc/evoscale-results/t", {"n": 1}, lambda: calls.append(2), log=lambda *a: None)
     assert calls == []
+
+
+def test_a_claim_is_held_once_and_a_dead_processes_claim_is_taken_over(tmp_path):
+    import socket
+
+    from evoscale.store import claim, release
+
+    target = tmp_path / "runs" / "run.csv"
+    first = claim(target)
+    assert first is not None and json.loads(first.read_text())["pid"] == os.getpid()
+    assert claim(target) is None  # a live process (this one) holds it
+    release(first)
+    assert not first.exists() and (again := claim(target)) is not None
+    release(again)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    first.write_text(json.dumps({"pid": int(gone.stdout), "host": socket.gethostname()}))
+    taken = claim(target)  # its process has exited: stale
+    assert taken is not None and json.loads(taken.read_text())["pid"] == os.getpid()

@@ -187,3 +187,13 @@ def test_a_checkpoint_write_killed_midway_leaves_no_temporary_file_after_the_nex
     config = RunConfig(method="cmaes", env="CartPole-v1", hidden=(8,), popsize=16, budget_evals=32, eval_episodes=2)
     train(config, checkpoint=ckpt)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.ckpt"]
+
+
+@pytest.mark.parametrize("changes", [dict(popsize=10**8), dict(hidden=(100_000, 100_000))])
+def test_a_run_that_cannot_fit_in_memory_is_refused_before_allocating(changes, monkeypatch):
+    from evoscale import machine
+
+    monkeypatch.setattr(machine, "available_bytes", lambda: 16 * 2**30)
+    config = RunConfig(env="CartPole-v1", hidden=(4,), popsize=8, budget_evals=10**12).replace(**changes)
+    with pytest.raises(ValueError, match=r"needs at least [\d,.]+ GiB at its peak, more than the 16.0 GiB available"):
+        train(config)

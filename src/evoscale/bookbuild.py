@@ -14,7 +14,11 @@ none either) and sphinx-exercise's ``hide_solutions`` is on. ``--render-only`` r
 already executed (e.g. by a ``make book`` just before) instead of executing them again.
 
 Two executions at once (e.g. two ``make chapter`` of one chapter) do not clash: each converts and
-executes in a temporary folder of its own and renames the finished notebook into place.
+executes in a temporary folder of its own (beside the staging folder, never in it) and renames the
+finished notebook into place -- only if it succeeded: a failed execution's notebook goes to
+``_build/src/<profile>-failed/`` and the good one stays. Papermill records each notebook's parameters;
+the render refuses (exit 2, one line) a notebook executed with other parameters than the build's
+(``-p``, none by default), so a ``make chapter PARAMS=...`` is never shown as the profile's book.
 """
 
 from __future__ import annotations
@@ -39,13 +43,20 @@ def chapters(book: Path) -> list[str]:
 
 
 def execute_chapter(name: str, out_dir: Path, parameters: dict, book: Path = ROOT / "book") -> Path:
+    """Execute chapter ``name`` into ``out_dir/<name>.ipynb``, replacing it only if the run succeeds
+    (a failed run never replaces a good notebook): the execution runs in a temporary folder beside
+    ``out_dir`` (never inside it, where the render would see it); a failed run's notebook, which
+    shows the error, goes to ``failed_path`` and the exception carries it (``err.notebook``). Papermill
+    records ``parameters`` in the notebook (``executed_parameters``)."""
     import jupytext
     import papermill
 
     out_dir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("TQDM_DISABLE", "1")  # the kernel inherits it: no progress bars in the book
     out = out_dir / f"{name}.ipynb"
-    with tempfile.TemporaryDirectory(prefix=f".{name}.", dir=out_dir) as tmp:  # this execution's own paths
+    scratch = out_dir.parent / f".exec-{out_dir.name}"
+    scratch.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{name}.", dir=scratch) as tmp:  # this execution's own paths
         src, result = Path(tmp) / "input.ipynb", Path(tmp) / out.name
         jupytext.write(jupytext.read(book / f"{name}.py"), src)
         try:
@@ -53,10 +64,45 @@ def execute_chapter(name: str, out_dir: Path, parameters: dict, book: Path = ROO
                 str(src), str(result), parameters=parameters, cwd=str(book.parent), kernel_name="python3",
                 progress_bar=False,
             )
-        finally:
-            if result.exists():  # a failed run's notebook too: it shows the error
-                os.replace(result, out)
+        except Exception as err:
+            if result.exists():  # the failed run's notebook shows the error; the good one stays
+                failed = failed_path(out_dir, name)
+                failed.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(result, failed)
+                err.notebook = failed
+            raise
+        os.replace(result, out)
     return out
+
+
+def failed_path(out_dir: Path, name: str) -> Path:
+    """Where a failed execution of chapter ``name`` leaves its notebook: beside ``out_dir``, not in it."""
+    return out_dir.parent / f"{out_dir.name}-failed" / f"{name}.ipynb"
+
+
+class StaleNotebookError(ValueError):
+    """An executed notebook ran with other parameters than the build renders for."""
+
+
+def executed_parameters(notebook: Path) -> dict | None:
+    """The parameters papermill executed ``notebook`` with (None: none recorded)."""
+    meta = json.loads(notebook.read_text()).get("metadata", {})
+    return meta.get("papermill", {}).get("parameters")
+
+
+def check_parameters(staging: Path, names: list[str], wanted: dict) -> None:
+    """``StaleNotebookError`` naming the first notebook in ``staging`` executed with parameters other
+    than ``wanted`` (e.g. after ``make chapter CH=03_compute PARAMS="-p seeds 3"``): the book would
+    show it under the profile's name."""
+    wanted = json.loads(json.dumps(wanted))
+    for name in names:
+        ran = executed_parameters(staging / f"{name}.ipynb")
+        if ran != wanted:
+            differ = {k: v for k, v in (ran or {}).items() if k not in wanted or wanted[k] != v}
+            raise StaleNotebookError(
+                f"{name}.ipynb was executed with {differ or ran or 'no recorded parameters'} (not this build's "
+                f"parameters {wanted}); "
+                f"execute it again (make chapter CH={name}) or pass the same -p to render it")
 
 
 SOLUTION = re.compile(r"^```\{solution-start\}.*?^```\{solution-end\}\n```[ \t]*\n?"
@@ -121,9 +167,11 @@ def build(profile: str, names: list[str] | None, extra: dict, html: bool, root: 
     for f in [*sources, *static]:
         atomic_write(staging / f.relative_to(book), lambda out: out.write(f.read_bytes()), binary=True)
     wanted = {f.name for f in sources} | {f"{name}.ipynb" for name in chapters(book)}
-    for f in staging.iterdir():  # left from an older book (hidden: another execution's temporary files)
+    for f in staging.iterdir():  # left from an older book
         if f.is_file() and f.name not in wanted and not f.name.startswith("."):
             f.unlink(missing_ok=True)
+        elif f.is_dir() and f.name.startswith("."):  # a killed execution's folder (executions now run outside)
+            shutil.rmtree(f, ignore_errors=True)
     for name in (names or chapters(book)) if execute else ():
         t = time.perf_counter()
         print(f"executing {name} (profile {profile}) ...", flush=True)
@@ -138,6 +186,7 @@ def build(profile: str, names: list[str] | None, extra: dict, html: bool, root: 
         return staging
     if missing:
         raise FileNotFoundError(f"not executed yet (run without --render-only): {', '.join(missing)}")
+    check_parameters(staging, chapters(book), {"profile": profile, **extra})
     if edition == "student":
         config = student_sources(staging, root / "_build" / "src" / f"{profile}-student")
         source, output = config.parent, root / "_build" / "student" / "html"
@@ -192,8 +241,14 @@ def main(argv=None) -> int:
               execute=not args.render_only)
     except Exception as err:  # one line naming the cause; the executed notebook keeps the traceback
         print(f"evoscale.bookbuild: {one_line(err)}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(err, StaleNotebookError) or _names_a_parameter(err, extra) else 1
     return 0
+
+
+def _names_a_parameter(err: Exception, extra: dict) -> bool:
+    """Whether a chapter failed on a bad ``-p`` value: a ValueError or TypeError naming one of them."""
+    words = set(re.findall(r"\w+", str(getattr(err, "evalue", ""))))
+    return getattr(err, "ename", None) in ("ValueError", "TypeError") and bool(words & set(extra))
 
 
 def one_line(err: Exception) -> str:
@@ -203,7 +258,8 @@ def one_line(err: Exception) -> str:
     chapter = getattr(err, "chapter", "a chapter")
     if ename is not None:
         first = next((ln for ln in str(evalue).splitlines() if ln.strip()), "")
-        return f"{chapter} failed: {ename}: {first} (its executed notebook under _build/src/ shows the cell)"
+        where = getattr(err, "notebook", None) or "its executed notebook"
+        return f"{chapter} failed: {ename}: {first} ({where} shows the cell)"
     first = next((ln for ln in str(err).splitlines() if ln.strip()), "")
     return f"{type(err).__name__}: {first}"
 

@@ -15,7 +15,14 @@ longer one waits for the next campaign while shorter ones further down the queue
 Runs predicted longer than ``checkpoint_minutes`` (2.5:
 the estimate can be several times too low, e.g. for a budget 10x the stored runs')
 checkpoint under ``$EVOSCALE_CHECKPOINTS`` (default ``~/.cache/evoscale/checkpoints``), so an
-interrupted one resumes where it stopped. A run killed mid-way leaves no file that counts.
+interrupted one resumes where it stopped; a run with a checkpoint there always resumes it, whatever its
+estimate. ``plan`` lists the orphaned checkpoints (their runs are stored) and ``clean-checkpoints``
+removes them. A run killed mid-way leaves no file that counts; SIGINT (Ctrl-C, ``kill -INT``) stops the
+workers at once, as SIGTERM does, keeping their checkpoints.
+
+Two campaigns on one results folder do not train the same run: each claims a run before training it
+(``store.claim``: a lock file beside its result, with pid and host) and skips the runs another live
+campaign has claimed; a claim whose process is gone is taken over.
 """
 
 from __future__ import annotations
@@ -32,9 +39,9 @@ import pandas as pd
 
 from .config import RunConfig
 from .ray_connect import init_ray
-from .runs import (exit_with_parent, generations, is_cached, results_root, run_cpu_seconds, run_path, save_records,
+from .runs import (exit_with_parent, generations, is_cached, load_stored, results_root, run_cpu_seconds, run_path, save_records,
                    servable, train_records)
-from .store import check_writable
+from .store import check_writable, claim, release, rescue
 from .trainers import GRADIENT_METHODS
 
 CHAPTERS = ("tuning", "01_parameters", "03_compute", "04_workers", "05_methods", "06_backprop_vs_evolution",
@@ -187,14 +194,11 @@ class CostModel:
         rows = []
         for side in sorted({p for store in stores for p in Path(store).glob("*.json")}):
             csv = side.with_suffix(".csv")
-            if not csv.exists():
+            if not csv.exists() or (df := load_stored(csv)) is None or df.empty:
+                continue  # a file that does not verify was named in a warning and counts as missing
+            if not set(RUN_COST_COLUMNS[:-1]) <= set(df.columns):
                 continue
-            try:
-                df = pd.read_csv(csv, usecols=lambda c: c in RUN_COST_COLUMNS).iloc[-1]
-            except (ValueError, KeyError, IndexError):
-                continue
-            if not set(RUN_COST_COLUMNS[:-1]) <= set(df.index):
-                continue
+            df = df.iloc[-1]
             unit = df["env_steps"] if df["method"] in GRADIENT_METHODS else df["evals"]
             rows.append(dict(method=df["method"], env=df["env"], n=df["n_params"], budget=unit,
                              s_per_unit=run_cpu_seconds(df) / max(unit, 1)))
@@ -271,6 +275,18 @@ def plan(profile: str = "book", chapters=None, envs=None) -> pd.DataFrame:
               .sort_values(["priority", "chapter", "n_params"]))
 
 
+def orphan_checkpoints(profile: str = "book", chapters=None, envs=None) -> list[Path]:
+    """Checkpoints of runs already stored (e.g. a run killed between its save and the checkpoint's
+    removal): nothing resumes them; ``campaign clean-checkpoints`` removes them."""
+    root = results_root() / profile
+    found = []
+    for u in units(only_envs(needs(profile, chapters), envs)):
+        ckpt = checkpoint_dir() / f"{run_path(u.config, root).stem}.pkl"
+        if u.islands is None and ckpt.exists() and _stored(u, root):
+            found.append(ckpt)
+    return found
+
+
 def still_to_run(profile: str, chapter: str) -> str:
     """For a chapter's prose: how many of the runs it plans are stored and, if any are missing, the
     campaign's estimate of their cost (CPU-hours, one core per run; a run this chapter shares with
@@ -314,7 +330,12 @@ def train_unit(config: RunConfig, where: Path, checkpoint: Path | None, checkpoi
         island_run(config, where, True, islands)
         return time.perf_counter() - t
     df = train_records(config, checkpoint=checkpoint, checkpoint_every=checkpoint_every)
-    save_records(config, where, df)
+    try:
+        save_records(config, where, df)
+    except OSError as err:  # a full disk after the training: keep the records, say where
+        kept = rescue(df.to_csv(index=False).encode(), run_path(config, where).name, [checkpoint_dir(), where])
+        raise ValueError(f"{run_path(config, where)} could not be written ({err.strerror or err}); its records are "
+                         + (f"kept in {kept}" if kept else "lost: no folder could take them")) from None
     if checkpoint is not None:
         checkpoint.unlink(missing_ok=True)
     return time.perf_counter() - t
@@ -325,10 +346,10 @@ def harvest(profile: str = "book", chapters=None, log=print, envs=None) -> list[
     generations a checkpoint of the same configuration (all but ``budget_evals``) already covers, with
     a solved test after its last generation, is written as a finished run -- the records are the
     ones it would have had (``runs.served_by``'s equality, tested for every method). Lets a session
-    that stops in the middle of a long run commit what it has finished."""
-    import pickle
-
+    that stops in the middle of a long run commit what it has finished. A file there that is not a
+    checkpoint of ``evoscale.train`` is a ValueError naming it."""
     from .runs import generations as gens_of
+    from .train import read_checkpoint
 
     root = results_root() / profile
     ckpts = {p.stem: p for p in checkpoint_dir().glob("*.pkl")}
@@ -342,11 +363,7 @@ def harvest(profile: str = "book", chapters=None, log=print, envs=None) -> list[
         for stem, path in ckpts.items():
             if not stem.startswith(prefix):
                 continue
-            try:
-                with open(path, "rb") as f:
-                    saved = pickle.load(f)
-            except Exception:  # noqa: BLE001 -- a checkpoint being written or corrupt: skip it
-                continue
+            saved = read_checkpoint(path)  # a foreign or corrupt file: a ValueError naming it
             records = saved["progress"].records
             longer = _config_with_key(c, saved["key"])
             if longer is None or len(records) < g or not math.isfinite(records[g - 1]["eval_return"]):
@@ -403,6 +420,8 @@ def run(profile: str = "book", hours: float = 1.0, chapters=None, processes: int
     if not todo:
         return written
     check_writable(root, "results folder (EVOSCALE_RESULTS)", folder=True)
+    if not ray_address:
+        check_writable(checkpoint_dir(), "checkpoint folder (EVOSCALE_CHECKPOINTS)", folder=True)
     from tqdm import tqdm
 
     bar = tqdm(total=round(sum(est.values()) / 60), unit="CPU-min", desc="campaign", smoothing=0.1)
@@ -439,37 +458,76 @@ def _next_fitting(queue: list, est: dict, deadline: float, end: float, told: set
     return None
 
 
+def _checkpoint(u: Need, root: Path, seconds: float, checkpoint_minutes: float) -> tuple[Path | None, int]:
+    """Where ``u`` checkpoints (None: it does not) and every how many generations: a run estimated at
+    more than ``checkpoint_minutes``, and any run with a checkpoint already there (always resumed,
+    whatever its estimate says now). Island runs cannot checkpoint."""
+    if u.islands is not None:
+        return None, 10
+    ckpt = checkpoint_dir() / f"{run_path(u.config, root).stem}.pkl"
+    if seconds <= checkpoint_minutes * 60 and not ckpt.exists():
+        return None, 10
+    ckpt.parent.mkdir(parents=True, exist_ok=True)
+    # 40 checkpoints a run: the estimate can be several times too low on a shared
+    # machine, and an interruption should cost a few minutes, not an hour
+    return ckpt, max(1, generations(u.config) // 40)
+
+
+def _claim(u: Need, root: Path, log) -> Path | None:
+    """Claim ``u``'s result for this campaign (``store.claim``); None, said in one line, if another
+    live campaign trains it or it was stored since the plan."""
+    lock = claim(_path(u, root))
+    if lock is None:
+        log(f"campaign: {_cell(u.config)} seed {u.config.seed} is being trained by another campaign; skipped")
+    elif _stored(u, root):
+        release(lock)
+        return None
+    return lock
+
+
+def _stop_workers(pool) -> None:
+    """Terminate ``pool``'s workers now (what SIGTERM to the campaign does through
+    ``exit_with_parent``): their checkpoints stay; nothing half-written counts."""
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        proc.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
 def _run_local(todo, root, processes, deadline, end, est, checkpoint_minutes, done, log):
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from multiprocessing import get_context
 
     processes = max(1, min(processes or os.cpu_count() or 1, len(todo)))
-    queue, told = list(todo), set()
-    with ProcessPoolExecutor(processes, mp_context=get_context("spawn"), initializer=exit_with_parent,
-                             initargs=(os.getpid(),)) as pool:
-        running = {}
+    queue, told, running = list(todo), set(), {}
+    pool = ProcessPoolExecutor(processes, mp_context=get_context("spawn"), initializer=exit_with_parent,
+                               initargs=(os.getpid(),))
+    try:
         while queue or running:
             while queue and len(running) < processes and time.monotonic() < deadline:
                 u = _next_fitting(queue, est, deadline, end, told, log)
                 if u is None:
                     break
-                ckpt, every = None, 10
-                if est[id(u)] > checkpoint_minutes * 60 and u.islands is None:
-                    ckpt = checkpoint_dir() / f"{run_path(u.config, root).stem}.pkl"
-                    ckpt.parent.mkdir(parents=True, exist_ok=True)
-                    # 40 checkpoints a run: the estimate can be several times too low on a shared
-                    # machine, and an interruption should cost a few minutes, not an hour
-                    every = max(1, generations(u.config) // 40)
-                running[pool.submit(train_unit, u.config, root / u.store, ckpt, every, u.islands)] = u
+                if (lock := _claim(u, root, log)) is None:
+                    continue
+                ckpt, every = _checkpoint(u, root, est[id(u)], checkpoint_minutes)
+                running[pool.submit(train_unit, u.config, root / u.store, ckpt, every, u.islands)] = (u, lock)
             if not running:
                 break
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for f in finished:
-                u = running.pop(f)
+                u, lock = running.pop(f)
+                release(lock)
                 f.result()  # a failed run stops the campaign with its error
                 done(u)
         if queue:
             log(f"campaign: {len(queue)} runs not started (the hours are spent or none fits before the end)")
+    except KeyboardInterrupt:  # SIGINT: as SIGTERM, the workers stop now
+        _stop_workers(pool)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        for _, lock in running.values():
+            release(lock)
 
 
 def _run_ray(todo, root, address, deadline, end, est, done, log):
@@ -481,23 +539,31 @@ def _run_ray(todo, root, address, deadline, end, est, done, log):
     remote = ray.remote(num_cpus=1)(_train_remote)
     slots = max(1, int(ray.cluster_resources().get("CPU", 1)))
     queue, running, told = list(todo), {}, set()
-    while queue or running:
-        while queue and len(running) < slots and time.monotonic() < deadline:
-            u = _next_fitting(queue, est, deadline, end, told, log)
-            if u is None:
+    try:
+        while queue or running:
+            while queue and len(running) < slots and time.monotonic() < deadline:
+                u = _next_fitting(queue, est, deadline, end, told, log)
+                if u is None:
+                    break
+                if (lock := _claim(u, root, log)) is not None:
+                    running[remote.remote(u.config, u.islands)] = (u, lock)
+            if not running:
                 break
-            running[remote.remote(u.config, u.islands)] = u
-        if not running:
-            break
-        ready, _ = ray.wait(list(running), num_returns=1)
-        for ref in ready:
-            u = running.pop(ref)
-            if u.islands is None:  # the driver writes the records
-                save_records(u.config, root / u.store, ray.get(ref))
-            else:
-                from .experiments.workers import save_island
+            ready, _ = ray.wait(list(running), num_returns=1)
+            for ref in ready:
+                u, lock = running.pop(ref)
+                try:
+                    if u.islands is None:  # the driver writes the records
+                        save_records(u.config, root / u.store, ray.get(ref))
+                    else:
+                        from .experiments.workers import save_island
 
-                save_island(u.config, root / u.store, u.islands, ray.get(ref))
-            done(u)
+                        save_island(u.config, root / u.store, u.islands, ray.get(ref))
+                finally:
+                    release(lock)
+                done(u)
+    finally:
+        for _, lock in running.values():
+            release(lock)
     if queue:
         log(f"campaign: {len(queue)} runs not started (the hours are spent or none fits before the end)")

@@ -1,11 +1,16 @@
 """``python -m evoscale``: ``train`` one run, ``bench`` the evaluator. Last line of output: one JSON.
 
+``runs same A B`` compares two runs' records, timing columns aside (exit 0: same; 1: the first
+difference, one line). SIGINT (Ctrl-C) stops at once, as SIGTERM does: one line, exit 130.
+
 Bad input (unknown env or method, non-positive budget or popsize, malformed ``--hidden``, a budget
 smaller than one generation, a non-finite ``--sigma0``, a ``--hyper`` value of the wrong type, CUDA
 asked for where there is none, an ``--out`` or ``--checkpoint`` that cannot be written, an
-unreadable checkpoint, a run that diverges to NaN, a Ray address where no cluster answers) exits with
+unreadable or foreign checkpoint, a run that cannot fit in the memory available, a run that diverges to
+NaN, a Ray address where no cluster answers) exits with
 code 2 and one sentence on stderr -- no traceback -- and, where it can be known before any work, before
-any work and without leaving a file.
+any work and without leaving a file. An ``--out`` that cannot be written after the training keeps
+the records under a rescue name, which the error names.
 """
 
 from __future__ import annotations
@@ -137,12 +142,20 @@ def build_parser() -> argparse.ArgumentParser:
     ac.add_argument("--seeds", type=int, default=10)
     ac.add_argument("--out", type=Path, default=None, help="also write the JSON to this file (atomically)")
 
+    r = sub.add_parser("runs", help="compare stored runs")
+    rsub = r.add_subparsers(dest="what", required=True, parser_class=_Parser)
+    same = rsub.add_parser("same", help="exit 0 if two runs' records agree (timing columns aside), else 1 "
+                                        "with the first difference")
+    same.add_argument("a", type=Path, help="a run's CSV (a stored run or a --out file)")
+    same.add_argument("b", type=Path)
+
     c = sub.add_parser("campaign", help="the runs the book needs: plan (what is missing) and run (train it)")
     csub = c.add_subparsers(dest="what", required=True, parser_class=_Parser)
     cp = csub.add_parser("plan", help="each cell's seeds done / planned and the CPU-minutes missing")
     cr = csub.add_parser("run", help="train the missing runs by priority within --hours")
     ch = csub.add_parser("harvest", help="write shorter runs out of the checkpoints of longer ones in progress")
-    for q in (cp, cr, ch):
+    cc = csub.add_parser("clean-checkpoints", help="remove the checkpoints of runs already stored (plan lists them)")
+    for q in (cp, cr, ch, cc):
         q.add_argument("--profile", default="book", help="smoke | quick | book | full")
         q.add_argument("--chapters", nargs="*", default=None, help="chapter name prefixes, e.g. 03 01 (default: all)")
         q.add_argument("--envs", nargs="*", default=None, help="only these tasks, e.g. CartPole-v1 (default: all)")
@@ -163,8 +176,19 @@ def _campaign(args) -> dict:
     if args.what == "plan":
         df = campaign.plan(args.profile, args.chapters, args.envs)
         print(campaign.format_plan(df))
+        orphans = campaign.orphan_checkpoints(args.profile, args.chapters, args.envs)
+        for path in orphans:
+            print(f"orphaned checkpoint (its run is stored): {path}")
+        if orphans:
+            print(f"remove them: python -m evoscale campaign clean-checkpoints --profile {args.profile}")
         return {"profile": args.profile, "runs_planned": int(df["planned"].sum()), "runs_done": int(df["done"].sum()),
                 "cpu_hours_missing": round(float(df["cpu_min_missing"].sum()) / 60, 2)}
+    if args.what == "clean-checkpoints":
+        orphans = campaign.orphan_checkpoints(args.profile, args.chapters, args.envs)
+        for path in orphans:
+            path.unlink(missing_ok=True)
+            _log(f"removed {path} (its run is stored)")
+        return {"profile": args.profile, "checkpoints_removed": len(orphans)}
     if args.what == "harvest":
         return {"profile": args.profile, "runs_written": len(campaign.harvest(args.profile, args.chapters, log=_log, envs=args.envs))}
     if args.processes is not None and args.processes < 1:
@@ -182,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         for flag in ("out", "checkpoint"):
             if getattr(args, flag, None) is not None:
                 check_writable(getattr(args, flag), f"--{flag}")
+        if args.command == "runs":
+            return _same(args.a, args.b)
         if args.command == "train":
             summary = _train(args)
         elif args.command == "campaign":
@@ -247,6 +273,10 @@ def main(argv: list[str] | None = None) -> int:
                                     args.processes, log=_log)
     except (ValueError, ConnectionError) as err:  # ConnectionError: no Ray cluster at --ray-address
         _fail(str(err))
+    except KeyboardInterrupt:  # SIGINT: as SIGTERM (workers stopped, checkpoints kept), in one line
+        print("evoscale: interrupted (SIGINT): workers stopped, checkpoints kept, nothing half-written counts",
+              file=sys.stderr)
+        return 130
     if args.command == "bench" and getattr(args, "out", None):  # the benches with --out also write their JSON
         from .store import atomic_write
 
@@ -293,8 +323,7 @@ def _train(args) -> dict:
     import pandas as pd
 
     from .config import RunConfig
-    from .store import atomic_write
-    from .train import train
+    from .train import FinishedRunError, read_checkpoint, train
 
     config = RunConfig(
         method=args.method, env=args.env, hidden=args.hidden, popsize=args.popsize, sigma0=args.sigma0,
@@ -311,10 +340,14 @@ def _train(args) -> dict:
         raise ValueError(f"--checkpoint-every must be a positive integer, got {args.checkpoint_every}")
     import numpy as np
 
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # the loop reports NaN/inf itself
-        records = train(config, checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every)
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # the loop reports NaN/inf itself
+            records = train(config, checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every)
+    except FinishedRunError as err:  # nothing to train: the finished checkpoint's records
+        _log(f"evoscale: {err}; writing its records")
+        records = read_checkpoint(args.checkpoint)["progress"].records
     if args.out:
-        atomic_write(args.out, lambda f: pd.DataFrame(records).to_csv(f, index=False))
+        _write_out(args.out, pd.DataFrame(records).to_csv(index=False), args.checkpoint)
     last = records[-1]
     best = max(r["best_return"] for r in records)
     return {
@@ -323,6 +356,41 @@ def _train(args) -> dict:
         "eval_return": None if math.isnan(last["eval_return"]) else last["eval_return"],
         "evals": last["evals"], "env_steps": last["env_steps"], "wall_s": round(last["wall_s"], 3),
     }
+
+
+def _same(a: Path, b: Path) -> int:
+    """``runs same``: 0 and "same" if the two CSVs' records agree (``runs.records_difference``), else
+    1 and the first difference; an unreadable file is a ValueError."""
+    import pandas as pd
+
+    from .runs import records_difference
+
+    frames = []
+    for path in (a, b):
+        try:
+            frames.append(pd.read_csv(path))
+        except (OSError, ValueError) as err:
+            raise ValueError(f"run {path} cannot be read ({getattr(err, 'strerror', None) or err})") from None
+    difference = records_difference(*frames)
+    print(f"same: {a} and {b}" if difference is None else f"differ: {a} and {b}: {difference}")
+    return 0 if difference is None else 1
+
+
+def _write_out(out: Path, text: str, checkpoint: Path | None) -> None:
+    """``text`` to ``out`` atomically; if that fails after the work (a full disk, a name too long),
+    the records are kept beside the checkpoint or in the results folder and the error names them."""
+    import tempfile
+
+    from .runs import results_root
+    from .store import atomic_write, rescue
+
+    try:
+        atomic_write(out, lambda f: f.write(text))
+    except OSError as err:
+        folders = [checkpoint.parent if checkpoint else None, results_root(), Path(tempfile.gettempdir())]
+        kept = rescue(text.encode(), out.name, folders)
+        raise ValueError(f"--out {out} could not be written ({err.strerror or err}); the trained records are "
+                         + (f"kept in {kept}" if kept else "lost: no folder could take them")) from None
 
 
 if __name__ == "__main__":

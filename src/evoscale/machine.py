@@ -46,6 +46,13 @@ def ram_gib() -> float:
     return psutil.virtual_memory().total / 2**30
 
 
+def available_bytes() -> int:
+    """Memory (RAM) a new allocation can take now without swapping: psutil's ``available``."""
+    import psutil
+
+    return int(psutil.virtual_memory().available)
+
+
 def check_device(device, auto: bool = False) -> None:
     """The project's one device vocabulary, for the policy forward (``RunConfig.device``) and the torch
     optimisers (their ``device`` hyper-parameter) alike: ``"cpu"``, ``"cuda"`` or ``"cuda:N"``, and with

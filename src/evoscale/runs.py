@@ -102,10 +102,34 @@ def incomplete(config: RunConfig, df: pd.DataFrame, islands: int = 1) -> str | N
     return None
 
 
+NUMERIC_COLUMNS = ("n_params", "popsize", "seed", "generation", "evals", "env_steps", "wall_s", "opt_s",
+                   "pop_eval_s", "best_return", "mean_return", "median_return", "eval_return", "eval_std",
+                   "eval_wall_s", "cpu_s")
+"""The record columns that hold numbers (``train.generation_record``); the others are text."""
+
+
+def not_numeric(df: pd.DataFrame) -> str | None:
+    """None if every column of ``NUMERIC_COLUMNS`` that ``df`` has holds numbers, else which does not
+    (e.g. "3072O" where a count belongs)."""
+    for col in NUMERIC_COLUMNS:
+        if col in df and not pd.api.types.is_numeric_dtype(df[col]):
+            bad = df[col][pd.to_numeric(df[col], errors="coerce").isna() & df[col].notna()]
+            value, row = (bad.iloc[0], bad.index[0]) if len(bad) else (df[col].iloc[0], 0)
+            return f"its column {col} holds a non-number ({value!r} in record {row})"
+    return None
+
+
+def load_stored(path: Path, expect: dict | None = None, check=None) -> pd.DataFrame | None:
+    """The one verified loader of a stored run's CSV: ``store.load_run`` (sidecar, checksum, rows)
+    plus numbers where numbers belong (``not_numeric``) and ``check(df)``; a file that fails is
+    named in one warning and read as missing (None)."""
+    return load_run(path, expect=expect, check=lambda df: not_numeric(df) or (check(df) if check else None))
+
+
 def load_records(config: RunConfig, path: Path, islands: int = 1) -> pd.DataFrame | None:
-    """The records stored at ``path`` for ``config``, if they verify (``store.load_run``) and are
+    """The records stored at ``path`` for ``config``, if they verify (``load_stored``) and are
     complete (``incomplete``); else None."""
-    return load_run(path, expect={"key": config.key()}, check=lambda df: incomplete(config, df, islands))
+    return load_stored(path, expect={"key": config.key()}, check=lambda df: incomplete(config, df, islands))
 
 
 def sidecar_problem(meta: dict, csv_path: Path, df: pd.DataFrame) -> str | None:
@@ -154,6 +178,30 @@ def load_cached(config: RunConfig, where: Path) -> pd.DataFrame | None:
         return df
     served = served_by(config, where)
     return None if served is None else served[1]
+
+
+def timing_column(name: str) -> bool:
+    """Whether a record column measures time or names the machine (``wall_s``, ``cpu_s``, ``machine``,
+    ...): it differs between two runs of the same configuration."""
+    return name.endswith("_s") or "time" in name or name == "machine"
+
+
+def records_difference(a: pd.DataFrame, b: pd.DataFrame) -> str | None:
+    """None if two runs' records agree in every result column (timing columns aside, NaN equal to
+    NaN), else the first difference in one line."""
+    ca, cb = ([c for c in df.columns if not timing_column(c)] for df in (a, b))
+    if set(ca) != set(cb):
+        only = sorted(set(ca) ^ set(cb))
+        return f"result columns differ: {', '.join(only)} in only one of them"
+    if len(a) != len(b):
+        return f"{len(a)} records against {len(b)}"
+    for col in ca:
+        x, y = a[col].reset_index(drop=True), b[col].reset_index(drop=True)
+        differ = ~((x == y) | (x.isna() & y.isna()))
+        if differ.any():
+            i = int(np.argmax(differ.to_numpy()))
+            return f"column {col} differs first in record {i}: {x[i]!r} against {y[i]!r}"
+    return None
 
 
 def run_cpu_seconds(last: pd.Series) -> float:

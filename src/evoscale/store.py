@@ -32,6 +32,7 @@ import json
 import logging
 import os
 import pickle
+import socket
 import tempfile
 import time
 from pathlib import Path
@@ -109,7 +110,9 @@ def atomic_write(path: str | os.PathLike, write, binary: bool = False) -> None:
 
 def check_writable(path: str | os.PathLike, what: str, folder: bool = False) -> None:
     """ValueError naming ``what`` unless ``path`` (a file, or a folder if ``folder``) can be written:
-    its nearest existing ancestor is a folder in which a file can be created. Creates nothing."""
+    its nearest existing ancestor is a folder in which a file -- for a file, one named like the
+    temporary file ``atomic_write`` will use (a long name fails here, not after the work) -- can be
+    created. Leaves nothing behind."""
     path = Path(path)
     if path.is_dir() and not folder:
         raise ValueError(f"{what} {path} is a folder, not a file")
@@ -118,9 +121,83 @@ def check_writable(path: str | os.PathLike, what: str, folder: bool = False) -> 
     if not existing.is_dir():
         raise ValueError(f"{what} {path} cannot be written: {existing} is a file, not a folder")
     try:
-        tempfile.TemporaryFile(dir=existing).close()
+        if folder:
+            tempfile.TemporaryFile(dir=existing).close()
+        else:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=existing)
+            os.close(fd)
+            os.unlink(tmp)
     except OSError as err:
         raise ValueError(f"{what} {path} cannot be written ({err.strerror or err} in {existing})") from None
+
+
+def rescue(data: bytes, name: str, folders) -> Path | None:
+    """Keep ``data`` that could not be written where asked: ``rescued-<time>-<name>`` (the name cut
+    to 100 characters) in the first of ``folders`` (None entries skipped) that takes it; its path,
+    or None if none does."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for folder in folders:
+        if folder is None:
+            continue
+        path = Path(folder) / f"rescued-{stamp}-{os.getpid()}-{name[-100:]}"
+        try:
+            atomic_write(path, lambda f: f.write(data), binary=True)
+            return path
+        except OSError:
+            continue
+    return None
+
+
+# ---------------------------------------------------------------- claims: one trainer per result
+def claim(path: str | os.PathLike) -> Path | None:
+    """Claim the work that will write ``path``: a lock file ``.<name>.claim`` beside it, created
+    atomically (O_CREAT | O_EXCL), holding this process's pid and host. Returns the lock (``release``
+    it when done), or None if a live process holds it. A claim whose process is gone (its pid on this
+    host, or an empty claim over a minute old) is stale: it is taken over."""
+    path = Path(path)
+    lock = path.parent / f".{path.name}.claim"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            if not _stale(lock):
+                return None
+            log.warning("taking over the stale claim %s", lock)
+            lock.unlink(missing_ok=True)
+            continue
+        with os.fdopen(fd, "w") as f:
+            json.dump({"pid": os.getpid(), "host": socket.gethostname()}, f)
+        return lock
+    return None
+
+
+def _stale(lock: Path) -> bool:
+    """Whether the process that wrote ``lock`` is gone."""
+    try:
+        owner = json.loads(lock.read_text())
+        pid, host = int(owner["pid"]), owner["host"]
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError, KeyError, TypeError):  # being written, or garbage: stale once old
+        with contextlib.suppress(OSError):
+            return time.time() - lock.stat().st_mtime > 60
+        return True
+    if host != socket.gethostname():
+        return False  # another machine's process: it cannot be checked from here
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def release(lock: Path | None) -> None:
+    """Remove a claim this process made (``claim``)."""
+    if lock is not None:
+        lock.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -205,8 +282,13 @@ def load_run(csv_path: str | os.PathLike, expect: dict | None = None, check=None
     if strict_reads():
         raise UnverifiedResultError(f"stored result {csv_path} does not count: {reason} "
                                     f"(CI=true without FRESH=1: not recomputing)")
-    log.warning("ignoring stored result %s: %s; recomputing it", csv_path, reason)
+    if (csv_path, reason) not in _WARNED:  # once per file and reason, however often a process reads it
+        _WARNED.add((csv_path, reason))
+        log.warning("ignoring stored result %s: %s; recomputing it (it counts as missing)", csv_path, reason)
     return None
+
+
+_WARNED: set = set()
 
 
 # ---------------------------------------------------------------- migration of older sidecars

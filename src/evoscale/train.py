@@ -95,7 +95,31 @@ def build(config: RunConfig, backend: str | None = None):
     _check_device(config)
     evaluator = make_evaluator(config if backend is None else config.replace(backend=backend))
     n = evaluator.policy.n_params
+    check_memory(config, n)
     return evaluator, make_trainer(config.method, n, config.popsize, config.sigma0, dict(config.hyper or ())), n
+
+
+FULL_COVARIANCE = ("cmaes", "torch_cmaes")
+"""Trainers that hold an n x n covariance matrix."""
+
+
+def peak_bytes(method: str, n: int, popsize: int) -> int:
+    """A lower bound of a run's peak memory: one population (``popsize`` x ``n`` float64) and, for a
+    full CMA-ES, one n x n float32 matrix. Anything above it is sure not to fit."""
+    return 8 * popsize * n + (4 * n * n if method in FULL_COVARIANCE else 0)
+
+
+def check_memory(config: RunConfig, n: int) -> None:
+    """ValueError, before anything is allocated, if the run cannot fit in the memory available now
+    (``peak_bytes`` against ``machine.available_bytes``) -- not a MemoryError later."""
+    from .machine import available_bytes
+
+    on_gpu = dict(config.hyper or ()).get("device", "cpu") != "cpu"  # the covariance lives on the GPU
+    need, free = peak_bytes("" if on_gpu else config.method, n, config.popsize), available_bytes()
+    if need > free:
+        raise ValueError(f"{config.method} with {n:,} parameters and popsize {config.popsize:,} needs at least "
+                         f"{need / 2**30:,.1f} GiB at its peak, more than the {free / 2**30:,.1f} GiB available; "
+                         f"lower popsize or hidden")
 
 
 def _check_device(config: RunConfig) -> None:
@@ -122,13 +146,27 @@ def generation_record(config: RunConfig, n: int, generation: int, fitness: np.nd
 
 def _save(path: Path, config: RunConfig, progress: Progress, state: Any) -> None:
     blob = dumps_compact({"key": config.key(), "progress": progress, "state": state})
-    atomic_write(path, lambda f: f.write(blob), binary=True)
+    try:
+        atomic_write(path, lambda f: f.write(blob), binary=True)
+    except OSError as err:  # a full disk, a removed folder: one line; the last checkpoint is intact
+        raise ValueError(f"checkpoint {path} could not be written ({err.strerror or err}); the run stopped at "
+                         f"generation {progress.generation} (its previous checkpoint, if any, is kept)") from None
 
 
-def _load(path: Path, config: RunConfig) -> tuple[Progress, Any]:
+def read_checkpoint(path: Path) -> dict:
+    """A checkpoint of this loop: ``{"key", "progress", "state"}``, checked for their types; anything
+    else (a foreign pickle, a hand-built dict) is a ValueError naming the file."""
     saved = load_pickle(path)
     if not isinstance(saved, dict) or not {"key", "progress", "state"} <= set(saved):
         raise ValueError(f"checkpoint {path} is not a checkpoint of evoscale.train")
+    if not isinstance(saved["key"], str) or not isinstance(saved["progress"], Progress):
+        raise ValueError(f"checkpoint {path} is not a checkpoint of evoscale.train (its key or progress has the "
+                         f"wrong type: {type(saved['key']).__name__}, {type(saved['progress']).__name__})")
+    return saved
+
+
+def _load(path: Path, config: RunConfig) -> tuple[Progress, Any]:
+    saved = read_checkpoint(path)
     if saved["key"] != config.key():
         raise ValueError(f"checkpoint {path} belongs to another configuration ({saved['key']} != {config.key()})")
     return saved["progress"], saved["state"]

@@ -207,6 +207,9 @@ class EvoTorchSepCMA(_EvoTorchAdapter):
                  stdev_max: float | None = None, x0: np.ndarray | None = None,
                  dtype: str = "float32", device: str = "cpu"):
         self._check_common(n_params, popsize, sigma0, dtype, device)
+        if n_params < 2:  # EvoTorch's CMAES squeezes a length-1 centre to a scalar, then rejects it
+            raise ValueError(f"sep_cmaes_torch needs at least 2 parameters (EvoTorch's CMAES cannot hold a "
+                             f"length-1 centre), got n_params={n_params}; use sepcmaes or cmaes")
         for param, value in (("c_m", c_m), ("c_sigma_ratio", c_sigma_ratio),
                              ("damp_sigma_ratio", damp_sigma_ratio), ("c_c_ratio", c_c_ratio),
                              ("c_1_ratio", c_1_ratio), ("c_mu_ratio", c_mu_ratio)):

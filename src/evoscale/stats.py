@@ -244,7 +244,7 @@ def n_to_resolve(x, y, power: float = 0.8, alpha: float = ALPHA, largest: int = 
     return float(n[ok[0]]) if ok.size else np.inf
 
 
-def _km_medians(t: np.ndarray, r: np.ndarray) -> np.ndarray:
+def km_medians(t: np.ndarray, r: np.ndarray) -> np.ndarray:
     """Kaplan-Meier medians of each row of (times ``t``, reached ``r``), both R x n. Sorted by time
     with events before censorings at equal times, the estimated share not yet at the threshold after
     each event is the running product of 1 - 1 / (seeds at risk), which equals the product over
@@ -266,7 +266,7 @@ def km_median(times, reached) -> float:
     t, r = np.asarray(times, dtype=float), np.asarray(reached, dtype=bool)
     if t.size == 0:
         return np.nan
-    return float(_km_medians(t[None, :], r[None, :])[0])
+    return float(km_medians(t[None, :], r[None, :])[0])
 
 
 def km_median_ci(times, reached, level: float = 0.95, n_resamples: int = N_RESAMPLES,
@@ -279,7 +279,7 @@ def km_median_ci(times, reached, level: float = 0.95, n_resamples: int = N_RESAM
     if t.size < 2:
         return point, np.nan, np.nan
     idx = np.random.default_rng(seed).integers(0, t.size, size=(n_resamples, t.size))
-    lo, hi = np.percentile(_km_medians(t[idx], r[idx]), [50 * (1 - level), 50 * (1 + level)], method="lower")
+    lo, hi = np.percentile(km_medians(t[idx], r[idx]), [50 * (1 - level), 50 * (1 + level)], method="lower")
     return point, float(lo), float(hi)
 
 
@@ -293,7 +293,7 @@ def censored_ratio_draws(x_times, x_reached, y_times, y_reached, n_resamples: in
     ix = rng.integers(0, xt.size, size=(n_resamples, xt.size))
     iy = rng.integers(0, yt.size, size=(n_resamples, yt.size))
     with np.errstate(invalid="ignore", divide="ignore"):
-        vals = _km_medians(xt[ix], xr[ix]) / _km_medians(yt[iy], yr[iy])
+        vals = km_medians(xt[ix], xr[ix]) / km_medians(yt[iy], yr[iy])
         return np.log(np.where(np.isnan(vals), np.inf, vals))  # inf / inf: neither median defined
 
 

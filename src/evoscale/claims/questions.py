@@ -21,7 +21,7 @@ CLAIMS = [
         refined="never",
         family="chapter 6",
         min_n=10,
-        applied="Today the chapter divides IQMs over only the seeds that reached 200 (the rest dropped), says confirmed when the CI lies above 1 and merely overlaps 3-10 (refined when outside), from 5 such seeds a side and without Holm.",
+        applied="yes",
     ),
     Claim(
         id="q1.one_core",
@@ -36,7 +36,7 @@ CLAIMS = [
         refined="never",
         family="chapter 6",
         min_n=10,
-        applied="Today the chapter uses the IQM ratio over only the seeds that reached 200 (the rest dropped), from 5 such seeds a side and without Holm; its words otherwise match these rules.",
+        applied="yes",
     ),
     Claim(
         id="q1.crossover",
@@ -51,7 +51,7 @@ CLAIMS = [
         refined="Modelled: the CI lies within 4-1,024 cores (crossover at W = w [CI], modelled), or the whole CI is beyond 1,024 (no crossover up to 1,024, modelled beyond 2). A CI spanning 2 and 4 cores, or crossing and not, is unresolved.",
         family="chapter 6",
         min_n=10,
-        applied="Today the crossover appears only in the body with no word: the first W where the IQM time of the seeds that reached 200 (the rest dropped) falls below PPO's, with a 1,000-resample CI; the question's word comes from the data ratio.",
+        applied="yes",
     ),
     Claim(
         id="q1.crossover_cartpole",
@@ -66,7 +66,7 @@ CLAIMS = [
         refined="Modelled: the CI lies within 4-1,024 cores, or the whole CI is beyond 1,024 (no crossover, modelled beyond 2). A CI spanning 2 and 4 cores, or crossing and not, is unresolved.",
         family="chapter 6",
         min_n=5,
-        applied="Today CartPole's crossover is one sentence with no word, from the IQM time of the seeds that reached 475 (the rest dropped) with a 1,000-resample CI.",
+        applied="yes",
     ),
     Claim(
         id="q1.equal_steps",
@@ -81,7 +81,7 @@ CLAIMS = [
         refined="never",
         family="chapter 6",
         min_n=10,
-        applied="Today the chapter shows only P(PPO > ES) at the shorter side's end in its table and judges this difference only as a fallback when fewer than 5 seeds a side reached 200, while calling budgets of about 7x PPO's env steps matched.",
+        applied="yes",
     ),
     Claim(
         id="q1.equal_time",
@@ -96,7 +96,7 @@ CLAIMS = [
         refined="never",
         family="chapter 6",
         min_n=10,
-        applied="Today the chapter shows only P(PPO > ES) at equal one-core seconds in its table and judges the difference only as a fallback when fewer than 5 seeds a side reached 200, without Holm.",
+        applied="yes",
     ),
     Claim(
         id="q1.bipedal",
@@ -111,7 +111,7 @@ CLAIMS = [
         refined="never",
         family="chapter 6",
         min_n=5,
-        applied="Today BipedalWalker gets the data and one-core verdicts (ratio to 300 over seeds that reached it, else P(PPO > ES) at the shorter side's end); with 3 seeds it lists each seed's return and says unresolved.",
+        applied="yes",
     ),
     Claim(
         id="q1",
@@ -126,7 +126,7 @@ CLAIMS = [
         refined="The LunarLander crossover is refined (modelled), or it is confirmed while CartPole's resolves differently. The other parts explain the word but never change it; otherwise unresolved.",
         family="chapter 6",
         min_n=10,
-        applied="Today the question's word is LunarLander's data-ratio verdict (e.g. 'confirmed: 7.54x PPO's env steps'), Salimans et al.'s data claim, not the crossover in cores the question asks about.",
+        applied="yes",
     ),
     # ------------------------------------------------------------------ chapter 7: open question 2
     Claim(

@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..config import RunConfig, parse_hidden
 from ..envs import get_spec
-from ..stats import MIN_SEEDS, compare, iqm_ci, ratio
+from ..stats import MIN_SEEDS, N_RESAMPLES, compare, iqm_ci, km_medians
 from . import available, check_parameters, methods, report, results_root, run_many, seed_list
 
 ES_ROWS = ("cmaes", "openai_es", "ga")  # methods.GRID_ROWS' names; "cmaes" is the torch CMA-ES
@@ -315,19 +315,40 @@ def measure_and_store(profile: str = "book", tasks=("CartPole-v1", "LunarLander-
 
 # ---------------------------------------------------------------- the crossover in cores
 
+def ipc_speedup(measured: dict, p) -> np.ndarray:
+    """Speedup of a parallel part on ``p`` processes from a cost model calibrated on the measured
+    speedup at 2 (``measured[2]``): per unit of one process's time, t(p) = 1 / p + c (p - 1), the
+    work split evenly and each extra process costing c for its messages, with c = 1 / s(2) - 1 / 2.
+    A side whose 2-process speedup is below 1 (c > 1/2) never gains from a second process here."""
+    c = max(0.0, 1 / float(measured[2]) - 0.5)
+    p = np.asarray(p, dtype=float)
+    return 1 / (1 / p + c * (p - 1))
+
+
 def speedup(W, measured: dict, cap: int | None = None, modelled: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Speedup of the parallel part on W cores and whether it was measured: measured values where
-    there are some (1 core: 1 by definition), else ``modelled`` (e.g. ``cluster_sim``) where given,
-    else the largest measured W's efficiency held constant; no more than ``cap`` processes used
-    (PPO: one environment per process at most)."""
-    W = np.atleast_1d(np.asarray(W, dtype=float))
+    """Speedup of the parallel part with W cores at hand, and whether it rests on a measurement. Per W
+    the best process count p <= W (<= ``cap``: PPO runs one environment per process at most), p's
+    speedup being measured where it was (1 process: 1 by definition), else ``modelled`` (e.g.
+    ``cluster_sim``) where given, else ``ipc_speedup`` calibrated at 2 processes; NaN where none of
+    these exists (no constant-efficiency extrapolation). So a side never gets slower with more cores."""
+    W = np.atleast_1d(np.asarray(W, dtype=float)).astype(int)
     known = {1: 1.0, **{int(k): float(v) for k, v in measured.items()}}
     model = {int(k): float(v) for k, v in (modelled or {}).items()}
-    top = max(known)
-    eff = known[top] / top
-    used = np.minimum(W, cap) if cap else W
-    out = np.array([known[int(u)] if int(u) in known and u == int(u) else model.get(int(u), eff * u) for u in used])
-    return out, np.isin(W, list(known)) & (used == W)
+    top = int(min(W.max(), cap)) if cap else int(W.max())
+    p = np.arange(1, top + 1)
+    if model:  # the model's counts and the measured ones are the candidates
+        each = np.array([known.get(k, model.get(k, np.nan)) for k in p])
+    elif 2 in known:
+        each = np.array([known.get(k, f) for k, f in zip(p, ipc_speedup(known, p))])
+    else:  # nothing to model beyond one process from
+        each = np.where(p == 1, 1.0, np.nan)
+    each = np.where(np.isfinite(each), each, -np.inf)
+    which = np.array([int(np.argmax(each[:k])) + 1 for k in p])  # the best count with at most p processes
+    used = np.minimum(W, top) - 1
+    out = each[which[used] - 1]
+    if not model and 2 not in known:
+        out = np.where(W > 1, np.nan, out)
+    return out, np.isin(which[used], list(known)) & np.isfinite(out)
 
 
 def time_to_threshold(steps_to, gens_to, eval_s_per_step: float, serial_s_per_gen: float, W, measured: dict,
@@ -339,34 +360,50 @@ def time_to_threshold(steps_to, gens_to, eval_s_per_step: float, serial_s_per_ge
     return steps * eval_s_per_step / s[None, :] + gens * serial_s_per_gen
 
 
-def crossover(es: np.ndarray, ppo: np.ndarray, W, n_resamples: int = 1000, seed: int = 0) -> dict:
-    """The first W where ES's IQM time to the threshold drops below PPO's, with a bootstrap 95 % CI over
-    seeds (each side resampled); None where the curves do not cross within W. ``share``: the fraction
-    of resamples that cross at all; ``back``: the first larger W where PPO is ahead again (None: never)."""
-    from ..stats import iqm
+def km_columns(t: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Kaplan-Meier median per column of ``t`` (..., n seeds, K), the seeds' reached flags ``r``
+    (..., n) shared by every column: (..., K)."""
+    tt = np.moveaxis(np.asarray(t, dtype=float), -1, -2)
+    rr = np.broadcast_to(np.asarray(r, dtype=bool)[..., None, :], tt.shape)
+    return km_medians(tt.reshape(-1, tt.shape[-1]), rr.reshape(-1, rr.shape[-1])).reshape(tt.shape[:-1])
 
+
+def crossover(es: np.ndarray, es_reached, ppo: np.ndarray, ppo_reached, W, n_resamples: int = N_RESAMPLES,
+              seed: int = 0) -> dict:
+    """The first W where the ES's Kaplan-Meier median time to the threshold drops below PPO's. ``es``
+    and ``ppo``: seconds per seed (rows) and W (columns), a seed that never reached the threshold at its
+    whole budget's seconds and flagged False in ``*_reached`` (censored, never dropped). ``draws``: the
+    crossover of each bootstrap resample over seeds (each side resampled; inf: no crossing within W);
+    ``lo``/``hi`` its 95 % percentile CI (inf: beyond the largest W); ``share`` the resamples that cross;
+    ``back``: the first larger W where PPO is ahead again (None: never); ``curves``: each side's median
+    and 95 % band per W."""
     W = np.asarray(W, float)
-    es, ppo = es[np.isfinite(es).all(1)], ppo[np.isfinite(ppo).all(1)]
+    es, ppo = np.asarray(es, float), np.asarray(ppo, float)
+    er, pr = np.asarray(es_reached, bool), np.asarray(ppo_reached, bool)
 
     def cross(a, b):
-        below = np.nonzero(iqm(a, axis=0) < iqm(b, axis=0))[0]
-        return W[below[0]] if below.size else np.nan
+        below = a < b
+        return np.where(below.any(-1), W[below.argmax(-1)], np.inf)
 
-    out = dict(w=None, lo=None, hi=None, share=np.nan, n_es=len(es), n_ppo=len(ppo), back=None)
+    out = dict(w=None, lo=None, hi=None, share=np.nan, n_es=len(es), n_ppo=len(ppo), reached_es=int(er.sum()),
+               reached_ppo=int(pr.sum()), back=None, draws=np.array([]), curves={})
     if len(es) == 0 or len(ppo) == 0:
         return out
-    point = cross(es, ppo)
+    m_es, m_ppo = km_columns(es, er), km_columns(ppo, pr)
+    point = float(cross(m_es, m_ppo))
     if np.isfinite(point):  # where the ES falls behind again (e.g. a saturated central server), if it does
-        behind = np.nonzero((W > point) & (iqm(es, axis=0) >= iqm(ppo, axis=0)))[0]
+        behind = np.nonzero((W > point) & (m_es >= m_ppo))[0]
         out["back"] = float(W[behind[0]]) if behind.size else None
+        out["w"] = point
     rng = np.random.default_rng(seed)
-    boot = np.array([cross(es[rng.integers(len(es), size=len(es))], ppo[rng.integers(len(ppo), size=len(ppo))])
-                     for _ in range(n_resamples)])
-    out["share"] = float(np.isfinite(boot).mean())
-    if np.isfinite(point):
-        out["w"] = float(point)
-    if np.isfinite(boot).any():
-        out["lo"], out["hi"] = float(np.nanpercentile(boot, 2.5)), float(np.nanpercentile(boot, 97.5))
+    ie, ip = rng.integers(len(es), size=(n_resamples, len(es))), rng.integers(len(ppo), size=(n_resamples, len(ppo)))
+    b_es, b_ppo = km_columns(es[ie], er[ie]), km_columns(ppo[ip], pr[ip])
+    draws = cross(b_es, b_ppo)
+    out.update(draws=draws, share=float(np.isfinite(draws).mean()),
+               lo=float(np.percentile(draws, 2.5, method="lower")), hi=float(np.percentile(draws, 97.5, method="higher")))
+    for side, mid, boot in (("es", m_es, b_es), ("ppo", m_ppo, b_ppo)):
+        lo, hi = np.percentile(boot, [2.5, 97.5], axis=0, method="nearest")
+        out["curves"][side] = (mid, lo, hi)
     return out
 
 
@@ -387,7 +424,7 @@ def per_seed(df: pd.DataFrame, threshold: float, costs: pd.DataFrame | None = No
                          final_stochastic=float(g["eval_return_stochastic"].iloc[-1]),
                          steps_to=at("env_steps"), evals_to=at("evals"), gens_to=at("generation") + 1,
                          wall_to=at("wall_1core"), max_steps=int(g["env_steps"].iloc[-1]),
-                         max_wall=float(g["wall_1core"].iloc[-1])))
+                         max_wall=float(g["wall_1core"].iloc[-1]), max_gens=int(g["generation"].iloc[-1]) + 1))
     return pd.DataFrame(rows)
 
 
@@ -401,12 +438,12 @@ def at_x(df: pd.DataFrame, method: str, x: str, value: float) -> np.ndarray:
 
 
 def summarise(df: pd.DataFrame | None, env: str, planned: int, costs: pd.DataFrame | None = None) -> dict:
-    """Per method of one task: success, steps and one-core time to the threshold, final return;
-    P(PPO > ES) at equal env steps and at equal one-core time (the shorter side's end); and ES / PPO
-    of the env steps and of the one-core seconds to the threshold (``stats.ratio``, solved seeds)."""
+    """Per method of one task: success, steps and one-core time to the threshold with each seed's
+    budget (where one that never reached it is censored), final return; and the solved-test returns
+    of both sides at equal env steps and at equal one-core time (the shorter side's end), compared
+    (``stats.compare``: PPO - ES). ``backprop_verdicts`` judges the chapter's claims from it."""
     threshold = get_spec(env).solved
-    out = dict(env=env, threshold=threshold, planned=planned, seeds=pd.DataFrame(), rows={}, compare={}, ratio={},
-               machine="")
+    out = dict(env=env, threshold=threshold, planned=planned, seeds=pd.DataFrame(), rows={}, compare={}, machine="")
     if df is None or df.empty or not (df["env"] == env).any():
         return out
     df = df[df["env"] == env].assign(wall_1core=lambda d: one_core_wall(d, costs))
@@ -418,12 +455,9 @@ def summarise(df: pd.DataFrame | None, env: str, planned: int, costs: pd.DataFra
                               wall_to=g["wall_to"].to_numpy(), max_steps=g["max_steps"].to_numpy(float),
                               max_wall=g["max_wall"].to_numpy(float))
     if "ppo" in out["rows"]:
-        ppo = out["rows"]["ppo"]
         for m in out["rows"]:
             if m == "ppo":
                 continue
-            es = out["rows"][m]  # ES / PPO, over the seeds that reached the threshold
-            out["ratio"][m] = {k: ratio(es[k], ppo[k]) for k in ("steps_to", "wall_to")}
             res = {}
             for x in ("env_steps", "wall_1core"):
                 ends = df[df["method"].isin(["ppo", m])].groupby("method")[x].max()
@@ -432,73 +466,6 @@ def summarise(df: pd.DataFrame | None, env: str, planned: int, costs: pd.DataFra
                     ppo_at, es_at = at_x(df, "ppo", x, at), at_x(df, m, x, at)
                     res[x] = dict(at=at, cmp=compare(ppo_at, es_at), ppo=ppo_at, es=es_at)
             out["compare"][m] = res
-    return out
-
-
-def _reached(S: dict, es: str, r: dict) -> str:
-    """"reached by 8 of 10 vs 6 of 6 seeds": ES, then PPO, of the seeds stored; the planned count when
-    a side has fewer stored."""
-    n_es, n_ppo = S["rows"][es]["n"], S["rows"]["ppo"]["n"]
-    short = f"; {S['planned']} planned a side" if min(n_es, n_ppo) < S["planned"] else ""
-    return f"reached by {r['n_x']} of {n_es} vs {r['n_y']} of {n_ppo} seeds{short}"
-
-
-def verdicts(S: dict, es: str = "torch_cmaes") -> dict[str, str]:
-    """Open question 1 on one task. ``data``: does ``es`` need more env steps than PPO to reach the
-    solved threshold (Salimans et al.: 3-10x the data)? ``wall``: does PPO reach it sooner on one core?
-    Both are judged on the ratio ES / PPO of the steps (one-core seconds) to the threshold, IQM over
-    the seeds that reached it with a bootstrap CI; with fewer than ``MIN_SEEDS`` such seeds a side, on
-    P(PPO > ES) at equal env steps (one-core seconds) instead. The deterministic solved test on both
-    sides (the book's criterion; ES's policies are deterministic too)."""
-    out = {}
-    name = LABELS.get(es, es)
-    for key, x, to, unit in (("data", "env_steps", "steps_to", "env steps"), ("wall", "wall_1core", "wall_to",
-                                                                               "s on one core")):
-        c, r = S["compare"].get(es, {}).get(x), S["ratio"].get(es, {}).get(to)
-        if r is not None and min(r["n_x"], r["n_y"]) >= MIN_SEEDS and np.isfinite(r["lo"]):
-            what = "env steps" if key == "data" else "seconds on one core"
-            number = (f"{name} needs {report.ci(r['ratio'], r['lo'], r['hi'], 2)} times PPO's {what} to reach "
-                      f"{report.num(S['threshold'])} ({_reached(S, es, r)})")
-            if c is not None and min(c["cmp"]["n_x"], c["cmp"]["n_y"]) >= MIN_SEEDS:
-                cmp = c["cmp"]
-                number += (f"; P(PPO > {name}) = {report.ci(cmp['p'], cmp['p_lo'], cmp['p_hi'], 2)} at "
-                           f"{report.num(c['at'], 0 if key == 'data' else 1)} {unit}")
-            if r["lo"] > 1:
-                inside = r["hi"] >= 3 and r["lo"] <= 10
-                word = "confirmed" if key == "wall" or inside else "refined"
-                because = ("PPO reaches the threshold sooner on one core" if key == "wall" else
-                           f"the ES needs more data than PPO, {'within' if inside else 'outside'} Salimans et al.'s 3-10x")
-            elif r["hi"] < 1:
-                word, because = "refuted", ("the ES reaches the threshold on fewer env steps" if key == "data" else
-                                            "the ES reaches the threshold sooner on one core")
-            else:
-                word, because = "unresolved", "the ratio's CI contains 1"
-            out[key] = str(report.Verdict(word, number, because))
-            continue
-        if c is None:
-            lacking = [LABELS.get(m, m) for m in ("ppo", es) if m not in S["rows"]]
-            what = (f"no {' or '.join(lacking)} runs stored yet" if lacking else
-                    "the idle-core cost table is missing" if x == "wall_1core" else "the runs have no common range")
-            n = min((S["rows"][m]["n"] if m in S["rows"] else 0) for m in ("ppo", es))
-            out[key] = str(report.Verdict("unresolved", f"P(PPO > {name}) – "
-                                          f"({report.n_of(n, S['planned'])} on the smaller side)",
-                                          f"{what}: nothing to compare yet"))
-            continue
-        cmp = c["cmp"]
-        at, n = report.num(c["at"], 0 if key == "data" else 1), f"n = {cmp['n_x']} vs {cmp['n_y']} of {S['planned']}"
-        if min(cmp["n_x"], cmp["n_y"]) < MIN_SEEDS:  # each seed's return instead of an estimate
-            each = " vs ".join(f"{who} {', '.join(report.num(v) for v in np.sort(c[side]))}"
-                               for who, side in (("PPO", "ppo"), (name, "es")))
-            out[key] = str(report.Verdict("unresolved", f"solved-test return at {at} {unit}: {each} ({n})",
-                                          f"fewer than {MIN_SEEDS} seeds on one side, so no P(PPO > {name})"))
-            continue
-        number = (f"P(PPO > {name}) = {report.ci(cmp['p'], cmp['p_lo'], cmp['p_hi'], 2)} at {at} {unit} ({n}; fewer "
-                  f"than {MIN_SEEDS} seeds a side reached {report.num(S['threshold'])}, so no ratio to it)")
-        word = report.resolved_word(cmp, agrees_if_positive=True)
-        because = {"confirmed": "PPO is ahead at equal budget, as Salimans et al. found",
-                   "refuted": "the ES is ahead at equal budget",
-                   "unresolved": report.detectable(cmp["detectable"], 0, "return")}[word]
-        out[key] = str(report.Verdict(word, number, because))
     return out
 
 
@@ -580,7 +547,8 @@ def missing_inputs(S: dict, costs: pd.DataFrame | None, es_speed: dict, ppo_spee
 
 def cores(S: dict, costs: pd.DataFrame | None, es_speed: dict, ppo_speed: dict, es: str = "torch_cmaes",
           W=CORES, es_modelled: dict | None = None) -> dict | None:
-    """Time to the threshold against cores for ``es`` and PPO (seeds that reached it), and the crossover;
+    """Time to the threshold against cores for ``es`` and PPO (every seed; one that never reached it
+    counts at its whole budget's time, censored), and the crossover (``crossover``);
     None while an input is missing (``missing_inputs``): runs, one-core costs or a measured speedup
     (without one the model would silently assume linear scaling). With W cores at hand each side runs
     on as many of them (up to W) as is fastest, so more cores never make a run slower."""
@@ -591,13 +559,18 @@ def cores(S: dict, costs: pd.DataFrame | None, es_speed: dict, ppo_speed: dict, 
     from ..baselines.zoo import zoo_hyperparams
 
     n_envs = int(zoo_hyperparams(S["env"])["n_envs"])
-    out = dict(W=np.asarray(W), es_measured=speedup(W, es_speed)[1], ppo_measured=speedup(W, ppo_speed, n_envs)[1])
+    out = dict(W=np.asarray(W), es_measured=speedup(W, es_speed, None, es_modelled)[1],
+               ppo_measured=speedup(W, ppo_speed, n_envs)[1], reached={})
     for side, speed, cap, model in ((es, es_speed, None, es_modelled), ("ppo", ppo_speed, n_envs, None)):
         g = seeds.loc[[side]]
-        t = time_to_threshold(g["steps_to"], g["gens_to"], c.loc[side, "eval_s_per_step"],
-                              c.loc[side, "serial_s_per_gen"], W, speed, cap, model)
+        hit = np.isfinite(g["steps_to"]).to_numpy()
+        steps = np.where(hit, g["steps_to"], g["max_steps"])  # never reached: its whole budget, censored
+        gens = np.where(hit, g["gens_to"], g["max_gens"])
+        t = time_to_threshold(steps, gens, c.loc[side, "eval_s_per_step"], c.loc[side, "serial_s_per_gen"], W, speed,
+                              cap, model)
         out[side] = np.minimum.accumulate(t, axis=1)  # the best worker count up to W (W ascending)
-    out["cross"] = crossover(out[es], out["ppo"], W)
+        out["reached"][side] = hit
+    out["cross"] = crossover(out[es], out["reached"][es], out["ppo"], out["reached"]["ppo"], W)
     out["es"] = es
     out["complete"] = all(S["rows"][m]["n"] >= S["planned"] for m in (es, "ppo"))  # every planned seed stored
     return out
@@ -661,27 +634,26 @@ def figure_curves(df: pd.DataFrame | None, summaries: list[dict], costs: pd.Data
 
 
 def _draw_cores(ax, C: dict, side: str, flags: np.ndarray, headline: bool = True):
-    """One method's time to the threshold against cores: IQM and band from 5 seeds (each seed below),
-    measured points filled, modelled ones open; a method other than the headline pair thin and dashed,
-    without its band."""
+    """One method's time to the threshold against cores: the Kaplan-Meier median over seeds (censored
+    seeds counted) with its 95 % band, measured points filled, modelled ones open; a method other than
+    the headline pair thin and dashed, without its band. Where the median is not reached (more than half
+    the seeds censored) nothing is drawn."""
     i = COLORS.get(side, "C0")[1:]
-    mid, lo, hi = band(C[side])
-    rows = C[side][np.isfinite(C[side]).all(1)]
-    label = f"{LABELS.get(side, side)} (n = {len(rows)} solved seeds)"
-    if np.isfinite(mid).any():  # IQM and band from >= 5 seeds, else each seed
-        if headline:
-            ax.fill_between(C["W"], lo, hi, color=f"C{i}", alpha=0.2, linewidth=0)
-        rows = mid[None, :]
-    for k, y in enumerate(rows):
-        ax.plot(C["W"], y, color=f"C{i}", lw=(1.5 if len(rows) == 1 else 0.8) * (1 if headline else 0.7),
-                linestyle="-" if headline else "--", label=label if k == 0 else None)
-        ax.scatter(C["W"][flags], y[flags], color=f"C{i}", zorder=3, s=12 if headline else 7)
-        ax.scatter(C["W"][~flags], y[~flags], facecolor="white", edgecolor=f"C{i}", zorder=3, s=12 if headline else 7)
+    mid, lo, hi = C["cross"]["curves"].get("ppo" if side == "ppo" else "es", (None, None, None))
+    if mid is None or not np.isfinite(mid).any():
+        return
+    hit = C["reached"][side]
+    label = f"{LABELS.get(side, side)} ({hit.sum()} of {hit.size} seeds reached it)"
+    if headline:
+        ax.fill_between(C["W"], lo, np.where(np.isfinite(hi), hi, np.nan), color=f"C{i}", alpha=0.2, linewidth=0)
+    ax.plot(C["W"], mid, color=f"C{i}", lw=1.5 if headline else 1.0, linestyle="-" if headline else "--", label=label)
+    ax.scatter(C["W"][flags], mid[flags], color=f"C{i}", zorder=3, s=12 if headline else 7)
+    ax.scatter(C["W"][~flags], mid[~flags], facecolor="white", edgecolor=f"C{i}", zorder=3, s=12 if headline else 7)
 
 
 def figure_cores(panels: list[tuple[dict | None, dict, str | None]], others: dict | None = None):
     """One panel per task (C from ``cores``, S from ``summarise``, what is missing): time to the
-    threshold against cores for the task's headline ES and PPO, IQM and 95 % band over seeds,
+    threshold against cores for the task's headline ES and PPO, median and 95 % band over seeds,
     measured points filled, modelled ones open; the crossover with its CI shaded. ``others``: per
     task, the ``cores`` of its other ES methods (None where an input is missing), drawn dashed."""
     import matplotlib.pyplot as plt
@@ -704,8 +676,9 @@ def figure_cores(panels: list[tuple[dict | None, dict, str | None]], others: dic
             if O is not None:
                 _draw_cores(ax, O, O["es"], O["es_measured"], headline=False)
         cr = C["cross"]
-        if cr["lo"] is not None:
-            ax.axvspan(cr["lo"], cr["hi"], color="0.85", alpha=0.6, linewidth=0, label="crossover, 95 % CI")
+        if cr["lo"] is not None and np.isfinite(cr["lo"]):
+            ax.axvspan(cr["lo"], min(cr["hi"], C["W"][-1]), color="0.85", alpha=0.6, linewidth=0,
+                       label="crossover, 95 % CI")
         if cr["w"] is not None:
             ax.axvline(cr["w"], color="0.4", linestyle=":", label=f"crossover W = {cr['w']:,.0f}")
         if ax.get_legend_handles_labels()[0]:
@@ -719,23 +692,22 @@ def figure_cores(panels: list[tuple[dict | None, dict, str | None]], others: dic
 
 
 def cross_text(C: dict | None, why: str | None) -> str:
-    """One task's crossover in words: W with its CI, no crossing within ``CORES``, or what is missing."""
+    """One task's crossover in words: W with its CI (measured up to 2 cores, modelled beyond), no
+    crossing within ``CORES``, or what is missing."""
     if C is None:
-        return f"not available yet (missing: {why or 'seeds that reached the threshold'})"
+        return f"not available yet (missing: {why or 'runs'})"
     cr, es = C["cross"], LABELS.get(C["es"], C["es"])
-    n = f"n = {cr['n_es']} vs {cr['n_ppo']} seeds that reached the threshold"
+    n = (f"{cr['reached_es']} of {cr['n_es']} {es} seeds and {cr['reached_ppo']} of {cr['n_ppo']} PPO seeds reached "
+         f"the threshold")
     if not (cr["n_es"] and cr["n_ppo"]):
-        if C.get("complete"):
-            sides = " or ".join(x for x, k in ((es, cr["n_es"]), ("PPO", cr["n_ppo"])) if not k)
-            return f"none: no seed of {sides} reached the threshold within the budget ({n}; every planned seed stored)"
         return f"not available yet ({n})"
+    def where(w):
+        return "beyond " + f"{CORES[-1]:,}" if not np.isfinite(w) else f"{w:,.0f}"
+    ci = f"95 % CI {where(cr['lo'])}–{where(cr['hi'])} cores"
     if cr["w"] is not None:
-        ci = "" if cr["lo"] is None else f" (95 % CI {cr['lo']:,.0f}–{cr['hi']:,.0f})"
         back = "" if cr.get("back") is None else f"; PPO is ahead again from W = {cr['back']:,.0f} (modelled)"
-        if cr["w"] == 1:
-            return (f"{es} reaches the threshold sooner than PPO already on one core ({n}; "
-                    f"{100 * cr['share']:.0f} % of bootstrap resamples over seeds cross, "
-                    f"{'all' if cr['hi'] == 1 else 'not all'} of them at W = 1){back}")
-        return f"{es} overtakes PPO at W = {cr['w']:,.0f} cores{ci}; {n}; modelled beyond 2{back}"
-    share = 100 * (cr["share"] if cr["share"] == cr["share"] else 0)
-    return f"the curves do not cross up to {CORES[-1]:,} cores ({n}; {share:.0f} % of bootstrap resamples cross)"
+        how = "measured" if cr["w"] <= 2 else "modelled beyond 2 cores"
+        first = "already on one core" if cr["w"] == 1 else f"from W = {cr['w']:,.0f} cores"
+        return f"{es} reaches the threshold sooner than PPO {first} ({how}; {ci}; {n}){back}"
+    return (f"the medians do not cross up to {CORES[-1]:,} cores ({ci}; {100 * cr['share']:.0f} % of bootstrap "
+            f"resamples cross; {n})")

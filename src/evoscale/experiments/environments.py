@@ -259,7 +259,7 @@ def bench_table(where=None) -> pd.DataFrame:
 
 def stored_es_runs(env: str, where: Path) -> list[pd.DataFrame]:
     """Every verified stored run of a gradient-free method on ``env`` in ``where`` (any chapter's)."""
-    from ..store import load_run
+    from ..runs import load_stored
     from ..trainers import GRADIENT_METHODS
 
     out = []
@@ -270,7 +270,7 @@ def stored_es_runs(env: str, where: Path) -> list[pd.DataFrame]:
             continue
         if not isinstance(meta, dict) or meta.get("env") != env or meta.get("method") in GRADIENT_METHODS:
             continue
-        df = load_run(side.with_suffix(".csv"))
+        df = load_stored(side.with_suffix(".csv"))
         if df is not None and len(df) and {"evals", "env_steps", "pop_eval_s", "opt_s"} <= set(df.columns):
             out.append(df)
     return out

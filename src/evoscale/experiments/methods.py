@@ -2,8 +2,8 @@
 
 The grid: {CMA-ES, sep-CMA-ES, OpenAI-ES, GA, Neuromod} x network sizes {small < 5K, medium 5-50K,
 large > 50K parameters} on one task, several seeds, the same episode budget for every run. Chapter 1
-reads the CMA-ES / sep-CMA-ES / OpenAI-ES part of it (plus ``width_sizes``, extra widths for those
-three only); the configurations are identical, so each run is computed once (the results cache is
+reads the CMA-ES / sep-CMA-ES / OpenAI-ES / GA part of it (``WIDTH_ROWS``, plus ``width_sizes``, extra
+widths for those four only); the configurations are identical, so each run is computed once (the results cache is
 keyed by the configuration's hash) and stored in the shared run store ``results/<profile>/runs/``.
 
 Full CMA-ES is O(n^2) in memory and time. A cell whose *predicted* run (chapter 1's measured cost
@@ -204,7 +204,7 @@ def ppo_configs(p: MethodsParams) -> list[RunConfig]:
 
 def plan(p: MethodsParams, cost: pd.DataFrame | None = None, part: str = "grid") -> pd.DataFrame:
     """One row per cell: (row, size, hidden, n, band) and whether it runs here. ``part``: "grid"
-    (chapter 5's rows x sizes) or "width" (chapter 1's three rows x sizes + width_sizes). Full CMA-ES
+    (chapter 5's rows x sizes) or "width" (chapter 1's four ``WIDTH_ROWS`` x sizes + width_sizes). Full CMA-ES
     cells are checked against ``cost`` (chapter 1's measurement; None: every cell runs)."""
     if part not in ("grid", "width"):
         raise ValueError(f"part must be 'grid' or 'width', got {part!r}")

@@ -11,12 +11,13 @@ The rules, per chapter (``CHAPTERS``):
 - *Profiles.* ``profile``'s comment is exactly the profiles of ``PROFILES``, in order, joined by
   " | ", and its docstring begins with the same list.
 - *Description.* Every parameter has a trailing comment in the cell and a docstring in the
-  dataclass. The comment, less a trailing note of profile values (a parenthesis that opens with a
-  profile name and a colon, "(book: 64)", "(smoke: 2; book: 10; full: 10)"), is the docstring's
-  first sentence (up to the first period that ends the docstring or is followed by a capital),
-  without its final period, or the start of that sentence where the rest opens a qualifier the
-  dataclass adds: " (", " --", ": " or "; ". Compared with whitespace collapsed, backticks dropped
-  (reST's ``x`` is the notebook's `x`) and the first letter's case ignored.
+  dataclass. The comment, less a trailing note of profile values (a parenthesis that opens with
+  profile names and a colon: "(book: 64)", "(book and full: True)", "(smoke: 2; book: 10; full: 10)"),
+  is the docstring's first sentence (up to the first period that ends the docstring or is followed
+  by a capital), without its final period, or the start of that sentence where the rest opens a
+  qualifier the dataclass adds: " (", " --", ": " or "; ". Compared with whitespace collapsed,
+  backticks dropped (reST's ``x`` is the notebook's `x`) and the first letter's case ignored. The
+  values in a profile note are the chapter's to state; this test does not read them.
 """
 
 import ast
@@ -44,7 +45,8 @@ QUALIFIERS = (" (", " --", ": ", "; ")
 
 def _profile_note(profiles) -> re.Pattern:
     names = "|".join(map(re.escape, profiles))
-    return re.compile(rf"\s*\((?:{names}):(?:[^()]|\([^()]*\))*\)$")  # one level of nested parentheses
+    names = rf"(?:{names})(?:(?:, | and )(?:{names}))*"  # "book", "book and full", "smoke, book and full"
+    return re.compile(rf"\s*\({names}:(?:[^()]|\([^()]*\))*\)$")  # one level of nested parentheses
 
 
 def _normal(text: str) -> str:
@@ -139,6 +141,7 @@ def test_the_rules_read_what_they_should():
     note = _profile_note(["smoke", "book", "full"])
     assert note.sub("", "ES methods timed (book: cmaes (pycma), torch_cmaes)") == "ES methods timed"
     assert note.sub("", "seeds (smoke: 2; book: 10, capped at 3; full: 10)") == "seeds"
+    assert note.sub("", "tuned (book and full: True)") == "tuned"
     assert note.sub("", "GA parents (None: popsize // 5)") == "GA parents (None: popsize // 5)"
     assert first_sentence('Ray cluster, e.g. "auto" after ``ray start``; None: local. More.') == \
         'Ray cluster, e.g. "auto" after ``ray start``; None: local'

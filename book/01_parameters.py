@@ -45,12 +45,12 @@
 
 # %% tags=["parameters"]
 profile = "book"  # smoke | quick | book | full
-sizes_full = None  # parameter counts for full CMA-ES (O(n^2) memory), e.g. [1000, 2000, 4000, 8000]
-sizes_linear = None  # parameter counts for sep-CMA-ES, OpenAI-ES and the evaluation time
+sizes_full = None  # parameter counts for full-covariance CMA-ES (book: [1000, 2000, 4000, 8000])
+sizes_linear = None  # parameter counts for the O(n) methods, sep-CMA-ES and OpenAI-ES, and for the evaluation time
 popsize = 64  # individuals per generation
-generations = None  # timed generations per measurement (median of generations 2..G)
+generations = None  # timed generations per measurement (the median of generations 2..G is reported)
 eval_rounds = None  # LunarLander generations timed per network size
-device = "cpu"  # cpu | cuda: where the torch CMA-ES runs (the GPU row)
+device = "cpu"  # cpu | cuda: where the torch CMA-ES runs (`cuda`: the GPU row)
 
 # %% tags=["hide-input"]
 from evoscale.experiments import parameters

@@ -44,15 +44,15 @@
 # seed's estimates, 10 seeds: a cluster or GPU — see the cost model for what it needs).
 
 # %% tags=["parameters"]
-profile = "book"  # smoke | book | full
-tasks = None  # comma-separated subset of the registry's tasks (None: all six)
+profile = "book"  # smoke | quick | book | full
+tasks = None  # comma-separated subset of the registry's tasks, `TASKS` (None: all six)
 seeds = None  # seeds per run (smoke: 2; book: 10, the dearer tasks capped at 3; full: 10)
-budget_scale = None  # multiplies every budget of the profile (1.0)
+budget_scale = None  # multiplies every budget of the profile (quick: 0.33; smoke, book and full: 1.0)
 cost_popsize = None  # individuals in the per-task cost measurement (book: 8)
-signal_samples = None  # random networks per Pong input and scale in the "any signal?" test (book: 64)
+signal_samples = None  # random networks per Pong input (pixels, RAM) and scale in the "any reward signal?" test (book: 64)
 processes = None  # runs trained in parallel, one core each (None: all cores)
 device = None  # cpu | cuda: where the Pong/Humanoid policy forward runs (full: cuda)
-workers = None  # Ray actors per Pong/Humanoid ES run (None: one process)
+workers = None  # Ray actors per ES run on Pong and Humanoid (None: the single-process lockstep evaluator)
 
 # %% tags=["hide-input"]
 from evoscale.experiments import environments, pong

@@ -43,7 +43,7 @@
 # %% tags=["parameters"]
 profile = "book"  # smoke | quick | book | full
 env = "LunarLander-v3"  # any task in evoscale.envs.REGISTRY
-method = None  # torch_cmaes (the book's full CMA-ES) | cmaes (pycma)
+method = None  # the full CMA-ES of the main runs: torch_cmaes (the book's) | cmaes (pycma)
 hidden = "64,32"  # hidden layer widths; "64,32" is the claim's 2,788-parameter network
 popsize = None  # individuals per generation (book: 64)
 sigma0 = None  # initial step size (book: 0.5)
@@ -51,16 +51,16 @@ budget_evals = None  # training episodes per seed (book: 102,400)
 eval_every = None  # training episodes between solved tests (book: 2,560)
 eval_episodes = None  # fresh episodes per solved test (book: 100)
 seeds = None  # number of seeds, or a list of seeds (book: 10)
-check_method = "cmaes"  # the cross-check's implementation (pycma)
-check_budget_evals = None  # the cross-check's budget (book: 50,000)
-check_eval_every = None
-check_seeds = None
-train_missing = None  # train runs the store lacks (book: False, the campaign trains them)
-processes = None  # runs trained in parallel, one core each (None: all cores)
-backend = "lockstep"  # lockstep | ray (population evaluated by Ray actors; identical results)
+check_method = "cmaes"  # the cross-check's implementation: the same CMA-ES in pycma
+check_budget_evals = None  # the cross-check's budget in training episodes per seed (book: 50,000)
+check_eval_every = None  # the cross-check's training episodes between solved tests (book: 2,500)
+check_seeds = None  # the cross-check's seeds: a number of seeds, or a list (book: 10)
+train_missing = None  # train runs the results store lacks (book: False, the campaign trains them)
+processes = None  # runs trained in parallel, one core each (None: all cores; backend "ray": one at a time)
+backend = "lockstep"  # population evaluator: lockstep (this process) | ray (`workers` Ray actors, same results)
 workers = None  # Ray actors per run (backend "ray")
-ray_address = None  # Ray cluster to join, e.g. "auto" after `ray start`; None: a local cluster
-device = "cpu"  # cpu | cuda (policy forward)
+ray_address = None  # Ray cluster to join, e.g. "auto" after `ray start`; None starts a local one
+device = "cpu"  # cpu | cuda: where the policy forward runs
 
 # %% tags=["hide-input"]
 from evoscale.experiments import backprop, compute

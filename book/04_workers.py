@@ -49,27 +49,27 @@
 # slice of the population with the batched policy. Only parameter rows go out and returns come back.
 
 # %% tags=["parameters"]
-profile = "book"  # smoke | book | full
+profile = "book"  # smoke | quick | book | full
 envs = None  # tasks of the speedup measurement (book: LunarLander-v3, BipedalWalker-v3)
-methods = None  # ES methods timed (book: cmaes (pycma), torch_cmaes, openai_es)
-workers = None  # Ray worker counts (book: 1, 2 -- this machine's cores; full: 1, 2, 4, 8, 16)
+methods = None  # ES methods whose generations are timed (book: cmaes (pycma), torch_cmaes, openai_es)
+workers = None  # Ray worker counts to time (book: 1, 2 -- this machine's cores; full: 1, 2, 4, 8, 16)
 popsize = 64  # individuals per generation
-warmup_generations = None  # CMA-ES generations before timing starts (a mid-training population)
+warmup_generations = None  # CMA-ES generations trained before timing starts (a mid-training population)
 generations = None  # timed generations per worker count
-raw_seconds = None  # seconds to measure one core's raw gymnasium.make step rate
-seed = 0
-islands = None  # island count K (each island: popsize / K individuals)
+raw_seconds = None  # seconds spent measuring one core's raw gymnasium.make step rate per task
+seed = 0  # seed of the speedup measurement's warm-up and timed generations, and of the simulation
+islands = None  # island count K; each island has popsize / K individuals
 migrate_every = None  # generations between migrations
 migrants = None  # individuals each island sends
-topology = "ring"  # ring | random
+topology = "ring"  # migration topology: ring | random
 island_budget = None  # evaluations per island run, all islands together
 island_seeds = None  # seeds of the island comparison (book: 10)
-sim_workers = None  # simulated worker counts
+sim_workers = None  # worker counts of the simulated cluster
 sim_generations = None  # simulated generations per worker count
-sim_speed_cv = 0.3  # spread of simulated worker speeds (coefficient of variation)
-sim_latency_ms = 0.2  # simulated one-way network latency
-processes = None  # island runs trained in parallel (None: all cores)
-ray_address = None  # Ray cluster to join, e.g. "auto" after `ray start`; None: a local one
+sim_speed_cv = 0.3  # spread of worker speeds in the simulation (coefficient of variation, lognormal)
+sim_latency_ms = 0.2  # one-way network latency in the simulation (ms)
+processes = None  # island runs trained in parallel, one core each (None: all cores)
+ray_address = None  # Ray cluster to join for the speedup measurement, e.g. "auto" after `ray start`; None starts a local one
 
 # %% tags=["hide-input"]
 from evoscale.experiments import workers as wk

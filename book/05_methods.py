@@ -51,28 +51,28 @@
 # %% tags=["parameters"]
 profile = "book"  # smoke | quick | book | full
 env = "LunarLander-v3"  # any task in evoscale.envs.REGISTRY with a discrete or continuous action
-sizes = None  # hidden widths of the small, medium, large network (book: ["64,32", "116,58", "310,155"])
-width_sizes = None  # extra widths for chapter 1's width sweep (CMA-ES, sep-CMA-ES, OpenAI-ES, GA)
+sizes = None  # hidden widths of the small, medium and large network (book: ["64,32", "116,58", "310,155"])
+width_sizes = None  # extra hidden widths for chapter 1's width sweep (CMA-ES, sep-CMA-ES, OpenAI-ES and GA)
 popsize = None  # individuals per generation (book: 64, every method)
 budget_evals = None  # training episodes per run (book: 30,720)
 eval_every = None  # training episodes between solved tests
 eval_episodes = None  # fresh episodes per solved test (book: 100)
 seeds = None  # number of seeds, or a list of seeds (book: 10)
 seeds_large = None  # seeds of the cells with 50K parameters or more (book: 5)
-cma_method = "torch_cmaes"  # the CMA-ES row's implementation: torch_cmaes (fp32, lean) or cmaes (pycma)
+cma_method = "torch_cmaes"  # the full CMA-ES in the CMA-ES row: torch_cmaes (lean, fp32) | cmaes (pycma)
 cma_sigma = 0.5  # CMA-ES and sep-CMA-ES initial step size
-es_sigma = 0.05  # OpenAI-ES (and Neuromod's inner OpenAI-ES) noise std
+es_sigma = 0.05  # OpenAI-ES (and Neuromod's inner OpenAI-ES) noise standard deviation
 es_lr = 0.03  # OpenAI-ES (and Neuromod) Adam learning rate
 ga_sigma = 0.05  # GA mutation power
 ga_truncation = None  # GA parents per generation (None: popsize // 5)
-ga_elites = 1  # GA elites (re-evaluated every generation)
-cma_limit_s = None  # full CMA-ES runs predicted to take longer (s, one core) are not run (book: 3 h)
+ga_elites = 1  # GA elites carried unmutated (and re-evaluated every generation)
+cma_limit_s = None  # a full-CMA-ES run predicted to take longer than this (s, one core) is not run (book: 3 h)
 ram_gib = None  # memory limit for full CMA-ES (None: this machine's RAM)
 ppo_steps = None  # PPO's env-step budget (book: 3,000,000)
 ppo_eval_every = None  # env steps between PPO's solved tests
-train_missing = None  # train runs the store lacks (book: False, the campaign trains them)
+train_missing = None  # train runs the results store lacks (book: False, the campaign trains them)
 processes = None  # runs trained in parallel, one core each (None: all cores)
-tuned = None  # use a band's tuning selection once its tuning runs are all stored (book: True)
+tuned = None  # use a band's tuning selection once its tuning runs are all stored (book and full: True)
 
 # %% tags=["hide-input"]
 from evoscale.experiments import methods, parameters, report

@@ -49,10 +49,10 @@
 # %% tags=["parameters"]
 profile = "book"  # smoke | quick | book | full
 tasks = None  # {task: dict(budget_evals, eval_every, ppo_steps, ppo_eval_every, seeds, rows, eval_episodes, hidden)}
-popsize = None  # ES population (book: 64)
-processes = None  # runs trained in parallel (None: all cores)
-costs_from_runs = None  # without the idle-core table, use the runs' own timings (smoke only)
-train_missing = None  # train runs the store lacks (book: False, the campaign trains them)
+popsize = None  # ES population, individuals per generation (book: 64)
+processes = None  # runs trained in parallel, one core each (None: all cores)
+costs_from_runs = None  # without the idle-core cost table, take the unit costs from the runs' own (shared-machine) timings (smoke: True)
+train_missing = None  # train runs the results store lacks (book: False, the campaign trains them)
 
 # %% tags=["hide-input"]
 from evoscale.experiments import backprop, backprop_verdicts, report

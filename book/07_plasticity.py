@@ -66,24 +66,24 @@
 
 # %% tags=["parameters"]
 profile = "book"  # smoke | quick | book | full
-tasks = None  # tasks to run (default: ReversalBandit-v0 and CartPoleFlip-v1)
+tasks = None  # tasks to run (None: both adaptation tasks, ReversalBandit-v0 and CartPoleFlip-v1)
 hidden = "16"  # hidden widths of the MLP and of Neuromod
-recurrent_hidden = "11"  # units of the evolved GRU (about Neuromod's parameter count)
+recurrent_hidden = "11"  # units of the evolved recurrent layer (11 GRU units: about Neuromod's parameter count)
 cell = "gru"  # evolved recurrent cell: gru | elman
-rule = "per_synapse"  # Neuromod's rule: per_synapse | per_layer (chapter 5's)
+rule = "per_synapse"  # Neuromod's plasticity rule: per_synapse | per_layer (chapter 5's)
 optimizer = "torch_cmaes"  # the ES that evolves all three networks
-sigma0 = 0.5  # its initial step size
+sigma0 = 0.5  # the ES's initial step size
 popsize = None  # individuals per generation (book: 16)
 episodes_per_eval = None  # episodes averaged into one fitness value (book: 8)
-budget_evals = None  # training episodes per evolution run (book: 12,800)
+budget_evals = None  # training episodes per ES run (book: 12,800)
 eval_every = None  # training episodes between solved tests (book: 800)
 eval_episodes = None  # fresh episodes per solved test (book: 200)
 seeds = None  # number of seeds, or a list of seeds (book: 10)
 ppo_steps = None  # env steps of PPO and RecurrentPPO per task, and the matched comparison's (book: 320,000 each)
-ppo_eval_every = None  # env steps between their solved tests (book: 40,000)
-probe_episodes = None  # fresh episodes per replayed network (within-episode analysis)
+ppo_eval_every = None  # env steps between PPO's and RecurrentPPO's solved tests (book: 40,000)
+probe_episodes = None  # fresh episodes per replayed network for the within-episode analysis
 processes = None  # runs trained in parallel, one core each (None: all cores)
-train_missing = None  # train the runs the store lacks (book: False, the campaign trains them)
+train_missing = None  # train runs the results store lacks (book: False, the campaign trains them)
 
 # %% tags=["hide-input"]
 from evoscale.experiments import plasticity

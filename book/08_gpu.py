@@ -43,14 +43,14 @@
 
 # %% tags=["parameters"]
 profile = "book"  # smoke | book | full
-share_cases = None  # [(task, popsize, hidden), ...] for the network-share measurement
+share_cases = None  # [(task, popsize, hidden), ...]: one per network-share measurement; hidden "" is Pong's bare CNN
 share_seconds = None  # seconds of evaluation per share measurement
 jax_env = "CartPole-v1"  # the task the JAX backend runs (gymnax's port)
 jax_popsizes = None  # population sizes of the JAX benchmark (book: 16 ... 4,096)
-jax_seconds = None  # measuring seconds per side, size and round
+jax_seconds = None  # measuring seconds per side, per size and round
 jax_rounds = None  # interleaved rounds (book: 5)
-warmup_evals = None  # CMA-ES episodes before the JAX benchmark, so episode lengths spread (0: random)
-dtype = "float64"  # float64: the lockstep evaluator's episodes up to rounding | float32
+warmup_evals = None  # CMA-ES episodes before the JAX benchmark, so episode lengths spread (0: random weights)
+dtype = "float64"  # precision of the JAX backend: float64 (the lockstep evaluator's episodes up to rounding) | float32
 
 # %% tags=["hide-input"]
 from evoscale.experiments import gpu

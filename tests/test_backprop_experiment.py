@@ -168,6 +168,7 @@ def test_band_needs_five_seeds():
     assert np.isnan(b.band(v[:4])[0]).all()
 
 
+@pytest.mark.slow  # over a minute: it times PPO rollouts and Ray speedups for two ES, three times
 def test_idle_core_measurements_run_at_tiny_sizes(tmp_path, monkeypatch):
     """The code the idle machine runs (``python -m evoscale bench costs``), at tiny sizes; the
     numbers mean nothing on this loaded machine."""

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from evoscale.bench.evaluator import bench_evaluator, time_breakdown
+from evoscale.bench.evaluator import bench_evaluator, replay_steps_per_s, time_breakdown
 from evoscale.config import RunConfig
 from evoscale.evaluation import TRAIN, episode_seeds, make_evaluator
 
@@ -39,6 +39,15 @@ def test_bench_evaluator_reports_medians_over_interleaved_rounds():
     assert out["ratio"] == pytest.approx(float(np.median(out["ratio_per_round"])))
     for key in ("raw", "unwrapped", "evaluator", "serial", "replay"):
         assert out[f"{key}_steps_per_s"] > 0
+
+
+def test_replay_steps_per_s_is_a_plain_env_step_rate():
+    """The replay rate of a population's own episodes (what it replays: tests/test_cli.py) is finite and
+    positive, and CartPole steps at well over 1,000/s on any machine."""
+    ev = make_evaluator(RunConfig(env="CartPole-v1", hidden=(4,), backend="serial"))
+    population = np.random.default_rng(0).normal(0, 1.0, (4, ev.policy.n_params))
+    rate = replay_steps_per_s("CartPole-v1", ev.policy, population, seconds=0.2)
+    assert np.isfinite(rate) and rate > 1_000
 
 
 @pytest.mark.parametrize("kw, message", [({"rounds": 0}, "rounds must be"), ({"seconds": 0}, "seconds must be"),

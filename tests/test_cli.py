@@ -71,18 +71,35 @@ def test_bench_methods_prints_strict_json():
 
 
 def test_replay_rate_replays_the_populations_own_episodes():
-    """The replay baseline records each individual's actions, then steps a plain gymnasium.make env
-    through them: a finite, positive step rate (CartPole steps at well over 1,000/s on any machine)."""
+    """The replay baseline (``bench evaluator``'s "replay" column) records each individual's episode,
+    its seed and the actions its network chose, and steps a plain gymnasium.make env through them:
+    that retraces the episodes the evaluator runs, individual by individual, to the same length and
+    return (its rate: tests/test_bench_evaluator.py)."""
     import numpy as np
 
-    from evoscale.bench.evaluator import replay_steps_per_s
+    from evoscale.bench.evaluator import record_episodes
     from evoscale.config import RunConfig
-    from evoscale.evaluation import make_evaluator
+    from evoscale.envs import make_wrapped_env
+    from evoscale.evaluation import TRAIN, episode_seeds, make_evaluator
 
     ev = make_evaluator(RunConfig(env="CartPole-v1", hidden=(4,), backend="serial"))
-    population = np.random.default_rng(0).normal(0, 1.0, (4, ev.policy.n_params))
-    rate = replay_steps_per_s("CartPole-v1", ev.policy, population, seconds=0.2)
-    assert np.isfinite(rate) and rate > 1_000
+    population = np.random.default_rng(1).normal(0, 1.0, (16, ev.policy.n_params))
+    episodes = record_episodes("CartPole-v1", ev.policy, population)
+    seeds = episode_seeds(0, TRAIN, 0, len(population), 1)  # the seeds the replay uses
+    own = ev.evaluate(population, seeds)
+    assert [seed for seed, _ in episodes] == seeds[:, 0].tolist()
+    assert [len(actions) for _, actions in episodes] == own.lengths[:, 0].tolist()
+    assert own.lengths.min() < 20 and own.lengths.max() == 500  # poles that fall early, one the time limit ends
+    raw = make_wrapped_env("CartPole-v1")
+    for (seed, actions), ret in zip(episodes, own.returns[:, 0]):
+        raw.reset(seed=seed)
+        total, ended = 0.0, []
+        for a in actions:
+            _, reward, terminated, truncated, _ = raw.step(a)
+            total += reward
+            ended.append(terminated or truncated)
+        assert ended[-1] and not any(ended[:-1])  # the plain env ends the episode where the evaluator's did
+        assert total == ret
 
 
 def test_runs_same_ignores_timing_and_names_the_first_difference(tmp_path):

@@ -16,6 +16,7 @@ def _run(*args, tmp_path):
                           capture_output=True, text=True, timeout=900)
 
 
+@pytest.mark.slow  # over 30 s: the whole GPU script, every section, in a fresh process
 def test_dry_run_runs_every_section_on_the_cpu(tmp_path):
     r = _run("--dry-run", "--minutes", "4", tmp_path=tmp_path)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]

@@ -79,14 +79,18 @@ class BackpropParams:
     profile: str = "book"
     """smoke | quick | book | full -- sets the default of every parameter left at None."""
     tasks: dict | None = None
-    """Per task: ES budget_evals / eval_every, PPO steps / eval_every, seeds, ES rows, eval_episodes, hidden."""
+    """{task: dict(budget_evals, eval_every, ppo_steps, ppo_eval_every, seeds, rows, eval_episodes, hidden)}:
+    per task the ES's episode budget and solved-test interval, PPO's env-step budget and interval, the
+    seeds, the ES rows, the episodes per solved test and the ES's hidden widths ("": the registry's)."""
     popsize: int | None = None
+    """ES population, individuals per generation."""
     processes: int | None = None
+    """Runs trained in parallel, one core each (None: all cores)."""
     costs_from_runs: bool | None = None
     """Without the idle-core cost table, take the unit costs from the runs' own (shared-machine)
     timings (smoke: so the crossover is exercised; never for the book)."""
     train_missing: bool | None = None
-    """Train runs the store lacks (False for the book profile: the campaign trains them)."""
+    """Train runs the results store lacks (False for the book profile: the campaign trains them)."""
 
     def configs(self, task: str | None = None) -> list[tuple[str, RunConfig]]:
         """(side, config) for every run: side "es" or "ppo"."""

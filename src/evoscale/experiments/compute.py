@@ -53,32 +53,43 @@ CLAIMED_CURVE = pd.DataFrame(
 @dataclass(frozen=True)
 class ComputeParams:
     profile: str = "book"
-    """smoke | book | full -- sets the default of every parameter left at None."""
+    """smoke | quick | book | full -- sets the default of every parameter left at None."""
     env: str = "LunarLander-v3"
+    """Any task in ``evoscale.envs.REGISTRY``."""
     method: str | None = None
-    """The full CMA-ES of the main runs: torch_cmaes (the book's) or cmaes (pycma)."""
+    """The full CMA-ES of the main runs: torch_cmaes (the book's) | cmaes (pycma)."""
     hidden: str | int | tuple = "64,32"
+    """Hidden layer widths; "64,32" is the claim's 2,788-parameter network."""
     popsize: int | None = None
+    """Individuals per generation."""
     sigma0: float | None = None
+    """Initial step size."""
     budget_evals: int | None = None
+    """Training episodes per seed."""
     eval_every: int | None = None
+    """Training episodes between solved tests."""
     eval_episodes: int | None = None
+    """Fresh episodes per solved test."""
     seeds: int | list | None = None
-    """Number of seeds (0..seeds-1) or an explicit list of seeds."""
+    """Number of seeds, or a list of seeds (a number n: seeds 0..n-1)."""
     processes: int | None = None
-    """Runs trained in parallel (one core each); None: all cores. With backend="ray": one at a time."""
+    """Runs trained in parallel, one core each (None: all cores; backend "ray": one at a time)."""
     backend: str = "lockstep"
-    """Population evaluator: lockstep (this process) or ray (``workers`` Ray actors, same results)."""
+    """Population evaluator: lockstep (this process) | ray (``workers`` Ray actors, same results)."""
     workers: int | None = None
-    """Ray actors per run (backend="ray")."""
+    """Ray actors per run (backend "ray")."""
     ray_address: str | None = None
     """Ray cluster to join, e.g. "auto" after ``ray start``; None starts a local one."""
     device: str = "cpu"
+    """cpu | cuda: where the policy forward runs."""
     check_method: str = "cmaes"
-    """The implementation cross-check: the same CMA-ES in pycma, at ``check_budget_evals``."""
+    """The cross-check's implementation: the same CMA-ES in pycma (at ``check_budget_evals``)."""
     check_budget_evals: int | None = None
+    """The cross-check's budget in training episodes per seed."""
     check_eval_every: int | None = None
+    """The cross-check's training episodes between solved tests."""
     check_seeds: int | list | None = None
+    """The cross-check's seeds: a number of seeds, or a list."""
     train_missing: bool | None = None
     """Train runs the results store lacks (False for the book profile: the campaign trains them, the
     chapter shows what is stored, "n = k of 10")."""

@@ -118,9 +118,9 @@ PROFILES = {
 @dataclass(frozen=True)
 class EnvParams:
     profile: str = "book"
-    """smoke | book | full -- sets the default of every parameter left at None."""
+    """smoke | quick | book | full -- sets the default of every parameter left at None."""
     tasks: str | tuple | None = None
-    """Comma-separated subset of ``TASKS`` (None: all)."""
+    """Comma-separated subset of the registry's tasks, ``TASKS`` (None: all six)."""
     seeds: int | None = None
     """Seeds per run (0..seeds-1); a task's profile entry may cap it (``seeds`` in its settings)."""
     budget_scale: float | None = None
@@ -132,7 +132,8 @@ class EnvParams:
     processes: int | None = None
     """Runs trained in parallel, one core each (None: all cores)."""
     device: str | None = None
-    """cpu | cuda: where the ES policy forward runs (full: cuda batches the CNN/MLP on the GPU)."""
+    """cpu | cuda: where the Pong/Humanoid policy forward runs (full: cuda batches the CNN/MLP on the GPU;
+    PPO on Pong's pixels also trains its CNN there)."""
     workers: int | None = None
     """Ray actors per ES run on Pong and Humanoid (None: the single-process lockstep evaluator)."""
     settings: dict = field(default=None, repr=False)

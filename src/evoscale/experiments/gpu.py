@@ -67,18 +67,21 @@ class GpuParams:
     profile: str = "book"
     """smoke | book | full -- sets the default of every parameter left at None."""
     share_cases: list | None = None
-    """(task, popsize, hidden) per network-share measurement; hidden "" is Pong's bare CNN."""
+    """[(task, popsize, hidden), ...]: one per network-share measurement; hidden "" is Pong's bare CNN."""
     share_seconds: float | None = None
     """Seconds of evaluation per share measurement (at least one whole evaluation)."""
     jax_env: str = "CartPole-v1"
+    """The task the JAX backend runs (gymnax's port)."""
     jax_popsizes: list | None = None
+    """Population sizes of the JAX benchmark."""
     jax_seconds: float | None = None
-    """Seconds per side, per size and round (at least one evaluation)."""
+    """Measuring seconds per side, per size and round (at least one evaluation)."""
     jax_rounds: int | None = None
+    """Interleaved rounds."""
     warmup_evals: int | None = None
-    """Episodes of CMA-ES training before the JAX benchmark (0: random weights)."""
+    """CMA-ES episodes before the JAX benchmark, so episode lengths spread (0: random weights)."""
     dtype: str = "float64"
-    """Precision of the JAX backend (float64: the lockstep evaluator's episodes up to rounding)."""
+    """Precision of the JAX backend: float64 (the lockstep evaluator's episodes up to rounding) | float32."""
 
     def __post_init__(self):
         from ..envs import get_spec

@@ -2,8 +2,8 @@
 
 The grid: {CMA-ES, sep-CMA-ES, OpenAI-ES, GA, Neuromod} x network sizes {small < 5K, medium 5-50K,
 large > 50K parameters} on one task, several seeds, the same episode budget for every run. Chapter 1
-reads the CMA-ES / sep-CMA-ES / OpenAI-ES part of it (plus ``width_sizes``, extra widths for those
-three only); the configurations are identical, so each run is computed once (the results cache is
+reads the CMA-ES / sep-CMA-ES / OpenAI-ES / GA part of it (``WIDTH_ROWS``, plus ``width_sizes``, extra
+widths for those four only); the configurations are identical, so each run is computed once (the results cache is
 keyed by the configuration's hash) and stored in the shared run store ``results/<profile>/runs/``.
 
 Full CMA-ES is O(n^2) in memory and time. A cell whose *predicted* run (chapter 1's measured cost
@@ -69,24 +69,30 @@ PROFILES = {
 @dataclass(frozen=True)
 class MethodsParams:
     profile: str = "book"
-    """smoke | book | full -- sets the default of every parameter left at None."""
+    """smoke | quick | book | full -- sets the default of every parameter left at None."""
     env: str = "LunarLander-v3"
+    """Any task in ``evoscale.envs.REGISTRY`` with a discrete or continuous action."""
     sizes: list | None = None
-    """Hidden widths of the small, medium and large network, e.g. ["64,32", "116,58", "310,155"]."""
+    """Hidden widths of the small, medium and large network (e.g. ["64,32", "116,58", "310,155"])."""
     width_sizes: list | None = None
-    """Extra hidden widths for chapter 1's width sweep (CMA-ES, sep-CMA-ES, OpenAI-ES only)."""
+    """Extra hidden widths for chapter 1's width sweep (CMA-ES, sep-CMA-ES, OpenAI-ES and GA). Its rows
+    are ``WIDTH_ROWS``, its other widths ``sizes``."""
     popsize: int | None = None
+    """Individuals per generation (the same for every method)."""
     budget_evals: int | None = None
     """Training episodes per run (the same for every method)."""
     eval_every: int | None = None
+    """Training episodes between solved tests."""
     eval_episodes: int | None = None
+    """Fresh episodes per solved test."""
     seeds: int | list | None = None
-    """Number of seeds (0..seeds-1) or an explicit list."""
+    """Number of seeds, or a list of seeds (a number n: seeds 0..n-1)."""
     seeds_large: int | list | None = None
     """Seeds of the cells with 50K parameters or more (the "large" band)."""
     cma_method: str = "torch_cmaes"
-    """The full CMA-ES in the CMA-ES row: torch_cmaes (lean, fp32) or cmaes (pycma)."""
+    """The full CMA-ES in the CMA-ES row: torch_cmaes (lean, fp32) | cmaes (pycma)."""
     cma_sigma: float = 0.5
+    """CMA-ES and sep-CMA-ES initial step size."""
     es_sigma: float = 0.05
     """OpenAI-ES (and Neuromod's inner OpenAI-ES) noise standard deviation."""
     es_lr: float = 0.03
@@ -96,21 +102,23 @@ class MethodsParams:
     ga_truncation: int | None = None
     """GA parents per generation (None: popsize // 5)."""
     ga_elites: int = 1
-    """GA elites carried (and re-evaluated) unmutated."""
+    """GA elites carried unmutated (and re-evaluated every generation)."""
     cma_limit_s: float | None = None
     """A full-CMA-ES run predicted to take longer than this (s, one core) is not run."""
     ram_gib: float | None = None
     """Memory limit for full CMA-ES (None: this machine's RAM)."""
     ppo_steps: int | None = None
-    """PPO's budget in env steps."""
+    """PPO's env-step budget."""
     ppo_eval_every: int | None = None
+    """Env steps between PPO's solved tests."""
     processes: int | None = None
     """Runs trained in parallel, one core each (None: all cores)."""
     train_missing: bool | None = None
     """Train runs the results store lacks (False for the book profile: the campaign trains them)."""
     tuned: bool | None = None
-    """True: a method whose width band's fair-rivals tuning is complete (``tuning.selected``) runs
-    with the setting the tuning rule selected instead of the settings above (book and full: True)."""
+    """Use a band's tuning selection once its tuning runs are all stored: a method whose width band's
+    fair-rivals tuning is complete (``tuning.selected``) runs with the setting the tuning rule selected
+    instead of the settings above (book and full: True)."""
 
     def seed_list(self, band: str = "small") -> list[int]:
         return seed_list(self.seeds_large if band == "large" else self.seeds)
@@ -204,7 +212,7 @@ def ppo_configs(p: MethodsParams) -> list[RunConfig]:
 
 def plan(p: MethodsParams, cost: pd.DataFrame | None = None, part: str = "grid") -> pd.DataFrame:
     """One row per cell: (row, size, hidden, n, band) and whether it runs here. ``part``: "grid"
-    (chapter 5's rows x sizes) or "width" (chapter 1's three rows x sizes + width_sizes). Full CMA-ES
+    (chapter 5's rows x sizes) or "width" (chapter 1's four ``WIDTH_ROWS`` x sizes + width_sizes). Full CMA-ES
     cells are checked against ``cost`` (chapter 1's measurement; None: every cell runs)."""
     if part not in ("grid", "width"):
         raise ValueError(f"part must be 'grid' or 'width', got {part!r}")

@@ -49,18 +49,19 @@ LINEAR_METHODS = ("sepcmaes", "openai_es")
 @dataclass(frozen=True)
 class CostParams:
     profile: str = "book"
-    """smoke | book | full -- sets the default of every parameter left at None."""
+    """smoke | quick | book | full -- sets the default of every parameter left at None."""
     sizes_full: list | None = None
     """Parameter counts for full-covariance CMA-ES (O(n^2) memory: keep them small on a laptop)."""
     sizes_linear: list | None = None
-    """Parameter counts for the O(n) methods (sep-CMA-ES, OpenAI-ES) and the evaluation time."""
+    """Parameter counts for the O(n) methods, sep-CMA-ES and OpenAI-ES, and for the evaluation time."""
     popsize: int = 64
+    """Individuals per generation."""
     generations: int | None = None
     """Timed generations per measurement (the median of generations 2..G is reported)."""
     eval_rounds: int | None = None
     """LunarLander generations timed per network size."""
     device: str = "cpu"
-    """Where torch CMA-ES runs (``cuda``: the GPU row)."""
+    """cpu | cuda: where the torch CMA-ES runs (``cuda``: the GPU row)."""
 
     def hashed_fields(self) -> dict:
         return {k: v for k, v in dataclasses.asdict(self).items() if k != "profile"}

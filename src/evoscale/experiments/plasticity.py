@@ -103,35 +103,45 @@ class PlasticityParams:
     profile: str = "book"
     """smoke | quick | book | full -- sets the default of every parameter left at None."""
     tasks: list | None = None
-    """Tasks to run (default both adaptation tasks of ``envs.adapt``)."""
+    """Tasks to run (None: both adaptation tasks, ReversalBandit-v0 and CartPoleFlip-v1). Both are
+    ``envs.adapt``'s."""
     hidden: str | tuple = "16"
     """Hidden widths of the MLP and of Neuromod (the same network, Neuromod adds the rule)."""
     recurrent_hidden: str | tuple = "11"
-    """Units of the evolved recurrent layer (11 GRU units: about Neuromod's parameter count with the
-    per-synapse rule -- 519 against 515 on the bandit, 585 against 707 on CartPoleFlip)."""
+    """Units of the evolved recurrent layer (11 GRU units: about Neuromod's parameter count). With the
+    per-synapse rule: 519 against 515 on the bandit, 585 against 707 on CartPoleFlip."""
     cell: str = "gru"
-    """Evolved recurrent cell: gru or elman."""
+    """Evolved recurrent cell: gru | elman."""
     rule: str = "per_synapse"
-    """Neuromod's plasticity rule: per_synapse (A, B, C, D, eta for every synapse, as Najarro & Risi
-    2020) or per_layer (one set per layer, chapter 5's Neuromod)."""
+    """Neuromod's plasticity rule: per_synapse | per_layer (chapter 5's). The first evolves A, B, C, D
+    and eta for every synapse (as Najarro & Risi 2020), the second one set per layer (chapter 5's
+    Neuromod)."""
     optimizer: str = "torch_cmaes"
     """The ES that evolves all three networks (a plain ES of ``trainers.REGISTRY``)."""
     sigma0: float = 0.5
+    """The ES's initial step size."""
     popsize: int | None = None
+    """Individuals per generation."""
     episodes_per_eval: int | None = None
     """Episodes averaged into one fitness value: a fixed-weight policy's return depends on the hidden
     context (a lucky arm), so one episode ranks luck, not skill."""
     budget_evals: int | None = None
     """Training episodes per ES run (the same for every network)."""
     eval_every: int | None = None
+    """Training episodes between solved tests."""
     eval_episodes: int | None = None
+    """Fresh episodes per solved test."""
     seeds: int | list | None = None
+    """Number of seeds, or a list of seeds (a number n: seeds 0..n-1)."""
     ppo_steps: dict | None = None
-    """Env steps of PPO and RecurrentPPO per task: the bandit's equals the ES runs' (100-step episodes)."""
+    """Env steps of PPO and RecurrentPPO per task, and the matched comparison's: the bandit's equals the
+    ES runs' first 3,200 episodes in the book profile (100-step episodes)."""
     ppo_eval_every: int | None = None
+    """Env steps between PPO's and RecurrentPPO's solved tests."""
     probe_episodes: int | None = None
     """Fresh episodes per replayed network for the within-episode analysis."""
     processes: int | None = None
+    """Runs trained in parallel, one core each (None: all cores)."""
     train_missing: bool | None = None
     """Train runs the results store lacks (False for the book profile: the campaign trains them)."""
 

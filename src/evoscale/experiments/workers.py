@@ -78,7 +78,7 @@ class IslandSpec:
 @dataclass(frozen=True)
 class WorkersParams:
     profile: str = "book"
-    """smoke | book | full -- sets the default of every parameter left at None."""
+    """smoke | quick | book | full -- sets the default of every parameter left at None."""
     envs: list | None = None
     """Tasks of the speedup measurement (each with its registry network)."""
     methods: list | None = None
@@ -86,34 +86,40 @@ class WorkersParams:
     workers: list | None = None
     """Ray worker counts to time (local cluster: at most this machine's cores)."""
     popsize: int = 64
+    """Individuals per generation."""
     warmup_generations: int | None = None
     """CMA-ES generations trained before timing starts (a mid-training population)."""
     generations: int | None = None
-    """Timed generations per worker count, at least: a full CMA-ES's are rounded up to whole periods of
-    its lazy eigendecomposition (``trainers.timed_generations``), whose cost the mean then includes."""
+    """Timed generations per worker count (at least: a full CMA-ES's are rounded up to whole periods of
+    its lazy eigendecomposition, ``trainers.timed_generations``, whose cost the mean then includes)."""
     raw_seconds: float | None = None
     """Seconds spent measuring one core's raw gymnasium.make step rate per task."""
     seed: int = 0
+    """Seed of the speedup measurement's warm-up and timed generations, and of the simulation."""
     islands: int | None = None
     """Island count K; each island has popsize / K individuals."""
     migrate_every: int | None = None
+    """Generations between migrations."""
     migrants: int | None = None
+    """Individuals each island sends."""
     topology: str = "ring"
+    """Migration topology: ring | random."""
     island_budget: int | None = None
-    """Evaluations (all islands together) per island run; at most the compute chapter's budget."""
+    """Evaluations per island run, all islands together (at most the compute chapter's budget)."""
     island_seeds: int | None = None
     """Seeds of the island comparison (the first ones of the compute chapter's runs)."""
     sim_workers: list | None = None
     """Worker counts of the simulated cluster."""
     sim_generations: int | None = None
+    """Simulated generations per worker count."""
     sim_speed_cv: float = 0.3
     """Spread of worker speeds in the simulation (coefficient of variation, lognormal)."""
     sim_latency_ms: float = 0.2
-    """One-way network latency in the simulation."""
+    """One-way network latency in the simulation (ms)."""
     processes: int | None = None
-    """Island runs trained in parallel (one core each); None: all cores."""
+    """Island runs trained in parallel, one core each (None: all cores)."""
     ray_address: str | None = None
-    """Ray cluster to join for the speedup measurement; None starts a local one."""
+    """Ray cluster to join for the speedup measurement, e.g. "auto" after ``ray start``; None starts a local one."""
 
     def __post_init__(self):
         for e in self.envs or ():

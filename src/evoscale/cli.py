@@ -130,6 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument("--ppo-rollouts", type=int, default=5, help="PPO rollouts + updates timed")
     co.add_argument("--es-speedup-only", action="store_true",
                     help="only the Ray speedups of the tasks' ES methods not measured yet (keeps the cost tables)")
+    pc = bsub.add_parser("ppo-costs", help="chapter 6's PPO cost model: forward, one-process and worker-process "
+                                           "steps on 1 and 2 cores, the update on 1 and 2 threads (idle machine)")
+    pc.add_argument("--profile", default="book", help="where the table goes: results/<profile>/backprop/ppo-costs.csv")
+    pc.add_argument("--tasks", default="CartPole-v1,LunarLander-v3", help="comma-separated tasks")
+    pc.add_argument("--steps", type=int, default=256, help="vectorised steps per rollout timing")
+    pc.add_argument("--repeats", type=int, default=5, help="timings per rollout part (updates: 3)")
     ov = bsub.add_parser("overhead", help="optimizer time per generation / LunarLander evaluation time")
     ov.add_argument("--sizes", default="2788,9668", help="parameter counts (2788, 9668)")
     ov.add_argument("--popsize", type=int, default=64)
@@ -255,6 +261,10 @@ def main(argv: list[str] | None = None) -> int:
 
             summary = measure_and_store(args.profile, args.tasks.split(","), log=_log, generations=args.generations,
                                         ppo_rollouts=args.ppo_rollouts, es_speedup_only=args.es_speedup_only)
+        elif args.what == "ppo-costs":
+            from .experiments.backprop import measure_ppo_timings
+
+            summary = measure_ppo_timings(args.profile, args.tasks.split(","), args.steps, args.repeats, log=_log)
         elif args.what == "overhead":
             from .bench.overhead import bench_overhead
 

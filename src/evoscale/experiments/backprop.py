@@ -268,6 +268,16 @@ def es_speedup_path(profile: str, env: str, method: str):
     return results_root() / profile / "backprop" / f"es-speedup-{env.replace('/', '_')}-{method}.csv"
 
 
+def ppo_timings_path(profile: str):
+    """``bench.ppo_costs`` timings of every task (idle machine), the PPO side's cost model."""
+    return results_root() / profile / "backprop" / "ppo-costs.csv"
+
+
+def load_ppo_timings(profile: str) -> pd.DataFrame | None:
+    path = ppo_timings_path(profile)
+    return pd.read_csv(path) if path.exists() else None
+
+
 def load_costs(profile: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """The cached idle-core tables, None until measured (``python -m evoscale bench costs``)."""
     return tuple(pd.read_csv(p) if p.exists() else None for p in cost_paths(profile))
@@ -317,6 +327,33 @@ def measure_and_store(profile: str = "book", tasks=("CartPole-v1", "LunarLander-
     return out
 
 
+def measure_ppo_timings(profile: str = "book", tasks=("CartPole-v1", "LunarLander-v3"), steps: int = 256,
+                        repeats: int = 5, log=print) -> dict:
+    """Run on an idle machine: ``bench.ppo_costs.measure`` per task, written to ``ppo_timings_path``
+    (these tasks' rows replaced, the others' kept); per task the fitted ``ppo_model.PPOCostModel`` and
+    its 2-process check (model / measured)."""
+    import dataclasses
+
+    from ..bench.ppo_costs import measure
+    from ..store import atomic_write
+    from .ppo_model import PPOCostModel
+
+    frames, out = [], {}
+    for env in tasks:
+        log(f"{env}: timing PPO's parts")
+        df = measure(env, steps=steps, repeats=repeats)
+        m = PPOCostModel.fit(df)
+        out[env] = {**dataclasses.asdict(m), "check_2_processes": m.check(df), "machine": df["machine"].iloc[0]}
+        frames.append(df)
+    table, path = pd.concat(frames, ignore_index=True), ppo_timings_path(profile)
+    if path.exists():
+        old = pd.read_csv(path)
+        table = pd.concat([old[~old["env"].isin(tasks)], table], ignore_index=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda f: table.to_csv(f, index=False))
+    return out
+
+
 # ---------------------------------------------------------------- the crossover in cores
 
 def ipc_speedup(measured: dict, p) -> np.ndarray:
@@ -356,12 +393,13 @@ def speedup(W, measured: dict, cap: int | None = None, modelled: dict | None = N
 
 
 def time_to_threshold(steps_to, gens_to, eval_s_per_step: float, serial_s_per_gen: float, W, measured: dict,
-                      cap: int | None = None, modelled: dict | None = None) -> np.ndarray:
+                      cap: int | None = None, modelled: dict | None = None, speedups=None) -> np.ndarray:
     """Seconds to the threshold on W cores, one row per seed: steps x eval cost / speedup(W) + gens x
-    serial cost. NaN rows for seeds that never reached it."""
-    s, _ = speedup(W, measured, cap, modelled)
+    serial cost / serial speedup(W). ``speedups``: (parallel, serial) speedup arrays over W from a cost
+    model (``ppo_model``), used instead of ``speedup``; without it the serial part stays at one core's."""
+    s, serial = speedups if speedups is not None else (speedup(W, measured, cap, modelled)[0], 1.0)
     steps, gens = np.asarray(steps_to, float)[:, None], np.asarray(gens_to, float)[:, None]
-    return steps * eval_s_per_step / s[None, :] + gens * serial_s_per_gen
+    return steps * eval_s_per_step / np.asarray(s)[None, :] + gens * serial_s_per_gen / np.asarray(serial)
 
 
 def km_columns(t: np.ndarray, r: np.ndarray) -> np.ndarray:
@@ -376,13 +414,17 @@ def crossover(es: np.ndarray, es_reached, ppo: np.ndarray, ppo_reached, W, n_res
               seed: int = 0) -> dict:
     """The first W where the ES's Kaplan-Meier median time to the threshold drops below PPO's. ``es``
     and ``ppo``: seconds per seed (rows) and W (columns), a seed that never reached the threshold at its
-    whole budget's seconds and flagged False in ``*_reached`` (censored, never dropped). ``draws``: the
-    crossover of each bootstrap resample over seeds (each side resampled; inf: no crossing within W);
+    whole budget's seconds and flagged False in ``*_reached`` (censored, never dropped); or a stack of
+    such matrices, one per cost-model draw (``ppo_model.draws``: the first is the point estimate).
+    ``draws``: the crossover of each bootstrap resample over seeds, each side resampled and each with a
+    random model draw (inf: no crossing within W), so the band covers the seeds and the timing noise;
     ``lo``/``hi`` its 95 % percentile CI (inf: beyond the largest W); ``share`` the resamples that cross;
     ``back``: the first larger W where PPO is ahead again (None: never); ``curves``: each side's median
     and 95 % band per W."""
     W = np.asarray(W, float)
     es, ppo = np.asarray(es, float), np.asarray(ppo, float)
+    es_m, ppo_m = (x if x.ndim == 3 else x[None] for x in (es, ppo))  # model draws x seeds x W
+    es, ppo = es_m[0], ppo_m[0]  # the point estimate: each side's model fitted on all its timings
     er, pr = np.asarray(es_reached, bool), np.asarray(ppo_reached, bool)
 
     def cross(a, b):
@@ -401,7 +443,8 @@ def crossover(es: np.ndarray, es_reached, ppo: np.ndarray, ppo_reached, W, n_res
         out["w"] = point
     rng = np.random.default_rng(seed)
     ie, ip = rng.integers(len(es), size=(n_resamples, len(es))), rng.integers(len(ppo), size=(n_resamples, len(ppo)))
-    b_es, b_ppo = km_columns(es[ie], er[ie]), km_columns(ppo[ip], pr[ip])
+    me, mp = (rng.integers(len(x), size=(n_resamples, 1)) for x in (es_m, ppo_m))  # a model draw per resample
+    b_es, b_ppo = km_columns(es_m[me, ie], er[ie]), km_columns(ppo_m[mp, ip], pr[ip])
     draws = cross(b_es, b_ppo)
     out.update(draws=draws, share=float(np.isfinite(draws).mean()),
                lo=float(np.percentile(draws, 2.5, method="lower")), hi=float(np.percentile(draws, 97.5, method="higher")))
@@ -550,38 +593,49 @@ def missing_inputs(S: dict, costs: pd.DataFrame | None, es_speed: dict, ppo_spee
 
 
 def cores(S: dict, costs: pd.DataFrame | None, es_speed: dict, ppo_speed: dict, es: str = "torch_cmaes",
-          W=CORES, es_modelled: dict | None = None) -> dict | None:
+          W=CORES, es_modelled: dict | None = None, ppo_timings: pd.DataFrame | None = None,
+          model_draws: int = 200) -> dict | None:
     """Time to the threshold against cores for ``es`` and PPO (every seed; one that never reached it
     counts at its whole budget's time, censored), and the crossover (``crossover``);
     None while an input is missing (``missing_inputs``): runs, one-core costs or a measured speedup
     (without one the model would silently assume linear scaling). With W cores at hand each side runs
-    on as many of them (up to W) as is fastest, so more cores never make a run slower."""
+    on as many of them (up to W) as is fastest, so more cores never make a run slower. PPO's speedups
+    come from ``ppo_model`` fitted to ``ppo_timings`` where given (its rollout and its update, with
+    ``model_draws`` refits on resampled timings for the crossover's band), else from its measured
+    2-process speedup (``speedup``: the update held at one core's cost)."""
     if missing_inputs(S, costs, es_speed, ppo_speed, es):
         return None
+    from ..baselines.zoo import zoo_hyperparams
+    from .ppo_model import draws
+
     c = costs[costs["env"] == S["env"]].set_index("method")
     seeds = S["seeds"].set_index("method")
-    from ..baselines.zoo import zoo_hyperparams
-
     n_envs = int(zoo_hyperparams(S["env"])["n_envs"])
-    out = dict(W=np.asarray(W), es_measured=speedup(W, es_speed, None, es_modelled)[1],
-               ppo_measured=speedup(W, ppo_speed, n_envs)[1], reached={})
+    W = np.asarray(W)
+    models = draws(ppo_timings, model_draws) if ppo_timings is not None and len(ppo_timings) else None
+    out = dict(W=W, es_measured=speedup(W, es_speed, None, es_modelled)[1],
+               ppo_measured=W <= 2 if models else speedup(W, ppo_speed, n_envs)[1], reached={},
+               ppo_model=models[0] if models else None)
+    stacks = {}
     for side, speed, cap, model in ((es, es_speed, None, es_modelled), ("ppo", ppo_speed, n_envs, None)):
         g = seeds.loc[[side]]
         hit = np.isfinite(g["steps_to"]).to_numpy()
         steps = np.where(hit, g["steps_to"], g["max_steps"])  # never reached: its whole budget, censored
         gens = np.where(hit, g["gens_to"], g["max_gens"])
-        t = time_to_threshold(steps, gens, c.loc[side, "eval_s_per_step"], c.loc[side, "serial_s_per_gen"], W, speed,
-                              cap, model)
-        out[side] = np.minimum.accumulate(t, axis=1)  # the best worker count up to W (W ascending)
+        each = [m.speedups(W) for m in models] if side == "ppo" and models else [None]
+        t = np.stack([time_to_threshold(steps, gens, c.loc[side, "eval_s_per_step"], c.loc[side, "serial_s_per_gen"],
+                                        W, speed, cap, model, sp) for sp in each])
+        stacks[side] = np.minimum.accumulate(t, axis=2)  # the best worker count up to W (W ascending)
+        out[side] = stacks[side][0]
         out["reached"][side] = hit
-    out["cross"] = crossover(out[es], out["reached"][es], out["ppo"], out["reached"]["ppo"], W)
+    out["cross"] = crossover(stacks[es], out["reached"][es], stacks["ppo"], out["reached"]["ppo"], W)
     out["es"] = es
     out["complete"] = all(S["rows"][m]["n"] >= S["planned"] for m in (es, "ppo"))  # every planned seed stored
     return out
 
 
 def crossover_for(profile: str, S: dict, costs: pd.DataFrame | None, ppo_speed: pd.DataFrame | None,
-                  es: str) -> tuple[dict | None, str | None]:
+                  es: str, ppo_timings: pd.DataFrame | None = None) -> tuple[dict | None, str | None]:
     """``cores`` for one task and one ES method, with this method's own measured Ray speedup (chapter 4's
     or this chapter's; none measured: not available, never assumed linear) and PPO's process speedup;
     (C, what is missing)."""
@@ -589,7 +643,9 @@ def crossover_for(profile: str, S: dict, costs: pd.DataFrame | None, ppo_speed: 
     es_measured, es_modelled = es_speedup(profile, S["env"], method=es)
     ppo_measured = {} if len(ppo_env) == 0 else dict(zip(ppo_env.workers, ppo_env.speedup))
     why = missing_inputs(S, costs, es_measured, ppo_measured, es)
-    return cores(S, costs, es_measured, ppo_measured, es, es_modelled=es_modelled), why
+    timings = None if ppo_timings is None else ppo_timings[ppo_timings["env"] == S["env"]]
+    return cores(S, costs, es_measured, ppo_measured, es, es_modelled=es_modelled,
+                 ppo_timings=timings if timings is not None and len(timings) else None), why
 
 
 def _plain_ticks(axis, minor: bool):

@@ -203,6 +203,9 @@ V, F = backprop_verdicts.verdicts(S, {C_["env"]: C for C, _, C_ in panels}, back
 glue("verdict_short", report.verdict_short(str(V["q1"]), max_words=40), display=False)  # the intro's table, the opening
 for key, v in V.items():
     glue("v_" + key.replace(".", "_"), str(v), display=False)
+found = backprop_verdicts.found(S, V, backprop.es_method(t[main]), main)  # the intro's "What we found"
+for key, text in found.items():
+    glue("found_" + key, text, display=False)
 report.table(backprop_verdicts.family_table(F), note="Holm's correction over the chapter's tests at a family-wise 5 %.")
 
 # %% tags=["hide-input"]

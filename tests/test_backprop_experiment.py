@@ -349,3 +349,14 @@ def test_the_crossover_claims_and_their_words():
                                                 "share of bootstrap seeds that flip it", "resolved after Holm"]
 
 
+
+
+def test_what_we_found_texts_exist_before_and_after_the_runs():
+    empty = b.summarise(None, "LunarLander-v3", 10)
+    V, _ = bv.verdicts({"LunarLander-v3": empty}, {}, repeats=2)
+    assert bv.found({"LunarLander-v3": empty}, V) == {"equal_steps": "not measured yet", "data_ratio": "not measured yet",
+                                                      "crossover": "unresolved"}
+    S = _summary((5, 6) * 5, 5_000)
+    V, _ = bv.verdicts({"CartPole-v1": S}, {}, main="CartPole-v1", repeats=2)
+    f = bv.found({"CartPole-v1": S}, V, main="CartPole-v1")
+    assert f["equal_steps"].endswith("env steps") and "[" in f["data_ratio"]

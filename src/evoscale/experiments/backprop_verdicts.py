@@ -238,6 +238,26 @@ def overall(V: dict) -> report.Verdict:
     return report.Verdict(word, f"LunarLander: {ll.number}", because)
 
 
+def found(S_by_env: dict, V: dict, es: str = "torch_cmaes", main: str = "LunarLander-v3") -> dict:
+    """Three short texts for the book's "What we found": the return gap at equal env steps, the data
+    ratio, and the crossover's word with its point (each "not measured yet" until it exists)."""
+    S, out = S_by_env.get(main), dict.fromkeys(("equal_steps", "data_ratio", "crossover"), "not measured yet")
+    c = (S or {}).get("compare", {}).get(es, {}).get("env_steps")
+    if c is not None:
+        cmp = c["cmp"]
+        out["equal_steps"] = (f"{report.ci(cmp['diff'], cmp['diff_lo'], cmp['diff_hi'], 0, True)} return after "
+                              f"{report.num(c['at'])} env steps")
+    if S and es in S["rows"] and "ppo" in S["rows"]:
+        r = censored_ratio(*censored(S, es), *censored(S, "ppo"))
+        if np.isfinite(r["ratio"]):
+            out["data_ratio"] = report.ci(r["ratio"], r["lo"], r["hi"] if np.isfinite(r["hi"]) else np.nan, 1)
+    v = V.get("q1.crossover")
+    if v is not None:
+        out["crossover"] = v.word + (f" (the point estimate: from {v.number.split('from ')[1].split(' (')[0]})"
+                                     if " from W = " in v.number else "")
+    return out
+
+
 def family_table(F: dict) -> pd.DataFrame:
     """The chapter's Holm family for readers."""
     names = {"q1.data": "data: ES / PPO env steps to the threshold, against 3-10×",

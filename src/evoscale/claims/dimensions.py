@@ -190,7 +190,7 @@ CLAIMS_234 = [
         refined="never",
         family="chapter 3",
         min_n=10,
-        applied="Today the word comes from the mean, not the IQM, of the paired differences, is given from 5 seeds up rather than 10, and has no Holm correction within chapter 3.",
+        applied="yes",
     ),
     Claim(
         id="d3.solved",
@@ -205,7 +205,7 @@ CLAIMS_234 = [
         refined="never",
         family="chapter 3",
         min_n=5,
-        applied="Today the unadjusted 95 % CI of the IQM against 200 decides, with no Holm correction within chapter 3.",
+        applied="yes",
     ),
     Claim(
         id="d3.check",
@@ -220,7 +220,7 @@ CLAIMS_234 = [
         refined="never",
         family="chapter 3",
         min_n=5,
-        applied="Today the unadjusted 95 % CI decides, with no Holm correction within chapter 3, and the number shown is P(book > pycma) rather than the IQM difference that resolves it.",
+        applied="yes",
     ),
     Claim(
         id="d3.overall",
@@ -235,7 +235,7 @@ CLAIMS_234 = [
         refined="Any other mix with at least one sub-claim resolved: they disagree, one is refined, or one is confirmed while the other is still open. Unresolved while neither is resolved.",
         family="chapter 3",
         min_n=10,
-        applied="Today the chapter's one word is the diminishing-returns word alone; 'solved' and the pycma check are shown beside it, never combined.",
+        applied="yes",
     ),
     # ------------------------------------------------------------------ chapter 4: workers
     Claim(

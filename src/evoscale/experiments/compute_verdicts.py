@@ -20,6 +20,7 @@ import pandas as pd
 from ..claims import CLAIMS
 from ..stats import N_RESAMPLES, diff_p, n_to_resolve
 from . import report
+from . import judging
 from .judging import combine, iqm_draws, iqm_text, judge, resolve_one, sign_regions, why_unresolved
 
 MIN_N = {c.id: c.min_n for c in CLAIMS if c.id.startswith("d3.")}
@@ -134,12 +135,5 @@ def brief(S: dict) -> dict:
 
 
 def family_table(F: dict) -> pd.DataFrame:
-    """The chapter's Holm family for readers; a claim below its minimum n shows as not in the family."""
-    keys = list(TESTED)
-    get = lambda k, f: F[k][f] if k in F else np.nan  # noqa: E731
-    return pd.DataFrame({
-        "What is tested": [TESTED[k] for k in keys],
-        "raw p": [get(k, "p") for k in keys], "Holm-adjusted p": [get(k, "p_adj") for k in keys],
-        "share of bootstrap seeds that flip it": [get(k, "flip") for k in keys],
-        "resolved after Holm": [("not tested: fewer seeds than its minimum" if k not in F else "borderline"
-                                 if F[k]["borderline"] else "yes" if F[k]["resolved"] else "no") for k in keys]})
+    """The chapter's Holm family for readers (``judging.family_table``)."""
+    return judging.family_table(F, TESTED)

@@ -9,11 +9,13 @@
   after Holm, or borderline) and what would resolve it (the detectable difference at 80 % power and
   the seeds that would resolve the observed one).
 - ``combine``: the word of a claim made of sub-claims, as chapters 2 and 3 declare it.
+- ``family_table``: a chapter's Holm family for readers.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ..stats import MIN_SEEDS, N_RESAMPLES, detectable_difference, family, iqm, n_to_resolve_one, region_p
 from . import report
@@ -103,3 +105,16 @@ def combine(V: dict, names: dict, brief: dict | None = None, what: str = "sub-cl
     why = (f"the resolved {what}s disagree" if len(kinds) > 1 else f"a {what} is refined" if "refined" in kinds
            else f"confirmed so far, but not every {what} is resolved")
     return report.Verdict("refined", number, why + still)
+
+
+def family_table(F: dict, tested: dict) -> pd.DataFrame:
+    """A chapter's Holm family for readers, one row per test of ``tested`` (key -> what it tests); a
+    claim left out of the family (fewer seeds than its minimum, or no runs) shows as not tested."""
+    get = lambda k, f: F[k][f] if k in F else np.nan  # noqa: E731
+    return pd.DataFrame({
+        "What is tested": list(tested.values()),
+        "raw p": [get(k, "p") for k in tested], "Holm-adjusted p": [get(k, "p_adj") for k in tested],
+        "share of bootstrap seeds that flip it": [get(k, "flip") for k in tested],
+        "resolved after Holm": [("not tested: no runs, or fewer seeds than its minimum" if k not in F else
+                                 "borderline" if F[k]["borderline"] else "yes" if F[k]["resolved"] else "no")
+                                for k in tested]})

@@ -57,8 +57,8 @@ def tests(S: dict, n_resamples: int = N_RESAMPLES) -> dict:
 
 
 def _few(n: int, key: str, planned) -> str:
-    return (f"{report.n_of(n, planned)} seeds, at least {MIN_N[key]} needed before a word; "
-            f"{MIN_N[key]} seeds would let the test run")
+    stored = f"{n} seeds" + (f" of {planned} planned" if planned and planned > n else "")
+    return f"{stored}, at least {MIN_N[key]} needed before a word; {MIN_N[key]} seeds would let the test run"
 
 
 def diminishing_verdict(S: dict, T: dict, F: dict) -> report.Verdict:
@@ -67,7 +67,7 @@ def diminishing_verdict(S: dict, T: dict, F: dict) -> report.Verdict:
         values = report.over_seeds(d, 1, planned, sign=True)
         return report.Verdict("unresolved", f"late minus early gain per 10K evaluations: {values}",
                               _few(d.size, "d3.diminishing", planned))
-    number = (f"late minus early gain per 10K evaluations {iqm_text(d, 1, True, planned)}, IQM over seeds, "
+    number = (f"late minus early gain per 10K evaluations: {iqm_text(d, 1, True, planned)}, IQM over seeds, "
               f"with {int((d > 0).sum())} of {d.size} seeds gaining more late")
     f = F["d3.diminishing"]
     if not f["resolved"]:
@@ -81,7 +81,7 @@ def solved_verdict(S: dict, T: dict, F: dict) -> report.Verdict:
     n, planned, thr = S["n_seeds"], S["planned"], S["threshold"]
     finals = S["seeds"]["final"].to_numpy(float) if n else np.array([])
     if "d3.solved" not in T:
-        return report.Verdict("unresolved", f"final return {report.over_seeds(finals, 0, planned)}",
+        return report.Verdict("unresolved", f"final return: {report.over_seeds(finals, 0, planned)}",
                               _few(n, "d3.solved", planned))
     number = f"final solved-test return {iqm_text(finals, 0, False, planned)}, {S['n_solved']} of {n} seeds crossed {thr:g}"
     f = F["d3.solved"]
@@ -130,8 +130,8 @@ def verdicts(S: dict, repeats: int = 100) -> tuple[dict, dict]:
 def brief(S: dict) -> dict:
     """Each sub-claim's number in a few words, for d3.overall's line."""
     d, finals = _gains(S), S["seeds"]["final"] if S["n_seeds"] else []
-    return {"d3.diminishing": f"late − early gain per 10K evaluations {iqm_text(d, 1, True)}",
-            "d3.solved": f"final return {iqm_text(finals)}"}
+    return {"d3.diminishing": f"late − early gain per 10K evaluations: {iqm_text(d, 1, True)}",
+            "d3.solved": f"final return: {iqm_text(finals)}"}
 
 
 def family_table(F: dict) -> pd.DataFrame:

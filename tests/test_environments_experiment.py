@@ -145,62 +145,6 @@ def test_quoted_texts_of_the_results():
     assert [E.hours_text(h) for h in (0.00123, 12.345, 1234.5)] == ["0.00123", "12.3", "1,234"]
 
 
-def test_estimate_verdict_every_branch():
-    claim = E.CLAIMED_EVALS["CartPole-v1"]  # 5,000
-    v = E.estimate_verdict(_row("CartPole-v1", "cmaes", [500.0] * 3, [1_000.0] * 3), claim)
-    assert v.word == "unresolved" and "n = 3" not in v.number and "3 of 3 reached" in v.number  # values, no CI
-    ten = [500.0] * 10
-    near = np.linspace(3_000, 7_000, 10)
-    assert E.estimate_verdict(_row("CartPole-v1", "cmaes", ten, near), claim).word == "confirmed"
-    few = np.linspace(300, 700, 10)
-    v = E.estimate_verdict(_row("CartPole-v1", "cmaes", ten, few), claim)
-    assert v.word == "refined" and "fewer" in v.because
-    many = np.linspace(20_000, 30_000, 10)
-    assert "more" in E.estimate_verdict(_row("CartPole-v1", "cmaes", ten, many, run=40_000), claim).because
-    straddle = np.linspace(500, 5_000, 10)
-    assert E.estimate_verdict(_row("CartPole-v1", "cmaes", ten, straddle), claim).word == "unresolved"
-    # censored seeds count at their budget: 4 of 10 reached at 1,000, the rest censored at 2,400 -> no median
-    some = [1_000.0] * 4 + [np.nan] * 6
-    v = E.estimate_verdict(_row("CartPole-v1", "cmaes", ten, some, run=2_400), claim)
-    assert v.word == "unresolved" and "15,000 evaluations would decide it" in v.because
-    assert "4 of 10 reached" in v.number
-    # most seeds censored far beyond the band: more than 3x the estimate, whatever the others did
-    late = [1_000.0] + [np.nan] * 9
-    v = E.estimate_verdict(_row("CartPole-v1", "cmaes", ten, late, run=60_000), claim)
-    assert v.word == "refined" and "more than 3× the estimate" in v.because
-    none = E.estimate_verdict(_row("CartPole-v1", "cmaes", [1.0] * 3, [np.nan] * 3), claim)
-    assert none.number.startswith("no seed reached the solved line (n = 3)")
-
-
-def test_bipedal_and_cnn_verdicts_every_branch():
-    model = pd.DataFrame([dict(env="BipedalWalker-v3", claimed_cpu_h_early=45.0, claimed_cpu_h_upper=123.0)])
-    few = _row("BipedalWalker-v3", "cmaes", [-100.0, -90.0, -80.0], run=1_920)
-    v = E.bipedal_verdict(few, model)
-    assert v.word == "unresolved" and "n = 3" in v.number and "45–123 CPU-h" in v.because
-    assert E.bipedal_verdict(None, model).word == "unresolved"
-    good = _row("BipedalWalker-v3", "cmaes", np.linspace(305, 320, 6), run=1_920)
-    assert E.bipedal_verdict(good, model).word == "confirmed"
-    bad = _row("BipedalWalker-v3", "cmaes", np.linspace(-100, 0, 6), run=600_000)
-    assert E.bipedal_verdict(bad, model).word == "refuted"
-    assert E.bipedal_verdict({**bad, "evals_run": 1_920}, model).word == "unresolved"
-
-    pix = _row(finals=np.linspace(-21, -19, 6))
-    assert E.cnn_verdict(pix, None).word == "unresolved"
-    assert E.cnn_verdict(_row(), _row()).word == "unresolved"  # n = 3 a side
-    assert E.cnn_verdict(pix, _row(finals=np.linspace(-10, -8, 6))).word == "refuted"  # RAM ahead
-    assert E.cnn_verdict(pix, _row(finals=np.linspace(-30, -28, 6))).word == "confirmed"  # pixels ahead
-    v = E.cnn_verdict(pix, _row(finals=np.linspace(-21, -19, 6)))
-    assert v.word == "unresolved" and "could only have detected" in v.because
-
-
-def test_verdicts_cover_every_claim_and_the_short_line():
-    T = pd.DataFrame([_row("CartPole-v1", "cmaes", [500.0] * 10, np.linspace(300, 700, 10)), _row()])
-    V = E.verdicts(T, pd.DataFrame(columns=["env", "claimed_cpu_h_early", "claimed_cpu_h_upper"]))
-    assert {"estimate/CartPole-v1", "estimate/LunarLander-v3", "estimate/BipedalWalker-v3", "bipedal", "cnn",
-            "short"} <= set(V)
-    assert V["short"].startswith("refined: CartPole") and V["estimate/LunarLander-v3"].number == "not run in this profile"
-
-
 def test_ppo_runs_shown_in_chapters_2_and_6_are_the_same_stored_runs():
     """One number, one source: chapter 2's PPO runs on the tasks chapter 6 also runs are chapter 6's."""
     from evoscale.experiments import backprop

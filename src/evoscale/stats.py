@@ -244,6 +244,25 @@ def n_to_resolve(x, y, power: float = 0.8, alpha: float = ALPHA, largest: int = 
     return float(n[ok[0]]) if ok.size else np.inf
 
 
+def n_to_resolve_one(d, power: float = 0.8, alpha: float = ALPHA, largest: int = 10_000,
+                     delta: float | None = None) -> float:
+    """``n_to_resolve`` for one sample against a null (``d``: the values minus the null, or paired
+    differences): the seeds at which a two-sided one-sample t-test would detect a difference of
+    ``delta`` (default: the observed mean of ``d``; a chapter whose statistic is an IQM passes the
+    IQM) with ``power``, given the spread of ``d``; inf for no difference, NaN below 2 values."""
+    d = _finite(d)
+    if d.size < 2:
+        return np.nan
+    delta, s = abs(d.mean() if delta is None else delta), d.std(ddof=1)
+    if delta == 0:
+        return np.inf
+    if s == 0:
+        return 2.0
+    n = np.arange(2, largest + 1)
+    ok = np.flatnonzero((sps.t.ppf(1 - alpha / 2, n - 1) + sps.t.ppf(power, n - 1)) * s / np.sqrt(n) <= delta)
+    return float(n[ok[0]]) if ok.size else np.inf
+
+
 def km_medians(t: np.ndarray, r: np.ndarray) -> np.ndarray:
     """Kaplan-Meier medians of each row of (times ``t``, reached ``r``), both R x n. Sorted by time
     with events before censorings at equal times, the estimated share not yet at the threshold after

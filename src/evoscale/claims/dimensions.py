@@ -99,7 +99,7 @@ CLAIMS_234 = [
         refined="never",
         family="chapter 2",
         min_n=10,
-        applied="Today the CI is of the IQM of evaluations over seeds that reached 475 (computed only once all did), not a censored Kaplan-Meier ratio; unsolved seeds refute only if the budget reached 5K; a CI wholly outside the factor-3 band gives 'refined'; 5 seeds suffice; no Holm correction.",
+        applied="yes",
     ),
     Claim(
         id="d2.lunarlander",
@@ -114,7 +114,7 @@ CLAIMS_234 = [
         refined="never",
         family="chapter 2",
         min_n=5,
-        applied="Today the CI is of the IQM of evaluations over seeds that reached 200 (computed only once all did), not a censored Kaplan-Meier ratio; unsolved seeds refute only if the budget reached 100K; a CI wholly outside the factor-3 band gives 'refined'; no Holm correction.",
+        applied="yes",
     ),
     Claim(
         id="d2.bipedal_evals",
@@ -129,7 +129,7 @@ CLAIMS_234 = [
         refined="never",
         family="chapter 2",
         min_n=5,
-        applied="Today the CI is of the IQM of evaluations over seeds that reached 300 (computed only once all did), not a censored Kaplan-Meier ratio; unsolved seeds refute only if the budget reached 500K; a wholly-outside CI gives 'refined'; no Holm correction; the book's 3 seeds leave it unresolved.",
+        applied="yes",
     ),
     Claim(
         id="d2.bipedal",
@@ -144,7 +144,7 @@ CLAIMS_234 = [
         refined="never",
         family="chapter 2",
         min_n=5,
-        applied="Today the unadjusted 95 % CI of the IQM against 300 decides, with no Holm correction within chapter 2 (the book's 3 seeds leave it unresolved either way).",
+        applied="yes",
     ),
     Claim(
         id="d2.cnn",
@@ -159,7 +159,7 @@ CLAIMS_234 = [
         refined="The Holm-adjusted CI excludes 0 only at a budget below 5M: it says which input is ahead that early, not whether Atari needs a CNN.",
         family="chapter 2",
         min_n=5,
-        applied="Today the unadjusted 95 % CI gives confirmed or refuted at whatever budget ran (2,048 evaluations in the book), with no 'refined' for budgets below 5M and no Holm correction; the book's 3 seeds leave it unresolved.",
+        applied="yes",
     ),
     Claim(
         id="d2.overall",
@@ -174,7 +174,7 @@ CLAIMS_234 = [
         refined="Any other mix with at least one sub-claim resolved: resolved ones disagree, one is refined, or some are confirmed while others are still open. Unresolved while no sub-claim is resolved.",
         family="chapter 2",
         min_n=10,
-        applied="Today the chapter's one word is the CartPole estimate's word alone; the BipedalWalker and CNN words are listed beside it and the LunarLander and BipedalWalker estimates only in the text, never combined.",
+        applied="yes",
     ),
     # ------------------------------------------------------------------ chapter 3: compute
     Claim(
@@ -190,7 +190,7 @@ CLAIMS_234 = [
         refined="never",
         family="chapter 3",
         min_n=10,
-        applied="Today the word comes from the mean, not the IQM, of the paired differences, is given from 5 seeds up rather than 10, and has no Holm correction within chapter 3.",
+        applied="yes",
     ),
     Claim(
         id="d3.solved",
@@ -205,7 +205,7 @@ CLAIMS_234 = [
         refined="never",
         family="chapter 3",
         min_n=5,
-        applied="Today the unadjusted 95 % CI of the IQM against 200 decides, with no Holm correction within chapter 3.",
+        applied="yes",
     ),
     Claim(
         id="d3.check",
@@ -220,7 +220,7 @@ CLAIMS_234 = [
         refined="never",
         family="chapter 3",
         min_n=5,
-        applied="Today the unadjusted 95 % CI decides, with no Holm correction within chapter 3, and the number shown is P(book > pycma) rather than the IQM difference that resolves it.",
+        applied="yes",
     ),
     Claim(
         id="d3.overall",
@@ -235,7 +235,7 @@ CLAIMS_234 = [
         refined="Any other mix with at least one sub-claim resolved: they disagree, one is refined, or one is confirmed while the other is still open. Unresolved while neither is resolved.",
         family="chapter 3",
         min_n=10,
-        applied="Today the chapter's one word is the diminishing-returns word alone; 'solved' and the pycma check are shown beside it, never combined.",
+        applied="yes",
     ),
     # ------------------------------------------------------------------ chapter 4: workers
     Claim(

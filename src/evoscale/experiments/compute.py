@@ -2,7 +2,7 @@
 
 ``ComputeParams`` mirrors the chapter's papermill parameters cell field by field; ``None`` means
 "the profile's default" (``PROFILES``). ``run`` returns tidy per-generation records of all seeds,
-``summarise`` the numbers the chapter's verdict quotes.
+``summarise`` the numbers the chapter's verdicts quote (judged in ``compute_verdicts``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..config import RunConfig, parse_hidden
 from ..envs import get_spec
-from ..stats import MIN_SEEDS, compare, iqm_ci, paired
+from ..stats import compare
 from . import report
 from . import available, check_parameters, results_root, run_many, seed_list
 
@@ -165,14 +165,13 @@ def per_seed(df: pd.DataFrame, threshold: float | None) -> pd.DataFrame:
 
 def summarise(df: pd.DataFrame | None, env: str, check: pd.DataFrame | None = None,
               planned: int | None = None, costs: pd.DataFrame | None = None) -> dict:
-    """The chapter's numbers: per-seed finals, solves and marginal gains; the early-vs-late gain
-    comparison (paired over seeds); the cross-check against pycma at pycma's budget. ``opt_fraction``:
+    """The chapter's numbers: per-seed finals, solves and marginal gains (their late-minus-early
+    differences are judged in ``compute_verdicts``); the cross-check against pycma at pycma's budget. ``opt_fraction``:
     ask + tell's share of the recorded time (beside other work); ``opt_fraction_idle``: the same share
     modelled from idle-core unit costs (``costs``, chapter 6's table: seconds per env step evaluated
     and per generation of ask + tell) applied to these runs' env steps and generations (NaN without)."""
     threshold = get_spec(env).solved
-    out = dict(n_seeds=0, planned=planned, threshold=threshold, seeds=pd.DataFrame(), gain=paired([]),
-               check=None, machine="")
+    out = dict(n_seeds=0, planned=planned, threshold=threshold, seeds=pd.DataFrame(), check=None, machine="")
     if check is not None and not check.empty:
         at = int(check["evals"].max())  # the main runs' solved test interpolated at the check's budget
         main = [] if df is None else [np.interp(at, t["evals"], t["eval_return"]) for _, t in
@@ -188,7 +187,6 @@ def summarise(df: pd.DataFrame | None, env: str, check: pd.DataFrame | None = No
         n_seeds=len(seeds), seeds=seeds, budget_evals=budget, windows=window(budget),
         n_params=int(df["n_params"].iloc[0]), popsize=int(df["popsize"].iloc[0]), method=df["method"].iloc[0],
         n_solved=int(np.isfinite(seeds["evals_to"]).sum()),
-        gain=paired(seeds["gain_late"] - seeds["gain_early"]),
         env_steps_per_eval=float((seeds["env_steps"] / seeds["evals"]).mean()),
         wall_s_per_seed=float(seeds["wall_s"].mean()),
         opt_fraction=float(df["opt_s"].sum() / (df["opt_s"].sum() + df["pop_eval_s"].sum())),
@@ -208,58 +206,6 @@ def _idle_fraction(df: pd.DataFrame, env: str, costs: pd.DataFrame | None) -> fl
     last = df.sort_values("evals").groupby("seed").tail(1)
     opt = (last["evals"] / last["popsize"]).sum() * float(row["serial_s_per_gen"].iloc[0])
     return float(opt / (opt + last["env_steps"].sum() * float(row["eval_s_per_step"].iloc[0])))
-
-
-def verdicts(S: dict) -> dict[str, str]:
-    """The chapter's verdicts in the book's vocabulary (``report.WORDS``): ``solved`` (CMA-ES solves
-    LunarLander with the 2,788-parameter net), ``diminishing`` (returns diminish after ~50K
-    evaluations: the headline) and ``check`` (our torch CMA-ES against pycma)."""
-    n, planned = S["n_seeds"], S["planned"]
-    out = {}
-    if n < MIN_SEEDS:
-        few = (f"only {report.n_of(n, planned)} seeds stored so far (the campaign is running); "
-               f"no IQM or CI from fewer than {MIN_SEEDS}")
-        finals = report.over_seeds(S["seeds"]["final"] if n else [], 0, planned)
-        out["solved"] = str(report.Verdict("unresolved", f"final return {finals}", few))
-        out["diminishing"] = str(report.Verdict("unresolved", "late minus early gain per 10K evaluations: "
-                                                + report.over_seeds((S["seeds"]["gain_late"] - S["seeds"]["gain_early"])
-                                                                    if n else [], 1, planned, sign=True), few))
-    else:
-        fin = iqm_ci(S["seeds"]["final"])
-        number = f"final solved-test return {report.ci(*fin)} ({report.n_of(n, planned)}), {S['n_solved']} of {n} seeds crossed {S['threshold']:g}"
-        if fin[1] >= S["threshold"]:
-            out["solved"] = str(report.Verdict("confirmed", number, f"the whole CI lies above {S['threshold']:g}"))
-        elif fin[2] < S["threshold"]:
-            out["solved"] = str(report.Verdict("refuted", number, f"the whole CI lies below {S['threshold']:g} "
-                                               f"after {S['budget_evals']:,} evaluations"))
-        else:
-            out["solved"] = str(report.Verdict("unresolved", number, f"the CI contains {S['threshold']:g}"))
-        g = S["gain"]
-        number = (f"late minus early gain {report.ci(g['mean'], g['lo'], g['hi'], 1, sign=True)} per 10K evaluations "
-                  f"({report.n_of(g['n'], planned)}; {100 * g['share_positive']:.0f} % of seeds gained more late)")
-        if g["resolved"]:
-            word = "confirmed" if g["hi"] < 0 else "refuted"
-            because = ("the marginal gain is smaller late than early, in the mean over seeds" if word == "confirmed"
-                       else "the marginal gain is larger late than early")
-        else:
-            word, because = "unresolved", report.detectable(g["detectable"], 1, "per 10K evaluations")
-        out["diminishing"] = str(report.Verdict(word, number, because))
-    c = S.get("check")
-    if c is None or len(c["pycma"]) == 0 or len(c["main"]) == 0:
-        out["check"] = str(report.Verdict("unresolved", f"pycma final return {report.over_seeds(c['pycma'] if c else [])}",
-                                          "no torch runs stored yet to compare with")) if c else "no cross-check runs stored yet"
-    else:
-        cmp = c["cmp"]
-        number = (f"P(torch > pycma) = {report.ci(cmp['p'], cmp['p_lo'], cmp['p_hi'], 2)} at {c['at']:,} evaluations "
-                  f"(n = {cmp['n_x']} vs {cmp['n_y']})")
-        if min(cmp["n_x"], cmp["n_y"]) < MIN_SEEDS:
-            out["check"] = str(report.Verdict("unresolved", number, f"fewer than {MIN_SEEDS} seeds on one side"))
-        elif cmp["resolved"]:
-            out["check"] = str(report.Verdict("refuted", number, "the two implementations differ (resolved)"))
-        else:
-            out["check"] = str(report.Verdict("unresolved", number, "no difference resolved; "
-                                              + report.detectable(cmp["detectable"], 0, "return")))
-    return out
 
 
 def figure(df: pd.DataFrame | None, S: dict, P: ComputeParams):

@@ -27,7 +27,6 @@ from ..config import RunConfig, check_positive_int
 from ..envs import get_spec
 from ..evaluation import TRAIN, episode_seeds, make_evaluator
 from ..machine import check_device, machine_label
-from ..stats import MIN_SEEDS
 from . import cached_table, check_parameters, compute, report, results_root, run_many
 
 TASKS = ("CartPole-v1", "LunarLander-v3", "BipedalWalker-v3", "ALE/Pong-v5", "ALE/Pong-ram-v5", "Humanoid-v5")
@@ -471,110 +470,6 @@ def run_texts(T: pd.DataFrame) -> dict:
                  "evals": lambda: _reached(r, "evals"), "steps": lambda: _reached(r, "steps"),
                  "run": lambda: f"{r['evals_run']:,}", "steps_run": lambda: f"{r['steps_run']:,}"}
         out.update({f"{key}_{k}": "not run" if r is None else f() for k, f in texts.items()})
-    return out
-
-
-# --- verdicts ---------------------------------------------------------------------------------------
-
-ESTIMATE_FACTOR = 3
-"""An estimate of evaluations "holds" when the measured IQM's CI lies within this factor of it."""
-
-ES_OF = {"CartPole-v1": "cmaes", "LunarLander-v3": "cmaes", "BipedalWalker-v3": "cmaes"}
-"""The method whose evaluations the design note's estimate is checked against (the task's default ES)."""
-
-
-def estimate_verdict(row, claimed: int) -> report.Verdict:
-    """The design note's "task X needs ~N evaluations" against one (task, ES) row of ``evals_to_threshold``.
-
-    The statistic: the Kaplan-Meier median of the evaluations to the solved line over the seeds, a
-    seed that never reached it censored at its budget, with a bootstrap 95 % CI. confirmed: the CI
-    lies within ``ESTIMATE_FACTOR`` of N; refined: wholly outside that band (another order of
-    magnitude); unresolved: fewer than five seeds, or a CI that straddles the band's edge (the
-    budget that would decide it stated where censored seeds leave the CI open)."""
-    from ..stats import km_median_ci
-
-    n, k = int(row["seeds"]), int(row["solved"])
-    times, reached = censored(row, "evals")
-    number = (f"{report.to_threshold(times, reached)} evaluations to the solved line" if k else
-              f"no seed reached the solved line (n = {n})") + f" (estimate ~{claimed:,})"
-    if n < MIN_SEEDS:
-        return report.Verdict("unresolved", number, f"fewer than {MIN_SEEDS} seeds")
-    point, lo, hi = km_median_ci(times, reached)
-    band = (claimed / ESTIMATE_FACTOR, claimed * ESTIMATE_FACTOR)
-    if band[0] <= lo and hi <= band[1]:
-        return report.Verdict("confirmed", number, f"the CI lies within a factor {ESTIMATE_FACTOR} of the estimate")
-    if hi < band[0] or lo > band[1]:
-        side = "fewer" if hi < claimed else "more"
-        return report.Verdict("refined", number, f"about {max(point, claimed) / min(point, claimed):.0f}× {side} "
-                                                 f"than estimated (the whole CI)" if np.isfinite(point) else
-                              f"more than {ESTIMATE_FACTOR}× the estimate (the whole CI)")
-    if not np.isfinite(hi) and row["evals_run"] < band[1]:
-        return report.Verdict("unresolved", number, f"{n - k} seeds had not solved it when their "
-                                                    f"{row['evals_run']:,} evaluations ended; runs of "
-                                                    f"{band[1]:,.0f} evaluations would decide it")
-    return report.Verdict("unresolved", number, f"the CI straddles a factor {ESTIMATE_FACTOR} from the estimate")
-
-
-def bipedal_verdict(row, model: pd.DataFrame) -> report.Verdict:
-    """"Gradient-free methods scale up to BipedalWalker": does the ES run reach 300 here, and what
-    would the design note's 500K evaluations cost at the measured price per evaluation?"""
-    from ..stats import iqm_ci
-
-    thr = get_spec("BipedalWalker-v3").solved
-    m = model[model["env"] == "BipedalWalker-v3"]
-    cost = ("" if m.empty else
-            f"; the estimated {CLAIMED_EVALS['BipedalWalker-v3']:,} evaluations would take "
-            f"{hours_text(m['claimed_cpu_h_early'].iloc[0])}–{hours_text(m['claimed_cpu_h_upper'].iloc[0])} "
-            f"CPU-h here (extrapolated)")
-    if row is None:
-        return report.Verdict("unresolved", "not run in this profile", "no run" + cost)
-    finals = [v for v in row["finals"] if v == v]
-    number = f"final return {report.over_seeds(finals)} after {row['evals_run']:,} evaluations (solved: {thr:g})"
-    if len(finals) >= MIN_SEEDS:
-        _, lo, hi = iqm_ci(finals)
-        if lo >= thr:
-            return report.Verdict("confirmed", number, "the whole CI lies above the solved line")
-        if hi < thr and row["evals_run"] >= CLAIMED_EVALS["BipedalWalker-v3"]:
-            return report.Verdict("refuted", number, "the whole CI lies below the solved line at the estimated budget")
-    return report.Verdict("unresolved", number, f"{row['evals_run'] / CLAIMED_EVALS['BipedalWalker-v3']:.1%} "
-                                                f"of the estimated budget" + cost)
-
-
-def cnn_verdict(pix, ram) -> report.Verdict:
-    """"Atari needs CNNs", at equal evaluations: OpenAI-ES's final return from RAM (MLP) against
-    pixels (CNN). Resolved in the CNN's favour: confirmed (at this budget); in the MLP's: refuted
-    (at this budget the CNN was not needed to get further); otherwise unresolved."""
-    from ..stats import compare
-
-    if pix is None or ram is None:
-        return report.Verdict("unresolved", "not compared in this profile", "one of the two runs is not in its tasks")
-    cmp = compare(ram["finals"], pix["finals"])
-    number = (f"RAM MLP {report.over_seeds(ram['finals'], 1)} vs pixel CNN {report.over_seeds(pix['finals'], 1)} "
-              f"after {int(pix['evals_run']):,} evaluations")
-    if min(cmp["n_x"], cmp["n_y"]) < MIN_SEEDS:
-        return report.Verdict("unresolved", number, f"fewer than {MIN_SEEDS} seeds a side")
-    word = report.resolved_word(cmp, agrees_if_positive=False)  # the claim predicts pixels (CNN) > RAM
-    because = (report.difference(cmp, 1) + "; "
-               + {"confirmed": "the CNN on pixels is ahead at this budget",
-                  "refuted": "the MLP on RAM is ahead at this budget: no CNN was needed to get this far",
-                  "unresolved": report.detectable(cmp["detectable"], 1, "points")}[word])
-    return report.Verdict(word, number, because)
-
-
-def verdicts(T: pd.DataFrame, model: pd.DataFrame) -> dict:
-    """The chapter's verdicts (``report.Verdict``): ``estimate/<task>`` per task with an ES run and a
-    solved line, ``bipedal`` and ``cnn``; and ``short``, the one line for the intro's table."""
-    out = {}
-    for env, method in ES_OF.items():
-        r = result_row(T, env, method)
-        out[f"estimate/{env}"] = (estimate_verdict(r, CLAIMED_EVALS[env]) if r is not None else
-                                  report.Verdict("unresolved", "not run in this profile", "no run"))
-    out["bipedal"] = bipedal_verdict(result_row(T, "BipedalWalker-v3", "cmaes"), model)
-    out["cnn"] = cnn_verdict(*(result_row(T, e, "openai_es") for e in ("ALE/Pong-v5", "ALE/Pong-ram-v5")))
-    head = out["estimate/CartPole-v1"]
-    lead = f"{head.word}: CartPole {head.number}"
-    out["short"] = (f"{lead}; scales to BipedalWalker: {out['bipedal'].word}; Atari needs CNNs: "
-                    f"{out['cnn'].word}")
     return out
 
 

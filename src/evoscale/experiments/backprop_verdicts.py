@@ -162,7 +162,7 @@ def _difference_verdict(key: str, T: dict, F: dict, es_name: str, where: str, mi
     c = T[key]["numbers"]
     cmp = c["cmp"]
     number = (f"IQM difference PPO − {es_name} {report.ci(cmp['diff'], cmp['diff_lo'], cmp['diff_hi'], 0, True)} "
-              f"at {where} (n = {cmp['n_x']} vs {cmp['n_y']}); P(PPO > {es_name}) = "
+              f"at {where} (n = {cmp['n_x']} vs {cmp['n_y']}), P(PPO > {es_name}) = "
               f"{report.ci(cmp['p'], cmp['p_lo'], cmp['p_hi'], 2)}")
     f = F[key]
     if not f["resolved"]:

@@ -38,6 +38,7 @@ CHAPTERS = {
     "06_backprop_vs_evolution": ("backprop", "BackpropParams"),
     "07_plasticity": ("plasticity", "PlasticityParams"),
     "08_gpu": ("gpu", "GpuParams"),
+    "09_conclusions": ("synthesis", "SynthesisParams"),
 }
 NOT_A_PARAMETER = "(not a papermill parameter"
 QUALIFIERS = (" (", " --", ": ", "; ")

@@ -360,13 +360,17 @@ hundred = wk.hundred(P, T, sim)  # the islands at the largest count of 100+ work
 # {glue:text}`free_busy` of the time at the largest count); with Salimans et al.'s shared-noise trick
 # {cite}`salimans2017evolution` (a worker rebuilds its perturbation from a seed, so 8 bytes go out
 # per individual instead of n parameters) at {glue:text}`bottleneck_seeds` (driver busy at most
-# {glue:text}`seeds_busy`). The islands' efficiency goes from {glue:text}`isl_eff_8` at {glue:text}`isl_w_min` workers to
+# {glue:text}`seeds_busy`).
+#
+# The islands' efficiency goes from {glue:text}`isl_eff_8` at {glue:text}`isl_w_min` workers to
 # {glue:text}`isl_eff_max` at {glue:text}`sim_w_max`, with their driver busy {glue:text}`isl_busy`
 # of the time there: in this model, as in `evoscale.island`, every island reports each generation's
 # fitness values to one driver, so the driver's cost per message — {glue:text}`per_message` ms,
 # calibrated from Ray with one worker against the in-process evaluator — limits the islands too. An
 # island model that talked to the driver only at migrations would not pay it; with full CMA-ES at
-# this size, the central server pays its update from the first worker on. The design note's "server
+# this size, the central server pays its update from the first worker on.
+#
+# The design note's "server
 # bottleneck beyond ~100 workers" is therefore a statement about per-message and update costs, and
 # this simulation answers it only as well as those two calibrations hold.
 

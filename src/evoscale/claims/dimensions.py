@@ -251,7 +251,7 @@ CLAIMS_234 = [
         refined="The variants' CIs resolve on opposite sides of 0.7, or only a modelled 8-worker efficiency (Amdahl fit beyond the measured workers) has a CI that excludes 0.7.",
         family="chapter 4",
         min_n=10,
-        applied="Today the word comes from an Amdahl fit through 1 and 2 Ray workers, extrapolated to 8 with a 400-resample CI over timed generations, and can be confirmed or refuted although 8 workers were never measured; no Holm correction.",
+        applied="yes",
     ),
     Claim(
         id="d4.tell",
@@ -266,7 +266,7 @@ CLAIMS_234 = [
         refined="The Holm-adjusted CI lies entirely inside or entirely outside the band, but the crossing it implies lies beyond the measured workers (modelled, as on the book's 2 cores).",
         family="chapter 4",
         min_n=5,
-        applied="Today the chapter gives this no word: it quotes each method's measured ask + tell share of one in-process run, without a CI, a threshold or a test.",
+        applied="yes",
     ),
     Claim(
         id="d4.island_evals",
@@ -281,7 +281,7 @@ CLAIMS_234 = [
         refined="never",
         family="chapter 4",
         min_n=5,
-        applied="Today the unadjusted 95 % CI decides, with no Holm correction within chapter 4.",
+        applied="yes",
     ),
     Claim(
         id="q3.islands",
@@ -296,7 +296,7 @@ CLAIMS_234 = [
         refined="Only the modelled (simulated) efficiency at 100+ workers has a CI, over simulation seeds, entirely above or below 0.7; the sentence labels it modelled.",
         family="chapter 4",
         min_n=5,
-        applied="Today the word is always unresolved: it quotes the simulated islands' efficiency at the largest simulated count as one number, with no CI, no comparison with 0.7 and no modelled 'refined'.",
+        applied="yes",
     ),
     Claim(
         id="d4.overall",
@@ -311,6 +311,6 @@ CLAIMS_234 = [
         refined="Any other mix with at least one sub-claim resolved: resolved ones disagree, one is refined, or some are confirmed while others are still open. Unresolved while no sub-claim is resolved.",
         family="chapter 4",
         min_n=10,
-        applied="Today the chapter's one word is the speedup word alone; the island word is shown beside it, open question 3 has its own, and tell() gets no word.",
+        applied="yes",
     ),
 ]

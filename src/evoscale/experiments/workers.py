@@ -37,25 +37,26 @@ from ..machine import machine_label, usable_cores
 from ..runs import load_records
 from ..store import save_run
 from ..train import build
-from ..stats import MIN_SEEDS
-from . import cached_table, check_parameters, compute, report, results_root, run_many
+from ..stats import N_RESAMPLES
+from . import cached_table, check_parameters, compute, results_root, run_many
 
 PROFILES = {
     "smoke": dict(envs=["CartPole-v1"], methods=["cmaes", "openai_es"], workers=[1, 2], warmup_generations=2,
                   generations=3, raw_seconds=0.5, islands=2, migrate_every=2, migrants=1, island_budget=160,
-                  island_seeds=2, sim_workers=[8, 32, 128], sim_generations=20),
+                  island_seeds=2, sim_workers=[8, 32, 128], sim_generations=20, sim_seeds=5),
     "quick": dict(envs=["LunarLander-v3"], methods=["cmaes", "torch_cmaes", "openai_es"], workers=[1, 2],
                   warmup_generations=50, generations=10, raw_seconds=2.0, islands=2, migrate_every=10, migrants=1,
-                  island_budget=5_120, island_seeds=5, sim_workers=[8, 16, 32, 64, 128, 256], sim_generations=100),
+                  island_budget=5_120, island_seeds=5, sim_workers=[8, 16, 32, 64, 128, 256], sim_generations=100,
+                  sim_seeds=5),
     # islands: 10 seeds x 20,480 evaluations through the campaign (``python -m evoscale campaign``)
     "book": dict(envs=["LunarLander-v3", "BipedalWalker-v3"], methods=["cmaes", "torch_cmaes", "openai_es"],
                  workers=[1, 2], warmup_generations=100, generations=20, raw_seconds=5.0, islands=2,
                  migrate_every=10, migrants=1, island_budget=20_480, island_seeds=10,
-                 sim_workers=[8, 16, 32, 64, 128, 256], sim_generations=200),
+                 sim_workers=[8, 16, 32, 64, 128, 256], sim_generations=200, sim_seeds=10),
     "full": dict(envs=["LunarLander-v3", "BipedalWalker-v3"], methods=["cmaes", "torch_cmaes", "openai_es"],
                  workers=[1, 2, 4, 8, 16], warmup_generations=100, generations=30, raw_seconds=5.0, islands=4,
                  migrate_every=10, migrants=1, island_budget=51_200, island_seeds=10,
-                 sim_workers=[8, 16, 32, 64, 128, 256, 512], sim_generations=500),
+                 sim_workers=[8, 16, 32, 64, 128, 256, 512], sim_generations=500, sim_seeds=10),
 }
 
 SPEEDUP_HYPER = {"openai_es": {"lr": 0.03}}
@@ -112,6 +113,8 @@ class WorkersParams:
     """Worker counts of the simulated cluster."""
     sim_generations: int | None = None
     """Simulated generations per worker count."""
+    sim_seeds: int | None = None
+    """Simulation seeds of the islands at the largest count of 100+ workers."""
     sim_speed_cv: float = 0.3
     """Spread of worker speeds in the simulation (coefficient of variation, lognormal)."""
     sim_latency_ms: float = 0.2
@@ -364,43 +367,17 @@ def island_finals(df: pd.DataFrame | None, budget: int) -> dict:
     return out
 
 
-def island_verdict(finals: dict, planned: int) -> report.Verdict:
-    """The island model against one CMA-ES at equal evaluations (``stats.compare``): resolved better:
-    confirmed; resolved worse: refuted; else unresolved, with the difference the seeds could detect."""
-    from ..stats import compare
-
-    one = finals.get("one CMA-ES", np.array([]))
-    isl = next((v for k, v in finals.items() if k != "one CMA-ES"), np.array([]))
-    number = (f"islands {report.over_seeds(isl, 0, planned)} vs one CMA-ES {report.over_seeds(one, 0, planned)}")
-    if min(len(one), len(isl)) < MIN_SEEDS:
-        return report.Verdict("unresolved", number, f"fewer than {MIN_SEEDS} seeds a side so far")
-    cmp = compare(isl, one)
-    word = report.resolved_word(cmp, agrees_if_positive=True)
-    because = report.difference(cmp) + "; " + {
-        "confirmed": "the islands are ahead at equal evaluations",
-        "refuted": "one CMA-ES is ahead at equal evaluations: the islands buy parallelism with samples",
-        "unresolved": report.detectable(cmp["detectable"], 0, "return")}[word]
-    return report.Verdict(word, number, because)
-
-
 # ---------------------------------------------------------------- Amdahl and the simulated cluster
-def _amdahl_speedup_at(W, ray_s, opt, ev0, ray1, target: int = 8) -> float:
-    """Speed-up at ``target`` workers against in-process, from summed times (``ray_s[i]`` for ``W[i]``
-    Ray workers, ``opt`` ask + tell, ``ev0`` in-process, ``ray1`` Ray-1): the Amdahl fit to the Ray
-    speed-ups times Ray's one-worker factor, as ``amdahl`` computes it from the table."""
+def amdahl(T: pd.DataFrame, df: pd.DataFrame | None = None, n_resamples: int = N_RESAMPLES, seed: int = 0) -> pd.DataFrame:
+    """Per (task, method), two different things. Measured: the serial share (ask + tell of an
+    in-process generation) and the efficiency Amdahl's law allows at 8 workers from it alone
+    (``bound_8``: no other overhead, an upper bound). Modelled: the serial fraction fitted to the Ray
+    speedups (vs one Ray worker, so Ray's per-generation overhead counts as serial), Ray's one-worker
+    factor, and the speedup and efficiency they predict at 8 workers against the in-process evaluator.
+    Given the per-generation timings ``df``, 95 % bootstrap CIs over the timed generations
+    (``workers_verdicts.amdahl_numbers``): they cover the timing noise, not the model."""
     from ..cluster_sim import amdahl_fit, amdahl_speedup
-
-    s = amdahl_fit(W, (opt + ray1) / (opt + ray_s))
-    return (opt + ev0) / (opt + ray1) * amdahl_speedup(s, target)
-
-
-def amdahl(T: pd.DataFrame, df: pd.DataFrame | None = None, n_boot: int = 400, seed: int = 0) -> pd.DataFrame:
-    """Per (task, method): serial fraction fitted to the Ray speedups (vs one Ray worker), the measured
-    one (ask + tell of an in-process generation), Ray's one-worker factor, the predicted speedup and
-    efficiency at 8 workers against the in-process evaluator, and -- given the per-generation timings
-    ``df`` -- a 95 % bootstrap CI of that efficiency over the timed generations (resampled together
-    across worker counts: each worker count evaluated the same populations)."""
-    from ..cluster_sim import amdahl_fit, amdahl_speedup
+    from .workers_verdicts import amdahl_bound, amdahl_numbers
 
     rows = []
     for (env, method), g in T[T.workers > 0].groupby(["env", "method"], sort=False):
@@ -408,80 +385,38 @@ def amdahl(T: pd.DataFrame, df: pd.DataFrame | None = None, n_boot: int = 400, s
         factor = float(g.loc[g.workers == 1, "speedup"].iloc[0])  # in-process time / Ray-1 time
         s8 = factor * amdahl_speedup(s, 8)
         w07 = next((w for w in range(1, 10_001) if factor * amdahl_speedup(s, w) / w < 0.7), None)
-        lo = hi = np.nan
-        if df is not None:
-            lo, hi = _efficiency_ci(df[(df["env"] == env) & (df["method"] == method)], n_boot, seed)
+        share = float(g["serial_fraction"].iloc[0])
+        ci = {}
+        if df is not None and (N := amdahl_numbers(df, env, method, n_resamples, seed)) is not None:
+            ci = dict(bound_8_lo=N["bound"][1], bound_8_hi=N["bound"][2])
+            if "modelled" in N:
+                ci.update(efficiency_8_lo=N["modelled"][1], efficiency_8_hi=N["modelled"][2])
         top = g.loc[g["workers"].idxmax()]
-        rows.append(dict(env=env, method=method, serial_fit=s, serial_measured=float(g["serial_fraction"].iloc[0]),
+        rows.append(dict(env=env, method=method, serial_measured=share, bound_8=float(amdahl_bound(share, 8)),
+                         bound_8_lo=ci.get("bound_8_lo", np.nan), bound_8_hi=ci.get("bound_8_hi", np.nan),
                          workers_measured=int(top["workers"]), efficiency_measured=float(top["efficiency"]),
-                         ray_factor=factor, speedup_8=s8, efficiency_8=s8 / 8, efficiency_8_lo=lo,
-                         efficiency_8_hi=hi, below_07_from=w07, generations=int(g["generations"].iloc[0]),
-                         fitted_on=", ".join(str(w) for w in g["workers"])))
+                         serial_fit=s, ray_factor=factor, speedup_8=s8, efficiency_8=s8 / 8,
+                         efficiency_8_lo=ci.get("efficiency_8_lo", np.nan),
+                         efficiency_8_hi=ci.get("efficiency_8_hi", np.nan), below_07_from=w07,
+                         generations=int(g["generations"].iloc[0]), fitted_on=", ".join(str(w) for w in g["workers"])))
     return pd.DataFrame(rows)
 
 
-def _efficiency_ci(d: pd.DataFrame, n_boot: int, seed: int) -> tuple[float, float]:
-    """Bootstrap over timed generations of the predicted efficiency at 8 workers."""
-    table = d.pivot_table(index="generation", columns="workers", values="eval_s")
-    opt = d[d["workers"] == 0].set_index("generation")["opt_s"].reindex(table.index).to_numpy()
-    W = np.array([w for w in table.columns if w > 0])
-    if 1 not in W or len(table) < 2:
-        return np.nan, np.nan
-    ev = table.to_numpy()
-    col = {w: i for i, w in enumerate(table.columns)}
-    rng = np.random.default_rng(seed)
-    eff = []
-    for _ in range(n_boot):
-        i = rng.integers(0, len(table), len(table))
-        sums = ev[i].sum(axis=0)
-        s8 = _amdahl_speedup_at(W, np.array([sums[col[w]] for w in W]), opt[i].sum(), sums[col[0]], sums[col[1]])
-        eff.append(s8 / 8)
-    return float(np.percentile(eff, 2.5)), float(np.percentile(eff, 97.5))
+def hundred(p: WorkersParams, T: pd.DataFrame, sim: pd.DataFrame) -> dict | None:
+    """The simulated islands' efficiency at the largest simulated count of at least 100 workers, one
+    value per simulation seed (``sim_seeds`` of them: ``sim``'s own row for ``seed``, then seeds
+    ``seed + 1``, ...; a row is a pure function of the calibration, the seed and W). None below 100."""
+    from ..cluster_sim import sweep
 
-
-CMA_METHODS = ("cmaes", "torch_cmaes", "sepcmaes")
-"""The claim is about CMA-ES ("``tell()`` is sequential: >0.7x linear up to ~8 workers"): its verdict
-word comes from these methods; the others (OpenAI-ES) are reported beside them."""
-
-
-def speedup_verdict(A: pd.DataFrame, env: str) -> report.Verdict:
-    """">0.7x linear up to ~8 workers" on ``env`` from the Amdahl fit (measured on the worker counts
-    in ``fitted_on``, predicted at 8), judged on the CMA-ES methods (``CMA_METHODS``; all methods if
-    none was timed): every CI above 0.7: confirmed; every CI below: refuted; some above and some below
-    (the answer depends on the cost of the method's ``tell``): refined; a CI containing 0.7, or no
-    CI: unresolved. Every timed method's number is in the verdict."""
-    a = A[A["env"] == env]
-    if a.empty:
-        return report.Verdict("unresolved", f"{env} not measured", "no speedup measurement")
-    parts = [f"{r.method} {report.ci(r.efficiency_8, r.efficiency_8_lo, r.efficiency_8_hi, 2)}" for r in a.itertuples()]
-    measured = ", ".join(f"{r.method} {r.efficiency_measured:.2f}" for r in a.itertuples())
-    number = (f"8-worker efficiency {', '.join(parts)} (n = {int(a['generations'].iloc[0])} generations)")
-    fit = (f"Amdahl fits to {a['fitted_on'].iloc[0]} Ray workers on {env}; measured at "
-           f"{int(a['workers_measured'].max())} workers: {measured}")
-    claim = a[a["method"].isin(CMA_METHODS)] if a["method"].isin(CMA_METHODS).any() else a
-    above, below = (claim["efficiency_8_lo"] > 0.7), (claim["efficiency_8_hi"] < 0.7)
-    if above.all():
-        return report.Verdict("confirmed", number, f"every CMA-ES's CI lies above 0.7 ({fit})")
-    if below.all():
-        return report.Verdict("refuted", number, f"every CMA-ES's CI lies below 0.7 ({fit})")
-    if above.any() and below.any():
-        return report.Verdict("refined", number, "it holds for " + ", ".join(claim[above]["method"])
-                              + " and fails for " + ", ".join(claim[below]["method"])
-                              + f": the answer depends on how long the sequential ask + tell takes ({fit})")
-    return report.Verdict("unresolved", number, f"a CI contains 0.7 or is missing ({fit})")
-
-
-def hundred_verdict(sim: pd.DataFrame) -> report.Verdict:
-    """Open question 3, islands on 100+ heterogeneous nodes: answered by the calibrated simulation
-    only, so unresolved by measurement; the number is the islands' simulated efficiency there."""
-    isl = sim[sim["model"] == "island"].sort_values("workers")
-    big = isl[isl["workers"] >= 100]
-    if big.empty:
-        return report.Verdict("unresolved", "no simulated count of 100 or more", "not simulated")
-    r = big.iloc[-1]
-    return report.Verdict("unresolved", f"simulated island efficiency {r['efficiency']:.2f} at "
-                                        f"{int(r['workers'])} workers (a model calibrated on this machine)",
-                          "not measured on 100+ nodes; a Ray cluster run of this chapter would decide it")
+    big = [w for w in p.sim_workers if w >= 100]
+    if not big:
+        return None
+    W = max(big)
+    first = sim[(sim["model"] == "island") & (sim["workers"] == W)]["efficiency"].tolist()
+    more = [sweep(calibration(p, T), workers=[W], model="island", sim_generations=p.sim_generations, seed=p.seed + k,
+                  per_worker=max(2, p.popsize // p.islands), migrants=p.migrants,
+                  migrate_every=p.migrate_every)["efficiency"].iloc[0] for k in range(1, p.sim_seeds)]
+    return {"workers": W, "efficiency": np.asarray(first + more, dtype=float)}
 
 
 def calibration(p: WorkersParams, T: pd.DataFrame, env: str | None = None):

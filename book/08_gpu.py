@@ -313,7 +313,7 @@ report.table(out)
 # the chapter's claims (claims page, q4.*), one Holm family; each verdict an object until glued here
 _, mjx_meta = gpu.mjx_rates()
 Vq, Fq = gpu_verdicts.verdicts(J, S, Q, V, mjx_meta, G)
-glue("verdict_short", gpu_verdicts.short(Vq), display=False)  # the intro's table and the opening
+glue("verdict_short", gpu_verdicts.short(Vq, gpu_verdicts.tests(J, S, Q, V, mjx_meta, G)), display=False)  # the intro's table and the opening
 for key, v in Vq.items():
     glue("v_" + key.replace(".", "_"), str(v), display=False)
 glue("machine", R["machine"], display=False)

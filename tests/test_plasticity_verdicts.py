@@ -43,9 +43,11 @@ def test_both_parts_confirmed_at_equal_steps():
     V, F = judged(at_share=UP, full_share=UP, cart=ABOVE_BLIND, mlp=FAILED)
     assert {k: v.word for k, v in V.items()} == dict.fromkeys(V, "confirmed")
     assert all(f["resolved"] and not f["borderline"] for f in F.values()) and len(F) == 3
-    short = pv.short(V, 10, 10)
-    assert short.startswith("confirmed: at the baselines' 320,000 env steps, Neuromod closes 0.4")
-    assert "(n = 10)" in short and "above a controller that ignores the flip" in short
+    assert V["q2"].number.startswith("at the baselines' 320,000 env steps, Neuromod closes 0.4")
+    assert "above a controller that ignores the flip" in V["q2"].number
+    short = pv.short(V, 10, 10, pv.tests(*frames(at_share=UP, full_share=UP, cart=ABOVE_BLIND)), STEPS)
+    assert short.startswith("confirmed: at equal env steps (320,000), Neuromod closes 0.4")
+    assert short.endswith("(n = 10), CartPoleFlip confirmed") and len(short.split()) <= 25
 
 
 def test_the_headline_is_at_equal_steps_not_at_the_whole_budget():
@@ -57,7 +59,9 @@ def test_the_headline_is_at_equal_steps_not_at_the_whole_budget():
     assert V["q2"].word == "refuted"
     assert "with its whole budget the share is confirmed" in V["q2"].because
     assert "4× the baselines'" in V["q2.bandit_share_full"].number
-    assert pv.short(V, 10, 10).startswith("refuted: at the baselines' 320,000 env steps, Neuromod closes -0.4")
+    assert V["q2"].number.startswith("at the baselines' 320,000 env steps, Neuromod closes -0.4")
+    short = pv.short(V, 10, 10, pv.tests(*frames(at_share=DOWN, full_share=UP, cart=FAILED)), STEPS)
+    assert short.startswith("refuted: at equal env steps (320,000), Neuromod closes -0.4") and "…" not in short
 
 
 @pytest.mark.parametrize("at_share,cart,word", [

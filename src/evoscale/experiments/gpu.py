@@ -212,11 +212,12 @@ def mjx_text(M: pd.DataFrame, meta: dict) -> str:
 def envpool_backend(root=None) -> tuple[pd.DataFrame, pd.DataFrame, str | None]:
     """``bench envpool``'s committed JSON (results/bench/envpool.json): the equivalence checks (one row
     per task, policy and control), the backend's speed against the lockstep evaluator, and the
-    machine; empty frames and None if not measured."""
+    machine; empty frames and None if not measured. ``ratios``: the per-round ratios, where stored."""
     path = (root or CHECKOUT_RESULTS) / "bench" / "envpool.json"
     checks = ["env", "policy", "swap_actions", "episodes", "mean_gymnasium", "mean_envpool", "p_envpool_better",
               "p_lo", "p_hi", "resolved", "ks_p"]
-    speed = ["env", "popsize", "envpool_steps_per_s", "lockstep_steps_per_s", "ratio", "ratio_min", "ratio_max"]
+    speed = ["env", "popsize", "envpool_steps_per_s", "lockstep_steps_per_s", "ratio", "ratio_min", "ratio_max",
+             "ratios"]
     if not path.exists():
         return pd.DataFrame(columns=checks), pd.DataFrame(columns=speed), None
     d = json.loads(path.read_text())

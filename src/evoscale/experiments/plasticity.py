@@ -15,17 +15,18 @@ solution (``RunConfig.keep_solutions``), so the chapter replays the final networ
 (``plasticity_probe``) without training anything.
 
 Budgets (``PROFILES``): every evolution run gets ``budget_evals`` training episodes, on both tasks
-(equal evaluations among the three networks; this is what the verdict compares). PPO and RecurrentPPO
-get ``ppo_steps`` env steps on each task, and all five rows are also compared *at* that many env steps
-(``at_steps``: each run's last solved test within them; the ES runs' records up to there are what an
-ES run with that budget would have recorded). The two budgets differ because the costs do: an
+(equal evaluations among the three networks). PPO and RecurrentPPO get ``ppo_steps`` env steps on
+each task, and all five rows are also compared *at* that many env steps (``at_steps``: each run's
+last solved test within them; the ES runs' records up to there are what an ES run with that budget
+would have recorded): the headline verdict is judged there, at equal env steps. The two budgets differ because the costs do: an
 evolution run on these tiny networks takes seconds of CPU per 100,000 env steps, RecurrentPPO
 minutes (``COST_PRIORS``). The book's ES budget is the one the previous design gave all rows;
 matching the baselines to it (1.28M steps) would cost about 25 CPU-hours, so they get a quarter.
 
-Verdict (``verdicts``): open question 2 in the book's vocabulary (``report.WORDS``), from the share of
-the bandit's gap between the best feedforward policy and the oracle that Neuromod closes, and
-Neuromod against the MLP on CartPoleFlip (``stats.compare``).
+Verdicts (``plasticity_verdicts``): open question 2 judged by its declared tests, at the baselines'
+env steps (Neuromod's share of the bandit's gap between the best feedforward policy and the oracle,
+and Neuromod against the blind controller on CartPoleFlip), with the share at the whole evolution
+budget beside, all in one Holm family.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ from ..config import RunConfig, parse_hidden
 from ..envs.adapt import BANDIT_ID, CARTPOLE_ID, bandit_bounds, cartpole_references
 from ..policies import CELLS, RULES
 from ..runs import run_cpu_seconds
-from ..stats import MIN_SEEDS, compare, detectable_difference, iqm_ci
 from ..trainers import GRADIENT_METHODS, POLICY_SEARCH, REGISTRY
 from . import available, check_parameters, report, results_root, run_many, seed_list
 
@@ -290,64 +290,6 @@ def summarise(per_seed: pd.DataFrame, planned: int, matched: pd.DataFrame | None
                 "CPU-minutes per run (median)": report.num(med("cpu_s") / 60, 1),
             })
     return pd.DataFrame(out)
-
-
-def _cartpole(per_seed: pd.DataFrame) -> dict:
-    """Neuromod against the MLP on CartPoleFlip (``stats.compare`` of their final returns)."""
-    return compare(values(per_seed, CARTPOLE_ID, "neuromod"), values(per_seed, CARTPOLE_ID, "mlp"))
-
-
-def verdicts(per_seed: pd.DataFrame, planned: int) -> dict:
-    """Open question 2's verdict in the book's vocabulary, with its parts.
-
-    The number: the share of the bandit's gap from the best feedforward policy to the oracle that
-    Neuromod's final networks close (IQM [95 % CI], n). The rule: *confirmed* if that share's CI lies
-    above 0 and Neuromod is resolved better than the MLP on CartPoleFlip; *refined* if one of the two
-    holds; *refuted* if the share's CI lies below 0 (worse than a fixed map) and Neuromod is not resolved
-    better on CartPoleFlip; *unresolved* otherwise (the sentence names the share the seeds could have
-    detected), or while either task has fewer than ``MIN_SEEDS`` seeds of the cells compared.
-    Returns ``word``, ``verdict`` (the ``report.Verdict`` sentence), ``share`` (the formatted share),
-    ``cartpole`` (the formatted comparison or why there is none), ``n_bandit``, ``n_cartpole``, ``planned``."""
-    share = gap_closed(per_seed)
-    cmp = _cartpole(per_seed)
-    n_b, n_c = share.size, min(cmp["n_x"], cmp["n_y"])
-    number = (f"Neuromod closes {report.over_seeds(share, 2, planned)} of the bandit's feedforward-to-oracle gap"
-              if n_b else f"no bandit runs of Neuromod stored yet ({report.n_of(0, planned)})")
-    if n_c >= MIN_SEEDS:
-        cart = f"on CartPoleFlip Neuromod − MLP: {report.difference(cmp, 0)} (n = {cmp['n_x']} vs {cmp['n_y']})"
-    elif max(cmp["n_x"], cmp["n_y"]) == 0:
-        cart = f"no CartPoleFlip runs of Neuromod and the MLP yet ({report.n_of(0, planned)})"
-    else:
-        cart = (f"on CartPoleFlip Neuromod {report.over_seeds(values(per_seed, CARTPOLE_ID, 'neuromod'), 0, planned)}, "
-                f"MLP {report.over_seeds(values(per_seed, CARTPOLE_ID, 'mlp'), 0, planned)}")
-    out = dict(share=report.over_seeds(share, 2, planned), cartpole=cart, n_bandit=n_b, n_cartpole=n_c,
-               planned=planned)
-    if min(n_b, n_c) < MIN_SEEDS:
-        word, because = "unresolved", f"fewer than {MIN_SEEDS} seeds so far ({cart})"
-    else:
-        _, lo, hi = iqm_ci(share)
-        b = 1 if lo > 0 else -1 if hi < 0 else 0
-        c = 1 if cmp["resolved"] and cmp["diff"] > 0 else 0
-        if b == 1 and c == 1:
-            word, because = "confirmed", f"the share's CI lies above 0 and {cart}, resolved better"
-        elif b == 1:
-            word, because = "refined", f"the share's CI lies above 0 but {cart}, not resolved better"
-        elif c == 1:
-            word, because = "refined", f"{cart}, resolved better, but the share's CI does not lie above 0"
-        elif b == -1:
-            word, because = "refuted", f"the share's CI lies below 0 (worse than a fixed map) and {cart}"
-        else:
-            word = "unresolved"
-            because = (f"the share's CI contains 0 and {cart}; "
-                       + report.detectable(detectable_difference(share), 2, "of the gap"))
-    return dict(out, word=word, verdict=str(report.Verdict(word, number, because)))
-
-
-def short(V: dict) -> str:
-    """The intro's one line (at most about 20 words) for ``verdicts``' result."""
-    if V["n_bandit"] == 0:
-        return f"{V['word']}: not run yet ({report.n_of(0, V['planned'])} seeds); the campaign trains chapter 7's runs"
-    return f"{V['word']}: evolved plasticity (Neuromod) closes {V['share']} of a reversal bandit's gap to the oracle"
 
 
 def replays(p: PlasticityParams, per_seed: pd.DataFrame, task: str) -> dict:

@@ -142,7 +142,8 @@ def test_quoted_texts_of_the_results():
     assert not any("_" in c for c in table.columns)  # words, not identifiers
     assert pong.pong_ppo_texts(T.assign(method="ppo").iloc[:0]) == dict.fromkeys(
         ("pong_ppo_rate", "pong_ppo_n", "pong_ppo_update", "pong_ppo_machine", "pong_ppo_zoo_h"), "not run")
-    assert [E.hours_text(h) for h in (0.00123, 12.345, 1234.5)] == ["0.00123", "12.3", "1,234"]
+    assert [E.hours_text(h) for h in (0.00012, 0.00123, 0.0123, 12.345, 1234.5)] == [
+        "under 0.001", "0.0012", "0.0123", "12.3", "1,234"]
 
 
 def test_ppo_runs_shown_in_chapters_2_and_6_are_the_same_stored_runs():

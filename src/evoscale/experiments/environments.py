@@ -474,8 +474,13 @@ def run_texts(T: pd.DataFrame) -> dict:
 
 
 def hours_text(x: float) -> str:
-    """Hours in prose: whole numbers from 100 up, else 3 significant digits."""
-    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
+    """Hours in prose: whole numbers from 100 up, 3 significant digits down to 0.01, 2 below (never
+    more than four decimals), "under 0.001" below that."""
+    if x >= 100:
+        return f"{x:,.0f}"
+    if x >= 0.01:
+        return f"{x:.3g}"
+    return f"{x:.2g}" if x >= 0.001 else "under 0.001"
 
 
 def cost_texts(model: pd.DataFrame) -> dict:

@@ -73,7 +73,10 @@ CLAIMS_15 = [
         ("openai_es", "small"): "okay", ("openai_es", "medium"): "dominant", ("openai_es", "large"): "feasible",
         ("neuromod", "small"): "promising", ("neuromod", "medium"): "untested", ("neuromod", "large"): "untested",
         ("ga", "small"): "bad", ("ga", "medium"): "bad", ("ga", "large"): "bad"}.items()],
-    Claim(id="d5", chapter="05_methods", source="the design note's method table (12 cells)",
+    Claim(id="d5", chapter="05_methods",
+          source="Small nets (<5K): CMA-ES dominant, OpenAI-ES okay, Neuromod promising, GA bad. Medium (5-50K): "
+                 "CMA-ES degraded, OpenAI-ES dominant, Neuromod untested, GA bad. Large (>50K): CMA-ES too expensive, "
+                 "OpenAI-ES feasible, Neuromod untested, GA bad.",
           question="Does the design note's table of methods and network sizes hold as a whole?",
           metric="the twelve cells above", statistic="the cells' words", null="–",
           confirmed="every cell confirmed", refuted="some cell refuted and none confirmed",

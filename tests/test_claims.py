@@ -43,3 +43,13 @@ def test_bad_declarations_are_refused_in_one_line():
 def test_the_words_defined_are_the_design_notes():
     assert {"dominant", "bad", "degraded", "too expensive", "untested", "within 3–10×"} <= set(claims.WORD_DEFINITIONS)
     assert set(WORDS) == {"confirmed", "refuted", "refined", "unresolved"}
+
+
+def test_the_intro_tables_are_the_declarations_rendered():
+    """The intro's two verdict tables come from the claims (python -m evoscale.claims --write-intro)."""
+    from evoscale.claims import BEGIN, END, render_intro_tables
+
+    text = (ROOT / "book" / "intro.md").read_text()
+    block = text[text.index(BEGIN):text.index(END) + len(END)]
+    assert block == render_intro_tables(), "run: python -m evoscale.claims --write-intro book/intro.md"
+    assert block.count("{glue:text}") == 9  # five dimensions, four open questions

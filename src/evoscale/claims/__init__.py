@@ -19,7 +19,48 @@ from pathlib import Path
 from . import dimensions, questions
 from .base import WORD_DEFINITIONS, Claim
 
-__all__ = ["CLAIMS", "WORD_DEFINITIONS", "Claim", "render_page"]
+__all__ = ["CLAIMS", "WORD_DEFINITIONS", "Claim", "render_intro_tables", "render_page", "write_intro"]
+
+INTRO_DIMENSIONS = (("1. parameter count", "d1", "01_parameters", "verdict_short"),
+                    ("2. environment complexity", "d2.overall", "02_environments", "verdict_short"),
+                    ("3. compute", "d3.overall", "03_compute", "verdict_short"),
+                    ("4. workers", "d4.overall", "04_workers", "verdict_short"),
+                    ("5. methods at scale", "d5", "05_methods", "verdict_short"))
+INTRO_QUESTIONS = (("1. a crossover with backprop", "q1", "06_backprop_vs_evolution", "verdict_short"),
+                   ("2. local learning rules", "q2", "07_plasticity", "verdict_short"),
+                   ("3. islands on 100+ nodes", "q3.islands", "04_workers", "verdict_islands"),
+                   ("4. what a GPU buys", "q4", "08_gpu", "verdict_short"))
+"""The intro's two tables: (row label, the claim whose verdict the row shows, its chapter, its glue name)."""
+BEGIN, END = "% begin: generated from the claims", "% end: generated from the claims"
+"""The markers around the intro's tables (MyST comments; ``python -m evoscale.claims --write-intro``)."""
+
+
+def render_intro_tables(claims=None) -> str:
+    """The intro's tables of the design note's dimensions and open questions: the note's words, the
+    question each verdict answers (both from the declarations) and the chapter's glued verdict."""
+    by_id = {c.id: c for c in (CLAIMS if claims is None else claims)}
+
+    def rows(spec):
+        out = []
+        for label, cid, chapter, glue in spec:
+            c = by_id[cid]
+            out.append(f"| {label} | {c.source} | {c.question} | "
+                       f"{{glue:text}}`{chapter}.ipynb::{glue}:s` → {{doc}}`chapter {int(chapter[:2])} <{chapter}>` |")
+        return out
+    head = "|---|---|---|---|"
+    return "\n".join([BEGIN, "", "| dimension | the design note (translated) | the question the verdict answers | verdict |",
+                      head, *rows(INTRO_DIMENSIONS), "",
+                      "| open question | the design note (translated) | the question the verdict answers | verdict |",
+                      head, *rows(INTRO_QUESTIONS), "", END])
+
+
+def write_intro(path: Path) -> None:
+    """Replace the intro's generated block (between ``BEGIN`` and ``END``) with ``render_intro_tables``."""
+    text = path.read_text()
+    if BEGIN not in text or END not in text:
+        raise ValueError(f"{path} has no block between {BEGIN!r} and {END!r}")
+    a, b = text.index(BEGIN), text.index(END) + len(END)
+    path.write_text(text[:a] + render_intro_tables() + text[b:])
 
 
 def render_page(claims=None) -> str:
@@ -79,6 +120,10 @@ def _check(claims: list[Claim]) -> list[Claim]:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if "--write-intro" in argv:
+        write_intro(Path(argv[argv.index("--write-intro") + 1]))
+        print("wrote the intro's tables")
+        return 0
     target = Path(argv[argv.index("--write") + 1]) if "--write" in argv else None
     page = render_page()
     if target is None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..claims import CLAIMS
 from ..config import RunConfig, parse_hidden
 from ..envs import get_spec
 from ..machine import ram_gib
@@ -516,13 +517,17 @@ def _finals_by_width(seeds: pd.DataFrame) -> dict:
     return {(r, n): g["final"].to_numpy(float) for (r, n), g in seeds.groupby(["row", "n"])} if len(seeds) else {}
 
 
+WIDTH_MIN_N = next(c.min_n for c in CLAIMS if c.id == "d1.above")
+"""Fewest seeds a side for a word on chapter 1's claim (declared: a headline comparison needs 10)."""
+
+
 def width_tests(seeds: pd.DataFrame, a: str = "cmaes", b: str = "openai_es", limit: int = 10_000,
                 repeats: int = 100) -> dict:
     """Chapter 1's family (``stats.family``, Holm): up to ``limit`` parameters ``a`` against ``b`` at
     every width both ran (key ("below", n)), above it ``b`` against every other method there (key
-    ("above", n, other)); only comparisons with ``MIN_SEEDS`` or more seeds a side."""
+    ("above", n, other)); only comparisons with ``WIDTH_MIN_N`` or more seeds a side."""
     vals = {k: v[np.isfinite(v)] for k, v in _finals_by_width(seeds).items()}
-    full = lambda x, y: min(x.size, y.size) >= MIN_SEEDS  # noqa: E731
+    full = lambda x, y: min(x.size, y.size) >= WIDTH_MIN_N  # noqa: E731
     p_of = {("below", n): (lambda s, x=vals[(a, n)], y=vals[(b, n)]: diff_p(x, y, s))
             for (r, n) in vals if r == a and n <= limit and (b, n) in vals and full(vals[(a, n)], vals[(b, n)])}
     p_of.update({("above", n, r): (lambda s, x=vals[(b, n)], y=x_: diff_p(x, y, s))
@@ -550,10 +555,10 @@ def width_verdict(seeds: pd.DataFrame, a: str = "cmaes", b: str = "openai_es", l
     _holm(rows, F, lambda r: ("below", r["n"]))
     table = pd.DataFrame(rows)
     xo = crossover_n(seeds, a, b, "final") if ns else dict(n=np.nan, lo=np.nan, hi=np.nan)
-    full = [r for r in rows if min(r["n_x"], r["n_y"]) >= MIN_SEEDS]
+    full = [r for r in rows if min(r["n_x"], r["n_y"]) >= WIDTH_MIN_N]
     below = [r for r in full if r["n"] <= limit]
     if not below:
-        word, because = "unresolved", f"no size with {MIN_SEEDS} or more seeds of both methods yet"
+        word, because = "unresolved", f"no size with {WIDTH_MIN_N} or more seeds of both methods yet"
     elif all(r["resolved"] and r["diff"] > 0 for r in below):
         word, because = "confirmed", f"{LABELS[a]} resolved better at every size up to {max(r['n'] for r in below):,}"
     elif any(r["resolved"] and r["diff"] < 0 for r in below):
@@ -577,7 +582,7 @@ def width_beyond(seeds: pd.DataFrame, b: str = "openai_es", limit: int = 10_000,
     """The claim's second half, "OpenAI-ES beyond ~10K parameters": at every width above ``limit``,
     ``stats.compare`` of ``b``'s final returns against each other method that ran there (full CMA-ES
     does not run there on this machine). Confirmed when ``b`` is resolved better than every other
-    method at every such width with 5 seeds or more each; refuted when another method is resolved
+    method at every such width with ``WIDTH_MIN_N`` seeds or more each; refuted when another method is resolved
     better than ``b`` somewhere; refined when ``b`` beats some but not all; else unresolved, with
     the smallest difference the data could detect."""
     vals = _finals_by_width(seeds)
@@ -585,11 +590,12 @@ def width_beyond(seeds: pd.DataFrame, b: str = "openai_es", limit: int = 10_000,
             if n > limit and r != b and (b, n) in vals]
     _holm(rows, F, lambda r: ("above", r["n"], r["other"]))
     table = pd.DataFrame(rows)
-    full = [r for r in rows if min(r["n_x"], r["n_y"]) >= MIN_SEEDS]
+    full = [r for r in rows if min(r["n_x"], r["n_y"]) >= WIDTH_MIN_N]
     worse = [r for r in full if r["resolved"] and r["diff"] < 0]
     better = [r for r in full if r["resolved"] and r["diff"] > 0]
     if not full:
-        word, because = "unresolved", (f"{len(rows)} comparison(s) so far, each with fewer seeds" if rows else
+        word, because = "unresolved", (f"{len(rows)} comparison(s) so far, each with fewer than {WIDTH_MIN_N} seeds a "
+                                       f"side (a headline comparison needs {WIDTH_MIN_N})" if rows else
                                        f"no runs of {LABELS[b]} and another method above {limit:,} stored yet")
     elif worse:
         r = min(worse, key=lambda r: r["n"])
@@ -609,7 +615,7 @@ def width_beyond(seeds: pd.DataFrame, b: str = "openai_es", limit: int = 10_000,
 
     number = ", ".join(f"vs {LABELS[r['other']]} {at(r)}" for r in full)
     number = (f"IQM difference of {LABELS[b]} {number}" if full else
-              f"no width above {limit:,} parameters with {MIN_SEEDS} or more seeds of both methods yet")
+              f"no width above {limit:,} parameters with {WIDTH_MIN_N} or more seeds of both methods yet")
     low = min(full, key=lambda r: r["diff"]) if full else None
     short = (f"{LABELS[b]} − {LABELS[low['other']]} {at(low)}, the smallest of {len(full)} differences"
              if full else number)

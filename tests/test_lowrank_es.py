@@ -247,3 +247,19 @@ def test_layout_is_no_hyper_parameter_and_rank_and_layout_are_checked():
     with pytest.raises(ValueError, match="returns"):
         es.tell(state, pop, np.zeros(7))
     assert peak_bytes("lowrank_es", 10**7, 64) < peak_bytes("openai_es", 10**7, 64) / 20
+
+
+def test_the_torch_forward_keeps_the_factored_form():
+    """The MLP's torch path (a GPU's; ``device="cpu:0"`` takes it on the CPU, float32): factored stacks
+    as tensors, outputs as the dense path's, take and put as on numpy."""
+    pytest.importorskip("torch")
+    policy = MLPPolicy(3, (5, 4), 2, False, (-1.0, -1.0), (1.0, 1.0), device="cpu:0")
+    pop = _population(policy, rank=2)
+    obs = np.random.default_rng(0).normal(size=(8, 3))
+    factored, dense = policy.unflatten(pop), policy.unflatten(np.asarray(pop))
+    assert type(factored[0]).__name__ == "FactoredLayer" and type(factored[0].W).__name__ == "Tensor"
+    np.testing.assert_allclose(policy.forward(factored, obs), policy.forward(dense, obs), rtol=1e-5, atol=1e-5)
+    taken = policy.take(factored, np.array([3, 1]))
+    policy.put(taken, [0], factored, np.array([5]))
+    np.testing.assert_allclose(policy.forward(taken, obs[:2]), policy.forward(policy.take(dense, np.array([5, 1])), obs[:2]),
+                               rtol=1e-5, atol=1e-5)

@@ -2,6 +2,7 @@
 a NaN return is an error, both naming method, generation and individual; and every trainer ranks a
 NaN return worst (never best, as centered ranks did)."""
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 
 import evoscale.train as train_module
 from evoscale.config import RunConfig
+from evoscale.policies import LowRankPopulation
 from evoscale.train import DivergedError, train
 from evoscale.trainers import REGISTRY, make_trainer
 
@@ -27,8 +29,7 @@ def _wrap_build(monkeypatch, bad_row=None, bad_return=None, generation=1):
         def ask(state):
             population, state = real_ask(state)
             if bad_row is not None and gen[0] == generation:
-                population = population.copy()
-                population[bad_row, 1] = np.nan
+                population = _with_nan(population, bad_row)
             gen[0] += 1
             return population, state
 
@@ -44,6 +45,18 @@ def _wrap_build(monkeypatch, bad_row=None, bad_return=None, generation=1):
 
     monkeypatch.setattr(train_module, "build", build)
     return seen
+
+
+def _with_nan(population, row):
+    """``population`` with a NaN in member ``row``: entry (row, 1) of a dense matrix; in a factored one
+    (``policies.LowRankPopulation``), its first weight factor's first entry."""
+    if isinstance(population, LowRankPopulation):
+        A = [a.copy() for a in population.A]
+        A[0][row, 0, 0] = np.nan
+        return dataclasses.replace(population, A=tuple(A))
+    population = population.copy()
+    population[row, 1] = np.nan
+    return population
 
 
 @pytest.mark.parametrize("method", sorted(REGISTRY))
@@ -73,7 +86,7 @@ def test_a_nan_return_ranks_worst(method):
     """tell() with a NaN return behaves exactly as with a return below all others."""
     nexts = []
     for bad in (np.nan, -1e9):
-        trainer = make_trainer(method, 6, 8, 0.5)
+        trainer = make_trainer(method, 6, 8, 0.5, layout=((2, 2),))  # lowrank_es: a 2x2 matrix and its bias
         state = trainer.init(0)
         population, state = trainer.ask(state)
         returns = np.arange(8.0)

@@ -6,6 +6,10 @@ import pytest
 from evoscale.trainers import REGISTRY, make_trainer
 from trainer_helpers import neg_sphere, run_trainer
 
+LAYOUT6 = ((2, 2),)
+"""6 parameters as one 2x2 weight matrix and its bias: what ``lowrank_es`` perturbs in factored form
+(``make_trainer`` hands a layout only to the trainers that take one)."""
+
 
 @pytest.mark.parametrize("method", ["cmaes", "sepcmaes"])
 def test_minimises_10d_sphere_to_1e_8(method):
@@ -17,7 +21,7 @@ def test_minimises_10d_sphere_to_1e_8(method):
 
 @pytest.mark.parametrize("method", sorted(REGISTRY))
 def test_same_seed_same_populations_other_seed_different(method):
-    t = make_trainer(method, 6, 8, 0.5)
+    t = make_trainer(method, 6, 8, 0.5, layout=LAYOUT6)
     a, b, c = run_trainer(t, neg_sphere, 5, 1), run_trainer(t, neg_sphere, 5, 1), run_trainer(t, neg_sphere, 5, 2)
     assert np.array_equal(t.solution(a), t.solution(b))
     assert not np.array_equal(t.solution(a), t.solution(c))
@@ -25,7 +29,7 @@ def test_same_seed_same_populations_other_seed_different(method):
 
 @pytest.mark.parametrize("method", sorted(REGISTRY))
 def test_global_numpy_rng_is_neither_used_nor_disturbed(method):
-    t = make_trainer(method, 6, 8, 0.5)
+    t = make_trainer(method, 6, 8, 0.5, layout=LAYOUT6)
     np.random.seed(123)
     before = np.random.get_state()[1].copy()
     s1 = run_trainer(t, neg_sphere, 3, 0)
@@ -37,7 +41,7 @@ def test_global_numpy_rng_is_neither_used_nor_disturbed(method):
 
 @pytest.mark.parametrize("method", sorted(REGISTRY))
 def test_pickled_state_resumes_exactly(method):
-    t = make_trainer(method, 6, 8, 0.5)
+    t = make_trainer(method, 6, 8, 0.5, layout=LAYOUT6)
     straight = run_trainer(t, neg_sphere, 6, 3)
     half = pickle.loads(pickle.dumps(run_trainer(t, neg_sphere, 3, 3)))
     for _ in range(3):

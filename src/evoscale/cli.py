@@ -148,6 +148,18 @@ def build_parser() -> argparse.ArgumentParser:
     ac.add_argument("--seeds", type=int, default=10)
     ac.add_argument("--out", type=Path, default=None, help="also write the JSON to this file (atomically)")
 
+    lr = bsub.add_parser("lowrank", help="one forward step of a population: full-rank perturbations, low-rank "
+                                         "(lowrank_es) and batch inference of the centre, MLPs of ~100K-10M "
+                                         "parameters, one thread (issue 39)")
+    lr.add_argument("--sizes", default="100000,1000000,3000000,10000000",
+                    help="comma-separated target parameter counts (two equal hidden layers sized to each)")
+    lr.add_argument("--popsize", type=int, default=64)
+    lr.add_argument("--rank", type=int, default=1, help="the low-rank perturbations' rank r")
+    lr.add_argument("--repeats", type=int, default=5, help="interleaved rounds; medians reported")
+    lr.add_argument("--obs-dim", type=int, default=24, help="the MLP's input size")
+    lr.add_argument("--act-dim", type=int, default=4, help="the MLP's output size")
+    lr.add_argument("--out", type=Path, default=None, help="also write the JSON to this file (atomically)")
+
     r = sub.add_parser("runs", help="compare stored runs")
     rsub = r.add_subparsers(dest="what", required=True, parser_class=_Parser)
     same = rsub.add_parser("same", help="exit 0 if two runs' records agree (timing columns aside), else 1 "
@@ -271,6 +283,11 @@ def main(argv: list[str] | None = None) -> int:
             sizes = [int(x) for x in args.sizes.split(",")]
             methods = args.methods.split(",") if args.methods else None
             summary = bench_overhead(sizes, args.popsize, args.generations, methods, log=_log)
+        elif args.what == "lowrank":
+            from .bench.lowrank import bench_lowrank
+
+            summary = bench_lowrank(_ints(args.sizes, "--sizes"), args.popsize, args.rank, args.repeats,
+                                    args.obs_dim, args.act_dim, log=_log)
         elif args.what == "active":
             from .bench.active import bench_active
 

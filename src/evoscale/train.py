@@ -67,7 +67,10 @@ class DivergedError(ValueError):
 def check_finite(values: np.ndarray, what: str, config: RunConfig, generation: int) -> None:
     """``DivergedError`` unless every row of ``values`` is finite; ``what`` names the first bad row
     (``{i}``: its index)."""
-    bad = ~np.isfinite(values).reshape(len(values), -1).all(axis=1)
+    if hasattr(values, "finite_rows"):  # a population in factored form (policies.LowRankPopulation)
+        bad = ~values.finite_rows()
+    else:
+        bad = ~np.isfinite(values).reshape(len(values), -1).all(axis=1)
     if bad.any():
         raise DivergedError(
             f"{config.method} on {config.env} (seed {config.seed}) diverged: generation {generation}, "
@@ -96,16 +99,23 @@ def build(config: RunConfig, backend: str | None = None):
     evaluator = make_evaluator(config if backend is None else config.replace(backend=backend))
     n = evaluator.policy.n_params
     check_memory(config, n)
-    return evaluator, make_trainer(config.method, n, config.popsize, config.sigma0, dict(config.hyper or ())), n
+    layout = getattr(evaluator.policy, "layout", None)  # the MLP's layers, for lowrank_es
+    return evaluator, make_trainer(config.method, n, config.popsize, config.sigma0, dict(config.hyper or ()),
+                                   layout=layout), n
 
 
 FULL_COVARIANCE = ("cmaes", "torch_cmaes")
 """Trainers that hold an n x n covariance matrix."""
+FACTORED = ("lowrank_es",)
+"""Trainers whose population is factored (a centre and low-rank factors, no ``popsize`` x ``n`` matrix)."""
 
 
 def peak_bytes(method: str, n: int, popsize: int) -> int:
     """A lower bound of a run's peak memory: one population (``popsize`` x ``n`` float64) and, for a
-    full CMA-ES, one n x n float32 matrix. Anything above it is sure not to fit."""
+    full CMA-ES, one n x n float32 matrix; for a factored population, the mean and Adam's two moments
+    (3 x ``n`` float64). Anything above it is sure not to fit."""
+    if method in FACTORED:
+        return 8 * 3 * n
     return 8 * popsize * n + (4 * n * n if method in FULL_COVARIANCE else 0)
 
 

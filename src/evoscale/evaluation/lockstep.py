@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..envs import get_spec, make_env
-from ..policies import make_policy
+from ..policies import LowRankPopulation, make_policy
 from .seeds import EvalResult, reset
 
 
@@ -84,21 +84,30 @@ class LockstepEvaluator:
         """Build the environments an evaluation of ``jobs`` jobs steps (e.g. before timing one)."""
         self._envs(self.batch_width(jobs))
 
-    def batch_width(self, jobs: int) -> int:
+    def batch_width(self, jobs: int, row_bytes: int | None = None) -> int:
         """Episodes in flight for ``jobs`` (individual, episode) jobs: ``width`` if given, else as many
-        as the policy's rows fit ``CACHE_BYTES``, at most the task's ``EnvSpec.max_width``."""
+        as the policy's rows fit ``CACHE_BYTES``, at most the task's ``EnvSpec.max_width``. ``row_bytes``:
+        a population's own bytes per row where it says (a factored population's factors, its centre
+        shared by all rows), else the policy's."""
         if self.width is not None:
             return min(self.width, jobs)
         if not hasattr(self.policy, "put"):
             return jobs
-        row_bytes = getattr(self.policy, "row_bytes", 0)
+        if row_bytes is None:
+            row_bytes = getattr(self.policy, "row_bytes", 0)
         width = max(1, min(jobs, CACHE_BYTES // row_bytes)) if row_bytes else jobs
         return min(width, self.spec.max_width or width)
+
+    def _factored_row_bytes(self, population) -> int | None:
+        """A factored population's bytes per row where the policy runs it factored (the MLP of its layout)."""
+        if isinstance(population, LowRankPopulation) and population.layout == getattr(self.policy, "layout", None):
+            return population.row_bytes
+        return None
 
     def evaluate(self, population: np.ndarray, seeds: np.ndarray) -> EvalResult:
         P, E = seeds.shape
         jobs = P * E
-        width, cap, seeds = self.batch_width(jobs), self.spec.max_steps, seeds.ravel()
+        width, cap, seeds = self.batch_width(jobs, self._factored_row_bytes(population)), self.spec.max_steps, seeds.ravel()
         timed = self.timer or _untimed
         reset_, forward = timed("env", reset), timed("network", self.policy.forward)
         envs = self._envs(width)  # batch row i steps envs[i]; a job taking over a row takes its env

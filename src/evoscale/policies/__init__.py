@@ -1,11 +1,13 @@
 """Policies whose weights are one flat vector per individual, evaluated for a whole population at once:
 the tanh MLP (``mlp``), the pixel CNN (``cnn``), the neuromodulated plastic MLP (``plastic``) and an
-evolved GRU or Elman network (``recurrent``). The MLP, Neuromod and the recurrent net share their
+evolved GRU or Elman network (``recurrent``); the MLP also runs a population in factored form
+(``lowrank``: a shared centre plus per-member low-rank factors). The MLP, Neuromod and the recurrent net share their
 constructor's first fields (``PolicyShape``). ``make_policy`` builds the one a task and a method need."""
 
 from __future__ import annotations
 
 from .cnn import CNNPolicy, conv_shapes, im2col
+from .lowrank import FactoredLayer, LowRankPopulation
 from .mlp import Layers, MLPPolicy, PolicyShape, layer_sizes, param_count, to_actions
 from .plastic import RULE_TERMS, RULES, NeuromodPolicy, NeuromodState, genome_layout
 from .recurrent import CELLS, RecurrentPolicy, RecurrentState, recurrent_layout
@@ -31,6 +33,6 @@ def make_policy(spec, hidden: tuple[int, ...], device: str = "cpu", kind: str = 
                           device, **policy_kw)
 
 
-__all__ = ["CELLS", "CNNPolicy", "Layers", "MLPPolicy", "NeuromodPolicy", "NeuromodState", "POLICIES", "PolicyShape",
+__all__ = ["CELLS", "CNNPolicy", "FactoredLayer", "Layers", "LowRankPopulation", "MLPPolicy", "NeuromodPolicy", "NeuromodState", "POLICIES", "PolicyShape",
            "RULES", "RULE_TERMS", "RecurrentPolicy", "RecurrentState", "conv_shapes", "genome_layout", "im2col",
            "layer_sizes", "make_policy", "param_count", "recurrent_layout", "to_actions"]

@@ -5,6 +5,11 @@ of one vector is, layer by layer, the weight matrix ``W[in, out]`` (row-major) f
 ``b[out]``. ``unflatten`` turns the population into per-layer stacks ``W[P, in, out]``, ``b[P, out]``
 once per generation, and ``forward`` runs all individuals in one batched matmul per layer:
 numpy on the CPU (lowest call overhead for small nets), torch when ``device`` is a GPU.
+
+A population in factored form (``lowrank.LowRankPopulation``: a shared centre plus per-member low-rank
+factors, of this network's ``layout``) unflattens to factored stacks instead (``lowrank.FactoredLayer``):
+``forward`` then multiplies all rows by the centre weights at once and adds each row's low-rank
+correction; ``take`` and ``put`` keep the form. Any other population is unflattened densely.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from .lowrank import FactoredLayer, LowRankPopulation, factored_layers, factored_linear, put_factored, take_factored
 
 Layers = list[tuple[object, object]]
 """Per-layer (W[P, in, out], b[P, out]) stacks, numpy arrays or torch tensors."""
@@ -57,8 +64,22 @@ class MLPPolicy(PolicyShape):
     def n_params(self) -> int:
         return param_count(self.obs_dim, self.hidden, self.act_dim)
 
+    @property
+    def layout(self) -> tuple[tuple[int, int], ...]:
+        """The (in, out) of each dense layer, in the flat vector's order (W[in, out], then b[out])."""
+        return tuple(layer_sizes(self.obs_dim, self.hidden, self.act_dim))
+
     def unflatten(self, params: np.ndarray) -> Layers:
-        """Split ``params[P, n]`` into per-layer stacks (on ``self.device``)."""
+        """Split ``params[P, n]`` into per-layer stacks (on ``self.device``); a ``LowRankPopulation`` of
+        this network's layout into factored stacks (``lowrank.FactoredLayer``)."""
+        if isinstance(params, LowRankPopulation) and params.layout == self.layout:
+            layers = factored_layers(params)
+            if self.device != "cpu":
+                import torch
+
+                layers = [FactoredLayer(*(torch.as_tensor(x, dtype=torch.float32, device=self.device) for x in L))
+                          for L in layers]
+            return layers
         params = np.atleast_2d(np.asarray(params, dtype=np.float64))
         if params.shape[1] != self.n_params:
             raise ValueError(f"expected {self.n_params} parameters per individual, got {params.shape[1]}")
@@ -87,11 +108,19 @@ class MLPPolicy(PolicyShape):
 
             h, tanh = torch.as_tensor(obs, dtype=torch.float32, device=self.device)[:, None, :], torch.tanh
         last = len(layers) - 1
-        for j, (W, b) in enumerate(layers):
-            h = h @ W + b[:, None, :]
-            if j < last:
-                h = tanh(h)
-        out = h[:, 0, :]
+        if _factored(layers):
+            h = h[:, 0, :]
+            for j, layer in enumerate(layers):
+                h = factored_linear(layer, h)
+                if j < last:
+                    h = tanh(h)
+            out = h
+        else:
+            for j, (W, b) in enumerate(layers):
+                h = h @ W + b[:, None, :]
+                if j < last:
+                    h = tanh(h)
+            out = h[:, 0, :]
         if self.device != "cpu":
             out = out.double().cpu().numpy()
         return to_actions(out, self.discrete, self.act_low, self.act_high)
@@ -104,20 +133,28 @@ class MLPPolicy(PolicyShape):
     @staticmethod
     def put(layers: Layers, slots, src: Layers, rows: np.ndarray) -> None:
         """Overwrite batch rows ``slots`` of ``layers`` (in place) with rows ``rows`` of ``src``."""
-        if layers and not isinstance(layers[0][0], np.ndarray):
+        if layers and not isinstance(layers[0][1], np.ndarray):
             import torch
 
-            slots = torch.as_tensor(np.asarray(slots), device=layers[0][0].device)
-            rows = torch.as_tensor(np.asarray(rows), device=layers[0][0].device)
+            slots = torch.as_tensor(np.asarray(slots), device=layers[0][1].device)
+            rows = torch.as_tensor(np.asarray(rows), device=layers[0][1].device)
+        if _factored(layers):
+            put_factored(layers, slots, src, rows)
+            return
         for (W, b), (sW, sb) in zip(layers, src):
             W[slots], b[slots] = sW[rows], sb[rows]
 
     @staticmethod
     def take(layers: Layers, rows: np.ndarray) -> Layers:
         """The stacks restricted to ``rows`` (used when finished episodes drop out of the batch)."""
-        if not layers or isinstance(layers[0][0], np.ndarray):
-            return [(W[rows], b[rows]) for W, b in layers]
-        import torch
+        if layers and not isinstance(layers[0][1], np.ndarray):
+            import torch
 
-        idx = torch.as_tensor(rows, device=layers[0][0].device)
-        return [(W[idx], b[idx]) for W, b in layers]
+            rows = torch.as_tensor(rows, device=layers[0][1].device)
+        if _factored(layers):
+            return take_factored(layers, rows)
+        return [(W[rows], b[rows]) for W, b in layers]
+
+
+def _factored(layers: Layers) -> bool:
+    return bool(layers) and isinstance(layers[0], FactoredLayer)

@@ -2,7 +2,9 @@
 
 Every trainer is constructed as ``cls(n_params, popsize, sigma0, **hyper)``: the three shared
 settings plus its own keyword hyper-parameters (with the paper's defaults), which validate
-themselves and raise ``ValueError`` naming the offending parameter.
+themselves and raise ``ValueError`` naming the offending parameter. A trainer whose constructor takes
+``layout`` (``lowrank_es``) also gets the policy's dense-layer layout from ``make_trainer`` (no
+hyper-parameter: it follows from the task and the network).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ REGISTRY = _LazyRegistry({
     "cmaes": ".cmaes:CMAES", "sepcmaes": ".cmaes:SepCMAES", "openai_es": ".openai_es:OpenAIES",
     "ga": ".ga:GA", "neuromod": ".neuromod:Neuromod", "torch_cmaes": ".torch_cmaes:TorchCMAES",
     "snes": ".evotorch_es:SNES", "pgpe": ".evotorch_es:PGPE", "sep_cmaes_torch": ".evotorch_es:EvoTorchSepCMA",
-    "recurrent": ".recurrent:Recurrent",
+    "recurrent": ".recurrent:Recurrent", "lowrank_es": ".lowrank_es:LowRankES",
 })
 """Population-based trainers driven by ``train.train``. PPO (``evoscale.baselines.ppo``) and recurrent
 PPO (``evoscale.baselines.recurrent_ppo``) are the gradient baselines with their own loop;
@@ -71,7 +73,7 @@ def policy_for(method: str, hyper: dict | None = None) -> tuple[str, dict]:
 def hyper_names(method: str) -> list[str]:
     """The method's own keyword hyper-parameters (beyond n_params, popsize, sigma0)."""
     params = inspect.signature(REGISTRY[method].__init__).parameters
-    return [p for p in params if p not in ("self", "n_params", "popsize", "sigma0")]
+    return [p for p in params if p not in ("self", "n_params", "popsize", "sigma0", "layout")]
 
 
 def hyper_types(method: str) -> dict:
@@ -82,7 +84,11 @@ def hyper_types(method: str) -> dict:
     return {name: hints[name] for name in hyper_names(method) if name in hints}
 
 
-def make_trainer(method: str, n_params: int, popsize: int, sigma0: float, hyper: dict | None = None):
+def make_trainer(method: str, n_params: int, popsize: int, sigma0: float, hyper: dict | None = None,
+                 layout=None):
+    """The trainer ``method`` on ``n_params`` parameters. ``layout``: the policy's dense layers, (in, out) per
+    layer (``MLPPolicy.layout``), for a trainer that perturbs weight matrices as matrices (``lowrank_es``);
+    the others ignore it."""
     if method not in REGISTRY:
         raise ValueError(f"unknown method {method!r}; valid methods: {', '.join(REGISTRY)}")
     hyper = dict(hyper or {})
@@ -92,4 +98,7 @@ def make_trainer(method: str, n_params: int, popsize: int, sigma0: float, hyper:
             f"unknown hyper-parameter(s) {', '.join(map(repr, unknown))} for {method}; "
             f"valid: {', '.join(hyper_names(method)) or 'none'}"
         )
-    return REGISTRY[method](n_params, popsize, sigma0, **hyper)
+    cls = REGISTRY[method]
+    if layout is not None and "layout" in inspect.signature(cls.__init__).parameters:
+        hyper["layout"] = layout
+    return cls(n_params, popsize, sigma0, **hyper)

@@ -117,7 +117,10 @@ class OpenAIES:
         if population.shape != (self.popsize, self.n_params) or returns.shape != (self.popsize,):
             raise ValueError(f"expected population {(self.popsize, self.n_params)} and returns "
                              f"{(self.popsize,)}, got {population.shape} and {returns.shape}")
-        g = self.gradient(state.mean, population, returns)
+        return self.step(state, self.gradient(state.mean, population, returns))
+
+    def step(self, state: OpenAIESState, g: np.ndarray) -> OpenAIESState:
+        """The update from the gradient estimate g: Adam on ``-sigma g + weight_decay * theta``."""
         d = -self.sigma0 * g + self.weight_decay * state.mean  # descent direction, as the code's
         t = state.adam_t + 1
         m = self.beta1 * state.adam_m + (1 - self.beta1) * d

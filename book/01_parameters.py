@@ -153,7 +153,10 @@ glue("claimed_row_sentence",
      f"and at 10,000 {row(10000)['pycma ÷ evaluation']}. OpenAI-ES at 100,000 parameters costs "
      f"{row(100000)['OpenAI-ES ÷ evaluation']} of an evaluation.", display=False)
 glue("pycma_update_2788", report.seconds(parameters.update_at(df, "cmaes", 2788)["amortised"]), display=False)
-report.table(table)
+report.tables(table, ["n"], {
+    "Full CMA-ES through pycma (fp64), against the design note's words": [
+        "covariance entries", "design note says", "pycma s/gen", "pycma ÷ evaluation", "pycma GiB"],
+    "Full CMA-ES in torch (fp32), and OpenAI-ES": ["torch s/gen", "torch ÷ evaluation", "torch GiB", "OpenAI-ES ÷ evaluation"]})
 
 # %% tags=["hide-input"]
 glue("memory_sentence",

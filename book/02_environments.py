@@ -41,7 +41,7 @@
 # CNNs": Pong from its 128 bytes of RAM with a small MLP, at equal evaluations.
 #
 # `profile` picks the defaults: `smoke` (CI), `book` (this page, ~35 min on 2 cores), `full` (the
-# seed's estimates, 10 seeds: a cluster or GPU — see the cost model for what it needs).
+# design note's estimates, 10 seeds: a cluster or GPU — see the cost model for what it needs).
 
 # %% tags=["parameters"]
 profile = "book"  # smoke | quick | book | full
@@ -100,7 +100,10 @@ for env, key in (("ALE/Pong-v5", "pong"), ("ALE/Pong-ram-v5", "pongram"), ("Cart
         _g(f"{key}_n", f"{by_env.loc[env, 'n_params']:,}")
 _g("cost_machine", cost["machine"].iloc[0])
 _g("cost_popsize", P.cost_popsize)
-report.table(cost_view)
+report.tables(cost_view, ["env"], {
+    "The tasks and their episodes": ["network", "n_params", "steps_per_episode", "max_steps"],
+    "One episode, one after another (serial) and population-batched": [
+        "serial_s_per_episode", "lockstep_s_per_episode", "speedup", "batched_steps_per_s"]})
 
 # %% [markdown]
 # One Pong episode of a random CNN took {glue:text}`env_pong_s_ep` s ({glue:text}`env_pong_steps_ep`
@@ -139,7 +142,14 @@ _g("bench_hum_vs_replay", _bench_num("Humanoid-v5", lambda r: r["ratio_vs_replay
 _g("bench_loop_max", "not measured" if b is None else
    f"{100 * b['loop_fraction'].max():.0f} % ({b['loop_fraction'].idxmax()}, whose env step costs microseconds)")
 _g("bench_ratio_range", "not measured" if b is None else f"{b['ratio'].min():.2f}–{b['ratio'].max():.2f}")
-report.table(bench, note="No benchmark stored: make bench (on an idle machine) fills this table." if bench.empty else "")
+report.tables(bench, ["env"], {
+    "Env steps per second": ["n_params", "popsize", "raw_steps_per_s", "replay_steps_per_s", "evaluator_steps_per_s",
+                             "machine"],
+    "The evaluator against other ways of stepping the task": ["ratio", "ratio_vs_unwrapped", "ratio_vs_serial",
+                                                              "ratio_vs_replay"],
+    "Where the evaluator's time goes": ["env_fraction", "emulator_fraction", "preprocessing_fraction",
+                                        "network_fraction", "loop_fraction"]},
+    note="No benchmark stored: make bench (on an idle machine) fills this table." if bench.empty else "")
 
 # %% [markdown]
 # "Evaluator ÷ raw env" is the evaluator's useful env steps per second over the raw rate
@@ -218,7 +228,9 @@ for name, text in environments.run_texts(T).items():
 glue("ppo_cartpole_steps", environments.run_texts(T)["cp_ppo_steps"], display=False)  # chapter 6 shows it too
 for name, text in pong.pong_ppo_texts(df).items():
     _g(name, text)
-report.table(environments.results_table(T))
+report.tables(environments.results_table(T), ["task", "method"], {
+    "What ran": ["evaluations run", "env steps run", "design note's estimate (evaluations)", "published"],
+    "What it reached": ["final solved-test return", "seeds solved", "evaluations to solve", "env steps to solve"]})
 
 # %% [markdown]
 # Measured against the design note's estimates: CMA-ES crossed CartPole's 475 in
@@ -280,7 +292,9 @@ _g("pong_gens_scored", f"{int((pong_es['best_return'] > -21).sum())} of {len(pon
 for name, text in {**pong.scored_halves(pong_es), **pong.signal_texts(signal)}.items():
     _g(name, text)
 _g("signal_verdict", pong.signal_verdict(signal, pong_es))
-report.table(signal)
+report.tables(signal, ["env", "sigma"], {
+    "The random networks": ["n_params", "networks", "mean_length", "best_return"],
+    "How many scored a point": ["scored", "share_scored", "ci_low", "ci_high"]})
 
 # %% [markdown]
 # A random CNN on pixels scored in {glue:text}`env_signal_pix_lo` episodes at s = 0.05 and

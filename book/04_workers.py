@@ -102,8 +102,11 @@ pd.DataFrame([P.__dict__]).T.rename(columns={0: "value"})
 # (Ray's start-up notes about notebook progress widgets, on stderr, are left out of this page)
 timings = wk.speedup(P)
 T = wk.speedup_table(timings)
-report.table(T[["env", "method", "workers", "eval_s_per_gen", "opt_s_per_gen", "speedup", "efficiency", "ray_speedup",
-                "linear_fraction", "serial_fraction", "startup_s"]], note="0 workers: evaluated in-process, without Ray.")
+report.tables(T[["env", "method", "workers", "eval_s_per_gen", "opt_s_per_gen", "serial_fraction", "startup_s", "speedup",
+                 "efficiency", "ray_speedup", "linear_fraction"]], ["env", "method", "workers"], {
+    "Time per generation": ["eval_s_per_gen", "opt_s_per_gen", "serial_fraction", "startup_s"],
+    "Speed-up": ["speedup", "efficiency", "ray_speedup", "linear_fraction"]},
+    note="0 workers: evaluated in-process, without Ray.")
 
 # %% tags=["hide-input"]
 A = wk.amdahl(T, timings)
@@ -137,7 +140,11 @@ plots.caption_machine(fig, T["machine"])
 fig.tight_layout(rect=(0, 0.04, 1, 1))
 glue("fig_speedup", fig, display=False)
 plt.close(fig)
-report.table(A)
+report.tables(A, ["env", "method"], {
+    "Measured": ["serial_measured", "workers_measured", "efficiency_measured", "ray_factor", "generations"],
+    "The sequential share fitted, and Amdahl's bound at 8 workers from the measured share": [
+        "serial_fit", "fitted_on", "bound_8", "bound_8_lo", "bound_8_hi"],
+    "Modelled from the fit": ["speedup_8", "efficiency_8", "efficiency_8_lo", "efficiency_8_hi", "below_07_from"]})
 
 # %% [markdown]
 # ```{glue:figure} fig_speedup
@@ -306,7 +313,9 @@ glue("provenance", report.provenance(P.profile, [*T["machine"], *(runs["machine"
 
 # %%
 sim = wk.simulate(P, T)
-report.table(sim)
+report.tables(sim, ["model", "workers"], {
+    "What was simulated": ["popsize", "strategies", "evaluations", "sim_s", "calibrated_on"],
+    "What it reached": ["throughput_eps", "speedup", "efficiency", "driver_busy", "idle_workers"]})
 
 # %% tags=["hide-input"]
 fig, ax = plt.subplots()

@@ -91,7 +91,9 @@ from evoscale.envs import get_spec
 spec = get_spec(P.env)
 cost = parameters.run(parameters.params({"profile": P.profile}), log=lambda *_: None)  # chapter 1's fit
 cells = methods.plan(P, cost)
-report.table(cells.assign(row=cells["row"].map(methods.LABELS)), missing="no prediction: the cost fit covers full CMA-ES only")
+report.tables(cells.assign(row=cells["row"].map(methods.LABELS)), ["row", "size"], {
+    "The cells": ["hidden", "n", "band"], "Run here? The predicted cost of one run": ["runs", "predicted_s", "predicted_gib"]},
+    missing="no prediction: the cost fit covers full CMA-ES only")
 
 # %% [markdown]
 # ## The runs
@@ -201,7 +203,10 @@ plt.close(fig)
 # *unresolved*, and so is every cell with fewer than 5 seeds.
 
 # %% tags=["hide-input"]
-report.table(methods.grid_table(seeds, cells, V, PB, plan_n, spec.solved))
+G = methods.grid_table(seeds, cells, V, PB, plan_n, spec.solved)
+report.tables(G, ["method", "size"], {
+    "The design note's word and the verdict": ["claim", "verdict"],
+    "What each cell reached": [c for c in G.columns if c not in ("claim", "verdict")]})
 
 # %% [markdown]
 # ```{admonition} The family of tests behind the table

@@ -107,7 +107,11 @@ for env, s in S.items():  # PPO first, then the task's ES, headline first
     rows = backprop.table(s, ("ppo", *backprop.es_methods(P.tasks[env])))
     if env == "CartPole-v1" and "ppo" in s["rows"]:  # shown in chapter 2 too: one number, one source
         glue("ppo_cartpole_steps", rows.loc[backprop.LABELS.get("ppo", "ppo"), "env steps to threshold"], display=False)
-    display(report.table(pd.DataFrame(rows).rename_axis(env)))  # noqa: F821 (IPython)
+    display(report.tables(rows.rename_axis(env), [env], {  # noqa: F821 (IPython)
+        f"{env}: to the threshold": ["seeds solved", "env steps to threshold", "one-core s to threshold"],
+        f"{env}: final return, and P(PPO > ES) at the end of the shorter budget": [
+            "final return (deterministic)", "final return (sampled actions)", "P(PPO > ES), equal env steps",
+            "P(PPO > ES), equal one-core s"]}))
 
 # %% [markdown]
 # ## The crossover in cores

@@ -213,7 +213,9 @@ table = plasticity.summarise(per_seed, planned, matched)
 for row in plasticity.ROWS:
     glue(f"gap_{row}", report.over_seeds(plasticity.gap_closed(per_seed, row), 2, planned), display=False)
 table = table[table["task"].isin(P.tasks)].drop(columns="n")
-report.table(table)
+reached = [c for c in ("final return", "return at the matched env steps", "share of the gap closed") if c in table]
+report.tables(table, ["task", "network"], {"What ran": [c for c in table if c not in ("task", "network", *reached)],
+                                           "What it reached": reached})
 
 # %% [markdown]
 # The final solved test of every run, per task and network (IQM [95 % CI] over seeds from five seeds

@@ -125,7 +125,9 @@ finish(fig, "fig_amdahl", C["machine"])
 # %%
 J = gpu.jax_rates(P)
 R = gpu.summarise(S, J)
-report.table(R["jax"][["lockstep", "jax", "jax_f32", "bare", "jax_over_lockstep", "useful_fraction", "rounds"]])
+report.tables(R["jax"][["lockstep", "jax", "jax_f32", "bare", "jax_over_lockstep", "useful_fraction", "rounds"]], [], {
+    "Env steps per second on one core": ["lockstep", "jax", "jax_f32", "bare"],
+    "The JAX loop against the lockstep evaluator": ["jax_over_lockstep", "useful_fraction", "rounds"]})
 
 # %% tags=["hide-input"]
 js = R["jax"]

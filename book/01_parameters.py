@@ -194,18 +194,26 @@ glue("machine", machine, display=False)
 # ## Part B: sample efficiency vs width
 #
 # The cost side says where full CMA-ES becomes *expensive*; it does not say whether it *learns*
-# faster per evaluation. Here CMA-ES (full covariance, the torch implementation, so the row is one
-# implementation at every width), sep-CMA-ES, OpenAI-ES and the GA train the 8 → h → h/2 → 4
+# faster per evaluation. Here CMA-ES, sep-CMA-ES, OpenAI-ES and the GA train the 8 → h → h/2 → 4
 # network on LunarLander at several widths, every run with the same number of training episodes.
 # The measure is the final solved-test return (100 fresh episodes at the end of the budget), IQM
-# over seeds with a 95 % bootstrap CI. At each width both ran, CMA-ES and OpenAI-ES are compared by
-# the IQM difference; above 10K, OpenAI-ES against every method that runs there. A difference counts
-# only where its CI excludes 0 after Holm's correction over all these comparisons together (one
-# family), and not where the decision flips with the bootstrap seed; P(CMA-ES > OpenAI-ES) is shown
-# beside it. Full CMA-ES widths whose predicted run — from the cost fit above —
-# exceeds the time or memory limit of chapter 5 are not run. The crossover is the width at which
-# OpenAI-ES's IQM catches up with CMA-ES's (interpolated in log n between measured widths); its CI
-# comes from resampling the seeds of every cell (2,000 bootstrap replicates).
+# over seeds with a 95 % bootstrap CI.
+#
+# At each width both ran, CMA-ES and OpenAI-ES are compared by the IQM difference; above 10K,
+# OpenAI-ES against every method that runs there. A difference counts only where its CI excludes 0
+# after Holm's correction over all these comparisons together; P(CMA-ES > OpenAI-ES) is shown beside
+# it. The crossover is the width at which OpenAI-ES's IQM catches up with CMA-ES's.
+#
+# ```{dropdown} Details: how the width sweep is run and judged
+# - CMA-ES here is the full-covariance torch implementation, so its row is one implementation at
+#   every width.
+# - Full CMA-ES widths whose predicted run (from the cost fit above) exceeds the time or memory limit
+#   of chapter 5 are not run.
+# - All the comparisons form one Holm family; a decision that flips with the bootstrap seed does not
+#   count as resolved.
+# - The crossover is interpolated in log n between measured widths; its CI comes from resampling the
+#   seeds of every cell (2,000 bootstrap replicates).
+# ```
 
 # %% tags=["hide-input"]
 from evoscale import campaign

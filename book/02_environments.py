@@ -29,10 +29,11 @@
 # therefore OpenAI-ES with massive compute {cite}`salimans2017evolution,such2017deep`.
 #
 # **What we measure.** All tasks go through the same evaluator and trainers, each with the default
-# network and method of the task registry (`evoscale.envs.REGISTRY`): MLPs with CMA-ES on the
-# control tasks, a small population-batched CNN (`evoscale.policies.cnn`) with
-# OpenAI-ES on Pong's pixels, and the 256×256 MLP of Salimans et al. with OpenAI-ES on Humanoid
-# (parameter counts in the cost table below).
+# network and method of the book's task registry: MLPs with CMA-ES on the
+# control tasks, a small population-batched CNN with OpenAI-ES on Pong's
+# pixels, and the 256×256 MLP of Salimans et al. with OpenAI-ES on Humanoid (parameter counts in the
+# cost table below).
+#
 # Three things per task: (1) what one evaluation costs on this machine, serial and
 # population-batched; (2) a cost model — the design note's estimated evaluations × the measured cost →
 # CPU-hours; (3) learning curves within this profile's budget, ES against PPO with the
@@ -264,6 +265,7 @@ report.tables(environments.results_table(T), ["task", "method"], {
 # it (84×84 grey, 4 stacked frames, frame skip 4, sticky actions) — ended at
 # {glue:text}`env_pong_ppo_final` after {glue:text}`env_pong_ppo_steps_run` env steps, against
 # {glue:text}`env_pong_steps_run` env steps for OpenAI-ES's {glue:text}`env_pong_run` evaluations.
+#
 # It trained at {glue:text}`env_pong_ppo_rate` env steps per second per run (one process, one torch
 # thread, on: {glue:text}`env_pong_ppo_machine`), {glue:text}`env_pong_ppo_update` of the time in the
 # CNN's gradient update rather than in the emulator. At that rate the zoo's 10M steps (its published
@@ -278,8 +280,9 @@ report.tables(environments.results_table(T), ["task", "method"], {
 # pixels and RAM) contained an episode that scored a point. Per seed, the share of such generations
 # in the first half of training → the second half: pixels {glue:text}`env_pong_pix_halves`; RAM
 # {glue:text}`env_pong_ram_halves`. A rising share means the search is learning to return the ball
-# before the solved test shows it. How likely is a point for a network that has learned nothing?
-# Below:
+# before the solved test shows it.
+#
+# How likely is a point for a network that has learned nothing? Below:
 # {glue:text}`env_signal_n` random networks per input and weight scale (N(0, s²) around the ES runs'
 # zero centre; s = their σ₀ and 10× it), one episode each (`evoscale.experiments.pong`; interval:
 # 95 % Wilson).

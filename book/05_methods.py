@@ -190,17 +190,20 @@ plt.close(fig)
 # false "resolved". A test whose decision changes with the bootstrap seed in more than 5 % of 100
 # repeats counts as unresolved (borderline). P(X > Y) is shown beside it but never decides.
 #
-# **How each claimed word is judged** (within one size column): *dominant* is confirmed when the
-# method is resolved better than every other method of its column and refuted when another is
-# resolved better; *bad* is confirmed when some method is resolved better and refuted when the
-# method beats another and nothing beats it; *okay*, *feasible* and *promising* mean the method
-# solves the task at that size: confirmed when the CI of its final return lies above the solved
-# threshold, refuted when it lies below; *degraded* compares the method with itself at the next
-# smaller size; *too
-# expensive* is confirmed when chapter 1's cost model predicts one run above this machine's memory
-# or above ten times the median run of the other methods at that size;
-# *untested* becomes *refined* only where a resolved test places the method. Everything else is
-# *unresolved*, and so is every cell with fewer than 5 seeds.
+# **How each claimed word is judged** (within one size column):
+#
+# - *dominant* is confirmed when the method is resolved better than every other method of its
+#   column, and refuted when another is resolved better;
+# - *bad* is confirmed when some method is resolved better, and refuted when the method beats
+#   another and nothing beats it;
+# - *okay*, *feasible* and *promising* mean the method solves the task at that size: confirmed when
+#   the CI of its final return lies above the solved threshold, refuted when it lies below;
+# - *degraded* compares the method with itself at the next smaller size;
+# - *too expensive* is confirmed when chapter 1's cost model predicts one run above this machine's
+#   memory or above ten times the median run of the other methods at that size;
+# - *untested* becomes *refined* only where a resolved test places the method.
+#
+# Everything else is *unresolved*, and so is every cell with fewer than 5 seeds.
 
 # %% tags=["hide-input"]
 G = methods.grid_table(seeds, cells, V, PB, plan_n, spec.solved)

@@ -97,8 +97,9 @@ plt.close(fig)
 # and one-core seconds to the threshold are the median over seeds, where a seed that never reached
 # it counts at its budget as "not reached by then" (a Kaplan–Meier median; its CI's upper end reads
 # "not reached" when too few seeds got there). PPO took {glue:text}`ppo_cartpole_steps` env steps to
-# reach 475 on CartPole, the same runs and the same number as in chapter 2. The last two columns
-# give, for each ES, P(PPO > ES): the chance that a PPO seed's solved-test return beats a seed of
+# reach 475 on CartPole, the same runs and the same number as in chapter 2.
+#
+# The last two columns of each task's second table give, for each ES, P(PPO > ES): the chance that a PPO seed's solved-test return beats a seed of
 # that ES, at the end of the shorter side's budget in env steps and in one-core seconds, with its
 # 95 % bootstrap CI (from 5 seeds a side; 0.5 means neither is ahead).
 
@@ -117,21 +118,27 @@ for env, s in S.items():  # PPO first, then the task's ES, headline first
 # ## The crossover in cores
 #
 # A run's one-core time is a parallel part (ES: evaluating the population; PPO: stepping its
-# `n_envs` environments) and a sequential part (ES: `ask` + `tell`; PPO: the gradient update). On W
-# cores the parallel part is divided by a speedup that is *measured* where it was (ES: Ray workers,
-# 1–2, chapter 4's measurement where it made one, else the same measurement on this chapter's
-# network; PPO: `SubprocVecEnv` processes, 1–2) and *modelled* beyond: ES by chapter 4's cluster
-# simulation (central server, calibrated on the measurement; 64 individuals, so nothing is gained
-# past 64 workers); PPO by a cost model calibrated on its own measurement, in which p processes
-# split the rollout's work and each extra process costs a fixed share for its messages (at most
-# one process per environment, `n_envs`: {glue:text}`ppo_envs`). The sequential part stays. PPO's
-# measured speedup at 2 processes was {glue:text}`ppo_speed_2`: below 1, sending each step's
+# environments) and a sequential part (ES: ask + tell; PPO: the gradient update). On W cores the
+# parallel part is divided by a speedup, *measured* on 1–2 cores and *modelled* beyond (details
+# below); the sequential part stays. With W cores at hand, each side runs on as many of them (up to
+# W) as is fastest, so a curve never rises. A seed that never reached the threshold counts at its
+# whole budget's time, and each curve is the median over seeds.
+#
+# PPO's measured speedup at 2 processes was {glue:text}`ppo_speed_2`: below 1, sending each step's
 # observations and actions between processes costs more than the step itself, so in the model PPO
 # keeps to one process on any number of cores (which is why the zoo runs these tasks in one
-# process). With W cores at hand, each side runs on as many of them (up to W) as is fastest, so a
-# curve never rises. A seed that never reached the threshold counts at its whole budget's time,
-# and each curve is the median over seeds. Where the curves cross, per task:
-# {glue:text}`cross_line`
+# process). Where the curves cross, per task: {glue:text}`cross_line`
+#
+# ```{dropdown} Details: how the speedup on W cores is measured and modelled
+# - *ES, measured*: Ray workers, 1–2: chapter 4's measurement where it made one, else the same
+#   measurement on this chapter's network.
+# - *ES, modelled*: chapter 4's cluster simulation (central server, calibrated on the measurement;
+#   64 individuals, so nothing is gained past 64 workers).
+# - *PPO, measured*: 1–2 environment processes (SB3's SubprocVecEnv).
+# - *PPO, modelled*: a cost model calibrated on its own measurement, in which p processes split the
+#   rollout's work and each extra process costs a fixed share for its messages (at most one process
+#   per environment: {glue:text}`ppo_envs`).
+# ```
 #
 # The same model for each task's other ES methods, with their own unit costs and their own measured
 # Ray speedup (where a method's speedup was never measured, its crossover is left out rather than
@@ -141,7 +148,9 @@ for env, s in S.items():  # PPO first, then the task's ES, headline first
 # with a population of 64 a generation has at most 64 evaluations to share out, while every worker
 # costs the driver one message per generation (carrying the full parameter vectors of its
 # individuals) and the generation waits for the slowest worker, so beyond that point more workers
-# cost more than they save and the run keeps to fewer. Salimans et al. scaled OpenAI-ES
+# cost more than they save and the run keeps to fewer.
+#
+# Salimans et al. scaled OpenAI-ES
 # linearly to 1,440 cores with populations in the thousands and workers that rebuild each
 # perturbation from a shared noise table, so only seeds and returns travel (chapter 4 simulates that
 # design too). Our Ray backend ships parameters, and this model describes the backend we measured.

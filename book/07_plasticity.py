@@ -28,8 +28,9 @@
 # what its own two neurons do, gated by a modulatory signal, instead of backpropagating errors
 # {cite}`soltoggio2008evolutionary,najarro2020meta`. Chapter 5 ran such a network (Neuromod) on
 # LunarLander — a task that never asks for learning during an episode: one fixed map from state to
-# action lands the craft, and plasticity can only disturb it. The published cases where plasticity
-# pays are tasks that change from one episode to the next and must be learnt *within* each: T-mazes
+# action lands the craft, and plasticity can only disturb it.
+#
+# The published cases where plasticity pays are tasks that change from one episode to the next and must be learnt *within* each: T-mazes
 # whose reward moves {cite}`soltoggio2008evolutionary`, a walker that loses part of a leg
 # {cite}`najarro2020meta`, cue–reward associations {cite}`miconi2019backpropamine`.
 #
@@ -127,14 +128,20 @@ report.table(pd.DataFrame({"reference": [label for _, label, _ in REFS],
 
 # %% [markdown]
 # **What adaptation can gain.** The table gives each task's reference returns. On the bandit they are
-# exact: the oracle always pulls the good arm (0.8 × 100); the best *feedforward* policy — any fixed
-# map from what the agent sees to an arm, which is all an MLP with fixed weights can be — is
-# win-stay-lose-shift, found by brute force over all 32 maps with an exact forward computation of
-# each map's expected return (tested against Monte Carlo, and against an MLP of this chapter's shape
-# wired to do it); *blind* is one fixed arm. Win-stay-lose-shift recovers from a swap within a pull or
-# two, but it also leaves the good arm after every unlucky pull; only memory can tell a bad arm from
-# bad luck. So the gap between the two upper lines is what learning within the episode can add. On
-# CartPoleFlip no exact feedforward bound is known: the oracle is a linear controller told the
+# exact:
+#
+# - *oracle*: always pulls the good arm (0.8 × 100);
+# - *best feedforward*: the best fixed map from what the agent sees to an arm, which is all an MLP
+#   with fixed weights can be. It is win-stay-lose-shift, found by brute force over all 32 maps with
+#   an exact forward computation of each map's expected return (tested against Monte Carlo, and
+#   against an MLP of this chapter's shape wired to do it);
+# - *blind*: one fixed arm.
+#
+# Win-stay-lose-shift recovers from a swap within a pull or two, but it also leaves the good arm after
+# every unlucky pull; only memory can tell a bad arm from bad luck. So the gap between the two upper
+# lines is what learning within the episode can add.
+#
+# On CartPoleFlip no exact feedforward bound is known: the oracle is a linear controller told the
 # context; *blind* is the same controller told nothing, which balances the normal episodes and drops
 # the inverted ones — a feedforward policy can do at least that well.
 #

@@ -195,6 +195,7 @@ glue("idle_lockstep", f"{gpu.idle_rates().get('CartPole-v1', {}).get('rate', flo
 # machine's lockstep rate, `make bench`: {glue:text}`idle_lockstep`). The wide range is the machine,
 # not the method: other jobs slowed the Python evaluator more than the compiled loop, and by
 # different amounts from minute to minute, so only the order of magnitude is firm.
+#
 # The masked loop computes steps at {glue:text}`computed_over_bare` of the rate of gymnax's bare
 # auto-reset loop there (at least 0.9 of it {glue:text}`bare_09`; below that, the per-generation
 # host work — Gymnasium's start states, copies — weighs on small batches);
@@ -273,7 +274,9 @@ pd.DataFrame({"task": C["env"], "EnvPool steps/s": C["envpool_steps_per_s"].map(
 # environment 0 of pool seed *s + i*, so every episode stays a pure function of its seed). EnvPool
 # draws start states with its own random number generator, so the same seed starts a *different*
 # episode of the same task: the claim to check is that the same networks earn returns from the same
-# distribution. The backend is part of a run's cache key, so its runs never mix with the stored
+# distribution.
+#
+# The backend is part of a run's cache key, so its runs never mix with the stored
 # Gymnasium ones. `bench envpool` evaluates the same policies on both simulators and compares the
 # return samples; mirroring the heuristic's actions on EnvPool's side is the negative control the
 # comparison must catch:

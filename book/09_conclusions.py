@@ -135,7 +135,9 @@ plt.close(fig)
 # ```{dropdown} How the map is computed
 # An ES's seconds to 200 at a width are its env steps to 200 (chapter 1's runs at that width) times
 # its seconds per env step, divided by its speedup on W cores, plus its generations times its
-# ask + tell at that width. The seconds per env step come from chapter 6's idle-core measurement at
+# ask + tell at that width.
+#
+# The seconds per env step come from chapter 6's idle-core measurement at
 # 2,788 parameters, scaled by chapter 1's measured evaluation time at each width; the ask + tell from
 # chapter 1's power-law fit; the speedup from chapter 4's measurement (1–2 workers) and its calibrated
 # simulation beyond, taken as the same at every width. PPO's seconds are chapter 6's. The map inherits

@@ -178,11 +178,14 @@ glue("machine", machine, display=False)
 # *Time.* Over the measured sizes, {glue:text}`time_sentence`. So the real borderline is not a
 # parameter count chosen by feel but the n where the optimiser starts to cost more than the
 # evaluation it serves: {glue:text}`cross_sentence`, on one core of this machine.
+#
 # {glue:text}`claimed_row_sentence` There, pycma's ask + tell takes {glue:text}`pycma_update_2788`
 # a generation on average, its eigendecomposition spread over the generations between two of them
 # (chapter 4 times the same update inside training generations and explains why its figure is higher).
 #
-# *Memory.* {glue:text}`memory_sentence`. The torch implementation keeps C and its eigenvectors
+# *Memory.* {glue:text}`memory_sentence`.
+#
+# The torch implementation keeps C and its eigenvectors
 # (2n² floats, about twice that during `eigh`), so whether a size is "impossible" is a property of
 # the implementation and the device, not of the method. Full CMA-ES was measured up to
 # {glue:text}`max_full` parameters here; every larger number is a power-law extrapolation and

@@ -276,7 +276,9 @@ report.tables(environments.results_table(T), ["task", "method"], {
 #
 # OpenAI-ES ranks each generation's returns and moves towards the better half. If every episode ends
 # 0–21, all returns tie and the ranks order the population by the sort's tie-breaking, not by
-# behaviour. In the runs above, {glue:text}`env_pong_gens_scored` generations (of every Pong ES run,
+# behaviour.
+#
+# In the runs above, {glue:text}`env_pong_gens_scored` generations (of every Pong ES run,
 # pixels and RAM) contained an episode that scored a point. Per seed, the share of such generations
 # in the first half of training → the second half: pixels {glue:text}`env_pong_pix_halves`; RAM
 # {glue:text}`env_pong_ram_halves`. A rising share means the search is learning to return the ball
@@ -304,7 +306,9 @@ report.tables(signal, ["env", "sigma"], {
 # {glue:text}`env_signal_pix_hi` at s = 0.5; the RAM MLP in {glue:text}`env_signal_ram_lo` and
 # {glue:text}`env_signal_ram_hi` (mean episode length, pixels: {glue:text}`env_signal_pix_lo_len` and
 # {glue:text}`env_signal_pix_hi_len` steps; RAM: {glue:text}`env_signal_ram_lo_len` and
-# {glue:text}`env_signal_ram_hi_len`). {glue:text}`env_signal_verdict`. Before "CNN or not" can
+# {glue:text}`env_signal_ram_hi_len`). {glue:text}`env_signal_verdict`.
+#
+# Before "CNN or not" can
 # matter, the search has to find the ball. Such et al.'s GA evolved Atari CNNs with a population of
 # 1,000 {cite}`such2017deep`: at a per-network chance p of a point, a generation of λ networks sees
 # at least one with probability 1 − (1 − p)^λ, which for λ = 16 needs p ≈ 4 % for even odds per generation.
@@ -367,7 +371,9 @@ report.table(environments_verdicts.family_table(F),
 # - *Gradient-free methods scale up to BipedalWalker*: {glue:text}`env_v_d2_bipedal`. Chapter 6 runs
 #   OpenAI-ES against PPO on BipedalWalker at a larger budget.
 # - *Atari needs CNNs* (Pong, OpenAI-ES, pixel CNN against RAM MLP at equal evaluations):
-#   {glue:text}`env_v_d2_cnn`. Both searches saw some reward: an untrained network of either kind
+#   {glue:text}`env_v_d2_cnn`.
+#
+#   Both searches saw some reward: an untrained network of either kind
 #   scores a point now and then, and the share of generations with a point rose from the first half
 #   of training to the second on {glue:text}`env_pong_pix_rising` seeds from pixels and
 #   {glue:text}`env_pong_ram_rising` from RAM.

@@ -159,7 +159,9 @@ report.table(compute_verdicts.family_table(F), note="Holm's correction over the 
 # included) would take {glue:text}`opt_fraction_idle` of these runs' training time (modelled from
 # chapter 6's idle-core unit costs and these runs' generations and env steps; measured beside the
 # other campaign work it took {glue:text}`opt_fraction`, which contention inflates). Chapter 1
-# measures how that share grows with the parameter count. One seed took {glue:text}`wall_per_seed`
+# measures how that share grows with the parameter count.
+#
+# One seed took {glue:text}`wall_per_seed`
 # minutes on {glue:text}`machine_line` (one core per run, two runs at a time; the campaign's
 # wall-clock is shared with other work, so read it as an upper bound).
 

@@ -229,7 +229,9 @@ else:
 # that step costs far more than the rest of a generation's update, so the timed generations span
 # whole periods of it and their mean is what counts, not their median. By Amdahl's law this share
 # alone caps the parallel efficiency at 8 workers at {glue:text}`bound8` (95 % CI over the timed
-# generations), however cheap the messages. How much of a generation is sequential depends on the
+# generations), however cheap the messages.
+#
+# How much of a generation is sequential depends on the
 # method's `tell()`: on {glue:text}`first_env` ask + tell took {glue:text}`serial_by_method`.
 #
 # **A fit, modelled.** Fitted to the Ray speedups instead (Ray with W workers against Ray with one,

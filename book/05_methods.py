@@ -258,17 +258,23 @@ glue("cpu_total", f"{(seeds['wall_s'].sum() + grid.groupby(['row', 'size', 'seed
 #
 # {glue:text}`verdict_headline`. Every run has {glue:text}`budget` training episodes; the table
 # above shows how many seeds each cell has so far. Of the grid's runs, {glue:text}`still_to_run`
-# (runs shared with chapters 1 and 3 included).
-#
-# - **CMA-ES.** {glue:text}`v_cmaes`.
-# - **OpenAI-ES.** {glue:text}`v_openai_es`.
-# - **GA.** {glue:text}`v_ga`. With its mutation power and elitism chosen like every other method's, it is judged on the same
-#   footing as the others, not rated in advance.
-# - **Neuromod.** {glue:text}`v_neuromod`. LunarLander changes nothing from one episode to the next,
-#   so a fixed-weight network is all it needs and plasticity can only cost here; this row does not
-#   test what plasticity is for — learning *within* an episode. {doc}`07_plasticity` tests that on
-#   two tasks that hide a per-episode context, with networks under 1K parameters (not at the medium
-#   and large sizes of this grid): {glue:text}`07_plasticity.ipynb::verdict_short:s`.
+# (runs shared with chapters 1 and 3 included). Each method's verdict per size, with its number and
+# its reasons:
+
+# %% tags=["hide-input"]
+verdicts = pd.DataFrame([{"method": methods.LABELS[r], "size": z, "verdict": v.word, "measured": v.number, "why": v.because}
+                         for r in methods.GRID_ROWS for z in methods.SIZE_NAMES if (r, z) in V
+                         for v in [report.parse_verdict(str(V[(r, z)])) or report.Verdict("unresolved", "", str(V[(r, z)]))]])
+report.table(verdicts)
+
+# %% [markdown]
+# - **GA.** With its mutation power and elitism chosen like every other method's, it is judged on the
+#   same footing as the others, not rated in advance.
+# - **Neuromod.** LunarLander changes nothing from one episode to the next, so a fixed-weight network
+#   is all it needs and plasticity can only cost here; this row does not test what plasticity is for:
+#   learning *within* an episode. {doc}`07_plasticity` tests that on two tasks that hide a
+#   per-episode context, with networks under 1K parameters (not at the medium and large sizes of this
+#   grid): {glue:text}`07_plasticity.ipynb::verdict_short:s`.
 #
 # PPO (rl-baselines3-zoo hyper-parameters, 3M env steps, three times the zoo's budget) ends at a
 # final solved-test return of {glue:text}`ppo_line`; chapter 6 compares it with the evolution

@@ -32,8 +32,9 @@
 #
 # **What we measure.** Per task, three ES (torch CMA-ES, OpenAI-ES, GA; chapter 5's settings,
 # population 64) and PPO at three times the zoo's budget ({glue:text}`budgets`). Every curve is
-# drawn on three x axes: env steps, training episodes, and seconds on **one idle core**. The last
-# is *modelled*: the campaign trains beside other work at nice 19, so its recorded wall-clock is not
+# drawn on three x axes: env steps, training episodes, and seconds on **one idle core**.
+#
+# The last is *modelled*: the campaign trains beside other work at nice 19, so its recorded wall-clock is not
 # comparable between methods; instead each method's unit costs (seconds per env step of its
 # parallel part, seconds per update of its sequential part) are measured once on an idle core,
 # one thread, both sides alike ({glue:text}`cost_state`).
@@ -127,7 +128,10 @@ for env, s in S.items():  # PPO first, then the task's ES, headline first
 # PPO's measured speedup at 2 processes was {glue:text}`ppo_speed_2`: below 1, sending each step's
 # observations and actions between processes costs more than the step itself, so in the model PPO
 # keeps to one process on any number of cores (which is why the zoo runs these tasks in one
-# process). Where the curves cross, per task: {glue:text}`cross_line`
+# process). The table below gives, per task and ES method, where the curves cross: the task's
+# headline ES first, the others with the same model, their own unit costs and their own measured Ray
+# speedup (where a method's speedup was never measured, its crossover is left out rather than
+# assuming linear scaling).
 #
 # ```{dropdown} Details: how the speedup on W cores is measured and modelled
 # - *ES, measured*: Ray workers, 1–2: chapter 4's measurement where it made one, else the same
@@ -139,10 +143,6 @@ for env, s in S.items():  # PPO first, then the task's ES, headline first
 #   rollout's work and each extra process costs a fixed share for its messages (at most one process
 #   per environment: {glue:text}`ppo_envs`).
 # ```
-#
-# The same model for each task's other ES methods, with their own unit costs and their own measured
-# Ray speedup (where a method's speedup was never measured, its crossover is left out rather than
-# assuming linear scaling): {glue:text}`cross_others`
 #
 # Where the ES curves flatten past a few workers, that is the modelled central server, not the ES:
 # with a population of 64 a generation has at most 64 evaluations to share out, while every worker
@@ -174,6 +174,10 @@ fig = backprop.figure_cores([(C_, S_, why) for C_, why, S_ in panels],
                             {e: [C_ for (e_, _), (C_, _) in others.items() if e_ == e] for e in P.tasks})
 glue("fig_cores", fig, display=False)
 plt.close(fig)
+rows = [(S_["env"], backprop.es_method(P.tasks[S_["env"]]), C_, why) for C_, why, S_ in panels]  # headline ES first
+rows = sorted(rows + [(env, m, C_, why) for (env, m), (C_, why) in others.items()], key=lambda r: list(P.tasks).index(r[0]))
+report.table(pd.DataFrame([{"task": env, "method": m, "where it reaches the threshold sooner than PPO": backprop.cross_text(C_, why)}
+                           for env, m, C_, why in rows]))
 
 # %% [markdown]
 # ```{glue:figure} fig_cores
@@ -260,7 +264,9 @@ glue("bw_data", "no runs of both sides stored yet" if es_end is None else
 #
 # Budgets (stated per task): {glue:text}`budgets`. The runs come from the campaign
 # (`python -m evoscale campaign plan --chapters 06`); LunarLander's ES runs are chapter 3's and
-# chapter 5's (identical configurations), its PPO runs chapter 5's. Still to train, by the
+# chapter 5's (identical configurations), its PPO runs chapter 5's.
+#
+# Still to train, by the
 # campaign's estimate (one core per run): {glue:text}`cost_line`; BipedalWalker is the dearest per
 # seed, hence 3 seeds and the cheapest ES that makes progress there (OpenAI-ES). Its ES budget
 # ({glue:text}`bw_data`) buys more data than PPO's, yet far less than ES needed to *solve* the task in

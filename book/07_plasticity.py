@@ -59,7 +59,9 @@
 # **Budgets.** {glue:text}`budgets`. The verdict compares all five at equal env steps, the
 # baselines' budget: each evolution run's solved test at that point of its curve is what a run with
 # that budget would have recorded. The evolved networks go on to their whole budget of evaluations,
-# equal among the three; what they reach there is reported beside the verdict. Why two budgets: an evolution run on these tiny networks costs seconds of CPU
+# equal among the three; what they reach there is reported beside the verdict.
+#
+# Why two budgets: an evolution run on these tiny networks costs seconds of CPU
 # per 100,000 env steps, RecurrentPPO minutes; giving the baselines the evolution runs' 1.28M steps
 # would cost the campaign about 25 CPU-hours. At these budgets the campaign's estimate for the
 # chapter's runs still missing is {glue:text}`plan_missing` (`python -m evoscale campaign plan

@@ -238,10 +238,13 @@ glue("mjx_status", gpu.mjx_text(*gpu.mjx_rates()), display=False)
 # Gymnasium's Humanoid-v5, so these conversions compare models, not only machines).
 #
 # **MJX on this CPU.** `mujoco-mjx` 3.17.0 runs on the pinned `mujoco==4.0.0` and `jax==0.10.2`; it
-# is optional (`make bench-mjx` installs `requirements-mjx.txt` and runs `bench mjx`). Gymnasium's
-# Humanoid-v5 model uses MuJoCo's PGS solver, which MJX does not implement, so the bench switches
+# is optional (`make bench-mjx` installs `requirements-mjx.txt` and runs `bench mjx`).
+#
+# Gymnasium's Humanoid-v5 model uses MuJoCo's PGS solver, which MJX does not implement, so the bench switches
 # the model to Newton and times MuJoCo's C on both (one env step = 5 physics steps, as Gymnasium
-# steps it; one core, XLA on one thread): {glue:text}`mjx_status`. The ratio in brackets is MJX
+# steps it; one core, XLA on one thread): {glue:text}`mjx_status`.
+#
+# The ratio in brackets is MJX
 # over MuJoCo's C on the same model, so it says whether batching the physics in XLA pays on one CPU
 # core. One Gymnasium Humanoid-v5 environment, with its Python, steps {glue:text}`humanoid_rate`
 # env steps/s on the idle machine.

@@ -56,7 +56,7 @@ def notebook_cells(path: Path) -> tuple[list[str], dict[str, str]]:
             cells.append("".join(cell["source"]))
         for o in cell.get("outputs", []):
             name = o.get("metadata", {}).get("scrapbook", {}).get("name")
-            text = o.get("data", {}).get("text/plain")
+            text = o.get("data", {}).get("application/papermill.record/text/plain")
             if name and text is not None:
                 text = "".join(text)
                 glued[name] = text[1:-1] if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"" else text

@@ -299,6 +299,19 @@ report.table(methods.width_table(wseeds, wcells, plan_n, WV))
 # make chapter CH=01_parameters PARAMS="-p device cuda" PROFILE=full    # on a GPU machine
 # ```
 #
+# ```{admonition} Takeaways
+# :class: tip
+#
+# - Full CMA-ES keeps an n × n covariance matrix, so its memory and its update time grow with the
+#   square of the parameter count; sep-CMA-ES and OpenAI-ES grow only in proportion to it.
+# - The useful borderline is where the optimiser's update starts to cost more than the evaluation it
+#   serves: here {glue:text}`cross_sentence`.
+# - Whether a size is "impossible" depends on the implementation and the device (single or double
+#   precision, CPU or GPU), not on the method alone.
+# - Cost and learning are separate questions: the width sweep asks whether CMA-ES learns more per
+#   evaluation, and the verdict at the top of the page gives its answer.
+# ```
+#
 # ## Exercises
 #
 # ```{exercise-start}

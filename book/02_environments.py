@@ -394,11 +394,31 @@ report.table(environments_verdicts.family_table(F),
 # need up to {glue:text}`env_full_total_h` CPU-hours in all — extrapolated from the prices above,
 # not run; its PPO runs come on top.
 #
+# ## Limitations
+#
+# The dearer tasks (BipedalWalker, Pong, Humanoid) ran a small part of the design note's budgets with
+# fewer seeds, so their results say how far a search gets early, not whether it would solve the
+# task; the cost model extrapolates the rest. Every timing comes from this small shared machine (its
+# two cores are named above), not from a cluster or a GPU.
+#
 # ## Re-running this chapter
 #
 # ```bash
 # make chapter CH=02_environments PARAMS="-p tasks CartPole-v1,Humanoid-v5 -p seeds 5"
 # make chapter CH=02_environments PROFILE=full PARAMS="-p workers 64"   # a cluster (Ray) + a GPU
+# ```
+#
+# ```{admonition} Takeaways
+# :class: tip
+#
+# - The task sets the price of an evaluation: the same number of evaluations costs seconds on
+#   CartPole and CPU-hours on Pong or Humanoid, so budgets must be priced per task.
+# - Batching the population (lockstep evaluation) saves network calls, but where the simulator
+#   takes most of the time only a faster simulator helps.
+# - The design note's estimates of the evaluations each task needs are tested task by task; the
+#   dearer tasks ran only a small part of their budgets here.
+# - An evolution strategy can only rank a population whose returns differ: on Pong, finding any
+#   reward at all comes before the question of which network to use.
 # ```
 #
 # ## Exercises

@@ -166,6 +166,13 @@ report.table(compute_verdicts.family_table(F), note="Holm's correction over the 
 # wall-clock is shared with other work, so read it as an upper bound).
 
 # %% [markdown]
+# ## Limitations
+#
+# One task (LunarLander), one network, one method (CMA-ES) and one population size: whether returns
+# diminish in the same way for larger networks, other methods or harder tasks was not tested. The
+# curves end at this profile's budget, and what happens after it is unknown. The campaign shared the
+# machine's two cores with other work, so wall-clock times are upper bounds.
+#
 # ## Re-running this chapter
 #
 # ```bash
@@ -177,6 +184,18 @@ report.table(compute_verdicts.family_table(F), note="Holm's correction over the 
 #
 # A misspelt parameter (`-p popsiz 32`) stops the run with an error naming the valid parameters
 # instead of being ignored.
+#
+# ```{admonition} Takeaways
+# :class: tip
+#
+# - A learning curve over evaluations tells whether more compute still pays: compare the gain per
+#   evaluation early and late in training, seed by seed.
+# - An evaluation is not a fixed amount of compute: episodes get longer as the lander learns to fly,
+#   so later evaluations cost more env steps.
+# - The book's own CMA-ES is checked against the reference implementation before its runs are used.
+# - With the seeds at hand, the verdict says which difference the data could have detected, not only
+#   whether one was found.
+# ```
 #
 # ## Exercises
 #

@@ -425,6 +425,13 @@ report.table(workers_verdicts.family_table(F), note="Holm's correction over the 
 # model avoids the central O(n²) step, but its simulated driver still pays a message per island and
 # generation.
 #
+# ## Limitations
+#
+# This machine has two cores, so speed-ups were measured with one and two workers only; every number
+# at eight workers and beyond is an Amdahl fit or a simulation calibrated on those measurements, not
+# a measurement on a cluster. The island model ran on the same machine, so its migrants never
+# crossed a network, and the 100+ nodes of the open question remain a model.
+#
 # ## Running on a Ray cluster
 #
 # ```bash
@@ -434,6 +441,19 @@ report.table(workers_verdicts.family_table(F), note="Holm's correction over the 
 #
 # With `ray_address` set, `workers` may exceed this machine's cores; the results are identical for
 # any worker count (per-individual episode seeds), only the timings change.
+#
+# ```{admonition} Takeaways
+# :class: tip
+#
+# - Evaluating a population is parallel, but every generation waits for the optimiser's sequential
+#   ask + tell; Amdahl's law turns that share into a ceiling on the speed-up.
+# - The cheaper the update, the further a method scales: full CMA-ES's costly update limits it
+#   first, OpenAI-ES's light one last.
+# - An island model avoids one central update by running several searches that swap their best
+#   individuals; whether it learns as well as one search is a separate test.
+# - Beyond the cores at hand the chapter simulates a cluster; a simulation calibrated on this machine
+#   is a model, not a measurement.
+# ```
 #
 # ## Exercises
 #

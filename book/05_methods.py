@@ -300,6 +300,19 @@ report.table(verdicts)
 # python -m evoscale campaign plan --chapters 05                          # what the book profile still lacks
 # ```
 #
+# ```{admonition} Takeaways
+# :class: tip
+#
+# - Rival methods are compared on the same task, budget and network size, each with settings chosen
+#   with the same tuning effort.
+# - A difference counts only when its confidence interval excludes zero after the Holm correction
+#   over all the chapter's tests.
+# - Where the seeds cannot tell two methods apart, the verdict says "unresolved" and names the
+#   difference the data could have detected.
+# - Neuromod's plasticity cannot help on LunarLander, which needs no learning within an episode;
+#   chapter 7 tests it on tasks that do.
+# ```
+#
 # ## Exercises
 #
 # ```{exercise-start}

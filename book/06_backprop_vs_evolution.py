@@ -259,8 +259,11 @@ glue("bw_data", "no runs of both sides stored yet" if es_end is None else
 # vectorised step, plus SB3's rollout buffer) were {glue:text}`us_per_step`. So fewer data need not
 # mean less time.
 #
-# **Limits of this answer.** Beyond 2 cores every point is modelled. {glue:text}`ppo_model_line` The
-# ES's model (chapter 4's calibrated simulation) enters with its calibration fixed.
+# ## Limitations
+#
+# This machine has two cores, so beyond them every point is modelled. {glue:text}`ppo_model_line`
+# The ES's model (chapter 4's calibrated simulation) enters with its calibration fixed. No GPU was
+# available, so PPO's gradient update never ran on one.
 #
 # Budgets (stated per task): {glue:text}`budgets`. The runs come from the campaign
 # (`python -m evoscale campaign plan --chapters 06`); LunarLander's ES runs are chapter 3's and
@@ -272,6 +275,19 @@ glue("bw_data", "no runs of both sides stored yet" if es_end is None else
 # ({glue:text}`bw_data`) buys more data than PPO's, yet far less than ES needed to *solve* the task in
 # estool (hardmaru's CMA-ES first reached 300 after about 8e7 env steps, population 96): on
 # BipedalWalker the comparison asks which side makes progress on a matched budget, not which solves it.
+#
+# ```{admonition} Takeaways
+# :class: tip
+#
+# - Counted in env steps, the comparison favours the side that learns most from each step; counted
+#   in time on many cores, the side that spreads its work best. The two can disagree.
+# - On these small tasks PPO gains nothing from extra processes, because passing observations
+#   between them costs more than a step, while an evolution strategy spreads its population over
+#   workers.
+# - A seed that never reaches the threshold still counts, at its whole budget (a Kaplan-Meier
+#   median), so failures cannot flatter a method.
+# - Beyond the cores of this machine every point of the crossover is modelled, not measured.
+# ```
 #
 # ## Exercises
 #

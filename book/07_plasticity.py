@@ -400,12 +400,31 @@ glue("cpu_hours", report.num(cpu_hours, 1), display=False)
 # tests; the process's CPU time where the run recorded it, else its wall-clock) on:
 # {glue:text}`machine`.
 #
+# ## Limitations
+#
+# Two small tasks with a hidden context, small networks and one family of plasticity rules: whether
+# evolved plasticity keeps its gain on larger networks or richer tasks was not tested on this
+# machine. The baselines ran at a smaller budget than the evolution runs, so the verdict compares
+# them at the baselines' env steps.
+#
 # ## Re-running this chapter
 #
 # ```bash
 # make chapter CH=07_plasticity PARAMS="-p rule per_layer -p recurrent_hidden 5 -p train_missing true"  # chapter 5's Neuromod
 # make chapter CH=07_plasticity PROFILE=quick                                      # 3 seeds, ~1 CPU-hour
 # python -m evoscale campaign plan --chapters 07                                   # the book's runs
+# ```
+#
+# ```{admonition} Takeaways
+# :class: tip
+#
+# - Plasticity can only pay on tasks that change within an episode; LunarLander is not one of them.
+# - The gap between the best fixed policy and an oracle that knows the hidden context is what
+#   learning within an episode can add; the verdict reports the share of it a method closes.
+# - Evolved plasticity is compared with a recurrent network and with PPO and RecurrentPPO at equal
+#   env steps.
+# - The return just before and just after the hidden context changes shows whether a network
+#   adapts within the episode, which a final return alone cannot show.
 # ```
 #
 # ## Exercises

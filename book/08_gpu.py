@@ -353,6 +353,13 @@ report.table(gpu_verdicts.family_table(Fq), note="Holm's correction over the cha
 # ```
 
 # %% [markdown]
+# ## Limitations
+#
+# No GPU was available to this book's runs: every rate here comes from one core of a small shared
+# machine, or from published figures. Other jobs slowed the measurements by different amounts, so
+# only the order of magnitude of a ratio is firm, and the GPU question waits for the one-shot run of
+# section 4.
+#
 # ## Re-running this chapter
 #
 # ```bash
@@ -361,6 +368,18 @@ report.table(gpu_verdicts.family_table(Fq), note="Holm's correction over the cha
 # .venv/bin/python -m evoscale bench jax --popsizes 16,256,4096 --rounds 3
 # .venv/bin/python -m evoscale bench evaluator --env LunarLander-v3 --hidden 436,218   # network_fraction
 # make gpu-check                                            # on a CUDA machine
+# ```
+#
+# ```{admonition} Takeaways
+# :class: tip
+#
+# - A GPU speeds up only what runs on it: if the network takes a small share of an evaluation, faster
+#   inference buys little (Amdahl's law).
+# - Compiling the simulator together with the policy (JAX) stepped {glue:text}`ratio` as many useful
+#   env steps per second as the lockstep evaluator, on one CPU core.
+# - Published GPU figures are translated into cores of this machine, so they can be compared with the
+#   other chapters' costs.
+# - The GPU question itself is decided only by a run on a GPU, prepared here as a one-shot check.
 # ```
 #
 # ## Exercises

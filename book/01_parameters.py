@@ -19,27 +19,27 @@
 #
 # **In this chapter you will learn**
 #
-# - how the memory and time of one CMA-ES generation grow with the number of parameters, measured rather than counted;
-# - why full CMA-ES needs n² numbers and sep-CMA-ES and OpenAI-ES only n;
-# - how to compare two methods at each network width with an IQM difference and its confidence interval.
+# - how the memory and time of one {term}`CMA-ES` {term}`generation` grow with the number of parameters, measured rather than counted;
+# - why full CMA-ES needs n² numbers and {term}`sep-CMA-ES` and {term}`OpenAI-ES` only n;
+# - how to compare two methods at each network width with an {term}`IQM` difference and its confidence interval.
 #
 # **The claim.** Full CMA-ES keeps an n × n covariance matrix, so memory and compute grow as O(n²).
-# The design note tabulates it: 2,788 parameters → 7.8M covariance entries, "works"; 10,000 →
+# The {term}`design note` tabulates it: 2,788 parameters → 7.8M covariance entries, "works"; 10,000 →
 # 100M, "borderline"; 50,000 → 2.5G, "too large"; 100,000 → 10G, "impossible". sep-CMA-ES
 # {cite}`ros2008simple` and OpenAI-ES {cite}`salimans2017evolution` are O(n). Its hypothesis:
 # *CMA-ES dominates up to ~10K parameters, OpenAI-ES above.*
 #
 # **What this page measures (part A: cost).** For each method and parameter count n: the time of
-# one {term}`generation`'s `ask` + `tell` (one thread, population 64) and the peak memory of a process
+# one {term}`generation`'s `ask` + `tell` (one thread, {term}`population` 64) and the peak memory of a process
 # holding the optimiser — full CMA-ES through pycma and through our torch re-implementation
 # (fp32 covariance), each with its periodic eigendecomposition amortised over its update gap. Next
 # to them, the time the evaluator needs for one LunarLander generation with a network of that size.
-# The optimiser's cost only matters relative to that evaluation: that ratio is the real
+# The optimiser's cost only matters relative to that {term}`evaluation`: that ratio is the real
 # "borderline".
 #
 # **Part B: sample efficiency vs width.** Whether CMA-ES *learns* faster per evaluation than
-# OpenAI-ES up to ~10K parameters: LunarLander runs of CMA-ES, sep-CMA-ES, OpenAI-ES and the GA
-# across network widths (about 1K, 2.8K, 8K, 50K and 100K parameters) with the same episode budget,
+# OpenAI-ES up to ~10K parameters: LunarLander runs of CMA-ES, sep-CMA-ES, OpenAI-ES and the {term}`GA`
+# across network widths (about 1K, 2.8K, 8K, 50K and 100K parameters) with the same {term}`episode` budget,
 # 10 seeds below 50K parameters and 5 above. These are the runs of chapter 5's methods grid (plus
 # two extra widths), computed once and shared.
 
@@ -199,12 +199,12 @@ glue("machine", machine, display=False)
 # The cost side says where full CMA-ES becomes *expensive*; it does not say whether it *learns*
 # faster per evaluation. Here CMA-ES, sep-CMA-ES, OpenAI-ES and the GA train the 8 → h → h/2 → 4
 # network on LunarLander at several widths, every run with the same number of training episodes.
-# The measure is the final solved-test return (100 fresh episodes at the end of the budget), IQM
-# over seeds with a 95 % bootstrap CI.
+# The measure is the final {term}`solved-test <solved test>` return (100 fresh episodes at the end of the budget), IQM
+# over seeds with a 95 % {term}`bootstrap CI`.
 #
 # At each width both ran, CMA-ES and OpenAI-ES are compared by the IQM difference; above 10K,
 # OpenAI-ES against every method that runs there. A difference counts only where its CI excludes 0
-# after Holm's correction over all these comparisons together; P(CMA-ES > OpenAI-ES) is shown beside
+# after {term}`Holm's correction <Holm correction>` over all these comparisons together; P(CMA-ES > OpenAI-ES) is shown beside
 # it. The crossover is the width at which OpenAI-ES's IQM catches up with CMA-ES's.
 #
 # ```{dropdown} Details: how the width sweep is run and judged

@@ -19,25 +19,25 @@
 #
 # **In this chapter you will learn**
 #
-# - how many episodes each task needs before an evolution strategy solves it, against the design note's estimates;
+# - how many {term}`episodes <episode>` each task needs before an evolution strategy solves it, against the {term}`design note`'s estimates;
 # - how to turn a measured cost per episode into the CPU-hours a task would take;
 # - why pixels (Pong) and many joints (Humanoid) change the picture.
 #
 # **The claim.** The design note estimates the {term}`evaluations <evaluation>` ({term}`episodes <episode>`) each task needs —
 # CartPole ~5K, LunarLander ~100K, BipedalWalker ~500K, Atari Pong ~5M, MuJoCo Humanoid ~50M — and
 # concludes that gradient-free methods scale up to BipedalWalker, while Atari needs CNNs and
-# therefore OpenAI-ES with massive compute {cite}`salimans2017evolution,such2017deep`.
+# therefore {term}`OpenAI-ES` with massive compute {cite}`salimans2017evolution,such2017deep`.
 #
 # **What we measure.** All tasks go through the same evaluator and trainers, each with the default
-# network and method of the book's task registry: MLPs with CMA-ES on the
-# control tasks, a small population-batched CNN with OpenAI-ES on Pong's
+# network and method of the book's task registry: {term}`MLPs <MLP>` with {term}`CMA-ES` on the
+# control tasks, a small {term}`population`-batched CNN with OpenAI-ES on Pong's
 # pixels, and the 256×256 MLP of Salimans et al. with OpenAI-ES on Humanoid (parameter counts in the
 # cost table below).
 #
 # Three things per task: (1) what one evaluation costs on this machine, serial and
 # population-batched; (2) a cost model — the design note's estimated evaluations × the measured cost →
-# CPU-hours; (3) learning curves within this profile's budget, ES against PPO with the
-# rl-baselines3-zoo hyper-parameters {cite}`raffin2020zoo`, on env steps *and* wall-clock, as the
+# CPU-hours; (3) learning curves within this profile's budget, ES against {term}`PPO` with the
+# rl-baselines3-zoo hyper-parameters {cite}`raffin2020zoo`, on {term}`env steps <env step>` *and* wall-clock, as the
 # interquartile mean over seeds with a 95 % bootstrap band {cite}`agarwal2021deep`. And one test of "Atari needs
 # CNNs": Pong from its 128 bytes of RAM with a small MLP, at equal evaluations.
 #
@@ -181,8 +181,7 @@ report.tables(bench, ["env"], {
 # ## Learning curves within the budget
 #
 # Every run is one `RunConfig`, cached in `results/<profile>/runs/` under the hash of its full
-# configuration (LunarLander's CMA-ES curves are the runs of the compute chapter, reused). The solved
-# test is the mean return of the current solution over fresh episodes.
+# configuration (LunarLander's CMA-ES curves are the runs of the compute chapter, reused). The {term}`solved test` is the mean return of the current solution over fresh episodes.
 
 # %%
 df = environments.run(P)
@@ -215,7 +214,7 @@ plt.close(fig)
 # ```{glue:figure} env_fig_curves
 # :name: fig-env-curves
 #
-# Solved-test return (IQM over seeds with a 95 % bootstrap band from five seeds up, else each seed's
+# Solved-test return ({term}`IQM` over seeds with a 95 % bootstrap band from five seeds up, else each seed's
 # own curve) of each task's default ES and of PPO
 # (zoo hyper-parameters), against env steps (left) and training wall-clock on one core (right).
 # Pong: OpenAI-ES on pixels (CNN) and on RAM (MLP), and PPO on pixels (the zoo's `atari` entry,
@@ -236,7 +235,7 @@ report.tables(environments.results_table(T), ["task", "method"], {
 # %% [markdown]
 # Measured against the design note's estimates: CMA-ES crossed CartPole's 475 in
 # {glue:text}`env_cp_cma_solved` seeds, after {glue:text}`env_cp_cma_evals` evaluations (the
-# design note says ~5K), GA in {glue:text}`env_cp_ga_solved` after {glue:text}`env_cp_ga_evals`. On
+# design note says ~5K), {term}`GA` in {glue:text}`env_cp_ga_solved` after {glue:text}`env_cp_ga_evals`. On
 # LunarLander CMA-ES reached 200 in {glue:text}`env_ll_cma_solved` seeds (final
 # {glue:text}`env_ll_cma_final`, the compute chapter's runs). BipedalWalker after
 # {glue:text}`env_bw_cma_run` evaluations, a fraction of the design note's 500K: CMA-ES
@@ -252,7 +251,7 @@ report.tables(environments.results_table(T), ["task", "method"], {
 #
 # ## "Atari needs CNNs": Pong from pixels vs from RAM
 #
-# At equal evaluations ({glue:text}`env_pong_run` each), OpenAI-ES reached a final solved-test score
+# At equal evaluations ({glue:text}`env_pong_run` each), OpenAI-ES reached a final {term}`solved-test <solved test>` score
 # of {glue:text}`env_pong_final` with the CNN on pixels and {glue:text}`env_pongram_final` with the
 # 128-32-6 MLP on RAM (−21 is losing every point, +21 the maximum). Both budgets
 # are a tiny fraction of the design note's 5M, so the comparison answers only the first question — does
@@ -274,7 +273,7 @@ report.tables(environments.results_table(T), ["task", "method"], {
 #
 # ### Does the search see any reward at all?
 #
-# OpenAI-ES ranks each generation's returns and moves towards the better half. If every episode ends
+# OpenAI-ES ranks each {term}`generation`'s returns and moves towards the better half. If every episode ends
 # 0–21, all returns tie and the ranks order the population by the sort's tie-breaking, not by
 # behaviour.
 #
@@ -413,7 +412,7 @@ report.table(environments_verdicts.family_table(F),
 #
 # - The task sets the price of an evaluation: the same number of evaluations costs seconds on
 #   CartPole and CPU-hours on Pong or Humanoid, so budgets must be priced per task.
-# - Batching the population (lockstep evaluation) saves network calls, but where the simulator
+# - Batching the population ({term}`lockstep <lockstep evaluation>` evaluation) saves network calls, but where the simulator
 #   takes most of the time only a faster simulator helps.
 # - The design note's estimates of the evaluations each task needs are tested task by task; the
 #   dearer tasks ran only a small part of their budgets here.

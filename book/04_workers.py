@@ -13,17 +13,17 @@
 # %% [markdown]
 # # Dimension 4: workers — how far does parallel evaluation carry?
 #
-# **Verdict (does parallel evaluation scale as the design note expects: over 0.7× linear up to about 8
-# workers, limited by CMA-ES's sequential update, with islands as the way beyond?).**
+# **Verdict (does parallel {term}`evaluation` scale as the {term}`design note` expects: over 0.7× linear up to about 8
+# workers, limited by {term}`CMA-ES`'s sequential update, with islands as the way beyond?).**
 # {glue:text}`verdict_short` (every test of the chapter: see the verdicts at the end)
 #
 # <small>{glue:text}`provenance`</small>
 #
 # **In this chapter you will learn**
 #
-# - what limits the speed-up of evaluating a population on several workers;
-# - how Amdahl's law bounds it from the share of work that stays sequential;
-# - how an island model splits one search into several that exchange their best.
+# - what limits the speed-up of evaluating a {term}`population` on several workers;
+# - how {term}`Amdahl's law` bounds it from the share of work that stays sequential;
+# - how an {term}`island model` splits one search into several that exchange their best.
 #
 # **The claims.** The design note calls population evaluation *embarrassingly parallel* and
 # expects more than 0.7× linear speedup up to about 8 workers. CMA-ES's `tell()` is sequential,
@@ -35,13 +35,13 @@
 # **What we measure.**
 # 1. The speedup of one {term}`generation` (ask, evaluate, tell) when the population is evaluated by
 #    1, 2, … Ray workers, on LunarLander (the design note's 2,788-parameter net) and BipedalWalker —
-#    the same populations and episode seeds for every worker count, checked to give bitwise the
+#    the same populations and {term}`episode` seeds for every worker count, checked to give bitwise the
 #    same returns, with Ray's start-up timed apart from the steady state. Three methods whose
 #    sequential `tell()` costs very different amounts: pycma's CMA-ES, our torch CMA-ES (the same
-#    algorithm, a cheaper update) and OpenAI-ES (an O(n) update).
+#    algorithm, a cheaper update) and {term}`OpenAI-ES` (an O(n) update).
 # 2. Amdahl's law {cite}`amdahl1967validity`, twice: the bound it sets from the sequential share
 #    measured directly (ask + tell against the whole generation), and a *modelled* efficiency at 8
-#    workers from a fit to the Ray speedups, Ray's own overhead included; both with bootstrap CIs over
+#    workers from a fit to the Ray speedups, Ray's own overhead included; both with {term}`bootstrap CIs <bootstrap CI>` over
 #    the timed generations.
 # 3. The island model {cite}`whitley1999island` against one CMA-ES (torch CMA-ES on both sides) at
 #    equal total evaluations, 10 seeds.
@@ -152,7 +152,7 @@ report.tables(A, ["env", "method"], {
 #
 # Left: measured speedup of whole generations (points; colour: method, marker: task) against the
 # in-process evaluator, with an Amdahl fit per task and method (dashed, fitted serial fraction s in
-# the legend; beyond the measured worker counts it is modelled, not measured). Right: useful env steps per second of the Ray evaluator divided by `workers` times
+# the legend; beyond the measured worker counts it is modelled, not measured). Right: useful {term}`env steps <env step>` per second of the Ray evaluator divided by `workers` times
 # the raw step rate of one plain `gymnasium.make` environment on one core.
 # ```
 
@@ -259,7 +259,7 @@ else:
 # ## The island model against one CMA-ES
 #
 # The single CMA-ES runs are the compute chapter's runs (same profile, same population, σ₀ and
-# solved test), read up to the island budget. The island model splits the same population per
+# {term}`solved test`), read up to the island budget. The island model splits the same population per
 # generation over `islands` CMA-ES instances with their own covariance; every `migrate_every`
 # generations each island sends its `migrants` best individuals to its neighbour
 # (`evoscale.island`). Islands run in one process per seed here (identical records to the Ray-actor
@@ -293,7 +293,7 @@ glue("provenance", report.provenance(P.profile, [*T["machine"], *(runs["machine"
 # :name: fig-islands
 #
 # Solved-test return (100 fresh episodes in the `book` profile) of the best island's mean vs the
-# single CMA-ES's mean: IQM over seeds with 95 % bootstrap bands from five seeds up, else each
+# single CMA-ES's mean: {term}`IQM` over seeds with 95 % bootstrap bands from five seeds up, else each
 # seed's own curve. Both sides are torch CMA-ES with a population of 64 per generation in all.
 # ```
 #

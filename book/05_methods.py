@@ -23,7 +23,7 @@
 # - why every rival needs the same tuning effort before a comparison means anything;
 # - how a whole table of claims is judged together without inflating false positives (Holm).
 #
-# **The claim.** The design note rates four methods at three network sizes, without a
+# **The claim.** The {term}`design note` rates four methods at three network sizes, without a
 # measurement behind the table:
 #
 # | method | small (< 5K) | medium (5–50K) | large (> 50K) |
@@ -33,19 +33,19 @@
 # | Neuromod | promising | untested | untested |
 # | GA | bad | bad | bad |
 #
-# GA is "bad" everywhere — yet Such et al. {cite}`such2017deep` evolved Atari networks with over
-# four million parameters with a plain truncation GA. OpenAI-ES is the method Salimans et al.
-# {cite}`salimans2017evolution` scaled to large networks; sep-CMA-ES {cite}`ros2008simple` (CMA-ES
+# {term}`GA` is "bad" everywhere — yet Such et al. {cite}`such2017deep` evolved Atari networks with over
+# four million parameters with a plain truncation GA. {term}`OpenAI-ES` is the method Salimans et al.
+# {cite}`salimans2017evolution` scaled to large networks; {term}`sep-CMA-ES` {cite}`ros2008simple` ({term}`CMA-ES`
 # with a diagonal covariance, O(n)) is the design note's own suggested fix for large networks, so it
 # gets a row too.
 #
 # **What we measure.** Every method at every size on LunarLander-v3 with the same number of training
-# episodes (30,720), 10 seeds per cell below 50K parameters and 5 above. Per cell: the *final*
+# {term}`episodes <episode>` (30,720), 10 seeds per cell below 50K parameters and 5 above. Per cell: the *final*
 # {term}`solved test` return (the trainer's solution on 100 fresh episodes at the end of the budget), as
 # {term}`interquartile mean (IQM) <IQM>` over seeds with a 95 % {term}`bootstrap confidence interval <bootstrap CI>`
 # {cite}`agarwal2021deep`; the probability that the method is the best of its size column; and a
 # verdict on the claimed word in the book's vocabulary (confirmed / refuted / refined / unresolved),
-# by the rules below. PPO with the rl-baselines3-zoo hyper-parameters {cite}`raffin2020zoo` is
+# by the rules below. {term}`PPO` with the rl-baselines3-zoo hyper-parameters {cite}`raffin2020zoo` is
 # reported for reference; chapter 6 compares it on matched budgets.
 
 # %% tags=["parameters"]
@@ -106,18 +106,18 @@ report.tables(cells.assign(row=cells["row"].map(methods.LABELS)), ["row", "size"
 # expensive here" with the prediction.
 #
 # **The methods.** OpenAI-ES uses mirrored sampling, centred ranks, Adam and weight decay 0.005 as
-# in Salimans et al. Neuromod evolves a neuromodulated Hebbian network of the same width
+# in Salimans et al. {term}`Neuromod` evolves a neuromodulated Hebbian network of the same width
 # {cite}`soltoggio2008evolutionary,najarro2020meta` (initial weights plus plasticity rule, searched
 # by OpenAI-ES). The GA is Such et al.'s: truncation selection (top fifth as parents), Gaussian
 # mutation without crossover, and elitism — the elite is kept unmutated and re-evaluated every
-# generation, so its fitness is a running mean rather than one lucky episode.
+# {term}`generation`, so its fitness is a running mean rather than one lucky episode.
 #
 # ## Fair rivals: how each method's settings are chosen
 #
 # A comparison of methods is only as fair as the effort spent tuning each of them. Every method
 # therefore gets the same tuning budget in every width band: {glue:text}`tuning_runs` tuning runs of
 # {glue:text}`tuning_budget` training episodes each, on three tuning seeds that none of the
-# evaluation runs use. A method with one key setting gets a finer grid of it; a method with two gets
+# {term}`evaluation` runs use. A method with one key setting gets a finer grid of it; a method with two gets
 # four values of each. The rule that picks a setting is fixed in advance: the best IQM of the final
 # solved test over the tuning seeds, ties to the cheaper setting.
 #
@@ -185,7 +185,7 @@ plt.close(fig)
 # ```
 #
 # **When a difference counts.** One statistic decides: the IQM difference of the final return.
-# A difference is resolved when its bootstrap CI excludes 0 after Holm's correction over all
+# A difference is resolved when its bootstrap CI excludes 0 after {term}`Holm's correction <Holm correction>` over all
 # {glue:text}`family_size` tests this table rests on, so the whole table keeps a 5 % chance of any
 # false "resolved". A test whose decision changes with the bootstrap seed in more than 5 % of 100
 # repeats counts as unresolved (borderline). P(X > Y) is shown beside it but never decides.
@@ -276,7 +276,7 @@ report.table(verdicts)
 #   per-episode context, with networks under 1K parameters (not at the medium and large sizes of this
 #   grid): {glue:text}`07_plasticity.ipynb::verdict_short:s`.
 #
-# PPO (rl-baselines3-zoo hyper-parameters, 3M env steps, three times the zoo's budget) ends at a
+# PPO (rl-baselines3-zoo hyper-parameters, 3M {term}`env steps <env step>`, three times the zoo's budget) ends at a
 # final solved-test return of {glue:text}`ppo_line`; chapter 6 compares it with the evolution
 # strategies on matched budgets.
 #
@@ -308,7 +308,7 @@ report.table(verdicts)
 # - A difference counts only when its confidence interval excludes zero after the Holm correction
 #   over all the chapter's tests.
 # - Where the seeds cannot tell two methods apart, the verdict says "unresolved" and names the
-#   difference the data could have detected.
+#   difference the data {term}`could have detected <detectable difference>`.
 # - Neuromod's plasticity cannot help on LunarLander, which needs no learning within an episode;
 #   chapter 7 tests it on tasks that do.
 # ```

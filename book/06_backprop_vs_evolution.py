@@ -14,14 +14,14 @@
 # # Backprop vs evolution: matched budgets and the crossover in cores
 #
 # **Verdict (open question 1: is there a number of cores from which the ES reaches LunarLander's
-# solved threshold sooner than PPO?).** {glue:text}`verdict_short` (every test of the chapter: see the
+# solved threshold sooner than {term}`PPO`?).** {glue:text}`verdict_short` (every test of the chapter: see the
 # verdicts below)
 #
 # <small>{glue:text}`provenance`</small>
 #
 # **In this chapter you will learn**
 #
-# - how many more env steps an evolution strategy needs than PPO;
+# - how many more {term}`env steps <env step>` an evolution strategy needs than PPO;
 # - why the answer can flip when time on many cores is counted instead of env steps;
 # - how a crossover in cores is measured on two cores and modelled beyond.
 #
@@ -30,16 +30,16 @@
 # data than A3C/TRPO but scaled linearly to 1,440 cores, so on enough cores it won in wall-clock.
 # We ask the same on the book's tasks, against PPO with rl-baselines3-zoo's hyper-parameters.
 #
-# **What we measure.** Per task, three ES (torch CMA-ES, OpenAI-ES, GA; chapter 5's settings,
-# population 64) and PPO at three times the zoo's budget ({glue:text}`budgets`). Every curve is
-# drawn on three x axes: env steps, training episodes, and seconds on **one idle core**.
+# **What we measure.** Per task, three ES (torch {term}`CMA-ES`, {term}`OpenAI-ES`, {term}`GA`; chapter 5's settings,
+# {term}`population` 64) and PPO at three times the zoo's budget ({glue:text}`budgets`). Every curve is
+# drawn on three x axes: env steps, training {term}`episodes <episode>`, and seconds on **one idle core**.
 #
 # The last is *modelled*: the campaign trains beside other work at nice 19, so its recorded wall-clock is not
 # comparable between methods; instead each method's unit costs (seconds per env step of its
 # parallel part, seconds per update of its sequential part) are measured once on an idle core,
 # one thread, both sides alike ({glue:text}`cost_state`).
 #
-# **Which evaluation.** Every verdict uses the *deterministic* solved test: the policy's most
+# **Which {term}`evaluation`.** Every verdict uses the *deterministic* {term}`solved test`: the policy's most
 # likely action on 100 fresh episodes reset from the EVAL seed stream, the same test and seeds as
 # the ES (whose policies are deterministic). It returns exactly what SB3's
 # `evaluate_policy(model, env, deterministic=True)` returns on the same reset seeds (tested).
@@ -88,7 +88,7 @@ plt.close(fig)
 # :name: fig-backprop-curves
 #
 # Solved-test return (deterministic policy, 100 fresh episodes) per task (rows) against env steps,
-# training episodes and modelled one-core seconds (columns, log scale). IQM over seeds with a 95 %
+# training episodes and modelled one-core seconds (columns, log scale). {term}`IQM` over seeds with a 95 %
 # band; with fewer than 5 seeds each seed is drawn. Dashed: the solved threshold.
 # ```
 #
@@ -96,13 +96,13 @@ plt.close(fig)
 #
 # Success is the share of seeds whose solved test reached the threshold within the budget. Steps
 # and one-core seconds to the threshold are the median over seeds, where a seed that never reached
-# it counts at its budget as "not reached by then" (a Kaplan–Meier median; its CI's upper end reads
+# it counts at its budget as "not reached by then" (a {term}`Kaplan–Meier <Kaplan-Meier median>` median; its CI's upper end reads
 # "not reached" when too few seeds got there). PPO took {glue:text}`ppo_cartpole_steps` env steps to
 # reach 475 on CartPole, the same runs and the same number as in chapter 2.
 #
 # The last two columns of each task's second table give, for each ES, P(PPO > ES): the chance that a PPO seed's solved-test return beats a seed of
 # that ES, at the end of the shorter side's budget in env steps and in one-core seconds, with its
-# 95 % bootstrap CI (from 5 seeds a side; 0.5 means neither is ahead).
+# 95 % {term}`bootstrap CI` (from 5 seeds a side; 0.5 means neither is ahead).
 
 # %% tags=["hide-input"]
 for env, s in S.items():  # PPO first, then the task's ES, headline first
@@ -145,7 +145,7 @@ for env, s in S.items():  # PPO first, then the task's ES, headline first
 # ```
 #
 # Where the ES curves flatten past a few workers, that is the modelled central server, not the ES:
-# with a population of 64 a generation has at most 64 evaluations to share out, while every worker
+# with a population of 64 a {term}`generation` has at most 64 evaluations to share out, while every worker
 # costs the driver one message per generation (carrying the full parameter vectors of its
 # individuals) and the generation waits for the slowest worker, so beyond that point more workers
 # cost more than they save and the run keeps to fewer.

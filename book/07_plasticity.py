@@ -19,14 +19,14 @@
 #
 # **In this chapter you will learn**
 #
-# - what it means for a network to learn within one episode;
-# - how evolved Hebbian plasticity compares with a recurrent network and with PPO on tasks that need it;
+# - what it means for a network to learn within one {term}`episode`;
+# - how evolved Hebbian plasticity compares with a recurrent network and with {term}`PPO` on tasks that need it;
 # - how to measure the share of a gap between a fixed policy and an oracle that a method closes.
 #
-# **The question.** The design note asks whether *local learning rules plus evolution* can close the
+# **The question.** The {term}`design note` asks whether *local learning rules plus evolution* can close the
 # credit-assignment gap: evolve not the weights alone but a rule by which every synapse changes from
 # what its own two neurons do, gated by a modulatory signal, instead of backpropagating errors
-# {cite}`soltoggio2008evolutionary,najarro2020meta`. Chapter 5 ran such a network (Neuromod) on
+# {cite}`soltoggio2008evolutionary,najarro2020meta`. Chapter 5 ran such a network ({term}`Neuromod`) on
 # LunarLander — a task that never asks for learning during an episode: one fixed map from state to
 # action lands the craft, and plasticity can only disturb it.
 #
@@ -48,17 +48,17 @@
 #   with memory, or with weights that change, can relate what it did to what happened next; a fixed
 #   map of one observation cannot.
 #
-# **Who competes, on equal footing.** Three networks evolved by the same CMA-ES with the same
-# population, step size, episodes per fitness value and episode budget: an MLP (fixed weights, it
+# **Who competes, on equal footing.** Three networks evolved by the same {term}`CMA-ES` with the same
+# {term}`population`, step size, episodes per fitness value and episode budget: an {term}`MLP` (fixed weights, it
 # cannot adapt), Neuromod (the same MLP whose weights change during the episode by an evolved,
 # neuromodulated Hebbian rule) and a GRU of about Neuromod's parameter count, which adapts in its
 # hidden state. And two backprop baselines with the rl-baselines3-zoo settings
-# {cite}`raffin2020zoo`: PPO, feedforward, and RecurrentPPO, whose LSTM learns across episodes to
+# {cite}`raffin2020zoo`: PPO, feedforward, and {term}`RecurrentPPO`, whose LSTM learns across episodes to
 # adapt within one — the RL² approach {cite}`duan2016rl2,wang2016learning`.
 #
-# **Budgets.** {glue:text}`budgets`. The verdict compares all five at equal env steps, the
-# baselines' budget: each evolution run's solved test at that point of its curve is what a run with
-# that budget would have recorded. The evolved networks go on to their whole budget of evaluations,
+# **Budgets.** {glue:text}`budgets`. The verdict compares all five at equal {term}`env steps <env step>`, the
+# baselines' budget: each evolution run's {term}`solved test` at that point of its curve is what a run with
+# that budget would have recorded. The evolved networks go on to their whole budget of {term}`evaluations <evaluation>`,
 # equal among the three; what they reach there is reported beside the verdict.
 #
 # Why two budgets: an evolution run on these tiny networks costs seconds of CPU
@@ -176,7 +176,7 @@ glue("budgets", f"every evolution run {es_config.budget_evals:,} training episod
 
 # %% [markdown]
 # {glue:text}`n_stored` runs are stored. With fewer than five seeds in a cell the tables show the
-# seeds' values and "n = k" instead of an interquartile mean (IQM) with a 95 % bootstrap interval.
+# seeds' values and "n = k" instead of an interquartile mean ({term}`IQM`) with a 95 % bootstrap interval.
 #
 # ## Learning curves
 

@@ -23,19 +23,19 @@
 # - what compiled simulators (JAX, EnvPool, MJX) buy on a CPU;
 # - which measurement on a GPU would decide the question.
 #
-# **The question.** Neuroevolution evaluates whole populations of networks, so a GPU looks like the
+# **The question.** Neuroevolution evaluates whole {term}`populations <population>` of networks, so a GPU looks like the
 # obvious accelerator. But an {term}`evaluation` is two kinds of work: stepping the simulator and running
 # the network forward. A GPU that only runs the forward can save at most the network's share of the
-# time (Amdahl's law {cite}`amdahl1967validity`). A simulator compiled *together with* the policy
+# time ({term}`Amdahl's law` {cite}`amdahl1967validity`). A simulator compiled *together with* the policy
 # (gymnax {cite}`gymnax2022github`, MJX {cite}`mjx`) moves the whole loop onto the accelerator, and on the way
 # removes the Python interpreter from every step.
 #
 # **What we measure on this CPU machine.**
 # 1. The network's share of evaluation time, for networks from the book's defaults up to a
-#    100K-parameter MLP on LunarLander and a CNN the size of Such et al.'s (~4M parameters) on
+#    100K-parameter {term}`MLP` on LunarLander and a CNN the size of Such et al.'s (~4M parameters) on
 #    Pong {cite}`such2017deep`; from it, the Amdahl bound on moving only the forward to a GPU.
 # 2. A JAX backend in which gymnax's CartPole and the MLP are one `jit`-compiled, `vmap`-ed loop,
-#    against the lockstep evaluator, on one core, at population sizes from 16 to 4,096.
+#    against the {term}`lockstep <lockstep evaluation>` evaluator, on one core, at population sizes from 16 to 4,096.
 # 3. Published GPU throughputs, converted into cores of this machine.
 #
 # What needs a GPU is prepared as one script (`make gpu-check`); its results appear at the end of
@@ -83,7 +83,7 @@ pd.DataFrame([P.__dict__]).T.rename(columns={0: "value"})
 # The lockstep evaluator (chapter 2) is timed with clocks around the environments' `step`/`reset`
 # and the policy's `forward` (`bench.evaluator.time_breakdown`), one core, for each network. Shares
 # are ratios within one timed pass, so a busy machine shifts them less than it shifts absolute
-# rates. Populations: LunarLander half random, half hovering controllers (long and short episodes);
+# rates. Populations: LunarLander half random, half hovering controllers (long and short {term}`episodes <episode>`);
 # Pong and Humanoid N(0, 0.1²) weights. Results are cached under `results/<profile>/gpu/`.
 
 # %%
@@ -114,13 +114,13 @@ finish(fig, "fig_amdahl", C["machine"])
 # ## 2. Simulation compiled with the policy: a JAX backend
 #
 # `backend="jax"` (`evoscale.evaluation.jax`) runs gymnax's CartPole and the MLP in one compiled
-# program: a `lax.while_loop` over time of a `vmap` over every episode of the generation. Finished
+# program: a `lax.while_loop` over time of a `vmap` over every episode of the {term}`generation`. Finished
 # episodes are masked (frozen, no reward) and the loop ends with the longest episode. In float64 its
 # episodes are the lockstep evaluator's up to rounding (tested). Every round times, at every
 # population size: the lockstep evaluator; the JAX backend with Gymnasium's start states (the same
 # episodes), with gymnax's own resets, and in float32; and gymnax's bare auto-reset loop, which
 # counts every computed step. One core, interleaved, ratios within a round. The population is
-# CMA-ES's after a short warm-up, tiled to each size, so every size sees the same episode lengths.
+# {term}`CMA-ES`'s after a short warm-up, tiled to each size, so every size sees the same episode lengths.
 
 # %%
 J = gpu.jax_rates(P)
@@ -150,7 +150,7 @@ finish(fig, "fig_jax", J["machine"])
 # ```{glue:figure} fig_jax
 # :name: fig-jax
 #
-# Left: env steps per second on one core, as measured while other jobs shared the machine (lower
+# Left: {term}`env steps <env step>` per second on one core, as measured while other jobs shared the machine (lower
 # bounds on an idle core's rates; the bare loops count every step, the others useful steps only).
 # Right: ratios within a round, median over the rounds.
 # ```
@@ -297,7 +297,7 @@ gpu.envpool_table(Q)
 #
 # `make gpu-check` (`python -m evoscale.gpu_check --minutes 9`) runs, on a CUDA machine, the tests
 # skipped here, the full CMA-ES's generation and eigendecomposition at n = 10K, 50K and 100K (with
-# the in-place layout that fits n = 100K on one 139 GiB GPU), EvoTorch's SNES, PGPE and sep-CMA-ES,
+# the in-place layout that fits n = 100K on one 139 GiB GPU), EvoTorch's SNES, PGPE and {term}`sep-CMA-ES`,
 # the JAX rollout at populations up to 65,536, chapter 4's speedup with 1–16 workers, and MJX's
 # humanoid at batch 4,096 where the optional `mujoco-mjx` is installed, and writes
 # `results/gpu/gpu-check-<gpu>-<time>.json`. Without CUDA it stops with an error instead of running

@@ -240,17 +240,24 @@ def test_each_chapter_ends_its_text_with_takeaways_and_says_what_it_could_not_te
 # --- the glossary -----------------------------------------------------------------------------------
 
 TERMS = {
-    # glossary term: how a chapter writes it (a regular expression, case-sensitive)
+    # glossary term: how a chapter writes it (a regular expression, case-sensitive; a space matches any
+    # whitespace, so a phrase broken over two lines is found)
     "CMA-ES": r"(?<![-\w])CMA-ES\b", "sep-CMA-ES": r"\bsep-CMA-ES\b", "OpenAI-ES": r"\bOpenAI-ES\b",
-    "GA": r"\bGA\b", "Neuromod": r"\bNeuromod\b", "PPO": r"(?<!Recurrent)\bPPO\b", "RecurrentPPO": r"\bRecurrentPPO\b",
-    "MLP": r"\bMLP\b", "env step": r"\benv steps?\b", "episode": r"\bepisodes?\b", "evaluation": r"\bevaluations?\b",
-    "generation": r"\bgenerations?\b", "population": r"\bpopulations?\b", "solved test": r"\bsolved[- ]test\b",
-    "IQM": r"\bIQM\b", "bootstrap CI": r"\bbootstrap (?:CI|confidence interval)s?\b",
-    "P(improvement)": r"P\(improvement\)", "detectable difference": r"\bdetectable difference\b|\bcould (?:only )?have detected\b",
+    "GA": r"\bGA\b", "Neuromod": r"\bNeuromod\b", "PPO": r"\bPPO\b", "RecurrentPPO": r"\bRecurrentPPO\b",
+    "MLP": r"\bMLPs?\b", "env step": r"\benv steps?\b", "episode": r"\b[Ee]pisodes?\b",
+    "evaluation": r"\b[Ee]valuations?\b", "generation": r"\b[Gg]enerations?\b", "population": r"\b[Pp]opulations?\b",
+    "solved test": r"\bsolved(?:-| )test\b", "IQM": r"\bIQM\b", "bootstrap CI": r"\bbootstrap (?:CI|confidence interval)s?\b",
+    "P(improvement)": r"P\(improvement\)",
+    "detectable difference": r"\bdetectable difference\b|\bcould (?:only )?have detected\b",
     "Amdahl's law": r"\bAmdahl's law\b", "lockstep evaluation": r"\blockstep\b", "island model": r"\bisland model\b",
     "design note": r"\bdesign note\b", "Holm correction": r"\bHolm(?:'s)? correction\b",
     "Kaplan-Meier median": r"\bKaplan[-–]Meier\b", "censored seed": r"\bcensored\b",
 }
+SPACE = re.compile(r"(?<!\\) ")
+
+
+def term_pattern(term: str) -> re.Pattern:
+    return re.compile(SPACE.sub(r"\\s+", TERMS[term]))
 
 
 def glossary_terms() -> list[str]:
@@ -265,43 +272,54 @@ def test_the_glossary_defines_every_term_a_student_meets():
     assert not set(TERMS) - set(terms), f"missing from the glossary: {sorted(set(TERMS) - set(terms))}"
 
 
-def _prose_lines(text: str) -> str:
-    """The text without headings, code blocks, directive fences and option lines, and figure captions
-    (a term is linked in the running text)."""
-    keep, code = [], None
-    for line in text.splitlines():
+CODE_SPAN = re.compile(r"(?<!`)`[^`\n]+`(?!`)")
+
+
+def prose_mask(text: str) -> list[bool]:
+    """Per character of a markdown text: is it running prose where a term may be linked? Headings,
+    code blocks, directive fences and option lines, tables and the provenance line are not."""
+    mask, code = [], None
+    for line in text.splitlines(keepends=True):
         fence = FENCE.match(line)
+        keep = False
         if code is not None:
             if fence and line.strip() == code:
                 code = None
-            continue
-        if fence:
+        elif fence:
             if fence.group(1).startswith("`") and not fence.group(2) and line.strip() != fence.group(1):
                 code = fence.group(1)
-            continue
-        if line.lstrip().startswith("#") or OPTION.match(line) or line.lstrip().startswith("<small>"):
-            continue
-        keep.append(line)
-    return "\n".join(keep)
+        else:
+            stripped = line.lstrip()
+            keep = not (stripped.startswith(("#", "|", "<small>")) or OPTION.match(line))
+        mask += [keep] * len(line)
+    return mask
+
+
+def first_uses(text: str):
+    """Per glossary term, its first use in ``text``'s prose: (term, match, linked) where ``linked``
+    says whether it sits in a {term} link to that term; uses inside other roles (a glue name, a
+    citation, a link to another term) or inline code are passed over."""
+    mask = prose_mask(text)
+    spans = [(m.start(), m.end(), m) for m in ROLE.finditer(text)] + [(m.start(), m.end(), None)
+                                                                       for m in CODE_SPAN.finditer(text)]
+    for term in TERMS:
+        for m in term_pattern(term).finditer(text):
+            if not all(mask[m.start():m.end()]):
+                continue
+            inside = next((sp for sp in spans if sp[0] <= m.start() < sp[1]), None)
+            if inside is None:
+                yield term, m, False
+                break
+            role = inside[2]
+            if role is not None and role.group(1) == "term" and role.group(2).split("<")[-1].rstrip(">").strip() == term:
+                yield term, m, True
+                break
 
 
 def first_unlinked_uses(text: str) -> list[str]:
     """Terms whose first use in ``text`` is not a {term} link."""
-    prose = _prose_lines(text)
-    roles = list(ROLE.finditer(prose))
-    out = []
-    for term, pattern in TERMS.items():
-        for m in re.finditer(pattern, prose):
-            role = next((r for r in roles if r.start() <= m.start() < r.end()), None)
-            if role is None:
-                out.append(f"{term!r} at …{prose[max(0, m.start() - 40):m.end() + 20]!r}")
-                break
-            if role.group(1) == "term":
-                target = role.group(2).split("<")[-1].rstrip(">").strip()
-                if target == term:
-                    break
-            # inside another role (a glue name, a citation, a {term} of another term): look further
-    return out
+    return [f"{term!r} at …{text[max(0, m.start() - 40):m.end() + 20]!r}"
+            for term, m, linked in first_uses(text) if not linked]
 
 
 def test_every_chapter_links_each_glossary_term_at_its_first_use():

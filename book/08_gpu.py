@@ -260,9 +260,9 @@ glue("compiled_status", "not measured on this checkout (run `make bench-compiled
      "; ".join(f"{r.env} {r.ratio:.1f}× ({r.ratio_min:.1f}–{r.ratio_max:.1f})" for r in C.itertuples())
      + f" (one thread, {int(C['num_envs'].iloc[0])} environments, median of {int(C['rounds'].iloc[0])} rounds, "
        f"on {C['machine'].iloc[0]})", display=False)
-pd.DataFrame({"task": C["env"], "EnvPool steps/s": C["envpool_steps_per_s"].map("{:,.0f}".format),
-              "Gymnasium steps/s": C["gymnasium_steps_per_s"].map("{:,.0f}".format),
-              "EnvPool ÷ Gymnasium": C["ratio"].map("{:.1f}×".format)})
+report.table(pd.DataFrame({"task": C["env"], "EnvPool steps/s": C["envpool_steps_per_s"].map("{:,.0f}".format),
+                           "Gymnasium steps/s": C["gymnasium_steps_per_s"].map("{:,.0f}".format),
+                           "EnvPool ÷ Gymnasium": C["ratio"].map("{:.1f}×".format)}))
 
 # %% [markdown]
 # EnvPool over one Gymnasium environment: {glue:text}`compiled_status`. Where the ratio is well
@@ -287,7 +287,11 @@ pd.DataFrame({"task": C["env"], "EnvPool steps/s": C["envpool_steps_per_s"].map(
 # %% tags=["hide-input"]
 Q, V, qm = gpu.envpool_backend()
 glue("envpool_status", gpu.envpool_text(Q, V, qm), display=False)
-gpu.envpool_table(Q)
+E = gpu.envpool_table(Q)
+report.tables(E, ["task", "policy"], {
+    "The two samples": ["episodes a side", "Gymnasium mean", "EnvPool mean"],
+    "Are they the same distribution?": [c for c in E.columns if c not in ("task", "policy", "episodes a side",
+                                                                          "Gymnasium mean", "EnvPool mean")]})
 
 # %% [markdown]
 # EnvPool against Gymnasium as a simulator: {glue:text}`envpool_status`.

@@ -328,3 +328,30 @@ def test_every_chapter_links_each_glossary_term_at_its_first_use():
         text = "\n\n".join(_before_exercises(markdown_cells(path)))
         offenders += [f"{path.name}: {o}" for o in first_unlinked_uses(text)]
     assert not offenders, "first uses without a {term} link:\n" + "\n".join(offenders)
+
+
+# --- tables -----------------------------------------------------------------------------------------
+
+def table_widths(notebook: Path) -> list[tuple[int, list[str]]]:
+    """(columns, headers) of every HTML table a code cell of an executed notebook shows."""
+    out = []
+    for cell in json.loads(notebook.read_text())["cells"]:
+        for o in cell.get("outputs", []):
+            html = "".join(o.get("data", {}).get("text/html", ""))
+            for tbl in re.findall(r"<table.*?</table>", html, re.S):
+                head = re.search(r"<thead>(.*?)</thead>", tbl, re.S)
+                rows = re.findall(r"<tr.*?</tr>", head.group(1) if head else tbl, re.S)[-1:] or [""]
+                headers = [re.sub(r"<[^>]+>", "", h).strip() for h in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", rows[0], re.S)]
+                out.append((len(headers), headers))
+    return out
+
+
+def test_no_table_of_the_executed_book_is_wider_than_the_page():
+    """report.table refuses more than 7 columns; this catches a table shown any other way."""
+    from evoscale.experiments.report import MAX_COLUMNS
+
+    notebooks = sorted(EXECUTED.glob("[0-9][0-9]_*.ipynb"))
+    if not notebooks:
+        pytest.skip("the book profile has not been executed here (python -m evoscale.bookbuild --profile book)")
+    wide = [f"{nb.stem}: {n} columns: {headers}" for nb in notebooks for n, headers in table_widths(nb) if n > MAX_COLUMNS]
+    assert not wide, "tables wider than the page (split them with report.tables):\n" + "\n".join(wide)

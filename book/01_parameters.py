@@ -240,6 +240,9 @@ plt.close(fig)
 xo = WV["crossover"]
 glue("width_verdict", WV["verdict"], display=False)
 glue("width_beyond", WB["verdict"], display=False)
+wb = report.parse_verdict(WB["verdict"])  # the page shows the word and the reason; the comparisons go to Details
+glue("width_beyond_short", report.verdict_short(f"{wb.word}: {wb.because}" if wb else WB["verdict"], max_words=60),
+     display=False)
 glue("width_crossover",
      f"at about {xo['n']:,.0f} parameters (95 % bootstrap CI {xo['lo']:,.0f}–{xo['hi']:,.0f})"
      if xo.get("n", float("nan")) == xo.get("n") and 0 < xo["n"] < float("inf") else
@@ -274,7 +277,11 @@ report.table(methods.width_table(wseeds, wcells, plan_n, WV))
 #   OpenAI-ES's IQM catches up with CMA-ES's: {glue:text}`width_crossover`.
 # - *Above 10K*, full CMA-ES is out on cost (part A), so the race is between the methods that remain:
 #   OpenAI-ES against sep-CMA-ES and the GA, at every width with 5 seeds or more of both:
-#   {glue:text}`width_beyond`.
+#   {glue:text}`width_beyond_short`.
+#
+# ```{dropdown} Details: every comparison above 10K
+# {glue:text}`width_beyond`.
+# ```
 #
 # Each method runs with chapter 5's setting for its width band: {doc}`05_methods` lists them and how
 # each was chosen (the book's earlier settings until the equal-effort tuning of a band is complete).

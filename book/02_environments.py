@@ -361,9 +361,10 @@ report.table(environments_verdicts.family_table(F),
 
 # %% [markdown]
 # **Do the design note's estimates and its "up to BipedalWalker, Atari needs CNNs" hold?**
-# {glue:text}`env_v_d2_overall`.
+# {glue:text}`verdict_short`.
 #
 # ```{dropdown} Details: every test of the chapter
+# - *All five together*: {glue:text}`env_v_d2_overall`.
 # - *CartPole needs ~5K evaluations*: {glue:text}`env_v_d2_cartpole`.
 # - *LunarLander needs ~100K* (the compute chapter's pycma runs): {glue:text}`env_v_d2_lunarlander`.
 # - *BipedalWalker needs ~500K*: {glue:text}`env_v_d2_bipedal_evals`.

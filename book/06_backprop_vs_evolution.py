@@ -242,9 +242,10 @@ glue("bw_data", "no runs of both sides stored yet" if es_end is None else
 # by Holm's method; the table above lists each test's raw and adjusted p-value.
 #
 # **Open question 1, "is there a crossover where gradient-free methods become more efficient?"** In
-# cores, on LunarLander: {glue:text}`v_q1`.
+# cores, on LunarLander: {glue:text}`verdict_short`.
 #
 # ```{dropdown} Details: every test of the chapter
+# - *Open question 1, in full*: {glue:text}`v_q1`.
 # - *The crossover in cores, LunarLander*: {glue:text}`v_q1_crossover`.
 # - *The crossover in cores, CartPole*: {glue:text}`v_q1_crossover_cartpole`.
 # - *Does the ES need 3–10× PPO's env steps (Salimans et al.)?* {glue:text}`v_q1_data`.

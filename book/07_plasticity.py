@@ -378,9 +378,10 @@ glue("cpu_hours", report.num(cpu_hours, 1), display=False)
 # and adjusted p-value and how often its decision flips with the bootstrap seed.
 #
 # **Open question 2, "can local learning rules plus evolution close the credit-assignment gap?"** At
-# equal env steps with the backprop baselines: {glue:text}`v_q2`.
+# equal env steps with the backprop baselines: {glue:text}`verdict_short`.
 #
 # ```{dropdown} Details: every test of the chapter
+# - *Open question 2, in full*: {glue:text}`v_q2`.
 # - *The bandit, at the baselines' env steps*: {glue:text}`v_q2_bandit_share`.
 # - *The bandit, with the evolution runs' whole budget*: {glue:text}`v_q2_bandit_share_full`.
 # - *CartPoleFlip, against the controller that ignores the flip*: {glue:text}`v_q2_cartpoleflip`.

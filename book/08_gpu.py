@@ -342,9 +342,10 @@ report.table(gpu_verdicts.family_table(Fq), note="Holm's correction over the cha
 # corrected by Holm's method (table above).
 #
 # **Open question 4, "does a GPU speed neuroevolution up mainly by simulating the environments, or by
-# running the networks?"** {glue:text}`v_q4`.
+# running the networks?"** {glue:text}`verdict_short`.
 #
 # ```{dropdown} Details: every test of the chapter
+# - *Open question 4, in full*: {glue:text}`v_q4`.
 # - *On one GPU, compiled simulation against the forward alone*: {glue:text}`v_q4_gpu`.
 # - *On one CPU core, the JAX backend against the forward-only bound*: {glue:text}`v_q4_jax_cpu`.
 # - *On one CPU core, the EnvPool backend against the lockstep evaluator*: {glue:text}`v_q4_envpool_cpu`.

@@ -214,11 +214,42 @@ def test_no_paragraph_is_over_120_words_as_rendered_with_its_glued_text():
     assert not offenders, "rendered paragraphs over 120 words:\n" + "\n".join(offenders)
 
 
-def test_each_chapters_opening_verdict_is_at_most_60_words():
-    for name, (_, glued) in _executed().items():
-        if "verdict_short" in glued:
-            n = len(glued["verdict_short"].split())
-            assert n <= MAX_VERDICT_WORDS + 1, f"{name}: the opening verdict has {n} words"  # + the "…" of a cut line
+DROPDOWN = re.compile(r"^```\{(?:dropdown|admonition)\}[^\n]*\n(?::[^\n]*\n)*.*?^```$", re.M | re.S)
+
+
+def _collapsed(block: str) -> bool:
+    return block.startswith("```{dropdown}") or ":class: dropdown" in block.split("\n\n")[0]
+
+
+def visible_verdicts(text: str, glued: dict[str, str]) -> list[tuple[str, int]]:
+    """(glue name, words) of each verdict sentence ("word: ...", one of report.WORDS) that ``text``
+    shows outside a collapsed dropdown."""
+    from evoscale.experiments.report import WORDS
+
+    shown = DROPDOWN.sub(lambda m: "" if _collapsed(m.group()) else m.group(), text)
+    out = []
+    for m in ROLE.finditer(shown):
+        value = glued.get(m.group(2), "") if m.group(1).startswith("glue") else ""
+        if value.split(":")[0] in WORDS:
+            out.append((m.group(2), len(value.split())))
+    return out
+
+
+def test_a_verdict_on_the_page_is_at_most_60_words_and_its_details_are_collapsed():
+    executed = _executed()
+    long = []
+    for p in chapter_files():
+        if p.stem in executed:
+            text = "\n\n".join(_before_exercises(markdown_cells(p)))
+            long += [f"{p.stem}: {name} ({n} words)" for name, n in visible_verdicts(text, executed[p.stem][1])
+                     if n > MAX_VERDICT_WORDS + 1]  # + the "…" of a line verdict_short cut
+    assert not long, "verdicts over 60 words outside a Details dropdown:\n" + "\n".join(long)
+
+
+def test_the_verdict_check_sees_through_glue_and_skips_dropdowns():
+    text = "A {glue:text}`v_a`.\n\n```{dropdown} Details\n{glue:text}`v_b`\n```\n\n{glue:text}`other`"
+    glued = {"v_a": "refuted: " + "w " * 70, "v_b": "confirmed: " + "w " * 70, "other": "w " * 90}
+    assert visible_verdicts(text, glued) == [("v_a", 71)]
 
 
 def test_each_chapter_ends_its_text_with_takeaways_and_says_what_it_could_not_test():

@@ -116,3 +116,8 @@ def test_a_table_wider_than_the_page_is_refused_and_tables_splits_it_under_capti
 def test_an_index_that_only_numbers_rows_is_not_shown():
     df = pd.DataFrame({"method": ["ga", "ppo"], "n": [1, 2]}).iloc[[1]]
     assert list(report.table(df).frame.columns) == ["method", "parameters"]
+
+
+def test_a_per_seed_table_keeps_its_seed_column_even_when_the_seeds_are_0_to_n():
+    df = pd.DataFrame({"seed": [0, 1, 2], "final": ["1", "2", "3"]}).set_index("seed")  # a named RangeIndex
+    assert list(report.table(df).frame.columns) == ["seed", "final return"]

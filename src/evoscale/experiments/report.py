@@ -294,6 +294,14 @@ def _unnamed_positions(index) -> bool:
     return index.name is None and not isinstance(index, pd.MultiIndex) and pd.api.types.is_integer_dtype(index)
 
 
+def _index_as_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """A meaningful index (named, or not integers) as the first columns; row numbers dropped. A named
+    RangeIndex (e.g. seeds 0..9) is meaningful."""
+    if isinstance(df.index, pd.RangeIndex) and df.index.name is None:
+        return df
+    return df.reset_index(drop=_unnamed_positions(df.index))
+
+
 def table(df, missing: str = MISSING, note: str = "", names: dict | None = None) -> Table:
     """``df`` for readers: headers from ``COLUMNS`` (words with units; a header that is already words
     passes), each number rounded (``COLUMNS``' digits, else ``auto_digits``) with thousands
@@ -301,8 +309,7 @@ def table(df, missing: str = MISSING, note: str = "", names: dict | None = None)
     exist, explained by ``missing`` in a footnote. A meaningful index becomes the first column; one
     that only numbers the rows is left out. More than ``MAX_COLUMNS`` columns are refused: split the
     table with ``tables``."""
-    if not isinstance(df.index, pd.RangeIndex):
-        df = df.reset_index(drop=_unnamed_positions(df.index))
+    df = _index_as_columns(df)
     if len(df.columns) > MAX_COLUMNS:
         raise ValueError(f"a table of {len(df.columns)} columns does not fit the page (at most {MAX_COLUMNS}): "
                          f"split it with report.tables ({', '.join(map(str, df.columns))})")
@@ -343,10 +350,9 @@ def tables(df, keys, parts: dict, missing: str = MISSING, note: str = "", names:
     if not len(df.columns):  # nothing stored yet: one empty table says so
         return Tables([("", table(df, missing=missing, note=note, names=names))])
     keys = list(keys)
-    if not isinstance(df.index, pd.RangeIndex):
-        before = list(df.columns)
-        df = df.reset_index(drop=_unnamed_positions(df.index))
-        keys = [c for c in df.columns if c not in before and c not in keys] + keys  # the index names the rows
+    before = list(df.columns)
+    df = _index_as_columns(df)
+    keys = [c for c in df.columns if c not in before and c not in keys] + keys  # the index names the rows
     shown = [c for cols in parts.values() for c in cols]
     left = [c for c in df.columns if c not in keys and c not in shown]
     unknown = [c for c in [*keys, *shown] if c not in df.columns]

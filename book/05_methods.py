@@ -303,8 +303,9 @@ report.table(verdicts)
 # ```{admonition} Takeaways
 # :class: tip
 #
-# - Rival methods are compared on the same task, budget and network size, each with settings chosen
-#   with the same tuning effort.
+# - Rival methods are compared on the same task, budget and network size, and one tuning protocol
+#   gives each the same effort in choosing its settings (the settings table says which bands are
+#   tuned so far).
 # - A difference counts only when its confidence interval excludes zero after the Holm correction
 #   over all the chapter's tests.
 # - Where the seeds cannot tell two methods apart, the verdict says "unresolved" and names the

@@ -290,6 +290,13 @@ report.table(methods.width_table(wseeds, wcells, plan_n, WV))
 # figure shows each seed's value instead of an IQM and its CI.
 
 # %% [markdown]
+# ## Re-running this chapter
+#
+# ```bash
+# make chapter CH=01_parameters PARAMS="-y 'sizes_full: [1000, 4000, 16000]'"
+# make chapter CH=01_parameters PARAMS="-p device cuda" PROFILE=full    # on a GPU machine
+# ```
+#
 # ## Limitations
 #
 # Everything here ran on one small machine (named under the verdict), so full CMA-ES stops where its
@@ -298,13 +305,6 @@ report.table(methods.width_table(wseeds, wcells, plan_n, WV))
 # budget per run; the large widths have fewer seeds so far than the headline comparisons need, and
 # the rival methods have not yet been tuned with equal effort at every width (chapter 5 describes
 # the tuning runs under way).
-#
-# ## Re-running this chapter
-#
-# ```bash
-# make chapter CH=01_parameters PARAMS="-y 'sizes_full: [1000, 4000, 16000]'"
-# make chapter CH=01_parameters PARAMS="-p device cuda" PROFILE=full    # on a GPU machine
-# ```
 #
 # ```{admonition} Takeaways
 # :class: tip

@@ -394,19 +394,19 @@ report.table(environments_verdicts.family_table(F),
 # need up to {glue:text}`env_full_total_h` CPU-hours in all — extrapolated from the prices above,
 # not run; its PPO runs come on top.
 #
-# ## Limitations
-#
-# The dearer tasks (BipedalWalker, Pong, Humanoid) ran a small part of the design note's budgets with
-# fewer seeds, so their results say how far a search gets early, not whether it would solve the
-# task; the cost model extrapolates the rest. Every timing comes from this small shared machine (its
-# two cores are named above), not from a cluster or a GPU.
-#
 # ## Re-running this chapter
 #
 # ```bash
 # make chapter CH=02_environments PARAMS="-p tasks CartPole-v1,Humanoid-v5 -p seeds 5"
 # make chapter CH=02_environments PROFILE=full PARAMS="-p workers 64"   # a cluster (Ray) + a GPU
 # ```
+#
+# ## Limitations
+#
+# The dearer tasks (BipedalWalker, Pong, Humanoid) ran a small part of the design note's budgets with
+# fewer seeds, so their results say how far a search gets early, not whether it would solve the
+# task; the cost model extrapolates the rest. Every timing comes from this small shared machine (its
+# two cores are named above), not from a cluster or a GPU.
 #
 # ```{admonition} Takeaways
 # :class: tip

@@ -166,13 +166,6 @@ report.table(compute_verdicts.family_table(F), note="Holm's correction over the 
 # wall-clock is shared with other work, so read it as an upper bound).
 
 # %% [markdown]
-# ## Limitations
-#
-# One task (LunarLander), one network, one method (CMA-ES) and one population size: whether returns
-# diminish in the same way for larger networks, other methods or harder tasks was not tested. The
-# curves end at this profile's budget, and what happens after it is unknown. The campaign shared the
-# machine's two cores with other work, so wall-clock times are upper bounds.
-#
 # ## Re-running this chapter
 #
 # ```bash
@@ -184,6 +177,13 @@ report.table(compute_verdicts.family_table(F), note="Holm's correction over the 
 #
 # A misspelt parameter (`-p popsiz 32`) stops the run with an error naming the valid parameters
 # instead of being ignored.
+#
+# ## Limitations
+#
+# One task (LunarLander), one network, one method (CMA-ES) and one population size: whether returns
+# diminish in the same way for larger networks, other methods or harder tasks was not tested. The
+# curves end at this profile's budget, and what happens after it is unknown. The campaign shared the
+# machine's two cores with other work, so wall-clock times are upper bounds.
 #
 # ```{admonition} Takeaways
 # :class: tip

@@ -425,13 +425,6 @@ report.table(workers_verdicts.family_table(F), note="Holm's correction over the 
 # model avoids the central O(n²) step, but its simulated driver still pays a message per island and
 # generation.
 #
-# ## Limitations
-#
-# This machine has two cores, so speed-ups were measured with one and two workers only; every number
-# at eight workers and beyond is an Amdahl fit or a simulation calibrated on those measurements, not
-# a measurement on a cluster. The island model ran on the same machine, so its migrants never
-# crossed a network, and the 100+ nodes of the open question remain a model.
-#
 # ## Running on a Ray cluster
 #
 # ```bash
@@ -441,6 +434,13 @@ report.table(workers_verdicts.family_table(F), note="Holm's correction over the 
 #
 # With `ray_address` set, `workers` may exceed this machine's cores; the results are identical for
 # any worker count (per-individual episode seeds), only the timings change.
+#
+# ## Limitations
+#
+# This machine has two cores, so speed-ups were measured with one and two workers only; every number
+# at eight workers and beyond is an Amdahl fit or a simulation calibrated on those measurements, not
+# a measurement on a cluster. The island model ran on the same machine, so its migrants never
+# crossed a network, and the 100+ nodes of the open question remain a model.
 #
 # ```{admonition} Takeaways
 # :class: tip

@@ -284,14 +284,6 @@ report.table(verdicts)
 # The stored runs took {glue:text}`cpu_total` CPU-hours (one core per run, training and solved
 # tests) on: {glue:text}`machine`.
 #
-# ## Limitations
-#
-# One task and one budget: a ranking on LunarLander after {glue:text}`budget` episodes need not hold on harder
-# tasks or with more episodes. Full CMA-ES is not run at the large size on this machine. The large
-# column has fewer seeds so far than a headline comparison needs. The tuning runs use a shorter
-# budget than the evaluation runs, which can favour methods that improve quickly at first; their outcome, and
-# the re-runs it calls for, will replace the book's earlier settings band by band.
-#
 # ## Re-running this chapter
 #
 # ```bash
@@ -299,6 +291,14 @@ report.table(verdicts)
 # make chapter CH=05_methods PROFILE=quick                                 # a sixth of the budget, 5 seeds
 # python -m evoscale campaign plan --chapters 05                          # what the book profile still lacks
 # ```
+#
+# ## Limitations
+#
+# One task and one budget: a ranking on LunarLander after {glue:text}`budget` episodes need not hold on harder
+# tasks or with more episodes. Full CMA-ES is not run at the large size on this machine. The large
+# column has fewer seeds so far than a headline comparison needs. The tuning runs use a shorter
+# budget than the evaluation runs, which can favour methods that improve quickly at first; their outcome, and
+# the re-runs it calls for, will replace the book's earlier settings band by band.
 #
 # ```{admonition} Takeaways
 # :class: tip

@@ -401,13 +401,6 @@ glue("cpu_hours", report.num(cpu_hours, 1), display=False)
 # tests; the process's CPU time where the run recorded it, else its wall-clock) on:
 # {glue:text}`machine`.
 #
-# ## Limitations
-#
-# Two small tasks with a hidden context, small networks and one family of plasticity rules: whether
-# evolved plasticity keeps its gain on larger networks or richer tasks was not tested on this
-# machine. The baselines ran at a smaller budget than the evolution runs, so the verdict compares
-# them at the baselines' env steps.
-#
 # ## Re-running this chapter
 #
 # ```bash
@@ -415,6 +408,13 @@ glue("cpu_hours", report.num(cpu_hours, 1), display=False)
 # make chapter CH=07_plasticity PROFILE=quick                                      # 3 seeds, ~1 CPU-hour
 # python -m evoscale campaign plan --chapters 07                                   # the book's runs
 # ```
+#
+# ## Limitations
+#
+# Two small tasks with a hidden context, small networks and one family of plasticity rules: whether
+# evolved plasticity keeps its gain on larger networks or richer tasks was not tested on this
+# machine. The baselines ran at a smaller budget than the evolution runs, so the verdict compares
+# them at the baselines' env steps.
 #
 # ```{admonition} Takeaways
 # :class: tip

@@ -358,13 +358,6 @@ report.table(gpu_verdicts.family_table(Fq), note="Holm's correction over the cha
 # ```
 
 # %% [markdown]
-# ## Limitations
-#
-# No GPU was available to this book's runs: every rate here comes from one core of a small shared
-# machine, or from published figures. Other jobs slowed the measurements by different amounts, so
-# only the order of magnitude of a ratio is firm, and the GPU question waits for the one-shot run of
-# section 4.
-#
 # ## Re-running this chapter
 #
 # ```bash
@@ -374,6 +367,13 @@ report.table(gpu_verdicts.family_table(Fq), note="Holm's correction over the cha
 # .venv/bin/python -m evoscale bench evaluator --env LunarLander-v3 --hidden 436,218   # network_fraction
 # make gpu-check                                            # on a CUDA machine
 # ```
+#
+# ## Limitations
+#
+# No GPU was available to this book's runs: every rate here comes from one core of a small shared
+# machine, or from published figures. Other jobs slowed the measurements by different amounts, so
+# only the order of magnitude of a ratio is firm, and the GPU question waits for the one-shot run of
+# section 4.
 #
 # ```{admonition} Takeaways
 # :class: tip

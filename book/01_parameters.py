@@ -19,27 +19,27 @@
 #
 # **In this chapter you will learn**
 #
-# - how the memory and time of one CMA-ES generation grow with the number of parameters, measured rather than counted;
-# - why full CMA-ES needs n² numbers and sep-CMA-ES and OpenAI-ES only n;
-# - how to compare two methods at each network width with an IQM difference and its confidence interval.
+# - how the memory and time of one {term}`CMA-ES` {term}`generation` grow with the number of parameters, measured rather than counted;
+# - why full CMA-ES needs n² numbers and {term}`sep-CMA-ES` and {term}`OpenAI-ES` only n;
+# - how to compare two methods at each network width with an {term}`IQM` difference and its confidence interval.
 #
 # **The claim.** Full CMA-ES keeps an n × n covariance matrix, so memory and compute grow as O(n²).
-# The design note tabulates it: 2,788 parameters → 7.8M covariance entries, "works"; 10,000 →
+# The {term}`design note` tabulates it: 2,788 parameters → 7.8M covariance entries, "works"; 10,000 →
 # 100M, "borderline"; 50,000 → 2.5G, "too large"; 100,000 → 10G, "impossible". sep-CMA-ES
 # {cite}`ros2008simple` and OpenAI-ES {cite}`salimans2017evolution` are O(n). Its hypothesis:
 # *CMA-ES dominates up to ~10K parameters, OpenAI-ES above.*
 #
 # **What this page measures (part A: cost).** For each method and parameter count n: the time of
-# one {term}`generation`'s `ask` + `tell` (one thread, population 64) and the peak memory of a process
+# one {term}`generation`'s `ask` + `tell` (one thread, {term}`population` 64) and the peak memory of a process
 # holding the optimiser — full CMA-ES through pycma and through our torch re-implementation
 # (fp32 covariance), each with its periodic eigendecomposition amortised over its update gap. Next
 # to them, the time the evaluator needs for one LunarLander generation with a network of that size.
-# The optimiser's cost only matters relative to that evaluation: that ratio is the real
+# The optimiser's cost only matters relative to that {term}`evaluation`: that ratio is the real
 # "borderline".
 #
 # **Part B: sample efficiency vs width.** Whether CMA-ES *learns* faster per evaluation than
-# OpenAI-ES up to ~10K parameters: LunarLander runs of CMA-ES, sep-CMA-ES, OpenAI-ES and the GA
-# across network widths (about 1K, 2.8K, 8K, 50K and 100K parameters) with the same episode budget,
+# OpenAI-ES up to ~10K parameters: LunarLander runs of CMA-ES, sep-CMA-ES, OpenAI-ES and the {term}`GA`
+# across network widths (about 1K, 2.8K, 8K, 50K and 100K parameters) with the same {term}`episode` budget,
 # 10 seeds below 50K parameters and 5 above. These are the runs of chapter 5's methods grid (plus
 # two extra widths), computed once and shared.
 
@@ -153,7 +153,10 @@ glue("claimed_row_sentence",
      f"and at 10,000 {row(10000)['pycma ÷ evaluation']}. OpenAI-ES at 100,000 parameters costs "
      f"{row(100000)['OpenAI-ES ÷ evaluation']} of an evaluation.", display=False)
 glue("pycma_update_2788", report.seconds(parameters.update_at(df, "cmaes", 2788)["amortised"]), display=False)
-report.table(table)
+report.tables(table, ["n"], {
+    "Full CMA-ES through pycma (fp64), against the design note's words": [
+        "covariance entries", "design note says", "pycma s/gen", "pycma ÷ evaluation", "pycma GiB"],
+    "Full CMA-ES in torch (fp32), and OpenAI-ES": ["torch s/gen", "torch ÷ evaluation", "torch GiB", "OpenAI-ES ÷ evaluation"]})
 
 # %% tags=["hide-input"]
 glue("memory_sentence",
@@ -175,11 +178,14 @@ glue("machine", machine, display=False)
 # *Time.* Over the measured sizes, {glue:text}`time_sentence`. So the real borderline is not a
 # parameter count chosen by feel but the n where the optimiser starts to cost more than the
 # evaluation it serves: {glue:text}`cross_sentence`, on one core of this machine.
+#
 # {glue:text}`claimed_row_sentence` There, pycma's ask + tell takes {glue:text}`pycma_update_2788`
 # a generation on average, its eigendecomposition spread over the generations between two of them
 # (chapter 4 times the same update inside training generations and explains why its figure is higher).
 #
-# *Memory.* {glue:text}`memory_sentence`. The torch implementation keeps C and its eigenvectors
+# *Memory.* {glue:text}`memory_sentence`.
+#
+# The torch implementation keeps C and its eigenvectors
 # (2n² floats, about twice that during `eigh`), so whether a size is "impossible" is a property of
 # the implementation and the device, not of the method. Full CMA-ES was measured up to
 # {glue:text}`max_full` parameters here; every larger number is a power-law extrapolation and
@@ -191,18 +197,26 @@ glue("machine", machine, display=False)
 # ## Part B: sample efficiency vs width
 #
 # The cost side says where full CMA-ES becomes *expensive*; it does not say whether it *learns*
-# faster per evaluation. Here CMA-ES (full covariance, the torch implementation, so the row is one
-# implementation at every width), sep-CMA-ES, OpenAI-ES and the GA train the 8 → h → h/2 → 4
+# faster per evaluation. Here CMA-ES, sep-CMA-ES, OpenAI-ES and the GA train the 8 → h → h/2 → 4
 # network on LunarLander at several widths, every run with the same number of training episodes.
-# The measure is the final solved-test return (100 fresh episodes at the end of the budget), IQM
-# over seeds with a 95 % bootstrap CI. At each width both ran, CMA-ES and OpenAI-ES are compared by
-# the IQM difference; above 10K, OpenAI-ES against every method that runs there. A difference counts
-# only where its CI excludes 0 after Holm's correction over all these comparisons together (one
-# family), and not where the decision flips with the bootstrap seed; P(CMA-ES > OpenAI-ES) is shown
-# beside it. Full CMA-ES widths whose predicted run — from the cost fit above —
-# exceeds the time or memory limit of chapter 5 are not run. The crossover is the width at which
-# OpenAI-ES's IQM catches up with CMA-ES's (interpolated in log n between measured widths); its CI
-# comes from resampling the seeds of every cell (2,000 bootstrap replicates).
+# The measure is the final {term}`solved-test <solved test>` return (100 fresh episodes at the end of the budget), IQM
+# over seeds with a 95 % {term}`bootstrap CI`.
+#
+# At each width both ran, CMA-ES and OpenAI-ES are compared by the IQM difference; above 10K,
+# OpenAI-ES against every method that runs there. A difference counts only where its CI excludes 0
+# after {term}`Holm's correction <Holm correction>` over all these comparisons together; P(CMA-ES > OpenAI-ES) is shown beside
+# it. The crossover is the width at which OpenAI-ES's IQM catches up with CMA-ES's.
+#
+# ```{dropdown} Details: how the width sweep is run and judged
+# - CMA-ES here is the full-covariance torch implementation, so its row is one implementation at
+#   every width.
+# - Full CMA-ES widths whose predicted run (from the cost fit above) exceeds the time or memory limit
+#   of chapter 5 are not run.
+# - All the comparisons form one Holm family; a decision that flips with the bootstrap seed does not
+#   count as resolved.
+# - The crossover is interpolated in log n between measured widths; its CI comes from resampling the
+#   seeds of every cell (2,000 bootstrap replicates).
+# ```
 
 # %% tags=["hide-input"]
 from evoscale import campaign
@@ -226,6 +240,9 @@ plt.close(fig)
 xo = WV["crossover"]
 glue("width_verdict", WV["verdict"], display=False)
 glue("width_beyond", WB["verdict"], display=False)
+wb = report.parse_verdict(WB["verdict"])  # the page shows the word and the reason; the comparisons go to Details
+glue("width_beyond_short", report.verdict_short(f"{wb.word}: {wb.because}" if wb else WB["verdict"], max_words=60),
+     display=False)
 glue("width_crossover",
      f"at about {xo['n']:,.0f} parameters (95 % bootstrap CI {xo['lo']:,.0f}–{xo['hi']:,.0f})"
      if xo.get("n", float("nan")) == xo.get("n") and 0 < xo["n"] < float("inf") else
@@ -260,7 +277,11 @@ report.table(methods.width_table(wseeds, wcells, plan_n, WV))
 #   OpenAI-ES's IQM catches up with CMA-ES's: {glue:text}`width_crossover`.
 # - *Above 10K*, full CMA-ES is out on cost (part A), so the race is between the methods that remain:
 #   OpenAI-ES against sep-CMA-ES and the GA, at every width with 5 seeds or more of both:
-#   {glue:text}`width_beyond`.
+#   {glue:text}`width_beyond_short`.
+#
+# ```{dropdown} Details: every comparison above 10K
+# {glue:text}`width_beyond`.
+# ```
 #
 # Each method runs with chapter 5's setting for its width band: {doc}`05_methods` lists them and how
 # each was chosen (the book's earlier settings until the equal-effort tuning of a band is complete).
@@ -269,6 +290,13 @@ report.table(methods.width_table(wseeds, wcells, plan_n, WV))
 # figure shows each seed's value instead of an IQM and its CI.
 
 # %% [markdown]
+# ## Re-running this chapter
+#
+# ```bash
+# make chapter CH=01_parameters PARAMS="-y 'sizes_full: [1000, 4000, 16000]'"
+# make chapter CH=01_parameters PARAMS="-p device cuda" PROFILE=full    # on a GPU machine
+# ```
+#
 # ## Limitations
 #
 # Everything here ran on one small machine (named under the verdict), so full CMA-ES stops where its
@@ -278,11 +306,17 @@ report.table(methods.width_table(wseeds, wcells, plan_n, WV))
 # the rival methods have not yet been tuned with equal effort at every width (chapter 5 describes
 # the tuning runs under way).
 #
-# ## Re-running this chapter
+# ```{admonition} Takeaways
+# :class: tip
 #
-# ```bash
-# make chapter CH=01_parameters PARAMS="-y 'sizes_full: [1000, 4000, 16000]'"
-# make chapter CH=01_parameters PARAMS="-p device cuda" PROFILE=full    # on a GPU machine
+# - Full CMA-ES keeps an n × n covariance matrix, so its memory and its update time grow with the
+#   square of the parameter count; sep-CMA-ES and OpenAI-ES grow only in proportion to it.
+# - The useful borderline is where the optimiser's update starts to cost more than the evaluation it
+#   serves: here {glue:text}`cross_sentence`.
+# - Whether a size is "impossible" depends on the implementation and the device (single or double
+#   precision, CPU or GPU), not on the method alone.
+# - Cost and learning are separate questions: the width sweep asks whether CMA-ES learns more per
+#   evaluation, and the verdict at the top of the page gives its answer.
 # ```
 #
 # ## Exercises

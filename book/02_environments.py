@@ -19,29 +19,30 @@
 #
 # **In this chapter you will learn**
 #
-# - how many episodes each task needs before an evolution strategy solves it, against the design note's estimates;
+# - how many {term}`episodes <episode>` each task needs before an evolution strategy solves it, against the {term}`design note`'s estimates;
 # - how to turn a measured cost per episode into the CPU-hours a task would take;
 # - why pixels (Pong) and many joints (Humanoid) change the picture.
 #
 # **The claim.** The design note estimates the {term}`evaluations <evaluation>` ({term}`episodes <episode>`) each task needs —
 # CartPole ~5K, LunarLander ~100K, BipedalWalker ~500K, Atari Pong ~5M, MuJoCo Humanoid ~50M — and
 # concludes that gradient-free methods scale up to BipedalWalker, while Atari needs CNNs and
-# therefore OpenAI-ES with massive compute {cite}`salimans2017evolution,such2017deep`.
+# therefore {term}`OpenAI-ES` with massive compute {cite}`salimans2017evolution,such2017deep`.
 #
 # **What we measure.** All tasks go through the same evaluator and trainers, each with the default
-# network and method of the task registry (`evoscale.envs.REGISTRY`): MLPs with CMA-ES on the
-# control tasks, a small population-batched CNN (`evoscale.policies.cnn`) with
-# OpenAI-ES on Pong's pixels, and the 256×256 MLP of Salimans et al. with OpenAI-ES on Humanoid
-# (parameter counts in the cost table below).
+# network and method of the book's task registry: {term}`MLPs <MLP>` with {term}`CMA-ES` on the
+# control tasks, a small {term}`population`-batched CNN with OpenAI-ES on Pong's
+# pixels, and the 256×256 MLP of Salimans et al. with OpenAI-ES on Humanoid (parameter counts in the
+# cost table below).
+#
 # Three things per task: (1) what one evaluation costs on this machine, serial and
 # population-batched; (2) a cost model — the design note's estimated evaluations × the measured cost →
-# CPU-hours; (3) learning curves within this profile's budget, ES against PPO with the
-# rl-baselines3-zoo hyper-parameters {cite}`raffin2020zoo`, on env steps *and* wall-clock, as the
+# CPU-hours; (3) learning curves within this profile's budget, ES against {term}`PPO` with the
+# rl-baselines3-zoo hyper-parameters {cite}`raffin2020zoo`, on {term}`env steps <env step>` *and* wall-clock, as the
 # interquartile mean over seeds with a 95 % bootstrap band {cite}`agarwal2021deep`. And one test of "Atari needs
 # CNNs": Pong from its 128 bytes of RAM with a small MLP, at equal evaluations.
 #
 # `profile` picks the defaults: `smoke` (CI), `book` (this page, ~35 min on 2 cores), `full` (the
-# seed's estimates, 10 seeds: a cluster or GPU — see the cost model for what it needs).
+# design note's estimates, 10 seeds: a cluster or GPU — see the cost model for what it needs).
 
 # %% tags=["parameters"]
 profile = "book"  # smoke | quick | book | full
@@ -100,7 +101,10 @@ for env, key in (("ALE/Pong-v5", "pong"), ("ALE/Pong-ram-v5", "pongram"), ("Cart
         _g(f"{key}_n", f"{by_env.loc[env, 'n_params']:,}")
 _g("cost_machine", cost["machine"].iloc[0])
 _g("cost_popsize", P.cost_popsize)
-report.table(cost_view)
+report.tables(cost_view, ["env"], {
+    "The tasks and their episodes": ["network", "n_params", "steps_per_episode", "max_steps"],
+    "One episode, one after another (serial) and population-batched": [
+        "serial_s_per_episode", "lockstep_s_per_episode", "speedup", "batched_steps_per_s"]})
 
 # %% [markdown]
 # One Pong episode of a random CNN took {glue:text}`env_pong_s_ep` s ({glue:text}`env_pong_steps_ep`
@@ -139,7 +143,14 @@ _g("bench_hum_vs_replay", _bench_num("Humanoid-v5", lambda r: r["ratio_vs_replay
 _g("bench_loop_max", "not measured" if b is None else
    f"{100 * b['loop_fraction'].max():.0f} % ({b['loop_fraction'].idxmax()}, whose env step costs microseconds)")
 _g("bench_ratio_range", "not measured" if b is None else f"{b['ratio'].min():.2f}–{b['ratio'].max():.2f}")
-report.table(bench, note="No benchmark stored: make bench (on an idle machine) fills this table." if bench.empty else "")
+report.tables(bench, ["env"], {
+    "Env steps per second": ["n_params", "popsize", "raw_steps_per_s", "replay_steps_per_s", "evaluator_steps_per_s",
+                             "machine"],
+    "The evaluator against other ways of stepping the task": ["ratio", "ratio_vs_unwrapped", "ratio_vs_serial",
+                                                              "ratio_vs_replay"],
+    "Where the evaluator's time goes": ["env_fraction", "emulator_fraction", "preprocessing_fraction",
+                                        "network_fraction", "loop_fraction"]},
+    note="No benchmark stored: make bench (on an idle machine) fills this table." if bench.empty else "")
 
 # %% [markdown]
 # "Evaluator ÷ raw env" is the evaluator's useful env steps per second over the raw rate
@@ -170,8 +181,7 @@ report.table(bench, note="No benchmark stored: make bench (on an idle machine) f
 # ## Learning curves within the budget
 #
 # Every run is one `RunConfig`, cached in `results/<profile>/runs/` under the hash of its full
-# configuration (LunarLander's CMA-ES curves are the runs of the compute chapter, reused). The solved
-# test is the mean return of the current solution over fresh episodes.
+# configuration (LunarLander's CMA-ES curves are the runs of the compute chapter, reused). The {term}`solved test` is the mean return of the current solution over fresh episodes.
 
 # %%
 df = environments.run(P)
@@ -204,7 +214,7 @@ plt.close(fig)
 # ```{glue:figure} env_fig_curves
 # :name: fig-env-curves
 #
-# Solved-test return (IQM over seeds with a 95 % bootstrap band from five seeds up, else each seed's
+# Solved-test return ({term}`IQM` over seeds with a 95 % bootstrap band from five seeds up, else each seed's
 # own curve) of each task's default ES and of PPO
 # (zoo hyper-parameters), against env steps (left) and training wall-clock on one core (right).
 # Pong: OpenAI-ES on pixels (CNN) and on RAM (MLP), and PPO on pixels (the zoo's `atari` entry,
@@ -218,12 +228,14 @@ for name, text in environments.run_texts(T).items():
 glue("ppo_cartpole_steps", environments.run_texts(T)["cp_ppo_steps"], display=False)  # chapter 6 shows it too
 for name, text in pong.pong_ppo_texts(df).items():
     _g(name, text)
-report.table(environments.results_table(T))
+report.tables(environments.results_table(T), ["task", "method"], {
+    "What ran": ["evaluations run", "env steps run", "design note's estimate (evaluations)", "published"],
+    "What it reached": ["final solved-test return", "seeds solved", "evaluations to solve", "env steps to solve"]})
 
 # %% [markdown]
 # Measured against the design note's estimates: CMA-ES crossed CartPole's 475 in
 # {glue:text}`env_cp_cma_solved` seeds, after {glue:text}`env_cp_cma_evals` evaluations (the
-# design note says ~5K), GA in {glue:text}`env_cp_ga_solved` after {glue:text}`env_cp_ga_evals`. On
+# design note says ~5K), {term}`GA` in {glue:text}`env_cp_ga_solved` after {glue:text}`env_cp_ga_evals`. On
 # LunarLander CMA-ES reached 200 in {glue:text}`env_ll_cma_solved` seeds (final
 # {glue:text}`env_ll_cma_final`, the compute chapter's runs). BipedalWalker after
 # {glue:text}`env_bw_cma_run` evaluations, a fraction of the design note's 500K: CMA-ES
@@ -239,7 +251,7 @@ report.table(environments.results_table(T))
 #
 # ## "Atari needs CNNs": Pong from pixels vs from RAM
 #
-# At equal evaluations ({glue:text}`env_pong_run` each), OpenAI-ES reached a final solved-test score
+# At equal evaluations ({glue:text}`env_pong_run` each), OpenAI-ES reached a final {term}`solved-test <solved test>` score
 # of {glue:text}`env_pong_final` with the CNN on pixels and {glue:text}`env_pongram_final` with the
 # 128-32-6 MLP on RAM (−21 is losing every point, +21 the maximum). Both budgets
 # are a tiny fraction of the design note's 5M, so the comparison answers only the first question — does
@@ -252,6 +264,7 @@ report.table(environments.results_table(T))
 # it (84×84 grey, 4 stacked frames, frame skip 4, sticky actions) — ended at
 # {glue:text}`env_pong_ppo_final` after {glue:text}`env_pong_ppo_steps_run` env steps, against
 # {glue:text}`env_pong_steps_run` env steps for OpenAI-ES's {glue:text}`env_pong_run` evaluations.
+#
 # It trained at {glue:text}`env_pong_ppo_rate` env steps per second per run (one process, one torch
 # thread, on: {glue:text}`env_pong_ppo_machine`), {glue:text}`env_pong_ppo_update` of the time in the
 # CNN's gradient update rather than in the emulator. At that rate the zoo's 10M steps (its published
@@ -260,14 +273,17 @@ report.table(environments.results_table(T))
 #
 # ### Does the search see any reward at all?
 #
-# OpenAI-ES ranks each generation's returns and moves towards the better half. If every episode ends
+# OpenAI-ES ranks each {term}`generation`'s returns and moves towards the better half. If every episode ends
 # 0–21, all returns tie and the ranks order the population by the sort's tie-breaking, not by
-# behaviour. In the runs above, {glue:text}`env_pong_gens_scored` generations (of every Pong ES run,
+# behaviour.
+#
+# In the runs above, {glue:text}`env_pong_gens_scored` generations (of every Pong ES run,
 # pixels and RAM) contained an episode that scored a point. Per seed, the share of such generations
 # in the first half of training → the second half: pixels {glue:text}`env_pong_pix_halves`; RAM
 # {glue:text}`env_pong_ram_halves`. A rising share means the search is learning to return the ball
-# before the solved test shows it. How likely is a point for a network that has learned nothing?
-# Below:
+# before the solved test shows it.
+#
+# How likely is a point for a network that has learned nothing? Below:
 # {glue:text}`env_signal_n` random networks per input and weight scale (N(0, s²) around the ES runs'
 # zero centre; s = their σ₀ and 10× it), one episode each (`evoscale.experiments.pong`; interval:
 # 95 % Wilson).
@@ -280,14 +296,18 @@ _g("pong_gens_scored", f"{int((pong_es['best_return'] > -21).sum())} of {len(pon
 for name, text in {**pong.scored_halves(pong_es), **pong.signal_texts(signal)}.items():
     _g(name, text)
 _g("signal_verdict", pong.signal_verdict(signal, pong_es))
-report.table(signal)
+report.tables(signal, ["env", "sigma"], {
+    "The random networks": ["n_params", "networks", "mean_length", "best_return"],
+    "How many scored a point": ["scored", "share_scored", "ci_low", "ci_high"]})
 
 # %% [markdown]
 # A random CNN on pixels scored in {glue:text}`env_signal_pix_lo` episodes at s = 0.05 and
 # {glue:text}`env_signal_pix_hi` at s = 0.5; the RAM MLP in {glue:text}`env_signal_ram_lo` and
 # {glue:text}`env_signal_ram_hi` (mean episode length, pixels: {glue:text}`env_signal_pix_lo_len` and
 # {glue:text}`env_signal_pix_hi_len` steps; RAM: {glue:text}`env_signal_ram_lo_len` and
-# {glue:text}`env_signal_ram_hi_len`). {glue:text}`env_signal_verdict`. Before "CNN or not" can
+# {glue:text}`env_signal_ram_hi_len`). {glue:text}`env_signal_verdict`.
+#
+# Before "CNN or not" can
 # matter, the search has to find the ball. Such et al.'s GA evolved Atari CNNs with a population of
 # 1,000 {cite}`such2017deep`: at a per-network chance p of a point, a generation of λ networks sees
 # at least one with probability 1 − (1 − p)^λ, which for λ = 16 needs p ≈ 4 % for even odds per generation.
@@ -341,16 +361,19 @@ report.table(environments_verdicts.family_table(F),
 
 # %% [markdown]
 # **Do the design note's estimates and its "up to BipedalWalker, Atari needs CNNs" hold?**
-# {glue:text}`env_v_d2_overall`.
+# {glue:text}`verdict_short`.
 #
 # ```{dropdown} Details: every test of the chapter
+# - *All five together*: {glue:text}`env_v_d2_overall`.
 # - *CartPole needs ~5K evaluations*: {glue:text}`env_v_d2_cartpole`.
 # - *LunarLander needs ~100K* (the compute chapter's pycma runs): {glue:text}`env_v_d2_lunarlander`.
 # - *BipedalWalker needs ~500K*: {glue:text}`env_v_d2_bipedal_evals`.
 # - *Gradient-free methods scale up to BipedalWalker*: {glue:text}`env_v_d2_bipedal`. Chapter 6 runs
 #   OpenAI-ES against PPO on BipedalWalker at a larger budget.
 # - *Atari needs CNNs* (Pong, OpenAI-ES, pixel CNN against RAM MLP at equal evaluations):
-#   {glue:text}`env_v_d2_cnn`. Both searches saw some reward: an untrained network of either kind
+#   {glue:text}`env_v_d2_cnn`.
+#
+#   Both searches saw some reward: an untrained network of either kind
 #   scores a point now and then, and the share of generations with a point rose from the first half
 #   of training to the second on {glue:text}`env_pong_pix_rising` seeds from pixels and
 #   {glue:text}`env_pong_ram_rising` from RAM.
@@ -376,6 +399,26 @@ report.table(environments_verdicts.family_table(F),
 # ```bash
 # make chapter CH=02_environments PARAMS="-p tasks CartPole-v1,Humanoid-v5 -p seeds 5"
 # make chapter CH=02_environments PROFILE=full PARAMS="-p workers 64"   # a cluster (Ray) + a GPU
+# ```
+#
+# ## Limitations
+#
+# The dearer tasks (BipedalWalker, Pong, Humanoid) ran a small part of the design note's budgets with
+# fewer seeds, so their results say how far a search gets early, not whether it would solve the
+# task; the cost model extrapolates the rest. Every timing comes from this small shared machine (its
+# two cores are named above), not from a cluster or a GPU.
+#
+# ```{admonition} Takeaways
+# :class: tip
+#
+# - The task sets the price of an evaluation: the same number of evaluations costs seconds on
+#   CartPole and CPU-hours on Pong or Humanoid, so budgets must be priced per task.
+# - Batching the population ({term}`lockstep <lockstep evaluation>` evaluation) saves network calls, but where the simulator
+#   takes most of the time only a faster simulator helps.
+# - The design note's estimates of the evaluations each task needs are tested task by task; the
+#   dearer tasks ran only a small part of their budgets here.
+# - An evolution strategy can only rank a population whose returns differ: on Pong, finding any
+#   reward at all comes before the question of which network to use.
 # ```
 #
 # ## Exercises

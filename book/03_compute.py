@@ -19,12 +19,12 @@
 #
 # **In this chapter you will learn**
 #
-# - how a learning curve over training episodes shows diminishing returns, or does not;
+# - how a learning curve over training {term}`episodes <episode>` shows diminishing returns, or does not;
 # - how to test "the late gain is smaller than the early gain" seed by seed;
 # - how a different implementation of the same algorithm is checked against the reference.
 #
-# **The claim.** The design note reports that CMA-ES solved LunarLander with the 8→64→32→4 MLP
-# (2,788 parameters) and sketches the score against the number of evaluations: a sublinear curve
+# **The claim.** The {term}`design note` reports that {term}`CMA-ES` solved LunarLander with the 8→64→32→4 {term}`MLP`
+# (2,788 parameters) and sketches the score against the number of {term}`evaluations <evaluation>`: a sublinear curve
 # that crosses the solved line (200) near 90K evaluations, with *diminishing returns after about
 # 50K evaluations*: "more compute helps, but the marginal benefit falls".
 #
@@ -32,7 +32,7 @@
 # algorithm) on `LunarLander-v3` with that network, 10 seeds × 102,400 evaluations, one episode
 # per {term}`evaluation`. Every 2,560 evaluations the current search mean is put through the {term}`solved test`:
 # its mean return over 100 fresh episodes that training never sees (Gymnasium's convention:
-# ≥ 200 is solved). Curves show the interquartile mean (IQM) over seeds with a 95 % bootstrap band
+# ≥ 200 is solved). Curves show the interquartile mean ({term}`IQM`) over seeds with a 95 % bootstrap band
 # {cite}`henderson2018deep,agarwal2021deep`; with fewer than 5 seeds they show each seed instead.
 # pycma itself runs 10 seeds × 50K evaluations as a cross-check of the implementation.
 #
@@ -104,7 +104,7 @@ plt.close(fig)
 # ```{glue:figure} fig_compute
 # :name: fig-compute
 #
-# Left: the solved-test return of the CMA-ES mean (solid), the population's mean training return
+# Left: the solved-test return of the CMA-ES mean (solid), the {term}`population`'s mean training return
 # (dotted) and the claimed curve, read off the design note's ASCII plot (grey); the shaded stretches are
 # the two the verdict compares. Right: each seed's solved-test return gained per 10K evaluations in
 # the early and in the late stretch (one line per seed).
@@ -154,12 +154,14 @@ report.table(compute_verdicts.family_table(F), note="Holm's correction over the 
 # ```
 #
 # *Evaluations are not compute.* A lander that stops crashing flies for up to 1,000 steps, so one
-# evaluation cost {glue:text}`steps_per_eval` env steps on average here, more as training succeeds;
-# on an idle core CMA-ES's own `ask`/`tell` (its eigendecomposition every few dozen generations
+# evaluation cost {glue:text}`steps_per_eval` {term}`env steps <env step>` on average here, more as training succeeds;
+# on an idle core CMA-ES's own `ask`/`tell` (its eigendecomposition every few dozen {term}`generations <generation>`
 # included) would take {glue:text}`opt_fraction_idle` of these runs' training time (modelled from
 # chapter 6's idle-core unit costs and these runs' generations and env steps; measured beside the
 # other campaign work it took {glue:text}`opt_fraction`, which contention inflates). Chapter 1
-# measures how that share grows with the parameter count. One seed took {glue:text}`wall_per_seed`
+# measures how that share grows with the parameter count.
+#
+# One seed took {glue:text}`wall_per_seed`
 # minutes on {glue:text}`machine_line` (one core per run, two runs at a time; the campaign's
 # wall-clock is shared with other work, so read it as an upper bound).
 
@@ -175,6 +177,25 @@ report.table(compute_verdicts.family_table(F), note="Holm's correction over the 
 #
 # A misspelt parameter (`-p popsiz 32`) stops the run with an error naming the valid parameters
 # instead of being ignored.
+#
+# ## Limitations
+#
+# One task (LunarLander), one network, one method (CMA-ES) and one population size: whether returns
+# diminish in the same way for larger networks, other methods or harder tasks was not tested. The
+# curves end at this profile's budget, and what happens after it is unknown. The campaign shared the
+# machine's two cores with other work, so wall-clock times are upper bounds.
+#
+# ```{admonition} Takeaways
+# :class: tip
+#
+# - A learning curve over evaluations tells whether more compute still pays: compare the gain per
+#   evaluation early and late in training, seed by seed.
+# - An evaluation is not a fixed amount of compute: episodes get longer as the lander learns to fly,
+#   so later evaluations cost more env steps.
+# - The book's own CMA-ES is checked against the reference implementation before its runs are used.
+# - With the seeds at hand, the verdict says which difference the data {term}`could have detected <detectable difference>`, not only
+#   whether one was found.
+# ```
 #
 # ## Exercises
 #

@@ -13,17 +13,17 @@
 # %% [markdown]
 # # Dimension 4: workers — how far does parallel evaluation carry?
 #
-# **Verdict (does parallel evaluation scale as the design note expects: over 0.7× linear up to about 8
-# workers, limited by CMA-ES's sequential update, with islands as the way beyond?).**
+# **Verdict (does parallel {term}`evaluation` scale as the {term}`design note` expects: over 0.7× linear up to about 8
+# workers, limited by {term}`CMA-ES`'s sequential update, with islands as the way beyond?).**
 # {glue:text}`verdict_short` (every test of the chapter: see the verdicts at the end)
 #
 # <small>{glue:text}`provenance`</small>
 #
 # **In this chapter you will learn**
 #
-# - what limits the speed-up of evaluating a population on several workers;
-# - how Amdahl's law bounds it from the share of work that stays sequential;
-# - how an island model splits one search into several that exchange their best.
+# - what limits the speed-up of evaluating a {term}`population` on several workers;
+# - how {term}`Amdahl's law` bounds it from the share of work that stays sequential;
+# - how an {term}`island model` splits one search into several that exchange their best.
 #
 # **The claims.** The design note calls population evaluation *embarrassingly parallel* and
 # expects more than 0.7× linear speedup up to about 8 workers. CMA-ES's `tell()` is sequential,
@@ -35,13 +35,13 @@
 # **What we measure.**
 # 1. The speedup of one {term}`generation` (ask, evaluate, tell) when the population is evaluated by
 #    1, 2, … Ray workers, on LunarLander (the design note's 2,788-parameter net) and BipedalWalker —
-#    the same populations and episode seeds for every worker count, checked to give bitwise the
+#    the same populations and {term}`episode` seeds for every worker count, checked to give bitwise the
 #    same returns, with Ray's start-up timed apart from the steady state. Three methods whose
 #    sequential `tell()` costs very different amounts: pycma's CMA-ES, our torch CMA-ES (the same
-#    algorithm, a cheaper update) and OpenAI-ES (an O(n) update).
+#    algorithm, a cheaper update) and {term}`OpenAI-ES` (an O(n) update).
 # 2. Amdahl's law {cite}`amdahl1967validity`, twice: the bound it sets from the sequential share
 #    measured directly (ask + tell against the whole generation), and a *modelled* efficiency at 8
-#    workers from a fit to the Ray speedups, Ray's own overhead included; both with bootstrap CIs over
+#    workers from a fit to the Ray speedups, Ray's own overhead included; both with {term}`bootstrap CIs <bootstrap CI>` over
 #    the timed generations.
 # 3. The island model {cite}`whitley1999island` against one CMA-ES (torch CMA-ES on both sides) at
 #    equal total evaluations, 10 seeds.
@@ -102,8 +102,11 @@ pd.DataFrame([P.__dict__]).T.rename(columns={0: "value"})
 # (Ray's start-up notes about notebook progress widgets, on stderr, are left out of this page)
 timings = wk.speedup(P)
 T = wk.speedup_table(timings)
-report.table(T[["env", "method", "workers", "eval_s_per_gen", "opt_s_per_gen", "speedup", "efficiency", "ray_speedup",
-                "linear_fraction", "serial_fraction", "startup_s"]], note="0 workers: evaluated in-process, without Ray.")
+report.tables(T[["env", "method", "workers", "eval_s_per_gen", "opt_s_per_gen", "serial_fraction", "startup_s", "speedup",
+                 "efficiency", "ray_speedup", "linear_fraction"]], ["env", "method", "workers"], {
+    "Time per generation": ["eval_s_per_gen", "opt_s_per_gen", "serial_fraction", "startup_s"],
+    "Speed-up": ["speedup", "efficiency", "ray_speedup", "linear_fraction"]},
+    note="0 workers: evaluated in-process, without Ray.")
 
 # %% tags=["hide-input"]
 A = wk.amdahl(T, timings)
@@ -137,7 +140,11 @@ plots.caption_machine(fig, T["machine"])
 fig.tight_layout(rect=(0, 0.04, 1, 1))
 glue("fig_speedup", fig, display=False)
 plt.close(fig)
-report.table(A)
+report.tables(A, ["env", "method"], {
+    "Measured": ["serial_measured", "workers_measured", "efficiency_measured", "ray_factor", "generations"],
+    "The sequential share fitted, and Amdahl's bound at 8 workers from the measured share": [
+        "serial_fit", "fitted_on", "bound_8", "bound_8_lo", "bound_8_hi"],
+    "Modelled from the fit": ["speedup_8", "efficiency_8", "efficiency_8_lo", "efficiency_8_hi", "below_07_from"]})
 
 # %% [markdown]
 # ```{glue:figure} fig_speedup
@@ -145,7 +152,7 @@ report.table(A)
 #
 # Left: measured speedup of whole generations (points; colour: method, marker: task) against the
 # in-process evaluator, with an Amdahl fit per task and method (dashed, fitted serial fraction s in
-# the legend; beyond the measured worker counts it is modelled, not measured). Right: useful env steps per second of the Ray evaluator divided by `workers` times
+# the legend; beyond the measured worker counts it is modelled, not measured). Right: useful {term}`env steps <env step>` per second of the Ray evaluator divided by `workers` times
 # the raw step rate of one plain `gymnasium.make` environment on one core.
 # ```
 
@@ -222,7 +229,9 @@ else:
 # that step costs far more than the rest of a generation's update, so the timed generations span
 # whole periods of it and their mean is what counts, not their median. By Amdahl's law this share
 # alone caps the parallel efficiency at 8 workers at {glue:text}`bound8` (95 % CI over the timed
-# generations), however cheap the messages. How much of a generation is sequential depends on the
+# generations), however cheap the messages.
+#
+# How much of a generation is sequential depends on the
 # method's `tell()`: on {glue:text}`first_env` ask + tell took {glue:text}`serial_by_method`.
 #
 # **A fit, modelled.** Fitted to the Ray speedups instead (Ray with W workers against Ray with one,
@@ -250,7 +259,7 @@ else:
 # ## The island model against one CMA-ES
 #
 # The single CMA-ES runs are the compute chapter's runs (same profile, same population, σ₀ and
-# solved test), read up to the island budget. The island model splits the same population per
+# {term}`solved test`), read up to the island budget. The island model splits the same population per
 # generation over `islands` CMA-ES instances with their own covariance; every `migrate_every`
 # generations each island sends its `migrants` best individuals to its neighbour
 # (`evoscale.island`). Islands run in one process per seed here (identical records to the Ray-actor
@@ -284,7 +293,7 @@ glue("provenance", report.provenance(P.profile, [*T["machine"], *(runs["machine"
 # :name: fig-islands
 #
 # Solved-test return (100 fresh episodes in the `book` profile) of the best island's mean vs the
-# single CMA-ES's mean: IQM over seeds with 95 % bootstrap bands from five seeds up, else each
+# single CMA-ES's mean: {term}`IQM` over seeds with 95 % bootstrap bands from five seeds up, else each
 # seed's own curve. Both sides are torch CMA-ES with a population of 64 per generation in all.
 # ```
 #
@@ -306,7 +315,9 @@ glue("provenance", report.provenance(P.profile, [*T["machine"], *(runs["machine"
 
 # %%
 sim = wk.simulate(P, T)
-report.table(sim)
+report.tables(sim, ["model", "workers"], {
+    "What was simulated": ["popsize", "strategies", "evaluations", "sim_s", "calibrated_on"],
+    "What it reached": ["throughput_eps", "speedup", "efficiency", "driver_busy", "idle_workers"]})
 
 # %% tags=["hide-input"]
 fig, ax = plt.subplots()
@@ -423,6 +434,26 @@ report.table(workers_verdicts.family_table(F), note="Holm's correction over the 
 #
 # With `ray_address` set, `workers` may exceed this machine's cores; the results are identical for
 # any worker count (per-individual episode seeds), only the timings change.
+#
+# ## Limitations
+#
+# This machine has two cores, so speed-ups were measured with one and two workers only; every number
+# at eight workers and beyond is an Amdahl fit or a simulation calibrated on those measurements, not
+# a measurement on a cluster. The island model ran on the same machine, so its migrants never
+# crossed a network, and the 100+ nodes of the open question remain a model.
+#
+# ```{admonition} Takeaways
+# :class: tip
+#
+# - Evaluating a population is parallel, but every generation waits for the optimiser's sequential
+#   ask + tell; Amdahl's law turns that share into a ceiling on the speed-up.
+# - The cheaper the update, the further a method scales: full CMA-ES's costly update limits it
+#   first, OpenAI-ES's light one last.
+# - An island model avoids one central update by running several searches that swap their best
+#   individuals; whether it learns as well as one search is a separate test.
+# - Beyond the cores at hand the chapter simulates a cluster; a simulation calibrated on this machine
+#   is a model, not a measurement.
+# ```
 #
 # ## Exercises
 #

@@ -23,7 +23,7 @@
 # - why every rival needs the same tuning effort before a comparison means anything;
 # - how a whole table of claims is judged together without inflating false positives (Holm).
 #
-# **The claim.** The design note rates four methods at three network sizes, without a
+# **The claim.** The {term}`design note` rates four methods at three network sizes, without a
 # measurement behind the table:
 #
 # | method | small (< 5K) | medium (5–50K) | large (> 50K) |
@@ -33,19 +33,19 @@
 # | Neuromod | promising | untested | untested |
 # | GA | bad | bad | bad |
 #
-# GA is "bad" everywhere — yet Such et al. {cite}`such2017deep` evolved Atari networks with over
-# four million parameters with a plain truncation GA. OpenAI-ES is the method Salimans et al.
-# {cite}`salimans2017evolution` scaled to large networks; sep-CMA-ES {cite}`ros2008simple` (CMA-ES
+# {term}`GA` is "bad" everywhere — yet Such et al. {cite}`such2017deep` evolved Atari networks with over
+# four million parameters with a plain truncation GA. {term}`OpenAI-ES` is the method Salimans et al.
+# {cite}`salimans2017evolution` scaled to large networks; {term}`sep-CMA-ES` {cite}`ros2008simple` ({term}`CMA-ES`
 # with a diagonal covariance, O(n)) is the design note's own suggested fix for large networks, so it
 # gets a row too.
 #
 # **What we measure.** Every method at every size on LunarLander-v3 with the same number of training
-# episodes (30,720), 10 seeds per cell below 50K parameters and 5 above. Per cell: the *final*
+# {term}`episodes <episode>` (30,720), 10 seeds per cell below 50K parameters and 5 above. Per cell: the *final*
 # {term}`solved test` return (the trainer's solution on 100 fresh episodes at the end of the budget), as
 # {term}`interquartile mean (IQM) <IQM>` over seeds with a 95 % {term}`bootstrap confidence interval <bootstrap CI>`
 # {cite}`agarwal2021deep`; the probability that the method is the best of its size column; and a
 # verdict on the claimed word in the book's vocabulary (confirmed / refuted / refined / unresolved),
-# by the rules below. PPO with the rl-baselines3-zoo hyper-parameters {cite}`raffin2020zoo` is
+# by the rules below. {term}`PPO` with the rl-baselines3-zoo hyper-parameters {cite}`raffin2020zoo` is
 # reported for reference; chapter 6 compares it on matched budgets.
 
 # %% tags=["parameters"]
@@ -91,7 +91,9 @@ from evoscale.envs import get_spec
 spec = get_spec(P.env)
 cost = parameters.run(parameters.params({"profile": P.profile}), log=lambda *_: None)  # chapter 1's fit
 cells = methods.plan(P, cost)
-report.table(cells.assign(row=cells["row"].map(methods.LABELS)), missing="no prediction: the cost fit covers full CMA-ES only")
+report.tables(cells.assign(row=cells["row"].map(methods.LABELS)), ["row", "size"], {
+    "The cells": ["hidden", "n", "band"], "Run here? The predicted cost of one run": ["runs", "predicted_s", "predicted_gib"]},
+    missing="no prediction: the cost fit covers full CMA-ES only")
 
 # %% [markdown]
 # ## The runs
@@ -104,18 +106,18 @@ report.table(cells.assign(row=cells["row"].map(methods.LABELS)), missing="no pre
 # expensive here" with the prediction.
 #
 # **The methods.** OpenAI-ES uses mirrored sampling, centred ranks, Adam and weight decay 0.005 as
-# in Salimans et al. Neuromod evolves a neuromodulated Hebbian network of the same width
+# in Salimans et al. {term}`Neuromod` evolves a neuromodulated Hebbian network of the same width
 # {cite}`soltoggio2008evolutionary,najarro2020meta` (initial weights plus plasticity rule, searched
 # by OpenAI-ES). The GA is Such et al.'s: truncation selection (top fifth as parents), Gaussian
 # mutation without crossover, and elitism — the elite is kept unmutated and re-evaluated every
-# generation, so its fitness is a running mean rather than one lucky episode.
+# {term}`generation`, so its fitness is a running mean rather than one lucky episode.
 #
 # ## Fair rivals: how each method's settings are chosen
 #
 # A comparison of methods is only as fair as the effort spent tuning each of them. Every method
 # therefore gets the same tuning budget in every width band: {glue:text}`tuning_runs` tuning runs of
 # {glue:text}`tuning_budget` training episodes each, on three tuning seeds that none of the
-# evaluation runs use. A method with one key setting gets a finer grid of it; a method with two gets
+# {term}`evaluation` runs use. A method with one key setting gets a finer grid of it; a method with two gets
 # four values of each. The rule that picks a setting is fixed in advance: the best IQM of the final
 # solved test over the tuning seeds, ties to the cheaper setting.
 #
@@ -183,25 +185,31 @@ plt.close(fig)
 # ```
 #
 # **When a difference counts.** One statistic decides: the IQM difference of the final return.
-# A difference is resolved when its bootstrap CI excludes 0 after Holm's correction over all
+# A difference is resolved when its bootstrap CI excludes 0 after {term}`Holm's correction <Holm correction>` over all
 # {glue:text}`family_size` tests this table rests on, so the whole table keeps a 5 % chance of any
 # false "resolved". A test whose decision changes with the bootstrap seed in more than 5 % of 100
 # repeats counts as unresolved (borderline). P(X > Y) is shown beside it but never decides.
 #
-# **How each claimed word is judged** (within one size column): *dominant* is confirmed when the
-# method is resolved better than every other method of its column and refuted when another is
-# resolved better; *bad* is confirmed when some method is resolved better and refuted when the
-# method beats another and nothing beats it; *okay*, *feasible* and *promising* mean the method
-# solves the task at that size: confirmed when the CI of its final return lies above the solved
-# threshold, refuted when it lies below; *degraded* compares the method with itself at the next
-# smaller size; *too
-# expensive* is confirmed when chapter 1's cost model predicts one run above this machine's memory
-# or above ten times the median run of the other methods at that size;
-# *untested* becomes *refined* only where a resolved test places the method. Everything else is
-# *unresolved*, and so is every cell with fewer than 5 seeds.
+# **How each claimed word is judged** (within one size column):
+#
+# - *dominant* is confirmed when the method is resolved better than every other method of its
+#   column, and refuted when another is resolved better;
+# - *bad* is confirmed when some method is resolved better, and refuted when the method beats
+#   another and nothing beats it;
+# - *okay*, *feasible* and *promising* mean the method solves the task at that size: confirmed when
+#   the CI of its final return lies above the solved threshold, refuted when it lies below;
+# - *degraded* compares the method with itself at the next smaller size;
+# - *too expensive* is confirmed when chapter 1's cost model predicts one run above this machine's
+#   memory or above ten times the median run of the other methods at that size;
+# - *untested* becomes *refined* only where a resolved test places the method.
+#
+# Everything else is *unresolved*, and so is every cell with fewer than 5 seeds.
 
 # %% tags=["hide-input"]
-report.table(methods.grid_table(seeds, cells, V, PB, plan_n, spec.solved))
+G = methods.grid_table(seeds, cells, V, PB, plan_n, spec.solved)
+report.tables(G, ["method", "size"], {
+    "The design note's word and the verdict": ["claim", "verdict"],
+    "What each cell reached": [c for c in G.columns if c not in ("claim", "verdict")]})
 
 # %% [markdown]
 # ```{admonition} The family of tests behind the table
@@ -250,25 +258,39 @@ glue("cpu_total", f"{(seeds['wall_s'].sum() + grid.groupby(['row', 'size', 'seed
 #
 # {glue:text}`verdict_headline`. Every run has {glue:text}`budget` training episodes; the table
 # above shows how many seeds each cell has so far. Of the grid's runs, {glue:text}`still_to_run`
-# (runs shared with chapters 1 and 3 included).
+# (runs shared with chapters 1 and 3 included). Each method's verdict per size, with its number and
+# its reasons:
+
+# %% tags=["hide-input"]
+verdicts = pd.DataFrame([{"method": methods.LABELS[r], "size": z, "verdict": v.word, "measured": v.number, "why": v.because}
+                         for r in methods.GRID_ROWS for z in methods.SIZE_NAMES if (r, z) in V
+                         for v in [report.parse_verdict(str(V[(r, z)])) or report.Verdict("unresolved", "", str(V[(r, z)]))]])
+report.table(verdicts)
+
+# %% [markdown]
+# - **GA.** With its mutation power and elitism chosen like every other method's, it is judged on the
+#   same footing as the others, not rated in advance.
+# - **Neuromod.** LunarLander changes nothing from one episode to the next, so a fixed-weight network
+#   is all it needs and plasticity can only cost here; this row does not test what plasticity is for:
+#   learning *within* an episode. {doc}`07_plasticity` tests that on two tasks that hide a
+#   per-episode context, with networks under 1K parameters (not at the medium and large sizes of this
+#   grid): {glue:text}`07_plasticity.ipynb::verdict_short:s`.
 #
-# - **CMA-ES.** {glue:text}`v_cmaes`.
-# - **OpenAI-ES.** {glue:text}`v_openai_es`.
-# - **GA.** {glue:text}`v_ga`. With its mutation power and elitism chosen like every other method's, it is judged on the same
-#   footing as the others, not rated in advance.
-# - **Neuromod.** {glue:text}`v_neuromod`. LunarLander changes nothing from one episode to the next,
-#   so a fixed-weight network is all it needs and plasticity can only cost here; this row does not
-#   test what plasticity is for — learning *within* an episode. {doc}`07_plasticity` tests that on
-#   two tasks that hide a per-episode context, with networks under 1K parameters (not at the medium
-#   and large sizes of this grid): {glue:text}`07_plasticity.ipynb::verdict_short:s`.
-#
-# PPO (rl-baselines3-zoo hyper-parameters, 3M env steps, three times the zoo's budget) ends at a
+# PPO (rl-baselines3-zoo hyper-parameters, 3M {term}`env steps <env step>`, three times the zoo's budget) ends at a
 # final solved-test return of {glue:text}`ppo_line`; chapter 6 compares it with the evolution
 # strategies on matched budgets.
 #
 # This is one task and one budget: the ranking can change with more episodes and on harder tasks.
 # The stored runs took {glue:text}`cpu_total` CPU-hours (one core per run, training and solved
 # tests) on: {glue:text}`machine`.
+#
+# ## Re-running this chapter
+#
+# ```bash
+# make chapter CH=05_methods PARAMS="-p ga_sigma 0.02 -p seeds 5 -p train_missing true"  # trained here
+# make chapter CH=05_methods PROFILE=quick                                 # a sixth of the budget, 5 seeds
+# python -m evoscale campaign plan --chapters 05                          # what the book profile still lacks
+# ```
 #
 # ## Limitations
 #
@@ -278,12 +300,18 @@ glue("cpu_total", f"{(seeds['wall_s'].sum() + grid.groupby(['row', 'size', 'seed
 # budget than the evaluation runs, which can favour methods that improve quickly at first; their outcome, and
 # the re-runs it calls for, will replace the book's earlier settings band by band.
 #
-# ## Re-running this chapter
+# ```{admonition} Takeaways
+# :class: tip
 #
-# ```bash
-# make chapter CH=05_methods PARAMS="-p ga_sigma 0.02 -p seeds 5 -p train_missing true"  # trained here
-# make chapter CH=05_methods PROFILE=quick                                 # a sixth of the budget, 5 seeds
-# python -m evoscale campaign plan --chapters 05                          # what the book profile still lacks
+# - Rival methods are compared on the same task, budget and network size, and one tuning protocol
+#   gives each the same effort in choosing its settings (the settings table says which bands are
+#   tuned so far).
+# - A difference counts only when its confidence interval excludes zero after the Holm correction
+#   over all the chapter's tests.
+# - Where the seeds cannot tell two methods apart, the verdict says "unresolved" and names the
+#   difference the data {term}`could have detected <detectable difference>`.
+# - Neuromod's plasticity cannot help on LunarLander, which needs no learning within an episode;
+#   chapter 7 tests it on tasks that do.
 # ```
 #
 # ## Exercises

@@ -23,19 +23,19 @@
 # - what compiled simulators (JAX, EnvPool, MJX) buy on a CPU;
 # - which measurement on a GPU would decide the question.
 #
-# **The question.** Neuroevolution evaluates whole populations of networks, so a GPU looks like the
+# **The question.** Neuroevolution evaluates whole {term}`populations <population>` of networks, so a GPU looks like the
 # obvious accelerator. But an {term}`evaluation` is two kinds of work: stepping the simulator and running
 # the network forward. A GPU that only runs the forward can save at most the network's share of the
-# time (Amdahl's law {cite}`amdahl1967validity`). A simulator compiled *together with* the policy
+# time ({term}`Amdahl's law` {cite}`amdahl1967validity`). A simulator compiled *together with* the policy
 # (gymnax {cite}`gymnax2022github`, MJX {cite}`mjx`) moves the whole loop onto the accelerator, and on the way
 # removes the Python interpreter from every step.
 #
 # **What we measure on this CPU machine.**
 # 1. The network's share of evaluation time, for networks from the book's defaults up to a
-#    100K-parameter MLP on LunarLander and a CNN the size of Such et al.'s (~4M parameters) on
+#    100K-parameter {term}`MLP` on LunarLander and a CNN the size of Such et al.'s (~4M parameters) on
 #    Pong {cite}`such2017deep`; from it, the Amdahl bound on moving only the forward to a GPU.
 # 2. A JAX backend in which gymnax's CartPole and the MLP are one `jit`-compiled, `vmap`-ed loop,
-#    against the lockstep evaluator, on one core, at population sizes from 16 to 4,096.
+#    against the {term}`lockstep <lockstep evaluation>` evaluator, on one core, at population sizes from 16 to 4,096.
 # 3. Published GPU throughputs, converted into cores of this machine.
 #
 # What needs a GPU is prepared as one script (`make gpu-check`); its results appear at the end of
@@ -83,7 +83,7 @@ pd.DataFrame([P.__dict__]).T.rename(columns={0: "value"})
 # The lockstep evaluator (chapter 2) is timed with clocks around the environments' `step`/`reset`
 # and the policy's `forward` (`bench.evaluator.time_breakdown`), one core, for each network. Shares
 # are ratios within one timed pass, so a busy machine shifts them less than it shifts absolute
-# rates. Populations: LunarLander half random, half hovering controllers (long and short episodes);
+# rates. Populations: LunarLander half random, half hovering controllers (long and short {term}`episodes <episode>`);
 # Pong and Humanoid N(0, 0.1²) weights. Results are cached under `results/<profile>/gpu/`.
 
 # %%
@@ -114,18 +114,20 @@ finish(fig, "fig_amdahl", C["machine"])
 # ## 2. Simulation compiled with the policy: a JAX backend
 #
 # `backend="jax"` (`evoscale.evaluation.jax`) runs gymnax's CartPole and the MLP in one compiled
-# program: a `lax.while_loop` over time of a `vmap` over every episode of the generation. Finished
+# program: a `lax.while_loop` over time of a `vmap` over every episode of the {term}`generation`. Finished
 # episodes are masked (frozen, no reward) and the loop ends with the longest episode. In float64 its
 # episodes are the lockstep evaluator's up to rounding (tested). Every round times, at every
 # population size: the lockstep evaluator; the JAX backend with Gymnasium's start states (the same
 # episodes), with gymnax's own resets, and in float32; and gymnax's bare auto-reset loop, which
 # counts every computed step. One core, interleaved, ratios within a round. The population is
-# CMA-ES's after a short warm-up, tiled to each size, so every size sees the same episode lengths.
+# {term}`CMA-ES`'s after a short warm-up, tiled to each size, so every size sees the same episode lengths.
 
 # %%
 J = gpu.jax_rates(P)
 R = gpu.summarise(S, J)
-report.table(R["jax"][["lockstep", "jax", "jax_f32", "bare", "jax_over_lockstep", "useful_fraction", "rounds"]])
+report.tables(R["jax"][["lockstep", "jax", "jax_f32", "bare", "jax_over_lockstep", "useful_fraction", "rounds"]], [], {
+    "Env steps per second on one core": ["lockstep", "jax", "jax_f32", "bare"],
+    "The JAX loop against the lockstep evaluator": ["jax_over_lockstep", "useful_fraction", "rounds"]})
 
 # %% tags=["hide-input"]
 js = R["jax"]
@@ -148,7 +150,7 @@ finish(fig, "fig_jax", J["machine"])
 # ```{glue:figure} fig_jax
 # :name: fig-jax
 #
-# Left: env steps per second on one core, as measured while other jobs shared the machine (lower
+# Left: {term}`env steps <env step>` per second on one core, as measured while other jobs shared the machine (lower
 # bounds on an idle core's rates; the bare loops count every step, the others useful steps only).
 # Right: ratios within a round, median over the rounds.
 # ```
@@ -193,6 +195,7 @@ glue("idle_lockstep", f"{gpu.idle_rates().get('CartPole-v1', {}).get('rate', flo
 # machine's lockstep rate, `make bench`: {glue:text}`idle_lockstep`). The wide range is the machine,
 # not the method: other jobs slowed the Python evaluator more than the compiled loop, and by
 # different amounts from minute to minute, so only the order of magnitude is firm.
+#
 # The masked loop computes steps at {glue:text}`computed_over_bare` of the rate of gymnax's bare
 # auto-reset loop there (at least 0.9 of it {glue:text}`bare_09`; below that, the per-generation
 # host work — Gymnasium's start states, copies — weighs on small batches);
@@ -235,10 +238,13 @@ glue("mjx_status", gpu.mjx_text(*gpu.mjx_rates()), display=False)
 # Gymnasium's Humanoid-v5, so these conversions compare models, not only machines).
 #
 # **MJX on this CPU.** `mujoco-mjx` 3.17.0 runs on the pinned `mujoco==4.0.0` and `jax==0.10.2`; it
-# is optional (`make bench-mjx` installs `requirements-mjx.txt` and runs `bench mjx`). Gymnasium's
-# Humanoid-v5 model uses MuJoCo's PGS solver, which MJX does not implement, so the bench switches
+# is optional (`make bench-mjx` installs `requirements-mjx.txt` and runs `bench mjx`).
+#
+# Gymnasium's Humanoid-v5 model uses MuJoCo's PGS solver, which MJX does not implement, so the bench switches
 # the model to Newton and times MuJoCo's C on both (one env step = 5 physics steps, as Gymnasium
-# steps it; one core, XLA on one thread): {glue:text}`mjx_status`. The ratio in brackets is MJX
+# steps it; one core, XLA on one thread): {glue:text}`mjx_status`.
+#
+# The ratio in brackets is MJX
 # over MuJoCo's C on the same model, so it says whether batching the physics in XLA pays on one CPU
 # core. One Gymnasium Humanoid-v5 environment, with its Python, steps {glue:text}`humanoid_rate`
 # env steps/s on the idle machine.
@@ -254,9 +260,9 @@ glue("compiled_status", "not measured on this checkout (run `make bench-compiled
      "; ".join(f"{r.env} {r.ratio:.1f}× ({r.ratio_min:.1f}–{r.ratio_max:.1f})" for r in C.itertuples())
      + f" (one thread, {int(C['num_envs'].iloc[0])} environments, median of {int(C['rounds'].iloc[0])} rounds, "
        f"on {C['machine'].iloc[0]})", display=False)
-pd.DataFrame({"task": C["env"], "EnvPool steps/s": C["envpool_steps_per_s"].map("{:,.0f}".format),
-              "Gymnasium steps/s": C["gymnasium_steps_per_s"].map("{:,.0f}".format),
-              "EnvPool ÷ Gymnasium": C["ratio"].map("{:.1f}×".format)})
+report.table(pd.DataFrame({"task": C["env"], "EnvPool steps/s": C["envpool_steps_per_s"].map("{:,.0f}".format),
+                           "Gymnasium steps/s": C["gymnasium_steps_per_s"].map("{:,.0f}".format),
+                           "EnvPool ÷ Gymnasium": C["ratio"].map("{:.1f}×".format)}))
 
 # %% [markdown]
 # EnvPool over one Gymnasium environment: {glue:text}`compiled_status`. Where the ratio is well
@@ -271,7 +277,9 @@ pd.DataFrame({"task": C["env"], "EnvPool steps/s": C["envpool_steps_per_s"].map(
 # environment 0 of pool seed *s + i*, so every episode stays a pure function of its seed). EnvPool
 # draws start states with its own random number generator, so the same seed starts a *different*
 # episode of the same task: the claim to check is that the same networks earn returns from the same
-# distribution. The backend is part of a run's cache key, so its runs never mix with the stored
+# distribution.
+#
+# The backend is part of a run's cache key, so its runs never mix with the stored
 # Gymnasium ones. `bench envpool` evaluates the same policies on both simulators and compares the
 # return samples; mirroring the heuristic's actions on EnvPool's side is the negative control the
 # comparison must catch:
@@ -279,7 +287,11 @@ pd.DataFrame({"task": C["env"], "EnvPool steps/s": C["envpool_steps_per_s"].map(
 # %% tags=["hide-input"]
 Q, V, qm = gpu.envpool_backend()
 glue("envpool_status", gpu.envpool_text(Q, V, qm), display=False)
-gpu.envpool_table(Q)
+E = gpu.envpool_table(Q)
+report.tables(E, ["task", "policy"], {
+    "The two samples": ["episodes a side", "Gymnasium mean", "EnvPool mean"],
+    "Are they the same distribution?": [c for c in E.columns if c not in ("task", "policy", "episodes a side",
+                                                                          "Gymnasium mean", "EnvPool mean")]})
 
 # %% [markdown]
 # EnvPool against Gymnasium as a simulator: {glue:text}`envpool_status`.
@@ -289,7 +301,7 @@ gpu.envpool_table(Q)
 #
 # `make gpu-check` (`python -m evoscale.gpu_check --minutes 9`) runs, on a CUDA machine, the tests
 # skipped here, the full CMA-ES's generation and eigendecomposition at n = 10K, 50K and 100K (with
-# the in-place layout that fits n = 100K on one 139 GiB GPU), EvoTorch's SNES, PGPE and sep-CMA-ES,
+# the in-place layout that fits n = 100K on one 139 GiB GPU), EvoTorch's SNES, PGPE and {term}`sep-CMA-ES`,
 # the JAX rollout at populations up to 65,536, chapter 4's speedup with 1–16 workers, and MJX's
 # humanoid at batch 4,096 where the optional `mujoco-mjx` is installed, and writes
 # `results/gpu/gpu-check-<gpu>-<time>.json`. Without CUDA it stops with an error instead of running
@@ -330,9 +342,10 @@ report.table(gpu_verdicts.family_table(Fq), note="Holm's correction over the cha
 # corrected by Holm's method (table above).
 #
 # **Open question 4, "does a GPU speed neuroevolution up mainly by simulating the environments, or by
-# running the networks?"** {glue:text}`v_q4`.
+# running the networks?"** {glue:text}`verdict_short`.
 #
 # ```{dropdown} Details: every test of the chapter
+# - *Open question 4, in full*: {glue:text}`v_q4`.
 # - *On one GPU, compiled simulation against the forward alone*: {glue:text}`v_q4_gpu`.
 # - *On one CPU core, the JAX backend against the forward-only bound*: {glue:text}`v_q4_jax_cpu`.
 # - *On one CPU core, the EnvPool backend against the lockstep evaluator*: {glue:text}`v_q4_envpool_cpu`.
@@ -353,6 +366,25 @@ report.table(gpu_verdicts.family_table(Fq), note="Holm's correction over the cha
 # .venv/bin/python -m evoscale bench jax --popsizes 16,256,4096 --rounds 3
 # .venv/bin/python -m evoscale bench evaluator --env LunarLander-v3 --hidden 436,218   # network_fraction
 # make gpu-check                                            # on a CUDA machine
+# ```
+#
+# ## Limitations
+#
+# No GPU was available to this book's runs: every rate here comes from one core of a small shared
+# machine, or from published figures. Other jobs slowed the measurements by different amounts, so
+# only the order of magnitude of a ratio is firm, and the GPU question waits for the one-shot run of
+# section 4.
+#
+# ```{admonition} Takeaways
+# :class: tip
+#
+# - A GPU speeds up only what runs on it: if the network takes a small share of an evaluation, faster
+#   inference buys little (Amdahl's law).
+# - Compiling the simulator together with the policy (JAX) stepped {glue:text}`ratio` as many useful
+#   env steps per second as the lockstep evaluator, on one CPU core.
+# - Published GPU figures are translated into cores of this machine, so they can be compared with the
+#   other chapters' costs.
+# - The GPU question itself is decided only by a run on a GPU, prepared here as a one-shot check.
 # ```
 #
 # ## Exercises

@@ -19,7 +19,7 @@
 #
 # - read the book's answer to its title question in one place;
 # - see on one map, for LunarLander, where an evolution strategy reaches the solved score sooner
-#   than PPO, over the network's size and the cores at hand;
+#   than {term}`PPO`, over the network's size and the cores at hand;
 # - learn what this study could not test, and which run would test it.
 #
 # This chapter runs nothing new. It reads the results the other chapters stored and combines them.
@@ -92,10 +92,10 @@ plt.close(fig)
 #
 # ```{admonition} What we found
 # :class: tip
-# Measured on one 2-core machine: full CMA-ES's update costs more than the evaluation it serves from
-# {glue:text}`01_parameters.ipynb::cross_sentence:s`. At the largest network we ran, OpenAI-ES reached
+# Measured on one 2-core machine: full {term}`CMA-ES`'s update costs more than the {term}`evaluation` it serves from
+# {glue:text}`01_parameters.ipynb::cross_sentence:s`. At the largest network we ran, {term}`OpenAI-ES` reached
 # a final return of {glue:text}`01_parameters.ipynb::found_oes_largest:s`. Against PPO on LunarLander
-# at equal env steps, PPO's return minus CMA-ES's is
+# at equal {term}`env steps <env step>`, PPO's return minus CMA-ES's is
 # {glue:text}`06_backprop_vs_evolution.ipynb::found_equal_steps:s`; CMA-ES needs
 # {glue:text}`06_backprop_vs_evolution.ipynb::found_data_ratio:s` times PPO's env steps to reach 200.
 # Whether more cores let it finish sooner is {glue:text}`06_backprop_vs_evolution.ipynb::found_crossover:s`.
@@ -103,7 +103,7 @@ plt.close(fig)
 #
 # **Where does gradient-free neuroevolution stop working?** Chapter 1 measures where full CMA-ES's
 # O(n²) update and memory outgrow the evaluation they serve, and how OpenAI-ES fares at every width
-# we ran; chapter 2 prices each task's episodes, from CartPole to Humanoid, on this machine.
+# we ran; chapter 2 prices each task's {term}`episodes <episode>`, from CartPole to Humanoid, on this machine.
 #
 # **Where does it beat backprop?** Chapter 6 compares the two at equal env steps and at equal time on
 # one core. Whether the evolution strategy wins in wall-clock time depends on the cores at hand,
@@ -134,8 +134,10 @@ plt.close(fig)
 #
 # ```{dropdown} How the map is computed
 # An ES's seconds to 200 at a width are its env steps to 200 (chapter 1's runs at that width) times
-# its seconds per env step, divided by its speedup on W cores, plus its generations times its
-# ask + tell at that width. The seconds per env step come from chapter 6's idle-core measurement at
+# its seconds per env step, divided by its speedup on W cores, plus its {term}`generations <generation>` times its
+# ask + tell at that width.
+#
+# The seconds per env step come from chapter 6's idle-core measurement at
 # 2,788 parameters, scaled by chapter 1's measured evaluation time at each width; the ask + tell from
 # chapter 1's power-law fit; the speedup from chapter 4's measurement (1–2 workers) and its calibrated
 # simulation beyond, taken as the same at every width. PPO's seconds are chapter 6's. The map inherits

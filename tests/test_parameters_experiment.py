@@ -71,7 +71,7 @@ def test_claimed_table_measures_the_documents_rows_and_marks_extrapolations():
 
     df = _cost_table()
     t = claimed_table(df)
-    assert list(t.index) == [f"{n:,}" for n, _ in CLAIMED_ROWS] and list(t["seed"]) == [v for _, v in CLAIMED_ROWS]
+    assert list(t.index) == [f"{n:,}" for n, _ in CLAIMED_ROWS] and list(t["design note says"]) == [v for _, v in CLAIMED_ROWS]
     assert fitted_ms(df, "cmaes", 10_000) == pytest.approx(1e4)  # 1e-4 n^2 ms
     assert t.loc["2,788", "pycma s/gen"] == f"{1e-4 * 2788**2 / 1e3:,.2f}"  # measured range: no tag
     assert t.loc["10,000", "pycma ÷ evaluation"] == "20.0×" and t.loc["10,000", "torch ÷ evaluation"] == "4.0×"

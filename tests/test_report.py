@@ -95,3 +95,29 @@ def test_provenance_names_profile_machine_and_the_newest_results_date(tmp_path, 
     line = report.provenance("quick", ["AMD EPYC, 2 cores", "AMD EPYC, 2 cores", float("nan")])
     assert line.startswith("Results: profile quick (a fraction") and "ran on AMD EPYC, 2 cores;" in line
     assert re.search(r"newest result \d{4}-\d{2}-\d{2}\.$", line)
+
+
+def test_a_table_wider_than_the_page_is_refused_and_tables_splits_it_under_captions():
+    wide = pd.DataFrame({f"column {i}": [i] for i in range(report.MAX_COLUMNS + 1)})
+    with pytest.raises(ValueError, match=r"8 columns does not fit the page \(at most 7\)"):
+        report.table(wide)
+    t = report.tables(wide.assign(method="ga"), ["method"], {"what ran": ["column 0", "column 1"],
+                                                             "what it reached": [f"column {i}" for i in range(2, 8)]},
+                      note="one note")
+    assert [c for c, _ in t.parts] == ["what ran", "what it reached"]
+    assert list(t.parts[0][1].frame.columns) == ["method", "column 0", "column 1"]
+    assert list(t.parts[1][1].frame["method"]) == ["GA"] and t.parts[1][1].note == "one note" and not t.parts[0][1].note
+    html = t._repr_html_()
+    assert html.count("<table") == 2 and "what it reached" in html
+    with pytest.raises(ValueError, match="in no part"):
+        report.tables(wide, [], {"half": ["column 0"]})
+
+
+def test_an_index_that_only_numbers_rows_is_not_shown():
+    df = pd.DataFrame({"method": ["ga", "ppo"], "n": [1, 2]}).iloc[[1]]
+    assert list(report.table(df).frame.columns) == ["method", "parameters"]
+
+
+def test_a_per_seed_table_keeps_its_seed_column_even_when_the_seeds_are_0_to_n():
+    df = pd.DataFrame({"seed": [0, 1, 2], "final": ["1", "2", "3"]}).set_index("seed")  # a named RangeIndex
+    assert list(report.table(df).frame.columns) == ["seed", "final return"]

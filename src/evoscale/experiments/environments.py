@@ -451,7 +451,7 @@ def results_table(T: pd.DataFrame) -> pd.DataFrame:
         "evaluations to solve": [_reached(r, "evals") for _, r in T.iterrows()],
         "env steps to solve": [_reached(r, "steps") for _, r in T.iterrows()],
         "evaluations run": T["evals_run"].map(report.num), "env steps run": T["steps_run"].map(report.num),
-        "seed's estimate (evaluations)": T["claimed_evals"].map(report.num), "published": T["published"],
+        "design note's estimate (evaluations)": T["claimed_evals"].map(report.num), "published": T["published"],
     })
 
 

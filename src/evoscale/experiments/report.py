@@ -201,7 +201,7 @@ COLUMNS: dict[str, tuple] = {
     "speedup": ("speed-up (×)", 2), "batched_steps_per_s": ("batched (env steps/s)", 0),
     "final": ("final return",), "solved": ("seeds solved",), "evals_to_solve": ("evaluations to solve",),
     "steps_to_solve": ("env steps to solve",), "evals_run": ("evaluations run", 0), "steps_run": ("env steps run", 0),
-    "claimed_evals": ("seed's estimate (evaluations)", 0), "published": ("published",),
+    "claimed_evals": ("design note's estimate (evaluations)", 0), "published": ("published",),
     "raw_steps_per_s": ("one raw env (steps/s)", 0), "replay_steps_per_s": ("replaying env (steps/s)", 0),
     "evaluator_steps_per_s": ("evaluator (steps/s)", 0), "ratio": ("evaluator ÷ raw env", 2),
     "ratio_vs_unwrapped": ("evaluator ÷ unwrapped env", 2), "ratio_vs_serial": ("evaluator ÷ serial evaluator", 2),
@@ -285,12 +285,34 @@ class Table:
         return self.frame.to_string(index=False) + (f"\n{self.note}" if self.note else "")
 
 
+MAX_COLUMNS = 7
+"""The most columns a table for readers may have: wider ones do not fit the page (split them with ``tables``)."""
+
+
+def _unnamed_positions(index) -> bool:
+    """An index that only numbers the rows (no name, integers): not a column for readers."""
+    return index.name is None and not isinstance(index, pd.MultiIndex) and pd.api.types.is_integer_dtype(index)
+
+
+def _index_as_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """A meaningful index (named, or not integers) as the first columns; row numbers dropped. A named
+    RangeIndex (e.g. seeds 0..9) is meaningful."""
+    if isinstance(df.index, pd.RangeIndex) and df.index.name is None:
+        return df
+    return df.reset_index(drop=_unnamed_positions(df.index))
+
+
 def table(df, missing: str = MISSING, note: str = "", names: dict | None = None) -> Table:
     """``df`` for readers: headers from ``COLUMNS`` (words with units; a header that is already words
     passes), each number rounded (``COLUMNS``' digits, else ``auto_digits``) with thousands
     separators, yes/no for booleans, method names from ``NAMES``, and "–" for a value that does not
-    exist, explained by ``missing`` in a footnote. A meaningful index becomes the first column."""
-    df = df if isinstance(df.index, pd.RangeIndex) else df.reset_index()
+    exist, explained by ``missing`` in a footnote. A meaningful index becomes the first column; one
+    that only numbers the rows is left out. More than ``MAX_COLUMNS`` columns are refused: split the
+    table with ``tables``."""
+    df = _index_as_columns(df)
+    if len(df.columns) > MAX_COLUMNS:
+        raise ValueError(f"a table of {len(df.columns)} columns does not fit the page (at most {MAX_COLUMNS}): "
+                         f"split it with report.tables ({', '.join(map(str, df.columns))})")
     names = {**NAMES, **(names or {})}
     out = {}
     for col in df.columns:
@@ -305,6 +327,42 @@ def table(df, missing: str = MISSING, note: str = "", names: dict | None = None)
     frame = pd.DataFrame(out)
     notes = [f"{DASH} {missing}."] if (frame == DASH).any().any() else [] if len(frame) or note else ["No values stored yet."]
     return Table(frame, " ".join(notes + ([note] if note else [])))
+
+
+@dataclass
+class Tables:
+    """Several tables shown together, each under its caption (a wide table split to fit the page)."""
+
+    parts: list[tuple[str, Table]]
+
+    def _repr_html_(self) -> str:
+        return "".join((f'<p class="table-caption"><strong>{escape(caption)}</strong></p>' if caption else "")
+                       + t._repr_html_() for caption, t in self.parts)
+
+    def __repr__(self) -> str:
+        return "\n\n".join(f"{caption}\n{t!r}" for caption, t in self.parts)
+
+
+def tables(df, keys, parts: dict, missing: str = MISSING, note: str = "", names: dict | None = None) -> Tables:
+    """A wide ``df`` as several ``table``s of at most ``MAX_COLUMNS`` columns: each of ``parts``
+    (caption: columns) with the ``keys`` columns that name its rows in front (a meaningful index counts
+    as a key); ``note`` goes under the last. Every column of ``df`` must appear in one part."""
+    if not len(df.columns):  # nothing stored yet: one empty table says so
+        return Tables([("", table(df, missing=missing, note=note, names=names))])
+    keys = list(keys)
+    before = list(df.columns)
+    df = _index_as_columns(df)
+    keys = [c for c in df.columns if c not in before and c not in keys] + keys  # the index names the rows
+    shown = [c for cols in parts.values() for c in cols]
+    left = [c for c in df.columns if c not in keys and c not in shown]
+    unknown = [c for c in [*keys, *shown] if c not in df.columns]
+    if left or unknown:
+        raise ValueError(f"report.tables: columns {left} in no part, {unknown} not in the frame")
+    out = []
+    for i, (caption, cols) in enumerate(parts.items()):
+        last = i == len(parts) - 1
+        out.append((caption, table(df[keys + list(cols)], missing=missing, note=note if last else "", names=names)))
+    return Tables(out)
 
 
 # --- where the results came from (a chapter's first screen) -----------------------------------------

@@ -143,3 +143,22 @@ def test_render_refuses_a_notebook_executed_with_other_parameters_and_drops_kill
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "00_tiny.ipynb was executed with {'seeds': 3}" in err
     assert not killed.exists()
+
+
+def test_printed_logs_never_reach_a_page(tmp_path):
+    """A chapter's library logs (stdout) are dropped from the executed notebook; displays stay."""
+    import nbformat
+
+    from evoscale.bookbuild import drop_logs
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="cached: /work/results/x.csv\n"),
+                    nbformat.v4.new_output("stream", name="stderr", text="a warning\n"),
+                    nbformat.v4.new_output("display_data", data={"text/plain": "a table"})]
+    nb.cells.append(cell)
+    path = tmp_path / "ch.ipynb"
+    nbformat.write(nb, path)
+    assert drop_logs(path) == 1
+    kept = nbformat.read(path, as_version=4).cells[0].outputs
+    assert [o["output_type"] for o in kept] == ["stream", "display_data"] and kept[0]["name"] == "stderr"

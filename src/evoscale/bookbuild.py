@@ -71,8 +71,26 @@ def execute_chapter(name: str, out_dir: Path, parameters: dict, book: Path = ROO
                 os.replace(result, failed)
                 err.notebook = failed
             raise
+        drop_logs(result)
         os.replace(result, out)
     return out
+
+
+def drop_logs(notebook: Path) -> int:
+    """Remove what the library printed while a chapter ran (stdout streams: "cached: <path>", run
+    counts, progress lines) from the executed notebook, so no page shows machine output; tables,
+    figures and glued values are displays and stay. Returns how many were removed."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    removed = 0
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            keep = [o for o in cell.get("outputs", []) if not (o.get("output_type") == "stream" and o.get("name") == "stdout")]
+            removed += len(cell.outputs) - len(keep)
+            cell.outputs = keep
+    nbformat.write(nb, notebook)
+    return removed
 
 
 def failed_path(out_dir: Path, name: str) -> Path:

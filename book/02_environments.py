@@ -397,18 +397,18 @@ report.table(environments_verdicts.family_table(F),
 # :class: dropdown
 # ```
 # Two runs of 1,024 episodes, one per width (about 5 minutes each; the last line each prints is the
-# run's summary):
+# run's summary), and where an evaluation's time goes (about 1 minute):
 #
 # ```bash
 # .venv/bin/python -m evoscale train --method openai_es --env ALE/Pong-ram-v5 --hidden 64 --popsize 16 --sigma0 0.05 --hyper '{"lr": 0.03}' --budget-evals 1024 --eval-every 512 --eval-episodes 5 --seed 0 --no-progress
 # .venv/bin/python -m evoscale train --method openai_es --env ALE/Pong-ram-v5 --hidden 32 --popsize 16 --sigma0 0.05 --hyper '{"lr": 0.03}' --budget-evals 1024 --eval-every 512 --eval-episodes 5 --seed 0 --no-progress
+# .venv/bin/python -m evoscale bench evaluator --env ALE/Pong-ram-v5 --popsize 16
 # ```
 #
-# The forward of a 128-64-6 MLP is negligible next to the emulator (the `network_fraction` that
-# `.venv/bin/python -m evoscale bench evaluator --env ALE/Pong-ram-v5` prints), so wall-clock barely
-# changes. OpenAI-ES's gradient estimate gets noisier as the parameter count grows at a fixed
-# population (its variance grows with n), so expect the wider net to need more evaluations, not
-# fewer. Two runs this short rarely score a point on Pong: the comparison at this budget is the
+# The forward of a 128-64-6 MLP is negligible next to the emulator (the `network_fraction` the
+# benchmark prints), so wall-clock barely changes. OpenAI-ES's gradient estimate gets noisier as the
+# parameter count grows at a fixed population (its variance grows with n), so expect the wider net to
+# need more evaluations, not fewer. Two runs this short rarely score a point on Pong: the comparison at this budget is the
 # time per generation, and the returns only hint.
 # ```{solution-end}
 # ```

@@ -335,7 +335,7 @@ glue("bw_data", "no runs of both sides stored yet" if es_end is None else
 # speedup below 1 the model keeps PPO on one process whatever the cap. Each update then sees the same
 # number of steps from more, shorter trajectory pieces (n_steps falls for a fixed batch) or the batch
 # grows: PPO's steps to the threshold usually rise. The first effect is `cap=64` in
-# `backprop.speedup`; the second needs new PPO runs with `n_envs` 64 (`evoscale train` with a
-# `--hyper` override), several hours each.
+# `backprop.speedup`; the second needs new PPO runs with `n_envs` 64 (a `--hyper` override of the
+# command line's training), several hours each.
 # ```{solution-end}
 # ```

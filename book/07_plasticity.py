@@ -447,7 +447,7 @@ glue("cpu_hours", report.num(cpu_hours, 1), display=False)
 # Three seeds of each network on the bandit alone (about 8 minutes):
 #
 # ```bash
-# make chapter CH=07_plasticity PARAMS="-p rule per_layer -p recurrent_hidden 5 -p tasks '[ReversalBandit-v0]' -p seeds 3 -p train_missing true"
+# make chapter CH=07_plasticity PARAMS="-p rule per_layer -p recurrent_hidden '[5]' -p tasks '[ReversalBandit-v0]' -p seeds 3 -p train_missing true"
 # ```
 #
 # With one rule per layer the B and D terms change every weight of a layer alike, so they cannot

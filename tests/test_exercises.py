@@ -127,7 +127,8 @@ def _smoke_cli(words: list[str]) -> list[str]:
         pop = int(words[opts["--popsize"] + 1]) if "--popsize" in opts else 8
         if "--popsize" not in opts:
             words += ["--popsize", str(pop)]
-        small = {"--budget-evals": str(2 * pop), "--eval-every": str(2 * pop), "--eval-episodes": "2"}
+        episodes = int(words[opts["--episodes-per-eval"] + 1]) if "--episodes-per-eval" in opts else 1
+        small = {"--budget-evals": str(2 * pop * episodes), "--eval-every": str(2 * pop * episodes), "--eval-episodes": "2"}
         for flag, value in small.items():
             if flag in opts:
                 words[opts[flag] + 1] = value

@@ -321,12 +321,16 @@ report.table(methods.width_table(wseeds, wcells, plan_n, WV))
 #
 # ## Exercises
 #
+# Each solution's commands run from the repository root on 2 cores in the time it states, on a fresh
+# clone too: `make chapter` installs what it needs first (about 4 minutes, once), and
+# `.venv/bin/python` exists after `make install`. Python solutions run as a file given to
+# `.venv/bin/python`, or in a notebook with that environment's kernel.
+#
 # ```{exercise-start}
 # :label: ex-params-popsize
 # ```
 # Predict how the borderline n moves when the population grows from 64 to 256 (the evaluation time
-# grows ×4, the rank-μ update and the sampling too, the eigendecomposition does not). Then run
-# `make chapter CH=01_parameters PARAMS="-p popsize 256"`.
+# grows ×4, the rank-μ update and the sampling too, the eigendecomposition does not). Then measure it.
 # ```{exercise-end}
 # ```
 #
@@ -337,6 +341,11 @@ report.table(methods.width_table(wseeds, wcells, plan_n, WV))
 # so their share stays about the same; the eigendecomposition (n³, every ~n/(10 λ) generations in
 # pycma) is amortised over fewer generations per λ but costs the same per decomposition. The
 # borderline should therefore move only a little — the ratio, not the population, is set by n.
+# The measurement (about 10 minutes: every timing of the page again, at four times the population):
+#
+# ```bash
+# make chapter CH=01_parameters PARAMS="-p popsize 256"
+# ```
 # ```{solution-end}
 # ```
 #
@@ -354,26 +363,39 @@ report.table(methods.width_table(wseeds, wcells, plan_n, WV))
 # ```
 # The optimiser's cost does not depend on the task; the evaluation's does. Slower, longer episodes
 # (BipedalWalker) push the borderline to larger n — full CMA-ES stays affordable longer — while
-# CartPole's microsecond steps pull it down to a few hundred parameters. Measure it with
-# `python -m evoscale bench evaluator --env BipedalWalker-v3 --hidden 40,40`.
+# CartPole's microsecond steps pull it down to a few hundred parameters. Measure the evaluation side
+# (about 1 minute each):
+#
+# ```bash
+# .venv/bin/python -m evoscale bench evaluator --env BipedalWalker-v3 --hidden 40,40
+# .venv/bin/python -m evoscale bench evaluator --env CartPole-v1 --hidden 40,40
+# ```
 # ```{solution-end}
 # ```
 #
 # ```{exercise-start}
 # :label: ex-params-memory
 # ```
-# The design note counts covariance *entries*. How many bytes per entry does pycma actually need at its
-# peak, from the right panel? Where do the extra copies come from?
+# The page gives pycma's and the torch implementation's peak memory in bytes per covariance entry.
+# What is the largest network whose full CMA-ES fits in a 16 GiB laptop with each of them? Which
+# matrices make up pycma's figure?
 # ```{exercise-end}
 # ```
 #
 # ```{solution-start} ex-params-memory
 # :class: dropdown
 # ```
-# Divide the peak by n²: here pycma reached {glue:text}`bpe_pycma` bytes per entry at the largest
-# measured size. It keeps C and its eigenvectors B (two fp64 n × n matrices, 16 bytes per entry),
-# and the eigendecomposition works on further copies (LAPACK's input is overwritten, so C is copied;
-# the result and workspace come on top). The torch implementation stores C and B in fp32, 8 bytes
-# per entry, and reached {glue:text}`bpe_torch` during `eigh`.
+# The memory grows as n², so n fits while n² × (bytes per entry) stays below 16 GiB: n ≤ √(16 GiB ÷
+# bytes per entry), about {glue:text}`ex_n16_pycma` parameters for pycma and {glue:text}`ex_n16_torch`
+# for the torch implementation (less in practice: the operating system and the evaluation need memory
+# too). pycma keeps C and its eigenvectors B (two fp64 n × n matrices, 16 bytes per entry), and the
+# eigendecomposition works on further copies (LAPACK overwrites its input, so C is copied; the result
+# and workspace come on top). The torch implementation stores C and B in fp32, 8 bytes per entry,
+# and peaks during its eigendecomposition.
 # ```{solution-end}
 # ```
+
+# %% tags=["remove-cell"]
+# the memory exercise's solution: the largest n whose covariance fits 16 GiB at the measured bytes per entry
+glue("ex_n16_pycma", f"{(16 * 2**30 / bytes_per_entry['cmaes']) ** 0.5:,.0f}", display=False)
+glue("ex_n16_torch", f"{(16 * 2**30 / bytes_per_entry['torch_cmaes']) ** 0.5:,.0f}", display=False)

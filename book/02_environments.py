@@ -423,6 +423,11 @@ report.table(environments_verdicts.family_table(F),
 #
 # ## Exercises
 #
+# Each solution's commands run from the repository root on 2 cores in the time it states, on a fresh
+# clone too: `make chapter` installs what it needs first (about 4 minutes, once), and
+# `.venv/bin/python` exists after `make install`. Python solutions run as a file given to
+# `.venv/bin/python`, or in a notebook with that environment's kernel.
+#
 # ```{exercise-start}
 # :label: ex-env-ram
 # ```
@@ -434,12 +439,20 @@ report.table(environments_verdicts.family_table(F),
 # ```{solution-start} ex-env-ram
 # :class: dropdown
 # ```
-# `python -m evoscale train --method openai_es --env ALE/Pong-ram-v5 --hidden 64 --popsize 16
-# --sigma0 0.05 --hyper '{"lr": 0.03}' --budget-evals 2048 --seed 0` (~5 min) against
-# `--hidden 32`. The forward of a 128-64-6 MLP is negligible next to the emulator (compare `network_fraction` in `bench evaluator --env
-# ALE/Pong-ram-v5`), so wall-clock barely changes; OpenAI-ES's gradient estimate gets noisier as the
-# parameter count grows at a fixed population (its variance grows with n), so expect the wider net
-# to need more evaluations, not fewer, at this budget. Your two runs decide.
+# Two runs of 1,024 episodes, one per width (about 5 minutes each; the last line each prints is the
+# run's summary), and where an evaluation's time goes (about 1 minute):
+#
+# ```bash
+# .venv/bin/python -m evoscale train --method openai_es --env ALE/Pong-ram-v5 --hidden 64 --popsize 16 --sigma0 0.05 --hyper '{"lr": 0.03}' --budget-evals 1024 --eval-every 512 --eval-episodes 5 --seed 0 --no-progress
+# .venv/bin/python -m evoscale train --method openai_es --env ALE/Pong-ram-v5 --hidden 32 --popsize 16 --sigma0 0.05 --hyper '{"lr": 0.03}' --budget-evals 1024 --eval-every 512 --eval-episodes 5 --seed 0 --no-progress
+# .venv/bin/python -m evoscale bench evaluator --env ALE/Pong-ram-v5 --popsize 16
+# ```
+#
+# The forward of a 128-64-6 MLP is negligible next to the emulator (the `network_fraction` the
+# benchmark prints), so wall-clock barely changes. OpenAI-ES's gradient estimate gets noisier as the
+# parameter count grows at a fixed population (its variance grows with n), so expect the wider net to
+# need more evaluations, not fewer. Two runs this short rarely score a point on Pong: the comparison at this budget is the
+# time per generation, and the returns only hint.
 # ```{solution-end}
 # ```
 #
@@ -455,8 +468,8 @@ report.table(environments_verdicts.family_table(F),
 # ```{solution-start} ex-env-cost
 # :class: dropdown
 # ```
-# 50M / 10,000 = 5,000 generations. One generation is 10,000 × the measured s/eval (the cost
-# table) on one core, divided by the core count on a cluster with ideal scaling. Note that
+# 50M / 10,000 = 5,000 generations. One generation is 10,000 × the measured seconds per episode (the
+# cost table) on one core, divided by the core count on a cluster with ideal scaling. Note that
 # Humanoid's episodes lengthen from a few dozen steps (falling) to 1,000 (walking), so the
 # "at the cap" column is the relevant one late in training — the cost per evaluation can grow by
 # more than an order of magnitude as the policy improves.
@@ -466,8 +479,8 @@ report.table(environments_verdicts.family_table(F),
 # ```{exercise-start}
 # :label: ex-env-batch
 # ```
-# Compare the speed-up of population batching (`lockstep` over `serial`) for CartPole and for Pong
-# in the cost table. Which gains more, and why? Look at the network's share of the time.
+# Compare the speed-up of population batching (batched over serial evaluation) for CartPole and for
+# Pong in the cost table. Which gains more, and why? Look at the network's share of the time.
 # ```{exercise-end}
 # ```
 #
@@ -479,8 +492,12 @@ report.table(environments_verdicts.family_table(F),
 # Atari emulator costs a fraction of a millisecond per step (4 frames plus preprocessing), so the
 # forward's call overhead is a small share either way. Batching also has a cost: every episode in
 # flight keeps its own emulator, and 16 of them evict each other from the cache, which is why the
-# evaluator keeps at most `EnvSpec.max_width` = 4 Pong episodes in flight.
-# `python -m evoscale bench evaluator --env ALE/Pong-v5` reports where the time goes
-# (`emulator_fraction`, `preprocessing_fraction`, `network_fraction`).
+# evaluator keeps at most 4 Pong episodes in flight. This benchmark shows where the time goes
+# (about 1 minute; it prints the emulator's, the preprocessing's and the network's shares as
+# `emulator_fraction`, `preprocessing_fraction` and `network_fraction`):
+#
+# ```bash
+# .venv/bin/python -m evoscale bench evaluator --env ALE/Pong-v5 --popsize 16
+# ```
 # ```{solution-end}
 # ```

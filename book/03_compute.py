@@ -199,6 +199,11 @@ report.table(compute_verdicts.family_table(F), note="Holm's correction over the 
 #
 # ## Exercises
 #
+# Each solution's commands run from the repository root on 2 cores in the time it states, on a fresh
+# clone too: `make chapter` installs what it needs first (about 4 minutes, once), and
+# `.venv/bin/python` exists after `make install`. Python solutions run as a file given to
+# `.venv/bin/python`, or in a notebook with that environment's kernel.
+#
 # ```{exercise-start}
 # :label: ex-compute-popsize
 # ```
@@ -210,52 +215,72 @@ report.table(compute_verdicts.family_table(F), note="Holm's correction over the 
 # ```{solution-start} ex-compute-popsize
 # :class: dropdown
 # ```
-# `make chapter CH=03_compute PARAMS="-p popsize 32 -p train_missing true -p seeds 5 -p budget_evals 20480"`. With λ = 32 CMA-ES takes twice as many
-# generations for the same evaluations; its default recombination weights and learning rates depend
-# on λ, and small populations adapt the covariance faster per evaluation but average less noise away.
-# What to look for (a prediction to check against your run, not a measured result of this book):
-# the smaller population may climb faster early and be noisier late, since each generation averages
-# fewer episodes. The wall-clock cost per evaluation should *rise*, because CMA-ES's O(n²) update
-# runs twice as often per evaluation (see the share of `ask`/`tell` in the verdict above).
+# Two seeds of 10,240 episodes at λ = 32, trained on the 2 cores at once (about 8 minutes; the page's
+# other runs are read from the results):
+#
+# ```bash
+# make chapter CH=03_compute PARAMS="-p popsize 32 -p train_missing true -p seeds 2 -p budget_evals 10240"
+# ```
+#
+# With λ = 32 CMA-ES takes twice as many generations for the same evaluations; its default
+# recombination weights and learning rates depend on λ, and small populations adapt the covariance
+# faster per evaluation but average less noise away. What to look for (a prediction to check against
+# your run, not a measured result of this book): the smaller population may climb faster early and be
+# noisier late, since each generation averages fewer episodes. The wall-clock cost per evaluation
+# should *rise*, because CMA-ES's O(n²) update runs twice as often per evaluation.
 # ```{solution-end}
 # ```
 #
 # ```{exercise-start}
 # :label: ex-compute-sigma
 # ```
-# The initial step size `sigma0` is the one hyper-parameter CMA-ES asks of the user. Run
-# `sigma0` ∈ {0.05, 0.5, 2.0}. Which fails, and how does its failure look in the two curves?
+# The initial step size σ₀ is the one hyper-parameter CMA-ES asks of the user. Try σ₀ = 0.05 and
+# σ₀ = 2.0 against the page's 0.5. Which fails, and how does its failure look in the two curves?
 # ```{exercise-end}
 # ```
 #
 # ```{solution-start} ex-compute-sigma
 # :class: dropdown
 # ```
-# `make chapter CH=03_compute PARAMS="-p sigma0 0.05 -p train_missing true -p seeds 5 -p budget_evals 20480"` (and 2.0). A tiny σ keeps all individuals
-# nearly identical: the population mean return tracks the solved test closely, but progress is slow
-# until σ has grown. A very large σ saturates the tanh units, so many individuals behave like
-# bang-bang controllers that crash immediately; CMA-ES must first shrink σ, which costs
-# generations. 0.5 is a reasonable middle for weights feeding tanh units with inputs of order 1.
+# One command per step size, two seeds of 10,240 episodes each (about 8 minutes each):
+#
+# ```bash
+# make chapter CH=03_compute PARAMS="-p sigma0 0.05 -p train_missing true -p seeds 2 -p budget_evals 10240"
+# make chapter CH=03_compute PARAMS="-p sigma0 2.0 -p train_missing true -p seeds 2 -p budget_evals 10240"
+# ```
+#
+# A tiny σ keeps all individuals nearly identical: the population mean return tracks the solved
+# test closely, but progress is slow until σ has grown. A very large σ saturates the tanh units, so
+# many individuals behave like bang-bang controllers that crash immediately; CMA-ES must first shrink
+# σ, which costs generations. 0.5 is a reasonable middle for weights feeding tanh units with inputs
+# of order 1.
 # ```{solution-end}
 # ```
 #
 # ```{exercise-start}
 # :label: ex-compute-noise
 # ```
-# Each individual's fitness is one episode. Set up a run where it is the mean of 4 episodes
-# (`evoscale train --episodes-per-eval 4 ...`) and compare at *equal evaluations*. Is it worth it?
+# Each individual's fitness is one episode. Set up a run where it is the mean of 4 episodes and
+# compare at *equal training episodes*. Is it worth it?
 # ```{exercise-end}
 # ```
 #
 # ```{solution-start} ex-compute-noise
 # :class: dropdown
 # ```
-# `python -m evoscale train --env LunarLander-v3 --episodes-per-eval 4 --budget-evals 20000 --seed 0`
-# against the same command without `--episodes-per-eval`. Averaging 4 episodes quarters the
-# variance of each fitness value but gives a quarter of the generations for the same budget. CMA-ES
-# only uses the ranking of the individuals, so it tolerates noise as long as the ranking is roughly
-# right. The trade-off to look for: early in training, when individuals differ a lot, the lost
-# generations should cost more than the noise; late, when differences are small, averaging should
-# start to pay. Whether it does at 20K evaluations is what your two runs decide.
+# Two runs of the page's CMA-ES with 10,240 training episodes each, with and without averaging
+# (about 5 minutes each; the last line each prints is the run's summary):
+#
+# ```bash
+# .venv/bin/python -m evoscale train --method torch_cmaes --env LunarLander-v3 --episodes-per-eval 4 --budget-evals 10240 --eval-every 5120 --seed 0 --no-progress
+# .venv/bin/python -m evoscale train --method torch_cmaes --env LunarLander-v3 --budget-evals 10240 --eval-every 5120 --seed 0 --no-progress
+# ```
+#
+# Averaging 4 episodes quarters the variance of each fitness value but gives a quarter of the
+# generations for the same budget. CMA-ES only uses the ranking of the individuals, so it tolerates
+# noise as long as the ranking is roughly right. The trade-off to look for: early in training, when
+# individuals differ a lot, the lost generations should cost more than the noise; late, when
+# differences are small, averaging should start to pay. One seed each only hints; the chapter's own
+# ten seeds are what a verdict needs.
 # ```{solution-end}
 # ```

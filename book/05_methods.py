@@ -316,10 +316,15 @@ report.table(verdicts)
 #
 # ## Exercises
 #
+# Each solution's commands run from the repository root on 2 cores in the time it states, on a fresh
+# clone too: `make chapter` installs what it needs first (about 4 minutes, once), and
+# `.venv/bin/python` exists after `make install`. Python solutions run as a file given to
+# `.venv/bin/python`, or in a notebook with that environment's kernel.
+#
 # ```{exercise-start}
 # :label: ex-methods-ga
 # ```
-# Such et al. used a mutation power of 0.002 on Atari. Run the GA with `ga_sigma` 0.002 and 0.5.
+# Such et al. used a mutation power of 0.002 on Atari. Run the GA with mutation power 0.002 and 0.5.
 # Before you do: which one fails, and how will its learning curve look?
 # ```{exercise-end}
 # ```
@@ -327,15 +332,22 @@ report.table(verdicts)
 # ```{solution-start} ex-methods-ga
 # :class: dropdown
 # ```
-# `make chapter CH=05_methods PARAMS="-p ga_sigma 0.002"`. The mutation power only means something
-# relative to the weights' scale: Such et al.'s networks started from a standard initialiser (weights
-# of order 1/√fan-in) and their 0.002 was a small fraction of that. Ours start at zero with the
-# first generation spread by the mutation power itself, so 0.002 leaves every network almost
-# constant: expect a flat curve for a long time. 0.5 is the opposite failure — every mutation
-# replaces most of what a parent learnt, and the curve should stay noisy around the first
-# generations' level. What to look for is where the working range lies, and whether it shifts
-# with the network size (the per-weight change that keeps the behaviour similar shrinks as the
-# fan-in grows).
+# One GA run of 5,120 episodes per mutation power on the page's smallest network (about 2 minutes
+# each; the last line each prints is the run's summary, with its final solved-test return):
+#
+# ```bash
+# .venv/bin/python -m evoscale train --method ga --env LunarLander-v3 --hidden 64,32 --popsize 64 --sigma0 0.002 --hyper '{"elites": 1}' --budget-evals 5120 --eval-every 2560 --seed 0 --no-progress
+# .venv/bin/python -m evoscale train --method ga --env LunarLander-v3 --hidden 64,32 --popsize 64 --sigma0 0.5 --hyper '{"elites": 1}' --budget-evals 5120 --eval-every 2560 --seed 0 --no-progress
+# ```
+#
+# The mutation power only means something relative to the weights' scale: Such et al.'s networks
+# started from a standard initialiser (weights of order 1/√fan-in) and their 0.002 was a small
+# fraction of that. Ours start at zero with the first generation spread by the mutation power
+# itself, so 0.002 leaves every network almost constant: expect a flat curve for a long time. 0.5 is
+# the opposite failure — every mutation replaces most of what a parent learnt, and the curve should
+# stay noisy around the first generations' level. What to look for is where the working range lies
+# (the page's 0.05 sits between), and whether it shifts with the network size (the per-weight change
+# that keeps the behaviour similar shrinks as the fan-in grows).
 # ```{solution-end}
 # ```
 #
@@ -343,19 +355,26 @@ report.table(verdicts)
 # :label: ex-methods-budget
 # ```
 # The verdicts above are at a fixed number of training episodes. Which cells would you expect to
-# change with a budget five times larger, and which not?
+# change with a budget four times larger, and which not? Check the other direction: the same grid
+# at a quarter of the budget.
 # ```{exercise-end}
 # ```
 #
 # ```{solution-start} ex-methods-budget
 # :class: dropdown
 # ```
-# Run `make chapter CH=05_methods PROFILE=full`. "Too expensive" cells stay so — the cost per
-# generation does not depend on the budget, and a five times longer run is five times as expensive.
-# The comparative verdicts can move: methods that adapt their search distribution (CMA-ES,
-# sep-CMA-ES) gain from longer runs in a different way than a fixed-σ OpenAI-ES, and larger
-# networks, slower at the start, may catch up later. A "bad" at a small budget is a statement about
-# sample efficiency, not about what the method can eventually reach.
+# A quarter of the budget needs no training: the first episodes of every stored run are that run at
+# the smaller budget (about 4 minutes):
+#
+# ```bash
+# make chapter CH=05_methods PARAMS="-p budget_evals 7680 -p ppo_steps 750000"
+# ```
+#
+# "Too expensive" cells stay so — the cost per generation does not depend on the budget, and a four
+# times longer run is four times as expensive. The comparative verdicts can move: methods that adapt
+# their search distribution (CMA-ES, sep-CMA-ES) gain from longer runs in a different way than a
+# fixed-σ OpenAI-ES, and larger networks, slower at the start, may catch up later. A "bad" at a small
+# budget is a statement about sample efficiency, not about what the method can eventually reach.
 # ```{solution-end}
 # ```
 #

@@ -292,11 +292,16 @@ glue("bw_data", "no runs of both sides stored yet" if es_end is None else
 #
 # ## Exercises
 #
+# Each solution's commands run from the repository root on 2 cores in the time it states, on a fresh
+# clone too: `make chapter` installs what it needs first (about 4 minutes, once), and
+# `.venv/bin/python` exists after `make install`. Python solutions run as a file given to
+# `.venv/bin/python`, or in a notebook with that environment's kernel.
+#
 # ```{exercise-start}
 # :label: ex-backprop-longer
 # ```
 # A task whose episodes are 10x longer makes every evaluation and every rollout 10x dearer, but
-# leaves CMA-ES's `ask`/`tell` and PPO's update per rollout unchanged. Predict: does the crossover
+# leaves CMA-ES's ask and tell and PPO's update per rollout unchanged. Predict: does the crossover
 # move to fewer or more cores? Then check with the model.
 # ```{exercise-end}
 # ```
@@ -304,20 +309,38 @@ glue("bw_data", "no runs of both sides stored yet" if es_end is None else
 # ```{solution-start} ex-backprop-longer
 # :class: dropdown
 # ```
-# Fewer cores: ES's parallel share grows, so dividing it pays sooner, while PPO's rollout (also
-# parallel) grows too but stops dividing at `n_envs` processes. Check it with
-# `backprop.time_to_threshold(steps, gens, 10 * eval_cost, serial_cost, backprop.CORES, speedups)`
-# for both sides (then `np.minimum.accumulate(t, axis=1)`: the best worker count up to W, as
-# `backprop.cores` takes it) and `backprop.crossover(es, es_reached, ppo, ppo_reached, backprop.CORES)`; the test suite's synthetic case
-# (`tests/test_backprop_experiment.py`) is a ready starting point.
+# Two effects pull against each other. CMA-ES's parallel share grows, so dividing it pays sooner;
+# but PPO's rollout, parallel too, grows just as much, and its update, the part that does not
+# divide, shrinks in proportion. The model decides which wins: this prints the crossover as the page
+# has it and with every env step 10x dearer (about 1 minute):
+#
+# ```python
+# from evoscale.experiments import backprop
+#
+# profile = "book"
+# P = backprop.params({"profile": profile})
+# df = backprop.run(P, log=lambda *a: None)
+# costs, ppo_speed = backprop.load_costs(profile)
+# if costs is None:  # no idle-core cost table (the smoke profile): the runs' own timings
+#     costs = backprop.unit_costs(df)
+# env = "LunarLander-v3" if "LunarLander-v3" in P.tasks else next(iter(P.tasks))
+# S = backprop.summarise(df, env, len(backprop.seed_list(P.tasks[env]["seeds"])), costs)
+# for factor in (1, 10):
+#     dearer = costs.assign(eval_s_per_step=costs["eval_s_per_step"] * factor)
+#     C, why = backprop.crossover_for(profile, S, dearer, ppo_speed, "torch_cmaes", backprop.load_ppo_timings(profile))
+#     print(f"episodes {factor}x as long:", backprop.cross_text(C, why))
+# ```
+#
+# PPO's rollout stops dividing at its 16 environments, while the evolution strategy's keeps
+# dividing up to its population; look at where each side's time stops falling in the cores figure.
 # ```{solution-end}
 # ```
 #
 # ```{exercise-start}
 # :label: ex-backprop-stochastic
 # ```
-# Re-state the LunarLander verdict with PPO's sampled-action solved test
-# (`eval_return_stochastic`). Which way should it move, early and late in training?
+# Re-state the LunarLander verdict with PPO's solved test on sampled actions instead of the most
+# likely one. Which way should it move, early and late in training?
 # ```{exercise-end}
 # ```
 #
@@ -326,8 +349,9 @@ glue("bw_data", "no runs of both sides stored yet" if es_end is None else
 # ```
 # Early, a policy with wide action distributions can average better than its own mode (its mode
 # may, e.g., never fire the main engine), so sampled actions favour PPO; late, the distribution has
-# narrowed and both tests agree. Swap the column in `backprop.at_x` and compare; the ES have no
-# stochastic counterpart, which is why the verdicts use the deterministic test.
+# narrowed and both tests agree. The runs store both tests (`eval_return` and
+# `eval_return_stochastic`); the evolution strategies have no stochastic counterpart, which is why
+# the verdicts use the deterministic test.
 # ```{solution-end}
 # ```
 #
@@ -346,8 +370,8 @@ glue("bw_data", "no runs of both sides stored yet" if es_end is None else
 # the crossover moves out, but only if more processes pay at all: with the measured 2-process
 # speedup below 1 the model keeps PPO on one process whatever the cap. Each update then sees the same
 # number of steps from more, shorter trajectory pieces (n_steps falls for a fixed batch) or the batch
-# grows: PPO's steps to the threshold usually rise. Pass `cap=64` to `backprop.speedup` for the first
-# effect; the second
-# needs runs (`-p tasks` with a `hyper` override is not wired in: train with `evoscale train`).
+# grows: PPO's steps to the threshold usually rise. The first effect is `cap=64` in
+# `backprop.speedup`; the second needs new PPO runs with `n_envs` 64 (a `--hyper` override of the
+# command line's training), several hours each.
 # ```{solution-end}
 # ```

@@ -430,17 +430,29 @@ glue("cpu_hours", report.num(cpu_hours, 1), display=False)
 #
 # ## Exercises
 #
+# Each solution's commands run from the repository root on 2 cores in the time it states, on a fresh
+# clone too: `make chapter` installs what it needs first (about 4 minutes, once), and
+# `.venv/bin/python` exists after `make install`. Python solutions run as a file given to
+# `.venv/bin/python`, or in a notebook with that environment's kernel.
+#
 # ```{exercise-start}
 # :label: ex-plastic-fitness
 # ```
 # Every fitness value here is the mean of 8 episodes. Predict what happens with one episode per
-# fitness value (`-p episodes_per_eval 1 -p budget_evals 1600 -p train_missing true`), then run it.
+# fitness value at the same number of generations, then run it.
 # ```{exercise-end}
 # ```
 #
 # ```{solution-start} ex-plastic-fitness
 # :class: dropdown
 # ```
+# One episode per fitness value and an eighth of the training episodes (the same generations), five
+# seeds of each network on both tasks (about 5 minutes):
+#
+# ```bash
+# make chapter CH=07_plasticity PARAMS="-p episodes_per_eval 1 -p budget_evals 1600 -p seeds 5 -p train_missing true"
+# ```
+#
 # A fixed-weight policy's return on the bandit depends mostly on luck with the context: "always arm
 # 0" earns 80 when arm 0 stays good, 20 when arm 1 is good and about 50 with a swap. With one
 # episode per fitness value the ranking rewards that lottery, and a population of blind policies that
@@ -455,14 +467,20 @@ glue("cpu_hours", report.num(cpu_hours, 1), display=False)
 # :label: ex-plastic-rule
 # ```
 # Chapter 5's Neuromod has one rule per layer (five numbers per layer) instead of one per synapse.
-# Run it (`-p rule per_layer -p recurrent_hidden 5 -p train_missing true`, which also shrinks the GRU to its size). Which
-# rule should find a learner more easily, and why?
+# Run it on the bandit, with the recurrent network shrunk to the same size. Which rule should find a
+# learner more easily, and why?
 # ```{exercise-end}
 # ```
 #
 # ```{solution-start} ex-plastic-rule
 # :class: dropdown
 # ```
+# Three seeds of each network on the bandit alone (about 8 minutes):
+#
+# ```bash
+# make chapter CH=07_plasticity PARAMS="-p rule per_layer -p recurrent_hidden '[5]' -p tasks '[ReversalBandit-v0]' -p seeds 3 -p train_missing true"
+# ```
+#
 # With one rule per layer the B and D terms change every weight of a layer alike, so they cannot
 # prefer one arm over the other; only the Hebbian product (A) and the postsynaptic term (C) can, and
 # they act through the current choice, not the previous one whose reward the modulatory neuron sees.
@@ -477,28 +495,39 @@ glue("cpu_hours", report.num(cpu_hours, 1), display=False)
 # :label: ex-plastic-memory
 # ```
 # How much of the bandit's gap can one bit of memory close? Write the rule "switch arms after *k*
-# losses in a row" and measure its return on `ReversalBandit-v0` for k = 1, 2, 3.
+# losses in a row" and measure its return on the bandit for k = 1, 2, 3.
 # ```{exercise-end}
 # ```
 #
 # ```{solution-start} ex-plastic-memory
 # :class: dropdown
 # ```
+# 3,000 episodes per k (about 10 seconds):
+#
 # ```python
+# import numpy as np
 # from evoscale.envs.adapt import ReversalBandit
-# env, returns = ReversalBandit(), []
-# for seed in range(3000):
-#     env.reset(seed=seed); arm = losses = total = 0; done = False
-#     while not done:
-#         _, r, done, _, _ = env.step(arm); total += r
-#         losses = 0 if r else losses + 1
-#         if losses == k: arm, losses = 1 - arm, 0
-#     returns.append(total)
+#
+# env = ReversalBandit()
+# for k in (1, 2, 3):
+#     returns = []
+#     for seed in range(3000):
+#         env.reset(seed=seed)
+#         arm = losses = total = 0
+#         done = False
+#         while not done:
+#             _, r, done, _, _ = env.step(arm)
+#             total += r
+#             losses = 0 if r else losses + 1
+#             if losses == k:
+#                 arm, losses = 1 - arm, 0
+#         returns.append(total)
+#     print(f"k = {k}: mean return {np.mean(returns):.1f} ± {np.std(returns) / len(returns) ** 0.5:.1f}")
 # ```
-# k = 1 is win-stay-lose-shift (about 67.6, the exact feedforward bound); k = 2 gives about 73.6 and
-# k = 3 about 75.6 (3,000 episodes each, standard error about 0.1): two or three pulls of memory close
-# most of the gap to the oracle's 80, because a streak of losses is rare on the good arm (0.2² or
-# 0.2³) and common on the bad one. Compare the evolved networks' returns with these numbers.
+#
+# k = 1 is win-stay-lose-shift (the best a network without memory can do); two or three losses of
+# memory close most of the gap to the oracle's 80, because a streak of losses is rare on the good arm
+# (0.2² or 0.2³) and common on the bad one. Compare the evolved networks' returns with these numbers.
 # ```{solution-end}
 # ```
 #

@@ -389,6 +389,11 @@ report.table(gpu_verdicts.family_table(Fq), note="Holm's correction over the cha
 #
 # ## Exercises
 #
+# Each solution's commands run from the repository root on 2 cores in the time it states, on a fresh
+# clone too: `make chapter` installs what it needs first (about 4 minutes, once), and
+# `.venv/bin/python` exists after `make install`. Python solutions run as a file given to
+# `.venv/bin/python`, or in a notebook with that environment's kernel.
+#
 # ```{exercise-start}
 # :label: ex-gpu-amdahl
 # ```
@@ -405,7 +410,8 @@ report.table(gpu_verdicts.family_table(Fq), note="Holm's correction over the cha
 # old forward: speed-up 1 / (1 − f + f/50 + f) = 1 / (1 + f/50), which is below 1. A GPU that only
 # runs the forward pays for moving every observation across the bus every step; without batching
 # many environments' observations into one transfer it can slow the evaluation down. Read f off the
-# table of section 1 (the `network_fraction` column of the `3072` row).
+# table of section 1: the "network (% of time)" column in Pong's row with the most parameters,
+# divided by 100.
 # ```{solution-end}
 # ```
 #
@@ -413,20 +419,26 @@ report.table(gpu_verdicts.family_table(Fq), note="Holm's correction over the cha
 # :label: ex-gpu-masking
 # ```
 # The masked loop of the JAX backend computes `episodes × longest episode` steps. What happens to
-# the useful fraction when the population is random (`-p warmup_evals 0`), and why does the
-# lockstep evaluator not suffer from the same effect?
+# the useful fraction when the population is random (no CMA-ES episodes before the benchmark), and
+# why does the lockstep evaluator not suffer from the same effect?
 # ```{exercise-end}
 # ```
 #
 # ```{solution-start} ex-gpu-masking
 # :class: dropdown
 # ```
-# `make chapter CH=08_gpu PARAMS="-p warmup_evals 0"`. Random CartPole controllers fall within
-# ~10–30 steps, but one lucky individual that balances for 500 steps keeps the whole batch running:
-# the useful fraction drops towards mean length ÷ 500. The lockstep evaluator drops a finished
-# episode from the batch at once (chapter 2), so it only pays for useful steps. A compiled loop can
-# do the same by giving each batch row a queue of episodes (auto-reset into the next job), at the
-# price of gathering new weights into the row.
+# The benchmark on random weights, every other measurement read from the results (about 6 minutes;
+# compare the "useful steps (%)" column with the page's):
+#
+# ```bash
+# make chapter CH=08_gpu PARAMS="-p warmup_evals 0"
+# ```
+#
+# Random CartPole controllers fall within ~10–30 steps, but one lucky individual that balances for
+# 500 steps keeps the whole batch running: the useful fraction drops towards mean length ÷ 500. The
+# lockstep evaluator drops a finished episode from the batch at once (chapter 2), so it only pays for
+# useful steps. A compiled loop can do the same by giving each batch row a queue of episodes
+# (auto-reset into the next job), at the price of gathering new weights into the row.
 # ```{solution-end}
 # ```
 #
@@ -441,9 +453,10 @@ report.table(gpu_verdicts.family_table(Fq), note="Holm's correction over the cha
 # ```{solution-start} ex-gpu-cores
 # :class: dropdown
 # ```
-# Divide `cores_of_this_machine` by 2. Against the lockstep evaluator the comparison mixes two
-# effects: the GPU, and the compiled loop (no Python per step). The row against the JAX backend
-# on the CPU isolates the hardware: the same compiled program on a CPU core versus the GPU. Neither
-# row is fully fair, because gymnax's figure is a random policy (no network) at its best batch size.
+# Divide the "cores of this machine to match" column of gymnax's rows by 2. Against the lockstep
+# evaluator the comparison mixes two effects: the GPU, and the compiled loop (no Python per step).
+# The row against the JAX backend on the CPU isolates the hardware: the same compiled program on a
+# CPU core versus the GPU. Neither row is fully fair, because gymnax's figure is a random policy (no
+# network) at its best batch size.
 # ```{solution-end}
 # ```

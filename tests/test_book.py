@@ -126,6 +126,8 @@ def _plain(path: Path) -> str:
 def test_the_student_edition_has_every_exercise_and_no_solution_anywhere(smoke_book, student_book):
     student, full = student_book["html"], smoke_book["html"]
     assert (student / "index.html").exists() and "book built (student edition" in student_book["log"]
+    assert "executing" not in student_book["log"] and "reusing 9 executed notebook(s)" in student_book["log"], \
+        student_book["log"][:2000]
     files = [p for p in student.rglob("*") if p.is_file() and p.suffix in (".html", ".ipynb", ".txt", ".js", ".md")]
     assert [p for p in files if p.suffix == ".ipynb"], "no downloadable notebooks in the student edition"
     corpus = {p: _plain(p) for p in files}
@@ -174,3 +176,16 @@ def test_the_built_book_profile_glues_shared_numbers_with_one_value():
     if not list(folder.glob("0[0-9]_*.ipynb")):
         pytest.skip("the book profile has not been built here (make book)")
     _shared_numbers_agree(folder)
+
+
+def test_exercises_are_numbered_per_chapter(smoke_book):
+    """Chapter 2's exercises read "Exercise 2.1", "Exercise 2.2", ... and their solutions "Solution to
+    Exercise 2.1" (sphinx-exercise alone numbers them across the book)."""
+    for name in chapters(ROOT / "book"):
+        soup = _soup(smoke_book["html"] / f"{name}.html")
+        n = int(name[:2])
+        titles = [" ".join(e.select_one(".admonition-title").get_text(" ").split()) for e in soup.select("div.exercise")]
+        assert titles, f"{name}: no exercise"
+        assert all(t.startswith(f"Exercise {n}.{k}") for k, t in enumerate(titles, 1)), (name, titles)
+        sols = [" ".join(e.select_one(".admonition-title").get_text(" ").split()) for e in soup.select("div.solution")]
+        assert sols == [f"Solution to Exercise {n}.{k}" for k in range(1, len(titles) + 1)], (name, sols)

@@ -162,3 +162,74 @@ def test_printed_logs_never_reach_a_page(tmp_path):
     assert drop_logs(path) == 1
     kept = nbformat.read(path, as_version=4).cells[0].outputs
     assert [o["output_type"] for o in kept] == ["stream", "display_data"] and kept[0]["name"] == "stderr"
+
+
+def test_the_student_edition_reuses_current_notebooks_and_executes_stale_ones(tiny, tmp_path, monkeypatch, capsys):
+    """After a full build, `--edition student` renders without executing; a chapter changed since, or
+    results stored since, make it execute that chapter again (issue 38: make book EDITION=student)."""
+    import os
+
+    from evoscale import bookbuild
+
+    results = tmp_path / "results"
+    (results / "smoke").mkdir(parents=True)
+    (results / "smoke" / "run.csv").write_text("x\n")
+    monkeypatch.setenv("EVOSCALE_RESULTS", str(results))
+    assert bookbuild.main(["--profile", "smoke", "--no-html"]) == 0  # what `make book` executed
+    executed, rendered = [], []
+    real = bookbuild.execute_chapter
+    monkeypatch.setattr(bookbuild, "execute_chapter", lambda name, *a, **k: executed.append(name) or real(name, *a, **k))
+    monkeypatch.setattr(bookbuild, "render", lambda source, output, config: rendered.append(config))
+    capsys.readouterr()
+    assert bookbuild.main(["--profile", "smoke", "--edition", "student"]) == 0
+    assert executed == [] and len(rendered) == 1 and "reusing 1 executed notebook(s)" in capsys.readouterr().out
+    assert bookbuild.main(["--profile", "smoke", "--edition", "student", "-p", "seeds", "3"]) == 0  # other parameters
+    assert executed == ["00_tiny"]
+    assert bookbuild.main(["--profile", "smoke", "--no-html"]) == 0
+    executed.clear()
+    later = (tiny / "00_tiny.ipynb").stat().st_mtime + 10
+    os.utime(results / "smoke" / "run.csv", (later, later))  # a run stored after the execution
+    assert bookbuild.main(["--profile", "smoke", "--edition", "student"]) == 0
+    assert executed == ["00_tiny"]
+    executed.clear()
+    assert bookbuild.main(["--profile", "smoke", "--edition", "student"]) == 0  # current again
+    assert executed == []
+    source = tmp_path / "book" / "00_tiny.py"
+    later = (tiny / "00_tiny.ipynb").stat().st_mtime + 10
+    os.utime(source, (later, later))  # the chapter edited after its execution
+    assert bookbuild.main(["--profile", "smoke", "--edition", "student"]) == 0
+    assert executed == ["00_tiny"]
+
+
+def test_exercises_are_numbered_per_chapter():
+    """sphinx-exercise numbers exercises across the book; `number_exercises` renumbers each chapter's
+    (2.1, 2.2, ...) in their order on the page and leaves pages without a chapter number alone."""
+    from types import SimpleNamespace
+
+    from evoscale.bookbuild import number_exercises
+
+    numbers = {"01_parameters": {"exercise": {"ex-a": (1,), "ex-b": (2,)}, "figure": {"f": (1,)}},
+               "02_environments": {"exercise": {"ex-d": (4,), "ex-c": (3,)}},
+               "intro": {"exercise": {"ex-e": (5,)}}, "glossary": {}}
+    env = SimpleNamespace(toc_fignumbers=numbers)
+    assert sorted(number_exercises(None, env)) == ["01_parameters", "02_environments"]
+    assert numbers["01_parameters"] == {"exercise": {"ex-a": (1, 1), "ex-b": (1, 2)}, "figure": {"f": (1,)}}
+    assert numbers["02_environments"]["exercise"] == {"ex-c": (2, 1), "ex-d": (2, 2)}
+    assert numbers["intro"]["exercise"] == {"ex-e": (5,)}
+    assert number_exercises(None, env) == []  # already per chapter: nothing to rewrite
+
+
+def test_the_repository_button_links_the_clones_origin_or_is_left_off(tmp_path):
+    import yaml
+
+    from evoscale.bookbuild import book_config, browsable_url
+
+    assert browsable_url("git@github.com:someone/evoscale.git") == "https://github.com/someone/evoscale"
+    assert browsable_url("https://github.com/someone/evoscale.git") == "https://github.com/someone/evoscale"
+    assert browsable_url("/srv/git/evoscale") is None and browsable_url("") is None
+    cfg = yaml.safe_load(book_config(tmp_path / "a", url="https://github.com/someone/evoscale").read_text())
+    assert cfg["html"]["use_repository_button"] and cfg["repository"]["url"] == "https://github.com/someone/evoscale"
+    assert cfg["sphinx"]["config"]["html_theme_options"]["use_download_button"]
+    assert not any(cfg["launch_buttons"].get(k) for k in ("binderhub_url", "jupyterhub_url", "colab_url", "thebe"))
+    cfg = yaml.safe_load(book_config(tmp_path / "b", "student", url="").read_text())
+    assert cfg["html"]["use_repository_button"] is False and cfg["sphinx"]["config"]["hide_solutions"] is True

@@ -1,14 +1,17 @@
 """The built book in a real browser (Debian's chromium through chromedriver and selenium), as a
 reader sees it: every page of the smoke build, full and student edition, loads without console
 errors, its images load, no glue placeholder or error output is left, search finds "CMA-ES", and
-solutions are closed dropdowns (full) or absent (student). A screenshot of each page's first screen
-goes to _build/screens/<edition>/ for people to look at.
+solutions are closed dropdowns (full) or absent (student), no table is wider than the content column,
+every figure is drawn at least 600 px wide, and no method's code name (``torch_cmaes``, ``ppo``...)
+is visible, only the names readers know. A screenshot of each page's first screen goes to
+_build/screens/<edition>/ for people to look at.
 
 Nothing is downloaded: the test uses the system's chromium and chromedriver (.ci/run installs them
 with apt-get) and skips, saying so, where they are missing."""
 
 import functools
 import http.server
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -28,6 +31,10 @@ webdriver = pytest.importorskip("selenium.webdriver")
 
 SCREENS = ROOT / "_build" / "screens"
 GLUE_LEFT = ("{glue", "glue:text", "glue:figure", "mimebundle")  # what an unresolved glue reference leaves
+CODE_NAMES = re.compile(r"\b(torch_cmaes|openai_es|sepcmaes|cmaes|neuromod|ppo|recurrent_ppo|lowrank_es)\b")
+"""Methods' code names: a page says CMA-ES, sep-CMA-ES, OpenAI-ES, Neuromod, PPO, RecurrentPPO (case
+matters: "PPO" and "Neuromod" are the readers' names; "cmaes" inside "torch_cmaes" is not a word)."""
+MIN_FIGURE_PX = 600
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +88,27 @@ def _images_not_loaded(driver) -> list[str]:
     """)
 
 
+def _too_wide_tables(driver) -> list[str]:
+    """Tables wider than the content column (each as its first header cells and its width)."""
+    return driver.execute_script("""
+        const column = document.querySelector('article.bd-article') || document.querySelector('main');
+        const limit = column.clientWidth + 1;
+        return [...column.querySelectorAll('table')].filter(t => t.offsetParent !== null && t.scrollWidth > limit)
+          .map(t => `${[...t.querySelectorAll('th')].slice(0, 3).map(h => h.innerText.trim()).join(' | ')}: `
+                    + `${t.scrollWidth} px > ${limit} px`);
+    """)
+
+
+def _small_figures(driver, least: int = MIN_FIGURE_PX) -> list[str]:
+    """Figures (every image shown in the content column) drawn narrower than ``least`` px."""
+    return driver.execute_script("""
+        const column = document.querySelector('article.bd-article') || document.querySelector('main');
+        return [...column.querySelectorAll('img')].filter(i => i.offsetParent !== null)
+          .filter(i => i.getBoundingClientRect().width < arguments[0])
+          .map(i => `${i.src.split('/').pop().slice(0, 40)}: ${Math.round(i.getBoundingClientRect().width)} px`);
+    """, least)
+
+
 def _check_pages(driver, base: str, html: Path, edition: str) -> dict:
     shutil.rmtree(SCREENS / edition, ignore_errors=True)
     (SCREENS / edition).mkdir(parents=True)
@@ -95,6 +123,13 @@ def _check_pages(driver, base: str, html: Path, edition: str) -> dict:
         text = driver.find_element("tag name", "body").text
         if left := [g for g in GLUE_LEFT if g in text]:
             found.append(f"unresolved glue: {left}")
+        if names := sorted(set(CODE_NAMES.findall(text))):
+            found.append(f"code names in the text: {names} "
+                         f"({[m.group(0) for m in re.finditer(r'.{0,40}' + names[0] + r'.{0,40}', text)][:3]})")
+        if wide := _too_wide_tables(driver):
+            found.append(f"tables wider than the content column: {wide}")
+        if small := _small_figures(driver):
+            found.append(f"figures under {MIN_FIGURE_PX} px wide: {small}")
         errors_shown = driver.find_elements("css selector", "div.output.error, div.output.traceback, div.output.stderr")
         if errors_shown or "Traceback (most recent call last)" in text:
             found.append(f"error output: {[e.text[:200] for e in errors_shown]}")
@@ -127,6 +162,18 @@ def test_full_edition_in_a_browser(smoke_book, served, browser):
     assert total >= 10, f"expected the chapters' solutions as dropdowns, found {total}"
     opened = {p: len(shown) for p, (_, shown) in r["solutions"].items() if shown}
     assert not opened, f"solution dropdowns open by default: {opened}"
+
+
+def test_the_download_and_repository_buttons_and_no_launch_button(smoke_book, served, browser):
+    """Each page offers its source for download; the repository button links the clone's origin (left
+    off where the clone has none); nothing offers to launch a kernel elsewhere (no network)."""
+    from evoscale.bookbuild import repository_url
+
+    browser.get(f"{served}/html/01_parameters.html")
+    assert browser.find_elements("css selector", ".dropdown-download-buttons"), "no download button"
+    assert not browser.find_elements("css selector", ".dropdown-launch-buttons, .btn-launch-buttons"), "a launch button"
+    repo = [a.get_attribute("href") for a in browser.find_elements("css selector", "a.btn-source-repository-button")]
+    assert repo == ([repository_url()] if repository_url() else []), repo
 
 
 def test_student_edition_in_a_browser(student_book, served, browser):

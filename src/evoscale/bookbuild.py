@@ -10,8 +10,13 @@ a copy of ``book/*.md``, ``_toc.yml`` and ``references.bib``; Jupyter Book then 
 
 ``--edition student`` renders the same executed notebooks into ``_build/student/html`` for handing
 out: the solution blocks are stripped from the notebooks (so the downloadable ``.ipynb`` files hold
-none either) and sphinx-exercise's ``hide_solutions`` is on. ``--render-only`` renders the notebooks
-already executed (e.g. by a ``make book`` just before) instead of executing them again.
+none either) and sphinx-exercise's ``hide_solutions`` is on. It executes only the chapters whose
+notebook in ``_build/src/<profile>/`` is not current (``is_current``: executed with this build's
+parameters, after the last change to its chapter and to the profile's results), so after ``make book``
+``make book EDITION=student`` only renders. ``--render-only`` renders the notebooks already executed
+instead of executing any.
+
+Exercises are numbered per chapter (2.1, 2.2, ... in ``02_environments``; ``number_exercises``).
 
 Two executions at once (e.g. two ``make chapter`` of one chapter) do not clash: each converts and
 executes in a temporary folder of its own (beside the staging folder, never in it) and renames the
@@ -123,6 +128,34 @@ def check_parameters(staging: Path, names: list[str], wanted: dict) -> None:
                 f"execute it again (make chapter CH={name}) or pass the same -p to render it")
 
 
+def _newest_mtime(folder: Path) -> float:
+    return max((p.stat().st_mtime for p in folder.rglob("*") if p.is_file()), default=0.0)
+
+
+def results_stamp(staging: Path) -> Path:
+    """Beside the staging folder: the newest results file's time when the last execution of every
+    chapter ended (a chapter that writes a cache while executing then does not make the chapters
+    executed before it look stale)."""
+    return staging.parent / f".{staging.name}.results-mtime"
+
+
+def is_current(notebook: Path, source: Path, wanted: dict, results: Path | None = None) -> bool:
+    """Whether the executed ``notebook`` still shows what executing ``source`` now would: executed with
+    the parameters ``wanted``, after the last change to ``source``, and with no file under ``results``
+    (the profile's stored results, where given) newer than the notebook or than the last execution of
+    every chapter (``results_stamp``)."""
+    if not notebook.exists() or executed_parameters(notebook) != json.loads(json.dumps(wanted)):
+        return False
+    executed = notebook.stat().st_mtime
+    if executed < source.stat().st_mtime:
+        return False
+    if results is None or not results.is_dir():
+        return True
+    stamp = results_stamp(notebook.parent)
+    seen = max(executed, float(stamp.read_text()) if stamp.exists() else 0.0)
+    return _newest_mtime(results) <= seen
+
+
 SOLUTION = re.compile(r"^```\{solution-start\}.*?^```\{solution-end\}\n```[ \t]*\n?"
                       r"|^(`{3,}|:{3,})\{solution\}.*?^\1[ \t]*\n?", re.M | re.S)
 """A solution block in a markdown cell: sphinx-exercise's gated form (start ... end) or the plain directive."""
@@ -135,8 +168,6 @@ def strip_solutions(text: str) -> str:
 def student_sources(staging: Path, out: Path) -> Path:
     """The student edition's sources: ``staging`` with the solution blocks stripped from every
     notebook's markdown cells and every page, and a ``_config.yml`` that hides solutions."""
-    import yaml
-
     out.mkdir(parents=True, exist_ok=True)
     if (staging / "_static").is_dir():
         shutil.copytree(staging / "_static", out / "_static", dirs_exist_ok=True)
@@ -155,9 +186,49 @@ def student_sources(staging: Path, out: Path) -> Path:
             atomic_write(out / f.name, lambda o, t=text: o.write(t))
         else:
             shutil.copyfile(f, out / f.name)
-    config = yaml.safe_load((ROOT / "_config.yml").read_text())
-    config["title"] = config["title"] + " (student edition)"
-    config.setdefault("sphinx", {}).setdefault("config", {})["hide_solutions"] = True
+    return book_config(out, "student")
+
+
+def repository_url(root: Path = ROOT) -> str | None:
+    """The clone's ``origin`` as a browsable https URL (a GitHub-style host), else None (no remote, or
+    a local path: nothing a reader could open)."""
+    import subprocess
+
+    try:
+        r = subprocess.run(["git", "-C", str(root), "remote", "get-url", "origin"], capture_output=True, text=True,
+                           timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return browsable_url(r.stdout.strip() if r.returncode == 0 else "")
+
+
+def browsable_url(url: str) -> str | None:
+    """A git remote's URL as a reader's browser opens it: ``git@host:owner/repo.git`` and
+    ``https://host/owner/repo.git`` -> ``https://host/owner/repo``; a local path or nothing -> None."""
+    if m := re.fullmatch(r"(?:ssh://)?git@([^:/]+)[:/](.+?)(?:\.git)?/?", url):
+        return f"https://{m[1]}/{m[2]}"
+    if m := re.fullmatch(r"https?://(?:[^@/]+@)?(.+?)(?:\.git)?/?", url):
+        return f"https://{m[1]}"
+    return None
+
+
+def book_config(out: Path, edition: str = "full", root: Path = ROOT, url: str | None = None) -> Path:
+    """``out/_config.yml``: the repository's ``_config.yml`` with the repository button's URL (``url``,
+    default ``repository_url()``; none: the button is left off) and, for the student edition, its
+    title and sphinx-exercise's ``hide_solutions``."""
+    import yaml
+
+    config = yaml.safe_load((root / "_config.yml").read_text())
+    url = repository_url(root) if url is None else url
+    if url:
+        config.setdefault("repository", {})["url"] = url
+    elif config.get("html", {}).get("use_repository_button"):
+        config["html"]["use_repository_button"] = False
+        print("no repository button: this clone has no browsable `origin` remote", flush=True)
+    if edition == "student":
+        config["title"] = config["title"] + " (student edition)"
+        config.setdefault("sphinx", {}).setdefault("config", {})["hide_solutions"] = True
+    out.mkdir(parents=True, exist_ok=True)
     atomic_write(out / "_config.yml", lambda o: o.write(yaml.safe_dump(config, allow_unicode=True, sort_keys=False)))
     return out / "_config.yml"
 
@@ -190,7 +261,17 @@ def build(profile: str, names: list[str] | None, extra: dict, html: bool, root: 
             f.unlink(missing_ok=True)
         elif f.is_dir() and f.name.startswith("."):  # a killed execution's folder (executions now run outside)
             shutil.rmtree(f, ignore_errors=True)
-    for name in (names or chapters(book)) if execute else ():
+    todo = (names or chapters(book)) if execute else []
+    if edition == "student" and html:  # reuse the notebooks a full `make book` executed, where still current
+        from .runs import results_root
+
+        params = {"profile": profile, **extra}
+        reused = [n for n in todo if is_current(staging / f"{n}.ipynb", book / f"{n}.py", params, results_root() / profile)]
+        todo = [n for n in todo if n not in reused]
+        if reused:
+            print(f"reusing {len(reused)} executed notebook(s), current for profile {profile}: {', '.join(reused)}",
+                  flush=True)
+    for name in todo:
         t = time.perf_counter()
         print(f"executing {name} (profile {profile}) ...", flush=True)
         try:
@@ -199,6 +280,11 @@ def build(profile: str, names: list[str] | None, extra: dict, html: bool, root: 
             err.chapter = name  # for main's one line
             raise
         print(f"  done in {time.perf_counter() - t:.0f} s", flush=True)
+    if execute and not names:  # every chapter executed: the results they saw (``is_current``)
+        from .runs import results_root
+
+        newest = _newest_mtime(results_root() / profile) if (results_root() / profile).is_dir() else 0.0
+        atomic_write(results_stamp(staging), lambda out: out.write(repr(newest)))
     missing = [n for n in chapters(book) if not (staging / f"{n}.ipynb").exists()]
     if not html:
         return staging
@@ -209,7 +295,7 @@ def build(profile: str, names: list[str] | None, extra: dict, html: bool, root: 
         config = student_sources(staging, root / "_build" / "src" / f"{profile}-student")
         source, output = config.parent, root / "_build" / "student" / "html"
     else:
-        source, output, config = staging, root / "_build" / "html", root / "_config.yml"
+        source, output, config = staging, root / "_build" / "html", book_config(staging, "full", root)
     render(source, output, config)
     minutes, seconds = divmod(round(time.perf_counter() - t0), 60)
     print(f"book built ({edition} edition, profile {profile}) in {minutes} min {seconds:02d} s; "
@@ -230,9 +316,34 @@ def _unique_scripts(app, pagename, templatename, context, doctree) -> None:
     context["script_files"] = unique
 
 
+CHAPTER_NUMBER = re.compile(r"^(\d+)_")
+"""A chapter's number in its page name (``02_environments`` is chapter 2)."""
+
+
+def number_exercises(app, env) -> list[str]:
+    """Exercises numbered per chapter: sphinx-exercise numbers them as Sphinx numbers figures, which
+    without a numbered table of contents runs across the whole book (the 13th exercise is "Exercise
+    13" whichever chapter it is in). After Sphinx assigned those numbers (``env-get-updated``), each
+    chapter page's exercises become (chapter, 1), (chapter, 2), ... in their order on the page, which
+    the exercise titles, the solutions' "Solution to Exercise 2.1" and every reference then show.
+    Pages without a chapter number keep theirs. Returns the pages whose numbers changed (rewritten)."""
+    changed = []
+    for docname, numbers in env.toc_fignumbers.items():
+        chapter, exercises = CHAPTER_NUMBER.match(docname.rsplit("/", 1)[-1]), numbers.get("exercise")
+        if not (chapter and exercises):
+            continue
+        ordered = sorted(exercises, key=exercises.__getitem__)
+        per_chapter = {ident: (int(chapter.group(1)), k) for k, ident in enumerate(ordered, 1)}
+        if per_chapter != exercises:
+            numbers["exercise"] = per_chapter
+            changed.append(docname)
+    return changed
+
+
 def setup(app):
     """This module as a Sphinx extension (``_config.yml``'s ``extra_extensions``)."""
     app.connect("html-page-context", _unique_scripts)
+    app.connect("env-get-updated", number_exercises, priority=900)  # after Sphinx's own numbering (500)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 

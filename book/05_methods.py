@@ -343,8 +343,9 @@ report.table(verdicts)
 # The mutation power only means something relative to the weights' scale: Such et al.'s networks
 # started from a standard initialiser (weights of order 1/√fan-in) and their 0.002 was a small
 # fraction of that. Ours start at zero with the first generation spread by the mutation power
-# itself, so 0.002 leaves every network almost constant: expect a flat curve for a long time. 0.5 is
-# the opposite failure — every mutation replaces most of what a parent learnt, and the curve should
+# itself, so 0.002 leaves every network almost constant: expect a flat curve for a long time.
+#
+# 0.5 is the opposite failure — every mutation replaces most of what a parent learnt, and the curve should
 # stay noisy around the first generations' level. What to look for is where the working range lies
 # (the page's 0.05 sits between), and whether it shifts with the network size (the per-weight change
 # that keeps the behaviour similar shrinks as the fan-in grows).

@@ -546,6 +546,7 @@ glue("cpu_hours", report.num(cpu_hours, 1), display=False)
 # alone, some tens of steps in both kinds of episode. Balancing the normal episodes (blind reference
 # in the table) is worth far more on average, but the policies between the two — partly balancing,
 # partly alternating — do worse than either in the inverted half, so the search sits on the plateau.
+#
 # Removing the previous action from the input removes the trick, but also the easiest clue for a
 # plastic network; averaging each fitness over more episodes does not help, since the trap is in the
 # mean, not the noise. Look at the survival curves: the networks that stay near the same short

@@ -192,8 +192,6 @@ def test_no_paragraph_of_the_book_is_over_120_words():
         + "\n".join(offenders)
 
 
-@pytest.mark.xfail(strict=False, reason="two solutions (chapters 5 and 7) are over 120 words: the Exercises "
-                   "sections are revised on another branch of issue 38; drop this mark once they are merged")
 def test_no_paragraph_of_the_exercises_is_over_120_words():
     offenders = long_paragraphs({p.name: _exercises(markdown_cells(p)) for p in chapter_files()})
     assert not offenders, "exercise paragraphs over 120 words:\n" + "\n".join(offenders)

@@ -94,7 +94,7 @@ seeds = 2
 # %%
 if not isinstance(seeds, int) or seeds < 1:
     raise ValueError(f"seeds must be a positive integer, got {seeds!r}")
-print(f"ran with {seeds} seeds")
+f"ran with {seeds} seeds"  # an execute_result (a display): printed logs are dropped from the notebook
 '''
 
 

@@ -78,7 +78,8 @@ LABELS = {"cmaes": "CMA-ES (pycma, fp64)", "torch_cmaes": "CMA-ES (torch, fp32)"
 fits = {m: parameters.power_law(df, m) for m in LABELS}  # the evaluation's fit is only quoted
 mem_fits = {m: parameters.power_law(df, m, "peak_mib") for m in ("cmaes", "torch_cmaes")}
 cross = {m: parameters.crossover(df, m) for m in ("cmaes", "torch_cmaes")}
-report.table(df[["method", "n", "ms_per_gen", "amortised_ms_per_gen", "peak_mib"]])
+report.table(df[["method", "n", "ms_per_gen", "amortised_ms_per_gen", "peak_mib"]].assign(
+    method=df["method"].map(LABELS)))  # readers' names
 
 # %% [markdown]
 # ## Time per generation
@@ -253,7 +254,7 @@ glue("still_to_run", campaign.still_to_run(P.profile, "01"), display=False)
 glue("width_sizes", ", ".join(f"{n:,}" for n in sorted(wcells["n"].unique())), display=False)
 claim = methods.width_claim(WV, WB)  # both halves together
 glue("width_claim", claim, display=False)
-glue("verdict_short", report.verdict_short(claim, max_words=60), display=False)  # the intro's table and the opening
+glue("verdict_short", report.verdict_short(claim, max_words=28), display=False)  # the intro's table and the opening
 oes = wseeds[wseeds["row"] == "openai_es"]  # the intro's "What we found": OpenAI-ES at the largest width run
 glue("found_oes_largest", "not run yet" if oes.empty else
      f"{report.over_seeds(oes[oes['n'] == oes['n'].max()]['final'])} at {oes['n'].max():,} parameters", display=False)

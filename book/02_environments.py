@@ -335,12 +335,12 @@ laptop = model[model["claimed_cpu_h_upper"] <= 8]["env"].tolist()
 _g("laptop_tasks", ", ".join(laptop) if laptop else "none")
 _g("cluster_tasks", ", ".join(model[model["claimed_cpu_h_upper"] > 8]["env"]) or "none")
 glue("provenance", report.provenance(P.profile, [*df["machine"], *cost["machine"]]), display=False)
-report.table(environments.cost_view(model, CORES))
+report.tables(environments.cost_view(model, CORES), ["task"], environments.cost_parts(CORES))
 
 # %% tags=["hide-input"]
 # the chapter's claims (claims page, d2.*), one Holm family; each verdict an object until glued here
 V, F = environments_verdicts.verdicts(T, model)
-glue("verdict_short", report.verdict_short(str(V["d2.overall"]), max_words=45), display=False)  # intro, opening
+glue("verdict_short", report.verdict_short(str(V["d2.overall"]), max_words=28), display=False)  # intro, opening
 _g("estimate_factor", environments_verdicts.FACTOR)
 for key, v in V.items():
     _g("v_" + key.replace(".", "_"), str(v))

@@ -13,6 +13,9 @@
 # %% [markdown]
 # # Conclusions: where gradient-free neuroevolution stops, and where it beats backprop
 #
+# **Verdict (open question 1, answered in cores).**
+# {glue:text}`06_backprop_vs_evolution.ipynb::verdict_short:s`
+#
 # <small>{glue:text}`provenance`</small>
 #
 # **In this chapter you will**

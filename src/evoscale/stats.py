@@ -335,7 +335,8 @@ def censored_ratio(x_times, x_reached, y_times, y_reached, level: float = 0.95, 
         out["lower_bound"] = float(xt.max() / my)
     if xt.size >= 2 and yt.size >= 2:
         logs = censored_ratio_draws(xt, xr, yt, yr, n_resamples, seed)  # inf / inf: counted as inf
-        lo, hi = _percentile(logs, level)
+        lo, hi = (np.percentile(logs, 50 * (1 - level), method="lower"),  # order statistics: inf stays inf
+                  np.percentile(logs, 50 * (1 + level), method="higher"))
         out.update(lo=float(np.exp(lo)), hi=float(np.exp(hi)), p_value=boot_p(logs, 0.0))
         out["resolved"] = bool(out["lo"] > 1 or out["hi"] < 1)
     return out

@@ -254,7 +254,7 @@ glue("still_to_run", campaign.still_to_run(P.profile, "01"), display=False)
 glue("width_sizes", ", ".join(f"{n:,}" for n in sorted(wcells["n"].unique())), display=False)
 claim = methods.width_claim(WV, WB)  # both halves together
 glue("width_claim", claim, display=False)
-glue("verdict_short", report.verdict_short(claim, max_words=28), display=False)  # the intro's table and the opening
+glue("verdict_short", report.verdict_short(claim, max_words=25), display=False)  # the intro's table and the opening
 oes = wseeds[wseeds["row"] == "openai_es"]  # the intro's "What we found": OpenAI-ES at the largest width run
 glue("found_oes_largest", "not run yet" if oes.empty else
      f"{report.over_seeds(oes[oes['n'] == oes['n'].max()]['final'])} at {oes['n'].max():,} parameters", display=False)

@@ -340,7 +340,7 @@ report.tables(environments.cost_view(model, CORES), ["task"], environments.cost_
 # %% tags=["hide-input"]
 # the chapter's claims (claims page, d2.*), one Holm family; each verdict an object until glued here
 V, F = environments_verdicts.verdicts(T, model)
-glue("verdict_short", report.verdict_short(str(V["d2.overall"]), max_words=28), display=False)  # intro, opening
+glue("verdict_short", report.verdict_short(str(V["d2.overall"]), max_words=25), display=False)  # intro, opening
 _g("estimate_factor", environments_verdicts.FACTOR)
 for key, v in V.items():
     _g("v_" + key.replace(".", "_"), str(v))

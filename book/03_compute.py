@@ -111,7 +111,7 @@ plt.close(fig)
 # ```
 
 # %% tags=["hide-input"]
-glue("verdict_short", report.verdict_short(str(V["d3.overall"]), max_words=28), display=False)  # intro, opening
+glue("verdict_short", report.verdict_short(str(V["d3.overall"]), max_words=25), display=False)  # intro, opening
 glue("provenance", report.provenance(P.profile, [S["machine"]]), display=False)
 for key, v in V.items():
     glue("v_" + key.replace(".", "_"), str(v), display=False)

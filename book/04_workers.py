@@ -390,8 +390,8 @@ hundred = wk.hundred(P, T, sim)  # the islands at the largest count of 100+ work
 from evoscale.experiments import workers_verdicts  # noqa: E402
 
 V, F = workers_verdicts.verdicts(timings, first_env, finals, P.island_seeds, hundred)
-glue("verdict_short", report.verdict_short(str(V["d4.overall"]), max_words=28), display=False)  # intro, opening
-glue("verdict_islands", report.verdict_short(str(V["q3.islands"]), max_words=28), display=False)  # open question 3
+glue("verdict_short", report.verdict_short(str(V["d4.overall"]), max_words=25), display=False)  # intro, opening
+glue("verdict_islands", report.verdict_short(str(V["q3.islands"]), max_words=25), display=False)  # open question 3
 for key, v in V.items():
     glue("v_" + key.replace(".", "_"), str(v), display=False)
 report.table(workers_verdicts.family_table(F), note="Holm's correction over the chapter's tests at a family-wise 5 %.")

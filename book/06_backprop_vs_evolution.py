@@ -217,7 +217,7 @@ glue("cross_others", " ".join(f"{env}, {backprop.LABELS.get(m, m)}: {backprop.cr
 # %% tags=["hide-input"]
 # the chapter's claims (claims page, q1.*), one Holm family; each verdict an object until glued here
 V, F = backprop_verdicts.verdicts(S, {C_["env"]: C for C, _, C_ in panels}, backprop.es_method(t[main]), main)
-glue("verdict_short", report.verdict_short(str(V["q1"]), max_words=28), display=False)  # the intro's table, the opening
+glue("verdict_short", report.verdict_short(str(V["q1"]), max_words=25), display=False)  # the intro's table, the opening
 for key, v in V.items():
     glue("v_" + key.replace(".", "_"), str(v), display=False)
 found = backprop_verdicts.found(S, V, backprop.es_method(t[main]), main)  # the intro's "What we found"

@@ -166,7 +166,7 @@ def test_holm_and_the_borderline_rule_decide_the_words():
     flip = {"x": dict(regions=lambda seed: {"below": 0.01 if seed % 5 else 0.2})}
     f = wv.judge(flip, repeats=20)["x"]
     assert f["borderline"] and not f["resolved"] and f["flip"] == pytest.approx(0.2)
-    assert "borderline" in wv._why_unresolved(f)
+    assert "borderline" in wv.why_unresolved(f)
     # the verdict follows the family, not the raw p: a measured-below test that Holm leaves open
     df = both(0.5, 0.45, noise=0.02)
     T = wv.tests(df, ENV, n_resamples=500)

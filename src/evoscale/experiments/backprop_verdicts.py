@@ -25,9 +25,10 @@ import numpy as np
 import pandas as pd
 
 from ..claims import CLAIMS
-from ..stats import (N_RESAMPLES, censored_ratio, censored_ratio_draws, detectable_difference, diff_p, family,
+from ..stats import (N_RESAMPLES, censored_ratio, censored_ratio_draws, detectable_difference, diff_p,
                      n_to_resolve, region_p)
 from . import report
+from .judging import judge, why_unresolved
 from .backprop import CORES, LABELS, crossover
 
 MIN_N = {c.id: c.min_n for c in CLAIMS if c.id.startswith("q1")}
@@ -101,15 +102,6 @@ def tests(S_by_env: dict, C_by_env: dict, es: str = "torch_cmaes", main: str = "
     return out
 
 
-def judge(T: dict, repeats: int = 100) -> dict:
-    """The Holm family over ``tests``: per claim its raw and adjusted p, flip share, borderline, resolved
-    and the conclusion its smallest p points to."""
-    p_of = {k: (lambda seed, t=t: min(t["regions"](seed).values())) for k, t in T.items()}
-    F = family(p_of, repeats)
-    for k, t in T.items():
-        regions = t["regions"](0)
-        F[k]["conclusion"] = min(regions, key=regions.get)
-    return F
 
 
 # ---------------------------------------------------------------- words
@@ -119,11 +111,7 @@ def _n(S: dict, es: str) -> str:
 
 
 def _why_unresolved(f: dict | None, missing: str) -> str:
-    if f is None:
-        return missing
-    if f["borderline"]:
-        return f"borderline: its decision flips with the bootstrap seed in {f['flip']:.0%} of 100 repeats"
-    return f"not resolved after Holm's correction (p = {f['p']:.3f}, adjusted {f['p_adj']:.3f})"
+    return missing if f is None else why_unresolved(f)
 
 
 def _ratio_verdict(key: str, T: dict, F: dict, S: dict, es: str, what: str, missing: str) -> report.Verdict:

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from ..claims import CLAIMS
 from ..envs.adapt import BANDIT_ID, CARTPOLE_ID
-from ..stats import N_RESAMPLES, detectable_difference, family, iqm, region_p
+from ..stats import N_RESAMPLES, detectable_difference, iqm, n_to_resolve_one, region_p
 from . import report
+from .judging import judge, why_unresolved
 from .plasticity import bounds, gap_closed, values
 
 MIN_N = {c.id: c.min_n for c in CLAIMS if c.id.startswith("q2")}
@@ -61,21 +61,8 @@ def one_sample(x, null: float, n_resamples: int = N_RESAMPLES) -> dict:
     return out
 
 
-def n_one_sample(d, power: float = 0.8, alpha: float = 0.05, largest: int = 10_000) -> float:
-    """Seeds at which a two-sided one-sample t-test at ``alpha`` detects the observed mean of ``d`` with
-    ``power``, given its spread; inf for a mean of 0, NaN below 2 values."""
-    d = np.asarray(d, dtype=float)
-    d = d[np.isfinite(d)]
-    if d.size < 2:
-        return np.nan
-    delta, s = abs(d.mean()), d.std(ddof=1)
-    if delta == 0:
-        return np.inf
-    if s == 0:
-        return 2.0
-    n = np.arange(2, largest + 1)
-    ok = np.flatnonzero((sps.t.ppf(1 - alpha / 2, n - 1) + sps.t.ppf(power, n - 1)) * s / np.sqrt(n) <= delta)
-    return float(n[ok[0]]) if ok.size else np.inf
+n_one_sample = n_to_resolve_one
+"""Seeds a one-sample test of the observed mean of ``d`` needs (``stats.n_to_resolve_one``)."""
 
 
 def _regions(x, null: float, n_resamples: int):
@@ -101,23 +88,10 @@ def tests(full: pd.DataFrame, at: pd.DataFrame, n_resamples: int = N_RESAMPLES) 
     return out
 
 
-def judge(T: dict, repeats: int = 100) -> dict:
-    """The Holm family over ``tests``: per claim its raw and adjusted p, flip share, borderline, resolved
-    and the conclusion its smallest p points to (bootstrap seed 0)."""
-    p_of = {k: (lambda seed, t=t: min(t["regions"](seed).values())) for k, t in T.items()}
-    F = family(p_of, repeats)
-    for k, t in T.items():
-        regions = t["regions"](0)
-        F[k]["conclusion"] = min(regions, key=regions.get)
-    return F
 
 
 # ---------------------------------------------------------------- words
 
-def _why_unresolved(f: dict) -> str:
-    if f["borderline"]:
-        return f"borderline: its decision flips with the bootstrap seed in {f['flip']:.0%} of 100 repeats"
-    return f"not resolved after Holm's correction (p = {f['p']:.3f}, adjusted {f['p_adj']:.3f})"
 
 
 def _needs(r: dict, digits: int, unit: str) -> str:
@@ -147,7 +121,7 @@ def _share_verdict(key: str, T: dict, F: dict, x: np.ndarray, planned: int, wher
     number = (f"Neuromod closes {report.ci(r['diff'], r['lo'], r['hi'], 2)} of the bandit's feedforward-to-oracle "
               f"gap {where} (n = {r['n']}; {r['above']} of {r['n']} seeds above 0)")
     if not f["resolved"]:
-        return report.Verdict("unresolved", number, _why_unresolved(f) + "; " + _needs(r, 2, "of the gap"))
+        return report.Verdict("unresolved", number, why_unresolved(f) + "; " + _needs(r, 2, "of the gap"))
     if f["conclusion"] == "above":
         return report.Verdict("confirmed", number, "the CI lies above 0: Neuromod does better than any fixed map, so "
                                                    "it learns within the episode" + _holm(f))
@@ -166,7 +140,7 @@ def _cart_verdict(T: dict, F: dict, at: pd.DataFrame, planned: int, where: str) 
     number = (f"Neuromod − blind controller {report.ci(r['diff'], r['lo'], r['hi'], 0, True)} {where} "
               f"(n = {r['n']}; {r['above']} of {r['n']} seeds above it; returns: {refs})")
     if not f["resolved"]:
-        return report.Verdict("unresolved", number, _why_unresolved(f) + "; " + _needs(r, 0, "return"))
+        return report.Verdict("unresolved", number, why_unresolved(f) + "; " + _needs(r, 0, "return"))
     if f["conclusion"] == "above":
         return report.Verdict("confirmed", number, "the CI lies above 0: Neuromod beats ignoring the flip" + _holm(f))
     mlp_below = mlp.size > 0 and iqm(mlp) < blind

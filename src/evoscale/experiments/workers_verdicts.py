@@ -36,8 +36,9 @@ import pandas as pd
 from scipy import stats as sps
 
 from ..claims import CLAIMS
-from ..stats import N_RESAMPLES, compare, detectable_difference, diff_p, family, n_to_resolve, region_p
+from ..stats import N_RESAMPLES, compare, detectable_difference, diff_p, n_to_resolve, region_p
 from . import report
+from .judging import judge, why_unresolved
 
 MIN_N = {c.id: c.min_n for c in CLAIMS if c.chapter == "04_workers"}
 """Fewest timed generations (speedup, tell), seeds (islands) or simulation seeds (q3) before any word."""
@@ -232,23 +233,10 @@ def island_sides(finals: dict) -> tuple[np.ndarray, np.ndarray]:
     return one, isl
 
 
-def judge(T: dict, repeats: int = 100) -> dict:
-    """The Holm family over ``tests``: per test its raw and adjusted p, flip share, borderline, resolved
-    and the conclusion its smallest p points to."""
-    p_of = {k: (lambda seed, t=t: min(t["regions"](seed).values())) for k, t in T.items()}
-    F = family(p_of, repeats)
-    for k, t in T.items():
-        regions = t["regions"](0)
-        F[k]["conclusion"] = min(regions, key=regions.get)
-    return F
 
 
 # ---------------------------------------------------------------- words
 
-def _why_unresolved(f: dict) -> str:
-    if f["borderline"]:
-        return f"borderline: its decision flips with the bootstrap seed in {f['flip']:.0%} of 100 repeats"
-    return f"not resolved after Holm's correction (p = {f['p']:.3f}, adjusted {f['p_adj']:.3f})"
 
 
 def _more(n: int, point: float, lo: float, hi: float, edges, unit: str, digits: int = 2) -> str:
@@ -306,7 +294,7 @@ def speedup_verdict(T: dict, F: dict, env: str) -> report.Verdict:
     for m in open_:
         for k, what in ((f"d4.speedup:{m}", "measured"), (f"d4.speedup.modelled:{m}", "modelled")):
             if k in F and not F[k]["resolved"]:
-                why.append(f"{_name(m)}, {what}: {_why_unresolved(F[k])}; "
+                why.append(f"{_name(m)}, {what}: {why_unresolved(F[k])}; "
                            + _more(nums[m]["n"], *nums[m][what], (EFFICIENCY,), "timed generations"))
     return report.Verdict("unresolved", number, "; ".join(why) + f"; measuring {TARGET} workers (the full profile, "
                                                                  "on a 16-core machine or a Ray cluster) would decide it")
@@ -326,7 +314,7 @@ def tell_verdict(T: dict, F: dict, env: str) -> report.Verdict:
               f"at {report.ci(*A['bound'], 2)} and puts the 0.7 crossing {cross}")
     top = max(A["workers_all"]) if A["workers_all"] else 0
     if not f["resolved"]:
-        return report.Verdict("unresolved", number, _why_unresolved(f) + "; "
+        return report.Verdict("unresolved", number, why_unresolved(f) + "; "
                               + _more(A["n"], *A["share"], BAND, "timed generations", 3))
     where = {"inside": "inside", "below": "below", "above": "above"}[f["conclusion"]]
     band = f"[{BAND[0]:.3f}, {BAND[1]:.3f}] (a 0.7 crossing between 16 and 4 workers)"
@@ -352,7 +340,7 @@ def island_verdict(T: dict, F: dict, finals: dict, planned: int) -> report.Verdi
         tail = (f"; the data could detect a difference of about {report.num(detectable_difference(isl, one))} return"
                 + (f", and about {need:,.0f} seeds a side would resolve the observed one" if np.isfinite(need) else
                    ", and not even 10,000 seeds a side would resolve the observed one"))
-        return report.Verdict("unresolved", number, _why_unresolved(f) + tail)
+        return report.Verdict("unresolved", number, why_unresolved(f) + tail)
     if cmp["diff"] > 0:
         return report.Verdict("confirmed", number, "the islands are ahead at equal evaluations")
     return report.Verdict("refuted", number, "one CMA-ES is ahead at equal evaluations: the islands buy "
@@ -369,7 +357,7 @@ def hundred_verdict(T: dict, F: dict) -> report.Verdict:
     number = (f"simulated island efficiency {report.ci(N['point'], *N['ci'], 3)} at {N['workers']} heterogeneous "
               f"workers (modelled, calibrated on this machine; mean over {N['n']} simulation seeds)")
     if not f["resolved"]:
-        return report.Verdict("unresolved", number, _why_unresolved(f) + "; "
+        return report.Verdict("unresolved", number, why_unresolved(f) + "; "
                               + _more(N["n"], N["point"], *N["ci"], (EFFICIENCY,), "simulation seeds") + "; " + real)
     return report.Verdict("refined", number, f"the modelled CI lies {f['conclusion']} 0.7; the CI covers the "
                                              f"simulated workers' speeds, not the calibration; {real}")

@@ -45,8 +45,10 @@
 # {term}`interquartile mean (IQM) <IQM>` over seeds with a 95 % {term}`bootstrap confidence interval <bootstrap CI>`
 # {cite}`agarwal2021deep`; the probability that the method is the best of its size column; and a
 # verdict on the claimed word in the book's vocabulary (confirmed / refuted / refined / unresolved),
-# by the rules below. {term}`PPO` with the rl-baselines3-zoo hyper-parameters {cite}`raffin2020zoo` is
-# reported for reference; chapter 6 compares it on matched budgets.
+# by the rules below.
+#
+# {term}`PPO` with the rl-baselines3-zoo hyper-parameters {cite}`raffin2020zoo` is reported for
+# reference; chapter 6 compares it on matched budgets.
 
 # %% tags=["parameters"]
 profile = "book"  # smoke | quick | book | full

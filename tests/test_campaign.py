@@ -224,12 +224,14 @@ def test_cost_model_never_extrapolates_a_falling_cost_from_n_equal_to_one(tmp_pa
     assert campaign.CostModel(tmp_path).seconds(c, 8066) == pytest.approx(3200.0)
 
 
-def test_a_stored_run_with_a_non_number_is_named_once_and_counts_as_missing(store, caplog):
+def test_a_stored_run_with_a_non_number_is_named_once_and_counts_as_missing(store, caplog, monkeypatch):
     """One bad file (here "3072O" in a count column, its sidecar's checksum matching) blocks nothing:
-    plan, the cost model and the cache read it as missing, and a warning names it."""
+    plan, the cost model and the cache read it as missing, and a warning names it. On CI (CI=true
+    without FRESH) the same file is an error that names it in one line: CI never recomputes."""
     import pandas as pd
 
     from evoscale.runs import run_path, save_records
+    from evoscale.store import UnverifiedResultError
 
     unit = campaign.units(campaign.needs("smoke", ["03"]))[0]
     gens = campaign.generations(unit.config)
@@ -238,6 +240,12 @@ def test_a_stored_run_with_a_non_number_is_named_once_and_counts_as_missing(stor
                                  eval_wall_s=0.0, cpu_s=1.0, eval_return=1.0) for g in range(gens)])
     records.loc[gens - 1, "evals"] = "3072O"
     path = save_records(unit.config, store / "runs", records)
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.delenv("FRESH", raising=False)
+    with pytest.raises(UnverifiedResultError, match="'3072O'") as err:
+        is_cached(unit.config, store / "runs")
+    assert path.name in str(err.value) and "\n" not in str(err.value)
+    monkeypatch.delenv("CI")
     assert not is_cached(unit.config, store / "runs")
     assert campaign.CostModel(store / "runs").runs.empty
     plan = campaign.plan("smoke", ["03"])

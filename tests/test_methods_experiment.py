@@ -289,3 +289,39 @@ def test_chapter_1s_halves_share_one_family():
     assert alone["verdict"].startswith("refuted")  # 2,788 resolved on its own
     assert holm["verdict"].startswith("unresolved") and "Holm-adjusted p" in holm["verdict"]
     assert width_beyond(seeds, F=F)["verdict"].startswith("unresolved")
+
+
+def test_a_stored_runs_chapter_shows_the_earlier_setting_until_the_selected_ones_runs_are_stored(tmp_path,
+                                                                                                 monkeypatch):
+    """Between a band's tuning finishing and the campaign storing the runs with its selection, the
+    book profile shows the earlier setting's stored runs (labelled so), never a hole; the campaign's
+    configs are the selected ones throughout."""
+    from evoscale.experiments import tuning
+    from evoscale.runs import run_many
+
+    monkeypatch.setenv("EVOSCALE_RESULTS", str(tmp_path))
+    monkeypatch.setattr(tuning, "_selection", lambda root: {("sepcmaes", "small"): tuning.GRIDS["sepcmaes"][3]})
+    monkeypatch.setattr(tuning, "selected", lambda row, band, env="": tuning._selection("").get((row, band)))
+    p = _params("smoke", tuned=True, train_missing=False, sizes=["4,2", "8,4", "60,60"])
+    earlier = _params("smoke", tuned=False, train_missing=False, sizes=["4,2", "8,4", "60,60"])
+    cells = plan(p)
+    cells = cells[(cells["row"] == "sepcmaes") & (cells["size"] == "small")]
+    target = [c for _, c in methods.configs(p, cells)]
+    before = [c for _, c in methods.configs(earlier, cells)]
+    assert {c.sigma0 for c in target} == {tuning.GRIDS["sepcmaes"][3]["sigma0"]} != {c.sigma0 for c in before}
+    where = tmp_path / "smoke" / "runs"
+
+    def how():
+        t = methods.settings_table(p)
+        return t.loc[(t["Method"] == "sep-CMA-ES") & (t["Band"] == "small"), "How it was chosen"].item()
+
+    # nothing stored: the selected setting (its runs show as missing)
+    assert [c for _, c in methods.configs(p, cells, shown=True)] == target and how() == "selected by the tuning rule"
+    run_many(before, where, processes=1, log=lambda *a: None)
+    assert [c for _, c in methods.configs(p, cells, shown=True)] == before and how() == methods.STILL_TRAINING
+    assert set(methods.run(p, cells, log=lambda *a: None)["seed"]) == set(p.seed_list())
+    assert [c for _, c in methods.configs(p, cells)] == target  # what the campaign trains
+    run_many(target[:1], where, processes=1, log=lambda *a: None)  # half-way: still the earlier runs
+    assert [c for _, c in methods.configs(p, cells, shown=True)] == before
+    run_many(target, where, processes=1, log=lambda *a: None)
+    assert [c for _, c in methods.configs(p, cells, shown=True)] == target and how() == "selected by the tuning rule"

@@ -110,8 +110,10 @@ def test_grid_values_are_printed_for_readers():
     assert "0.0031" in text and "mutation 0.0031, 1 elite" in text
 
 
-def test_chapters_use_a_bands_selection_only_once_its_tuning_is_complete(monkeypatch):
+def test_chapters_use_a_bands_selection_only_once_its_tuning_is_complete(monkeypatch, tmp_path):
     from evoscale.experiments import methods
+
+    monkeypatch.setenv("EVOSCALE_RESULTS", str(tmp_path))  # an empty store: no earlier runs stand in
 
     P = methods.params({"profile": "book"})
     # nothing complete (a partial campaign): the book's settings

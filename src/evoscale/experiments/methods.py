@@ -15,7 +15,7 @@ hyper-parameters) is run on the same task with an env-step budget, for the compa
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,7 @@ from ..claims import CLAIMS
 from ..config import RunConfig, parse_hidden
 from ..envs import get_spec
 from ..machine import ram_gib
+from ..runs import is_cached
 from ..stats import MIN_SEEDS, compare, diff_p, family, first_crossing, iqm, iqm_ci, iqm_p
 from . import report
 from . import check_parameters, load_cached, results_root, run_many, seed_list
@@ -192,14 +193,39 @@ def config(p: MethodsParams, row: str, hidden, seed: int) -> RunConfig:
                      **settings_for(p, row, band)[0])
 
 
+STILL_TRAINING = "the book's earlier setting (the runs with the selected one are still training)"
+"""How a cell was chosen when its band's tuning is complete but the book profile has not stored all the
+runs with the selected setting yet: the chapter shows the earlier setting's stored runs meanwhile."""
+
+
+def _shown(p: MethodsParams, row: str, hidden, seeds: list[int], where) -> tuple[MethodsParams, str | None]:
+    """Which parameters a stored-runs-only chapter (``train_missing`` off) shows a cell with: ``p``
+    while every selected-setting run is stored or nothing else is, else the earlier setting (``p`` with
+    ``tuned=False``) when all of its runs are stored, so a half-finished campaign leaves no hole. The
+    second item is ``STILL_TRAINING`` when the earlier setting stands in, else None."""
+    if p.train_missing or not p.tuned:
+        return p, None
+    earlier = replace(p, tuned=False)
+    ours = [config(p, row, hidden, s) for s in seeds]
+    if ours == [config(earlier, row, hidden, s) for s in seeds] or all(is_cached(c, where) for c in ours):
+        return p, None
+    if all(is_cached(config(earlier, row, hidden, s), where) for s in seeds):
+        return earlier, STILL_TRAINING
+    return p, None
+
+
 def settings_table(p: MethodsParams) -> pd.DataFrame:
-    """Per method and width band, for readers: the setting the evaluation runs use and how it was chosen."""
+    """Per method and width band, for readers: the setting the evaluation runs use and how it was chosen
+    (for a stored-runs-only profile, the earlier setting while the selected one's runs are training)."""
     from . import tuning
 
     rows = []
+    where = results_root() / p.profile / "runs"
     for row in GRID_ROWS:
-        for band in SIZE_NAMES:
-            settings, how = settings_for(p, row, band)
+        for band, hidden in zip(SIZE_NAMES, p.sizes):
+            shown, still = _shown(p, row, hidden, p.seed_list(band), where)
+            settings, how = settings_for(shown, row, band)
+            how = still or how
             rows.append({"Method": LABELS[row], "Band": band, "Setting used": tuning.setting_label(row, settings),
                          "How it was chosen": how})
     return pd.DataFrame(rows)
@@ -238,18 +264,25 @@ def plan(p: MethodsParams, cost: pd.DataFrame | None = None, part: str = "grid")
     return pd.DataFrame(rows)
 
 
-def configs(p: MethodsParams, cells: pd.DataFrame, ppo: bool = False) -> list[tuple]:
-    """(cell or None for PPO, RunConfig) of every runnable cell and seed (plus PPO if asked)."""
-    todo = [(c, config(p, c.row, c.hidden, s)) for c in cells[cells["runs"]].itertuples()
-            for s in p.seed_list(c.band)]
+def configs(p: MethodsParams, cells: pd.DataFrame, ppo: bool = False, shown: bool = False) -> list[tuple]:
+    """(cell or None for PPO, RunConfig) of every runnable cell and seed (plus PPO if asked). With
+    ``shown``, each cell's runs are the ones a stored-runs-only chapter shows (``_shown``): the earlier
+    setting while the selected setting's runs are training; without, the runs the campaign must train."""
+    where = results_root() / p.profile / "runs"
+    todo = []
+    for c in cells[cells["runs"]].itertuples():
+        seeds = p.seed_list(c.band)
+        q = _shown(p, c.row, c.hidden, seeds, where)[0] if shown else p
+        todo += [(c, config(q, c.row, c.hidden, s)) for s in seeds]
     return todo + ([(None, c) for c in ppo_configs(p)] if ppo else [])
 
 
 def run(p: MethodsParams, cells: pd.DataFrame, ppo: bool = False, log=print) -> pd.DataFrame:
     """Records of every runnable cell (all seeds; plus PPO if asked), annotated with row, size, band.
-    With ``train_missing`` off (book profile) only the stored runs, an empty frame if none."""
+    With ``train_missing`` off (book profile) only the stored runs, an empty frame if none; a cell whose
+    selected setting's runs are still training shows its earlier setting's stored runs (``_shown``)."""
     where = results_root() / p.profile / "runs"
-    todo = configs(p, cells, ppo)
+    todo = configs(p, cells, ppo, shown=not p.train_missing)
     if p.train_missing:
         run_many([c for _, c in todo], where, processes=p.processes, log=log)
     frames = []

@@ -125,10 +125,10 @@ for env, s in S.items():  # PPO first, then the task's ES, headline first
 # W) as is fastest, so a curve never rises. A seed that never reached the threshold counts at its
 # whole budget's time, and each curve is the median over seeds.
 #
-# PPO's measured speedup at 2 processes was {glue:text}`ppo_speed_2`: below 1, sending each step's
-# observations and actions between processes costs more than the step itself, so in the model PPO
-# keeps to one process on any number of cores (which is why the zoo runs these tasks in one
-# process). The table below gives, per task and ES method, where the curves cross: the task's
+# PPO's measured speedup at 2 processes was {glue:text}`ppo_speed_2`. In the cost model fitted to
+# PPO's timed parts, which also draws its curves: {glue:text}`ppo_plan`.
+#
+# The table below gives, per task and ES method, where the curves cross: the task's
 # headline ES first, the others with the same model, their own unit costs and their own measured Ray
 # speedup (where a method's speedup was never measured, its crossover is left out rather than
 # assuming linear scaling).
@@ -139,9 +139,14 @@ for env, s in S.items():  # PPO first, then the task's ES, headline first
 # - *ES, modelled*: chapter 4's cluster simulation (central server, calibrated on the measurement;
 #   64 individuals, so nothing is gained past 64 workers).
 # - *PPO, measured*: 1–2 environment processes (SB3's SubprocVecEnv).
-# - *PPO, modelled*: a cost model calibrated on its own measurement, in which p processes split the
-#   rollout's work and each extra process costs a fixed share for its messages (at most one process
-#   per environment: {glue:text}`ppo_envs`).
+# - *PPO, modelled*: its parts timed on the idle machine (the policy's forward, one env step, the
+#   message to a worker process, the update on 1 and 2 threads). p processes split the env steps,
+#   every env step pays its message, the update follows Amdahl's law in threads, and each W takes the
+#   fastest setting, one process included (at most one process per environment:
+#   {glue:text}`ppo_envs`).
+# - *Bands*: the seeds resampled, and both models refitted on resampled timings (PPO's timed parts;
+#   the ES's timed generations, each refit re-simulated), so the crossover's CI covers the timing
+#   noise on both sides.
 # ```
 #
 # Where the ES curves flatten past a few workers, that is the modelled central server, not the ES:
@@ -210,6 +215,7 @@ glue("us_per_step", "not measured yet" if costs is None else "; ".join(
     for e, g in costs[costs.env.isin(list(t))].groupby("env", sort=False)), display=False)
 glue("ppo_speed_2", "not measured yet" if ppo_speed is None else ", ".join(
     f"{r.env} {r.speedup:.2f}" for r in ppo_speed[ppo_speed.workers == 2].itertuples()), display=False)
+glue("ppo_plan", "; ".join(f"{S_['env']}: {backprop.ppo_plan_text(C_)}" for C_, _, S_ in panels), display=False)
 glue("cross_line", " ".join(f"{S_['env']}: {backprop.cross_text(C_, why)}." for C_, why, S_ in panels), display=False)
 glue("cross_others", " ".join(f"{env}, {backprop.LABELS.get(m, m)}: {backprop.cross_text(C_, why)}."
                               for (env, m), (C_, why) in others.items()) or "–", display=False)
@@ -367,8 +373,9 @@ glue("bw_data", "no runs of both sides stored yet" if es_end is None else
 # :class: dropdown
 # ```
 # The rollout part then divides up to 64 processes, so PPO's time keeps falling past 16 cores and
-# the crossover moves out, but only if more processes pay at all: with the measured 2-process
-# speedup below 1 the model keeps PPO on one process whatever the cap. Each update then sees the same
+# the crossover moves out, but only if more processes pay at all. Whether they do is the model's
+# line on the page ({glue:text}`ppo_plan`): where it keeps the environments in one process, the cap
+# changes nothing. Each update then sees the same
 # number of steps from more, shorter trajectory pieces (n_steps falls for a fixed batch) or the batch
 # grows: PPO's steps to the threshold usually rise. The first effect is `cap=64` in
 # `backprop.speedup`; the second needs new PPO runs with `n_envs` 64 (a `--hyper` override of the

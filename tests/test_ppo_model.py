@@ -92,3 +92,52 @@ def test_the_bench_times_every_part_at_tiny_sizes(tmp_path, monkeypatch):
     t = b.load_ppo_timings("smoke")
     assert set(t["part"]) == {"forward", "dummy", "subproc", "update"} and set(t["cores"]) == {1, 2}
     assert (t["seconds"] > 0).all() and out["CartPole-v1"]["n_envs"] == 8 and out["CartPole-v1"]["check_2_processes"] > 0
+
+
+def test_the_rollout_sentence_and_the_curve_read_one_model():
+    """Chapter 6's sentence about PPO's processes comes from the model its crossover curve uses, so the
+    two cannot disagree: IPC-bound -> 'one process' and a flat curve; compute-bound -> 'worker
+    processes from W = 2' and a falling curve."""
+    rng = np.random.default_rng(0)
+    rec = lambda m, s, spg: pd.DataFrame(dict(  # noqa: E731
+        method=m, env="LunarLander-v3", seed=s, generation=np.arange(40), evals=(np.arange(40) + 1) * 10,
+        env_steps=(np.arange(40) + 1) * spg, pop_eval_s=spg * 1e-4, opt_s=0.01, machine="test box",
+        eval_return=np.where(np.arange(40) >= 5 + rng.integers(3), 300.0, 0.0)))
+    df = pd.concat([rec("ppo", s, 1_000) for s in range(10)] + [rec("torch_cmaes", s, 5_000) for s in range(10)])
+    costs = b.unit_costs(df)
+    S = b.summarise(df, "LunarLander-v3", 10, costs)
+    ipc = b.cores(S, costs, {2: 1.8}, {2: 0.37}, ppo_timings=timings(env=1e-5, message=1e-4, update2=1.0),
+                  model_draws=5)
+    text = b.ppo_plan_text(ipc)
+    assert "in one process at every W up to 1,024" in text and "100 µs" in text and "1.00x" in text
+    assert np.allclose(ipc["ppo"], ipc["ppo"][:, :1])
+    busy = b.cores(S, costs, {2: 1.8}, {2: 1.9}, ppo_timings=timings(forward=1e-4, env=1e-3, message=1e-6),
+                   model_draws=5)
+    text = b.ppo_plan_text(busy)
+    assert "worker processes from W = 2 " in text and "one process" not in text
+    assert (np.diff(np.median(busy["ppo"], axis=0)) <= 0).all() and busy["ppo"][:, 1].mean() < busy["ppo"][:, 0].mean()
+    assert b.ppo_plan_text(None).startswith("not modelled yet")
+
+
+def test_the_es_side_is_refitted_on_resampled_timings_too(tmp_path, monkeypatch):
+    """The ES's speedups (measured 1-2 workers, simulated beyond) refitted on chapter-4-style timings
+    resampled per worker count: the first fit is ``es_speedup``'s, the refits differ, none exceeds the
+    population's worth of workers, and ``cores`` carries them into the crossover's band."""
+    monkeypatch.setenv("EVOSCALE_RESULTS", str(tmp_path))
+    rng = np.random.default_rng(1)
+    rows = [dict(workers=w, generation=g, eval_s=base * (1 + 0.2 * rng.standard_normal()) ** 2, opt_s=0.01,
+                 env_steps=5_000, startup_s=1.0, env="LunarLander-v3", method="torch_cmaes", n_params=2_788,
+                 popsize=8, raw_steps_per_s=20_000.0, machine="test box")
+            for w, base in ((0, 0.25), (1, 0.27), (2, 0.15)) for g in range(12)]
+    path = b.es_speedup_path("smoke", "LunarLander-v3", "torch_cmaes")
+    path.parent.mkdir(parents=True)
+    pd.DataFrame(rows).to_csv(path, index=False)
+    fits = b.es_speedup_draws("smoke", "LunarLander-v3", draws=6)
+    assert len(fits) == 7 and fits[0] == b.es_speedup("smoke", "LunarLander-v3")
+    measured, modelled = fits[0]
+    from evoscale.experiments import workers
+
+    pop = workers.params({"profile": "smoke"}).popsize  # the simulated central server's population
+    assert set(measured) == {1, 2} and modelled and set(modelled) == {w for w in b.CORES if 2 < w <= pop}
+    assert len({round(m[2], 9) for m, _ in fits}) > 1  # the refits see other timings
+    assert b.es_speedup_draws("smoke", "CartPole-v1") == []  # nothing timed: nothing modelled

@@ -558,12 +558,23 @@ def band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 # ---------------------------------------------------------------- the chapter's crossover and figures
 
-def es_speedup(profile: str, env: str, W=CORES, method: str = "torch_cmaes") -> tuple[dict, dict]:
-    """ES evaluation speedup over the in-process evaluator: measured (chapter 4's Ray workers, 1-2, for
-    ``method``) and modelled beyond (``cluster_sim``'s central server calibrated on chapter 4's
-    measurement, with the ask + tell left out: it is the model's sequential part; popsize 64, so no
-    gain past 64 workers). Where chapter 4 has not measured this task and method, this chapter's own
-    measurement (``measure_and_store``); ({}, {}) where neither exists."""
+ES_MODEL_DRAWS = 20
+"""Refits of the ES side's speedup model on resampled timings, for the crossover's band (each refit is
+one simulation sweep; the first item of ``es_speedup_draws`` is the fit on all timings)."""
+DRAW_SIM_GENERATIONS = 50
+"""Simulated generations per refit (the point estimate simulates the profile's ``sim_generations``)."""
+
+
+def es_speedup_draws(profile: str, env: str, W=CORES, method: str = "torch_cmaes", draws: int = ES_MODEL_DRAWS,
+                     seed: int = 0) -> list[tuple[dict, dict]]:
+    """ES evaluation speedups over the in-process evaluator, as (measured, modelled) dicts keyed by
+    worker count: measured at 1-2 Ray workers (chapter 4's timings for ``method``, else this chapter's
+    own measurement, ``measure_and_store``) and modelled beyond by ``cluster_sim``'s central server
+    calibrated on them, with the ask + tell left out (it is the sequential part) and at most
+    ``popsize`` workers (a generation has no more evaluations to share out; ``speedup`` keeps the best
+    count for larger W). The first item is the fit on all timings; each of the ``draws`` others refits
+    the calibration and re-simulates on the timed generations resampled with replacement within each
+    worker count (the same resampling as ``ppo_model.draws``). [] where no timing exists."""
     import dataclasses
 
     from ..cluster_sim import sweep
@@ -571,15 +582,29 @@ def es_speedup(profile: str, env: str, W=CORES, method: str = "torch_cmaes") -> 
 
     files = _speedup_files(profile, env, method)
     if not files:
-        return {}, {}
-    T = workers.speedup_table(pd.concat([pd.read_csv(f) for f in files], ignore_index=True))
-    measured = {int(r.workers): float(r.eval_speedup) for r in T.itertuples() if r.workers >= 1}
+        return []
+    raw = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
     p = workers.params({"profile": profile})
-    cal = dataclasses.replace(workers.calibration(p, T, env), tell_s=0.0)
-    beyond = [int(w) for w in np.asarray(W) if w > max(measured)]
-    sim = sweep(cal, workers=beyond, model="central", popsize=p.popsize, sim_generations=p.sim_generations,
-                seed=p.seed) if beyond else pd.DataFrame(columns=["workers", "speedup"])
-    return measured, dict(zip(sim["workers"].astype(int), sim["speedup"]))
+    rng = np.random.default_rng(seed)
+    groups = [g.index.to_numpy() for _, g in raw.groupby("workers")]
+    out = []
+    for k in range(draws + 1):
+        sample = raw if k == 0 else raw.loc[np.concatenate([g[rng.integers(len(g), size=len(g))] for g in groups])]
+        T = workers.speedup_table(sample)
+        measured = {int(r.workers): float(r.eval_speedup) for r in T.itertuples() if r.workers >= 1}
+        cal = dataclasses.replace(workers.calibration(p, T, env), tell_s=0.0)
+        beyond = [int(w) for w in np.asarray(W) if max(measured) < w <= p.popsize]
+        sim = sweep(cal, workers=beyond, model="central", popsize=p.popsize, seed=p.seed + k,
+                    sim_generations=p.sim_generations if k == 0 else min(p.sim_generations, DRAW_SIM_GENERATIONS)
+                    ) if beyond else pd.DataFrame(columns=["workers", "speedup"])
+        out.append((measured, dict(zip(sim["workers"].astype(int), sim["speedup"]))))
+    return out
+
+
+def es_speedup(profile: str, env: str, W=CORES, method: str = "torch_cmaes") -> tuple[dict, dict]:
+    """``es_speedup_draws``' fit on all timings: (measured, modelled); ({}, {}) where none exists."""
+    fits = es_speedup_draws(profile, env, W, method, draws=0)
+    return fits[0] if fits else ({}, {})
 
 
 def missing_inputs(S: dict, costs: pd.DataFrame | None, es_speed: dict, ppo_speed: dict,
@@ -594,7 +619,7 @@ def missing_inputs(S: dict, costs: pd.DataFrame | None, es_speed: dict, ppo_spee
 
 def cores(S: dict, costs: pd.DataFrame | None, es_speed: dict, ppo_speed: dict, es: str = "torch_cmaes",
           W=CORES, es_modelled: dict | None = None, ppo_timings: pd.DataFrame | None = None,
-          model_draws: int = 200) -> dict | None:
+          model_draws: int = 200, es_draws: list[tuple[dict, dict]] | None = None) -> dict | None:
     """Time to the threshold against cores for ``es`` and PPO (every seed; one that never reached it
     counts at its whole budget's time, censored), and the crossover (``crossover``);
     None while an input is missing (``missing_inputs``): runs, one-core costs or a measured speedup
@@ -602,7 +627,9 @@ def cores(S: dict, costs: pd.DataFrame | None, es_speed: dict, ppo_speed: dict, 
     on as many of them (up to W) as is fastest, so more cores never make a run slower. PPO's speedups
     come from ``ppo_model`` fitted to ``ppo_timings`` where given (its rollout and its update, with
     ``model_draws`` refits on resampled timings for the crossover's band), else from its measured
-    2-process speedup (``speedup``: the update held at one core's cost)."""
+    2-process speedup (``speedup``: the update held at one core's cost). The ES's speedups come from
+    ``es_speed``/``es_modelled``, and the crossover's band also from ``es_draws`` where given (refits on
+    resampled timings, ``es_speedup_draws``), so both sides' bands include their timing noise."""
     if missing_inputs(S, costs, es_speed, ppo_speed, es):
         return None
     from ..baselines.zoo import zoo_hyperparams
@@ -622,7 +649,11 @@ def cores(S: dict, costs: pd.DataFrame | None, es_speed: dict, ppo_speed: dict, 
         hit = np.isfinite(g["steps_to"]).to_numpy()
         steps = np.where(hit, g["steps_to"], g["max_steps"])  # never reached: its whole budget, censored
         gens = np.where(hit, g["gens_to"], g["max_gens"])
-        each = [m.speedups(W) for m in models] if side == "ppo" and models else [None]
+        if side == "ppo":
+            each = [m.speedups(W) for m in models] if models else [None]
+        else:  # the point fit first, then the refits (their own measured 1-2 and modelled speedups)
+            each = [(speedup(W, speed, None, model)[0], 1.0)] + [
+                (speedup(W, m, None, mod)[0], 1.0) for m, mod in (es_draws or [])[1:]]
         t = np.stack([time_to_threshold(steps, gens, c.loc[side, "eval_s_per_step"], c.loc[side, "serial_s_per_gen"],
                                         W, speed, cap, model, sp) for sp in each])
         stacks[side] = np.minimum.accumulate(t, axis=2)  # the best worker count up to W (W ascending)
@@ -640,11 +671,12 @@ def crossover_for(profile: str, S: dict, costs: pd.DataFrame | None, ppo_speed: 
     or this chapter's; none measured: not available, never assumed linear) and PPO's process speedup;
     (C, what is missing)."""
     ppo_env = {} if ppo_speed is None else ppo_speed[ppo_speed.env == S["env"]]
-    es_measured, es_modelled = es_speedup(profile, S["env"], method=es)
+    es_draws = es_speedup_draws(profile, S["env"], method=es)
+    es_measured, es_modelled = es_draws[0] if es_draws else ({}, {})
     ppo_measured = {} if len(ppo_env) == 0 else dict(zip(ppo_env.workers, ppo_env.speedup))
     why = missing_inputs(S, costs, es_measured, ppo_measured, es)
     timings = None if ppo_timings is None else ppo_timings[ppo_timings["env"] == S["env"]]
-    return cores(S, costs, es_measured, ppo_measured, es, es_modelled=es_modelled,
+    return cores(S, costs, es_measured, ppo_measured, es, es_modelled=es_modelled, es_draws=es_draws,
                  ppo_timings=timings if timings is not None and len(timings) else None), why
 
 
@@ -749,6 +781,25 @@ def figure_cores(panels: list[tuple[dict | None, dict, str | None]], others: dic
     plots.caption_machine(fig, sorted({S["machine"] for _, S, _ in panels if S["machine"]}))
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     return fig
+
+
+def ppo_plan_text(C: dict | None) -> str:
+    """What PPO's fitted cost model does with more cores, in words, read from the same result as the
+    crossover (``cores``' point model, the one its PPO curve uses): whether and from which W the
+    environments move to worker processes, and what the update gains from threads at most."""
+    if C is None or C.get("ppo_model") is None:
+        return "not modelled yet (PPO's parts not timed on the idle machine)"
+    m, W = C["ppo_model"], np.asarray(C["W"])
+    _, procs = m.step_seconds(W)
+    roll, upd = m.speedups(W)
+    cost = (f"a worker process adds {1e6 * m.message:,.0f} µs per env step, the step itself costs "
+            f"{1e6 * m.env:,.0f} µs")
+    if not procs.any():
+        where = f"keeps its {m.n_envs} environments in one process at every W up to {W.max():,} ({cost})"
+    else:
+        where = (f"moves its environments to worker processes from W = {W[procs > 0][0]:,} ({cost}), its "
+                 f"rollout at most {roll.max():.1f}x faster")
+    return f"PPO {where}; its update gains at most {upd.max():.2f}x from more threads"
 
 
 def cross_text(C: dict | None, why: str | None) -> str:

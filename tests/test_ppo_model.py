@@ -68,7 +68,9 @@ def test_the_crossover_band_covers_the_ppo_models_timing_noise():
     assert wide["lo"] <= narrow["lo"] and wide["hi"] >= narrow["hi"] and (wide["lo"], wide["hi"]) != (narrow["lo"], narrow["hi"])
 
 
-def test_cores_uses_the_ppo_model_where_timings_exist():
+def _lunar_summary():
+    """A synthetic LunarLander summary (10 PPO and 10 torch CMA-ES seeds that all reach the threshold)
+    and its unit costs."""
     rng = np.random.default_rng(0)
     rec = lambda m, s, spg: pd.DataFrame(dict(  # noqa: E731
         method=m, env="LunarLander-v3", seed=s, generation=np.arange(40), evals=(np.arange(40) + 1) * 10,
@@ -77,6 +79,11 @@ def test_cores_uses_the_ppo_model_where_timings_exist():
     df = pd.concat([rec("ppo", s, 1_000) for s in range(10)] + [rec("torch_cmaes", s, 5_000) for s in range(10)])
     costs = b.unit_costs(df)
     S = b.summarise(df, "LunarLander-v3", 10, costs)
+    return S, costs
+
+
+def test_cores_uses_the_ppo_model_where_timings_exist():
+    S, costs = _lunar_summary()
     C = b.cores(S, costs, {2: 1.8}, {2: 0.37}, ppo_timings=timings(env=1e-5, message=1e-4, update2=1.0), model_draws=20)
     assert C["ppo_model"] is not None and C["ppo_measured"].tolist()[:3] == [True, True, False]
     assert np.allclose(C["ppo"], C["ppo"][:, :1])  # IPC-bound: flat in W
@@ -98,14 +105,7 @@ def test_the_rollout_sentence_and_the_curve_read_one_model():
     """Chapter 6's sentence about PPO's processes comes from the model its crossover curve uses, so the
     two cannot disagree: IPC-bound -> 'one process' and a flat curve; compute-bound -> 'worker
     processes from W = 2' and a falling curve."""
-    rng = np.random.default_rng(0)
-    rec = lambda m, s, spg: pd.DataFrame(dict(  # noqa: E731
-        method=m, env="LunarLander-v3", seed=s, generation=np.arange(40), evals=(np.arange(40) + 1) * 10,
-        env_steps=(np.arange(40) + 1) * spg, pop_eval_s=spg * 1e-4, opt_s=0.01, machine="test box",
-        eval_return=np.where(np.arange(40) >= 5 + rng.integers(3), 300.0, 0.0)))
-    df = pd.concat([rec("ppo", s, 1_000) for s in range(10)] + [rec("torch_cmaes", s, 5_000) for s in range(10)])
-    costs = b.unit_costs(df)
-    S = b.summarise(df, "LunarLander-v3", 10, costs)
+    S, costs = _lunar_summary()
     ipc = b.cores(S, costs, {2: 1.8}, {2: 0.37}, ppo_timings=timings(env=1e-5, message=1e-4, update2=1.0),
                   model_draws=5)
     text = b.ppo_plan_text(ipc)

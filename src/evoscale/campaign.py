@@ -45,8 +45,9 @@ from .store import check_writable, claim, release, rescue
 from .trainers import GRADIENT_METHODS
 
 CHAPTERS = ("tuning", "01_parameters", "03_compute", "04_workers", "05_methods", "06_backprop_vs_evolution",
-            "07_plasticity")
-"""The studies the campaign trains for; "tuning" is the fair-rivals protocol of chapters 1 and 5."""
+            "07_plasticity", "frontier")
+"""The studies the campaign trains for; "tuning" is the fair-rivals protocol of chapters 1 and 5,
+"frontier" chapter 1's networks beyond 100K parameters (after every other run)."""
 
 
 @dataclass(frozen=True)
@@ -63,11 +64,14 @@ class Need:
     """Folder under ``results/<profile>/``."""
     islands: object = None
     """``experiments.workers.IslandSpec`` for an island-model run (chapter 4), else None."""
+    waits: str | None = None
+    """What the run waits for before it may train (e.g. a tuning pass that sets its learning rate):
+    ``plan`` prices it, ``run`` leaves it; None: ready."""
 
 
 def needs(profile: str = "book", chapters=None) -> list[Need]:
     """Every run the chapters of ``profile`` read (duplicates across chapters included)."""
-    from .experiments import backprop, compute, methods, parameters, plasticity, tuning, workers
+    from .experiments import backprop, compute, frontier, methods, parameters, plasticity, tuning, workers
 
     if chapters:
         unknown = [x for x in chapters if not any(c.startswith(str(x)) for c in CHAPTERS)]
@@ -116,6 +120,9 @@ def needs(profile: str = "book", chapters=None) -> list[Need]:
     if "07_plasticity" in chapters:  # after the other chapters: the evolved networks, then PPO, then RecurrentPPO
         for c in plasticity.configs(profile):
             out.append(Need(plasticity.PRIORITY.get(c.method, plasticity.PRIORITY["es"]), "07_plasticity", _cell(c), c))
+    if "frontier" in chapters and profile in frontier.PROFILES:  # its evaluation runs once their tuning is done
+        out += [Need(prio, "frontier", f"{what}: " + _cell(c), c, waits=waits)
+                for prio, what, c, waits in frontier.needs(frontier.params({"profile": profile}))]
     return out
 
 
@@ -183,7 +190,8 @@ RUN_COST_COLUMNS = ("method", "env", "n_params", "evals", "env_steps", "wall_s",
 class CostModel:
     """CPU-seconds per training episode, fitted to the stored runs: per (method, env) a power law in
     the parameter count (log-log least squares; one size: its mean), else a chapter's measured prior
-    (``priors``: (method, env) -> seconds per unit), else the env's median over methods, else 10 ms.
+    (``priors``: (method, env) -> seconds per unit, or a function of n giving them, which also wins
+    beyond twice the widest stored run), else the env's median over methods, else 10 ms.
     Includes the solved tests (``run_cpu_seconds``: CPU seconds where recorded). The gradient baselines: seconds per env step the same way (else 1 ms).
     Episodes lengthen as policies learn, so where a (method, env) has stored runs of at least half the
     target budget only those are used (a 10K-episode run underestimates a 100K one several times); where
@@ -208,12 +216,17 @@ class CostModel:
         r = self.runs
         units_ = config.budget_steps if config.method in GRADIENT_METHODS else config.budget_evals
         same = r[(r["method"] == config.method) & (r["env"] == config.env)]
+        prior = self.priors.get((config.method, config.env))
+        if callable(prior):  # a prior in the parameter count (a measured model); NaN: none yet
+            prior = prior(n) if np.isfinite(prior(n)) else None
+            if prior is not None and len(same) and n > 2 * same["n"].max():
+                same = same.iloc[:0]  # far beyond every stored width: the model, not the fit's extrapolation
         if (same["budget"] >= units_ / 2).any():
             same = same[same["budget"] >= units_ / 2]
-        elif (config.method, config.env) in self.priors:  # only shorter runs: the prior measured for this cell
+        elif prior is not None:  # only shorter runs: the prior measured for this cell
             same = same.iloc[:0]
-        if same.empty and (config.method, config.env) in self.priors:
-            s = self.priors[(config.method, config.env)]
+        if same.empty and prior is not None:
+            s = prior
         elif same.empty and config.method not in GRADIENT_METHODS:
             same = r[(r["env"] == config.env) & ~r["method"].isin(GRADIENT_METHODS)]
             s = float(same["s_per_unit"].median()) if len(same) else 0.01
@@ -244,11 +257,12 @@ def _n_params(c: RunConfig) -> int:
 
 def cost_model(profile: str) -> CostModel:
     """The cost model of ``profile``'s campaign: its stored runs and the book's, and the chapters' priors."""
-    from .experiments import backprop, plasticity
+    from .experiments import backprop, frontier, plasticity
 
     root = results_root()
+    fp = frontier.params({"profile": profile if profile in frontier.PROFILES else "book"})
     return CostModel(root / profile / "runs", root / "book" / "runs",
-                     priors={**backprop.COST_PRIORS, **plasticity.COST_PRIORS})
+                     priors={**backprop.COST_PRIORS, **plasticity.COST_PRIORS, **frontier.cost_prior(fp)})
 
 
 def plan(profile: str = "book", chapters=None, envs=None) -> pd.DataFrame:
@@ -264,7 +278,8 @@ def plan(profile: str = "book", chapters=None, envs=None) -> pd.DataFrame:
         missing_unit = _group_key(n) in missing
         done = _stored(n, root)
         cost = model.seconds(unit.config, _n_params(unit.config)) / 60 if missing_unit else 0.0
-        rows.append(dict(chapter=n.chapter, priority=n.priority, cell=n.cell, n_params=_n_params(n.config),
+        rows.append(dict(chapter=n.chapter, priority=n.priority, n_params=_n_params(n.config),
+                         cell=n.cell + (f" (waits for {n.waits})" if n.waits else ""),
                          done=int(done), planned=1, unit=_path(unit, root).name,
                          cpu_min_missing=cost))
     df = pd.DataFrame(rows)
@@ -408,7 +423,8 @@ def run(profile: str = "book", hours: float = 1.0, chapters=None, processes: int
         raise ValueError(f"end_hours must be positive, got {end_hours!r}")
     root = results_root() / profile
     model = cost_model(profile)
-    todo = [u for u in units(only_envs(needs(profile, chapters), envs)) if not _stored(u, root)]
+    todo = [u for u in units([n for n in only_envs(needs(profile, chapters), envs) if n.waits is None])
+            if not _stored(u, root)]
     if max_runs is not None:
         todo = todo[:max_runs]
     est = {id(u): model.seconds(u.config, _n_params(u.config)) for u in todo}

@@ -267,25 +267,30 @@ def sensitivity(runs: pd.DataFrame):
     return fig
 
 
+def best_setting(g: pd.DataFrame) -> tuple[bool, int, float]:
+    """The selection rule on one group's tuning runs (columns setting, final, cpu_s, stored): (complete,
+    the setting with the best IQM of the final solved test over its seeds, ties to the cheaper -- less
+    CPU -- or -1 while a run is missing, its score)."""
+    per = (g.groupby("setting")
+            .agg(score=("final", lambda x: float(iqm(x)) if np.isfinite(x).all() else math.nan),
+                 cpu=("cpu_s", "sum"), stored=("stored", "all"))
+            .reset_index())
+    if not per["stored"].all():
+        return False, -1, math.nan
+    per["score_r"] = per["score"].round(9)
+    best = per.sort_values(["score_r", "cpu"], ascending=[False, True]).iloc[0]
+    return True, int(best["setting"]), float(best["score"])
+
+
 def select(runs: pd.DataFrame) -> pd.DataFrame:
-    """The selection rule, per (row, band): the setting with the best IQM of the final solved test over
-    its tuning seeds, ties to the cheaper (less CPU). ``complete`` is False (and ``setting`` -1) while
-    any run of the (row, band) is missing."""
+    """The selection rule (``best_setting``) per (row, band). ``complete`` is False (and ``setting``
+    -1) while any run of the (row, band) is missing."""
     out = []
     for (row, band), g in runs.groupby(["row", "band"], sort=False):
-        per = (g.groupby("setting")
-                .agg(score=("final", lambda x: float(iqm(x)) if np.isfinite(x).all() else math.nan),
-                     cpu=("cpu_s", "sum"), stored=("stored", "all"))
-                .reset_index())
-        complete = bool(per["stored"].all())
-        best = -1
-        if complete:
-            per["score_r"] = per["score"].round(9)
-            best = int(per.sort_values(["score_r", "cpu"], ascending=[False, True]).iloc[0]["setting"])
+        complete, best, score = best_setting(g)
         out.append(dict(row=row, band=band, complete=complete, setting=best,
                         label=setting_label(row, GRIDS[row][best]) if best >= 0 else "",
-                        score=float(per.set_index("setting")["score"].get(best, math.nan)),
-                        book=setting_label(row, BOOK[row]),
+                        score=score, book=setting_label(row, BOOK[row]),
                         changed=complete and _setting_key(GRIDS[row][best]) != _setting_key(BOOK[row]),
                         stored=int(g["stored"].sum()), planned=len(g)))
     return pd.DataFrame(out)

@@ -1,0 +1,118 @@
+"""Dimension 1 beyond 100K parameters (issue 39): the runs the campaign plans, the tuning pass before
+the evaluation runs, the bench-based cost model and the 'fits in 3 hours' rule."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evoscale import campaign
+from evoscale.experiments import frontier as f
+from evoscale.runs import run_many
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.setenv("EVOSCALE_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("EVOSCALE_CHECKPOINTS", str(tmp_path / "ckpt"))
+    return tmp_path / "results"
+
+
+def bench(lowrank=(1e-3, 1e-2, 1e-1), full=(4e-3, 4e-2, 4e-1), popsize=64):
+    """A synthetic ``bench lowrank`` JSON at 100K, 1M and 10M parameters."""
+    sizes = {}
+    for i, n in enumerate((100_000, 1_000_000, 10_000_000)):
+        sizes[str(n)] = dict(n_params=n, forward_s=dict(batch=lowrank[i], lowrank=lowrank[i], full=full[i]),
+                             setup_s=dict(batch=0.0, lowrank=0.0, full=0.0))
+    return dict(popsize=popsize, sizes=sizes)
+
+
+def test_book_widths_and_the_same_tuning_effort_for_both_es():
+    p = f.params({"profile": "book"})
+    assert [f.n_params(h) for h in p.full_rank] == [300_259, 999_955]
+    assert f.n_params("436,218") == 100_066  # chapter 1's widest network: its stored full-rank runs compare
+    assert max(f.n_params(h) for h in p.low_rank) > 9_000_000
+    tune = f.tuning_configs(p)
+    per = pd.Series([m for m, _, _ in tune]).value_counts()
+    assert set(per.index) == set(f.ES) and per.nunique() == 1 and per.iloc[0] == 9  # 3 rates x 3 seeds
+    assert all(c.seed >= 100 and c.budget_evals == 10_240 and f.n_params(c.hidden) == 999_955 for _, _, c in tune)
+    assert f.params({"profile": "full"}) == p  # quick and full read the book's runs
+
+
+def test_the_evaluation_runs_wait_for_their_tuning_pass_then_take_its_choice(store):
+    p = f.params({"profile": "smoke"})
+    needs = f.needs(p)
+    waiting = [c for _, _, c, waits in needs if waits]
+    assert waiting and {c.method for c in waiting} == set(f.ES)
+    assert "wait for the tuning pass" in f.pending(p)
+    # the campaign's runner trains only what is ready: the tuning pass and PPO, never a waiting run
+    ready = campaign.units([n for n in campaign.needs("smoke", ["frontier"]) if n.waits is None])
+    assert {u.config.key() for u in ready}.isdisjoint({c.key() for c in waiting})
+    tune = [c for _, _, c in f.tuning_configs(p)]
+    run_many(tune, store / "smoke" / "runs", processes=1, log=lambda *a: None)
+    lrs = f.selected_lrs(p)
+    assert set(lrs) == set(f.ES) and all(lr in p.tune_lrs for lr in lrs.values())
+    ready, still = f.evaluation_configs(p)
+    assert not still and f.pending(p) == ""
+    for part, c in ready:
+        if part == "es":
+            assert dict(c.hyper)["lr"] == lrs[c.method] and c.seed < 100
+    assert {dict(c.hyper)["net_arch"] for part, c in ready if part == "ppo"} == {tuple(map(int, h.split(",")))
+                                                                                 for h in p.ppo}
+
+
+def test_the_selection_is_the_fair_rivals_rule():
+    p = f.params({"profile": "book"})
+    rows = [dict(method=m, lr=lr, seed=s, final=final, cpu_s=1.0, stored=True)
+            for m, finals in (("openai_es", (50, 120, 80)), ("lowrank_es", (10, 10, 200)))
+            for lr, final in zip(p.tune_lrs, finals) for s in p.tune_seeds]
+    runs = pd.DataFrame(rows)
+    assert f.selected_lrs(p, runs) == {"openai_es": 0.01, "lowrank_es": 0.03}
+    runs.loc[0, ["stored", "final"]] = [False, math.nan]  # one run missing: that method is not decided
+    assert f.selected_lrs(p, runs) == {"lowrank_es": 0.03}
+
+
+def test_the_widest_low_rank_network_runs_only_if_predicted_to_fit(store, monkeypatch):
+    p = f.params({"profile": "book"})
+    widest = list(p.low_rank)[-1]
+    cheap, dear = bench(), bench(lowrank=(1e-3, 1e-2, 1.0))
+    hours = f.predicted_hours("lowrank_es", widest, p, cheap, episodes=(300.0, 0.01))
+    # 480 generations x (0.1 s x 300 steps + 64 x 0.01 s) at ~10M parameters
+    assert hours == pytest.approx(480 * (0.1 * 9_998_199 / 1e7 * 300 + 0.64) / 3600, rel=0.01)
+    assert f.predicted_hours("openai_es", widest, p, cheap, episodes=(300.0, 0.01)) > 3 * hours
+    assert f.predicted_hours("lowrank_es", widest, p, dear, episodes=(300.0, 0.01)) > p.max_run_hours
+    assert math.isnan(f.predicted_hours("lowrank_es", widest, p, episodes=(300.0, 0.01)))  # no bench stored
+    assert widest in f.fitting_low_rank(p)  # nothing measured: the bench decides once it exists
+    (store / "bench").mkdir(parents=True)
+    import json
+
+    (store / "bench" / "lowrank.json").write_text(json.dumps(dear))
+    assert widest in f.fitting_low_rank(p)  # no stored runs to read the episode length from
+    monkeypatch.setattr(f, "stored_episodes", lambda p: (300.0, 0.01))
+    assert widest not in f.fitting_low_rank(p) and len(f.fitting_low_rank(p)) == len(p.low_rank) - 1
+    (store / "bench" / "lowrank.json").write_text(json.dumps(bench(lowrank=(1e-4, 1e-3, 1e-2))))
+    assert widest in f.fitting_low_rank(p)  # 480 x (0.01 s x 300 + 0.64 s): half an hour
+
+
+def test_a_model_prior_wins_far_beyond_the_stored_widths():
+    runs = pd.DataFrame(dict(method="openai_es", env="LunarLander-v3", n=[1_000, 10_000], budget=30_720,
+                             s_per_unit=[0.01, 0.02]))
+    model = campaign.CostModel(priors={("openai_es", "LunarLander-v3"): lambda n: 1e-6 * n})
+    model.runs = runs
+    from evoscale.config import RunConfig
+
+    c = RunConfig(method="openai_es", env="LunarLander-v3", budget_evals=30_720)
+    near = model.seconds(c, 15_000) / 30_720
+    assert 0.02 < near < 0.03  # within twice the widest stored run: the fit
+    assert model.seconds(c, 1_000_000) / 30_720 == pytest.approx(1.0)  # far beyond: the model
+    nan = campaign.CostModel(priors={("openai_es", "LunarLander-v3"): lambda n: math.nan})
+    nan.runs = runs
+    assert 0.02 < nan.seconds(c, 1_000_000) / 30_720 < 1.0  # a prior without its inputs: the fit
+
+
+def test_the_campaign_plan_prices_the_waiting_runs():
+    plan = campaign.plan("book", ["frontier"])
+    waits = plan[plan["cell"].str.contains("waits for")]
+    assert len(waits) and (waits["cpu_min_missing"] > 0).all()
+    assert np.isfinite(plan["cpu_min_missing"]).all()

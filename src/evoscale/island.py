@@ -299,8 +299,7 @@ def train_islands_log(config: RunConfig, islands: int = 2, migrate_every: int = 
             owns_ray = True
         # two threads: an island receives migrants while it runs its generations
         actors = [ray.remote(num_cpus=1, max_concurrency=2)(Island).remote(config, k, K) for k in range(K)]
-        if mode != "paced":
-            ray.get([a.connect.remote(actors) for a in actors])
+        ray.get([a.connect.remote(actors) for a in actors])  # every island up before the clock starts
     else:
         actors = [Island(config, k, K) for k in range(K)]
         for a in actors:

@@ -11,7 +11,7 @@ export EVOSCALE_RESULTS ?= $(CURDIR)/results
 export FRESH ?= 0
 export PYTHONHASHSEED := 0
 
-.PHONY: book test test-fast chapter bench bench-compiled bench-mjx campaign clean install gpu-check
+.PHONY: book test test-fast chapter bench bench-compiled bench-mjx bench-ray-messages campaign clean install gpu-check
 
 # the venv is (re)built when requirements or the package metadata change
 $(VENV)/.installed: requirements.txt requirements-nodeps.txt pyproject.toml
@@ -69,6 +69,11 @@ bench-compiled: $(VENV)/.installed
 	$(VENV)/bin/python -m pip install --quiet -r requirements-compiled.txt
 	$(PY) -m evoscale bench compiled --out results/bench/compiled.json
 	$(PY) -m evoscale bench envpool --out results/bench/envpool.json
+
+# one Ray message's cost (per call, per byte) and the island model on 2 Ray workers in its paced, sync
+# and async modes (chapter 4, open question 3; ~5 min, idle machine)
+bench-ray-messages: $(VENV)/.installed
+	$(PY) -m evoscale bench ray-messages --out results/bench/ray-messages.json
 
 # MJX (MuJoCo in JAX, optional) against MuJoCo's C on Gymnasium's humanoid, one core (~25 min: each
 # batch size compiles for minutes)

@@ -160,6 +160,20 @@ def build_parser() -> argparse.ArgumentParser:
     lr.add_argument("--act-dim", type=int, default=4, help="the MLP's output size")
     lr.add_argument("--out", type=Path, default=None, help="also write the JSON to this file (atomically)")
 
+    rm = bsub.add_parser("ray-messages", help="a no-op Ray actor's round trip at payloads of 16 B to a population's "
+                                              "parameters, and the island model on 2 Ray workers in its paced, "
+                                              "sync and async modes (issue 41; idle machine)")
+    rm.add_argument("--payloads", default=",".join(str(b) for b in (16, 256, 4096, 65536, 64 * 2788 * 8)),
+                    help="comma-separated payload sizes in bytes")
+    rm.add_argument("--rounds", type=int, default=5, help="interleaved rounds; medians reported")
+    rm.add_argument("--calls", type=int, default=200, help="round trips per size and round")
+    rm.add_argument("--env", default="LunarLander-v3", help="the islands' task")
+    rm.add_argument("--popsize", type=int, default=32, help="each island's population")
+    rm.add_argument("--budget-evals", type=int, default=2560, help="evaluations per island run, both islands")
+    rm.add_argument("--migrate-every", type=int, default=10)
+    rm.add_argument("--island-rounds", type=int, default=3, help="interleaved island runs per mode; medians reported")
+    rm.add_argument("--out", type=Path, default=None, help="also write the JSON to this file (atomically)")
+
     r = sub.add_parser("runs", help="compare stored runs")
     rsub = r.add_subparsers(dest="what", required=True, parser_class=_Parser)
     same = rsub.add_parser("same", help="exit 0 if two runs' records agree (timing columns aside), else 1 "
@@ -288,6 +302,12 @@ def main(argv: list[str] | None = None) -> int:
 
             summary = bench_lowrank(_ints(args.sizes, "--sizes"), args.popsize, args.rank, args.repeats,
                                     args.obs_dim, args.act_dim, log=_log)
+        elif args.what == "ray-messages":
+            from .bench.ray_messages import bench_ray_messages
+
+            summary = bench_ray_messages(_ints(args.payloads, "--payloads"), args.rounds, args.calls, args.env,
+                                         args.popsize, args.budget_evals, args.migrate_every, args.island_rounds,
+                                         log=_log)
         elif args.what == "active":
             from .bench.active import bench_active
 

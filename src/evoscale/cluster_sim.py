@@ -7,7 +7,8 @@ of the time or whose efficiency is < 0.5. ``Calibration`` holds the measured cos
 ``eval_s_per_individual`` (one worker core, one individual = one episode), ``tell_s`` (ask + tell per
 generation, sequential: seconds, scaled linearly in the population if ``tell_popsize`` (where it was
 measured) is set, or a function popsize -> seconds), ``driver_s_per_message`` (CPU cost per message:
-Ray task submission, (de)serialisation), ``n_params``, ``bytes_per_param``, ``latency_s`` (one way),
+Ray task submission, (de)serialisation), ``driver_s_per_byte`` (its cost per byte of payload; the
+two measured together by ``bench ray-messages``), ``n_params``, ``bytes_per_param``, ``latency_s`` (one way),
 ``bandwidth_Bps``.
 
 Assumptions.
@@ -17,7 +18,8 @@ Assumptions.
   ``default_rng([seed, W])``, drawn in SimPy's deterministic event order: a row is a pure function of
   (calibration, options, seed, W), whatever the other W in the list.
 * The driver is one thread behind one NIC, a SimPy ``Resource`` of capacity 1: each message it sends
-  or receives holds it ``driver_s_per_message + bytes / bandwidth_Bps``; latency then adds without
+  or receives holds it ``driver_s_per_message + bytes * driver_s_per_byte + bytes / bandwidth_Bps``
+  (each model is charged only the messages and bytes it sends); latency then adds without
   holding it. Bandwidth is charged once, at the driver (the shared link); worker-side message costs
   overlap and are not charged, except a peer-to-peer migration, which holds its sender one message.
 * Central server: population lambda = ``popsize`` (fixed: with lambda < W workers idle) or
@@ -38,6 +40,14 @@ Assumptions.
   every island has done ``sim_generations`` generations; faster islands' extra generations count.
   ``barrier=True`` models ``island.train_islands`` as written: lockstep generations (the slowest
   island sets the pace) and migrants relayed through the driver (in replies and next commands).
+* Decentralised islands (``island.train_islands``' ``sync`` and ``async`` modes): the driver is called
+  on once per island and segment of ``migrate_every`` generations (an 8-byte call out, the segment's
+  fitness values back, 16 bytes per individual and generation); in between, each island runs alone.
+  Migrants go peer to peer: the sender pays one message for them (per-call, per-byte and bandwidth
+  cost on its own link). ``island-sync``: a barrier at each migration (every island's segment and
+  its migrants' delivery). ``island-async``: an island's next segment starts as soon as the driver
+  has its reply; delivery is not awaited. Both simulated until every island has done
+  ``sim_generations`` generations; faster islands' extra generations count.
 * Not modelled: solved tests, failures and retries, per-generation stragglers, memory, contention
   between a machine's cores; nor convergence per evaluation (small islands vs one big population).
 
@@ -56,7 +66,7 @@ import pandas as pd
 import simpy
 from scipy.optimize import minimize_scalar
 
-MODELS = ("central", "island")
+MODELS = ("central", "island", "island-sync", "island-async")
 WORKERS = (8, 16, 32, 64, 128, 256)
 DEFAULT_POPSIZE = 64
 SCALAR_BYTES = 8  # a seed, a command
@@ -91,9 +101,10 @@ class Calibration:
     speed_cv: float = 0.0
     latency_cv: float = 0.0
     tell_popsize: int | None = None  # tell_s was measured at this popsize; scale linearly (None: fixed)
+    driver_s_per_byte: float = 0.0  # per byte of a message's payload, on top of driver_s_per_message
 
     def __post_init__(self):
-        for name in ("eval_s_per_individual", "driver_s_per_message", "latency_s", "speed_cv", "latency_cv",
+        for name in ("eval_s_per_individual", "driver_s_per_message", "driver_s_per_byte", "latency_s", "speed_cv", "latency_cv",
                      "bandwidth_Bps") + (() if callable(self.tell_s) else ("tell_s",)):
             _nonneg(name, getattr(self, name))
         for name in ("eval_s_per_individual", "bandwidth_Bps"):
@@ -126,10 +137,14 @@ class _Driver:
         self.nic = simpy.Resource(env, capacity=1)
         self.busy = 0.0
 
+    def cost(self, nbytes: float) -> float:
+        """Seconds one message of ``nbytes`` holds whoever sends or receives it."""
+        return self.cal.driver_s_per_message + nbytes * self.cal.driver_s_per_byte + nbytes / self.cal.bandwidth_Bps
+
     def message(self, nbytes: float):
         with self.nic.request() as req:
             yield req
-            t = self.cal.driver_s_per_message + nbytes / self.cal.bandwidth_Bps
+            t = self.cost(nbytes)
             yield self.env.timeout(t)
             self.busy += t
 
@@ -186,7 +201,7 @@ def _island(cal, W, gens, rng, lam, migrants, migrate_every, barrier):
             yield from drv.call(SCALAR_BYTES, work[k], lam * RESULT_BYTES)
             evals[k] += lam
             if migrates(g):  # serialise and send to the ring neighbour; delivery is not awaited
-                yield env.timeout(cal.driver_s_per_message + vectors / cal.bandwidth_Bps)
+                yield env.timeout(drv.cost(vectors))
             if g + 1 == gens:
                 done.succeed()
 
@@ -196,10 +211,55 @@ def _island(cal, W, gens, rng, lam, migrants, migrate_every, barrier):
     return env.now, sum(evals), drv.busy, 0
 
 
+def _decentral(cal, W, gens, rng, lam, migrants, migrate_every, barrier):
+    """``island.train_islands``' sync (``barrier``) and async modes: the driver once per segment."""
+    factors = _lognormal(rng, cal.speed_cv, W)
+    work = [(cal.tell_time(lam) + lam * cal.eval_s_per_individual) * f for f in factors]
+    vectors = migrants * cal.n_params * cal.bytes_per_param
+    env = simpy.Environment()
+    drv, evals, done = _Driver(env, cal, rng), [0] * W, [0] * W
+
+    def segment(k, g, last):
+        """Island k's generations g ... the next migration: a call, its work, its migrants, a reply."""
+        n = migrate_every - g % migrate_every if last is None else min(migrate_every - g % migrate_every, last - g)
+        migrate = migrants > 0 and W > 1 and (g + n) % migrate_every == 0 and (last is None or g + n < last)
+        yield from drv.message(SCALAR_BYTES)
+        yield drv.latency()
+        for _ in range(n):  # counted generation by generation: the run may end inside a segment
+            yield env.timeout(work[k])
+            evals[k] += lam
+            done[k] += 1
+            if done[k] == gens and not finished[k].triggered:
+                finished[k].succeed()
+        if migrate:  # peer to peer: the sender serialises and sends; with a barrier, delivery counts too
+            yield env.timeout(drv.cost(vectors))
+            if barrier:
+                yield drv.latency()
+        yield drv.latency()
+        yield from drv.message(n * lam * RESULT_BYTES)
+
+    def lockstep():
+        g = 0
+        while g < gens:
+            yield env.all_of([env.process(segment(k, g, gens)) for k in range(W)])
+            g = done[0]
+
+    def island(k):
+        while True:
+            yield from segment(k, done[k], None)
+
+    finished = [env.event() for _ in range(W)]
+    procs = [env.process(lockstep())] if barrier else [env.process(island(k)) for k in range(W)]
+    env.run(until=env.all_of(procs if barrier else finished))
+    return env.now, sum(evals), drv.busy, 0
+
+
 def sweep(cal: Calibration, workers=WORKERS, model: str = "central", sim_generations: int = 20, seed: int = 0, *,
           popsize: int | None = None, per_worker: int | None = None, seed_only: bool = False,
           migrants: int = 1, migrate_every: int = 10, barrier: bool = False) -> pd.DataFrame:
-    """Simulate ``model`` ("central" or "island") for each W in ``workers``; one row per W.
+    """Simulate ``model`` for each W in ``workers``; one row per W: "central", "island" (driver-paced,
+    as ``island.train_islands``' default ``paced`` mode; ``barrier``: in lockstep), "island-sync" or
+    "island-async" (decentralised; see the module docstring).
 
     ``popsize``: the central server's fixed population, or each island's population; ``per_worker``:
     the central population grows as per_worker * W (islands: their population). At most one of the
@@ -232,7 +292,11 @@ def sweep(cal: Calibration, workers=WORKERS, model: str = "central", sim_generat
             lam = per_worker if per_worker is not None else popsize
             if migrants >= lam:
                 raise ValueError(f"migrants={migrants} must be smaller than the island popsize {lam}")
-            t, evals, busy, idle = _island(cal, W, gens, rng, lam, migrants, migrate_every, bool(barrier))
+            if model == "island":
+                t, evals, busy, idle = _island(cal, W, gens, rng, lam, migrants, migrate_every, bool(barrier))
+            else:
+                t, evals, busy, idle = _decentral(cal, W, gens, rng, lam, migrants, migrate_every,
+                                                  model == "island-sync")
             strategies = W
         speedup = evals / t * cal.eval_s_per_individual  # t > 0: eval_s > 0 and every run evaluates
         rows.append({"model": model, "workers": W, "popsize": lam, "strategies": strategies, "sim_s": t,

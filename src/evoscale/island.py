@@ -20,6 +20,28 @@ K * popsize * n parameters every generation; the island model moves K * migrants
 ``popsize * migrate_every / migrants`` less. Each island also runs its own ask/tell, so the O(n^2)
 CMA-ES update is spread over the workers instead of serialised in the driver.
 
+Three ways to run the islands (``mode``):
+
+- ``paced`` (today's, the default; stored runs were trained this way): the driver calls every island
+  every generation, so it handles 2 K messages per generation and relays the migrants.
+- ``sync``: every island runs its own ask / evaluate / tell loop for ``migrate_every`` generations
+  without the driver (``Island.run``), then sends its migrants straight to its neighbour (an actor
+  call from island to island); the driver only starts each segment and collects its fitness values
+  (2 K messages per ``migrate_every`` generations, none in between), a barrier at each migration.
+  The records equal ``paced``'s (tested).
+- ``async``: no barrier. An island's ``migrate_every`` generations are granted one segment at a time
+  by the driver, as long as the budget (all islands' evaluations together) lasts, so a fast island
+  does more generations. Migrants go island to island as in ``sync``; an island injects whatever has
+  arrived by its next ask (the newest message per sender). What each island injected when (the
+  *arrivals*) and how many generations each did are returned (``train_islands_log``); passing them
+  back as ``schedule`` replays the run exactly, on Ray or in this process. In this process, ``async``
+  orders the islands' generations by a virtual clock (``speeds``: seconds per generation per island).
+  The records are one per *round* (the islands' h-th generations together), built when the islands
+  are done; a target return then only truncates them (the islands have used the whole budget).
+
+Each island keeps its solution after every generation (n floats each), so the driver asks only the
+best island for the one it tests.
+
 Seeds: island k's generation g evaluates episodes ``episode_seeds(seed, TRAIN, g * K + k, ...)``, so
 islands never share episodes and every record is a pure function of the configuration. The budget
 ``budget_evals`` counts all islands' episodes together, for direct comparisons with one strategy.
@@ -33,6 +55,7 @@ GECCO 2005.
 from __future__ import annotations
 
 import math
+import threading
 import time
 
 import numpy as np
@@ -46,6 +69,9 @@ from .train import build, check_finite, generation_record, solved_test
 from .trainers.cmaes import CMAES
 
 TOPOLOGIES = ("ring", "random")
+MODES = ("paced", "sync", "async")
+WAIT_S = 600.0
+"""Seconds an island waits for migrants it must inject (``sync``, a replayed ``async``) before it gives up."""
 
 
 def island_seed(seed: int, k: int) -> int:
@@ -76,6 +102,71 @@ class Island:
         self.evaluator, self.trainer, _ = build(config, backend="lockstep")  # the island is the worker
         self.state = self.trainer.init(island_seed(config.seed, k))
         self.population = None  # the last population; stays here (inspected by tests in-process)
+        self.mailbox: list[tuple] = []  # (sender, its generation, rows, arrival on the virtual clock)
+        self.arrived = threading.Condition()  # a Ray actor receives in a second thread while it runs
+        self.peers: list = []
+        self.snapshots: dict[int, np.ndarray] = {}  # generation -> the solution after its tell
+
+    def connect(self, peers: list) -> None:
+        """Every island's handle (or, in this process, the ``Island`` itself), for sending migrants."""
+        self.peers = list(peers)
+
+    def receive(self, sender: int, generation: int, rows: np.ndarray, at: float = 0.0) -> None:
+        with self.arrived:
+            self.mailbox.append((sender, generation, rows, at))
+            self.arrived.notify_all()
+
+    def _take(self, expect: list | None, before: float) -> tuple[np.ndarray | None, list]:
+        """The immigrants of the next ask: exactly ``expect`` [(sender, generation), ...] (waiting for
+        them on Ray), or, with None, whatever arrived by ``before`` (the newest message per sender, at
+        most popsize - 1 rows, the newest first)."""
+        with self.arrived:
+            if expect is not None:
+                has = lambda: all(any(m[:2] == tuple(e) for m in self.mailbox) for e in expect)  # noqa: E731
+                if not self.arrived.wait_for(has, timeout=WAIT_S):
+                    raise RuntimeError(f"island {self.k}: the migrants {expect} never arrived")
+                chosen = [next(m for m in self.mailbox if m[:2] == tuple(e)) for e in expect]
+            else:
+                newest = {}
+                for m in self.mailbox:
+                    if m[3] <= before and (m[0] not in newest or m[1] > newest[m[0]][1]):
+                        newest[m[0]] = m
+                chosen, rows = [], 0
+                for m in sorted(newest.values(), key=lambda m: -m[3]):
+                    if rows + len(m[2]) < self.config.popsize:
+                        chosen.append(m)
+                        rows += len(m[2])
+            used = {id(m) for m in chosen}
+            gone = {m[0]: m[1] for m in chosen}  # older messages of a sender that was read are superseded
+            self.mailbox = [m for m in self.mailbox if id(m) not in used and m[1] > gone.get(m[0], -1)]
+        if not chosen:
+            return None, []
+        return np.concatenate([m[2] for m in chosen]), [(m[0], m[1]) for m in chosen]
+
+    def generation(self, h: int, expect: list | None = None, before: float = math.inf, send: bool = False,
+                   topology: str = "ring", migrants: int = 0, clock: float = 0.0) -> dict:
+        """Generation ``h`` without the driver: inject, step, keep the solution, send the migrants."""
+        immigrants, injected = self._take(expect, before)
+        out = self.step(h, immigrants, migrants if send else 0)
+        self.snapshots[h] = np.array(self.solution(), dtype=float)
+        rows = out.pop("emigrants")
+        if send:
+            peer = self.peers[destinations(topology, self.K, self.config.seed, h)[self.k]]
+            if isinstance(peer, Island):
+                peer.receive(self.k, h, rows, clock)
+            else:  # a Ray actor handle: island to island, not awaited
+                peer.receive.remote(self.k, h, rows, clock)
+        return {**out, "island": self.k, "generation": h, "injected": injected}
+
+    def run(self, start: int, stop: int, expects: dict | None, sends: list, topology: str,
+            migrants: int) -> list[dict]:
+        """Generations ``start`` ... ``stop - 1``, one after another, without the driver. ``expects``:
+        generation -> the migrants to inject before it (none where absent); None: whatever arrived."""
+        return [self.generation(h, None if expects is None else expects.get(h, []), math.inf, h in sends, topology,
+                                migrants) for h in range(start, stop)]
+
+    def snapshot(self, h: int) -> np.ndarray:
+        return self.snapshots[h]
 
     def step(self, generation: int, immigrants: np.ndarray | None, n_send: int) -> dict:
         """Inject ``immigrants``, ask, evaluate, tell; return fitness, counters, timings, best rows."""
@@ -105,17 +196,58 @@ class Island:
         return self.trainer.solution(self.state)
 
 
-def train_islands(config: RunConfig, islands: int = 2, migrate_every: int = 10, migrants: int = 1,
-                  topology: str = "ring", use_ray: bool = True, ray_address: str | None = None) -> list[dict]:
-    """Run the island model to ``config``'s budget (all islands together); one record per generation."""
+class _Recorder:
+    """Today's records from the islands' per-generation results: one ``add`` per generation (or round)."""
+
+    def __init__(self, config: RunConfig, n: int, evaluator, extra: dict, solution_of):
+        self.config, self.n, self.evaluator, self.extra, self.solution_of = config, n, evaluator, extra, solution_of
+        self.machine = machine_label(config.device)
+        self.records, self.evals, self.env_steps, self.eval_wall = [], 0, 0, 0.0
+        self.next_eval = config.eval_every or math.inf
+        self.tests = 0  # solved tests: one driver call each
+
+    def add(self, gen: int, results: list[dict], wall: float, last: bool, **more) -> bool:
+        """Append generation ``gen``'s record; True when the run stops here."""
+        config = self.config
+        best = int(np.argmax([r["fitness"].mean() for r in results]))  # the best island (its mean)
+        fitness = np.concatenate([r["fitness"] for r in results])
+        self.evals += sum(r["episodes"] for r in results)
+        self.env_steps += sum(r["env_steps"] for r in results)
+        rec = generation_record(
+            config, self.n, gen, fitness, self.evals, self.env_steps, wall, max(r["opt_s"] for r in results),
+            max(r["pop_eval_s"] for r in results), self.eval_wall, self.machine, **self.extra,
+            best_island=int(results[best].get("island", best)), **more)
+        last = last or (config.budget_steps is not None and self.env_steps >= config.budget_steps)
+        if self.evals >= self.next_eval or last:
+            t1 = time.perf_counter()
+            solution = np.asarray(self.solution_of(rec["best_island"], results[best].get("generation", gen)))
+            self.tests += 1
+            rec["eval_return"], rec["eval_std"] = solved_test(self.evaluator, solution, config, gen)
+            self.eval_wall += time.perf_counter() - t1
+            rec["eval_wall_s"] = self.eval_wall
+            while self.next_eval <= self.evals:
+                self.next_eval += config.eval_every
+        self.records.append(rec)
+        return last or (config.target_return is not None and rec["eval_return"] >= config.target_return)
+
+
+def _check(config: RunConfig, islands, migrate_every, migrants, topology, mode, speeds, schedule) -> int:
+    """The number of lockstep generations the budget allows; every bad argument is one ValueError."""
     K = islands
     for name, value, low in (("islands", islands, 2), ("migrate_every", migrate_every, 1), ("migrants", migrants, 0)):
         if not isinstance(value, int) or isinstance(value, bool) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     if migrants >= config.popsize:
-        raise ValueError(f"migrants={migrants} must be smaller than popsize={config.popsize}")
+        raise ValueError(f"migrants={migrants} must be smaller than each island's popsize={config.popsize}")
     if topology not in TOPOLOGIES:
         raise ValueError(f"unknown topology {topology!r}; valid: {', '.join(TOPOLOGIES)}")
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; valid: {', '.join(MODES)}")
+    if (speeds is not None or schedule is not None) and mode != "async":
+        raise ValueError(f"speeds and schedule belong to mode='async', not mode={mode!r}")
+    if speeds is not None and (len(speeds) != K or not all(isinstance(v, (int, float)) and 0 < v < math.inf
+                                                           for v in speeds)):
+        raise ValueError(f"speeds must give {K} positive finite seconds per generation, one per island, got {speeds!r}")
     if config.method in GRADIENT_METHODS:
         raise ValueError(f"the island model needs a population-based method, not {config.method!r}")
     per_gen = K * config.popsize * config.episodes_per_eval
@@ -124,6 +256,34 @@ def train_islands(config: RunConfig, islands: int = 2, migrate_every: int = 10, 
         raise ValueError(f"budget_evals={config.budget_evals} is smaller than one generation of {K} islands "
                          f"(islands {K} x popsize {config.popsize} x episodes_per_eval "
                          f"{config.episodes_per_eval} = {per_gen})")
+    if schedule is not None:
+        done, arrivals = schedule.get("generations"), schedule.get("arrivals")
+        if (not isinstance(done, (list, tuple)) or len(done) != K or sum(done) != K * generations
+                or not isinstance(arrivals, (list, tuple)) or any(len(a) != 4 for a in arrivals)):
+            raise ValueError(f"schedule must be a recorded async run of these {K} islands ({K * generations} "
+                             f"island generations: 'generations' per island and 'arrivals' (island, generation, "
+                             f"sender, its generation)), got {str(schedule)[:80]!r}")
+    return generations
+
+
+def train_islands(config: RunConfig, islands: int = 2, migrate_every: int = 10, migrants: int = 1,
+                  topology: str = "ring", use_ray: bool = True, ray_address: str | None = None,
+                  mode: str = "paced", speeds=None, schedule: dict | None = None) -> list[dict]:
+    """Run the island model to ``config``'s budget (all islands together); one record per generation
+    (``async``: per round). ``mode``: paced | sync | async (see the module docstring)."""
+    return train_islands_log(config, islands, migrate_every, migrants, topology, use_ray, ray_address, mode,
+                             speeds, schedule)[0]
+
+
+def train_islands_log(config: RunConfig, islands: int = 2, migrate_every: int = 10, migrants: int = 1,
+                      topology: str = "ring", use_ray: bool = True, ray_address: str | None = None,
+                      mode: str = "paced", speeds=None, schedule: dict | None = None) -> tuple[list[dict], dict]:
+    """``train_islands``'s records and a log: ``driver_messages`` (generation or round -> messages the
+    driver sent or received: calls, replies, solved tests), ``arrivals`` [(island, generation, sender,
+    its generation), ...] (what each island injected before which generation), ``generations`` (per
+    island), ``wall_s`` and ``driver_cpu_s`` (this process's CPU seconds over the run)."""
+    K = islands
+    generations = _check(config, islands, migrate_every, migrants, topology, mode, speeds, schedule)
     evaluator, trainer, n = build(config, backend="lockstep")  # the driver's: solved tests, inject check
     if migrants and not can_inject(trainer):
         raise ValueError(f"method {config.method!r} has no inject mechanism for migrants; use a CMA-ES "
@@ -137,53 +297,211 @@ def train_islands(config: RunConfig, islands: int = 2, migrate_every: int = 10, 
             local = {"num_cpus": K, "include_dashboard": False} if ray_address in (None, "local") else {}
             init_ray(ray_address, log_to_driver=False, **local)
             owns_ray = True
-        actors = [ray.remote(num_cpus=1)(Island).remote(config, k, K) for k in range(K)]
-        step = lambda args: ray.get([a.step.remote(*x) for a, x in zip(actors, args)])
-        solution_of = lambda k: ray.get(actors[k].solution.remote())
+        # two threads: an island receives migrants while it runs its generations
+        actors = [ray.remote(num_cpus=1, max_concurrency=2)(Island).remote(config, k, K) for k in range(K)]
+        ray.get([a.connect.remote(actors) for a in actors])  # every island up before the clock starts
     else:
         actors = [Island(config, k, K) for k in range(K)]
-        step = lambda args: [a.step(*x) for a, x in zip(actors, args)]
-        solution_of = lambda k: actors[k].solution()
-
-    machine = machine_label(config.device)
-    records, evals, env_steps, wall, eval_wall = [], 0, 0, 0.0, 0.0
-    next_eval = config.eval_every or math.inf
-    immigrants: list = [None] * K
+        for a in actors:
+            a.connect(actors)
+    extra = dict(method=f"islands-{config.method}", popsize=K * config.popsize, islands=K,
+                 migrate_every=migrate_every, migrants=migrants, topology=topology)
+    log = {"driver_messages": {}, "arrivals": [], "generations": [0] * K}
+    cpu0, t0 = time.process_time(), time.perf_counter()
     try:
-        for gen in range(generations):
-            migrate = migrants > 0 and (gen + 1) % migrate_every == 0 and gen + 1 < generations
-            t0 = time.perf_counter()
-            results = step([(gen, immigrants[k], migrants if migrate else 0) for k in range(K)])
-            wall += time.perf_counter() - t0
-            immigrants = [None] * K
-            if migrate:
-                for src, dst in enumerate(destinations(topology, K, config.seed, gen)):
-                    immigrants[dst] = results[src]["emigrants"]
-            best = int(np.argmax([r["fitness"].mean() for r in results]))  # the best island (its mean)
-            fitness = np.concatenate([r["fitness"] for r in results])
-            evals += sum(r["episodes"] for r in results)
-            env_steps += sum(r["env_steps"] for r in results)
-            rec = generation_record(
-                config, n, gen, fitness, evals, env_steps, wall, max(r["opt_s"] for r in results),
-                max(r["pop_eval_s"] for r in results), eval_wall, machine,
-                method=f"islands-{config.method}", popsize=K * config.popsize, islands=K,
-                migrate_every=migrate_every, migrants=migrants, topology=topology, best_island=best)
-            last = gen == generations - 1 or (config.budget_steps is not None and env_steps >= config.budget_steps)
-            if evals >= next_eval or last:
-                t1 = time.perf_counter()
-                solution = np.asarray(solution_of(best))
-                rec["eval_return"], rec["eval_std"] = solved_test(evaluator, solution, config, gen)
-                eval_wall += time.perf_counter() - t1
-                rec["eval_wall_s"] = eval_wall
-                while next_eval <= evals:
-                    next_eval += config.eval_every
-            records.append(rec)
-            if last or (config.target_return is not None and rec["eval_return"] >= config.target_return):
-                break
+        run = {"paced": _paced, "sync": _sync, "async": _async}[mode]
+        records = run(config, actors, use_ray, generations, migrate_every, migrants, topology, log,
+                      _Recorder(config, n, evaluator, extra, _solutions(actors, use_ray, mode)),
+                      speeds=speeds, schedule=schedule)
     finally:
         if use_ray:
             for a in actors:
                 ray.kill(a)
             if owns_ray:
                 ray.shutdown()
-    return records
+    log["wall_s"], log["driver_cpu_s"] = time.perf_counter() - t0, time.process_time() - cpu0
+    return records, log
+
+
+def _solutions(actors, use_ray, mode):
+    """(island, generation) -> that island's solution: its current one when paced, else its snapshot."""
+    if use_ray:
+        import ray
+
+        if mode == "paced":
+            return lambda k, g: ray.get(actors[k].solution.remote())
+        return lambda k, g: ray.get(actors[k].snapshot.remote(g))
+    return (lambda k, g: actors[k].solution()) if mode == "paced" else (lambda k, g: actors[k].snapshot(g))
+
+
+def _count(log: dict, gen: int, messages: int) -> None:
+    log["driver_messages"][gen] = log["driver_messages"].get(gen, 0) + messages
+
+
+def _paced(config, actors, use_ray, generations, migrate_every, migrants, topology, log, rec, **_):
+    """Today's islands: the driver calls every island every generation and relays the migrants."""
+    K = len(actors)
+    if use_ray:
+        import ray
+
+        step = lambda args: ray.get([a.step.remote(*x) for a, x in zip(actors, args)])  # noqa: E731
+    else:
+        step = lambda args: [a.step(*x) for a, x in zip(actors, args)]  # noqa: E731
+    wall, immigrants = 0.0, [None] * K
+    for gen in range(generations):
+        migrate = migrants > 0 and (gen + 1) % migrate_every == 0 and gen + 1 < generations
+        t0 = time.perf_counter()
+        results = step([(gen, immigrants[k], migrants if migrate else 0) for k in range(K)])
+        wall += time.perf_counter() - t0
+        immigrants = [None] * K
+        if migrate:
+            for src, dst in enumerate(destinations(topology, K, config.seed, gen)):
+                immigrants[dst] = results[src]["emigrants"]
+                log["arrivals"].append((dst, gen + 1, src, gen))
+        tests = rec.tests
+        stop = rec.add(gen, results, wall, gen == generations - 1)
+        _count(log, gen, 2 * K + 2 * (rec.tests - tests))
+        if stop:
+            break
+    log["generations"] = [len(rec.records)] * K
+    return rec.records
+
+
+def _sync(config, actors, use_ray, generations, migrate_every, migrants, topology, log, rec, **_):
+    """Segments of ``migrate_every`` generations run by the islands alone, a barrier after each."""
+    K = len(actors)
+    wall = 0.0
+    for start in range(0, generations, migrate_every):
+        stop = min(start + migrate_every, generations)
+        send = [stop - 1] if migrants > 0 and stop < generations else []
+        expects = [{start: [(_sender(topology, K, config.seed, start - 1, k), start - 1)]}
+                   if migrants > 0 and start > 0 else {} for k in range(K)]
+        t0 = time.perf_counter()
+        if use_ray:
+            import ray
+
+            out = ray.get([a.run.remote(start, stop, expects[k], send, topology, migrants)
+                           for k, a in enumerate(actors)])
+        else:
+            out = [a.run(start, stop, expects[k], send, topology, migrants) for k, a in enumerate(actors)]
+        wall += time.perf_counter() - t0
+        _count(log, start, K)
+        _count(log, stop - 1, K)
+        for k in range(K):
+            log["arrivals"] += [(k, h["generation"], *x) for h in out[k] for x in h["injected"]]
+        for i, gen in enumerate(range(start, stop)):
+            tests = rec.tests
+            done = rec.add(gen, [o[i] for o in out], wall, gen == generations - 1)
+            _count(log, gen, 2 * (rec.tests - tests))
+            if done:
+                log["generations"] = [gen + 1] * K
+                return rec.records
+    log["generations"] = [generations] * K
+    return rec.records
+
+
+def _sender(topology: str, K: int, seed: int, generation: int, k: int) -> int:
+    """The island whose migrants island k receives after ``generation``."""
+    return destinations(topology, K, seed, generation).index(k)
+
+
+def _async(config, actors, use_ray, generations, migrate_every, migrants, topology, log, rec, speeds=None,
+           schedule=None):
+    """No barrier: segments granted per island while the budget lasts; records per round at the end."""
+    K = len(actors)
+    total = K * generations  # island generations in the budget, all islands together
+    quota = list(schedule["generations"]) if schedule else None
+    expects = [{} for _ in range(K)]
+    for k, h, src, g in (schedule or {}).get("arrivals", []):
+        expects[k].setdefault(h, []).append((src, g))
+    results = [[] for _ in range(K)]
+    t0 = time.perf_counter()
+    if use_ray:
+        _async_ray(actors, results, expects, quota, total, migrate_every, migrants, topology, log)
+    else:
+        _async_here(actors, results, expects, quota, total, migrate_every, migrants, topology, log,
+                    speeds or [1.0] * K)
+    wall = time.perf_counter() - t0
+    log["generations"] = [len(r) for r in results]
+    log["arrivals"] = sorted((k, h["generation"], *x) for k in range(K) for h in results[k] for x in h["injected"])
+    rounds = max(log["generations"])
+    for h in range(rounds):
+        here = [results[k][h] for k in range(K) if len(results[k]) > h]
+        tests = rec.tests
+        done = rec.add(h, here, wall, h == rounds - 1, round_islands=len(here), mode="async")
+        _count(log, h, 2 * (rec.tests - tests))
+        if done:
+            break
+    return rec.records
+
+
+def _segment(h: int, left: int, migrate_every: int, quota_k: int | None) -> int:
+    """The end of the segment an island starting at generation ``h`` is granted (``left``: unclaimed
+    island generations of the budget; ``quota_k``: a replayed island's own count)."""
+    stop = (h // migrate_every + 1) * migrate_every
+    return min(stop, quota_k) if quota_k is not None else min(stop, h + left)
+
+
+def _async_ray(actors, results, expects, quota, total, migrate_every, migrants, topology, log):
+    import ray
+
+    pending, claimed = {}, 0
+
+    def grant(k):
+        nonlocal claimed
+        h = len(results[k])
+        stop = _segment(h, total - claimed, migrate_every, quota[k] if quota else None)
+        if stop > h:
+            claimed += stop - h
+            sends = [stop - 1] if migrants > 0 and stop % migrate_every == 0 else []
+            plan = {g: e for g, e in expects[k].items() if h <= g < stop} if quota else None
+            pending[actors[k].run.remote(h, stop, plan, sends, topology, migrants)] = k
+            _count(log, h, 1)
+
+    for k in range(K := len(actors)):
+        grant(k)
+    while pending:
+        [ref], _ = ray.wait(list(pending), num_returns=1)
+        k = pending.pop(ref)
+        out = ray.get(ref)
+        _count(log, out[-1]["generation"], 1)
+        results[k] += out
+        grant(k)
+
+
+def _async_here(actors, results, expects, quota, total, migrate_every, migrants, topology, log, speeds):
+    """In this process: the islands' generations in the order of a virtual clock (``speeds``)."""
+    K = len(actors)
+    clock, stops, claimed = [0.0] * K, [0] * K, 0
+    sent = set()  # (sender, generation) already sent: a replayed island waits for its expected ones
+
+    def ready(k):
+        h = len(results[k])
+        return all(tuple(e) in sent for e in expects[k].get(h, []))
+
+    while True:
+        for k in range(K):  # grant a new segment to every island at the end of its last one
+            h = len(results[k])
+            if h == stops[k]:
+                stop = _segment(h, total - claimed, migrate_every, quota[k] if quota else None)
+                if stop > h:
+                    claimed += stop - h
+                    stops[k] = stop
+                    _count(log, h, 1)
+        live = [k for k in range(K) if len(results[k]) < stops[k] and ready(k)]
+        if not live:
+            if any(len(results[k]) < stops[k] for k in range(K)):
+                raise ValueError("schedule is not a recorded run: an island waits for migrants never sent")
+            return
+        k = min(live, key=lambda j: (clock[j], j))
+        h = len(results[k])
+        send = migrants > 0 and (h + 1) % migrate_every == 0
+        end = clock[k] + speeds[k]
+        out = actors[k].generation(h, expects[k].get(h, []) if quota else None, clock[k], send, topology, migrants,
+                                   clock=end)
+        clock[k] = end
+        if send:
+            sent.add((k, h))
+        results[k].append(out)
+        if len(results[k]) == stops[k]:
+            _count(log, h, 1)

@@ -402,39 +402,90 @@ def amdahl(T: pd.DataFrame, df: pd.DataFrame | None = None, n_resamples: int = N
     return pd.DataFrame(rows)
 
 
-def hundred(p: WorkersParams, T: pd.DataFrame, sim: pd.DataFrame) -> dict | None:
+def judged_model(measured: dict | None) -> str:
+    """The island model open question 3 is judged on: the decentralised one without a barrier once the
+    message cost is measured (``bench ray-messages``), else today's driver-paced one."""
+    return "island-async" if measured else "island"
+
+
+def hundred(p: WorkersParams, T: pd.DataFrame, sim: pd.DataFrame, measured: dict | None = None) -> dict | None:
     """The simulated islands' efficiency at the largest simulated count of at least 100 workers, one
     value per simulation seed (``sim_seeds`` of them: ``sim``'s own row for ``seed``, then seeds
-    ``seed + 1``, ...; a row is a pure function of the calibration, the seed and W). None below 100."""
+    ``seed + 1``, ...; a row is a pure function of the calibration, the seed and W), for the model
+    ``judged_model(measured)`` (named in the result's ``model``). None below 100."""
     from ..cluster_sim import sweep
 
     big = [w for w in p.sim_workers if w >= 100]
     if not big:
         return None
-    W = max(big)
-    first = sim[(sim["model"] == "island") & (sim["workers"] == W)]["efficiency"].tolist()
-    more = [sweep(calibration(p, T), workers=[W], model="island", sim_generations=p.sim_generations, seed=p.seed + k,
-                  per_worker=max(2, p.popsize // p.islands), migrants=p.migrants,
+    W, model = max(big), judged_model(measured)
+    first = sim[(sim["model"] == model) & (sim["workers"] == W)]["efficiency"].tolist()
+    more = [sweep(calibration(p, T, measured=measured), workers=[W], model=model, sim_generations=p.sim_generations,
+                  seed=p.seed + k, per_worker=max(2, p.popsize // p.islands), migrants=p.migrants,
                   migrate_every=p.migrate_every)["efficiency"].iloc[0] for k in range(1, p.sim_seeds)]
-    return {"workers": W, "efficiency": np.asarray(first + more, dtype=float)}
+    return {"workers": W, "efficiency": np.asarray(first + more, dtype=float), "model": model}
 
 
-def calibration(p: WorkersParams, T: pd.DataFrame, env: str | None = None):
+MESSAGES_JSON = "ray-messages.json"
+"""``bench ray-messages``' file under the checkout's ``results/bench/``."""
+
+
+def ray_messages(root=None) -> dict | None:
+    """The committed ``bench ray-messages`` measurement (per-call and per-byte message cost, the
+    islands on 2 workers), or None where it is not stored."""
+    import json
+
+    from .gpu import CHECKOUT_RESULTS
+
+    path = Path(root or CHECKOUT_RESULTS) / "bench" / MESSAGES_JSON
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def calibration(p: WorkersParams, T: pd.DataFrame, env: str | None = None, measured: dict | None = None):
     """``cluster_sim.Calibration`` from the speedup table's task ``env`` (default: its first): one
-    core's seconds per individual (in-process evaluation), the driver's ask + tell, and Ray's
-    per-message cost (Ray-1 minus in-process evaluation time, over 2 messages)."""
+    core's seconds per individual (in-process evaluation) and the driver's ask + tell; the message
+    cost per call and per byte as ``bench ray-messages`` measured it (``measured``), else inferred:
+    Ray-1 minus in-process evaluation time, over 2 messages, per call."""
     from ..cluster_sim import Calibration
 
     T = T[T["method"] == "cmaes"] if (T["method"] == "cmaes").any() else T  # pycma: the design note's CMA-ES
     first = T[T.env == (env or T.env.iloc[0])].set_index("workers")
     ev0, opt = first.loc[0, "eval_s_per_gen"], first.loc[0, "opt_s_per_gen"]
     per_message = max(0.0, (first.loc[1, "eval_s_per_gen"] - ev0) / 2) if 1 in first.index else 0.0
+    per_byte = 0.0
+    if measured:
+        per_message, per_byte = measured["per_call_s"], measured["per_byte_s"]
     return Calibration(eval_s_per_individual=ev0 / p.popsize, tell_s=opt, tell_popsize=p.popsize,
-                       driver_s_per_message=per_message, n_params=int(first["n_params"].iloc[0]),
-                       latency_s=p.sim_latency_ms / 1e3, bandwidth_Bps=125e6, speed_cv=p.sim_speed_cv)
+                       driver_s_per_message=per_message, driver_s_per_byte=per_byte,
+                       n_params=int(first["n_params"].iloc[0]), latency_s=p.sim_latency_ms / 1e3,
+                       bandwidth_Bps=125e6, speed_cv=p.sim_speed_cv)
 
 
-def simulate(p: WorkersParams, T: pd.DataFrame) -> pd.DataFrame:
+def island_check(p: WorkersParams, T: pd.DataFrame, measured: dict | None) -> pd.DataFrame | None:
+    """The simulation against ``bench ray-messages``' islands on 2 workers: per mode, measured and
+    modelled evaluations per second and the driver's busy share (measured: its CPU seconds over the
+    wall-clock; modelled: its message time over the simulated time, equal speeds). None without it."""
+    from ..cluster_sim import sweep
+
+    if not measured:
+        return None
+    m = measured["islands"]
+    cal = dataclasses.replace(calibration(p, T, measured=measured), speed_cv=0.0)
+    gens = max(1, m["budget_evals"] // (m["islands"] * m["popsize"]))
+    rows = []
+    for mode, model in (("paced", "island"), ("sync", "island-sync"), ("async", "island-async")):
+        if mode not in m["modes"]:
+            continue
+        sim = sweep(cal, [m["islands"]], model, sim_generations=gens, popsize=m["popsize"], migrants=m["migrants"],
+                    migrate_every=m["migrate_every"], barrier=mode == "paced").iloc[0]
+        got = m["modes"][mode]
+        rows.append({"mode": mode, "throughput_measured": got["throughput_eps"],
+                     "throughput_modelled": sim["throughput_eps"], "driver_busy_measured": got["driver_busy"],
+                     "driver_busy_modelled": sim["driver_busy"], "driver_messages": got["driver_messages"]})
+    return pd.DataFrame(rows)
+
+
+def simulate(p: WorkersParams, T: pd.DataFrame, measured: dict | None = None) -> pd.DataFrame:
     """Central server vs islands for ``sim_workers``, calibrated on the first task of ``T``: one core's
     seconds per individual (in-process evaluation), the driver's ask + tell (scaled linearly with the
     population, as pycma's rank-mu update and its eigendecomposition frequency are), and Ray's
@@ -443,17 +494,20 @@ def simulate(p: WorkersParams, T: pd.DataFrame) -> pd.DataFrame:
     server with a free update (what OpenAI-ES or sep-CMA-ES cost at this n is < 1 % of a generation,
     chapter 1), so only messages and stragglers limit it; and "…, seeds only" the same with Salimans et
     al.'s shared-noise trick (workers regenerate the perturbations from a seed: 8 bytes out per
-    individual instead of n parameters)."""
+    individual instead of n parameters). With ``bench ray-messages``' measurement (``measured``) the
+    messages cost what it measured, per call and per byte, and the decentralised islands join
+    ("island-sync", "island-async"); "island" stays today's driver-paced islands."""
     from ..cluster_sim import sweep
 
-    cal = calibration(p, T)
+    cal = calibration(p, T, measured=measured)
     per_worker = max(2, p.popsize // p.islands)
     kw = dict(workers=p.sim_workers, sim_generations=p.sim_generations, seed=p.seed, per_worker=per_worker)
     free = dataclasses.replace(cal, tell_s=0.0)  # an O(n) update (OpenAI-ES, sep-CMA-ES): ~free at this n
     df = pd.concat([sweep(cal, model="central", **kw),
                     sweep(free, model="central", **kw).assign(model="central, O(n) update"),
                     sweep(free, model="central", seed_only=True, **kw).assign(model="central, O(n) update, seeds only"),
-                    sweep(cal, model="island", migrants=p.migrants, migrate_every=p.migrate_every, **kw)],
+                    *[sweep(cal, model=m, migrants=p.migrants, migrate_every=p.migrate_every, **kw)
+                      for m in (("island", "island-sync", "island-async") if measured else ("island",))]],
                    ignore_index=True)
     df["calibrated_on"] = T.env.iloc[0]
     return df

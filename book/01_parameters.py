@@ -222,7 +222,7 @@ glue("machine", machine, display=False)
 # %% tags=["hide-input"]
 from evoscale import campaign
 from evoscale.envs import get_spec
-from evoscale.experiments import methods
+from evoscale.experiments import methods, methods_figures, methods_verdicts
 
 MP = methods.params({"profile": P.profile})  # the width sweep follows this chapter's profile
 wcells = methods.plan(MP, df, part="width")
@@ -230,20 +230,19 @@ wdf = methods.run(MP, wcells)
 threshold = get_spec(MP.env).solved
 wseeds = methods.per_seed(wdf, threshold)
 plan_n = methods.planned(MP, wcells)
-F1 = methods.width_tests(wseeds)  # both halves' comparisons: one Holm family
-WV = methods.width_verdict(wseeds, F=F1)
-WB = methods.width_beyond(wseeds, F=F1)  # the claim's second half: OpenAI-ES above ~10K
+F1 = methods_verdicts.width_tests(wseeds)  # both halves' comparisons: one Holm family
+WV = methods_verdicts.width_verdict(wseeds, F=F1)
+WB = methods_verdicts.width_beyond(wseeds, F=F1)  # the claim's second half: OpenAI-ES above ~10K
 
 # %% tags=["hide-input"]
-fig = methods.width_figure(wseeds, wcells, WV, threshold)
+fig = methods_figures.width_figure(wseeds, wcells, WV, threshold)
 glue("fig_width", fig, display=False)
 plt.close(fig)
 xo = WV["crossover"]
-glue("width_verdict", WV["verdict"], display=False)
-glue("width_beyond", WB["verdict"], display=False)
-wb = report.parse_verdict(WB["verdict"])  # the page shows the word and the reason; the comparisons go to Details
-glue("width_beyond_short", report.verdict_short(f"{wb.word}: {wb.because}" if wb else WB["verdict"], max_words=60),
-     display=False)
+glue("width_verdict", str(WV["verdict"]), display=False)
+glue("width_beyond", str(WB["verdict"]), display=False)
+# the page shows the word and the reason; the comparisons go to Details
+glue("width_beyond_short", report.verdict_short(WB["verdict"], max_words=60, reason=True), display=False)
 glue("width_crossover",
      f"at about {xo['n']:,.0f} parameters (95 % bootstrap CI {xo['lo']:,.0f}–{xo['hi']:,.0f})"
      if xo.get("n", float("nan")) == xo.get("n") and 0 < xo["n"] < float("inf") else
@@ -252,14 +251,14 @@ glue("width_budget", f"{MP.budget_evals:,} episodes, {len(MP.seed_list())} seeds
      f"and {len(MP.seed_list('large'))} above", display=False)
 glue("still_to_run", campaign.still_to_run(P.profile, "01"), display=False)
 glue("width_sizes", ", ".join(f"{n:,}" for n in sorted(wcells["n"].unique())), display=False)
-claim = methods.width_claim(WV, WB)  # both halves together
-glue("width_claim", claim, display=False)
+claim = methods_verdicts.width_claim(WV, WB)  # both halves together
+glue("width_claim", str(claim), display=False)
 glue("verdict_short", report.verdict_short(claim, max_words=25), display=False)  # the intro's table and the opening
 oes = wseeds[wseeds["row"] == "openai_es"]  # the intro's "What we found": OpenAI-ES at the largest width run
 glue("found_oes_largest", "not run yet" if oes.empty else
      f"{report.over_seeds(oes[oes['n'] == oes['n'].max()]['final'])} at {oes['n'].max():,} parameters", display=False)
 glue("provenance", report.provenance(P.profile, [*df["machine"], *wdf.get("machine", [])]), display=False)
-report.table(methods.width_table(wseeds, wcells, plan_n, WV))
+report.table(methods_figures.width_table(wseeds, wcells, plan_n, WV))
 
 # %% [markdown]
 # ```{glue:figure} fig_width

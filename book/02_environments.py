@@ -56,7 +56,7 @@ device = None  # cpu | cuda: where the Pong/Humanoid policy forward runs (full: 
 workers = None  # Ray actors per ES run on Pong and Humanoid (None: the single-process lockstep evaluator)
 
 # %% tags=["hide-input"]
-from evoscale.experiments import environments, environments_verdicts, pong
+from evoscale.experiments import environments, environments_cost, environments_verdicts, pong
 
 P = environments.params(globals())  # strict: a name papermill injected that is not declared above aborts here
 
@@ -81,7 +81,7 @@ pd.DataFrame([{k: v for k, v in P.__dict__.items() if k != "settings"}]).T.renam
 # early, so these are the *cheapest* episodes a task has; trained policies play longer.
 
 # %% tags=["hide-input"]
-cost = environments.measure_costs(P)
+cost = environments_cost.measure_costs(P)
 cost_view = cost.assign(
     speedup=cost["serial_s_per_episode"] / cost["lockstep_s_per_episode"],
 )[["env", "network", "n_params", "steps_per_episode", "max_steps", "serial_s_per_episode",
@@ -119,7 +119,7 @@ report.tables(cost_view, ["env"], {
 # results/bench/evaluator-<task>.json` per task; medians over three interleaved rounds) say:
 
 # %% tags=["hide-input"]
-bench = environments.bench_table()
+bench = environments_cost.bench_table()
 b = bench.set_index("env") if len(bench) else None
 
 
@@ -324,10 +324,10 @@ report.tables(signal, ["env", "sigma"], {
 
 # %% tags=["hide-input"]
 CORES = 64
-_num = environments.hours_text
+_num = environments_cost.hours_text
 
-model = environments.cost_model(environments.prices(P), cost, P, cores=CORES)
-for name, text in environments.cost_texts(model).items():
+model = environments_cost.cost_model(environments_cost.prices(P), cost, P, cores=CORES)
+for name, text in environments_cost.cost_texts(model).items():
     _g(name, text)
 _g("cores", CORES)
 _g("full_total_h", _num(model["full_cpu_h_upper"].sum()))
@@ -335,12 +335,12 @@ laptop = model[model["claimed_cpu_h_upper"] <= 8]["env"].tolist()
 _g("laptop_tasks", ", ".join(laptop) if laptop else "none")
 _g("cluster_tasks", ", ".join(model[model["claimed_cpu_h_upper"] > 8]["env"]) or "none")
 glue("provenance", report.provenance(P.profile, [*df["machine"], *cost["machine"]]), display=False)
-report.tables(environments.cost_view(model, CORES), ["task"], environments.cost_parts(CORES))
+report.tables(environments_cost.cost_view(model, CORES), ["task"], environments_cost.cost_parts(CORES))
 
 # %% tags=["hide-input"]
 # the chapter's claims (claims page, d2.*), one Holm family; each verdict an object until glued here
 V, F = environments_verdicts.verdicts(T, model)
-glue("verdict_short", report.verdict_short(str(V["d2.overall"]), max_words=25), display=False)  # intro, opening
+glue("verdict_short", report.verdict_short(V["d2.overall"], max_words=25), display=False)  # intro, opening
 _g("estimate_factor", environments_verdicts.FACTOR)
 for key, v in V.items():
     _g("v_" + key.replace(".", "_"), str(v))

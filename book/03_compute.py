@@ -63,7 +63,7 @@ ray_address = None  # Ray cluster to join, e.g. "auto" after `ray start`; None s
 device = "cpu"  # cpu | cuda: where the policy forward runs
 
 # %% tags=["hide-input"]
-from evoscale.experiments import backprop, compute, compute_verdicts
+from evoscale.experiments import compute, compute_verdicts, unit_costs
 
 P = compute.params(globals())  # strict: a name papermill injected that is not declared above aborts here
 
@@ -88,7 +88,7 @@ pd.DataFrame([P.__dict__]).T.rename(columns={0: "value"})  # the parameters afte
 # %%
 df = compute.run(P)
 check = compute.run(P.crosscheck())
-idle_costs = backprop.load_costs(P.profile)[0]  # chapter 6's idle-core unit costs (None until measured)
+idle_costs = unit_costs.load_costs(P.profile)[0]  # chapter 6's idle-core unit costs (None until measured)
 S = compute.summarise(df, P.env, check=check, planned=len(P.seed_list()), costs=idle_costs)
 V, F = compute_verdicts.verdicts(S)  # the chapter's claims (claims page, d3.*), one Holm family
 
@@ -111,7 +111,7 @@ plt.close(fig)
 # ```
 
 # %% tags=["hide-input"]
-glue("verdict_short", report.verdict_short(str(V["d3.overall"]), max_words=25), display=False)  # intro, opening
+glue("verdict_short", report.verdict_short(V["d3.overall"], max_words=25), display=False)  # intro, opening
 glue("provenance", report.provenance(P.profile, [S["machine"]]), display=False)
 for key, v in V.items():
     glue("v_" + key.replace(".", "_"), str(v), display=False)

@@ -77,7 +77,7 @@ processes = None  # runs trained in parallel, one core each (None: all cores)
 tuned = None  # use a band's tuning selection once its tuning runs are all stored (book and full: True)
 
 # %% tags=["hide-input"]
-from evoscale.experiments import methods, parameters, report
+from evoscale.experiments import methods, methods_figures, methods_verdicts, parameters, report
 
 P = methods.params(globals())  # strict: a name papermill injected that is not declared above aborts here
 
@@ -162,8 +162,8 @@ df = methods.run(P, cells, ppo=True)
 grid, ppo = df[df["row"] != "ppo"], df[df["row"] == "ppo"]
 seeds = methods.per_seed(grid, spec.solved)
 plan_n = methods.planned(P, cells)
-F = methods.tests(seeds, spec.solved)  # every test the verdicts rest on: one Holm family
-V = methods.verdicts(seeds, cells, plan_n, F, spec.solved)
+F = methods_verdicts.tests(seeds, spec.solved)  # every test the verdicts rest on: one Holm family
+V = methods_verdicts.verdicts(seeds, cells, plan_n, F, spec.solved)
 glue("family_size", f"{len(F)}", display=False)
 PB = methods.p_best(seeds)
 
@@ -171,7 +171,7 @@ PB = methods.p_best(seeds)
 # ## The claimed table, measured
 
 # %% tags=["hide-input"]
-fig = methods.heatmap(seeds, cells, V, PB, plan_n, grid["machine"] if len(grid) else [])
+fig = methods_figures.heatmap(seeds, cells, V, PB, plan_n, grid["machine"] if len(grid) else [])
 glue("fig_methods_heatmap", fig, display=False)
 plt.close(fig)
 
@@ -208,7 +208,7 @@ plt.close(fig)
 # Everything else is *unresolved*, and so is every cell with fewer than 5 seeds.
 
 # %% tags=["hide-input"]
-G = methods.grid_table(seeds, cells, V, PB, plan_n, spec.solved)
+G = methods_figures.grid_table(seeds, cells, V, PB, plan_n, spec.solved)
 report.tables(G, ["method", "size"], {
     "The design note's word and the verdict": ["claim", "verdict"],
     "What each cell reached": [c for c in G.columns if c not in ("claim", "verdict")]})
@@ -221,13 +221,13 @@ report.tables(G, ["method", "size"], {
 # ```
 
 # %% tags=["hide-input"]
-report.table(methods.family_table(F))
+report.table(methods_verdicts.family_table(F))
 
 # %% [markdown]
 # ## Learning curves
 
 # %% tags=["hide-input"]
-fig = methods.curves(grid, cells, spec.solved)
+fig = methods_figures.curves(grid, cells, spec.solved)
 glue("fig_methods_curves", fig, display=False)
 plt.close(fig)
 
@@ -240,7 +240,7 @@ plt.close(fig)
 # ```
 
 # %% tags=["hide-input"]
-glue("verdict_headline", methods.headline(V), display=False)
+glue("verdict_headline", methods_verdicts.headline(V), display=False)
 glue("verdict_short", report.verdict_short(report.overall(V.values())), display=False)  # the intro's table, the opening
 glue("verdict_neuromod", report.verdict_short(report.overall([v for (r, _), v in V.items() if r == "neuromod"], "sizes")),
      display=False)  # the intro's open question 2
@@ -265,8 +265,7 @@ glue("cpu_total", f"{(seeds['wall_s'].sum() + grid.groupby(['row', 'size', 'seed
 
 # %% tags=["hide-input"]
 verdicts = pd.DataFrame([{"method": methods.LABELS[r], "size": z, "verdict": v.word, "measured": v.number, "why": v.because}
-                         for r in methods.GRID_ROWS for z in methods.SIZE_NAMES if (r, z) in V
-                         for v in [report.parse_verdict(str(V[(r, z)])) or report.Verdict("unresolved", "", str(V[(r, z)]))]])
+                         for r in methods.GRID_ROWS for z in methods.SIZE_NAMES if (r, z) in V for v in [V[(r, z)]]])
 report.table(verdicts)
 
 # %% [markdown]

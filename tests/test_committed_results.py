@@ -52,10 +52,10 @@ def test_committed_environment_runs_match_the_current_cache_keys():
 
 def test_committed_environment_measurements_match_the_current_cache_keys():
     """Chapter 2's cost measurement and Pong's "any reward signal?" test render from results/book/."""
-    from evoscale.experiments import environments, pong, table_path
+    from evoscale.experiments import environments, environments_cost, pong, table_path
 
     p = environments.params({"profile": "book"})
-    assert table_path(*environments.cost_cache(p)).exists()
+    assert table_path(*environments_cost.cost_cache(p)).exists()
     assert table_path(*pong.first_points_cache("book", p.signal_samples)).exists()
 
 

@@ -4,6 +4,7 @@ import pytest
 
 from evoscale.config import RunConfig
 from evoscale.experiments import environments as E
+from evoscale.experiments import environments_cost as C
 from evoscale.experiments import pong
 
 
@@ -75,21 +76,21 @@ def test_episode_prices_read_the_longest_runs_early_and_late():
     steps = [20] * 2 + [100] * 16 + [400] * 2  # 20 generations: the first and last tenth are 2 each
     longest = [_stored_run(200, steps, 500.0), _stored_run(200, steps, 480.0)]
     short = _stored_run(100, [5] * 10, 10.0, pop_eval_s=99.0)  # fewer evaluations: ignored
-    q = E.episode_prices("CartPole-v1", [*longest, short])
+    q = C.episode_prices("CartPole-v1", [*longest, short])
     assert q["runs"] == 2 and q["budget_evals"] == 200
     assert q["steps_early"] == pytest.approx(20) and q["steps_late"] == pytest.approx(400)
     assert q["s_per_step"] == pytest.approx(2 * 20 * 1.0 / (2 * 10 * sum(steps)))
     assert q["opt_s_per_eval"] == pytest.approx(0.1 / 10) and q["solved"]  # median 490 >= 475
-    assert not E.episode_prices("CartPole-v1", [_stored_run(200, steps, 100.0)])["solved"]
-    assert E.episode_prices("CartPole-v1", []) is None
+    assert not C.episode_prices("CartPole-v1", [_stored_run(200, steps, 100.0)])["solved"]
+    assert C.episode_prices("CartPole-v1", []) is None
 
 
 def test_cost_model_prices_early_late_and_the_upper_end():
-    cost = pd.DataFrame([E.measure_cost("CartPole-v1", 3), E.measure_cost("LunarLander-v3", 2)])
+    cost = pd.DataFrame([C.measure_cost("CartPole-v1", 3), C.measure_cost("LunarLander-v3", 2)])
     assert (cost["steps_per_episode"] > 0).all() and (cost["lockstep_s_per_episode"] > 0).all()
     prices = pd.DataFrame([dict(env="CartPole-v1", runs=2, budget_evals=200, s_per_step=1e-4, opt_s_per_eval=1e-3,
                                 steps_early=20.0, steps_late=400.0, solved=True)])
-    model = E.cost_model(prices, cost, E.params({"profile": "book"}), cores=10).set_index("env")
+    model = C.cost_model(prices, cost, E.params({"profile": "book"}), cores=10).set_index("env")
     cp, ll = model.loc["CartPole-v1"], model.loc["LunarLander-v3"]
     assert cp["s_per_eval_early"] == pytest.approx(20 * 1e-4 + 1e-3)
     assert cp["s_per_eval_late"] == pytest.approx(400 * 1e-4 + 1e-3)
@@ -99,10 +100,10 @@ def test_cost_model_prices_early_late_and_the_upper_end():
     assert cp["full_evals"] == 2 * 5_000 * 10  # cmaes + ga, 10 seeds
     # no stored run: the untrained population's price stands in for early, the cap is the upper end
     assert ll["upper"] == "cap" and np.isnan(ll["s_per_eval_late"]) and ll["claimed_cpu_h_upper"] > ll["claimed_cpu_h_early"]
-    view = E.cost_view(model.reset_index(), 64)
-    assert set(view.columns) == {"task", *[c for cols in E.cost_parts(64).values() for c in cols]}
+    view = C.cost_view(model.reset_index(), 64)
+    assert set(view.columns) == {"task", *[c for cols in C.cost_parts(64).values() for c in cols]}
     assert not any("_" in c for c in view.columns)
-    texts = E.cost_texts(model.reset_index())
+    texts = C.cost_texts(model.reset_index())
     assert texts["cp_upper"] == "once its policies work" and texts["ll_upper"] == "with every episode at the cap"
 
 
@@ -127,7 +128,7 @@ def test_bench_table_reads_the_committed_jsons(tmp_path):
     import json
 
     (tmp_path / "evaluator-ALE_Pong-v5.json").write_text(json.dumps({"env": "ALE/Pong-v5", "ratio": 0.5}))
-    t = E.bench_table(tmp_path)
+    t = C.bench_table(tmp_path)
     assert list(t["env"]) == ["ALE/Pong-v5"] and t["ratio"].iloc[0] == 0.5
 
 
@@ -143,7 +144,7 @@ def test_quoted_texts_of_the_results():
     assert not any("_" in c for c in table.columns)  # words, not identifiers
     assert pong.pong_ppo_texts(T.assign(method="ppo").iloc[:0]) == dict.fromkeys(
         ("pong_ppo_rate", "pong_ppo_n", "pong_ppo_update", "pong_ppo_machine", "pong_ppo_zoo_h"), "not run")
-    assert [E.hours_text(h) for h in (0.00012, 0.00123, 0.0123, 12.345, 1234.5)] == [
+    assert [C.hours_text(h) for h in (0.00012, 0.00123, 0.0123, 12.345, 1234.5)] == [
         "under 0.001", "0.0012", "0.0123", "12.3", "1,234"]
 
 

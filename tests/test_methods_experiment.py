@@ -6,7 +6,8 @@ import pytest
 
 from evoscale.experiments import methods
 from evoscale.experiments.methods import (BANDS, GRID_ROWS, PROFILES, SIZE_NAMES, WIDTH_ROWS, config, crossover_n,
-                                          per_seed, plan, ppo_configs, summarise, verdicts)
+                                          per_seed, plan, ppo_configs, summarise)
+from evoscale.experiments.methods_verdicts import NEUROMOD_SCOPE, verdicts
 
 
 def _params(profile="book", **kw):
@@ -146,38 +147,34 @@ def _cells(rows=("cmaes", "openai_es", "ga", "neuromod", "sepcmaes"), too_expens
 
 
 def test_verdicts_cover_every_branch():
-    from evoscale.experiments.methods import verdicts
-
     spec = {("cmaes", "small"): 300, ("openai_es", "small"): 100, ("ga", "small"): 0, ("neuromod", "small"): 250,
             ("cmaes", "medium"): 350, ("openai_es", "medium"): 100, ("ga", "medium"): 400, ("neuromod", "medium"): 50,
             ("openai_es", "large"): 260, ("ga", "large"): 100, ("neuromod", "large"): -200}
     v = verdicts(_seeds(spec), _cells(too_expensive={("cmaes", "large")}))
-    assert v[("cmaes", "small")].startswith("confirmed")       # dominant, resolved
-    assert v[("openai_es", "small")].startswith("refuted")     # okay = solves it: its CI lies below 200
-    assert v[("ga", "small")].startswith("confirmed")          # bad: others resolved better
-    assert v[("cmaes", "medium")].startswith("refuted")        # degraded: better than at small
-    assert v[("openai_es", "medium")].startswith("refuted")    # dominant, but GA resolved better
-    assert v[("ga", "medium")].startswith("refuted")           # bad, but best
-    assert v[("cmaes", "large")].startswith("confirmed") and "not run" in v[("cmaes", "large")]
-    assert v[("neuromod", "medium")].startswith("refined")     # untested: a resolved test places it
-    assert all("chapter 7 tests learning within an episode" in v[("neuromod", z)] for z in ("small", "medium", "large"))
-    assert v[("neuromod", "small")].startswith("confirmed")    # promising = solves it: CI above 200
-    assert v[("openai_es", "large")].startswith("confirmed")   # feasible = solves it at 51K
+    assert v[("cmaes", "small")].word == "confirmed"       # dominant, resolved
+    assert v[("openai_es", "small")].word == "refuted"     # okay = solves it: its CI lies below 200
+    assert v[("ga", "small")].word == "confirmed"          # bad: others resolved better
+    assert v[("cmaes", "medium")].word == "refuted"        # degraded: better than at small
+    assert v[("openai_es", "medium")].word == "refuted"    # dominant, but GA resolved better
+    assert v[("ga", "medium")].word == "refuted"           # bad, but best
+    assert v[("cmaes", "large")].word == "confirmed" and v[("cmaes", "large")].number.startswith("predicted 10.0 h and 80 GiB")
+    assert v[("neuromod", "medium")].word == "refined"     # untested: a resolved test places it
+    assert all(v[("neuromod", z)].because.endswith(NEUROMOD_SCOPE) for z in ("small", "medium", "large"))
+    assert v[("neuromod", "small")].word == "confirmed"    # promising = solves it: CI above 200
+    assert v[("openai_es", "large")].word == "confirmed"   # feasible = solves it at 51K
     cheap = _cells(too_expensive={("cmaes", "large")}).assign(predicted_s=3_000.0, predicted_gib=1.0)
-    assert verdicts(_seeds(spec), cheap)[("cmaes", "large")].startswith("refuted")  # under 10 x 600 s and the RAM
+    assert verdicts(_seeds(spec), cheap)[("cmaes", "large")].word == "refuted"  # under 10 x 600 s and the RAM
     near = verdicts(_seeds({("openai_es", "small"): 200, ("cmaes", "small"): 200}, sd=40.0), _cells())
-    assert near[("openai_es", "small")].startswith("unresolved") and "contains the solved threshold" in near[("openai_es", "small")]
+    assert near[("openai_es", "small")].word == "unresolved" and near[("openai_es", "small")].number.endswith("(n = 10)")
 
 
 def test_verdicts_unresolved_below_five_seeds_and_for_ties():
-    from evoscale.experiments.methods import verdicts
-
     few = verdicts(_seeds({("cmaes", "small"): 200, ("openai_es", "small"): 100}, n=3), _cells(),
                         planned={("cmaes", "small"): 10})
-    assert few[("cmaes", "small")].startswith("unresolved") and "n = 3 of 10" in few[("cmaes", "small")]
+    assert few[("cmaes", "small")].word == "unresolved" and few[("cmaes", "small")].number.endswith("(n = 3 of 10)")
     tie = verdicts(_seeds({("cmaes", "small"): 100, ("openai_es", "small"): 100, ("ga", "small"): 100},
                                sd=80.0), _cells())
-    assert tie[("cmaes", "small")].startswith("unresolved") and tie[("ga", "small")].startswith("unresolved")
+    assert tie[("cmaes", "small")].word == "unresolved" and tie[("ga", "small")].word == "unresolved"
 
 
 def test_p_best_sums_to_one_per_column():
@@ -188,23 +185,22 @@ def test_p_best_sums_to_one_per_column():
 
 
 def test_width_verdict_states_the_claim_and_the_crossover():
-    from evoscale.experiments.methods import width_verdict
+    from evoscale.experiments.methods_verdicts import width_verdict
 
     rng = np.random.default_rng(0)
     rows = [dict(row=r, n=n, seed=s, final=m + rng.normal(0, 5))
             for n, (mc, mo) in {973: (200, 100), 2_788: (150, 100), 8_066: (50, 100)}.items()
             for r, m in (("cmaes", mc), ("openai_es", mo)) for s in range(10)]
     w = width_verdict(pd.DataFrame(rows))
-    assert w["verdict"].startswith("refuted") and "8,066" in w["verdict"]
+    assert w["verdict"].word == "refuted" and "8,066" in w["verdict"].because
     assert 2_788 < w["crossover"]["n"] < 8_066
     rows = [dict(row=r, n=n, seed=s, final=m + rng.normal(0, 5)) for n in (973, 2_788, 8_066)
             for r, m in (("cmaes", 200), ("openai_es", 100)) for s in range(10)]
-    assert width_verdict(pd.DataFrame(rows))["verdict"].startswith("confirmed")
+    assert width_verdict(pd.DataFrame(rows))["verdict"].word == "confirmed"
 
 
 def test_width_beyond_judges_openai_es_against_the_methods_that_ran_above_10k():
-    from evoscale.experiments.methods import width_beyond
-    from evoscale.experiments.report import parse_verdict
+    from evoscale.experiments.methods_verdicts import width_beyond
 
     rng = np.random.default_rng(1)
 
@@ -215,23 +211,23 @@ def test_width_beyond_judges_openai_es_against_the_methods_that_ran_above_10k():
     small = {("cmaes", 2_788): 300, ("openai_es", 2_788): 0}  # below the limit: not part of this half
     win = {("openai_es", 51_619): 200, ("sepcmaes", 51_619): 100, ("ga", 51_619): 50, **small}
     v = width_beyond(seeds(win))
-    assert v["verdict"].startswith("confirmed") and "2,788" not in v["verdict"]
+    assert v["verdict"].word == "confirmed" and "2,788" not in str(v["verdict"])
     assert set(v["table"]["other"]) == {"sepcmaes", "ga"}
-    assert parse_verdict(v["verdict"]).number.count(" parameters ") == 2  # both comparisons survive the short form
+    assert v["verdict"].number.count(" parameters ") == 2  # both comparisons in its number
     lost = width_beyond(seeds({**win, ("ga", 100_066): 300, ("openai_es", 100_066): 100}))
-    assert lost["verdict"].startswith("refuted: ") and "GA resolved better at 100,066" in lost["verdict"]
+    assert lost["verdict"].word == "refuted" and "at 100,066 parameters" in lost["verdict"].number
     mixed = width_beyond(seeds({("openai_es", 51_619): 200, ("sepcmaes", 51_619): 200, ("ga", 51_619): 50}))
-    assert mixed["verdict"].startswith("refined") and "GA at 51,619" in mixed["verdict"]
+    assert mixed["verdict"].word == "refined" and "vs GA at 51,619 parameters" in mixed["verdict"].number
     tie = width_beyond(seeds({("openai_es", 51_619): 100, ("ga", 51_619): 100}))
-    assert tie["verdict"].startswith("unresolved") and "could only have detected" in tie["verdict"]
+    assert tie["verdict"].word == "unresolved" and "(n = 10 vs 10)" in tie["verdict"].number
     few = width_beyond(seeds(win, n_seeds=5))  # the declared minimum is 10 seeds a side (claim d1.above)
-    assert few["verdict"].startswith("unresolved") and "10 or more seeds" in few["verdict"] and "2 comparison" in few["verdict"]
-    assert width_beyond(seeds(small))["verdict"].startswith("unresolved")
+    assert few["verdict"].word == "unresolved" and few["verdict"].number.startswith("no width above 10,000")
+    assert width_beyond(seeds(small))["verdict"].word == "unresolved"
 
 
 def test_width_claim_joins_both_halves_into_one_verdict():
-    from evoscale.experiments.methods import width_beyond, width_claim, width_verdict
-    from evoscale.experiments.report import parse_verdict, verdict_short
+    from evoscale.experiments.methods_verdicts import width_beyond, width_claim, width_verdict
+    from evoscale.experiments.report import verdict_short
 
     rng = np.random.default_rng(2)
 
@@ -242,19 +238,20 @@ def test_width_claim_joins_both_halves_into_one_verdict():
     above = {("openai_es", 51_619): 200, ("sepcmaes", 51_619): 100, ("ga", 51_619): 150}
     lost_below = seeds({("cmaes", 2_788): 100, ("openai_es", 2_788): 200, **above})
     claim = width_claim(width_verdict(lost_below), width_beyond(lost_below))
-    v = parse_verdict(claim)
+    v = claim
     assert v.word == "refined" and v.number.startswith("up to 10K refuted, IQM difference CMA-ES − OpenAI-ES at 2,788")
     assert "above 10K confirmed, OpenAI-ES − GA at 51,619 parameters +" in v.number  # the smaller of 2 differences
     assert v.number.endswith("the smallest of 2 differences") and not verdict_short(claim, 60).endswith("…")
     won_below = seeds({("cmaes", 2_788): 300, ("openai_es", 2_788): 200, **above})
-    assert width_claim(width_verdict(won_below), width_beyond(won_below)).startswith("confirmed: ")
+    assert width_claim(width_verdict(won_below), width_beyond(won_below)).word == "confirmed"
     only_below = seeds({("cmaes", 2_788): 300, ("openai_es", 2_788): 200})
-    v = parse_verdict(width_claim(width_verdict(only_below), width_beyond(only_below)))
+    v = width_claim(width_verdict(only_below), width_beyond(only_below))
     assert v.word == "unresolved" and "above 10K unresolved, no width above 10,000" in v.number
 
 
 def test_a_cell_resolved_alone_is_unresolved_in_the_tables_holm_family():
-    from evoscale.experiments.methods import cell_values, family_table, tests, verdicts
+    from evoscale.experiments.methods import cell_values
+    from evoscale.experiments.methods_verdicts import family_table, tests
     from evoscale.stats import compare
 
     rows = ("cmaes", "openai_es", "ga", "neuromod", "sepcmaes")
@@ -267,13 +264,13 @@ def test_a_cell_resolved_alone_is_unresolved_in_the_tables_holm_family():
     F = tests(seeds, repeats=20)
     assert len(F) == 10 + 10 + 6 + 3 + 1  # pairs per column, three "solves" cells, one "degraded"
     verdict = verdicts(seeds, _cells(too_expensive={("cmaes", "large")}), F=F)[("cmaes", "small")]
-    assert verdict.startswith("unresolved") and "seeds a side would resolve" in verdict
+    assert verdict.word == "unresolved" and verdict.number.endswith("(n = 10)")
     table = family_table(F)
     assert (table["Holm-adjusted p"] >= table["raw p"]).all() and set(table["resolved after Holm"]) <= {"yes", "no", "borderline"}
 
 
 def test_chapter_1s_halves_share_one_family():
-    from evoscale.experiments.methods import width_beyond, width_tests, width_verdict
+    from evoscale.experiments.methods_verdicts import width_beyond, width_tests, width_verdict
 
     rng = np.random.default_rng(0)
     rows = [dict(row=r, n=n, seed=s, final=m + rng.normal(0, 40))
@@ -286,9 +283,9 @@ def test_chapter_1s_halves_share_one_family():
     assert set(F) == {("below", 973), ("below", 2_788), ("below", 8_066), ("above", 51_619, "sepcmaes"),
                       ("above", 51_619, "ga"), ("above", 100_066, "sepcmaes"), ("above", 100_066, "ga")}
     alone, holm = width_verdict(seeds), width_verdict(seeds, F=F)
-    assert alone["verdict"].startswith("refuted")  # 2,788 resolved on its own
-    assert holm["verdict"].startswith("unresolved") and "Holm-adjusted p" in holm["verdict"]
-    assert width_beyond(seeds, F=F)["verdict"].startswith("unresolved")
+    assert alone["verdict"].word == "refuted"  # 2,788 resolved on its own
+    assert holm["verdict"].word == "unresolved" and "Holm-adjusted p = " in holm["verdict"].number
+    assert width_beyond(seeds, F=F)["verdict"].word == "unresolved"
 
 
 def test_a_stored_runs_chapter_shows_the_earlier_setting_until_the_selected_ones_runs_are_stored(tmp_path,

@@ -79,9 +79,10 @@ def parameters_cell(name: str) -> dict:
     return out
 
 
-def field_docstrings(module, cls: type) -> dict:
-    """{field: its docstring (the string literal right after it in the class body) or None}."""
-    tree = ast.parse(open(module.__file__).read())
+def field_docstrings(cls: type) -> dict:
+    """{field: its docstring (the string literal right after it in the class body) or None}. The class
+    may live below the study's module (chapter 3's ``ComputeParams`` is ``cma_runs``'s)."""
+    tree = ast.parse(open(importlib.import_module(cls.__module__).__file__).read())
     body = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls.__name__).body
     out = {}
     for node, after in zip(body, [*body[1:], None]):
@@ -110,7 +111,7 @@ def test_every_chapter_is_listed_with_the_study_its_cell_feeds():
 @pytest.mark.parametrize("name", list(CHAPTERS))
 def test_the_parameters_cell_and_the_dataclass_agree(name):
     module, cls = _study(name)
-    cell, docs = parameters_cell(name), field_docstrings(module, cls)
+    cell, docs = parameters_cell(name), field_docstrings(cls)
     profiles = module.PROFILES
     fields = {f.name: f for f in dataclasses.fields(cls) if NOT_A_PARAMETER not in (docs.get(f.name) or "")}
     assert set(cell) == set(fields), (f"{name}: only in the cell {sorted(set(cell) - set(fields))}, "

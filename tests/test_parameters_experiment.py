@@ -44,7 +44,7 @@ def test_key_depends_on_the_measurement_not_the_profile_name():
 
 
 def test_bytes_per_entry_and_predicted_cma_run():
-    from evoscale.experiments.parameters import bytes_per_entry, predict_cma
+    from evoscale.experiments.cma_cost import bytes_per_entry, predict_cma
 
     df = _frame()
     df["peak_mib"] = np.where(df["method"] == "cmaes", [1.0, 4.0, 16.0, 96.0] * 2, np.nan)

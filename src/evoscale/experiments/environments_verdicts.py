@@ -27,7 +27,8 @@ from ..claims import CLAIMS
 from ..envs import get_spec
 from ..stats import MIN_SEEDS, N_RESAMPLES, compare, diff_p, km_median_ci, km_medians, region_p
 from . import report
-from .environments import CLAIMED_EVALS, censored, hours_text, result_row
+from .environments import CLAIMED_EVALS, censored, result_row
+from .environments_cost import hours_text
 from . import judging
 from .judging import combine, iqm_draws, iqm_text, judge, resolve_one, sign_regions, why_unresolved
 

@@ -7,9 +7,13 @@ widths for those four only); the configurations are identical, so each run is co
 keyed by the configuration's hash) and stored in the shared run store ``results/<profile>/runs/``.
 
 Full CMA-ES is O(n^2) in memory and time. A cell whose *predicted* run (chapter 1's measured cost
-fit, ``parameters.predict_cma``) exceeds ``cma_limit_s`` seconds or this machine's RAM is not run;
+fit, ``cma_cost.predict_cma``) exceeds ``cma_limit_s`` seconds or this machine's RAM is not run;
 ``plan`` marks it "too expensive here" with the prediction. PPO (Stable-Baselines3, zoo
 hyper-parameters) is run on the same task with an env-step budget, for the comparison section.
+
+This module is the study's entry point: its parameters, the plan of cells and runs, the runs' records
+and the cells' values over seeds. ``methods_verdicts`` judges the claims of both chapters (verdicts as
+``report.Verdict`` objects), ``methods_figures`` draws the tables and figures readers see.
 """
 
 from __future__ import annotations
@@ -20,14 +24,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from ..claims import CLAIMS
 from ..config import RunConfig, parse_hidden
 from ..envs import get_spec
 from ..machine import ram_gib
 from ..runs import is_cached
-from ..stats import MIN_SEEDS, compare, diff_p, family, first_crossing, iqm, iqm_ci, iqm_p
-from . import report
+from ..stats import MIN_SEEDS, compare, first_crossing, iqm, iqm_ci
 from . import check_parameters, load_cached, results_root, run_many, seed_list
+from .cma_cost import predict_cma
 
 GRID_ROWS = ("cmaes", "sepcmaes", "openai_es", "ga", "neuromod")
 WIDTH_ROWS = ("cmaes", "sepcmaes", "openai_es", "ga")
@@ -35,14 +38,6 @@ SIZE_NAMES = ("small", "medium", "large")
 BANDS = {"small": (0, 5_000), "medium": (5_000, 50_000), "large": (50_000, math.inf)}
 LABELS = {"cmaes": "CMA-ES", "sepcmaes": "sep-CMA-ES", "openai_es": "OpenAI-ES", "ga": "GA",
           "neuromod": "Neuromod", "ppo": "PPO"}
-# The design note's Dimension-5 table, the claim (its rows and sizes; sep-CMA-ES and PPO are not in it).
-CLAIMED_VERDICTS = {
-    ("cmaes", "small"): "dominant", ("cmaes", "medium"): "degraded", ("cmaes", "large"): "too expensive",
-    ("openai_es", "small"): "okay", ("openai_es", "medium"): "dominant", ("openai_es", "large"): "feasible",
-    ("neuromod", "small"): "promising", ("neuromod", "medium"): "untested", ("neuromod", "large"): "untested",
-    ("ga", "small"): "bad", ("ga", "medium"): "bad", ("ga", "large"): "bad",
-}
-
 PROFILES = {
     # CI: tiny nets and budgets, proves the pipeline in seconds; the numbers mean nothing.
     "smoke": dict(sizes=["4,2", "8,4", "16,8"], width_sizes=[], popsize=8, budget_evals=32, eval_every=16,
@@ -255,8 +250,6 @@ def plan(p: MethodsParams, cost: pd.DataFrame | None = None, part: str = "grid")
             cell = dict(row=row, size=size, hidden=",".join(map(str, parse_hidden(hidden))), n=n, band=band_of(n),
                         runs=True, predicted_s=math.nan, predicted_gib=math.nan)
             if row == "cmaes" and cost is not None:
-                from .parameters import predict_cma
-
                 pred = predict_cma(cost, p.cma_method, n, generations)
                 cell.update(predicted_s=pred["run_s"], predicted_gib=pred["peak_gib"],
                             runs=pred["run_s"] <= p.cma_limit_s and pred["peak_gib"] <= ram)
@@ -366,7 +359,7 @@ def crossover_n(seeds: pd.DataFrame, a: str = "cmaes", b: str = "openai_es", met
                 n_max=ns[-1] if ns else math.nan)
 
 
-# --- the book's verdict vocabulary (experiments.report) --------------------------------------------
+# --- the cells' values over seeds ----------------------------------------------------------------
 
 def cell_values(seeds: pd.DataFrame, metric: str = "final") -> dict:
     """(row, size) -> the metric's per-seed values (finite ones)."""
@@ -396,419 +389,6 @@ def pairwise(seeds: pd.DataFrame, size: str, metric: str = "final") -> pd.DataFr
     return pd.DataFrame([dict(x=a, y=b, **compare(vals[a], vals[b])) for a in vals for b in vals if a != b])
 
 
-NEUROMOD_SCOPE = ("plasticity tested here only on LunarLander, which needs no learning within an episode; "
-                  "chapter 7 tests learning within an episode, on two small tasks (networks under 1K parameters)")
-"""Where the grid's Neuromod verdicts hold and where plasticity was tested instead (its verdicts end with it)."""
-
-
-def tests(seeds: pd.DataFrame, threshold: float | None = 200.0, repeats: int = 100) -> dict:
-    """Every test chapter 5's claimed table rests on, as one Holm family (``stats.family``): per size
-    column each pair of methods with ``MIN_SEEDS`` or more seeds (IQM difference of the final return),
-    each okay / feasible / promising cell's final return against the task's solved ``threshold``
-    (the IQM's CI), and each degraded cell against its next smaller size. Keys: ("pair", size, a, b),
-    ("solves", row, size), ("degraded", row, size)."""
-    vals = {k: v for k, v in cell_values(seeds).items() if v.size >= MIN_SEEDS}
-    p_of = {}
-    for size in SIZE_NAMES:
-        rows = [r for r in GRID_ROWS if (r, size) in vals]
-        for i, a in enumerate(rows):
-            for b in rows[i + 1:]:
-                p_of[("pair", size, a, b)] = lambda s, x=vals[(a, size)], y=vals[(b, size)]: diff_p(x, y, s)
-    for (row, size), claim in CLAIMED_VERDICTS.items():
-        if (row, size) not in vals:
-            continue
-        if claim in ("okay", "feasible", "promising") and threshold is not None:
-            p_of[("solves", row, size)] = lambda s, x=vals[(row, size)], t=threshold: iqm_p(x, t, s)
-        if claim == "degraded":
-            prev = SIZE_NAMES[SIZE_NAMES.index(size) - 1]
-            if (row, prev) in vals:
-                p_of[("degraded", row, size)] = lambda s, x=vals[(row, size)], y=vals[(row, prev)]: diff_p(x, y, s)
-    return family(p_of, repeats)
-
-
-def family_table(F: dict) -> pd.DataFrame:
-    """The family for readers: each test, its raw and Holm-adjusted p-value, how often its decision
-    flips with the bootstrap seed, and whether it is resolved."""
-    def what(k):
-        if k[0] == "pair":
-            return f"{LABELS[k[2]]} vs {LABELS[k[3]]}, {k[1]}"
-        return f"{LABELS[k[1]]} {k[2]}: " + ("final return against the solved threshold" if k[0] == "solves" else
-                                            f"against its {SIZE_NAMES[SIZE_NAMES.index(k[2]) - 1]} size")
-    return pd.DataFrame({"What is tested": [what(k) for k in F], "raw p": [f["p"] for f in F.values()],
-                         "Holm-adjusted p": [f["p_adj"] for f in F.values()],
-                         "share of bootstrap seeds that flip it": [f["flip"] for f in F.values()],
-                         "resolved after Holm": [("borderline" if f["borderline"] else "yes" if f["resolved"] else "no")
-                                      for f in F.values()]})
-
-
-def _pair(F: dict, size: str, a: str, b: str) -> dict | None:
-    return F.get(("pair", size, a, b)) or F.get(("pair", size, b, a))
-
-
-def verdicts(seeds: pd.DataFrame, cells: pd.DataFrame, planned: dict | None = None, F: dict | None = None,
-             threshold: float | None = 200.0) -> dict:
-    """Per (row, size) of the claimed table: a ``report.Verdict`` string against ``CLAIMED_VERDICTS``.
-
-    dominant: confirmed if resolved better than every other method of its column, refuted if another
-    is resolved better. bad: confirmed if some method is resolved better, refuted if it is resolved
-    better than another and none better than it. okay / feasible / promising: the method solves the
-    task at that size -- confirmed when the final return's CI lies above ``threshold``, refuted when
-    below, unresolved otherwise. degraded: the row at this size against the next
-    smaller one. too expensive: confirmed when chapter 1's cost model predicts one run above this
-    machine's memory or above ten times the median run time of the other methods at that size. untested: refined where a resolved test places it
-    against another method of its column, else unresolved.
-    Cells with fewer than ``MIN_SEEDS`` seeds are unresolved ("n = k of N"). "Resolved" is decided in
-    one family over the whole table (``tests``: Holm-adjusted, borderline tests unresolved); ``F`` is
-    that family if already computed."""
-    vals = cell_values(seeds)
-    F = tests(seeds, threshold) if F is None else F
-    out = {}
-    for (row, size), claim in CLAIMED_VERDICTS.items():
-        cell = cells[(cells["row"] == row) & (cells["size"] == size)]
-        n_plan = (planned or {}).get((row, size))
-        v = vals.get((row, size), np.array([]))
-        if len(cell) and not bool(cell["runs"].iloc[0]):
-            c = cell.iloc[0]
-            number = f"predicted {c.predicted_s / 3600:,.1f} h and {c.predicted_gib:,.0f} GiB for one run on this machine"
-            if claim != "too expensive":
-                out[(row, size)] = str(report.Verdict("unresolved", number, "not tested: not run here"))
-                continue
-            # too expensive: over this machine's memory, or over ten times the other methods' median run
-            runs_s = seeds.loc[(seeds["size"] == size) & (seeds["row"] != row), "wall_s"].to_numpy(float) \
-                if len(seeds) and "wall_s" in seeds else np.array([])
-            median_s = float(np.median(runs_s)) if runs_s.size else math.nan
-            over_ram, over_time = c.predicted_gib > ram_gib(), c.predicted_s > 10 * median_s
-            word = ("confirmed" if over_ram or over_time else
-                    "unresolved" if math.isnan(median_s) else "refuted")
-            because = (f"not run here; the other methods' runs at this size took {median_s / 3600:,.2f} h (median), "
-                       f"so ten times that is {10 * median_s / 3600:,.1f} h; this machine has {ram_gib():,.0f} GiB"
-                       if not math.isnan(median_s) else "not run here, and no other method's run at this size to compare")
-            out[(row, size)] = str(report.Verdict(word, number, because))
-            continue
-        number = f"final return {report.over_seeds(v, 0, n_plan)}"
-        if v.size < MIN_SEEDS:
-            out[(row, size)] = str(report.Verdict("unresolved", number, f"fewer than {MIN_SEEDS} seeds so far"))
-            continue
-        others = {r: x for (r, s), x in vals.items() if s == size and r != row and x.size >= MIN_SEEDS}
-        resolved = {r: bool((f := _pair(F, size, row, r)) and f["resolved"]) for r in others}
-        better = [r for r, x in others.items() if resolved[r] and iqm(x) > iqm(v)]
-        worse = [r for r, x in others.items() if resolved[r] and iqm(v) > iqm(x)]
-        names = lambda rs: ", ".join(LABELS[r] for r in rs)  # noqa: E731
-        rivals = [r for r in others if not resolved[r]]
-        closest = max(rivals, key=lambda r: iqm(others[r]), default=None)
-        if closest is not None:
-            c = compare(v, others[closest])
-            needs = (f"; against {LABELS[closest]} {report.detectable(c['detectable'], 0, 'return')}, and about "
-                     f"{report.num(c['n_needed'])} seeds a side would resolve the observed difference"
-                     if np.isfinite(c["n_needed"]) else "")
-        else:
-            needs = ""
-        if claim == "dominant":
-            word = "confirmed" if others and len(worse) == len(others) else "refuted" if better else "unresolved"
-            because = {"confirmed": "resolved better than every other method of its size",
-                       "refuted": f"{names(better)} resolved better",
-                       "unresolved": "not resolved better than " + (names(rivals) or "the others") + needs}[word]
-        elif claim == "bad":
-            word = "confirmed" if better else "refuted" if worse else "unresolved"
-            because = {"confirmed": f"{names(better)} resolved better", "refuted": f"resolved better than {names(worse)}",
-                       "unresolved": "no difference to the other methods resolved" + needs}[word]
-        elif claim in ("okay", "feasible", "promising"):  # solves the task at this size
-            f = F.get(("solves", row, size), {})
-            above = iqm(v) > (threshold if threshold is not None else np.inf)
-            word = "unresolved" if not f.get("resolved") else ("confirmed" if above else "refuted")
-            because = {"confirmed": f"solves it: the final return's CI lies above the solved threshold {threshold:g}",
-                       "refuted": f"does not solve it: the final return's CI lies below the solved threshold {threshold:g}",
-                       "unresolved": (f"the final return's CI contains the solved threshold {threshold:g}"
-                                      if threshold is not None else "the task has no solved threshold")}[word]
-            if f:
-                because += f" (Holm-adjusted p = {f['p_adj']:.2g})"
-        elif claim == "degraded":
-            prev = SIZE_NAMES[SIZE_NAMES.index(size) - 1]
-            pv = vals.get((row, prev), np.array([]))
-            if pv.size < MIN_SEEDS:
-                word, because = "unresolved", f"fewer than {MIN_SEEDS} seeds at the {prev} size"
-            else:
-                c = compare(v, pv)
-                ok = F.get(("degraded", row, size), {}).get("resolved", False)
-                word = "unresolved" if not ok else ("confirmed" if c["diff"] < 0 else "refuted")
-                because = f"against its {prev} size: {report.difference(c)}" + (
-                    "" if ok else "; " + report.detectable(c["detectable"], 0, "return")
-                    + (f", and about {report.num(c['n_needed'])} seeds a side would resolve it"
-                       if np.isfinite(c["n_needed"]) else ""))
-        else:  # "untested" predicts nothing: refined only where the measurement places it (a resolved test)
-            placed = ([f"{names(better)} resolved better"] if better else []) + (
-                [f"resolved better than {names(worse)}"] if worse else [])
-            word = "refined" if placed else "unresolved"
-            because = ("tested here: " + "; ".join(placed)) if placed else (
-                "tested here, but no difference to the other methods resolved" + needs)
-        out[(row, size)] = str(report.Verdict(word, number, because))
-    return {k: f"{v}; {NEUROMOD_SCOPE}" if k[0] == "neuromod" else v for k, v in out.items()}
-
-
-def _finals_by_width(seeds: pd.DataFrame) -> dict:
-    """(row, n) -> the final returns of its seeds."""
-    return {(r, n): g["final"].to_numpy(float) for (r, n), g in seeds.groupby(["row", "n"])} if len(seeds) else {}
-
-
-WIDTH_MIN_N = next(c.min_n for c in CLAIMS if c.id == "d1.above")
-"""Fewest seeds a side for a word on chapter 1's claim (declared: a headline comparison needs 10)."""
-
-
-def width_tests(seeds: pd.DataFrame, a: str = "cmaes", b: str = "openai_es", limit: int = 10_000,
-                repeats: int = 100) -> dict:
-    """Chapter 1's family (``stats.family``, Holm): up to ``limit`` parameters ``a`` against ``b`` at
-    every width both ran (key ("below", n)), above it ``b`` against every other method there (key
-    ("above", n, other)); only comparisons with ``WIDTH_MIN_N`` or more seeds a side."""
-    vals = {k: v[np.isfinite(v)] for k, v in _finals_by_width(seeds).items()}
-    full = lambda x, y: min(x.size, y.size) >= WIDTH_MIN_N  # noqa: E731
-    p_of = {("below", n): (lambda s, x=vals[(a, n)], y=vals[(b, n)]: diff_p(x, y, s))
-            for (r, n) in vals if r == a and n <= limit and (b, n) in vals and full(vals[(a, n)], vals[(b, n)])}
-    p_of.update({("above", n, r): (lambda s, x=vals[(b, n)], y=x_: diff_p(x, y, s))
-                 for (r, n), x_ in vals.items() if n > limit and r != b and (b, n) in vals and full(vals[(b, n)], x_)})
-    return family(p_of, repeats)
-
-
-def _holm(rows: list, F: dict | None, key) -> None:
-    """Replace each comparison's own resolution by its family's (Holm-adjusted, borderline unresolved)."""
-    for r in rows:
-        f = (F or {}).get(key(r))
-        if F is not None:
-            r["resolved"] = bool(f and f["resolved"])
-            r["p_adj"] = f["p_adj"] if f else np.nan
-
-
-def width_verdict(seeds: pd.DataFrame, a: str = "cmaes", b: str = "openai_es", limit: int = 10_000,
-                  F: dict | None = None) -> dict:
-    """Chapter 1's claim "full CMA-ES dominates up to ~10K parameters, OpenAI-ES beyond": per size
-    both rows ran, ``stats.compare`` of their final returns; the verdict and the crossover n (NaN:
-    none in range) with its bootstrap CI."""
-    vals = _finals_by_width(seeds)
-    ns = sorted(n for (r, n) in vals if r == a and (b, n) in vals)
-    rows = [dict(n=n, **compare(vals[(a, n)], vals[(b, n)])) for n in ns]
-    _holm(rows, F, lambda r: ("below", r["n"]))
-    table = pd.DataFrame(rows)
-    xo = crossover_n(seeds, a, b, "final") if ns else dict(n=np.nan, lo=np.nan, hi=np.nan)
-    full = [r for r in rows if min(r["n_x"], r["n_y"]) >= WIDTH_MIN_N]
-    below = [r for r in full if r["n"] <= limit]
-    if not below:
-        word, because = "unresolved", f"no size with {WIDTH_MIN_N} or more seeds of both methods yet"
-    elif all(r["resolved"] and r["diff"] > 0 for r in below):
-        word, because = "confirmed", f"{LABELS[a]} resolved better at every size up to {max(r['n'] for r in below):,}"
-    elif any(r["resolved"] and r["diff"] < 0 for r in below):
-        first = min(r["n"] for r in below if r["resolved"] and r["diff"] < 0)
-        word, because = "refuted", f"{LABELS[b]} resolved better already at {first:,} parameters"
-    elif any(r["resolved"] and r["diff"] > 0 for r in below):
-        ok = [r["n"] for r in below if r["resolved"] and r["diff"] > 0]
-        word, because = "refined", f"{LABELS[a]} resolved better only at {', '.join(f'{n:,}' for n in ok)} parameters"
-    else:
-        worst = max(r["detectable"] for r in below)
-        word, because = "unresolved", "no size resolved; " + report.detectable(worst, 0, "return")
-    at = min(below, key=lambda r: abs(np.log(r["n"] / 2_788))) if below else None
-    adj = f", Holm-adjusted p = {at['p_adj']:.2g}" if at and np.isfinite(at.get("p_adj", np.nan)) else ""
-    number = ("IQM difference CMA-ES − OpenAI-ES at {:,} parameters {} (n = {} vs {}{})".format(
-        at["n"], report.ci(at["diff"], at["diff_lo"], at["diff_hi"], 0, sign=True), at["n_x"], at["n_y"], adj)
-        if at else "no sizes yet")
-    return dict(verdict=str(report.Verdict(word, number, because)), table=table, crossover=xo, limit=limit)
-
-
-def width_beyond(seeds: pd.DataFrame, b: str = "openai_es", limit: int = 10_000, F: dict | None = None) -> dict:
-    """The claim's second half, "OpenAI-ES beyond ~10K parameters": at every width above ``limit``,
-    ``stats.compare`` of ``b``'s final returns against each other method that ran there (full CMA-ES
-    does not run there on this machine). Confirmed when ``b`` is resolved better than every other
-    method at every such width with ``WIDTH_MIN_N`` seeds or more each; refuted when another method is resolved
-    better than ``b`` somewhere; refined when ``b`` beats some but not all; else unresolved, with
-    the smallest difference the data could detect."""
-    vals = _finals_by_width(seeds)
-    rows = [dict(n=n, other=r, **compare(vals[(b, n)], x)) for (r, n), x in sorted(vals.items(), key=lambda kv: kv[0][1])
-            if n > limit and r != b and (b, n) in vals]
-    _holm(rows, F, lambda r: ("above", r["n"], r["other"]))
-    table = pd.DataFrame(rows)
-    full = [r for r in rows if min(r["n_x"], r["n_y"]) >= WIDTH_MIN_N]
-    worse = [r for r in full if r["resolved"] and r["diff"] < 0]
-    better = [r for r in full if r["resolved"] and r["diff"] > 0]
-    if not full:
-        word, because = "unresolved", (f"{len(rows)} comparison(s) so far, each with fewer than {WIDTH_MIN_N} seeds a "
-                                       f"side (a headline comparison needs {WIDTH_MIN_N})" if rows else
-                                       f"no runs of {LABELS[b]} and another method above {limit:,} stored yet")
-    elif worse:
-        r = min(worse, key=lambda r: r["n"])
-        word, because = "refuted", f"{LABELS[r['other']]} resolved better at {r['n']:,} parameters"
-    elif len(better) == len(full):
-        word, because = "confirmed", (f"{LABELS[b]} resolved better than every other method at every width up to "
-                                      f"{max(r['n'] for r in full):,}")
-    elif better:
-        word, because = "refined", f"{LABELS[b]} resolved better only than " + ", ".join(
-            f"{LABELS[r['other']]} at {r['n']:,}" for r in better)
-    else:
-        word, because = "unresolved", "no difference resolved; " + report.detectable(
-            max(r["detectable"] for r in full), 0, "return")
-    def at(r):  # one comparison: width, IQM difference [CI], seeds
-        return (f"at {r['n']:,} parameters {report.ci(r['diff'], r['diff_lo'], r['diff_hi'], 0, sign=True)} "
-                f"(n = {r['n_x']} vs {r['n_y']})")
-
-    number = ", ".join(f"vs {LABELS[r['other']]} {at(r)}" for r in full)
-    number = (f"IQM difference of {LABELS[b]} {number}" if full else
-              f"no width above {limit:,} parameters with {WIDTH_MIN_N} or more seeds of both methods yet")
-    low = min(full, key=lambda r: r["diff"]) if full else None
-    short = (f"{LABELS[b]} − {LABELS[low['other']]} {at(low)}, the smallest of {len(full)} differences"
-             if full else number)
-    return dict(verdict=str(report.Verdict(word, number, because)), table=table, short=short, limit=limit)
-
-
-def width_claim(below: dict, above: dict) -> str:
-    """Chapter 1's whole claim from its two halves, ``width_verdict`` (up to its ``limit``) and
-    ``width_beyond`` (above its ``limit``): the word ``report.overall`` gives the pair, then each
-    half's word and its number (the half above by its smallest difference)."""
-    lo, hi = (report.parse_verdict(v["verdict"]) for v in (below, above))
-    whole = report.overall([lo, hi], "halves")
-    number = (f"up to {below['limit'] // 1000}K {lo.word}, {lo.number}, "
-              f"and above {above['limit'] // 1000}K {hi.word}, {above['short']}")
-    return str(report.Verdict(whole.word, number, whole.because))
-
-
-# --- what chapter 5 shows ---------------------------------------------------------------------------
-
 def planned(p: MethodsParams, cells: pd.DataFrame) -> dict:
     """(row, size) -> seeds planned for each runnable cell."""
     return {(c.row, c.size): len(p.seed_list(c.band)) for c in cells[cells["runs"]].itertuples()}
-
-
-def word(verdict: str) -> str:
-    return verdict.split(":", 1)[0]
-
-
-def headline(V: dict) -> str:
-    """One line for the whole claimed table: how many cells got which word."""
-    counts = {w: sum(word(v) == w for v in V.values()) for w in report.WORDS}
-    return f"of the claim's {len(V)} cells, " + ", ".join(f"{counts[w]} {w}" for w in report.WORDS if counts[w])
-
-
-def grid_table(seeds: pd.DataFrame, cells: pd.DataFrame, V: dict, PB: pd.Series, plan_n: dict,
-               threshold: float | None) -> pd.DataFrame:
-    """Per cell, for readers: parameters, final return (IQM [CI] or the values, n), seeds that
-    reached the threshold, P(best in its column), the claim and our verdict."""
-    rows = []
-    for c in cells.itertuples():
-        g = seeds[(seeds["row"] == c.row) & (seeds["size"] == c.size)] if len(seeds) else seeds
-        n_plan = plan_n.get((c.row, c.size))
-        rows.append({
-            "method": LABELS[c.row], "size": c.size, "parameters": report.num(c.n),
-            "final return": report.over_seeds(g["final"] if len(g) else [], 0, n_plan) if c.runs else "not run",
-            f"seeds reaching {threshold:g}": f"{int(np.isfinite(g['evals_to']).sum())} of {len(g)}" if len(g) else report.DASH,
-            "P(best)": report.num(PB.get((c.row, c.size)), 2),
-            "claim": CLAIMED_VERDICTS.get((c.row, c.size), report.DASH),
-            "verdict": word(V[(c.row, c.size)]) if (c.row, c.size) in V else report.DASH,
-        })
-    return pd.DataFrame(rows).set_index(["method", "size"])
-
-
-def heatmap(seeds: pd.DataFrame, cells: pd.DataFrame, V: dict, PB: pd.Series, plan_n: dict, machines):
-    """P(best in its size column) per method and size; text: final return, claim -> verdict."""
-    import matplotlib.pyplot as plt
-
-    from .. import plots
-
-    plots.style()
-    rows_, sizes_ = list(GRID_ROWS), list(SIZE_NAMES)
-    vals = np.full((len(rows_), len(sizes_)), np.nan)
-    fig, ax = plt.subplots(figsize=(11, 5.4))
-    for i, r in enumerate(rows_):
-        for j, z in enumerate(sizes_):
-            vals[i, j] = PB.get((r, z), np.nan)
-            c = cells[(cells["row"] == r) & (cells["size"] == z)]
-            g = seeds[(seeds["row"] == r) & (seeds["size"] == z)] if len(seeds) else seeds
-            text = report.over_seeds(g["final"] if len(g) else [], 0, plan_n.get((r, z))) if c["runs"].any() else "not run"
-            if (r, z) in CLAIMED_VERDICTS:
-                text += f"\nclaim: {CLAIMED_VERDICTS[(r, z)]} → {word(V[(r, z)])}"
-            dark = vals[i, j] > 0.6  # white text where the green is too dark for black
-            ax.text(j, i, text.replace(" (n", "\n(n"), ha="center", va="center", fontsize=7,
-                    color="white" if dark else "black")
-    im = ax.imshow(np.ma.masked_invalid(vals), cmap="Greens", vmin=0, vmax=1, aspect="auto")
-    ax.set_facecolor("0.9")
-    ns = {z: ", ".join(f"{n:,}" for n in sorted(set(cells.loc[cells["size"] == z, "n"]))) for z in sizes_}
-    ax.set_xticks(range(len(sizes_)), [f"{z}\n({ns[z]} parameters)" for z in sizes_], fontsize=8)
-    ax.set_yticks(range(len(rows_)), [LABELS[r] for r in rows_])
-    ax.grid(False)
-    ax.set_title("P(best in its column): bootstrap over seeds of each cell's IQM final return", fontsize=9)
-    fig.colorbar(im, ax=ax, shrink=0.8, label="P(best)")
-    if len(seeds):
-        plots.caption_machine(fig, machines)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    return fig
-
-
-def curves(grid: pd.DataFrame, cells: pd.DataFrame, threshold: float | None):
-    """Solved-test return against training episodes, one panel per size (IQM bands from 5 seeds)."""
-    import matplotlib.pyplot as plt
-
-    from .. import plots
-
-    plots.style()
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), sharey=True)
-    for ax, z in zip(axes, SIZE_NAMES):
-        for i, r in enumerate(GRID_ROWS):
-            d = grid[(grid["row"] == r) & (grid["size"] == z)] if len(grid) else grid
-            if len(d):
-                plots.band(ax, d, "evals", "eval_return", LABELS[r], color=f"C{i}")
-        plots.solved_line(ax, threshold)
-        ns = ", ".join(f"{n:,}" for n in sorted(set(cells.loc[cells["size"] == z, "n"])))
-        ax.set(xlabel="training episodes", title=f"{z} ({ns} parameters)")
-    axes[0].set_ylabel("solved-test return")
-    axes[0].legend(fontsize=7, loc="lower right")
-    if len(grid):
-        plots.caption_machine(fig, grid["machine"])
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    return fig
-
-
-def width_table(seeds: pd.DataFrame, cells: pd.DataFrame, plan_n: dict, WV: dict) -> pd.DataFrame:
-    """Chapter 1's width sweep for readers: per method and width the final return (IQM [CI] or the
-    values, with n of planned) and, where CMA-ES and OpenAI-ES both ran, P(CMA-ES > OpenAI-ES)."""
-    p_at = {int(r.n): report.ci(r.p, r.p_lo, r.p_hi, 2) for r in WV["table"].itertuples()} if len(WV["table"]) else {}
-    rows = []
-    for c in cells.sort_values(["n", "row"]).itertuples():
-        g = seeds[(seeds["row"] == c.row) & (seeds["size"] == c.size)] if len(seeds) else seeds
-        rows.append({"parameters": report.num(c.n), "method": LABELS[c.row],
-                     "final return": report.over_seeds(g["final"] if len(g) else [], 0, plan_n.get((c.row, c.size)))
-                     if c.runs else "not run (too expensive here)",
-                     "P(CMA-ES > OpenAI-ES)": p_at.get(int(c.n), report.DASH) if c.row == "cmaes" else ""})
-    return pd.DataFrame(rows).set_index(["parameters", "method"])
-
-
-def width_figure(seeds: pd.DataFrame, cells: pd.DataFrame, WV: dict, threshold: float | None):
-    """Final return against n per method: IQM with 95 % CI from 5 seeds, else each seed's value;
-    the crossover n and its CI where one is resolved."""
-    import matplotlib.pyplot as plt
-
-    from .. import plots
-
-    plots.style()
-    fig, ax = plt.subplots(figsize=(10, 4.4))
-    for i, m in enumerate(WIDTH_ROWS):
-        g = seeds[seeds["row"] == m] if len(seeds) else seeds
-        pts = [(n, iqm_ci(v["final"])) for n, v in g.groupby("n") if len(v) >= MIN_SEEDS]
-        if pts:
-            n_, t = zip(*pts)
-            y = np.array(t)
-            ax.errorbar(n_, y[:, 0], yerr=[y[:, 0] - y[:, 1], y[:, 2] - y[:, 0]], marker="o", capsize=3,
-                        color=f"C{i}", label=LABELS[m])
-        few = g[g.groupby("n")["seed"].transform("size") < MIN_SEEDS] if len(g) else g
-        if len(few):
-            ax.plot(few["n"], few["final"], "x", color=f"C{i}", alpha=0.7,
-                    label=f"{LABELS[m]} (each seed, < {MIN_SEEDS} seeds)")
-        for n_x in cells.loc[(cells["row"] == m) & ~cells["runs"], "n"]:
-            ax.annotate(f"{LABELS[m]}: too expensive here", (n_x, 0.02), xycoords=("data", "axes fraction"),
-                        xytext=(-9, 0), textcoords="offset points", rotation=90, fontsize=7, color=f"C{i}", ha="center", va="bottom")
-    xo = WV["crossover"]
-    if math.isfinite(xo.get("n", math.nan)) and xo["n"] > 0:
-        ax.axvline(xo["n"], color="0.3", linestyle=":", linewidth=1)
-        if math.isfinite(xo["lo"]):
-            ax.axvspan(xo["lo"], xo["hi"], color="0.5", alpha=0.12, linewidth=0)
-    plots.solved_line(ax, threshold)
-    ax.set(xscale="log", xlabel="parameters n", ylabel="final solved-test return",
-           title="the same episode budget at every width")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))  # outside: it hid the "too expensive" notes
-    if len(seeds):
-        plots.caption_machine(fig, seeds["machine"])
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    return fig

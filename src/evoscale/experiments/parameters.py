@@ -27,6 +27,7 @@ from ..config import content_key
 from ..runs import table_path
 from ..store import load_run
 from . import cached_table, check_parameters, results_root
+from .cma_cost import bytes_per_entry, eval_ms, fitted_ms, peak_gib, power_law, update_at  # noqa: F401 (chapters 1, 4, 9)
 
 PROFILES = {
     "smoke": dict(sizes_full=[300, 600], sizes_linear=[300, 3_000], generations=2, eval_rounds=1),
@@ -143,21 +144,6 @@ def run(p: CostParams, log=print) -> pd.DataFrame:
                         lambda: measure(p, log), log, meta={"key": p.key(), **dataclasses.asdict(p)})
 
 
-def power_law(df: pd.DataFrame, method: str, column: str = "amortised_ms_per_gen") -> tuple[float, float]:
-    """(exponent, prefactor) of ``column = prefactor * n ** exponent``, least squares in log-log."""
-    d = df[(df["method"] == method) & (df[column] > 0)]
-    slope, intercept = np.polyfit(np.log(d["n"]), np.log(d[column]), 1)
-    return float(slope), float(math.exp(intercept))
-
-
-def eval_ms(df: pd.DataFrame, n) -> np.ndarray:
-    """One LunarLander generation's evaluation time at n: log-log interpolation between the measured
-    sizes (flat beyond them; the evaluation is not a power law: flat while the environment dominates,
-    rising once the network forward does)."""
-    d = df[df["method"] == "evaluation"].sort_values("n")
-    return np.exp(np.interp(np.log(n), np.log(d["n"]), np.log(d["amortised_ms_per_gen"])))
-
-
 def crossover(df: pd.DataFrame, method: str = "cmaes") -> float:
     """Smallest n at which the method's amortised ms/generation (power-law fit) exceeds one LunarLander
     generation's evaluation time (``eval_ms``); NaN if not below 10^7 parameters."""
@@ -167,38 +153,11 @@ def crossover(df: pd.DataFrame, method: str = "cmaes") -> float:
     return float(grid[above[0]]) if above.size else math.nan
 
 
-def fitted_ms(df: pd.DataFrame, method: str, n, column: str = "amortised_ms_per_gen") -> float:
-    """The method's amortised ms per generation at n (``column="ms_per_gen"``: a generation without an
-    eigendecomposition), from its power-law fit (``power_law``)."""
-    a, c = power_law(df, method, column)
-    return c * n**a
-
-
-def update_at(df: pd.DataFrame, method: str, n: int) -> dict:
-    """A full CMA-ES's ask + tell at ``n`` parameters, in seconds per generation, from this chapter's
-    isolated measurement (power-law fits): ``steady`` (a generation without an eigendecomposition),
-    ``amortised`` (the decomposition spread over its period) and their difference ``decomposition``.
-    The one source of this figure wherever the book quotes it (chapter 4 compares its own timing)."""
-    steady, amortised = fitted_ms(df, method, n, "ms_per_gen") / 1e3, fitted_ms(df, method, n) / 1e3
-    return {"steady": steady, "amortised": amortised, "decomposition": amortised - steady}
-
-
 def stored(profile: str) -> pd.DataFrame | None:
     """The profile's stored cost table if it is committed (never measures; None otherwise)."""
     p = params({"profile": profile})
     return load_run(table_path(results_root() / profile / "parameters" / "cost", p.hashed_fields()),
                     expect=p.hashed_fields())
-
-
-def bytes_per_entry(df: pd.DataFrame, method: str) -> float:
-    """Peak memory per covariance entry (bytes / n^2) of a full CMA-ES at its largest measured n."""
-    d = df[df["method"] == method].sort_values("n").iloc[-1]
-    return float(d["peak_mib"] * 2**20 / d["n"] ** 2)
-
-
-def peak_gib(df: pd.DataFrame, method: str, n: int) -> float:
-    """A full CMA-ES's peak memory at n parameters, GiB: O(n^2) storage at ``bytes_per_entry``."""
-    return bytes_per_entry(df, method) * n**2 / 2**30
 
 
 def fits_where(gib: float, ram_gib: float) -> str:
@@ -233,13 +192,3 @@ def claimed_table(df: pd.DataFrame) -> pd.DataFrame:
             "OpenAI-ES ÷ evaluation": f"{fitted_ms(df, 'openai_es', n) / ev:.3f}×",
         })
     return pd.DataFrame(rows).set_index("n")
-
-
-def predict_cma(df: pd.DataFrame, method: str, n: int, generations: int) -> dict:
-    """A full CMA-ES run on LunarLander at n parameters, from this measurement: seconds per generation
-    (power-law fit of the amortised ask + tell, plus one generation's evaluation), the run's seconds
-    for ``generations`` generations (one core; the evaluation of a mid-training population) and the
-    peak GiB (``bytes_per_entry`` x n^2)."""
-    s_per_gen = (fitted_ms(df, method, n) + float(eval_ms(df, n))) / 1e3
-    return {"s_per_gen": s_per_gen, "run_s": generations * s_per_gen,
-            "peak_gib": peak_gib(df, method, n)}

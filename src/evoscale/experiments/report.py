@@ -9,8 +9,9 @@ Verdicts: every claim of the design note gets exactly one of ``WORDS`` --
 confirmed (the measurement agrees, resolved), refuted (it disagrees, resolved), refined (it holds
 only in part or with a different number, resolved), unresolved (the data cannot tell: the sentence
 then says what difference it could have detected) -- with one measured number, its CI and n.
-Each chapter's ``experiments/<chapter>.verdicts(summary)`` returns its sentences (tested on
-synthetic data for every branch); the chapter glues them.
+Each chapter's verdicts module returns ``Verdict`` objects (tested on synthetic data for every
+branch, by their word and numbers); the chapter renders them here, ``str(v)`` the long form and
+``verdict_short`` the short one, and glues the text.
 """
 
 from __future__ import annotations
@@ -141,33 +142,27 @@ def _top_level_split(text: str, sep: str) -> tuple[str, str]:
     return text, ""
 
 
-def parse_verdict(text: str) -> Verdict | None:
-    """The inverse of ``str(Verdict)`` ("word: number; because"), None for a text not in the vocabulary."""
-    word, rest = _top_level_split(str(text).strip(), ": ")
-    if word not in WORDS or not rest:
-        return None
-    number, because = _top_level_split(rest, "; ")
-    return Verdict(word, number.strip(), because.strip())
-
-
-def verdict_short(text, max_words: int = 25) -> str:
-    """The one line the intro's table and a chapter's opening show: "word: number (CI, n)" from a
-    verdict sentence (``str(Verdict)``), without the reasons. A text not in the vocabulary yet keeps
-    its first clause, cut to ``max_words`` words."""
-    v = parse_verdict(text)
-    line = f"{v.word}: {v.number}" if v else _top_level_split(str(text).strip(), "; ")[0]
+def verdict_short(v, max_words: int = 25, reason: bool = False) -> str:
+    """A verdict's short form, the one line the intro's table and a chapter's opening show: "word:
+    number (CI, n)" without the reasons; with ``reason``, "word: reason" instead, the reason cut to
+    its first clause (up to its first "; " outside brackets). Cut to ``max_words`` words ("…").
+    ``v`` is a ``Verdict`` (its long form is ``str(v)``); a line that is not one keeps its first
+    clause."""
+    if isinstance(v, Verdict):
+        line = f"{v.word}: {_top_level_split(v.because, '; ')[0] if reason else v.number}"
+    else:
+        line = _top_level_split(str(v).strip(), "; ")[0]
     words = line.split()
     return line if len(words) <= max_words else " ".join(words[:max_words]) + " …"
 
 
 def overall(verdicts, what: str = "cells") -> Verdict:
-    """One verdict for a claim made of several parts (e.g. chapter 5's grid): confirmed only when every
-    part is confirmed; refuted when some part is refuted and none confirmed (one failing part breaks
+    """One verdict for a claim made of several parts, each a ``Verdict`` (e.g. chapter 5's grid):
+    confirmed only when every part is confirmed; refuted when some part is refuted and none confirmed (one failing part breaks
     the claim as stated); refined when resolved parts disagree (or one is refined); unresolved while
     no part is resolved, or while the resolved parts all confirm but others are still open. The number
     counts the words ("of 12 cells: 3 confirmed, 9 unresolved")."""
-    words = [v.word if isinstance(v, Verdict) else (parse_verdict(v) or Verdict("unresolved", "", "")).word
-             for v in verdicts]
+    words = [v.word for v in verdicts]
     counts = {w: words.count(w) for w in WORDS if words.count(w)}
     resolved = {w for w in words if w != "unresolved"}
     if not resolved:

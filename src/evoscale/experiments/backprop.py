@@ -27,6 +27,7 @@ from ..config import RunConfig, parse_hidden
 from ..envs import get_spec
 from ..stats import MIN_SEEDS, N_RESAMPLES, compare, iqm_ci, km_medians
 from . import available, check_parameters, methods, report, results_root, run_many, seed_list
+from .unit_costs import cost_paths, load_costs  # noqa: F401  (chapters 6 and 9 read them through this module)
 
 ES_ROWS = ("cmaes", "openai_es", "ga")  # methods.GRID_ROWS' names; "cmaes" is the torch CMA-ES
 LABELS = {**methods.LABELS, "cmaes": "CMA-ES (torch)", "torch_cmaes": "CMA-ES (torch)"}
@@ -257,12 +258,6 @@ def measure_ppo_speedup(env_id: str, processes=(1, 2), steps: int = 256, n_envs:
     return out.assign(speedup=out["seconds"].iloc[0] / out["seconds"])
 
 
-def cost_paths(profile: str):
-    """The idle-core measurements: unit costs, PPO's process speedup."""
-    where = results_root() / profile / "backprop"
-    return where / "unit-costs.csv", where / "ppo-speedup.csv"
-
-
 def es_speedup_path(profile: str, env: str, method: str):
     """The ES Ray speedup measured for this chapter where chapter 4 has none (e.g. CartPole)."""
     return results_root() / profile / "backprop" / f"es-speedup-{env.replace('/', '_')}-{method}.csv"
@@ -276,11 +271,6 @@ def ppo_timings_path(profile: str):
 def load_ppo_timings(profile: str) -> pd.DataFrame | None:
     path = ppo_timings_path(profile)
     return pd.read_csv(path) if path.exists() else None
-
-
-def load_costs(profile: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-    """The cached idle-core tables, None until measured (``python -m evoscale bench costs``)."""
-    return tuple(pd.read_csv(p) if p.exists() else None for p in cost_paths(profile))
 
 
 def _speedup_files(profile: str, env: str, method: str) -> list:

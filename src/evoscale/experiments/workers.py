@@ -38,7 +38,7 @@ from ..runs import load_records
 from ..store import save_run
 from ..train import build
 from ..stats import N_RESAMPLES
-from . import cached_table, check_parameters, compute, results_root, run_many
+from . import cached_table, check_parameters, cma_runs, results_root, run_many
 
 PROFILES = {
     "smoke": dict(envs=["CartPole-v1"], methods=["cmaes", "openai_es"], workers=[1, 2], warmup_generations=2,
@@ -165,10 +165,10 @@ class WorkersParams:
     def island_spec(self) -> IslandSpec:
         return IslandSpec(self.islands, self.migrate_every, self.migrants, self.topology)
 
-    def baseline(self) -> compute.ComputeParams:
+    def baseline(self) -> cma_runs.ComputeParams:
         """The compute chapter's runs of this profile (torch_cmaes): the single-CMA-ES side of the
         island comparison, and the method every island runs (its ``inject`` takes the migrants)."""
-        base = compute.params({"profile": self.profile})
+        base = cma_runs.params({"profile": self.profile})
         seeds = base.seed_list()
         if self.island_seeds > len(seeds):
             raise ValueError(f"island_seeds={self.island_seeds} exceeds the compute chapter's {len(seeds)} "
@@ -347,7 +347,7 @@ def run_islands(p: WorkersParams, log=print) -> pd.DataFrame | None:
         stored = [df for c in configs if (df := island_cached(c, where, spec)) is not None]
         log(f"{len(stored)} of {len(configs)} island runs stored (the campaign trains the rest)")
         islands = pd.concat(stored, ignore_index=True) if stored else None
-    single = compute.run(p.baseline(), log=log)
+    single = cma_runs.run(p.baseline(), log=log)
     frames = []
     if single is not None:
         frames.append(single[single["evals"] <= p.island_budget].assign(model="one CMA-ES"))

@@ -40,7 +40,7 @@
 # **Part B: sample efficiency vs width.** Whether CMA-ES *learns* faster per evaluation than
 # OpenAI-ES up to ~10K parameters: LunarLander runs of CMA-ES, sep-CMA-ES, OpenAI-ES and the {term}`GA`
 # across network widths (about 1K, 2.8K, 8K, 50K and 100K parameters) with the same {term}`episode` budget,
-# 10 seeds below 50K parameters and 5 above. These are the runs of chapter 5's methods grid (plus
+# {glue:text}`seed_plan`. These are the runs of chapter 5's methods grid (plus
 # two extra widths), computed once and shared.
 
 # %% tags=["parameters"]
@@ -250,6 +250,7 @@ glue("width_crossover",
 glue("width_budget", f"{MP.budget_evals:,} episodes, {len(MP.seed_list())} seeds per width below 50K parameters "
      f"and {len(MP.seed_list('large'))} above", display=False)
 glue("still_to_run", campaign.still_to_run(P.profile, "01"), display=False)
+glue("seed_plan", methods.seed_plan(MP), display=False)
 glue("width_sizes", ", ".join(f"{n:,}" for n in sorted(wcells["n"].unique())), display=False)
 claim = methods_verdicts.width_claim(WV, WB)  # both halves together
 glue("width_claim", str(claim), display=False)

@@ -141,11 +141,11 @@ for env, s in S.items():  # PPO first, then the task's ES, headline first
 # - *PPO, measured*: 1–2 environment processes (SB3's SubprocVecEnv).
 # - *PPO, modelled*: its parts timed on the idle machine (the policy's forward, one env step, the
 #   message to a worker process, the update on 1 and 2 threads). p processes split the env steps,
-#   every env step pays its message, the update follows Amdahl's law in threads, and each W takes the
+#   every env step pays its message, the update follows {term}`Amdahl's law` in threads, and each W takes the
 #   fastest setting, one process included (at most one process per environment:
 #   {glue:text}`ppo_envs`).
 # - *Bands*: the seeds resampled, and both models refitted on resampled timings (PPO's timed parts;
-#   the ES's timed generations, each refit re-simulated), so the crossover's CI covers the timing
+#   the ES's timed {term}`generations <generation>`, each refit re-simulated), so the crossover's CI covers the timing
 #   noise on both sides.
 # ```
 #

@@ -322,3 +322,28 @@ def test_a_stored_runs_chapter_shows_the_earlier_setting_until_the_selected_ones
     assert [c for _, c in methods.configs(p, cells, shown=True)] == before
     run_many(target, where, processes=1, log=lambda *a: None)
     assert [c for _, c in methods.configs(p, cells, shown=True)] == target and how() == "selected by the tuning rule"
+
+
+def test_before_and_after_tuning_says_which_runs_each_word_rests_on(tmp_path, monkeypatch):
+    from evoscale.experiments import methods_verdicts, tuning
+    from evoscale.runs import run_many
+
+    monkeypatch.setenv("EVOSCALE_RESULTS", str(tmp_path))
+    chosen = {("openai_es", "small"): tuning.GRIDS["openai_es"][0], ("ga", "small"): tuning.BOOK["ga"]}
+    monkeypatch.setattr(tuning, "selected", lambda row, band, env="": chosen.get((row, band)))
+    p = _params("smoke", tuned=True, train_missing=False)
+    cells = plan(p)
+    small = cells[(cells["size"] == "small") & cells["row"].isin(["openai_es", "ga"])]
+    earlier = _params("smoke", tuned=False, train_missing=False)
+    where = tmp_path / "smoke" / "runs"
+    run_many([c for _, c in methods.configs(earlier, small)], where, processes=1, log=lambda *a: None)
+
+    def after(label):
+        t = methods_verdicts.before_after(p, cells, None).set_index(["Method", "Size"])
+        return t.loc[(label, "small"), "Verdict after tuning"], t.loc[(label, "medium"), "Verdict after tuning"]
+
+    assert after("OpenAI-ES") == ("runs with the selected setting still training", "tuning not complete")
+    assert after("GA")[0].endswith("(the rule kept the earlier setting)")
+    run_many([c for _, c in methods.configs(p, small)], where, processes=1, log=lambda *a: None)
+    word = after("OpenAI-ES")[0]
+    assert word in ("confirmed", "refuted", "refined", "unresolved")

@@ -34,7 +34,7 @@ def _cell(row: str, size: str, word: str, chapter: str = "05_methods") -> Claim:
     return Claim(
         id=f"d5.{row}.{size}", chapter=chapter, source=f"{label} at {size} networks: {word}",
         question=f"Is {label} {word} at {sizes[size]} parameters, in the sense defined above?",
-        metric=FINAL + ", 10 seeds a cell (large: 5 so far)", statistic=statistic, null=null,
+        metric=FINAL + ", 10 seeds a cell", statistic=statistic, null=null,
         confirmed=rule[0], refuted=rule[1], refined=rule[2], family="chapter 5 (every test of its table)",
         min_n=5, applied=applied)
 

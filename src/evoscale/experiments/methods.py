@@ -50,9 +50,9 @@ PROFILES = {
                   tuned=False),
     # the rendered book: the ten-seed campaign's runs under results/book/runs/ (the book protocol of
     # compute.PROFILES: popsize 64, a solved test every 2,560 episodes), ~30K episodes per run, 10
-    # seeds below 50K parameters, 5 above; PPO at 3x the zoo's 1M steps (chapter 6's runs)
+    # seeds per cell at every width; PPO at 3x the zoo's 1M steps (chapter 6's runs)
     "book": dict(sizes=["64,32", "116,58", "310,155"], width_sizes=["34,17", "436,218"], popsize=64,
-                 budget_evals=30_720, eval_every=2_560, eval_episodes=100, seeds=10, seeds_large=5,
+                 budget_evals=30_720, eval_every=2_560, eval_episodes=100, seeds=10, seeds_large=10,
                  ppo_steps=3_000_000, ppo_eval_every=100_000, cma_limit_s=3 * 3600.0, train_missing=False,
                  tuned=True),
     # a cluster: the design note's 100K episodes, 20 seeds everywhere
@@ -387,6 +387,14 @@ def pairwise(seeds: pd.DataFrame, size: str, metric: str = "final") -> pd.DataFr
     with its CI, IQM difference with its CI, resolved, detectable difference)."""
     vals = {r: v for (r, s), v in cell_values(seeds, metric).items() if s == size}
     return pd.DataFrame([dict(x=a, y=b, **compare(vals[a], vals[b])) for a in vals for b in vals if a != b])
+
+
+def seed_plan(p: MethodsParams) -> str:
+    """The seeds per cell of ``p``'s profile in words (below and above 50K parameters where they differ)."""
+    small, large = len(p.seed_list()), len(p.seed_list("large"))
+    if small == large:
+        return f"{small} seeds per cell"
+    return f"{small} seeds per cell below {BANDS['large'][0]:,} parameters and {large} above"
 
 
 def planned(p: MethodsParams, cells: pd.DataFrame) -> dict:

@@ -305,3 +305,38 @@ def headline(V: dict) -> str:
     """One line for the whole claimed table: how many cells got which word."""
     counts = {w: sum(v.word == w for v in V.values()) for w in report.WORDS}
     return f"of the claim's {len(V)} cells, " + ", ".join(f"{counts[w]} {w}" for w in report.WORDS if counts[w])
+
+
+def before_after(p, cells: pd.DataFrame, threshold: float | None = 200.0) -> pd.DataFrame:
+    """Does each claimed cell's verdict hold after tuning? Per cell of ``CLAIMED_VERDICTS``: its word
+    from the runs with the book's earlier settings (``tuned=False``) and from the runs the chapter shows
+    with the tuning rule's settings, each judged in its own Holm family over the whole table. The second
+    column says where the rule kept the earlier setting (the same runs), where the selected setting's
+    runs are still training, and where the band's tuning is not complete."""
+    from .methods import configs, per_seed, planned, run, settings_for
+
+    earlier = replace(p, tuned=False)
+
+    def words(q) -> dict:
+        seeds = per_seed(run(q, cells, log=lambda *a: None), threshold)
+        return {k: v.word for k, v in verdicts(seeds, cells, planned(q, cells), None, threshold).items()}
+
+    def keys(q, shown=False) -> dict:
+        return {(c.row, c.size, cf.seed): cf.key() for c, cf in configs(q, cells, shown=shown)}
+
+    before, after = words(earlier), words(p)
+    old, target, shown = keys(earlier), keys(p), keys(p, shown=True)
+    rows = []
+    for (row, size), claim in CLAIMED_VERDICTS.items():
+        ours = [k for k in target if k[:2] == (row, size)]
+        if settings_for(p, row, size)[1] != "selected by the tuning rule":
+            now = "tuning not complete"
+        elif all(target[k] == old.get(k) for k in ours):
+            now = f"{after.get((row, size), '–')} (the rule kept the earlier setting)"
+        elif any(shown[k] != target[k] for k in ours):
+            now = "runs with the selected setting still training"
+        else:
+            now = after.get((row, size), "–")
+        rows.append({"Method": LABELS[row], "Size": size, "The design note's word": claim,
+                     "Verdict before tuning": before.get((row, size), "–"), "Verdict after tuning": now})
+    return pd.DataFrame(rows)

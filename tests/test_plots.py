@@ -31,6 +31,9 @@ def test_every_plotted_method_has_its_own_colour_and_name():
         assert max(r, g, b) - min(r, g, b) > 0.1, f"{c} is a grey"
     with pytest.raises(KeyError):
         plots.color("a_method_without_a_colour")
+    styles = [plots.series(i) for i in range(4)]  # tasks, backends, models: no method's colour, told apart
+    assert not {matplotlib.colors.to_hex(s["color"]) for s in styles} & set(by_colour)
+    assert len({(s["color"], s["marker"], s["linestyle"]) for s in styles}) == 4
 
 
 def test_readable_raises_small_text_to_the_minimum_as_rendered():

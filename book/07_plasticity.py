@@ -259,9 +259,8 @@ for ax, y, ylabel in ((axes[0], "p_good", "share of pulls of the good arm"), (ax
     ax.plot(wsls["offset"], wsls[y], "k:", lw=1, label="win-stay-lose-shift (best feedforward)")
     ax.axvline(-0.5, color="0.5", lw=0.8)
     ax.set(xlabel="pull relative to the swap\n(0: first pull after it)", ylabel=ylabel)
-legend(axes[0])
 fig.suptitle(f"{BANDIT_ID}: the episodes that swap, {P.probe_episodes} fresh episodes per network")
-plots.finish(fig, replayed_on(), top=0.95)
+plots.finish(fig, replayed_on(), top=0.95, handles=dict(zip(*reversed(axes[0].get_legend_handles_labels()))))
 glue("fig_plastic_switch", fig, display=False)
 plt.close(fig)
 for row in plasticity.EVOLVED:

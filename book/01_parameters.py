@@ -85,33 +85,34 @@ report.table(df[["method", "n", "ms_per_gen", "amortised_ms_per_gen", "peak_mib"
 # ## Time per generation
 
 # %% tags=["hide-input"]
-fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11.5, 4.4))
+fig, (ax, ax2) = plt.subplots(1, 2, figsize=(plots.WIDTH, 5.6))
+TORCH = dict(linestyle="--", marker="^")  # CMA-ES's colour for both implementations; torch's dashed
 for m, label in LABELS.items():
     d = df[df["method"] == m].sort_values("n")
-    style = dict(color="0.2", linestyle="--", marker="s") if m == "evaluation" else dict(marker="o")
+    style = (dict(color="0.2", linestyle="--", marker="s") if m == "evaluation" else
+             dict(color=plots.color(m), **(TORCH if m == "torch_cmaes" else dict(marker="o"))))
     ax.plot(d["n"], d["amortised_ms_per_gen"] / 1e3, label=f"{label}: ∝ n^{fits[m][0]:.2f}", **style)
 ax.set(xscale="log", yscale="log", xlabel="parameters n", ylabel="seconds per generation",
-       title=f"ask + tell (pop {P.popsize}, one thread) vs evaluation")
+       title=f"time (pop {P.popsize}, one thread)")
 for m, n_x in cross.items():
     if math.isfinite(n_x) and n_x < 1e7:
-        ax.axvline(n_x, color="C0" if m == "cmaes" else "C1", linestyle=":", linewidth=1)
-ax.legend(fontsize=7.5, loc="upper left")
+        ax.axvline(n_x, color=plots.color(m), linestyle=":", linewidth=1)
 for m in ("cmaes", "torch_cmaes", "sepcmaes", "openai_es"):  # full CMA-ES with its fit; the O(n) ones near 0 MiB
     d = df[df["method"] == m].sort_values("n")
     mib = d["peak_mib"] if m in mem_fits else d["peak_mib"].clip(lower=1e-3)
-    ax2.plot(d["n"], mib / 1024, "o-", label=f"{LABELS[m]}: ∝ n^{mem_fits[m][0]:.2f}" if m in mem_fits else LABELS[m])
+    ax2.plot(d["n"], mib / 1024, color=plots.color(m), **(TORCH if m == "torch_cmaes" else dict(marker="o")),
+             label=f"{LABELS[m]}: ∝ n^{mem_fits[m][0]:.2f}" if m in mem_fits else LABELS[m])
 ns = np.geomspace(1e3, 1.2e5, 50)
 ax2.plot(ns, 8 * ns**2 / 2**30, color="0.6", linestyle="--", label="one n×n fp64 matrix (8 n² bytes)")
 for gib, what in ((ram, "this machine's RAM"), (parameters.GPU_GIB, "one 80 GB GPU")):
     ax2.axhline(gib, color="0.3", linewidth=0.8)
-    ax2.annotate(what, (1.1e3, gib * 1.1), fontsize=7, color="0.3")
+    ax2.annotate(what, (1.1e3, gib * 1.1), color="0.3")
 for n_claimed, _ in parameters.CLAIMED_ROWS:
     ax2.axvline(n_claimed, color="0.85", linewidth=0.8)
-ax2.set(xscale="log", yscale="log", xlabel="parameters n", ylabel="peak memory (GiB)",
-        title="memory (grey verticals: the design note's table rows)")
-ax2.legend(fontsize=7.5, loc="lower right")
-plots.caption_machine(fig, df["machine"])
-fig.tight_layout(rect=(0, 0.04, 1, 1))
+ax2.set(xscale="log", yscale="log", xlabel="parameters n", ylabel="peak memory (GiB)", title="memory")
+for a in (ax, ax2):
+    plots.legend_below(a, ncol=1)
+plots.finish(fig, df["machine"])
 glue("fig_params", fig, display=False)
 plt.close(fig)
 
@@ -120,9 +121,10 @@ plt.close(fig)
 # :name: fig-params
 #
 # Left: seconds per generation of each optimiser (full CMA-ES amortised over its eigendecomposition
-# schedule) and of evaluating one LunarLander generation with a network of that size (dashed); the
+# schedule) and of evaluating one LunarLander generation with a network of that size (dark grey, dashed); the
 # legend gives the fitted power of n. Dotted verticals: where full CMA-ES's update starts to cost
-# more than the evaluation it serves. Right: peak memory of a process holding the optimiser.
+# more than the evaluation it serves. Right: peak memory of a process holding the optimiser; light grey
+# verticals: the sizes in the design note's table. CMA-ES has one colour: pycma solid, torch dashed.
 # ```
 
 # %% [markdown]

@@ -62,6 +62,7 @@ P = environments.params(globals())  # strict: a name papermill injected that is 
 
 # %% tags=["hide-input", "hide-output"]
 import matplotlib.pyplot as plt
+from matplotlib.lines import Line2D
 from matplotlib.ticker import NullFormatter
 import pandas as pd
 from myst_nb import glue
@@ -190,23 +191,23 @@ T = environments.evals_to_threshold(df)
 # %% tags=["hide-input"]
 plots.style()
 panels = [t for t in P.task_list() if t != "ALE/Pong-ram-v5"]
-fig, axes = plt.subplots(len(panels), 2, figsize=(11, 3.2 * len(panels)), squeeze=False)
+fig, axes = plt.subplots(len(panels), 2, figsize=(plots.WIDTH, 3.0 * len(panels) + 1.2), squeeze=False)
+handles = {}  # one legend under the figure: a line per method (the RAM variant dotted), the solved line
 for row, task in zip(axes, panels):
     shown = df[df["env"].isin([task, "ALE/Pong-ram-v5"] if task == "ALE/Pong-v5" else [task])]
     for (env, method), g in shown.groupby(["env", "method"], sort=False):
-        label = f"{method}" + (" (RAM, MLP)" if env.endswith("-ram-v5") else "")
-        ram = env.endswith("-ram-v5")
-        color = {"ppo": "C1" if ram else "C3", "ga": "C2"}.get(method, "C4" if ram else "C0")
+        ram = env.endswith("-ram-v5")  # the RAM variant: its method's colour, dotted
+        label = plots.METHOD_NAMES[method] + (" on RAM (MLP)" if ram else "")
         for ax, x in zip(row, ("env_steps", "wall_s")):
-            plots.band(ax, g, x, "eval_return", label, color=color)
+            plots.band(ax, g, x, "eval_return", label, color=plots.color(method), linestyle=":" if ram else "-")
+        handles.setdefault(label, Line2D([], [], color=plots.color(method), linestyle=":" if ram else "-"))
     spec = get_spec(task)
-    for ax, xl in zip(row, ("env steps", "wall-clock s (training, one core)")):
+    for ax, xl in zip(row, ("env steps", "training seconds, one core")):
         plots.solved_line(ax, spec.solved)
         ax.set(xlabel=xl + " (log)", ylabel="solved-test return", title=task, xscale="log")
         ax.xaxis.set_minor_formatter(NullFormatter())  # decade labels only: minor ones collide
-    row[0].legend(fontsize=7, loc="lower right")
-plots.caption_machine(fig, df["machine"])
-fig.tight_layout(rect=(0, 0.02, 1, 1))
+handles["solved threshold"] = Line2D([], [], color="0.3", linestyle="--", linewidth=1)
+plots.finish(fig, df["machine"], handles=handles)
 glue("env_fig_curves", fig, display=False)
 plt.close(fig)
 
@@ -217,7 +218,7 @@ plt.close(fig)
 # Solved-test return ({term}`IQM` over seeds with a 95 % bootstrap band from five seeds up, else each seed's
 # own curve) of each task's default ES and of PPO
 # (zoo hyper-parameters), against env steps (left) and training wall-clock on one core (right).
-# Pong: OpenAI-ES on pixels (CNN) and on RAM (MLP), and PPO on pixels (the zoo's `atari` entry,
+# Pong: OpenAI-ES on pixels (CNN) and on RAM (MLP, dotted), and PPO on pixels (the zoo's `atari` entry,
 # SB3's NatureCNN, trained on the evaluator's own preprocessing). Dashed: the solved line. Curves end
 # where this profile's budget ends; nothing is extrapolated in these plots.
 # ```

@@ -150,7 +150,8 @@ glue("tuning_stored", f"{int(TR['stored'].sum()):,} of {len(TR):,}", display=Fal
 #
 # How sensitive each method is to its settings: the final solved-test return of each tuning run
 # (dots) and the mean over its seeds (lines) against the step size, one line per value of the
-# method's second setting. Rows are the width bands. So far {glue:text}`tuning_stored` tuning runs
+# method's second setting, in the method's colour. Rows are the methods, columns the width bands
+# (a band appears once its first tuning run is stored). So far {glue:text}`tuning_stored` tuning runs
 # are stored.
 # ```
 

@@ -87,9 +87,9 @@ plt.close(fig)
 # ```{glue:figure} fig_curves
 # :name: fig-backprop-curves
 #
-# Solved-test return (deterministic policy, 100 fresh episodes) per task (rows) against env steps,
-# training episodes and modelled one-core seconds (columns, log scale). {term}`IQM` over seeds with a 95 %
-# band; with fewer than 5 seeds each seed is drawn. Dashed: the solved threshold.
+# Solved-test return (deterministic policy, 100 fresh episodes) per task (rows) against env steps
+# and modelled one-core seconds (columns, log scale). {term}`IQM` over seeds with a 95 % band; with
+# fewer than 5 seeds each seed is drawn. Dashed: the solved threshold.
 # ```
 #
 # ## Per task and method

@@ -97,6 +97,8 @@ P = plasticity.params(globals())  # strict: a name papermill injected that is no
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
+from matplotlib.ticker import NullFormatter
 from myst_nb import glue
 
 from evoscale import plots
@@ -104,6 +106,7 @@ from evoscale.envs.adapt import BANDIT_ID, CARTPOLE_ID
 from evoscale.experiments import plasticity_probe as probe
 from evoscale.experiments import plasticity_verdicts
 from evoscale.experiments import report
+from evoscale.machine import machine_label
 
 L = plasticity.LABELS
 planned = len(P.seed_list())
@@ -112,10 +115,17 @@ REFS = (("oracle", "oracle (told the context)", "--"), ("feedforward", "best fee
         ("blind", "blind", "-."))
 
 
-def legend(ax, loc):
-    """A legend where something is drawn (nothing is while no runs are stored)."""
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=7, loc=loc)
+def legend(ax, ncol=2):
+    """A legend under ``ax``, off the data, where something is drawn (nothing is while no runs are stored)."""
+    plots.legend_below(ax, ncol=ncol)
+
+
+def replayed_on():
+    """The replay figures' machine line: where the networks trained, and this machine, which replays them."""
+    trained = sorted(set(df["machine"])) if df is not None else ["no runs stored yet"]
+    if trained == [machine_label()]:
+        return [f"{machine_label()} (training and replay)"]
+    return [f"networks trained on {'; '.join(trained)}, replayed on {machine_label()}"]
 
 
 def reference_lines(ax, task):
@@ -182,7 +192,7 @@ glue("budgets", f"every evolution run {es_config.budget_evals:,} training episod
 
 # %% tags=["hide-input"]
 plots.style()
-fig, axes = plt.subplots(len(P.tasks), 2, figsize=(12, 4.2 * len(P.tasks)), squeeze=False)
+fig, axes = plt.subplots(len(P.tasks), 2, figsize=(plots.WIDTH, 3.4 * len(P.tasks) + 1.6), squeeze=False)
 for (ax_steps, ax_wall), task in zip(axes, P.tasks):
     d = df[df["env"] == task] if df is not None else pd.DataFrame(columns=["row"])
     if d.empty:
@@ -193,16 +203,15 @@ for (ax_steps, ax_wall), task in zip(axes, P.tasks):
         r = d[d["row"] == row]
         for ax, x in ((ax_steps, "env_steps"), (ax_wall, "wall_s")):
             if len(r):
-                plots.band(ax, r, x, "eval_return", f"{L[row]} (n = {r['seed'].nunique()})", color=f"C{i}")
+                plots.band(ax, r, x, "eval_return", f"{L[row]} (n = {r['seed'].nunique()})", color=plots.color(row))
     for ax, xlabel in ((ax_steps, "environment steps (training)"), (ax_wall, "wall-clock s (training, one core)")):
         reference_lines(ax, task)
         if task in P.ppo_steps:
             ax_steps.axvline(P.ppo_steps[task], color="0.6", lw=0.8)
-        ax.set(xscale="log", xlabel=xlabel, ylabel="solved-test return", title=task)
-    legend(ax_steps, loc="lower right")
-if df is not None:
-    plots.caption_machine(fig, df["machine"])
-fig.tight_layout(rect=(0, 0.04, 1, 1))
+        ax.set(xscale="log", xlabel=xlabel + " (log)", ylabel="solved-test return", title=task)
+        ax.xaxis.set_minor_formatter(NullFormatter())  # decade labels only: minor ones collide
+handles = {lab: h for ax in axes.flat for h, lab in zip(*ax.get_legend_handles_labels())}
+plots.finish(fig, df["machine"] if df is not None else [], handles=handles)  # one legend, under the figure
 glue("fig_plastic_curves", fig, display=False)
 plt.close(fig)
 
@@ -241,18 +250,17 @@ mlp = P.config("mlp", BANDIT_ID, 0)
 wsls = probe.around_switch(probe.probe(mlp, probe.wsls_solution(mlp.hidden), P.probe_episodes))
 recovery = {row: [probe.recovery_trials(g) for _, g in curves[curves["row"] == row].groupby("seed")]
             for row in plasticity.EVOLVED if curves is not None}
-fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+fig, axes = plt.subplots(1, 2, figsize=(plots.WIDTH, 4.6))
 for ax, y, ylabel in ((axes[0], "p_good", "share of pulls of the good arm"), (axes[1], "reward", "reward per pull")):
     for i, row in enumerate(plasticity.EVOLVED):
         c = curves[curves["row"] == row] if curves is not None else []
         if len(c):
-            plots.band(ax, c, "offset", y, L[row], color=f"C{i}")
+            plots.band(ax, c, "offset", y, L[row], color=plots.color(row))
     ax.plot(wsls["offset"], wsls[y], "k:", lw=1, label="win-stay-lose-shift (best feedforward)")
     ax.axvline(-0.5, color="0.5", lw=0.8)
-    ax.set(xlabel="pull relative to the swap (0: first pull after it)", ylabel=ylabel)
-legend(axes[0], loc="lower left")
-fig.suptitle(f"{BANDIT_ID}: the episodes that swap, {P.probe_episodes} fresh episodes per network", fontsize=10)
-fig.tight_layout()
+    ax.set(xlabel="pull relative to the swap\n(0: first pull after it)", ylabel=ylabel)
+fig.suptitle(f"{BANDIT_ID}: the episodes that swap, {P.probe_episodes} fresh episodes per network")
+plots.finish(fig, replayed_on(), top=0.95, handles=dict(zip(*reversed(axes[0].get_legend_handles_labels()))))
 glue("fig_plastic_switch", fig, display=False)
 plt.close(fig)
 for row in plasticity.EVOLVED:
@@ -277,16 +285,17 @@ glue("recovery_wsls", f"{probe.recovery_trials(wsls):.0f}", display=False)
 # %% tags=["hide-input"]
 T_c = plasticity.replays(P, per_seed, CARTPOLE_ID) if CARTPOLE_ID in P.tasks else {}
 surv = pd.concat([probe.survival(t).assign(row=r, seed=s) for (r, s), t in T_c.items()]) if T_c else None
-fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=(plots.WIDTH, 4.4), sharey=True)
 for ax, context, name in ((axes[0], 0, "normal episodes"), (axes[1], 1, "inverted episodes")):
     for i, row in enumerate(plasticity.EVOLVED):
         d = surv[(surv["row"] == row) & (surv["context"] == context)] if surv is not None else []
         if len(d):
-            plots.band(ax, d, "step", "alive", L[row], color=f"C{i}")
-    ax.set(xlabel="step", title=f"{CARTPOLE_ID}: {name}", xscale="log")
+            plots.band(ax, d, "step", "alive", L[row], color=plots.color(row))
+    ax.set(xlabel="env step (log)", title=name, xscale="log")
 axes[0].set_ylabel("share of episodes still balancing")
-legend(axes[0], loc="lower left")
-fig.tight_layout()
+legend(axes[0])
+fig.suptitle(CARTPOLE_ID)
+plots.finish(fig, replayed_on(), top=0.95)
 glue("fig_plastic_survival", fig, display=False)
 plt.close(fig)
 
@@ -308,29 +317,33 @@ plt.close(fig)
 # the two contexts' mean memories) and read the other half along it.
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
+fig = plt.figure(figsize=(plots.WIDTH, 7.6))
+grid = fig.add_gridspec(2, 2)
+axes = [fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, :])]
 decoded = {}
 for ax, (task, traces) in zip(axes[:2], ((BANDIT_ID, T_b), (CARTPOLE_ID, T_c))):
     for i, row in enumerate(plasticity.EVOLVED[1:], start=1):
         acc = [probe.decoding(t, probe.project(t)).assign(seed=s) for (r, s), t in traces.items() if r == row]
         if acc:
             a = pd.concat(acc)
-            plots.band(ax, a, "step", "accuracy", L[row], color=f"C{i}")
+            plots.band(ax, a, "step", "accuracy", L[row], color=plots.color(row))
             early = a if task == BANDIT_ID else a[a["step"] == 10]  # CartPoleFlip: while both kinds still run
             decoded[(task, row)] = early.groupby("seed")["accuracy"].mean()
     ax.axhline(0.5, color="0.5", lw=0.8)
-    ax.set(xlabel="step", ylabel="context read correctly", title=task, ylim=(0.3, 1.02))
-legend(axes[0], loc="lower right")
+    ax.set(xlabel="pull" if task == BANDIT_ID else "env step", ylabel="share read correctly", title=task,
+           ylim=(0.3, 1.02))
+legend(axes[1], ncol=1)
 ex = next((t for (r, _), t in T_b.items() if r == "neuromod"), None)
 if ex is not None:
     proj, swapped = probe.project(ex), np.flatnonzero(ex.context[:, -1] != ex.context[:, 0])[:4]
+    shades = sns.light_palette(plots.color("neuromod"), len(swapped) + 3)[3:]  # Neuromod's colour, one shade each
     for k, e in enumerate(swapped):
-        axes[2].plot(ex.at + 1, proj[e], color=f"C{k}", lw=1)
-        axes[2].axvline(np.argmax(ex.context[e] != ex.context[e, 0]) + 1, color=f"C{k}", ls=":", lw=1)
+        axes[2].plot(ex.at + 1, proj[e], color=shades[k], lw=1)
+        axes[2].axvline(np.argmax(ex.context[e] != ex.context[e, 0]) + 1, color=shades[k], ls=":", lw=1)
 axes[2].axhline(0, color="0.5", lw=0.8)
-axes[2].set(xlabel="pull", ylabel="fast-weight change along the context axis",
+axes[2].set(xlabel="pull", ylabel="fast-weight change\nalong the context axis",
             title="Neuromod, four bandit episodes that swap")
-fig.tight_layout()
+plots.finish(fig, replayed_on())
 glue("fig_plastic_weights", fig, display=False)
 plt.close(fig)
 for task in (BANDIT_ID, CARTPOLE_ID):
@@ -341,10 +354,10 @@ for task in (BANDIT_ID, CARTPOLE_ID):
 # ```{glue:figure} fig_plastic_weights
 # :name: fig-plastic-weights
 #
-# Left and middle: the share of replayed episodes whose memory, read along the context axis, names
+# Top: the share of replayed episodes whose memory, read along the context axis, names
 # the hidden context correctly, per step, among the episodes still running (IQM over seeds, 95 %
 # bands; 0.5 is guessing; late CartPoleFlip steps hold mostly the kind of episode a network
-# balances). Right: the change of Neuromod's fast weights along that axis in four bandit episodes
+# balances). Bottom: the change of Neuromod's fast weights along that axis in four bandit episodes
 # that swap (first stored seed), positive where it reads "arm 1 is good"; dotted: each episode's
 # swap. A rule that learns the context moves the weights one way while one arm is good and back
 # after the swap.

@@ -69,8 +69,7 @@ from evoscale.experiments import gpu_verdicts, report
 
 def finish(fig, name, machines):
     """Name the machine, lay out, glue the figure as ``name``."""
-    plots.caption_machine(fig, machines)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    plots.finish(fig, machines)
     glue(name, fig, display=False)
     plt.close(fig)
 
@@ -93,13 +92,13 @@ report.table(gpu.amdahl_curve(S).drop(columns="machine"))
 # %% tags=["hide-input"]
 C = gpu.amdahl_curve(S)
 plots.style()
-fig, ax = plt.subplots(figsize=(7.5, 4.2))
+fig, ax = plt.subplots(figsize=(plots.WIDTH, 4.4))
 for i, (env, g) in enumerate(C.groupby("env", sort=False)):
-    ax.plot(g["n_params"], g["amdahl_bound"], "o-", color=f"C{i}", label=env)
+    ax.plot(g["n_params"], g["amdahl_bound"], label=env, **plots.series(i))
 ax.axhline(1, color="0.5", linewidth=1)
-ax.set(xscale="log", xlabel="parameters per individual", ylabel="speedup bound 1 / (1 − network share)",
+ax.set(xscale="log", xlabel="parameters per individual (log)", ylabel="speed-up bound (×)\n1 / (1 − network share)",
        title="moving only the forward to an (infinitely fast) GPU")
-ax.legend(fontsize=8)
+plots.legend_right(ax)
 finish(fig, "fig_amdahl", C["machine"])
 
 # %% [markdown]
@@ -131,19 +130,19 @@ report.tables(R["jax"][["lockstep", "jax", "jax_f32", "bare", "jax_over_lockstep
 
 # %% tags=["hide-input"]
 js = R["jax"]
-fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
-for col, label in (("lockstep", "lockstep evaluator"), ("jax", "JAX backend (float64, same episodes)"),
-                   ("jax_f32", "JAX backend (float32)"), ("bare", "gymnax bare loop (float64, all steps)")):
-    ax.plot(js.index, js[col], "o-", label=label)
+fig, (ax, ax2) = plt.subplots(1, 2, figsize=(plots.WIDTH, 5.8))
+for i, (col, label) in enumerate((("lockstep", "lockstep evaluator"), ("jax", "JAX backend (float64, same episodes)"),
+                                  ("jax_f32", "JAX backend (float32)"), ("bare", "gymnax bare loop (float64, all steps)"))):
+    ax.plot(js.index, js[col], label=label, **plots.series(i))
 ax.set(xscale="log", yscale="log", xlabel="population (episodes per generation)",
        ylabel="env steps/s on one (shared) core", title=f"{P.jax_env}, median over rounds")
-ax.legend(fontsize=7)
-ax2.plot(js.index, js["jax_over_lockstep"], "o-", label="JAX / lockstep (useful steps)")
-ax2.plot(js.index, js["computed_over_bare"], "s--", label="JAX computed / bare gymnax loop")
-ax2.plot(js.index, js["useful_fraction"], "^:", label="useful / computed (masking)")
-ax2.set(xscale="log", yscale="log", xlabel="population", ylabel="ratio (median over rounds)",
+plots.legend_below(ax, ncol=1)
+ax2.plot(js.index, js["jax_over_lockstep"], label="JAX / lockstep (useful steps)", **plots.series(0))
+ax2.plot(js.index, js["computed_over_bare"], label="JAX computed / bare gymnax loop", **plots.series(1))
+ax2.plot(js.index, js["useful_fraction"], label="useful / computed (masking)", **plots.series(2))
+ax2.set(xscale="log", yscale="log", xlabel="population (episodes per generation)", ylabel="ratio (median over rounds)",
         title="ratios within a round")
-ax2.legend(fontsize=7)
+plots.legend_below(ax2, ncol=1)
 finish(fig, "fig_jax", J["machine"])
 
 # %% [markdown]

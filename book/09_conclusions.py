@@ -177,7 +177,7 @@ plt.close(fig)
 # ```{solution-start} ex-conclusions-map
 # :class: dropdown
 # ```
-# Look for the first column without a green cell. Chapter 1's ask + tell grows as about n², so at
+# Look for the first column without a cell in the ES's colour (the ES sooner). Chapter 1's ask + tell grows as about n², so at
 # large widths the sequential update alone outlasts PPO's whole run, however many cores evaluate the
 # population: more cores divide only the evaluation.
 # ```{solution-end}

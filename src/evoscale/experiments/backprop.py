@@ -686,32 +686,36 @@ def _empty_panel(ax, text):
 
 
 def figure_curves(df: pd.DataFrame | None, summaries: list[dict], costs: pd.DataFrame | None):
-    """One row per task, three columns: solved-test return against env steps, training episodes and
-    modelled one-core seconds; IQM and 95 % band per method (each seed below 5 seeds)."""
+    """One row per task, two columns: solved-test return against env steps and against modelled
+    one-core seconds; IQM and 95 % band per method (each seed below 5 seeds); one legend under the
+    figure (the solved thresholds dashed, unlabelled)."""
     import matplotlib.pyplot as plt
     from .. import plots
 
     plots.style()
-    fig, axes = plt.subplots(len(summaries), 3, figsize=(13, 3.4 * len(summaries)), squeeze=False)
+    xs = (("env_steps", "env steps (log)"), ("wall_1core", "seconds on one idle core,\nmodelled (log)"))
+    fig, axes = plt.subplots(len(summaries), len(xs), figsize=(plots.WIDTH, 3.1 * len(summaries) + 1.3),
+                             squeeze=False)
+    handles = {}
     for row, S in zip(axes, summaries):
         d = None if df is None else df[df["env"] == S["env"]].assign(wall_1core=lambda x: one_core_wall(x, costs))
-        for ax, x, name in zip(row, ("env_steps", "evals", "wall_1core"), ("env steps", "training episodes",
-                                                                          "seconds on one idle core (modelled)")):
+        for ax, (x, name) in zip(row, xs):
             ax.set(xlabel=name, ylabel="solved-test return", title=S["env"])
             if d is None or d.empty or d[x].isna().all():
-                _empty_panel(ax, f"no runs stored yet (n = 0 of {S['planned']} per method)" if d is None or d.empty else
-                             "one-core costs not measured yet\n(python -m evoscale bench costs, idle machine)")
+                _empty_panel(ax, f"no runs stored yet\n(n = 0 of {S['planned']} per method)" if d is None or d.empty else
+                             "one-core costs not measured yet\n(python -m evoscale bench costs,\nidle machine)")
                 continue
-            plots.solved_line(ax, S["threshold"])
+            if S["threshold"] is not None:
+                ax.axhline(S["threshold"], color="0.3", linestyle="--", linewidth=1)
             for m, g in d[np.isfinite(d["eval_return"])].groupby("method"):
                 k = g["seed"].nunique()
                 plots.band(ax, g, x, "eval_return", LABELS.get(m, m) + (f" (n = {k})" if k >= MIN_SEEDS else ""),
-                           color=COLORS.get(m))
+                           color=plots.METHOD_COLORS.get(m))
             ax.set_xscale("log")
             _plain_ticks(ax.xaxis, minor=False)
-            ax.legend(fontsize=7, loc="best")
-    plots.caption_machine(fig, [] if df is None or df.empty else df["machine"])
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+            for h, label in zip(*ax.get_legend_handles_labels()):
+                handles.setdefault(label, h)
+    plots.finish(fig, [] if df is None or df.empty else df["machine"], handles=handles)
     return fig
 
 
@@ -720,38 +724,57 @@ def _draw_cores(ax, C: dict, side: str, flags: np.ndarray, headline: bool = True
     seeds counted) with its 95 % band, measured points filled, modelled ones open; a method other than
     the headline pair thin and dashed, without its band. Where the median is not reached (more than half
     the seeds censored) nothing is drawn."""
-    i = COLORS.get(side, "C0")[1:]
+    from .. import plots
+
+    colour = plots.METHOD_COLORS.get(side, "0.3")
     mid, lo, hi = C["cross"]["curves"].get("ppo" if side == "ppo" else "es", (None, None, None))
     if mid is None or not np.isfinite(mid).any():
         return
     hit = C["reached"][side]
     label = f"{LABELS.get(side, side)} ({hit.sum()} of {hit.size} seeds reached it)"
     if headline:
-        ax.fill_between(C["W"], lo, np.where(np.isfinite(hi), hi, np.nan), color=f"C{i}", alpha=0.2, linewidth=0)
-    ax.plot(C["W"], mid, color=f"C{i}", lw=1.5 if headline else 1.0, linestyle="-" if headline else "--", label=label)
-    ax.scatter(C["W"][flags], mid[flags], color=f"C{i}", zorder=3, s=12 if headline else 7)
-    ax.scatter(C["W"][~flags], mid[~flags], facecolor="white", edgecolor=f"C{i}", zorder=3, s=12 if headline else 7)
+        ax.fill_between(C["W"], lo, np.where(np.isfinite(hi), hi, np.nan), color=colour, alpha=0.2, linewidth=0)
+    ax.plot(C["W"], mid, color=colour, lw=1.5 if headline else 1.0, linestyle="-" if headline else "--", label=label)
+    ax.scatter(C["W"][flags], mid[flags], color=colour, zorder=3, s=12 if headline else 7)
+    ax.scatter(C["W"][~flags], mid[~flags], facecolor="white", edgecolor=colour, zorder=3, s=12 if headline else 7)
+
+
+def _cores_note(C: dict | None, S: dict, why: str | None) -> str | None:
+    """Why a task's cores panel would be empty (None: it has a curve to draw)."""
+    if C is None:
+        return "not available yet; missing: " + (why or "seeds that reached the threshold")
+    curves = C["cross"]["curves"]
+    if any(curves.get(k, (None,))[0] is not None and np.isfinite(curves[k][0]).any() for k in ("es", "ppo")):
+        return None
+    cr = C["cross"]
+    side = "either side" if not (cr["n_es"] or cr["n_ppo"]) else "one side"
+    return f"no seed reached {S['threshold']:g} on {side}" + ("" if C.get("complete") else " yet")
 
 
 def figure_cores(panels: list[tuple[dict | None, dict, str | None]], others: dict | None = None):
-    """One panel per task (C from ``cores``, S from ``summarise``, what is missing): time to the
-    threshold against cores for the task's headline ES and PPO, median and 95 % band over seeds,
-    measured points filled, modelled ones open; the crossover with its CI shaded. ``others``: per
-    task, the ``cores`` of its other ES methods (None where an input is missing), drawn dashed."""
+    """One panel per task with a curve to draw (C from ``cores``, S from ``summarise``, what is missing),
+    two side by side: time to the threshold against cores for the task's headline ES and PPO, median
+    and 95 % band over seeds, measured points filled, modelled ones open; the crossover with its CI
+    shaded; each panel's legend under it. A task with nothing to draw is a line under the figure, not an
+    empty panel. ``others``: per task, the ``cores`` of its other ES methods (None where an input is
+    missing), drawn dashed."""
     import matplotlib.pyplot as plt
 
     from .. import plots
 
     plots.style()
-    fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 4.2), squeeze=False)
-    for ax, (C, S, why) in zip(axes[0], panels):
-        ax.set(xscale="log", yscale="log", xlabel="cores W", ylabel="seconds to the solved threshold",
-               title=f"{S['env']}: time to the threshold against cores")
-        for axis in (ax.xaxis, ax.yaxis):
-            _plain_ticks(axis, minor=True)
-        if C is None:
-            _empty_panel(ax, "not available yet; missing:\n" + (why or "seeds that reached the threshold").replace("; ", "\n"))
-            continue
+    notes = {S["env"]: _cores_note(C, S, why) for C, S, why in panels}
+    drawn = [(C, S) for C, S, _ in panels if notes[S["env"]] is None]
+    cols = max(1, min(2, len(drawn)))
+    rows = max(1, -(-len(drawn) // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(plots.WIDTH, 5.4 * rows + 0.3), squeeze=False)
+    for ax in axes.flat[len(drawn):]:
+        ax.set_visible(False)
+    for ax, (C, S) in zip(axes.flat, drawn):
+        ax.set(xscale="log", yscale="log", xlabel="cores W (log)", ylabel="seconds to the solved threshold (log)",
+               title=S["env"])
+        _plain_ticks(ax.xaxis, minor=False)
+        _plain_ticks(ax.yaxis, minor=True)
         for side, flags in ((C["es"], C["es_measured"]), ("ppo", C["ppo_measured"])):
             _draw_cores(ax, C, side, flags)
         for O in (others or {}).get(S["env"], []):
@@ -763,13 +786,11 @@ def figure_cores(panels: list[tuple[dict | None, dict, str | None]], others: dic
                        label="crossover, 95 % CI")
         if cr["w"] is not None:
             ax.axvline(cr["w"], color="0.4", linestyle=":", label=f"crossover W = {cr['w']:,.0f}")
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8, title="filled: measured, open: modelled", title_fontsize=7)
-        else:
-            side = "either side" if not (cr["n_es"] or cr["n_ppo"]) else "one side"
-            _empty_panel(ax, f"no seed reached {S['threshold']:g} on {side}" + ("" if C.get("complete") else " yet"))
-    plots.caption_machine(fig, sorted({S["machine"] for _, S, _ in panels if S["machine"]}))
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+        plots.legend_below(ax, ncol=1, title="filled: measured, open: modelled")
+    missing = "\n".join(f"{env}: {note}" for env, note in notes.items() if note is not None)
+    if not drawn:
+        _empty_panel(axes[0, 0], missing)
+    plots.finish(fig, sorted({S["machine"] for _, S, _ in panels if S["machine"]}), note=missing if drawn else "")
     return fig
 
 

@@ -104,28 +104,31 @@ def figure(df: pd.DataFrame | None, S: dict, P: ComputeParams):
     from .. import plots
 
     plots.style()
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [3, 2]})
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(plots.WIDTH, 4.8), gridspec_kw={"width_ratios": [3, 2]})
+    colour = plots.color(P.method)
     if df is not None and not df.empty:
-        plots.band(ax, df, "evals", "eval_return", f"solved test: mean of {P.eval_episodes} fresh episodes")
-        plots.band(ax, df, "evals", "mean_return", "population mean (training episodes)", linestyle=":")
+        plots.band(ax, df, "evals", "eval_return", f"solved test: mean of {P.eval_episodes} fresh episodes",
+                   color=colour)
+        plots.band(ax, df, "evals", "mean_return", "population mean (training episodes)", color=colour,
+                   linestyle=":")
         for (a, b), name in zip(S["windows"], ("early", "late")):
             ax.axvspan(a, b, color="0.85", alpha=0.5, linewidth=0)
-            ax.text((a + b) / 2, 0.02, name, transform=ax.get_xaxis_transform(), ha="center", fontsize=8)
+            ax.text((a + b) / 2, 0.02, name, transform=ax.get_xaxis_transform(), ha="center")
         seeds = S["seeds"]
         for r in seeds.itertuples():
-            ax2.plot([0, 1], [r.gain_early, r.gain_late], "o-", color="C0", alpha=0.5, ms=4)
+            ax2.plot([0, 1], [r.gain_early, r.gain_late], "o-", color=colour, alpha=0.5, ms=4)
         ax2.axhline(0, color="0.3", linewidth=0.8)
-        plots.caption_machine(fig, df["machine"])
     else:
         ax.text(0.5, 0.5, f"no runs stored yet (n = 0 of {S['planned']})", transform=ax.transAxes, ha="center")
     ax.plot(CLAIMED_CURVE["evals"], CLAIMED_CURVE["score"], "o--", color="0.55", ms=4, label="claimed (read off)")
     plots.solved_line(ax, S["threshold"])
-    ax.set(xlabel="evaluations (training episodes)", ylabel="return",
-           title=f"{P.method} on {P.env}, {S.get('n_params', 0):,} parameters, n = {S['n_seeds']} of {S['planned']} seeds")
-    ax.legend(fontsize=8, loc="lower right")
-    ax2.set(xticks=[0, 1], xticklabels=["early stretch", "late stretch"], xlim=(-0.3, 1.3),
+    ax.set(xlabel="evaluations (training episodes)", ylabel="return")
+    ax2.set(xticks=[0, 1], xticklabels=["early", "late"], xlim=(-0.3, 1.3),
             ylabel="return gained per 10K evaluations", title="marginal gain, each seed")
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.suptitle(f"{plots.METHOD_NAMES.get(P.method, P.method)} on {P.env}, {S.get('n_params', 0):,} parameters, "
+                 f"n = {S['n_seeds']} of {S['planned']} seeds", fontweight="bold")
+    plots.legend_below(ax, ncol=1)
+    plots.finish(fig, [] if df is None or df.empty else df["machine"])
     return fig
 
 

@@ -86,8 +86,9 @@ def summary(maps: dict) -> dict:
 
 
 def figure(maps: dict, machines):
-    """The map, one panel per ES (at most two): columns = measured widths, rows = cores; colour = outcome;
-    modelled cells (W > 2) hatched."""
+    """The map, one panel per ES (at most two, keyed by its readers' name): columns = measured widths,
+    rows = cores; colour = outcome (the ES's colour where it is sooner, PPO's where PPO is, grey where
+    the ES did not solve the task); modelled cells (W > 2) hatched."""
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
@@ -95,9 +96,13 @@ def figure(maps: dict, machines):
     from .. import plots
 
     plots.style()
-    colours = ("#4c9f70", "#c0504d", "#bdbdbd")
-    fig, axes = plt.subplots(1, len(maps), figsize=(6.4 * len(maps), 5.2), squeeze=False)
+    code = {v: k for k, v in plots.METHOD_NAMES.items()}
+    unsolved = "#bdbdbd"
+    fig, axes = plt.subplots(1, len(maps), figsize=(plots.WIDTH, 4.8), squeeze=False)
+    handles = []
     for ax, (name, m) in zip(axes[0], maps.items()):
+        colours = (plots.METHOD_COLORS.get(code.get(name), "#4c9f70"), plots.color("ppo"), unsolved)
+        handles.append(Patch(facecolor=colours[0], label=f"{name} sooner"))
         ns, ws = sorted(m["n"].unique()), sorted(m["W"].unique())
         grid = m.pivot(index="W", columns="n", values="outcome").reindex(index=ws, columns=ns)
         codes = grid.apply(lambda col: col.map({o: i for i, o in enumerate(OUTCOMES)})).to_numpy(float)
@@ -110,12 +115,10 @@ def figure(maps: dict, machines):
         ax.axhline(ws.index(2) + 0.5 if 2 in ws else 0.5, color="black", lw=1.2)
         ax.set_xticks(range(len(ns)), [f"{n / 1000:,.1f}K" if n < 10_000 else f"{n / 1000:,.0f}K" for n in ns])
         ax.set_yticks(range(len(ws)), [f"{w:,}" for w in ws])
-        ax.set(xlabel="parameters of the network", ylabel="cores at hand (W)",
-               title=f"{name} against PPO on LunarLander")
-    handles = [Patch(facecolor=c, label=o) for c, o in zip(colours, OUTCOMES)]
-    handles.append(Patch(facecolor="#999999", hatch="..", edgecolor="white", label="modelled (above the black line)"))
-    fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False, fontsize=10,
-               bbox_to_anchor=(0.5, 0.02))
-    plots.caption_machine(fig, machines)
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
+        ax.set(xlabel="parameters of the network", ylabel="cores at hand (W)", title=f"{name} against PPO")
+    handles += [Patch(facecolor=plots.color("ppo"), label="PPO sooner"),
+                Patch(facecolor=unsolved, label="ES not solved"),
+                Patch(facecolor="#999999", hatch="..", edgecolor="white", label="modelled (above the black line)")]
+    fig.suptitle("Which reaches LunarLander's threshold sooner", fontweight="bold")
+    plots.finish(fig, machines, handles={h.get_label(): h for h in handles})
     return fig

@@ -213,29 +213,32 @@ def selection_table(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def sensitivity(runs: pd.DataFrame):
-    """Final solved-test return against the step size, one panel per method (columns) and band (rows);
-    a line per value of the second hyper-parameter through the mean over the stored tuning seeds, each
-    seed a dot (Henderson et al. 2018's sensitivity plots)."""
+    """Final solved-test return against the step size, one panel per method (rows) and band with a stored
+    run (columns); a line per value of the second hyper-parameter (in the method's colour, one line
+    style each, legend right of the row) through the mean over the stored tuning seeds, each seed a dot
+    (Henderson et al. 2018's sensitivity plots)."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    from ..plots import caption_machine
+    from .. import plots
 
-    bands = [b for b in PRIORITY if b in set(runs["band"])]
-    fig, axes = plt.subplots(len(bands), len(ROWS), figsize=(13, 2.9 * len(bands) + 1.6), squeeze=False,
-                             sharey=True)
+    plots.style()
     done = runs[runs["stored"]]
-    handles: dict[str, dict] = {row: {} for row in ROWS}  # one legend per method, under its column
-    for i, band in enumerate(bands):
-        for j, row in enumerate(ROWS):
+    bands = [b for b in PRIORITY if b in set(done["band"])] or [next(iter(PRIORITY))]  # no empty column
+    fig, axes = plt.subplots(len(ROWS), len(bands), figsize=(plots.WIDTH, 2.1 * len(ROWS) + 0.8), squeeze=False,
+                             sharey=True)
+    dashes = ("-", "--", ":", "-.")
+    for i, row in enumerate(ROWS):
+        seconds = list(dict.fromkeys(_second(row, s) for s in GRIDS[row]))
+        handles = {}
+        for j, band in enumerate(bands):
             ax = axes[i, j]
             g = done[(done["band"] == band) & (done["row"] == row)]
             if i == 0:
-                ax.set_title(LABELS[row], fontsize=14)
+                ax.set_title(f"{band} band")
             if j == 0:
-                ax.set_ylabel(f"{band}\nfinal return", fontsize=12)
-            if i == len(bands) - 1:
-                ax.set_xlabel(STEP_NAME[row] + " (log scale)", fontsize=12)
+                ax.set_ylabel(f"{LABELS[row]}\nfinal return")
+            ax.set_xlabel(STEP_NAME[row] + " (log)")
             ax.set_xscale("log")
             steps = [s["sigma0"] for s in GRIDS[row]]
             ax.set_xlim(min(steps) / 1.5, max(steps) * 1.5)
@@ -243,27 +246,25 @@ def sensitivity(runs: pd.DataFrame):
             ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0,) if wide else (1.0, 3.0)))
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
             ax.xaxis.set_minor_formatter(NullFormatter())
-            ax.tick_params(labelsize=11)
             if row == "cmaes" and band == "large":
                 ax.text(0.5, 0.5, "not run\n(too expensive)", ha="center", va="center", transform=ax.transAxes,
-                        color="0.4", fontsize=11).set_in_layout(False)
+                        color="0.4").set_in_layout(False)
                 continue
             if g.empty:
                 ax.text(0.5, 0.5, "no runs\nstored yet", ha="center", va="center", transform=ax.transAxes,
-                        color="0.4", fontsize=11).set_in_layout(False)
+                        color="0.4").set_in_layout(False)
                 continue
             for second, h in g.groupby("second", sort=False):
                 m = h.groupby("sigma0")["final"].mean()
-                color = f"C{list(dict.fromkeys(_second(row, s) for s in GRIDS[row])).index(second)}"
-                (line,) = ax.plot(m.index, m.values, marker="o", markersize=3, linewidth=1.2, color=color)
-                ax.scatter(h["sigma0"], h["final"], s=6, color=color, alpha=0.35)
-                handles[row][second] = line
-    for j, row in enumerate(ROWS):
-        if len(handles[row]) > 1:
-            axes[-1, j].legend(handles[row].values(), handles[row].keys(), fontsize=10, loc="upper center",
-                               bbox_to_anchor=(0.5, -0.32), ncol=1, frameon=False)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    caption_machine(fig, [m for m in done["machine"] if m])
+                style = dashes[seconds.index(second) % len(dashes)]
+                (line,) = ax.plot(m.index, m.values, marker="o", markersize=3, linewidth=1.2, linestyle=style,
+                                  color=plots.color(row))
+                ax.scatter(h["sigma0"], h["final"], s=6, color=plots.color(row), alpha=0.35)
+                handles[second] = line
+        if len(handles) > 1:
+            axes[i, -1].legend(handles.values(), handles.keys(), loc="center left", bbox_to_anchor=(1.03, 0.5),
+                               frameon=False, handlelength=2.4)
+    plots.finish(fig, [m for m in done["machine"] if m])
     return fig
 
 

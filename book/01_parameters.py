@@ -224,7 +224,7 @@ glue("machine", machine, display=False)
 # %% tags=["hide-input"]
 from evoscale import campaign
 from evoscale.envs import get_spec
-from evoscale.experiments import methods, methods_figures, methods_verdicts
+from evoscale.experiments import frontier, methods, methods_figures, methods_verdicts
 
 MP = methods.params({"profile": P.profile})  # the width sweep follows this chapter's profile
 wcells = methods.plan(MP, df, part="width")
@@ -232,7 +232,11 @@ wdf = methods.run(MP, wcells)
 threshold = get_spec(MP.env).solved
 wseeds = methods.per_seed(wdf, threshold)
 plan_n = methods.planned(MP, wcells)
-F1 = methods_verdicts.width_tests(wseeds)  # both halves' comparisons: one Holm family
+FP = frontier.params({"profile": P.profile})  # the widths beyond 100K (stored runs; smoke: trained tiny)
+fseeds = frontier.per_seed(frontier.run(FP, log=lambda *a: None))
+oes_widest = wseeds[(wseeds["row"] == "openai_es") & (wseeds["n"] == frontier.WIDEST_FULL)]["final"].to_numpy()
+# both halves' comparisons and the widths beyond 100K: one Holm family
+F1 = methods_verdicts.width_tests(wseeds, extra=frontier.p_values(fseeds, oes_widest, threshold))
 WV = methods_verdicts.width_verdict(wseeds, F=F1)
 WB = methods_verdicts.width_beyond(wseeds, F=F1)  # the claim's second half: OpenAI-ES above ~10K
 
@@ -291,6 +295,35 @@ report.table(methods_figures.width_table(wseeds, wcells, plan_n, WV))
 #
 # Of the width sweep, {glue:text}`still_to_run`. Wherever a cell has fewer than 5 seeds, the
 # figure shows each seed's value instead of an IQM and its CI.
+
+# %% [markdown]
+# ## Beyond 100K parameters
+#
+# Evolution strategies now train networks with billions of parameters {cite}`qiu2025es,sarkar2025eggroll`.
+# Where does OpenAI-ES stop on this task? Full-rank perturbations cost a forward pass of every member
+# through its own weights; a *low-rank* ES perturbs each weight matrix by a rank-1 product, so all
+# members share one pass through the common weights. The same protocol as above, with two equal hidden
+# layers; each ES's learning rate comes from a short tuning pass at 1M parameters (three rates, three
+# tuning seeds), and {term}`PPO` trains the same widths.
+
+# %% tags=["hide-input"]
+FV = {"full": frontier.limit_verdict(fseeds, "openai_es", [frontier.n_params(h) for h in FP.full_rank],
+                                     threshold, F1),
+      "low": frontier.limit_verdict(fseeds, "lowrank_es",
+                                    [frontier.n_params(h) for h in frontier.fitting_low_rank(FP)], threshold, F1),
+      "equal": frontier.equal_verdict(fseeds, oes_widest, F1, frontier.EQUAL_MARGIN)}
+for key, v in FV.items():
+    glue(f"frontier_{key}", str(v), display=False)
+glue("frontier_pending", frontier.pending(FP) or "every planned run can train", display=False)
+report.table(frontier.table(FP, fseeds))
+
+# %% [markdown]
+# - *Full rank, up to 1M parameters:* {glue:text}`frontier_full`.
+# - *Low rank, up to 10M:* {glue:text}`frontier_low`.
+# - *Low rank against full rank at 100K:* {glue:text}`frontier_equal`.
+#
+# Still waiting: {glue:text}`frontier_pending`. Memory is the predicted peak of one run (the
+# population, or for the low-rank ES its centre and Adam's two moments).
 
 # %% [markdown]
 # ## Re-running this chapter

@@ -116,3 +116,41 @@ def test_the_campaign_plan_prices_the_waiting_runs():
     waits = plan[plan["cell"].str.contains("waits for")]
     assert len(waits) and (waits["cpu_min_missing"] > 0).all()
     assert np.isfinite(plan["cpu_min_missing"]).all()
+
+
+def _seeds(rows):
+    return pd.DataFrame([dict(method=m, width=w, seed=i, final=v, hours=0.1, s_per_gen=1.0, machine="test box")
+                         for m, w, vals in rows for i, v in enumerate(vals)])
+
+
+def test_the_limit_verdicts_answer_where_the_es_stops():
+    from evoscale.experiments import methods_verdicts
+
+    ok, fail = [250, 260, 270, 255, 265], [20, 30, 25, 35, 28]
+    seeds = _seeds([("openai_es", 300_259, ok), ("openai_es", 999_955, fail), ("lowrank_es", 999_955, ok),
+                    ("lowrank_es", 2_999_779, [240, 250, 260])])
+    F = methods_verdicts.width_tests(pd.DataFrame(columns=["row", "n", "final"]),
+                                     extra=f.p_values(seeds, np.array([]), 200.0))
+    v = f.limit_verdict(seeds, "openai_es", [300_259, 999_955], 200.0, F)
+    assert v.word == "refuted" and "stops solving the task at 999,955" in v.because
+    v = f.limit_verdict(seeds, "lowrank_es", [999_955, 2_999_779], 200.0, F)
+    assert v.word == "unresolved" and "2,999,779 with fewer than 5 seeds" in v.because  # 3 seeds: shown, not judged
+    v = f.limit_verdict(seeds, "lowrank_es", [999_955], 200.0, F)
+    assert v.word == "confirmed"
+
+
+def test_the_low_rank_es_against_full_rank_at_chapter_1s_widest_network():
+    from evoscale.claims import CLAIMS
+    from evoscale.experiments import methods_verdicts
+
+    claim = next(c for c in CLAIMS if c.id == "d1.lowrank_equal")
+    assert f"±{f.EQUAL_MARGIN:g}" in claim.confirmed  # the margin is declared once, in the claim's words
+    full = np.array([250.0, 252, 248, 251, 249, 250])
+    for low, word in (([250.0, 251, 249, 250, 252, 248], "confirmed"), ([150.0, 152, 148, 151, 149, 150], "refuted"),
+                      ([300.0, 301, 299, 302, 298, 300], "refined"), ([150.0, 350, 250, 100, 400, 250], "unresolved")):
+        seeds = _seeds([("lowrank_es", f.WIDEST_FULL, low)])
+        F = methods_verdicts.width_tests(pd.DataFrame(columns=["row", "n", "final"]),
+                                         extra=f.p_values(seeds, full, 200.0))
+        assert f.equal_verdict(seeds, full, F, f.EQUAL_MARGIN).word == word
+    assert f.equal_verdict(_seeds([]).reindex(columns=["method", "width", "seed", "final"]), full, {},
+                           f.EQUAL_MARGIN).word == "unresolved"

@@ -68,6 +68,37 @@ CLAIMS_15 = [
           confirmed="both halves confirmed", refuted="a half refuted and none confirmed",
           refined="the resolved halves disagree (one confirmed and one still unresolved stays unresolved)",
           family="chapter 1", min_n=10, applied="yes"),
+    Claim(id="d1.full_limit", chapter="01_parameters",
+          source="… after that (above ~10K parameters), OpenAI-ES: how far beyond? (the design note's \"where are "
+                 "the limits?\")",
+          question="Does OpenAI-ES with full-rank perturbations still solve LunarLander at about 300K and 1M "
+                   "parameters?",
+          metric=FINAL + "; two equal hidden layers (300,259 and 999,955 parameters); learning rate from a tuning "
+                         "pass at 1M; 5 seeds a width",
+          statistic="IQM of the final return per width, 95 % percentile bootstrap CI (10,000 resamples)",
+          null="return 200 (the solved threshold)",
+          confirmed="the CI lies above 200 at both widths",
+          refuted="the CI lies below 200 at some width (the verdict names the narrowest: where it stops)",
+          refined="never", family="chapter 1 (both halves together)", min_n=5, applied="yes"),
+    Claim(id="d1.lowrank_limit", chapter="01_parameters",
+          source="… after that, OpenAI-ES: how far beyond, with low-rank perturbations (EGGROLL, Sarkar et al. "
+                 "2025)?",
+          question="Does the low-rank ES (rank 1) still solve LunarLander at about 1M, 3M and 10M parameters?",
+          metric=FINAL + "; two equal hidden layers; learning rate from the same tuning pass; 5 seeds a width "
+                         "(3 at 10M: shown, not judged)",
+          statistic="IQM of the final return per width, 95 % percentile bootstrap CI (10,000 resamples)",
+          null="return 200 (the solved threshold)",
+          confirmed="the CI lies above 200 at every width with 5 seeds",
+          refuted="the CI lies below 200 at some width (the verdict names the narrowest)",
+          refined="never", family="chapter 1 (both halves together)", min_n=5, applied="yes"),
+    Claim(id="d1.lowrank_equal", chapter="01_parameters",
+          source="EGGROLL reports no loss against full-rank ES (Sarkar et al. 2025)",
+          question="At 100,066 parameters, does the low-rank ES end as well as full-rank OpenAI-ES?",
+          metric=FINAL + "; 100,066 parameters (chapter 1's widest network and its stored OpenAI-ES runs)",
+          statistic=IQM_DIFF + ", low-rank minus full-rank", null="difference 0",
+          confirmed="not resolved, and the CI lies within ±20 (a tenth of the solved threshold)",
+          refuted="the low-rank ES resolved worse", refined="the low-rank ES resolved better",
+          family="chapter 1 (both halves together)", min_n=5, applied="yes"),
     *[_cell(r, z, w) for (r, z), w in {
         ("cmaes", "small"): "dominant", ("cmaes", "medium"): "degraded", ("cmaes", "large"): "too expensive",
         ("openai_es", "small"): "okay", ("openai_es", "medium"): "dominant", ("openai_es", "large"): "feasible",

@@ -31,7 +31,7 @@ import pandas as pd
 
 from ..config import RunConfig, parse_hidden
 from ..runs import load_cached, results_root, run_cpu_seconds
-from . import check_parameters, seed_list
+from . import check_parameters, run_many, seed_list
 
 ES = ("openai_es", "lowrank_es")
 LABELS = {"openai_es": "OpenAI-ES", "lowrank_es": "low-rank ES", "ppo": "PPO"}
@@ -275,5 +275,154 @@ def pending(p: FrontierParams) -> str:
     return f"{n} evaluation runs of {' and '.join(who)} wait for the tuning pass at {n_params(p.tune_hidden, p.env):,} parameters"
 
 
+# ---------------------------------------------------------------- runs, per seed, verdicts
+
+def run(p: FrontierParams, train_missing: bool | None = None, processes: int | None = None,
+        log=print) -> pd.DataFrame:
+    """Records of every evaluation run that can be planned now (``evaluation_configs``), annotated with
+    ``part`` ("es" / "ppo") and ``width`` (the policy's parameter count, PPO's actor included at its
+    hidden widths). With ``train_missing`` (default: the smoke profile only; the book's runs come from
+    the campaign) the tuning pass is trained first, then the evaluation runs."""
+    where = results_root() / p.profile / "runs"
+    train = p.profile == "smoke" if train_missing is None else train_missing
+    if train:
+        run_many([c for _, _, c in tuning_configs(p)], where, processes=processes, log=log)
+    ready, _ = evaluation_configs(p)
+    if train:
+        run_many([c for _, c in ready], where, processes=processes, log=log)
+    frames = []
+    for part, c in ready:
+        df = load_cached(c, where)
+        if df is not None:
+            hidden = dict(c.hyper)["net_arch"] if part == "ppo" else c.hidden
+            frames.append(df.assign(part=part, method=c.method, width=n_params(hidden, p.env)))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["part", "method", "width", "seed", "evals", "env_steps", "wall_s", "eval_return", "machine"])
+
+
+def per_seed(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per (method, width, seed): the final solved-test return, one-core hours of the run and
+    seconds per generation (ES), and the machine."""
+    rows = []
+    for (m, w, seed), g in df.groupby(["method", "width", "seed"], sort=False):
+        tests = g[np.isfinite(g["eval_return"].astype(float))]
+        last = g.iloc[-1]
+        rows.append(dict(method=m, width=int(w), seed=int(seed),
+                         final=float(tests["eval_return"].iloc[-1]) if len(tests) else math.nan,
+                         hours=run_cpu_seconds(last) / 3600.0,
+                         s_per_gen=float(g["wall_s"].max()) / len(g) if m != "ppo" else math.nan,
+                         machine=str(last.get("machine", ""))))
+    return pd.DataFrame(rows, columns=["method", "width", "seed", "final", "hours", "s_per_gen", "machine"])
+
+
+MIN_N = 5
+"""Seeds a width needs before its CI is shown or judged (the science rules: 5 wherever a CI is shown)."""
+EQUAL_MARGIN = 20.0
+"""The low-rank ES counts as equal to full rank when their difference's CI lies within +-this (a tenth of
+LunarLander's solved threshold; declared in the claim ``d1.lowrank_equal``)."""
+WIDEST_FULL = 100_066
+"""Chapter 1's widest network: the low-rank ES against its stored full-rank OpenAI-ES runs there."""
+
+
+def finals(seeds: pd.DataFrame, method: str) -> dict[int, np.ndarray]:
+    """width -> the final returns of ``method``'s seeds (finite only)."""
+    g = seeds[seeds["method"] == method]
+    return {int(w): x["final"].to_numpy(float)[np.isfinite(x["final"].to_numpy(float))]
+            for w, x in g.groupby("width")}
+
+
+def p_values(seeds: pd.DataFrame, full_at_widest: np.ndarray, threshold: float) -> dict:
+    """The study's tests for chapter 1's Holm family (``methods_verdicts.width_tests(extra=...)``):
+    each ES width with ``MIN_N`` seeds or more against the solved ``threshold`` (key ("solves",
+    method, width)), and the low-rank ES against full-rank OpenAI-ES at ``WIDEST_FULL`` (key ("low-rank
+    vs full", width))."""
+    from ..stats import diff_p, iqm_p
+
+    p_of = {}
+    for m in ES:
+        for w, x in finals(seeds, m).items():
+            if x.size >= MIN_N:
+                p_of[("solves", m, w)] = lambda s, x=x: iqm_p(x, threshold, s)
+    low = finals(seeds, "lowrank_es").get(WIDEST_FULL, np.array([]))
+    if low.size >= MIN_N and np.asarray(full_at_widest).size >= MIN_N:
+        p_of[("low-rank vs full", WIDEST_FULL)] = lambda s, x=low, y=np.asarray(full_at_widest): diff_p(x, y, s)
+    return p_of
+
+
+def limit_verdict(seeds: pd.DataFrame, method: str, widths, threshold: float, F: dict):
+    """Does ``method`` still solve the task at every one of ``widths``? Confirmed when each width's
+    final-return IQM CI lies above ``threshold`` (resolved in chapter 1's family), refuted when one
+    lies below (the verdict names the narrowest: where it stops), else unresolved. A width with fewer
+    than ``MIN_N`` seeds is shown, not judged."""
+    from ..stats import iqm
+    from . import report
+
+    vals = finals(seeds, method)
+    judged = {w: vals[w] for w in sorted(widths) if w in vals and vals[w].size >= MIN_N}
+    number = "; ".join(f"{w:,}: {report.over_seeds(vals.get(w, []), 0)}" for w in sorted(widths)) or "no runs yet"
+    above = [w for w, x in judged.items() if F.get(("solves", method, w), {}).get("resolved") and iqm(x) > threshold]
+    below = [w for w, x in judged.items() if F.get(("solves", method, w), {}).get("resolved") and iqm(x) < threshold]
+    short = [w for w in widths if w not in judged]
+    if below:
+        return report.Verdict("refuted", number, f"{LABELS[method]} stops solving the task at {min(below):,} "
+                                                 f"parameters (its CI lies below {threshold:g})")
+    if judged and len(above) == len(judged) and not short:
+        return report.Verdict("confirmed", number, f"its CI lies above {threshold:g} at every width up to "
+                                                   f"{max(widths):,}")
+    why = ([f"{', '.join(f'{w:,}' for w in short)} with fewer than {MIN_N} seeds so far"] if short else []) + (
+        [f"{len(judged) - len(above)} width(s) not resolved against {threshold:g}"] if len(above) < len(judged) else [])
+    return report.Verdict("unresolved", number, "; ".join(why) or "no width judged yet")
+
+
+def equal_verdict(seeds: pd.DataFrame, full_at_widest, F: dict, margin: float):
+    """Does the low-rank ES end as well as full-rank OpenAI-ES at ``WIDEST_FULL`` parameters? Refuted
+    when it is resolved worse (chapter 1's family), refined when resolved better, confirmed when not
+    resolved and the difference's CI lies inside +-``margin``; else unresolved with the detectable
+    difference and the seeds that would resolve it."""
+    from ..stats import compare
+    from . import report
+
+    low = finals(seeds, "lowrank_es").get(WIDEST_FULL, np.array([]))
+    full = np.asarray(full_at_widest, dtype=float)
+    if min(low.size, full.size) < MIN_N:
+        return report.Verdict("unresolved", f"n = {low.size} vs {full.size}",
+                              f"fewer than {MIN_N} seeds a side so far")
+    c = compare(low, full)
+    number = (f"IQM difference low-rank − full-rank at {WIDEST_FULL:,} parameters "
+              f"{report.ci(c['diff'], c['diff_lo'], c['diff_hi'], 0, sign=True)} (n = {c['n_x']} vs {c['n_y']})")
+    resolved = F.get(("low-rank vs full", WIDEST_FULL), {}).get("resolved", False)
+    if resolved:
+        return report.Verdict("refuted" if c["diff"] < 0 else "refined", number,
+                              "resolved " + ("worse" if c["diff"] < 0 else "better") + " after Holm's correction")
+    if -margin < c["diff_lo"] and c["diff_hi"] < margin:
+        return report.Verdict("confirmed", number, f"not resolved, and the CI lies within ±{margin:g}")
+    return report.Verdict("unresolved", number, report.detectable(c["detectable"], 0, "return"))
+
+
+def table(p: FrontierParams, seeds: pd.DataFrame) -> pd.DataFrame:
+    """Readers' table of the planned widths: method, parameters, seeds, final return, one-core hours per
+    run, seconds per generation and the predicted peak memory."""
+    from ..train import peak_bytes
+    from . import report
+
+    ready, waiting = evaluation_configs(p)
+    planned = {}
+    for part, c in ready:
+        hidden = dict(c.hyper)["net_arch"] if part == "ppo" else c.hidden
+        key = (c.method, n_params(hidden, p.env))
+        planned[key] = planned.get(key, 0) + 1
+    for m, hidden, seeds_ in waiting:
+        planned[(m, n_params(hidden, p.env))] = len(seed_list(seeds_))
+    rows = []
+    for (m, w), k in planned.items():
+        g = seeds[(seeds["method"] == m) & (seeds["width"] == w)]
+        rows.append({"Method": LABELS[m], "Parameters": f"{w:,}", "Final return": report.over_seeds(g["final"], 0, k),
+                     "One-core hours per run": report.num(g["hours"].median(), 2) if len(g) else "–",
+                     "Seconds per generation": report.num(g["s_per_gen"].median(), 1) if m != "ppo" and len(g) else "–",
+                     "Peak memory (GiB, predicted)": f"{peak_bytes(m, w, p.popsize) / 2**30:,.2f}" if m != "ppo" else "–"})
+    return pd.DataFrame(rows)
+
+
 __all__ = ["FrontierParams", "PROFILES", "params", "needs", "pending", "tuning_configs", "tuning_table",
-           "selected_lrs", "evaluation_configs", "predicted_hours", "n_params"]
+           "selected_lrs", "evaluation_configs", "predicted_hours", "n_params", "run", "per_seed", "p_values",
+           "limit_verdict", "equal_verdict", "table"]

@@ -190,16 +190,19 @@ WIDTH_MIN_N = next(c.min_n for c in CLAIMS if c.id == "d1.above")
 
 
 def width_tests(seeds: pd.DataFrame, a: str = "cmaes", b: str = "openai_es", limit: int = 10_000,
-                repeats: int = 100) -> dict:
+                repeats: int = 100, extra: dict | None = None) -> dict:
     """Chapter 1's family (``stats.family``, Holm): up to ``limit`` parameters ``a`` against ``b`` at
     every width both ran (key ("below", n)), above it ``b`` against every other method there (key
-    ("above", n, other)); only comparisons with ``WIDTH_MIN_N`` or more seeds a side."""
+    ("above", n, other)); only comparisons with ``WIDTH_MIN_N`` or more seeds a side. ``extra``: more
+    tests of the same chapter (key -> p-value as a function of the bootstrap seed), e.g. the widths
+    beyond 100K (``frontier.p_values``)."""
     vals = {k: v[np.isfinite(v)] for k, v in _finals_by_width(seeds).items()}
     full = lambda x, y: min(x.size, y.size) >= WIDTH_MIN_N  # noqa: E731
     p_of = {("below", n): (lambda s, x=vals[(a, n)], y=vals[(b, n)]: diff_p(x, y, s))
             for (r, n) in vals if r == a and n <= limit and (b, n) in vals and full(vals[(a, n)], vals[(b, n)])}
     p_of.update({("above", n, r): (lambda s, x=vals[(b, n)], y=x_: diff_p(x, y, s))
                  for (r, n), x_ in vals.items() if n > limit and r != b and (b, n) in vals and full(vals[(b, n)], x_)})
+    p_of.update(extra or {})
     return family(p_of, repeats)
 
 

@@ -392,8 +392,9 @@ else:
 # its efficiency is {glue:text}`sim_eff_max`. With an update that costs nothing (OpenAI-ES-like) the
 # central server saturates at {glue:text}`bottleneck_free` workers (its driver busy
 # {glue:text}`free_busy` of the time at the largest count); with Salimans et al.'s shared-noise trick
-# {cite}`salimans2017evolution` (a worker rebuilds its perturbation from a seed, so 8 bytes go out
-# per individual instead of n parameters) at {glue:text}`bottleneck_seeds` (driver busy at most
+# {cite}`salimans2017evolution` (a worker rebuilds its members' perturbations from the generator's
+# state, so the centre goes out once per worker and two scalars per individual instead of n
+# parameters each: `RayEvaluator(messages="seeds")`, measured by `bench messages`) at {glue:text}`bottleneck_seeds` (driver busy at most
 # {glue:text}`seeds_busy`).
 #
 # The islands' efficiency goes from {glue:text}`isl_eff_8` at {glue:text}`isl_w_min` workers to

@@ -79,6 +79,19 @@ def test_seed_only_sends_less():
     assert seeds["efficiency"].iloc[0] > full["efficiency"].iloc[0]
 
 
+def test_seed_only_ships_the_centre_once_per_worker():
+    """The driver's NIC time per generation: vectors P n 8 bytes out, seed-only W (n 8) + 16 P (evaluation.messages)."""
+    from evoscale.cluster_sim import RESULT_BYTES
+
+    cal = Calibration(eval_s_per_individual=1e-3, n_params=100_000, bandwidth_Bps=1e8)
+    kw = dict(sim_generations=1, popsize=64)
+    for W in (2, 8):
+        busy = {s: sweep(cal, [W], "central", seed_only=s, **kw).iloc[0] for s in (False, True)}
+        nic = {s: busy[s]["driver_busy"] * busy[s]["sim_s"] for s in busy}
+        assert nic[False] == pytest.approx((64 * 100_000 * 8 + 64 * RESULT_BYTES) / 1e8)
+        assert nic[True] == pytest.approx((W * 100_000 * 8 + 64 * 16 + 64 * RESULT_BYTES) / 1e8)
+
+
 @pytest.mark.parametrize("model", ["central", "island"])
 def test_deterministic_given_seed(model):
     cal = Calibration(**{**PLAUSIBLE.__dict__, "speed_cv": 0.3, "latency_cv": 0.5})

@@ -27,7 +27,8 @@ def test_per_byte_cost_is_charged_by_the_bytes_each_model_sends():
     full = [sweep(c, [64], "central", **kw)["sim_s"].iloc[0] for c in (cheap, costly)]
     seeds = [sweep(c, [64], "central", seed_only=True, **kw)["sim_s"].iloc[0] for c in (cheap, costly)]
     assert full[1] > 2 * full[0]  # parameter rows: 22 KB per individual
-    assert seeds[1] < 1.01 * seeds[0]  # 8 bytes per individual
+    # seed-only: the centre once per worker (8 individuals each here) and 16 bytes per individual
+    assert seeds[1] - seeds[0] < (full[1] - full[0]) / 8 * 1.05
 
 
 def test_decentralised_islands_free_the_driver():

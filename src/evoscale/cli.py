@@ -174,6 +174,17 @@ def build_parser() -> argparse.ArgumentParser:
     rm.add_argument("--island-rounds", type=int, default=3, help="interleaved island runs per mode; medians reported")
     rm.add_argument("--out", type=Path, default=None, help="also write the JSON to this file (atomically)")
 
+    ms = bsub.add_parser("messages", help="seed-only messages vs parameter vectors on Ray: bytes per generation "
+                                          "and 2-worker efficiency at ~100K and 1M parameters (issue 39; idle machine)")
+    ms.add_argument("--sizes", default="100000,1000000", help="comma-separated target parameter counts")
+    ms.add_argument("--methods", default="openai_es,lowrank_es", help="comma-separated: openai_es, lowrank_es")
+    ms.add_argument("--popsize", type=int, default=64)
+    ms.add_argument("--workers", type=int, default=2)
+    ms.add_argument("--rank", type=int, default=1, help="the low-rank ES's rank")
+    ms.add_argument("--rounds", type=int, default=3, help="interleaved timed generations; medians reported")
+    ms.add_argument("--bytes-only", action="store_true", help="count the bytes, time nothing")
+    ms.add_argument("--out", type=Path, default=None, help="also write the JSON to this file (atomically)")
+
     r = sub.add_parser("runs", help="compare stored runs")
     rsub = r.add_subparsers(dest="what", required=True, parser_class=_Parser)
     same = rsub.add_parser("same", help="exit 0 if two runs' records agree (timing columns aside), else 1 "
@@ -308,6 +319,11 @@ def main(argv: list[str] | None = None) -> int:
             summary = bench_ray_messages(_ints(args.payloads, "--payloads"), args.rounds, args.calls, args.env,
                                          args.popsize, args.budget_evals, args.migrate_every, args.island_rounds,
                                          log=_log)
+        elif args.what == "messages":
+            from .bench.messages import bench_messages
+
+            summary = bench_messages(_ints(args.sizes, "--sizes"), args.methods.split(","), args.popsize, args.workers,
+                                     args.rank, args.rounds, args.bytes_only, log=_log)
         elif args.what == "active":
             from .bench.active import bench_active
 

@@ -25,9 +25,11 @@ Assumptions.
 * Central server: population lambda = ``popsize`` (fixed: with lambda < W workers idle) or
   ``per_worker * W``, dealt out strided as in ``evaluation.ray`` (shares differ by <= 1). Per
   generation the driver runs ask + tell (workers idle), sends each busy worker its share (share * n *
-  bytes_per_param bytes, or 8 bytes per individual with ``seed_only``, Salimans et al. 2017's shared
-  noise -- optimistic for CMA-ES, whose workers would also need the mean and the O(n^2) covariance
-  factor, not charged); the worker evaluates for share * eval_s * factor and replies 16 bytes per
+  bytes_per_param bytes, or with ``seed_only`` the seed-only message of ``evaluation.messages``, as
+  ``RayEvaluator(messages="seeds")`` sends it: the centre once per worker, n * bytes_per_param, and two
+  scalars per individual, its row and its episode seed -- Salimans et al. 2017's design; for CMA-ES
+  it leaves out the eigenbasis a worker keeps between decompositions, 4 n^2 bytes per worker once per
+  decomposition, which ``bench messages`` reports); the worker evaluates for share * eval_s * factor and replies 16 bytes per
   individual (return, length). Synchronous: the generation ends with the slowest reply. Driver busy =
   (NIC time + ask/tell time) / simulated time.
 * Island model: W islands, each a CMA-ES of ``per_worker`` (else ``popsize``) individuals doing its
@@ -163,7 +165,8 @@ class _Driver:
 def _central(cal, W, gens, rng, lam, seed_only):
     factors = _lognormal(rng, cal.speed_cv, W)
     shares = [len(range(k, lam, W)) for k in range(W)]
-    per_ind = SCALAR_BYTES if seed_only else cal.n_params * cal.bytes_per_param
+    per_ind = 2 * SCALAR_BYTES if seed_only else cal.n_params * cal.bytes_per_param
+    per_call = cal.n_params * cal.bytes_per_param if seed_only else 0  # the centre, once per worker
     env = simpy.Environment()
     drv, tell = _Driver(env, cal, rng), cal.tell_time(lam)
 
@@ -171,7 +174,7 @@ def _central(cal, W, gens, rng, lam, seed_only):
         for _ in range(gens):
             yield env.timeout(tell)  # ask + tell on the driver, workers idle
             drv.busy += tell
-            yield env.all_of([env.process(drv.call(s * per_ind, s * cal.eval_s_per_individual * f, s * RESULT_BYTES))
+            yield env.all_of([env.process(drv.call(per_call + s * per_ind, s * cal.eval_s_per_individual * f, s * RESULT_BYTES))
                               for s, f in zip(shares, factors) if s])
 
     env.process(run())

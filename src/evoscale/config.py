@@ -22,7 +22,7 @@ from .envs import get_spec
 from .machine import check_device
 from .store import RESULT_FORMAT_VERSION
 
-NOT_HASHED = frozenset({"progress", "workers", "ray_address"})
+NOT_HASHED = frozenset({"progress", "workers", "ray_address", "messages"})
 
 
 def content_key(what: dict) -> str:
@@ -128,6 +128,10 @@ class RunConfig:
     ray_address: str | None = None
     """Ray cluster to join (``"auto"``, ``"host:port"``, ``"ray://host:port"``); None: start a local
     one. Does not change results, not hashed."""
+    messages: str | None = None
+    """What the ``ray`` backend ships a worker per generation: ``"vectors"`` (None: the default), its
+    members' parameters; ``"seeds"``, a seed-only message it rebuilds them from (``evaluation.messages``:
+    openai_es, lowrank_es, torch_cmaes). Identical results; not hashed."""
     device: str = "cpu"
     """Where the policy forward runs: ``cpu`` or ``cuda``."""
     progress: bool = field(default=False, compare=False)
@@ -189,6 +193,13 @@ class RunConfig:
             raise ValueError(f"workers must be a positive integer, got {self.workers!r}")
         if self.backend not in BACKENDS:
             raise ValueError(f"unknown backend {self.backend!r}; valid: {', '.join(BACKENDS)}")
+        if self.messages not in (None, "vectors", "seeds"):
+            raise ValueError(f"messages must be 'vectors' or 'seeds', got {self.messages!r}")
+        if self.messages == "seeds" and self.backend != "ray":
+            raise ValueError(f"messages='seeds' is a Ray protocol; backend is {self.backend!r}")
+        if self.messages == "seeds" and not (self.method in REGISTRY and hasattr(REGISTRY[self.method], "rebuild")):
+            raise ValueError(f"messages='seeds' needs a method that rebuilds its members from a seed "
+                             f"(openai_es, lowrank_es, torch_cmaes), got {self.method!r}")
         if self.backend == "envpool":
             from .evaluation.envpool import TASKS
 

@@ -93,6 +93,14 @@ def contiguous_seeds(evaluator) -> bool:
     return getattr(evaluator, "contiguous_seeds", False)
 
 
+def ask(trainer, state, evaluator):
+    """``trainer.ask`` -- and, where ``evaluator`` takes seed-only messages (``evaluation.messages``), the
+    generation's message too (the same draw: ``ask_message``); (population, state, message or None)."""
+    if getattr(evaluator, "seeded", False):
+        return trainer.ask_message(state)
+    return (*trainer.ask(state), None)
+
+
 def build(config: RunConfig, backend: str | None = None):
     """The run's evaluator (``backend`` overrides ``config.backend``) and trainer, and the parameter count."""
     _check_device(config)
@@ -100,8 +108,10 @@ def build(config: RunConfig, backend: str | None = None):
     n = evaluator.policy.n_params
     check_memory(config, n)
     layout = getattr(evaluator.policy, "layout", None)  # the MLP's layers, for lowrank_es
-    return evaluator, make_trainer(config.method, n, config.popsize, config.sigma0, dict(config.hyper or ()),
-                                   layout=layout), n
+    trainer = make_trainer(config.method, n, config.popsize, config.sigma0, dict(config.hyper or ()), layout=layout)
+    if hasattr(evaluator, "bind"):  # Ray: seed-only messages need the trainer (evaluation.messages)
+        evaluator.bind(trainer)
+    return evaluator, trainer, n
 
 
 FULL_COVARIANCE = ("cmaes", "torch_cmaes")
@@ -208,12 +218,12 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
         while p.generation < generations:
             gen = p.generation
             t0 = time.perf_counter()
-            population, state = trainer.ask(state)
+            population, state, message = ask(trainer, state, evaluator)
             t1 = time.perf_counter()
             check_finite(population, "individual {i}'s parameter vector", config, gen)
             seeds = episode_seeds(config.seed, TRAIN, gen, len(population), config.episodes_per_eval,
                                   contiguous_seeds(evaluator))
-            result = evaluator.evaluate(population, seeds)
+            result = evaluator.evaluate(population, seeds, *(() if message is None else (message,)))
             fitness = result.returns.mean(axis=1)
             check_finite(result.returns, "individual {i}'s return", config, gen)
             t2 = time.perf_counter()

@@ -26,7 +26,7 @@ def make_evaluator(config):
     """The population evaluator of the run ``config`` (a ``RunConfig``): ``config.backend`` on
     ``config.env``, with the policy network ``config.method`` evolves (``trainers.policy_for``: its
     kind and keyword arguments from ``config.hyper``) of hidden widths ``config.hidden``, its forward
-    on ``config.device``; ``ray``: ``config.workers`` actors (default 2) on ``config.ray_address``."""
+    on ``config.device``; ``ray``: ``config.workers`` actors (default 2) on ``config.ray_address``, shipping ``config.messages``."""
     backend = config.backend
     if backend not in BACKENDS:
         raise ValueError(f"unknown evaluator backend {backend!r}; valid: {', '.join(BACKENDS)}")
@@ -35,7 +35,7 @@ def make_evaluator(config):
         from .ray import RayEvaluator  # imports Ray only when asked for
 
         return RayEvaluator(config.env, config.hidden, config.device, kind, workers=config.workers or 2,
-                            ray_address=config.ray_address, **policy_kw)
+                            ray_address=config.ray_address, messages=config.messages or "vectors", **policy_kw)
     if backend == "jax":
         from .jax import JaxEvaluator  # imports JAX only when asked for
 

@@ -24,6 +24,15 @@ action or seed, a bad parameter shape) is not retried: it reaches the caller as 
 ``RayTaskError``, which is also an instance of the original exception type and whose message holds
 the original message and the worker's traceback (``err.cause`` is the original exception).
 
+Seed-only messages (``messages="seeds"``, ``evaluation.messages``): after ``bind(trainer)`` (a
+trainer with ``ask_message`` and ``rebuild``), ``evaluate(population, seeds, message)`` ships each worker
+the generation's message (put once into Ray's object store per generation) -- the generator's state
+and the centre, plus what the worker keeps between generations (the trainer, once; torch CMA-ES's
+eigenbasis, once per decomposition) where it does not hold it yet -- instead of its members' vectors;
+the worker rebuilds its rows with the trainer's own code, bitwise as ``ask`` drew them, so the results
+stay identical. A call without a message (the solved test) ships vectors. ``traffic`` counts the
+payload bytes sent and received (``messages.payload_bytes``) and the calls, since construction.
+
 Clusters: with ``ray_address=None`` an uninitialised Ray starts a local cluster of ``workers``
 CPUs; ``"auto"`` joins the cluster started on this machine with ``ray start``, ``"host:port"`` a
 cluster's head (GCS) address; an address where no cluster answers fails after
@@ -37,6 +46,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import uuid
 
 import numpy as np
 import ray
@@ -45,6 +55,7 @@ from ray.exceptions import GetTimeoutError, RayError, RayTaskError
 from ..envs import get_spec
 from ..policies import make_policy
 from .lockstep import LockstepEvaluator
+from .messages import MODES, MessageWorker, Stale, payload_bytes, split, supports_seeds
 from .seeds import EvalResult
 from ..ray_connect import init_ray
 
@@ -58,10 +69,16 @@ class _Worker:
 
     def __init__(self, env_id, hidden, device, policy, policy_kw):
         self.evaluator = LockstepEvaluator(env_id, hidden, device, policy, **policy_kw)
+        self.messages = MessageWorker(self.evaluator)
 
     def evaluate(self, population: np.ndarray, seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         result = self.evaluator.evaluate(population, seeds)
         return result.returns, result.lengths
+
+    def evaluate_message(self, shared: dict, kept: dict, rows: np.ndarray, seeds: np.ndarray):
+        """Rebuild rows ``rows`` from a seed-only message and evaluate them (``messages.MessageWorker``)."""
+        result = self.messages.evaluate(shared, kept, rows, seeds)
+        return result if isinstance(result, Stale) else (result.returns, result.lengths)
 
     def pid(self) -> int:
         return os.getpid()
@@ -71,14 +88,19 @@ class RayEvaluator:
     """``LockstepEvaluator`` split over ``workers`` Ray actors; same contract, identical results."""
 
     def __init__(self, env_id: str, hidden: tuple[int, ...], device: str = "cpu", policy: str = "mlp",
-                 workers: int = 2, ray_address: str | None = None, timeout_s: float = 600.0, **policy_kw):
+                 workers: int = 2, ray_address: str | None = None, timeout_s: float = 600.0,
+                 messages: str = "vectors", **policy_kw):
         if not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers must be a positive integer, got {workers!r}")
+        if messages not in MODES:
+            raise ValueError(f"messages must be one of {', '.join(MODES)}, got {messages!r}")
         if not timeout_s > 0:
             raise ValueError(f"timeout_s must be positive, got {timeout_s!r}")
         self.spec = get_spec(env_id)
         self.policy = make_policy(self.spec, hidden, device, policy, **policy_kw)  # n_params, unflatten
-        self.workers, self.timeout_s = workers, float(timeout_s)
+        self.workers, self.timeout_s, self.messages = workers, float(timeout_s), messages
+        self.trainer, self._kept = None, {}  # bind(); per actor index: kept entry -> version it holds
+        self.traffic = {"sent_bytes": 0, "received_bytes": 0, "calls": 0}
         self._args = (env_id, tuple(hidden), device, policy, dict(policy_kw))
         self._owns_ray = not ray.is_initialized()
         if self._owns_ray:
@@ -99,15 +121,39 @@ class RayEvaluator:
             self._actors = [_Worker.remote(*self._args) for _ in range(self.workers)]
         return self._actors
 
-    def evaluate(self, population: np.ndarray, seeds: np.ndarray) -> EvalResult:
-        population, seeds = np.asarray(population), np.asarray(seeds)
+    @property
+    def seeded(self) -> bool:
+        """Whether ``evaluate`` takes seed-only messages (``messages="seeds"`` and a trainer bound)."""
+        return self.messages == "seeds" and self.trainer is not None
+
+    def bind(self, trainer) -> None:
+        """The trainer whose messages ``evaluate`` gets (``messages="seeds"``; a no-op for vectors).
+        ValueError if it cannot rebuild its population from a message."""
+        if self.messages != "seeds":
+            return
+        if not supports_seeds(trainer):
+            raise ValueError(f"messages='seeds' needs a trainer that rebuilds its members from a seed "
+                             f"(openai_es, lowrank_es, torch_cmaes); {getattr(trainer, 'name', trainer)!r} ships vectors")
+        self.trainer, self._token = trainer, uuid.uuid4().hex  # a new bind: every worker needs the trainer again
+
+    def evaluate(self, population: np.ndarray, seeds: np.ndarray, message: dict | None = None) -> EvalResult:
+        seeds = np.asarray(seeds)
+        if message is not None and not self.seeded:
+            raise ValueError("evaluate got a seed-only message but this evaluator ships vectors "
+                             "(RayEvaluator(messages='seeds') and bind(trainer) first)")
+        if message is None:
+            population = np.asarray(population)
         if len(population) != len(seeds):
             raise ValueError(f"population has {len(population)} rows but seeds has {len(seeds)}")
         shares = [k for k in range(min(self.workers, len(seeds)))]
-        refs = [actor.evaluate.remote(population[k :: self.workers], seeds[k :: self.workers])
-                for actor, k in zip(self._ensure_actors(), shares)]
+        actors = self._ensure_actors()
         try:
-            parts = ray.get(refs, timeout=self.timeout_s)
+            if message is None:
+                calls = {k: (population[k :: self.workers], seeds[k :: self.workers]) for k in shares}
+                parts = self._get({k: actors[k].evaluate.remote(*args) for k, args in calls.items()})
+                self._count(calls.values(), parts.values())
+            else:
+                parts = self._evaluate_message(actors, shares, len(seeds), seeds, message)
         except RayTaskError:
             raise  # the evaluation itself raised: original type, message and remote traceback
         except GetTimeoutError:
@@ -122,9 +168,47 @@ class RayEvaluator:
                 f"Ray evaluation failed after {MAX_TASK_RETRIES} retries ({type(err).__name__}: {err}); "
                 f"the workers were killed and will be recreated on the next call") from err
         returns, lengths = np.empty(seeds.shape), np.empty(seeds.shape, dtype=np.int64)
-        for k, (r, n) in zip(shares, parts):
-            returns[k :: self.workers], lengths[k :: self.workers] = r, n
+        for k in shares:
+            returns[k :: self.workers], lengths[k :: self.workers] = parts[k]
         return EvalResult(returns, lengths)
+
+    def _get(self, refs: dict) -> dict:
+        return dict(zip(refs, ray.get(list(refs.values()), timeout=self.timeout_s)))
+
+    def _count(self, sent, received) -> None:
+        received = list(received)
+        self.traffic["sent_bytes"] += sum(payload_bytes(x) for x in sent)
+        self.traffic["received_bytes"] += sum(payload_bytes(x) for x in received)
+        self.traffic["calls"] += len(received)
+
+    def _evaluate_message(self, actors, shares, P, seeds, message) -> dict:
+        """Seed-only: the shared part put once, the kept entries only to workers lacking their version,
+        and a second round, with the data, for workers that answer ``Stale`` (e.g. restarted)."""
+        shared, kept = split(message)
+        kept = {"trainer": ((self._token, 0), self.trainer),
+                **{name: ((self._token, version), data) for name, (version, data) in kept.items()}}
+        ref = ray.put(shared)  # serialised once; each worker fetches it once
+        size = payload_bytes(shared)
+
+        def call(k, resend=()):
+            held = self._kept.setdefault(k, {})
+            entries = {name: (version, data if name in resend or held.get(name) != version else None)
+                       for name, (version, data) in kept.items()}
+            for name, (version, data) in entries.items():
+                held[name] = version
+            args = (entries, np.arange(k, P, self.workers), seeds[k :: self.workers])
+            self.traffic["sent_bytes"] += size + payload_bytes(args)
+            return actors[k].evaluate_message.remote(ref, *args)
+
+        parts = self._get({k: call(k) for k in shares})
+        stale = {k: p.names for k, p in parts.items() if isinstance(p, Stale)}
+        if stale:
+            parts.update(self._get({k: call(k, names) for k, names in stale.items()}))
+        if any(isinstance(p, Stale) for p in parts.values()):
+            raise RuntimeError("a Ray worker lost the data of a seed-only message twice in one evaluation")
+        self.traffic["received_bytes"] += sum(payload_bytes(p) for p in parts.values())
+        self.traffic["calls"] += len(shares) + len(stale)
+        return parts
 
     def pids(self) -> list[int]:
         """Process ids of the worker actors (starting them if needed), e.g. to inject faults."""
@@ -133,7 +217,7 @@ class RayEvaluator:
     def _kill_actors(self) -> None:
         for actor in self._actors or ():
             ray.kill(actor, no_restart=True)
-        self._actors = None
+        self._actors, self._kept = None, {}
 
     def close(self) -> None:
         """Kill the actors; shut Ray down only if this evaluator started it."""

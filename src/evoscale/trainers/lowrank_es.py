@@ -87,6 +87,18 @@ class LowRankES(OpenAIES):
             e.append(_mirrored(rng.standard_normal((half, o))))
         return LowRankPopulation(state.mean, self.layout, self.sigma0, tuple(A), tuple(B), tuple(e)), state
 
+    def rebuild(self, message: dict, rows: np.ndarray):
+        """Rows ``rows`` of the population ``ask_message`` described (OpenAI-ES's message: the Generator's
+        state before the draw and theta), factored and bitwise equal to ``population.rows(rows)``: the
+        factors of all P members are redrawn (P (in + out) r + P out normals per layer: cheap next to
+        theta) and the worker keeps its members'."""
+        if not self.layout:
+            return super().rebuild(message, rows)
+        rng = np.random.Generator(getattr(np.random, message["rng"]["bit_generator"])())
+        rng.bit_generator.state = message["rng"]
+        population, _ = self.ask(OpenAIESState(message["mean"], None, None, 0, rng))
+        return population.rows(np.asarray(rows, dtype=np.int64))
+
     def estimate(self, mean: np.ndarray, population, utilities: np.ndarray) -> np.ndarray:
         """1/(P sigma) sum_i u_i eps_i for the utilities u (``gradient``: the centred ranks); eps_i from the
         factors of a ``LowRankPopulation``, else (x_i - theta) / sigma."""

@@ -107,6 +107,32 @@ class OpenAIES:
         population[1::2] = state.mean - self.sigma0 * eps
         return population, state
 
+    # -- seed-only messages (``evaluation.messages``) ------------------------------------------
+
+    def ask_message(self, state: OpenAIESState):
+        """``ask`` plus what a worker needs to rebuild any of its members: the Generator's state before
+        the draw and theta (``rebuild``). The noise stream is ``ask``'s own, unchanged."""
+        before = state.rng.bit_generator.state
+        population, state = self.ask(state)
+        return population, state, {"rng": before, "mean": state.mean}
+
+    def rebuild(self, message: dict, rows: np.ndarray):
+        """Rows ``rows`` (ascending member indices) of the population ``ask_message`` described, bitwise
+        equal to ``population[rows]``: the worker replays the Generator pair by pair (numpy's ziggurat
+        cannot jump to pair j, so pairs before the last needed one are drawn and dropped: P/2 x n normals
+        at most, ``ask``'s own cost) and keeps only its members."""
+        rows = np.asarray(rows, dtype=np.int64)
+        rng = np.random.Generator(getattr(np.random, message["rng"]["bit_generator"])())
+        rng.bit_generator.state = message["rng"]
+        mean, out = message["mean"], np.empty((len(rows), self.n_params))
+        want = {int(r): i for i, r in enumerate(rows)}
+        for j in range(int(rows.max()) // 2 + 1 if len(rows) else 0):
+            eps = rng.standard_normal(self.n_params)  # a row of ask's [P/2, n] draw (same stream)
+            for sign, member in ((1, 2 * j), (-1, 2 * j + 1)):
+                if member in want:
+                    out[want[member]] = mean + self.sigma0 * eps if sign > 0 else mean - self.sigma0 * eps
+        return out
+
     def gradient(self, mean: np.ndarray, population: np.ndarray, returns: np.ndarray) -> np.ndarray:
         """The paper's estimate g = 1/(P sigma) sum_i u_i eps_i of grad E[F(theta + sigma eps)]."""
         eps = (population - mean) / self.sigma0

@@ -217,19 +217,50 @@ class TorchCMAES:
         p = self.params
         if state.counteval > state.eigen_eval + p.lazy_gap_evals:  # purecma's lazy rule
             self.eigendecompose(state)
-        z = torch.randn(p.lam, p.n, generator=state.generator, dtype=self.dtype, device=self.device)
-        z.mul_(state.D)  # D * z, row-wise
-        y = z @ state.B.T  # rows: B (D z_k) -- one [lam, n] @ [n, n] matmul
-        del z
-        x = y.to(torch.float64)
-        del y
-        x.mul_(state.sigma).add_(state.mean)
-        x = x.cpu().numpy()
+        x = self._sample(state.generator, state.mean, state.sigma, state.B, state.D)
         if state.injected is not None:  # migrants take the first rows, unrescaled
             x[: len(state.injected)] = state.injected
         state.n_injected = 0 if state.injected is None else len(state.injected)
         state.injected = None
         return x, state
+
+    def _sample(self, generator: torch.Generator, mean, sigma: float, B, D) -> np.ndarray:
+        """``lam`` samples ``m + sigma B (D z)``, z drawn from ``generator``: ``ask``'s (and ``rebuild``'s)."""
+        p = self.params
+        z = torch.randn(p.lam, p.n, generator=generator, dtype=self.dtype, device=self.device)
+        z.mul_(D)  # D * z, row-wise
+        y = z @ B.T  # rows: B (D z_k) -- one [lam, n] @ [n, n] matmul
+        del z
+        x = y.to(torch.float64)
+        del y
+        x.mul_(sigma).add_(mean)
+        return x.cpu().numpy()
+
+    # -- seed-only messages (``evaluation.messages``) ------------------------------------------
+
+    def ask_message(self, state: TorchCMAState):
+        """``ask`` plus what a worker needs to rebuild the population: the generator's state before the
+        draw, m, sigma and the migrants injected, and -- under ``"basis"``, to be kept by the worker
+        between eigendecompositions and shipped only when it changed -- the eigenbasis B and D, with
+        the evaluation count of its decomposition as its version. The stream is ``ask``'s own."""
+        before = state.generator.get_state()
+        population, state = self.ask(state)
+        injected = None if not state.n_injected else population[: state.n_injected].copy()
+        return population, state, {"rng": before, "mean": state.mean, "sigma": state.sigma, "injected": injected,
+                                   "basis": (state.eigen_eval, (state.B, state.D))}
+
+    def rebuild(self, message: dict, rows: np.ndarray, basis=None) -> np.ndarray:
+        """Rows ``rows`` of the population ``ask_message`` described, bitwise equal to
+        ``population[rows]``: the worker redraws z from the generator's state and repeats ``ask``'s whole
+        ``[lam, n] @ [n, n]`` product (a product of fewer rows may round differently), then keeps its
+        rows. ``basis``: (B, D) as the worker kept them (default: the message's own)."""
+        B, D = message["basis"][1] if basis is None else basis
+        gen = torch.Generator(device=self.device)
+        gen.set_state(message["rng"])
+        x = self._sample(gen, message["mean"], message["sigma"], B, D)
+        if message["injected"] is not None:
+            x[: len(message["injected"])] = message["injected"]
+        return x[np.asarray(rows, dtype=np.int64)]
 
     def inject(self, state: TorchCMAState, solutions) -> TorchCMAState:
         """Put ``solutions`` (e.g. an island model's migrants) into the first rows of the next ``ask``,

@@ -220,9 +220,8 @@ glue("machine", machine, display=False)
 # ```
 
 # %% tags=["hide-input"]
-from evoscale import campaign
 from evoscale.envs import get_spec
-from evoscale.experiments import methods, methods_figures, methods_verdicts
+from evoscale.experiments import methods, methods_figures, methods_verdicts, progress
 
 MP = methods.params({"profile": P.profile})  # the width sweep follows this chapter's profile
 wcells = methods.plan(MP, df, part="width")
@@ -249,7 +248,7 @@ glue("width_crossover",
      "none within the measured widths", display=False)
 glue("width_budget", f"{MP.budget_evals:,} episodes, {len(MP.seed_list())} seeds per width below 50K parameters "
      f"and {len(MP.seed_list('large'))} above", display=False)
-glue("still_to_run", campaign.still_to_run(P.profile, "01"), display=False)
+glue("still_to_run", progress.still_to_run(P.profile, "01"), display=False)
 glue("width_sizes", ", ".join(f"{n:,}" for n in sorted(wcells["n"].unique())), display=False)
 claim = methods_verdicts.width_claim(WV, WB)  # both halves together
 glue("width_claim", str(claim), display=False)

@@ -37,6 +37,34 @@ from .train import FinishedRunError, train
 from .trainers import GRADIENT_METHODS
 
 
+@dataclasses.dataclass(frozen=True)
+class Need:
+    """One run a chapter's study reads (``evoscale.experiments.STUDIES``), with what the campaign
+    needs to schedule and price it."""
+
+    priority: int
+    """Lower runs first: headline comparisons before the rest."""
+    chapter: str
+    cell: str
+    """What the run is a seed of, e.g. "torch_cmaes 64,32 x 102,400"."""
+    config: RunConfig
+    store: str = "runs"
+    """Folder under ``results/<profile>/``."""
+    islands: object = None
+    """``experiments.workers.IslandSpec`` for an island-model run (chapter 4), else None."""
+    waits: str | None = None
+    """What the run waits for before it may train (e.g. a tuning pass that sets its learning rate):
+    the campaign's ``plan`` prices it, its ``run`` leaves it; None: ready."""
+
+
+def cell_name(c: RunConfig) -> str:
+    """A run's cell in words: method, env, hidden sizes and budget (episodes, or env steps for the
+    gradient baselines), e.g. "torch_cmaes LunarLander-v3 64,32 x 102,400 episodes"."""
+    size = ",".join(map(str, c.hidden))
+    budget = f"{c.budget_steps:,} steps" if c.method in GRADIENT_METHODS else f"{c.budget_evals:,} episodes"
+    return f"{c.method} {c.env} {size} x {budget}"
+
+
 def results_root() -> Path:
     """``$EVOSCALE_RESULTS``, else ``results/`` of the enclosing checkout (found from the cwd)."""
     if os.environ.get("EVOSCALE_RESULTS"):

@@ -78,16 +78,10 @@ def checkpoint_dir() -> Path:
     return Path(os.environ.get("EVOSCALE_CHECKPOINTS", Path.home() / ".cache" / "evoscale" / "checkpoints"))
 
 
-def train_unit(config: RunConfig, where: Path, checkpoint: Path | None, checkpoint_every: int,
-               islands=None) -> float:
-    """Train one run (resuming its checkpoint), save it atomically, drop the checkpoint; wall seconds.
-    An island run (``islands``: its ``IslandSpec``) trains and saves through ``experiments.workers``."""
+def train_unit(config: RunConfig, where: Path, checkpoint: Path | None, checkpoint_every: int) -> float:
+    """Train one run (``config``: a ``RunConfig`` or an island run, ``island.IslandSpec``; resuming its
+    checkpoint), save it atomically, drop the checkpoint; wall seconds."""
     t = time.perf_counter()
-    if islands is not None:
-        from .experiments.workers import island_run
-
-        island_run(config, where, True, islands)
-        return time.perf_counter() - t
     df = train_records(config, checkpoint=checkpoint, checkpoint_every=checkpoint_every)
     try:
         save_records(config, where, df)
@@ -145,11 +139,7 @@ def _config_with_key(c: RunConfig, key: str) -> RunConfig | None:
     return None
 
 
-def _train_remote(config: RunConfig, islands=None) -> pd.DataFrame:
-    if islands is not None:
-        from .experiments.workers import island_records
-
-        return island_records(config, islands)
+def _train_remote(config) -> pd.DataFrame:
     return train_records(config)
 
 
@@ -270,7 +260,7 @@ def _run_local(todo, root, processes, deadline, end, est, checkpoint_minutes, do
                 if (lock := _claim(u, root, log)) is None:
                     continue
                 ckpt, every = _checkpoint(u, root, est[id(u)], checkpoint_minutes)
-                running[pool.submit(train_unit, u.config, root / u.store, ckpt, every, u.islands)] = (u, lock)
+                running[pool.submit(train_unit, u.run, root / u.store, ckpt, every)] = (u, lock)
             if not running:
                 break
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -306,19 +296,14 @@ def _run_ray(todo, root, address, deadline, end, est, done, log):
                 if u is None:
                     break
                 if (lock := _claim(u, root, log)) is not None:
-                    running[remote.remote(u.config, u.islands)] = (u, lock)
+                    running[remote.remote(u.run)] = (u, lock)
             if not running:
                 break
             ready, _ = ray.wait(list(running), num_returns=1)
             for ref in ready:
                 u, lock = running.pop(ref)
                 try:
-                    if u.islands is None:  # the driver writes the records
-                        save_records(u.config, root / u.store, ray.get(ref))
-                    else:
-                        from .experiments.workers import save_island
-
-                        save_island(u.config, root / u.store, u.islands, ray.get(ref))
+                    save_records(u.run, root / u.store, ray.get(ref))  # the driver writes the records
                 finally:
                     release(lock)
                 done(u)

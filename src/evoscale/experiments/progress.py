@@ -61,20 +61,12 @@ def group_key(need: Need) -> str:
 
 
 def need_path(need: Need, root: Path) -> Path:
-    """Where ``need``'s run is stored (an island run: ``workers.island_path``)."""
-    if need.islands is None:
-        return run_path(need.config, root / need.store)
-    from .workers import island_path
-
-    return island_path(need.config, root / need.store, need.islands)
+    """Where ``need``'s run is stored."""
+    return run_path(need.run, root / need.store)
 
 
 def need_stored(need: Need, root: Path) -> bool:
-    if need.islands is None:
-        return is_cached(need.config, root / need.store)
-    from .workers import island_cached
-
-    return island_cached(need.config, root / need.store, need.islands) is not None
+    return is_cached(need.run, root / need.store)
 
 
 def units(all_needs: list[Need]) -> list[Need]:

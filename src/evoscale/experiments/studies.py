@@ -81,7 +81,7 @@ def _grid(profile: str, part: str) -> list[Need]:
 
 def _workers(profile: str) -> list[Need]:
     wp = workers.params({"profile": profile})
-    return [Need(5, "04_workers", f"{wp.islands} islands x " + cell_name(c), c, "workers", wp.island_spec())
+    return [Need(5, "04_workers", f"{wp.islands} islands x " + cell_name(c), c, "workers", wp.island_spec().of(c))
             for c in wp.island_configs()]
 
 

@@ -222,9 +222,8 @@ glue("machine", machine, display=False)
 # ```
 
 # %% tags=["hide-input"]
-from evoscale import campaign
 from evoscale.envs import get_spec
-from evoscale.experiments import frontier, methods, methods_figures, methods_verdicts
+from evoscale.experiments import frontier, methods, methods_figures, methods_verdicts, progress
 
 MP = methods.params({"profile": P.profile})  # the width sweep follows this chapter's profile
 wcells = methods.plan(MP, df, part="width")
@@ -253,9 +252,8 @@ glue("width_crossover",
      f"at about {xo['n']:,.0f} parameters (95 % bootstrap CI {xo['lo']:,.0f}–{xo['hi']:,.0f})"
      if xo.get("n", float("nan")) == xo.get("n") and 0 < xo["n"] < float("inf") else
      "none within the measured widths", display=False)
-glue("width_budget", f"{MP.budget_evals:,} episodes, {len(MP.seed_list())} seeds per width below 50K parameters "
-     f"and {len(MP.seed_list('large'))} above", display=False)
-glue("still_to_run", campaign.still_to_run(P.profile, "01"), display=False)
+glue("width_budget", f"{MP.budget_evals:,} episodes, {methods.seed_plan(MP)}", display=False)
+glue("still_to_run", progress.still_to_run(P.profile, "01"), display=False)
 glue("seed_plan", methods.seed_plan(MP), display=False)
 glue("width_sizes", ", ".join(f"{n:,}" for n in sorted(wcells["n"].unique())), display=False)
 claim = methods_verdicts.width_claim(WV, WB)  # both halves together

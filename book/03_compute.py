@@ -72,8 +72,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from myst_nb import glue
 
-from evoscale import campaign
-from evoscale.experiments import report
+from evoscale.experiments import progress, report
 
 pd.DataFrame([P.__dict__]).T.rename(columns={0: "value"})  # the parameters after the profile's defaults
 
@@ -117,7 +116,7 @@ for key, v in V.items():
     glue("v_" + key.replace(".", "_"), str(v), display=False)
 glue("machine_line", S["machine"] or "no runs stored yet", display=False)
 glue("n_line", f"{S['n_seeds']} of {S['planned']}", display=False)
-glue("still_to_run", campaign.still_to_run(P.profile, "03"), display=False)
+glue("still_to_run", progress.still_to_run(P.profile, "03"), display=False)
 glue("windows", " and ".join(f"{a:,.0f}–{b:,.0f}" for a, b in S.get("windows", ())) or "–", display=False)
 glue("steps_per_eval", f"{S.get('env_steps_per_eval', float('nan')):,.0f}", display=False)
 glue("opt_fraction", f"{100 * S.get('opt_fraction', float('nan')):.0f} %", display=False)

@@ -86,8 +86,8 @@ import numpy as np
 import pandas as pd
 from myst_nb import glue
 
-from evoscale import campaign, cluster_sim, plots
-from evoscale.experiments import report
+from evoscale import cluster_sim, plots
+from evoscale.experiments import progress, report
 
 pd.DataFrame([P.__dict__]).T.rename(columns={0: "value"})
 
@@ -284,7 +284,7 @@ fig.tight_layout(rect=(0, 0.04, 1, 1))
 glue("fig_islands", fig, display=False)
 plt.close(fig)
 glue("isl_evals", f"{P.island_budget:,}", display=False)
-glue("still_to_run", campaign.still_to_run(P.profile, "04"), display=False)
+glue("still_to_run", progress.still_to_run(P.profile, "04"), display=False)
 glue("provenance", report.provenance(P.profile, [*T["machine"], *(runs["machine"] if runs is not None else [])]),
      display=False)
 

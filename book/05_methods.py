@@ -87,8 +87,9 @@ import numpy as np
 import pandas as pd
 from myst_nb import glue
 
-from evoscale import campaign, plots
+from evoscale import plots
 from evoscale.envs import get_spec
+from evoscale.experiments import progress
 
 spec = get_spec(P.env)
 cost = parameters.run(parameters.params({"profile": P.profile}), log=lambda *_: None)  # chapter 1's fit
@@ -261,7 +262,7 @@ ppo_final = methods.per_seed(ppo, spec.solved)["final"] if len(ppo) else []
 glue("ppo_line", report.over_seeds(ppo_final, 0, len(P.seed_list())), display=False)
 glue("budget", f"{P.budget_evals:,}", display=False)
 glue("seed_plan", methods.seed_plan(P), display=False)
-glue("still_to_run", campaign.still_to_run(P.profile, "05"), display=False)
+glue("still_to_run", progress.still_to_run(P.profile, "05"), display=False)
 glue("provenance", report.provenance(P.profile, df["machine"] if len(df) else []), display=False)
 glue("machine", "; ".join(sorted(df["machine"].unique())) if len(df) else "no runs stored yet", display=False)
 glue("cpu_total", f"{(seeds['wall_s'].sum() + grid.groupby(['row', 'size', 'seed'])['eval_wall_s'].max().sum()) / 3600:,.1f}"

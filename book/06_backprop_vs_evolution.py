@@ -196,7 +196,7 @@ report.table(pd.DataFrame([{"task": env, "method": m, "where it reaches the thre
 # ```
 
 # %% tags=["hide-input"]
-from evoscale import campaign
+from evoscale.experiments import progress
 from evoscale.baselines.zoo import zoo_hyperparams
 
 t = P.tasks
@@ -207,7 +207,7 @@ glue("machine_line", "; ".join(sorted({s["machine"] for s in S.values() if s["ma
      display=False)
 glue("cost_state", cost_state, display=False)
 glue("ppo_envs", ", ".join(f"{e} {zoo_hyperparams(e)['n_envs']}" for e in t), display=False)
-plan = campaign.plan(P.profile, ["06"])  # the campaign's CPU estimate of the profile's runs still missing
+plan = progress.plan(P.profile, ["06"])  # the campaign's CPU estimate of the profile's runs still missing
 hours = plan.assign(task=plan.cell.str.split().str[1]).groupby("task", sort=False).cpu_min_missing.sum() / 60
 glue("cost_line", "; ".join(f"{t}: {h:,.1f}" for t, h in hours.items()) + " CPU-hours", display=False)
 glue("us_per_step", "not measured yet" if costs is None else "; ".join(

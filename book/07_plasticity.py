@@ -173,9 +173,9 @@ glue("profile_name", P.profile + (" (quick: half the book's budgets, 3 seeds)" i
      display=False)
 glue("machine", "; ".join(sorted(df["machine"].unique())) if df is not None else "no runs stored yet", display=False)
 glue("provenance", report.provenance(P.profile, df["machine"] if df is not None else []), display=False)
-from evoscale import campaign
+from evoscale.experiments import progress
 
-plan = campaign.plan(P.profile, ["07"])
+plan = progress.plan(P.profile, ["07"])
 glue("plan_missing", f"{plan['cpu_min_missing'].sum() / 60:,.1f} CPU-hours for {int((plan['planned'] - plan['done']).sum())} "
      f"of {int(plan['planned'].sum())} runs", display=False)
 es_config = P.config("mlp", P.tasks[0], 0)

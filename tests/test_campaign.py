@@ -125,7 +125,7 @@ def test_island_runs_of_chapter_4_are_planned_trained_and_read_back(store):
 
     needs = campaign.needs("smoke", ["04"])
     p = wk.params({"profile": "smoke"})
-    assert len(needs) == p.island_seeds and all(n.islands == p.island_spec() for n in needs)
+    assert len(needs) == p.island_seeds and all(n.islands == p.island_spec().of(n.config) for n in needs)
     assert all(n.config.method == "torch_cmaes" and n.store == "workers" for n in needs)
     both = campaign.units(campaign.needs("smoke", ["03", "04"]))  # an island run never serves a single one
     assert sum(u.islands is not None for u in both) == p.island_seeds

@@ -1,7 +1,7 @@
 """evoscale: where gradient-free neuroevolution stops working, measured.
 
 Import direction (never the other way round; ``lint-imports`` checks the contracts in pyproject.toml):
-cli -> campaign / bookbuild -> experiments -> bench -> runs / island -> train -> config / baselines
+cli -> campaign / bookbuild -> experiments -> bench -> island -> runs -> train -> config / baselines
 -> evaluation -> trainers -> policies / envs -> the leaves plots, store, machine, cluster_sim, stats.
 """
 

@@ -54,17 +54,22 @@ GECCO 2005.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from .config import RunConfig
 from .evaluation import TRAIN, episode_seeds
 from .machine import machine_label
 from .trainers import GRADIENT_METHODS
 from .ray_connect import init_ray
+from .runs import load_records
+from .store import save_run
 from .train import build, check_finite, generation_record, solved_test
 from .trainers.cmaes import CMAES
 
@@ -264,6 +269,56 @@ def _check(config: RunConfig, islands, migrate_every, migrants, topology, mode, 
                              f"island generations: 'generations' per island and 'arrivals' (island, generation, "
                              f"sender, its generation)), got {str(schedule)[:80]!r}")
     return generations
+
+
+@dataclasses.dataclass(frozen=True)
+class IslandSpec:
+    """An island-model run: the islands' settings and, once bound (``of``), the ``RunConfig`` every
+    island runs (its popsize one island's, its budget all islands' together). A bound spec is a run as
+    a ``RunConfig`` is: ``runs.run_path`` / ``load_cached`` / ``train_records`` / ``save_records`` (and
+    so ``runs.run_many`` and the campaign) take either; here they are ``path`` / ``load`` / ``train`` /
+    ``save``. Trained on one core, its islands one after another in this process; it cannot checkpoint."""
+
+    islands: int
+    migrate_every: int
+    migrants: int
+    topology: str
+    config: RunConfig | None = None
+    """The run's configuration; None: the settings alone (``of`` binds them)."""
+
+    def tag(self) -> str:
+        return f"K{self.islands}-m{self.migrate_every}-x{self.migrants}-{self.topology}"
+
+    def of(self, config: RunConfig) -> IslandSpec:
+        """These settings for ``config``'s run."""
+        return dataclasses.replace(self, config=config)
+
+    def _bound(self) -> RunConfig:
+        if self.config is None:
+            raise ValueError(f"island settings {self.tag()} are not bound to a run: use .of(config)")
+        return self.config
+
+    def path(self, where) -> Path:
+        c = self._bound()
+        return Path(where) / f"islands-{self.tag()}-{c.env.replace('/', '_')}-s{c.seed}-{c.key()}.csv"
+
+    def load(self, where) -> pd.DataFrame | None:
+        """The stored records, if they verify and are complete; else None."""
+        return load_records(self._bound(), self.path(where), self.islands)
+
+    def train(self) -> pd.DataFrame:
+        """The run's records, trained on one core."""
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1):
+            return pd.DataFrame(train_islands(self._bound(), self.islands, self.migrate_every, self.migrants,
+                                              self.topology, use_ray=False))
+
+    def save(self, where, df: pd.DataFrame) -> Path:
+        c, path = self._bound(), self.path(where)
+        save_run(path, df, {"key": c.key(), **c.hashed_fields(), "islands": self.islands,
+                            "migrate_every": self.migrate_every, "migrants": self.migrants, "topology": self.topology})
+        return path
 
 
 def train_islands(config: RunConfig, islands: int = 2, migrate_every: int = 10, migrants: int = 1,

@@ -3,7 +3,9 @@
 ``run_cached(config, where)`` trains one ``RunConfig`` unless its records are stored; ``run_many``
 does that for many configs, the missing ones in parallel processes (one core each);
 ``available`` returns only what is stored (the book profile renders from it at any state of the
-campaign). The cache is honest: the file name carries the hash of every result-changing field (see
+campaign). A run is a ``RunConfig`` or another kind of run with the same shape -- ``path(where)``,
+``load(where)``, ``train()``, ``save(where, records)``: the island model's ``island.IslandSpec`` --
+and every function here takes either. The cache is honest: the file name carries the hash of every result-changing field (see
 ``RunConfig.key``), a stored run counts only if its sidecar's checksum, row count, format version
 and key match and its records reach the budget (``incomplete``; else it is recomputed, see
 ``store.load_run``), and ``FRESH=1`` in the environment (or ``fresh=True``) recomputes.
@@ -37,6 +39,39 @@ from .train import FinishedRunError, train
 from .trainers import GRADIENT_METHODS
 
 
+@dataclasses.dataclass(frozen=True)
+class Need:
+    """One run a chapter's study reads (``evoscale.experiments.STUDIES``), with what the campaign
+    needs to schedule and price it."""
+
+    priority: int
+    """Lower runs first: headline comparisons before the rest."""
+    chapter: str
+    cell: str
+    """What the run is a seed of, e.g. "torch_cmaes 64,32 x 102,400"."""
+    config: RunConfig
+    store: str = "runs"
+    """Folder under ``results/<profile>/``."""
+    islands: object = None
+    """For an island-model run (chapter 4) its ``island.IslandSpec``, bound to ``config``; else None."""
+    waits: str | None = None
+    """What the run waits for before it may train (e.g. a tuning pass that sets its learning rate):
+    the campaign's ``plan`` prices it, its ``run`` leaves it; None: ready."""
+
+    @property
+    def run(self):
+        """What trains and stores it: ``config``, or the island run."""
+        return self.config if self.islands is None else self.islands
+
+
+def cell_name(c: RunConfig) -> str:
+    """A run's cell in words: method, env, hidden sizes and budget (episodes, or env steps for the
+    gradient baselines), e.g. "torch_cmaes LunarLander-v3 64,32 x 102,400 episodes"."""
+    size = ",".join(map(str, c.hidden))
+    budget = f"{c.budget_steps:,} steps" if c.method in GRADIENT_METHODS else f"{c.budget_evals:,} episodes"
+    return f"{c.method} {c.env} {size} x {budget}"
+
+
 def results_root() -> Path:
     """``$EVOSCALE_RESULTS``, else ``results/`` of the enclosing checkout (found from the cwd)."""
     if os.environ.get("EVOSCALE_RESULTS"):
@@ -67,6 +102,8 @@ def cached_table(stem: Path, what: dict, make, log=print, meta: dict | None = No
 
 
 def run_path(config: RunConfig, where: Path) -> Path:
+    if not isinstance(config, RunConfig):  # another kind of run (module docstring)
+        return config.path(where)
     env = config.env.replace("/", "_")
     return Path(where) / f"{config.method}-{env}-s{config.seed}-{config.key()}.csv"
 
@@ -174,6 +211,8 @@ def served_by(config: RunConfig, where: Path) -> tuple[Path, pd.DataFrame] | Non
 
 def load_cached(config: RunConfig, where: Path) -> pd.DataFrame | None:
     """``config``'s stored records (its own file, or a longer run cut to its budget), else None."""
+    if not isinstance(config, RunConfig):
+        return config.load(where)
     if (df := load_records(config, run_path(config, where))) is not None:
         return df
     served = served_by(config, where)
@@ -219,6 +258,10 @@ def train_records(config: RunConfig, checkpoint: Path | None = None,
                   checkpoint_every: int = 10) -> pd.DataFrame:
     """Train ``config`` on one core (same numbers however many runs share the machine); resume
     from ``checkpoint`` if one exists there."""
+    if not isinstance(config, RunConfig):
+        if checkpoint is not None:
+            raise ValueError(f"{run_path(config, '.').name}: this kind of run cannot checkpoint")
+        return config.train()
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):
@@ -230,6 +273,8 @@ def train_records(config: RunConfig, checkpoint: Path | None = None,
 
 
 def save_records(config: RunConfig, where: Path, df: pd.DataFrame) -> Path:
+    if not isinstance(config, RunConfig):
+        return config.save(where, df)
     path = run_path(config, where)
     save_run(path, df, {"key": config.key(), **config.hashed_fields()})
     return path
@@ -272,16 +317,11 @@ def exit_with_parent(parent: int) -> None:
 
 
 def run_many(configs: list[RunConfig], where: Path, processes: int | None = None,
-             fresh: bool | None = None, log=print, progress: bool = True, path=run_path,
-             run=run_cached) -> pd.DataFrame:
-    """All configs' records in one frame; missing runs computed ``processes`` at a time.
-
-    ``path(config, where)`` names a run's cache file and ``run(config, where, fresh)`` returns its
-    records (training and saving them unless cached); other kinds of runs (e.g. the island model)
-    pass their own pair (picklable: module-level functions or ``functools.partial`` of them)."""
+             fresh: bool | None = None, log=print, progress: bool = True) -> pd.DataFrame:
+    """All runs' records in one frame (``configs``: ``RunConfig``s or other runs of the same shape,
+    e.g. ``island.IslandSpec``); missing runs computed ``processes`` at a time."""
     fresh = fresh_requested() if fresh is None else fresh
-    cached = (lambda c: is_cached(c, where)) if path is run_path else (lambda c: path(c, where).exists())
-    todo = [c for c in configs if fresh or not cached(c)]
+    todo = [c for c in configs if fresh or not is_cached(c, where)]
     log(f"{len(configs) - len(todo)} of {len(configs)} runs cached in {where}; computing {len(todo)}.")
     processes = max(1, min(processes or os.cpu_count() or 1, len(todo)))
     if todo:
@@ -293,13 +333,13 @@ def run_many(configs: list[RunConfig], where: Path, processes: int | None = None
             if processes > 1:
                 with ProcessPoolExecutor(processes, mp_context=get_context("spawn"), initializer=exit_with_parent,
                                          initargs=(os.getpid(),)) as pool:
-                    for _ in pool.map(run, todo, [where] * len(todo), [True] * len(todo)):
+                    for _ in pool.map(run_cached, todo, [where] * len(todo), [True] * len(todo)):
                         bar.update(1)
             else:
                 for c in todo:
-                    run(c, where, True)
+                    run_cached(c, where, True)
                     bar.update(1)
-    return pd.concat([run(c, where, False) for c in configs], ignore_index=True)
+    return pd.concat([run_cached(c, where, False) for c in configs], ignore_index=True)
 
 
 def migrate(root, log=print) -> tuple[int, int, list[str]]:

@@ -1,7 +1,9 @@
 """Experiments: one module per chapter. Each turns the chapter's parameters into runs (through the
 results store, ``evoscale.runs``), summarises them and states its verdicts.
 
-The store's functions are re-exported here for the chapters' convenience.
+The store's functions are re-exported here for the chapters' convenience. ``STUDIES`` (chapter id ->
+study, ``experiments.studies``) is the registry the campaign iterates; it is imported on first use,
+since the studies import this package.
 """
 
 from __future__ import annotations
@@ -78,3 +80,13 @@ def check_parameters(params_cls, namespace: dict, profiles: dict):
     for k, v in values.items():
         check_value(k, v, hints[k])
     return params_cls(**values)
+
+
+def __getattr__(name: str):
+    """``STUDIES``: the registry of ``experiments.studies``, imported on first use (it imports the
+    chapters' modules, which import this package)."""
+    if name == "STUDIES":
+        from .studies import STUDIES
+
+        return STUDIES
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -32,10 +32,8 @@ import pandas as pd
 from ..config import RunConfig, content_key
 from ..envs import get_spec
 from ..evaluation import TRAIN, episode_seeds, make_evaluator
-from ..island import TOPOLOGIES, train_islands
+from ..island import TOPOLOGIES, IslandSpec
 from ..machine import machine_label, usable_cores
-from ..runs import load_records
-from ..store import save_run
 from ..train import build
 from ..stats import N_RESAMPLES
 from . import cached_table, check_parameters, cma_runs, results_root, run_many
@@ -61,19 +59,6 @@ PROFILES = {
 
 SPEEDUP_HYPER = {"openai_es": {"lr": 0.03}}
 """Hyper-parameters of the timed methods (the chapter-5 grid's; irrelevant to the timing itself)."""
-
-
-@dataclass(frozen=True)
-class IslandSpec:
-    """What an island run adds to its ``RunConfig``: island count, migration interval, migrants, topology."""
-
-    islands: int
-    migrate_every: int
-    migrants: int
-    topology: str
-
-    def tag(self) -> str:
-        return f"K{self.islands}-m{self.migrate_every}-x{self.migrants}-{self.topology}"
 
 
 @dataclass(frozen=True)
@@ -163,7 +148,12 @@ class WorkersParams:
         return content_key(self.speedup_fields(env, method))
 
     def island_spec(self) -> IslandSpec:
+        """The islands' settings (``island.IslandSpec``, unbound; ``island_runs`` binds them per run)."""
         return IslandSpec(self.islands, self.migrate_every, self.migrants, self.topology)
+
+    def island_runs(self) -> list[IslandSpec]:
+        """The island runs: the settings bound to each of ``island_configs``."""
+        return [self.island_spec().of(c) for c in self.island_configs()]
 
     def baseline(self) -> cma_runs.ComputeParams:
         """The compute chapter's runs of this profile (torch_cmaes): the single-CMA-ES side of the
@@ -303,49 +293,21 @@ def speedup_table(df: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- island model
-def island_path(config: RunConfig, where, spec: IslandSpec) -> Path:
-    return Path(where) / f"islands-{spec.tag()}-{config.env.replace('/', '_')}-s{config.seed}-{config.key()}.csv"
-
-
-def island_cached(config: RunConfig, where, spec: IslandSpec) -> pd.DataFrame | None:
-    """One island run's stored records, if they verify and are complete; else None."""
-    return load_records(config, island_path(config, where, spec), spec.islands)
-
-
 def island_records(config: RunConfig, spec: IslandSpec) -> pd.DataFrame:
     """Train one island run on one core (its islands one after another in this process)."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1):
-        return pd.DataFrame(train_islands(config, spec.islands, spec.migrate_every, spec.migrants, spec.topology,
-                                          use_ray=False))
-
-
-def save_island(config: RunConfig, where, spec: IslandSpec, df: pd.DataFrame) -> None:
-    save_run(island_path(config, where, spec), df,
-             {"key": config.key(), **config.hashed_fields(), **dataclasses.asdict(spec)})
-
-
-def island_run(config: RunConfig, where, fresh: bool, spec: IslandSpec) -> pd.DataFrame:
-    """One island run's records: from ``where`` unless ``fresh``, else trained (one core) and saved."""
-    if not fresh and (df := island_cached(config, where, spec)) is not None:
-        return df
-    df = island_records(config, spec)
-    save_island(config, where, spec, df)
-    return df
+    return spec.of(config).train()
 
 
 def run_islands(p: WorkersParams, log=print) -> pd.DataFrame | None:
     """Island runs and their single-CMA-ES baseline (the compute chapter's runs, cut at the same
     budget), one frame with a ``model`` column; a profile whose compute runs are not trained on
     render (``book``) reads what the campaign stored and trains nothing. None: no runs yet."""
-    where, spec, configs = results_root() / p.profile / "workers", p.island_spec(), p.island_configs()
+    where, runs = results_root() / p.profile / "workers", p.island_runs()
     if p.baseline().train_missing:
-        islands = run_many(configs, where, processes=p.processes, log=log,
-                           path=partial(island_path, spec=spec), run=partial(island_run, spec=spec))
+        islands = run_many(runs, where, processes=p.processes, log=log)
     else:
-        stored = [df for c in configs if (df := island_cached(c, where, spec)) is not None]
-        log(f"{len(stored)} of {len(configs)} island runs stored (the campaign trains the rest)")
+        stored = [df for r in runs if (df := r.load(where)) is not None]
+        log(f"{len(stored)} of {len(runs)} island runs stored (the campaign trains the rest)")
         islands = pd.concat(stored, ignore_index=True) if stored else None
     single = cma_runs.run(p.baseline(), log=log)
     frames = []

@@ -270,7 +270,8 @@ report.table(methods_figures.width_table(wseeds, wcells, plan_n, WV))
 # :name: fig-width
 #
 # LunarLander, the same episode budget at every width: the final solved-test return, IQM over seeds
-# with 95 % bootstrap CIs from 5 seeds on (crosses: each seed, where a width has fewer so far).
+# with 95 % bootstrap CIs from 5 seeds on (crosses: each seed, where a width has fewer so far; hollow
+# triangles on the x axis: not run at that width, too expensive there).
 # Dotted line and grey band: the width at which OpenAI-ES catches up with CMA-ES, and its bootstrap
 # CI, where there is one in range.
 # ```

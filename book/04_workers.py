@@ -111,33 +111,38 @@ report.tables(T[["env", "method", "workers", "eval_s_per_gen", "opt_s_per_gen", 
 # %% tags=["hide-input"]
 A = wk.amdahl(T, timings)
 plots.style()
-fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+fig, (ax, ax2) = plt.subplots(1, 2, figsize=(plots.WIDTH, 7.0))
 ws = np.arange(1, max(16, int(T["workers"].max())) + 1)
 ax.plot(ws, ws, color="0.6", linewidth=1, label="linear")
 ax.plot(ws, 0.7 * ws, color="0.6", linestyle=":", linewidth=1, label="the design note's claim: 0.7 × linear")
 pairs = list(T[T.workers > 0].groupby(["env", "method"], sort=False))
 width = 0.8 / len(pairs)
+fits = {}
 for i, ((env, method), g) in enumerate(pairs):
     a = A[(A.env == env) & (A.method == method)].iloc[0]
-    style = dict(color=f"C{P.methods.index(method)}", marker="os"[P.envs.index(env) % 2])
+    style = dict(color=plots.color(method), marker="os"[P.envs.index(env) % 2],
+                 fillstyle="none" if method == "torch_cmaes" else "full")  # CMA-ES's colour; torch hollow
     name = report.NAMES.get(method, method)  # readers' names in the legends
-    ax.plot(g["workers"], g["speedup"], linestyle="none", **style, label=f"{env}, {name}: s = {a['serial_fit']:.3f}")
-    ax.plot(ws, a["ray_factor"] * cluster_sim.amdahl_speedup(a["serial_fit"], ws), "--", color=style["color"],
-            linewidth=0.8)
+    (pt,) = ax.plot(g["workers"], g["speedup"], linestyle="none", **style)
+    (fit,) = ax.plot(ws, a["ray_factor"] * cluster_sim.amdahl_speedup(a["serial_fit"], ws), color=style["color"],
+                     linestyle="-." if method == "torch_cmaes" else "--", linewidth=0.9)
+    fits[f"{env}, {name}: s = {a['serial_fit']:.3f}"] = (pt, fit)  # the legend shows each point with its fit
     ax2.bar(np.arange(len(g)) + width * i, g["linear_fraction"], width=width, color=style["color"],
-            alpha=1.0 if P.envs.index(env) == 0 else 0.5, label=f"{env}, {name}")
-ax.set(xlabel="Ray workers", ylabel="speedup of a whole generation\n(vs in-process evaluation)",
-       title="speedup incl. the sequential ask + tell", xscale="log", yscale="log")
+            alpha=1.0 if P.envs.index(env) == 0 else 0.5, hatch="//" if method == "torch_cmaes" else None,
+            edgecolor="white", label=f"{env}, {name}")
+ax.set(xlabel="Ray workers (log)", ylabel="speed-up of a whole generation (×)\nvs in-process evaluation",
+       title="speed-up incl. ask + tell", xscale="log", yscale="log")
 ax.set_xticks([1, 2, 4, 8, 16], labels=["1", "2", "4", "8", "16"])
-ax.legend(fontsize=8, loc="upper left")
+ax.set_yticks([1, 2, 4, 8, 16], labels=["1", "2", "4", "8", "16"])
+ax.minorticks_off()
+lines, names_ = ax.get_legend_handles_labels()
+plots.legend_below(ax, ncol=1, handles=[*lines, *fits.values()], labels=[*names_, *fits])
 ax2.axhline(0.7, color="0.4", linestyle="--", linewidth=1, label="the design note's claim: 0.7")
 ax2.set_xticks(np.arange(len(g)) + 0.4 - width / 2, labels=[str(w) for w in g["workers"]])
-ax2.set(xlabel="Ray workers", ylabel="evaluator steps/s ÷ (workers × raw steps/s)",
-        title="evaluation throughput vs one raw env per worker")
-ax2.set_ylim(0, 1.75)  # room above the bars for the legend
-ax2.legend(fontsize=8, loc="upper center", ncol=2)
-plots.caption_machine(fig, T["machine"])
-fig.tight_layout(rect=(0, 0.04, 1, 1))
+ax2.set(xlabel="Ray workers", ylabel="evaluator steps/s ÷\n(workers × raw env steps/s)",
+        title="throughput vs linear")
+plots.legend_below(ax2, ncol=1)
+plots.finish(fig, T["machine"])
 glue("fig_speedup", fig, display=False)
 plt.close(fig)
 report.tables(A, ["env", "method"], {
@@ -150,10 +155,13 @@ report.tables(A, ["env", "method"], {
 # ```{glue:figure} fig_speedup
 # :name: fig-speedup
 #
-# Left: measured speedup of whole generations (points; colour: method, marker: task) against the
-# in-process evaluator, with an Amdahl fit per task and method (dashed, fitted serial fraction s in
-# the legend; beyond the measured worker counts it is modelled, not measured). Right: useful {term}`env steps <env step>` per second of the Ray evaluator divided by `workers` times
-# the raw step rate of one plain `gymnasium.make` environment on one core.
+# Left: measured speed-up of whole generations (points; colour: method, both CMA-ES implementations
+# in CMA-ES's blue, torch's hollow; marker: task) against the in-process evaluator, with an Amdahl
+# fit per task and method (dashed, dash-dotted for torch CMA-ES; fitted serial fraction s in the
+# legend; beyond the measured worker counts it is modelled, not measured). Right: useful
+# {term}`env steps <env step>` per second of the Ray evaluator divided by `workers` times the raw
+# step rate of one plain `gymnasium.make` environment on one core (torch CMA-ES hatched, the second
+# task lighter).
 # ```
 
 # %% tags=["hide-input"]
@@ -274,13 +282,13 @@ report.table(pd.DataFrame({"model": list(finals), f"solved-test return at {P.isl
 # %% tags=["hide-input"]
 fig, ax = plt.subplots()
 for model, g in (runs.groupby("model", sort=False) if runs is not None else ()):
-    plots.band(ax, g, "evals", "eval_return", model)
+    plots.band(ax, g, "evals", "eval_return", model, color=plots.color("torch_cmaes"),  # both sides torch CMA-ES
+               linestyle="-" if model == "one CMA-ES" else "--")
 ax.set(xlabel="evaluations (all islands together)", ylabel="solved-test return",
-       title=f"{P.islands} islands (migrate every {P.migrate_every}, {P.migrants} migrant(s), {P.topology}) "
+       title=f"{P.islands} islands (migrate every {P.migrate_every}, {P.migrants} migrant(s),\n{P.topology}) "
              f"vs one CMA-ES")
-ax.legend(fontsize=8)
-plots.caption_machine(fig, runs["machine"] if runs is not None else ["no runs stored yet"])
-fig.tight_layout(rect=(0, 0.04, 1, 1))
+plots.legend_below(ax)
+plots.finish(fig, runs["machine"] if runs is not None else [])
 glue("fig_islands", fig, display=False)
 plt.close(fig)
 glue("isl_evals", f"{P.island_budget:,}", display=False)
@@ -324,16 +332,16 @@ report.tables(sim, ["model", "workers"], {
 fig, ax = plt.subplots()
 names = {"island": "islands, paced by the driver", "island-sync": "islands, decentralised, with a barrier",
          "island-async": "islands, decentralised, no barrier"}
-for model, g in sim.groupby("model", sort=False):
-    ax.plot(g["workers"], g["efficiency"], "o-", label=names.get(model, model))
-ax.axhline(0.7, color="0.6", linestyle=":", linewidth=1, label="0.7")
-ax.set(xscale="log", xlabel="simulated workers", ylabel="parallel efficiency",
-       title=f"simulated cluster, calibrated on {first_env} (speed CV {P.sim_speed_cv}, "
-             f"latency {P.sim_latency_ms} ms)")
+for i, (model, g) in enumerate(sim.groupby("model", sort=False)):  # models, not methods: no method's colour
+    ax.plot(g["workers"], g["efficiency"], label=names.get(model, model), **plots.series(i))
+ax.axhline(0.7, color="0.6", linestyle=":", linewidth=1, label="the design note's claim: 0.7")
+ax.set(xscale="log", xlabel="simulated workers (log)", ylabel="parallel efficiency\n(speed-up ÷ workers)",
+       title=f"simulated cluster, calibrated on {first_env}")
 ax.set_ylim(0, 1.05)
-ax.legend(fontsize=8)
-plots.caption_machine(fig, [f"simulation calibrated on {T['machine'].iloc[0]}"])
-fig.tight_layout(rect=(0, 0.04, 1, 1))
+ax.set_xticks(sorted(sim["workers"].unique()), labels=[str(w) for w in sorted(sim["workers"].unique())])
+ax.minorticks_off()
+plots.legend_below(ax)
+plots.finish(fig, [f"simulation calibrated on {T['machine'].iloc[0]}"])
 glue("fig_sim", fig, display=False)
 plt.close(fig)
 central = sim[sim.model == "central"]
@@ -384,7 +392,7 @@ else:
 # :name: fig-sim
 #
 # Predicted parallel efficiency (throughput ÷ workers × one ideal worker) of the central-server
-# model and the island model. A model, calibrated with this page's measurements — not a measurement.
+# models and the island models. A model, calibrated with this page's measurements — not a measurement.
 # ```
 #
 # The simulated central CMA-ES server becomes the bottleneck (efficiency below 0.5 or the driver busy

@@ -32,7 +32,6 @@ from .unit_costs import cost_paths, load_costs  # noqa: F401  (chapters 6 and 9 
 ES_ROWS = ("cmaes", "openai_es", "ga")  # methods.GRID_ROWS' names; "cmaes" is the torch CMA-ES
 LABELS = {**methods.LABELS, "cmaes": "CMA-ES (torch)", "torch_cmaes": "CMA-ES (torch)"}
 ZOO_STEPS = {"CartPole-v1": 100_000, "LunarLander-v3": 1_000_000, "BipedalWalker-v3": 5_000_000}
-COLORS = {"ppo": "C3", "torch_cmaes": "C0", "openai_es": "C1", "ga": "C2"}
 CORES = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024])
 
 

@@ -45,7 +45,7 @@ def heatmap(seeds: pd.DataFrame, cells: pd.DataFrame, V: dict, PB: pd.Series, pl
     plots.style()
     rows_, sizes_ = list(GRID_ROWS), list(SIZE_NAMES)
     vals = np.full((len(rows_), len(sizes_)), np.nan)
-    fig, ax = plt.subplots(figsize=(11, 5.4))
+    fig, ax = plt.subplots(figsize=(plots.WIDTH, 6.8))
     for i, r in enumerate(rows_):
         for j, z in enumerate(sizes_):
             vals[i, j] = PB.get((r, z), np.nan)
@@ -53,21 +53,19 @@ def heatmap(seeds: pd.DataFrame, cells: pd.DataFrame, V: dict, PB: pd.Series, pl
             g = seeds[(seeds["row"] == r) & (seeds["size"] == z)] if len(seeds) else seeds
             text = report.over_seeds(g["final"] if len(g) else [], 0, plan_n.get((r, z))) if c["runs"].any() else "not run"
             if (r, z) in CLAIMED_VERDICTS:
-                text += f"\nclaim: {CLAIMED_VERDICTS[(r, z)]} → {V[(r, z)].word}"
+                text += f"\nclaim: {CLAIMED_VERDICTS[(r, z)]}\n→ {V[(r, z)].word}"
             dark = vals[i, j] > 0.6  # white text where the green is too dark for black
-            ax.text(j, i, text.replace(" (n", "\n(n"), ha="center", va="center", fontsize=7,
+            ax.text(j, i, text.replace(" (n", "\n(n"), ha="center", va="center",
                     color="white" if dark else "black")
     im = ax.imshow(np.ma.masked_invalid(vals), cmap="Greens", vmin=0, vmax=1, aspect="auto")
     ax.set_facecolor("0.9")
     ns = {z: ", ".join(f"{n:,}" for n in sorted(set(cells.loc[cells["size"] == z, "n"]))) for z in sizes_}
-    ax.set_xticks(range(len(sizes_)), [f"{z}\n({ns[z]} parameters)" for z in sizes_], fontsize=8)
+    ax.set_xticks(range(len(sizes_)), [f"{z}\n({ns[z]}\nparameters)" for z in sizes_])
     ax.set_yticks(range(len(rows_)), [LABELS[r] for r in rows_])
     ax.grid(False)
-    ax.set_title("P(best in its column): bootstrap over seeds of each cell's IQM final return", fontsize=9)
+    ax.set_title("P(best in its column)")
     fig.colorbar(im, ax=ax, shrink=0.8, label="P(best)")
-    if len(seeds):
-        plots.caption_machine(fig, machines)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    plots.finish(fig, machines if len(seeds) else [])
     return fig
 
 
@@ -78,20 +76,19 @@ def curves(grid: pd.DataFrame, cells: pd.DataFrame, threshold: float | None):
     from .. import plots
 
     plots.style()
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), sharey=True)
+    fig, axes = plt.subplots(len(SIZE_NAMES), 1, figsize=(plots.WIDTH, 3.0 * len(SIZE_NAMES) + 0.6), sharex=True,
+                             sharey=True)
     for ax, z in zip(axes, SIZE_NAMES):
-        for i, r in enumerate(GRID_ROWS):
+        for r in GRID_ROWS:
             d = grid[(grid["row"] == r) & (grid["size"] == z)] if len(grid) else grid
             if len(d):
-                plots.band(ax, d, "evals", "eval_return", LABELS[r], color=f"C{i}")
+                plots.band(ax, d, "evals", "eval_return", LABELS[r], color=plots.color(r))
         plots.solved_line(ax, threshold)
         ns = ", ".join(f"{n:,}" for n in sorted(set(cells.loc[cells["size"] == z, "n"])))
-        ax.set(xlabel="training episodes", title=f"{z} ({ns} parameters)")
-    axes[0].set_ylabel("solved-test return")
-    axes[0].legend(fontsize=7, loc="lower right")
-    if len(grid):
-        plots.caption_machine(fig, grid["machine"])
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+        ax.set(ylabel="solved-test return", title=f"{z} ({ns} parameters)")
+    axes[-1].set_xlabel("training episodes")
+    plots.legend_right(axes[0])
+    plots.finish(fig, grid["machine"] if len(grid) else [])
     return fig
 
 
@@ -111,38 +108,41 @@ def width_table(seeds: pd.DataFrame, cells: pd.DataFrame, plan_n: dict, WV: dict
 
 def width_figure(seeds: pd.DataFrame, cells: pd.DataFrame, WV: dict, threshold: float | None):
     """Final return against n per method: IQM with 95 % CI from 5 seeds, else each seed's value;
-    the crossover n and its CI where one is resolved."""
+    the crossover n and its CI where one is resolved; a hollow triangle on the x axis where a method was
+    too expensive to run."""
     import matplotlib.pyplot as plt
 
     from .. import plots
 
     plots.style()
-    fig, ax = plt.subplots(figsize=(10, 4.4))
-    for i, m in enumerate(WIDTH_ROWS):
+    fig, ax = plt.subplots(figsize=(plots.WIDTH, 5.6))
+    for m in WIDTH_ROWS:
         g = seeds[seeds["row"] == m] if len(seeds) else seeds
         pts = [(n, iqm_ci(v["final"])) for n, v in g.groupby("n") if len(v) >= MIN_SEEDS]
         if pts:
             n_, t = zip(*pts)
             y = np.array(t)
             ax.errorbar(n_, y[:, 0], yerr=[y[:, 0] - y[:, 1], y[:, 2] - y[:, 0]], marker="o", capsize=3,
-                        color=f"C{i}", label=LABELS[m])
+                        color=plots.color(m), label=LABELS[m])
         few = g[g.groupby("n")["seed"].transform("size") < MIN_SEEDS] if len(g) else g
         if len(few):
-            ax.plot(few["n"], few["final"], "x", color=f"C{i}", alpha=0.7,
+            ax.plot(few["n"], few["final"], "x", color=plots.color(m), alpha=0.7,
                     label=f"{LABELS[m]} (each seed, < {MIN_SEEDS} seeds)")
-        for n_x in cells.loc[(cells["row"] == m) & ~cells["runs"], "n"]:
-            ax.annotate(f"{LABELS[m]}: too expensive here", (n_x, 0.02), xycoords=("data", "axes fraction"),
-                        xytext=(-9, 0), textcoords="offset points", rotation=90, fontsize=7, color=f"C{i}", ha="center", va="bottom")
+        not_run = cells.loc[(cells["row"] == m) & ~cells["runs"], "n"]
+        if len(not_run):  # a hollow triangle on the x axis, named in the legend (a text there crossed the data)
+            ax.plot(not_run, [0.0] * len(not_run), "^", transform=ax.get_xaxis_transform(), color=plots.color(m),
+                    fillstyle="none", markersize=9, markeredgewidth=1.5, linestyle="none", clip_on=False,
+                    label=f"{LABELS[m]}: not run (too expensive)")
     xo = WV["crossover"]
     if math.isfinite(xo.get("n", math.nan)) and xo["n"] > 0:
         ax.axvline(xo["n"], color="0.3", linestyle=":", linewidth=1)
         if math.isfinite(xo["lo"]):
             ax.axvspan(xo["lo"], xo["hi"], color="0.5", alpha=0.12, linewidth=0)
     plots.solved_line(ax, threshold)
-    ax.set(xscale="log", xlabel="parameters n", ylabel="final solved-test return",
+    ax.set(xscale="log", xlabel="parameters n (log)", ylabel="final solved-test return",
            title="the same episode budget at every width")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))  # outside: it hid the "too expensive" notes
-    if len(seeds):
-        plots.caption_machine(fig, seeds["machine"])
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    h, lab = ax.get_legend_handles_labels()  # the methods first, then the reference line and the not-run marks
+    order = sorted(range(len(lab)), key=lambda k: ("solved" in lab[k]) + 2 * ("not run" in lab[k]))
+    plots.legend_below(ax, ncol=2, handles=[h[k] for k in order], labels=[lab[k] for k in order])  # off the data
+    plots.finish(fig, seeds["machine"] if len(seeds) else [])
     return fig

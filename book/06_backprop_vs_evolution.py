@@ -116,6 +116,17 @@ for env, s in S.items():  # PPO first, then the task's ES, headline first
             "P(PPO > ES), equal one-core s"]}))
 
 # %% [markdown]
+# **PPO on the evolution strategies' network.** The zoo's PPO uses a 64-64 actor and a separate
+# 64-64 critic, larger than the ES's policy. The same runs with the ES's own hidden widths for actor
+# and critic show whether PPO's side depends on that (the verdicts keep the zoo's network, PPO's
+# published setting):
+
+# %% tags=["hide-input"]
+from evoscale.experiments import backprop_network
+
+report.table(backprop_network.table(P, df, {env: S[env]["threshold"] for env in S}))
+
+# %% [markdown]
 # ## The crossover in cores
 #
 # A run's one-core time is a parallel part (ES: evaluating the population; PPO: stepping its

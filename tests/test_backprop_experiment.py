@@ -7,6 +7,7 @@ import pytest
 
 from evoscale import campaign
 from evoscale.experiments import backprop as b
+from evoscale.experiments import backprop_measure as bm
 from evoscale.experiments import backprop_verdicts as bv
 from evoscale.experiments import compute, methods, report
 
@@ -174,7 +175,7 @@ def test_idle_core_measurements_run_at_tiny_sizes(tmp_path, monkeypatch):
     numbers mean nothing on this loaded machine."""
     monkeypatch.setenv("EVOSCALE_RESULTS", str(tmp_path))
     assert b.load_costs("smoke") == (None, None)
-    out = b.measure_and_store("smoke", ("CartPole-v1",), log=lambda *a: None, generations=2, ppo_rollouts=1, steps=8)
+    out = bm.measure_and_store("smoke", ("CartPole-v1",), log=lambda *a: None, generations=2, ppo_rollouts=1, steps=8)
     costs, speed = b.load_costs("smoke")
     assert set(costs["method"]) == {"torch_cmaes", "openai_es", "ppo"} and (costs["eval_s_per_step"] > 0).all()
     assert speed["workers"].tolist() == [1, 2] and speed["speedup"].iloc[0] == 1 and len(out["ppo_speedup"]) == 2
@@ -188,19 +189,19 @@ def test_idle_core_measurements_run_at_tiny_sizes(tmp_path, monkeypatch):
     # only the missing ES speedups: the cost tables are left as they are
     b.es_speedup_path("smoke", "CartPole-v1", "openai_es").unlink()
     stamp = b.cost_paths("smoke")[0].stat().st_mtime_ns
-    only = b.measure_and_store("smoke", ("CartPole-v1",), log=lambda *a: None, es_speedup_only=True)
+    only = bm.measure_and_store("smoke", ("CartPole-v1",), log=lambda *a: None, es_speedup_only=True)
     assert {r["method"] for r in only["es_speedup"]} == {"openai_es"} and only["unit_costs"] == []
     assert b.cost_paths("smoke")[0].stat().st_mtime_ns == stamp
     # re-measuring one task keeps the other tasks' rows
     path = b.cost_paths("smoke")[0]
     pd.concat([costs, costs.assign(env="LunarLander-v3")]).to_csv(path, index=False)
-    again = b.measure_and_store("smoke", ("CartPole-v1",), log=lambda *a: None, generations=2, ppo_rollouts=1,
+    again = bm.measure_and_store("smoke", ("CartPole-v1",), log=lambda *a: None, generations=2, ppo_rollouts=1,
                                 steps=8)
     assert again["es_speedup"] == []  # measured once, then read
     kept = b.load_costs("smoke")[0]
     assert (kept["env"] == "LunarLander-v3").sum() == 3 and (kept["env"] == "CartPole-v1").sum() == 3
     with pytest.raises(ValueError, match="no task 'Humanoid-v5' in chapter 6's 'smoke' profile"):
-        b.measure_and_store("smoke", ("Humanoid-v5",))
+        bm.measure_and_store("smoke", ("Humanoid-v5",))
 
 
 def test_cores_and_figures_at_any_state():

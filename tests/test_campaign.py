@@ -20,11 +20,11 @@ def store(tmp_path, monkeypatch):
 
 
 def test_units_train_the_longest_run_of_a_group_once(monkeypatch):
-    from evoscale.experiments import tuning
+    from evoscale.experiments import fair_rivals
 
     # the chapters' earlier settings, whatever the committed tuning selects (the selected CMA-ES setting
     # of the small band is no longer chapter 3's, so its runs no longer serve chapter 5's cell)
-    monkeypatch.setattr(tuning, "_selection", lambda root: {})
+    monkeypatch.setattr(fair_rivals, "_selection", lambda root: {})
     needs = campaign.needs("book", ["03", "05"])
     units = campaign.units(needs)
     assert len({u.config.key() for u in units}) == len(units)

@@ -293,12 +293,12 @@ def test_a_stored_runs_chapter_shows_the_earlier_setting_until_the_selected_ones
     """Between a band's tuning finishing and the campaign storing the runs with its selection, the
     book profile shows the earlier setting's stored runs (labelled so), never a hole; the campaign's
     configs are the selected ones throughout."""
-    from evoscale.experiments import tuning
+    from evoscale.experiments import fair_rivals, tuning
     from evoscale.runs import run_many
 
     monkeypatch.setenv("EVOSCALE_RESULTS", str(tmp_path))
-    monkeypatch.setattr(tuning, "_selection", lambda root: {("sepcmaes", "small"): tuning.GRIDS["sepcmaes"][3]})
-    monkeypatch.setattr(tuning, "selected", lambda row, band, env="": tuning._selection("").get((row, band)))
+    monkeypatch.setattr(fair_rivals, "_selection", lambda root: {("sepcmaes", "small"): tuning.GRIDS["sepcmaes"][3]})
+    monkeypatch.setattr(fair_rivals, "selected", lambda row, band, env="": fair_rivals._selection("").get((row, band)))
     p = _params("smoke", tuned=True, train_missing=False, sizes=["4,2", "8,4", "60,60"])
     earlier = _params("smoke", tuned=False, train_missing=False, sizes=["4,2", "8,4", "60,60"])
     cells = plan(p)
@@ -325,12 +325,12 @@ def test_a_stored_runs_chapter_shows_the_earlier_setting_until_the_selected_ones
 
 
 def test_before_and_after_tuning_says_which_runs_each_word_rests_on(tmp_path, monkeypatch):
-    from evoscale.experiments import methods_verdicts, tuning
+    from evoscale.experiments import fair_rivals, methods_verdicts, tuning
     from evoscale.runs import run_many
 
     monkeypatch.setenv("EVOSCALE_RESULTS", str(tmp_path))
     chosen = {("openai_es", "small"): tuning.GRIDS["openai_es"][0], ("ga", "small"): tuning.BOOK["ga"]}
-    monkeypatch.setattr(tuning, "selected", lambda row, band, env="": chosen.get((row, band)))
+    monkeypatch.setattr(fair_rivals, "selected", lambda row, band, env="": chosen.get((row, band)))
     p = _params("smoke", tuned=True, train_missing=False)
     cells = plan(p)
     small = cells[(cells["size"] == "small") & cells["row"].isin(["openai_es", "ga"])]

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from evoscale.experiments import backprop as b
+from evoscale.experiments import backprop_measure as bm
 from evoscale.experiments.ppo_model import PPOCostModel, draws
 
 
@@ -95,7 +96,7 @@ def test_cores_uses_the_ppo_model_where_timings_exist():
 def test_the_bench_times_every_part_at_tiny_sizes(tmp_path, monkeypatch):
     """The code the idle machine runs (``bench ppo-costs``); numbers mean nothing on a loaded machine."""
     monkeypatch.setenv("EVOSCALE_RESULTS", str(tmp_path))
-    out = b.measure_ppo_timings("smoke", ("CartPole-v1",), steps=4, repeats=2, log=lambda *a: None)
+    out = bm.measure_ppo_timings("smoke", ("CartPole-v1",), steps=4, repeats=2, log=lambda *a: None)
     t = b.load_ppo_timings("smoke")
     assert set(t["part"]) == {"forward", "dummy", "subproc", "update"} and set(t["cores"]) == {1, 2}
     assert (t["seconds"] > 0).all() and out["CartPole-v1"]["n_envs"] == 8 and out["CartPole-v1"]["check_2_processes"] > 0

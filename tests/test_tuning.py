@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from evoscale import campaign
-from evoscale.experiments import methods, tuning
+from evoscale.experiments import fair_rivals, methods, tuning
 from evoscale.runs import run_cached
 
 
@@ -117,14 +117,14 @@ def test_chapters_use_a_bands_selection_only_once_its_tuning_is_complete(monkeyp
 
     P = methods.params({"profile": "book"})
     # nothing complete (a partial campaign): the book's settings
-    monkeypatch.setattr(tuning, "_selection", lambda root: {})
+    monkeypatch.setattr(fair_rivals, "_selection", lambda root: {})
     before = methods.config(P, "sepcmaes", "64,32", 0)
     assert before == methods.config(P, "sepcmaes", "64,32", 0).replace()  # deterministic
     assert before.sigma0 == P.cma_sigma
     assert set(methods.settings_table(P)["How it was chosen"]) == {"the book's earlier setting (its tuning is not complete)"}
     # the small band's tuning complete: sep-CMA-ES small takes the selection, a new run (new key)
     chosen = {("sepcmaes", "small"): tuning.GRIDS["sepcmaes"][3], ("cmaes", "small"): tuning.GRIDS["cmaes"][10]}
-    monkeypatch.setattr(tuning, "_selection", lambda root: chosen)
+    monkeypatch.setattr(fair_rivals, "_selection", lambda root: chosen)
     after = methods.config(P, "sepcmaes", "64,32", 0)
     assert after.sigma0 == tuning.GRIDS["sepcmaes"][3]["sigma0"] and after.key() != before.key()
     assert methods.config(P, "sepcmaes", "116,58", 0).sigma0 == P.cma_sigma  # medium: not complete

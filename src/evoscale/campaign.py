@@ -312,3 +312,33 @@ def _run_ray(todo, root, address, deadline, end, est, done, log):
             release(lock)
     if queue:
         log(f"campaign: {len(queue)} runs not started (the hours are spent or none fits before the end)")
+
+
+def command(args, log) -> dict:
+    """``python -m evoscale campaign plan | run | harvest | clean-checkpoints`` on the parsed ``args``
+    (``cli``), ``log`` for its progress lines; the summary the command prints as its last line."""
+    if args.profile not in ("smoke", "quick", "book", "full"):
+        raise ValueError(f"unknown profile {args.profile!r}; valid: smoke, quick, book, full")
+    if args.what == "plan":
+        df = plan(args.profile, args.chapters, args.envs)
+        print(format_plan(df))
+        orphans = orphan_checkpoints(args.profile, args.chapters, args.envs)
+        for path in orphans:
+            print(f"orphaned checkpoint (its run is stored): {path}")
+        if orphans:
+            print(f"remove them: python -m evoscale campaign clean-checkpoints --profile {args.profile}")
+        return {"profile": args.profile, "runs_planned": int(df["planned"].sum()), "runs_done": int(df["done"].sum()),
+                "cpu_hours_missing": round(float(df["cpu_min_missing"].sum()) / 60, 2)}
+    if args.what == "clean-checkpoints":
+        orphans = orphan_checkpoints(args.profile, args.chapters, args.envs)
+        for path in orphans:
+            path.unlink(missing_ok=True)
+            log(f"removed {path} (its run is stored)")
+        return {"profile": args.profile, "checkpoints_removed": len(orphans)}
+    if args.what == "harvest":
+        return {"profile": args.profile, "runs_written": len(harvest(args.profile, args.chapters, log=log, envs=args.envs))}
+    if args.processes is not None and args.processes < 1:
+        raise ValueError(f"--processes must be a positive integer, got {args.processes}")
+    written = run(args.profile, args.hours, args.chapters, args.processes, args.ray_address,
+                           log=log, max_runs=args.max_runs, envs=args.envs, end_hours=args.end_hours)
+    return {"profile": args.profile, "runs_written": len(written)}

@@ -211,36 +211,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _campaign(args) -> dict:
-    from . import campaign
-
-    if args.profile not in ("smoke", "quick", "book", "full"):
-        raise ValueError(f"unknown profile {args.profile!r}; valid: smoke, quick, book, full")
-    if args.what == "plan":
-        df = campaign.plan(args.profile, args.chapters, args.envs)
-        print(campaign.format_plan(df))
-        orphans = campaign.orphan_checkpoints(args.profile, args.chapters, args.envs)
-        for path in orphans:
-            print(f"orphaned checkpoint (its run is stored): {path}")
-        if orphans:
-            print(f"remove them: python -m evoscale campaign clean-checkpoints --profile {args.profile}")
-        return {"profile": args.profile, "runs_planned": int(df["planned"].sum()), "runs_done": int(df["done"].sum()),
-                "cpu_hours_missing": round(float(df["cpu_min_missing"].sum()) / 60, 2)}
-    if args.what == "clean-checkpoints":
-        orphans = campaign.orphan_checkpoints(args.profile, args.chapters, args.envs)
-        for path in orphans:
-            path.unlink(missing_ok=True)
-            _log(f"removed {path} (its run is stored)")
-        return {"profile": args.profile, "checkpoints_removed": len(orphans)}
-    if args.what == "harvest":
-        return {"profile": args.profile, "runs_written": len(campaign.harvest(args.profile, args.chapters, log=_log, envs=args.envs))}
-    if args.processes is not None and args.processes < 1:
-        raise ValueError(f"--processes must be a positive integer, got {args.processes}")
-    written = campaign.run(args.profile, args.hours, args.chapters, args.processes, args.ray_address,
-                           log=_log, max_runs=args.max_runs, envs=args.envs, end_hours=args.end_hours)
-    return {"profile": args.profile, "runs_written": len(written)}
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -254,7 +224,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "train":
             summary = _train(args)
         elif args.command == "campaign":
-            summary = _campaign(args)
+            from .campaign import command
+
+            summary = command(args, _log)
         elif args.what == "evaluator":
             from .bench.evaluator import bench_evaluator
 
@@ -294,12 +266,12 @@ def main(argv: list[str] | None = None) -> int:
             summary = {"machine": df["machine"].iloc[0], "env": args.env, "dtype": args.dtype, "rounds": args.rounds,
                        "per_popsize": jax_summary(df).to_dict("records")}
         elif args.what == "costs":
-            from .experiments.backprop import measure_and_store
+            from .experiments.backprop_measure import measure_and_store
 
             summary = measure_and_store(args.profile, args.tasks.split(","), log=_log, generations=args.generations,
                                         ppo_rollouts=args.ppo_rollouts, es_speedup_only=args.es_speedup_only)
         elif args.what == "ppo-costs":
-            from .experiments.backprop import measure_ppo_timings
+            from .experiments.backprop_measure import measure_ppo_timings
 
             summary = measure_ppo_timings(args.profile, args.tasks.split(","), args.steps, args.repeats, log=_log)
         elif args.what == "overhead":

@@ -12,11 +12,14 @@ import dataclasses
 import math
 import types
 import typing
+from pathlib import Path
 
 from ..config import check_type
 from ..runs import (available, cached_table, fresh_requested, load_cached, results_root,  # noqa: F401
                     run_cached, run_many, run_path, table_path)
 
+CHECKOUT_RESULTS = Path(__file__).resolve().parents[3] / "results"
+"""The committed results of this checkout (``make bench``'s JSON), whatever ``EVOSCALE_RESULTS`` says."""
 IPYTHON_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython", "open"})
 ZERO_ALLOWED = frozenset({"seed", "eval_every", "check_eval_every", "ppo_eval_every", "migrants", "ga_elites",
                           "warmup_generations", "warmup_evals", "sim_speed_cv", "sim_latency_ms"})

@@ -142,9 +142,9 @@ def tuning_table(p: FrontierParams) -> pd.DataFrame:
 
 def selected_lrs(p: FrontierParams, runs: pd.DataFrame | None = None) -> dict[str, float]:
     """Per ES whose tuning pass is complete: its learning rate by the fair-rivals rule
-    (``tuning.best_setting``: the best IQM of the final solved test over the tuning seeds, ties to the
+    (``fair_rivals.best_setting``: the best IQM of the final solved test over the tuning seeds, ties to the
     cheaper)."""
-    from .tuning import best_setting
+    from .fair_rivals import best_setting
 
     runs = tuning_table(p) if runs is None else runs
     out = {}

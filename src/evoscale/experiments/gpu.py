@@ -18,14 +18,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..bench.gpu import bench_jax, jax_summary, network_share
 from ..config import parse_hidden
-from . import cached_table, check_parameters, results_root
+from . import CHECKOUT_RESULTS, cached_table, check_parameters, results_root  # noqa: F401 (chapter 8)
 
 LANDER = ("LunarLander-v3", 64)
 PONG = ("ALE/Pong-v5", 8)
@@ -129,10 +128,6 @@ def jax_rates(p: GpuParams, log=print) -> pd.DataFrame:
                    p.dtype, log)
     return cached_table(where(p) / f"jax-{p.jax_env}", jax_fields(p), make, log,
                         meta={**jax_fields(p), "profile": p.profile})
-
-
-CHECKOUT_RESULTS = Path(__file__).resolve().parents[3] / "results"
-"""The committed results of this checkout (``make bench``'s JSON), whatever ``EVOSCALE_RESULTS`` says."""
 
 
 def idle_rates(root=None) -> dict:

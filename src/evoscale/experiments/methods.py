@@ -31,13 +31,12 @@ from ..runs import is_cached
 from ..stats import MIN_SEEDS, compare, first_crossing, iqm, iqm_ci
 from . import check_parameters, load_cached, results_root, run_many, seed_list
 from .cma_cost import predict_cma
+from .es_settings import BOOK, GRID_ROWS, LABELS, method_settings  # noqa: F401 (chapters 1, 5, 9)
+from . import fair_rivals
 
-GRID_ROWS = ("cmaes", "sepcmaes", "openai_es", "ga", "neuromod")
 WIDTH_ROWS = ("cmaes", "sepcmaes", "openai_es", "ga")
 SIZE_NAMES = ("small", "medium", "large")
 BANDS = {"small": (0, 5_000), "medium": (5_000, 50_000), "large": (50_000, math.inf)}
-LABELS = {"cmaes": "CMA-ES", "sepcmaes": "sep-CMA-ES", "openai_es": "OpenAI-ES", "ga": "GA",
-          "neuromod": "Neuromod", "ppo": "PPO"}
 PROFILES = {
     # CI: tiny nets and budgets, proves the pipeline in seconds; the numbers mean nothing.
     "smoke": dict(sizes=["4,2", "8,4", "16,8"], width_sizes=[], popsize=8, budget_evals=32, eval_every=16,
@@ -86,19 +85,19 @@ class MethodsParams:
     """Number of seeds, or a list of seeds (a number n: seeds 0..n-1)."""
     seeds_large: int | list | None = None
     """Seeds of the cells with 50K parameters or more (the "large" band)."""
-    cma_method: str = "torch_cmaes"
+    cma_method: str = BOOK.cma_method
     """The full CMA-ES in the CMA-ES row: torch_cmaes (lean, fp32) | cmaes (pycma)."""
-    cma_sigma: float = 0.5
+    cma_sigma: float = BOOK.cma_sigma
     """CMA-ES and sep-CMA-ES initial step size."""
-    es_sigma: float = 0.05
+    es_sigma: float = BOOK.es_sigma
     """OpenAI-ES (and Neuromod's inner OpenAI-ES) noise standard deviation."""
-    es_lr: float = 0.03
+    es_lr: float = BOOK.es_lr
     """OpenAI-ES (and Neuromod) Adam learning rate."""
-    ga_sigma: float = 0.05
+    ga_sigma: float = BOOK.ga_sigma
     """GA mutation power (and the spread of its first generation)."""
     ga_truncation: int | None = None
     """GA parents per generation (None: popsize // 5)."""
-    ga_elites: int = 1
+    ga_elites: int = BOOK.ga_elites
     """GA elites carried unmutated (and re-evaluated every generation)."""
     cma_limit_s: float | None = None
     """A full-CMA-ES run predicted to take longer than this (s, one core) is not run."""
@@ -114,7 +113,7 @@ class MethodsParams:
     """Train runs the results store lacks (False for the book profile: the campaign trains them)."""
     tuned: bool | None = None
     """Use a band's tuning selection once its tuning runs are all stored: a method whose width band's
-    fair-rivals tuning is complete (``tuning.selected``) runs with the setting the tuning rule selected
+    fair-rivals tuning is complete (``fair_rivals.selected``) runs with the setting the tuning rule selected
     instead of the settings above (book and full: True)."""
 
     def seed_list(self, band: str = "small") -> list[int]:
@@ -151,30 +150,14 @@ def n_params(row: str, hidden, env: str) -> int:
     return param_count(spec.obs_dim, parse_hidden(hidden), spec.act_dim)
 
 
-def method_settings(p: MethodsParams, row: str) -> dict:
-    """RunConfig fields of one grid row: the trainer, its sigma0 and hyper-parameters."""
-    if row == "cmaes":
-        return dict(method=p.cma_method, sigma0=p.cma_sigma)
-    if row == "sepcmaes":
-        return dict(method="sepcmaes", sigma0=p.cma_sigma)
-    if row in ("openai_es", "neuromod"):
-        return dict(method=row, sigma0=p.es_sigma, hyper={"lr": p.es_lr})
-    if row == "ga":
-        hyper = {"elites": p.ga_elites, **({} if p.ga_truncation is None else {"truncation": p.ga_truncation})}
-        return dict(method="ga", sigma0=p.ga_sigma, hyper=hyper)
-    raise ValueError(f"unknown grid row {row!r}; valid: {', '.join(GRID_ROWS)}")
-
-
 def settings_for(p: MethodsParams, row: str, band: str) -> tuple[dict, str]:
     """A grid row's RunConfig fields in one width band, and how they were chosen: the fair-rivals
     tuning's selection once that band's tuning runs are all stored (``p.tuned``), else the chapter's
     own settings (``method_settings``)."""
-    from . import tuning
-
-    chosen = tuning.selected(row, band, p.env) if p.tuned else None
+    chosen = fair_rivals.selected(row, band, p.env) if p.tuned else None
     if chosen is None:
         return method_settings(p, row), "the book's earlier setting (its tuning is not complete)"
-    trainer = p.cma_method if row == "cmaes" else tuning.TRAINER[row]
+    trainer = p.cma_method if row == "cmaes" else fair_rivals.TRAINER[row]
     hyper = chosen.get("hyper")
     if row == "cmaes" and trainer != "torch_cmaes":
         hyper = None  # pycma has no "active" switch here: its default is already active CMA
@@ -212,7 +195,6 @@ def _shown(p: MethodsParams, row: str, hidden, seeds: list[int], where) -> tuple
 def settings_table(p: MethodsParams) -> pd.DataFrame:
     """Per method and width band, for readers: the setting the evaluation runs use and how it was chosen
     (for a stored-runs-only profile, the earlier setting while the selected one's runs are training)."""
-    from . import tuning
 
     rows = []
     where = results_root() / p.profile / "runs"
@@ -221,7 +203,7 @@ def settings_table(p: MethodsParams) -> pd.DataFrame:
             shown, still = _shown(p, row, hidden, p.seed_list(band), where)
             settings, how = settings_for(shown, row, band)
             how = still or how
-            rows.append({"Method": LABELS[row], "Band": band, "Setting used": tuning.setting_label(row, settings),
+            rows.append({"Method": LABELS[row], "Band": band, "Setting used": fair_rivals.setting_label(row, settings),
                          "How it was chosen": how})
     return pd.DataFrame(rows)
 

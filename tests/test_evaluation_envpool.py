@@ -16,6 +16,7 @@ from evoscale.config import RunConfig
 from evoscale.evaluation import TRAIN, episode_seeds, make_evaluator
 from evoscale.evaluation.envpool import TASKS, EnvPoolEvaluator, consecutive_runs, make_pool
 from evoscale.evaluation.seeds import CONTIGUOUS_SPAN
+from evoscale.train import resolve
 
 needs_envpool = pytest.mark.skipif(importlib.util.find_spec("envpool") is None,
                                    reason="EnvPool is optional: `make bench-compiled` installs it")
@@ -50,9 +51,9 @@ def test_without_envpool_the_backend_says_how_to_get_it(monkeypatch):
 
 def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="backend 'envpool' has no 'ReversalBandit-v0'"):
-        RunConfig(env="ReversalBandit-v0", method="neuromod", hidden=(4,), backend="envpool")
+        resolve(RunConfig(env="ReversalBandit-v0", method="neuromod", hidden=(4,), backend="envpool"))
     with pytest.raises(ValueError, match="unknown backend 'envpol'"):
-        RunConfig(env="CartPole-v1", backend="envpol")
+        resolve(RunConfig(env="CartPole-v1", backend="envpol"))
 
 
 @needs_envpool

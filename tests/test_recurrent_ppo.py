@@ -9,7 +9,7 @@ from evoscale.evaluation import reset
 from evoscale.baselines import train_gradient
 from evoscale.baselines.ppo import RECORD_KEYS, SolvedTest, zoo_hyperparams
 from evoscale.baselines.recurrent_ppo import LSTM_HYPERPARAMS, RecurrentPPO, SB3LstmPolicy
-from evoscale.train import train
+from evoscale.train import resolve, train
 
 torch.set_num_threads(1)
 TINY = {"n_envs": 2, "n_steps": 64, "batch_size": 64, "n_epochs": 1}
@@ -27,7 +27,7 @@ def test_recurrent_ppo_runs_through_the_loop_with_the_ppo_records():
     twin = train(config)
     assert [r["eval_return"] for r in twin] == [r["eval_return"] for r in records]
     with pytest.raises(ValueError, match="'recurrent_ppo' needs budget_steps"):
-        RunConfig(method="recurrent_ppo", env=BANDIT_ID)
+        resolve(RunConfig(method="recurrent_ppo", env=BANDIT_ID))
 
 
 def test_the_lstm_table_is_the_zoo_cartpole_setting_with_an_lstm_policy():

@@ -10,6 +10,7 @@ import pytest
 from evoscale.config import RunConfig
 from evoscale.evaluation import TRAIN, LockstepEvaluator, episode_seeds
 from evoscale.evaluation.messages import MessageWorker, Stale, payload_bytes, split, supports_seeds
+from evoscale.train import resolve
 from evoscale.trainers import make_trainer
 
 LAYOUT = ((4, 8), (8, 2))  # CartPole's 4 -> 8 -> 2 MLP
@@ -46,7 +47,7 @@ def test_only_the_seeded_trainers_support_it_and_bad_input_is_one_line():
     with pytest.raises(ValueError, match="Ray protocol"):
         RunConfig(env="CartPole-v1", method="openai_es", messages="seeds")
     with pytest.raises(ValueError, match="rebuilds its members"):
-        RunConfig(env="CartPole-v1", method="cmaes", backend="ray", messages="seeds")
+        resolve(RunConfig(env="CartPole-v1", method="cmaes", backend="ray", messages="seeds"))
     with pytest.raises(ValueError, match="must be a dict"):
         split([1, 2])
 

@@ -3,7 +3,7 @@ import math
 import pytest
 
 from evoscale.config import RunConfig
-from evoscale.train import train
+from evoscale.train import resolve, train
 from evoscale.trainers import REGISTRY, make_trainer
 
 TIMING = {"wall_s", "opt_s", "pop_eval_s", "eval_wall_s", "cpu_s"}
@@ -51,7 +51,7 @@ def test_records_have_the_documented_columns_and_eval_checkpoints():
 ])
 def test_bad_config_names_the_parameter(bad, match):
     with pytest.raises(ValueError, match=match):
-        RunConfig(**bad)
+        resolve(RunConfig(**bad))  # the field checks raise in RunConfig, the registries' in resolve
 
 
 def test_config_key_changes_with_results_not_with_display():
@@ -64,7 +64,7 @@ def test_config_key_changes_with_results_not_with_display():
 
 def test_hyper_parameters_are_checked_and_hashed():
     with pytest.raises(ValueError, match="unknown hyper-parameter.*'lr' for cmaes"):
-        RunConfig(hyper={"lr": 0.1})
+        resolve(RunConfig(hyper={"lr": 0.1}))
     assert RunConfig(hyper={}).key() == RunConfig().key()  # empty = defaults
 
 
@@ -133,7 +133,7 @@ def test_ppo_runs_through_the_same_loop_and_records():
     # the ES records' columns, plus PPO's sampled-action solved test
     assert set(records[0]) == set(train(RunConfig(**SMALL))[0]) | {"eval_return_stochastic", "eval_std_stochastic"}
     with pytest.raises(ValueError, match="needs budget_steps"):
-        RunConfig(method="ppo")
+        resolve(RunConfig(method="ppo"))
 
 
 @pytest.mark.parametrize("method", ["cmaes", "torch_cmaes"])
@@ -164,7 +164,7 @@ KILLED_DURING_CHECKPOINT = """
 import os, signal, sys
 import evoscale.store as store
 from evoscale.config import RunConfig
-from evoscale.train import train
+from evoscale.train import resolve, train
 
 store.os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)  # killed before the rename
 train(RunConfig(method="cmaes", env="CartPole-v1", hidden=(8,), popsize=16, budget_evals=480, eval_episodes=2),
@@ -197,3 +197,19 @@ def test_a_run_that_cannot_fit_in_memory_is_refused_before_allocating(changes, m
     config = RunConfig(env="CartPole-v1", hidden=(4,), popsize=8, budget_evals=10**12).replace(**changes)
     with pytest.raises(ValueError, match=r"needs at least [\d,.]+ GiB at its peak, more than the 16.0 GiB available"):
         train(config)
+
+
+def test_a_config_is_plain_data_and_resolve_asks_the_registries():
+    from evoscale.train import build
+
+    odd = RunConfig(method="nope", env="Nope-v0")  # its fields are fine: RunConfig asks no registry
+    with pytest.raises(ValueError, match="unknown env 'Nope-v0'"):
+        resolve(odd)
+    with pytest.raises(ValueError, match="unknown method 'nope'"):
+        resolve(odd.replace(env="CartPole-v1"))
+    config = RunConfig(method="neuromod", **SMALL)
+    r = resolve(config)
+    assert (r.config, r.policy, r.trainer) == (config, "neuromod", REGISTRY["neuromod"]) and r.spec.obs_dim == 4
+    assert resolve(RunConfig(method="ppo", budget_steps=512)).trainer is None
+    evaluator, trainer, n = build(config)  # the evaluator evaluates the policy resolve named
+    assert type(evaluator.policy).__name__ == "NeuromodPolicy" and n == evaluator.policy.n_params

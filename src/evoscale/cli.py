@@ -358,7 +358,7 @@ def _train(args) -> dict:
     import pandas as pd
 
     from .config import RunConfig
-    from .train import FinishedRunError, read_checkpoint, train
+    from .train import FinishedRunError, read_checkpoint, resolve, train
 
     config = RunConfig(
         method=args.method, env=args.env, hidden=args.hidden, popsize=args.popsize, sigma0=args.sigma0,
@@ -367,6 +367,7 @@ def _train(args) -> dict:
         eval_every=args.eval_every, eval_episodes=args.eval_episodes, seed=args.seed,
         backend=args.backend, device=args.device, progress=not args.no_progress,
     )
+    resolve(config)  # env, method, hyper-parameters and backend against the registries
     if args.resume and not (args.checkpoint and args.checkpoint.exists()):
         raise ValueError("--resume needs an existing --checkpoint file")
     if args.checkpoint and args.checkpoint.exists() and not args.resume:

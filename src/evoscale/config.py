@@ -5,6 +5,11 @@ Every field that can change a result is part of the hash, together with ``RESULT
 ``NOT_HASHED`` only change how a run is shown, never what it computes. Fields whose value is ``None``
 are left out, so a new optional field (default ``None``: "the method's own default") does not
 invalidate results computed before it existed.
+
+A ``RunConfig`` is plain data, a leaf of the package: constructing one checks its fields' types and
+ranges (``validate``) and nothing else. Whether its env, method, backend and hyper-parameters exist
+is asked of the registries in one step, ``train.resolve``, which every run goes through
+(``train.build``, ``train.train``) and which the entry points call where they read a configuration.
 """
 
 from __future__ import annotations
@@ -18,7 +23,6 @@ import types
 import typing
 from dataclasses import dataclass, field
 
-from .envs import get_spec
 from .machine import check_device
 from .store import RESULT_FORMAT_VERSION
 
@@ -145,29 +149,9 @@ class RunConfig:
         self.validate()
 
     def validate(self) -> None:
-        """Raise ValueError naming the offending parameter."""
-        from .evaluation import BACKENDS
-        from .trainers import GRADIENT_METHODS, METHODS, REGISTRY, hyper_names, hyper_types
-
-        get_spec(self.env)
-        if self.method not in METHODS:
-            raise ValueError(f"unknown method {self.method!r}; valid methods: {', '.join(METHODS)}")
-        if self.method in GRADIENT_METHODS:
-            if self.budget_steps is None:
-                raise ValueError(f"method {self.method!r} needs budget_steps (its budget is counted in env steps)")
-            if self.backend != "lockstep":
-                raise ValueError(f"method {self.method!r} collects its own rollouts; backend must stay 'lockstep'")
-            if self.keep_solutions:
-                raise ValueError(f"keep_solutions keeps evolved solutions; method {self.method!r} has none")
-        unknown = [] if self.method not in REGISTRY else sorted(
-            set(dict(self.hyper or ())) - set(hyper_names(self.method)))
-        if unknown:
-            raise ValueError(f"unknown hyper-parameter(s) {', '.join(map(repr, unknown))} for "
-                             f"{self.method}; valid: {', '.join(hyper_names(self.method)) or 'none'}")
-        if self.hyper and self.method in REGISTRY:
-            kinds = hyper_types(self.method)
-            for k, v in self.hyper:
-                check_type(f"hyper-parameter {k!r} of {self.method}", v, kinds.get(k, typing.Any))
+        """Raise ValueError naming the offending parameter: the checks that need nothing but the fields
+        (types, ranges, combinations). Whether the env, method, backend and hyper-parameters exist is
+        the registries' question, answered once in ``train.resolve``."""
         if self.budget_steps is not None and (not isinstance(self.budget_steps, int) or self.budget_steps <= 0):
             raise ValueError(f"budget_steps must be a positive integer, got {self.budget_steps!r}")
         for name in ("popsize", "budget_evals", "episodes_per_eval", "eval_episodes"):
@@ -191,20 +175,10 @@ class RunConfig:
             )
         if self.workers is not None and (not isinstance(self.workers, int) or self.workers < 1):
             raise ValueError(f"workers must be a positive integer, got {self.workers!r}")
-        if self.backend not in BACKENDS:
-            raise ValueError(f"unknown backend {self.backend!r}; valid: {', '.join(BACKENDS)}")
         if self.messages not in (None, "vectors", "seeds"):
             raise ValueError(f"messages must be 'vectors' or 'seeds', got {self.messages!r}")
         if self.messages == "seeds" and self.backend != "ray":
             raise ValueError(f"messages='seeds' is a Ray protocol; backend is {self.backend!r}")
-        if self.messages == "seeds" and not (self.method in REGISTRY and hasattr(REGISTRY[self.method], "rebuild")):
-            raise ValueError(f"messages='seeds' needs a method that rebuilds its members from a seed "
-                             f"(openai_es, lowrank_es, torch_cmaes), got {self.method!r}")
-        if self.backend == "envpool":
-            from .evaluation.envpool import TASKS
-
-            if self.env not in TASKS:
-                raise ValueError(f"backend 'envpool' has no {self.env!r}; EnvPool tasks: {', '.join(TASKS)}")
         check_device(self.device)
 
     def hashed_fields(self) -> dict:

@@ -35,7 +35,7 @@ import pandas as pd
 
 from .config import RESULT_FORMAT_VERSION, RunConfig, content_key
 from .store import check_writable, fresh_requested, load_pickle, load_run, save_run
-from .train import FinishedRunError, train
+from .train import FinishedRunError, resolve, train
 from .trainers import GRADIENT_METHODS
 
 
@@ -57,6 +57,9 @@ class Need:
     waits: str | None = None
     """What the run waits for before it may train (e.g. a tuning pass that sets its learning rate):
     the campaign's ``plan`` prices it, its ``run`` leaves it; None: ready."""
+
+    def __post_init__(self):
+        resolve(self.config)  # a study's run the registries do not know is an error when it is planned
 
     @property
     def run(self):
@@ -177,7 +180,7 @@ def sidecar_problem(meta: dict, csv_path: Path, df: pd.DataFrame) -> str | None:
         return None
     fields = {f.name for f in dataclasses.fields(RunConfig)}
     try:
-        config = RunConfig(**{k: v for k, v in meta.items() if k in fields})
+        config = resolve(RunConfig(**{k: v for k, v in meta.items() if k in fields})).config
     except (TypeError, ValueError) as err:
         return f"its configuration is no longer valid ({err})"
     if config.key() != meta["key"] or not csv_path.stem.endswith(meta["key"]):
@@ -296,6 +299,8 @@ def available(configs: list[RunConfig], where: Path) -> tuple[pd.DataFrame | Non
     if there are none; the configs still missing)."""
     frames, missing = [], []
     for c in configs:
+        if isinstance(c, RunConfig):  # a run the registries do not know is an error, not "not stored yet"
+            resolve(c)
         df = load_cached(c, where)
         (missing.append(c) if df is None else frames.append(df))
     return (pd.concat(frames, ignore_index=True) if frames else None), missing
@@ -321,6 +326,9 @@ def run_many(configs: list[RunConfig], where: Path, processes: int | None = None
     """All runs' records in one frame (``configs``: ``RunConfig``s or other runs of the same shape,
     e.g. ``island.IslandSpec``); missing runs computed ``processes`` at a time."""
     fresh = fresh_requested() if fresh is None else fresh
+    for c in configs:
+        if isinstance(c, RunConfig):  # before any worker starts (an island run's are checked when it builds)
+            resolve(c)
     todo = [c for c in configs if fresh or not is_cached(c, where)]
     log(f"{len(configs) - len(todo)} of {len(configs)} runs cached in {where}; computing {len(todo)}.")
     processes = max(1, min(processes or os.cpu_count() or 1, len(todo)))

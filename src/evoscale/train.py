@@ -30,11 +30,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .config import RunConfig
-from .evaluation import EVAL, TRAIN, episode_seeds, make_evaluator
+from .config import RunConfig, check_type
+from .envs import EnvSpec, get_spec
+from .evaluation import BACKENDS, EVAL, TRAIN, episode_seeds, make_evaluator
 from .machine import machine_label
 from .store import atomic_write, dumps_compact, load_pickle, remove_stale_temps
-from .trainers import GRADIENT_METHODS, make_trainer
+from .trainers import GRADIENT_METHODS, METHODS, REGISTRY, check_hyper_names, hyper_types, make_trainer, policy_for
 
 Record = dict
 
@@ -101,10 +102,69 @@ def ask(trainer, state, evaluator):
     return (*trainer.ask(state), None)
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """A ``RunConfig`` checked against the registries (``resolve``), with what they say about it."""
+
+    config: RunConfig
+    spec: EnvSpec
+    """The task (``envs.get_spec(config.env)``)."""
+    policy: str
+    """The kind of policy network the method evolves (``policies.make_policy``); ``"mlp"`` for the
+    gradient baselines (their own networks are SB3's; this one sizes the run in ``n_params``)."""
+    policy_kwargs: dict
+    """Its keyword arguments, from the method's hyper-parameters (``trainers.policy_for``)."""
+    trainer: type | None
+    """The trainer class (``trainers.REGISTRY``); None for the gradient baselines (``GRADIENT_METHODS``)."""
+
+
+def resolve(config: RunConfig) -> Resolved:
+    """``config`` checked against the registries -- its env (``envs``), its method and the method's
+    hyper-parameter names and types (``trainers``: the constructor's signature), the method's rules
+    (a gradient baseline's step budget and backend; seed-only messages need a trainer that rebuilds
+    its members) and its backend (``evaluation.BACKENDS``, EnvPool's tasks) -- and what they say: the
+    task, the policy the method evolves and the trainer class. ValueError naming the offending
+    parameter. ``RunConfig`` itself only checks its fields' types and ranges (``RunConfig.validate``);
+    every run passes through here (``build``, ``train``), and so does every entry point that reads a
+    configuration (the CLI's ``train``, the campaign's needs, ``runs.sidecar_problem``)."""
+    c = config
+    spec = get_spec(c.env)
+    if c.method not in METHODS:
+        raise ValueError(f"unknown method {c.method!r}; valid methods: {', '.join(METHODS)}")
+    if c.method in GRADIENT_METHODS:
+        if c.budget_steps is None:
+            raise ValueError(f"method {c.method!r} needs budget_steps (its budget is counted in env steps)")
+        if c.backend != "lockstep":
+            raise ValueError(f"method {c.method!r} collects its own rollouts; backend must stay 'lockstep'")
+        if c.keep_solutions:
+            raise ValueError(f"keep_solutions keeps evolved solutions; method {c.method!r} has none")
+    trainer = REGISTRY.get(c.method)
+    if trainer is not None:
+        check_hyper_names(c.method, dict(c.hyper or ()))
+        kinds = hyper_types(c.method) if c.hyper else {}
+        for k, v in c.hyper or ():
+            check_type(f"hyper-parameter {k!r} of {c.method}", v, kinds.get(k, Any))
+    if c.backend not in BACKENDS:
+        raise ValueError(f"unknown backend {c.backend!r}; valid: {', '.join(BACKENDS)}")
+    if c.messages == "seeds" and not hasattr(trainer, "rebuild"):
+        raise ValueError(f"messages='seeds' needs a method that rebuilds its members from a seed "
+                         f"(openai_es, lowrank_es, torch_cmaes), got {c.method!r}")
+    if c.backend == "envpool":
+        from .evaluation.envpool import TASKS
+
+        if c.env not in TASKS:
+            raise ValueError(f"backend 'envpool' has no {c.env!r}; EnvPool tasks: {', '.join(TASKS)}")
+    kind, kwargs = policy_for(c.method, dict(c.hyper or ())) if trainer is not None else ("mlp", {})
+    return Resolved(c, spec, kind, kwargs, trainer)
+
+
 def build(config: RunConfig, backend: str | None = None):
-    """The run's evaluator (``backend`` overrides ``config.backend``) and trainer, and the parameter count."""
+    """The run's evaluator (``backend`` overrides ``config.backend``) and trainer, and the parameter
+    count; the configuration is checked against the registries first (``resolve``), and the evaluator
+    gets the policy the method evolves from there."""
+    r = resolve(config if backend is None else config.replace(backend=backend))
     _check_device(config)
-    evaluator = make_evaluator(config if backend is None else config.replace(backend=backend))
+    evaluator = make_evaluator(r.config, r.policy, r.policy_kwargs)
     n = evaluator.policy.n_params
     check_memory(config, n)
     layout = getattr(evaluator.policy, "layout", None)  # the MLP's layers, for lowrank_es
@@ -195,6 +255,7 @@ def _load(path: Path, config: RunConfig) -> tuple[Progress, Any]:
 def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
           checkpoint: str | Path | None = None, checkpoint_every: int = 10) -> list[Record]:
     """Run ``config`` to its budget (resuming from ``checkpoint`` if it exists); one record per generation."""
+    resolve(config)  # the registries' checks, before anything is touched
     checkpoint = Path(checkpoint) if checkpoint else None
     if checkpoint:
         remove_stale_temps(checkpoint)  # left by a run killed while writing its checkpoint

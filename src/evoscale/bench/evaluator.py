@@ -45,6 +45,7 @@ from ..config import RunConfig, parse_hidden
 from ..envs import get_spec, make_env, make_wrapped_env
 from ..evaluation import TRAIN, episode_seeds, make_evaluator, reset
 from ..machine import machine_label
+from ..train import resolve
 from ..trainers import make_trainer
 
 
@@ -133,8 +134,8 @@ def bench_evaluator(env_id: str, hidden=None, popsize: int = 64, seconds: float 
         raise ValueError(f"warmup_evals must be a non-negative integer, got {warmup_evals!r}")
     if not isinstance(rounds, int) or rounds < 1:
         raise ValueError(f"rounds must be a positive integer, got {rounds!r}")
-    config = RunConfig(env=env_id, hidden=hidden, popsize=popsize, backend=backend,
-                       budget_evals=max(popsize, warmup_evals))  # validates every argument
+    config = resolve(RunConfig(env=env_id, hidden=hidden, popsize=popsize, backend=backend,
+                               budget_evals=max(popsize, warmup_evals))).config  # validates every argument
     if seconds <= 0:
         raise ValueError(f"seconds must be positive, got {seconds}")
     with threadpool_limits(1):

@@ -12,7 +12,6 @@ episodes of the same tasks (statistically indistinguishable returns, its own cac
 
 from __future__ import annotations
 
-from ..trainers import policy_for
 from .lockstep import CACHE_BYTES, LockstepEvaluator, SerialEvaluator
 from .seeds import EVAL, TRAIN, EvalResult, episode_seeds, reset
 
@@ -22,15 +21,17 @@ BACKENDS = ("serial", "lockstep", "ray", "jax", "envpool")
 ``envpool``: ``evaluation.envpool.EnvPoolEvaluator``, EnvPool's simulators (optional install)."""
 
 
-def make_evaluator(config):
+def make_evaluator(config, kind: str = "mlp", policy_kw: dict | None = None):
     """The population evaluator of the run ``config`` (a ``RunConfig``): ``config.backend`` on
-    ``config.env``, with the policy network ``config.method`` evolves (``trainers.policy_for``: its
-    kind and keyword arguments from ``config.hyper``) of hidden widths ``config.hidden``, its forward
-    on ``config.device``; ``ray``: ``config.workers`` actors (default 2) on ``config.ray_address``, shipping ``config.messages``."""
+    ``config.env``, evaluating the policy network ``kind`` (``policies.make_policy``, with keyword
+    arguments ``policy_kw``) of hidden widths ``config.hidden``, its forward on ``config.device``;
+    ``ray``: ``config.workers`` actors (default 2) on ``config.ray_address``, shipping ``config.messages``.
+    Which policy a method evolves is the trainers' to say: ``train.build`` asks them (``train.resolve``)
+    and hands it over; the default, the tanh MLP, is every method's but neuromod's and recurrent's."""
     backend = config.backend
     if backend not in BACKENDS:
         raise ValueError(f"unknown evaluator backend {backend!r}; valid: {', '.join(BACKENDS)}")
-    kind, policy_kw = policy_for(config.method, dict(config.hyper or ()))
+    policy_kw = dict(policy_kw or {})
     if backend == "ray":
         from .ray import RayEvaluator  # imports Ray only when asked for
 

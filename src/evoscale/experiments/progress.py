@@ -146,12 +146,11 @@ class CostModel:
 def n_params(c: RunConfig) -> int:
     """Parameters of the network a run evolves (gradient baselines: of the config's MLP, not of their own
     networks)."""
-    from ..envs import get_spec
     from ..policies import make_policy
-    from ..trainers import REGISTRY, policy_for
+    from ..train import resolve
 
-    kind, kw = policy_for(c.method, dict(c.hyper or ())) if c.method in REGISTRY else ("mlp", {})
-    return make_policy(get_spec(c.env), c.hidden, "cpu", kind, **kw).n_params
+    r = resolve(c)
+    return make_policy(r.spec, c.hidden, "cpu", r.policy, **r.policy_kwargs).n_params
 
 
 def cost_model(profile: str) -> CostModel:

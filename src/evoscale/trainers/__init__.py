@@ -84,6 +84,14 @@ def hyper_types(method: str) -> dict:
     return {name: hints[name] for name in hyper_names(method) if name in hints}
 
 
+def check_hyper_names(method: str, hyper: dict) -> None:
+    """ValueError naming the names in ``hyper`` that are no hyper-parameter of ``method`` (``hyper_names``)."""
+    unknown = sorted(set(hyper) - set(hyper_names(method)))
+    if unknown:
+        raise ValueError(f"unknown hyper-parameter(s) {', '.join(map(repr, unknown))} for {method}; "
+                         f"valid: {', '.join(hyper_names(method)) or 'none'}")
+
+
 def make_trainer(method: str, n_params: int, popsize: int, sigma0: float, hyper: dict | None = None,
                  layout=None):
     """The trainer ``method`` on ``n_params`` parameters. ``layout``: the policy's dense layers, (in, out) per
@@ -92,12 +100,7 @@ def make_trainer(method: str, n_params: int, popsize: int, sigma0: float, hyper:
     if method not in REGISTRY:
         raise ValueError(f"unknown method {method!r}; valid methods: {', '.join(REGISTRY)}")
     hyper = dict(hyper or {})
-    unknown = sorted(set(hyper) - set(hyper_names(method)))
-    if unknown:
-        raise ValueError(
-            f"unknown hyper-parameter(s) {', '.join(map(repr, unknown))} for {method}; "
-            f"valid: {', '.join(hyper_names(method)) or 'none'}"
-        )
+    check_hyper_names(method, hyper)
     cls = REGISTRY[method]
     if layout is not None and "layout" in inspect.signature(cls.__init__).parameters:
         hyper["layout"] = layout

@@ -363,3 +363,21 @@ def test_what_we_found_texts_exist_before_and_after_the_runs():
     V, _ = bv.verdicts({"CartPole-v1": S}, {}, main="CartPole-v1", repeats=2)
     f = bv.found({"CartPole-v1": S}, V, main="CartPole-v1")
     assert f["equal_steps"].endswith("env steps") and "[" in f["data_ratio"]
+
+
+def test_a_cores_figure_with_nothing_to_draw_keeps_the_page_width():
+    """The smoke book's chapter 6 had a 334-px figure: its only panel, a note, was hidden and the
+    notebook's tight crop kept just the machine line. The note now sits in a framed full-width panel."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from PIL import Image
+
+    from evoscale.experiments import backprop_figures as bf
+
+    S = dict(env="CartPole-v1", machine="test box", planned=2, rows={})
+    buf = io.BytesIO()
+    bf.figure_cores([(None, S, "PPO runs")]).savefig(buf, format="png", bbox_inches="tight", dpi=100)
+    assert Image.open(buf).size[0] >= 600

@@ -22,9 +22,14 @@ def _plain_ticks(axis, minor: bool):
 
 
 def _empty_panel(ax, text):
-    """A panel with nothing to draw: ``text`` in its middle, no ticks."""
+    """A panel with nothing to draw: ``text`` in its middle, no ticks, in a light frame (so the figure
+    keeps its page width when the notebook crops it to what is drawn)."""
     ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=9, color="0.4", wrap=True)
     ax.tick_params(which="both", left=False, bottom=False, labelleft=False, labelbottom=False)
+    ax.grid(False)
+    for spine in ax.spines.values():
+        spine.set_visible(True)
+        spine.set_color("0.85")
 
 
 def figure_curves(df: pd.DataFrame | None, summaries: list[dict], costs: pd.DataFrame | None):
@@ -109,8 +114,8 @@ def figure_cores(panels: list[tuple[dict | None, dict, str | None]], others: dic
     drawn = [(C, S) for C, S, _ in panels if notes[S["env"]] is None]
     cols = max(1, min(2, len(drawn)))
     rows = max(1, -(-len(drawn) // cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(plots.WIDTH, 5.4 * rows + 0.3), squeeze=False)
-    for ax in axes.flat[len(drawn):]:
+    fig, axes = plt.subplots(rows, cols, figsize=(plots.WIDTH, 5.4 * rows + 0.3 if drawn else 2.2), squeeze=False)
+    for ax in axes.flat[max(1, len(drawn)):]:  # the first stays for the note when nothing is drawn
         ax.set_visible(False)
     for ax, (C, S) in zip(axes.flat, drawn):
         ax.set(xscale="log", yscale="log", xlabel="cores W (log)", ylabel="seconds to the solved threshold (log)",

@@ -68,15 +68,27 @@ import os, sys, time
 from pathlib import Path
 from evoscale.runs import run_many
 
-def sleepy(config, where, fresh):
-    (Path(where) / f"worker-{os.getpid()}").write_text("")
-    time.sleep(120)
+class Sleepy:
+    # a run of another kind (runs.run_many takes any object with path / load / train / save)
+    def __init__(self, name, where):
+        self.name, self.where = name, Path(where)
 
-def path(config, where):
-    return Path(where) / f"never-{config}.csv"
+    def path(self, where):
+        return Path(where) / f"never-{self.name}.csv"
+
+    def load(self, where):
+        return None
+
+    def train(self):
+        (self.where / f"worker-{os.getpid()}").write_text("")
+        time.sleep(120)
+
+    def save(self, where, df):
+        raise AssertionError("never reached")
 
 if __name__ == "__main__":
-    run_many([1, 2], Path(sys.argv[1]), processes=2, log=lambda *a: None, progress=False, path=path, run=sleepy)
+    where = Path(sys.argv[1])
+    run_many([Sleepy(1, where), Sleepy(2, where)], where, processes=2, log=lambda *a: None, progress=False)
 """
 
 

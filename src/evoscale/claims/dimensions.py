@@ -39,6 +39,16 @@ def _cell(row: str, size: str, word: str, chapter: str = "05_methods") -> Claim:
         min_n=5, applied=applied)
 
 
+def _limit(id: str, source: str, question: str, widths: str, confirmed: str, refuted: str) -> Claim:
+    """A chapter-1 claim that an ES still solves LunarLander at every width beyond 100K parameters
+    (``widths``: the metric's tail after "two equal hidden layers")."""
+    return Claim(id=id, chapter="01_parameters", source=source, question=question,
+                 metric=FINAL + "; two equal hidden layers" + (" " if widths.startswith("(") else "") + widths,
+                 statistic="IQM of the final return per width, 95 % percentile bootstrap CI (10,000 resamples)",
+                 null="return 200 (the solved threshold)", confirmed=confirmed, refuted=refuted, refined="never",
+                 family="chapter 1 (both halves together)", min_n=5, applied="yes")
+
+
 CLAIMS_15 = [
     Claim(id="d1.below", chapter="01_parameters",
           source="CMA-ES dominates up to ~10K parameters",
@@ -68,29 +78,21 @@ CLAIMS_15 = [
           confirmed="both halves confirmed", refuted="a half refuted and none confirmed",
           refined="the resolved halves disagree (one confirmed and one still unresolved stays unresolved)",
           family="chapter 1", min_n=10, applied="yes"),
-    Claim(id="d1.full_limit", chapter="01_parameters",
-          source="… after that (above ~10K parameters), OpenAI-ES: how far beyond? (the design note's \"where are "
-                 "the limits?\")",
-          question="Does OpenAI-ES with full-rank perturbations still solve LunarLander at about 300K and 1M "
-                   "parameters?",
-          metric=FINAL + "; two equal hidden layers (300,259 and 999,955 parameters); learning rate from a tuning "
-                         "pass at 1M; 5 seeds a width",
-          statistic="IQM of the final return per width, 95 % percentile bootstrap CI (10,000 resamples)",
-          null="return 200 (the solved threshold)",
-          confirmed="the CI lies above 200 at both widths",
-          refuted="the CI lies below 200 at some width (the verdict names the narrowest: where it stops)",
-          refined="never", family="chapter 1 (both halves together)", min_n=5, applied="yes"),
-    Claim(id="d1.lowrank_limit", chapter="01_parameters",
-          source="… after that, OpenAI-ES: how far beyond, with low-rank perturbations (EGGROLL, Sarkar et al. "
-                 "2025)?",
-          question="Does the low-rank ES (rank 1) still solve LunarLander at about 1M, 3M and 10M parameters?",
-          metric=FINAL + "; two equal hidden layers; learning rate from the same tuning pass; 5 seeds a width "
-                         "(3 at 10M: shown, not judged)",
-          statistic="IQM of the final return per width, 95 % percentile bootstrap CI (10,000 resamples)",
-          null="return 200 (the solved threshold)",
-          confirmed="the CI lies above 200 at every width with 5 seeds",
-          refuted="the CI lies below 200 at some width (the verdict names the narrowest)",
-          refined="never", family="chapter 1 (both halves together)", min_n=5, applied="yes"),
+    _limit("d1.full_limit",
+           source="… after that (above ~10K parameters), OpenAI-ES: how far beyond? (the design note's \"where are "
+                  "the limits?\")",
+           question="Does OpenAI-ES with full-rank perturbations still solve LunarLander at about 300K and 1M "
+                    "parameters?",
+           widths="(300,259 and 999,955 parameters); learning rate from a tuning pass at 1M; 5 seeds a width",
+           confirmed="the CI lies above 200 at both widths",
+           refuted="the CI lies below 200 at some width (the verdict names the narrowest: where it stops)"),
+    _limit("d1.lowrank_limit",
+           source="… after that, OpenAI-ES: how far beyond, with low-rank perturbations (EGGROLL, Sarkar et al. "
+                  "2025)?",
+           question="Does the low-rank ES (rank 1) still solve LunarLander at about 1M, 3M and 10M parameters?",
+           widths="; learning rate from the same tuning pass; 5 seeds a width (3 at 10M: shown, not judged)",
+           confirmed="the CI lies above 200 at every width with 5 seeds",
+           refuted="the CI lies below 200 at some width (the verdict names the narrowest)"),
     Claim(id="d1.lowrank_equal", chapter="01_parameters",
           source="EGGROLL reports no loss against full-rank ES (Sarkar et al. 2025)",
           question="At 100,066 parameters, does the low-rank ES end as well as full-rank OpenAI-ES?",

@@ -55,7 +55,9 @@ PROFILES = {
         "LunarLander-v3": _task(10_240, 2_560, 300_000, 100_000, 5)}),
     # the campaign's runs: PPO at 3x the zoo's budget, ES on chapter 3's protocol
     "book": dict(popsize=64, train_missing=False, costs_from_runs=False, tasks={
-        "CartPole-v1": _task(6_400, 640, 300_000, 10_000, 10),
+        # CartPole's ES: the solved test every generation (64 episodes), so each seed's steps to 475 are
+        # bracketed within about 1.25x (every 640 episodes left the ratio anywhere in 2.6-12x; issue 36)
+        "CartPole-v1": _task(6_400, 64, 300_000, 10_000, 10),
         "LunarLander-v3": _task(102_400, 2_560, 3_000_000, 100_000, 10),
         # ES: 200 generations, about 18M env steps (3.6x PPO's; Salimans: ES needs 3-10x), 1.7 CPU-h a seed
         "BipedalWalker-v3": _task(12_800, 2_560, 5_000_000, 250_000, 3, ("openai_es",), eval_episodes=20,

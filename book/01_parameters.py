@@ -223,7 +223,7 @@ glue("machine", machine, display=False)
 
 # %% tags=["hide-input"]
 from evoscale.envs import get_spec
-from evoscale.experiments import frontier, methods, methods_figures, methods_verdicts, progress
+from evoscale.experiments import STUDIES, frontier, methods, methods_figures, progress
 
 MP = methods.params({"profile": P.profile})  # the width sweep follows this chapter's profile
 wcells = methods.plan(MP, df, part="width")
@@ -233,14 +233,14 @@ wseeds = methods.per_seed(wdf, threshold)
 plan_n = methods.planned(MP, wcells)
 FP = frontier.params({"profile": P.profile})  # the widths beyond 100K (stored runs; smoke: trained tiny)
 fseeds = frontier.per_seed(frontier.run(FP, log=lambda *a: None))
-oes_widest = wseeds[(wseeds["row"] == "openai_es") & (wseeds["n"] == frontier.WIDEST_FULL)]["final"].to_numpy()
-# both halves' comparisons and the widths beyond 100K: one Holm family
-F1 = methods_verdicts.width_tests(wseeds, extra=frontier.p_values(fseeds, oes_widest, threshold))
-WV = methods_verdicts.width_verdict(wseeds, F=F1)
-WB = methods_verdicts.width_beyond(wseeds, F=F1)  # the claim's second half: OpenAI-ES above ~10K
+study = STUDIES["01_parameters"]
+# both halves' comparisons and the widths beyond 100K: one Holm family; the verdicts stay objects
+A = study.analyse(P, {"width_seeds": wseeds, "width_cells": wcells, "threshold": threshold, "frontier_seeds": fseeds,
+                      "frontier_params": FP})
+WV, WB = A["width"], A["beyond"]  # the claim's second half: OpenAI-ES above ~10K
 
 # %% tags=["hide-input"]
-fig = methods_figures.width_figure(wseeds, wcells, WV, threshold)
+fig = study.figures(A)["fig_width"]
 glue("fig_width", fig, display=False)
 plt.close(fig)
 xo = WV["crossover"]
@@ -256,7 +256,7 @@ glue("width_budget", f"{MP.budget_evals:,} episodes, {methods.seed_plan(MP)}", d
 glue("still_to_run", progress.still_to_run(P.profile, "01"), display=False)
 glue("seed_plan", methods.seed_plan(MP), display=False)
 glue("width_sizes", ", ".join(f"{n:,}" for n in sorted(wcells["n"].unique())), display=False)
-claim = methods_verdicts.width_claim(WV, WB)  # both halves together
+claim = A["verdicts"]["claim"]  # both halves together
 glue("width_claim", str(claim), display=False)
 glue("verdict_short", report.verdict_short(claim, max_words=25), display=False)  # the intro's table and the opening
 oes = wseeds[wseeds["row"] == "openai_es"]  # the intro's "What we found": OpenAI-ES at the largest width run
@@ -306,11 +306,7 @@ report.table(methods_figures.width_table(wseeds, wcells, plan_n, WV))
 # tuning seeds), and {term}`PPO` trains the same widths.
 
 # %% tags=["hide-input"]
-FV = {"full": frontier.limit_verdict(fseeds, "openai_es", [frontier.n_params(h) for h in FP.full_rank],
-                                     threshold, F1),
-      "low": frontier.limit_verdict(fseeds, "lowrank_es",
-                                    [frontier.n_params(h) for h in frontier.fitting_low_rank(FP)], threshold, F1),
-      "equal": frontier.equal_verdict(fseeds, oes_widest, F1, frontier.EQUAL_MARGIN)}
+FV = A["frontier"]["verdicts"]  # full, low, equal
 for key, v in FV.items():
     glue(f"frontier_{key}", str(v), display=False)
 glue("frontier_pending", frontier.pending(FP) or "every planned run can train", display=False)

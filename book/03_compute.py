@@ -63,7 +63,7 @@ ray_address = None  # Ray cluster to join, e.g. "auto" after `ray start`; None s
 device = "cpu"  # cpu | cuda: where the policy forward runs
 
 # %% tags=["hide-input"]
-from evoscale.experiments import compute, compute_verdicts, unit_costs
+from evoscale.experiments import STUDIES, compute, unit_costs
 
 P = compute.params(globals())  # strict: a name papermill injected that is not declared above aborts here
 
@@ -88,8 +88,9 @@ pd.DataFrame([P.__dict__]).T.rename(columns={0: "value"})  # the parameters afte
 df = compute.run(P)
 check = compute.run(P.crosscheck())
 idle_costs = unit_costs.load_costs(P.profile)[0]  # chapter 6's idle-core unit costs (None until measured)
-S = compute.summarise(df, P.env, check=check, planned=len(P.seed_list()), costs=idle_costs)
-V, F = compute_verdicts.verdicts(S)  # the chapter's claims (claims page, d3.*), one Holm family
+A = STUDIES["03_compute"].analyse(P, {"runs": df, "check": check, "costs": idle_costs})
+S = A["summary"]  # compute.summarise's
+V, F = A["verdicts"], A["family"]  # the chapter's claims (claims page, d3.*), one Holm family
 
 # %% [markdown]
 # ## Score against evaluations
@@ -136,7 +137,7 @@ report.table(compute.seeds_table(S))
 # each test's raw and adjusted p-value.
 
 # %% tags=["hide-input"]
-report.table(compute_verdicts.family_table(F), note="Holm's correction over the chapter's tests at a family-wise 5 %.")
+report.table(A["family_table"], note="Holm's correction over the chapter's tests at a family-wise 5 %.")
 
 # %% [markdown]
 # **Does compute scale as the design note sketches?** {glue:text}`v_d3_overall`.

@@ -421,14 +421,15 @@ else:
 
 # %% tags=["hide-input"]
 # the chapter's claims (claims page, d4.* and q3.islands), one Holm family; each verdict an object until glued here
-from evoscale.experiments import workers_verdicts  # noqa: E402
+from evoscale.experiments import STUDIES  # noqa: E402
 
-V, F = workers_verdicts.verdicts(timings, first_env, finals, P.island_seeds, hundred)
+A = STUDIES["04_workers"].analyse(P, {"timings": timings, "env": first_env, "finals": finals, "hundred": hundred})
+V, F = A["verdicts"], A["family"]
 glue("verdict_short", report.verdict_short(str(V["d4.overall"]), max_words=25), display=False)  # intro, opening
 glue("verdict_islands", report.verdict_short(str(V["q3.islands"]), max_words=25), display=False)  # open question 3
 for key, v in V.items():
     glue("v_" + key.replace(".", "_"), str(v), display=False)
-report.table(workers_verdicts.family_table(F), note="Holm's correction over the chapter's tests at a family-wise 5 %.")
+report.table(A["family_table"], note="Holm's correction over the chapter's tests at a family-wise 5 %.")
 
 # %% [markdown]
 # ## Verdicts

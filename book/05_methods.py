@@ -129,16 +129,17 @@ report.tables(cells.assign(row=cells["row"].map(methods.LABELS)), ["row", "size"
 # settings in use, per method and band, are in the last table of this section.
 
 # %% tags=["hide-input"]
-from evoscale.experiments import tuning
+from evoscale.experiments import STUDIES, tuning
 
 TR = tuning.table("smoke" if P.profile == "smoke" else "book")
+tuned = STUDIES["tuning"].analyse(None, {"table": TR})  # the protocol states no claim of its own
 report.table(tuning.protocol())
 
 # %% tags=["hide-input"]
-report.table(tuning.selection_table(TR))
+report.table(tuned["selection"])
 
 # %% tags=["hide-input"]
-fig = tuning.sensitivity(TR)
+fig = STUDIES["tuning"].figures(tuned)["fig_tuning_sensitivity"]
 glue("fig_tuning_sensitivity", fig, display=False)
 plt.close(fig)
 glue("tuning_runs", f"{tuning.SETTINGS * len(tuning.TUNING_SEEDS)}", display=False)
@@ -164,20 +165,19 @@ df = methods.run(P, cells, ppo=True)
 grid, ppo = df[df["row"] != "ppo"], df[df["row"] == "ppo"]
 seeds = methods.per_seed(grid, spec.solved)
 plan_n = methods.planned(P, cells)
-F = methods_verdicts.tests(seeds, spec.solved)  # every test the verdicts rest on: one Holm family
-V = methods_verdicts.verdicts(seeds, cells, plan_n, F, spec.solved)
-glue("family_size", f"{len(F)}", display=False)
 PB = methods.p_best(seeds)
+# every test the verdicts rest on: one Holm family; (row, size) -> verdict, objects until rendered
+A = STUDIES["05_methods"].analyse(P, {"seeds": seeds, "cells": cells, "planned": plan_n, "threshold": spec.solved,
+                                      "grid": grid, "p_best": PB})
+F, V = A["family"], A["verdicts"]
+glue("family_size", f"{len(F)}", display=False)
+for name, fig in STUDIES["05_methods"].figures(A).items():  # the claimed table as a heatmap, the learning curves
+    glue(name, fig, display=False)
+    plt.close(fig)
 
 # %% [markdown]
 # ## The claimed table, measured
-
-# %% tags=["hide-input"]
-fig = methods_figures.heatmap(seeds, cells, V, PB, plan_n, grid["machine"] if len(grid) else [])
-glue("fig_methods_heatmap", fig, display=False)
-plt.close(fig)
-
-# %% [markdown]
+#
 # ```{glue:figure} fig_methods_heatmap
 # :name: fig-methods-heatmap
 #
@@ -223,7 +223,7 @@ report.tables(G, ["method", "size"], {
 # ```
 
 # %% tags=["hide-input"]
-report.table(methods_verdicts.family_table(F))
+report.table(A["family_table"])
 
 # %% [markdown]
 # ### Does each verdict hold after tuning?
@@ -237,13 +237,7 @@ report.table(methods_verdicts.before_after(P, cells, spec.solved))
 
 # %% [markdown]
 # ## Learning curves
-
-# %% tags=["hide-input"]
-fig = methods_figures.curves(grid, cells, spec.solved)
-glue("fig_methods_curves", fig, display=False)
-plt.close(fig)
-
-# %% [markdown]
+#
 # ```{glue:figure} fig_methods_curves
 # :name: fig-methods-curves
 #

@@ -56,7 +56,7 @@ costs_from_runs = None  # without the idle-core cost table, take the unit costs 
 train_missing = None  # train runs the results store lacks (book: False, the campaign trains them)
 
 # %% tags=["hide-input"]
-from evoscale.experiments import backprop, backprop_verdicts, report
+from evoscale.experiments import STUDIES, backprop, report
 
 P = backprop.params(globals())
 
@@ -79,7 +79,8 @@ main = "LunarLander-v3" if "LunarLander-v3" in S else next(iter(S))
 # ## Curves on three axes
 
 # %% tags=["hide-input"]
-fig = backprop.figure_curves(df, list(S.values()), costs)
+study = STUDIES["06_backprop_vs_evolution"]
+fig = study.figures({"runs": df, "summaries": S, "costs": costs})["fig_curves"]
 glue("fig_curves", fig, display=False)
 plt.close(fig)
 
@@ -186,8 +187,7 @@ glue("ppo_model_line", "PPO's model is fitted to timings of its parts on this ma
      "PPO's model rests on its measured 2-process speedup alone, and its gradient update is held at one thread's cost "
      "(the timings of its parts on 1 and 2 threads are not measured yet), which favours the ES at large W; the bands "
      "cover the seeds, not the timing noise.", display=False)
-fig = backprop.figure_cores([(C_, S_, why) for C_, why, S_ in panels],
-                            {e: [C_ for (e_, _), (C_, _) in others.items() if e_ == e] for e in P.tasks})
+fig = study.figures({"summaries": S, "panels": panels, "others": others})["fig_cores"]
 glue("fig_cores", fig, display=False)
 plt.close(fig)
 rows = [(S_["env"], backprop.es_method(P.tasks[S_["env"]]), C_, why) for C_, why, S_ in panels]  # headline ES first
@@ -233,14 +233,15 @@ glue("cross_others", " ".join(f"{env}, {backprop.LABELS.get(m, m)}: {backprop.cr
 
 # %% tags=["hide-input"]
 # the chapter's claims (claims page, q1.*), one Holm family; each verdict an object until glued here
-V, F = backprop_verdicts.verdicts(S, {C_["env"]: C for C, _, C_ in panels}, backprop.es_method(t[main]), main)
+A = study.analyse(P, {"runs": df, "costs": costs, "summaries": S, "panels": panels, "others": others, "main": main})
+V, F = A["verdicts"], A["family"]
 glue("verdict_short", report.verdict_short(str(V["q1"]), max_words=25), display=False)  # the intro's table, the opening
 for key, v in V.items():
     glue("v_" + key.replace(".", "_"), str(v), display=False)
-found = backprop_verdicts.found(S, V, backprop.es_method(t[main]), main)  # the intro's "What we found"
+found = A["found"]  # the intro's "What we found"
 for key, text in found.items():
     glue("found_" + key, text, display=False)
-report.table(backprop_verdicts.family_table(F), note="Holm's correction over the chapter's tests at a family-wise 5 %.")
+report.table(A["family_table"], note="Holm's correction over the chapter's tests at a family-wise 5 %.")
 
 # %% tags=["hide-input"]
 ends = pd.Series(dtype=float) if df is None else (

@@ -104,7 +104,7 @@ from myst_nb import glue
 from evoscale import plots
 from evoscale.envs.adapt import BANDIT_ID, CARTPOLE_ID
 from evoscale.experiments import plasticity_probe as probe
-from evoscale.experiments import plasticity_verdicts
+from evoscale.experiments import STUDIES
 from evoscale.experiments import report
 from evoscale.machine import machine_label
 
@@ -371,14 +371,14 @@ for task in (BANDIT_ID, CARTPOLE_ID):
 
 # %% tags=["hide-input"]
 # the chapter's claims (claims page, q2.*), one Holm family; each verdict an object until glued here
-V, F = plasticity_verdicts.verdicts(per_seed, matched, planned, P.ppo_steps)
-glue("verdict_short", plasticity_verdicts.short(V, planned, len(per_seed), plasticity_verdicts.tests(per_seed, matched),
-                                                P.ppo_steps), display=False)  # the intro's table
+A = STUDIES["07_plasticity"].analyse(P, {"per_seed": per_seed, "matched": matched})
+V, F = A["verdicts"], A["family"]
+glue("verdict_short", A["short"], display=False)  # the intro's table
 for key, v in V.items():
     glue("v_" + key.replace(".", "_"), str(v), display=False)
 for row in plasticity.ROWS:
     glue(f"gap_at_{row}", report.over_seeds(plasticity.gap_closed(matched, row), 2, planned), display=False)
-report.table(plasticity_verdicts.family_table(F), note="Holm's correction over the chapter's tests at a family-wise 5 %.")
+report.table(A["family_table"], note="Holm's correction over the chapter's tests at a family-wise 5 %.")
 cpu_hours = per_seed["cpu_s"].astype(float).sum() / 3600  # CPU time where the run recorded it, else wall-clock
 glue("cpu_hours", report.num(cpu_hours, 1), display=False)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..runs import Need, cell_name
-from . import backprop, compute, frontier, methods, parameters, plasticity, tuning, workers
+from . import analyses, backprop, compute, frontier, methods, parameters, plasticity, tuning, workers
 
 
 def _no_priors(profile: str) -> dict:
@@ -36,6 +36,12 @@ class Study:
     """A notebook namespace (``{"profile": ...}`` at least) -> ``Params``, strictly checked."""
     needs: Callable[[str], list[Need]]
     """A profile -> every run the study reads at it, each with its priority and cost-model cell."""
+    analyse: Callable[..., dict]
+    """``(params, results, **options) -> results`` with the analysis added: ``verdicts`` (claim id ->
+    ``report.Verdict``), ``family`` (the chapter's Holm family) and what its prose reads
+    (``experiments.analyses``: the names each study's results hold)."""
+    figures: Callable[[dict], dict]
+    """The analysed results -> glue name -> figure, for the figures the study's modules draw."""
     cost_priors: Callable[[str], dict] = _no_priors
     """A profile -> the study's measured priors, (method, env) -> CPU-seconds per unit (episode, or env
     step for the gradient baselines) or a function of the parameter count giving them."""
@@ -117,16 +123,21 @@ def _tuning_params(namespace: dict) -> tuning.TuningParams:
 
 
 STUDIES: dict[str, Study] = {
-    "tuning": Study(tuning.TuningParams, _tuning_params, _tuning),
-    "03_compute": Study(compute.ComputeParams, compute.params, _compute),
-    "01_parameters": Study(parameters.CostParams, parameters.params, lambda profile: _grid(profile, "width")),
-    "05_methods": Study(methods.MethodsParams, methods.params, lambda profile: _grid(profile, "grid")),
-    "04_workers": Study(workers.WorkersParams, workers.params, _workers),
-    "06_backprop_vs_evolution": Study(backprop.BackpropParams, backprop.params, _backprop,
-                                      lambda profile: dict(backprop.COST_PRIORS)),
-    "07_plasticity": Study(plasticity.PlasticityParams, plasticity.params, _plasticity,
-                           lambda profile: dict(plasticity.COST_PRIORS)),
-    "frontier": Study(frontier.FrontierParams, frontier.params, _frontier, _frontier_priors),
+    "tuning": Study(tuning.TuningParams, _tuning_params, _tuning, analyses.tuning_analyse, analyses.tuning_figures),
+    "03_compute": Study(compute.ComputeParams, compute.params, _compute, analyses.compute_analyse,
+                        analyses.none_drawn),
+    "01_parameters": Study(parameters.CostParams, parameters.params, lambda profile: _grid(profile, "width"),
+                           analyses.parameters_analyse, analyses.parameters_figures),
+    "05_methods": Study(methods.MethodsParams, methods.params, lambda profile: _grid(profile, "grid"),
+                        analyses.methods_analyse, analyses.methods_figures_of),
+    "04_workers": Study(workers.WorkersParams, workers.params, _workers, analyses.workers_analyse,
+                        analyses.none_drawn),
+    "06_backprop_vs_evolution": Study(backprop.BackpropParams, backprop.params, _backprop, analyses.backprop_analyse,
+                                      analyses.backprop_figures, lambda profile: dict(backprop.COST_PRIORS)),
+    "07_plasticity": Study(plasticity.PlasticityParams, plasticity.params, _plasticity, analyses.plasticity_analyse,
+                           analyses.none_drawn, lambda profile: dict(plasticity.COST_PRIORS)),
+    "frontier": Study(frontier.FrontierParams, frontier.params, _frontier, analyses.frontier_analyse,
+                      analyses.none_drawn, _frontier_priors),
 }
 """Chapter id -> its study, in the order the campaign collects their runs: a run two studies share
 (chapter 3's torch CMA-ES serves chapters 1 and 5) is priced in the plan's row of the first."""

@@ -55,7 +55,7 @@ def orphan_checkpoints(profile: str = "book", chapters=None, envs=None) -> list[
     found = []
     for u in units(only_envs(needs(profile, chapters), envs)):
         ckpt = checkpoint_dir() / f"{run_path(u.config, root).stem}.pkl"
-        if u.islands is None and ckpt.exists() and _stored(u, root):
+        if u.run.can_checkpoint and ckpt.exists() and _stored(u, root):
             found.append(ckpt)
     return found
 
@@ -109,7 +109,7 @@ def harvest(profile: str = "book", chapters=None, log=print, envs=None) -> list[
     written = []
     for need in only_envs(needs(profile, chapters), envs):
         c, where = need.config, root / need.store
-        if need.islands is not None or not servable(c) or is_cached(c, where):
+        if not servable(need.run) or is_cached(c, where):
             continue
         g = gens_of(c)
         prefix = run_path(c, where).stem.rsplit("-", 1)[0] + "-"  # method, env and seed
@@ -193,16 +193,17 @@ def run(profile: str = "book", hours: float = 1.0, chapters=None, processes: int
 
 
 def _next_fitting(queue: list, est: dict, deadline: float, end: float, told: set, log) -> Need | None:
-    """Pop the first queued run whose estimate fits before ``end`` (the hard stop); an island run, which
-    cannot checkpoint, must also end before ``deadline``. The others stay queued (said once each)."""
+    """Pop the first queued run whose estimate fits before ``end`` (the hard stop); a run kind that
+    cannot checkpoint (``can_checkpoint``) must also end before ``deadline``. The others stay queued
+    (said once each)."""
     now = time.monotonic()
     for i, u in enumerate(queue):
-        left = end - now if u.islands is None else min(end, deadline) - now
+        left = end - now if u.run.can_checkpoint else min(end, deadline) - now
         if est[id(u)] <= left:
             return queue.pop(i)
         if id(u) not in told:
             told.add(id(u))
-            why = " (an island run cannot checkpoint)" if u.islands is not None else ""
+            why = "" if u.run.can_checkpoint else " (it cannot checkpoint)"
             log(f"campaign: {cell_name(u.config)} seed {u.config.seed} is estimated at {est[id(u)] / 60:.0f} "
                 f"CPU-min, more than the {max(left, 0) / 60:.0f} min left{why}; left for the next campaign")
     return None
@@ -211,8 +212,8 @@ def _next_fitting(queue: list, est: dict, deadline: float, end: float, told: set
 def _checkpoint(u: Need, root: Path, seconds: float, checkpoint_minutes: float) -> tuple[Path | None, int]:
     """Where ``u`` checkpoints (None: it does not) and every how many generations: a run estimated at
     more than ``checkpoint_minutes``, and any run with a checkpoint already there (always resumed,
-    whatever its estimate says now). Island runs cannot checkpoint."""
-    if u.islands is not None:
+    whatever its estimate says now). A run kind that cannot checkpoint (``can_checkpoint``) never does."""
+    if not u.run.can_checkpoint:
         return None, 10
     ckpt = checkpoint_dir() / f"{run_path(u.config, root).stem}.pkl"
     if seconds <= checkpoint_minutes * 60 and not ckpt.exists():

@@ -89,6 +89,9 @@ def parse_hidden(value) -> tuple[int, ...]:
 class RunConfig:
     """One run of one method on one task with one seed."""
 
+    can_checkpoint: typing.ClassVar[bool] = True
+    """The run kind resumes from a checkpoint (``train.train``); an island run does not
+    (``island.IslandSpec``). Not a field: read by the campaign for any run kind."""
     method: str = "cmaes"
     """Optimiser, a name from ``evoscale.trainers.REGISTRY``."""
     env: str = "LunarLander-v3"

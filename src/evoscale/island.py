@@ -57,6 +57,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+import typing
 from pathlib import Path
 
 import pandas as pd
@@ -114,6 +115,9 @@ class IslandSpec:
     so ``runs.run_many`` and the campaign) take either; here they are ``path`` / ``load`` / ``train`` /
     ``save``. Trained on one core, its islands one after another in this process; it cannot checkpoint."""
 
+    can_checkpoint: typing.ClassVar[bool] = False
+    """Its islands train one after another in one process, with no checkpoint to resume from (the
+    campaign starts it only if it ends before the campaign's deadline)."""
     islands: int
     migrate_every: int
     migrants: int

@@ -15,7 +15,7 @@ import numpy as np
 from .config import RunConfig
 from .evaluation import TRAIN, episode_seeds
 from .machine import machine_label
-from .train import build, check_finite, generation_record, solved_test
+from .train import after_test, build, check_finite, first_test, generation_record, solved_test, stops, test_due
 from .trainers.cmaes import CMAES
 
 
@@ -154,7 +154,7 @@ class _Recorder:
         self.config, self.n, self.evaluator, self.extra, self.solution_of = config, n, evaluator, extra, solution_of
         self.machine = machine_label(config.device)
         self.records, self.evals, self.env_steps, self.eval_wall = [], 0, 0, 0.0
-        self.next_eval = config.eval_every or math.inf
+        self.next_eval = first_test(config)
         self.tests = 0  # solved tests: one driver call each
 
     def add(self, gen: int, results: list[dict], wall: float, last: bool, **more) -> bool:
@@ -168,15 +168,13 @@ class _Recorder:
             config, self.n, gen, fitness, self.evals, self.env_steps, wall, max(r["opt_s"] for r in results),
             max(r["pop_eval_s"] for r in results), self.eval_wall, self.machine, **self.extra,
             best_island=int(results[best].get("island", best)), **more)
-        last = last or (config.budget_steps is not None and self.env_steps >= config.budget_steps)
-        if self.evals >= self.next_eval or last:
+        if test_due(config, self.next_eval, self.evals, self.env_steps, last):
             t1 = time.perf_counter()
             solution = np.asarray(self.solution_of(rec["best_island"], results[best].get("generation", gen)))
             self.tests += 1
             rec["eval_return"], rec["eval_std"] = solved_test(self.evaluator, solution, config, gen)
             self.eval_wall += time.perf_counter() - t1
             rec["eval_wall_s"] = self.eval_wall
-            while self.next_eval <= self.evals:
-                self.next_eval += config.eval_every
+            self.next_eval = after_test(config, self.next_eval, self.evals)
         self.records.append(rec)
-        return last or (config.target_return is not None and rec["eval_return"] >= config.target_return)
+        return last or stops(config, rec, self.env_steps) is not None

@@ -116,9 +116,11 @@ def generations(config: RunConfig) -> int:
     return config.budget_evals // (config.popsize * config.episodes_per_eval)
 
 
-def servable(config: RunConfig) -> bool:
-    """Whether a longer run may serve ``config`` (see the module docstring)."""
-    return config.method not in GRADIENT_METHODS and config.target_return is None and config.budget_steps is None
+def servable(config) -> bool:
+    """Whether a longer run may serve ``config`` (see the module docstring): a ``RunConfig`` of a
+    population method with no target and no step budget; another run kind (an island run), never."""
+    return (isinstance(config, RunConfig) and config.method not in GRADIENT_METHODS and config.target_return is None
+            and config.budget_steps is None)
 
 
 def incomplete(config: RunConfig, df: pd.DataFrame, islands: int = 1) -> str | None:
@@ -261,9 +263,9 @@ def train_records(config: RunConfig, checkpoint: Path | None = None,
                   checkpoint_every: int = 10) -> pd.DataFrame:
     """Train ``config`` on one core (same numbers however many runs share the machine); resume
     from ``checkpoint`` if one exists there."""
+    if checkpoint is not None and not config.can_checkpoint:
+        raise ValueError(f"{run_path(config, '.').name}: this kind of run cannot checkpoint")
     if not isinstance(config, RunConfig):
-        if checkpoint is not None:
-            raise ValueError(f"{run_path(config, '.').name}: this kind of run cannot checkpoint")
         return config.train()
     from threadpoolctl import threadpool_limits
 

@@ -88,6 +88,41 @@ def solved_test(evaluator, solution: np.ndarray, config: RunConfig, generation: 
     return float(result.returns.mean()), float(result.returns.std())
 
 
+# --- the schedule: when a run tests its solution and when it stops (the training loop's and the
+# island model's, ``island_actors._Recorder``: one schedule for every run kind)
+def first_test(config: RunConfig) -> float:
+    """The evaluations after which the first solved test is due (never: ``eval_every`` 0)."""
+    return config.eval_every or math.inf
+
+
+def steps_spent(config: RunConfig, env_steps: int) -> bool:
+    """The run's env-step budget (if it has one) is spent."""
+    return config.budget_steps is not None and env_steps >= config.budget_steps
+
+
+def test_due(config: RunConfig, next_test: float, evals: int, env_steps: int, last: bool) -> bool:
+    """A generation ends with the solved test when its evaluations reach ``next_test`` or it is the
+    run's last (``last``: its last generation; or its env-step budget is spent)."""
+    return evals >= next_test or last or steps_spent(config, env_steps)
+
+
+def after_test(config: RunConfig, next_test: float, evals: int) -> float:
+    """The next test point after a test at ``evals`` evaluations: every ``eval_every``, skipping the
+    points a long generation passed."""
+    while next_test <= evals:
+        next_test += config.eval_every
+    return next_test
+
+
+def stops(config: RunConfig, record: Record, env_steps: int) -> str | None:
+    """Why the run ends after this generation's ``record``: "solved" (its solved test reached
+    ``target_return``), "steps" (the env-step budget is spent), else None (it goes on until its
+    generations are done)."""
+    if config.target_return is not None and record["eval_return"] >= config.target_return:
+        return "solved"
+    return "steps" if steps_spent(config, env_steps) else None
+
+
 def contiguous_seeds(evaluator) -> bool:
     """Whether ``evaluator`` wants each evaluation's seeds as one run of consecutive integers
     (``evaluation.envpool``: one pool per run); the other backends take independent seeds."""
@@ -270,7 +305,7 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
             f"{generations} generations, {saved[0].evals} evaluations); nothing to resume"
         )
     evaluator, trainer, n = build(config)
-    progress, state = saved or (Progress(next_eval=config.eval_every or math.inf), trainer.init(config.seed))
+    progress, state = saved or (Progress(next_eval=first_test(config)), trainer.init(config.seed))
     machine = machine_label(config.device)
     bar = _progress_bar(config, generations, progress.generation)
     p = progress
@@ -295,8 +330,7 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
             p.wall += t3 - t0
             rec = generation_record(config, n, gen, fitness, p.evals, p.env_steps, p.wall,
                                     (t1 - t0) + (t3 - t2), t2 - t1, p.eval_wall, machine)
-            last = gen == generations - 1 or (config.budget_steps is not None and p.env_steps >= config.budget_steps)
-            if p.evals >= p.next_eval or last:
+            if test_due(config, p.next_eval, p.evals, p.env_steps, gen == generations - 1):
                 t4 = time.perf_counter()
                 solution = trainer.solution(state)
                 rec["eval_return"], rec["eval_std"] = solved_test(evaluator, solution, config, gen)
@@ -304,15 +338,15 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
                     rec["solution"] = json.dumps(np.asarray(solution, dtype=float).tolist())
                 p.eval_wall += time.perf_counter() - t4
                 rec["eval_wall_s"] = p.eval_wall
-                while p.next_eval <= p.evals:
-                    p.next_eval += config.eval_every
+                p.next_eval = after_test(config, p.next_eval, p.evals)
             p.cpu = cpu_before + time.process_time()
             rec["cpu_s"] = p.cpu
             p.records.append(rec)
             p.generation += 1
-            if config.target_return is not None and rec["eval_return"] >= config.target_return:
+            why = stops(config, rec, p.env_steps)
+            if why == "solved":
                 p.solved, generations = True, p.generation  # the run ends here
-            elif config.budget_steps is not None and p.env_steps >= config.budget_steps:
+            elif why == "steps":
                 generations = p.generation  # step budget spent (the last generation had its solved test)
             if checkpoint and (p.generation % checkpoint_every == 0 or p.generation == generations):
                 _save(checkpoint, config, p, state)

@@ -11,6 +11,7 @@ prose.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -52,12 +53,12 @@ def only_envs(all_needs: list[Need], envs=None) -> list[Need]:
 
 
 def group_key(need: Need) -> str:
-    c = need.config
+    c, run = need.config, need.run
     fields = c.hashed_fields()
-    if servable(c) and need.islands is None:
+    if servable(run):
         fields.pop("budget_evals")
-    islands = None if need.islands is None else need.islands.tag()
-    return json.dumps({"store": need.store, "islands": islands, **fields}, sort_keys=True)
+    kind = None if run is c else repr(dataclasses.replace(run, config=None))  # another run kind: its settings
+    return json.dumps({"store": need.store, "run": kind, **fields}, sort_keys=True)
 
 
 def need_path(need: Need, root: Path) -> Path:

@@ -53,9 +53,9 @@ eval_rounds = None  # LunarLander generations timed per network size
 device = "cpu"  # cpu | cuda: where the torch CMA-ES runs (`cuda`: the GPU row)
 
 # %% tags=["hide-input"]
-from evoscale.experiments import parameters
+from evoscale.experiments import cma_scaling
 
-P = parameters.params(globals())  # strict: a name papermill injected that is not declared above aborts here
+P = cma_scaling.params(globals())  # strict: a name papermill injected that is not declared above aborts here
 
 # %% tags=["hide-input"]
 import math
@@ -70,14 +70,17 @@ from evoscale.experiments import report
 from evoscale.machine import ram_gib
 
 plots.style()
-df = parameters.run(P)
+df = cma_scaling.run(P)
 machine = "; ".join(sorted(df["machine"].unique()))
 ram = ram_gib()  # this machine's RAM (GiB); one 80 GB GPU is the other memory reference
-LABELS = {"cmaes": "CMA-ES (pycma, fp64)", "torch_cmaes": "CMA-ES (torch, fp32)", "sepcmaes": "sep-CMA-ES (pycma)",
-          "openai_es": "OpenAI-ES", "evaluation": "one LunarLander generation (evaluator)"}
-fits = {m: parameters.power_law(df, m) for m in LABELS}  # the evaluation's fit is only quoted
-mem_fits = {m: parameters.power_law(df, m, "peak_mib") for m in ("cmaes", "torch_cmaes")}
-cross = {m: parameters.crossover(df, m) for m in ("cmaes", "torch_cmaes")}
+# the readers' names (plots.METHOD_LABELS), with each implementation's precision
+names = plots.METHOD_LABELS
+LABELS = {"cmaes": names["cmaes"][:-1] + ", fp64)", "torch_cmaes": names["torch_cmaes"][:-1] + ", fp32)",
+          "sepcmaes": names["sepcmaes"] + " (pycma)", "openai_es": names["openai_es"],
+          "evaluation": "one LunarLander generation (evaluator)"}
+fits = {m: cma_scaling.power_law(df, m) for m in LABELS}  # the evaluation's fit is only quoted
+mem_fits = {m: cma_scaling.power_law(df, m, "peak_mib") for m in ("cmaes", "torch_cmaes")}
+cross = {m: cma_scaling.crossover(df, m) for m in ("cmaes", "torch_cmaes")}
 report.table(df[["method", "n", "ms_per_gen", "amortised_ms_per_gen", "peak_mib"]].assign(
     method=df["method"].map(LABELS)))  # readers' names
 
@@ -104,10 +107,10 @@ for m in ("cmaes", "torch_cmaes", "sepcmaes", "openai_es"):  # full CMA-ES with 
              label=f"{LABELS[m]}: ∝ n^{mem_fits[m][0]:.2f}" if m in mem_fits else LABELS[m])
 ns = np.geomspace(1e3, 1.2e5, 50)
 ax2.plot(ns, 8 * ns**2 / 2**30, color="0.6", linestyle="--", label="one n×n fp64 matrix (8 n² bytes)")
-for gib, what in ((ram, "this machine's RAM"), (parameters.GPU_GIB, "one 80 GB GPU")):
+for gib, what in ((ram, "this machine's RAM"), (cma_scaling.GPU_GIB, "one 80 GB GPU")):
     ax2.axhline(gib, color="0.3", linewidth=0.8)
     ax2.annotate(what, (1.1e3, gib * 1.1), color="0.3")
-for n_claimed, _ in parameters.CLAIMED_ROWS:
+for n_claimed, _ in cma_scaling.CLAIMED_ROWS:
     ax2.axvline(n_claimed, color="0.85", linewidth=0.8)
 ax2.set(xscale="log", yscale="log", xlabel="parameters n", ylabel="peak memory (GiB)", title="memory")
 for a in (ax, ax2):
@@ -132,20 +135,20 @@ plt.close(fig)
 
 # %% tags=["hide-input"]
 measured_max = df.groupby("method")["n"].max()
-bytes_per_entry = {m: parameters.bytes_per_entry(df, m) for m in ("cmaes", "torch_cmaes")}
-mem = {(m, n): parameters.peak_gib(df, m, n) for m in ("cmaes", "torch_cmaes") for n in (50_000, 100_000)}
+bytes_per_entry = {m: cma_scaling.bytes_per_entry(df, m) for m in ("cmaes", "torch_cmaes")}
+mem = {(m, n): cma_scaling.peak_gib(df, m, n) for m in ("cmaes", "torch_cmaes") for n in (50_000, 100_000)}
 glue("bpe_pycma", f"{bytes_per_entry['cmaes']:.0f}", display=False)
 glue("bpe_torch", f"{bytes_per_entry['torch_cmaes']:.0f}", display=False)
-table = parameters.claimed_table(df)
+table = cma_scaling.claimed_table(df)
 row = lambda n: table.loc[f"{n:,}"]  # noqa: E731
-fits_where = lambda gib: parameters.fits_where(gib, ram)  # noqa: E731
+fits_where = lambda gib: cma_scaling.fits_where(gib, ram)  # noqa: E731
 ev_exp = fits["evaluation"][0]
 glue("time_sentence",
      f"full CMA-ES's generation grows as n^{fits['cmaes'][0]:.2f} (pycma) and n^{fits['torch_cmaes'][0]:.2f} "
      f"(torch, fp32), sep-CMA-ES as n^{fits['sepcmaes'][0]:.2f} and OpenAI-ES as "
      f"n^{fits['openai_es'][0]:.2f}, while evaluating a LunarLander generation takes "
-     f"{float(parameters.eval_ms(df, df['n'].min())) / 1e3:.2f} s at {df['n'].min():,} parameters and "
-     f"{float(parameters.eval_ms(df, df['n'].max())) / 1e3:.2f} s at {df['n'].max():,} (overall ∝ n^{ev_exp:.2f}: "
+     f"{float(cma_scaling.eval_ms(df, df['n'].min())) / 1e3:.2f} s at {df['n'].min():,} parameters and "
+     f"{float(cma_scaling.eval_ms(df, df['n'].max())) / 1e3:.2f} s at {df['n'].max():,} (overall ∝ n^{ev_exp:.2f}: "
      f"the environment's cost first, the network forward's later)", display=False)
 glue("cross_sentence",
      f"about {cross['cmaes']:,.0f} parameters for pycma and {cross['torch_cmaes']:,.0f} for the torch "
@@ -155,7 +158,7 @@ glue("claimed_row_sentence",
      f"the evaluation time — the row is {'past' if cross['cmaes'] < 2788 else 'below'} pycma's borderline — "
      f"and at 10,000 {row(10000)['pycma ÷ evaluation']}. OpenAI-ES at 100,000 parameters costs "
      f"{row(100000)['OpenAI-ES ÷ evaluation']} of an evaluation.", display=False)
-glue("pycma_update_2788", report.seconds(parameters.update_at(df, "cmaes", 2788)["amortised"]), display=False)
+glue("pycma_update_2788", report.seconds(cma_scaling.update_at(df, "cmaes", 2788)["amortised"]), display=False)
 report.tables(table, ["n"], {
     "Full CMA-ES through pycma (fp64), against the design note's words": [
         "covariance entries", "design note says", "pycma s/gen", "pycma ÷ evaluation", "pycma GiB"],

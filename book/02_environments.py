@@ -197,9 +197,9 @@ for row, task in zip(axes, panels):
     shown = df[df["env"].isin([task, "ALE/Pong-ram-v5"] if task == "ALE/Pong-v5" else [task])]
     for (env, method), g in shown.groupby(["env", "method"], sort=False):
         ram = env.endswith("-ram-v5")  # the RAM variant: its method's colour, dotted
-        label = plots.METHOD_NAMES[method] + (" on RAM (MLP)" if ram else "")
+        label = plots.METHOD_LABELS[method] + (" on RAM (MLP)" if ram else "")
         for ax, x in zip(row, ("env_steps", "wall_s")):
-            plots.band(ax, g, x, "eval_return", label, color=plots.color(method), linestyle=":" if ram else "-")
+            plots.band(ax, g, x, "test_return", label, color=plots.color(method), linestyle=":" if ram else "-")
         handles.setdefault(label, Line2D([], [], color=plots.color(method), linestyle=":" if ram else "-"))
     spec = get_spec(task)
     for ax, xl in zip(row, ("env steps", "training seconds, one core")):
@@ -444,8 +444,8 @@ report.table(environments_verdicts.family_table(F),
 # run's summary), and where an evaluation's time goes (about 1 minute):
 #
 # ```bash
-# .venv/bin/python -m evoscale train --method openai_es --env ALE/Pong-ram-v5 --hidden 64 --popsize 16 --sigma0 0.05 --hyper '{"lr": 0.03}' --budget-evals 1024 --eval-every 512 --eval-episodes 5 --seed 0 --no-progress
-# .venv/bin/python -m evoscale train --method openai_es --env ALE/Pong-ram-v5 --hidden 32 --popsize 16 --sigma0 0.05 --hyper '{"lr": 0.03}' --budget-evals 1024 --eval-every 512 --eval-episodes 5 --seed 0 --no-progress
+# .venv/bin/python -m evoscale train --method openai_es --env ALE/Pong-ram-v5 --hidden 64 --popsize 16 --sigma0 0.05 --hyper '{"lr": 0.03}' --budget-evals 1024 --test-every 512 --test-episodes 5 --seed 0 --no-progress
+# .venv/bin/python -m evoscale train --method openai_es --env ALE/Pong-ram-v5 --hidden 32 --popsize 16 --sigma0 0.05 --hyper '{"lr": 0.03}' --budget-evals 1024 --test-every 512 --test-episodes 5 --seed 0 --no-progress
 # .venv/bin/python -m evoscale bench evaluator --env ALE/Pong-ram-v5 --popsize 16
 # ```
 #

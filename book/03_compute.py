@@ -48,12 +48,12 @@ hidden = "64,32"  # hidden layer widths; "64,32" is the claim's 2,788-parameter 
 popsize = None  # individuals per generation (book: 64)
 sigma0 = None  # initial step size (book: 0.5)
 budget_evals = None  # training episodes per seed (book: 102,400)
-eval_every = None  # training episodes between solved tests (book: 2,560)
-eval_episodes = None  # fresh episodes per solved test (book: 100)
+test_every = None  # training episodes between solved tests (book: 2,560)
+test_episodes = None  # fresh episodes per solved test (book: 100)
 seeds = None  # number of seeds, or a list of seeds (book: 10)
 check_method = "cmaes"  # the cross-check's implementation: the same CMA-ES in pycma
 check_budget_evals = None  # the cross-check's budget in training episodes per seed (book: 50,000)
-check_eval_every = None  # the cross-check's training episodes between solved tests (book: 2,500)
+check_test_every = None  # the cross-check's training episodes between solved tests (book: 2,500)
 check_seeds = None  # the cross-check's seeds: a number of seeds, or a list (book: 10)
 train_missing = None  # train runs the results store lacks (book: False, the campaign trains them)
 processes = None  # runs trained in parallel, one core each (None: all cores; backend "ray": one at a time)
@@ -272,8 +272,8 @@ report.table(A["family_table"], note="Holm's correction over the chapter's tests
 # (about 5 minutes each; the last line each prints is the run's summary):
 #
 # ```bash
-# .venv/bin/python -m evoscale train --method torch_cmaes --env LunarLander-v3 --episodes-per-eval 4 --budget-evals 10240 --eval-every 5120 --seed 0 --no-progress
-# .venv/bin/python -m evoscale train --method torch_cmaes --env LunarLander-v3 --budget-evals 10240 --eval-every 5120 --seed 0 --no-progress
+# .venv/bin/python -m evoscale train --method torch_cmaes --env LunarLander-v3 --episodes-per-fitness 4 --budget-evals 10240 --test-every 5120 --seed 0 --no-progress
+# .venv/bin/python -m evoscale train --method torch_cmaes --env LunarLander-v3 --budget-evals 10240 --test-every 5120 --seed 0 --no-progress
 # ```
 #
 # Averaging 4 episodes quarters the variance of each fitness value but gives a quarter of the

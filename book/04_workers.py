@@ -198,14 +198,14 @@ glue("serial_by_method", "; ".join(f"{report.NAMES.get(r.method, r.method)} {r.s
                                    for r in A[A.env == first_env].itertuples()), display=False)
 glue("w_07", "no count up to 10,000" if a["below_07_from"] is None or a["below_07_from"] != a["below_07_from"]
      else f"{int(a['below_07_from'])}", display=False)
-# ask + tell here against chapter 1's isolated measurement (one source for its figure: parameters.update_at)
-from evoscale.experiments import parameters  # noqa: E402
+# ask + tell here against chapter 1's isolated measurement (one source for its figure: cma_scaling.update_at)
+from evoscale.experiments import cma_scaling  # noqa: E402
 
-isolated = parameters.stored(P.profile)
+isolated = cma_scaling.stored(P.profile)
 n_here = int(T[(T.env == first_env) & (T.method == "cmaes")]["n_params"].iloc[0]) if (T.method == "cmaes").any() else None
 if isolated is not None and n_here:
-    glue("pycma_update_2788", report.seconds(parameters.update_at(isolated, "cmaes", 2788)["amortised"]), display=False)
-    ch1, here = parameters.update_at(isolated, "cmaes", n_here), wk.update_split(timings, first_env, "cmaes")
+    glue("pycma_update_2788", report.seconds(cma_scaling.update_at(isolated, "cmaes", 2788)["amortised"]), display=False)
+    ch1, here = cma_scaling.update_at(isolated, "cmaes", n_here), wk.update_split(timings, first_env, "cmaes")
     glue("upd_n", f"{n_here:,}", display=False)
     for k in ("steady", "amortised"):
         glue(f"upd_ch1_{k}", report.seconds(ch1[k]), display=False)
@@ -282,7 +282,7 @@ report.table(pd.DataFrame({"model": list(finals), f"solved-test return at {P.isl
 # %% tags=["hide-input"]
 fig, ax = plt.subplots()
 for model, g in (runs.groupby("model", sort=False) if runs is not None else ()):
-    plots.band(ax, g, "evals", "eval_return", model, color=plots.color("torch_cmaes"),  # both sides torch CMA-ES
+    plots.band(ax, g, "evals", "test_return", model, color=plots.color("torch_cmaes"),  # both sides torch CMA-ES
                linestyle="-" if model == "one CMA-ES" else "--")
 ax.set(xlabel="evaluations (all islands together)", ylabel="solved-test return",
        title=f"{P.islands} islands (migrate every {P.migrate_every}, {P.migrants} migrant(s),\n{P.topology}) "
@@ -563,7 +563,7 @@ report.table(A["family_table"], note="Holm's correction over the chapter's tests
 #     P = wk.params({"profile": profile, "islands": 4, "migrate_every": every, **small})
 #     for config in P.island_configs():
 #         records = wk.island_records(config, P.island_spec())
-#         final = records["eval_return"].dropna().iloc[-1]
+#         final = records["test_return"].dropna().iloc[-1]
 #         print(f"migrating every {every} generations, seed {config.seed}: {final:.0f}")
 # ```
 #

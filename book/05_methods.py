@@ -57,8 +57,8 @@ sizes = None  # hidden widths of the small, medium and large network (book: ["64
 width_sizes = None  # extra hidden widths for chapter 1's width sweep (CMA-ES, sep-CMA-ES, OpenAI-ES and GA)
 popsize = None  # individuals per generation (book: 64, every method)
 budget_evals = None  # training episodes per run (book: 30,720)
-eval_every = None  # training episodes between solved tests
-eval_episodes = None  # fresh episodes per solved test (book: 100)
+test_every = None  # training episodes between solved tests
+test_episodes = None  # fresh episodes per solved test (book: 100)
 seeds = None  # number of seeds, or a list of seeds (book: 10)
 seeds_large = None  # seeds of the cells with 50K parameters or more (book: 10)
 cma_method = "torch_cmaes"  # the full CMA-ES in the CMA-ES row: torch_cmaes (lean, fp32) | cmaes (pycma)
@@ -71,13 +71,13 @@ ga_elites = 1  # GA elites carried unmutated (and re-evaluated every generation)
 cma_limit_s = None  # a full-CMA-ES run predicted to take longer than this (s, one core) is not run (book: 3 h)
 ram_gib = None  # memory limit for full CMA-ES (None: this machine's RAM)
 ppo_steps = None  # PPO's env-step budget (book: 3,000,000)
-ppo_eval_every = None  # env steps between PPO's solved tests
+ppo_test_every = None  # env steps between PPO's solved tests
 train_missing = None  # train runs the results store lacks (book: False, the campaign trains them)
 processes = None  # runs trained in parallel, one core each (None: all cores)
 tuned = None  # use a band's tuning selection once its tuning runs are all stored (book and full: True)
 
 # %% tags=["hide-input"]
-from evoscale.experiments import methods, methods_figures, methods_verdicts, parameters, report
+from evoscale.experiments import cma_scaling, methods, methods_figures, methods_verdicts, report
 
 P = methods.params(globals())  # strict: a name papermill injected that is not declared above aborts here
 
@@ -92,7 +92,7 @@ from evoscale.envs import get_spec
 from evoscale.experiments import progress
 
 spec = get_spec(P.env)
-cost = parameters.run(parameters.params({"profile": P.profile}), log=lambda *_: None)  # chapter 1's fit
+cost = cma_scaling.run(cma_scaling.params({"profile": P.profile}), log=lambda *_: None)  # chapter 1's fit
 cells = methods.plan(P, cost)
 report.tables(cells.assign(row=cells["row"].map(methods.LABELS)), ["row", "size"], {
     "The cells": ["hidden", "n", "band"], "Run here? The predicted cost of one run": ["runs", "predicted_s", "predicted_gib"]},
@@ -259,7 +259,7 @@ glue("seed_plan", methods.seed_plan(P), display=False)
 glue("still_to_run", progress.still_to_run(P.profile, "05"), display=False)
 glue("provenance", report.provenance(P.profile, df["machine"] if len(df) else []), display=False)
 glue("machine", "; ".join(sorted(df["machine"].unique())) if len(df) else "no runs stored yet", display=False)
-glue("cpu_total", f"{(seeds['wall_s'].sum() + grid.groupby(['row', 'size', 'seed'])['eval_wall_s'].max().sum()) / 3600:,.1f}"
+glue("cpu_total", f"{(seeds['wall_s'].sum() + grid.groupby(['row', 'size', 'seed'])['test_wall_s'].max().sum()) / 3600:,.1f}"
      if len(grid) else "0", display=False)
 
 # %% [markdown]
@@ -344,8 +344,8 @@ report.table(verdicts)
 # each; the last line each prints is the run's summary, with its final solved-test return):
 #
 # ```bash
-# .venv/bin/python -m evoscale train --method ga --env LunarLander-v3 --hidden 64,32 --popsize 64 --sigma0 0.002 --hyper '{"elites": 1}' --budget-evals 5120 --eval-every 2560 --seed 0 --no-progress
-# .venv/bin/python -m evoscale train --method ga --env LunarLander-v3 --hidden 64,32 --popsize 64 --sigma0 0.5 --hyper '{"elites": 1}' --budget-evals 5120 --eval-every 2560 --seed 0 --no-progress
+# .venv/bin/python -m evoscale train --method ga --env LunarLander-v3 --hidden 64,32 --popsize 64 --sigma0 0.002 --hyper '{"elites": 1}' --budget-evals 5120 --test-every 2560 --seed 0 --no-progress
+# .venv/bin/python -m evoscale train --method ga --env LunarLander-v3 --hidden 64,32 --popsize 64 --sigma0 0.5 --hyper '{"elites": 1}' --budget-evals 5120 --test-every 2560 --seed 0 --no-progress
 # ```
 #
 # The mutation power only means something relative to the weights' scale: Such et al.'s networks

@@ -49,7 +49,7 @@
 
 # %% tags=["parameters"]
 profile = "book"  # smoke | quick | book | full
-tasks = None  # {task: dict(budget_evals, eval_every, ppo_steps, ppo_eval_every, seeds, rows, eval_episodes, hidden)}
+tasks = None  # {task: dict(budget_evals, test_every, ppo_steps, ppo_test_every, seeds, rows, test_episodes, hidden)}
 popsize = None  # ES population, individuals per generation (book: 64)
 processes = None  # runs trained in parallel, one core each (None: all cores)
 costs_from_runs = None  # without the idle-core cost table, take the unit costs from the runs' own (shared-machine) timings (smoke: True)
@@ -367,8 +367,8 @@ glue("bw_data", "no runs of both sides stored yet" if es_end is None else
 # ```
 # Early, a policy with wide action distributions can average better than its own mode (its mode
 # may, e.g., never fire the main engine), so sampled actions favour PPO; late, the distribution has
-# narrowed and both tests agree. The runs store both tests (`eval_return` and
-# `eval_return_stochastic`); the evolution strategies have no stochastic counterpart, which is why
+# narrowed and both tests agree. The runs store both tests (`test_return` and
+# `test_return_stochastic`); the evolution strategies have no stochastic counterpart, which is why
 # the verdicts use the deterministic test.
 # ```{solution-end}
 # ```

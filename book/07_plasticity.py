@@ -77,13 +77,13 @@ rule = "per_synapse"  # Neuromod's plasticity rule: per_synapse | per_layer (cha
 optimizer = "torch_cmaes"  # the ES that evolves all three networks
 sigma0 = 0.5  # the ES's initial step size
 popsize = None  # individuals per generation (book: 16)
-episodes_per_eval = None  # episodes averaged into one fitness value (book: 8)
+episodes_per_fitness = None  # episodes averaged into one fitness value (book: 8)
 budget_evals = None  # training episodes per ES run (book: 12,800)
-eval_every = None  # training episodes between solved tests (book: 800)
-eval_episodes = None  # fresh episodes per solved test (book: 200)
+test_every = None  # training episodes between solved tests (book: 800)
+test_episodes = None  # fresh episodes per solved test (book: 200)
 seeds = None  # number of seeds, or a list of seeds (book: 10)
 ppo_steps = None  # env steps of PPO and RecurrentPPO per task, and the matched comparison's (book: 320,000 each)
-ppo_eval_every = None  # env steps between PPO's and RecurrentPPO's solved tests (book: 40,000)
+ppo_test_every = None  # env steps between PPO's and RecurrentPPO's solved tests (book: 40,000)
 probe_episodes = None  # fresh episodes per replayed network for the within-episode analysis
 processes = None  # runs trained in parallel, one core each (None: all cores)
 train_missing = None  # train runs the results store lacks (book: False, the campaign trains them)
@@ -180,7 +180,7 @@ glue("plan_missing", f"{plan['cpu_min_missing'].sum() / 60:,.1f} CPU-hours for {
      f"of {int(plan['planned'].sum())} runs", display=False)
 es_config = P.config("mlp", P.tasks[0], 0)
 glue("budgets", f"every evolution run {es_config.budget_evals:,} training episodes (population "
-     f"{es_config.popsize}, {es_config.episodes_per_eval} episodes per fitness value), PPO and RecurrentPPO "
+     f"{es_config.popsize}, {es_config.episodes_per_fitness} episodes per fitness value), PPO and RecurrentPPO "
      + ", ".join(f"{P.ppo_steps[t]:,} env steps on {t}" for t in P.tasks) + f"; {planned} seed{'s' if planned != 1 else ''} per cell",
      display=False)
 
@@ -203,7 +203,7 @@ for (ax_steps, ax_wall), task in zip(axes, P.tasks):
         r = d[d["row"] == row]
         for ax, x in ((ax_steps, "env_steps"), (ax_wall, "wall_s")):
             if len(r):
-                plots.band(ax, r, x, "eval_return", f"{L[row]} (n = {r['seed'].nunique()})", color=plots.color(row))
+                plots.band(ax, r, x, "test_return", f"{L[row]} (n = {r['seed'].nunique()})", color=plots.color(row))
     for ax, xlabel in ((ax_steps, "environment steps (training)"), (ax_wall, "wall-clock s (training, one core)")):
         reference_lines(ax, task)
         if task in P.ppo_steps:
@@ -463,7 +463,7 @@ glue("cpu_hours", report.num(cpu_hours, 1), display=False)
 # seeds of each network on both tasks (about 5 minutes):
 #
 # ```bash
-# make chapter CH=07_plasticity PARAMS="-p episodes_per_eval 1 -p budget_evals 1600 -p seeds 5 -p train_missing true"
+# make chapter CH=07_plasticity PARAMS="-p episodes_per_fitness 1 -p budget_evals 1600 -p seeds 5 -p train_missing true"
 # ```
 #
 # A fixed-weight policy's return on the bandit depends mostly on luck with the context: "always arm

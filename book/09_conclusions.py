@@ -41,11 +41,11 @@ import numpy as np
 from myst_nb import glue
 
 from evoscale.envs import get_spec
-from evoscale.experiments import backprop, methods, parameters, report
+from evoscale.experiments import backprop, cma_scaling, methods, report
 
 ENV = "LunarLander-v3"
 MP = methods.params({"profile": P.profile})
-cost1 = parameters.stored(P.profile)  # chapter 1's optimiser and evaluation costs
+cost1 = cma_scaling.stored(P.profile)  # chapter 1's optimiser and evaluation costs
 wdf = methods.run(MP, methods.plan(MP, cost1, part="width"), log=lambda *a: None)  # chapter 1's width sweep
 wseeds = methods.per_seed(wdf, get_spec(ENV).solved) if len(wdf) else wdf
 BP = backprop.params({"profile": P.profile})
@@ -67,8 +67,8 @@ if C is not None and cost1 is not None and len(wseeds):
         speed = backprop.speedup(W, measured, None, modelled)[0]
         widths = {}
         for n, seeds in wseeds[wseeds.row == row].groupby("n"):
-            s_step = float(unit.eval_s_per_step.iloc[0]) * float(parameters.eval_ms(cost1, n) / parameters.eval_ms(cost1, 2788))
-            update = parameters.fitted_ms(cost1, m1, n) / 1e3
+            s_step = float(unit.eval_s_per_step.iloc[0]) * float(cma_scaling.eval_ms(cost1, n) / cma_scaling.eval_ms(cost1, 2788))
+            update = cma_scaling.fitted_ms(cost1, m1, n) / 1e3
             widths[n] = (synthesis.es_seconds(seeds, MP.popsize, s_step, update, speed), np.isfinite(seeds.steps_to).to_numpy())
         maps[methods.LABELS[row]] = synthesis.outcome_map(widths, ppo_seconds, W)
 machines = sorted({*wdf.get("machine", []), S["machine"] if S else ""} - {""})

@@ -22,7 +22,7 @@ def test_book_configs_are_chapter_3_and_5_runs_and_budgets_are_matched():
     assert {c.budget_steps for c in ppo} == {3 * b.ZOO_STEPS["LunarLander-v3"]}
     cp = P.configs("CartPole-v1")
     assert {c.budget_steps for s, c in cp if s == "ppo"} == {3 * b.ZOO_STEPS["CartPole-v1"]}
-    assert all(c.budget_evals % c.eval_every == 0 and c.eval_every % c.popsize == 0 for s, c in P.configs() if s == "es")
+    assert all(c.budget_evals % c.test_every == 0 and c.test_every % c.popsize == 0 for s, c in P.configs() if s == "es")
     assert {c.method for s, c in cp} == {"torch_cmaes", "openai_es", "ga", "ppo"}
     assert len([1 for s, c in P.configs("BipedalWalker-v3")]) == 6
 
@@ -46,7 +46,7 @@ def records(method, seed, rets, steps_per_gen, env="CartPole-v1"):
     g = np.arange(len(rets))
     return pd.DataFrame(dict(method=method, env=env, seed=seed, generation=g, evals=(g + 1) * 10,
                              env_steps=(g + 1) * steps_per_gen, pop_eval_s=steps_per_gen * 1e-4, opt_s=0.01,
-                             eval_return=rets, machine="test box"))
+                             test_return=rets, machine="test box"))
 
 
 def test_unit_costs_and_one_core_wall():
@@ -208,7 +208,7 @@ def test_cores_and_figures_at_any_state():
     import matplotlib
 
     matplotlib.use("Agg")
-    df = synthetic().assign(eval_return=lambda d: d["eval_return"] + 300)  # both sides reach 475
+    df = synthetic().assign(test_return=lambda d: d["test_return"] + 300)  # both sides reach 475
     costs = b.unit_costs(df)
     S = b.summarise(df, "CartPole-v1", 10, costs)
     C = b.cores(S, costs, {2: 1.8}, {2: 1.5})

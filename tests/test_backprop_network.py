@@ -9,7 +9,7 @@ from evoscale.experiments import backprop, backprop_network
 def _records(seed, hit, net=None):
     steps = (np.arange(10) + 1) * 100_000
     return pd.DataFrame(dict(method="ppo", env="LunarLander-v3", seed=seed, generation=np.arange(10), evals=0,
-                             env_steps=steps, eval_return=np.where(np.arange(10) >= hit, 250.0, 0.0) + seed,
+                             env_steps=steps, test_return=np.where(np.arange(10) >= hit, 250.0, 0.0) + seed,
                              wall_s=1.0, machine="test box"))
 
 

@@ -10,7 +10,7 @@ import pytest
 from evoscale.experiments import compute, methods
 
 TRAIN = ["train", "--env", "CartPole-v1", "--hidden", "4", "--popsize", "8", "--budget-evals", "16",
-         "--eval-episodes", "2", "--no-progress"]
+         "--test-episodes", "2", "--no-progress"]
 
 FOREIGN = "torch_cmaes-LunarLander-v3-s0-foreign.pkl"
 """A pickle that is no checkpoint, named like one of a smoke run of chapter 3 (harvest opens it)."""
@@ -35,8 +35,8 @@ CLI = [  # (arguments, what the one line must name, extra environment)
     (TRAIN + ["--out", "{tmp}"], "--out", {}),
     (TRAIN + ["--checkpoint", "/proc/run.ckpt"], "--checkpoint", {}),
     (TRAIN + ["--checkpoint", "{tmp}/c.ckpt", "--checkpoint-every", "0"], "--checkpoint-every", {}),
-    (TRAIN + ["--eval-every", "-5"], "eval_every", {}),
-    (TRAIN + ["--episodes-per-eval", "0"], "episodes_per_eval", {}),
+    (TRAIN + ["--test-every", "-5"], "test_every", {}),
+    (TRAIN + ["--episodes-per-fitness", "0"], "episodes_per_fitness", {}),
     (TRAIN + ["--budget-steps", "0"], "budget_steps", {}),
     (TRAIN + ["--backend", "gpu"], "backend", {}),
     (TRAIN + ["--seed", "-1"], "seed", {}),
@@ -65,7 +65,7 @@ CLI = [  # (arguments, what the one line must name, extra environment)
     (TRAIN + ["--method", "torch_cmaes", "--hidden", "40000"], "GiB available", {}),
     (TRAIN + ["--method", "sep_cmaes_torch", "--hyper", '{"c_m": -1}'], "c_m", {}),
     (TRAIN + ["--hidden", "0"], "hidden", {}),
-    (TRAIN + ["--eval-episodes", "0"], "eval_episodes", {}),
+    (TRAIN + ["--test-episodes", "0"], "test_episodes", {}),
     (["runs", "same", "{tmp}/a-file", "{tmp}/no-such-run.csv"], "no-such-run.csv cannot be read", {}),
     (["campaign", "clean-checkpoints", "--profile", "huge"], "unknown profile 'huge'", {}),
     (["campaign", "plan", "--profile", "smoke", "--envs", "CartPol-v1"], "unknown env 'CartPol-v1'", {}),
@@ -83,7 +83,7 @@ def workdir(tmp_path):
     for folder, obj in (("foreign-list", [1, 2]), ("foreign-dict", {"key": "x"})):
         (tmp_path / folder).mkdir()
         (tmp_path / folder / FOREIGN).write_bytes(pickle.dumps(obj))
-    key = RunConfig(env="CartPole-v1", hidden=(4,), popsize=8, budget_evals=16, eval_episodes=2).key()
+    key = RunConfig(env="CartPole-v1", hidden=(4,), popsize=8, budget_evals=16, test_episodes=2).key()
     (tmp_path / "hand-built.ckpt").write_bytes(pickle.dumps({"key": key, "progress": {"generation": 1}, "state": None}))
     return tmp_path
 
@@ -112,9 +112,9 @@ CHAPTER = [  # (chapter module, parameter, bad value as papermill -p would pass 
     (compute, "seeds", "abc"), (compute, "seeds", [0, -1]), (compute, "seeds", 0), (compute, "seeds", [3, 3]),
     (compute, "sigma0", "abc"), (compute, "sigma0", -1.0), (compute, "sigma0", float("nan")),
     (compute, "popsize", 0), (compute, "popsize", 2.5), (compute, "budget_evals", "many"),
-    (compute, "eval_episodes", -3), (compute, "processes", 0), (compute, "hidden", "64,x"),
+    (compute, "test_episodes", -3), (compute, "processes", 0), (compute, "hidden", "64,x"),
     (compute, "train_missing", "yes"), (compute, "check_seeds", -1), (compute, "device", 5),
-    (compute, "workers", 0), (compute, "eval_every", -1),
+    (compute, "workers", 0), (compute, "test_every", -1),
     (methods, "seeds", "abc"), (methods, "seeds_large", [1, 1]), (methods, "es_lr", "fast"),
     (methods, "es_sigma", float("inf")), (methods, "sizes", ["64,32"]), (methods, "sizes", ["a", "b", "c"]),
     (methods, "ga_elites", -1), (methods, "ram_gib", -1.0), (methods, "popsize", True),

@@ -103,8 +103,8 @@ def test_harvest_writes_the_shorter_run_out_of_a_longer_runs_checkpoint(store, m
     from evoscale.runs import load_cached, run_cached
     from evoscale.train import train
 
-    short = RunConfig(method="openai_es", env="CartPole-v1", hidden=(4,), popsize=8, budget_evals=64, eval_every=32,
-                      eval_episodes=3, seed=5)
+    short = RunConfig(method="openai_es", env="CartPole-v1", hidden=(4,), popsize=8, budget_evals=64, test_every=32,
+                      test_episodes=3, seed=5)
     long = short.replace(budget_evals=256)
     ckpt = campaign.checkpoint_dir() / f"{campaign.run_path(long, store / 'runs').stem}.pkl"
     ckpt.parent.mkdir(parents=True)
@@ -120,7 +120,7 @@ def test_harvest_writes_the_shorter_run_out_of_a_longer_runs_checkpoint(store, m
     assert campaign.harvest("smoke", log=lambda *a: None) == [campaign.run_path(short, store / "runs").name]
     harvested = load_cached(short, store / "runs")
     own = run_cached(short, store / "own")
-    timing = ["wall_s", "opt_s", "pop_eval_s", "eval_wall_s", "cpu_s", "machine"]
+    timing = ["wall_s", "opt_s", "pop_eval_s", "test_wall_s", "cpu_s", "machine"]
     pd.testing.assert_frame_equal(harvested.drop(columns=timing), own.drop(columns=timing), check_dtype=False)
     assert campaign.harvest("smoke", log=lambda *a: None) == []  # once stored, not again
 
@@ -155,7 +155,7 @@ def test_cost_model_prefers_a_runs_cpu_seconds_to_its_wall_clock(tmp_path):
 
     def stored(name, **extra):
         row = dict(method="cmaes", env="CartPole-v1", n_params=100, evals=1000, env_steps=50_000, wall_s=90.0,
-                   eval_wall_s=10.0, **extra)
+                   test_wall_s=10.0, **extra)
         save_run(tmp_path / f"{name}.csv", pd.DataFrame([row]), {})
 
     stored("old")  # before cpu_s was recorded: wall-clock, solved tests included
@@ -178,7 +178,7 @@ def test_a_first_run_is_planned_from_its_chapters_measured_prior_not_a_fallback(
     assert model.seconds(ppo, 3812) == backprop.COST_PRIORS[("ppo", "BipedalWalker-v3")] * 5_000_000
     assert model.seconds(walker, 2804) > 3600  # the fallback (10 ms an episode) planned 4 minutes
     short = dict(method="ppo", env="BipedalWalker-v3", n_params=3812, evals=100, env_steps=200_000, wall_s=60.0,
-                 eval_wall_s=0.0, cpu_s=60.0)  # 0.3 ms a step: no gradient update in so few steps
+                 test_wall_s=0.0, cpu_s=60.0)  # 0.3 ms a step: no gradient update in so few steps
     save_run(store.parent / "book" / "runs" / "short.csv", pd.DataFrame([short]), {})
     model = campaign.cost_model("book")
     assert len(model.runs) == 1 and model.seconds(ppo, 3812) == backprop.COST_PRIORS[("ppo", "BipedalWalker-v3")] * 5_000_000
@@ -215,7 +215,7 @@ def test_cost_model_never_extrapolates_a_falling_cost_from_n_equal_to_one(tmp_pa
 
     def stored(name, n, cpu_s):
         row = dict(method="ga", env="LunarLander-v3", n_params=n, evals=30_720, env_steps=9e6, wall_s=cpu_s,
-                   eval_wall_s=0.0, cpu_s=cpu_s)
+                   test_wall_s=0.0, cpu_s=cpu_s)
         save_run(tmp_path / f"{name}.csv", pd.DataFrame([row]), {})
 
     # a slow run at 2,788 parameters and one that crashed early at 8,066: the fitted slope is negative
@@ -242,7 +242,7 @@ def test_a_stored_run_with_a_non_number_is_named_once_and_counts_as_missing(stor
     gens = campaign.generations(unit.config)
     records = pd.DataFrame([dict(method=unit.config.method, env=unit.config.env, n_params=100, popsize=16, seed=0,
                                  generation=g, evals=str(16 * (g + 1)), env_steps=1000 * (g + 1), wall_s=1.0,
-                                 eval_wall_s=0.0, cpu_s=1.0, eval_return=1.0) for g in range(gens)])
+                                 test_wall_s=0.0, cpu_s=1.0, test_return=1.0) for g in range(gens)])
     records.loc[gens - 1, "evals"] = "3072O"
     path = save_records(unit.config, store / "runs", records)
     monkeypatch.setenv("CI", "true")

@@ -12,11 +12,11 @@ def evoscale(*args):
 def test_train_prints_a_json_summary_last(tmp_path):
     out = tmp_path / "rec.csv"
     r = evoscale("train", "--method", "cmaes", "--env", "CartPole-v1", "--hidden", "8", "--popsize", "8",
-                 "--budget-evals", "32", "--eval-episodes", "3", "--seed", "0", "--out", str(out),
+                 "--budget-evals", "32", "--test-episodes", "3", "--seed", "0", "--out", str(out),
                  "--no-progress")
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout.strip().splitlines()[-1])
-    assert {"best_return", "eval_return", "evals", "env_steps", "wall_s"} <= set(summary)
+    assert {"best_return", "test_return", "evals", "env_steps", "wall_s"} <= set(summary)
     assert summary["evals"] == 32 and out.exists()
 
 
@@ -45,7 +45,7 @@ def test_help_works():
 
 def test_resume_via_cli(tmp_path):
     ckpt = tmp_path / "c.pkl"
-    common = ["train", "--env", "CartPole-v1", "--hidden", "4", "--popsize", "8", "--eval-episodes", "2",
+    common = ["train", "--env", "CartPole-v1", "--hidden", "4", "--popsize", "8", "--test-episodes", "2",
               "--no-progress", "--checkpoint", str(ckpt)]
     assert evoscale(*common, "--budget-evals", "32").returncode == 0
     again = evoscale(*common, "--budget-evals", "32")

@@ -17,7 +17,7 @@ def test_committed_compute_crosscheck_runs_match_the_current_cache_keys():
 
 
 def test_committed_parameter_cost_results_match_the_current_cache_key():
-    from evoscale.experiments.parameters import PROFILES, CostParams
+    from evoscale.experiments.cma_scaling import PROFILES, CostParams
 
     key = CostParams(profile="book", **PROFILES["book"]).key()
     assert (ROOT / "results" / "book" / "parameters" / f"cost-{key}.csv").exists()

@@ -20,7 +20,7 @@ def runs(finals, early_gain, late_gain, budget=102_400, method="torch_cmaes", ma
         y40 = y50 - ge
         y = np.interp(evals, [0, 40_000, 50_000, 90_000, 100_000, budget], [-300, y40, y50, y90, y100, fin])
         for e, v in zip(evals, y):
-            rows.append(dict(seed=seed, evals=e, eval_return=v, env_steps=300 * e, wall_s=e / 100, opt_s=1.0,
+            rows.append(dict(seed=seed, evals=e, test_return=v, env_steps=300 * e, wall_s=e / 100, opt_s=1.0,
                              pop_eval_s=9.0, n_params=2788, popsize=64, method=method, machine=machine))
     return pd.DataFrame(rows)
 

@@ -30,8 +30,8 @@ def test_params_are_strict_and_take_profile_defaults():
 def test_book_ppo_lunarlander_is_the_shared_config():
     configs = E.params({"profile": "book"}).configs()
     ll = [c for c in configs if c.env == "LunarLander-v3"]
-    assert ll == [RunConfig(method="ppo", env="LunarLander-v3", budget_steps=3_000_000, eval_every=100_000,
-                            eval_episodes=100, seed=s) for s in range(10)]  # chapter 6's PPO; CMA-ES: chapter 3's
+    assert ll == [RunConfig(method="ppo", env="LunarLander-v3", budget_steps=3_000_000, test_every=100_000,
+                            test_episodes=100, seed=s) for s in range(10)]  # chapter 6's PPO; CMA-ES: chapter 3's
     assert {c.method for c in configs if c.env == "ALE/Pong-v5"} == {"openai_es", "ppo"}
     pong_ppo = [c for c in configs if c.env == "ALE/Pong-v5" and c.method == "ppo"]
     assert len(pong_ppo) == 3 and all(c.device == "cpu" for c in pong_ppo)
@@ -69,7 +69,7 @@ def _stored_run(evals, steps, final, pop_eval_s=1.0, opt_s=0.1):
     g = len(steps)
     return pd.DataFrame({"generation": range(g), "evals": np.arange(1, g + 1) * 10,
                          "env_steps": np.cumsum(np.asarray(steps) * 10), "pop_eval_s": pop_eval_s, "opt_s": opt_s,
-                         "eval_return": [np.nan] * (g - 1) + [final], "machine": "m"}).iloc[:evals // 10]
+                         "test_return": [np.nan] * (g - 1) + [final], "machine": "m"}).iloc[:evals // 10]
 
 
 def test_episode_prices_read_the_longest_runs_early_and_late():
@@ -110,7 +110,7 @@ def test_cost_model_prices_early_late_and_the_upper_end():
 def test_evals_to_threshold_counts_only_seeds_that_crossed():
     df = pd.DataFrame({"env": "CartPole-v1", "method": "cmaes", "seed": [0, 0, 1, 1], "generation": [0, 1, 0, 1],
                        "evals": [100, 200, 100, 200], "env_steps": [1e3, 2e3, 1e3, 2e3],
-                       "eval_return": [100, 480, 100, 200], "wall_s": 1.0})
+                       "test_return": [100, 480, 100, 200], "wall_s": 1.0})
     row = E.evals_to_threshold(df).iloc[0]
     assert row["solved"] == 1 and row["evals_to_solve"][0] == 200 and np.isnan(row["evals_to_solve"][1])
     assert row["finals"] == [480, 200] and row["evals_run"] == 200

@@ -97,10 +97,10 @@ def test_training_on_envpool_is_deterministic_and_hashed_apart_from_gymnasium():
     from evoscale.train import train
 
     config = RunConfig(method="cmaes", env="CartPole-v1", hidden=(4,), popsize=8, budget_evals=48,
-                       eval_every=0, eval_episodes=5, backend="envpool")
+                       test_every=0, test_episodes=5, backend="envpool")
     a, b = train(config), train(config)
     assert [r["best_return"] for r in a] == [r["best_return"] for r in b]
-    assert a[-1]["eval_return"] == b[-1]["eval_return"]
+    assert a[-1]["test_return"] == b[-1]["test_return"]
     gym = train(config.replace(backend="lockstep"))
     assert config.key() != config.replace(backend="lockstep").key()
     assert [r["best_return"] for r in a] != [r["best_return"] for r in gym]  # other episodes

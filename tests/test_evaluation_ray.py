@@ -129,9 +129,9 @@ def test_training_on_ray_gives_the_same_records_as_lockstep(lander):
     from evoscale.train import train
 
     lander[0].close()  # free the cluster's CPUs for the run's own evaluator (recreated on next use)
-    timing = {"wall_s", "opt_s", "pop_eval_s", "eval_wall_s", "cpu_s"}
+    timing = {"wall_s", "opt_s", "pop_eval_s", "test_wall_s", "cpu_s"}
     strip = lambda recs: [{k: (None if v != v else v) for k, v in r.items() if k not in timing} for r in recs]
-    config = RunConfig(env="CartPole-v1", hidden=(8,), popsize=10, budget_evals=60, eval_every=30, eval_episodes=5)
+    config = RunConfig(env="CartPole-v1", hidden=(8,), popsize=10, budget_evals=60, test_every=30, test_episodes=5)
     ray_config = config.replace(backend="ray", workers=2)
     assert strip(train(ray_config)) == strip(train(config))
     assert config.replace(workers=3).key() == config.key()  # worker count is not part of the result

@@ -16,8 +16,8 @@ import pytest
 
 from evoscale.bookbuild import ROOT, chapters
 
-SMOKE_DROPS = {"seeds", "seeds_large", "budget_evals", "eval_every", "island_budget", "island_seeds", "ppo_steps",
-               "ppo_eval_every", "check_seeds", "check_budget_evals"}
+SMOKE_DROPS = {"seeds", "seeds_large", "budget_evals", "test_every", "island_budget", "island_seeds", "ppo_steps",
+               "ppo_test_every", "check_seeds", "check_budget_evals"}
 """`make chapter` parameters that size the run at the book profile; at smoke the profile's own apply."""
 TIME = re.compile(r"\(about (\d+|a|one) (minutes?|seconds?|hours?)\b[^)]*\)|about (\d+|a|one) (minutes?|seconds?) each")
 
@@ -127,8 +127,8 @@ def _smoke_cli(words: list[str]) -> list[str]:
         pop = int(words[opts["--popsize"] + 1]) if "--popsize" in opts else 8
         if "--popsize" not in opts:
             words += ["--popsize", str(pop)]
-        episodes = int(words[opts["--episodes-per-eval"] + 1]) if "--episodes-per-eval" in opts else 1
-        small = {"--budget-evals": str(2 * pop * episodes), "--eval-every": str(2 * pop * episodes), "--eval-episodes": "2"}
+        episodes = int(words[opts["--episodes-per-fitness"] + 1]) if "--episodes-per-fitness" in opts else 1
+        small = {"--budget-evals": str(2 * pop * episodes), "--test-every": str(2 * pop * episodes), "--test-episodes": "2"}
         for flag, value in small.items():
             if flag in opts:
                 words[opts[flag] + 1] = value

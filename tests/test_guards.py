@@ -14,7 +14,7 @@ from evoscale.policies import LowRankPopulation
 from evoscale.train import DivergedError, train
 from evoscale.trainers import REGISTRY, make_trainer
 
-CONFIG = dict(env="CartPole-v1", hidden=(4,), popsize=8, budget_evals=48, eval_every=16, eval_episodes=2)
+CONFIG = dict(env="CartPole-v1", hidden=(4,), popsize=8, budget_evals=48, test_every=16, test_episodes=2)
 
 
 def _wrap_build(monkeypatch, bad_row=None, bad_return=None, generation=1):

@@ -9,8 +9,8 @@ from evoscale import island  # noqa: E402
 from evoscale.config import RunConfig  # noqa: E402
 from evoscale.island import train_islands  # noqa: E402
 
-TIMING = {"wall_s", "opt_s", "pop_eval_s", "eval_wall_s", "cpu_s"}
-CONFIG = RunConfig(env="CartPole-v1", hidden=(8,), popsize=8, budget_evals=96, eval_every=48, eval_episodes=5)
+TIMING = {"wall_s", "opt_s", "pop_eval_s", "test_wall_s", "cpu_s"}
+CONFIG = RunConfig(env="CartPole-v1", hidden=(8,), popsize=8, budget_evals=96, test_every=48, test_episodes=5)
 # 96 episodes / (2 islands x 8) = 6 generations; migrations after generations 1 and 3 with migrate_every=2
 
 
@@ -37,7 +37,7 @@ def test_ray_and_in_process_give_identical_records(local_records):
     assert strip(recs) == strip(local_records)
     assert len(recs) == 6 and recs[-1]["evals"] == 96 and recs[0]["popsize"] == 16
     assert recs[0]["method"] == "islands-cmaes" and recs[0]["islands"] == 2 and recs[0]["migrate_every"] == 2
-    assert [g for g, r in enumerate(recs) if not math.isnan(r["eval_return"])] == [2, 5]  # 48 and 96 evals
+    assert [g for g, r in enumerate(recs) if not math.isnan(r["test_return"])] == [2, 5]  # 48 and 96 evals
 
 
 def test_same_seed_same_records_other_seed_differs(local_records):

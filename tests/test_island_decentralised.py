@@ -29,7 +29,7 @@ def test_sync_equals_todays_records_in_process_and_on_ray(paced, ray_cluster):
 
 @pytest.mark.parametrize("topology", ["ring", "random"])
 def test_sync_equals_paced_with_three_islands_two_migrants(topology):
-    config = CONFIG.replace(method="torch_cmaes", popsize=6, budget_evals=3 * 6 * 7, eval_every=36)
+    config = CONFIG.replace(method="torch_cmaes", popsize=6, budget_evals=3 * 6 * 7, test_every=36)
     kw = dict(islands=3, migrate_every=2, migrants=2, topology=topology, use_ray=False)
     assert strip(train_islands(config, mode="sync", **kw)) == strip(train_islands(config, **kw))
 
@@ -60,14 +60,14 @@ def test_async_in_process_is_deterministic_and_fast_islands_do_more():
 @pytest.mark.parametrize("mode", ["sync", "async"])
 def test_driver_messages_between_migrations_do_not_grow_with_islands(mode):
     def messages(K):
-        config = CONFIG.replace(budget_evals=K * 8 * 8, eval_every=0)  # 8 generations, tests only at the end
+        config = CONFIG.replace(budget_evals=K * 8 * 8, test_every=0)  # 8 generations, tests only at the end
         return train_islands_log(config, islands=K, migrate_every=4, use_ray=False, mode=mode)[1]["driver_messages"]
 
     for K in (2, 4):
         m = messages(K)
         assert all(m.get(g, 0) == 0 for g in (1, 2, 5, 6))  # inside a segment: nothing through the driver
         assert sum(m.values()) == 2 * K * 2 + 2  # a call and a reply per island and segment, one solved test
-    paced = train_islands_log(CONFIG.replace(budget_evals=4 * 8 * 8, eval_every=0), islands=4, migrate_every=4,
+    paced = train_islands_log(CONFIG.replace(budget_evals=4 * 8 * 8, test_every=0), islands=4, migrate_every=4,
                               use_ray=False)[1]["driver_messages"]
     assert paced[1] == 8  # today's islands: 2 K every generation
 

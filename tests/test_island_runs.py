@@ -10,8 +10,8 @@ from evoscale.runs import is_cached, load_cached, run_many, run_path, train_reco
 
 
 def test_an_island_run_is_stored_loaded_and_trained_like_a_run(tmp_path):
-    c = RunConfig(method="torch_cmaes", env="CartPole-v1", hidden=(4,), popsize=8, budget_evals=64, eval_every=32,
-                  eval_episodes=2)
+    c = RunConfig(method="torch_cmaes", env="CartPole-v1", hidden=(4,), popsize=8, budget_evals=64, test_every=32,
+                  test_episodes=2)
     settings = IslandSpec(2, 2, 1, "ring")
     with pytest.raises(ValueError, match="not bound to a run"):
         settings.path(tmp_path)

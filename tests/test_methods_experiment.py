@@ -58,8 +58,8 @@ def test_ppo_configs_are_the_shared_env_step_runs():
 
     p = _params("book")
     assert [c.key() for c in ppo_configs(p)] == [
-        RunConfig(method="ppo", env="LunarLander-v3", budget_steps=3_000_000, eval_every=100_000,
-                  eval_episodes=100, seed=s).key()
+        RunConfig(method="ppo", env="LunarLander-v3", budget_steps=3_000_000, test_every=100_000,
+                  test_episodes=100, seed=s).key()
         for s in range(10)]
 
 
@@ -92,7 +92,7 @@ def _records(cells: dict) -> pd.DataFrame:
         for seed, curve in enumerate(seeds):
             for i, (evals, ret) in enumerate(curve):
                 rows.append(dict(row=row, size=size, band=size, seed=seed, n_params=1000, evals=evals,
-                                 env_steps=100 * evals, wall_s=float(i), eval_return=ret, machine="m"))
+                                 env_steps=100 * evals, wall_s=float(i), test_return=ret, machine="m"))
     return pd.DataFrame(rows)
 
 

@@ -30,7 +30,7 @@ import pytest
 from evoscale.bookbuild import ROOT, chapters
 
 CHAPTERS = {
-    "01_parameters": ("parameters", "CostParams"),
+    "01_parameters": ("cma_scaling", "CostParams"),
     "02_environments": ("environments", "EnvParams"),
     "03_compute": ("compute", "ComputeParams"),
     "04_workers": ("workers", "WorkersParams"),

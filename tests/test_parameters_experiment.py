@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evoscale.experiments.parameters import CostParams, PROFILES, crossover, eval_ms, hidden_for, power_law
+from evoscale.experiments.cma_scaling import CostParams, PROFILES, crossover, eval_ms, hidden_for, power_law
 from evoscale.policies import param_count
 
 
@@ -57,7 +57,7 @@ def test_bytes_per_entry_and_predicted_cma_run():
 
 
 def _cost_table():
-    """A cost measurement as ``parameters.measure`` writes it: full CMA-ES measured up to 8,000 parameters."""
+    """A cost measurement as ``cma_scaling.measure`` writes it: full CMA-ES measured up to 8,000 parameters."""
     n = np.array([1e3, 2e3, 4e3, 8e3])
     rows = [pd.DataFrame({"method": m, "n": n.astype(int), "amortised_ms_per_gen": k * n**e, "peak_mib": p * n**2 / 2**20})
             for m, k, e, p in (("cmaes", 1e-4, 2, 48), ("torch_cmaes", 2e-5, 2, 16), ("openai_es", 1e-3, 1, 0))]
@@ -67,7 +67,7 @@ def _cost_table():
 
 
 def test_claimed_table_measures_the_documents_rows_and_marks_extrapolations():
-    from evoscale.experiments.parameters import CLAIMED_ROWS, claimed_table, fitted_ms, peak_gib
+    from evoscale.experiments.cma_scaling import CLAIMED_ROWS, claimed_table, fitted_ms, peak_gib
 
     df = _cost_table()
     t = claimed_table(df)
@@ -81,7 +81,7 @@ def test_claimed_table_measures_the_documents_rows_and_marks_extrapolations():
 
 
 def test_fits_where_reads_the_machines_ram_and_one_gpu():
-    from evoscale.experiments.parameters import fits_where
+    from evoscale.experiments.cma_scaling import fits_where
     from evoscale.machine import ram_gib
 
     assert 0 < ram_gib() < 1e5

@@ -18,13 +18,13 @@ def test_book_profile_plans_ten_seeds_of_every_cell_on_equal_footing():
     cells = p.cells()
     assert len(cells) == len(pl.TASKS) * len(pl.ROWS) * 10 == len(pl.configs("book"))
     es = [c for row, _, c in cells if row in pl.EVOLVED]
-    assert len({(c.popsize, c.sigma0, c.budget_evals, c.episodes_per_eval, c.eval_every) for c in es}) == 1
+    assert len({(c.popsize, c.sigma0, c.budget_evals, c.episodes_per_fitness, c.test_every) for c in es}) == 1
     assert all(c.keep_solutions for c in es)
     assert {dict(c.hyper or {"optimizer": c.method})["optimizer"] for c in es} == {"torch_cmaes"}
     ppo = [c for row, _, c in cells if row not in pl.EVOLVED]
     assert {c.budget_steps for c in ppo} == {pl.MATCHED_STEPS} and set(p.ppo_steps.values()) == {pl.MATCHED_STEPS}
     # the matched step count is a solved-test point of the bandit's ES runs (100-step episodes)
-    assert pl.MATCHED_STEPS % (es[0].eval_every * 100) == 0 and pl.MATCHED_STEPS <= es[0].budget_evals * 100
+    assert pl.MATCHED_STEPS % (es[0].test_every * 100) == 0 and pl.MATCHED_STEPS <= es[0].budget_evals * 100
 
 
 def test_campaign_plans_chapter_7_with_a_cost_for_every_run(tmp_path, monkeypatch):
@@ -158,8 +158,8 @@ def test_nothing_stored_renders_as_not_run_yet():
 
 def test_at_steps_takes_the_last_solved_test_within_the_budget():
     df = pd.DataFrame(dict(env=BANDIT_ID, row="mlp", seed=0, method="torch_cmaes", n_params=98, generation=range(4),
-                           evals=[10, 20, 30, 40], env_steps=[1000, 2000, 3000, 4000], wall_s=1.0, eval_wall_s=0.0,
-                           machine="m", eval_return=[1.0, np.nan, 3.0, 4.0]))
+                           evals=[10, 20, 30, 40], env_steps=[1000, 2000, 3000, 4000], wall_s=1.0, test_wall_s=0.0,
+                           machine="m", test_return=[1.0, np.nan, 3.0, 4.0]))
     assert pl.at_steps(df, {BANDIT_ID: 3500})["final"].tolist() == [3.0]
     assert pl.at_steps(df, {BANDIT_ID: 2500})["final"].tolist() == [1.0]
     assert pl.finals(df)["final"].tolist() == [4.0]

@@ -66,10 +66,10 @@ def test_train_smoke_per_task(monkeypatch, env_id, method):
     _capped(monkeypatch, env_id, 30)
     spec = envs.REGISTRY[env_id]
     config = RunConfig(method=method, env=env_id, hidden=spec.default_hidden, popsize=4, sigma0=0.05,
-                       budget_evals=8, eval_every=4, eval_episodes=2, seed=0)
+                       budget_evals=8, test_every=4, test_episodes=2, seed=0)
     records = train(config)
     assert len(records) == 2 and records[-1]["evals"] == 8
-    assert np.isfinite(records[-1]["eval_return"]) and records[-1]["n_params"] > 0
+    assert np.isfinite(records[-1]["test_return"]) and records[-1]["n_params"] > 0
 
 
 def test_cnn_on_the_gpu_matches_the_cpu():

@@ -14,7 +14,7 @@ from evoscale.config import RunConfig
 
 torch.set_num_threads(1)
 
-TIMING = {"wall_s", "opt_s", "pop_eval_s", "eval_wall_s", "cpu_s"}
+TIMING = {"wall_s", "opt_s", "pop_eval_s", "test_wall_s", "cpu_s"}
 TINY = dict(n_envs=2, n_steps=64, batch_size=64, n_epochs=2)  # 128 env steps per rollout
 STEP = 128
 
@@ -29,16 +29,16 @@ def nan_safe(records):
     return [{k: (None if v != v else v) for k, v in r.items()} for r in records]
 
 
-def ppo(env_id, seed, total, eval_every=0, eval_episodes=100, hyper=None, checkpoint=None):
+def ppo(env_id, seed, total, test_every=0, test_episodes=100, hyper=None, checkpoint=None):
     """``train_ppo`` of the run (env, seed, budget_steps=total, ...)."""
-    config = RunConfig(method="ppo", env=env_id, seed=seed, budget_steps=total, eval_every=eval_every,
-                       eval_episodes=eval_episodes, hyper=hyper)
+    config = RunConfig(method="ppo", env=env_id, seed=seed, budget_steps=total, test_every=test_every,
+                       test_episodes=test_episodes, hyper=hyper)
     return train_ppo(config, checkpoint=checkpoint)
 
 
 def run(seed=0, total=2048, **kw):
     kw.setdefault("hyper", TINY)
-    return ppo("CartPole-v1", seed, total, eval_every=1024, eval_episodes=5, **kw)
+    return ppo("CartPole-v1", seed, total, test_every=1024, test_episodes=5, **kw)
 
 
 def test_records_have_exactly_the_evolution_columns_and_count_up():
@@ -53,10 +53,10 @@ def test_records_have_exactly_the_evolution_columns_and_count_up():
     assert all(b["evals"] >= a["evals"] for a, b in zip(records, records[1:])) and records[-1]["evals"] > 0
     assert all(b["wall_s"] > a["wall_s"] for a, b in zip(records, records[1:]))
     assert all(r["opt_s"] > 0 and r["pop_eval_s"] > 0 for r in records)
-    tested = [r["env_steps"] for r in records if not math.isnan(r["eval_return"])]
+    tested = [r["env_steps"] for r in records if not math.isnan(r["test_return"])]
     assert tested == [1024, 2048]
-    assert all(math.isnan(r["eval_std"]) == math.isnan(r["eval_return"]) for r in records)
-    assert records[-1]["eval_wall_s"] > 0 and records[0]["eval_wall_s"] == 0
+    assert all(math.isnan(r["test_std"]) == math.isnan(r["test_return"]) for r in records)
+    assert records[-1]["test_wall_s"] > 0 and records[0]["test_wall_s"] == 0
     assert all(r["best_return"] >= r["median_return"] for r in records if r["evals"])
 
 
@@ -77,7 +77,7 @@ def test_checkpoint_resumes_where_the_first_call_stopped(tmp_path):
     assert resumed["generation"] == first[-1]["generation"] + 1
     assert resumed["env_steps"] == first[-1]["env_steps"] + STEP  # num_timesteps continued
     assert resumed["evals"] >= first[-1]["evals"] and resumed["wall_s"] > first[-1]["wall_s"]
-    assert both[-1]["env_steps"] == 2048 and not math.isnan(both[-1]["eval_return"])
+    assert both[-1]["env_steps"] == 2048 and not math.isnan(both[-1]["test_return"])
     assert nan_safe(load_checkpoint(ckpt)["records"]) == nan_safe(both)
     with pytest.raises(RunFinishedError, match="already holds a finished run"):
         run(total=2048, checkpoint=ckpt)
@@ -87,7 +87,7 @@ def test_checkpoint_resumes_where_the_first_call_stopped(tmp_path):
 
 def test_vecnormalize_statistics_are_checkpointed(tmp_path):
     ckpt = str(tmp_path / "walker.ckpt")
-    kw = dict(eval_every=0, eval_episodes=1, hyper=dict(n_envs=2, n_steps=32, batch_size=64, n_epochs=1),
+    kw = dict(test_every=0, test_episodes=1, hyper=dict(n_envs=2, n_steps=32, batch_size=64, n_epochs=1),
               checkpoint=ckpt)
     first = ppo("BipedalWalker-v3", 0, 64, **kw)
     stats = pickle.loads(load_checkpoint(ckpt)["vecnormalize"])
@@ -100,8 +100,8 @@ def test_vecnormalize_statistics_are_checkpointed(tmp_path):
 @pytest.mark.parametrize("env_id", ["LunarLander-v3", "Humanoid-v5"])
 def test_zoo_settings_build_and_train_on_the_other_tasks(env_id):
     hyper = dict(n_envs=1, n_steps=32, batch_size=32, n_epochs=1)
-    records = ppo(env_id, 0, 32, eval_every=0, eval_episodes=1, hyper=hyper)
-    assert len(records) == 1 and records[0]["env_steps"] == 32 and np.isfinite(records[0]["eval_return"])
+    records = ppo(env_id, 0, 32, test_every=0, test_episodes=1, hyper=hyper)
+    assert len(records) == 1 and records[0]["env_steps"] == 32 and np.isfinite(records[0]["test_return"])
     if env_id == "Humanoid-v5":  # 256-256 ReLU actor and critic, + log_std
         assert records[0]["n_params"] == (348 * 256 + 256 + 256 * 256 + 256 + 256 * 17 + 17 + 17
                                           + 348 * 256 + 256 + 256 * 256 + 256 + 256 + 1)
@@ -154,7 +154,7 @@ def _capped(monkeypatch, env_id, steps):
 
 
 def pong(seed=0, total=1024, env_id="ALE/Pong-v5", **kw):
-    return ppo(env_id, seed, total, eval_every=512, eval_episodes=2, hyper=PONG_TINY, **kw)
+    return ppo(env_id, seed, total, test_every=512, test_episodes=2, hyper=PONG_TINY, **kw)
 
 
 def test_pong_pixels_trains_on_the_evaluators_observation(monkeypatch):
@@ -186,8 +186,8 @@ def test_pong_pixels_records_and_twin_runs_are_identical(monkeypatch):
     # SB3 CnnPolicy: NatureCNN (32 8x8/4, 64 4x4/2, 64 3x3/1, dense 3136->512) shared, heads 512->6, 512->1
     assert a[0]["n_params"] == (4 * 64 * 32 + 32) + (32 * 16 * 64 + 64) + (64 * 9 * 64 + 64) + (3136 * 512 + 512) \
         + (512 * 6 + 6) + (512 + 1)
-    assert [r["env_steps"] for r in a if not math.isnan(r["eval_return"])] == [512, 1024]
-    assert a[-1]["evals"] > 0 and all(-60 <= r["eval_return"] <= 60 for r in a if not math.isnan(r["eval_return"]))
+    assert [r["env_steps"] for r in a if not math.isnan(r["test_return"])] == [512, 1024]
+    assert a[-1]["evals"] > 0 and all(-60 <= r["test_return"] <= 60 for r in a if not math.isnan(r["test_return"]))
     assert strip(a) == strip(b)
 
 
@@ -222,7 +222,7 @@ def test_pong_checkpoint_continues_num_timesteps(monkeypatch, tmp_path):
 def test_pong_ram_trains_with_the_atari_entry_and_an_mlp(monkeypatch):
     _capped(monkeypatch, "ALE/Pong-ram-v5", 60)
     records = pong(total=256, env_id="ALE/Pong-ram-v5")
-    assert [r["env_steps"] for r in records] == [128, 256] and np.isfinite(records[-1]["eval_return"])
+    assert [r["env_steps"] for r in records] == [128, 256] and np.isfinite(records[-1]["test_return"])
     assert records[0]["n_params"] == (128 * 64 + 64 + 64 * 64 + 64) * 2 + (64 * 6 + 6) + (64 + 1)
 
 
@@ -262,9 +262,9 @@ def test_solved_test_equals_sb3_evaluate_policy_on_the_same_reset_seeds(env_id):
 
 def test_stochastic_solved_test_is_seeded_and_leaves_training_random_numbers_alone():
     records = run(seed=5)
-    tested = [r for r in records if not math.isnan(r["eval_return"])]
-    assert all(np.isfinite(r["eval_return_stochastic"]) and np.isfinite(r["eval_std_stochastic"]) for r in tested)
-    assert all(math.isnan(r["eval_return_stochastic"]) for r in records if math.isnan(r["eval_return"]))
+    tested = [r for r in records if not math.isnan(r["test_return"])]
+    assert all(np.isfinite(r["test_return_stochastic"]) and np.isfinite(r["test_std_stochastic"]) for r in tested)
+    assert all(math.isnan(r["test_return_stochastic"]) for r in records if math.isnan(r["test_return"]))
     assert strip(run(seed=5)) == strip(records)  # a pure function of the config
     from stable_baselines3 import PPO
 

@@ -76,7 +76,7 @@ def _lunar_summary():
     rec = lambda m, s, spg: pd.DataFrame(dict(  # noqa: E731
         method=m, env="LunarLander-v3", seed=s, generation=np.arange(40), evals=(np.arange(40) + 1) * 10,
         env_steps=(np.arange(40) + 1) * spg, pop_eval_s=spg * 1e-4, opt_s=0.01, machine="test box",
-        eval_return=np.where(np.arange(40) >= 5 + rng.integers(3), 300.0, 0.0)))
+        test_return=np.where(np.arange(40) >= 5 + rng.integers(3), 300.0, 0.0)))
     df = pd.concat([rec("ppo", s, 1_000) for s in range(10)] + [rec("torch_cmaes", s, 5_000) for s in range(10)])
     costs = b.unit_costs(df)
     S = b.summarise(df, "LunarLander-v3", 10, costs)

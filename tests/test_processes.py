@@ -27,7 +27,7 @@ def test_a_ray_address_where_nothing_listens_fails_naming_it():
     r = _python("""
         from evoscale.config import RunConfig
         from evoscale.train import train
-        train(RunConfig(env="CartPole-v1", hidden=(4,), popsize=8, budget_evals=16, eval_episodes=2,
+        train(RunConfig(env="CartPole-v1", hidden=(4,), popsize=8, budget_evals=16, test_episodes=2,
                         backend="ray", workers=1, ray_address="127.0.0.1:1"))
     """, timeout=120, EVOSCALE_RAY_CONNECT_TIMEOUT="3")
     assert r.returncode != 0
@@ -50,10 +50,10 @@ def test_a_ray_cluster_joined_by_its_gcs_address_gives_the_lockstep_records():
             import json
             from evoscale.config import RunConfig
             from evoscale.train import train
-            c = RunConfig(env="CartPole-v1", hidden=(4,), popsize=8, budget_evals=16, eval_episodes=2)
+            c = RunConfig(env="CartPole-v1", hidden=(4,), popsize=8, budget_evals=16, test_episodes=2)
             a = train(c.replace(backend="ray", workers=1, ray_address="{address}"))
             b = train(c)
-            print(json.dumps([[r["best_return"], r["eval_return"]] for r in (a[-1], b[-1])]))
+            print(json.dumps([[r["best_return"], r["test_return"]] for r in (a[-1], b[-1])]))
         """, timeout=300, RAY_AUTH_MODE="token")  # the head's token (~/.ray/auth_token): Ray's default
         assert r.returncode == 0, r.stderr[-3000:]
         ray_run, lockstep = eval(r.stdout.strip().splitlines()[-1].replace("NaN", "None"))
@@ -229,7 +229,7 @@ import sys
 from evoscale import campaign, cli
 from evoscale.config import RunConfig
 
-long = RunConfig(env="CartPole-v1", hidden=(4,), popsize=8, budget_evals=8 * 4000, eval_episodes=2, progress=False)
+long = RunConfig(env="CartPole-v1", hidden=(4,), popsize=8, budget_evals=8 * 4000, test_episodes=2, progress=False)
 campaign.needs = lambda profile, chapters=None: [campaign.Need(1, "test", "long", long)]
 campaign.CostModel.seconds = lambda self, config, n: 3600.0  # an hour: it checkpoints every 100 generations
 sys.exit(cli.main(["campaign", "run", "--hours", "1", "--profile", "smoke", "--processes", "1"]))

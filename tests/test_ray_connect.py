@@ -32,12 +32,12 @@ def spy(*args, **kwargs):  # the GCS address of the instance the evaluator start
     seen.append(ray.get_runtime_context().gcs_address)
     return ctx
 ray.init = spy
-c = RunConfig(method="openai_es", env="CartPole-v1", popsize=8, budget_evals=16, eval_every=8, eval_episodes=2,
+c = RunConfig(method="openai_es", env="CartPole-v1", popsize=8, budget_evals=16, test_every=8, test_episodes=2,
               backend="ray", workers=1)
 ray_run = train(c)
 gcs = seen[0] if seen else None
 here = train(c.replace(backend="lockstep"))
-keep = ("best_return", "mean_return", "eval_return", "env_steps")
+keep = ("best_return", "mean_return", "test_return", "env_steps")
 print(json.dumps({"gcs": gcs, "ray": [[r[k] for k in keep] for r in ray_run],
                   "lockstep": [[r[k] for k in keep] for r in here]}))
 """

@@ -16,16 +16,16 @@ TINY = {"n_envs": 2, "n_steps": 64, "batch_size": 64, "n_epochs": 1}
 
 
 def test_recurrent_ppo_runs_through_the_loop_with_the_ppo_records():
-    config = RunConfig(method="recurrent_ppo", env=BANDIT_ID, budget_steps=256, eval_every=128, eval_episodes=3,
+    config = RunConfig(method="recurrent_ppo", env=BANDIT_ID, budget_steps=256, test_every=128, test_episodes=3,
                        hyper=TINY)
     records = train(config)
     assert all(set(r) == set(RECORD_KEYS) for r in records)
     assert records[-1]["method"] == "recurrent_ppo" and records[-1]["env_steps"] == 256
-    assert [r["eval_return"] == r["eval_return"] for r in records] == [True, True]  # tested at 128 and 256
-    assert all(np.isfinite(r["eval_return_stochastic"]) for r in records)  # and with sampled actions
+    assert [r["test_return"] == r["test_return"] for r in records] == [True, True]  # tested at 128 and 256
+    assert all(np.isfinite(r["test_return_stochastic"]) for r in records)  # and with sampled actions
     assert records[0]["n_params"] > 30_000  # two 64-unit LSTMs (actor and critic) and their heads
     twin = train(config)
-    assert [r["eval_return"] for r in twin] == [r["eval_return"] for r in records]
+    assert [r["test_return"] for r in twin] == [r["test_return"] for r in records]
     with pytest.raises(ValueError, match="'recurrent_ppo' needs budget_steps"):
         resolve(RunConfig(method="recurrent_ppo", env=BANDIT_ID))
 

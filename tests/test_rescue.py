@@ -12,7 +12,7 @@ import pytest
 from evoscale import cli, store
 
 TRAIN = ["train", "--env", "CartPole-v1", "--hidden", "4", "--popsize", "8", "--budget-evals", "16",
-         "--eval-episodes", "2", "--no-progress"]
+         "--test-episodes", "2", "--no-progress"]
 
 
 def _main(args, capsys) -> tuple[int, str]:
@@ -63,7 +63,7 @@ def test_a_campaign_run_whose_save_fails_keeps_its_records(tmp_path, monkeypatch
     from evoscale.config import RunConfig
 
     monkeypatch.setenv("EVOSCALE_CHECKPOINTS", str(tmp_path / "ckpt"))
-    config = RunConfig(env="CartPole-v1", hidden=(4,), popsize=8, budget_evals=16, eval_episodes=2)
+    config = RunConfig(env="CartPole-v1", hidden=(4,), popsize=8, budget_evals=16, test_episodes=2)
     target = campaign.run_path(config, tmp_path / "runs")
     monkeypatch.setattr(store, "atomic_write", _failing_write(target, errno.ENOSPC))
     with pytest.raises(ValueError, match="its records are kept in .*rescued-"):

@@ -8,13 +8,13 @@ from evoscale.config import RunConfig
 from evoscale.runs import available, load_cached, run_cached, run_path, served_by
 from evoscale.trainers import REGISTRY
 
-TIMING = ["wall_s", "opt_s", "pop_eval_s", "eval_wall_s", "cpu_s", "machine"]
+TIMING = ["wall_s", "opt_s", "pop_eval_s", "test_wall_s", "cpu_s", "machine"]
 
 
 def _cfg(method, budget, **kw):
     # popsize 8, a solved test every 4 generations (32 episodes): budgets 64 and 128 are aligned
     return RunConfig(method=method, env="CartPole-v1", hidden=(4,), popsize=8, sigma0=0.5, budget_evals=budget,
-                     eval_every=32, eval_episodes=3, seed=3, **kw)
+                     test_every=32, test_episodes=3, seed=3, **kw)
 
 
 @pytest.mark.parametrize("method,hyper", [(m, None) for m in sorted(REGISTRY)] + [("torch_cmaes", {"active": True})])
@@ -45,4 +45,4 @@ def test_available_trains_nothing(tmp_path):
     assert set(df["seed"]) == {3}
     assert load_cached(missing_cfg, tmp_path) is None
     assert not run_path(missing_cfg, tmp_path).exists()
-    assert np.isfinite(df["eval_return"].iloc[-1])
+    assert np.isfinite(df["test_return"].iloc[-1])

@@ -102,7 +102,7 @@ def ray_cluster():
 
 
 def _strip(records):
-    timing = {"wall_s", "opt_s", "pop_eval_s", "eval_wall_s", "cpu_s"}
+    timing = {"wall_s", "opt_s", "pop_eval_s", "test_wall_s", "cpu_s"}
     return [{k: (None if v != v else v) for k, v in r.items() if k not in timing} for r in records]
 
 
@@ -110,8 +110,8 @@ def _strip(records):
 def test_training_with_seed_only_messages_on_ray_equals_in_process(ray_cluster, method):
     from evoscale.train import train
 
-    config = RunConfig(env="CartPole-v1", method=method, hidden=(8,), popsize=8, budget_evals=48, eval_every=24,
-                       eval_episodes=3, sigma0=0.1, hyper={"rank": 2} if method == "lowrank_es" else None)
+    config = RunConfig(env="CartPole-v1", method=method, hidden=(8,), popsize=8, budget_evals=48, test_every=24,
+                       test_episodes=3, sigma0=0.1, hyper={"rank": 2} if method == "lowrank_es" else None)
     assert _strip(train(config.replace(backend="ray", workers=2, messages="seeds"))) == _strip(train(config))
 
 

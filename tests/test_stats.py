@@ -24,7 +24,7 @@ def test_curve_band_interpolates_each_seed():
 
 
 def test_first_crossing_per_seed():
-    df = pd.DataFrame({"seed": [0, 0, 1, 1], "evals": [1, 2, 1, 2], "eval_return": [0, 300, 0, 10]})
+    df = pd.DataFrame({"seed": [0, 0, 1, 1], "evals": [1, 2, 1, 2], "test_return": [0, 300, 0, 10]})
     hits = first_crossing(df, 200)
     assert hits[0] == 2 and np.isnan(hits[1])
 

@@ -47,7 +47,7 @@ def test_save_and_load_round_trip(tmp_path):
     assert load_run(tmp_path / "missing.csv") is None
 
 
-CONFIG = RunConfig(env="CartPole-v1", hidden=(4,), popsize=8, budget_evals=64, eval_every=32, eval_episodes=2)
+CONFIG = RunConfig(env="CartPole-v1", hidden=(4,), popsize=8, budget_evals=64, test_every=32, test_episodes=2)
 
 
 def test_cache_is_reused_and_fresh_recomputes(tmp_path, monkeypatch):
@@ -100,7 +100,7 @@ def test_a_corrupt_stored_run_is_named_and_recomputed(corrupt, tmp_path, caplog)
         assert not is_cached(CONFIG, tmp_path)
         again = run_cached(CONFIG, tmp_path)
     assert str(path) in caplog.text and "recomputing" in caplog.text
-    cols = ["generation", "evals", "best_return", "eval_return"]
+    cols = ["generation", "evals", "best_return", "test_return"]
     pd.testing.assert_frame_equal(again[cols], first[cols])
     assert is_cached(CONFIG, tmp_path) and load_run(path, {"key": CONFIG.key()}) is not None
 

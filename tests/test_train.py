@@ -6,7 +6,7 @@ from evoscale.config import RunConfig
 from evoscale.train import resolve, train
 from evoscale.trainers import REGISTRY, make_trainer
 
-TIMING = {"wall_s", "opt_s", "pop_eval_s", "eval_wall_s", "cpu_s"}
+TIMING = {"wall_s", "opt_s", "pop_eval_s", "test_wall_s", "cpu_s"}
 
 
 def strip(records):
@@ -14,13 +14,13 @@ def strip(records):
     return [{k: (None if v != v else v) for k, v in r.items() if k not in TIMING} for r in records]
 
 
-SMALL = dict(env="CartPole-v1", hidden=(8,), popsize=16, budget_evals=480, eval_every=160, eval_episodes=10)
+SMALL = dict(env="CartPole-v1", hidden=(8,), popsize=16, budget_evals=480, test_every=160, test_episodes=10)
 
 
 def test_cmaes_solves_cartpole_in_a_small_budget():
     records = train(RunConfig(method="cmaes", **SMALL))
     final = records[-1]
-    assert final["eval_return"] >= 475  # mean over 10 fresh episodes of the distribution mean
+    assert final["test_return"] >= 475  # mean over 10 fresh episodes of the distribution mean
     assert final["evals"] == 480 and final["env_steps"] > 480
 
 
@@ -36,9 +36,9 @@ def test_records_have_the_documented_columns_and_eval_checkpoints():
     records = train(RunConfig(**SMALL))
     assert len(records) == 30
     cols = {"method", "env", "n_params", "seed", "generation", "evals", "env_steps", "wall_s",
-            "best_return", "mean_return", "median_return", "eval_return", "machine"}
+            "best_return", "mean_return", "median_return", "test_return", "machine"}
     assert cols <= set(records[0])
-    evaluated = [r["evals"] for r in records if not math.isnan(r["eval_return"])]
+    evaluated = [r["evals"] for r in records if not math.isnan(r["test_return"])]
     assert evaluated == [160, 320, 480]
     assert all(r2["evals"] > r1["evals"] for r1, r2 in zip(records, records[1:]))
 
@@ -111,7 +111,7 @@ def test_checkpoint_resume_equals_uninterrupted(tmp_path, method, hyper):
 def test_target_return_stops_the_run_when_solved(tmp_path):
     full = train(RunConfig(**SMALL))
     stopped = train(RunConfig(**SMALL, target_return=475.0), checkpoint=tmp_path / "c")
-    first = next(r for r in full if r["eval_return"] >= 475)
+    first = next(r for r in full if r["test_return"] >= 475)
     assert stopped[-1]["generation"] == first["generation"] < full[-1]["generation"]
     from evoscale.train import FinishedRunError
 
@@ -122,16 +122,16 @@ def test_target_return_stops_the_run_when_solved(tmp_path):
 def test_step_budget_stops_the_es_and_tests_the_last_generation():
     records = train(RunConfig(**{**SMALL, "budget_steps": 2_000}))
     assert records[-1]["env_steps"] >= 2_000 > records[-2]["env_steps"]
-    assert records[-1]["eval_return"] == records[-1]["eval_return"]  # not NaN
+    assert records[-1]["test_return"] == records[-1]["test_return"]  # not NaN
 
 
 def test_ppo_runs_through_the_same_loop_and_records():
-    config = RunConfig(method="ppo", env="CartPole-v1", budget_steps=512, eval_every=256, eval_episodes=3,
+    config = RunConfig(method="ppo", env="CartPole-v1", budget_steps=512, test_every=256, test_episodes=3,
                        hyper={"n_envs": 2, "n_steps": 64, "batch_size": 64, "n_epochs": 1})
     records = train(config)
     assert records[-1]["env_steps"] >= 512 and records[-1]["method"] == "ppo"
     # the ES records' columns, plus PPO's sampled-action solved test
-    assert set(records[0]) == set(train(RunConfig(**SMALL))[0]) | {"eval_return_stochastic", "eval_std_stochastic"}
+    assert set(records[0]) == set(train(RunConfig(**SMALL))[0]) | {"test_return_stochastic", "test_std_stochastic"}
     with pytest.raises(ValueError, match="needs budget_steps"):
         resolve(RunConfig(method="ppo"))
 
@@ -167,7 +167,7 @@ from evoscale.config import RunConfig
 from evoscale.train import resolve, train
 
 store.os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)  # killed before the rename
-train(RunConfig(method="cmaes", env="CartPole-v1", hidden=(8,), popsize=16, budget_evals=480, eval_episodes=2),
+train(RunConfig(method="cmaes", env="CartPole-v1", hidden=(8,), popsize=16, budget_evals=480, test_episodes=2),
       checkpoint=sys.argv[1], checkpoint_every=1)
 """
 
@@ -184,7 +184,7 @@ def test_a_checkpoint_write_killed_midway_leaves_no_temporary_file_after_the_nex
     assert r.returncode == -9
     (tmp,) = tmp_path.glob(".run.ckpt.*.tmp")
     os.utime(tmp, (store.STARTED - 10, store.STARTED - 10))  # written before this process started
-    config = RunConfig(method="cmaes", env="CartPole-v1", hidden=(8,), popsize=16, budget_evals=32, eval_episodes=2)
+    config = RunConfig(method="cmaes", env="CartPole-v1", hidden=(8,), popsize=16, budget_evals=32, test_episodes=2)
     train(config, checkpoint=ckpt)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.ckpt"]
 

@@ -105,7 +105,7 @@ def test_amdahl_separates_the_measured_bound_from_the_modelled_fit_with_cis():
 
 def test_island_finals_read_each_seed_at_the_budget():
     df = pd.DataFrame({"model": ["a"] * 4, "seed": [0, 0, 1, 1], "evals": [64, 128, 64, 128],
-                       "eval_return": [1.0, 2.0, np.nan, 3.0]})
+                       "test_return": [1.0, 2.0, np.nan, 3.0]})
     assert wk.island_finals(df, 128)["a"].tolist() == [2.0, 3.0]
     assert wk.island_finals(None, 128) == {}
 

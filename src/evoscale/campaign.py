@@ -119,7 +119,7 @@ def harvest(profile: str = "book", chapters=None, log=print, envs=None) -> list[
             saved = read_checkpoint(path)  # a foreign or corrupt file: a ValueError naming it
             records = saved["progress"].records
             longer = _config_with_key(c, saved["key"])
-            if longer is None or len(records) < g or not math.isfinite(records[g - 1]["eval_return"]):
+            if longer is None or len(records) < g or not math.isfinite(records[g - 1]["test_return"]):
                 continue
             save_records(c, where, pd.DataFrame(records[:g]))
             written.append(run_path(c, where).name)
@@ -131,7 +131,7 @@ def harvest(profile: str = "book", chapters=None, log=print, envs=None) -> list[
 def _config_with_key(c: RunConfig, key: str) -> RunConfig | None:
     """The longer budget of ``c``'s configuration whose key is ``key`` (a checkpoint's), if any
     aligned budget up to 10x ``c``'s matches."""
-    step = c.popsize * c.episodes_per_eval
+    step = c.popsize * c.episodes_per_fitness
     for b in range(c.budget_evals, 10 * c.budget_evals + 1, step):
         other = c.replace(budget_evals=b)
         if other.key() == key:

@@ -52,9 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--budget-evals", type=int, default=d.budget_evals, help="training episodes")
     t.add_argument("--budget-steps", type=int, default=None, help="env-step budget (required for ppo)")
     t.add_argument("--hyper", default=None, help='method hyper-parameters as JSON, e.g. \'{"lr": 0.05}\'')
-    t.add_argument("--episodes-per-eval", type=int, default=d.episodes_per_eval)
-    t.add_argument("--eval-every", type=int, default=d.eval_every, help="episodes between solved tests")
-    t.add_argument("--eval-episodes", type=int, default=d.eval_episodes, help="episodes per solved test")
+    t.add_argument("--episodes-per-fitness", "--episodes-per-eval", type=int, default=d.episodes_per_fitness)
+    t.add_argument("--test-every", "--eval-every", type=int, default=d.test_every, help="episodes between solved tests")
+    t.add_argument("--test-episodes", "--eval-episodes", type=int, default=d.test_episodes, help="episodes per solved test")
     t.add_argument("--seed", type=int, default=d.seed)
     t.add_argument("--backend", default=d.backend, help="lockstep | serial | ray | jax (gymnax CartPole) | envpool (EnvPool, optional)")
     t.add_argument("--device", default=d.device, help="cpu | cuda")
@@ -363,8 +363,8 @@ def _train(args) -> dict:
     config = RunConfig(
         method=args.method, env=args.env, hidden=args.hidden, popsize=args.popsize, sigma0=args.sigma0,
         budget_evals=args.budget_evals, budget_steps=args.budget_steps, hyper=_hyper(args.hyper),
-        episodes_per_eval=args.episodes_per_eval,
-        eval_every=args.eval_every, eval_episodes=args.eval_episodes, seed=args.seed,
+        episodes_per_fitness=args.episodes_per_fitness,
+        test_every=args.test_every, test_episodes=args.test_episodes, seed=args.seed,
         backend=args.backend, device=args.device, progress=not args.no_progress,
     )
     resolve(config)  # env, method, hyper-parameters and backend against the registries
@@ -389,7 +389,7 @@ def _train(args) -> dict:
     return {
         "method": config.method, "env": config.env, "n_params": last["n_params"], "seed": config.seed,
         "key": config.key(), "best_return": best,
-        "eval_return": None if math.isnan(last["eval_return"]) else last["eval_return"],
+        "test_return": None if math.isnan(last["test_return"]) else last["test_return"],
         "evals": last["evals"], "env_steps": last["env_steps"], "wall_s": round(last["wall_s"], 3),
     }
 
@@ -400,11 +400,12 @@ def _same(a: Path, b: Path) -> int:
     import pandas as pd
 
     from .runs import records_difference
+    from .store import current_names
 
     frames = []
     for path in (a, b):
         try:
-            frames.append(pd.read_csv(path))
+            frames.append(current_names(pd.read_csv(path)))
         except (OSError, ValueError) as err:
             raise ValueError(f"run {path} cannot be read ({getattr(err, 'strerror', None) or err})") from None
     difference = records_difference(*frames)

@@ -27,6 +27,13 @@ from .machine import check_device
 from .store import RESULT_FORMAT_VERSION
 
 NOT_HASHED = frozenset({"progress", "workers", "ray_address", "messages"})
+STORED_NAMES = {  # the stored name of each field renamed by issue 35
+    "episodes_per_fitness": "episodes_per_eval",  # stored name
+    "test_every": "eval_every",  # stored name
+    "test_episodes": "eval_episodes",  # stored name
+}
+"""Field -> the name a run's key hashes and its sidecar holds: the names the stored runs were keyed
+with before issue 35 renamed the fields, so every stored run keeps its key and its file."""
 
 
 def content_key(what: dict) -> str:
@@ -111,12 +118,12 @@ class RunConfig:
     """Training budget in env steps: the gradient baselines' budget (required for ``ppo`` and
     ``recurrent_ppo``, ``trainers.GRADIENT_METHODS``); for the ES an extra limit,
     the run stops after the generation that reaches it. None: no step limit."""
-    episodes_per_eval: int = 1
+    episodes_per_fitness: int = 1
     """Episodes averaged into one individual's fitness."""
-    eval_every: int = 2_000
-    """Run the solved test (``eval_episodes`` fresh episodes on the trainer's solution) every this
+    test_every: int = 2_000
+    """Run the solved test (``test_episodes`` fresh episodes on the trainer's solution) every this
     many training episodes (PPO: env steps), and always after the last generation. 0: only at the end."""
-    eval_episodes: int = 100
+    test_episodes: int = 100
     """Fresh episodes in each solved test (Gymnasium's convention is 100)."""
     target_return: float | None = None
     """Stop after the first solved test whose mean return reaches this (None: spend the budget)."""
@@ -157,7 +164,7 @@ class RunConfig:
         the registries' question, answered once in ``train.resolve``."""
         if self.budget_steps is not None and (not isinstance(self.budget_steps, int) or self.budget_steps <= 0):
             raise ValueError(f"budget_steps must be a positive integer, got {self.budget_steps!r}")
-        for name in ("popsize", "budget_evals", "episodes_per_eval", "eval_episodes"):
+        for name in ("popsize", "budget_evals", "episodes_per_fitness", "test_episodes"):
             check_positive_int(name, getattr(self, name))
         if self.popsize < 2:
             raise ValueError(f"popsize must be at least 2, got {self.popsize}")
@@ -168,13 +175,13 @@ class RunConfig:
         if self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed}")
         check_type("target_return", self.target_return, float | None)
-        if not isinstance(self.eval_every, int) or self.eval_every < 0:
-            raise ValueError(f"eval_every must be a non-negative integer, got {self.eval_every!r}")
-        per_gen = self.popsize * self.episodes_per_eval
+        if not isinstance(self.test_every, int) or self.test_every < 0:
+            raise ValueError(f"test_every must be a non-negative integer, got {self.test_every!r}")
+        per_gen = self.popsize * self.episodes_per_fitness
         if self.budget_evals < per_gen:
             raise ValueError(
                 f"budget_evals={self.budget_evals} is smaller than one generation "
-                f"(popsize {self.popsize} x episodes_per_eval {self.episodes_per_eval} = {per_gen})"
+                f"(popsize {self.popsize} x episodes_per_fitness {self.episodes_per_fitness} = {per_gen})"
             )
         if self.workers is not None and (not isinstance(self.workers, int) or self.workers < 1):
             raise ValueError(f"workers must be a positive integer, got {self.workers!r}")
@@ -184,8 +191,19 @@ class RunConfig:
             raise ValueError(f"messages='seeds' is a Ray protocol; backend is {self.backend!r}")
         check_device(self.device)
 
+    @classmethod
+    def from_stored(cls, meta: dict) -> "RunConfig":
+        """The configuration a run's sidecar (or any dict of fields) holds, its fields under their
+        stored names (``STORED_NAMES``) or their own; other entries (key, csv, islands) ignored."""
+        current = {old: new for new, old in STORED_NAMES.items()}
+        names = {f.name for f in dataclasses.fields(cls)}
+        fields = {current.get(k, k): v for k, v in meta.items()}
+        return cls(**{k: v for k, v in fields.items() if k in names})
+
     def hashed_fields(self) -> dict:
-        d = {k: v for k, v in dataclasses.asdict(self).items() if k not in NOT_HASHED and v is not None}
+        """The fields a run's key hashes (and its sidecar holds), under their stored names."""
+        d = {STORED_NAMES.get(k, k): v for k, v in dataclasses.asdict(self).items()
+             if k not in NOT_HASHED and v is not None}
         d["hidden"] = list(self.hidden)
         if self.hyper is not None:
             d["hyper"] = dict(self.hyper)

@@ -91,12 +91,12 @@ def _check(config: RunConfig, islands, migrate_every, migrants, topology, mode, 
         raise ValueError(f"speeds must give {K} positive finite seconds per generation, one per island, got {speeds!r}")
     if config.method in GRADIENT_METHODS:
         raise ValueError(f"the island model needs a population-based method, not {config.method!r}")
-    per_gen = K * config.popsize * config.episodes_per_eval
+    per_gen = K * config.popsize * config.episodes_per_fitness
     generations = config.budget_evals // per_gen
     if generations == 0:
         raise ValueError(f"budget_evals={config.budget_evals} is smaller than one generation of {K} islands "
-                         f"(islands {K} x popsize {config.popsize} x episodes_per_eval "
-                         f"{config.episodes_per_eval} = {per_gen})")
+                         f"(islands {K} x popsize {config.popsize} x episodes_per_fitness "
+                         f"{config.episodes_per_fitness} = {per_gen})")
     if schedule is not None:
         done, arrivals = schedule.get("generations"), schedule.get("arrivals")
         if (not isinstance(done, (list, tuple)) or len(done) != K or sum(done) != K * generations

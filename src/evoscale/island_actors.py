@@ -131,7 +131,7 @@ class Island:
         t1 = time.perf_counter()
         c = self.config
         check_finite(population, f"island {self.k}, individual {{i}}'s parameter vector", c, generation)
-        seeds = episode_seeds(c.seed, TRAIN, generation * self.K + self.k, len(population), c.episodes_per_eval)
+        seeds = episode_seeds(c.seed, TRAIN, generation * self.K + self.k, len(population), c.episodes_per_fitness)
         result = self.evaluator.evaluate(population, seeds)
         check_finite(result.returns, f"island {self.k}, individual {{i}}'s return", c, generation)
         fitness = result.returns.mean(axis=1)
@@ -172,9 +172,9 @@ class _Recorder:
             t1 = time.perf_counter()
             solution = np.asarray(self.solution_of(rec["best_island"], results[best].get("generation", gen)))
             self.tests += 1
-            rec["eval_return"], rec["eval_std"] = solved_test(self.evaluator, solution, config, gen)
+            rec["test_return"], rec["test_std"] = solved_test(self.evaluator, solution, config, gen)
             self.eval_wall += time.perf_counter() - t1
-            rec["eval_wall_s"] = self.eval_wall
+            rec["test_wall_s"] = self.eval_wall
             self.next_eval = after_test(config, self.next_eval, self.evals)
         self.records.append(rec)
         return last or stops(config, rec, self.env_steps) is not None

@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
+from .labels import METHOD_LABELS  # noqa: F401 (each method's name beside its colour; compute, synthesis)
 from .stats import MIN_SEEDS, curve_band
 
 COLUMN_PX = 660
@@ -19,7 +20,7 @@ WIDTH = 7.5
 ``COLUMN_PX``, its 10.5 pt tick labels render at about 9.6 pt."""
 
 METHOD_COLORS = {
-    "cmaes": "#0173b2", "torch_cmaes": "#0173b2",  # CMA-ES, whichever implementation
+    "cmaes": "#0173b2", "torch_cmaes": "#0173b2", "cma": "#0173b2",  # CMA-ES, whichever implementation
     "sepcmaes": "#56b4e9",
     "openai_es": "#029e73",
     "ga": "#999933",
@@ -33,14 +34,6 @@ METHOD_COLORS = {
 "colorblind" palette and Paul Tol's muted one, chosen so that the methods drawn together differ,
 PPO's vermillion from every ES). Grey and black are left to reference lines (solved thresholds,
 claims, baselines)."""
-
-
-METHOD_NAMES = {
-    "cmaes": "CMA-ES", "torch_cmaes": "CMA-ES (torch)", "sepcmaes": "sep-CMA-ES", "openai_es": "OpenAI-ES",
-    "ga": "GA", "ppo": "PPO", "neuromod": "Neuromod", "mlp": "MLP", "recurrent": "GRU",
-    "recurrent_ppo": "RecurrentPPO",
-}
-"""The readers' name of each method in ``METHOD_COLORS`` (a figure never shows a code name)."""
 
 
 def color(method: str) -> str:

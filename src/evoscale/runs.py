@@ -14,8 +14,8 @@ and key match and its records reach the budget (``incomplete``; else it is recom
 only on (seed, generation, individual), so the first G generations of a run with a larger
 ``budget_evals`` are the records of the G-generation run -- provided the longer run also held a
 solved test after generation G - 1, which the shorter run always holds (its last generation). This
-holds when G * popsize crosses a multiple of ``eval_every`` ("aligned" budgets: the book uses
-``eval_every`` = 40 generations and budgets that are multiples of it). ``served_by`` finds such a
+holds when G * popsize crosses a multiple of ``test_every`` ("aligned" budgets: the book uses
+``test_every`` = 40 generations and budgets that are multiples of it). ``served_by`` finds such a
 run; ``tests/test_runs.py`` checks the equality for every registered method. PPO (the zoo's
 linear schedules depend on the total budget) and runs that stop early (``target_return``,
 ``budget_steps``) are never served this way.
@@ -113,7 +113,7 @@ def run_path(config: RunConfig, where: Path) -> Path:
 
 def generations(config: RunConfig) -> int:
     """Generations the loop runs for ``config``'s episode budget (ES methods)."""
-    return config.budget_evals // (config.popsize * config.episodes_per_eval)
+    return config.budget_evals // (config.popsize * config.episodes_per_fitness)
 
 
 def servable(config) -> bool:
@@ -125,28 +125,28 @@ def servable(config) -> bool:
 
 def incomplete(config: RunConfig, df: pd.DataFrame, islands: int = 1) -> str | None:
     """None if ``df`` holds every generation of ``config`` (``islands`` islands of ``popsize``: the
-    island model's runs) -- ``budget_evals // (popsize * episodes_per_eval)`` of them, fewer only if
+    island model's runs) -- ``budget_evals // (popsize * episodes_per_fitness)`` of them, fewer only if
     the records show an early stop (``target_return`` reached, ``budget_steps`` spent; PPO: its step
     budget) -- with a solved test after the last; else what is wrong."""
     if df.empty or "generation" not in df or not np.array_equal(df["generation"], np.arange(len(df))):
         return "its generations are not 0, 1, ..., n-1"
     last = df.iloc[-1]
     steps_spent = config.budget_steps is not None and last["env_steps"] >= config.budget_steps
-    want = config.budget_evals // (islands * config.popsize * config.episodes_per_eval)
-    solved = config.target_return is not None and last["eval_return"] >= config.target_return
+    want = config.budget_evals // (islands * config.popsize * config.episodes_per_fitness)
+    solved = config.target_return is not None and last["test_return"] >= config.target_return
     gradient = config.method in GRADIENT_METHODS
     if gradient and not steps_spent:
         return f"it holds {last['env_steps']} of {config.budget_steps} env steps"
     if not gradient and not (len(df) == want or (len(df) < want and (solved or steps_spent))):
         return f"it holds {len(df)} of the budget's {want} generations"
-    if not np.isfinite(last["eval_return"]):
+    if not np.isfinite(last["test_return"]):
         return "its last generation has no solved test"
     return None
 
 
 NUMERIC_COLUMNS = ("n_params", "popsize", "seed", "generation", "evals", "env_steps", "wall_s", "opt_s",
-                   "pop_eval_s", "best_return", "mean_return", "median_return", "eval_return", "eval_std",
-                   "eval_wall_s", "cpu_s")
+                   "pop_eval_s", "best_return", "mean_return", "median_return", "test_return", "test_std",
+                   "test_wall_s", "cpu_s")
 """The record columns that hold numbers (``train.generation_record``); the others are text."""
 
 
@@ -180,9 +180,8 @@ def sidecar_problem(meta: dict, csv_path: Path, df: pd.DataFrame) -> str | None:
     budget; other sidecars (tables) need nothing more than a CSV that parses."""
     if "key" not in meta or "method" not in meta:
         return None
-    fields = {f.name for f in dataclasses.fields(RunConfig)}
     try:
-        config = resolve(RunConfig(**{k: v for k, v in meta.items() if k in fields})).config
+        config = resolve(RunConfig.from_stored(meta)).config
     except (TypeError, ValueError) as err:
         return f"its configuration is no longer valid ({err})"
     if config.key() != meta["key"] or not csv_path.stem.endswith(meta["key"]):
@@ -209,7 +208,7 @@ def served_by(config: RunConfig, where: Path) -> tuple[Path, pd.DataFrame] | Non
         if path.with_suffix(".json") != side or (df := load_records(longer, path)) is None:
             continue
         cut = df[df["generation"] < g]
-        if len(cut) == g and pd.notna(cut["eval_return"].iloc[-1]):
+        if len(cut) == g and pd.notna(cut["test_return"].iloc[-1]):
             return path, cut.reset_index(drop=True)
     return None
 
@@ -252,7 +251,7 @@ def run_cpu_seconds(last: pd.Series) -> float:
     """A stored run's cost from its last record: the process's CPU seconds (``cpu_s``, recorded since
     it was added), else its wall-clock with the solved tests (an over-estimate on a shared machine)."""
     cpu = last.get("cpu_s", np.nan)
-    return float(cpu) if np.isfinite(cpu) else float(last["wall_s"] + last["eval_wall_s"])
+    return float(cpu) if np.isfinite(cpu) else float(last["wall_s"] + last["test_wall_s"])
 
 
 def is_cached(config: RunConfig, where: Path) -> bool:

@@ -81,7 +81,7 @@ def curve_band(df: pd.DataFrame, x: str, y: str, grid=None, group: str = "seed")
     return pd.DataFrame(rows, columns=[x, "iqm", "lo", "hi", "n"])
 
 
-def first_crossing(df: pd.DataFrame, threshold: float, x: str = "evals", y: str = "eval_return",
+def first_crossing(df: pd.DataFrame, threshold: float, x: str = "evals", y: str = "test_return",
                    group: str = "seed") -> pd.Series:
     """Per seed, the first ``x`` at which ``y >= threshold`` (NaN where never reached)."""
     def first(g):

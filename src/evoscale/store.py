@@ -231,6 +231,25 @@ def save_run(csv_path: str | os.PathLike, records: pd.DataFrame, config: dict) -
 
 
 # ---------------------------------------------------------------- reading
+RENAMED_COLUMNS = {  # records' columns renamed by issue 35: stored name -> name
+    "eval_return": "test_return",  # stored name
+    "eval_std": "test_std",  # stored name
+    "eval_wall_s": "test_wall_s",  # stored name
+    "eval_return_stochastic": "test_return_stochastic",  # stored name
+    "eval_std_stochastic": "test_std_stochastic",  # stored name
+}
+"""Records written before issue 35 (and by a campaign still on older code) name the solved test's
+columns ``eval_*``; every reader sees them under their names (``current_names``)."""
+
+
+def current_names(records):
+    """A records DataFrame, or a list of record dicts (a checkpoint's), with ``RENAMED_COLUMNS``
+    renamed: what was stored under the old names reads as if written today."""
+    if isinstance(records, pd.DataFrame):
+        return records.rename(columns=RENAMED_COLUMNS)
+    return [{RENAMED_COLUMNS.get(k, k): v for k, v in r.items()} for r in records]
+
+
 def _json(value):
     return json.loads(json.dumps(value))  # tuples -> lists, as in a sidecar
 
@@ -262,7 +281,7 @@ def _problem(csv_path: Path, expect: dict | None) -> tuple[str | None, pd.DataFr
         return f"it does not parse ({err})", None
     if len(df) != info.get("rows"):
         return f"it has {len(df)} rows, its sidecar says {info.get('rows')}", None
-    return None, df
+    return None, current_names(df)
 
 
 def load_run(csv_path: str | os.PathLike, expect: dict | None = None, check=None) -> pd.DataFrame | None:

@@ -1,9 +1,9 @@
 """The one training loop: ask -> evaluate -> tell -> record, until the episode budget is spent.
 
-Each generation appends one record (a dict); generations that end a block of ``eval_every`` episodes,
-and the last one, also carry ``eval_return``: the mean return of the trainer's current solution over
-``eval_episodes`` fresh episodes (a seed stream training never uses). ``wall_s`` counts training time
-only (ask + population evaluation + tell); the solved tests are timed separately in ``eval_wall_s``.
+Each generation appends one record (a dict); generations that end a block of ``test_every`` episodes,
+and the last one, also carry ``test_return``: the mean return of the trainer's current solution over
+``test_episodes`` fresh episodes (a seed stream training never uses). ``wall_s`` counts training time
+only (ask + population evaluation + tell); the solved tests are timed separately in ``test_wall_s``.
 ``cpu_s`` is the process's CPU time for the run so far, training and solved tests together: what the
 run cost, whatever else shared the machine.
 
@@ -34,7 +34,7 @@ from .config import RunConfig, check_type
 from .envs import EnvSpec, get_spec
 from .evaluation import BACKENDS, EVAL, TRAIN, episode_seeds, make_evaluator
 from .machine import machine_label
-from .store import atomic_write, dumps_compact, load_pickle, remove_stale_temps
+from .store import atomic_write, current_names, dumps_compact, load_pickle, remove_stale_temps
 from .trainers import GRADIENT_METHODS, METHODS, REGISTRY, check_hyper_names, hyper_types, make_trainer, policy_for
 
 Record = dict
@@ -80,9 +80,9 @@ def check_finite(values: np.ndarray, what: str, config: RunConfig, generation: i
 
 
 def solved_test(evaluator, solution: np.ndarray, config: RunConfig, generation: int):
-    """Mean and std of the solution's return over ``eval_episodes`` fresh episodes."""
+    """Mean and std of the solution's return over ``test_episodes`` fresh episodes."""
     check_finite(solution[None, :], "the solution", config, generation)
-    seeds = episode_seeds(config.seed, EVAL, generation, 1, config.eval_episodes, contiguous_seeds(evaluator))
+    seeds = episode_seeds(config.seed, EVAL, generation, 1, config.test_episodes, contiguous_seeds(evaluator))
     result = evaluator.evaluate(solution[None, :], seeds)
     check_finite(result.returns, "the solved test's return", config, generation)
     return float(result.returns.mean()), float(result.returns.std())
@@ -91,8 +91,8 @@ def solved_test(evaluator, solution: np.ndarray, config: RunConfig, generation: 
 # --- the schedule: when a run tests its solution and when it stops (the training loop's and the
 # island model's, ``island_actors._Recorder``: one schedule for every run kind)
 def first_test(config: RunConfig) -> float:
-    """The evaluations after which the first solved test is due (never: ``eval_every`` 0)."""
-    return config.eval_every or math.inf
+    """The evaluations after which the first solved test is due (never: ``test_every`` 0)."""
+    return config.test_every or math.inf
 
 
 def steps_spent(config: RunConfig, env_steps: int) -> bool:
@@ -107,10 +107,10 @@ def test_due(config: RunConfig, next_test: float, evals: int, env_steps: int, la
 
 
 def after_test(config: RunConfig, next_test: float, evals: int) -> float:
-    """The next test point after a test at ``evals`` evaluations: every ``eval_every``, skipping the
+    """The next test point after a test at ``evals`` evaluations: every ``test_every``, skipping the
     points a long generation passed."""
     while next_test <= evals:
-        next_test += config.eval_every
+        next_test += config.test_every
     return next_test
 
 
@@ -118,7 +118,7 @@ def stops(config: RunConfig, record: Record, env_steps: int) -> str | None:
     """Why the run ends after this generation's ``record``: "solved" (its solved test reached
     ``target_return``), "steps" (the env-step budget is spent), else None (it goes on until its
     generations are done)."""
-    if config.target_return is not None and record["eval_return"] >= config.target_return:
+    if config.target_return is not None and record["test_return"] >= config.target_return:
         return "solved"
     return "steps" if steps_spent(config, env_steps) else None
 
@@ -254,8 +254,8 @@ def generation_record(config: RunConfig, n: int, generation: int, fitness: np.nd
         "seed": config.seed, "generation": generation, "evals": evals, "env_steps": env_steps,
         "wall_s": wall, "opt_s": opt_s, "pop_eval_s": pop_eval_s,
         "best_return": float(fitness.max()), "mean_return": float(fitness.mean()),
-        "median_return": float(np.median(fitness)), "eval_return": math.nan, "eval_std": math.nan,
-        "eval_wall_s": eval_wall, "machine": machine, **extra,
+        "median_return": float(np.median(fitness)), "test_return": math.nan, "test_std": math.nan,
+        "test_wall_s": eval_wall, "machine": machine, **extra,
     }
 
 
@@ -277,6 +277,7 @@ def read_checkpoint(path: Path) -> dict:
     if not isinstance(saved["key"], str) or not isinstance(saved["progress"], Progress):
         raise ValueError(f"checkpoint {path} is not a checkpoint of evoscale.train (its key or progress has the "
                          f"wrong type: {type(saved['key']).__name__}, {type(saved['progress']).__name__})")
+    saved["progress"].records = current_names(saved["progress"].records)  # written by older code: eval_* columns
     return saved
 
 
@@ -297,7 +298,7 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
     _check_device(config)
     if config.method in GRADIENT_METHODS:
         return _train_gradient(config, checkpoint)
-    generations = config.budget_evals // (config.popsize * config.episodes_per_eval)
+    generations = config.budget_evals // (config.popsize * config.episodes_per_fitness)
     saved = _load(checkpoint, config) if checkpoint and checkpoint.exists() else None
     if saved and (saved[0].generation >= generations or saved[0].solved):
         raise FinishedRunError(
@@ -317,7 +318,7 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
             population, state, message = ask(trainer, state, evaluator)
             t1 = time.perf_counter()
             check_finite(population, "individual {i}'s parameter vector", config, gen)
-            seeds = episode_seeds(config.seed, TRAIN, gen, len(population), config.episodes_per_eval,
+            seeds = episode_seeds(config.seed, TRAIN, gen, len(population), config.episodes_per_fitness,
                                   contiguous_seeds(evaluator))
             result = evaluator.evaluate(population, seeds, *(() if message is None else (message,)))
             fitness = result.returns.mean(axis=1)
@@ -333,11 +334,11 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
             if test_due(config, p.next_eval, p.evals, p.env_steps, gen == generations - 1):
                 t4 = time.perf_counter()
                 solution = trainer.solution(state)
-                rec["eval_return"], rec["eval_std"] = solved_test(evaluator, solution, config, gen)
+                rec["test_return"], rec["test_std"] = solved_test(evaluator, solution, config, gen)
                 if config.keep_solutions:
                     rec["solution"] = json.dumps(np.asarray(solution, dtype=float).tolist())
                 p.eval_wall += time.perf_counter() - t4
-                rec["eval_wall_s"] = p.eval_wall
+                rec["test_wall_s"] = p.eval_wall
                 p.next_eval = after_test(config, p.next_eval, p.evals)
             p.cpu = cpu_before + time.process_time()
             rec["cpu_s"] = p.cpu

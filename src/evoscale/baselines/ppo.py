@@ -1,10 +1,10 @@
 """The PPO baseline (Stable-Baselines3), on the same accounting as the evolution runs.
 
 ``train_ppo`` returns one record per PPO rollout/update with the columns of
-``evoscale.train.train`` plus ``eval_return_stochastic``/``eval_std_stochastic`` (the solved test with
+``evoscale.train.train`` plus ``test_return_stochastic``/``test_std_stochastic`` (the solved test with
 sampled actions) ("generation" is the rollout index, "popsize" the number of parallel
 environments, "evals" the training episodes completed so far, "env_steps" SB3's ``num_timesteps``).
-The solved test is the book's: the deterministic policy on ``eval_episodes`` fresh episodes of the
+The solved test is the book's: the deterministic policy on ``test_episodes`` fresh episodes of the
 unwrapped environment, reset with the ``EVAL`` seed stream and capped at ``EnvSpec.max_steps``.
 
 Hyper-parameters are rl-baselines3-zoo's (``ZOO_HYPERPARAMS``); the environment wrappers are the
@@ -36,13 +36,13 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 from ..envs import get_spec, make_env, register_extras
 from ..evaluation import EVAL, TRAIN, LockstepEvaluator, episode_seeds
 from ..machine import machine_label
-from ..store import atomic_write, load_pickle
+from ..store import atomic_write, current_names, load_pickle
 from .zoo import ZOO_HYPERPARAMS, LinearSchedule, ppo_kwargs, zoo_hyperparams  # noqa: F401 (re-exported)
 
 RECORD_KEYS = (
     "method", "env", "n_params", "popsize", "seed", "generation", "evals", "env_steps", "wall_s",
-    "opt_s", "pop_eval_s", "best_return", "mean_return", "median_return", "eval_return", "eval_std",
-    "eval_wall_s", "machine", "eval_return_stochastic", "eval_std_stochastic", "cpu_s",
+    "opt_s", "pop_eval_s", "best_return", "mean_return", "median_return", "test_return", "test_std",
+    "test_wall_s", "machine", "test_return_stochastic", "test_std_stochastic", "cpu_s",
 )
 CHECKPOINT_FORMAT = 1
 
@@ -131,7 +131,7 @@ class SolvedTest:
     """The policy on fresh, seeded episodes of the unwrapped env: ``LockstepEvaluator`` (capped at
     EnvSpec.max_steps, one batched forward per step over the episodes still running).
 
-    Deterministic (the book's solved test, ``eval_return``; the same returns as SB3's
+    Deterministic (the book's solved test, ``test_return``; the same returns as SB3's
     ``evaluate_policy(model, env, deterministic=True)`` on the same reset seeds, tested) unless
     ``sample_seed`` is given: then the actions are sampled, torch's generator seeded with it for the
     test and restored afterwards, so training's random numbers are untouched. ``adapter``: the class
@@ -176,7 +176,7 @@ class RecordCallback(BaseCallback):
         self.generation = last.get("generation", -1) + 1
         self.evals = last.get("evals", 0)
         self.wall = last.get("wall_s", 0.0)
-        self.eval_wall = last.get("eval_wall_s", 0.0)
+        self.eval_wall = last.get("test_wall_s", 0.0)
         self.cpu_before = last.get("cpu_s", 0.0) - time.process_time()  # + process_time(): the run's CPU s
         every = run["eval_every_steps"]
         self.next_eval = (last.get("env_steps", 0) // every + 1) * every if every else math.inf
@@ -218,18 +218,18 @@ class RecordCallback(BaseCallback):
             "best_return": float(r.max()) if r.size else math.nan,
             "mean_return": float(r.mean()) if r.size else math.nan,
             "median_return": float(np.median(r)) if r.size else math.nan,
-            "eval_return": math.nan, "eval_std": math.nan, "eval_wall_s": self.eval_wall,
-            "machine": self.run["machine"], "eval_return_stochastic": math.nan, "eval_std_stochastic": math.nan,
+            "test_return": math.nan, "test_std": math.nan, "test_wall_s": self.eval_wall,
+            "machine": self.run["machine"], "test_return_stochastic": math.nan, "test_std_stochastic": math.nan,
         }
         tested = steps >= self.next_eval or last
         if tested:
             t0 = time.perf_counter()
-            seeds = episode_seeds(self.run["seed"], EVAL, self.generation, 1, self.run["eval_episodes"])[0]
-            rec["eval_return"], rec["eval_std"] = self.solved_test(self.model, seeds)
+            seeds = episode_seeds(self.run["seed"], EVAL, self.generation, 1, self.run["test_episodes"])[0]
+            rec["test_return"], rec["test_std"] = self.solved_test(self.model, seeds)
             sample_seed = _derived_seed(self.run["seed"], EVAL, self.generation, 2)  # the EVAL stream's
-            rec["eval_return_stochastic"], rec["eval_std_stochastic"] = self.solved_test(self.model, seeds, sample_seed)
+            rec["test_return_stochastic"], rec["test_std_stochastic"] = self.solved_test(self.model, seeds, sample_seed)
             self.eval_wall += time.perf_counter() - t0
-            rec["eval_wall_s"] = self.eval_wall
+            rec["test_wall_s"] = self.eval_wall
             while self.next_eval <= steps:
                 self.next_eval += self.run["eval_every_steps"]
         rec["cpu_s"] = self.cpu_before + time.process_time()
@@ -260,6 +260,7 @@ def load_checkpoint(path: str) -> dict:
     state = load_pickle(path)
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path}: not a PPO checkpoint of format {CHECKPOINT_FORMAT}")
+    state["records"] = current_names(state.get("records", []))  # written by older code: eval_* columns
     return state
 
 
@@ -286,8 +287,8 @@ def train_ppo(config, checkpoint: str | None = None, algorithm: Algorithm = PPO_
     """Train SB3 PPO with rl-baselines3-zoo's hyper-parameters; one record per rollout/update.
 
     ``config`` is the run's ``RunConfig`` (``method="ppo"``): ``env``, ``seed``, ``budget_steps`` (the
-    ``total_timesteps`` below), ``eval_every`` (``eval_every_steps``: env steps between solved tests;
-    0: only at the end), ``eval_episodes``, ``hyper``, ``device`` and ``progress``.
+    ``total_timesteps`` below), ``test_every`` (``eval_every_steps``: env steps between solved tests;
+    0: only at the end), ``test_episodes``, ``hyper``, ``device`` and ``progress``.
 
     * ``algorithm``: another gradient baseline on the same loop -- ``baselines.recurrent_ppo``'s
       (sb3-contrib's ``RecurrentPPO``, an LSTM policy, ``method="recurrent_ppo"``) with its own table
@@ -308,17 +309,17 @@ def train_ppo(config, checkpoint: str | None = None, algorithm: Algorithm = PPO_
       reset seed by ``envs.atari``). Same seed, same records apart from the timing columns,
       for a fixed ``torch.get_num_threads()``: the update's float reductions depend on the thread
       count, so e.g. 1- and 2-thread runs of one seed diverge (CartPole: solved at 20K vs 30K steps).
-    * The solved test (``eval_return``/``eval_std``) runs when ``num_timesteps`` crosses a multiple of
+    * The solved test (``test_return``/``test_std``) runs when ``num_timesteps`` crosses a multiple of
       ``eval_every_steps`` (0: only at the end) and always after the last update: the deterministic
-      policy on ``eval_episodes`` episodes of ``make_env(env_id)`` reset with
-      ``reset(env, episode_seeds(seed, EVAL, generation, 1, eval_episodes)[0][e])``, capped at
+      policy on ``test_episodes`` episodes of ``make_env(env_id)`` reset with
+      ``reset(env, episode_seeds(seed, EVAL, generation, 1, test_episodes)[0][e])``, capped at
       ``get_spec(env_id).max_steps``, observations normalised with VecNormalize's statistics if used.
-      ``eval_return_stochastic``/``eval_std_stochastic``: the same episodes with actions sampled from
+      ``test_return_stochastic``/``test_std_stochastic``: the same episodes with actions sampled from
       the policy (torch seeded from (seed, EVAL, generation), so a pure function of the config). PPO's
       deterministic policy can lag its stochastic one badly early on (LunarLander at 311K steps:
       -63 vs +37); the book's verdicts say which of the two they use.
     * ``wall_s`` is training time only (rollouts + updates, cumulative); ``pop_eval_s`` / ``opt_s``
-      are this rollout's collection / gradient-update time; ``eval_wall_s`` the cumulative solved-test time;
+      are this rollout's collection / gradient-update time; ``test_wall_s`` the cumulative solved-test time;
       ``cpu_s`` the process's CPU seconds for the run so far (training, solved tests, checkpoints).
     * ``checkpoint``: a file path. At every solved test the model, VecNormalize statistics and the
       records so far are saved there atomically. If the file exists on start, the run resumes from it
@@ -333,7 +334,7 @@ def train_ppo(config, checkpoint: str | None = None, algorithm: Algorithm = PPO_
     if config.method != algorithm.method:
         raise ValueError(f"this train_ppo trains method {algorithm.method!r}, not {config.method!r}")
     env_id, seed, total_timesteps, device = config.env, config.seed, config.budget_steps, config.device
-    eval_every_steps, eval_episodes = config.eval_every or total_timesteps, config.eval_episodes
+    eval_every_steps, test_episodes = config.test_every or total_timesteps, config.test_episodes
     merged = zoo_hyperparams(env_id, dict(config.hyper or ()) or None, algorithm.table)  # RunConfig checked the counts
     kwargs = ppo_kwargs(merged)
 
@@ -367,7 +368,7 @@ def train_ppo(config, checkpoint: str | None = None, algorithm: Algorithm = PPO_
 
     run = {
         "method": algorithm.method, "env": env_id, "seed": seed, "n_envs": venv.num_envs, "n_params": _n_params(model),
-        "machine": machine_label(device), "eval_every_steps": eval_every_steps, "eval_episodes": eval_episodes,
+        "machine": machine_label(device), "eval_every_steps": eval_every_steps, "test_episodes": test_episodes,
     }
     bar = None
     if config.progress:

@@ -49,9 +49,9 @@ def measure_costs(runs: dict, generations: int = 20, ppo_rollouts: int = 5, log=
                 if side == "ppo":
                     z = zoo_hyperparams(env)
                     frames.append(train_records(c.replace(budget_steps=z["n_steps"] * z["n_envs"] * ppo_rollouts,
-                                                          eval_every=0, eval_episodes=1)))
+                                                          test_every=0, test_episodes=1)))
                     continue
-                c = c.replace(eval_every=0, eval_episodes=1)
+                c = c.replace(test_every=0, test_episodes=1)
                 trainer = build(c)[1]
                 skip, g = serial_period(trainer), timed_generations(trainer, generations)
                 df = train_records(c.replace(budget_evals=c.popsize * (skip + g)))

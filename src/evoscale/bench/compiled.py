@@ -156,7 +156,7 @@ def trained_weights(task: str) -> np.ndarray:
     from ..envs import get_spec
 
     config = RunConfig(method="torch_cmaes", env=task, hidden=get_spec(task).default_hidden, popsize=16,
-                       budget_evals=TRAIN_EVALS[task], eval_every=0, eval_episodes=10, keep_solutions=True)
+                       budget_evals=TRAIN_EVALS[task], test_every=0, test_episodes=10, keep_solutions=True)
     return np.array(json.loads(train(config)[-1]["solution"]))
 
 

@@ -42,10 +42,10 @@ def bench_methods(env_id: str = "CartPole-v1", seeds: int = 5, budget_evals: int
             from ..baselines.zoo import zoo_hyperparams
 
             steps = int(zoo_hyperparams(env_id, None)["n_timesteps"])
-            return RunConfig(method="ppo", env=env_id, budget_steps=steps, eval_every=4096, eval_episodes=100,
+            return RunConfig(method="ppo", env=env_id, budget_steps=steps, test_every=4096, test_episodes=100,
                              seed=s)
         return RunConfig(method=m, env=env_id, hidden=spec.default_hidden, popsize=popsize,
-                         budget_evals=budget_evals, eval_every=2 * popsize, eval_episodes=100,
+                         budget_evals=budget_evals, test_every=2 * popsize, test_episodes=100,
                          target_return=spec.solved, seed=s, **METHOD_SETTINGS.get(m, {}))
 
     configs = [config(m, s) for m in methods for s in range(seeds)]

@@ -77,7 +77,7 @@ def islands(env: str = "LunarLander-v3", method: str = "cmaes", popsize: int = 3
 
     spec = get_spec(env)
     config = RunConfig(env=env, method=method, hidden=spec.default_hidden, popsize=popsize,
-                       budget_evals=budget_evals, eval_every=0, eval_episodes=10)
+                       budget_evals=budget_evals, test_every=0, test_episodes=10)
     out = {"env": env, "method": method, "islands": 2, "popsize": popsize, "migrate_every": migrate_every,
            "migrants": 1, "budget_evals": budget_evals, "modes": {}}
     runs = {mode: [] for mode in modes}

@@ -43,7 +43,7 @@ def bench_throughput(env_id: str = "LunarLander-v3", hidden=(64, 32), popsize: i
             for m in methods:
                 raw = raw_steps_per_s(raw_env, spec.max_steps, raw_seconds, seed=r)
                 config = RunConfig(method=m, env=env_id, hidden=hidden, popsize=popsize, budget_evals=budget_evals,
-                                   eval_every=0, eval_episodes=1, seed=seed, **SETTINGS.get(m, {}))
+                                   test_every=0, test_episodes=1, seed=seed, **SETTINGS.get(m, {}))
                 last = train(config)[-1]
                 rate = last["env_steps"] / last["wall_s"]
                 per[m]["raw"].append(raw)

@@ -21,7 +21,7 @@ from ..runs import (available, cached_table, fresh_requested, load_cached, resul
 CHECKOUT_RESULTS = Path(__file__).resolve().parents[3] / "results"
 """The committed results of this checkout (``make bench``'s JSON), whatever ``EVOSCALE_RESULTS`` says."""
 IPYTHON_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython", "open"})
-ZERO_ALLOWED = frozenset({"seed", "eval_every", "check_eval_every", "ppo_eval_every", "migrants", "ga_elites",
+ZERO_ALLOWED = frozenset({"seed", "test_every", "check_test_every", "ppo_test_every", "migrants", "ga_elites",
                           "warmup_generations", "warmup_evals", "sim_speed_cv", "sim_latency_ms"})
 """Numeric chapter parameters that may be 0; every other number (and list entry) must be positive."""
 

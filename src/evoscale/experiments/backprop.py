@@ -40,15 +40,15 @@ ES_ROWS = ("cmaes", "openai_es", "ga")  # es_settings.GRID_ROWS' names; "cmaes" 
 ZOO_STEPS = {"CartPole-v1": 100_000, "LunarLander-v3": 1_000_000, "BipedalWalker-v3": 5_000_000}
 
 
-def _task(budget_evals, eval_every, ppo_steps, ppo_eval_every, seeds, rows=ES_ROWS, eval_episodes=100, hidden="64,32"):
-    return dict(budget_evals=budget_evals, eval_every=eval_every, ppo_steps=ppo_steps, ppo_eval_every=ppo_eval_every,
-                seeds=seeds, rows=tuple(rows), eval_episodes=eval_episodes, hidden=hidden)
+def _task(budget_evals, test_every, ppo_steps, ppo_test_every, seeds, rows=ES_ROWS, test_episodes=100, hidden="64,32"):
+    return dict(budget_evals=budget_evals, test_every=test_every, ppo_steps=ppo_steps, ppo_test_every=ppo_test_every,
+                seeds=seeds, rows=tuple(rows), test_episodes=test_episodes, hidden=hidden)
 
 
 PROFILES = {
     # CI: seconds; the numbers mean nothing
     "smoke": dict(popsize=8, train_missing=True, costs_from_runs=True, tasks={
-        "CartPole-v1": _task(32, 16, 1_024, 512, 2, ("cmaes", "openai_es"), eval_episodes=3, hidden="4,2")}),
+        "CartPole-v1": _task(32, 16, 1_024, 512, 2, ("cmaes", "openai_es"), test_episodes=3, hidden="4,2")}),
     # about an hour on 2 cores
     "quick": dict(popsize=64, train_missing=True, costs_from_runs=False, tasks={
         "CartPole-v1": _task(3_200, 640, 100_000, 10_000, 5),
@@ -60,7 +60,7 @@ PROFILES = {
         "CartPole-v1": _task(6_400, 64, 300_000, 10_000, 10),
         "LunarLander-v3": _task(102_400, 2_560, 3_000_000, 100_000, 10),
         # ES: 200 generations, about 18M env steps (3.6x PPO's; Salimans: ES needs 3-10x), 1.7 CPU-h a seed
-        "BipedalWalker-v3": _task(12_800, 2_560, 5_000_000, 250_000, 3, ("openai_es",), eval_episodes=20,
+        "BipedalWalker-v3": _task(12_800, 2_560, 5_000_000, 250_000, 3, ("openai_es",), test_episodes=20,
                                   hidden="")}),
 }
 PROFILES["full"] = {**PROFILES["book"], "train_missing": True}
@@ -86,7 +86,7 @@ class BackpropParams:
     profile: str = "book"
     """smoke | quick | book | full -- sets the default of every parameter left at None."""
     tasks: dict | None = None
-    """{task: dict(budget_evals, eval_every, ppo_steps, ppo_eval_every, seeds, rows, eval_episodes, hidden)}:
+    """{task: dict(budget_evals, test_every, ppo_steps, ppo_test_every, seeds, rows, test_episodes, hidden)}:
     per task the ES's episode budget and solved-test interval, PPO's env-step budget and interval, the
     seeds, the ES rows, the episodes per solved test and the ES's hidden widths ("": the registry's)."""
     popsize: int | None = None
@@ -109,10 +109,10 @@ class BackpropParams:
             hidden = parse_hidden(t["hidden"]) if t["hidden"] else get_spec(env).default_hidden
             for s in seed_list(t["seeds"]):
                 out += [("es", RunConfig(env=env, hidden=hidden, popsize=self.popsize, budget_evals=t["budget_evals"],
-                                         eval_every=t["eval_every"], eval_episodes=t["eval_episodes"], seed=s,
+                                         test_every=t["test_every"], test_episodes=t["test_episodes"], seed=s,
                                          **method_settings(mp, row))) for row in t["rows"]]
                 out.append(("ppo", RunConfig(method="ppo", env=env, budget_steps=t["ppo_steps"],
-                                             eval_every=t["ppo_eval_every"], eval_episodes=t["eval_episodes"], seed=s)))
+                                             test_every=t["ppo_test_every"], test_episodes=t["test_episodes"], seed=s)))
         return out
 
 
@@ -129,8 +129,8 @@ def es_network_ppo_configs(p: BackpropParams) -> list[RunConfig]:
         if env not in ES_NETWORK_PPO:
             continue
         hidden = parse_hidden(t["hidden"]) if t["hidden"] else get_spec(env).default_hidden
-        out += [RunConfig(method="ppo", env=env, budget_steps=t["ppo_steps"], eval_every=t["ppo_eval_every"],
-                          eval_episodes=t["eval_episodes"], seed=s, hyper={"net_arch": tuple(hidden)})
+        out += [RunConfig(method="ppo", env=env, budget_steps=t["ppo_steps"], test_every=t["ppo_test_every"],
+                          test_episodes=t["test_episodes"], seed=s, hyper={"net_arch": tuple(hidden)})
                 for s in seed_list(t["seeds"])]
     return out
 
@@ -171,15 +171,15 @@ def per_seed(df: pd.DataFrame, threshold: float, costs: pd.DataFrame | None = No
     """One row per (method, seed): final return (deterministic; PPO also sampled), env steps, episodes,
     updates and modelled one-core seconds to the first solved test at or above the threshold."""
     df = df.assign(wall_1core=one_core_wall(df, costs))
-    if "eval_return_stochastic" not in df:
-        df = df.assign(eval_return_stochastic=np.nan)
+    if "test_return_stochastic" not in df:
+        df = df.assign(test_return_stochastic=np.nan)
     rows = []
-    for (m, s), g in df[np.isfinite(df["eval_return"])].groupby(["method", "seed"]):
+    for (m, s), g in df[np.isfinite(df["test_return"])].groupby(["method", "seed"]):
         g = g.sort_values("env_steps")
-        hit = g[g["eval_return"] >= threshold].head(1)
+        hit = g[g["test_return"] >= threshold].head(1)
         at = lambda col: float(hit[col].iloc[0]) if len(hit) else np.nan  # noqa: E731
-        rows.append(dict(method=m, seed=s, final=float(g["eval_return"].iloc[-1]),
-                         final_stochastic=float(g["eval_return_stochastic"].iloc[-1]),
+        rows.append(dict(method=m, seed=s, final=float(g["test_return"].iloc[-1]),
+                         final_stochastic=float(g["test_return_stochastic"].iloc[-1]),
                          steps_to=at("env_steps"), evals_to=at("evals"), gens_to=at("generation") + 1,
                          wall_to=at("wall_1core"), max_steps=int(g["env_steps"].iloc[-1]),
                          max_wall=float(g["wall_1core"].iloc[-1]), max_gens=int(g["generation"].iloc[-1]) + 1))
@@ -189,9 +189,9 @@ def per_seed(df: pd.DataFrame, threshold: float, costs: pd.DataFrame | None = No
 def at_x(df: pd.DataFrame, method: str, x: str, value: float) -> np.ndarray:
     """Each seed's solved-test return interpolated at ``x`` = value (its last value past its end)."""
     out = []
-    for _, g in df[(df["method"] == method) & np.isfinite(df["eval_return"]) & np.isfinite(df[x])].groupby("seed"):
+    for _, g in df[(df["method"] == method) & np.isfinite(df["test_return"]) & np.isfinite(df[x])].groupby("seed"):
         g = g.sort_values(x)
-        out.append(np.interp(value, g[x], g["eval_return"]))
+        out.append(np.interp(value, g[x], g["test_return"]))
     return np.asarray(out)
 
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..labels import METHOD_LABELS
 from ..stats import N_RESAMPLES, km_medians
 from . import es_settings, ray_speedup
 from .unit_costs import speedup_files
 
-LABELS = {**es_settings.LABELS, "cmaes": "CMA-ES (torch)", "torch_cmaes": "CMA-ES (torch)"}
+LABELS = {**es_settings.LABELS, "cmaes": METHOD_LABELS["torch_cmaes"], "torch_cmaes": METHOD_LABELS["torch_cmaes"]}
+"""Chapter 6's rows: its ``cmaes`` row runs the torch CMA-ES (``backprop.ES_ROWS``)."""
 CORES = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024])
 
 

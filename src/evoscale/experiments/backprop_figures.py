@@ -54,9 +54,9 @@ def figure_curves(df: pd.DataFrame | None, summaries: list[dict], costs: pd.Data
                 continue
             if S["threshold"] is not None:
                 ax.axhline(S["threshold"], color="0.3", linestyle="--", linewidth=1)
-            for m, g in d[np.isfinite(d["eval_return"])].groupby("method"):
+            for m, g in d[np.isfinite(d["test_return"])].groupby("method"):
                 k = g["seed"].nunique()
-                plots.band(ax, g, x, "eval_return", LABELS.get(m, m) + (f" (n = {k})" if k >= MIN_SEEDS else ""),
+                plots.band(ax, g, x, "test_return", LABELS.get(m, m) + (f" (n = {k})" if k >= MIN_SEEDS else ""),
                            color=plots.METHOD_COLORS.get(m))
             ax.set_xscale("log")
             _plain_ticks(ax.xaxis, minor=False)

@@ -1,4 +1,4 @@
-"""What a full CMA-ES costs at n parameters, fitted to chapter 1's measurement (``parameters.run``'s
+"""What a full CMA-ES costs at n parameters, fitted to chapter 1's measurement (``cma_scaling.run``'s
 table): power-law fits of the ask + tell per generation, one LunarLander generation's evaluation
 interpolated between the measured sizes, the peak memory at the largest measured n's bytes per
 covariance entry, and from them a whole run's prediction (``predict_cma``).

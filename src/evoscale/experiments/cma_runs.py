@@ -20,20 +20,20 @@ from . import available, check_parameters, results_root, run_many, seed_list
 # a longer run's records serve every shorter budget (``evoscale.runs.served_by``).
 PROFILES = {
     # CI: proves the pipeline end to end in well under 90 s on 2 cores; numbers mean nothing.
-    "smoke": dict(method="torch_cmaes", popsize=16, sigma0=0.5, budget_evals=160, eval_every=80, eval_episodes=5,
-                  seeds=2, check_budget_evals=160, check_eval_every=80, check_seeds=2, train_missing=True),
+    "smoke": dict(method="torch_cmaes", popsize=16, sigma0=0.5, budget_evals=160, test_every=80, test_episodes=5,
+                  seeds=2, check_budget_evals=160, check_test_every=80, check_seeds=2, train_missing=True),
     # the whole book in about an hour on 2 cores: 5 seeds, a tenth of the budget; labelled "quick"
-    "quick": dict(method="torch_cmaes", popsize=64, sigma0=0.5, budget_evals=10_240, eval_every=2_560,
-                  eval_episodes=100, seeds=5, check_budget_evals=5_120, check_eval_every=2_560, check_seeds=5,
+    "quick": dict(method="torch_cmaes", popsize=64, sigma0=0.5, budget_evals=10_240, test_every=2_560,
+                  test_episodes=100, seeds=5, check_budget_evals=5_120, check_test_every=2_560, check_seeds=5,
                   train_missing=True),
     # the rendered book: the ten-seed campaign (``python -m evoscale campaign``), committed under
     # results/book/; the chapter renders whatever part of it is stored and trains nothing
-    "book": dict(method="torch_cmaes", popsize=64, sigma0=0.5, budget_evals=102_400, eval_every=2_560,
-                 eval_episodes=100, seeds=10, check_budget_evals=50_000, check_eval_every=2_500, check_seeds=10,
+    "book": dict(method="torch_cmaes", popsize=64, sigma0=0.5, budget_evals=102_400, test_every=2_560,
+                 test_episodes=100, seeds=10, check_budget_evals=50_000, check_test_every=2_500, check_seeds=10,
                  train_missing=False),
     # a cluster: 30 seeds
-    "full": dict(method="torch_cmaes", popsize=64, sigma0=0.5, budget_evals=102_400, eval_every=2_560,
-                 eval_episodes=100, seeds=30, check_budget_evals=50_000, check_eval_every=2_500, check_seeds=30,
+    "full": dict(method="torch_cmaes", popsize=64, sigma0=0.5, budget_evals=102_400, test_every=2_560,
+                 test_episodes=100, seeds=30, check_budget_evals=50_000, check_test_every=2_500, check_seeds=30,
                  train_missing=True),
 }
 
@@ -53,9 +53,9 @@ class ComputeParams:
     """Initial step size."""
     budget_evals: int | None = None
     """Training episodes per seed."""
-    eval_every: int | None = None
+    test_every: int | None = None
     """Training episodes between solved tests."""
-    eval_episodes: int | None = None
+    test_episodes: int | None = None
     """Fresh episodes per solved test."""
     seeds: int | list | None = None
     """Number of seeds, or a list of seeds (a number n: seeds 0..n-1)."""
@@ -73,7 +73,7 @@ class ComputeParams:
     """The cross-check's implementation: the same CMA-ES in pycma (at ``check_budget_evals``)."""
     check_budget_evals: int | None = None
     """The cross-check's budget in training episodes per seed."""
-    check_eval_every: int | None = None
+    check_test_every: int | None = None
     """The cross-check's training episodes between solved tests."""
     check_seeds: int | list | None = None
     """The cross-check's seeds: a number of seeds, or a list."""
@@ -84,7 +84,7 @@ class ComputeParams:
     def crosscheck(self) -> "ComputeParams":
         """The pycma runs of the cross-check, as a parameter set of their own."""
         return dataclasses.replace(self, method=self.check_method, budget_evals=self.check_budget_evals,
-                                   eval_every=self.check_eval_every, seeds=self.check_seeds)
+                                   test_every=self.check_test_every, seeds=self.check_seeds)
 
     def seed_list(self) -> list[int]:
         return seed_list(self.seeds)
@@ -93,8 +93,8 @@ class ComputeParams:
         return [
             RunConfig(
                 method=self.method, env=self.env, hidden=parse_hidden(self.hidden), popsize=self.popsize,
-                sigma0=self.sigma0, budget_evals=self.budget_evals, eval_every=self.eval_every,
-                eval_episodes=self.eval_episodes, seed=s, device=self.device, backend=self.backend,
+                sigma0=self.sigma0, budget_evals=self.budget_evals, test_every=self.test_every,
+                test_episodes=self.test_episodes, seed=s, device=self.device, backend=self.backend,
                 workers=self.workers, ray_address=self.ray_address,
             )
             for s in self.seed_list()

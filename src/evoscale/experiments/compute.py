@@ -40,10 +40,10 @@ def per_seed(df: pd.DataFrame, threshold: float | None) -> pd.DataFrame:
     budget = int(df.groupby("seed")["evals"].max().min())
     early, late = window(budget)
     for seed, g in df.groupby("seed"):
-        t = g[np.isfinite(g["eval_return"])].sort_values("evals")
-        x, y = t["evals"].to_numpy(float), t["eval_return"].to_numpy(float)
+        t = g[np.isfinite(g["test_return"])].sort_values("evals")
+        x, y = t["evals"].to_numpy(float), t["test_return"].to_numpy(float)
         gain = lambda a, b: (np.interp(b, x, y) - np.interp(a, x, y)) / ((b - a) / 1e4)  # noqa: E731
-        hit = t.loc[t["eval_return"] >= threshold, "evals"] if threshold is not None else t["evals"].iloc[:0]
+        hit = t.loc[t["test_return"] >= threshold, "evals"] if threshold is not None else t["evals"].iloc[:0]
         rows.append(dict(seed=seed, final=y[-1], evals_to=float(hit.min()) if len(hit) else np.nan,
                          gain_early=gain(*early), gain_late=gain(*late), evals=int(g["evals"].max()),
                          env_steps=int(g["env_steps"].max()), wall_s=float(g["wall_s"].max())))
@@ -61,8 +61,8 @@ def summarise(df: pd.DataFrame | None, env: str, check: pd.DataFrame | None = No
     out = dict(n_seeds=0, planned=planned, threshold=threshold, seeds=pd.DataFrame(), check=None, machine="")
     if check is not None and not check.empty:
         at = int(check["evals"].max())  # the main runs' solved test interpolated at the check's budget
-        main = [] if df is None else [np.interp(at, t["evals"], t["eval_return"]) for _, t in
-                                      df[np.isfinite(df["eval_return"]) & (df["evals"] <= at + 2_560)].groupby("seed")]
+        main = [] if df is None else [np.interp(at, t["evals"], t["test_return"]) for _, t in
+                                      df[np.isfinite(df["test_return"]) & (df["evals"] <= at + 2_560)].groupby("seed")]
         cut = per_seed(check, threshold)
         out["check"] = dict(at=at, main=np.asarray(main), pycma=cut["final"].to_numpy(),
                             cmp=compare(main, cut["final"]), machine="; ".join(sorted(check["machine"].unique())))
@@ -107,7 +107,7 @@ def figure(df: pd.DataFrame | None, S: dict, P: ComputeParams):
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(plots.WIDTH, 4.8), gridspec_kw={"width_ratios": [3, 2]})
     colour = plots.color(P.method)
     if df is not None and not df.empty:
-        plots.band(ax, df, "evals", "eval_return", f"solved test: mean of {P.eval_episodes} fresh episodes",
+        plots.band(ax, df, "evals", "test_return", f"solved test: mean of {P.test_episodes} fresh episodes",
                    color=colour)
         plots.band(ax, df, "evals", "mean_return", "population mean (training episodes)", color=colour,
                    linestyle=":")
@@ -125,7 +125,7 @@ def figure(df: pd.DataFrame | None, S: dict, P: ComputeParams):
     ax.set(xlabel="evaluations (training episodes)", ylabel="return")
     ax2.set(xticks=[0, 1], xticklabels=["early", "late"], xlim=(-0.3, 1.3),
             ylabel="return gained per 10K evaluations", title="marginal gain, each seed")
-    fig.suptitle(f"{plots.METHOD_NAMES.get(P.method, P.method)} on {P.env}, {S.get('n_params', 0):,} parameters, "
+    fig.suptitle(f"{plots.METHOD_LABELS.get(P.method, P.method)} on {P.env}, {S.get('n_params', 0):,} parameters, "
                  f"n = {S['n_seeds']} of {S['planned']} seeds", fontweight="bold")
     plots.legend_below(ax, ncol=1)
     plots.finish(fig, [] if df is None or df.empty else df["machine"])

@@ -43,12 +43,12 @@ PUBLISHED = {  # /work/shared/reference/anchors.md (rl-baselines3-zoo benchmark.
 
 
 def _es(method, popsize, sigma0, budget, every, episodes, hyper=None, seeds=None):
-    return dict(method=method, popsize=popsize, sigma0=sigma0, budget_evals=budget, eval_every=every,
-                eval_episodes=episodes, hyper=hyper, seeds=seeds)
+    return dict(method=method, popsize=popsize, sigma0=sigma0, budget_evals=budget, test_every=every,
+                test_episodes=episodes, hyper=hyper, seeds=seeds)
 
 
 def _ppo(steps, every, episodes, seeds=None):
-    return dict(budget_steps=steps, eval_every=every, eval_episodes=episodes, seeds=seeds)
+    return dict(budget_steps=steps, test_every=every, test_episodes=episodes, seeds=seeds)
 
 
 # Per task: the ES runs (method -> settings) and the PPO run (zoo hyper-parameters; None: not run).
@@ -206,11 +206,11 @@ def per_seed(df: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (env, method, seed), g in df.groupby(["env", "method", "seed"], sort=False):
         thr = get_spec(env).solved
-        chk = g[np.isfinite(g["eval_return"])].sort_values("evals")
+        chk = g[np.isfinite(g["test_return"])].sort_values("evals")
         last = g.sort_values("generation").iloc[-1]
         cross = (lambda x: float(first_crossing(chk, thr, x=x).iloc[0])) if thr is not None and len(chk) else None
         rows.append(dict(env=env, method=method, seed=seed,
-                         final=float(chk["eval_return"].iloc[-1]) if len(chk) else np.nan,
+                         final=float(chk["test_return"].iloc[-1]) if len(chk) else np.nan,
                          evals_to_solve=cross("evals") if cross else np.nan,
                          steps_to_solve=cross("env_steps") if cross else np.nan,
                          evals_run=int(last["evals"]), steps_run=int(last["env_steps"]), wall_s=float(last["wall_s"])))

@@ -121,7 +121,7 @@ def episode_prices(env: str, runs: list[pd.DataFrame]) -> dict | None:
         early.append(r["env_steps"].iloc[k - 1] / r["evals"].iloc[k - 1])
         before = r.iloc[-k - 1] if len(r) > k else pd.Series({"env_steps": 0, "evals": 0})
         late.append((r["env_steps"].iloc[-1] - before["env_steps"]) / (r["evals"].iloc[-1] - before["evals"]))
-        finals.append(r["eval_return"].dropna().iloc[-1] if r["eval_return"].notna().any() else np.nan)
+        finals.append(r["test_return"].dropna().iloc[-1] if r["test_return"].notna().any() else np.nan)
     steps = sum(float(r["env_steps"].iloc[-1]) for r in longest)
     evals = sum(float(r["evals"].iloc[-1]) for r in longest)
     thr = get_spec(env).solved

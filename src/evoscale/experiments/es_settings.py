@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..labels import METHOD_LABELS
+
 GRID_ROWS = ("cmaes", "sepcmaes", "openai_es", "ga", "neuromod")
-LABELS = {"cmaes": "CMA-ES", "sepcmaes": "sep-CMA-ES", "openai_es": "OpenAI-ES", "ga": "GA",
-          "neuromod": "Neuromod", "ppo": "PPO"}
+LABELS = {row: METHOD_LABELS["cma" if row == "cmaes" else row] for row in (*GRID_ROWS, "ppo")}
+"""The rows' readers' names (``plots.METHOD_LABELS``): the row ``cmaes`` is the CMA-ES row, whichever
+implementation ``cma_method`` picks."""
 
 
 @dataclass(frozen=True)

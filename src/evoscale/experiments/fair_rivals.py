@@ -52,9 +52,9 @@ class TuningParams:
     """Population per generation (the book protocol's)."""
     budget_evals: int = 10_240
     """Training episodes per tuning run (a third of the evaluation runs' 30,720)."""
-    eval_every: int = 2_560
+    test_every: int = 2_560
     """A solved test every this many episodes (the book protocol's)."""
-    eval_episodes: int = 100
+    test_episodes: int = 100
     """Episodes per solved test."""
     seeds: tuple = TUNING_SEEDS
     """Tuning seeds: none of the evaluation seeds."""
@@ -62,7 +62,7 @@ class TuningParams:
 
 PROFILES = {"book": TuningParams()}
 """The profiles whose campaign trains the tuning runs (the quick and full profiles read the book's)."""
-SMOKE = TuningParams(popsize=8, budget_evals=32, eval_every=16, eval_episodes=3, seeds=(100, 101))
+SMOKE = TuningParams(popsize=8, budget_evals=32, test_every=16, test_episodes=3, seeds=(100, 101))
 """CI's tiny version (the same grids on tiny networks; the numbers mean nothing). The campaign does not
 plan it; the chapter at the smoke profile reads whatever of it is stored."""
 SMOKE_SIZES = {"small": "4,2", "medium": "8,4", "large": "16,8"}
@@ -115,7 +115,7 @@ def configs(profile: str = "book") -> list[tuple[str, str, int, RunConfig]]:
                 for seed in p.seeds:
                     out.append((row, band, i, RunConfig(
                         method=TRAINER[row], env=p.env, hidden=parse_hidden(hidden), popsize=p.popsize,
-                        budget_evals=p.budget_evals, eval_every=p.eval_every, eval_episodes=p.eval_episodes,
+                        budget_evals=p.budget_evals, test_every=p.test_every, test_episodes=p.test_episodes,
                         seed=seed, sigma0=s["sigma0"], hyper=s.get("hyper"))))
     return out
 
@@ -132,7 +132,7 @@ def table(profile: str = "book") -> pd.DataFrame:
         final = cpu = math.nan
         machine = ""
         if df is not None and len(df):
-            tests = df["eval_return"].dropna()
+            tests = df["test_return"].dropna()
             final = float(tests.iloc[-1]) if len(tests) else math.nan
             cpu = run_cpu_seconds(df.iloc[-1])
             machine = str(df["machine"].iloc[-1]) if "machine" in df else ""

@@ -30,11 +30,12 @@ import numpy as np
 import pandas as pd
 
 from ..config import RunConfig, parse_hidden
+from ..labels import METHOD_LABELS
 from ..runs import load_cached, results_root, run_cpu_seconds
 from . import check_parameters, run_many, seed_list
 
 ES = ("openai_es", "lowrank_es")
-LABELS = {"openai_es": "OpenAI-ES", "lowrank_es": "low-rank ES", "ppo": "PPO"}
+LABELS = {m: METHOD_LABELS[m] for m in (*ES, "ppo")}
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,9 @@ class FrontierParams:
     """Population per generation."""
     budget_evals: int | None = None
     """Training episodes per evaluation run."""
-    eval_every: int | None = None
+    test_every: int | None = None
     """Training episodes between solved tests."""
-    eval_episodes: int | None = None
+    test_episodes: int | None = None
     """Episodes per solved test."""
     sigma: float | None = None
     """Perturbation scale of both ES (the book's OpenAI-ES σ)."""
@@ -65,7 +66,7 @@ class FrontierParams:
     """PPO: hidden widths (actor and critic) -> seeds."""
     ppo_steps: int | None = None
     """PPO's env steps per run."""
-    ppo_eval_every: int | None = None
+    ppo_test_every: int | None = None
     """Env steps between PPO's solved tests."""
     tune_hidden: str | None = None
     """The width of the tuning pass."""
@@ -81,14 +82,14 @@ class FrontierParams:
 
 PROFILES = {
     # CI: tiny nets and budgets; the numbers mean nothing
-    "smoke": dict(popsize=8, budget_evals=32, eval_every=16, eval_episodes=3, sigma=0.05, rank=1,
+    "smoke": dict(popsize=8, budget_evals=32, test_every=16, test_episodes=3, sigma=0.05, rank=1,
                   full_rank={"16,16": 2}, low_rank={"8,4": 2, "16,16": 2, "32,32": 2}, ppo={"16,16": 2},
-                  ppo_steps=2_048, ppo_eval_every=0, tune_hidden="16,16", tune_lrs=(0.01, 0.03),
+                  ppo_steps=2_048, ppo_test_every=0, tune_hidden="16,16", tune_lrs=(0.01, 0.03),
                   tune_seeds=(100,), tune_budget_evals=16, max_run_hours=3.0),
-    "book": dict(popsize=64, budget_evals=30_720, eval_every=2_560, eval_episodes=100, sigma=0.05, rank=1,
+    "book": dict(popsize=64, budget_evals=30_720, test_every=2_560, test_episodes=100, sigma=0.05, rank=1,
                  full_rank={"541,541": 5, "993,993": 5},
                  low_rank={"436,218": 5, "993,993": 5, "1725,1725": 5, "3155,3155": 3},
-                 ppo={"541,541": 3, "993,993": 3}, ppo_steps=1_000_000, ppo_eval_every=100_000,
+                 ppo={"541,541": 3, "993,993": 3}, ppo_steps=1_000_000, ppo_test_every=100_000,
                  tune_hidden="993,993", tune_lrs=(0.003, 0.01, 0.03), tune_seeds=(100, 101, 102),
                  tune_budget_evals=10_240, max_run_hours=3.0),
 }
@@ -116,7 +117,7 @@ def n_params(hidden, env: str = "LunarLander-v3") -> int:
 def _es(p: FrontierParams, method: str, hidden, seed: int, lr: float, budget: int) -> RunConfig:
     hyper = {"lr": lr, **({"rank": p.rank} if method == "lowrank_es" else {})}
     return RunConfig(method=method, env=p.env, hidden=parse_hidden(hidden), popsize=p.popsize, sigma0=p.sigma,
-                     budget_evals=budget, eval_every=p.eval_every, eval_episodes=p.eval_episodes, seed=seed,
+                     budget_evals=budget, test_every=p.test_every, test_episodes=p.test_episodes, seed=seed,
                      hyper=hyper)
 
 
@@ -133,9 +134,9 @@ def tuning_table(p: FrontierParams) -> pd.DataFrame:
     rows = []
     for m, lr, c in tuning_configs(p):
         df = load_cached(c, where)
-        tests = None if df is None else df[np.isfinite(df["eval_return"])]
+        tests = None if df is None else df[np.isfinite(df["test_return"])]
         rows.append(dict(method=m, lr=lr, seed=c.seed, stored=df is not None,
-                         final=float(tests["eval_return"].iloc[-1]) if df is not None and len(tests) else math.nan,
+                         final=float(tests["test_return"].iloc[-1]) if df is not None and len(tests) else math.nan,
                          cpu_s=run_cpu_seconds(df.iloc[-1]) if df is not None else math.nan))
     return pd.DataFrame(rows)
 
@@ -235,8 +236,8 @@ def evaluation_configs(p: FrontierParams, lrs: dict[str, float] | None = None,
                 waiting.append((m, hidden, seeds))
                 continue
             ready += [("es", _es(p, m, hidden, s, lrs[m], p.budget_evals)) for s in seed_list(seeds)]
-    ready += [("ppo", RunConfig(method="ppo", env=p.env, budget_steps=p.ppo_steps, eval_every=p.ppo_eval_every,
-                                eval_episodes=p.eval_episodes, seed=s, hyper={"net_arch": parse_hidden(hidden)}))
+    ready += [("ppo", RunConfig(method="ppo", env=p.env, budget_steps=p.ppo_steps, test_every=p.ppo_test_every,
+                                test_episodes=p.test_episodes, seed=s, hyper={"net_arch": parse_hidden(hidden)}))
               for hidden, seeds in p.ppo.items() for s in seed_list(seeds)]
     return ready, waiting
 
@@ -297,7 +298,7 @@ def run(p: FrontierParams, train_missing: bool | None = None, processes: int | N
             hidden = dict(c.hyper)["net_arch"] if part == "ppo" else c.hidden
             frames.append(df.assign(part=part, method=c.method, width=n_params(hidden, p.env)))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["part", "method", "width", "seed", "evals", "env_steps", "wall_s", "eval_return", "machine"])
+        columns=["part", "method", "width", "seed", "evals", "env_steps", "wall_s", "test_return", "machine"])
 
 
 def per_seed(df: pd.DataFrame) -> pd.DataFrame:
@@ -305,10 +306,10 @@ def per_seed(df: pd.DataFrame) -> pd.DataFrame:
     seconds per generation (ES), and the machine."""
     rows = []
     for (m, w, seed), g in df.groupby(["method", "width", "seed"], sort=False):
-        tests = g[np.isfinite(g["eval_return"].astype(float))]
+        tests = g[np.isfinite(g["test_return"].astype(float))]
         last = g.iloc[-1]
         rows.append(dict(method=m, width=int(w), seed=int(seed),
-                         final=float(tests["eval_return"].iloc[-1]) if len(tests) else math.nan,
+                         final=float(tests["test_return"].iloc[-1]) if len(tests) else math.nan,
                          hours=run_cpu_seconds(last) / 3600.0,
                          s_per_gen=float(g["wall_s"].max()) / len(g) if m != "ppo" else math.nan,
                          machine=str(last.get("machine", ""))))

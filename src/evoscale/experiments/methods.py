@@ -39,25 +39,25 @@ SIZE_NAMES = ("small", "medium", "large")
 BANDS = {"small": (0, 5_000), "medium": (5_000, 50_000), "large": (50_000, math.inf)}
 PROFILES = {
     # CI: tiny nets and budgets, proves the pipeline in seconds; the numbers mean nothing.
-    "smoke": dict(sizes=["4,2", "8,4", "16,8"], width_sizes=[], popsize=8, budget_evals=32, eval_every=16,
-                  eval_episodes=3, seeds=2, seeds_large=2, ppo_steps=2_048, ppo_eval_every=0, cma_limit_s=900.0,
+    "smoke": dict(sizes=["4,2", "8,4", "16,8"], width_sizes=[], popsize=8, budget_evals=32, test_every=16,
+                  test_episodes=3, seeds=2, seeds_large=2, ppo_steps=2_048, ppo_test_every=0, cma_limit_s=900.0,
                   train_missing=True, tuned=False),
     # the whole book in about an hour on 2 cores: 5 seeds, a sixth of the budget, no ~100K width
     "quick": dict(sizes=["64,32", "116,58", "310,155"], width_sizes=["34,17"], popsize=64, budget_evals=5_120,
-                  eval_every=2_560, eval_episodes=100, seeds=5, seeds_large=5, ppo_steps=300_000,
-                  ppo_eval_every=100_000, cma_limit_s=900.0, train_missing=True,
+                  test_every=2_560, test_episodes=100, seeds=5, seeds_large=5, ppo_steps=300_000,
+                  ppo_test_every=100_000, cma_limit_s=900.0, train_missing=True,
                   tuned=False),
     # the rendered book: the ten-seed campaign's runs under results/book/runs/ (the book protocol of
     # compute.PROFILES: popsize 64, a solved test every 2,560 episodes), ~30K episodes per run, 10
     # seeds per cell at every width; PPO at 3x the zoo's 1M steps (chapter 6's runs)
     "book": dict(sizes=["64,32", "116,58", "310,155"], width_sizes=["34,17", "436,218"], popsize=64,
-                 budget_evals=30_720, eval_every=2_560, eval_episodes=100, seeds=10, seeds_large=10,
-                 ppo_steps=3_000_000, ppo_eval_every=100_000, cma_limit_s=3 * 3600.0, train_missing=False,
+                 budget_evals=30_720, test_every=2_560, test_episodes=100, seeds=10, seeds_large=10,
+                 ppo_steps=3_000_000, ppo_test_every=100_000, cma_limit_s=3 * 3600.0, train_missing=False,
                  tuned=True),
     # a cluster: the design note's 100K episodes, 20 seeds everywhere
     "full": dict(sizes=["64,32", "116,58", "310,155"], width_sizes=["34,17", "436,218"], popsize=64,
-                 budget_evals=102_400, eval_every=2_560, eval_episodes=100, seeds=20, seeds_large=20,
-                 ppo_steps=3_000_000, ppo_eval_every=100_000, cma_limit_s=12 * 3600.0, train_missing=True,
+                 budget_evals=102_400, test_every=2_560, test_episodes=100, seeds=20, seeds_large=20,
+                 ppo_steps=3_000_000, ppo_test_every=100_000, cma_limit_s=12 * 3600.0, train_missing=True,
                  tuned=True),
 }
 
@@ -77,9 +77,9 @@ class MethodsParams:
     """Individuals per generation (the same for every method)."""
     budget_evals: int | None = None
     """Training episodes per run (the same for every method)."""
-    eval_every: int | None = None
+    test_every: int | None = None
     """Training episodes between solved tests."""
-    eval_episodes: int | None = None
+    test_episodes: int | None = None
     """Fresh episodes per solved test."""
     seeds: int | list | None = None
     """Number of seeds, or a list of seeds (a number n: seeds 0..n-1)."""
@@ -105,7 +105,7 @@ class MethodsParams:
     """Memory limit for full CMA-ES (None: this machine's RAM)."""
     ppo_steps: int | None = None
     """PPO's env-step budget."""
-    ppo_eval_every: int | None = None
+    ppo_test_every: int | None = None
     """Env steps between PPO's solved tests."""
     processes: int | None = None
     """Runs trained in parallel, one core each (None: all cores)."""
@@ -167,7 +167,7 @@ def settings_for(p: MethodsParams, row: str, band: str) -> tuple[dict, str]:
 def config(p: MethodsParams, row: str, hidden, seed: int) -> RunConfig:
     band = band_of(n_params(row, hidden, p.env))
     return RunConfig(env=p.env, hidden=parse_hidden(hidden), popsize=p.popsize, budget_evals=p.budget_evals,
-                     eval_every=p.eval_every, eval_episodes=p.eval_episodes, seed=seed,
+                     test_every=p.test_every, test_episodes=p.test_episodes, seed=seed,
                      **settings_for(p, row, band)[0])
 
 
@@ -210,8 +210,8 @@ def settings_table(p: MethodsParams) -> pd.DataFrame:
 
 def ppo_configs(p: MethodsParams) -> list[RunConfig]:
     """PPO on the same task: zoo hyper-parameters, ``ppo_steps`` env steps (shared with chapter 4's runs)."""
-    return [RunConfig(method="ppo", env=p.env, budget_steps=p.ppo_steps, eval_every=p.ppo_eval_every,
-                      eval_episodes=p.eval_episodes, seed=s) for s in p.seed_list()]
+    return [RunConfig(method="ppo", env=p.env, budget_steps=p.ppo_steps, test_every=p.ppo_test_every,
+                      test_episodes=p.test_episodes, seed=s) for s in p.seed_list()]
 
 
 def plan(p: MethodsParams, cost: pd.DataFrame | None = None, part: str = "grid") -> pd.DataFrame:
@@ -272,20 +272,20 @@ def run(p: MethodsParams, cells: pd.DataFrame, ppo: bool = False, log=print) -> 
     if missing:
         log(f"{missing} of {len(todo)} runs not stored yet (the campaign trains them)")
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["row", "size", "band", "hidden", "seed", "n_params", "evals", "env_steps", "eval_return"])
+        columns=["row", "size", "band", "hidden", "seed", "n_params", "evals", "env_steps", "test_return"])
 
 
 def per_seed(df: pd.DataFrame, threshold: float | None) -> pd.DataFrame:
     """One row per (row, size, seed): final and best solved-test return, evals/env steps to threshold."""
     out = []
     for (row, size, seed), g in df.groupby(["row", "size", "seed"], sort=False):
-        tests = g[np.isfinite(g["eval_return"])].sort_values("evals")
+        tests = g[np.isfinite(g["test_return"])].sort_values("evals")
         hit = first_crossing(tests.assign(seed=0), threshold) if threshold is not None else pd.Series([np.nan])
         hit_steps = (first_crossing(tests.assign(seed=0), threshold, x="env_steps")
                      if threshold is not None else pd.Series([np.nan]))
         out.append(dict(row=row, size=size, seed=seed, n=int(g["n_params"].iloc[0]), band=g["band"].iloc[0],
-                        final=float(tests["eval_return"].iloc[-1]), best=float(tests["eval_return"].max()),
-                        first=float(tests["eval_return"].iloc[0]),
+                        final=float(tests["test_return"].iloc[-1]), best=float(tests["test_return"].max()),
+                        first=float(tests["test_return"].iloc[0]),
                         evals_to=float(hit.iloc[0]), steps_to=float(hit_steps.iloc[0]),
                         evals=int(g["evals"].max()), env_steps=int(g["env_steps"].max()),
                         wall_s=float(g["wall_s"].max()), machine=g["machine"].iloc[0]))

@@ -82,7 +82,7 @@ def curves(grid: pd.DataFrame, cells: pd.DataFrame, threshold: float | None):
         for r in GRID_ROWS:
             d = grid[(grid["row"] == r) & (grid["size"] == z)] if len(grid) else grid
             if len(d):
-                plots.band(ax, d, "evals", "eval_return", LABELS[r], color=plots.color(r))
+                plots.band(ax, d, "evals", "test_return", LABELS[r], color=plots.color(r))
         plots.solved_line(ax, threshold)
         ns = ", ".join(f"{n:,}" for n in sorted(set(cells.loc[cells["size"] == z, "n"])))
         ax.set(ylabel="solved-test return", title=f"{z} ({ns} parameters)")

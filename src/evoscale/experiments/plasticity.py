@@ -40,6 +40,7 @@ import pandas as pd
 
 from ..config import RunConfig, parse_hidden
 from ..envs.adapt import BANDIT_ID, CARTPOLE_ID, bandit_bounds, cartpole_references
+from ..labels import METHOD_LABELS
 from ..policies import CELLS, RULES
 from ..runs import run_cpu_seconds
 from ..trainers import GRADIENT_METHODS, POLICY_SEARCH, REGISTRY
@@ -47,8 +48,10 @@ from . import available, check_parameters, report, results_root, run_many, seed_
 
 ROWS = ("mlp", "neuromod", "recurrent", "ppo", "recurrent_ppo")
 EVOLVED = ROWS[:3]
-LABELS = {"mlp": "MLP (fixed weights)", "neuromod": "Neuromod (plastic)", "recurrent": "GRU (evolved)",
-          "ppo": "PPO", "recurrent_ppo": "RecurrentPPO (LSTM)"}
+LABELS = {row: METHOD_LABELS[row] + what for row, what in (
+    ("mlp", " (fixed weights)"), ("neuromod", " (plastic)"), ("recurrent", " (evolved)"), ("ppo", ""),
+    ("recurrent_ppo", " (LSTM)"))}
+"""The networks' readers' names (``plots.METHOD_LABELS``) with what each network is."""
 TASKS = (BANDIT_ID, CARTPOLE_ID)
 PRIORITY = {"es": 1, "ppo": 3, "recurrent_ppo": 5}
 """Campaign priorities of chapter 7's runs: the evolved networks cost seconds a run (60 runs, about
@@ -78,22 +81,22 @@ CPU a step, solved tests included); PPO on CartPoleFlip peaked at 314 at 80,000 
 
 PROFILES = {
     # CI: the whole pipeline (one seed: five runs per task, and the replays) in seconds; numbers mean nothing
-    "smoke": dict(popsize=8, episodes_per_eval=2, budget_evals=64, eval_every=32, eval_episodes=5, seeds=1,
-                  ppo_steps={BANDIT_ID: 512, CARTPOLE_ID: 512}, ppo_eval_every=256, probe_episodes=8,
+    "smoke": dict(popsize=8, episodes_per_fitness=2, budget_evals=64, test_every=32, test_episodes=5, seeds=1,
+                  ppo_steps={BANDIT_ID: 512, CARTPOLE_ID: 512}, ppo_test_every=256, probe_episodes=8,
                   train_missing=True),
     # a first look: 3 seeds, half the book's episodes and env steps (about 1 CPU-hour, RecurrentPPO most of it)
-    "quick": dict(popsize=16, episodes_per_eval=8, budget_evals=6_400, eval_every=800, eval_episodes=100,
-                  seeds=3, ppo_steps={t: MATCHED_STEPS // 2 for t in TASKS}, ppo_eval_every=40_000,
+    "quick": dict(popsize=16, episodes_per_fitness=8, budget_evals=6_400, test_every=800, test_episodes=100,
+                  seeds=3, ppo_steps={t: MATCHED_STEPS // 2 for t in TASKS}, ppo_test_every=40_000,
                   probe_episodes=100, train_missing=True),
     # the rendered book: the ten-seed campaign's runs (results/book/runs/); the chapter trains nothing.
     # ES: 100 generations of 16 x 8 episodes (1.28M env steps on the bandit, ~15 CPU-s a run there);
     # PPO and RecurrentPPO: MATCHED_STEPS, the ES runs' first 3,200 episodes on the bandit
-    "book": dict(popsize=16, episodes_per_eval=8, budget_evals=12_800, eval_every=800, eval_episodes=200,
-                 seeds=10, ppo_steps={t: MATCHED_STEPS for t in TASKS}, ppo_eval_every=40_000,
+    "book": dict(popsize=16, episodes_per_fitness=8, budget_evals=12_800, test_every=800, test_episodes=200,
+                 seeds=10, ppo_steps={t: MATCHED_STEPS for t in TASKS}, ppo_test_every=40_000,
                  probe_episodes=200, train_missing=False),
     # a cluster: twice the ES episodes, the gradient baselines at the ES runs' 1.28M bandit steps, 20 seeds
-    "full": dict(popsize=16, episodes_per_eval=8, budget_evals=25_600, eval_every=1_600, eval_episodes=200,
-                 seeds=20, ppo_steps={t: 1_280_000 for t in TASKS}, ppo_eval_every=160_000,
+    "full": dict(popsize=16, episodes_per_fitness=8, budget_evals=25_600, test_every=1_600, test_episodes=200,
+                 seeds=20, ppo_steps={t: 1_280_000 for t in TASKS}, ppo_test_every=160_000,
                  probe_episodes=200, train_missing=True),
 }
 
@@ -122,21 +125,21 @@ class PlasticityParams:
     """The ES's initial step size."""
     popsize: int | None = None
     """Individuals per generation."""
-    episodes_per_eval: int | None = None
+    episodes_per_fitness: int | None = None
     """Episodes averaged into one fitness value: a fixed-weight policy's return depends on the hidden
     context (a lucky arm), so one episode ranks luck, not skill."""
     budget_evals: int | None = None
     """Training episodes per ES run (the same for every network)."""
-    eval_every: int | None = None
+    test_every: int | None = None
     """Training episodes between solved tests."""
-    eval_episodes: int | None = None
+    test_episodes: int | None = None
     """Fresh episodes per solved test."""
     seeds: int | list | None = None
     """Number of seeds, or a list of seeds (a number n: seeds 0..n-1)."""
     ppo_steps: dict | None = None
     """Env steps of PPO and RecurrentPPO per task, and the matched comparison's: the bandit's equals the
     ES runs' first 3,200 episodes in the book profile (100-step episodes)."""
-    ppo_eval_every: int | None = None
+    ppo_test_every: int | None = None
     """Env steps between PPO's and RecurrentPPO's solved tests."""
     probe_episodes: int | None = None
     """Fresh episodes per replayed network for the within-episode analysis."""
@@ -151,8 +154,8 @@ class PlasticityParams:
     def config(self, row: str, task: str, seed: int) -> RunConfig:
         """The run of ``row`` (see ``ROWS``) on ``task`` with ``seed``."""
         if row in GRADIENT_METHODS:
-            return RunConfig(method=row, env=task, budget_steps=self.ppo_steps[task], eval_every=self.ppo_eval_every,
-                             eval_episodes=self.eval_episodes, seed=seed)
+            return RunConfig(method=row, env=task, budget_steps=self.ppo_steps[task], test_every=self.ppo_test_every,
+                             test_episodes=self.test_episodes, seed=seed)
         method, hidden, hyper = {
             "mlp": (self.optimizer, self.hidden, None),
             "neuromod": ("neuromod", self.hidden, {"optimizer": self.optimizer, "rule": self.rule}),
@@ -160,8 +163,8 @@ class PlasticityParams:
         }[row]
         return RunConfig(method=method, env=task, hidden=parse_hidden(hidden), popsize=self.popsize,
                          sigma0=self.sigma0, hyper=hyper, budget_evals=self.budget_evals,
-                         episodes_per_eval=self.episodes_per_eval, eval_every=self.eval_every,
-                         eval_episodes=self.eval_episodes, seed=seed, keep_solutions=True)
+                         episodes_per_fitness=self.episodes_per_fitness, test_every=self.test_every,
+                         test_episodes=self.test_episodes, seed=seed, keep_solutions=True)
 
     def cells(self) -> list[tuple[str, str, RunConfig]]:
         """(row, task, config) of every run the chapter reads."""
@@ -222,7 +225,7 @@ def bounds(task: str) -> dict:
 
 
 FINAL_COLUMNS = ["task", "row", "seed", "method", "n_params", "final", "evals", "env_steps", "wall_s",
-                 "eval_wall_s", "cpu_s", "machine", "solution"]
+                 "test_wall_s", "cpu_s", "machine", "solution"]
 
 
 def finals(df: pd.DataFrame | None) -> pd.DataFrame:
@@ -231,8 +234,8 @@ def finals(df: pd.DataFrame | None) -> pd.DataFrame:
     if df is None or df.empty:
         return pd.DataFrame(columns=FINAL_COLUMNS)
     last = df.sort_values("generation").groupby(["env", "row", "seed"], sort=False).tail(1)
-    out = last[["env", "row", "seed", "method", "n_params", "eval_return", "evals", "env_steps", "wall_s",
-                "eval_wall_s", "machine"]].rename(columns={"env": "task", "eval_return": "final"})
+    out = last[["env", "row", "seed", "method", "n_params", "test_return", "evals", "env_steps", "wall_s",
+                "test_wall_s", "machine"]].rename(columns={"env": "task", "test_return": "final"})
     out["cpu_s"] = [run_cpu_seconds(r) for _, r in last.iterrows()]  # CPU time where recorded, else wall-clock
     if "solution" in df:
         solved = df.dropna(subset=["solution"]).sort_values("generation").groupby(["env", "row", "seed"]).tail(1)
@@ -245,10 +248,10 @@ def finals(df: pd.DataFrame | None) -> pd.DataFrame:
 def at_steps(df: pd.DataFrame | None, steps: dict) -> pd.DataFrame:
     """Like ``finals``, at matched env steps: per (task, row, seed) the last solved test with at most
     ``steps[task]`` training env steps (a gradient baseline's final test; an ES run's test at that point
-    of its curve -- on CartPoleFlip up to ``eval_every`` episodes before it)."""
+    of its curve -- on CartPoleFlip up to ``test_every`` episodes before it)."""
     if df is None or df.empty:
         return pd.DataFrame(columns=FINAL_COLUMNS)
-    within = df[df["env_steps"] <= df["env"].map(steps)].dropna(subset=["eval_return"])
+    within = df[df["env_steps"] <= df["env"].map(steps)].dropna(subset=["test_return"])
     return finals(within)
 
 

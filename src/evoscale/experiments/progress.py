@@ -84,7 +84,7 @@ def units(all_needs: list[Need]) -> list[Need]:
     return sorted(out, key=lambda n: (n.priority, n.config.seed, n.chapter, n.cell))
 
 
-RUN_COST_COLUMNS = ("method", "env", "n_params", "evals", "env_steps", "wall_s", "eval_wall_s", "cpu_s")
+RUN_COST_COLUMNS = ("method", "env", "n_params", "evals", "env_steps", "wall_s", "test_wall_s", "cpu_s")
 
 
 class CostModel:

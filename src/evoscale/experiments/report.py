@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..labels import METHOD_LABELS
 from ..stats import MIN_SEEDS, iqm_ci, km_median_ci
 
 WORDS = ("confirmed", "refuted", "refined", "unresolved")
@@ -238,9 +239,8 @@ COLUMNS: dict[str, tuple] = {
 """Header (words and unit), rounding and scale of every column identifier a chapter's table shows.
 ``table`` refuses an identifier that is not here, so no ``loop_fraction`` reaches a reader."""
 
-NAMES = {"cmaes": "CMA-ES (pycma)", "torch_cmaes": "CMA-ES (torch)", "sepcmaes": "sep-CMA-ES", "openai_es": "OpenAI-ES",
-         "ga": "GA", "neuromod": "Neuromod", "ppo": "PPO", "evaluation": "evaluation (one generation)"}
-"""Readers' names of the methods, for the ``method`` column."""
+NAMES = {**METHOD_LABELS, "evaluation": "evaluation (one generation)"}
+"""Readers' names for the ``method`` column: the methods' (``plots.METHOD_LABELS``) and the evaluation's."""
 
 MISSING = "no value: not measured, not reached, or not defined for this row"
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..runs import Need, cell_name
-from . import analyses, backprop, compute, frontier, methods, parameters, plasticity, tuning, workers
+from . import analyses, backprop, cma_scaling, compute, frontier, methods, plasticity, tuning, workers
 
 
 def _no_priors(profile: str) -> dict:
@@ -67,7 +67,7 @@ def _grid(profile: str, part: str) -> list[Need]:
     chapter = "01_parameters" if part == "width" else "05_methods"
     mp = methods.params({"profile": profile})
     try:
-        cost = parameters.run(parameters.params({"profile": profile}), log=lambda *a: None) \
+        cost = cma_scaling.run(cma_scaling.params({"profile": profile}), log=lambda *a: None) \
             if profile == "book" else None
     except Exception:  # no cost table for this profile: every cell counts as runnable
         cost = None
@@ -126,7 +126,7 @@ STUDIES: dict[str, Study] = {
     "tuning": Study(tuning.TuningParams, _tuning_params, _tuning, analyses.tuning_analyse, analyses.tuning_figures),
     "03_compute": Study(compute.ComputeParams, compute.params, _compute, analyses.compute_analyse,
                         analyses.none_drawn),
-    "01_parameters": Study(parameters.CostParams, parameters.params, lambda profile: _grid(profile, "width"),
+    "01_parameters": Study(cma_scaling.CostParams, cma_scaling.params, lambda profile: _grid(profile, "width"),
                            analyses.parameters_analyse, analyses.parameters_figures),
     "05_methods": Study(methods.MethodsParams, methods.params, lambda profile: _grid(profile, "grid"),
                         analyses.methods_analyse, analyses.methods_figures_of),

@@ -96,7 +96,7 @@ def figure(maps: dict, machines):
     from .. import plots
 
     plots.style()
-    code = {v: k for k, v in plots.METHOD_NAMES.items()}
+    code = {v: k for k, v in plots.METHOD_LABELS.items()}
     unsolved = "#bdbdbd"
     fig, axes = plt.subplots(1, len(maps), figsize=(plots.WIDTH, 4.8), squeeze=False)
     handles = []

@@ -43,7 +43,7 @@ def update_split(df: pd.DataFrame, env: str, method: str) -> dict:
     seconds: ``steady`` (median of the generations without an eigendecomposition), ``each`` (the
     mean extra seconds of a generation with one), ``spikes`` of ``generations`` had one, ``amortised``
     (the mean over all timed generations) and ``decomposition`` (amortised minus steady). Comparable
-    with chapter 1's isolated ``parameters.update_at``."""
+    with chapter 1's isolated ``cma_scaling.update_at``."""
     opt = df[(df["env"] == env) & (df["method"] == method) & (df["workers"] == 0)]["opt_s"].to_numpy(float)
     spike = opt > SPIKE * np.median(opt)
     steady = float(np.median(opt[~spike]))
@@ -84,8 +84,8 @@ def island_finals(df: pd.DataFrame | None, budget: int) -> dict:
     if df is None:
         return out
     for model, g in df.groupby("model", sort=False):
-        at = g[(g["evals"] == budget) & np.isfinite(g["eval_return"])]
-        out[model] = at.sort_values("seed")["eval_return"].to_numpy()
+        at = g[(g["evals"] == budget) & np.isfinite(g["test_return"])]
+        out[model] = at.sort_values("seed")["test_return"].to_numpy()
     return out
 
 

@@ -19,7 +19,7 @@ as the elite, which the loop's ask -> evaluate -> tell contract has no room for.
 kept unmutated in the next population, so the loop re-evaluates it with the rest, and its fitness
 estimate is the running mean over every generation it was evaluated in (``elite_fitness``, over
 ``elite_evals`` generations, in the state). Each generation the old elites (with their running means)
-and the new offspring (one evaluation each: ``episodes_per_eval`` episodes) are ranked together; the
+and the new offspring (one evaluation each: ``episodes_per_fitness`` episodes) are ranked together; the
 top ``elites`` become the elites and the top ``truncation`` the parents of the next generation. In
 noisy tasks a lucky newcomer can therefore displace a well-measured elite after a single evaluation
 (its own mean then regresses as it is re-evaluated); the paper's 30 extra episodes make that rarer at

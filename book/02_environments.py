@@ -320,7 +320,11 @@ report.tables(signal, ["env", "sigma"], {
 # a walking one's runs to the cap. So each task is priced from the stored runs that trained it
 # longest, in any chapter, in three ways: with episodes as they were early in those runs, as they were
 # at the end, and with every episode at the task's cap. The upper end of the range is the end-of-run
-# price where those runs solved the task, else the cap. Hours on many cores assume ideal scaling.
+# price where those runs solved the task, else the cap.
+#
+# The seconds per env step and per update are the idle-core unit costs chapter 6 measured for those
+# runs' methods where it measured them (its runs are the longest on three tasks), else the runs' own
+# timings on this shared machine; the table says which. Hours on many cores assume ideal scaling.
 # **Everything in this table beyond the budgets actually run is an extrapolation.**
 
 # %% tags=["hide-input"]
@@ -387,7 +391,9 @@ report.table(environments_verdicts.family_table(F),
 # {glue:text}`env_cluster_tasks`.
 #
 # BipedalWalker's 500K evaluations take {glue:text}`env_bw_cpu_h_early` to
-# {glue:text}`env_bw_cpu_h_upper` CPU-hours on one core (the upper end {glue:text}`env_bw_upper`).
+# {glue:text}`env_bw_cpu_h_upper` CPU-hours on one core (the upper end {glue:text}`env_bw_upper`;
+# {glue:text}`env_bw_us_step` µs per env step, {glue:text}`env_bw_steps_late` steps per episode once
+# its longest runs got furthest).
 # Pong's 5M take {glue:text}`env_pong_cpu_h_early` to {glue:text}`env_pong_cpu_h_upper` CPU-hours
 # ({glue:text}`env_pong_h_cores` h on {glue:text}`env_cores` ideal cores at the upper end), Humanoid's
 # 50M {glue:text}`env_hum_cpu_h_early` to {glue:text}`env_hum_cpu_h_upper` CPU-hours. The `full`

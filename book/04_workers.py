@@ -215,7 +215,11 @@ if isolated is not None and n_here:
     glue("upd_here_spikes", f"{here['spikes']} of {here['generations']}", display=False)
     glue("upd_ratio_steady", f"{here['steady'] / ch1['steady']:.1f}×", display=False)
     glue("upd_ratio_decomp", f"{here['decomposition'] / ch1['decomposition']:.1f}×", display=False)
-    glue("upd_period", f"{periods.get('cmaes', 1)}", display=False)
+    predicted = here["generations"] // periods.get("cmaes", 1)
+    glue("upd_period", f"its period of {periods.get('cmaes', 1)} generations predicts {predicted}", display=False)
+    glue("upd_period_says", "So the period is not the difference" if here["spikes"] == predicted else
+         "So the decompositions in the timed window differ from the period's count, which is part of the difference",
+         display=False)
     own = timings[(timings.env == first_env) & (timings.method == "cmaes") & (timings.workers == 0)]["eval_s"].mean()
     glue("upd_here_vs_eval", f"{here['amortised'] / own:.1f}×", display=False)
     rows = parameters.claimed_table(isolated)  # chapter 1's table: its "pycma ÷ evaluation" at this size
@@ -223,7 +227,7 @@ if isolated is not None and n_here:
          display=False)
 else:
     for k in ("upd_n", "upd_ch1_amortised", "upd_ch1_steady", "upd_ch1_decomp", "upd_here_steady", "upd_here_spikes",
-              "upd_here_each", "upd_here_amortised", "upd_ratio_steady", "upd_ratio_decomp", "upd_period",
+              "upd_here_each", "upd_here_amortised", "upd_ratio_steady", "upd_ratio_decomp", "upd_period", "upd_period_says",
               "upd_here_vs_eval", "upd_ch1_vs_eval"):
         glue(k, "– (chapter 1's measurement is not stored for this profile)", display=False)
 
@@ -263,15 +267,16 @@ else:
 # {glue:text}`upd_ch1_steady` plus {glue:text}`upd_ch1_decomp` for the eigendecomposition spread over
 # its period. Inside this chapter's training generations the same update took a steady
 # {glue:text}`upd_here_steady` (median); {glue:text}`upd_here_spikes` of the timed generations ran an
-# eigendecomposition (the period of {glue:text}`upd_period` generations predicts as many), which
+# eigendecomposition ({glue:text}`upd_period`), which
 # added {glue:text}`upd_here_each` each; the mean over all of them is {glue:text}`upd_here_amortised`.
-# So the period is not the difference: the steady update is {glue:text}`upd_ratio_steady` and the
+# {glue:text}`upd_period_says`: the steady update is {glue:text}`upd_ratio_steady` and the
 # decomposition's share {glue:text}`upd_ratio_decomp` chapter 1's.
 #
 # Why both parts cost more here is not measured. The two timings differ in their window (chapter 1:
 # the first generations of a fresh CMA-ES on a synthetic function; here: generations after
-# {glue:text}`warmup` training evaluations, with episodes run between updates) and in their day;
-# timing both loops in alternation on one idle core would separate them. By this chapter's timing the
+# {glue:text}`warmup` training evaluations, with episodes run between updates) and perhaps in the
+# machine's load, which neither stored timing records; timing both loops in alternation on one idle
+# core would separate them. By this chapter's timing the
 # update costs {glue:text}`upd_here_vs_eval` the evaluation it serves; by chapter 1's,
 # {glue:text}`upd_ch1_vs_eval`.
 # This chapter's fractions use its own timing, since they describe these generations.

@@ -31,18 +31,20 @@ def test_the_check_fails_on_a_number_that_differs_or_is_missing():
     agree = {"02_environments": {"ppo_cartpole_steps": "'1 [0, 2]'", "env_cp_ppo_steps": "'1 [0, 2]'",
                                  "env_bw_us_step": "'256'", "env_ll_ppo_final": "'280 [277, 282] (n = 10)'",
                                  "provenance": "'a'"},
-             "05_methods": {"ppo_line": "'280 [277, 282] (n = 10)'"},
+             "05_methods": {"ppo_line": "'280 [277, 282] (n = 10)'", "provenance": "'Results: profile book; ran on x.'"},
              "06_backprop_vs_evolution": {"ppo_cartpole_steps": "'1 [0, 2]'", "provenance": "'b'",
                                           "cost_state": "'measured on an idle core'",
                                           "us_per_step": "'CartPole-v1: GA 9; BipedalWalker-v3: OpenAI-ES 256, PPO 346'"},
-             "01_parameters": {"pycma_update_2788": "'0.45 s'"},
-             "04_workers": {"upd_n": "'2,788'", "upd_ch1_amortised": "'0.45 s'"}}
+             "01_parameters": {"pycma_update_2788": "'0.45 s'", "claimed_row_sentence":
+                               "'At the design note\\'s \"works\" row (2,788 parameters) pycma\\'s update costs 0.8× the'"},
+             "04_workers": {"upd_n": "'2,788'", "upd_ch1_amortised": "'0.45 s'", "upd_ch1_vs_eval": "'0.8×'"}}
     assert disagreements(agree) == ([], [])
     for chapter, name, value in (("06_backprop_vs_evolution", "ppo_cartpole_steps", "'1 [0, 3]'"),
                                  ("02_environments", "env_cp_ppo_steps", "'2 [0, 2]'"),
                                  ("04_workers", "upd_ch1_amortised", "'0.84 s'"),
                                  ("02_environments", "env_bw_us_step", "'25'"),
                                  ("05_methods", "ppo_line", "'279.7 [277.4, 282.0] (n = 10)'"),
+                                 ("04_workers", "upd_ch1_vs_eval", "'0.9×'"),
                                  ("06_backprop_vs_evolution", "us_per_step", "'BipedalWalker-v3: OpenAI-ES 2560'")):
         changed = {c: dict(n) for c, n in agree.items()}
         changed[chapter][name] = value

@@ -215,6 +215,7 @@ report.table(pd.DataFrame([{"task": env, "method": m, "where it reaches the thre
 
 # %% tags=["hide-input"]
 from evoscale.experiments import progress
+from evoscale.experiments.unit_costs import us_per_step_text  # chapter 2's cost model quotes the same
 from evoscale.baselines.zoo import zoo_hyperparams
 
 t = P.tasks
@@ -229,7 +230,7 @@ plan = progress.plan(P.profile, ["06"])  # the campaign's CPU estimate of the pr
 hours = plan.assign(task=plan.cell.str.split().str[1]).groupby("task", sort=False).cpu_min_missing.sum() / 60
 glue("cost_line", "; ".join(f"{t}: {h:,.1f}" for t, h in hours.items()) + " CPU-hours", display=False)
 glue("us_per_step", "not measured yet" if costs is None else "; ".join(
-    f"{e}: " + ", ".join(f"{backprop.LABELS.get(m, m)} {1e6 * c:.0f}" for m, c in g.set_index("method").eval_s_per_step.items())
+    f"{e}: " + ", ".join(f"{backprop.LABELS.get(m, m)} {us_per_step_text(c)}" for m, c in g.set_index("method").eval_s_per_step.items())
     for e, g in costs[costs.env.isin(list(t))].groupby("env", sort=False)), display=False)
 glue("ppo_speed_2", "not measured yet" if ppo_speed is None else ", ".join(
     f"{r.env} {r.speedup:.2f}" for r in ppo_speed[ppo_speed.workers == 2].itertuples()), display=False)

@@ -187,7 +187,8 @@ glue("machine", machine, display=False)
 #
 # {glue:text}`claimed_row_sentence` There, pycma's ask + tell takes {glue:text}`pycma_update_2788`
 # a generation on average, its eigendecomposition spread over the generations between two of them
-# (chapter 4 times the same update inside training generations and explains why its figure is higher).
+# (chapter 4 times the same update inside training generations, where it costs more; it sets out what
+# is measured of the difference and what is not).
 #
 # *Memory.* {glue:text}`memory_sentence`.
 #

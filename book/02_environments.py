@@ -238,7 +238,8 @@ report.tables(environments.results_table(T), ["task", "method"], {
 # {glue:text}`env_cp_cma_solved` seeds, after {glue:text}`env_cp_cma_evals` evaluations (the
 # design note says ~5K), {term}`GA` in {glue:text}`env_cp_ga_solved` after {glue:text}`env_cp_ga_evals`. On
 # LunarLander CMA-ES reached 200 in {glue:text}`env_ll_cma_solved` seeds (final
-# {glue:text}`env_ll_cma_final`, the compute chapter's runs). BipedalWalker after
+# {glue:text}`env_ll_cma_final` after {glue:text}`env_ll_cma_run` evaluations: the compute chapter's
+# pycma runs, against which it checks its longer torch CMA-ES runs). BipedalWalker after
 # {glue:text}`env_bw_cma_run` evaluations, a fraction of the design note's 500K: CMA-ES
 # {glue:text}`env_bw_cma_final` (solved: 300). Humanoid: OpenAI-ES {glue:text}`env_hum_final`, PPO
 # {glue:text}`env_hum_ppo_final` (published runs reach thousands; see the table).
@@ -320,7 +321,11 @@ report.tables(signal, ["env", "sigma"], {
 # a walking one's runs to the cap. So each task is priced from the stored runs that trained it
 # longest, in any chapter, in three ways: with episodes as they were early in those runs, as they were
 # at the end, and with every episode at the task's cap. The upper end of the range is the end-of-run
-# price where those runs solved the task, else the cap. Hours on many cores assume ideal scaling.
+# price where those runs solved the task, else the cap.
+#
+# The seconds per env step and per update are the idle-core unit costs chapter 6 measured for those
+# runs' methods where it measured them (its runs are the longest on three tasks), else the runs' own
+# timings on this shared machine; the table says which. Hours on many cores assume ideal scaling.
 # **Everything in this table beyond the budgets actually run is an extrapolation.**
 
 # %% tags=["hide-input"]
@@ -332,9 +337,11 @@ for name, text in environments_cost.cost_texts(model).items():
     _g(name, text)
 _g("cores", CORES)
 _g("full_total_h", _num(model["full_cpu_h_upper"].sum()))
-laptop = model[model["claimed_cpu_h_upper"] <= 8]["env"].tolist()
+NIGHT = 8  # CPU-hours: one night on one core, what "fits a laptop" means here
+_g("night_h", NIGHT)
+laptop = model[model["claimed_cpu_h_upper"] <= NIGHT]["env"].tolist()
 _g("laptop_tasks", ", ".join(laptop) if laptop else "none")
-_g("cluster_tasks", ", ".join(model[model["claimed_cpu_h_upper"] > 8]["env"]) or "none")
+_g("cluster_tasks", ", ".join(model[model["claimed_cpu_h_upper"] > NIGHT]["env"]) or "none")
 glue("provenance", report.provenance(P.profile, [*df["machine"], *cost["machine"]]), display=False)
 report.tables(environments_cost.cost_view(model, CORES), ["task"], environments_cost.cost_parts(CORES))
 
@@ -382,12 +389,14 @@ report.table(environments_verdicts.family_table(F),
 #
 # The design note's "therefore massive compute" is about the CNN's *cost* as much as its necessity,
 # and the cost model prices both observation kinds. *Which experiments fit a laptop?* Taking "fits"
-# as at most one night (8 CPU-hours) on one core at the upper end of the price range, the design
+# as at most one night ({glue:text}`env_night_h` CPU-hours) on one core at the upper end of the price range, the design
 # note's estimates fit for: {glue:text}`env_laptop_tasks`. They need a cluster or a GPU for:
 # {glue:text}`env_cluster_tasks`.
 #
 # BipedalWalker's 500K evaluations take {glue:text}`env_bw_cpu_h_early` to
-# {glue:text}`env_bw_cpu_h_upper` CPU-hours on one core (the upper end {glue:text}`env_bw_upper`).
+# {glue:text}`env_bw_cpu_h_upper` CPU-hours on one core (the upper end {glue:text}`env_bw_upper`;
+# {glue:text}`env_bw_us_step` µs per env step, {glue:text}`env_bw_steps_late` steps per episode once
+# its longest runs got furthest).
 # Pong's 5M take {glue:text}`env_pong_cpu_h_early` to {glue:text}`env_pong_cpu_h_upper` CPU-hours
 # ({glue:text}`env_pong_h_cores` h on {glue:text}`env_cores` ideal cores at the upper end), Humanoid's
 # 50M {glue:text}`env_hum_cpu_h_early` to {glue:text}`env_hum_cpu_h_upper` CPU-hours. The `full`

@@ -381,3 +381,37 @@ def test_a_cores_figure_with_nothing_to_draw_keeps_the_page_width():
     buf = io.BytesIO()
     bf.figure_cores([(None, S, "PPO runs")]).savefig(buf, format="png", bbox_inches="tight", dpi=100)
     assert Image.open(buf).size[0] >= 600
+
+
+def test_seed_only_messages_model_openai_es_only(tmp_path, monkeypatch):
+    """Chapter 6's seed-only column: OpenAI-ES modelled with seed-only messages sends fewer bytes, so at
+    a large network (where messages dominate) its modelled speedup beyond 2 cores is higher than with
+    vectors, the measured points are the same, and the CMA-ES (whose workers would also need the
+    eigenbasis) is refused in one line rather than modelled too cheaply."""
+    rows = [dict(workers=w, generation=g, eval_s=e, opt_s=0.01, env_steps=5_000, startup_s=1.0, env="LunarLander-v3",
+                 method="openai_es", n_params=1_000_000, popsize=64, raw_steps_per_s=20_000.0, machine="test box")
+            for w, e in ((0, 2.0), (1, 2.1), (2, 1.6)) for g in range(3)]
+    (tmp_path / "book" / "workers").mkdir(parents=True)
+    pd.DataFrame(rows).to_csv(tmp_path / "book" / "workers" / "speedup-LunarLander-v3-openai_es-x.csv", index=False)
+    monkeypatch.setenv("EVOSCALE_RESULTS", str(tmp_path))
+    (m_vec, vec), = b.es_speedup_draws("book", "LunarLander-v3", W=[1, 2, 8, 32], method="openai_es", draws=0)
+    (m_seed, seed), = b.es_speedup_draws("book", "LunarLander-v3", W=[1, 2, 8, 32], method="openai_es", draws=0,
+                                         seed_only=True)
+    assert m_vec == m_seed and set(vec) == set(seed) == {8, 32}
+    assert all(seed[w] > vec[w] for w in vec)
+    with pytest.raises(ValueError, match="seed-only"):
+        b.es_speedup_draws("book", "LunarLander-v3", method="torch_cmaes", seed_only=True)
+
+
+def test_seed_only_text_says_what_changes():
+    """The seed-only column says "the same" where the crossover does not move, the crossover where it
+    does, and both models' speedups where they part most."""
+    W = np.array([1, 2, 8, 64])
+    C = dict(W=W, es_speedup=np.array([1.0, 1.8, 3.0, 3.0]), es="openai_es",
+             cross=dict(w=8, lo=2, hi=64, back=None, reached_es=10, n_es=10, reached_ppo=10, n_ppo=10, share=1.0))
+    faster = dict(C, es_speedup=np.array([1.0, 1.8, 5.0, 9.0]))
+    text = b.seed_only_text((C, None), (faster, None))
+    assert text.startswith("the same") and "64 cores: 3.0× with vectors, 9.0× with seeds" in text
+    moved = dict(faster, cross=dict(C["cross"], w=2, lo=2, hi=8))
+    assert b.seed_only_text((C, None), (moved, None)).startswith("OpenAI-ES reaches the threshold sooner than PPO from W = 2")
+    assert b.seed_only_text((None, "PPO runs"), (None, None)) == "not available yet (missing: PPO runs)"

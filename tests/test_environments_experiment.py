@@ -85,6 +85,37 @@ def test_episode_prices_read_the_longest_runs_early_and_late():
     assert C.episode_prices("CartPole-v1", []) is None
 
 
+def test_episode_prices_take_chapter_6s_idle_core_unit_costs_where_stored():
+    """One price per env step in the book: a run whose method chapter 6 timed on an idle core is priced
+    at that unit cost, not at its own (shared-machine) records; a run without one keeps its records."""
+    steps = [20] * 2 + [100] * 16 + [400] * 2
+    runs = [_stored_run(200, steps, 500.0).assign(method="openai_es"), _stored_run(200, steps, 480.0).assign(method="ga")]
+    unit = pd.DataFrame([dict(method="openai_es", env="CartPole-v1", eval_s_per_step=3e-6, serial_s_per_gen=0.02),
+                         dict(method="openai_es", env="LunarLander-v3", eval_s_per_step=9.0, serial_s_per_gen=9.0)])
+    q = C.episode_prices("CartPole-v1", runs, unit)
+    per_run_steps, gens = 10 * sum(steps), len(steps)
+    assert q["idle"] == 1  # GA has no idle-core cost for CartPole here: its own records price it
+    assert q["s_per_step"] == pytest.approx((3e-6 * per_run_steps + 1.0 * gens) / (2 * per_run_steps))
+    assert q["opt_s_per_eval"] == pytest.approx((0.02 * gens + 0.1 * gens) / (2 * 200))
+    both = C.episode_prices("CartPole-v1", [r.assign(method="openai_es") for r in runs], unit)
+    assert both["idle"] == 2 and both["s_per_step"] == pytest.approx(3e-6)
+    assert both["opt_s_per_eval"] == pytest.approx(0.02 / 10)  # 10 evaluations a generation
+
+
+def test_chapter_2s_price_per_env_step_is_chapter_6s_stored_unit_cost():
+    """The book profile's stored results: chapter 2 prices BipedalWalker from chapter 6's OpenAI-ES
+    runs at the idle-core cost chapter 6 quotes, in the same words (``unit_costs.us_per_step_text``)."""
+    from evoscale.experiments import unit_costs
+
+    unit, _ = unit_costs.load_costs("book")
+    if unit is None:
+        pytest.skip("no idle-core unit costs stored for the book profile")
+    q = C.prices(E.params({"profile": "book", "tasks": "BipedalWalker-v3"})).set_index("env").loc["BipedalWalker-v3"]
+    stored = unit[(unit["method"] == "openai_es") & (unit["env"] == "BipedalWalker-v3")]["eval_s_per_step"].iloc[0]
+    assert q["idle"] == q["runs"] >= 1 and q["s_per_step"] == pytest.approx(stored)
+    assert unit_costs.us_per_step_text(q["s_per_step"]) == unit_costs.us_per_step_text(stored)
+
+
 def test_cost_model_prices_early_late_and_the_upper_end():
     cost = pd.DataFrame([C.measure_cost("CartPole-v1", 3), C.measure_cost("LunarLander-v3", 2)])
     assert (cost["steps_per_episode"] > 0).all() and (cost["lockstep_s_per_episode"] > 0).all()
@@ -105,6 +136,8 @@ def test_cost_model_prices_early_late_and_the_upper_end():
     assert not any("_" in c for c in view.columns)
     texts = C.cost_texts(model.reset_index())
     assert texts["cp_upper"] == "once its policies work" and texts["ll_upper"] == "with every episode at the cap"
+    assert texts["cp_us_step"] == "100" and texts["cp_steps_late"] == "400" and texts["ll_steps_late"] == "not priced"
+    assert view.set_index("task").loc["CartPole-v1", "priced from"] == "2 runs of 200 evaluations, their own timings (shared machine)"
 
 
 def test_evals_to_threshold_counts_only_seeds_that_crossed():
@@ -141,6 +174,9 @@ def test_quoted_texts_of_the_results():
     assert len(texts) == 6 * len(E.QUOTED_RUNS)
     table = E.results_table(T)
     assert list(table["final solved-test return"]) == ["-21, -20, -19 (n = 3)"]
+    ll = pd.DataFrame([_row("LunarLander-v3", "ppo", finals=(279.7, 281.2, 282.0, 277.4, 280.4))])
+    prose, shown = E.run_texts(ll)["ll_ppo_final"], E.results_table(ll)["final solved-test return"].iloc[0]
+    assert prose == shown and "." not in prose  # the prose reads as the table (and chapters 5 and 6) do
     assert not any("_" in c for c in table.columns)  # words, not identifiers
     assert pong.pong_ppo_texts(T.assign(method="ppo").iloc[:0]) == dict.fromkeys(
         ("pong_ppo_rate", "pong_ppo_n", "pong_ppo_update", "pong_ppo_machine", "pong_ppo_zoo_h"), "not run")

@@ -28,7 +28,8 @@ from ..config import RunConfig, parse_hidden
 from ..envs import get_spec
 from ..stats import MIN_SEEDS, compare, iqm_ci
 from . import available, check_parameters, report, results_root, run_many, seed_list
-from .backprop_cores import (CORES, DRAW_SIM_GENERATIONS, ES_MODEL_DRAWS, LABELS, cores, cross_text,  # noqa: F401
+from .backprop_cores import (CORES, DRAW_SIM_GENERATIONS, ES_MODEL_DRAWS, LABELS, SEED_ONLY_METHODS,  # noqa: F401
+                             cores, cross_text, seed_only_text,
                              crossover, crossover_for, es_speedup, es_speedup_draws, ipc_speedup, km_columns,
                              missing_inputs, one_core_wall, ppo_plan_text, speedup, time_to_threshold)
 from .backprop_figures import figure_cores, figure_curves  # noqa: F401 (chapter 6)

@@ -135,8 +135,14 @@ DRAW_SIM_GENERATIONS = 50
 """Simulated generations per refit (the point estimate simulates the profile's ``sim_generations``)."""
 
 
+SEED_ONLY_METHODS = ("openai_es", "lowrank_es")
+"""The ES methods whose seed-only messages (``RunConfig.messages="seeds"``) are a centre and two
+scalars per member. torch CMA-ES's also carry its eigenbasis, 4 n^2 bytes per worker at each
+decomposition, which the cluster model does not charge, so its crossover keeps the vector messages."""
+
+
 def es_speedup_draws(profile: str, env: str, W=CORES, method: str = "torch_cmaes", draws: int = ES_MODEL_DRAWS,
-                     seed: int = 0) -> list[tuple[dict, dict]]:
+                     seed: int = 0, seed_only: bool = False) -> list[tuple[dict, dict]]:
     """ES evaluation speedups over the in-process evaluator, as (measured, modelled) dicts keyed by
     worker count: measured at 1-2 Ray workers (chapter 4's timings for ``method``, else this chapter's
     own measurement, ``measure_and_store``) and modelled beyond by ``cluster_sim``'s central server
@@ -144,8 +150,14 @@ def es_speedup_draws(profile: str, env: str, W=CORES, method: str = "torch_cmaes
     ``popsize`` workers (a generation has no more evaluations to share out; ``speedup`` keeps the best
     count for larger W). The first item is the fit on all timings; each of the ``draws`` others refits
     the calibration and re-simulates on the timed generations resampled with replacement within each
-    worker count (the same resampling as ``ppo_model.draws``). [] where no timing exists."""
+    worker count (the same resampling as ``ppo_model.draws``). [] where no timing exists.
+    ``seed_only``: the modelled part sends seed-only messages (the centre once per worker and two scalars
+    per member; ``SEED_ONLY_METHODS`` only), while the measured points stay those of the vector messages
+    they were timed with."""
     import dataclasses
+
+    if seed_only and method not in SEED_ONLY_METHODS:
+        raise ValueError(f"seed-only messages are modelled for {', '.join(SEED_ONLY_METHODS)}, not {method}")
 
     from ..cluster_sim import sweep
 
@@ -163,7 +175,7 @@ def es_speedup_draws(profile: str, env: str, W=CORES, method: str = "torch_cmaes
         measured = {int(r.workers): float(r.eval_speedup) for r in T.itertuples() if r.workers >= 1}
         cal = dataclasses.replace(ray_speedup.calibration(p, T, env), tell_s=0.0)
         beyond = [int(w) for w in np.asarray(W) if max(measured) < w <= p.popsize]
-        sim = sweep(cal, workers=beyond, model="central", popsize=p.popsize, seed=p.seed + k,
+        sim = sweep(cal, workers=beyond, model="central", popsize=p.popsize, seed=p.seed + k, seed_only=seed_only,
                     sim_generations=p.sim_generations if k == 0 else min(p.sim_generations, DRAW_SIM_GENERATIONS)
                     ) if beyond else pd.DataFrame(columns=["workers", "speedup"])
         out.append((measured, dict(zip(sim["workers"].astype(int), sim["speedup"]))))
@@ -210,6 +222,7 @@ def cores(S: dict, costs: pd.DataFrame | None, es_speed: dict, ppo_speed: dict, 
     W = np.asarray(W)
     models = draws(ppo_timings, model_draws) if ppo_timings is not None and len(ppo_timings) else None
     out = dict(W=W, es_measured=speedup(W, es_speed, None, es_modelled)[1],
+               es_speedup=speedup(W, es_speed, None, es_modelled)[0],
                ppo_measured=W <= 2 if models else speedup(W, ppo_speed, n_envs)[1], reached={},
                ppo_model=models[0] if models else None)
     stacks = {}
@@ -235,12 +248,13 @@ def cores(S: dict, costs: pd.DataFrame | None, es_speed: dict, ppo_speed: dict, 
 
 
 def crossover_for(profile: str, S: dict, costs: pd.DataFrame | None, ppo_speed: pd.DataFrame | None,
-                  es: str, ppo_timings: pd.DataFrame | None = None) -> tuple[dict | None, str | None]:
+                  es: str, ppo_timings: pd.DataFrame | None = None, seed_only: bool = False
+                  ) -> tuple[dict | None, str | None]:
     """``cores`` for one task and one ES method, with this method's own measured Ray speedup (chapter 4's
-    or this chapter's; none measured: not available, never assumed linear) and PPO's process speedup;
-    (C, what is missing)."""
+    or this chapter's; none measured: not available, never assumed linear), modelled beyond with vector
+    or (``seed_only``) seed-only messages, and PPO's process speedup; (C, what is missing)."""
     ppo_env = {} if ppo_speed is None else ppo_speed[ppo_speed.env == S["env"]]
-    es_draws = es_speedup_draws(profile, S["env"], method=es)
+    es_draws = es_speedup_draws(profile, S["env"], method=es, seed_only=seed_only)
     es_measured, es_modelled = es_draws[0] if es_draws else ({}, {})
     ppo_measured = {} if len(ppo_env) == 0 else dict(zip(ppo_env.workers, ppo_env.speedup))
     why = missing_inputs(S, costs, es_measured, ppo_measured, es)
@@ -287,3 +301,17 @@ def cross_text(C: dict | None, why: str | None) -> str:
         return f"{es} reaches the threshold sooner than PPO {first} ({how}; {ci}; {n}){back}"
     return (f"the medians do not cross up to {CORES[-1]:,} cores ({ci}; {100 * cr['share']:.0f} % of bootstrap "
             f"resamples cross; {n})")
+
+
+def seed_only_text(vectors: tuple[dict | None, str | None], seeds: tuple[dict | None, str | None]) -> str:
+    """The seed-only column of chapter 6's crossover table: the crossover with seed-only messages where it
+    differs from the vector messages' (``cross_text``), else "the same", with the ES's modelled speedup
+    at the most cores where the two models part (or at the largest W) for both."""
+    (Cv, why), (Cs, _) = vectors, seeds
+    if Cv is None or Cs is None:
+        return cross_text(Cv, why)
+    a, b, W = np.asarray(Cv["es_speedup"]), np.asarray(Cs["es_speedup"]), np.asarray(Cv["W"])
+    k = int(np.argmax(np.abs(b - a))) if np.any(np.abs(b - a) > 1e-9) else len(W) - 1
+    gain = f"the ES's speedup at {W[k]:,} cores: {a[k]:.1f}× with vectors, {b[k]:.1f}× with seeds (modelled)"
+    same = all(Cv["cross"].get(x) == Cs["cross"].get(x) for x in ("w", "lo", "hi", "back"))
+    return f"the same; {gain}" if same else f"{cross_text(Cs, None)}; {gain}"

@@ -283,11 +283,13 @@ def result_row(T: pd.DataFrame, env: str, method: str):
 
 
 def run_texts(T: pd.DataFrame) -> dict:
-    """Per quoted run (``QUOTED_RUNS``): final return, seeds solved, evaluations and steps to solve and run."""
+    """Per quoted run (``QUOTED_RUNS``): final return (whole points as ``results_table`` and chapters 5 and
+    6 show it, Pong's in tenths), seeds solved, evaluations and steps to solve and run."""
     out = {}
     for env, method, key in QUOTED_RUNS:
         r = result_row(T, env, method)
-        texts = {"final": lambda: report.over_seeds(r["finals"], 1), "solved": lambda: f"{r['solved']} of {r['seeds']}",
+        digits = 1 if env.startswith("ALE/") else 0  # Pong's -21..21 needs its tenths; elsewhere as chapters 5 and 6 show it
+        texts = {"final": lambda: report.over_seeds(r["finals"], digits), "solved": lambda: f"{r['solved']} of {r['seeds']}",
                  "evals": lambda: _reached(r, "evals"), "steps": lambda: _reached(r, "steps"),
                  "run": lambda: f"{r['evals_run']:,}", "steps_run": lambda: f"{r['steps_run']:,}"}
         out.update({f"{key}_{k}": "not run" if r is None else f() for k, f in texts.items()})

@@ -23,6 +23,7 @@ from ..evaluation import TRAIN, episode_seeds, make_evaluator
 from ..machine import machine_label
 from . import cached_table, cma_runs, results_root
 from .environments import CLAIMED_EVALS, PROFILES, TASKS, EnvParams
+from .unit_costs import load_costs, us_per_step_text
 
 def measure_cost(env_id: str, popsize: int, seed: int = 0) -> dict:
     """One generation of ``popsize`` individuals (N(0, 0.1^2) weights of the task's default network,
@@ -102,15 +103,18 @@ PRICE_WINDOW = 0.1
 """Share of a run's generations that make its "early" (first) and "late" (last) window."""
 
 
-def episode_prices(env: str, runs: list[pd.DataFrame]) -> dict | None:
+def episode_prices(env: str, runs: list[pd.DataFrame], unit: pd.DataFrame | None = None) -> dict | None:
     """What one evaluation of ``env`` costs, from the stored ES runs that trained it longest (those
     with the largest budget of evaluations among ``runs``). An evaluation costs its episode's env steps
-    times the seconds per env step (the population's evaluation time over its env steps), plus the
-    optimiser's seconds per evaluation (ask + tell over the population). Steps per episode are read in
-    the first and the last ``PRICE_WINDOW`` of the runs' generations: episodes as they are early in
-    training, and as they are once training has got furthest. ``solved``: the runs' median last solved
-    test reached the task's solved line, so the late episodes are those of a policy that works. None
-    without runs."""
+    times the seconds per env step, plus the optimiser's seconds per evaluation (ask + tell over the
+    population). The unit costs are the idle-core ones chapter 6 measured (``unit``:
+    ``unit_costs.load_costs``, per method and task) for every run whose method has them, so a second
+    per-step price of the same env step is never shown; a run without them is priced from its own
+    records (population evaluation time over its env steps; taken on the shared machine). ``idle``
+    counts the runs priced from the idle-core costs. Steps per episode are read in the first and the
+    last ``PRICE_WINDOW`` of the runs' generations: episodes as they are early in training, and as they
+    are once training has got furthest. ``solved``: the runs' median last solved test reached the
+    task's solved line, so the late episodes are those of a policy that works. None without runs."""
     if not runs:
         return None
     budget = max(int(r["evals"].iloc[-1]) for r in runs)
@@ -122,13 +126,22 @@ def episode_prices(env: str, runs: list[pd.DataFrame]) -> dict | None:
         before = r.iloc[-k - 1] if len(r) > k else pd.Series({"env_steps": 0, "evals": 0})
         late.append((r["env_steps"].iloc[-1] - before["env_steps"]) / (r["evals"].iloc[-1] - before["evals"]))
         finals.append(r["test_return"].dropna().iloc[-1] if r["test_return"].notna().any() else np.nan)
+    costs = {} if unit is None else {(m, e): c for m, e, c in
+                                     zip(unit["method"], unit["env"], unit[["eval_s_per_step", "serial_s_per_gen"]].values)}
+    eval_s = opt_s = 0.0  # seconds of the runs' evaluations and updates, at the unit costs that price them
+    idle = 0
+    for r in longest:
+        c = costs.get((r["method"].iloc[0] if "method" in r else None, env))
+        if c is None:
+            eval_s, opt_s = eval_s + float(r["pop_eval_s"].sum()), opt_s + float(r["opt_s"].sum())
+        else:
+            eval_s, opt_s, idle = eval_s + c[0] * float(r["env_steps"].iloc[-1]), opt_s + c[1] * len(r), idle + 1
     steps = sum(float(r["env_steps"].iloc[-1]) for r in longest)
     evals = sum(float(r["evals"].iloc[-1]) for r in longest)
     thr = get_spec(env).solved
     median_final = float(np.nanmedian(finals)) if np.isfinite(finals).any() else np.nan
-    return dict(env=env, runs=len(longest), budget_evals=budget,
-                s_per_step=sum(float(r["pop_eval_s"].sum()) for r in longest) / steps,
-                opt_s_per_eval=sum(float(r["opt_s"].sum()) for r in longest) / evals,
+    return dict(env=env, runs=len(longest), budget_evals=budget, idle=idle,
+                s_per_step=eval_s / steps, opt_s_per_eval=opt_s / evals,
                 steps_early=float(np.mean(early)), steps_late=float(np.mean(late)), median_final=median_final,
                 solved=bool(thr is not None and median_final >= thr),
                 machine="; ".join(sorted({str(m) for r in longest for m in r.get("machine", pd.Series()).unique()})))
@@ -155,11 +168,15 @@ def cost_model(prices: pd.DataFrame, cost: pd.DataFrame, p: EnvParams, cores: in
             per_step, opt = q["s_per_step"], q["opt_s_per_eval"]
             early, late = q["steps_early"] * per_step + opt, q["steps_late"] * per_step + opt
             solved, basis = bool(q["solved"]), f"{int(q['runs'])} runs of {int(q['budget_evals']):,} evaluations"
+            idle = int(q.get("idle", 0))
+            basis += (", idle-core unit costs" if idle == q["runs"] else ", their own timings (shared machine)"
+                      if idle == 0 else f", idle-core unit costs for {idle} of them")
+            steps_late = q["steps_late"]
         else:
             early, late, per_step, solved, basis = (c["lockstep_s_per_episode"], np.nan,
                                                     c["lockstep_s_per_episode"] / c["steps_per_episode"], False,
                                                     "an untrained population")
-            opt = 0.0
+            opt, steps_late = 0.0, np.nan
         cap = c["max_steps"] * per_step + opt
         upper = late if solved else cap
         es_full, _ = full["settings"][env]
@@ -168,7 +185,8 @@ def cost_model(prices: pd.DataFrame, cost: pd.DataFrame, p: EnvParams, cores: in
             full_evals = cma_runs.PROFILES["full"]["budget_evals"] * cma_runs.PROFILES["full"]["seeds"]
         est = CLAIMED_EVALS[env]
         rows.append({
-            "env": env, "claimed_evals": est, "priced_from": basis, "s_per_eval_early": early,
+            "env": env, "claimed_evals": est, "priced_from": basis, "s_per_step": per_step,
+            "steps_late": steps_late, "s_per_eval_early": early,
             "s_per_eval_late": late, "s_per_eval_cap": cap, "upper": "late" if solved else "cap",
             "claimed_cpu_h_early": est * early / 3600, "claimed_cpu_h_upper": est * upper / 3600,
             "claimed_h_on_cores": est * upper / 3600 / cores, "full_evals": full_evals,
@@ -178,15 +196,17 @@ def cost_model(prices: pd.DataFrame, cost: pd.DataFrame, p: EnvParams, cores: in
 
 
 def prices(p: EnvParams) -> pd.DataFrame:
-    """``episode_prices`` of every task of ``p`` from the profile's stored runs (any chapter's)."""
-    where = results_root() / p.profile / "runs"
-    rows = [episode_prices(t, stored_es_runs(t, where)) for t in p.task_list()]
+    """``episode_prices`` of every task of ``p`` from the profile's stored runs (any chapter's), at
+    chapter 6's idle-core unit costs where they are stored."""
+    where, (unit, _) = results_root() / p.profile / "runs", load_costs(p.profile)
+    rows = [episode_prices(t, stored_es_runs(t, where), unit) for t in p.task_list()]
     return pd.DataFrame([r for r in rows if r is not None])
 
 
 def cost_parts(cores: int) -> dict:
     """The cost model's two tables (``report.tables`` parts of ``cost_view``)."""
-    return {"What one evaluation costs (s)": ["the design note's evaluations", "early in training",
+    return {"What one evaluation costs (s)": ["the design note's evaluations", "priced from", "µs per env step",
+                                              "early in training",
                                               "once training got furthest", "every episode at the cap"],
             "What the design note's evaluations cost (extrapolated)": [
                 "CPU-hours, early prices", "CPU-hours, upper end", "upper end", f"hours on {cores} ideal cores"]}
@@ -196,6 +216,7 @@ def cost_view(model: pd.DataFrame, cores: int) -> pd.DataFrame:
     """The cost model as the chapter shows it, in readers' words: split into ``cost_parts``."""
     return pd.DataFrame({
         "task": model["env"], "the design note's evaluations": model["claimed_evals"],
+        "priced from": model["priced_from"], "µs per env step": model["s_per_step"].map(us_per_step_text),
         "early in training": model["s_per_eval_early"], "once training got furthest": model["s_per_eval_late"],
         "every episode at the cap": model["s_per_eval_cap"],
         "CPU-hours, early prices": model["claimed_cpu_h_early"].map(hours_text),
@@ -229,4 +250,6 @@ def cost_texts(model: pd.DataFrame) -> dict:
             out[f"{key}_upper"] = {"late": "once its policies work", "cap": "with every episode at the cap"}[r["upper"]]
             out[f"{key}_h_cores"] = hours_text(r["claimed_h_on_cores"])
             out[f"{key}_full_h"] = hours_text(r["full_cpu_h_upper"])
+            out[f"{key}_us_step"] = us_per_step_text(r["s_per_step"])
+            out[f"{key}_steps_late"] = "not priced" if r["steps_late"] != r["steps_late"] else f"{r['steps_late']:,.0f}"
     return out

@@ -22,6 +22,11 @@ def load_costs(profile: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     return tuple(pd.read_csv(p) if p.exists() else None for p in cost_paths(profile))
 
 
+def us_per_step_text(seconds: float) -> str:
+    """Seconds per env step as the book quotes them wherever it does (chapters 2 and 6): whole µs."""
+    return f"{1e6 * seconds:.0f}"
+
+
 def es_speedup_path(profile: str, env: str, method: str):
     """The ES Ray speedup measured for this chapter where chapter 4 has none (e.g. CartPole)."""
     return results_root() / profile / "backprop" / f"es-speedup-{env.replace('/', '_')}-{method}.csv"

@@ -99,14 +99,14 @@ def amdahl(T: pd.DataFrame, df: pd.DataFrame | None = None, n_resamples: int = N
     Given the per-generation timings ``df``, 95 % bootstrap CIs over the timed generations
     (``workers_verdicts.amdahl_numbers``): they cover the timing noise, not the model."""
     from ..cluster_sim import amdahl_fit, amdahl_speedup
-    from .workers_verdicts import amdahl_bound, amdahl_numbers
+    from .workers_verdicts import EFFICIENCY, amdahl_bound, amdahl_numbers
 
     rows = []
     for (env, method), g in T[T.workers > 0].groupby(["env", "method"], sort=False):
         s = amdahl_fit(g["workers"].to_numpy(), g["ray_speedup"].to_numpy())
         factor = float(g.loc[g.workers == 1, "speedup"].iloc[0])  # in-process time / Ray-1 time
         s8 = factor * amdahl_speedup(s, 8)
-        w07 = next((w for w in range(1, 10_001) if factor * amdahl_speedup(s, w) / w < 0.7), None)
+        w07 = next((w for w in range(1, 10_001) if factor * amdahl_speedup(s, w) / w < EFFICIENCY), None)
         share = float(g["serial_fraction"].iloc[0])
         ci = {}
         if df is not None and (N := amdahl_numbers(df, env, method, n_resamples, seed)) is not None:

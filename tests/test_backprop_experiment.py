@@ -445,3 +445,11 @@ def test_an_unresolved_ratio_without_an_upper_end_names_the_runs_that_would_deci
     v = bv.verdicts({"CartPole-v1": S}, {}, main="CartPole-v1", repeats=5)[0]["q1.data"]
     assert v.word == "unresolved" and "no upper end" in v.number, v
     assert "4 of 10 CMA-ES (torch) seeds had not reached it" in v.because and "longer runs" in v.because
+
+
+def test_the_cadence_text_when_a_side_never_reaches_the_threshold():
+    S = _cadence_summary((400,) * 10, (300, 301) * 5, 100)  # PPO never reaches it within 400 tests
+    text = bv.cadence_text(S, ("torch_cmaes",), TESTS, 10)
+    assert text.startswith("PPO, tested every 1,000 env steps: none of its 10 seeds reached the threshold.")
+    assert bv.bracket(S, "ppo")["reached"] == 0 and not bv.cadence(S, "torch_cmaes")["within"]
+    assert "PPO's median is not bracketed, so neither is the ratio" in text

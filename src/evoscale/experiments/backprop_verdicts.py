@@ -300,9 +300,14 @@ def cadence(S: dict, es: str, ppo: str = "ppo") -> dict | None:
 
 def _seeds_within(br: dict, x) -> str:
     """One side's brackets in words: the widest of one seed's, and its median's."""
-    one = ("a seed that passed its first test has no earlier one" if not np.isfinite(br["widest"]) else
+    if not br["reached"]:
+        return f"none of its {br['n']} seeds reached the threshold"
+    one = ("a seed that passed its first test has no earlier one" if np.isinf(br["widest"]) else
            f"one seed's crossing within {x(br['widest'])} at most")
-    return f"{one}, the median's within {x(br['median_width'])}"
+    median = ("its median is not reached by half the seeds" if np.isnan(br["median_width"]) else
+              "the median's has no lower end (half the seeds passed their first test)"
+              if np.isinf(br["median_width"]) else f"the median's within {x(br['median_width'])}")
+    return f"{one}, {median}"
 
 
 def cadence_text(S: dict | None, methods: tuple[str, ...], tests: dict, planned: int) -> str:
@@ -327,8 +332,10 @@ def cadence_text(S: dict | None, methods: tuple[str, ...], tests: dict, planned:
         stored = "" if e["n"] >= planned else f", {e['n']} of {planned} seeds stored so far"
         seeds = f"{e['reached']} of {e['n']} seeds reached {report.num(S['threshold'])}{stored}"
         if not np.isfinite(c["width"]):
-            parts.append(f"{LABELS.get(m, m)}: its median is not reached by half the seeds ({seeds}), so the tests "
-                         "bound the ratio from below only")
+            parts.append(f"{LABELS.get(m, m)}: " + (
+                f"its median is not reached by half the seeds ({seeds}), so the tests bound the ratio from below only"
+                if not np.isfinite(e["median_hi"]) else
+                f"{_seeds_within(e, x)} ({seeds}); PPO's median is not bracketed, so neither is the ratio"))
             continue
         if not c["within"]:
             coarser.add("PPO's" if c["ppo"]["median_width"] >= e["median_width"] else "the ES's")

@@ -300,6 +300,18 @@ def test_chapter_1s_halves_share_one_family():
     assert alone["verdict"].word == "refuted"  # 2,788 resolved on its own
     assert holm["verdict"].word == "unresolved" and "Holm-adjusted p = " in holm["verdict"].number
     assert width_beyond(seeds, F=F)["verdict"].word == "unresolved"
+    # the chapter shows the family: each test's raw and Holm-adjusted p-value, in readers' words
+    from evoscale.experiments.judging import family_table
+    from evoscale.experiments.methods_verdicts import width_family_names
+
+    extra = {("solves", "lowrank_es", 1_000_000): lambda s: 0.5, ("low-rank vs full", 100_066): lambda s: 0.5}
+    F = width_tests(seeds, repeats=5, extra=extra)
+    names = width_family_names(F, 200.0, {"lowrank_es": "low-rank ES"})
+    assert names[("below", 2_788)] == "2,788 parameters: CMA-ES − OpenAI-ES, against 0"
+    assert names[("solves", "lowrank_es", 1_000_000)] == "1,000,000 parameters: low-rank ES's final return, against 200"
+    assert names[("low-rank vs full", 100_066)] == "100,066 parameters: low-rank ES − OpenAI-ES, against 0"
+    table = family_table(F, names)
+    assert len(table) == len(F) == 9 and (table["Holm-adjusted p"] >= table["raw p"]).all()
 
 
 def test_a_stored_runs_chapter_shows_the_earlier_setting_until_the_selected_ones_runs_are_stored(tmp_path,

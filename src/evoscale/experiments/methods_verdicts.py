@@ -204,6 +204,26 @@ def width_tests(seeds: pd.DataFrame, a: str = "cmaes", b: str = "openai_es", lim
     return family(p_of, repeats)
 
 
+def width_family_names(F: dict, threshold: float, names: dict | None = None) -> dict:
+    """What each test of chapter 1's Holm family (``width_tests``, with ``frontier.p_values`` as
+    ``extra``) tests, in readers' words, in the family's order (``judging.family_table``'s ``tested``);
+    ``names``: method labels beyond chapter 5's (the frontier's low-rank ES)."""
+    label = {**LABELS, **(names or {})}
+    out = {}
+    for k in F:
+        if k[0] == "below":
+            out[k] = f"{k[1]:,} parameters: {label['cmaes']} − {label['openai_es']}, against 0"
+        elif k[0] == "above":
+            out[k] = f"{k[1]:,} parameters: {label['openai_es']} − {label.get(k[2], k[2])}, against 0"
+        elif k[0] == "solves":
+            out[k] = f"{k[2]:,} parameters: {label.get(k[1], k[1])}'s final return, against {threshold:g}"
+        elif k[0] == "low-rank vs full":
+            out[k] = f"{k[1]:,} parameters: {label.get('lowrank_es', 'low-rank ES')} − {label['openai_es']}, against 0"
+        else:
+            out[k] = f"{k[1]:,} parameters: {k[0]}, against 0"
+    return out
+
+
 def _holm(rows: list, F: dict | None, key) -> None:
     """Replace each comparison's own resolution by its family's (Holm-adjusted, borderline unresolved)."""
     for r in rows:

@@ -1,4 +1,4 @@
-"""Open question 1 -- backprop vs evolution: PPO against three ES on matched budgets, and the number of
+"""Open question 1 -- backprop vs evolution: PPO against three ES at equal env steps and equal one-core time, and the number of
 cores at which ES's parallelism overtakes PPO's data efficiency.
 
 Runs: per task, the ES rows of chapter 5 (``es_settings.method_settings``: torch CMA-ES, OpenAI-ES, GA;
@@ -175,18 +175,22 @@ def run(p: BackpropParams, log=print) -> pd.DataFrame | None:
 
 def per_seed(df: pd.DataFrame, threshold: float, costs: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per (method, seed): final return (deterministic; PPO also sampled), env steps, episodes,
-    updates and modelled one-core seconds to the first solved test at or above the threshold."""
+    updates and modelled one-core seconds to the first solved test at or above the threshold, and the
+    env steps at the solved test before it (``steps_before``; 0 where the first test passed, NaN where
+    none did), so the crossing is bracketed by the test cadence."""
     df = df.assign(wall_1core=one_core_wall(df, costs))
     if "eval_return_stochastic" not in df:
         df = df.assign(eval_return_stochastic=np.nan)
     rows = []
     for (m, s), g in df[np.isfinite(df["eval_return"])].groupby(["method", "seed"]):
         g = g.sort_values("env_steps")
-        hit = g[g["eval_return"] >= threshold].head(1)
+        passed = np.flatnonzero(g["eval_return"].to_numpy() >= threshold)
+        hit = g.iloc[passed[:1]]
         at = lambda col: float(hit[col].iloc[0]) if len(hit) else np.nan  # noqa: E731
+        before = np.nan if not len(hit) else float(g["env_steps"].iloc[passed[0] - 1]) if passed[0] else 0.0
         rows.append(dict(method=m, seed=s, final=float(g["eval_return"].iloc[-1]),
                          final_stochastic=float(g["eval_return_stochastic"].iloc[-1]),
-                         steps_to=at("env_steps"), evals_to=at("evals"), gens_to=at("generation") + 1,
+                         steps_to=at("env_steps"), steps_before=before, evals_to=at("evals"), gens_to=at("generation") + 1,
                          wall_to=at("wall_1core"), max_steps=int(g["env_steps"].iloc[-1]),
                          max_wall=float(g["wall_1core"].iloc[-1]), max_gens=int(g["generation"].iloc[-1]) + 1))
     return pd.DataFrame(rows)
@@ -216,6 +220,7 @@ def summarise(df: pd.DataFrame | None, env: str, planned: int, costs: pd.DataFra
     for m, g in seeds.groupby("method"):
         out["rows"][m] = dict(n=len(g), solved=int(np.isfinite(g["steps_to"]).sum()), final=g["final"].to_numpy(),
                               final_stochastic=g["final_stochastic"].to_numpy(), steps_to=g["steps_to"].to_numpy(),
+                              steps_before=g["steps_before"].to_numpy(),
                               wall_to=g["wall_to"].to_numpy(), max_steps=g["max_steps"].to_numpy(float),
                               max_wall=g["max_wall"].to_numpy(float))
     if "ppo" in out["rows"]:

@@ -119,7 +119,9 @@ for env, s in S.items():  # PPO first, then the task's ES, headline first
         t_ = P.tasks[env]
         every = {"es": f"every {t_['eval_every']:,} training episodes"
                        + (" (every generation)" if t_["eval_every"] == P.popsize else ""),
-                 "ppo": f"every {t_['ppo_eval_every']:,} env steps"}
+                 "ppo": f"every {t_['ppo_eval_every']:,} env steps" if not t_.get("ppo_test_every_unsolved") else
+                        f"every {t_['ppo_test_every_unsolved']:,} env steps until it first passes "
+                        f"{s['threshold']:,.0f}, then every {t_['ppo_eval_every']:,}"}
         glue("cartpole_cadence", backprop_verdicts.cadence_text(s, backprop.es_methods(t_), every,
                                                                 len(backprop.seed_list(t_["seeds"]))), display=False)
     display(report.tables(rows.rename_axis(env), [env], {  # noqa: F821 (IPython)

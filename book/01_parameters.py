@@ -317,6 +317,17 @@ glue("frontier_pending", frontier.pending(FP) or "every planned run can train", 
 report.table(frontier.table(FP, fseeds))
 
 # %% [markdown]
+# Every comparison of this chapter, below and above 10K and beyond 100K, is one family corrected by
+# Holm's method; each test's raw and adjusted p-value:
+
+# %% tags=["hide-input"]
+from evoscale.experiments import judging
+
+report.table(judging.family_table(F1, methods_verdicts.width_family_names(F1, threshold, frontier.LABELS)),
+             note="Holm's correction over the chapter's tests at a family-wise 5 %; a test whose decision flips "
+                  "with the bootstrap seed in more than 5 % of 100 repeats is borderline, not resolved.")
+
+# %% [markdown]
 # - *Full rank, up to 1M parameters:* {glue:text}`frontier_full`.
 # - *Low rank, up to 10M:* {glue:text}`frontier_low`.
 # - *Low rank against full rank at 100K:* {glue:text}`frontier_equal`.

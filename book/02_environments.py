@@ -249,7 +249,7 @@ report.tables(environments.results_table(T), ["task", "method"], {
 # LunarLander it reached 200 in {glue:text}`env_ll_ppo_solved` (final {glue:text}`env_ll_ppo_final`
 # after {glue:text}`env_ll_ppo_steps_run` env steps); on BipedalWalker it scored
 # {glue:text}`env_bw_ppo_final` after {glue:text}`env_bw_ppo_steps_run` env steps. Chapter 6 compares
-# the two sides at equal budgets.
+# the two sides at equal env steps and at equal one-core time.
 #
 # ## "Atari needs CNNs": Pong from pixels vs from RAM
 #

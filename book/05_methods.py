@@ -48,7 +48,7 @@
 # by the rules below.
 #
 # {term}`PPO` with the rl-baselines3-zoo hyper-parameters {cite}`raffin2020zoo` is reported for
-# reference; chapter 6 compares it on matched budgets.
+# reference; chapter 6 compares it at equal {term}`env steps <env step>` and at equal one-core time.
 
 # %% tags=["parameters"]
 profile = "book"  # smoke | quick | book | full
@@ -286,7 +286,7 @@ report.table(verdicts)
 #
 # PPO (rl-baselines3-zoo hyper-parameters, 3M {term}`env steps <env step>`, three times the zoo's budget) ends at a
 # final solved-test return of {glue:text}`ppo_line`; chapter 6 compares it with the evolution
-# strategies on matched budgets.
+# strategies at equal env steps and at equal one-core time.
 #
 # This is one task and one budget: the ranking can change with more episodes and on harder tasks.
 # The stored runs took {glue:text}`cpu_total` CPU-hours (one core per run, training and solved

@@ -415,3 +415,75 @@ def test_seed_only_text_says_what_changes():
     moved = dict(faster, cross=dict(C["cross"], w=2, lo=2, hi=8))
     assert b.seed_only_text((C, None), (moved, None)).startswith("OpenAI-ES reaches the threshold sooner than PPO from W = 2")
     assert b.seed_only_text((None, "PPO runs"), (None, None)) == "not available yet (missing: PPO runs)"
+
+
+def _cadence_summary(ppo_gens, es_gens, es_steps, gens=400):
+    """PPO tests every 1,000 env steps, the ES every ``es_steps``; each seed passes from its hit generation."""
+    df = pd.concat([solving("ppo", s, g, 1_000, gens) for s, g in enumerate(ppo_gens)]
+                   + [solving("torch_cmaes", s, g, es_steps, gens) for s, g in enumerate(es_gens)], ignore_index=True)
+    return b.summarise(df, "CartPole-v1", 10)
+
+
+TESTS = {"es": "every generation", "ppo": "every 1,000 env steps"}
+
+
+def test_the_test_cadence_brackets_the_ratio_finely_or_not():
+    """Each seed crosses after its last failing test and by its first passing one, so the cadence
+    bounds the ES / PPO ratio of medians: fine tests on both sides resolve it to within 1.25x, coarse
+    ES tests (10,000 env steps apart, crossing at 20,000-40,000) do not, and the text says whose tests
+    are the coarser."""
+    fine = _cadence_summary((30, 31) * 5, (300, 301) * 5, 100)  # PPO 31,000-32,000; ES 30,100-30,200
+    c = bv.cadence(fine, "torch_cmaes")
+    assert c["ppo"]["widest"] == pytest.approx(31_000 / 30_000) and c["es"]["widest"] == pytest.approx(30_100 / 30_000)
+    assert c["ratio_lo"] == pytest.approx(30_000 / 31_000) and c["ratio_hi"] == pytest.approx(30_100 / 30_000)
+    assert c["within"] and c["width"] < 1.25
+    coarse = bv.cadence(_cadence_summary((30, 31) * 5, (2, 3) * 5, 10_000, gens=40), "torch_cmaes")
+    assert coarse["es"]["median_width"] == pytest.approx(30_000 / 20_000) and not coarse["within"]
+    assert coarse["ratio_lo"] == pytest.approx(20_000 / 31_000) and coarse["ratio_hi"] == pytest.approx(30_000 / 30_000)
+    text = bv.cadence_text(_cadence_summary((30, 31) * 5, (2, 3) * 5, 10_000, gens=40), ("torch_cmaes",), TESTS, 10)
+    assert "so it is not resolved to within 1.25×" in text and "The coarser tests are the ES's" in text
+    text = bv.cadence_text(fine, ("torch_cmaes",), TESTS, 10)
+    assert "so it is resolved to within 1.25×" in text and "coarser" not in text
+
+
+def test_the_cadence_keeps_censored_seeds_and_a_first_test_that_passed():
+    """8 of 10 ES seeds never cross: the median is not reached, so the ratio has a lower bound only
+    (the censored seeds count at their budget, none dropped); a PPO seed passing its first test has no
+    earlier test, so its own bracket is unbounded while the median stays bracketed."""
+    S = _cadence_summary((0,) + (30, 31) * 4 + (30,), (400,) * 8 + (300, 301), 100)
+    c = bv.cadence(S, "torch_cmaes")
+    assert c["es"]["reached"] == 2 and c["es"]["n"] == 10 and not np.isfinite(c["es"]["median_hi"])
+    assert not c["within"] and not np.isfinite(c["width"])
+    assert not np.isfinite(c["ppo"]["widest"]) and c["ppo"]["median_width"] == pytest.approx(31_000 / 30_000)
+    text = bv.cadence_text(S, ("torch_cmaes",), TESTS, 10)
+    assert "not reached by half the seeds (2 of 10 seeds reached 475)" in text and "from below only" in text
+    assert text.startswith("PPO, tested every 1,000 env steps: a seed that passed its first test has no earlier one")
+
+
+def test_the_cadence_text_before_and_while_the_runs_land():
+    none = b.summarise(None, "CartPole-v1", 10)
+    assert bv.cadence_text(none, ("torch_cmaes",), TESTS, 10) == "PPO's runs are still to run, so no ratio is bracketed yet"
+    ppo_only = _cadence_summary((30, 31) * 5, (), 100)
+    text = bv.cadence_text(ppo_only, ("torch_cmaes", "openai_es"), TESTS, 10)
+    assert text.endswith("The ES runs, tested every generation, are still to run, so no ratio is bracketed yet")
+    assert bv.cadence(ppo_only, "torch_cmaes") is None
+    some = _cadence_summary((30, 31) * 5, (300, 301, 300), 100)
+    text = bv.cadence_text(some, ("torch_cmaes", "openai_es"), TESTS, 10)
+    assert "3 of 10 seeds stored so far" in text and text.endswith("still to run: OpenAI-ES")
+
+
+def test_an_unresolved_ratio_without_an_upper_end_names_the_runs_that_would_decide_it():
+    """4 of 10 ES seeds never reach the threshold: the median is about 5x PPO's, but resamples with more
+    than half censored have none, so the CI has no upper end and straddles 10x; longer runs decide it."""
+    S = _summary((5, 6) * 3 + (40,) * 4, 5_000)
+    v = bv.verdicts({"CartPole-v1": S}, {}, main="CartPole-v1", repeats=5)[0]["q1.data"]
+    assert v.word == "unresolved" and "no upper end" in v.number, v
+    assert "4 of 10 CMA-ES (torch) seeds had not reached it" in v.because and "longer runs" in v.because
+
+
+def test_the_cadence_text_when_a_side_never_reaches_the_threshold():
+    S = _cadence_summary((400,) * 10, (300, 301) * 5, 100)  # PPO never reaches it within 400 tests
+    text = bv.cadence_text(S, ("torch_cmaes",), TESTS, 10)
+    assert text.startswith("PPO, tested every 1,000 env steps: none of its 10 seeds reached the threshold.")
+    assert bv.bracket(S, "ppo")["reached"] == 0 and not bv.cadence(S, "torch_cmaes")["within"]
+    assert "PPO's median is not bracketed, so neither is the ratio" in text

@@ -108,7 +108,9 @@ def test_summaries_on_synthetic_records():
     assert s["reached"] == 2 and s["seeds"] == 3
     assert s["final"] == pytest.approx(np.mean([10, 150, 230]))  # IQM of 3 values: trim 0.75 each end
     assert s["final_lo"] <= s["final"] <= s["final_hi"]
-    assert s["evals_to"] == pytest.approx(150.0) and s["steps_to"] == pytest.approx(15_000.0)
+    # the seed that never reached 200 counts at its budget of 300 evaluations (a Kaplan-Meier median):
+    # dropping it gave 150
+    assert s["evals_to"] == pytest.approx(200.0) and s["steps_to"] == pytest.approx(20_000.0)
 
 
 def _summary(cells: dict) -> pd.DataFrame:
@@ -166,12 +168,19 @@ def test_verdicts_cover_every_branch():
     assert verdicts(_seeds(spec), cheap)[("cmaes", "large")].word == "refuted"  # under 10 x 600 s and the RAM
     near = verdicts(_seeds({("openai_es", "small"): 200, ("cmaes", "small"): 200}, sd=40.0), _cells())
     assert near[("openai_es", "small")].word == "unresolved" and near[("openai_es", "small")].number.endswith("(n = 10)")
+    # every unresolved cell says what would resolve it: the detectable difference at 80 % power and the seeds
+    assert "at 80 % power" in near[("openai_es", "small")].because
+    assert "seeds would resolve the observed one" in near[("openai_es", "small")].because
+    assert "seeds a side would resolve the observed difference" in near[("cmaes", "small")].because
+    untried = verdicts(_seeds({("cmaes", "small"): 200}), _cells(too_expensive={("openai_es", "large")}))
+    assert untried[("openai_es", "large")].because.startswith("not tested: not run here; 5 seeds at this size")
 
 
 def test_verdicts_unresolved_below_five_seeds_and_for_ties():
     few = verdicts(_seeds({("cmaes", "small"): 200, ("openai_es", "small"): 100}, n=3), _cells(),
                         planned={("cmaes", "small"): 10})
     assert few[("cmaes", "small")].word == "unresolved" and few[("cmaes", "small")].number.endswith("(n = 3 of 10)")
+    assert few[("cmaes", "small")].because.endswith("10 seeds would let the test decide it")
     tie = verdicts(_seeds({("cmaes", "small"): 100, ("openai_es", "small"): 100, ("ga", "small"): 100},
                                sd=80.0), _cells())
     assert tie[("cmaes", "small")].word == "unresolved" and tie[("ga", "small")].word == "unresolved"
@@ -197,6 +206,11 @@ def test_width_verdict_states_the_claim_and_the_crossover():
     rows = [dict(row=r, n=n, seed=s, final=m + rng.normal(0, 5)) for n in (973, 2_788, 8_066)
             for r, m in (("cmaes", 200), ("openai_es", 100)) for s in range(10)]
     assert width_verdict(pd.DataFrame(rows))["verdict"].word == "confirmed"
+    rows = [dict(row=r, n=n, seed=s, final=100 + (n == 973) * (r == "cmaes") * 20 + rng.normal(0, 40))
+            for n in (973, 2_788) for r in ("cmaes", "openai_es") for s in range(10)]
+    v = width_verdict(pd.DataFrame(rows))["verdict"]  # unresolved: what would resolve the nearest comparison
+    assert v.word == "unresolved" and v.because.startswith("no size resolved; at ") and "parameters, the data could only" in v.because
+    assert "at 80 % power" in v.because and "seeds a side would resolve the observed difference" in v.because
 
 
 def test_width_beyond_judges_openai_es_against_the_methods_that_ran_above_10k():
@@ -286,6 +300,18 @@ def test_chapter_1s_halves_share_one_family():
     assert alone["verdict"].word == "refuted"  # 2,788 resolved on its own
     assert holm["verdict"].word == "unresolved" and "Holm-adjusted p = " in holm["verdict"].number
     assert width_beyond(seeds, F=F)["verdict"].word == "unresolved"
+    # the chapter shows the family: each test's raw and Holm-adjusted p-value, in readers' words
+    from evoscale.experiments.judging import family_table
+    from evoscale.experiments.methods_verdicts import width_family_names
+
+    extra = {("solves", "lowrank_es", 1_000_000): lambda s: 0.5, ("low-rank vs full", 100_066): lambda s: 0.5}
+    F = width_tests(seeds, repeats=5, extra=extra)
+    names = width_family_names(F, 200.0, {"lowrank_es": "low-rank ES"})
+    assert names[("below", 2_788)] == "2,788 parameters: CMA-ES − OpenAI-ES, against 0"
+    assert names[("solves", "lowrank_es", 1_000_000)] == "1,000,000 parameters: low-rank ES's final return, against 200"
+    assert names[("low-rank vs full", 100_066)] == "100,066 parameters: low-rank ES − OpenAI-ES, against 0"
+    table = family_table(F, names)
+    assert len(table) == len(F) == 9 and (table["Holm-adjusted p"] >= table["raw p"]).all()
 
 
 def test_a_stored_runs_chapter_shows_the_earlier_setting_until_the_selected_ones_runs_are_stored(tmp_path,

@@ -286,3 +286,30 @@ def test_net_arch_gives_the_actor_and_a_critic_the_evolution_strategies_widths()
     b = RunConfig(method="ppo", env="CartPole-v1", budget_steps=256, hyper={"net_arch": (8, 4)})
     assert a == b and a.key() == b.key() and hash(a) == hash(b)  # a list or a tuple: one run
     assert a.key() != RunConfig(method="ppo", env="CartPole-v1", budget_steps=256).key()
+
+
+def test_test_every_unsolved_tests_finely_until_the_threshold_then_coarsely():
+    """``test_every_unsolved``: the solved test every that many env steps until a test first reaches the
+    task's threshold, then every ``test_every``; unset, the run and its key are as before; an ES refuses it."""
+    from evoscale.baselines.ppo import RecordCallback
+    from evoscale.train import resolve
+
+    config = RunConfig(method="ppo", env="CartPole-v1", seed=0, budget_steps=2048, test_every=1024, test_episodes=3,
+                       hyper=TINY, test_every_unsolved=256)
+    fine = train_ppo(config)  # 2,048 tiny steps never balance CartPole for 475: every 256 steps
+    assert [r["env_steps"] for r in fine if not math.isnan(r["test_return"])] == [256, 512, 768, 1024, 1280, 1536,
+                                                                                   1792, 2048]
+    plain = config.replace(test_every_unsolved=None)
+    assert "test_every_unsolved" not in plain.hashed_fields() and config.key() != plain.key()
+    assert [r["env_steps"] for r in train_ppo(plain) if not math.isnan(r["test_return"])] == [1024, 2048]
+
+    def next_test(records, steps):  # the callback's next test after ``steps`` env steps, from its records
+        run = {"eval_every_steps": 10_000, "test_every_unsolved": 1_024, "solved": 475.0}
+        return RecordCallback(run, records, None, None, {})._next(steps)
+
+    assert next_test([{"test_return": 300.0, "env_steps": 5_120}], 5_120) == 6_144  # not solved yet: fine
+    assert next_test([{"test_return": 480.0, "env_steps": 5_120}], 5_120) == 10_000  # solved (a resumed run): coarse
+    with pytest.raises(ValueError, match="test_every_unsolved"):
+        resolve(RunConfig(env="CartPole-v1", test_every_unsolved=64))
+    with pytest.raises(ValueError, match="test_every_unsolved"):
+        RunConfig(method="ppo", env="CartPole-v1", budget_steps=2048, test_every_unsolved=0)

@@ -125,6 +125,11 @@ class RunConfig:
     many training episodes (PPO: env steps), and always after the last generation. 0: only at the end."""
     test_episodes: int = 100
     """Fresh episodes in each solved test (Gymnasium's convention is 100)."""
+    test_every_unsolved: int | None = None
+    """Until a solved test first reaches the task's solved threshold, run it every this many env steps
+    instead of every ``test_every`` (the gradient baselines; chapter 6's CartPole PPO, so that its
+    steps to the threshold are bracketed finely without testing a solved policy hundreds of times).
+    None: ``test_every`` throughout (not hashed then, so earlier runs keep their keys)."""
     target_return: float | None = None
     """Stop after the first solved test whose mean return reaches this (None: spend the budget)."""
     keep_solutions: bool | None = None
@@ -175,6 +180,8 @@ class RunConfig:
         if self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed}")
         check_type("target_return", self.target_return, float | None)
+        if self.test_every_unsolved is not None:
+            check_positive_int("test_every_unsolved", self.test_every_unsolved)
         if not isinstance(self.test_every, int) or self.test_every < 0:
             raise ValueError(f"test_every must be a non-negative integer, got {self.test_every!r}")
         per_gen = self.popsize * self.episodes_per_fitness

@@ -173,6 +173,9 @@ def resolve(config: RunConfig) -> Resolved:
             raise ValueError(f"method {c.method!r} collects its own rollouts; backend must stay 'lockstep'")
         if c.keep_solutions:
             raise ValueError(f"keep_solutions keeps evolved solutions; method {c.method!r} has none")
+    elif c.test_every_unsolved is not None:
+        raise ValueError(f"test_every_unsolved is a gradient baseline's test cadence; method {c.method!r} tests "
+                         f"every test_every episodes")
     trainer = REGISTRY.get(c.method)
     if trainer is not None:
         check_hyper_names(c.method, dict(c.hyper or ()))

@@ -178,10 +178,23 @@ class RecordCallback(BaseCallback):
         self.wall = last.get("wall_s", 0.0)
         self.eval_wall = last.get("test_wall_s", 0.0)
         self.cpu_before = last.get("cpu_s", 0.0) - time.process_time()  # + process_time(): the run's CPU s
-        every = run["eval_every_steps"]
-        self.next_eval = (last.get("env_steps", 0) // every + 1) * every if every else math.inf
+        # solved already (a resumed run): the fine cadence before the first pass is over
+        self.solved = any(r.get("test_return", math.nan) >= run["solved"] for r in records) \
+            if run.get("solved") is not None else True
+        self.next_eval = self._next(last.get("env_steps", 0))
         self.t_start = self.t_end = None
         self.returns: list[float] = []
+
+    def _every(self) -> int:
+        """Env steps between solved tests now: ``test_every_unsolved`` until a test first reaches the
+        task's solved threshold, ``eval_every_steps`` from then on."""
+        fine = self.run.get("test_every_unsolved")
+        return self.run["eval_every_steps"] if self.solved or not fine else fine
+
+    def _next(self, steps: int) -> float:
+        """The first multiple of the current cadence after ``steps`` (inf: only at the end)."""
+        every = self._every()
+        return (steps // every + 1) * every if every else math.inf
 
     def _on_rollout_start(self) -> None:
         if self.t_end is not None:  # the previous rollout's update just finished
@@ -230,8 +243,9 @@ class RecordCallback(BaseCallback):
             rec["test_return_stochastic"], rec["test_std_stochastic"] = self.solved_test(self.model, seeds, sample_seed)
             self.eval_wall += time.perf_counter() - t0
             rec["test_wall_s"] = self.eval_wall
-            while self.next_eval <= steps:
-                self.next_eval += self.run["eval_every_steps"]
+            if self.run.get("solved") is not None and rec["test_return"] >= self.run["solved"]:
+                self.solved = True
+            self.next_eval = self._next(steps)
         rec["cpu_s"] = self.cpu_before + time.process_time()
         self.records.append(rec)
         if tested and self.checkpoint:
@@ -315,7 +329,9 @@ def train_ppo(config, checkpoint: str | None = None, algorithm: Algorithm = PPO_
       ``reset(env, episode_seeds(seed, EVAL, generation, 1, test_episodes)[0][e])``, capped at
       ``get_spec(env_id).max_steps``, observations normalised with VecNormalize's statistics if used.
       ``test_return_stochastic``/``test_std_stochastic``: the same episodes with actions sampled from
-      the policy (torch seeded from (seed, EVAL, generation), so a pure function of the config). PPO's
+      the policy (torch seeded from (seed, EVAL, generation), so a pure function of the config).
+      With ``test_every_unsolved`` the test runs at multiples of that many env steps until a test first
+      reaches the task's solved threshold (``EnvSpec.solved``), then at multiples of ``eval_every_steps``. PPO's
       deterministic policy can lag its stochastic one badly early on (LunarLander at 311K steps:
       -63 vs +37); the book's verdicts say which of the two they use.
     * ``wall_s`` is training time only (rollouts + updates, cumulative); ``pop_eval_s`` / ``opt_s``
@@ -369,6 +385,7 @@ def train_ppo(config, checkpoint: str | None = None, algorithm: Algorithm = PPO_
     run = {
         "method": algorithm.method, "env": env_id, "seed": seed, "n_envs": venv.num_envs, "n_params": _n_params(model),
         "machine": machine_label(device), "eval_every_steps": eval_every_steps, "test_episodes": test_episodes,
+        "test_every_unsolved": config.test_every_unsolved, "solved": get_spec(env_id).solved,
     }
     bar = None
     if config.progress:

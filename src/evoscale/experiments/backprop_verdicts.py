@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..claims import CLAIMS
-from ..stats import (N_RESAMPLES, censored_ratio, censored_ratio_draws, detectable_difference, diff_p,
+from ..stats import (N_RESAMPLES, censored_ratio, censored_ratio_draws, detectable_difference, diff_p, km_median,
                      n_to_resolve, region_p)
 from . import report
 from .judging import judge, why_unresolved
@@ -134,6 +134,11 @@ def _ratio_verdict(key: str, T: dict, F: dict, S: dict, es: str, what: str, miss
             dist = min(abs(np.log(r["ratio"]) - e) for e in edges)
             need = int(np.ceil(r["n_x"] * ((hi_ - lo) / 2 / max(dist, 1e-9)) ** 2))
             more = f"; about {need:,} seeds a side would resolve it (the CI narrowing as 1/√n)"
+        elif not np.isfinite(hi_):
+            more = (f"; {r['censored_x']} of {r['n_x']} {name} seeds had not reached it when their budget ended, so the "
+                    "CI has no upper end: longer runs of those seeds would decide it")
+        elif not more:
+            more = "; more seeds a side would narrow it"
         return report.Verdict("unresolved", number, _why_unresolved(f, missing) + more)
     c = f["conclusion"]
     if key == "q1.data":
@@ -191,7 +196,7 @@ def verdicts(S_by_env: dict, C_by_env: dict, es: str = "torch_cmaes", main: str 
     F = judge(T, repeats) if T else {}
     S = S_by_env.get(main)
     name = LABELS.get(es, es)
-    lacking = "no runs of both sides stored yet"
+    lacking = "no runs of both sides stored yet (the campaign trains them)"
     V = {
         "q1.data": _ratio_verdict("q1.data", T, F, S, es, "env steps", lacking) if S else
         report.Verdict("unresolved", "no runs", lacking),
@@ -208,7 +213,8 @@ def verdicts(S_by_env: dict, C_by_env: dict, es: str = "torch_cmaes", main: str 
     bw_es = LABELS.get(next(iter(B["compare"])), "the ES") if B and B["compare"] else "the ES"
     bw_at = T["q1.bipedal"]["numbers"]["at"] if "q1.bipedal" in T else None
     V["q1.bipedal"] = _difference_verdict("q1.bipedal", T, F, bw_es, f"{report.num(bw_at)} env steps",
-                                          f"fewer than {MIN_N['q1.bipedal']} seeds a side")
+                                          f"fewer than {MIN_N['q1.bipedal']} seeds a side; {MIN_N['q1.bipedal']} "
+                                          "seeds a side would let the test decide it")
     V["q1.crossover"] = _cross_verdict("q1.crossover", T, F, C_by_env.get(main), lacking)
     V["q1.crossover_cartpole"] = _cross_verdict("q1.crossover_cartpole", T, F, C_by_env.get("CartPole-v1"), lacking)
     V["q1"] = overall(V)
@@ -244,6 +250,102 @@ def found(S_by_env: dict, V: dict, es: str = "torch_cmaes", main: str = "LunarLa
         out["crossover"] = v.word + (f" (the point estimate: from {v.number.split('from ')[1].split(' (')[0]})"
                                      if " from W = " in v.number else "")
     return out
+
+
+# ---------------------------------------------------------------- the test cadence (issue 36, item 4)
+
+WITHIN = 1.25
+"""How finely the solved tests must bracket the ES / PPO ratio of env steps to the threshold: the ratio's
+upper bound over its lower bound at most this."""
+
+
+def _bounds(S: dict, method: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(earliest, latest, reached) env steps at which each seed of ``method`` can have crossed the
+    threshold: a seed that reached it crossed after its last failing solved test and by its first
+    passing one; a censored seed is at its budget on both ends (not reached by then)."""
+    r = S["rows"][method]
+    hit = np.isfinite(r["steps_to"])
+    return (np.where(hit, r["steps_before"], r["max_steps"]), np.where(hit, r["steps_to"], r["max_steps"]), hit)
+
+
+def bracket(S: dict, method: str) -> dict:
+    """How finely one method's solved tests bracket its env steps to the threshold: ``widest``, the
+    widest bracket of one seed (first passing test over the test before it; inf where the first test
+    already passed), and ``median_width``, the Kaplan-Meier median of the latest crossings over that of
+    the earliest, with the two medians (``median_lo``, ``median_hi``) and the seeds (``n``, ``reached``).
+    Censored seeds stay in at their budget."""
+    lo, hi, hit = _bounds(S, method)
+    with np.errstate(divide="ignore"):
+        widths = hi[hit] / lo[hit]
+    m_lo, m_hi = km_median(lo, hit), km_median(hi, hit)
+    width = (np.nan if not np.isfinite(m_hi) else m_hi / m_lo if m_lo > 0 else np.inf)
+    return dict(n=int(hit.size), reached=int(hit.sum()), widest=float(widths.max()) if widths.size else np.nan,
+                median_lo=m_lo, median_hi=m_hi, median_width=width)
+
+
+def cadence(S: dict, es: str, ppo: str = "ppo") -> dict | None:
+    """The bounds the test cadence leaves on one task's ES / PPO ratio of median env steps to the
+    threshold (``bracket`` of each side as ``es`` and ``ppo``): ``ratio_lo`` = ES earliest / PPO
+    latest, ``ratio_hi`` = ES latest / PPO earliest, ``width`` = ratio_hi / ratio_lo, ``within``: width
+    at most ``WITHIN``. None without both sides' runs."""
+    if not S or es not in S["rows"] or ppo not in S["rows"]:
+        return None
+    e, p = bracket(S, es), bracket(S, ppo)
+    ok = np.isfinite([e["median_lo"], e["median_hi"], p["median_lo"], p["median_hi"]]).all() and p["median_lo"] > 0
+    lo = e["median_lo"] / p["median_hi"] if ok else np.nan
+    hi = e["median_hi"] / p["median_lo"] if ok else np.nan
+    width = hi / lo if ok and lo > 0 else np.nan
+    return dict(es=e, ppo=p, ratio_lo=lo, ratio_hi=hi, width=width, within=bool(np.isfinite(width) and width <= WITHIN))
+
+
+def _seeds_within(br: dict, x) -> str:
+    """One side's brackets in words: the widest of one seed's, and its median's."""
+    if not br["reached"]:
+        return f"none of its {br['n']} seeds reached the threshold"
+    one = ("a seed that passed its first test has no earlier one" if np.isinf(br["widest"]) else
+           f"one seed's crossing within {x(br['widest'])} at most")
+    median = ("its median is not reached by half the seeds" if np.isnan(br["median_width"]) else
+              "the median's has no lower end (half the seeds passed their first test)"
+              if np.isinf(br["median_width"]) else f"the median's within {x(br['median_width'])}")
+    return f"{one}, {median}"
+
+
+def cadence_text(S: dict | None, methods: tuple[str, ...], tests: dict, planned: int) -> str:
+    """The chapter's sentence on how finely the test cadence brackets the ES / PPO ratio of env steps
+    to the threshold on one task (``tests``: side -> how often it runs its solved test, in words), per
+    ES in ``methods``: each side's brackets, the ratio's bounds and whether they lie within ``WITHIN``,
+    and, where not, whose tests are the coarser (the runs that would decide it). Says which runs are
+    still to come while they are."""
+    if not S or "ppo" not in S["rows"]:
+        return "PPO's runs are still to run, so no ratio is bracketed yet"
+    x = lambda v: "no bound" if not np.isfinite(v) else report.num(v, 2) + "×"  # noqa: E731
+    head = f"PPO, tested {tests['ppo']}: {_seeds_within(bracket(S, 'ppo'), x)}"
+    waiting = [LABELS.get(m, m) for m in methods if m not in S["rows"]]
+    if len(waiting) == len(methods):
+        return f"{head}. The ES runs, tested {tests['es']}, are still to run, so no ratio is bracketed yet"
+    parts, coarser = [], set()
+    for m in methods:
+        c = cadence(S, m)
+        if c is None:
+            continue
+        e = c["es"]
+        stored = "" if e["n"] >= planned else f", {e['n']} of {planned} seeds stored so far"
+        seeds = f"{e['reached']} of {e['n']} seeds reached {report.num(S['threshold'])}{stored}"
+        if not np.isfinite(c["width"]):
+            parts.append(f"{LABELS.get(m, m)}: " + (
+                f"its median is not reached by half the seeds ({seeds}), so the tests bound the ratio from below only"
+                if not np.isfinite(e["median_hi"]) else
+                f"{_seeds_within(e, x)} ({seeds}); PPO's median is not bracketed, so neither is the ratio"))
+            continue
+        if not c["within"]:
+            coarser.add("PPO's" if c["ppo"]["median_width"] >= e["median_width"] else "the ES's")
+        parts.append(f"{LABELS.get(m, m)}: {_seeds_within(e, x)} ({seeds}); the ES / PPO ratio of medians lies "
+                     f"between {x(c['ratio_lo'])} and {x(c['ratio_hi'])}, {x(c['width'])} apart, so it is "
+                     + ("" if c["within"] else "not ") + f"resolved to within {WITHIN}×")
+    still = f"; still to run: {', '.join(waiting)}" if waiting else ""
+    decide = (f". The coarser tests are {' and '.join(sorted(coarser))}: re-running those runs with the solved test "
+              "more often would decide it" if coarser else "")
+    return f"{head}. The ES, tested {tests['es']}: " + "; ".join(parts) + still + decide
 
 
 def family_table(F: dict) -> pd.DataFrame:

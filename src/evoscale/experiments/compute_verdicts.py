@@ -105,7 +105,8 @@ def check_verdict(S: dict, T: dict, F: dict) -> report.Verdict:
               f"at {c['at']:,} evaluations, IQM difference (n = {cmp['n_x']} vs {cmp['n_y']}), P(book > pycma) = "
               f"{report.ci(cmp['p'], cmp['p_lo'], cmp['p_hi'], 2)}")
     if "d3.check" not in T:
-        return report.Verdict("unresolved", number, f"fewer than {MIN_N['d3.check']} seeds a side")
+        return report.Verdict("unresolved", number, f"fewer than {MIN_N['d3.check']} seeds a side; "
+                              f"{MIN_N['d3.check']} seeds a side would let the test decide it")
     f = F["d3.check"]
     if f["resolved"]:
         return report.Verdict("refuted", number, "the two implementations end at different returns")

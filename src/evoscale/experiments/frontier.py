@@ -370,8 +370,12 @@ def limit_verdict(seeds: pd.DataFrame, method: str, widths, threshold: float, F:
     if judged and len(above) == len(judged) and not short:
         return report.Verdict("confirmed", number, f"its CI lies above {threshold:g} at every width up to "
                                                    f"{max(widths):,}")
-    why = ([f"{', '.join(f'{w:,}' for w in short)} with fewer than {MIN_N} seeds so far"] if short else []) + (
-        [f"{len(judged) - len(above)} width(s) not resolved against {threshold:g}"] if len(above) < len(judged) else [])
+    from .judging import resolve_one
+
+    why = ([f"{', '.join(f'{w:,}' for w in short)} with fewer than {MIN_N} seeds so far ({MIN_N} seeds at each "
+            "would let the test decide it)"] if short else []) + [
+        f"{w:,} not resolved against {threshold:g}: {resolve_one(x - threshold, 0, 'return')}"
+        for w, x in judged.items() if w not in above]
     return report.Verdict("unresolved", number, "; ".join(why) or "no width judged yet")
 
 
@@ -387,7 +391,7 @@ def equal_verdict(seeds: pd.DataFrame, full_at_widest, F: dict, margin: float):
     full = np.asarray(full_at_widest, dtype=float)
     if min(low.size, full.size) < MIN_N:
         return report.Verdict("unresolved", f"n = {low.size} vs {full.size}",
-                              f"fewer than {MIN_N} seeds a side so far")
+                              f"fewer than {MIN_N} seeds a side so far; {MIN_N} seeds a side would let the test decide it")
     c = compare(low, full)
     number = (f"IQM difference low-rank − full-rank at {WIDEST_FULL:,} parameters "
               f"{report.ci(c['diff'], c['diff_lo'], c['diff_hi'], 0, sign=True)} (n = {c['n_x']} vs {c['n_y']})")
@@ -397,7 +401,9 @@ def equal_verdict(seeds: pd.DataFrame, full_at_widest, F: dict, margin: float):
                               "resolved " + ("worse" if c["diff"] < 0 else "better") + " after Holm's correction")
     if -margin < c["diff_lo"] and c["diff_hi"] < margin:
         return report.Verdict("confirmed", number, f"not resolved, and the CI lies within ±{margin:g}")
-    return report.Verdict("unresolved", number, report.detectable(c["detectable"], 0, "return"))
+    from .judging import needs_two
+
+    return report.Verdict("unresolved", number, needs_two(c))
 
 
 def table(p: FrontierParams, seeds: pd.DataFrame) -> pd.DataFrame:

@@ -5,9 +5,9 @@
   test's p is the smallest of them, its conclusion the one that smallest p points to.
 - ``iqm_draws`` / ``sign_regions``: the bootstrap IQMs of one sample (a return minus its solved line,
   paired differences) and the p-values that their CI lies above or below 0.
-- ``why_unresolved`` and ``resolve_one``: the sentence an unresolved test carries (not resolved
-  after Holm, or borderline) and what would resolve it (the detectable difference at 80 % power and
-  the seeds that would resolve the observed one).
+- ``why_unresolved``, ``resolve_one`` and ``needs_two``: the sentence an unresolved test carries (not
+  resolved after Holm, or borderline) and what would resolve it (the detectable difference at 80 %
+  power and the seeds that would resolve the observed one; ``needs_two`` for two samples).
 - ``combine``: the word of a claim made of sub-claims, as chapters 2 and 3 declare it.
 - ``family_table``: a chapter's Holm family for readers.
 """
@@ -79,6 +79,16 @@ def resolve_one(d, digits: int = 0, unit: str = "") -> str:
         return "too few seeds to say what difference the data could detect"
     return (f"the data could detect a difference of about {report.num(det, digits)}{u} at 80 % power"
             + (f", and about {need:,.0f} seeds would resolve the observed one" if np.isfinite(need) else ""))
+
+
+def needs_two(c: dict) -> str:
+    """What would resolve an unresolved two-sample comparison (``stats.compare``): the difference the
+    data could detect at 80 % power and the seeds a side that would resolve the observed one."""
+    out = report.detectable(c["detectable"], 0, "return")
+    if np.isfinite(c["n_needed"]):
+        return out + f", and about {report.num(c['n_needed'])} seeds a side would resolve the observed difference"
+    return out + (", and not even 10,000 seeds a side would resolve the observed difference"
+                  if np.isinf(c["n_needed"]) else "")
 
 
 def combine(V: dict, names: dict, brief: dict | None = None, what: str = "sub-claim") -> report.Verdict:

@@ -28,7 +28,7 @@ from ..config import RunConfig, parse_hidden
 from ..envs import get_spec
 from ..machine import ram_gib
 from ..runs import is_cached
-from ..stats import MIN_SEEDS, compare, first_crossing, iqm, iqm_ci
+from ..stats import MIN_SEEDS, compare, first_crossing, iqm, iqm_ci, km_median_ci
 from . import check_parameters, load_cached, results_root, run_many, seed_list
 from .cma_cost import predict_cma
 from .es_settings import BOOK, GRID_ROWS, LABELS, method_settings  # noqa: F401 (chapters 1, 5, 9)
@@ -294,15 +294,19 @@ def per_seed(df: pd.DataFrame, threshold: float | None) -> pd.DataFrame:
 
 
 def summarise(df: pd.DataFrame, threshold: float | None) -> pd.DataFrame:
-    """One row per cell: IQM [95 % CI] over seeds of the final and best solved-test return and of
-    the evaluations to ``threshold`` (over the seeds that reached it; ``reached`` counts them)."""
+    """One row per cell: IQM [95 % CI] over seeds of the final and best solved-test return, and the
+    Kaplan-Meier median [95 % CI] of the evaluations and env steps to ``threshold``, a seed that never
+    reached it counted at its budget (censored, never dropped; ``reached`` counts the others)."""
     rows = []
     for (row, size), g in per_seed(df, threshold).groupby(["row", "size"], sort=False):
         r = dict(row=row, size=size, n=int(g["n"].iloc[0]), band=g["band"].iloc[0], seeds=len(g),
                  reached=int(np.isfinite(g["evals_to"]).sum()), env_steps=float(iqm(g["env_steps"])),
                  wall_s=float(g["wall_s"].mean()))
-        for col in ("final", "best", "evals_to", "steps_to"):
+        for col in ("final", "best"):
             r[col], r[f"{col}_lo"], r[f"{col}_hi"] = iqm_ci(g[col])
+        for col, budget in (("evals_to", "evals"), ("steps_to", "env_steps")):
+            hit = np.isfinite(g[col]).to_numpy()
+            r[col], r[f"{col}_lo"], r[f"{col}_hi"] = km_median_ci(np.where(hit, g[col], g[budget]), hit)
         rows.append(r)
     return pd.DataFrame(rows)
 

@@ -19,6 +19,7 @@ from ..claims import CLAIMS
 from ..machine import ram_gib
 from ..stats import MIN_SEEDS, compare, diff_p, family, iqm, iqm_p
 from . import report
+from .judging import needs_two, resolve_one
 from .methods import GRID_ROWS, LABELS, SIZE_NAMES, cell_values, crossover_n
 
 # The design note's Dimension-5 table, the claim (its rows and sizes; sep-CMA-ES and PPO are not in it).
@@ -105,7 +106,8 @@ def verdicts(seeds: pd.DataFrame, cells: pd.DataFrame, planned: dict | None = No
             c = cell.iloc[0]
             number = f"predicted {c.predicted_s / 3600:,.1f} h and {c.predicted_gib:,.0f} GiB for one run on this machine"
             if claim != "too expensive":
-                out[(row, size)] = report.Verdict("unresolved", number, "not tested: not run here")
+                out[(row, size)] = report.Verdict("unresolved", number, f"not tested: not run here; {MIN_SEEDS} seeds "
+                                                  "at this size (each predicted as above) would decide it")
                 continue
             # too expensive: over this machine's memory, or over ten times the other methods' median run
             runs_s = seeds.loc[(seeds["size"] == size) & (seeds["row"] != row), "wall_s"].to_numpy(float) \
@@ -116,12 +118,15 @@ def verdicts(seeds: pd.DataFrame, cells: pd.DataFrame, planned: dict | None = No
                     "unresolved" if math.isnan(median_s) else "refuted")
             because = (f"not run here; the other methods' runs at this size took {median_s / 3600:,.2f} h (median), "
                        f"so ten times that is {10 * median_s / 3600:,.1f} h; this machine has {ram_gib():,.0f} GiB"
-                       if not math.isnan(median_s) else "not run here, and no other method's run at this size to compare")
+                       if not math.isnan(median_s) else "not run here, and no other method's run at this size to "
+                       "compare: the other methods' runs at this size would decide it")
             out[(row, size)] = report.Verdict(word, number, because)
             continue
         number = f"final return {report.over_seeds(v, 0, n_plan)}"
         if v.size < MIN_SEEDS:
-            out[(row, size)] = report.Verdict("unresolved", number, f"fewer than {MIN_SEEDS} seeds so far")
+            seeds_ = n_plan if n_plan and n_plan >= MIN_SEEDS else MIN_SEEDS
+            out[(row, size)] = report.Verdict("unresolved", number, f"fewer than {MIN_SEEDS} seeds so far; "
+                                                                    f"{seeds_} seeds would let the test decide it")
             continue
         others = {r: x for (r, s), x in vals.items() if s == size and r != row and x.size >= MIN_SEEDS}
         resolved = {r: bool((f := _pair(F, size, row, r)) and f["resolved"]) for r in others}
@@ -130,13 +135,7 @@ def verdicts(seeds: pd.DataFrame, cells: pd.DataFrame, planned: dict | None = No
         names = lambda rs: ", ".join(LABELS[r] for r in rs)  # noqa: E731
         rivals = [r for r in others if not resolved[r]]
         closest = max(rivals, key=lambda r: iqm(others[r]), default=None)
-        if closest is not None:
-            c = compare(v, others[closest])
-            needs = (f"; against {LABELS[closest]} {report.detectable(c['detectable'], 0, 'return')}, and about "
-                     f"{report.num(c['n_needed'])} seeds a side would resolve the observed difference"
-                     if np.isfinite(c["n_needed"]) else "")
-        else:
-            needs = ""
+        needs = f"; against {LABELS[closest]} {needs_two(compare(v, others[closest]))}" if closest is not None else ""
         if claim == "dominant":
             word = "confirmed" if others and len(worse) == len(others) else "refuted" if better else "unresolved"
             because = {"confirmed": "resolved better than every other method of its size",
@@ -156,6 +155,8 @@ def verdicts(seeds: pd.DataFrame, cells: pd.DataFrame, planned: dict | None = No
                                       if threshold is not None else "the task has no solved threshold")}[word]
             if f:
                 because += f" (Holm-adjusted p = {f['p_adj']:.2g})"
+            if word == "unresolved" and threshold is not None:
+                because += "; " + resolve_one(v - threshold, 0, "return")
         elif claim == "degraded":
             prev = SIZE_NAMES[SIZE_NAMES.index(size) - 1]
             pv = vals.get((row, prev), np.array([]))
@@ -165,10 +166,7 @@ def verdicts(seeds: pd.DataFrame, cells: pd.DataFrame, planned: dict | None = No
                 c = compare(v, pv)
                 ok = F.get(("degraded", row, size), {}).get("resolved", False)
                 word = "unresolved" if not ok else ("confirmed" if c["diff"] < 0 else "refuted")
-                because = f"against its {prev} size: {report.difference(c)}" + (
-                    "" if ok else "; " + report.detectable(c["detectable"], 0, "return")
-                    + (f", and about {report.num(c['n_needed'])} seeds a side would resolve it"
-                       if np.isfinite(c["n_needed"]) else ""))
+                because = f"against its {prev} size: {report.difference(c)}" + ("" if ok else "; " + needs_two(c))
         else:  # "untested" predicts nothing: refined only where the measurement places it (a resolved test)
             placed = ([f"{names(better)} resolved better"] if better else []) + (
                 [f"resolved better than {names(worse)}"] if worse else [])
@@ -206,6 +204,26 @@ def width_tests(seeds: pd.DataFrame, a: str = "cmaes", b: str = "openai_es", lim
     return family(p_of, repeats)
 
 
+def width_family_names(F: dict, threshold: float, names: dict | None = None) -> dict:
+    """What each test of chapter 1's Holm family (``width_tests``, with ``frontier.p_values`` as
+    ``extra``) tests, in readers' words, in the family's order (``judging.family_table``'s ``tested``);
+    ``names``: method labels beyond chapter 5's (the frontier's low-rank ES)."""
+    label = {**LABELS, **(names or {})}
+    out = {}
+    for k in F:
+        if k[0] == "below":
+            out[k] = f"{k[1]:,} parameters: {label['cmaes']} − {label['openai_es']}, against 0"
+        elif k[0] == "above":
+            out[k] = f"{k[1]:,} parameters: {label['openai_es']} − {label.get(k[2], k[2])}, against 0"
+        elif k[0] == "solves":
+            out[k] = f"{k[2]:,} parameters: {label.get(k[1], k[1])}'s final return, against {threshold:g}"
+        elif k[0] == "low-rank vs full":
+            out[k] = f"{k[1]:,} parameters: {label.get('lowrank_es', 'low-rank ES')} − {label['openai_es']}, against 0"
+        else:
+            out[k] = f"{k[1]:,} parameters: {k[0]}, against 0"
+    return out
+
+
 def _holm(rows: list, F: dict | None, key) -> None:
     """Replace each comparison's own resolution by its family's (Holm-adjusted, borderline unresolved)."""
     for r in rows:
@@ -239,14 +257,20 @@ def width_verdict(seeds: pd.DataFrame, a: str = "cmaes", b: str = "openai_es", l
         ok = [r["n"] for r in below if r["resolved"] and r["diff"] > 0]
         word, because = "refined", f"{LABELS[a]} resolved better only at {', '.join(f'{n:,}' for n in ok)} parameters"
     else:
-        worst = max(r["detectable"] for r in below)
-        word, because = "unresolved", "no size resolved; " + report.detectable(worst, 0, "return")
+        word, because = "unresolved", "no size resolved; at " + _nearest(below)
     at = min(below, key=lambda r: abs(np.log(r["n"] / 2_788))) if below else None
     adj = f", Holm-adjusted p = {at['p_adj']:.2g}" if at and np.isfinite(at.get("p_adj", np.nan)) else ""
     number = ("IQM difference CMA-ES − OpenAI-ES at {:,} parameters {} (n = {} vs {}{})".format(
         at["n"], report.ci(at["diff"], at["diff_lo"], at["diff_hi"], 0, sign=True), at["n_x"], at["n_y"], adj)
         if at else "no sizes yet")
     return dict(verdict=report.Verdict(word, number, because), table=table, crossover=xo, limit=limit)
+
+
+def _nearest(rows: list) -> str:
+    """What would resolve a half of chapter 1's claim with no comparison resolved: the comparison
+    nearest to resolving (fewest seeds needed), its detectable difference and seeds."""
+    r = min(rows, key=lambda r: (r["n_needed"] if np.isfinite(r["n_needed"]) else np.inf, -r["detectable"]))
+    return f"{r['n']:,} parameters" + (f" against {LABELS[r['other']]}" if "other" in r else "") + ", " + needs_two(r)
 
 
 def width_beyond(seeds: pd.DataFrame, b: str = "openai_es", limit: int = 10_000, F: dict | None = None) -> dict:
@@ -278,8 +302,7 @@ def width_beyond(seeds: pd.DataFrame, b: str = "openai_es", limit: int = 10_000,
         word, because = "refined", f"{LABELS[b]} resolved better only than " + ", ".join(
             f"{LABELS[r['other']]} at {r['n']:,}" for r in better)
     else:
-        word, because = "unresolved", "no difference resolved; " + report.detectable(
-            max(r["detectable"] for r in full), 0, "return")
+        word, because = "unresolved", "no difference resolved; at " + _nearest(full)
     def at(r):  # one comparison: width, IQM difference [CI], seeds
         return (f"at {r['n']:,} parameters {report.ci(r['diff'], r['diff_lo'], r['diff_hi'], 0, sign=True)} "
                 f"(n = {r['n_x']} vs {r['n_y']})")

@@ -102,7 +102,8 @@ def detectable(value, digits: int = 0, unit: str = "") -> str:
     """The clause an unresolved comparison carries."""
     if _missing(value):
         return "too few seeds to say what difference the data could detect"
-    return f"the data could only have detected a difference of about {num(value, digits)}{' ' + unit if unit else ''}"
+    return (f"the data could only have detected a difference of about {num(value, digits)}{' ' + unit if unit else ''} "
+            "at 80 % power")
 
 
 @dataclass(frozen=True)

@@ -321,9 +321,7 @@ report.table(frontier.table(FP, fseeds))
 # Holm's method; each test's raw and adjusted p-value:
 
 # %% tags=["hide-input"]
-from evoscale.experiments import judging
-
-report.table(judging.family_table(F1, methods_verdicts.width_family_names(F1, threshold, frontier.LABELS)),
+report.table(A["family_table"],
              note="Holm's correction over the chapter's tests at a family-wise 5 %; a test whose decision flips "
                   "with the bootstrap seed in more than 5 % of 100 repeats is borderline, not resolved.")
 

@@ -56,7 +56,7 @@ costs_from_runs = None  # without the idle-core cost table, take the unit costs 
 train_missing = None  # train runs the results store lacks (book: False, the campaign trains them)
 
 # %% tags=["hide-input"]
-from evoscale.experiments import STUDIES, backprop, report
+from evoscale.experiments import STUDIES, backprop, backprop_verdicts, report
 
 P = backprop.params(globals())
 

@@ -12,8 +12,8 @@ the tests.
 
 from __future__ import annotations
 
-from . import (backprop, backprop_verdicts, compute, compute_verdicts, frontier, methods_figures, methods_verdicts,
-               plasticity, plasticity_verdicts, tuning, workers_verdicts)
+from . import (backprop, backprop_verdicts, compute, compute_verdicts, frontier, judging, methods_figures,
+               methods_verdicts, plasticity, plasticity_verdicts, tuning, workers_verdicts)
 
 
 # ------------------------------------------------------------------ chapter 3: compute
@@ -91,8 +91,9 @@ def parameters_analyse(P, results: dict, **options) -> dict:
     """Chapter 1's claim (width and beyond, one Holm family with the widths beyond 100K). results:
     ``width_seeds`` (``methods.per_seed`` of the width sweep), ``width_cells``, ``threshold``,
     ``frontier_seeds`` (``frontier.per_seed``) and ``frontier_params``. Adds ``widest`` (OpenAI-ES's
-    finals at the widest width), ``family``, ``width`` and ``beyond`` (their dicts, verdict and
-    crossover), ``verdicts`` (width, beyond, claim and the frontier's) and ``frontier`` (its analysis)."""
+    finals at the widest width), ``family`` (and ``family_table``, its tests for readers), ``width`` and
+    ``beyond`` (their dicts, verdict and crossover), ``verdicts`` (width, beyond, claim and the
+    frontier's) and ``frontier`` (its analysis)."""
     ws, fs, thr = results["width_seeds"], results["frontier_seeds"], results["threshold"]
     widest = ws[(ws["row"] == "openai_es") & (ws["n"] == frontier.WIDEST_FULL)]["final"].to_numpy()
     F = methods_verdicts.width_tests(ws, extra=frontier.p_values(fs, widest, thr), **options)
@@ -100,7 +101,9 @@ def parameters_analyse(P, results: dict, **options) -> dict:
     FV = frontier_analyse(results["frontier_params"], {"seeds": fs, "widest": widest, "threshold": thr, "family": F})
     V = {"width": WV["verdict"], "beyond": WB["verdict"], "claim": methods_verdicts.width_claim(WV, WB),
          **{f"frontier_{k}": v for k, v in FV["verdicts"].items()}}
-    return {**results, "widest": widest, "family": F, "width": WV, "beyond": WB, "verdicts": V, "frontier": FV}
+    table = judging.family_table(F, methods_verdicts.width_family_names(F, thr, frontier.LABELS))
+    return {**results, "widest": widest, "family": F, "family_table": table, "width": WV, "beyond": WB, "verdicts": V,
+            "frontier": FV}
 
 
 def parameters_figures(results: dict) -> dict:

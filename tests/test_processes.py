@@ -236,14 +236,23 @@ sys.exit(cli.main(["campaign", "run", "--hours", "1", "--profile", "smoke", "--p
 """
 
 
-def test_sigint_to_a_campaign_stops_its_workers_at_once_in_one_line(tmp_path):
+def _ignore_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("started", ["in the foreground", "with SIGINT ignored"])
+def test_sigint_to_a_campaign_stops_its_workers_at_once_in_one_line(started, tmp_path):
     """``kill -INT`` of the campaign: as SIGTERM, no waiting for the running run; its checkpoint
-    stays, nothing is stored, one line, exit 130."""
+    stays, nothing is stored, one line, exit 130. Also for a campaign a script started in the
+    background (``nohup ... &`` in a shell that is not interactive starts it with SIGINT ignored,
+    and ``kill -INT`` did nothing there before)."""
     import psutil
 
     env = {**os.environ, "EVOSCALE_RESULTS": str(tmp_path / "results"), "EVOSCALE_CHECKPOINTS": str(tmp_path / "c"),
            "TQDM_DISABLE": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
-    parent = subprocess.Popen([sys.executable, "-c", LONG_CAMPAIGN], env=env, stderr=subprocess.PIPE, text=True)
+    ignored = _ignore_sigint if started == "with SIGINT ignored" else None
+    parent = subprocess.Popen([sys.executable, "-c", LONG_CAMPAIGN], env=env, stderr=subprocess.PIPE, text=True,
+                              preexec_fn=ignored)
     workers = []
     try:
         deadline = time.monotonic() + 120

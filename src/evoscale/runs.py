@@ -321,6 +321,14 @@ def exit_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+def dies_with_me():
+    """``preexec_fn`` for a subprocess the package starts: it gets SIGTERM when this process dies
+    (``exit_with_parent``), like the pools' workers."""
+    import functools
+
+    return functools.partial(exit_with_parent, os.getpid())
+
+
 def run_many(configs: list[RunConfig], where: Path, processes: int | None = None,
              fresh: bool | None = None, log=print, progress: bool = True) -> pd.DataFrame:
     """All runs' records in one frame (``configs``: ``RunConfig``s or other runs of the same shape,

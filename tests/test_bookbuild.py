@@ -132,6 +132,7 @@ def test_a_failed_chapter_never_replaces_the_good_notebook(tiny, capsys):
     failed = tiny.parent / "smoke-failed" / "00_tiny.ipynb"
     assert str(failed) in err and "seeds must be" in failed.read_text()
     assert sorted(p.name for p in tiny.iterdir()) == ["00_tiny.ipynb", "_toc.yml", "intro.md", "references.bib"]
+    assert not (tiny.parent / ".exec-smoke").exists()  # the failed execution's folder is gone too
 
 
 def test_render_refuses_a_notebook_executed_with_other_parameters_and_drops_killed_executions(tiny, capsys):

@@ -29,6 +29,7 @@ the render refuses (exit 2, one line) a notebook executed with other parameters 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -63,7 +64,7 @@ def execute_chapter(name: str, out_dir: Path, parameters: dict, book: Path = ROO
     remove_killed_executions(scratch)
     scratch.mkdir(exist_ok=True)
     # this execution's own paths, named with its pid (a killed one's folder is removed by the next build)
-    with tempfile.TemporaryDirectory(prefix=f".{name}.{os.getpid()}.", dir=scratch) as tmp:
+    with _removing(scratch), tempfile.TemporaryDirectory(prefix=f".{name}.{os.getpid()}.", dir=scratch) as tmp:
         src, result = Path(tmp) / "input.ipynb", Path(tmp) / out.name
         jupytext.write(jupytext.read(book / f"{name}.py"), src)
         try:
@@ -80,8 +81,16 @@ def execute_chapter(name: str, out_dir: Path, parameters: dict, book: Path = ROO
             raise
         drop_logs(result)
         os.replace(result, out)
-    remove_killed_executions(scratch)
     return out
+
+
+@contextlib.contextmanager
+def _removing(scratch: Path):
+    """On leaving, however (a failed execution too): ``remove_killed_executions(scratch)``."""
+    try:
+        yield
+    finally:
+        remove_killed_executions(scratch)
 
 
 def scratch_dir(out_dir: Path) -> Path:

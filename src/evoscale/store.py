@@ -279,16 +279,56 @@ def load_run(csv_path: str | os.PathLike, expect: dict | None = None, check=None
         reason = check(df)
     if reason is None:
         return df
+    return _ignored(csv_path, reason, "recomputing it (it counts as missing)")
+
+
+def _ignored(path: Path, reason: str, then: str) -> None:
+    """A stored file that does not count: named in one warning (once per file and reason, however often
+    a process reads it), or in CI without FRESH an ``UnverifiedResultError``."""
     if strict_reads():
-        raise UnverifiedResultError(f"stored result {csv_path} does not count: {reason} "
+        raise UnverifiedResultError(f"stored result {path} does not count: {reason} "
                                     f"(CI=true without FRESH=1: not recomputing)")
-    if (csv_path, reason) not in _WARNED:  # once per file and reason, however often a process reads it
-        _WARNED.add((csv_path, reason))
-        log.warning("ignoring stored result %s: %s; recomputing it (it counts as missing)", csv_path, reason)
+    if (path, reason) not in _WARNED:
+        _WARNED.add((path, reason))
+        log.warning("ignoring stored result %s: %s; %s", path, reason, then)
     return None
 
 
 _WARNED: set = set()
+
+MEASURED = "it counts as not measured (measure it again)"
+
+
+def read_table(path: str | os.PathLike, text_columns=("method", "env", "machine", "part")) -> pd.DataFrame | None:
+    """A measured table without a sidecar (the benches' CSVs: unit costs, speedups): None if absent,
+    or if it does not parse or holds a non-number in a column other than ``text_columns`` -- then
+    named in one warning and read as not measured, so one bad file stops no chapter."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        df = pd.read_csv(path)
+    except (OSError, ValueError) as err:
+        return _ignored(path, f"it does not parse ({err})", MEASURED)
+    for col in df.columns:
+        if col not in text_columns and not pd.api.types.is_numeric_dtype(df[col]):
+            bad = df[col][pd.to_numeric(df[col], errors="coerce").isna() & df[col].notna()]
+            if len(bad):
+                return _ignored(path, f"its column {col} holds a non-number ({bad.iloc[0]!r} in row {bad.index[0]})",
+                                MEASURED)
+    return df
+
+
+def read_json(path: str | os.PathLike):
+    """A measured JSON (the benches' results): None if absent, or if it does not parse -- then named in
+    one warning and read as not measured."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        return _ignored(path, f"it does not parse ({err})", MEASURED)
 
 
 # ---------------------------------------------------------------- migration of older sidecars

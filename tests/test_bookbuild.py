@@ -184,8 +184,10 @@ def test_a_killed_chapters_hidden_folder_is_removed_by_the_next_build(tiny):
         killed.wait()
     live = scratch / f".00_tiny.{os.getpid()}.live"  # another execution in progress: it stays
     live.mkdir()
+    other = tiny.parent / ".exec-book" / ".00_tiny.x1y2z3"  # another profile's killed execution (no pid)
+    other.mkdir(parents=True)
     assert bookbuild.main(["--profile", "smoke", "--no-html"]) == 0
-    assert [p.name for p in scratch.iterdir()] == [live.name]
+    assert [p.name for p in scratch.iterdir()] == [live.name] and not other.parent.exists()
     live.rmdir()
     assert bookbuild.main(["--profile", "smoke", "--no-html"]) == 0
     assert not [p.name for p in tiny.parent.iterdir() if p.is_dir() and p.name.startswith(".")]

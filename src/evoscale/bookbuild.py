@@ -307,7 +307,8 @@ def build(profile: str, names: list[str] | None, extra: dict, html: bool, root: 
             f.unlink(missing_ok=True)
         elif f.is_dir() and f.name.startswith("."):  # a killed execution's folder (executions now run outside)
             shutil.rmtree(f, ignore_errors=True)
-    remove_killed_executions(scratch_dir(staging))
+    for scratch in staging.parent.glob(".exec-*"):  # every profile's killed executions
+        remove_killed_executions(scratch)
     todo = (names or chapters(book)) if execute else []
     if edition == "student" and html:  # reuse the notebooks a full `make book` executed, where still current
         from .runs import results_root

@@ -323,6 +323,23 @@ def test_a_claim_is_held_once_and_a_dead_processes_claim_is_taken_over(tmp_path)
     assert taken is not None and json.loads(taken.read_text())["pid"] == os.getpid()
 
 
+@pytest.mark.parametrize("field", ["boot", "start"])
+def test_a_claim_whose_pid_was_reused_is_taken_over(field, tmp_path):
+    """A campaign killed before a reboot left its claim; after the reboot its pid may belong to another
+    process (here: this one). The claim records the boot and the process's start time, so it is stale
+    -- it stopped every later campaign from training that run before."""
+    from evoscale.store import claim
+
+    target = tmp_path / "runs" / "run.csv"
+    mine = claim(target)
+    owner = json.loads(mine.read_text())
+    assert owner.keys() >= {"pid", "host", "boot", "start"}
+    assert claim(target) is None  # this live process, as recorded: held
+    mine.write_text(json.dumps({**owner, field: "another boot" if field == "boot" else owner["start"] - 1}))
+    taken = claim(target)
+    assert taken is not None and json.loads(taken.read_text()) == owner
+
+
 def test_one_bad_measured_table_or_json_is_named_and_read_as_not_measured(tmp_path, monkeypatch, caplog):
     """The benches' files have no sidecar: a non-number in a measured column ("5.3O21e-05" in the unit
     costs chapters 6 and 9 read) or a cut JSON (``make bench``'s rates, chapters 2 and 8) is named

@@ -151,9 +151,10 @@ def rescue(data: bytes, name: str, folders) -> Path | None:
 # ---------------------------------------------------------------- claims: one trainer per result
 def claim(path: str | os.PathLike) -> Path | None:
     """Claim the work that will write ``path``: a lock file ``.<name>.claim`` beside it, created
-    atomically (O_CREAT | O_EXCL), holding this process's pid and host. Returns the lock (``release``
-    it when done), or None if a live process holds it. A claim whose process is gone (its pid on this
-    host, or an empty claim over a minute old) is stale: it is taken over."""
+    atomically (O_CREAT | O_EXCL), holding this process's pid, host, boot and start time. Returns the
+    lock (``release`` it when done), or None if a live process holds it. A claim whose process is gone
+    (on this host: its pid absent, or since reused by another process -- another boot, another start
+    time --, or an empty claim over a minute old) is stale: it is taken over."""
     path = Path(path)
     lock = path.parent / f".{path.name}.claim"
     lock.parent.mkdir(parents=True, exist_ok=True)
@@ -167,9 +168,20 @@ def claim(path: str | os.PathLike) -> Path | None:
             lock.unlink(missing_ok=True)
             continue
         with os.fdopen(fd, "w") as f:
-            json.dump({"pid": os.getpid(), "host": socket.gethostname()}, f)
+            json.dump({"pid": os.getpid(), "host": socket.gethostname(), **_process_identity(os.getpid())}, f)
         return lock
     return None
+
+
+def _process_identity(pid: int) -> dict:
+    """What tells process ``pid`` from a later one with the same pid: the boot (Linux's boot id) and
+    the process's start time (clock ticks since boot); {} where /proc does not say."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        start = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return {}
+    return {"boot": boot, "start": start}
 
 
 def _stale(lock: Path) -> bool:
@@ -190,8 +202,9 @@ def _stale(lock: Path) -> bool:
     except ProcessLookupError:
         return True
     except PermissionError:
-        return False
-    return False
+        pass
+    now = _process_identity(pid)  # the pid is in use: by the claimer, or (after a reboot) by another process
+    return any(k in owner and k in now and owner[k] != now[k] for k in ("boot", "start"))
 
 
 def release(lock: Path | None) -> None:

@@ -221,7 +221,8 @@ def test_a_subprocess_started_with_dies_with_me_ends_with_its_parent():
     import psutil
 
     code = ("import subprocess, sys, time; from evoscale.runs import dies_with_me; "
-            "c = subprocess.Popen(['sleep', '300'], preexec_fn=dies_with_me()); print(c.pid, flush=True); time.sleep(300)")
+            "c = subprocess.Popen(['sleep', '300'], preexec_fn=dies_with_me()); print(c.pid, flush=True); "
+            "time.sleep(300)")
     parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
                               env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     child = int(parent.stdout.readline())

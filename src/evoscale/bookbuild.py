@@ -20,10 +20,11 @@ Exercises are numbered per chapter (2.1, 2.2, ... in ``02_environments``; ``numb
 
 Two executions at once (e.g. two ``make chapter`` of one chapter) do not clash: each converts and
 executes in a temporary folder of its own (beside the staging folder, never in it; the next build
-removes a killed execution's) and renames the finished notebook into place -- only if it succeeded: a failed execution's notebook goes to
-``_build/src/<profile>-failed/`` and the good one stays. Papermill records each notebook's parameters;
-the render refuses (exit 2, one line) a notebook executed with other parameters than the build's
-(``-p``, none by default), so a ``make chapter PARAMS=...`` is never shown as the profile's book.
+removes a killed execution's) and renames the finished notebook into place -- only if it
+succeeded: a failed execution's notebook goes to ``_build/src/<profile>-failed/`` and the good one
+stays. Papermill records each notebook's parameters; the render refuses (exit 2, one line) a
+notebook executed with other parameters than the build's (``-p``, none by default), so a ``make
+chapter PARAMS=...`` is never shown as the profile's book.
 """
 
 from __future__ import annotations

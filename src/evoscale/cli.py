@@ -1,7 +1,8 @@
 """``python -m evoscale``: ``train`` one run, ``bench`` the evaluator. Last line of output: one JSON.
 
 ``runs same A B`` compares two runs' records, timing columns aside (exit 0: same; 1: the first
-difference, one line). SIGINT (Ctrl-C) stops at once, as SIGTERM does: one line, exit 130.
+difference, one line). SIGINT (Ctrl-C, ``kill -INT``) stops at once, as SIGTERM does: one line, exit 130 --
+also in a background job started with SIGINT ignored.
 
 Bad input (unknown env or method, non-positive budget or popsize, malformed ``--hidden``, a budget
 smaller than one generation, a non-finite ``--sigma0``, a ``--hyper`` value of the wrong type, CUDA
@@ -211,8 +212,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _stop_on_sigint() -> None:
+    """SIGINT raises KeyboardInterrupt even where it was ignored at start: a shell that is not
+    interactive starts a background job (``cmd &``, ``nohup cmd &``) with SIGINT ignored, and Python
+    then leaves it ignored, so ``kill -INT`` did nothing while ``kill -TERM`` stopped the process."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _stop_on_sigint()
     try:
         from .store import check_writable
 

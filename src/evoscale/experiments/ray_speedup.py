@@ -268,10 +268,9 @@ MESSAGES_JSON = "ray-messages.json"
 def ray_messages(root=None) -> dict | None:
     """The committed ``bench ray-messages`` measurement (per-call and per-byte message cost, the
     islands on 2 workers), or None where it is not stored."""
-    import json
+    from ..store import read_json
 
-    path = Path(root or CHECKOUT_RESULTS) / "bench" / MESSAGES_JSON
-    return json.loads(path.read_text()) if path.exists() else None
+    return read_json(Path(root or CHECKOUT_RESULTS) / "bench" / MESSAGES_JSON)
 
 
 def calibration(p: WorkersParams, T: pd.DataFrame, env: str | None = None, measured: dict | None = None):

@@ -138,20 +138,20 @@ def test_without_a_measurement_the_text_says_so_and_how_to_measure(tmp_path):
 def test_the_same_cost_on_an_idle_core_is_the_load(tmp_path):
     t = cma_cost.ask_tell_reason(_stored(tmp_path, 1.0, 1.0), stored_ratio=1.9, fit_s=0.46)
     assert t["measured"] and "cost the same" in t["why"] and "1.9× between the stored timings" in t["why"] and "load" in t["why"]
-    assert "6 rounds" in t["why"] and "2,788 parameters" in t["why"] and "chapter 1's fit reads" in t["why"]
+    assert "6 rounds" in t["why"] and "2,788 parameters" in t["why"] and "chapter 1's fit is" in t["why"]
     assert "costs the same there" in t["ch1_note"] and "where it costs more" not in t["ch1_note"]
 
 
 def test_a_persisting_difference_names_the_factor_that_carries_it(tmp_path):
     d = _stored(tmp_path, 1.5, 1.5)
     t = cma_cost.ask_tell_reason(d, stored_ratio=1.9)
-    assert "comes from starting from the trained state" in t["why"]
-    assert "episodes run between" not in t["why"].split("So ")[-1]  # the evaluation's CI holds 1
+    assert "comes from the trained state;" in t["why"]
+    assert "episodes" not in t["why"].split("So ")[-1]  # the evaluation's CI holds 1
     assert "the rest of the 1.9× between the stored timings was the machine's load" in t["why"]
     both = d["ratios"]["chapter4_over_chapter1"]["amortised"]["ratio"]
     assert f": {both:.2f}× [" in t["why"] and "(95 % CI over rounds)" in t["why"] and f"it costs {both:.2f}× as much there" in t["ch1_note"]
     t = cma_cost.ask_tell_reason(_stored(tmp_path, 1.5, 1.0))
-    assert t["why"].endswith("comes from the episodes run between ask and tell") and "load" not in t["why"]
+    assert t["why"].endswith("comes from the episodes between ask and tell") and "load" not in t["why"]
 
 
 @pytest.mark.parametrize("text", ["{not json", json.dumps({"machine": "m"}), json.dumps([1, 2])])

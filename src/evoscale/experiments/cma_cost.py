@@ -132,27 +132,26 @@ def ask_tell_reason(measured: dict | None, stored_ratio: float | None = None,
                        "(chapter 1: the first generations of a fresh CMA-ES on a synthetic function; here: "
                        f"generations {window}, with episodes run between updates) and perhaps in "
                        "the machine's load, which neither stored timing records; timing both procedures in "
-                       "alternation on one idle core (`make bench-ask-tell`) would separate them",
+                       "alternation on one idle core (make bench-ask-tell) would separate them",
                 "ch1_note": "chapter 4 times the same update inside training generations, where it costs more; "
                             "it sets out what is measured of the difference and what is not"}
     R, M = measured["ratios"], measured["medians"]
     both = R["chapter4_over_chapter1"]["amortised"]
     head = (f"Timed alternately on one idle core ({measured['rounds']} rounds, {measured['n_params']:,} parameters), "
-            f"this chapter's procedure costs {M['chapter4']['amortised']:.2f} s a generation and chapter 1's "
+            f"this chapter's procedure takes {M['chapter4']['amortised']:.2f} s a generation, chapter 1's "
             f"{M['chapter1']['amortised']:.2f} s: {_x(both)} (95 % CI over rounds)")
     if fit_s is not None:
-        head += f"; chapter 1's fit reads {fit_s / M['chapter1']['amortised']:.2f}× its direct measurement here"
+        head += f"; chapter 1's fit is {fit_s / M['chapter1']['amortised']:.2f}× its direct measurement"
     stored = f" of the {stored_ratio:.1f}× between the stored timings" if stored_ratio is not None else ""
     if _above_one(both):
-        causes = [label for k, label in (("state", "starting from the trained state"),
-                                         ("evaluation_warm", "the episodes run between ask and tell"))
+        causes = [label for k, label in (("state", "the trained state"), ("evaluation_warm", "the episodes between ask "
+                                                                                             "and tell"))
                   if _above_one(R[k]["amortised"])]
-        tail = (f"Chapter 1's loop started from this chapter's trained state costs {_x(R['state']['amortised'])} "
-                f"as much (steady {_x(R['state']['steady'])}, decomposition {_x(R['state']['decomposition'])}); "
-                f"episodes between ask and tell, in this chapter's long-lived process, multiply it by "
-                f"{_x(R['evaluation_warm']['amortised'])} on the trained state; in a fresh process on a fresh search, "
-                f"by {_x(R['evaluation_fresh']['amortised'])}. ")
-        tail += (f"So the difference on an idle core comes from {' and '.join(causes)}" if causes
+        tail = (f"From this chapter's trained state, chapter 1's loop costs {_x(R['state']['amortised'])} as much "
+                f"(steady {_x(R['state']['steady'])}, decomposition {_x(R['state']['decomposition'])}); episodes "
+                f"between ask and tell multiply it by {_x(R['evaluation_warm']['amortised'])} in this chapter's "
+                f"process and {_x(R['evaluation_fresh']['amortised'])} on a fresh search. ")
+        tail += (f"So the difference comes from {' and '.join(causes)}" if causes
                  else "Neither alone is resolved, so the difference comes from the two together")
         if stored_ratio is not None and stored_ratio > both["hi"]:
             tail += f"; the rest{stored} was the machine's load"

@@ -138,7 +138,7 @@ def test_without_a_measurement_the_text_says_so_and_how_to_measure(tmp_path):
 def test_the_same_cost_on_an_idle_core_is_the_load(tmp_path):
     t = cma_cost.ask_tell_reason(_stored(tmp_path, 1.0, 1.0), stored_ratio=1.9, fit_s=0.46)
     assert t["measured"] and "cost the same" in t["why"] and "1.9× between the stored timings" in t["why"] and "load" in t["why"]
-    assert "6 rounds" in t["why"] and "2,788 parameters" in t["why"] and "chapter 1's fit is" in t["why"]
+    assert "(test machine; 6 rounds, 2,788 parameters)" in t["why"] and "chapter 1's fit is" in t["why"]
     assert "costs the same there" in t["ch1_note"] and "where it costs more" not in t["ch1_note"]
 
 

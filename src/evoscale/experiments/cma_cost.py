@@ -137,8 +137,8 @@ def ask_tell_reason(measured: dict | None, stored_ratio: float | None = None,
                             "it sets out what is measured of the difference and what is not"}
     R, M = measured["ratios"], measured["medians"]
     both = R["chapter4_over_chapter1"]["amortised"]
-    head = (f"Timed alternately on one idle core ({measured['rounds']} rounds, {measured['n_params']:,} parameters), "
-            f"this chapter's procedure takes {M['chapter4']['amortised']:.2f} s a generation, chapter 1's "
+    head = (f"Timed alternately on one idle core ({measured['machine']}; {measured['rounds']} rounds, "
+            f"{measured['n_params']:,} parameters), this chapter's procedure takes {M['chapter4']['amortised']:.2f} s a generation, chapter 1's "
             f"{M['chapter1']['amortised']:.2f} s: {_x(both)} (95 % CI over rounds)")
     if fit_s is not None:
         head += f"; chapter 1's fit is {fit_s / M['chapter1']['amortised']:.2f}× its direct measurement"

@@ -186,6 +186,20 @@ def build_parser() -> argparse.ArgumentParser:
     ms.add_argument("--bytes-only", action="store_true", help="count the bytes, time nothing")
     ms.add_argument("--out", type=Path, default=None, help="also write the JSON to this file (atomically)")
 
+    at = bsub.add_parser("ask-tell", help="pycma's ask + tell at LunarLander's 2,788 parameters: chapter 1's and "
+                                          "chapter 4's procedures and two variants between them, alternately on "
+                                          "one pinned core (issue 42; idle machine, ~5 min)")
+    at.add_argument("--rounds", type=int, default=None, help="interleaved rounds, the variants' order rotating "
+                                                             "(default 6)")
+    at.add_argument("--warmup", type=int, default=None, help="training generations before chapter 4's window "
+                                                             "(default: chapter 4's)")
+    at.add_argument("--generations", type=int, default=None, help="chapter 1's timed generations per measurement "
+                                                                  "(default: chapter 1's)")
+    at.add_argument("--popsize", type=int, default=None, help="(default: the chapters' 64)")
+    at.add_argument("--env", default=None, help="the task, its registry network setting n (default: LunarLander-v3)")
+    at.add_argument("--core", type=int, default=None, help="the core to pin to (default: the last allowed)")
+    at.add_argument("--out", type=Path, default=None, help="also write the JSON to this file (atomically)")
+
     r = sub.add_parser("runs", help="compare stored runs")
     rsub = r.add_subparsers(dest="what", required=True, parser_class=_Parser)
     same = rsub.add_parser("same", help="exit 0 if two runs' records agree (timing columns aside), else 1 "
@@ -308,6 +322,11 @@ def main(argv: list[str] | None = None) -> int:
 
             summary = bench_messages(_ints(args.sizes, "--sizes"), args.methods.split(","), args.popsize, args.workers,
                                      args.rank, args.rounds, args.bytes_only, log=_log)
+        elif args.what == "ask-tell":
+            from .bench.ask_tell import bench_ask_tell
+
+            given = {k: getattr(args, k) for k in ("rounds", "warmup", "generations", "popsize", "env", "core")}
+            summary = bench_ask_tell(**{k: v for k, v in given.items() if v is not None}, log=_log)
         elif args.what == "active":
             from .bench.active import bench_active
 

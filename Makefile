@@ -11,7 +11,7 @@ export EVOSCALE_RESULTS ?= $(CURDIR)/results
 export FRESH ?= 0
 export PYTHONHASHSEED := 0
 
-.PHONY: book test test-fast chapter bench bench-compiled bench-mjx bench-ray-messages bench-messages campaign clean install gpu-check
+.PHONY: book test test-fast chapter bench bench-compiled bench-mjx bench-ray-messages bench-messages bench-ask-tell campaign clean install gpu-check
 
 # the venv is (re)built when requirements or the package metadata change
 $(VENV)/.installed: requirements.txt requirements-nodeps.txt pyproject.toml
@@ -77,6 +77,9 @@ bench-ray-messages: $(VENV)/.installed
 
 bench-messages: $(VENV)/.installed  # idle machine, ~5 min: seed-only messages vs vectors on 2 Ray workers (issue 39)
 	$(PY) -m evoscale bench messages --out results/bench/messages.json
+
+bench-ask-tell: $(VENV)/.installed  # idle machine, ~5 min: pycma's ask + tell as chapters 1 and 4 time it, one core (issue 42)
+	$(PY) -m evoscale bench ask-tell --out results/bench/ask-tell.json
 
 # MJX (MuJoCo in JAX, optional) against MuJoCo's C on Gymnasium's humanoid, one core (~25 min: each
 # batch size compiles for minutes)

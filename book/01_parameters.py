@@ -66,7 +66,7 @@ import pandas as pd
 from myst_nb import glue
 
 from evoscale import plots
-from evoscale.experiments import report
+from evoscale.experiments import cma_cost, report
 from evoscale.machine import ram_gib
 
 plots.style()
@@ -159,6 +159,7 @@ glue("claimed_row_sentence",
      f"and at 10,000 {row(10000)['pycma ÷ evaluation']}. OpenAI-ES at 100,000 parameters costs "
      f"{row(100000)['OpenAI-ES ÷ evaluation']} of an evaluation.", display=False)
 glue("pycma_update_2788", report.seconds(cma_scaling.update_at(df, "cmaes", 2788)["amortised"]), display=False)
+glue("ask_tell_note", cma_cost.ask_tell_reason(cma_cost.ask_tell_measured())["ch1_note"], display=False)
 report.tables(table, ["n"], {
     "Full CMA-ES through pycma (fp64), against the design note's words": [
         "covariance entries", "design note says", "pycma s/gen", "pycma ÷ evaluation", "pycma GiB"],
@@ -187,8 +188,7 @@ glue("machine", machine, display=False)
 #
 # {glue:text}`claimed_row_sentence` There, pycma's ask + tell takes {glue:text}`pycma_update_2788`
 # a generation on average, its eigendecomposition spread over the generations between two of them
-# (chapter 4 times the same update inside training generations, where it costs more; it sets out what
-# is measured of the difference and what is not).
+# ({glue:text}`ask_tell_note`).
 #
 # *Memory.* {glue:text}`memory_sentence`.
 #

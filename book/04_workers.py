@@ -200,12 +200,16 @@ glue("serial_by_method", "; ".join(f"{report.NAMES.get(r.method, r.method)} {r.s
 glue("w_07", "no count up to 10,000" if a["below_07_from"] is None or a["below_07_from"] != a["below_07_from"]
      else f"{int(a['below_07_from'])}", display=False)
 # ask + tell here against chapter 1's isolated measurement (one source for its figure: cma_scaling.update_at)
-from evoscale.experiments import cma_scaling  # noqa: E402
+from evoscale.experiments import cma_cost, cma_scaling  # noqa: E402
 
 isolated = cma_scaling.stored(P.profile)
 n_here = int(T[(T.env == first_env) & (T.method == "cmaes")]["n_params"].iloc[0]) if (T.method == "cmaes").any() else None
+ask_tell = cma_cost.ask_tell_measured()  # both procedures timed alternately on one idle core (make bench-ask-tell)
+why = cma_cost.ask_tell_reason(ask_tell, warmup_evals=P.warmup_generations * P.popsize)
 if isolated is not None and n_here:
     ch1, here = cma_scaling.update_at(isolated, "cmaes", n_here), wk.update_split(timings, first_env, "cmaes")
+    fit = cma_scaling.update_at(isolated, "cmaes", ask_tell["n_params"])["amortised"] if ask_tell else None
+    why = cma_cost.ask_tell_reason(ask_tell, here["amortised"] / ch1["amortised"], fit, P.warmup_generations * P.popsize)
     glue("upd_n", f"{n_here:,}", display=False)
     for k in ("steady", "amortised"):
         glue(f"upd_ch1_{k}", report.seconds(ch1[k]), display=False)
@@ -230,6 +234,7 @@ else:
               "upd_here_each", "upd_here_amortised", "upd_ratio_steady", "upd_ratio_decomp", "upd_period", "upd_period_says",
               "upd_here_vs_eval", "upd_ch1_vs_eval"):
         glue(k, "– (chapter 1's measurement is not stored for this profile)", display=False)
+glue("upd_why", why["why"], display=False)
 
 # %% [markdown]
 # On {glue:text}`first_env` with {glue:text}`w_top` workers, one generation ran
@@ -272,12 +277,9 @@ else:
 # {glue:text}`upd_period_says`: the steady update is {glue:text}`upd_ratio_steady` and the
 # decomposition's share {glue:text}`upd_ratio_decomp` chapter 1's.
 #
-# Why both parts cost more here is not measured. The two timings differ in their window (chapter 1:
-# the first generations of a fresh CMA-ES on a synthetic function; here: generations after
-# {glue:text}`warmup` training evaluations, with episodes run between updates) and perhaps in the
-# machine's load, which neither stored timing records; timing both loops in alternation on one idle
-# core would separate them. By this chapter's timing the
-# update costs {glue:text}`upd_here_vs_eval` the evaluation it serves; by chapter 1's,
+# {glue:text}`upd_why`.
+#
+# By this chapter's timing the update costs {glue:text}`upd_here_vs_eval` the evaluation it serves; by chapter 1's,
 # {glue:text}`upd_ch1_vs_eval`.
 # This chapter's fractions use its own timing, since they describe these generations.
 # ```

@@ -90,8 +90,12 @@ TINY = '''# ---
 # %% tags=["parameters"]
 profile = "smoke"
 seeds = 2
+pause = 0
 
 # %%
+import time
+
+time.sleep(pause)  # a chapter that runs long (killed mid-execution)
 if not isinstance(seeds, int) or seeds < 1:
     raise ValueError(f"seeds must be a positive integer, got {seeds!r}")
 f"ran with {seeds} seeds"  # an execute_result (a display): printed logs are dropped from the notebook
@@ -128,6 +132,7 @@ def test_a_failed_chapter_never_replaces_the_good_notebook(tiny, capsys):
     failed = tiny.parent / "smoke-failed" / "00_tiny.ipynb"
     assert str(failed) in err and "seeds must be" in failed.read_text()
     assert sorted(p.name for p in tiny.iterdir()) == ["00_tiny.ipynb", "_toc.yml", "intro.md", "references.bib"]
+    assert not (tiny.parent / ".exec-smoke").exists()  # the failed execution's folder is gone too
 
 
 def test_render_refuses_a_notebook_executed_with_other_parameters_and_drops_killed_executions(tiny, capsys):
@@ -143,6 +148,49 @@ def test_render_refuses_a_notebook_executed_with_other_parameters_and_drops_kill
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "00_tiny.ipynb was executed with {'seeds': 3}" in err
     assert not killed.exists()
+
+
+KILLED_BUILD = """
+import functools, sys
+from pathlib import Path
+from evoscale import bookbuild
+bookbuild.build = functools.partial(bookbuild.build, root=Path(sys.argv[1]))
+bookbuild.main(["--profile", "smoke", "--no-html", "-p", "pause", "120"])
+"""
+
+
+def test_a_killed_chapters_hidden_folder_is_removed_by_the_next_build(tiny):
+    """``make chapter`` killed mid-execution leaves its temporary folder beside the staging folder
+    (``_build/src/.exec-<profile>/.<chapter>.<pid>.*``); the next build removes it, and a live
+    execution's folder stays. Nothing hidden stays in ``_build/src``."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from evoscale import bookbuild
+
+    scratch = tiny.parent / ".exec-smoke"  # beside the staging folder (bookbuild.scratch_dir)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    killed = subprocess.Popen([sys.executable, "-c", KILLED_BUILD, str(tiny.parents[2])], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not list(scratch.glob(".00_tiny.*/00_tiny.ipynb")) and time.monotonic() < deadline:
+            time.sleep(0.2)  # the kernel is executing (the result notebook exists from the start)
+        assert list(scratch.glob(".00_tiny.*")), "the chapter did not start"
+    finally:
+        killed.kill()
+        killed.wait()
+    live = scratch / f".00_tiny.{os.getpid()}.live"  # another execution in progress: it stays
+    live.mkdir()
+    other = tiny.parent / ".exec-book" / ".00_tiny.x1y2z3"  # another profile's killed execution (no pid)
+    other.mkdir(parents=True)
+    assert bookbuild.main(["--profile", "smoke", "--no-html"]) == 0
+    assert [p.name for p in scratch.iterdir()] == [live.name] and not other.parent.exists()
+    live.rmdir()
+    assert bookbuild.main(["--profile", "smoke", "--no-html"]) == 0
+    assert not [p.name for p in tiny.parent.iterdir() if p.is_dir() and p.name.startswith(".")]
 
 
 def test_printed_logs_never_reach_a_page(tmp_path):

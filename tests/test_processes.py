@@ -183,24 +183,54 @@ def test_make_honours_evoscale_results_from_the_environment(tmp_path):
     assert r.stdout.strip() == str(ROOT / "results")
 
 
-def test_every_process_pool_in_the_package_dies_with_its_parent():
-    """A static scan: each ProcessPoolExecutor the package starts passes ``exit_with_parent`` as its
-    initializer (without it a killed chapter or benchmark leaves a worker blocked on a pipe forever)."""
+def _package_calls(pattern: str) -> list[tuple[str, str]]:
+    """(file, the call's arguments) of every call matching ``pattern`` (up to its open parenthesis)
+    in the package's source."""
     import re
 
     calls = []
     for path in (ROOT / "src" / "evoscale").rglob("*.py"):
         text = path.read_text()
-        for m in re.finditer(r"ProcessPoolExecutor\(", text):
+        for m in re.finditer(pattern, text):
             depth, i = 1, m.end()
             while depth:
                 depth += {"(": 1, ")": -1}.get(text[i], 0)
                 i += 1
             calls.append((path.relative_to(ROOT).as_posix(), text[m.end():i]))
-    assert len(calls) >= 4
-    bare = [p for p, args in calls if "initializer=exit_with_parent" not in args]
+    return calls
+
+
+def test_every_process_pool_and_subprocess_in_the_package_dies_with_its_parent():
+    """A static scan: each ProcessPoolExecutor the package starts passes ``exit_with_parent`` as its
+    initializer (without it a killed chapter or benchmark leaves a worker blocked on a pipe forever),
+    and each subprocess ``runs.dies_with_me()`` as its ``preexec_fn``."""
+    pools = _package_calls(r"ProcessPoolExecutor\(")
+    assert len(pools) >= 4
+    bare = [p for p, args in pools if "initializer=exit_with_parent" not in args]
     assert not bare, f"process pools without exit_with_parent: {bare}"
-    assert "multiprocessing.Pool(" not in "".join(p.read_text() for p in (ROOT / "src").rglob("*.py"))
+    children = _package_calls(r"subprocess\.(?:run|Popen|call|check_call|check_output)\(")
+    assert len(children) >= 3
+    bare = [p for p, args in children if "preexec_fn=dies_with_me()" not in args]
+    assert not bare, f"subprocesses without preexec_fn=dies_with_me(): {bare}"
+    source = "".join(p.read_text() for p in (ROOT / "src").rglob("*.py"))
+    assert not [s for s in ("multiprocessing.Pool(", "Process(target", "os.system(", "os.popen(", "os.fork(")
+                if s in source]
+
+
+def test_a_subprocess_started_with_dies_with_me_ends_with_its_parent():
+    import psutil
+
+    code = ("import subprocess, sys, time; from evoscale.runs import dies_with_me; "
+            "c = subprocess.Popen(['sleep', '300'], preexec_fn=dies_with_me()); print(c.pid, flush=True); "
+            "time.sleep(300)")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    child = int(parent.stdout.readline())
+    try:
+        assert psutil.Process(child).is_running()
+        assert not _kill_and_wait(parent, [child], 15), "the subprocess outlived its killed parent"
+    finally:
+        _reap([child])
 
 
 CMA_BENCH = "from evoscale.bench.cma import bench_cma; bench_cma(1500, 16, 4000)"  # the issue's reproduction
@@ -236,14 +266,23 @@ sys.exit(cli.main(["campaign", "run", "--hours", "1", "--profile", "smoke", "--p
 """
 
 
-def test_sigint_to_a_campaign_stops_its_workers_at_once_in_one_line(tmp_path):
+def _ignore_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("started", ["in the foreground", "with SIGINT ignored"])
+def test_sigint_to_a_campaign_stops_its_workers_at_once_in_one_line(started, tmp_path):
     """``kill -INT`` of the campaign: as SIGTERM, no waiting for the running run; its checkpoint
-    stays, nothing is stored, one line, exit 130."""
+    stays, nothing is stored, one line, exit 130. Also for a campaign a script started in the
+    background (``nohup ... &`` in a shell that is not interactive starts it with SIGINT ignored,
+    and ``kill -INT`` did nothing there before)."""
     import psutil
 
     env = {**os.environ, "EVOSCALE_RESULTS": str(tmp_path / "results"), "EVOSCALE_CHECKPOINTS": str(tmp_path / "c"),
            "TQDM_DISABLE": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
-    parent = subprocess.Popen([sys.executable, "-c", LONG_CAMPAIGN], env=env, stderr=subprocess.PIPE, text=True)
+    ignored = _ignore_sigint if started == "with SIGINT ignored" else None
+    parent = subprocess.Popen([sys.executable, "-c", LONG_CAMPAIGN], env=env, stderr=subprocess.PIPE, text=True,
+                              preexec_fn=ignored)
     workers = []
     try:
         deadline = time.monotonic() + 120

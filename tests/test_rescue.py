@@ -70,3 +70,21 @@ def test_a_campaign_run_whose_save_fails_keeps_its_records(tmp_path, monkeypatch
         campaign.train_unit(config, tmp_path / "runs", None, 10)
     kept = list((tmp_path / "ckpt").glob("rescued-*.csv"))
     assert len(kept) == 1 and len(pd.read_csv(kept[0])) == 2
+
+
+def test_a_chapters_run_whose_save_fails_keeps_its_records(tmp_path, monkeypatch):
+    """The chapters' path (``run_many``/``run_cached``) and the Ray campaign's driver share
+    ``save_records``: a full disk after the training keeps the records in the results root, one line
+    names them (a traceback with the records lost before)."""
+    from evoscale import runs
+    from evoscale.config import RunConfig
+
+    monkeypatch.setenv("EVOSCALE_RESULTS", str(tmp_path / "results"))
+    config = RunConfig(env="CartPole-v1", hidden=(4,), popsize=8, budget_evals=16, test_episodes=2)
+    where = tmp_path / "results" / "smoke" / "runs"
+    monkeypatch.setattr(store, "atomic_write", _failing_write(runs.run_path(config, where), errno.ENOSPC))
+    with pytest.raises(ValueError, match="could not be written .*its records are kept in .*rescued-") as err:
+        runs.run_many([config], where, processes=1, fresh=True, progress=False, log=lambda *a: None)
+    kept = list((tmp_path / "results").glob("rescued-*.csv"))
+    assert len(kept) == 1 and str(kept[0]) in str(err.value) and "\n" not in str(err.value)
+    assert len(pd.read_csv(kept[0])) == 2 and not list(where.glob("*.csv"))

@@ -321,3 +321,50 @@ def test_a_claim_is_held_once_and_a_dead_processes_claim_is_taken_over(tmp_path)
     first.write_text(json.dumps({"pid": int(gone.stdout), "host": socket.gethostname()}))
     taken = claim(target)  # its process has exited: stale
     assert taken is not None and json.loads(taken.read_text())["pid"] == os.getpid()
+
+
+@pytest.mark.parametrize("field", ["boot", "start"])
+def test_a_claim_whose_pid_was_reused_is_taken_over(field, tmp_path):
+    """A campaign killed before a reboot left its claim; after the reboot its pid may belong to another
+    process (here: this one). The claim records the boot and the process's start time, so it is stale
+    -- it stopped every later campaign from training that run before."""
+    from evoscale.store import claim
+
+    target = tmp_path / "runs" / "run.csv"
+    mine = claim(target)
+    owner = json.loads(mine.read_text())
+    assert owner.keys() >= {"pid", "host", "boot", "start"}
+    assert claim(target) is None  # this live process, as recorded: held
+    mine.write_text(json.dumps({**owner, field: "another boot" if field == "boot" else owner["start"] - 1}))
+    taken = claim(target)
+    assert taken is not None and json.loads(taken.read_text()) == owner
+
+
+def test_one_bad_measured_table_or_json_is_named_and_read_as_not_measured(tmp_path, monkeypatch, caplog):
+    """The benches' files have no sidecar: a non-number in a measured column ("5.3O21e-05" in the unit
+    costs chapters 6 and 9 read) or a cut JSON (``make bench``'s rates, chapters 2 and 8) is named
+    in one warning and reads as not measured -- it stopped those chapters with a ValueError before."""
+    from evoscale.experiments import backprop, gpu
+
+    monkeypatch.setenv("EVOSCALE_RESULTS", str(tmp_path))
+    costs, speed = backprop.cost_paths("book")
+    costs.parent.mkdir(parents=True)
+    costs.write_text("method,env,eval_s_per_step,serial_s_per_gen,machine\n"
+                     "ga,LunarLander-v3,5.3O21e-05,0.003,\"AMD EPYC, 2 cores\"\n")
+    speed.write_text("env,workers,seconds,n_envs,speedup\nCartPole-v1,1,0.19,8,1.0\n")
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    (bench / "compiled.json").write_text('{"machine": "AMD EPYC", "per_task": [')
+    (bench / "evaluator-CartPole-v1.json").write_text('{"evaluator_steps_per_s": 1')
+    with caplog.at_level(logging.WARNING):
+        for _ in range(2):  # warned once however often read
+            unit, ppo = backprop.load_costs("book")
+            assert unit is None and len(ppo) == 1
+            assert gpu.compiled_rates(tmp_path).empty and gpu.idle_rates(tmp_path) == {}
+    warned = [r.getMessage() for r in caplog.records]
+    assert len(warned) == 3 and all("\n" not in w and "counts as not measured" in w for w in warned)
+    assert any(str(costs) in w and "'5.3O21e-05'" in w for w in warned)
+    assert any(str(bench / "compiled.json") in w for w in warned)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(UnverifiedResultError, match="compiled.json"):  # CI never reads past a bad file
+        gpu.compiled_rates(tmp_path)

@@ -19,16 +19,18 @@ instead of executing any.
 Exercises are numbered per chapter (2.1, 2.2, ... in ``02_environments``; ``number_exercises``).
 
 Two executions at once (e.g. two ``make chapter`` of one chapter) do not clash: each converts and
-executes in a temporary folder of its own (beside the staging folder, never in it) and renames the
-finished notebook into place -- only if it succeeded: a failed execution's notebook goes to
-``_build/src/<profile>-failed/`` and the good one stays. Papermill records each notebook's parameters;
-the render refuses (exit 2, one line) a notebook executed with other parameters than the build's
-(``-p``, none by default), so a ``make chapter PARAMS=...`` is never shown as the profile's book.
+executes in a temporary folder of its own (beside the staging folder, never in it; the next build
+removes a killed execution's) and renames the finished notebook into place -- only if it
+succeeded: a failed execution's notebook goes to ``_build/src/<profile>-failed/`` and the good one
+stays. Papermill records each notebook's parameters; the render refuses (exit 2, one line) a
+notebook executed with other parameters than the build's (``-p``, none by default), so a ``make
+chapter PARAMS=...`` is never shown as the profile's book.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -59,9 +61,11 @@ def execute_chapter(name: str, out_dir: Path, parameters: dict, book: Path = ROO
     out_dir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("TQDM_DISABLE", "1")  # the kernel inherits it: no progress bars in the book
     out = out_dir / f"{name}.ipynb"
-    scratch = out_dir.parent / f".exec-{out_dir.name}"
+    scratch = scratch_dir(out_dir)
+    remove_killed_executions(scratch)
     scratch.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f".{name}.", dir=scratch) as tmp:  # this execution's own paths
+    # this execution's own paths, named with its pid (a killed one's folder is removed by the next build)
+    with _removing(scratch), tempfile.TemporaryDirectory(prefix=f".{name}.{os.getpid()}.", dir=scratch) as tmp:
         src, result = Path(tmp) / "input.ipynb", Path(tmp) / out.name
         jupytext.write(jupytext.read(book / f"{name}.py"), src)
         try:
@@ -79,6 +83,47 @@ def execute_chapter(name: str, out_dir: Path, parameters: dict, book: Path = ROO
         drop_logs(result)
         os.replace(result, out)
     return out
+
+
+@contextlib.contextmanager
+def _removing(scratch: Path):
+    """On leaving, however (a failed execution too): ``remove_killed_executions(scratch)``."""
+    try:
+        yield
+    finally:
+        remove_killed_executions(scratch)
+
+
+def scratch_dir(out_dir: Path) -> Path:
+    """Where ``execute_chapter`` executes the chapters of ``out_dir`` (a staging folder): beside it."""
+    return out_dir.parent / f".exec-{out_dir.name}"
+
+
+def remove_killed_executions(scratch: Path) -> list[Path]:
+    """Remove the folders in ``scratch`` of executions whose process is gone (a killed ``make chapter``
+    leaves its ``.<chapter>.<pid>.*`` folder, and older builds one without a pid); ``scratch`` itself
+    too once empty. A live execution's folder stays. Returns the folders removed."""
+    removed = []
+    for d in scratch.glob(".*") if scratch.is_dir() else []:
+        pid = d.name.split(".")[2] if d.name.count(".") >= 3 else ""
+        if d.is_dir() and not (pid.isdigit() and _alive(int(pid))):
+            shutil.rmtree(d, ignore_errors=True)
+            removed.append(d)
+    try:
+        scratch.rmdir()
+    except OSError:  # absent, or an execution is still in it
+        pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def drop_logs(notebook: Path) -> int:
@@ -195,8 +240,10 @@ def repository_url(root: Path = ROOT) -> str | None:
     import subprocess
 
     try:
+        from .runs import dies_with_me
+
         r = subprocess.run(["git", "-C", str(root), "remote", "get-url", "origin"], capture_output=True, text=True,
-                           timeout=30)
+                           timeout=30, preexec_fn=dies_with_me())
     except (OSError, subprocess.SubprocessError):
         return None
     return browsable_url(r.stdout.strip() if r.returncode == 0 else "")
@@ -261,6 +308,8 @@ def build(profile: str, names: list[str] | None, extra: dict, html: bool, root: 
             f.unlink(missing_ok=True)
         elif f.is_dir() and f.name.startswith("."):  # a killed execution's folder (executions now run outside)
             shutil.rmtree(f, ignore_errors=True)
+    for scratch in staging.parent.glob(".exec-*"):  # every profile's killed executions
+        remove_killed_executions(scratch)
     todo = (names or chapters(book)) if execute else []
     if edition == "student" and html:  # reuse the notebooks a full `make book` executed, where still current
         from .runs import results_root

@@ -46,7 +46,7 @@ from .experiments.progress import need_stored as _stored
 from .ray_connect import init_ray
 from .runs import (Need, cell_name, exit_with_parent, generations, is_cached, results_root, run_path,  # noqa: F401
                    save_records, servable, train_records)
-from .store import check_writable, claim, release, rescue
+from .store import check_writable, claim, release
 
 def orphan_checkpoints(profile: str = "book", chapters=None, envs=None) -> list[Path]:
     """Checkpoints of runs already stored (e.g. a run killed between its save and the checkpoint's
@@ -83,12 +83,7 @@ def train_unit(config: RunConfig, where: Path, checkpoint: Path | None, checkpoi
     checkpoint), save it atomically, drop the checkpoint; wall seconds."""
     t = time.perf_counter()
     df = train_records(config, checkpoint=checkpoint, checkpoint_every=checkpoint_every)
-    try:
-        save_records(config, where, df)
-    except OSError as err:  # a full disk after the training: keep the records, say where
-        kept = rescue(df.to_csv(index=False).encode(), run_path(config, where).name, [checkpoint_dir(), where])
-        raise ValueError(f"{run_path(config, where)} could not be written ({err.strerror or err}); its records are "
-                         + (f"kept in {kept}" if kept else "lost: no folder could take them")) from None
+    save_records(config, where, df, rescue_to=[checkpoint_dir()])  # a full disk: kept there, said in one line
     if checkpoint is not None:
         checkpoint.unlink(missing_ok=True)
     return time.perf_counter() - t
@@ -304,7 +299,8 @@ def _run_ray(todo, root, address, deadline, end, est, done, log):
             for ref in ready:
                 u, lock = running.pop(ref)
                 try:
-                    save_records(u.run, root / u.store, ray.get(ref))  # the driver writes the records
+                    # the driver writes the records (a full disk: kept in the checkpoint folder, one line)
+                    save_records(u.run, root / u.store, ray.get(ref), rescue_to=[checkpoint_dir()])
                 finally:
                     release(lock)
                 done(u)

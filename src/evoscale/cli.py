@@ -1,7 +1,8 @@
 """``python -m evoscale``: ``train`` one run, ``bench`` the evaluator. Last line of output: one JSON.
 
 ``runs same A B`` compares two runs' records, timing columns aside (exit 0: same; 1: the first
-difference, one line). SIGINT (Ctrl-C) stops at once, as SIGTERM does: one line, exit 130.
+difference, one line). SIGINT (Ctrl-C, ``kill -INT``) stops at once, as SIGTERM does: one line, exit 130 --
+also in a background job started with SIGINT ignored.
 
 Bad input (unknown env or method, non-positive budget or popsize, malformed ``--hidden``, a budget
 smaller than one generation, a non-finite ``--sigma0``, a ``--hyper`` value of the wrong type, CUDA
@@ -185,6 +186,20 @@ def build_parser() -> argparse.ArgumentParser:
     ms.add_argument("--bytes-only", action="store_true", help="count the bytes, time nothing")
     ms.add_argument("--out", type=Path, default=None, help="also write the JSON to this file (atomically)")
 
+    at = bsub.add_parser("ask-tell", help="pycma's ask + tell at LunarLander's 2,788 parameters: chapter 1's and "
+                                          "chapter 4's procedures and two variants between them, alternately on "
+                                          "one pinned core (issue 42; idle machine, ~5 min)")
+    at.add_argument("--rounds", type=int, default=None, help="interleaved rounds, the variants' order rotating "
+                                                             "(default 6)")
+    at.add_argument("--warmup", type=int, default=None, help="training generations before chapter 4's window "
+                                                             "(default: chapter 4's)")
+    at.add_argument("--generations", type=int, default=None, help="chapter 1's timed generations per measurement "
+                                                                  "(default: chapter 1's)")
+    at.add_argument("--popsize", type=int, default=None, help="(default: the chapters' 64)")
+    at.add_argument("--env", default=None, help="the task, its registry network setting n (default: LunarLander-v3)")
+    at.add_argument("--core", type=int, default=None, help="the core to pin to (default: the last allowed)")
+    at.add_argument("--out", type=Path, default=None, help="also write the JSON to this file (atomically)")
+
     r = sub.add_parser("runs", help="compare stored runs")
     rsub = r.add_subparsers(dest="what", required=True, parser_class=_Parser)
     same = rsub.add_parser("same", help="exit 0 if two runs' records agree (timing columns aside), else 1 "
@@ -211,8 +226,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _stop_on_sigint() -> None:
+    """SIGINT raises KeyboardInterrupt even where it was ignored at start: a shell that is not
+    interactive starts a background job (``cmd &``, ``nohup cmd &``) with SIGINT ignored, and Python
+    then leaves it ignored, so ``kill -INT`` did nothing while ``kill -TERM`` stopped the process."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _stop_on_sigint()
     try:
         from .store import check_writable
 
@@ -296,6 +322,11 @@ def main(argv: list[str] | None = None) -> int:
 
             summary = bench_messages(_ints(args.sizes, "--sizes"), args.methods.split(","), args.popsize, args.workers,
                                      args.rank, args.rounds, args.bytes_only, log=_log)
+        elif args.what == "ask-tell":
+            from .bench.ask_tell import bench_ask_tell
+
+            given = {k: getattr(args, k) for k in ("rounds", "warmup", "generations", "popsize", "env", "core")}
+            summary = bench_ask_tell(**{k: v for k, v in given.items() if v is not None}, log=_log)
         elif args.what == "active":
             from .bench.active import bench_active
 

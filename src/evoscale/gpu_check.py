@@ -83,7 +83,10 @@ def _peak_gib(device: str) -> float | None:
 
 def cuda_tests(device: str, sizes: dict, deadline: Deadline) -> dict:
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "cuda", *sizes["tests"]]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=max(120, deadline.left()))
+    from .runs import dies_with_me
+
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=max(120, deadline.left()),
+                       preexec_fn=dies_with_me())
     counts = {k: int(v) for v, k in re.findall(r"(\d+) (passed|failed|skipped|error)", r.stdout)}
     return {"returncode": r.returncode, **counts, "tail": r.stdout[-1500:], "ok": r.returncode in (0, 5)}
 

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .config import RESULT_FORMAT_VERSION, RunConfig, content_key
-from .store import check_writable, fresh_requested, load_pickle, load_run, save_run
+from .store import check_writable, fresh_requested, load_pickle, load_run, rescue, save_run
 from .train import FinishedRunError, resolve, train
 from .trainers import GRADIENT_METHODS
 
@@ -276,11 +276,22 @@ def train_records(config: RunConfig, checkpoint: Path | None = None,
     return pd.DataFrame(records)
 
 
-def save_records(config: RunConfig, where: Path, df: pd.DataFrame) -> Path:
-    if not isinstance(config, RunConfig):
-        return config.save(where, df)
+def save_records(config: RunConfig, where: Path, df: pd.DataFrame, rescue_to=()) -> Path:
+    """Store ``df`` as ``config``'s run in ``where`` (atomically). If that fails (a full disk), the
+    trained records are kept under a rescue name in the first folder of ``rescue_to`` (e.g. the
+    checkpoint folder), the results root or the temporary folder that takes them, and the ValueError
+    names it in one line."""
     path = run_path(config, where)
-    save_run(path, df, {"key": config.key(), **config.hashed_fields()})
+    try:
+        if not isinstance(config, RunConfig):
+            return config.save(where, df)
+        save_run(path, df, {"key": config.key(), **config.hashed_fields()})
+    except OSError as err:
+        import tempfile
+
+        kept = rescue(df.to_csv(index=False).encode(), path.name, [*rescue_to, results_root(), tempfile.gettempdir()])
+        raise ValueError(f"{path} could not be written ({err.strerror or err}); its records are "
+                         + (f"kept in {kept}" if kept else "lost: no folder could take them")) from None
     return path
 
 
@@ -320,6 +331,14 @@ def exit_with_parent(parent: int) -> None:
         return
     if os.getppid() != parent:
         os._exit(1)
+
+
+def dies_with_me():
+    """``preexec_fn`` for a subprocess the package starts: it gets SIGTERM when this process dies
+    (``exit_with_parent``), like the pools' workers."""
+    import functools
+
+    return functools.partial(exit_with_parent, os.getpid())
 
 
 def run_many(configs: list[RunConfig], where: Path, processes: int | None = None,

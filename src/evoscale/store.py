@@ -151,9 +151,10 @@ def rescue(data: bytes, name: str, folders) -> Path | None:
 # ---------------------------------------------------------------- claims: one trainer per result
 def claim(path: str | os.PathLike) -> Path | None:
     """Claim the work that will write ``path``: a lock file ``.<name>.claim`` beside it, created
-    atomically (O_CREAT | O_EXCL), holding this process's pid and host. Returns the lock (``release``
-    it when done), or None if a live process holds it. A claim whose process is gone (its pid on this
-    host, or an empty claim over a minute old) is stale: it is taken over."""
+    atomically (O_CREAT | O_EXCL), holding this process's pid, host, boot and start time. Returns the
+    lock (``release`` it when done), or None if a live process holds it. A claim whose process is gone
+    (on this host: its pid absent, or since reused by another process -- another boot, another start
+    time --, or an empty claim over a minute old) is stale: it is taken over."""
     path = Path(path)
     lock = path.parent / f".{path.name}.claim"
     lock.parent.mkdir(parents=True, exist_ok=True)
@@ -167,9 +168,20 @@ def claim(path: str | os.PathLike) -> Path | None:
             lock.unlink(missing_ok=True)
             continue
         with os.fdopen(fd, "w") as f:
-            json.dump({"pid": os.getpid(), "host": socket.gethostname()}, f)
+            json.dump({"pid": os.getpid(), "host": socket.gethostname(), **_process_identity(os.getpid())}, f)
         return lock
     return None
+
+
+def _process_identity(pid: int) -> dict:
+    """What tells process ``pid`` from a later one with the same pid: the boot (Linux's boot id) and
+    the process's start time (clock ticks since boot); {} where /proc does not say."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        start = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return {}
+    return {"boot": boot, "start": start}
 
 
 def _stale(lock: Path) -> bool:
@@ -190,8 +202,9 @@ def _stale(lock: Path) -> bool:
     except ProcessLookupError:
         return True
     except PermissionError:
-        return False
-    return False
+        pass
+    now = _process_identity(pid)  # the pid is in use: by the claimer, or (after a reboot) by another process
+    return any(k in owner and k in now and owner[k] != now[k] for k in ("boot", "start"))
 
 
 def release(lock: Path | None) -> None:
@@ -298,16 +311,56 @@ def load_run(csv_path: str | os.PathLike, expect: dict | None = None, check=None
         reason = check(df)
     if reason is None:
         return df
+    return _ignored(csv_path, reason, "recomputing it (it counts as missing)")
+
+
+def _ignored(path: Path, reason: str, then: str) -> None:
+    """A stored file that does not count: named in one warning (once per file and reason, however often
+    a process reads it), or in CI without FRESH an ``UnverifiedResultError``."""
     if strict_reads():
-        raise UnverifiedResultError(f"stored result {csv_path} does not count: {reason} "
+        raise UnverifiedResultError(f"stored result {path} does not count: {reason} "
                                     f"(CI=true without FRESH=1: not recomputing)")
-    if (csv_path, reason) not in _WARNED:  # once per file and reason, however often a process reads it
-        _WARNED.add((csv_path, reason))
-        log.warning("ignoring stored result %s: %s; recomputing it (it counts as missing)", csv_path, reason)
+    if (path, reason) not in _WARNED:
+        _WARNED.add((path, reason))
+        log.warning("ignoring stored result %s: %s; %s", path, reason, then)
     return None
 
 
 _WARNED: set = set()
+
+MEASURED = "it counts as not measured (measure it again)"
+
+
+def read_table(path: str | os.PathLike, text_columns=("method", "env", "machine", "part")) -> pd.DataFrame | None:
+    """A measured table without a sidecar (the benches' CSVs: unit costs, speedups): None if absent,
+    or if it does not parse or holds a non-number in a column other than ``text_columns`` -- then
+    named in one warning and read as not measured, so one bad file stops no chapter."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        df = pd.read_csv(path)
+    except (OSError, ValueError) as err:
+        return _ignored(path, f"it does not parse ({err})", MEASURED)
+    for col in df.columns:
+        if col not in text_columns and not pd.api.types.is_numeric_dtype(df[col]):
+            bad = df[col][pd.to_numeric(df[col], errors="coerce").isna() & df[col].notna()]
+            if len(bad):
+                return _ignored(path, f"its column {col} holds a non-number ({bad.iloc[0]!r} in row {bad.index[0]})",
+                                MEASURED)
+    return df
+
+
+def read_json(path: str | os.PathLike):
+    """A measured JSON (the benches' results): None if absent, or if it does not parse -- then named in
+    one warning and read as not measured."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        return _ignored(path, f"it does not parse ({err})", MEASURED)
 
 
 # ---------------------------------------------------------------- migration of older sidecars

@@ -48,7 +48,14 @@ def _fitness(X: np.ndarray) -> np.ndarray:
 
 
 def _measure(impl: str, n: int, popsize: int, generations: int, device: str, eig: bool,
-             seed: int) -> dict:
+             seed: int, state_path: str | None = None, evaluate: str | None = None) -> dict:
+    """One implementation's timing (the module doc), in the calling process. ``bench ask-tell``'s
+    variants of it (pycma only): ``state_path``, a pickled pycma state to start from instead of a fresh
+    one (no forced decomposition then: pycma's own lazy ones fall in the timed generations, listed in
+    ``ms_per_gen_all``); ``evaluate``, a task whose registry network has ``n`` parameters: each
+    population is evaluated on it between ask and tell (not timed, one episode each, the lockstep
+    evaluator) and tell gets the mean returns instead of the synthetic quadratic's."""
+    import pickle
     import resource
 
     import psutil
@@ -76,6 +83,21 @@ def _measure(impl: str, n: int, popsize: int, generations: int, device: str, eig
             return torch.cuda.max_memory_allocated() - gpu0
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - rss0
 
+    fitness, seeds_of = _fitness, None
+    if evaluate is not None:
+        from ..config import RunConfig
+        from ..envs import get_spec
+        from ..evaluation import TRAIN, episode_seeds
+        from ..train import build
+
+        if impl != "pycma":
+            raise ValueError(f"evaluate is for pycma only, got impl {impl!r}")
+        evaluator, _, n_net = build(RunConfig(method="cmaes", env=evaluate, hidden=get_spec(evaluate).default_hidden,
+                                              popsize=popsize, seed=seed), backend="lockstep")
+        if n_net != n:
+            raise ValueError(f"evaluate={evaluate!r}: its network has {n_net:,} parameters, not n = {n:,}")
+        seeds_of = lambda g, k: episode_seeds(seed, TRAIN, g, k, 1)  # noqa: E731
+        fitness = None
     rss0 = psutil.Process().memory_info().rss
     t0 = time.perf_counter()
     if impl == "torch_cmaes":
@@ -84,19 +106,28 @@ def _measure(impl: str, n: int, popsize: int, generations: int, device: str, eig
         eig_every = trainer.serial_period()
     else:
         trainer = CMAES(n, popsize, 0.5)
-        state = trainer.init(seed)
+        if state_path is None:
+            state = trainer.init(seed)
+        else:
+            with open(state_path, "rb") as f:
+                state = pickle.load(f)
+            if state.es.N != n:
+                raise ValueError(f"the state in {state_path} has {state.es.N:,} parameters, not n = {n:,}")
         eig_every = trainer.serial_period(state)
     sync()
     init_s = time.perf_counter() - t0
 
     per_gen, cpu_per_gen = [], []
-    for _ in range(generations):
+    for g in range(generations):
         sync()
         t0, c0 = time.perf_counter(), time.process_time()
         population, state = trainer.ask(state)
         sync()
         t_ask, c_ask = time.perf_counter() - t0, time.process_time() - c0
-        returns = _fitness(population)
+        if fitness is None:
+            returns = evaluator.evaluate(population, seeds_of(g, len(population))).returns.mean(axis=1)
+        else:
+            returns = fitness(population)
         t0, c0 = time.perf_counter(), time.process_time()
         state = trainer.tell(state, population, returns)
         sync()
@@ -114,7 +145,7 @@ def _measure(impl: str, n: int, popsize: int, generations: int, device: str, eig
         "peak_mib": round(peak_bytes() / MIB, 1),
         "eig_every_generations": round(eig_every, 2),
     }
-    if eig:
+    if eig and state_path is None:
         sync()
         t0, c0 = time.perf_counter(), time.process_time()
         if impl == "torch_cmaes":
@@ -132,6 +163,16 @@ def _measure(impl: str, n: int, popsize: int, generations: int, device: str, eig
     return out
 
 
+def in_fresh_process(impl: str, n: int, popsize: int, generations: int, device: str = "cpu", eig: bool = True,
+                     seed: int = 0, state_path: str | None = None, evaluate: str | None = None) -> dict:
+    """``_measure`` in a freshly spawned process (so its peak RSS is its own): chapter 1's measurement of
+    one implementation at one n (``bench_cma``), and ``bench ask-tell``'s variants of it."""
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=exit_with_parent,
+                             initargs=(os.getpid(),)) as pool:
+        return pool.submit(_measure, impl, n, popsize, generations, device, eig, seed, state_path,
+                           evaluate).result()
+
+
 def bench_cma(n: int, popsize: int = 64, generations: int = 10, device: str = "cpu",
               eig: bool = True, seed: int = 0) -> dict:
     """ms/generation (ask + tell) and peak memory of TorchCMAES vs pycma at dimension ``n``.
@@ -144,10 +185,7 @@ def bench_cma(n: int, popsize: int = 64, generations: int = 10, device: str = "c
     result = {"n": n, "popsize": popsize, "generations": generations, "device": device,
               "threads": 1, "mib": MIB, "loadavg_before": round(os.getloadavg()[0], 2)}
     for impl in ("torch_cmaes", "pycma"):
-        with ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=exit_with_parent,
-                                 initargs=(os.getpid(),)) as pool:
-            result[impl] = pool.submit(_measure, impl, n, popsize, generations, device, eig,
-                                       seed).result()
+        result[impl] = in_fresh_process(impl, n, popsize, generations, device, eig, seed)
     t, p = result["torch_cmaes"], result["pycma"]
     keys = ["ms_per_gen", "cpu_ms_per_gen", "peak_mib"]
     keys += ["amortised_ms_per_gen", "amortised_cpu_ms_per_gen", "eig_ms", "eig_cpu_ms",

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..labels import METHOD_LABELS
 from ..stats import N_RESAMPLES, km_medians
+from ..store import read_table
 from . import es_settings, ray_speedup
 from .unit_costs import speedup_files
 
@@ -161,10 +162,10 @@ def es_speedup_draws(profile: str, env: str, W=CORES, method: str = "torch_cmaes
 
     from ..cluster_sim import sweep
 
-    files = speedup_files(profile, env, method)
-    if not files:
+    tables = [t for t in map(read_table, speedup_files(profile, env, method)) if t is not None]  # a bad one: warned
+    if not tables:
         return []
-    raw = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+    raw = pd.concat(tables, ignore_index=True)
     p = ray_speedup.params({"profile": profile})
     rng = np.random.default_rng(seed)
     groups = [g.index.to_numpy() for _, g in raw.groupby("workers")]

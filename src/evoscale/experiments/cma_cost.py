@@ -64,3 +64,110 @@ def predict_cma(df: pd.DataFrame, method: str, n: int, generations: int) -> dict
     s_per_gen = (fitted_ms(df, method, n) + float(eval_ms(df, n))) / 1e3
     return {"s_per_gen": s_per_gen, "run_s": generations * s_per_gen,
             "peak_gib": peak_gib(df, method, n)}
+
+
+ASK_TELL_JSON = "ask-tell.json"
+"""``bench ask-tell``'s file under the checkout's ``results/bench/`` (``make bench-ask-tell``)."""
+_ASK_TELL_RATIOS = ("chapter4_over_chapter1", "state", "evaluation_fresh", "evaluation_warm")
+_ASK_TELL_VARIANTS = ("chapter1", "chapter4", "warm_synthetic", "fresh_evaluated")
+
+
+def ask_tell_measured(root=None) -> dict | None:
+    """``bench ask-tell``'s committed measurement (pycma's ask + tell as chapters 1 and 4 time it, and
+    two variants between them, alternately on one idle core), or None where it is not stored. A file
+    that is not such a measurement is a one-line ValueError."""
+    import json
+    from pathlib import Path
+
+    from . import CHECKOUT_RESULTS
+
+    path = Path(root or CHECKOUT_RESULTS) / "bench" / ASK_TELL_JSON
+    if not path.exists():
+        return None
+    try:
+        d = json.loads(path.read_text())
+        for k in ("machine", "rounds", "n_params", "warmup_generations", "period_generations"):
+            d[k]
+        for v in _ASK_TELL_VARIANTS:
+            float(d["medians"][v]["amortised"])
+        for r in _ASK_TELL_RATIOS:
+            for part in ("amortised", "steady", "decomposition"):
+                x = d["ratios"][r][part]
+                if x is not None:
+                    float(x["ratio"])
+    except (ValueError, KeyError, TypeError) as err:
+        msg = " ".join(str(err).split())
+        raise ValueError(f"{path} is not a `bench ask-tell` measurement ({type(err).__name__}: {msg}); "
+                         f"rerun `make bench-ask-tell` on an idle machine or remove the file") from None
+    return d
+
+
+def _x(r: dict | None) -> str:
+    """A ratio with its CI: "1.9× [1.7, 2.1]"."""
+    if r is None:
+        return "–"
+    out = f"{r['ratio']:.2f}×"
+    return out if r.get("lo") is None else f"{out} [{r['lo']:.2f}, {r['hi']:.2f}]"
+
+
+def _above_one(r: dict | None) -> bool:
+    return r is not None and r.get("lo") is not None and r["lo"] > 1
+
+
+def _same(r: dict | None) -> bool:
+    return r is not None and r.get("lo") is not None and r["lo"] <= 1 <= r["hi"]
+
+
+def ask_tell_reason(measured: dict | None, stored_ratio: float | None = None,
+                    fit_s: float | None = None, warmup_evals: int | None = None) -> dict:
+    """The texts chapters 4 (``why``) and 1 (``ch1_note``) glue about why pycma's ask + tell costs
+    ``stored_ratio`` times more in chapter 4's stored timing than by chapter 1's fit (``fit_s``: the
+    fit's seconds at the measured n), from ``ask_tell_measured``; without a measurement, that the cause
+    is not measured yet and how to measure it (``warmup_evals``: chapter 4's training evaluations before
+    its timed window)."""
+    if measured is None:
+        window = f"after {warmup_evals:,} training evaluations" if warmup_evals else "after a warm-up of training"
+        return {"measured": False,
+                "why": "Why both parts cost more here is not measured yet. The two timings differ in their window "
+                       "(chapter 1: the first generations of a fresh CMA-ES on a synthetic function; here: "
+                       f"generations {window}, with episodes run between updates) and perhaps in "
+                       "the machine's load, which neither stored timing records; timing both procedures in "
+                       "alternation on one idle core (make bench-ask-tell) would separate them",
+                "ch1_note": "chapter 4 times the same update inside training generations, where it costs more; "
+                            "it sets out what is measured of the difference and what is not"}
+    R, M = measured["ratios"], measured["medians"]
+    both = R["chapter4_over_chapter1"]["amortised"]
+    head = (f"Timed alternately on one idle core ({measured['machine']}; {measured['rounds']} rounds, "
+            f"{measured['n_params']:,} parameters), this chapter's procedure takes {M['chapter4']['amortised']:.2f} s a generation, chapter 1's "
+            f"{M['chapter1']['amortised']:.2f} s: {_x(both)} (95 % CI over rounds)")
+    if fit_s is not None:
+        head += f"; chapter 1's fit is {fit_s / M['chapter1']['amortised']:.2f}× its direct measurement"
+    stored = f" of the {stored_ratio:.1f}× between the stored timings" if stored_ratio is not None else ""
+    if _above_one(both):
+        causes = [label for k, label in (("state", "the trained state"), ("evaluation_warm", "the episodes between ask "
+                                                                                             "and tell"))
+                  if _above_one(R[k]["amortised"])]
+        tail = (f"From this chapter's trained state, chapter 1's loop costs {_x(R['state']['amortised'])} as much "
+                f"(steady {_x(R['state']['steady'])}, decomposition {_x(R['state']['decomposition'])}); episodes "
+                f"between ask and tell multiply it by {_x(R['evaluation_warm']['amortised'])} in this chapter's "
+                f"process and {_x(R['evaluation_fresh']['amortised'])} on a fresh search. ")
+        tail += (f"So the difference comes from {' and '.join(causes)}" if causes
+                 else "Neither alone is resolved, so the difference comes from the two together")
+        if stored_ratio is not None and stored_ratio > both["hi"]:
+            tail += f"; the rest{stored} was the machine's load"
+        note = (f"chapter 4 times the same update inside training generations; timed alternately with this loop on "
+                f"one idle core, it costs {both['ratio']:.2f}× as much there, and chapter 4 measures why")
+    elif _same(both):
+        tail = (f"So on an idle core the two procedures cost the same, and the difference{stored} was the "
+                f"machine's load on the days they ran, not the procedure")
+        note = ("chapter 4 times the same update inside training generations; timed alternately with this loop on "
+                "one idle core, it costs the same there, and chapter 4 shows why its stored timing differs")
+    elif both.get("hi") is not None:  # cheaper in training generations
+        tail = (f"So on an idle core this chapter's procedure is not the dearer one, and the difference{stored} was "
+                f"the machine's load on the days they ran")
+        note = ("chapter 4 times the same update inside training generations; timed alternately with this loop on "
+                "one idle core, it is not dearer there, and chapter 4 shows why its stored timing differs")
+    else:
+        tail = "One round gives no interval, so this does not settle the cause; more rounds would"
+        note = "chapter 4 times the same update inside training generations, where it costs more"
+    return {"measured": True, "why": f"{head}. {tail}", "ch1_note": note}

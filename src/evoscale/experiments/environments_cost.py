@@ -68,14 +68,13 @@ BENCH_COLUMNS = ("env", "n_params", "popsize", "raw_steps_per_s", "replay_steps_
 
 def bench_table(where=None) -> pd.DataFrame:
     """The committed ``bench evaluator`` results (``results/bench/evaluator-<task>.json``), one row each."""
-    import json
+    from ..store import read_json
 
     where = results_root() / "bench" if where is None else where
     rows = []
     for t in TASKS:
-        f = where / f"evaluator-{t.replace('/', '_')}.json"
-        if f.exists():
-            d = json.loads(f.read_text())
+        d = read_json(where / f"evaluator-{t.replace('/', '_')}.json")  # None: not measured, or warned about
+        if d is not None:
             rows.append({k: d.get(k) for k in BENCH_COLUMNS})
     return pd.DataFrame(rows)
 

@@ -22,7 +22,6 @@ every width of this study. Until a method's pass is complete its evaluation runs
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 
@@ -32,6 +31,7 @@ import pandas as pd
 from ..config import RunConfig, parse_hidden
 from ..labels import METHOD_LABELS
 from ..runs import load_cached, results_root, run_cpu_seconds
+from ..store import read_json
 from . import check_parameters, run_many, seed_list
 
 ES = ("openai_es", "lowrank_es")
@@ -219,7 +219,7 @@ def load_bench() -> dict | None:
     """``bench lowrank``'s JSON (measured on an idle machine, under ``results/bench/``), None until
     measured."""
     path = results_root() / "bench" / "lowrank.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    return read_json(path)
 
 
 def evaluation_configs(p: FrontierParams, lrs: dict[str, float] | None = None,

@@ -15,7 +15,6 @@ Both measurements are cached tables under ``results/<profile>/gpu/``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import partial
 
@@ -24,6 +23,7 @@ import pandas as pd
 
 from ..bench.gpu import bench_jax, jax_summary, network_share
 from ..config import parse_hidden
+from ..store import read_json
 from . import CHECKOUT_RESULTS, cached_table, check_parameters, results_root  # noqa: F401 (chapter 8)
 
 LANDER = ("LunarLander-v3", 64)
@@ -135,9 +135,8 @@ def idle_rates(root=None) -> dict:
     root = root or CHECKOUT_RESULTS
     out = {}
     for name, key in (("CartPole-v1", "evaluator_steps_per_s"), ("Humanoid-v5", "raw_steps_per_s")):
-        path = root / "bench" / f"evaluator-{name}.json"
-        if path.exists():
-            d = json.loads(path.read_text())
+        d = read_json(root / "bench" / f"evaluator-{name}.json")  # None: not measured, or warned about
+        if d is not None:
             out[name] = {"rate": d[key], "popsize": d["popsize"], "machine": d["machine"]}
     return out
 
@@ -172,9 +171,8 @@ def compiled_rates(root=None) -> pd.DataFrame:
     path = (root or CHECKOUT_RESULTS) / "bench" / "compiled.json"
     cols = ["env", "envpool_steps_per_s", "gymnasium_steps_per_s", "ratio", "ratio_min", "ratio_max", "machine",
             "num_envs", "rounds"]
-    if not path.exists():
+    if (d := read_json(path)) is None:
         return pd.DataFrame(columns=cols)
-    d = json.loads(path.read_text())
     return pd.DataFrame([{**r, "machine": d["machine"], "num_envs": d["num_envs"], "rounds": d["rounds"]}
                          for r in d["per_task"]], columns=cols)
 
@@ -185,9 +183,8 @@ def mjx_rates(root=None) -> tuple[pd.DataFrame, dict]:
     and {} if not measured."""
     path = (root or CHECKOUT_RESULTS) / "bench" / "mjx.json"
     cols = ["batch", "compile_s", "steps_per_s", "over_mujoco_newton"]
-    if not path.exists():
+    if (d := read_json(path)) is None:
         return pd.DataFrame(columns=cols), {}
-    d = json.loads(path.read_text())
     return pd.DataFrame(d["mjx"], columns=cols), d
 
 
@@ -213,9 +210,8 @@ def envpool_backend(root=None) -> tuple[pd.DataFrame, pd.DataFrame, str | None]:
               "p_lo", "p_hi", "resolved", "ks_p"]
     speed = ["env", "popsize", "envpool_steps_per_s", "lockstep_steps_per_s", "ratio", "ratio_min", "ratio_max",
              "ratios"]
-    if not path.exists():
+    if (d := read_json(path)) is None:
         return pd.DataFrame(columns=checks), pd.DataFrame(columns=speed), None
-    d = json.loads(path.read_text())
     return pd.DataFrame(d["equivalence"], columns=checks), pd.DataFrame(d["speed"], columns=speed), d["machine"]
 
 
@@ -256,7 +252,7 @@ def envpool_text(checks: pd.DataFrame, speed: pd.DataFrame, machine: str | None)
 def gpu_results(root=None) -> dict | None:
     """The newest ``results/gpu/gpu-check-*.json`` written by ``evoscale.gpu_check`` (None: not run)."""
     files = sorted((root or CHECKOUT_RESULTS).glob("gpu/gpu-check-*.json"))
-    return json.loads(files[-1].read_text()) if files else None
+    return read_json(files[-1]) if files else None
 
 
 def amdahl_curve(shares_: pd.DataFrame) -> pd.DataFrame:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..config import RunConfig, content_key
 from ..envs import get_spec
-from ..evaluation import TRAIN, episode_seeds, make_evaluator
+from ..evaluation import make_evaluator
 from ..island import TOPOLOGIES, IslandSpec
 from ..machine import machine_label, usable_cores
 from ..train import build
@@ -174,6 +174,7 @@ def measure_speedup(env: str, method: str, p: WorkersParams, log=print, hidden: 
     from threadpoolctl import threadpool_limits
 
     from ..bench.evaluator import raw_steps_per_s
+    from ..bench.generation import timed_generation
     from ..envs import make_wrapped_env
 
     spec = get_spec(env)
@@ -190,17 +191,11 @@ def measure_speedup(env: str, method: str, p: WorkersParams, log=print, hidden: 
         state = trainer.init(p.seed)
         log(f"{env}, {method}: {p.warmup_generations} warm-up + {timed} timed generations in-process")
         for g in range(p.warmup_generations + timed):
-            t0 = time.perf_counter()
-            population, state = trainer.ask(state)
-            t1 = time.perf_counter()
-            seeds = episode_seeds(p.seed, TRAIN, g, len(population), 1)
-            result = evaluator.evaluate(population, seeds)
-            t2 = time.perf_counter()
-            state = trainer.tell(state, population, result.returns.mean(axis=1))
-            t3 = time.perf_counter()
+            state, population, seeds, result, (ask_s, eval_s, tell_s) = timed_generation(evaluator, trainer, state,
+                                                                                         p.seed, g)
             if g >= p.warmup_generations:
                 kept.append((population, seeds, result.returns))
-                rows.append(dict(workers=0, generation=g, eval_s=t2 - t1, opt_s=(t1 - t0) + (t3 - t2),
+                rows.append(dict(workers=0, generation=g, eval_s=eval_s, opt_s=ask_s + tell_s,
                                  env_steps=result.env_steps, startup_s=0.0))
     for w in p.workers:
         log(f"{env}, {method}: Ray, {w} worker(s)")
@@ -268,10 +263,9 @@ MESSAGES_JSON = "ray-messages.json"
 def ray_messages(root=None) -> dict | None:
     """The committed ``bench ray-messages`` measurement (per-call and per-byte message cost, the
     islands on 2 workers), or None where it is not stored."""
-    import json
+    from ..store import read_json
 
-    path = Path(root or CHECKOUT_RESULTS) / "bench" / MESSAGES_JSON
-    return json.loads(path.read_text()) if path.exists() else None
+    return read_json(Path(root or CHECKOUT_RESULTS) / "bench" / MESSAGES_JSON)
 
 
 def calibration(p: WorkersParams, T: pd.DataFrame, env: str | None = None, measured: dict | None = None):

@@ -369,7 +369,7 @@ def results_date(profile: str) -> str:
     import datetime
     import subprocess
 
-    from ..runs import results_root
+    from ..runs import dies_with_me, results_root
 
     where = results_root() / profile
     files = [p for p in where.rglob("*") if p.is_file()] if where.is_dir() else []
@@ -378,7 +378,8 @@ def results_date(profile: str) -> str:
 
     def git(*args) -> str:
         try:
-            r = subprocess.run(["git", *args, "--", "."], cwd=where, capture_output=True, text=True, timeout=30)
+            r = subprocess.run(["git", *args, "--", "."], cwd=where, capture_output=True, text=True, timeout=30,
+                               preexec_fn=dies_with_me())
         except (OSError, subprocess.SubprocessError):
             return "?"
         return r.stdout.strip() if r.returncode == 0 else "?"

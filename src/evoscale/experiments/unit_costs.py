@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..store import read_table
 from . import results_root
 
 
@@ -18,8 +19,9 @@ def cost_paths(profile: str):
 
 
 def load_costs(profile: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-    """The cached idle-core tables, None until measured (``python -m evoscale bench costs``)."""
-    return tuple(pd.read_csv(p) if p.exists() else None for p in cost_paths(profile))
+    """The cached idle-core tables, None until measured (``python -m evoscale bench costs``) or where
+    one does not verify (``store.read_table``: named in a warning)."""
+    return tuple(read_table(p) for p in cost_paths(profile))
 
 
 def us_per_step_text(seconds: float) -> str:
@@ -38,8 +40,7 @@ def ppo_timings_path(profile: str):
 
 
 def load_ppo_timings(profile: str) -> pd.DataFrame | None:
-    path = ppo_timings_path(profile)
-    return pd.read_csv(path) if path.exists() else None
+    return read_table(ppo_timings_path(profile))
 
 
 def speedup_files(profile: str, env: str, method: str) -> list:

@@ -34,22 +34,14 @@ from .ray_speedup import (MESSAGES_JSON, PROFILES, SPEEDUP_HYPER, WorkersParams,
 
 
 
-SPIKE = 3.0
-"""A timed generation whose ask + tell exceeds this multiple of the median ran an eigendecomposition."""
-
-
 def update_split(df: pd.DataFrame, env: str, method: str) -> dict:
     """The driver's ask + tell in this chapter's in-process generations of (``env``, ``method``), in
-    seconds: ``steady`` (median of the generations without an eigendecomposition), ``each`` (the
-    mean extra seconds of a generation with one), ``spikes`` of ``generations`` had one, ``amortised``
-    (the mean over all timed generations) and ``decomposition`` (amortised minus steady). Comparable
-    with chapter 1's isolated ``cma_scaling.update_at``."""
-    opt = df[(df["env"] == env) & (df["method"] == method) & (df["workers"] == 0)]["opt_s"].to_numpy(float)
-    spike = opt > SPIKE * np.median(opt)
-    steady = float(np.median(opt[~spike]))
-    return {"steady": steady, "amortised": float(opt.mean()), "decomposition": float(opt.mean()) - steady,
-            "each": float(opt[spike].mean() - steady) if spike.any() else 0.0, "spikes": int(spike.sum()),
-            "generations": int(opt.size)}
+    seconds, split as ``bench.generation.split_update`` splits it: ``steady``, ``each``, ``spikes`` of
+    ``generations``, ``amortised`` and ``decomposition``. Comparable with chapter 1's isolated
+    ``cma_scaling.update_at``."""
+    from ..bench.generation import split_update
+
+    return split_update(df[(df["env"] == env) & (df["method"] == method) & (df["workers"] == 0)]["opt_s"])
 
 
 # ---------------------------------------------------------------- island model

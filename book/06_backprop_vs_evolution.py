@@ -49,7 +49,7 @@
 
 # %% tags=["parameters"]
 profile = "book"  # smoke | quick | book | full
-tasks = None  # {task: dict(budget_evals, test_every, ppo_steps, ppo_test_every, seeds, rows, test_episodes, hidden)}
+tasks = None  # {task: dict(budget_evals, test_every, ppo_steps, ppo_test_every, seeds, rows, test_episodes, hidden, ppo_test_every_unsolved)}
 popsize = None  # ES population, individuals per generation (book: 64)
 processes = None  # runs trained in parallel, one core each (None: all cores)
 costs_from_runs = None  # without the idle-core cost table, take the unit costs from the runs' own (shared-machine) timings (smoke: True)

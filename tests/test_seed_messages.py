@@ -1,6 +1,5 @@
 """Seed-only messages (issue 39 item 4): workers rebuild their members from (generator state, centre)."""
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -74,8 +73,7 @@ def test_stored_runs_keep_their_keys(method):
     if not stored:
         pytest.skip(f"no stored {method} run in this checkout")
     d = json.loads(stored[0].read_text())
-    names = {f.name for f in dataclasses.fields(RunConfig)}
-    config = RunConfig(**{k: v for k, v in d.items() if k in names})
+    config = RunConfig.from_stored(d)  # its fields under their stored names (eval_every, ...)
     assert config.key() == d["key"]
     ray = config.replace(backend="ray")
     assert ray.replace(messages="seeds").key() == ray.replace(messages="vectors").key() == ray.key()

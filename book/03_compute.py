@@ -63,9 +63,10 @@ ray_address = None  # Ray cluster to join, e.g. "auto" after `ray start`; None s
 device = "cpu"  # cpu | cuda: where the policy forward runs
 
 # %% tags=["hide-input"]
-from evoscale.experiments import STUDIES, compute, unit_costs
+from evoscale.experiments import compute, unit_costs
 
 P = compute.params(globals())  # strict: a name papermill injected that is not declared above aborts here
+from evoscale.experiments import STUDIES  # noqa: E402 (after the strict check: the registry is no parameter)
 
 # %% tags=["hide-input", "hide-output"]
 import matplotlib.pyplot as plt

@@ -444,6 +444,10 @@ def test_the_test_cadence_brackets_the_ratio_finely_or_not():
     assert "so it is not resolved to within 1.25×" in text and "The coarser tests are the ES's" in text
     text = bv.cadence_text(fine, ("torch_cmaes",), TESTS, 10)
     assert "so it is resolved to within 1.25×" in text and "coarser" not in text
+    # an ES that already tests every generation: no re-run of its runs is offered as the way to decide it
+    text = bv.cadence_text(_cadence_summary((30, 31) * 5, (2, 3) * 5, 10_000, gens=40), ("torch_cmaes",), TESTS, 10,
+                           es_finest=True)
+    assert "already tests every generation" in text and "re-running those runs" not in text
 
 
 def test_the_cadence_keeps_censored_seeds_and_a_first_test_that_passed():

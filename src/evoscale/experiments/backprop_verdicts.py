@@ -310,12 +310,13 @@ def _seeds_within(br: dict, x) -> str:
     return f"{one}, {median}"
 
 
-def cadence_text(S: dict | None, methods: tuple[str, ...], tests: dict, planned: int) -> str:
+def cadence_text(S: dict | None, methods: tuple[str, ...], tests: dict, planned: int, es_finest: bool = False) -> str:
     """The chapter's sentence on how finely the test cadence brackets the ES / PPO ratio of env steps
     to the threshold on one task (``tests``: side -> how often it runs its solved test, in words), per
     ES in ``methods``: each side's brackets, the ratio's bounds and whether they lie within ``WITHIN``,
-    and, where not, whose tests are the coarser (the runs that would decide it). Says which runs are
-    still to come while they are."""
+    and, where not, whose tests are the coarser (the runs that would decide it; ``es_finest``: the ES
+    already tests every generation, so its bracket is a generation's worth of episodes and no re-run
+    narrows it). Says which runs are still to come while they are."""
     if not S or "ppo" not in S["rows"]:
         return "PPO's runs are still to run, so no ratio is bracketed yet"
     x = lambda v: "no bound" if not np.isfinite(v) else report.num(v, 2) + "×"  # noqa: E731
@@ -343,8 +344,13 @@ def cadence_text(S: dict | None, methods: tuple[str, ...], tests: dict, planned:
                      f"between {x(c['ratio_lo'])} and {x(c['ratio_hi'])}, {x(c['width'])} apart, so it is "
                      + ("" if c["within"] else "not ") + f"resolved to within {WITHIN}×")
     still = f"; still to run: {', '.join(waiting)}" if waiting else ""
-    decide = (f". The coarser tests are {' and '.join(sorted(coarser))}: re-running those runs with the solved test "
-              "more often would decide it" if coarser else "")
+    rerun = coarser - {"the ES's"} if es_finest else coarser
+    decide = "" if not coarser else (
+        f". The coarser tests are {' and '.join(sorted(coarser))}: " + (
+            "re-running those runs with the solved test more often would decide it" if rerun == coarser else
+            "the ES already tests every generation, so its bracket is one generation's episodes and no re-run "
+            "narrows it" + (f"; re-running {' and '.join(sorted(rerun))} runs with the solved test more often would"
+                            " narrow the rest" if rerun else "")))
     return f"{head}. The ES, tested {tests['es']}: " + "; ".join(parts) + still + decide
 
 

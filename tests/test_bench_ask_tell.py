@@ -142,6 +142,17 @@ def test_the_same_cost_on_an_idle_core_is_the_load(tmp_path):
     assert "costs the same there" in t["ch1_note"] and "where it costs more" not in t["ch1_note"]
 
 
+def test_the_same_cost_with_chapter_1s_figure_below_its_own_loop_puts_the_gap_there(tmp_path):
+    """Chapter 4's stored timing equals its idle value while chapter 1's figure is about half its own loop's
+    idle cost: the gap lies in chapter 1's figure (a load could only have made it slower), not in a load."""
+    d = _stored(tmp_path, 1.0, 1.0)
+    m1, m4 = d["medians"]["chapter1"]["amortised"], d["medians"]["chapter4"]["amortised"]
+    t = cma_cost.ask_tell_reason(d, stored_ratio=m4 / (0.54 * m1), fit_s=0.54 * m1)
+    assert "cost the same; the difference of the" in t["why"] and "lies in chapter 1's figure, 0.54×" in t["why"]
+    assert "this chapter's stored timing" not in t["why"] and "load on the days" not in t["why"]
+    assert "this table's figure at that size is 0.54×" in t["ch1_note"]
+
+
 def test_a_persisting_difference_names_the_factor_that_carries_it(tmp_path):
     d = _stored(tmp_path, 1.5, 1.5)
     t = cma_cost.ask_tell_reason(d, stored_ratio=1.9)

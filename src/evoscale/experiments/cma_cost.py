@@ -158,10 +158,19 @@ def ask_tell_reason(measured: dict | None, stored_ratio: float | None = None,
         note = (f"chapter 4 times the same update inside training generations; timed alternately with this loop on "
                 f"one idle core, it costs {both['ratio']:.2f}× as much there, and chapter 4 measures why")
     elif _same(both):
-        tail = (f"So on an idle core the two procedures cost the same, and the difference{stored} was the "
-                f"machine's load on the days they ran, not the procedure")
+        r1 = None if fit_s is None else fit_s / M["chapter1"]["amortised"]  # chapter 1's figure over its idle value
+        r4 = None if fit_s is None or stored_ratio is None else stored_ratio * fit_s / M["chapter4"]["amortised"]
+        where = [f"chapter 1's figure, {r1:.2f}× what its own loop takes on an idle core (a busier machine would "
+                 "only have made it slower, so the fit or that day's machine)" for _ in [0] if r1 is not None and r1 < 0.9]
+        where += [f"this chapter's stored timing, {r4:.2f}× its idle value (the machine's load when it ran)"
+                  for _ in [0] if r4 is not None and r4 > 1.1]
+        tail = ("So on an idle core the two procedures cost the same" + (
+            f"; the difference{stored} lies in " + " and in ".join(where) if where else
+            f", and the difference{stored} was the machine's load on the days they ran, not the procedure"))
         note = ("chapter 4 times the same update inside training generations; timed alternately with this loop on "
-                "one idle core, it costs the same there, and chapter 4 shows why its stored timing differs")
+                "one idle core, it costs the same there" + (
+                    f", and this table's figure at that size is {r1:.2f}× what this loop takes on an idle core"
+                    if r1 is not None and r1 < 0.9 else ", and chapter 4 shows why its stored timing differs"))
     elif both.get("hi") is not None:  # cheaper in training generations
         tail = (f"So on an idle core this chapter's procedure is not the dearer one, and the difference{stored} was "
                 f"the machine's load on the days they ran")

@@ -148,7 +148,7 @@ def test_the_same_cost_with_chapter_1s_figure_below_its_own_loop_puts_the_gap_th
     d = _stored(tmp_path, 1.0, 1.0)
     m1, m4 = d["medians"]["chapter1"]["amortised"], d["medians"]["chapter4"]["amortised"]
     t = cma_cost.ask_tell_reason(d, stored_ratio=m4 / (0.54 * m1), fit_s=0.54 * m1)
-    assert "cost the same; the difference of the" in t["why"] and "lies in chapter 1's figure, 0.54×" in t["why"]
+    assert "cost the same; the difference of the" in t["why"] and "chapter 1's fit is 0.54× its direct" in t["why"] and "lies in chapter 1's figure (" in t["why"]
     assert "this chapter's stored timing" not in t["why"] and "load on the days" not in t["why"]
     assert "this table's figure at that size is 0.54×" in t["ch1_note"]
 

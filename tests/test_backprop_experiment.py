@@ -441,9 +441,9 @@ def test_the_test_cadence_brackets_the_ratio_finely_or_not():
     assert coarse["es"]["median_width"] == pytest.approx(30_000 / 20_000) and not coarse["within"]
     assert coarse["ratio_lo"] == pytest.approx(20_000 / 31_000) and coarse["ratio_hi"] == pytest.approx(30_000 / 30_000)
     text = bv.cadence_text(_cadence_summary((30, 31) * 5, (2, 3) * 5, 10_000, gens=40), ("torch_cmaes",), TESTS, 10)
-    assert "so it is not resolved to within 1.25×" in text and "The coarser tests are the ES's" in text
+    assert "not resolved to within 1.25×" in text and "The coarser tests are the ES's" in text
     text = bv.cadence_text(fine, ("torch_cmaes",), TESTS, 10)
-    assert "so it is resolved to within 1.25×" in text and "coarser" not in text
+    assert ", resolved to within 1.25×" in text and "coarser" not in text
     # an ES that already tests every generation: no re-run of its runs is offered as the way to decide it
     text = bv.cadence_text(_cadence_summary((30, 31) * 5, (2, 3) * 5, 10_000, gens=40), ("torch_cmaes",), TESTS, 10,
                            es_finest=True)
@@ -460,8 +460,11 @@ def test_the_cadence_keeps_censored_seeds_and_a_first_test_that_passed():
     assert not c["within"] and not np.isfinite(c["width"])
     assert not np.isfinite(c["ppo"]["widest"]) and c["ppo"]["median_width"] == pytest.approx(31_000 / 30_000)
     text = bv.cadence_text(S, ("torch_cmaes",), TESTS, 10)
-    assert "not reached by half the seeds (2 of 10 seeds reached 475)" in text and "from below only" in text
-    assert text.startswith("PPO, tested every 1,000 env steps: a seed that passed its first test has no earlier one")
+    assert "not reached by half the seeds (2 of 10 reached 475)" in text and "from below only" in text
+    assert text.startswith("PPO tested every 1,000 env steps, the ES every generation")
+    table = bv.cadence_table(S, ("torch_cmaes",)).set_index("method")
+    assert table.loc["PPO", "one seed's widest bracket"] == "no bound" and table.loc["PPO", "seeds solved"] == "10 of 10"
+    assert table.loc["CMA-ES (torch)", "seeds solved"] == "2 of 10" and table.loc["CMA-ES (torch)", "within 1.25×"] == "no"
 
 
 def test_the_cadence_text_before_and_while_the_runs_land():
@@ -469,7 +472,7 @@ def test_the_cadence_text_before_and_while_the_runs_land():
     assert bv.cadence_text(none, ("torch_cmaes",), TESTS, 10) == "PPO's runs are still to run, so no ratio is bracketed yet"
     ppo_only = _cadence_summary((30, 31) * 5, (), 100)
     text = bv.cadence_text(ppo_only, ("torch_cmaes", "openai_es"), TESTS, 10)
-    assert text.endswith("The ES runs, tested every generation, are still to run, so no ratio is bracketed yet")
+    assert text.endswith("The ES runs are still to run, so no ratio is bracketed yet")
     assert bv.cadence(ppo_only, "torch_cmaes") is None
     some = _cadence_summary((30, 31) * 5, (300, 301, 300), 100)
     text = bv.cadence_text(some, ("torch_cmaes", "openai_es"), TESTS, 10)
@@ -488,6 +491,6 @@ def test_an_unresolved_ratio_without_an_upper_end_names_the_runs_that_would_deci
 def test_the_cadence_text_when_a_side_never_reaches_the_threshold():
     S = _cadence_summary((400,) * 10, (300, 301) * 5, 100)  # PPO never reaches it within 400 tests
     text = bv.cadence_text(S, ("torch_cmaes",), TESTS, 10)
-    assert text.startswith("PPO, tested every 1,000 env steps: none of its 10 seeds reached the threshold.")
+    assert text == ("PPO tested every 1,000 env steps, the ES every generation; none of PPO's 10 seeds reached the "
+                    "threshold, so no ratio is bracketed")
     assert bv.bracket(S, "ppo")["reached"] == 0 and not bv.cadence(S, "torch_cmaes")["within"]
-    assert "PPO's median is not bracketed, so neither is the ratio" in text

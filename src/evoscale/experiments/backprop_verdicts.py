@@ -298,51 +298,61 @@ def cadence(S: dict, es: str, ppo: str = "ppo") -> dict | None:
     return dict(es=e, ppo=p, ratio_lo=lo, ratio_hi=hi, width=width, within=bool(np.isfinite(width) and width <= WITHIN))
 
 
-def _seeds_within(br: dict, x) -> str:
-    """One side's brackets in words: the widest of one seed's, and its median's."""
-    if not br["reached"]:
-        return f"none of its {br['n']} seeds reached the threshold"
-    one = ("a seed that passed its first test has no earlier one" if np.isinf(br["widest"]) else
-           f"one seed's crossing within {x(br['widest'])} at most")
-    median = ("its median is not reached by half the seeds" if np.isnan(br["median_width"]) else
-              "the median's has no lower end (half the seeds passed their first test)"
-              if np.isinf(br["median_width"]) else f"the median's within {x(br['median_width'])}")
-    return f"{one}, {median}"
+def _x(v) -> str:
+    return "no bound" if not np.isfinite(v) else report.num(v, 2) + "×"
+
+
+def cadence_table(S: dict | None, methods: tuple[str, ...]) -> pd.DataFrame | None:
+    """How finely each side's solved tests bracket its env steps to the threshold, a row per side (PPO,
+    then each ES of ``methods`` stored): seeds that reached it, one seed's widest bracket, the median's
+    bracket and (ES rows) the bounds on the ES / PPO ratio of medians. None without PPO's runs."""
+    if not S or "ppo" not in S["rows"]:
+        return None
+    rows = []
+    for m in ("ppo", *methods):
+        if m not in S["rows"]:
+            continue
+        br, c = bracket(S, m), None if m == "ppo" else cadence(S, m)
+        rows.append({"method": LABELS.get(m, m), "seeds solved": f"{br['reached']} of {br['n']}",
+                     "one seed's widest bracket": _x(br["widest"]), "the median's bracket": _x(br["median_width"]),
+                     "ES / PPO ratio of medians": "" if c is None else f"{_x(c['ratio_lo'])}–{_x(c['ratio_hi'])}",
+                     f"within {WITHIN}×": "" if c is None else ("yes" if c["within"] else "no")})
+    return pd.DataFrame(rows)
 
 
 def cadence_text(S: dict | None, methods: tuple[str, ...], tests: dict, planned: int, es_finest: bool = False) -> str:
-    """The chapter's sentence on how finely the test cadence brackets the ES / PPO ratio of env steps
-    to the threshold on one task (``tests``: side -> how often it runs its solved test, in words), per
-    ES in ``methods``: each side's brackets, the ratio's bounds and whether they lie within ``WITHIN``,
-    and, where not, whose tests are the coarser (the runs that would decide it; ``es_finest``: the ES
-    already tests every generation, so its bracket is a generation's worth of episodes and no re-run
-    narrows it). Says which runs are still to come while they are."""
+    """The chapter's short sentence on how finely the test cadence brackets the ES / PPO ratio of env
+    steps to the threshold on one task (``tests``: side -> how often it runs its solved test, in words;
+    ``cadence_table`` gives each side's brackets): per ES in ``methods`` the ratio's bounds and whether
+    they lie within ``WITHIN``, and, where not, whose tests are the coarser (the runs that would decide
+    it; ``es_finest``: the ES already tests every generation, so its bracket is a generation's worth of
+    episodes and no re-run narrows it). Says which runs are still to come while they are."""
     if not S or "ppo" not in S["rows"]:
         return "PPO's runs are still to run, so no ratio is bracketed yet"
-    x = lambda v: "no bound" if not np.isfinite(v) else report.num(v, 2) + "×"  # noqa: E731
-    head = f"PPO, tested {tests['ppo']}: {_seeds_within(bracket(S, 'ppo'), x)}"
+    head = f"PPO tested {tests['ppo']}, the ES {tests['es']}"
+    p = bracket(S, "ppo")
+    if not p["reached"]:
+        return f"{head}; none of PPO's {p['n']} seeds reached the threshold, so no ratio is bracketed"
     waiting = [LABELS.get(m, m) for m in methods if m not in S["rows"]]
     if len(waiting) == len(methods):
-        return f"{head}. The ES runs, tested {tests['es']}, are still to run, so no ratio is bracketed yet"
+        return f"{head}. The ES runs are still to run, so no ratio is bracketed yet"
     parts, coarser = [], set()
     for m in methods:
         c = cadence(S, m)
         if c is None:
             continue
         e = c["es"]
-        stored = "" if e["n"] >= planned else f", {e['n']} of {planned} seeds stored so far"
-        seeds = f"{e['reached']} of {e['n']} seeds reached {report.num(S['threshold'])}{stored}"
+        stored = "" if e["n"] >= planned else f"; {e['n']} of {planned} seeds stored so far"
         if not np.isfinite(c["width"]):
             parts.append(f"{LABELS.get(m, m)}: " + (
-                f"its median is not reached by half the seeds ({seeds}), so the tests bound the ratio from below only"
-                if not np.isfinite(e["median_hi"]) else
-                f"{_seeds_within(e, x)} ({seeds}); PPO's median is not bracketed, so neither is the ratio"))
+                f"its median is not reached by half the seeds ({e['reached']} of {e['n']} reached "
+                f"{report.num(S['threshold'])}{stored}), so the tests bound the ratio from below only"
+                if not np.isfinite(e["median_hi"]) else "PPO's median is not bracketed, so neither is the ratio"))
             continue
         if not c["within"]:
             coarser.add("PPO's" if c["ppo"]["median_width"] >= e["median_width"] else "the ES's")
-        parts.append(f"{LABELS.get(m, m)}: {_seeds_within(e, x)} ({seeds}); the ES / PPO ratio of medians lies "
-                     f"between {x(c['ratio_lo'])} and {x(c['ratio_hi'])}, {x(c['width'])} apart, so it is "
-                     + ("" if c["within"] else "not ") + f"resolved to within {WITHIN}×")
+        parts.append(f"{LABELS.get(m, m)} {_x(c['ratio_lo'])}–{_x(c['ratio_hi'])}, {_x(c['width'])} apart, "
+                     + ("" if c["within"] else "not ") + f"resolved to within {WITHIN}×{stored}")
     still = f"; still to run: {', '.join(waiting)}" if waiting else ""
     rerun = coarser - {"the ES's"} if es_finest else coarser
     decide = "" if not coarser else (
@@ -351,7 +361,7 @@ def cadence_text(S: dict | None, methods: tuple[str, ...], tests: dict, planned:
             "the ES already tests every generation, so its bracket is one generation's episodes and no re-run "
             "narrows it" + (f"; re-running {' and '.join(sorted(rerun))} runs with the solved test more often would"
                             " narrow the rest" if rerun else "")))
-    return f"{head}. The ES, tested {tests['es']}: " + "; ".join(parts) + still + decide
+    return f"{head}. The ES / PPO ratio of median env steps: " + "; ".join(parts) + still + decide
 
 
 def family_table(F: dict) -> pd.DataFrame:

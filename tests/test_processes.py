@@ -210,7 +210,11 @@ def test_every_process_pool_and_subprocess_in_the_package_dies_with_its_parent()
     assert not bare, f"process pools without exit_with_parent: {bare}"
     children = _package_calls(r"subprocess\.(?:run|Popen|call|check_call|check_output)\(")
     assert len(children) >= 3
-    bare = [p for p, args in children if "preexec_fn=dies_with_me()" not in args]
+    # the one exception: report.results_date's git queries run inside chapter kernels, which JAX makes
+    # multithreaded, where a preexec_fn forks Python code (JAX prints a warning on the page); they end by
+    # themselves in milliseconds
+    bare = [p for p, args in children if "preexec_fn=dies_with_me()" not in args
+            and not (p.endswith("report.py") and args.lstrip().startswith('["git"'))]
     assert not bare, f"subprocesses without preexec_fn=dies_with_me(): {bare}"
     source = "".join(p.read_text() for p in (ROOT / "src").rglob("*.py"))
     assert not [s for s in ("multiprocessing.Pool(", "Process(target", "os.system(", "os.popen(", "os.fork(")

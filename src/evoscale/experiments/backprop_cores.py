@@ -222,8 +222,8 @@ def cores(S: dict, costs: pd.DataFrame | None, es_speed: dict, ppo_speed: dict, 
     n_envs = int(zoo_hyperparams(S["env"])["n_envs"])
     W = np.asarray(W)
     models = draws(ppo_timings, model_draws) if ppo_timings is not None and len(ppo_timings) else None
-    out = dict(W=W, es_measured=speedup(W, es_speed, None, es_modelled)[1],
-               es_speedup=speedup(W, es_speed, None, es_modelled)[0],
+    es_speedup, es_measured = speedup(W, es_speed, None, es_modelled)
+    out = dict(W=W, es_measured=es_measured, es_speedup=es_speedup,
                ppo_measured=W <= 2 if models else speedup(W, ppo_speed, n_envs)[1], reached={},
                ppo_model=models[0] if models else None)
     stacks = {}

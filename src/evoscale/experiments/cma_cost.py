@@ -160,10 +160,12 @@ def ask_tell_reason(measured: dict | None, stored_ratio: float | None = None,
     elif _same(both):
         r1 = None if fit_s is None else fit_s / M["chapter1"]["amortised"]  # chapter 1's figure over its idle value
         r4 = None if fit_s is None or stored_ratio is None else stored_ratio * fit_s / M["chapter4"]["amortised"]
-        where = ["chapter 1's figure (below its own loop's idle cost, which a busier machine could only have raised: "
-                 "so its fit or that day's machine)" for _ in [0] if r1 is not None and r1 < 0.9]
-        where += [f"this chapter's stored timing, {r4:.2f}× its idle value (the machine's load when it ran)"
-                  for _ in [0] if r4 is not None and r4 > 1.1]
+        where = []
+        if r1 is not None and r1 < 0.9:
+            where.append("chapter 1's figure (below its own loop's idle cost, which a busier machine could only have "
+                         "raised: so its fit or that day's machine)")
+        if r4 is not None and r4 > 1.1:
+            where.append(f"this chapter's stored timing, {r4:.2f}× its idle value (the machine's load when it ran)")
         tail = ("So on an idle core the two procedures cost the same" + (
             f"; the difference{stored} lies in " + " and in ".join(where) if where else
             f", and the difference{stored} was the machine's load on the days they ran, not the procedure"))

@@ -347,7 +347,10 @@ report.tables(environments_cost.cost_view(model, CORES), ["task"], environments_
 
 # %% tags=["hide-input"]
 # the chapter's claims (claims page, d2.*), one Holm family; each verdict an object until glued here
-V, F = environments_verdicts.verdicts(T, model)
+from evoscale.experiments import STUDIES  # noqa: E402 (after the strict check: the registry is no parameter)
+
+A = STUDIES["02_environments"].analyse(P, {"table": T, "model": model})
+V = A["verdicts"]
 glue("verdict_short", report.verdict_short(V["d2.overall"], max_words=25), display=False)  # intro, opening
 _g("estimate_factor", environments_verdicts.FACTOR)
 for key, v in V.items():
@@ -364,7 +367,7 @@ for key, v in V.items():
 # minimum stays out of it and unresolved.
 
 # %% tags=["hide-input"]
-report.table(environments_verdicts.family_table(F),
+report.table(A["family_table"],
              note="Holm's correction over the chapter's tests at a family-wise 5 %.")
 
 # %% [markdown]

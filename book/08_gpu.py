@@ -64,7 +64,7 @@ import pandas as pd
 from myst_nb import glue
 
 from evoscale import plots
-from evoscale.experiments import gpu_verdicts, report
+from evoscale.experiments import report
 
 
 def finish(fig, name, machines):
@@ -323,13 +323,16 @@ report.table(out)
 # %% tags=["hide-input"]
 # the chapter's claims (claims page, q4.*), one Holm family; each verdict an object until glued here
 _, mjx_meta = gpu.mjx_rates()
-Vq, Fq = gpu_verdicts.verdicts(J, S, Q, V, mjx_meta, G)
-glue("verdict_short", gpu_verdicts.short(Vq, gpu_verdicts.tests(J, S, Q, V, mjx_meta, G)), display=False)  # the intro's table and the opening
+from evoscale.experiments import STUDIES  # noqa: E402 (after the strict check: the registry is no parameter)
+
+A = STUDIES["08_gpu"].analyse(P, {"jax_table": J, "shares": S, "checks": Q, "speed": V, "mjx_meta": mjx_meta, "gpu": G})
+Vq = A["verdicts"]
+glue("verdict_short", A["short"], display=False)  # the intro's table and the opening
 for key, v in Vq.items():
     glue("v_" + key.replace(".", "_"), str(v), display=False)
 glue("machine", R["machine"], display=False)
 glue("provenance", report.provenance(P.profile, [R["machine"]] + ([G["machine"]] if G else [])), display=False)
-report.table(gpu_verdicts.family_table(Fq), note="Holm's correction over the chapter's tests at a family-wise 5 %; "
+report.table(A["family_table"], note="Holm's correction over the chapter's tests at a family-wise 5 %; "
              "a claim without enough rounds stays out of it, unresolved.")
 
 # %% [markdown]

@@ -40,3 +40,27 @@ def test_still_to_run_reads_a_chapter_by_its_prefix(tmp_path, monkeypatch):
     monkeypatch.setenv("EVOSCALE_RESULTS", str(tmp_path))
     assert progress.chapters_of(["03", "frontier"]) == ["03_compute", "frontier"]
     assert progress.still_to_run("smoke", "03").startswith("0 of 4 planned runs are stored")
+
+
+def test_a_study_without_runs_plans_none(tmp_path, monkeypatch):
+    monkeypatch.setenv("EVOSCALE_RESULTS", str(tmp_path))
+    df = progress.plan("smoke", ["08"])  # chapter 8 times evaluators: no stored runs
+    assert df.empty and {"done", "planned", "cpu_min_missing"} <= set(df.columns)
+    assert progress.still_to_run("smoke", "08") == "it plans no stored runs"
+
+
+def test_chapter_2_lists_the_runs_its_page_reads():
+    from evoscale.experiments import environments
+
+    P = environments.params({"profile": "smoke"})
+    listed = [n.config for n in progress.needs("smoke", ["02"])]
+    assert listed == [*P.configs(), *P.compute_params().configs()]
+    assert {c.env for c in listed} == set(environments.TASKS)
+
+
+def test_the_full_profile_is_planned_on_a_machine_smaller_than_its_cluster():
+    """The full profile's speedup measures up to 16 workers (refused on 2 cores when measured), which its
+    island runs do not depend on: the plan lists them anyway."""
+    from evoscale.experiments import workers
+
+    assert len(progress.needs("full", ["04"])) == workers.params({"profile": "full", "workers": [1]}).island_seeds

@@ -106,13 +106,27 @@ def _plasticity():
     return {"per_seed": full, "matched": at}, {}
 
 
+def _environments():
+    from test_environments_verdicts import MODEL, cartpole, row
+
+    T = pd.DataFrame([cartpole(np.linspace(3_000, 7_000, 10)), row()])
+    return {"table": T, "model": MODEL}, {"repeats": 10}
+
+
+def _gpu():
+    from test_gpu_verdicts import CHECKS, SHARES, jax, mjx, speed
+
+    return {"jax_table": jax((40, 30, 90, 45, 28)), "shares": SHARES, "checks": CHECKS, "speed": speed(),
+            "mjx_meta": mjx(), "gpu": None}, {"repeats": 10}
+
+
 def _tuning():
     return {"table": tuning.table("smoke")}, {}
 
 
 RESULTS = {"tuning": _tuning, "03_compute": _compute, "01_parameters": _parameters, "05_methods": _methods,
            "04_workers": _workers, "06_backprop_vs_evolution": _backprop, "07_plasticity": _plasticity,
-           "frontier": _frontier}
+           "frontier": _frontier, "02_environments": _environments, "08_gpu": _gpu}
 CLAIMLESS = {"tuning"}
 """Studies that state no claim of their own (the tuning protocol: chapter 5 judges the tuned cells)."""
 

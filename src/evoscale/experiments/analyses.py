@@ -12,8 +12,17 @@ the tests.
 
 from __future__ import annotations
 
-from . import (backprop, backprop_verdicts, compute, compute_verdicts, frontier, judging, methods_figures,
-               methods_verdicts, plasticity, plasticity_verdicts, tuning, workers_verdicts)
+from . import (backprop, backprop_verdicts, compute, compute_verdicts, environments_verdicts, frontier, gpu_verdicts,
+               judging, methods_figures, methods_verdicts, plasticity, plasticity_verdicts, tuning, workers_verdicts)
+
+
+# ------------------------------------------------------------------ chapter 2: environments
+def environments_analyse(P, results: dict, **options) -> dict:
+    """results: ``table`` (``environments.evals_to_threshold`` of the chapter's runs) and ``model`` (the
+    cost model, ``environments_cost.cost_model``, which prices what would resolve an open claim; or
+    None). Adds ``verdicts`` (d2.*), ``family`` and ``family_table``."""
+    V, F = environments_verdicts.verdicts(results["table"], results.get("model"), **options)
+    return {**results, "verdicts": V, "family": F, "family_table": environments_verdicts.family_table(F)}
 
 
 # ------------------------------------------------------------------ chapter 3: compute
@@ -150,6 +159,20 @@ def plasticity_analyse(P, results: dict, **options) -> dict:
             "family_table": plasticity_verdicts.family_table(F)}
 
 
+# ------------------------------------------------------------------ chapter 8: the GPU question
+def gpu_analyse(P, results: dict, **options) -> dict:
+    """results: the chapter's measurements, ``jax_table`` (``gpu.jax_rates``), ``shares`` (``gpu.shares``),
+    ``checks`` and ``speed`` (``gpu.envpool_backend``), ``mjx_meta`` (``gpu.mjx_rates``) and ``gpu`` (the
+    newest ``make gpu-check`` results, or None). Adds ``verdicts`` (q4.*), ``family``, ``family_table``
+    and ``short`` (the intro's line)."""
+    args = (results["jax_table"], results["shares"], results["checks"], results["speed"], results["mjx_meta"],
+            results.get("gpu"))
+    V, F = gpu_verdicts.verdicts(*args, **options)
+    return {**results, "verdicts": V, "family": F, "family_table": gpu_verdicts.family_table(F),
+            "short": gpu_verdicts.short(V, gpu_verdicts.tests(*args))}
+
+
 def none_drawn(results: dict) -> dict:
-    """A study whose figures its chapter's page draws itself (chapters 3, 4 and 7, the frontier's table)."""
+    """A study whose figures its chapter's page draws itself (chapters 2, 3, 4, 7 and 8, the frontier's
+    table)."""
     return {}

@@ -41,6 +41,11 @@ PUBLISHED = {  # /work/shared/reference/anchors.md (rl-baselines3-zoo benchmark.
     "Humanoid-v5": "ES: ~10 min on 1,440 cores (Salimans); SAC 6,232 / TD3 5,567 at 2M steps (zoo)",
 }
 
+PRIORITY = 7
+"""Campaign priority of the chapter's runs: after the fair-rivals runs of chapters 1 and 3-7, before the
+frontier's (every run of the book profile is stored; the other profiles' Pong and Humanoid runs are
+the dearest of the plan)."""
+
 
 def _es(method, popsize, sigma0, budget, every, episodes, hyper=None, seeds=None):
     return dict(method=method, popsize=popsize, sigma0=sigma0, budget_evals=budget, test_every=every,

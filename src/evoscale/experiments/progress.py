@@ -179,7 +179,8 @@ def plan(profile: str = "book", chapters=None, envs=None) -> pd.DataFrame:
                          cell=n.cell + (f" (waits for {n.waits})" if n.waits else ""),
                          done=int(done), planned=1, unit=need_path(unit, root).name,
                          cpu_min_missing=cost))
-    df = pd.DataFrame(rows)
+    df = pd.DataFrame(rows, columns=["chapter", "priority", "n_params", "cell", "done", "planned", "unit",
+                                      "cpu_min_missing"])  # a study with no runs (chapter 8): an empty plan
     # a unit's cost counts once, for its own cell (the longest budget of its group)
     df["cpu_min_missing"] = df["cpu_min_missing"].where(~df.duplicated("unit"), 0.0)
     return (df.groupby(["chapter", "priority", "cell", "n_params"], as_index=False, sort=False)
@@ -193,6 +194,8 @@ def still_to_run(profile: str, chapter: str) -> str:
     another counts here too)."""
     df = plan(profile, [chapter])
     done, planned = int(df["done"].sum()), int(df["planned"].sum())
+    if planned == 0:
+        return "it plans no stored runs"
     if done == planned:
         return f"all {planned:,} planned runs are stored"
     minutes = df["cpu_min_missing"].sum()

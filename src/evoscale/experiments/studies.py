@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..runs import Need, cell_name
-from . import analyses, backprop, cma_scaling, compute, frontier, methods, plasticity, tuning, workers
+from . import (analyses, backprop, cma_scaling, compute, environments, frontier, gpu, methods, plasticity, tuning,
+               workers)
 
 
 def _no_priors(profile: str) -> dict:
@@ -86,7 +87,9 @@ def _grid(profile: str, part: str) -> list[Need]:
 
 
 def _workers(profile: str) -> list[Need]:
-    wp = workers.params({"profile": profile})
+    # the island runs do not depend on the speedup's worker counts, which are checked against this
+    # machine's cores when the chapter measures them (the full profile's 16 would stop a 2-core plan)
+    wp = workers.params({"profile": profile, "workers": [1]})
     return [Need(5, "04_workers", f"{wp.islands} islands x " + cell_name(c), c, "workers", wp.island_spec().of(c))
             for c in wp.island_configs()]
 
@@ -117,6 +120,18 @@ def _frontier_priors(profile: str) -> dict:
     return frontier.cost_prior(frontier.params({"profile": profile if profile in frontier.PROFILES else "book"}))
 
 
+def _environments(profile: str) -> list[Need]:
+    """Chapter 2's runs, after every chapter but the frontier's: its LunarLander CMA-ES runs are chapter
+    3's cross-check (priced in chapter 3's row, the first to list them)."""
+    P = environments.params({"profile": profile})
+    return [Need(environments.PRIORITY, "02_environments", cell_name(c), c) for c in [*P.configs(), *P.compute_params().configs()]]
+
+
+def _gpu(profile: str) -> list[Need]:
+    """Chapter 8 times the evaluators (and reads ``make gpu-check``'s results): no stored runs."""
+    return []
+
+
 def _tuning_params(namespace: dict) -> tuning.TuningParams:
     profile = namespace.get("profile", "book")
     return tuning.SMOKE if profile == "smoke" else tuning.PROFILES["book"]
@@ -136,6 +151,9 @@ STUDIES: dict[str, Study] = {
                                       analyses.backprop_figures, lambda profile: dict(backprop.COST_PRIORS)),
     "07_plasticity": Study(plasticity.PlasticityParams, plasticity.params, _plasticity, analyses.plasticity_analyse,
                            analyses.none_drawn, lambda profile: dict(plasticity.COST_PRIORS)),
+    "02_environments": Study(environments.EnvParams, environments.params, _environments,
+                             analyses.environments_analyse, analyses.none_drawn),
+    "08_gpu": Study(gpu.GpuParams, gpu.params, _gpu, analyses.gpu_analyse, analyses.none_drawn),
     "frontier": Study(frontier.FrontierParams, frontier.params, _frontier, analyses.frontier_analyse,
                       analyses.none_drawn, _frontier_priors),
 }

@@ -8,6 +8,15 @@ import pytest
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Every test on a module's local Ray cluster (the ``ray_cluster`` fixture) is marked ``ray``:
+    ``make test-fast`` leaves them out (a cluster takes seconds to start and its tests a minute in
+    all); ``make test`` runs them. Tests that start Ray otherwise carry the mark themselves."""
+    for item in items:
+        if "ray_cluster" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.ray)
+
+
 def _bookbuild(args, results):
     from evoscale.bookbuild import ROOT
 

@@ -75,6 +75,7 @@ def test_shorter_budgets_are_served_after_a_run(store):
     assert len(served) >= 3
 
 
+@pytest.mark.ray
 def test_ray_tasks_write_through_the_driver(store):
     pytest.importorskip("ray")
     written = campaign.run("smoke", hours=1, chapters=["03"], ray_address="local", log=lambda *a: None, max_runs=2)
@@ -141,6 +142,7 @@ def test_island_runs_of_chapter_4_are_planned_trained_and_read_back(store):
     assert len(finals["2 islands"]) == p.island_seeds
 
 
+@pytest.mark.ray
 def test_ray_trains_island_runs_too(store):
     pytest.importorskip("ray")
     written = campaign.run("smoke", hours=1, chapters=["04"], ray_address="local", log=lambda *a: None, max_runs=1)

@@ -17,6 +17,8 @@ import pytest
 
 from evoscale.ray_connect import init_ray
 
+pytestmark = pytest.mark.ray  # each test starts Ray in a subprocess (a head node, a local instance)
+
 ROOT = Path(__file__).resolve().parents[1]
 RAY = Path(sys.executable).with_name("ray")
 

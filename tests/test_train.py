@@ -143,7 +143,7 @@ def test_a_covariance_checkpoint_is_compact_and_resumes_bit_for_bit(method):
 
     import numpy as np
 
-    from evoscale.store import dumps_compact
+    from evoscale.compact import dumps_compact
 
     trainer = make_trainer(method, 300, 16, 0.5)
     state = trainer.init(0)
@@ -158,6 +158,25 @@ def test_a_covariance_checkpoint_is_compact_and_resumes_bit_for_bit(method):
         assert np.array_equal(pa, pb)
         a, b = trainer.tell(a, pa, -np.sum(pa**2, axis=1)), trainer.tell(b, pb, -np.sum(pb**2, axis=1))
     assert np.array_equal(trainer.solution(a), trainer.solution(b))
+
+
+def test_checkpoints_pickled_before_the_compact_module_still_load(tmp_path):
+    """Checkpoints written while the compact pickles lived in ``store`` name ``evoscale.store._unpack_square``:
+    such a pickle (made here by pickling the function under its old module name) reads back exactly."""
+    import numpy as np
+
+    from evoscale import compact
+
+    a = np.arange(64 * 64, dtype=np.float64).reshape(64, 64)
+    a = a + a.T
+    compact._unpack_square.__module__ = "evoscale.store"  # where pickle finds it, as the old checkpoints say
+    try:
+        blob = compact.dumps_compact({"C": a})
+    finally:
+        compact._unpack_square.__module__ = "evoscale.compact"
+    assert b"evoscale.store" in blob and b"evoscale.compact" not in blob
+    (tmp_path / "old.pkl").write_bytes(blob)
+    assert np.array_equal(compact.load_pickle(tmp_path / "old.pkl")["C"], a)
 
 
 KILLED_DURING_CHECKPOINT = """

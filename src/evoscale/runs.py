@@ -34,7 +34,8 @@ import numpy as np
 import pandas as pd
 
 from .config import RESULT_FORMAT_VERSION, RunConfig, content_key
-from .store import check_writable, fresh_requested, load_pickle, load_run, rescue, save_run
+from .compact import load_pickle
+from .store import check_writable, fresh_requested, load_run, rescue, save_run
 from .train import FinishedRunError, resolve, train
 from .trainers import GRADIENT_METHODS
 

@@ -12,7 +12,7 @@ trainer's state (which holds its RNGs), the records so far and the counters -- e
 ``checkpoint_every`` generations and at the end, atomically. A later ``train(..., checkpoint=PATH)``
 resumes from it; episode seeds depend only on (seed, generation, individual, episode), so the resumed
 run is identical to an uninterrupted one. Large (nearly) symmetric matrices -- a covariance -- are
-stored as a triangle plus the exact bitwise rest (``store.dumps_compact``), which reads back bit for
+stored as a triangle plus the exact bitwise rest (``compact.dumps_compact``), which reads back bit for
 bit; temporary files of a checkpoint write that was killed are removed when the next run starts.
 
 Nothing non-finite passes: a parameter vector with NaN or inf is an error before it is evaluated,
@@ -34,7 +34,8 @@ from .config import RunConfig, check_type
 from .envs import EnvSpec, get_spec
 from .evaluation import BACKENDS, EVAL, TRAIN, episode_seeds, make_evaluator
 from .machine import machine_label
-from .store import atomic_write, current_names, dumps_compact, load_pickle, remove_stale_temps
+from .compact import dumps_compact, load_pickle
+from .store import atomic_write, current_names, remove_stale_temps
 from .trainers import GRADIENT_METHODS, METHODS, REGISTRY, check_hyper_names, hyper_types, make_trainer, policy_for
 
 Record = dict

@@ -36,7 +36,8 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 from ..envs import get_spec, make_env, register_extras
 from ..evaluation import EVAL, TRAIN, LockstepEvaluator, episode_seeds
 from ..machine import machine_label
-from ..store import atomic_write, current_names, load_pickle
+from ..compact import load_pickle
+from ..store import atomic_write, current_names
 from .zoo import ZOO_HYPERPARAMS, LinearSchedule, ppo_kwargs, zoo_hyperparams  # noqa: F401 (re-exported)
 
 RECORD_KEYS = (

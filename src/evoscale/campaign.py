@@ -61,16 +61,17 @@ def orphan_checkpoints(profile: str = "book", chapters=None, envs=None) -> list[
 
 
 def format_plan(df: pd.DataFrame) -> str:
-    lines = [f"{'chapter':<15}{'prio':>5}  {'cell':<55}{'n':>9}{'seeds':>9}{'CPU-min missing':>17}"]
+    w = max([len("chapter"), *map(len, df["chapter"])])  # the longest chapter id sets the first column
+    lines = [f"{'chapter':<{w}}{'prio':>5}  {'cell':<55}{'n':>9}{'seeds':>9}{'CPU-min missing':>17}"]
     for r in df.itertuples():
-        lines.append(f"{r.chapter:<15}{r.priority:>5}  {r.cell:<55}{r.n_params:>9,}{f'{r.done}/{r.planned}':>9}"
+        lines.append(f"{r.chapter:<{w}}{r.priority:>5}  {r.cell:<55}{r.n_params:>9,}{f'{r.done}/{r.planned}':>9}"
                      f"{r.cpu_min_missing:>17,.0f}")
     lines.append("")
     for ch, g in df.groupby("chapter"):
-        lines.append(f"{ch:<15} {int(g['done'].sum()):>4} of {int(g['planned'].sum()):>4} runs stored; "
-                     f"{g['cpu_min_missing'].sum() / 60:6.1f} CPU-hours missing (estimate)")
-    lines.append(f"{'total':<15} {int(df['done'].sum()):>4} of {int(df['planned'].sum()):>4} runs stored; "
-                 f"{df['cpu_min_missing'].sum() / 60:6.1f} CPU-hours missing (estimate)")
+        lines.append(f"{ch:<{w}} {int(g['done'].sum()):>5,} of {int(g['planned'].sum()):>5,} runs stored; "
+                     f"{g['cpu_min_missing'].sum() / 60:8,.1f} CPU-hours missing (estimate)")
+    lines.append(f"{'total':<{w}} {int(df['done'].sum()):>5,} of {int(df['planned'].sum()):>5,} runs stored; "
+                 f"{df['cpu_min_missing'].sum() / 60:8,.1f} CPU-hours missing (estimate)")
     return "\n".join(lines)
 
 

@@ -36,7 +36,7 @@ test: $(VENV)/.installed
 # daily work: the same without the tests marked slow (chapters executed, the book built, the longest
 # measurements) or ray (a local Ray cluster each), in two pytest processes (pytest-xdist; a file's
 # tests stay in one process, beside its module fixtures). Aimed at about 4 min on 2 idle cores; measured
-# 6.3 min (1,054 tests) on the 2-core machine with the campaign's two runs on the same cores
+# 5.1 min on the idle 2-core machine (1,055 tests; 6.3 min beside the campaign's two runs)
 test-fast: $(VENV)/.installed
 	PYTHONPATH=src $(VENV)/bin/lint-imports --no-logo
 	EVOSCALE_LINTED=1 $(PY) -m pytest -m "not slow and not ray" -n 2 --dist loadfile

@@ -167,9 +167,10 @@ def gpu_analyse(P, results: dict, **options) -> dict:
     and ``short`` (the intro's line)."""
     args = (results["jax_table"], results["shares"], results["checks"], results["speed"], results["mjx_meta"],
             results.get("gpu"))
-    V, F = gpu_verdicts.verdicts(*args, **options)
+    T = gpu_verdicts.tests(*args)
+    V, F = gpu_verdicts.verdicts(*args, T=T, **options)
     return {**results, "verdicts": V, "family": F, "family_table": gpu_verdicts.family_table(F),
-            "short": gpu_verdicts.short(V, gpu_verdicts.tests(*args))}
+            "short": gpu_verdicts.short(V, T)}
 
 
 def none_drawn(results: dict) -> dict:

@@ -160,8 +160,9 @@ def ask_tell_reason(measured: dict | None, stored_ratio: float | None = None,
     elif _same(both):
         r1 = None if fit_s is None else fit_s / M["chapter1"]["amortised"]  # chapter 1's figure over its idle value
         r4 = None if fit_s is None or stored_ratio is None else stored_ratio * fit_s / M["chapter4"]["amortised"]
+        low1 = r1 is not None and r1 < 0.9
         where = []
-        if r1 is not None and r1 < 0.9:
+        if low1:
             where.append("chapter 1's figure (below its own loop's idle cost, which a busier machine could only have "
                          "raised: so its fit or that day's machine)")
         if r4 is not None and r4 > 1.1:
@@ -172,7 +173,7 @@ def ask_tell_reason(measured: dict | None, stored_ratio: float | None = None,
         note = ("chapter 4 times the same update inside training generations; timed alternately with this loop on "
                 "one idle core, it costs the same there" + (
                     f", and this table's figure at that size is {r1:.2f}× what this loop takes on an idle core"
-                    if r1 is not None and r1 < 0.9 else ", and chapter 4 shows why its stored timing differs"))
+                    if low1 else ", and chapter 4 shows why its stored timing differs"))
     elif both.get("hi") is not None:  # cheaper in training generations
         tail = (f"So on an idle core this chapter's procedure is not the dearer one, and the difference{stored} was "
                 f"the machine's load on the days they ran")

@@ -172,9 +172,11 @@ GPU_RUN = (f"a GPU run that times, on one GPU, {GPU_CASE}, MJX physics and polic
            "forward alone (MuJoCo on the CPU), in at least 5 interleaved rounds")
 
 
-def verdicts(jax_table, shares, checks, speed, mjx_meta, G, repeats: int = 100) -> tuple[dict, dict]:
-    """(claim id -> ``report.Verdict``, the Holm family)."""
-    T = tests(jax_table, shares, checks, speed, mjx_meta, G)
+def verdicts(jax_table, shares, checks, speed, mjx_meta, G, repeats: int = 100, T: dict | None = None
+             ) -> tuple[dict, dict]:
+    """(claim id -> ``report.Verdict``, the Holm family); ``T``: these measurements' ``tests``, if the
+    caller has them already (e.g. for ``short``)."""
+    T = tests(jax_table, shares, checks, speed, mjx_meta, G) if T is None else T
     F = judge(T, repeats) if T else {}
     V = {}
 

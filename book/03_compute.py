@@ -75,7 +75,7 @@ from myst_nb import glue
 
 from evoscale.experiments import progress, report
 
-pd.DataFrame([P.__dict__]).T.rename(columns={0: "value"})  # the parameters after the profile's defaults
+report.parameters(P)  # the parameters after the profile's defaults, methods by their readers' names
 
 # %% [markdown]
 # ## The runs

@@ -90,7 +90,7 @@ from evoscale import cluster_sim, plots
 from evoscale.experiments import progress, report
 from evoscale.experiments.workers_verdicts import EFFICIENCY  # the claims' 0.7: the figures' reference line
 
-pd.DataFrame([P.__dict__]).T.rename(columns={0: "value"})
+report.parameters(P)  # the parameters after the profile's defaults, methods by their readers' names
 
 # %% [markdown]
 # ## Speedup of one generation

@@ -241,6 +241,17 @@ COLUMNS: dict[str, tuple] = {
 ``table`` refuses an identifier that is not here, so no ``loop_fraction`` reaches a reader."""
 
 NAMES = {**METHOD_LABELS, "evaluation": "evaluation (one generation)"}
+
+
+def parameters(P, skip=()) -> pd.DataFrame:
+    """A chapter's parameters after its profile's defaults, one row each, for its collapsed table; a
+    method (a field whose name ends in "method" or "methods") by its readers' name (``METHOD_LABELS``)."""
+    def shown(k, v):
+        if not k.endswith(("method", "methods")):
+            return v
+        return [METHOD_LABELS.get(x, x) for x in v] if isinstance(v, (list, tuple)) else METHOD_LABELS.get(v, v)
+
+    return pd.DataFrame([{k: shown(k, v) for k, v in P.__dict__.items() if k not in skip}]).T.rename(columns={0: "value"})
 """Readers' names for the ``method`` column: the methods' (``plots.METHOD_LABELS``) and the evaluation's."""
 
 MISSING = "no value: not measured, not reached, or not defined for this row"

@@ -416,9 +416,11 @@ glue("bw_data", "no runs of both sides stored yet" if es_end is None else
 # :class: dropdown
 # ```
 # The rollout part then divides up to 64 processes, so PPO's time keeps falling past 16 cores and
-# the crossover moves out, but only if more processes pay at all. Whether they do is the model's
-# line on the page ({glue:text}`ppo_plan`): where it keeps the environments in one process, the cap
-# changes nothing.
+# the crossover moves out, but only if more processes pay at all. Where the model keeps the
+# environments in one process, the cap changes nothing. Whether they pay is the model's line on the
+# page:
+#
+# {glue:text}`ppo_plan`
 #
 # Each update then sees the same
 # number of steps from more, shorter trajectory pieces (n_steps falls for a fixed batch) or the batch

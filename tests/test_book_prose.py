@@ -204,12 +204,32 @@ def _executed() -> dict[str, tuple[list[str], dict[str, str]]]:
     return {nb.stem: notebook_cells(nb) for nb in notebooks}
 
 
+CROSS_GLUE_FORMAT = re.compile(r"(\{glue:text\}`[^`:]+\.ipynb::[^`:]+):[^`]*`")
+"""A page's glue reference into a chapter's notebook, with its format spec (``::name:s``): the spec goes."""
+
+
+def _pages_glue(executed: dict[str, tuple[list[str], dict[str, str]]]) -> dict[str, str]:
+    """What a .md page's ``{glue:text}`chapter.ipynb::name``` shows, for every chapter's glued name."""
+    return {f"{stem}.ipynb::{name}": text for stem, (_, glued) in executed.items() for name, text in glued.items()}
+
+
 def test_no_paragraph_is_over_120_words_as_rendered_with_its_glued_text():
-    """The chapters' current text with each glue reference replaced by what the executed notebook glued."""
+    """The chapters' current text, exercises and solutions included, and the book's .md pages, with each
+    glue reference replaced by what the executed notebooks glued."""
     executed = _executed()
-    texts = {f"{p.stem}": "\n\n".join(_before_exercises(markdown_cells(p))) for p in chapter_files() if p.stem in executed}
-    offenders = long_paragraphs(texts, {name: g for name, (_, g) in executed.items()})
+    texts = {p.stem: "\n\n".join(markdown_cells(p)) for p in chapter_files() if p.stem in executed}
+    glued = {name: g for name, (_, g) in executed.items()}
+    for page in sorted(BOOK.glob("*.md")):
+        texts[page.name] = CROSS_GLUE_FORMAT.sub(r"\1`", page.read_text())
+        glued[page.name] = _pages_glue(executed)
+    offenders = long_paragraphs(texts, glued)
     assert not offenders, "rendered paragraphs over 120 words:\n" + "\n".join(offenders)
+
+
+def test_a_page_s_glue_into_a_chapter_counts_the_words_it_shows():
+    executed = {"01_x": ([], {"found": "five words are shown here"})}
+    page = CROSS_GLUE_FORMAT.sub(r"\1`", "It is {glue:text}`01_x.ipynb::found:s` today.")
+    assert words(page, _pages_glue(executed)) == 8
 
 
 DROPDOWN = re.compile(r"^```\{(?:dropdown|admonition)\}[^\n]*\n(?::[^\n]*\n)*.*?^```$", re.M | re.S)

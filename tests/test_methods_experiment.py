@@ -370,6 +370,8 @@ def test_before_and_after_tuning_says_which_runs_each_word_rests_on(tmp_path, mo
 
     assert after("OpenAI-ES") == ("runs with the selected setting still training", "tuning not complete")
     assert after("GA")[0].endswith("(the rule kept the earlier setting)")
+    large = methods_verdicts.before_after(p, cells, None).set_index(["Method", "Size"]).loc[("CMA-ES", "large")]
+    assert large["Verdict after tuning"] == f"{large['Verdict before tuning']} ({fair_rivals.NOT_TUNED['cmaes', 'large']})"
     run_many([c for _, c in methods.configs(p, small)], where, processes=1, log=lambda *a: None)
     word = after("OpenAI-ES")[0]
     assert word in ("confirmed", "refuted", "refined", "unresolved")

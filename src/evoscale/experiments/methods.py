@@ -156,6 +156,8 @@ def settings_for(p: MethodsParams, row: str, band: str) -> tuple[dict, str]:
     own settings (``method_settings``)."""
     chosen = fair_rivals.selected(row, band, p.env) if p.tuned else None
     if chosen is None:
+        if (row, band) in fair_rivals.NOT_TUNED:
+            return method_settings(p, row), f"the book's earlier setting ({fair_rivals.NOT_TUNED[row, band]})"
         return method_settings(p, row), "the book's earlier setting (its tuning is not complete)"
     trainer = p.cma_method if row == "cmaes" else fair_rivals.TRAINER[row]
     hyper = chosen.get("hyper")

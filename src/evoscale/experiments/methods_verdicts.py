@@ -19,6 +19,7 @@ from ..claims import CLAIMS
 from ..machine import ram_gib
 from ..stats import MIN_SEEDS, compare, diff_p, family, iqm, iqm_p
 from . import report
+from .fair_rivals import NOT_TUNED
 from .judging import needs_two, resolve_one
 from .methods import GRID_ROWS, LABELS, SIZE_NAMES, cell_values, crossover_n
 
@@ -355,7 +356,9 @@ def before_after(p, cells: pd.DataFrame, threshold: float | None = 200.0) -> pd.
     rows = []
     for (row, size), claim in CLAIMED_VERDICTS.items():
         ours = [k for k in target if k[:2] == (row, size)]
-        if settings_for(p, row, size)[1] != "selected by the tuning rule":
+        if (row, size) in NOT_TUNED:
+            now = f"{before.get((row, size), '–')} ({NOT_TUNED[row, size]})"
+        elif settings_for(p, row, size)[1] != "selected by the tuning rule":
             now = "tuning not complete"
         elif all(target[k] == old.get(k) for k in ours):
             now = f"{after.get((row, size), '–')} (the rule kept the earlier setting)"

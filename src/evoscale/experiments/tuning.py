@@ -30,7 +30,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .es_settings import LABELS  # noqa: F401 (the one table of the rows' labels)
-from .fair_rivals import (BOOK, GRIDS, PROFILES, ROWS, SETTINGS, SIZES, SMOKE, SMOKE_SIZES, TRAINER,  # noqa: F401
+from .fair_rivals import (BOOK, GRIDS, NOT_TUNED, PROFILES, ROWS, SETTINGS, SIZES, SMOKE, SMOKE_SIZES, TRAINER,  # noqa: F401
                           TUNING_SEEDS, TuningParams, _num, _second, _selection, _setting_key, best_setting,
                           check_grids, configs, select, selected, setting_label, table)
 
@@ -103,7 +103,7 @@ def sensitivity(runs: pd.DataFrame):
             ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0,) if wide else (1.0, 3.0)))
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
             ax.xaxis.set_minor_formatter(NullFormatter())
-            if row == "cmaes" and band == "large":
+            if (row, band) in NOT_TUNED:
                 ax.text(0.5, 0.5, "not run\n(too expensive)", ha="center", va="center", transform=ax.transAxes,
                         color="0.4").set_in_layout(False)
                 continue

@@ -145,6 +145,7 @@ plt.close(fig)
 glue("tuning_runs", f"{tuning.SETTINGS * len(tuning.TUNING_SEEDS)}", display=False)
 glue("tuning_budget", f"{tuning.PROFILES['book'].budget_evals:,}", display=False)
 glue("tuning_stored", f"{int(TR['stored'].sum()):,} of {len(TR):,}", display=False)
+glue("tuning_edges", tuned["edges"], display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_tuning_sensitivity
@@ -156,6 +157,9 @@ glue("tuning_stored", f"{int(TR['stored'].sum()):,} of {len(TR):,}", display=Fal
 # (a band appears once its first tuning run is stored). So far {glue:text}`tuning_stored` tuning runs
 # are stored.
 # ```
+#
+# A selection at the end of its grid is a warning sign: the best value may lie beyond it.
+# {glue:text}`tuning_edges`
 
 # %% tags=["hide-input"]
 report.table(methods.settings_table(P))

@@ -77,6 +77,24 @@ def test_a_band_with_a_missing_run_is_not_decided():
     assert table.loc[0, "Selected setting"] == "not yet: runs missing"
 
 
+def test_a_selection_at_an_end_of_its_grid_is_flagged():
+    grid = tuning.GRIDS["openai_es"]
+    corner = next(i for i, s in enumerate(grid) if s["sigma0"] == 0.1 and s["hyper"]["lr"] == 0.1)
+    inner = next(i for i, s in enumerate(grid) if s["sigma0"] == 0.05 and s["hyper"]["lr"] == 0.03)
+    assert fair_rivals.at_edge("openai_es", corner) == ["the largest σ", "the largest lr"]
+    assert fair_rivals.at_edge("openai_es", inner) == []
+    assert fair_rivals.at_edge("sepcmaes", 0) == ["the smallest σ0"]  # 0.5 x 2^-5, the grid's first
+    actives = [i for i, s in enumerate(tuning.GRIDS["cmaes"]) if (s["hyper"] or {}).get("active")]
+    assert fair_rivals.at_edge("cmaes", actives[1]) == []  # a switch (active CMA) has no edge
+    # the selection table and the sentence: the best of settings 0..2 is the grid's smallest σ0
+    runs = _runs([[100, 90, 80], [10, 20, 30], [0, 0, 0]])
+    assert tuning.selection_table(runs).loc[0, "At the grid's edge"] == "the smallest σ0"
+    assert tuning.edge_text(runs).startswith("1 of the 1 selections made so far sits at an edge of its grid: "
+                                             "sep-CMA-ES, small band (the smallest σ0 tried).")
+    assert tuning.edge_text(_runs([[10, 20, 30], [100, 90, 80]])).startswith("None of the 1 selections")
+    assert tuning.edge_text(_runs([[10, 20, 30], [1, 2, math.nan]], stored=[True, False])).startswith("No band's")
+
+
 def test_the_campaign_plans_the_tuning_runs_first():
     needs = campaign.needs("book", ["tuning"])
     assert len(needs) == len(tuning.configs("book")) and {n.chapter for n in needs} == {"tuning"}

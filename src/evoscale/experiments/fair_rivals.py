@@ -157,6 +157,25 @@ def _second(row: str, s: dict) -> str:
     return f"lr = {hyper['lr']:g}"
 
 
+def at_edge(row: str, setting: int) -> list[str]:
+    """Which of a setting's graded hyper-parameters (the step size; OpenAI-ES's and Neuromod's learning
+    rate) sit at the smallest or largest value of the method's grid, in readers' words, e.g.
+    ["the largest σ", "the largest lr"]. A selection there may have a better value outside
+    the grid. Active CMA and the elites are switches, not grades, and have no edge."""
+    name = {"cmaes": "σ0", "sepcmaes": "σ0", "ga": "mutation power"}.get(row, "σ")
+    values = {name: [s["sigma0"] for s in GRIDS[row]]}
+    if row in ("openai_es", "neuromod"):
+        values["lr"] = [s["hyper"]["lr"] for s in GRIDS[row]]
+    out = []
+    for label, grid in values.items():
+        v = grid[setting]
+        if v == min(grid):
+            out.append(f"the smallest {label}")
+        elif v == max(grid):
+            out.append(f"the largest {label}")
+    return out
+
+
 def best_setting(g: pd.DataFrame) -> tuple[bool, int, float]:
     """The selection rule on one group's tuning runs (columns setting, final, cpu_s, stored): (complete,
     the setting with the best IQM of the final solved test over its seeds, ties to the cheaper -- less
@@ -182,6 +201,7 @@ def select(runs: pd.DataFrame) -> pd.DataFrame:
                         label=setting_label(row, GRIDS[row][best]) if best >= 0 else "",
                         score=score, book=setting_label(row, BOOK[row]),
                         changed=complete and _setting_key(GRIDS[row][best]) != _setting_key(BOOK[row]),
+                        edge=" and ".join(at_edge(row, best)) if best >= 0 else "",
                         stored=int(g["stored"].sum()), planned=len(g)))
     return pd.DataFrame(out)
 

@@ -95,6 +95,38 @@ def test_a_selection_at_an_end_of_its_grid_is_flagged():
     assert tuning.edge_text(_runs([[10, 20, 30], [1, 2, math.nan]], stored=[True, False])).startswith("No band's")
 
 
+def test_a_cells_missing_runs_wait_for_their_bands_tuning(monkeypatch):
+    def grid_needs():
+        return [n for n in campaign.needs("book", ["05"]) if n.config.method != "ppo"]
+
+    monkeypatch.setattr(fair_rivals, "_selection", lambda root: {})  # no band's tuning complete
+    needs = grid_needs()
+    bands = {hidden: band for band, hidden in tuning.SIZES.items()}
+    assert needs and all(n.waits == f"the {bands[','.join(map(str, n.config.hidden))]} band's tuning" for n in needs)
+    assert not [n for n in campaign.units([n for n in campaign.needs("book", ["05"]) if n.waits is None])
+                if n.config.method != "ppo"]  # the campaign leaves them; PPO's runs do not wait
+    # every band decided (here: the book's own settings): nothing waits, and the configs are the same
+    chosen = {(row, band): tuning.BOOK[row] for row in tuning.ROWS for band in tuning.SIZES}
+    monkeypatch.setattr(fair_rivals, "_selection", lambda root: chosen)
+    assert [n.config for n in grid_needs()] == [n.config for n in needs]
+    assert all(n.waits is None for n in grid_needs())
+
+
+def test_the_plan_prices_the_re_runs_a_pending_tuning_may_cause(monkeypatch):
+    from evoscale.experiments import progress
+
+    monkeypatch.setattr(fair_rivals, "_selection", lambda root: {})  # no band's tuning complete
+    monkeypatch.setattr(progress, "need_stored", lambda n, root: n.config.seed < 5)  # seeds 0-4 stored
+    runs, hours = progress.contingent("book", ["05"])
+    cells = {(n.config.method, n.config.hidden) for n in campaign.needs("book", ["05"]) if n.waits}
+    assert runs == 5 * len(cells) and hours > 0  # every stored seed of every undecided cell, once
+    both, _ = progress.contingent("book", ["01", "05"])
+    assert runs < both < runs + progress.contingent("book", ["01"])[0]  # a run both chapters read counts once
+    chosen = {(row, band): tuning.BOOK[row] for row in tuning.ROWS for band in tuning.SIZES}
+    monkeypatch.setattr(fair_rivals, "_selection", lambda root: chosen)  # every band decided
+    assert progress.contingent("book", ["01", "05"]) == (0, 0)
+
+
 def test_the_campaign_plans_the_tuning_runs_first():
     needs = campaign.needs("book", ["tuning"])
     assert len(needs) == len(tuning.configs("book")) and {n.chapter for n in needs} == {"tuning"}
@@ -143,7 +175,7 @@ def test_chapters_use_a_bands_selection_only_once_its_tuning_is_complete(monkeyp
     # full CMA-ES at the large width is never tuned, and says why instead of waiting for a tuning
     assert how.loc[("CMA-ES", "large")] == "the book's earlier setting (not tuned: full CMA-ES at this width is too " \
         "expensive to tune)"
-    assert set(how.drop(("CMA-ES", "large"))) == {"the book's earlier setting (its tuning is not complete)"}
+    assert set(how.drop(("CMA-ES", "large"))) == {methods.NOT_COMPLETE}
     # the small band's tuning complete: sep-CMA-ES small takes the selection, a new run (new key)
     chosen = {("sepcmaes", "small"): tuning.GRIDS["sepcmaes"][3], ("cmaes", "small"): tuning.GRIDS["cmaes"][10]}
     monkeypatch.setattr(fair_rivals, "_selection", lambda root: chosen)

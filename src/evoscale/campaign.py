@@ -38,7 +38,7 @@ import pandas as pd
 
 from .config import RunConfig
 # the planning half lives below the campaign, where the chapters read it (``experiments.progress``)
-from .experiments.progress import (RUN_COST_COLUMNS, CostModel, cost_model, needs, only_envs, plan,  # noqa: F401
+from .experiments.progress import (RUN_COST_COLUMNS, CostModel, contingent, cost_model, needs, only_envs, plan,  # noqa: F401
                                    still_to_run, units)
 from .experiments.progress import n_params as _n_params
 from .experiments.progress import need_path as _path
@@ -325,8 +325,13 @@ def command(args, log) -> dict:
             print(f"orphaned checkpoint (its run is stored): {path}")
         if orphans:
             print(f"remove them: python -m evoscale campaign clean-checkpoints --profile {args.profile}")
+        runs, hours = contingent(args.profile, args.chapters, args.envs)
+        if runs:
+            print(f"contingent: {runs} stored runs of cells whose band is still being tuned; if every such band's "
+                  f"selection changes their setting, re-running them costs about {hours:.1f} CPU-hours more")
         return {"profile": args.profile, "runs_planned": int(df["planned"].sum()), "runs_done": int(df["done"].sum()),
-                "cpu_hours_missing": round(float(df["cpu_min_missing"].sum()) / 60, 2)}
+                "cpu_hours_missing": round(float(df["cpu_min_missing"].sum()) / 60, 2),
+                "runs_contingent": runs, "cpu_hours_contingent": round(hours, 2)}
     if args.what == "clean-checkpoints":
         orphans = orphan_checkpoints(args.profile, args.chapters, args.envs)
         for path in orphans:

@@ -150,6 +150,10 @@ def n_params(row: str, hidden, env: str) -> int:
     return param_count(spec.obs_dim, parse_hidden(hidden), spec.act_dim)
 
 
+NOT_COMPLETE = "the book's earlier setting (its tuning is not complete)"
+"""How a cell was chosen while its band's tuning runs are not all stored."""
+
+
 def settings_for(p: MethodsParams, row: str, band: str) -> tuple[dict, str]:
     """A grid row's RunConfig fields in one width band, and how they were chosen: the fair-rivals
     tuning's selection once that band's tuning runs are all stored (``p.tuned``), else the chapter's
@@ -158,12 +162,22 @@ def settings_for(p: MethodsParams, row: str, band: str) -> tuple[dict, str]:
     if chosen is None:
         if (row, band) in fair_rivals.NOT_TUNED:
             return method_settings(p, row), f"the book's earlier setting ({fair_rivals.NOT_TUNED[row, band]})"
-        return method_settings(p, row), "the book's earlier setting (its tuning is not complete)"
+        return method_settings(p, row), NOT_COMPLETE
     trainer = p.cma_method if row == "cmaes" else fair_rivals.TRAINER[row]
     hyper = chosen.get("hyper")
     if row == "cmaes" and trainer != "torch_cmaes":
         hyper = None  # pycma has no "active" switch here: its default is already active CMA
     return dict(method=trainer, sigma0=chosen["sigma0"], hyper=hyper), "selected by the tuning rule"
+
+
+def waits_for_tuning(p: MethodsParams, row: str, band: str) -> str | None:
+    """What a missing run of a cell waits for before the campaign trains it: its band's tuning while
+    that is not complete (``p.tuned``), since the selection may change the setting and so the run;
+    None when the cell takes a selection, is not tuned (``fair_rivals.NOT_TUNED``) or ``p`` ignores
+    the tuning. The cell's stored runs are read meanwhile (the earlier setting)."""
+    if p.tuned and settings_for(p, row, band)[1] == NOT_COMPLETE:
+        return f"the {band} band's tuning"
+    return None
 
 
 def config(p: MethodsParams, row: str, hidden, seed: int) -> RunConfig:

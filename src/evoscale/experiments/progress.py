@@ -188,6 +188,21 @@ def plan(profile: str = "book", chapters=None, envs=None) -> pd.DataFrame:
               .sort_values(["priority", "chapter", "n_params"]))
 
 
+def contingent(profile: str = "book", chapters=None, envs=None) -> tuple[int, float]:
+    """The most a pending decision can add (``Study.contingent``): the stored runs of cells whose band is
+    still being tuned, each counted once, and the CPU-hours re-running them would cost if every such
+    band's selection changed their setting (priced as they are: a setting barely changes a run's cost)."""
+    root = results_root() / profile
+    model = cost_model(profile)
+    stored = {}
+    for chapter in chapters_of(chapters):
+        for n in only_envs(STUDIES[chapter].contingent(profile), envs):
+            if need_stored(n, root):
+                stored.setdefault(need_path(n, root).name, n)
+    hours = sum(model.seconds(n.config, n_params(n.config)) for n in stored.values()) / 3600
+    return len(stored), hours
+
+
 def still_to_run(profile: str, chapter: str) -> str:
     """For a chapter's prose: how many of the runs its study plans (``chapter``: its id or a prefix such
     as "03") are stored and, if any are missing, the campaign's estimate of their cost (CPU-hours, one core per run; a run this chapter shares with

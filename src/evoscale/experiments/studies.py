@@ -27,6 +27,10 @@ def _no_priors(profile: str) -> dict:
     return {}
 
 
+def _no_needs(profile: str) -> list[Need]:
+    return []
+
+
 @dataclass(frozen=True)
 class Study:
     """One chapter's study as the campaign and the chapters' progress lines read it."""
@@ -46,6 +50,10 @@ class Study:
     cost_priors: Callable[[str], dict] = _no_priors
     """A profile -> the study's measured priors, (method, env) -> CPU-seconds per unit (episode, or env
     step for the gradient baselines) or a function of the parameter count giving them."""
+    contingent: Callable[[str], list[Need]] = _no_needs
+    """A profile -> the needs a pending decision may replace (a cell whose band is still being tuned:
+    every seed, stored or not). ``campaign plan`` prices the stored ones as the most that decision can
+    add (each re-run at a new setting, at about the same cost); the campaign never trains from it."""
 
 
 # ------------------------------------------------------------------ the needs of each study
@@ -64,7 +72,9 @@ def _compute(profile: str) -> list[Need]:
 
 def _grid(profile: str, part: str) -> list[Need]:
     """Chapter 1's widths (``part="width"``) or chapter 5's grid with PPO (``"grid"``), from
-    ``methods.plan`` (the book's cells where the cost table says they fit)."""
+    ``methods.plan`` (the book's cells where the cost table says they fit). A cell's runs wait for its
+    band's tuning while that is not complete (``methods.waits_for_tuning``): a new seed trained at the
+    earlier setting would be thrown away if the selection changes it."""
     chapter = "01_parameters" if part == "width" else "05_methods"
     mp = methods.params({"profile": profile})
     try:
@@ -82,7 +92,8 @@ def _grid(profile: str, part: str) -> list[Need]:
             prio = 5  # chapter 1's extra small width for sep-CMA-ES and the GA: drawn, in no verdict
         else:
             prio = 3 if cell.band != "large" else 4
-        out.append(Need(prio, chapter, cell_name(c), c))
+        waits = methods.waits_for_tuning(mp, cell.row, cell.band) if cell is not None else None
+        out.append(Need(prio, chapter, cell_name(c), c, waits=waits))
     return out
 
 
@@ -142,9 +153,11 @@ STUDIES: dict[str, Study] = {
     "03_compute": Study(compute.ComputeParams, compute.params, _compute, analyses.compute_analyse,
                         analyses.none_drawn),
     "01_parameters": Study(cma_scaling.CostParams, cma_scaling.params, lambda profile: _grid(profile, "width"),
-                           analyses.parameters_analyse, analyses.parameters_figures),
+                           analyses.parameters_analyse, analyses.parameters_figures,
+                           contingent=lambda profile: [n for n in _grid(profile, "width") if n.waits]),
     "05_methods": Study(methods.MethodsParams, methods.params, lambda profile: _grid(profile, "grid"),
-                        analyses.methods_analyse, analyses.methods_figures_of),
+                        analyses.methods_analyse, analyses.methods_figures_of,
+                        contingent=lambda profile: [n for n in _grid(profile, "grid") if n.waits]),
     "04_workers": Study(workers.WorkersParams, workers.params, _workers, analyses.workers_analyse,
                         analyses.none_drawn),
     "06_backprop_vs_evolution": Study(backprop.BackpropParams, backprop.params, _backprop, analyses.backprop_analyse,

@@ -316,7 +316,7 @@ FV = A["frontier"]["verdicts"]  # full, low, equal
 for key, v in FV.items():
     glue(f"frontier_{key}", str(v), display=False)
 glue("frontier_pending", frontier.pending(FP) or "every planned run can train", display=False)
-report.table(frontier.table(FP, fseeds))
+report.table(frontier.table(FP, fseeds), note=frontier.PREDICTED_NOTE)
 
 # %% [markdown]
 # Every comparison of this chapter, below and above 10K and beyond 100K, is one family corrected by

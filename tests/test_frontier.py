@@ -154,3 +154,27 @@ def test_the_low_rank_es_against_full_rank_at_chapter_1s_widest_network():
         assert f.equal_verdict(seeds, full, F, f.EQUAL_MARGIN).word == word
     assert f.equal_verdict(_seeds([]).reindex(columns=["method", "width", "seed", "final"]), full, {},
                            f.EQUAL_MARGIN).word == "unresolved"
+
+
+def test_the_table_shows_a_predicted_time_until_a_width_has_runs(store, monkeypatch):
+    import json
+
+    p = f.params({"profile": "book"})
+    empty = _seeds([("openai_es", 1, [0.0])]).iloc[:0]  # no stored run at any planned width
+    assert set(f.table(p, empty)["One-core hours per run"]) == {"–"}  # no bench: nothing to predict from
+    (store / "bench").mkdir(parents=True)
+    (store / "bench" / "lowrank.json").write_text(json.dumps(bench()))
+    monkeypatch.setattr(f, "stored_episodes", lambda p: (300.0, 0.01))
+    t = f.table(p, empty).set_index(["Method", "Parameters"])
+    hidden = list(p.low_rank)[1]  # 1M parameters (the widest does not fit this synthetic bench's 3 hours)
+    widest = f"{f.n_params(hidden, p.env):,}"
+    hours = f.predicted_hours("lowrank_es", hidden, p, bench(), episodes=(300.0, 0.01))
+    row = t.loc[("low-rank ES", widest)]
+    assert row["One-core hours per run"] == f"{f.PREDICTED}{hours:.2f}"
+    assert row["Seconds per generation"].startswith(f.PREDICTED)
+    assert float(row["Seconds per generation"][len(f.PREDICTED):]) == pytest.approx(
+        hours * 3600 / (p.budget_evals / p.popsize), rel=0.05)  # two significant digits
+    assert (t.loc["PPO", "One-core hours per run"] == "–").all()  # PPO: no prediction
+    measured = _seeds([("lowrank_es", int(widest.replace(",", "")), [10.0, 20.0, 30.0])])
+    assert f.table(p, measured).set_index(["Method", "Parameters"]).loc[
+        ("low-rank ES", widest), "One-core hours per run"] == "0.10"  # a stored run: measured, not predicted

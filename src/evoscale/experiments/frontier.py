@@ -408,28 +408,44 @@ def equal_verdict(seeds: pd.DataFrame, full_at_widest, F: dict, margin: float):
 
 def table(p: FrontierParams, seeds: pd.DataFrame) -> pd.DataFrame:
     """Readers' table of the planned widths: method, parameters, seeds, final return, one-core hours per
-    run, seconds per generation and the predicted peak memory."""
+    run, seconds per generation and the predicted peak memory. An ES width with no stored run shows its
+    predicted hours and seconds per generation (``predicted_hours``) marked ``PREDICTED``."""
     from ..train import peak_bytes
     from . import report
 
     ready, waiting = evaluation_configs(p)
-    planned = {}
+    planned, hiddens = {}, {}
     for part, c in ready:
         hidden = dict(c.hyper)["net_arch"] if part == "ppo" else c.hidden
         key = (c.method, n_params(hidden, p.env))
-        planned[key] = planned.get(key, 0) + 1
+        planned[key], hiddens[key] = planned.get(key, 0) + 1, hidden
     for m, hidden, seeds_ in waiting:
-        planned[(m, n_params(hidden, p.env))] = len(seed_list(seeds_))
+        key = (m, n_params(hidden, p.env))
+        planned[key], hiddens[key] = len(seed_list(seeds_)), hidden
+    bench, episodes = load_bench(), stored_episodes(p)
+    generations = p.budget_evals / p.popsize
     rows = []
     for (m, w), k in planned.items():
         g = seeds[(seeds["method"] == m) & (seeds["width"] == w)]
+        hours, per_gen = "–", "–"
+        if len(g):
+            hours = report.num(g["hours"].median(), 2)
+            per_gen = report.num(g["s_per_gen"].median(), 1) if m != "ppo" else "–"
+        elif m in ES and np.isfinite(pred := predicted_hours(m, hiddens[m, w], p, bench, episodes)):
+            hours = f"{PREDICTED}{report.num(pred, 2)}"
+            per_gen = f"{PREDICTED}{report.num(pred * 3600 / generations, 1)}"
         rows.append({"Method": LABELS[m], "Parameters": f"{w:,}", "Final return": report.over_seeds(g["final"], 0, k),
-                     "One-core hours per run": report.num(g["hours"].median(), 2) if len(g) else "–",
-                     "Seconds per generation": report.num(g["s_per_gen"].median(), 1) if m != "ppo" and len(g) else "–",
+                     "One-core hours per run": hours, "Seconds per generation": per_gen,
                      "Peak memory (GiB, predicted)": f"{peak_bytes(m, w, p.popsize) / 2**30:,.2f}" if m != "ppo" else "–"})
     return pd.DataFrame(rows)
 
 
+PREDICTED = "≈ "
+"""Marks a predicted time in ``table`` (no run of that width stored yet)."""
+PREDICTED_NOTE = ("≈: predicted until a run is stored, from the low-rank bench's forward-pass times and the "
+                  "stored runs' episode lengths (the campaign's estimate).")
+
+
 __all__ = ["FrontierParams", "PROFILES", "params", "needs", "pending", "tuning_configs", "tuning_table",
            "selected_lrs", "evaluation_configs", "predicted_hours", "n_params", "run", "per_seed", "p_values",
-           "limit_verdict", "equal_verdict", "table"]
+           "limit_verdict", "equal_verdict", "table", "PREDICTED", "PREDICTED_NOTE"]

@@ -372,6 +372,17 @@ def test_before_and_after_tuning_says_which_runs_each_word_rests_on(tmp_path, mo
     assert after("GA")[0].endswith("(the rule kept the earlier setting)")
     large = methods_verdicts.before_after(p, cells, None).set_index(["Method", "Size"]).loc[("CMA-ES", "large")]
     assert large["Verdict after tuning"] == f"{large['Verdict before tuning']} ({fair_rivals.NOT_TUNED['cmaes', 'large']})"
+    monkeypatch.setattr(methods_verdicts, "MIN_SEEDS", 2)  # smoke's 2 seeds show an IQM and a change
+    table = methods_verdicts.before_after(p, cells, None)
+    assert methods_verdicts.transfer_text(table).startswith("No cell has all its runs with a changed setting")
+    assert table.set_index(["Method", "Size"]).loc[("GA", "small"), "Change, after − before [95 % CI]"] == \
+        "0 (the same runs)"
     run_many([c for _, c in methods.configs(p, small)], where, processes=1, log=lambda *a: None)
     word = after("OpenAI-ES")[0]
     assert word in ("confirmed", "refuted", "refined", "unresolved")
+    table = methods_verdicts.before_after(p, cells, None)
+    row = table.set_index(["Method", "Size"]).loc[("OpenAI-ES", "small")]
+    assert row["Change, after − before [95 % CI]"].endswith("(n = 2 vs 2)")
+    assert " → " in row["Final return (IQM), before → after"] and "–" not in row["Final return (IQM), before → after"]
+    text = methods_verdicts.transfer_text(table)
+    assert "OpenAI-ES small: " in text and "in 0 of these 1 cells" in text or "in 1 of these 1 cells" in text

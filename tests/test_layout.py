@@ -44,3 +44,13 @@ def test_a_wrong_import_in_a_copy_of_the_package_breaks_the_contract(tmp_path, m
     r = lint(tmp_path / "src", tmp_path / "pyproject.toml", tmp_path)
     assert r.returncode != 0
     assert broken in r.stdout, r.stdout
+
+
+MAX_MODULE_LINES = 450
+"""A module a reader can hold in mind (issue 35): split one that grows past it."""
+
+
+def test_no_module_is_over_450_lines():
+    long = {str(p.relative_to(ROOT)): n for p in sorted((ROOT / "src" / "evoscale").rglob("*.py"))
+            if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES}
+    assert not long, f"modules over {MAX_MODULE_LINES} lines (split them): {long}"

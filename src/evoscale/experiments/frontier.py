@@ -414,7 +414,7 @@ def table(p: FrontierParams, seeds: pd.DataFrame) -> pd.DataFrame:
     from . import report
 
     ready, waiting = evaluation_configs(p)
-    planned, hiddens = {}, {}
+    planned, hiddens = {}, {}  # (method, parameters) -> seeds planned, hidden widths
     for part, c in ready:
         hidden = dict(c.hyper)["net_arch"] if part == "ppo" else c.hidden
         key = (c.method, n_params(hidden, p.env))
@@ -440,8 +440,7 @@ def table(p: FrontierParams, seeds: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-PREDICTED = "≈ "
-"""Marks a predicted time in ``table`` (no run of that width stored yet)."""
+PREDICTED = "≈ "  # marks a predicted time in ``table`` (no run of that width stored yet)
 PREDICTED_NOTE = ("≈: predicted until a run is stored, from the low-rank bench's forward-pass times and the "
                   "stored runs' episode lengths (the campaign's estimate).")
 

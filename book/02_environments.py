@@ -114,10 +114,9 @@ report.tables(cost_view, ["env"], {
 # {glue:text}`env_cartpole_s_ep` s (population of {glue:text}`env_cost_popsize`, one core of:
 # {glue:text}`env_cost_machine`).
 #
-# How close does the batched evaluator come to the raw step rate of one `gymnasium.make`
-# environment driven by random actions? The committed benchmarks (`results/bench/`, produced by
-# `make bench`, i.e. `python -m evoscale bench evaluator --env <task> --out
-# results/bench/evaluator-<task>.json` per task; medians over three interleaved rounds) say:
+# How close does the batched evaluator come to the raw step rate of one plain Gymnasium environment
+# driven by random actions? The committed benchmarks (medians over three interleaved rounds on this
+# machine) say:
 
 # %% tags=["hide-input"]
 bench = environments_cost.bench_table()
@@ -172,8 +171,8 @@ report.tables(bench, ["env"], {
 #   in C++ and returns raw frames; the evaluator also does the standard preprocessing and runs a CNN.
 #   Of its time, {glue:text}`env_bench_pong_emu` is the emulator's own frames,
 #   {glue:text}`env_bench_pong_pre` the preprocessing (two grey screens per step, max-pooling and
-#   the 210×160 → 84×84 area resize; `evoscale.envs.atari` does it in one environment, bitwise equal
-#   to Gymnasium's `AtariPreprocessing` + `FrameStackObservation` wrappers) and
+#   the 210×160 → 84×84 area resize; our Atari environment does it in one step, bitwise equal to
+#   Gymnasium's standard preprocessing and frame-stacking wrappers) and
 #   {glue:text}`env_bench_pong_net` the network.
 # * **BipedalWalker** (ratio {glue:text}`env_bench_bw_ratio`): every episode builds a new Box2D
 #   world and terrain, and the training population's episodes are short; the evaluator reaches
@@ -181,8 +180,8 @@ report.tables(bench, ["env"], {
 #
 # ## Learning curves within the budget
 #
-# Every run is one `RunConfig`, cached in `results/<profile>/runs/` under the hash of its full
-# configuration (LunarLander's CMA-ES curves are the runs of the compute chapter, reused). The {term}`solved test` is the mean return of the current solution over fresh episodes.
+# Each run is one method on one task with one random seed (LunarLander's CMA-ES curves are the runs
+# of the compute chapter, reused). The {term}`solved test` is the mean return of the current solution over fresh episodes.
 
 # %%
 df = environments.run(P)
@@ -413,6 +412,10 @@ report.table(A["family_table"],
 # make chapter CH=02_environments PARAMS="-p tasks CartPole-v1,Humanoid-v5 -p seeds 5"
 # make chapter CH=02_environments PROFILE=full PARAMS="-p workers 64"   # a cluster (Ray) + a GPU
 # ```
+#
+# Runs are cached in `results/<profile>/runs/` under the hash of their full configuration. The
+# benchmarks come from `make bench`, i.e. `python -m evoscale bench evaluator --env <task> --out
+# results/bench/evaluator-<task>.json` per task; the Atari preprocessing is `evoscale.envs.atari`.
 #
 # ## Limitations
 #

@@ -80,8 +80,7 @@ report.parameters(P)  # the parameters after the profile's defaults, methods by 
 # %% [markdown]
 # ## The runs
 #
-# Each seed is one `RunConfig`; its records live in the shared run store `results/<profile>/runs/`,
-# keyed by a hash of the full configuration. The 102,400-evaluation runs also serve chapters 1, 5
+# Each random seed is one run, stored with the other chapters' runs. The 102,400-evaluation runs also serve chapters 1, 5
 # and 6, which read their first 30,720 evaluations: no trainer sees the total budget, so a run cut
 # short is exactly the shorter run (tested for every method).
 
@@ -177,7 +176,8 @@ report.table(A["family_table"], note="Holm's correction over the chapter's tests
 # ```
 #
 # A misspelt parameter (`-p popsiz 32`) stops the run with an error naming the valid parameters
-# instead of being ignored.
+# instead of being ignored. Runs are cached in `results/<profile>/runs/` under a hash of their full
+# configuration.
 #
 # ## Limitations
 #

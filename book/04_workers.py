@@ -95,9 +95,8 @@ report.parameters(P)  # the parameters after the profile's defaults, methods by 
 # %% [markdown]
 # ## Speedup of one generation
 #
-# Results are cached under `results/<profile>/workers/`, keyed by the parameters; `FRESH=1`
-# re-measures. Timing needs an otherwise idle machine: with more workers than free cores the
-# measurement shows the contention, not the method.
+# Timing needs an otherwise idle machine: with more workers than free cores the measurement shows
+# the contention, not the method.
 
 # %% tags=["remove-stderr"]
 # (Ray's start-up notes about notebook progress widgets, on stderr, are left out of this page)
@@ -289,9 +288,9 @@ glue("upd_why", why["why"], display=False)
 #
 # The single CMA-ES runs are the compute chapter's runs (same profile, same population, σ₀ and
 # {term}`solved test`), read up to the island budget. The island model splits the same population per
-# generation over `islands` CMA-ES instances with their own covariance; every `migrate_every`
-# generations each island sends its `migrants` best individuals to its neighbour
-# (`evoscale.island`). Islands run in one process per seed here (identical records to the Ray-actor
+# generation over several CMA-ES instances, each with its own covariance; at a fixed interval each
+# island sends its best individuals to its neighbour (the counts are in the figure's title). Islands
+# run in one process per seed here (identical records to the Ray-actor
 # version, tested), so the comparison is at equal evaluations, not equal wall-clock.
 
 # %%
@@ -337,10 +336,9 @@ glue("provenance", report.provenance(P.profile, [*T["machine"], *(runs["machine"
 # Beyond the cores at hand we simulate (SimPy {cite}`simpy`), calibrated with the measurements
 # above: the time one core needs per individual, the driver's ask + tell, Ray's overhead per
 # message, plus a network latency and heterogeneous worker speeds (lognormal, coefficient of
-# variation `sim_speed_cv`). The *central server* runs one CMA-ES whose population grows with the
-# workers (a fixed population would leave workers idle); every generation waits for its slowest
-# worker. *Islands* run their own CMA-ES and only exchange migrants. `evoscale.cluster_sim` states
-# every assumption.
+# variation {glue:text}`sim_speed_cv`). The *central server* runs one CMA-ES whose population grows
+# with the workers (a fixed population would leave workers idle); every generation waits for its
+# slowest worker. *Islands* run their own CMA-ES and only exchange migrants.
 
 # %%
 measured = wk.ray_messages()  # the measured message cost (None until `bench ray-messages` is stored)
@@ -380,6 +378,7 @@ glue("bottleneck", fmt_w(bottleneck), display=False)
 glue("bottleneck_free", fmt_w(bottleneck_free), display=False)
 glue("sim_eff_max", f"{central['efficiency'].iloc[-1]:.3f}", display=False)
 glue("sim_w_max", int(central["workers"].iloc[-1]), display=False)
+glue("sim_speed_cv", f"{P.sim_speed_cv:g}", display=False)
 isl_sim = sim[sim.model == "island"].sort_values("workers")
 glue("isl_eff_max", f"{isl_sim['efficiency'].iloc[-1]:.2f}", display=False)
 glue("isl_eff_8", f"{isl_sim['efficiency'].iloc[0]:.2f}", display=False)
@@ -423,7 +422,7 @@ else:
 # {glue:text}`free_busy` of the time at the largest count); with Salimans et al.'s shared-noise trick
 # {cite}`salimans2017evolution` (a worker rebuilds its members' perturbations from the generator's
 # state, so the centre goes out once per worker and two scalars per individual instead of n
-# parameters each: `RayEvaluator(messages="seeds")`, measured by `bench messages`) at {glue:text}`bottleneck_seeds` (driver busy at most
+# parameters each; message sizes measured on this machine) at {glue:text}`bottleneck_seeds` (driver busy at most
 # {glue:text}`seeds_busy`).
 #
 # The islands' efficiency goes from {glue:text}`isl_eff_8` at {glue:text}`isl_w_min` workers to
@@ -488,7 +487,11 @@ report.table(A["family_table"], note="Holm's correction over the chapter's tests
 # ```
 #
 # With `ray_address` set, `workers` may exceed this machine's cores; the results are identical for
-# any worker count (per-individual episode seeds), only the timings change.
+# any worker count (per-individual episode seeds), only the timings change. Results are cached under
+# `results/<profile>/workers/`, keyed by the parameters; `FRESH=1` re-measures. The island runs are
+# `evoscale.island` (`islands`, `migrate_every`, `migrants`); the simulated cluster,
+# `evoscale.cluster_sim`, states every assumption in its documentation, and `sim_speed_cv` sets the
+# spread of worker speeds.
 #
 # ## Limitations
 #
@@ -546,7 +549,7 @@ report.table(A["family_table"], note="Holm's correction over the chapter's tests
 # ```{solution-start} ex-workers-hetero
 # :class: dropdown
 # ```
-# The spread of worker speeds is `sim_speed_cv` (0.3 on the page); the measurements are read from
+# The spread of worker speeds is `sim_speed_cv` ({glue:text}`sim_speed_cv` on the page); the measurements are read from
 # the results and only the simulation reruns (about 4 minutes each):
 #
 # ```bash

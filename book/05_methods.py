@@ -101,11 +101,10 @@ report.tables(cells.assign(row=cells["row"].map(methods.LABELS)), ["row", "size"
 # %% [markdown]
 # ## The runs
 #
-# One `RunConfig` per (method, size, seed), cached under `results/<profile>/runs/` by a hash of the
-# whole configuration — chapter 1 reads the same CMA-ES, sep-CMA-ES and OpenAI-ES runs, so they are
-# computed once. The CMA-ES row runs the full-covariance CMA-ES of `cma_method` at every size (one
-# implementation along the row); a cell whose predicted cost — from chapter 1's measured cost fit —
-# exceeds `cma_limit_s` seconds per run or this machine's memory is *not* run and is shown as "too
+# Each run is one method at one size with one random seed. Chapter 1 reads the same CMA-ES,
+# sep-CMA-ES and OpenAI-ES runs, so each is computed once. The CMA-ES row runs one full-covariance
+# implementation at every size. A cell whose predicted cost — from chapter 1's measured cost fit —
+# exceeds the chapter's time limit per run or this machine's memory is *not* run, and is shown as "too
 # expensive here" with the prediction.
 #
 # **The methods.** OpenAI-ES uses mirrored sampling, centred ranks, Adam and weight decay 0.005 as
@@ -310,6 +309,10 @@ report.table(verdicts)
 # make chapter CH=05_methods PROFILE=quick                                 # a sixth of the budget, 5 seeds
 # python -m evoscale campaign plan --chapters 05                          # what the book profile still lacks
 # ```
+#
+# Runs are cached under `results/<profile>/runs/` by a hash of their whole configuration.
+# `cma_method` picks the full CMA-ES of the CMA-ES row (`torch_cmaes` or pycma's `cmaes`), and
+# `cma_limit_s` the time limit per run above which a cell is not run.
 #
 # ## Limitations
 #

@@ -41,8 +41,8 @@
 #
 # **Which {term}`evaluation`.** Every verdict uses the *deterministic* {term}`solved test`: the policy's most
 # likely action on 100 fresh episodes reset from the EVAL seed stream, the same test and seeds as
-# the ES (whose policies are deterministic). It returns exactly what SB3's
-# `evaluate_policy(model, env, deterministic=True)` returns on the same reset seeds (tested).
+# the ES (whose policies are deterministic). It returns exactly what Stable-Baselines3's own
+# deterministic evaluation returns on the same reset seeds (tested).
 # PPO's deterministic policy can lag its stochastic one early in training, so the table also gives
 # PPO's return with sampled actions; where the two differ, the deterministic one is the harder
 # test and the one comparable with the ES.
@@ -315,9 +315,8 @@ glue("bw_data", "no runs of both sides stored yet" if es_end is None else
 # The ES's model (chapter 4's calibrated simulation) enters with its calibration fixed. No GPU was
 # available, so PPO's gradient update never ran on one.
 #
-# Budgets (stated per task): {glue:text}`budgets`. The runs come from the campaign
-# (`python -m evoscale campaign plan --chapters 06`); LunarLander's ES runs are chapter 3's and
-# chapter 5's (identical configurations), its PPO runs chapter 5's.
+# Budgets (stated per task): {glue:text}`budgets`. The runs come from the campaign; LunarLander's ES
+# runs are chapter 3's and chapter 5's (identical configurations), its PPO runs chapter 5's.
 #
 # Still to train, by the
 # campaign's estimate (one core per run): {glue:text}`cost_line`; BipedalWalker is the dearest per

@@ -34,8 +34,7 @@
 # whose reward moves {cite}`soltoggio2008evolutionary`, a walker that loses part of a leg
 # {cite}`najarro2020meta`, cue–reward associations {cite}`miconi2019backpropamine`.
 #
-# **Two tasks with a hidden context** (`evoscale.envs.adapt`; every episode is a pure function of its
-# seed, tested):
+# **Two tasks with a hidden context** (every episode is a pure function of its random seed, tested):
 #
 # * `ReversalBandit-v0` — 100 pulls of a two-armed bandit (Soltoggio's T-maze without the corridor).
 #   The good arm pays 1 with probability 0.8, the other with 0.2; which arm is good is drawn per
@@ -159,10 +158,10 @@ report.table(pd.DataFrame({"reference": [label for _, label, _ in REFS],
 #
 # ## The runs
 #
-# One `RunConfig` per (task, network, seed) in the shared run store `results/<profile>/runs/`. The
-# `book` profile's runs are trained by the campaign (`python -m evoscale campaign run`); this page
-# shows whatever part of them is stored. Every evolution run keeps the solution of each solved test,
-# so the final networks can be replayed below without training anything.
+# Each run is one task, one network and one random seed, stored with the other chapters' runs. The
+# book's runs are trained by the campaign; this page shows whatever part of them is stored. Every
+# evolution run keeps the solution of each solved test, so the final networks can be replayed below
+# without training anything.
 
 # %%
 df = plasticity.run(P)
@@ -421,6 +420,9 @@ glue("cpu_hours", report.num(cpu_hours, 1), display=False)
 # make chapter CH=07_plasticity PROFILE=quick                                      # 3 seeds, ~1 CPU-hour
 # python -m evoscale campaign plan --chapters 07                                   # the book's runs
 # ```
+#
+# The runs are stored under `results/<profile>/runs/`; `python -m evoscale campaign run --chapters 07
+# --hours 2` trains the missing ones of the `book` profile. The two tasks are `evoscale.envs.adapt`.
 #
 # ## Limitations
 #

@@ -34,7 +34,7 @@
 # 1. The network's share of evaluation time, for networks from the book's defaults up to a
 #    100K-parameter {term}`MLP` on LunarLander and a CNN the size of Such et al.'s (~4M parameters) on
 #    Pong {cite}`such2017deep`; from it, the Amdahl bound on moving only the forward to a GPU.
-# 2. A JAX backend in which gymnax's CartPole and the MLP are one `jit`-compiled, `vmap`-ed loop,
+# 2. A JAX backend in which gymnax's CartPole and the MLP are one compiled, vectorised loop,
 #    against the {term}`lockstep <lockstep evaluation>` evaluator, on one core, at population sizes from 16 to 4,096.
 # 3. Published GPU throughputs, converted into cores of this machine.
 #
@@ -79,11 +79,11 @@ pd.DataFrame([P.__dict__]).T.rename(columns={0: "value"})
 # %% [markdown]
 # ## 1. Inference: the network's share of the evaluation
 #
-# The lockstep evaluator (chapter 2) is timed with clocks around the environments' `step`/`reset`
-# and the policy's `forward` (`bench.evaluator.time_breakdown`), one core, for each network. Shares
+# The lockstep evaluator (chapter 2) is timed with clocks around the environments' step and reset
+# and the policy's forward pass, one core, for each network. Shares
 # are ratios within one timed pass, so a busy machine shifts them less than it shifts absolute
 # rates. Populations: LunarLander half random, half hovering controllers (long and short {term}`episodes <episode>`);
-# Pong and Humanoid N(0, 0.1²) weights. Results are cached under `results/<profile>/gpu/`.
+# Pong and Humanoid N(0, 0.1²) weights.
 
 # %%
 S = gpu.shares(P)
@@ -112,8 +112,8 @@ finish(fig, "fig_amdahl", C["machine"])
 #
 # ## 2. Simulation compiled with the policy: a JAX backend
 #
-# `backend="jax"` (`evoscale.evaluation.jax`) runs gymnax's CartPole and the MLP in one compiled
-# program: a `lax.while_loop` over time of a `vmap` over every episode of the {term}`generation`. Finished
+# A JAX backend runs gymnax's CartPole and the MLP in one compiled program: a loop over time of a
+# vectorised map over every episode of the {term}`generation`. Finished
 # episodes are masked (frozen, no reward) and the loop ends with the longest episode. In float64 its
 # episodes are the lockstep evaluator's up to rounding (tested). Every round times, at every
 # population size: the lockstep evaluator; the JAX backend with Gymnasium's start states (the same
@@ -236,8 +236,8 @@ glue("mjx_status", gpu.mjx_text(*gpu.mjx_rates()), display=False)
 # 64-core CPU figure equals {glue:text}`cpu64_cores`: their humanoid model is cheaper per step than
 # Gymnasium's Humanoid-v5, so these conversions compare models, not only machines).
 #
-# **MJX on this CPU.** `mujoco-mjx` 3.17.0 runs on the pinned `mujoco==4.0.0` and `jax==0.10.2`; it
-# is optional (`make bench-mjx` installs `requirements-mjx.txt` and runs `bench mjx`).
+# **MJX on this CPU.** MJX 3.17.0 runs on the pinned MuJoCo 4.0.0 and JAX 0.10.2; it is optional
+# (the section on re-running this chapter says how to install it).
 #
 # Gymnasium's Humanoid-v5 model uses MuJoCo's PGS solver, which MJX does not implement, so the bench switches
 # the model to Newton and times MuJoCo's C on both (one env step = 5 physics steps, as Gymnasium
@@ -249,8 +249,8 @@ glue("mjx_status", gpu.mjx_text(*gpu.mjx_rates()), display=False)
 # env steps/s on the idle machine.
 #
 # **A compiled simulator on the CPU: the per-core limit.** EnvPool {cite}`weng2022envpool`
-# re-implements these tasks in C++ behind one batched `step`. `make bench-compiled` (it installs
-# the optional EnvPool, ~0.7 GB with its MuJoCo assets) measures one pool of 64 environments on one
+# re-implements these tasks in C++ behind one batched step. An optional bench (it installs EnvPool,
+# ~0.7 GB with its MuJoCo assets) measures one pool of 64 environments on one
 # thread against one Gymnasium environment, random actions, interleaved rounds:
 
 # %% tags=["hide-input"]
@@ -266,12 +266,11 @@ report.table(pd.DataFrame({"task": C["env"], "EnvPool steps/s": C["envpool_steps
 # %% [markdown]
 # EnvPool over one Gymnasium environment: {glue:text}`compiled_status`. Where the ratio is well
 # above 1, Gymnasium's Python step, not the physics, limits one core — and our evaluator runs at
-# about one raw Gymnasium environment's rate (`bench evaluator`), so a compiled simulator is the
+# about one raw Gymnasium environment's rate (section 1's timing), so a compiled simulator is the
 # cheaper way to more steps per core on the tasks where that holds, before any GPU.
 
 # %% [markdown]
-# **EnvPool as an evaluator backend.** `backend="envpool"` (`evoscale.evaluation.envpool`) runs
-# the lockstep loop on EnvPool's simulators: one pool per run of consecutive episode seeds, each
+# **EnvPool as an evaluator backend.** An EnvPool backend runs the lockstep loop on EnvPool's simulators: one pool per run of consecutive episode seeds, each
 # environment playing one episode (EnvPool's environment *i* of pool seed *s* starts exactly like
 # environment 0 of pool seed *s + i*, so every episode stays a pure function of its seed). EnvPool
 # draws start states with its own random number generator, so the same seed starts a *different*
@@ -279,7 +278,7 @@ report.table(pd.DataFrame({"task": C["env"], "EnvPool steps/s": C["envpool_steps
 # distribution.
 #
 # The backend is part of a run's cache key, so its runs never mix with the stored
-# Gymnasium ones. `bench envpool` evaluates the same policies on both simulators and compares the
+# Gymnasium ones. A bench evaluates the same policies on both simulators and compares the
 # return samples; mirroring the heuristic's actions on EnvPool's side is the negative control the
 # comparison must catch:
 
@@ -298,13 +297,13 @@ report.tables(E, ["task", "policy"], {
 # %% [markdown]
 # ## 4. On a GPU: the one-shot run
 #
-# `make gpu-check` (`python -m evoscale.gpu_check --minutes 9`) runs, on a CUDA machine, the tests
+# One prepared script runs, on a CUDA machine, the tests
 # skipped here, the full CMA-ES's generation and eigendecomposition at n = 10K, 50K and 100K (with
 # the in-place layout that fits n = 100K on one 139 GiB GPU), EvoTorch's SNES, PGPE and {term}`sep-CMA-ES`,
 # the JAX rollout at populations up to 65,536, chapter 4's speedup with 1–16 workers, and MJX's
-# humanoid at batch 4,096 where the optional `mujoco-mjx` is installed, and writes
-# `results/gpu/gpu-check-<gpu>-<time>.json`. Without CUDA it stops with an error instead of running
-# on the CPU; `--dry-run` rehearses every section at tiny sizes (a test does).
+# humanoid at batch 4,096 where the optional MJX is installed, and stores what it measured. Without
+# CUDA it stops with an error instead of running on the CPU; a dry run rehearses every section at
+# tiny sizes (a test does).
 
 # %% tags=["hide-input"]
 G = gpu.gpu_results()
@@ -369,6 +368,13 @@ report.table(A["family_table"], note="Holm's correction over the chapter's tests
 # .venv/bin/python -m evoscale bench evaluator --env LunarLander-v3 --hidden 436,218   # network_fraction
 # make gpu-check                                            # on a CUDA machine
 # ```
+#
+# Measurements are cached under `results/<profile>/gpu/`. The two backends are `backend="jax"`
+# (`evoscale.evaluation.jax`) and `backend="envpool"` (`evoscale.evaluation.envpool`). `make bench-mjx`
+# installs `requirements-mjx.txt` and runs `bench mjx`; `make bench-compiled` installs
+# `requirements-compiled.txt` (EnvPool) and runs `bench compiled` and `bench envpool`. `make gpu-check`
+# runs `python -m evoscale.gpu_check --minutes 9` and writes `results/gpu/gpu-check-<gpu>-<time>.json`;
+# `--dry-run` rehearses it.
 #
 # ## Limitations
 #

@@ -404,3 +404,40 @@ def test_no_table_of_the_executed_book_is_wider_than_the_page():
         pytest.skip("the book profile has not been executed here (python -m evoscale.bookbuild --profile book)")
     wide = [f"{nb.stem}: {n} columns: {headers}" for nb in notebooks for n, headers in table_widths(nb) if n > MAX_COLUMNS]
     assert not wide, "tables wider than the page (split them with report.tables):\n" + "\n".join(wide)
+
+
+# --- no file paths or module names in the readers' text -----------------------------------------------
+CODE_SPAN = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
+PATHLIKE = re.compile(r"results/|evoscale\.|\.py\b|\.txt\b|\.json\b|RunConfig|backend=")
+"""Inline code a reader should not meet in the text: a file path, a module or a configuration field.
+The sections for researchers (re-running a chapter, running on a cluster), the exercises and the
+collapsed blocks may name them."""
+FOR_RESEARCHERS = re.compile(r"^#{2,3} (Re-running|Running on a Ray cluster|Exercises)", re.M)
+
+
+def readers_text(markdown: str) -> str:
+    """A chapter's markdown without its sections for researchers, its exercises, its code blocks and its
+    collapsed blocks."""
+    kept, skipping = [], False
+    for block in re.split(r"(?m)^(?=#{2,3} )", markdown):
+        if block.startswith("#"):
+            skipping = bool(FOR_RESEARCHERS.match(block))
+        if not skipping:
+            kept.append(block)
+    text = re.sub(r"^```(?!\{).*?^```$", "", "".join(kept), flags=re.M | re.S)  # code blocks
+    return DROPDOWN.sub(lambda m: "" if _collapsed(m.group(0)) else m.group(0), text)
+
+
+def test_the_readers_text_names_no_file_or_module():
+    offenders = [f"{p.stem}: `{m.group(1)}`" for p in chapter_files()
+                 for m in CODE_SPAN.finditer(readers_text("\n\n".join(markdown_cells(p))))
+                 if PATHLIKE.search(m.group(1))]
+    assert not offenders, "file paths or module names in the readers' text (move them to 'Re-running this " \
+        "chapter'):\n" + "\n".join(offenders)
+
+
+def test_the_path_check_skips_the_researchers_sections_and_catches_the_text():
+    md = ("## Results\n\nCached under `results/book/runs/` and `CartPole-v1`.\n\n"
+          "## Re-running this chapter\n\nUse `evoscale.island`.\n")
+    spans = [m.group(1) for m in CODE_SPAN.finditer(readers_text(md)) if PATHLIKE.search(m.group(1))]
+    assert spans == ["results/book/runs/"]

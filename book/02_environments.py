@@ -286,8 +286,7 @@ report.tables(environments.results_table(T), ["task", "method"], {
 #
 # How likely is a point for a network that has learned nothing? Below:
 # {glue:text}`env_signal_n` random networks per input and weight scale (N(0, s²) around the ES runs'
-# zero centre; s = their σ₀ and 10× it), one episode each (`evoscale.experiments.pong`; interval:
-# 95 % Wilson).
+# zero centre; s = their σ₀ and 10× it), one episode each (interval: 95 % Wilson).
 
 # %% tags=["hide-input"]
 signal = pong.summary(pong.first_points_cached(P.profile, P.signal_samples))
@@ -415,7 +414,8 @@ report.table(A["family_table"],
 #
 # Runs are cached in `results/<profile>/runs/` under the hash of their full configuration. The
 # benchmarks come from `make bench`, i.e. `python -m evoscale bench evaluator --env <task> --out
-# results/bench/evaluator-<task>.json` per task; the Atari preprocessing is `evoscale.envs.atari`.
+# results/bench/evaluator-<task>.json` per task; the Atari preprocessing is `evoscale.envs.atari`, the
+# random networks' first points `evoscale.experiments.pong`.
 #
 # ## Limitations
 #

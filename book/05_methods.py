@@ -243,7 +243,9 @@ report.table(BA)
 # %% [markdown]
 # The tuning runs are a third as long as the evaluation runs, so the rule can favour a setting that
 # learns fast early but ends lower: a short-horizon bias {cite}`wu2018understanding`. The last two
-# columns show how the selected settings carried over to the full budget. {glue:text}`tuning_transfer`
+# columns show how the selected settings carried over to the full budget:
+#
+# {glue:text}`tuning_transfer`
 
 # %% [markdown]
 # ## Learning curves

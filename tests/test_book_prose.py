@@ -417,15 +417,27 @@ FOR_RESEARCHERS = re.compile(r"^#{2,3} (Re-running|Running on a Ray cluster|Exer
 
 def readers_text(markdown: str) -> str:
     """A chapter's markdown without its sections for researchers, its exercises, its code blocks and its
-    collapsed blocks."""
-    kept, skipping = [], False
-    for block in re.split(r"(?m)^(?=#{2,3} )", markdown):
-        if block.startswith("#"):
-            skipping = bool(FOR_RESEARCHERS.match(block))
+    collapsed blocks (a fence opens a block and the next bare fence of as many backticks closes it; an
+    open directive's text is kept)."""
+    kept, skipping, lines, i = [], False, markdown.split("\n"), 0
+    while i < len(lines):
+        line = lines[i]
+        if re.match(r"#{2,3} ", line):
+            skipping = bool(FOR_RESEARCHERS.match(line))
+        fence = re.match(r"\s*(`{3,})(.*)", line)
+        if fence:
+            ticks, rest = fence.groups()
+            end = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == ticks), len(lines))
+            block = lines[i:end + 1]
+            directive = rest.startswith("{")
+            if directive and not _collapsed("\n".join(block)) and not skipping:
+                kept += [x for x in block[1:-1] if not OPTION.match(x)]
+            i = end + 1
+            continue
         if not skipping:
-            kept.append(block)
-    text = re.sub(r"^```(?!\{).*?^```$", "", "".join(kept), flags=re.M | re.S)  # code blocks
-    return DROPDOWN.sub(lambda m: "" if _collapsed(m.group(0)) else m.group(0), text)
+            kept.append(line)
+        i += 1
+    return "\n".join(kept)
 
 
 def test_the_readers_text_names_no_file_or_module():
@@ -438,6 +450,8 @@ def test_the_readers_text_names_no_file_or_module():
 
 def test_the_path_check_skips_the_researchers_sections_and_catches_the_text():
     md = ("## Results\n\nCached under `results/book/runs/` and `CartPole-v1`.\n\n"
+          "```{glue:figure} fig\n:name: f\n\nA caption.\n```\n\nThen `evoscale.pong` between two blocks.\n\n"
+          "```python\nimport evoscale.x\n```\n\n```{dropdown} Details\nIn `results/hidden/`.\n```\n\n"
           "## Re-running this chapter\n\nUse `evoscale.island`.\n")
     spans = [m.group(1) for m in CODE_SPAN.finditer(readers_text(md)) if PATHLIKE.search(m.group(1))]
-    assert spans == ["results/book/runs/"]
+    assert spans == ["results/book/runs/", "evoscale.pong"]  # not the code block, the dropdown, the section

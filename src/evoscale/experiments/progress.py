@@ -189,16 +189,16 @@ def plan(profile: str = "book", chapters=None, envs=None) -> pd.DataFrame:
 
 
 def contingent(profile: str = "book", chapters=None, envs=None) -> tuple[int, float]:
-    """The most a pending decision can add (``Study.contingent``): the stored runs of cells whose band is
-    still being tuned, each counted once, and the CPU-hours re-running them would cost if every such
-    band's selection changed their setting (priced as they are: a setting barely changes a run's cost)."""
+    """The most the pending decisions can add: the stored runs that still wait for one (``Need.waits``,
+    e.g. a chapter 1 or 5 cell whose band is still being tuned), each counted once, and the CPU-hours
+    re-running them would cost if every decision changed their setting (priced as they are: a setting
+    barely changes a run's cost)."""
     root = results_root() / profile
     model = cost_model(profile)
     stored = {}
-    for chapter in chapters_of(chapters):
-        for n in only_envs(STUDIES[chapter].contingent(profile), envs):
-            if need_stored(n, root):
-                stored.setdefault(need_path(n, root).name, n)
+    for n in only_envs(needs(profile, chapters), envs):
+        if n.waits and need_stored(n, root):
+            stored.setdefault(need_path(n, root).name, n)
     hours = sum(model.seconds(n.config, n_params(n.config)) for n in stored.values()) / 3600
     return len(stored), hours
 

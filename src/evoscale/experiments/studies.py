@@ -27,10 +27,6 @@ def _no_priors(profile: str) -> dict:
     return {}
 
 
-def _no_needs(profile: str) -> list[Need]:
-    return []
-
-
 @dataclass(frozen=True)
 class Study:
     """One chapter's study as the campaign and the chapters' progress lines read it."""
@@ -50,10 +46,6 @@ class Study:
     cost_priors: Callable[[str], dict] = _no_priors
     """A profile -> the study's measured priors, (method, env) -> CPU-seconds per unit (episode, or env
     step for the gradient baselines) or a function of the parameter count giving them."""
-    contingent: Callable[[str], list[Need]] = _no_needs
-    """A profile -> the needs a pending decision may replace (a cell whose band is still being tuned:
-    every seed, stored or not). ``campaign plan`` prices the stored ones as the most that decision can
-    add (each re-run at a new setting, at about the same cost); the campaign never trains from it."""
 
 
 # ------------------------------------------------------------------ the needs of each study
@@ -153,11 +145,9 @@ STUDIES: dict[str, Study] = {
     "03_compute": Study(compute.ComputeParams, compute.params, _compute, analyses.compute_analyse,
                         analyses.none_drawn),
     "01_parameters": Study(cma_scaling.CostParams, cma_scaling.params, lambda profile: _grid(profile, "width"),
-                           analyses.parameters_analyse, analyses.parameters_figures,
-                           contingent=lambda profile: [n for n in _grid(profile, "width") if n.waits]),
+                           analyses.parameters_analyse, analyses.parameters_figures),
     "05_methods": Study(methods.MethodsParams, methods.params, lambda profile: _grid(profile, "grid"),
-                        analyses.methods_analyse, analyses.methods_figures_of,
-                        contingent=lambda profile: [n for n in _grid(profile, "grid") if n.waits]),
+                        analyses.methods_analyse, analyses.methods_figures_of),
     "04_workers": Study(workers.WorkersParams, workers.params, _workers, analyses.workers_analyse,
                         analyses.none_drawn),
     "06_backprop_vs_evolution": Study(backprop.BackpropParams, backprop.params, _backprop, analyses.backprop_analyse,

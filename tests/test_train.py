@@ -72,6 +72,41 @@ class Crash(Exception):
     pass
 
 
+def test_the_checkpoint_clock_waits_its_seconds_and_caps_the_time_spent_saving(monkeypatch):
+    from evoscale import train as train_module
+
+    now = [0.0]
+    monkeypatch.setattr(train_module.time, "perf_counter", lambda: now[0])
+    clock = train_module.CheckpointClock(seconds=180)
+    now[0] = 179.0
+    assert not clock.due()
+    now[0] = 180.0
+    assert clock.due()
+    clock.saved(started=180.0)
+    assert not clock.due()
+    now[0] = 190.0  # a save of 10 s: at most 2 % of the time in saves, so the next after 500 s
+    clock.saved(started=180.0)
+    now[0] = 689.0
+    assert not clock.due()
+    now[0] = 690.0
+    assert clock.due()
+
+
+def test_a_run_saved_by_the_clock_saves_when_due_and_at_the_end(tmp_path, monkeypatch):
+    from evoscale import train as train_module
+
+    saves, real_save = [], train_module._save
+    monkeypatch.setattr(train_module, "_save", lambda path, config, p, state: (saves.append(p.generation),
+                                                                             real_save(path, config, p, state)))
+    config = RunConfig(method="openai_es", seed=2, **SMALL)  # 30 generations
+    plain = train(config)
+    assert strip(train(config, checkpoint=tmp_path / "a.ckpt", checkpoint_seconds=1e9)) == strip(plain)
+    assert saves == [30]  # never due: only the last generation's save
+    saves.clear()
+    train(config, checkpoint=tmp_path / "b.ckpt", checkpoint_seconds=0.0)
+    assert saves[-1] == 30 and len(saves) > 1  # due from the start: saved along the way as well
+
+
 @pytest.mark.parametrize("method,hyper", [(m, None) for m in sorted(REGISTRY)] + [("torch_cmaes", {"active": True})])
 def test_checkpoint_resume_equals_uninterrupted(tmp_path, method, hyper):
     import numpy as np

@@ -75,15 +75,23 @@ def format_plan(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+CHECKPOINT_SECONDS = 180.0
+"""A campaign's run saves its checkpoint at most every 3 minutes of wall time, so an interruption costs
+about that much, and spends at most 2 % of its time saving (``train.CheckpointClock``). The estimate
+can be several times too low on a shared machine, so the clock, not a share of the generations, decides."""
+
+
 def checkpoint_dir() -> Path:
     return Path(os.environ.get("EVOSCALE_CHECKPOINTS", Path.home() / ".cache" / "evoscale" / "checkpoints"))
 
 
-def train_unit(config: RunConfig, where: Path, checkpoint: Path | None, checkpoint_every: int) -> float:
+def train_unit(config: RunConfig, where: Path, checkpoint: Path | None,
+               checkpoint_seconds: float = CHECKPOINT_SECONDS) -> float:
     """Train one run (``config``: a ``RunConfig`` or an island run, ``island.IslandSpec``; resuming its
-    checkpoint), save it atomically, drop the checkpoint; wall seconds."""
+    checkpoint, saved by the clock: ``train.CheckpointClock``), save it atomically, drop the
+    checkpoint; wall seconds."""
     t = time.perf_counter()
-    df = train_records(config, checkpoint=checkpoint, checkpoint_every=checkpoint_every)
+    df = train_records(config, checkpoint=checkpoint, checkpoint_seconds=checkpoint_seconds)
     save_records(config, where, df, rescue_to=[checkpoint_dir()])  # a full disk: kept there, said in one line
     if checkpoint is not None:
         checkpoint.unlink(missing_ok=True)
@@ -205,19 +213,17 @@ def _next_fitting(queue: list, est: dict, deadline: float, end: float, told: set
     return None
 
 
-def _checkpoint(u: Need, root: Path, seconds: float, checkpoint_minutes: float) -> tuple[Path | None, int]:
-    """Where ``u`` checkpoints (None: it does not) and every how many generations: a run estimated at
-    more than ``checkpoint_minutes``, and any run with a checkpoint already there (always resumed,
-    whatever its estimate says now). A run kind that cannot checkpoint (``can_checkpoint``) never does."""
+def _checkpoint(u: Need, root: Path, seconds: float, checkpoint_minutes: float) -> Path | None:
+    """Where ``u`` checkpoints (None: it does not): a run estimated at more than ``checkpoint_minutes``,
+    and any run with a checkpoint already there (always resumed, whatever its estimate says now). A
+    run kind that cannot checkpoint (``can_checkpoint``) never does."""
     if not u.run.can_checkpoint:
-        return None, 10
+        return None
     ckpt = checkpoint_dir() / f"{run_path(u.config, root).stem}.pkl"
     if seconds <= checkpoint_minutes * 60 and not ckpt.exists():
-        return None, 10
+        return None
     ckpt.parent.mkdir(parents=True, exist_ok=True)
-    # 40 checkpoints a run: the estimate can be several times too low on a shared
-    # machine, and an interruption should cost a few minutes, not an hour
-    return ckpt, max(1, generations(u.config) // 40)
+    return ckpt
 
 
 def _claim(u: Need, root: Path, log) -> Path | None:
@@ -256,8 +262,8 @@ def _run_local(todo, root, processes, deadline, end, est, checkpoint_minutes, do
                     break
                 if (lock := _claim(u, root, log)) is None:
                     continue
-                ckpt, every = _checkpoint(u, root, est[id(u)], checkpoint_minutes)
-                running[pool.submit(train_unit, u.run, root / u.store, ckpt, every)] = (u, lock)
+                ckpt = _checkpoint(u, root, est[id(u)], checkpoint_minutes)
+                running[pool.submit(train_unit, u.run, root / u.store, ckpt)] = (u, lock)
             if not running:
                 break
             finished, _ = wait(running, return_when=FIRST_COMPLETED)

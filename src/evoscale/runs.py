@@ -259,10 +259,10 @@ def is_cached(config: RunConfig, where: Path) -> bool:
     return load_cached(config, where) is not None
 
 
-def train_records(config: RunConfig, checkpoint: Path | None = None,
-                  checkpoint_every: int = 10) -> pd.DataFrame:
+def train_records(config: RunConfig, checkpoint: Path | None = None, checkpoint_every: int = 10,
+                  checkpoint_seconds: float | None = None) -> pd.DataFrame:
     """Train ``config`` on one core (same numbers however many runs share the machine); resume
-    from ``checkpoint`` if one exists there."""
+    from ``checkpoint`` if one exists there (saved as ``train`` says)."""
     if checkpoint is not None and not config.can_checkpoint:
         raise ValueError(f"{run_path(config, '.').name}: this kind of run cannot checkpoint")
     if not isinstance(config, RunConfig):
@@ -271,7 +271,8 @@ def train_records(config: RunConfig, checkpoint: Path | None = None,
 
     with threadpool_limits(1):
         try:
-            records = train(config, checkpoint=checkpoint, checkpoint_every=checkpoint_every)
+            records = train(config, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+                            checkpoint_seconds=checkpoint_seconds)
         except FinishedRunError:  # killed after the last checkpoint, before the CSV was written
             records = load_pickle(checkpoint)["progress"].records
     return pd.DataFrame(records)

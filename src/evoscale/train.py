@@ -9,7 +9,8 @@ run cost, whatever else shared the machine.
 
 Checkpoints: with ``checkpoint=PATH`` the loop pickles everything it needs to continue -- the
 trainer's state (which holds its RNGs), the records so far and the counters -- every
-``checkpoint_every`` generations and at the end, atomically. A later ``train(..., checkpoint=PATH)``
+``checkpoint_every`` generations (or, with ``checkpoint_seconds``, by the clock: ``CheckpointClock``)
+and at the end, atomically. A later ``train(..., checkpoint=PATH)``
 resumes from it; episode seeds depend only on (seed, generation, individual, episode), so the resumed
 run is identical to an uninterrupted one. Large (nearly) symmetric matrices -- a covariance -- are
 stored as a triangle plus the exact bitwise rest (``compact.dumps_compact``), which reads back bit for
@@ -292,9 +293,33 @@ def _load(path: Path, config: RunConfig) -> tuple[Progress, Any]:
     return saved["progress"], saved["state"]
 
 
+@dataclass
+class CheckpointClock:
+    """When a run saves its checkpoint by the clock: once at least ``seconds`` of wall time have passed
+    since the last save, and never more than ``share`` of the run's time in saves (the wait grows to
+    the last save's duration / ``share``). A checkpoint of full CMA-ES at 8,066 parameters pickles
+    two 8,066 x 8,066 matrices (about 300 MB, seconds each); every few generations that was a quarter
+    of the run."""
+
+    seconds: float
+    share: float = 0.02
+    last: float = field(default_factory=lambda: time.perf_counter())  # when it last saved (or started)
+    cost: float = 0.0  # seconds the last save took
+
+    def due(self) -> bool:
+        return time.perf_counter() - self.last >= max(self.seconds, self.cost / self.share)
+
+    def saved(self, started: float) -> None:
+        self.last = time.perf_counter()
+        self.cost = self.last - started
+
+
 def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
-          checkpoint: str | Path | None = None, checkpoint_every: int = 10) -> list[Record]:
-    """Run ``config`` to its budget (resuming from ``checkpoint`` if it exists); one record per generation."""
+          checkpoint: str | Path | None = None, checkpoint_every: int = 10,
+          checkpoint_seconds: float | None = None) -> list[Record]:
+    """Run ``config`` to its budget (resuming from ``checkpoint`` if it exists); one record per generation.
+    The checkpoint is saved every ``checkpoint_every`` generations, or with ``checkpoint_seconds`` by
+    the clock (``CheckpointClock``), and after the last generation."""
     resolve(config)  # the registries' checks, before anything is touched
     checkpoint = Path(checkpoint) if checkpoint else None
     if checkpoint:
@@ -315,6 +340,7 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
     bar = _progress_bar(config, generations, progress.generation)
     p = progress
     cpu_before = p.cpu - time.process_time()  # + process_time() = CPU seconds of the run so far
+    clock = CheckpointClock(checkpoint_seconds) if checkpoint_seconds is not None else None
     try:
         while p.generation < generations:
             gen = p.generation
@@ -353,8 +379,12 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
                 p.solved, generations = True, p.generation  # the run ends here
             elif why == "steps":
                 generations = p.generation  # step budget spent (the last generation had its solved test)
-            if checkpoint and (p.generation % checkpoint_every == 0 or p.generation == generations):
+            due = clock.due() if clock else p.generation % checkpoint_every == 0
+            if checkpoint and (due or p.generation == generations):
+                t5 = time.perf_counter()
                 _save(checkpoint, config, p, state)
+                if clock:
+                    clock.saved(t5)
             if callback:
                 callback(rec)
             if bar:

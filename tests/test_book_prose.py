@@ -232,7 +232,21 @@ def test_a_page_s_glue_into_a_chapter_counts_the_words_it_shows():
     assert words(page, _pages_glue(executed)) == 8
 
 
-DROPDOWN = re.compile(r"^```\{(?:dropdown|admonition)\}[^\n]*\n(?::[^\n]*\n)*.*?^```$", re.M | re.S)
+def backtick_blocks(markdown: str):
+    """The markdown's lines, a backtick block at a time: (None, [line]) for a line outside blocks, else
+    (what follows the opening backticks, e.g. "{dropdown} Details" or "bash", the block's lines with both
+    fences); a fence opens a block and the next bare fence of as many backticks closes it."""
+    lines, i = markdown.split("\n"), 0
+    while i < len(lines):
+        fence = re.match(r"\s*(`{3,})(.*)", lines[i])
+        if not fence:
+            yield None, [lines[i]]
+            i += 1
+            continue
+        ticks, rest = fence.groups()
+        end = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == ticks), len(lines))
+        yield rest, lines[i:end + 1]
+        i = end + 1
 
 
 def _collapsed(block: str) -> bool:
@@ -244,7 +258,8 @@ def visible_verdicts(text: str, glued: dict[str, str]) -> list[tuple[str, int]]:
     shows outside a collapsed dropdown."""
     from evoscale.experiments.report import WORDS
 
-    shown = DROPDOWN.sub(lambda m: "" if _collapsed(m.group()) else m.group(), text)
+    shown = "\n".join(line for _, block in backtick_blocks(text) if not _collapsed("\n".join(block))
+                      for line in block)
     out = []
     for m in ROLE.finditer(shown):
         value = glued.get(m.group(2), "") if m.group(1).startswith("glue") else ""
@@ -321,7 +336,7 @@ def test_the_glossary_defines_every_term_a_student_meets():
     assert not set(TERMS) - set(terms), f"missing from the glossary: {sorted(set(TERMS) - set(terms))}"
 
 
-CODE_SPAN = re.compile(r"(?<!`)`[^`\n]+`(?!`)")
+CODE_SPAN = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
 
 
 def prose_mask(text: str) -> list[bool]:
@@ -407,7 +422,6 @@ def test_no_table_of_the_executed_book_is_wider_than_the_page():
 
 
 # --- no file paths or module names in the readers' text -----------------------------------------------
-CODE_SPAN = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
 PATHLIKE = re.compile(r"results/|evoscale\.|\.py\b|\.txt\b|\.json\b|RunConfig|backend=")
 """Inline code a reader should not meet in the text: a file path, a module or a configuration field.
 The sections for researchers (re-running a chapter, running on a cluster), the exercises and the
@@ -419,24 +433,14 @@ def readers_text(markdown: str) -> str:
     """A chapter's markdown without its sections for researchers, its exercises, its code blocks and its
     collapsed blocks (a fence opens a block and the next bare fence of as many backticks closes it; an
     open directive's text is kept)."""
-    kept, skipping, lines, i = [], False, markdown.split("\n"), 0
-    while i < len(lines):
-        line = lines[i]
-        if re.match(r"#{2,3} ", line):
-            skipping = bool(FOR_RESEARCHERS.match(line))
-        fence = re.match(r"\s*(`{3,})(.*)", line)
-        if fence:
-            ticks, rest = fence.groups()
-            end = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == ticks), len(lines))
-            block = lines[i:end + 1]
-            directive = rest.startswith("{")
-            if directive and not _collapsed("\n".join(block)) and not skipping:
-                kept += [x for x in block[1:-1] if not OPTION.match(x)]
-            i = end + 1
-            continue
-        if not skipping:
-            kept.append(line)
-        i += 1
+    kept, skipping = [], False
+    for rest, block in backtick_blocks(markdown):
+        if rest is None:
+            if re.match(r"#{2,3} ", block[0]):
+                skipping = bool(FOR_RESEARCHERS.match(block[0]))
+            kept += [] if skipping else block
+        elif rest.startswith("{") and not _collapsed("\n".join(block)) and not skipping:
+            kept += [x for x in block[1:-1] if not OPTION.match(x)]
     return "\n".join(kept)
 
 

@@ -73,7 +73,7 @@ def test_selection_takes_the_best_iqm_and_breaks_ties_by_cost():
 def test_a_band_with_a_missing_run_is_not_decided():
     sel = tuning.select(_runs([[10, 20, 30], [100, 90, math.nan]], stored=[True, False]))
     assert not sel.loc[0, "complete"] and sel.loc[0, "setting"] == -1 and not sel.loc[0, "changed"]
-    table = tuning.selection_table(_runs([[10, 20, 30], [100, 90, math.nan]], stored=[True, False]))
+    table = tuning.selection_table(tuning.select(_runs([[10, 20, 30], [100, 90, math.nan]], stored=[True, False])))
     assert table.loc[0, "Selected setting"] == "not yet: runs missing"
 
 
@@ -87,12 +87,14 @@ def test_a_selection_at_an_end_of_its_grid_is_flagged():
     actives = [i for i, s in enumerate(tuning.GRIDS["cmaes"]) if (s["hyper"] or {}).get("active")]
     assert fair_rivals.at_edge("cmaes", actives[1]) == []  # a switch (active CMA) has no edge
     # the selection table and the sentence: the best of settings 0..2 is the grid's smallest σ0
-    runs = _runs([[100, 90, 80], [10, 20, 30], [0, 0, 0]])
-    assert tuning.selection_table(runs).loc[0, "At the grid's edge"] == "the smallest σ0"
-    assert tuning.edge_text(runs).startswith("1 of the 1 selections made so far sits at an edge of its grid: "
-                                             "sep-CMA-ES, small band (the smallest σ0 tried).")
-    assert tuning.edge_text(_runs([[10, 20, 30], [100, 90, 80]])).startswith("None of the 1 selections")
-    assert tuning.edge_text(_runs([[10, 20, 30], [1, 2, math.nan]], stored=[True, False])).startswith("No band's")
+    sel = tuning.select(_runs([[100, 90, 80], [10, 20, 30], [0, 0, 0]]))
+    assert tuning.selection_table(sel).loc[0, "At the grid's edge"] == "the smallest σ0"
+    assert tuning.edge_text(sel).startswith("1 of the 1 selections made so far sits at an edge of its grid: "
+                                            "sep-CMA-ES, small band (the smallest σ0 tried).")
+    inside = tuning.select(_runs([[10, 20, 30], [100, 90, 80]]))
+    assert tuning.edge_text(inside).startswith("None of the 1 selections")
+    undecided = tuning.select(_runs([[10, 20, 30], [1, 2, math.nan]], stored=[True, False]))
+    assert tuning.edge_text(undecided).startswith("No band's")
 
 
 def test_a_cells_missing_runs_wait_for_their_bands_tuning(monkeypatch):

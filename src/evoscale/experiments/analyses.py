@@ -72,8 +72,9 @@ def tuning_analyse(P, results: dict, **options) -> dict:
     """results: ``table`` (``tuning.table``). The protocol states no claim of its own (chapter 5 judges
     the tuned cells): no verdicts; adds the ``selection`` table and ``edges``, the sentence on selections at
     an edge of their grid."""
-    return {**results, "verdicts": {}, "family": {}, "selection": tuning.selection_table(results["table"]),
-            "edges": tuning.edge_text(results["table"])}
+    sel = tuning.select(results["table"])
+    return {**results, "verdicts": {}, "family": {}, "selection": tuning.selection_table(sel),
+            "edges": tuning.edge_text(sel)}
 
 
 def tuning_figures(results: dict) -> dict:

@@ -56,10 +56,9 @@ def protocol() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def selection_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per method and band: runs stored, and once complete the selected setting and whether it differs
-    from the book's (readers' words)."""
-    sel = select(runs)
+def selection_table(sel: pd.DataFrame) -> pd.DataFrame:
+    """Per method and band (``sel``: ``select``'s rows): runs stored, and once complete the selected
+    setting and whether it differs from the book's (readers' words)."""
     return pd.DataFrame({
         "Method": sel["row"].map(LABELS), "Band": sel["band"],
         "Tuning runs stored": [f"{a} of {b}" for a, b in zip(sel["stored"], sel["planned"])],
@@ -70,10 +69,10 @@ def selection_table(runs: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def edge_text(runs: pd.DataFrame) -> str:
-    """One sentence for readers: how many of the decided selections sit at an edge of their grid, and
-    which (a better setting may lie outside the grid; the rule stands, the grid is not widened)."""
-    sel = select(runs)
+def edge_text(sel: pd.DataFrame) -> str:
+    """One sentence for readers (``sel``: ``select``'s rows): how many of the decided selections sit at
+    an edge of their grid, and which (a better setting may lie outside the grid; the rule stands, the
+    grid is not widened)."""
     done = sel[sel["complete"]]
     if done.empty:
         return "No band's tuning is complete yet, so no selection can sit at an edge of its grid."

@@ -40,9 +40,6 @@
 # rl-baselines3-zoo hyper-parameters {cite}`raffin2020zoo`, on {term}`env steps <env step>` *and* wall-clock, as the
 # interquartile mean over seeds with a 95 % bootstrap band {cite}`agarwal2021deep`. And one test of "Atari needs
 # CNNs": Pong from its 128 bytes of RAM with a small MLP, at equal evaluations.
-#
-# `profile` picks the defaults: `smoke` (CI), `book` (this page, ~35 min on 2 cores), `full` (the
-# design note's estimates, 10 seeds: a cluster or GPU — see the cost model for what it needs).
 
 # %% tags=["parameters"]
 profile = "book"  # smoke | quick | book | full
@@ -412,6 +409,8 @@ report.table(A["family_table"],
 # make chapter CH=02_environments PROFILE=full PARAMS="-p workers 64"   # a cluster (Ray) + a GPU
 # ```
 #
+# `profile` picks the defaults: `smoke` (CI), `book` (this page, ~35 min on 2 cores), `full` (the
+# design note's estimates, 10 seeds: a cluster or GPU — see the cost model for what it needs).
 # Runs are cached in `results/<profile>/runs/` under the hash of their full configuration. The
 # benchmarks come from `make bench`, i.e. `python -m evoscale bench evaluator --env <task> --out
 # results/bench/evaluator-<task>.json` per task; the Atari preprocessing is `evoscale.envs.atari`, the

@@ -28,17 +28,13 @@
 # that crosses the solved line (200) near 90K evaluations, with *diminishing returns after about
 # 50K evaluations*: "more compute helps, but the marginal benefit falls".
 #
-# **What we measure.** Full CMA-ES (`torch_cmaes`, the book's implementation of pycma's `purecma`
-# algorithm) on `LunarLander-v3` with that network, 10 seeds × 102,400 evaluations, one episode
+# **What we measure.** Full CMA-ES (the book's own implementation, which follows the reference
+# algorithm of pycma's purecma) on `LunarLander-v3` with that network, 10 seeds × 102,400 evaluations, one episode
 # per {term}`evaluation`. Every 2,560 evaluations the current search mean is put through the {term}`solved test`:
 # its mean return over 100 fresh episodes that training never sees (Gymnasium's convention:
 # ≥ 200 is solved). Curves show the interquartile mean ({term}`IQM`) over seeds with a 95 % bootstrap band
 # {cite}`henderson2018deep,agarwal2021deep`; with fewer than 5 seeds they show each seed instead.
 # pycma itself runs 10 seeds × 50K evaluations as a cross-check of the implementation.
-#
-# `profile` picks defaults for every parameter left at `None`: `smoke` (seconds, CI), `quick`
-# (the whole book in about an hour; numbers labelled as such), `book` (the committed campaign:
-# this chapter trains nothing and shows what is stored, "n = k of 10"), `full` (30 seeds).
 
 # %% tags=["parameters"]
 profile = "book"  # smoke | quick | book | full
@@ -175,6 +171,9 @@ report.table(A["family_table"], note="Holm's correction over the chapter's tests
 # python -m evoscale campaign run --hours 2 --chapters 03                 # train it, two runs at a time
 # ```
 #
+# `profile` picks defaults for every parameter left at `None`: `smoke` (seconds, CI), `quick`
+# (the whole book in about an hour; numbers labelled as such), `book` (the committed campaign:
+# this chapter trains nothing and shows what is stored, "n = k of 10"), `full` (30 seeds).
 # A misspelt parameter (`-p popsiz 32`) stops the run with an error naming the valid parameters
 # instead of being ignored. Runs are cached in `results/<profile>/runs/` under a hash of their full
 # configuration.

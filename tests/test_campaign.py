@@ -200,14 +200,18 @@ def test_envs_selects_one_task_and_rejects_unknown_ones(store):
 
 
 def test_chapter_1s_extra_small_width_of_sep_cmaes_and_the_ga_waits_for_the_verdicts_runs():
-    # the issue's cells first: CMA-ES vs OpenAI-ES at every width (2), chapter 5's grid (3), the large
-    # widths (4); sep-CMA-ES and the GA at 973 parameters are drawn in chapter 1 but in no verdict (5)
+    # a band's cells at its tuning's priority (small 1, medium 2, large 3: each band finished, tuning
+    # then evaluation runs, before the next band's tuning); sep-CMA-ES and the GA at 973 parameters are
+    # drawn in chapter 1 but in no verdict (5)
     prio = {}
     for n in campaign.needs("book", ["01"]):
         prio.setdefault((n.config.method, n.config.hidden), set()).add(n.priority)
     assert prio[("sepcmaes", (34, 17))] == prio[("ga", (34, 17))] == {5}
-    assert prio[("torch_cmaes", (34, 17))] == prio[("openai_es", (34, 17))] == {2}
-    assert prio[("sepcmaes", (116, 58))] == {3} and prio[("ga", (436, 218))] == {4}
+    assert prio[("torch_cmaes", (34, 17))] == prio[("openai_es", (34, 17))] == {1}
+    assert prio[("sepcmaes", (64, 32))] == {1} and prio[("sepcmaes", (116, 58))] == {2}
+    assert prio[("ga", (436, 218))] == {3}
+    tuning_prio = {n.cell.split(":")[0]: n.priority for n in campaign.needs("book", ["tuning"])}
+    assert tuning_prio == {"tuning small": 1, "tuning medium": 2, "tuning large": 3}
 
 
 def test_cost_model_never_extrapolates_a_falling_cost_from_n_equal_to_one(tmp_path):

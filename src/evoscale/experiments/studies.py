@@ -66,7 +66,9 @@ def _grid(profile: str, part: str) -> list[Need]:
     """Chapter 1's widths (``part="width"``) or chapter 5's grid with PPO (``"grid"``), from
     ``methods.plan`` (the book's cells where the cost table says they fit). A cell's runs wait for its
     band's tuning while that is not complete (``methods.waits_for_tuning``): a new seed trained at the
-    earlier setting would be thrown away if the selection changes it."""
+    earlier setting would be thrown away if the selection changes it. Once it is, they come before the
+    next band's tuning (the same priority as their band's tuning), so the bands finish one at a time,
+    the design note's own width first."""
     chapter = "01_parameters" if part == "width" else "05_methods"
     mp = methods.params({"profile": profile})
     try:
@@ -78,12 +80,10 @@ def _grid(profile: str, part: str) -> list[Need]:
     for cell, c in methods.configs(mp, methods.plan(mp, cost, part), ppo=part == "grid"):
         if cell is None:
             prio = 6
-        elif cell.row in ("cmaes", "openai_es") and cell.band != "large":
-            prio = 2
-        elif cell.size.startswith("w") and cell.band != "large":
+        elif cell.size.startswith("w") and cell.row not in ("cmaes", "openai_es") and cell.band != "large":
             prio = 5  # chapter 1's extra small width for sep-CMA-ES and the GA: drawn, in no verdict
         else:
-            prio = 3 if cell.band != "large" else 4
+            prio = tuning.PRIORITY[cell.band]  # a band's evaluation runs before the next band's tuning
         waits = methods.waits_for_tuning(mp, cell.row, cell.band) if cell is not None else None
         out.append(Need(prio, chapter, cell_name(c), c, waits=waits))
     return out

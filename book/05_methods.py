@@ -301,8 +301,8 @@ report.table(verdicts)
 # strategies at equal env steps and at equal one-core time.
 #
 # This is one task and one budget: the ranking can change with more episodes and on harder tasks.
-# The stored runs took {glue:text}`cpu_total` CPU-hours (one core per run, training and solved
-# tests) on: {glue:text}`machine`.
+# The stored runs took {glue:text}`cpu_total` CPU-hours (one core per run: training, solved tests and
+# saving the run's checkpoints) on: {glue:text}`machine`.
 #
 # ## Re-running this chapter
 #

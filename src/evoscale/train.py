@@ -4,8 +4,8 @@ Each generation appends one record (a dict); generations that end a block of ``t
 and the last one, also carry ``test_return``: the mean return of the trainer's current solution over
 ``test_episodes`` fresh episodes (a seed stream training never uses). ``wall_s`` counts training time
 only (ask + population evaluation + tell); the solved tests are timed separately in ``test_wall_s``.
-``cpu_s`` is the process's CPU time for the run so far, training and solved tests together: what the
-run cost, whatever else shared the machine.
+``cpu_s`` is the process's CPU time for the run so far, training, solved tests and checkpoint saves
+together: what the run cost, whatever else shared the machine.
 
 Checkpoints: with ``checkpoint=PATH`` the loop pickles everything it needs to continue -- the
 trainer's state (which holds its RNGs), the records so far and the counters -- every
@@ -52,7 +52,8 @@ class Progress:
     wall: float = 0.0
     eval_wall: float = 0.0
     cpu: float = 0.0
-    """CPU seconds of this process spent on the run so far (training and solved tests; all its threads)."""
+    """CPU seconds of this process spent on the run so far (training, solved tests and checkpoint saves;
+    all its threads)."""
     next_eval: float = math.inf
     solved: bool = False
     """The run reached ``target_return`` and stopped early."""

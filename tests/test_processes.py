@@ -265,7 +265,8 @@ from evoscale.config import RunConfig
 
 long = RunConfig(env="CartPole-v1", hidden=(4,), popsize=8, budget_evals=8 * 4000, test_episodes=2, progress=False)
 campaign.needs = lambda profile, chapters=None: [campaign.Need(1, "test", "long", long)]
-campaign.CostModel.seconds = lambda self, config, n: 3600.0  # an hour: it checkpoints every 100 generations
+campaign.CostModel.seconds = lambda self, config, n: 3600.0  # an hour: it checkpoints
+campaign.CHECKPOINT_SECONDS = 1.0  # by the clock, every second (the workers take it from here)
 sys.exit(cli.main(["campaign", "run", "--hours", "1", "--profile", "smoke", "--processes", "1"]))
 """
 

@@ -263,7 +263,7 @@ def _run_local(todo, root, processes, deadline, end, est, checkpoint_minutes, do
                 if (lock := _claim(u, root, log)) is None:
                     continue
                 ckpt = _checkpoint(u, root, est[id(u)], checkpoint_minutes)
-                running[pool.submit(train_unit, u.run, root / u.store, ckpt)] = (u, lock)
+                running[pool.submit(train_unit, u.run, root / u.store, ckpt, CHECKPOINT_SECONDS)] = (u, lock)
             if not running:
                 break
             finished, _ = wait(running, return_when=FIRST_COMPLETED)

@@ -279,7 +279,8 @@ report.table(methods_figures.width_table(wseeds, wcells, plan_n, WV))
 # with 95 % bootstrap CIs from 5 seeds on (crosses: each seed, where a width has fewer so far; hollow
 # triangles on the x axis: not run at that width, too expensive there).
 # Dotted line and grey band: the width at which OpenAI-ES catches up with CMA-ES, and its bootstrap
-# CI, where there is one in range.
+# CI, where there is one in range. Dashed: the networks beyond 100K parameters (two equal hidden
+# layers; the low-rank ES also at the sweep's widest network), once their runs are stored.
 # ```
 #
 # **Verdict on the hypothesis** "CMA-ES dominates up to ~10K parameters, OpenAI-ES above", with

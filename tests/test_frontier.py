@@ -178,3 +178,29 @@ def test_the_table_shows_a_predicted_time_until_a_width_has_runs(store, monkeypa
     measured = _seeds([("lowrank_es", int(widest.replace(",", "")), [10.0, 20.0, 30.0])])
     assert f.table(p, measured).set_index(["Method", "Parameters"]).loc[
         ("low-rank ES", widest), "One-core hours per run"] == "0.10"  # a stored run: measured, not predicted
+
+
+def test_chapter_1s_figure_shows_the_widths_beyond_100k_once_runs_are_stored():
+    import matplotlib.pyplot as plt
+
+    from evoscale.experiments import methods_figures
+
+    seeds = pd.DataFrame({"row": "openai_es", "size": "s", "n": 2788, "seed": range(5), "final": 200.0,
+                          "machine": "here"})
+    cells = pd.DataFrame({"row": ["openai_es"], "n": [2788], "runs": [True]})
+    rows = [dict(method=m, width=w, seed=s, final=150.0 + s, hours=1.0, s_per_gen=1.0, machine="there")
+            for m, w, k in (("openai_es", 999_955, 5), ("lowrank_es", 9_998_199, 3), ("ppo", 999_955, 3))
+            for s in range(k)]
+
+    def labels(frontier):
+        fig = methods_figures.width_figure(seeds, cells, {"crossover": {}}, 200.0, frontier)
+        out = [t.get_text() for t in fig.legends[0].get_texts()] if fig.legends else \
+            [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        plt.close(fig)
+        return out
+
+    before = labels(None)
+    assert before == labels(pd.DataFrame(rows[:0], columns=list(rows[0])))  # nothing beyond 100K: as it was
+    after = labels(pd.DataFrame(rows))
+    assert "OpenAI-ES, two equal layers" in after and "low-rank ES (rank 1) (each seed, < 5 seeds)" in after
+    assert not any("PPO" in x for x in after) and set(before) < set(after)  # PPO's own budget: table only

@@ -23,6 +23,7 @@ METHOD_COLORS = {
     "cmaes": "#0173b2", "torch_cmaes": "#0173b2", "cma": "#0173b2",  # CMA-ES, whichever implementation
     "sepcmaes": "#56b4e9",
     "openai_es": "#029e73",
+    "lowrank_es": "#aa4499",
     "ga": "#999933",
     "ppo": "#d55e00",
     "neuromod": "#cc78bc",

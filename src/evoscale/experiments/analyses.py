@@ -120,7 +120,7 @@ def parameters_analyse(P, results: dict, **options) -> dict:
 
 def parameters_figures(results: dict) -> dict:
     return {"fig_width": methods_figures.width_figure(results["width_seeds"], results["width_cells"], results["width"],
-                                                      results["threshold"])}
+                                                      results["threshold"], results.get("frontier_seeds"))}
 
 
 # ------------------------------------------------------------------ chapter 6: backprop vs evolution

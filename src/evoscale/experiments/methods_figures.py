@@ -106,33 +106,36 @@ def width_table(seeds: pd.DataFrame, cells: pd.DataFrame, plan_n: dict, WV: dict
     return pd.DataFrame(rows).set_index(["parameters", "method"])
 
 
-def width_figure(seeds: pd.DataFrame, cells: pd.DataFrame, WV: dict, threshold: float | None):
+FRONTIER_ROWS = {"openai_es": "OpenAI-ES, two equal layers", "lowrank_es": "low-rank ES (rank 1)"}
+"""The widths beyond 100K in chapter 1's figure (``frontier.per_seed``'s ES; PPO, on its own env-step
+budget, stays in the table): the same protocol on two equal hidden layers (the low-rank ES also at the
+widest network of the sweep), dashed."""
+
+
+def width_figure(seeds: pd.DataFrame, cells: pd.DataFrame, WV: dict, threshold: float | None,
+                 frontier: pd.DataFrame | None = None):
     """Final return against n per method: IQM with 95 % CI from 5 seeds, else each seed's value;
     the crossover n and its CI where one is resolved; a hollow triangle on the x axis where a method was
-    too expensive to run."""
+    too expensive to run. ``frontier`` (``frontier.per_seed``): the widths beyond 100K, dashed, where
+    runs are stored."""
     import matplotlib.pyplot as plt
 
     from .. import plots
 
     plots.style()
     fig, ax = plt.subplots(figsize=(plots.WIDTH, 5.6))
+    beyond = pd.DataFrame(columns=["method", "width", "seed", "final", "machine"]) if frontier is None else frontier
+    beyond = beyond[beyond["method"].isin(list(FRONTIER_ROWS)) & np.isfinite(beyond["final"].astype(float))]
     for m in WIDTH_ROWS:
         g = seeds[seeds["row"] == m] if len(seeds) else seeds
-        pts = [(n, iqm_ci(v["final"])) for n, v in g.groupby("n") if len(v) >= MIN_SEEDS]
-        if pts:
-            n_, t = zip(*pts)
-            y = np.array(t)
-            ax.errorbar(n_, y[:, 0], yerr=[y[:, 0] - y[:, 1], y[:, 2] - y[:, 0]], marker="o", capsize=3,
-                        color=plots.color(m), label=LABELS[m])
-        few = g[g.groupby("n")["seed"].transform("size") < MIN_SEEDS] if len(g) else g
-        if len(few):
-            ax.plot(few["n"], few["final"], "x", color=plots.color(m), alpha=0.7,
-                    label=f"{LABELS[m]} (each seed, < {MIN_SEEDS} seeds)")
+        _series(ax, g, m, LABELS[m], "-")
         not_run = cells.loc[(cells["row"] == m) & ~cells["runs"], "n"]
         if len(not_run):  # a hollow triangle on the x axis, named in the legend (a text there crossed the data)
             ax.plot(not_run, [0.0] * len(not_run), "^", transform=ax.get_xaxis_transform(), color=plots.color(m),
                     fillstyle="none", markersize=9, markeredgewidth=1.5, linestyle="none", clip_on=False,
                     label=f"{LABELS[m]}: not run (too expensive)")
+    for m, label in FRONTIER_ROWS.items():
+        _series(ax, beyond[beyond["method"] == m].rename(columns={"width": "n"}), m, label, "--")
     xo = WV["crossover"]
     if math.isfinite(xo.get("n", math.nan)) and xo["n"] > 0:
         ax.axvline(xo["n"], color="0.3", linestyle=":", linewidth=1)
@@ -141,8 +144,26 @@ def width_figure(seeds: pd.DataFrame, cells: pd.DataFrame, WV: dict, threshold: 
     plots.solved_line(ax, threshold)
     ax.set(xscale="log", xlabel="parameters n (log)", ylabel="final solved-test return",
            title="the same episode budget at every width")
-    h, lab = ax.get_legend_handles_labels()  # the methods first, then the reference line and the not-run marks
-    order = sorted(range(len(lab)), key=lambda k: ("solved" in lab[k]) + 2 * ("not run" in lab[k]))
+    h, lab = ax.get_legend_handles_labels()  # the methods, their single seeds, the reference line, the not-run marks
+    order = sorted(range(len(lab)), key=lambda k: 0.5 * ("each seed" in lab[k]) + ("solved" in lab[k])
+                   + 2 * ("not run" in lab[k]))
     plots.legend_below(ax, ncol=2, handles=[h[k] for k in order], labels=[lab[k] for k in order])  # off the data
-    plots.finish(fig, seeds["machine"] if len(seeds) else [])
+    plots.finish(fig, [*(seeds["machine"] if len(seeds) else []), *beyond["machine"]])
     return fig
+
+
+def _series(ax, g: pd.DataFrame, m: str, label: str, linestyle: str) -> None:
+    """One method's final returns against n (columns n, seed, final): IQM with 95 % CI where a width has
+    5 seeds or more, each seed's value (crosses) where it has fewer."""
+    from .. import plots
+
+    pts = [(n, iqm_ci(v["final"])) for n, v in g.groupby("n") if len(v) >= MIN_SEEDS] if len(g) else []
+    if pts:
+        n_, t = zip(*pts)
+        y = np.array(t)
+        ax.errorbar(n_, y[:, 0], yerr=[y[:, 0] - y[:, 1], y[:, 2] - y[:, 0]], marker="o", capsize=3,
+                    color=plots.color(m), linestyle=linestyle, label=label)
+    few = g[g.groupby("n")["seed"].transform("size") < MIN_SEEDS] if len(g) else g
+    if len(few):
+        ax.plot(few["n"], few["final"], "x", color=plots.color(m), alpha=0.7,
+                label=f"{label} (each seed, < {MIN_SEEDS} seeds)")

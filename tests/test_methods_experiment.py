@@ -369,6 +369,9 @@ def test_before_and_after_tuning_says_which_runs_each_word_rests_on(tmp_path, mo
         return t.loc[(label, "small"), "Verdict after tuning"], t.loc[(label, "medium"), "Verdict after tuning"]
 
     assert after("OpenAI-ES") == ("runs with the selected setting still training", "tuning not complete")
+    every = methods_verdicts.before_after(p, cells, None).set_index(["Method", "Size"])
+    assert len(every) == len(cells)  # every tuned cell, sep-CMA-ES too: tuned like the others, rated by no claim
+    assert every.loc[("sep-CMA-ES", "small"), "The design note's word"] == "–"
     assert after("GA")[0].endswith("(the rule kept the earlier setting)")
     large = methods_verdicts.before_after(p, cells, None).set_index(["Method", "Size"]).loc[("CMA-ES", "large")]
     assert large["Verdict after tuning"] == f"{large['Verdict before tuning']} ({fair_rivals.NOT_TUNED['cmaes', 'large']})"

@@ -67,7 +67,7 @@ def test_a_campaign_run_whose_save_fails_keeps_its_records(tmp_path, monkeypatch
     target = campaign.run_path(config, tmp_path / "runs")
     monkeypatch.setattr(store, "atomic_write", _failing_write(target, errno.ENOSPC))
     with pytest.raises(ValueError, match="its records are kept in .*rescued-"):
-        campaign.train_unit(config, tmp_path / "runs", None, 10)
+        campaign.train_unit(config, tmp_path / "runs", None, campaign.CHECKPOINT_SECONDS)
     kept = list((tmp_path / "ckpt").glob("rescued-*.csv"))
     assert len(kept) == 1 and len(pd.read_csv(kept[0])) == 2
 

@@ -85,8 +85,7 @@ def checkpoint_dir() -> Path:
     return Path(os.environ.get("EVOSCALE_CHECKPOINTS", Path.home() / ".cache" / "evoscale" / "checkpoints"))
 
 
-def train_unit(config: RunConfig, where: Path, checkpoint: Path | None,
-               checkpoint_seconds: float = CHECKPOINT_SECONDS) -> float:
+def train_unit(config: RunConfig, where: Path, checkpoint: Path | None, checkpoint_seconds: float) -> float:
     """Train one run (``config``: a ``RunConfig`` or an island run, ``island.IslandSpec``; resuming its
     checkpoint, saved by the clock: ``train.CheckpointClock``), save it atomically, drop the
     checkpoint; wall seconds."""
@@ -105,7 +104,6 @@ def harvest(profile: str = "book", chapters=None, log=print, envs=None) -> list[
     ones it would have had (``runs.served_by``'s equality, tested for every method). Lets a session
     that stops in the middle of a long run commit what it has finished. A file there that is not a
     checkpoint of ``evoscale.train`` is a ValueError naming it."""
-    from .runs import generations as gens_of
     from .train import read_checkpoint
 
     root = results_root() / profile
@@ -115,7 +113,7 @@ def harvest(profile: str = "book", chapters=None, log=print, envs=None) -> list[
         c, where = need.config, root / need.store
         if not servable(need.run) or is_cached(c, where):
             continue
-        g = gens_of(c)
+        g = generations(c)
         prefix = run_path(c, where).stem.rsplit("-", 1)[0] + "-"  # method, env and seed
         for stem, path in ckpts.items():
             if not stem.startswith(prefix):

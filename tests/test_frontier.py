@@ -204,3 +204,61 @@ def test_chapter_1s_figure_shows_the_widths_beyond_100k_once_runs_are_stored():
     after = labels(pd.DataFrame(rows))
     assert "OpenAI-ES, two equal layers" in after and "low-rank ES (rank 1) (each seed, < 5 seeds)" in after
     assert not any("PPO" in x for x in after) and set(before) < set(after)  # PPO's own budget: table only
+
+
+def test_ppo_at_the_frontier_is_priced_by_its_own_network(store, monkeypatch):
+    # PPO's runs are sized by the network they train (its net_arch), and priced from the stored zoo
+    # runs' seconds per env step times bench ppo-widths' ratio at that size
+    import json
+
+    from evoscale.bench import ppo_widths
+    from evoscale.config import RunConfig
+    from evoscale.experiments import progress
+    from evoscale.store import save_run
+
+    c = RunConfig(method="ppo", env="LunarLander-v3", budget_steps=1_000_000, hyper={"net_arch": [993, 993]})
+    zoo = RunConfig(method="ppo", env="LunarLander-v3", budget_steps=3_000_000)
+    n = progress.n_params(c)
+    assert n == 2 * (8 * 993 + 993 + 993 * 993 + 993) + 993 * 4 + 4 + 993 + 1  # actor and critic, not 2,788
+    assert progress.n_params(zoo) == 9_797  # what the stored zoo runs' records say
+    p = f.params({"profile": "book"})
+    assert ("ppo", p.env) not in f.cost_prior(p)  # neither the bench nor a stored zoo run: no prior
+    runs = store / "book" / "runs"
+    runs.mkdir(parents=True)
+    row = dict(method="ppo", env="LunarLander-v3", n_params=9_797, evals=5_000, env_steps=3_000_000, wall_s=1.0,
+               test_wall_s=0.0, cpu_s=1_200.0)  # 0.4 ms a step
+    save_run(runs / "ppo-LunarLander-v3-s0-aaaaaaaaaaaa.csv", pd.DataFrame([row]), {"method": "ppo"})
+    save_run(runs / "ppo-LunarLander-v3-s1-bbbbbbbbbbbb.csv", pd.DataFrame([{**row, "cpu_s": 9e9}]),
+             {"method": "ppo", "hyper": {"net_arch": [8, 8]}})
+    assert ppo_widths.stored_zoo_seconds("LunarLander-v3", runs) == pytest.approx(4e-4)  # net_arch runs left out
+    bench_json = dict(rows=[dict(net_arch="zoo", n_params=9_797, s_per_step=1e-3, ratio_to_zoo=1.0),
+                            dict(net_arch="993,993", n_params=n, s_per_step=4e-3, ratio_to_zoo=4.0)])
+    path = ppo_widths.bench_path(store, "LunarLander-v3")
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(bench_json))
+    for other in runs.glob("*-s1-*"):
+        other.unlink()
+    prior = f.cost_prior(p)[("ppo", p.env)]
+    assert prior(n) == pytest.approx(1.6e-3) and prior(9_797) == pytest.approx(4e-4)
+    model = campaign.cost_model("book")
+    assert model.seconds(c, n) == pytest.approx(1_600.0)  # far beyond the zoo's 9,797: the prior
+    assert model.seconds(zoo, 9_797) == pytest.approx(1_200.0)  # the zoo's own size: the stored runs
+
+
+def test_bench_ppo_widths_times_each_network_against_the_zoos(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    out = tmp_path / "pw.json"
+    r = subprocess.run([sys.executable, "-m", "evoscale", "bench", "ppo-widths", "--env", "CartPole-v1",
+                        "--net-archs", "8,8", "--steps", "256", "--rounds", "1", "--out", str(out)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = {row["net_arch"]: row for row in json.loads(out.read_text())["rows"]}
+    assert set(rows) == {"zoo", "8,8"} and rows["zoo"]["ratio_to_zoo"] == 1.0
+    assert rows["8,8"]["n_params"] == (4 * 8 + 8 + 8 * 8 + 8 + 8 * 2 + 2) + (4 * 8 + 8 + 8 * 8 + 8 + 8 + 1)
+    assert rows["8,8"]["s_per_step"] > 0
+    bad = subprocess.run([sys.executable, "-m", "evoscale", "bench", "ppo-widths", "--env", "CartPole-v1",
+                          "--rounds", "0"], capture_output=True, text=True, timeout=300)
+    assert bad.returncode != 0 and "rounds must be at least 1" in bad.stderr

@@ -212,3 +212,13 @@ def test_iqm_p_agrees_with_the_iqm_ci():
         x = rng.normal(mean, 40, 10)
         lo, hi = iqm_ci(x)[1:]
         assert (stats.iqm_p(x, 200.0) < 0.05) == (lo > 200 or hi < 200), mean
+
+
+def test_loglog_interp_is_exact_at_the_points_and_extends_the_end_slopes():
+    from evoscale.stats import loglog_interp
+
+    xs, ys = [10, 100, 1000], [1.0, 10.0, 1000.0]
+    assert [loglog_interp(x, xs, ys) for x in xs] == pytest.approx(ys)
+    assert loglog_interp(1, xs, ys) == pytest.approx(0.1)  # slope 1 below
+    assert loglog_interp(10_000, xs, ys) == pytest.approx(1e5)  # slope 2 above
+    assert loglog_interp(5, [3], [2.0]) == 2.0  # one point: its value

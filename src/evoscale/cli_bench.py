@@ -87,6 +87,15 @@ def add_bench_parser(sub, parser_class) -> None:
     pc.add_argument("--tasks", default="CartPole-v1,LunarLander-v3", help="comma-separated tasks")
     pc.add_argument("--steps", type=int, default=256, help="vectorised steps per rollout timing")
     pc.add_argument("--repeats", type=int, default=5, help="timings per rollout part (updates: 3)")
+    pw = bsub.add_parser("ppo-widths", help="PPO's seconds per env step with wider networks (net_arch) relative to "
+                                            "the zoo's network on the task, in one run (issue 39; the frontier's "
+                                            "cost prior)")
+    pw.add_argument("--env", default="LunarLander-v3")
+    pw.add_argument("--net-archs", default="541,541/993,993",
+                    help="'/'-separated networks, each comma-separated hidden widths (actor and critic alike)")
+    pw.add_argument("--steps", type=int, default=None, help="env steps per timing (default: one rollout)")
+    pw.add_argument("--rounds", type=int, default=2, help="interleaved rounds; medians reported")
+    pw.add_argument("--out", type=Path, default=None, help="also write the JSON to this file (atomically)")
     ov = bsub.add_parser("overhead", help="optimizer time per generation / LunarLander evaluation time")
     ov.add_argument("--sizes", default="2788,9668", help="parameter counts (2788, 9668)")
     ov.add_argument("--popsize", type=int, default=64)
@@ -194,6 +203,12 @@ def run_bench(args, log) -> dict:
 
         return measure_and_store(args.profile, args.tasks.split(","), log=log, generations=args.generations,
                                  ppo_rollouts=args.ppo_rollouts, es_speedup_only=args.es_speedup_only)
+    if args.what == "ppo-widths":
+        from .bench.ppo_widths import bench_ppo_widths
+        from .config import parse_hidden
+
+        archs = [parse_hidden(a) for a in args.net_archs.split("/") if a]
+        return bench_ppo_widths(args.env, archs, args.steps, args.rounds, log=log)
     if args.what == "ppo-costs":
         from .experiments.backprop_measure import measure_ppo_timings
 

@@ -70,9 +70,12 @@ class Need:
 
 def cell_name(c: RunConfig) -> str:
     """A run's cell in words: method, env, hidden sizes and budget (episodes, or env steps for the
-    gradient baselines), e.g. "torch_cmaes LunarLander-v3 64,32 x 102,400 episodes"."""
+    gradient baselines), e.g. "torch_cmaes LunarLander-v3 64,32 x 102,400 episodes". A gradient
+    baseline trains its own network: its ``net_arch``, else "zoo net" (the zoo's for the task)."""
     size = ",".join(map(str, c.hidden))
     budget = f"{c.budget_steps:,} steps" if c.method in GRADIENT_METHODS else f"{c.budget_evals:,} episodes"
+    if c.method in GRADIENT_METHODS:
+        size = ",".join(map(str, dict(c.hyper or ()).get("net_arch") or ())) or "zoo net"
     return f"{c.method} {c.env} {size} x {budget}"
 
 

@@ -426,3 +426,14 @@ def ratio(x, y, level: float = 0.95, n_resamples: int = N_RESAMPLES, seed: int =
                                                 n_resamples, seed, level)
         out["resolved"] = bool(out["lo"] > 1 or out["hi"] < 1)
     return out
+
+
+def loglog_interp(n: float, xs, ys) -> float:
+    """``ys`` at ``n``, piecewise linear in log-log between the points (``xs`` ascending), extrapolated
+    with the end segments' slopes; one point: its value. A zero ``y`` stays about zero."""
+    if len(xs) == 1:
+        return float(ys[0])
+    lx, ly, ln = np.log(xs), np.log(np.maximum(ys, 1e-12)), np.log(n)
+    i = int(np.clip(np.searchsorted(lx, ln), 1, len(lx) - 1))
+    return float(np.exp(ly[i - 1] + (ly[i] - ly[i - 1]) / (lx[i] - lx[i - 1]) * (ln - lx[i - 1])))
+

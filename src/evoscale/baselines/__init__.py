@@ -5,6 +5,9 @@ so ``import evoscale.baselines`` does not load torch or SB3."""
 
 from __future__ import annotations
 
+import ast
+import functools
+
 
 def train_gradient(config, checkpoint: str | None = None) -> list[dict]:
     """Train the gradient baseline ``config.method`` names (``trainers.GRADIENT_METHODS``: ``ppo`` or
@@ -16,3 +19,23 @@ def train_gradient(config, checkpoint: str | None = None) -> list[dict]:
     else:
         raise ValueError(f"method must be 'ppo' or 'recurrent_ppo', got {config.method!r}")
     return train(config, checkpoint)
+
+
+def policy_size(config) -> int:
+    """Parameters of the network ``config``'s gradient baseline trains (actor and critic; what its
+    records' ``n_params`` say), built on one environment, nothing trained; cached per (method, env,
+    hyper-parameters)."""
+    if config.method not in ("ppo", "recurrent_ppo"):
+        raise ValueError(f"method must be 'ppo' or 'recurrent_ppo', got {config.method!r}")
+    return _policy_size(config.method, config.env, repr(sorted(dict(config.hyper or ()).items())))
+
+
+@functools.lru_cache(maxsize=None)
+def _policy_size(method: str, env_id: str, hyper: str) -> int:
+    if method == "recurrent_ppo":
+        from .recurrent_ppo import ALGORITHM
+    else:
+        from .ppo import PPO_ALGORITHM as ALGORITHM
+    from .ppo import policy_size as size
+
+    return size(env_id, dict(ast.literal_eval(hyper)), ALGORITHM)

@@ -283,6 +283,19 @@ def _n_params(model: PPO) -> int:
     return sum(p.numel() for p in model.policy.parameters())
 
 
+def policy_size(env_id: str, hyper: dict | None = None, algorithm: "Algorithm | None" = None) -> int:
+    """``_n_params`` of the model ``train_ppo`` would build for ``env_id`` and ``hyper`` (e.g. a
+    ``net_arch``), on one environment and without training it."""
+    algorithm = algorithm or PPO_ALGORITHM
+    merged = zoo_hyperparams(env_id, hyper or None, algorithm.table)
+    kwargs = {**ppo_kwargs(merged), "n_steps": 2, "batch_size": 2}  # one env: a rollout SB3 accepts
+    venv = _make_venv(env_id, {**merged, "n_envs": 1})
+    try:
+        return _n_params(algorithm.cls(merged.get("policy", "MlpPolicy"), venv, device="cpu", **kwargs))
+    finally:
+        venv.close()
+
+
 @dataclass(frozen=True)
 class Algorithm:
     """A gradient baseline ``train_ppo`` trains: its method name, the SB3 algorithm class, its table

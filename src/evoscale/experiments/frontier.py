@@ -28,9 +28,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..bench import ppo_widths
 from ..config import RunConfig, parse_hidden
 from ..labels import METHOD_LABELS
 from ..runs import load_cached, results_root, run_cpu_seconds
+from ..stats import loglog_interp
 from ..store import read_json
 from . import check_parameters, run_many, seed_list
 
@@ -176,23 +178,19 @@ def seconds_per_episode(method: str, n: int, p: FrontierParams, bench: dict | No
         return math.nan
     mode = "lowrank" if method == "lowrank_es" else "full"
     rows = sorted((v["n_params"], v["forward_s"][mode], v["setup_s"][mode]) for v in bench["sizes"].values())
-    forward, setup = (_loglog(n, [r[0] for r in rows], [r[i] for r in rows]) for i in (1, 2))
+    forward, setup = (loglog_interp(n, [r[0] for r in rows], [r[i] for r in rows]) for i in (1, 2))
     return forward / bench["popsize"] * steps + setup / p.popsize + env_s
 
 
 def cost_prior(p: FrontierParams):
-    """The campaign's priors for both ES: (method, env) -> seconds per training episode as a function
-    of n (``seconds_per_episode``; the stored runs and the bench read once). The campaign uses them
+    """The campaign's priors: (method, env) -> seconds per training episode of both ES as a function
+    of n (``seconds_per_episode``; the stored runs and the bench read once), and PPO's seconds per env
+    step once ``bench ppo-widths`` is measured (``ppo_widths.cost_prior``). The campaign uses them
     until a run of the method is stored, and beyond twice its widest stored run."""
     bench, episodes = load_bench(), stored_episodes(p)
-    return {(m, p.env): (lambda n, m=m: seconds_per_episode(m, n, p, bench, episodes)) for m in ES}
-
-
-def _loglog(n: float, xs, ys) -> float:
-    """``ys`` at ``n``, piecewise linear in log-log (extrapolated with the end segments' slopes)."""
-    lx, ly, ln = np.log(xs), np.log(np.maximum(ys, 1e-12)), math.log(n)  # a zero time stays ~zero
-    i = int(np.clip(np.searchsorted(lx, ln), 1, len(lx) - 1))
-    return math.exp(ly[i - 1] + (ly[i] - ly[i - 1]) / (lx[i] - lx[i - 1]) * (ln - lx[i - 1]))
+    out = {(m, p.env): (lambda n, m=m: seconds_per_episode(m, n, p, bench, episodes)) for m in ES}
+    ppo = ppo_widths.cost_prior(p.env, results_root(), p.profile)  # PPO's wider nets: per env step
+    return out | ({("ppo", p.env): ppo} if ppo else {})
 
 
 def stored_episodes(p: FrontierParams) -> tuple[float, float]:
@@ -259,8 +257,7 @@ def needs(p: FrontierParams) -> list[tuple[int, str, RunConfig, str | None]]:
     the pass's middle learning rate so that the campaign's plan prices them (its runner leaves them)."""
     out = [(PRIORITY["tune"], "frontier tuning", c, None) for _, _, c in tuning_configs(p)]
     ready, waiting = evaluation_configs(p)
-    out += [(PRIORITY[part], "frontier" + (f" (PPO {'-'.join(map(str, dict(c.hyper)['net_arch']))})"
-                                           if part == "ppo" else ""), c, None) for part, c in ready]
+    out += [(PRIORITY[part], "frontier", c, None) for part, c in ready]  # PPO's cell names its net_arch
     middle = p.tune_lrs[len(p.tune_lrs) // 2]
     return out + [(PRIORITY["es"], "frontier", _es(p, m, hidden, s, middle, p.budget_evals),
                    f"its tuning pass") for m, hidden, seeds in waiting for s in seed_list(seeds)]

@@ -145,12 +145,16 @@ class CostModel:
 
 
 def n_params(c: RunConfig) -> int:
-    """Parameters of the network a run evolves (gradient baselines: of the config's MLP, not of their own
-    networks)."""
+    """Parameters of the network a run trains, as its records will say (the gradient baselines: their
+    own actor and critic, e.g. a ``net_arch``, not the config's MLP)."""
     from ..policies import make_policy
     from ..train import resolve
 
     r = resolve(c)
+    if c.method in GRADIENT_METHODS:
+        from ..baselines import policy_size
+
+        return policy_size(c)
     return make_policy(r.spec, c.hidden, "cpu", r.policy, **r.policy_kwargs).n_params
 
 

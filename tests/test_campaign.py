@@ -312,3 +312,15 @@ def test_an_existing_checkpoint_is_resumed_below_the_threshold_and_orphans_are_c
     clean = subprocess.run([sys.executable, "-m", "evoscale", "campaign", "clean-checkpoints", "--profile", "smoke",
                             "--chapters", "03"], capture_output=True, text=True, timeout=300)
     assert clean.returncode == 0 and not ckpt.exists() and json.loads(clean.stdout)["checkpoints_removed"] == 1
+
+
+def test_a_campaign_trains_the_runs_its_tuning_pass_releases(store):
+    # the frontier's evaluation runs wait for their tuning pass; one campaign trains the pass, plans
+    # again and trains them too, instead of leaving them to the next campaign
+    lines = []
+    waiting = [n for n in campaign.needs("smoke", ["frontier"]) if n.waits]
+    assert waiting
+    campaign.run("smoke", hours=1, chapters=["frontier"], processes=1, log=lines.append)
+    assert any("the plan changed" in line for line in lines)
+    plan = campaign.plan("smoke", ["frontier"])
+    assert (plan["done"] == plan["planned"]).all() and not plan["cell"].str.contains("waits for").any()

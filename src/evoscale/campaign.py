@@ -11,7 +11,9 @@ budgets (``runs.served_by``). ``plan`` shows per cell the seeds done / planned a
 still missing, estimated from the stored runs (``CostModel``); it, ``needs`` and ``still_to_run``
 live in ``experiments.progress``, below the campaign, so the chapters read them without it. ``run`` trains the missing groups
 one per core (or as Ray tasks of one CPU on a cluster), saves each run atomically as it finishes,
-and starts no new run once the hours are spent. With ``end_hours`` (the machine's hard stop, e.g. the
+and starts no new run once the hours are spent. Where some runs wait for others (``Need.waits``: a
+band's evaluation runs for its tuning runs), it plans again after each finished run, so a band's
+re-runs start in the same campaign as its last tuning run, ahead of later bands by priority. With ``end_hours`` (the machine's hard stop, e.g. the
 end of a session that kills its processes) a run starts only if its estimate ends before then; a
 longer one waits for the next campaign while shorter ones further down the queue use the time.
 Runs predicted longer than ``checkpoint_minutes`` (2.5:
@@ -159,11 +161,17 @@ def run(profile: str = "book", hours: float = 1.0, chapters=None, processes: int
         raise ValueError(f"end_hours must be positive, got {end_hours!r}")
     root = results_root() / profile
     model = cost_model(profile)
-    todo = [u for u in units([n for n in only_envs(needs(profile, chapters), envs) if n.waits is None])
-            if not _stored(u, root)]
+
+    def ready(all_needs=None) -> list[Need]:
+        """The missing runs that may train now, by priority."""
+        all_needs = only_envs(needs(profile, chapters), envs) if all_needs is None else all_needs
+        return [u for u in units([n for n in all_needs if n.waits is None]) if not _stored(u, root)]
+
+    all_needs = only_envs(needs(profile, chapters), envs)
+    todo = ready(all_needs)
     if max_runs is not None:
         todo = todo[:max_runs]
-    est = {id(u): model.seconds(u.config, _n_params(u.config)) for u in todo}
+    est = {u: model.seconds(u.config, _n_params(u.config)) for u in todo}
     log(f"campaign ({profile}): {len(todo)} runs missing, about {sum(est.values()) / 3600:.1f} CPU-hours; "
         f"limit {hours:g} h")
     deadline = time.monotonic() + hours * 3600
@@ -180,14 +188,32 @@ def run(profile: str = "book", hours: float = 1.0, chapters=None, processes: int
 
     def done(u: Need):
         written.append(_path(u, root).name)
-        bar.update(round(est[id(u)] / 60))
+        bar.update(round(est[u] / 60))
         bar.set_postfix(runs=f"{len(written)}/{len(todo)}")
+
+    def replan(queue: list, busy: list) -> list:
+        """The queue after a run finished: the plan again, since a finished tuning run can release the
+        runs that waited for it and change the settings of others (``Need.waits``); not with
+        ``max_runs``, nor when nothing waited at the start."""
+        if max_runs is not None or not any(n.waits for n in all_needs) or time.monotonic() >= deadline:
+            return queue
+        training = {_path(u, root) for u in busy}
+        fresh = [u for u in ready() if _path(u, root) not in training]
+        new, gone = [u for u in fresh if u not in est], set(queue) - set(fresh)
+        for u in new:
+            est[u] = model.seconds(u.config, _n_params(u.config))
+        if new or gone:
+            todo.extend(new)
+            bar.total += round(sum(est[u] for u in new) / 60)
+            log(f"campaign: the plan changed: {len(new)} runs ready now, {len(gone)} queued ones no longer "
+                f"needed or stored elsewhere")
+        return fresh
 
     try:
         if ray_address:
-            _run_ray(todo, root, ray_address, deadline, end, est, done, log)
+            _run_ray(todo, root, ray_address, deadline, end, est, done, log, replan)
         else:
-            _run_local(todo, root, processes, deadline, end, est, checkpoint_minutes, done, log)
+            _run_local(todo, root, processes, deadline, end, est, checkpoint_minutes, done, log, replan)
     finally:
         bar.close()
     log(f"campaign: {len(written)} runs written, {len(todo) - len(written)} still missing")
@@ -201,12 +227,12 @@ def _next_fitting(queue: list, est: dict, deadline: float, end: float, told: set
     now = time.monotonic()
     for i, u in enumerate(queue):
         left = end - now if u.run.can_checkpoint else min(end, deadline) - now
-        if est[id(u)] <= left:
+        if est[u] <= left:
             return queue.pop(i)
-        if id(u) not in told:
-            told.add(id(u))
+        if u not in told:
+            told.add(u)
             why = "" if u.run.can_checkpoint else " (it cannot checkpoint)"
-            log(f"campaign: {cell_name(u.config)} seed {u.config.seed} is estimated at {est[id(u)] / 60:.0f} "
+            log(f"campaign: {cell_name(u.config)} seed {u.config.seed} is estimated at {est[u] / 60:.0f} "
                 f"CPU-min, more than the {max(left, 0) / 60:.0f} min left{why}; left for the next campaign")
     return None
 
@@ -244,7 +270,7 @@ def _stop_workers(pool) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _run_local(todo, root, processes, deadline, end, est, checkpoint_minutes, done, log):
+def _run_local(todo, root, processes, deadline, end, est, checkpoint_minutes, done, log, replan=None):
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from multiprocessing import get_context
 
@@ -260,7 +286,7 @@ def _run_local(todo, root, processes, deadline, end, est, checkpoint_minutes, do
                     break
                 if (lock := _claim(u, root, log)) is None:
                     continue
-                ckpt = _checkpoint(u, root, est[id(u)], checkpoint_minutes)
+                ckpt = _checkpoint(u, root, est[u], checkpoint_minutes)
                 running[pool.submit(train_unit, u.run, root / u.store, ckpt, CHECKPOINT_SECONDS)] = (u, lock)
             if not running:
                 break
@@ -270,6 +296,7 @@ def _run_local(todo, root, processes, deadline, end, est, checkpoint_minutes, do
                 release(lock)
                 f.result()  # a failed run stops the campaign with its error
                 done(u)
+            queue = replan(queue, [u for u, _ in running.values()]) if replan else queue
         if queue:
             log(f"campaign: {len(queue)} runs not started (the hours are spent or none fits before the end)")
     except KeyboardInterrupt:  # SIGINT: as SIGTERM, the workers stop now
@@ -281,7 +308,7 @@ def _run_local(todo, root, processes, deadline, end, est, checkpoint_minutes, do
             release(lock)
 
 
-def _run_ray(todo, root, address, deadline, end, est, done, log):
+def _run_ray(todo, root, address, deadline, end, est, done, log, replan=None):
     import ray
 
     if not ray.is_initialized():
@@ -309,6 +336,7 @@ def _run_ray(todo, root, address, deadline, end, est, done, log):
                 finally:
                     release(lock)
                 done(u)
+            queue = replan(queue, [u for u, _ in running.values()]) if replan else queue
     finally:
         for _, lock in running.values():
             release(lock)

@@ -174,7 +174,7 @@ def test_the_table_shows_a_predicted_time_until_a_width_has_runs(store, monkeypa
     assert row["Seconds per generation"].startswith(f.PREDICTED)
     assert float(row["Seconds per generation"][len(f.PREDICTED):]) == pytest.approx(
         hours * 3600 / (p.budget_evals / p.popsize), rel=0.05)  # two significant digits
-    assert (t.loc["PPO", "One-core hours per run"] == "–").all()  # PPO: no prediction
+    assert (t.loc["PPO", "One-core hours per run"] == "–").all()  # PPO: no bench ppo-widths, no prediction
     measured = _seeds([("lowrank_es", int(widest.replace(",", "")), [10.0, 20.0, 30.0])])
     assert f.table(p, measured).set_index(["Method", "Parameters"]).loc[
         ("low-rank ES", widest), "One-core hours per run"] == "0.10"  # a stored run: measured, not predicted
@@ -243,6 +243,8 @@ def test_ppo_at_the_frontier_is_priced_by_its_own_network(store, monkeypatch):
     model = campaign.cost_model("book")
     assert model.seconds(c, n) == pytest.approx(1_600.0)  # far beyond the zoo's 9,797: the prior
     assert model.seconds(zoo, 9_797) == pytest.approx(1_200.0)  # the zoo's own size: the stored runs
+    table = f.table(p, _seeds([("openai_es", 1, [0.0])]).iloc[:0]).set_index(["Method", "Parameters"])
+    assert table.loc[("PPO", "999,955"), "One-core hours per run"] == f"{f.PREDICTED}0.44"  # 1.6 ms x 1M steps
 
 
 def test_bench_ppo_widths_times_each_network_against_the_zoos(tmp_path):

@@ -30,7 +30,9 @@ import pandas as pd
 
 from ..bench import ppo_widths
 from ..config import RunConfig, parse_hidden
+from ..envs import get_spec
 from ..labels import METHOD_LABELS
+from ..policies import param_count
 from ..runs import load_cached, results_root, run_cpu_seconds
 from ..stats import loglog_interp
 from ..store import read_json
@@ -109,11 +111,8 @@ def params(namespace: dict) -> FrontierParams:
 
 def n_params(hidden, env: str = "LunarLander-v3") -> int:
     """Parameters of the MLP policy with these hidden widths on ``env``."""
-    from ..envs import get_spec
-
     spec = get_spec(env)
-    sizes = [spec.obs_dim, *parse_hidden(hidden), spec.act_dim]
-    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    return param_count(spec.obs_dim, parse_hidden(hidden), spec.act_dim)
 
 
 def _es(p: FrontierParams, method: str, hidden, seed: int, lr: float, budget: int) -> RunConfig:
@@ -407,6 +406,7 @@ def table(p: FrontierParams, seeds: pd.DataFrame) -> pd.DataFrame:
     """Readers' table of the planned widths: method, parameters, seeds, final return, one-core hours per
     run, seconds per generation and the predicted peak memory. An ES width with no stored run shows its
     predicted hours and seconds per generation (``predicted_hours``) marked ``PREDICTED``."""
+    from ..baselines import policy_size
     from ..train import peak_bytes
     from . import report
 
@@ -415,12 +415,12 @@ def table(p: FrontierParams, seeds: pd.DataFrame) -> pd.DataFrame:
     for part, c in ready:
         hidden = dict(c.hyper)["net_arch"] if part == "ppo" else c.hidden
         key = (c.method, n_params(hidden, p.env))
-        planned[key], hiddens[key] = planned.get(key, 0) + 1, hidden
+        planned[key], hiddens[key] = planned.get(key, 0) + 1, (c if part == "ppo" else hidden)
     for m, hidden, seeds_ in waiting:
         key = (m, n_params(hidden, p.env))
         planned[key], hiddens[key] = len(seed_list(seeds_)), hidden
     bench, episodes = load_bench(), stored_episodes(p)
-    generations = p.budget_evals / p.popsize
+    generations, ppo = p.budget_evals / p.popsize, ppo_widths.cost_prior(p.env, results_root(), p.profile)
     rows = []
     for (m, w), k in planned.items():
         g = seeds[(seeds["method"] == m) & (seeds["width"] == w)]
@@ -431,6 +431,8 @@ def table(p: FrontierParams, seeds: pd.DataFrame) -> pd.DataFrame:
         elif m in ES and np.isfinite(pred := predicted_hours(m, hiddens[m, w], p, bench, episodes)):
             hours = f"{PREDICTED}{report.num(pred, 2)}"
             per_gen = f"{PREDICTED}{report.num(pred * 3600 / generations, 1)}"
+        elif m == "ppo" and ppo:  # its actor and critic's size, the zoo runs' time per step scaled
+            hours = f"{PREDICTED}{report.num(ppo(policy_size(hiddens[m, w])) * p.ppo_steps / 3600, 2)}"
         rows.append({"Method": LABELS[m], "Parameters": f"{w:,}", "Final return": report.over_seeds(g["final"], 0, k),
                      "One-core hours per run": hours, "Seconds per generation": per_gen,
                      "Peak memory (GiB, predicted)": f"{peak_bytes(m, w, p.popsize) / 2**30:,.2f}" if m != "ppo" else "–"})
@@ -438,8 +440,9 @@ def table(p: FrontierParams, seeds: pd.DataFrame) -> pd.DataFrame:
 
 
 PREDICTED = "≈ "  # marks a predicted time in ``table`` (no run of that width stored yet)
-PREDICTED_NOTE = ("≈: predicted until a run is stored, from the low-rank bench's forward-pass times and the "
-                  "stored runs' episode lengths (the campaign's estimate).")
+PREDICTED_NOTE = ("≈: predicted until a run is stored (the campaign's estimate): the ES from the low-rank bench's "
+                  "forward times and the stored episode lengths; PPO from the zoo runs' time per env step, scaled "
+                  "by its measured cost at the wider network.")
 
 
 __all__ = ["FrontierParams", "PROFILES", "params", "needs", "pending", "tuning_configs", "tuning_table",

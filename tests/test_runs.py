@@ -46,3 +46,15 @@ def test_available_trains_nothing(tmp_path):
     assert load_cached(missing_cfg, tmp_path) is None
     assert not run_path(missing_cfg, tmp_path).exists()
     assert np.isfinite(df["test_return"].iloc[-1])
+
+
+def test_a_cell_names_the_network_its_run_trains():
+    from evoscale.config import RunConfig
+    from evoscale.runs import cell_name
+
+    es = RunConfig(method="openai_es", env="LunarLander-v3", hidden=(64, 32), budget_evals=30_720)
+    assert cell_name(es) == "openai_es LunarLander-v3 64,32 x 30,720 episodes"
+    ppo = RunConfig(method="ppo", env="LunarLander-v3", budget_steps=1_000_000, hyper={"net_arch": [993, 993]})
+    assert cell_name(ppo) == "ppo LunarLander-v3 993,993 x 1,000,000 steps"  # its own actor and critic
+    zoo = RunConfig(method="ppo", env="LunarLander-v3", budget_steps=3_000_000)
+    assert cell_name(zoo) == "ppo LunarLander-v3 zoo net x 3,000,000 steps"  # not the unused config MLP

@@ -229,7 +229,7 @@ glue("machine", machine, display=False)
 
 # %% tags=["hide-input"]
 from evoscale.envs import get_spec
-from evoscale.experiments import STUDIES, frontier, methods, methods_figures, progress
+from evoscale.experiments import STUDIES, frontier, frontier_table, methods, methods_figures, progress
 
 MP = methods.params({"profile": P.profile})  # the width sweep follows this chapter's profile
 wcells = methods.plan(MP, df, part="width")
@@ -317,7 +317,7 @@ FV = A["frontier"]["verdicts"]  # full, low, equal
 for key, v in FV.items():
     glue(f"frontier_{key}", str(v), display=False)
 glue("frontier_pending", frontier.pending(FP) or "every planned run can train", display=False)
-report.table(frontier.table(FP, fseeds), note=frontier.PREDICTED_NOTE)
+report.table(frontier_table.table(FP, fseeds), note=frontier_table.PREDICTED_NOTE)
 
 # %% [markdown]
 # Every comparison of this chapter, below and above 10K and beyond 100K, is one family corrected by
@@ -333,8 +333,8 @@ report.table(A["family_table"],
 # - *Low rank, up to 10M:* {glue:text}`frontier_low`.
 # - *Low rank against full rank at 100K:* {glue:text}`frontier_equal`.
 #
-# Still waiting: {glue:text}`frontier_pending`. Memory is the predicted peak of one run (the
-# population, or for the low-rank ES its centre and Adam's two moments).
+# Still waiting: {glue:text}`frontier_pending`. The table gives memory twice: measured, the whole
+# run's peak; predicted, only the arrays the method holds, which is what grows with the network.
 
 # %% [markdown]
 # ## Re-running this chapter

@@ -121,7 +121,7 @@ def test_harvest_writes_the_shorter_run_out_of_a_longer_runs_checkpoint(store, m
     assert campaign.harvest("smoke", log=lambda *a: None) == [campaign.run_path(short, store / "runs").name]
     harvested = load_cached(short, store / "runs")
     own = run_cached(short, store / "own")
-    timing = ["wall_s", "opt_s", "pop_eval_s", "test_wall_s", "cpu_s", "machine"]
+    timing = ["wall_s", "opt_s", "pop_eval_s", "test_wall_s", "cpu_s", "peak_mem_gib", "machine"]
     pd.testing.assert_frame_equal(harvested.drop(columns=timing), own.drop(columns=timing), check_dtype=False)
     assert campaign.harvest("smoke", log=lambda *a: None) == []  # once stored, not again
 

@@ -129,7 +129,7 @@ def test_training_on_ray_gives_the_same_records_as_lockstep(lander):
     from evoscale.train import train
 
     lander[0].close()  # free the cluster's CPUs for the run's own evaluator (recreated on next use)
-    timing = {"wall_s", "opt_s", "pop_eval_s", "test_wall_s", "cpu_s"}
+    timing = {"wall_s", "opt_s", "pop_eval_s", "test_wall_s", "cpu_s", "peak_mem_gib"}
     strip = lambda recs: [{k: (None if v != v else v) for k, v in r.items() if k not in timing} for r in recs]
     config = RunConfig(env="CartPole-v1", hidden=(8,), popsize=10, budget_evals=60, test_every=30, test_episodes=5)
     ray_config = config.replace(backend="ray", workers=2)

@@ -9,6 +9,7 @@ import pytest
 
 from evoscale import campaign
 from evoscale.experiments import frontier as f
+from evoscale.experiments import frontier_table as ft
 from evoscale.runs import run_many
 
 
@@ -161,23 +162,36 @@ def test_the_table_shows_a_predicted_time_until_a_width_has_runs(store, monkeypa
 
     p = f.params({"profile": "book"})
     empty = _seeds([("openai_es", 1, [0.0])]).iloc[:0]  # no stored run at any planned width
-    assert set(f.table(p, empty)["One-core hours per run"]) == {"–"}  # no bench: nothing to predict from
+    assert set(ft.table(p, empty)["One-core hours per run"]) == {"–"}  # no bench: nothing to predict from
     (store / "bench").mkdir(parents=True)
     (store / "bench" / "lowrank.json").write_text(json.dumps(bench()))
     monkeypatch.setattr(f, "stored_episodes", lambda p: (300.0, 0.01))
-    t = f.table(p, empty).set_index(["Method", "Parameters"])
+    t = ft.table(p, empty).set_index(["Method", "Parameters"])
     hidden = list(p.low_rank)[1]  # 1M parameters (the widest does not fit this synthetic bench's 3 hours)
     widest = f"{f.n_params(hidden, p.env):,}"
     hours = f.predicted_hours("lowrank_es", hidden, p, bench(), episodes=(300.0, 0.01))
     row = t.loc[("low-rank ES", widest)]
-    assert row["One-core hours per run"] == f"{f.PREDICTED}{hours:.2f}"
-    assert row["Seconds per generation"].startswith(f.PREDICTED)
-    assert float(row["Seconds per generation"][len(f.PREDICTED):]) == pytest.approx(
+    assert row["One-core hours per run"] == f"{ft.PREDICTED}{hours:.2f}"
+    assert row["Seconds per generation"].startswith(ft.PREDICTED)
+    assert float(row["Seconds per generation"][len(ft.PREDICTED):]) == pytest.approx(
         hours * 3600 / (p.budget_evals / p.popsize), rel=0.05)  # two significant digits
     assert (t.loc["PPO", "One-core hours per run"] == "–").all()  # PPO: no bench ppo-widths, no prediction
     measured = _seeds([("lowrank_es", int(widest.replace(",", "")), [10.0, 20.0, 30.0])])
-    assert f.table(p, measured).set_index(["Method", "Parameters"]).loc[
+    assert ft.table(p, measured).set_index(["Method", "Parameters"]).loc[
         ("low-rank ES", widest), "One-core hours per run"] == "0.10"  # a stored run: measured, not predicted
+    row = ft.table(p, measured).set_index(["Method", "Parameters"]).loc[("low-rank ES", widest)]
+    assert row["Memory, measured (GiB)"] == "–" and row["Memory, predicted (GiB)"].startswith(ft.PREDICTED)
+    row = ft.table(p, measured.assign(mem=[0.5, 0.7, 0.9])).set_index(["Method", "Parameters"]).loc[
+        ("low-rank ES", widest)]
+    assert row["Memory, measured (GiB)"] == "0.7"  # the median over the seeds of each run's peak, 2 digits
+
+
+def test_each_seeds_peak_memory_is_its_runs_peak():
+    records = pd.DataFrame(dict(method="lowrank_es", width=100, seed=0, test_return=[np.nan, 10.0, 20.0],
+                                wall_s=[1.0, 2.0, 3.0], cpu_s=[1.0, 2.0, 3.0], test_wall_s=0.0, machine="test box",
+                                peak_mem_gib=[0.2, 0.5, 0.4]))
+    assert f.per_seed(records)["mem"].tolist() == [0.5]
+    assert np.isnan(f.per_seed(records.drop(columns="peak_mem_gib"))["mem"]).all()  # stored before it was recorded
 
 
 def test_chapter_1s_figure_shows_the_widths_beyond_100k_once_runs_are_stored():
@@ -243,8 +257,8 @@ def test_ppo_at_the_frontier_is_priced_by_its_own_network(store, monkeypatch):
     model = campaign.cost_model("book")
     assert model.seconds(c, n) == pytest.approx(1_600.0)  # far beyond the zoo's 9,797: the prior
     assert model.seconds(zoo, 9_797) == pytest.approx(1_200.0)  # the zoo's own size: the stored runs
-    table = f.table(p, _seeds([("openai_es", 1, [0.0])]).iloc[:0]).set_index(["Method", "Parameters"])
-    assert table.loc[("PPO", "999,955"), "One-core hours per run"] == f"{f.PREDICTED}0.44"  # 1.6 ms x 1M steps
+    table = ft.table(p, _seeds([("openai_es", 1, [0.0])]).iloc[:0]).set_index(["Method", "Parameters"])
+    assert table.loc[("PPO", "999,955"), "One-core hours per run"] == f"{ft.PREDICTED}0.44"  # 1.6 ms x 1M steps
 
 
 def test_bench_ppo_widths_times_each_network_against_the_zoos(tmp_path):

@@ -9,7 +9,7 @@ from evoscale import island  # noqa: E402
 from evoscale.config import RunConfig  # noqa: E402
 from evoscale.island import train_islands  # noqa: E402
 
-TIMING = {"wall_s", "opt_s", "pop_eval_s", "test_wall_s", "cpu_s"}
+TIMING = {"wall_s", "opt_s", "pop_eval_s", "test_wall_s", "cpu_s", "peak_mem_gib"}
 CONFIG = RunConfig(env="CartPole-v1", hidden=(8,), popsize=8, budget_evals=96, test_every=48, test_episodes=5)
 # 96 episodes / (2 islands x 8) = 6 generations; migrations after generations 1 and 3 with migrate_every=2
 

@@ -14,7 +14,7 @@ from evoscale.config import RunConfig
 
 torch.set_num_threads(1)
 
-TIMING = {"wall_s", "opt_s", "pop_eval_s", "test_wall_s", "cpu_s"}
+TIMING = {"wall_s", "opt_s", "pop_eval_s", "test_wall_s", "cpu_s", "peak_mem_gib"}
 TINY = dict(n_envs=2, n_steps=64, batch_size=64, n_epochs=2)  # 128 env steps per rollout
 STEP = 128
 

@@ -8,7 +8,7 @@ from evoscale.config import RunConfig
 from evoscale.runs import available, load_cached, run_cached, run_path, served_by
 from evoscale.trainers import REGISTRY
 
-TIMING = ["wall_s", "opt_s", "pop_eval_s", "test_wall_s", "cpu_s", "machine"]
+TIMING = ["wall_s", "opt_s", "pop_eval_s", "test_wall_s", "cpu_s", "peak_mem_gib", "machine"]
 
 
 def _cfg(method, budget, **kw):

@@ -100,7 +100,7 @@ def ray_cluster():
 
 
 def _strip(records):
-    timing = {"wall_s", "opt_s", "pop_eval_s", "test_wall_s", "cpu_s"}
+    timing = {"wall_s", "opt_s", "pop_eval_s", "test_wall_s", "cpu_s", "peak_mem_gib"}
     return [{k: (None if v != v else v) for k, v in r.items() if k not in timing} for r in records]
 
 

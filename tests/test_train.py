@@ -1,4 +1,5 @@
 import math
+import sys
 
 import pytest
 
@@ -6,7 +7,7 @@ from evoscale.config import RunConfig
 from evoscale.train import resolve, train
 from evoscale.trainers import REGISTRY, make_trainer
 
-TIMING = {"wall_s", "opt_s", "pop_eval_s", "test_wall_s", "cpu_s"}
+TIMING = {"wall_s", "opt_s", "pop_eval_s", "test_wall_s", "cpu_s", "peak_mem_gib"}
 
 
 def strip(records):
@@ -267,3 +268,17 @@ def test_a_config_is_plain_data_and_resolve_asks_the_registries():
     assert resolve(RunConfig(method="ppo", budget_steps=512)).trainer is None
     evaluator, trainer, n = build(config)  # the evaluator evaluates the policy resolve named
     assert type(evaluator.policy).__name__ == "NeuromodPolicy" and n == evaluator.policy.n_params
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the peak is read from /proc (Linux)")
+def test_each_record_carries_the_runs_own_peak_memory():
+    # the process's peak is reset when a run starts: a 3 GiB array freed before the run does not count,
+    # as it would in a campaign worker whose earlier run held it
+    import numpy as np
+
+    big = np.ones(3 * 2**30 // 8)
+    del big
+    records = train(RunConfig(**SMALL))
+    peaks = [r["peak_mem_gib"] for r in records]
+    assert all(0 < p < 3 for p in peaks)
+    assert peaks == sorted(peaks)  # a peak so far never falls

@@ -80,3 +80,28 @@ def resolve_device(device):
         if dev.index is not None and dev.index >= torch.cuda.device_count():
             raise ValueError(f"device={device!r}: only {torch.cuda.device_count()} CUDA device(s)")
     return dev
+
+
+def reset_peak_memory() -> bool:
+    """Start this process's peak resident memory afresh (Linux: ``5`` to ``/proc/self/clear_refs``
+    resets ``VmHWM``), so that ``peak_memory_gib`` measures what comes after, not what an earlier run
+    in the same process (a campaign worker's) held; False where the system does not allow it."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_memory_gib() -> float:
+    """This process's peak resident memory since it started or since ``reset_peak_memory``, GiB
+    (Linux: ``VmHWM`` of ``/proc/self/status``); NaN where the system does not say."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024 / 2**30
+    except OSError:
+        pass
+    return float("nan")

@@ -150,7 +150,7 @@ def incomplete(config: RunConfig, df: pd.DataFrame, islands: int = 1) -> str | N
 
 NUMERIC_COLUMNS = ("n_params", "popsize", "seed", "generation", "evals", "env_steps", "wall_s", "opt_s",
                    "pop_eval_s", "best_return", "mean_return", "median_return", "test_return", "test_std",
-                   "test_wall_s", "cpu_s")
+                   "test_wall_s", "cpu_s", "peak_mem_gib")
 """The record columns that hold numbers (``train.generation_record``); the others are text."""
 
 

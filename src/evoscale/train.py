@@ -5,7 +5,9 @@ and the last one, also carry ``test_return``: the mean return of the trainer's c
 ``test_episodes`` fresh episodes (a seed stream training never uses). ``wall_s`` counts training time
 only (ask + population evaluation + tell); the solved tests are timed separately in ``test_wall_s``.
 ``cpu_s`` is the process's CPU time for the run so far, training, solved tests and checkpoint saves
-together: what the run cost, whatever else shared the machine.
+together: what the run cost, whatever else shared the machine. ``peak_mem_gib`` is the process's
+peak resident memory since the run (or its resumption) started (``machine.peak_memory_gib``; NaN
+where the system does not say): timing-like, it varies between runs of one seed.
 
 Checkpoints: with ``checkpoint=PATH`` the loop pickles everything it needs to continue -- the
 trainer's state (which holds its RNGs), the records so far and the counters -- every
@@ -34,7 +36,7 @@ import numpy as np
 from .config import RunConfig, check_type
 from .envs import EnvSpec, get_spec
 from .evaluation import BACKENDS, EVAL, TRAIN, episode_seeds, make_evaluator
-from .machine import machine_label
+from .machine import machine_label, peak_memory_gib, reset_peak_memory
 from .compact import dumps_compact, load_pickle
 from .store import atomic_write, current_names, remove_stale_temps
 from .trainers import GRADIENT_METHODS, METHODS, REGISTRY, check_hyper_names, hyper_types, make_trainer, policy_for
@@ -328,6 +330,7 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
     _check_device(config)
     if config.method in GRADIENT_METHODS:
         return _train_gradient(config, checkpoint)
+    reset_peak_memory()  # each record's peak_mem_gib: this run's, not an earlier one's in this process
     generations = config.budget_evals // (config.popsize * config.episodes_per_fitness)
     saved = _load(checkpoint, config) if checkpoint and checkpoint.exists() else None
     if saved and (saved[0].generation >= generations or saved[0].solved):
@@ -372,7 +375,7 @@ def train(config: RunConfig, callback: Callable[[Record], None] | None = None,
                 rec["test_wall_s"] = p.eval_wall
                 p.next_eval = after_test(config, p.next_eval, p.evals)
             p.cpu = cpu_before + time.process_time()
-            rec["cpu_s"] = p.cpu
+            rec["cpu_s"], rec["peak_mem_gib"] = p.cpu, peak_memory_gib()
             p.records.append(rec)
             p.generation += 1
             why = stops(config, rec, p.env_steps)

@@ -35,7 +35,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
 from ..envs import get_spec, make_env, register_extras
 from ..evaluation import EVAL, TRAIN, LockstepEvaluator, episode_seeds
-from ..machine import machine_label
+from ..machine import machine_label, peak_memory_gib, reset_peak_memory
 from ..compact import load_pickle
 from ..store import atomic_write, current_names
 from .zoo import ZOO_HYPERPARAMS, LinearSchedule, ppo_kwargs, zoo_hyperparams  # noqa: F401 (re-exported)
@@ -43,7 +43,7 @@ from .zoo import ZOO_HYPERPARAMS, LinearSchedule, ppo_kwargs, zoo_hyperparams  #
 RECORD_KEYS = (
     "method", "env", "n_params", "popsize", "seed", "generation", "evals", "env_steps", "wall_s",
     "opt_s", "pop_eval_s", "best_return", "mean_return", "median_return", "test_return", "test_std",
-    "test_wall_s", "machine", "test_return_stochastic", "test_std_stochastic", "cpu_s",
+    "test_wall_s", "machine", "test_return_stochastic", "test_std_stochastic", "cpu_s", "peak_mem_gib",
 )
 CHECKPOINT_FORMAT = 1
 
@@ -247,7 +247,7 @@ class RecordCallback(BaseCallback):
             if self.run.get("solved") is not None and rec["test_return"] >= self.run["solved"]:
                 self.solved = True
             self.next_eval = self._next(steps)
-        rec["cpu_s"] = self.cpu_before + time.process_time()
+        rec["cpu_s"], rec["peak_mem_gib"] = self.cpu_before + time.process_time(), peak_memory_gib()
         self.records.append(rec)
         if tested and self.checkpoint:
             save_checkpoint(self.checkpoint, self.model, self.records, self.checkpoint_meta)
@@ -350,7 +350,8 @@ def train_ppo(config, checkpoint: str | None = None, algorithm: Algorithm = PPO_
       -63 vs +37); the book's verdicts say which of the two they use.
     * ``wall_s`` is training time only (rollouts + updates, cumulative); ``pop_eval_s`` / ``opt_s``
       are this rollout's collection / gradient-update time; ``test_wall_s`` the cumulative solved-test time;
-      ``cpu_s`` the process's CPU seconds for the run so far (training, solved tests, checkpoints).
+      ``cpu_s`` the process's CPU seconds for the run so far (training, solved tests, checkpoints);
+      ``peak_mem_gib`` its peak resident memory since the run (or its resumption) started.
     * ``checkpoint``: a file path. At every solved test the model, VecNormalize statistics and the
       records so far are saved there atomically. If the file exists on start, the run resumes from it
       (``reset_num_timesteps=False``: ``num_timesteps``, the learning-rate schedule and the record
@@ -368,6 +369,7 @@ def train_ppo(config, checkpoint: str | None = None, algorithm: Algorithm = PPO_
     merged = zoo_hyperparams(env_id, dict(config.hyper or ()) or None, algorithm.table)  # RunConfig checked the counts
     kwargs = ppo_kwargs(merged)
 
+    reset_peak_memory()  # each record's peak_mem_gib: this run's, not an earlier one's in this process
     venv = _make_venv(env_id, merged)
     meta = {"env": env_id, "seed": seed, "hyper": repr(sorted(merged.items()))}
     records: list[dict] = []

@@ -298,8 +298,9 @@ def run(p: FrontierParams, train_missing: bool | None = None, processes: int | N
 
 
 def per_seed(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per (method, width, seed): the final solved-test return, one-core hours of the run and
-    seconds per generation (ES), and the machine."""
+    """One row per (method, width, seed): the final solved-test return, one-core hours of the run,
+    seconds per generation (ES), the run's peak memory in GiB (NaN for runs stored before it was
+    recorded), and the machine."""
     rows = []
     for (m, w, seed), g in df.groupby(["method", "width", "seed"], sort=False):
         tests = g[np.isfinite(g["test_return"].astype(float))]
@@ -308,8 +309,9 @@ def per_seed(df: pd.DataFrame) -> pd.DataFrame:
                          final=float(tests["test_return"].iloc[-1]) if len(tests) else math.nan,
                          hours=run_cpu_seconds(last) / 3600.0,
                          s_per_gen=float(g["wall_s"].max()) / len(g) if m != "ppo" else math.nan,
+                         mem=float(pd.to_numeric(g["peak_mem_gib"]).max()) if "peak_mem_gib" in g else math.nan,
                          machine=str(last.get("machine", ""))))
-    return pd.DataFrame(rows, columns=["method", "width", "seed", "final", "hours", "s_per_gen", "machine"])
+    return pd.DataFrame(rows, columns=["method", "width", "seed", "final", "hours", "s_per_gen", "mem", "machine"])
 
 
 MIN_N = 5
@@ -402,49 +404,6 @@ def equal_verdict(seeds: pd.DataFrame, full_at_widest, F: dict, margin: float):
     return report.Verdict("unresolved", number, needs_two(c))
 
 
-def table(p: FrontierParams, seeds: pd.DataFrame) -> pd.DataFrame:
-    """Readers' table of the planned widths: method, parameters, seeds, final return, one-core hours per
-    run, seconds per generation and the predicted peak memory. An ES width with no stored run shows its
-    predicted hours and seconds per generation (``predicted_hours``) marked ``PREDICTED``."""
-    from ..baselines import policy_size
-    from ..train import peak_bytes
-    from . import report
-
-    ready, waiting = evaluation_configs(p)
-    planned, hiddens = {}, {}  # (method, parameters) -> seeds planned, hidden widths
-    for part, c in ready:
-        hidden = dict(c.hyper)["net_arch"] if part == "ppo" else c.hidden
-        key = (c.method, n_params(hidden, p.env))
-        planned[key], hiddens[key] = planned.get(key, 0) + 1, (c if part == "ppo" else hidden)
-    for m, hidden, seeds_ in waiting:
-        key = (m, n_params(hidden, p.env))
-        planned[key], hiddens[key] = len(seed_list(seeds_)), hidden
-    bench, episodes = load_bench(), stored_episodes(p)
-    generations, ppo = p.budget_evals / p.popsize, ppo_widths.cost_prior(p.env, results_root(), p.profile)
-    rows = []
-    for (m, w), k in planned.items():
-        g = seeds[(seeds["method"] == m) & (seeds["width"] == w)]
-        hours, per_gen = "–", "–"
-        if len(g):
-            hours = report.num(g["hours"].median(), 2)
-            per_gen = report.num(g["s_per_gen"].median(), 1) if m != "ppo" else "–"
-        elif m in ES and np.isfinite(pred := predicted_hours(m, hiddens[m, w], p, bench, episodes)):
-            hours = f"{PREDICTED}{report.num(pred, 2)}"
-            per_gen = f"{PREDICTED}{report.num(pred * 3600 / generations, 1)}"
-        elif m == "ppo" and ppo:  # its actor and critic's size, the zoo runs' time per step scaled
-            hours = f"{PREDICTED}{report.num(ppo(policy_size(hiddens[m, w])) * p.ppo_steps / 3600, 2)}"
-        rows.append({"Method": LABELS[m], "Parameters": f"{w:,}", "Final return": report.over_seeds(g["final"], 0, k),
-                     "One-core hours per run": hours, "Seconds per generation": per_gen,
-                     "Peak memory (GiB, predicted)": f"{peak_bytes(m, w, p.popsize) / 2**30:,.2f}" if m != "ppo" else "–"})
-    return pd.DataFrame(rows)
-
-
-PREDICTED = "≈ "  # marks a predicted time in ``table`` (no run of that width stored yet)
-PREDICTED_NOTE = ("≈: predicted until a run is stored (the campaign's estimate): the ES from the low-rank bench's "
-                  "forward times and the stored episode lengths; PPO from the zoo runs' time per env step, scaled "
-                  "by its measured cost at the wider network.")
-
-
 __all__ = ["FrontierParams", "PROFILES", "params", "needs", "pending", "tuning_configs", "tuning_table",
            "selected_lrs", "evaluation_configs", "predicted_hours", "n_params", "run", "per_seed", "p_values",
-           "limit_verdict", "equal_verdict", "table", "PREDICTED", "PREDICTED_NOTE"]
+           "limit_verdict", "equal_verdict", "load_bench", "stored_episodes", "ES", "LABELS"]

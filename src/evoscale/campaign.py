@@ -13,9 +13,10 @@ live in ``experiments.progress``, below the campaign, so the chapters read them 
 one per core (or as Ray tasks of one CPU on a cluster), saves each run atomically as it finishes,
 and starts no new run once the hours are spent. Where some runs wait for others (``Need.waits``: a
 band's evaluation runs for its tuning runs), it plans again after each finished run, so a band's
-re-runs start in the same campaign as its last tuning run, ahead of later bands by priority. With ``end_hours`` (the machine's hard stop, e.g. the
-end of a session that kills its processes) a run starts only if its estimate ends before then; a
-longer one waits for the next campaign while shorter ones further down the queue use the time.
+re-runs start in the same campaign as its last tuning run, ahead of later bands by priority. With
+``end_hours`` (the machine's hard stop, e.g. the end of a session that kills its processes) a run
+starts only if its estimate ends before then; a longer one waits for the next campaign while
+shorter ones further down the queue use the time.
 Runs predicted longer than ``checkpoint_minutes`` (2.5:
 the estimate can be several times too low, e.g. for a budget 10x the stored runs')
 checkpoint under ``$EVOSCALE_CHECKPOINTS`` (default ``~/.cache/evoscale/checkpoints``), so an

@@ -58,3 +58,14 @@ def test_a_cell_names_the_network_its_run_trains():
     assert cell_name(ppo) == "ppo LunarLander-v3 993,993 x 1,000,000 steps"  # its own actor and critic
     zoo = RunConfig(method="ppo", env="LunarLander-v3", budget_steps=3_000_000)
     assert cell_name(zoo) == "ppo LunarLander-v3 zoo net x 3,000,000 steps"  # not the unused config MLP
+
+
+def test_the_peak_memory_differs_between_runs_like_a_timing():
+    import pandas as pd
+
+    from evoscale.runs import records_difference, timing_column
+
+    assert timing_column("peak_mem_gib") and timing_column("cpu_s") and not timing_column("test_return")
+    a = pd.DataFrame(dict(test_return=[1.0, 2.0], peak_mem_gib=[0.5, 0.6]))
+    assert records_difference(a, a.assign(peak_mem_gib=[0.7, 0.9])) is None
+    assert records_difference(a, a.drop(columns="peak_mem_gib")) is None  # a run stored before it was recorded

@@ -228,9 +228,9 @@ def load_cached(config: RunConfig, where: Path) -> pd.DataFrame | None:
 
 
 def timing_column(name: str) -> bool:
-    """Whether a record column measures time or names the machine (``wall_s``, ``cpu_s``, ``machine``,
-    ...): it differs between two runs of the same configuration."""
-    return name.endswith("_s") or "time" in name or name == "machine"
+    """Whether a record column measures time or memory or names the machine (``wall_s``, ``cpu_s``,
+    ``peak_mem_gib``, ``machine``, ...): it differs between two runs of the same configuration."""
+    return name.endswith("_s") or "time" in name or name in ("machine", "peak_mem_gib")
 
 
 def records_difference(a: pd.DataFrame, b: pd.DataFrame) -> str | None:

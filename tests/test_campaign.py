@@ -314,13 +314,23 @@ def test_an_existing_checkpoint_is_resumed_below_the_threshold_and_orphans_are_c
     assert clean.returncode == 0 and not ckpt.exists() and json.loads(clean.stdout)["checkpoints_removed"] == 1
 
 
-def test_a_campaign_trains_the_runs_its_tuning_pass_releases(store):
+def test_a_campaign_trains_the_runs_its_tuning_pass_releases(store, monkeypatch):
     # the frontier's evaluation runs wait for their tuning pass; one campaign trains the pass, plans
     # again and trains them too, instead of leaving them to the next campaign
-    lines = []
+    from evoscale.experiments import fair_rivals
+
+    lines, forgot = [], []
     waiting = [n for n in campaign.needs("smoke", ["frontier"]) if n.waits]
     assert waiting
+    monkeypatch.setattr(campaign, "forget_stored", lambda: forgot.append(1))
     campaign.run("smoke", hours=1, chapters=["frontier"], processes=1, log=lines.append)
     assert any("the plan changed" in line for line in lines)
+    assert forgot  # each re-plan first drops the studies' cached reads (the fair-rivals selection) ...
+    fair_rivals.selected("openai_es", "small")
+    assert fair_rivals._selection.cache_info().currsize == 1
+    from evoscale.experiments import progress
+
+    progress.forget_stored()
+    assert fair_rivals._selection.cache_info().currsize == 0  # ... so a band tuned meanwhile is seen
     plan = campaign.plan("smoke", ["frontier"])
     assert (plan["done"] == plan["planned"]).all() and not plan["cell"].str.contains("waits for").any()

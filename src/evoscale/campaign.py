@@ -41,8 +41,8 @@ import pandas as pd
 
 from .config import RunConfig
 # the planning half lives below the campaign, where the chapters read it (``experiments.progress``)
-from .experiments.progress import (RUN_COST_COLUMNS, CostModel, contingent, cost_model, needs, only_envs, plan,  # noqa: F401
-                                   still_to_run, units)
+from .experiments.progress import (RUN_COST_COLUMNS, CostModel, contingent, cost_model, forget_stored, needs,  # noqa: F401
+                                   only_envs, plan, still_to_run, units)
 from .experiments.progress import n_params as _n_params
 from .experiments.progress import need_path as _path
 from .experiments.progress import need_stored as _stored
@@ -199,6 +199,7 @@ def run(profile: str = "book", hours: float = 1.0, chapters=None, processes: int
         if max_runs is not None or not any(n.waits for n in all_needs) or time.monotonic() >= deadline:
             return queue
         training = {_path(u, root) for u in busy}
+        forget_stored()  # the studies' once-per-process reads (a band's selection) see the new runs
         fresh = [u for u in ready() if _path(u, root) not in training]
         new, gone = [u for u in fresh if u not in est], set(queue) - set(fresh)
         for u in new:

@@ -40,6 +40,14 @@ def needs(profile: str = "book", chapters=None) -> list[Need]:
     return [n for chapter in chapters_of(chapters) for n in STUDIES[chapter].needs(profile)]
 
 
+def forget_stored() -> None:
+    """Drop what the studies read once per process from the stored runs (the fair-rivals selection),
+    so that the next ``needs`` sees the runs stored since: the campaign's re-plan calls it."""
+    from . import fair_rivals
+
+    fair_rivals._selection.cache_clear()
+
+
 def only_envs(all_needs: list[Need], envs=None) -> list[Need]:
     """The needs whose task is one of ``envs`` (None or empty: all of them), e.g. to finish one task's
     comparison before the next; an unknown env id is a ValueError naming the valid ones."""

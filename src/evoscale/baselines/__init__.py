@@ -5,7 +5,6 @@ so ``import evoscale.baselines`` does not load torch or SB3."""
 
 from __future__ import annotations
 
-import ast
 import functools
 
 
@@ -27,15 +26,15 @@ def policy_size(config) -> int:
     hyper-parameters)."""
     if config.method not in ("ppo", "recurrent_ppo"):
         raise ValueError(f"method must be 'ppo' or 'recurrent_ppo', got {config.method!r}")
-    return _policy_size(config.method, config.env, repr(sorted(dict(config.hyper or ()).items())))
+    return _policy_size(config.method, config.env, config.hyper)  # RunConfig's hyper: sorted, hashable items
 
 
 @functools.lru_cache(maxsize=None)
-def _policy_size(method: str, env_id: str, hyper: str) -> int:
+def _policy_size(method: str, env_id: str, hyper: tuple | None) -> int:
     if method == "recurrent_ppo":
         from .recurrent_ppo import ALGORITHM
     else:
         from .ppo import PPO_ALGORITHM as ALGORITHM
     from .ppo import policy_size as size
 
-    return size(env_id, dict(ast.literal_eval(hyper)), ALGORITHM)
+    return size(env_id, dict(hyper or ()), ALGORITHM)  # as train_ppo reads config.hyper

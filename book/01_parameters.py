@@ -81,8 +81,6 @@ LABELS = {"cmaes": names["cmaes"][:-1] + ", fp64)", "torch_cmaes": names["torch_
 fits = {m: cma_scaling.power_law(df, m) for m in LABELS}  # the evaluation's fit is only quoted
 mem_fits = {m: cma_scaling.power_law(df, m, "peak_mib") for m in ("cmaes", "torch_cmaes")}
 cross = {m: cma_scaling.crossover(df, m) for m in ("cmaes", "torch_cmaes")}
-report.table(df[["method", "n", "ms_per_gen", "amortised_ms_per_gen", "peak_mib"]].assign(
-    method=df["method"].map(LABELS)))  # readers' names
 
 # %% [markdown]
 # ## Time per generation
@@ -129,6 +127,12 @@ plt.close(fig)
 # more than the evaluation it serves. Right: peak memory of a process holding the optimiser; light grey
 # verticals: the sizes in the design note's table. CMA-ES has one colour: pycma solid, torch dashed.
 # ```
+#
+# The measured values behind the figure, per method and parameter count (open the output below):
+
+# %% tags=["hide-input", "hide-output"]
+report.table(df[["method", "n", "ms_per_gen", "amortised_ms_per_gen", "peak_mib"]].assign(
+    method=df["method"].map(LABELS)))  # readers' names
 
 # %% [markdown]
 # ## The design note's table, measured

@@ -138,6 +138,9 @@ def test_the_limit_verdicts_answer_where_the_es_stops():
     assert v.word == "unresolved" and "2,999,779 with fewer than 5 seeds" in v.because  # 3 seeds: shown, not judged
     v = f.limit_verdict(seeds, "lowrank_es", [999_955], 200.0, F)
     assert v.word == "confirmed"
+    v = f.limit_verdict(seeds, "openai_es", [3_000_000, 10_000_000], 200.0, F)  # nothing stored: said once
+    assert (v.word, v.number) == ("unresolved", "no runs yet at 3,000,000 or 10,000,000 parameters")
+    assert v.because == f"{f.MIN_N} seeds at each width would let the test decide it"
 
 
 def test_the_low_rank_es_against_full_rank_at_chapter_1s_widest_network():

@@ -388,4 +388,5 @@ def test_before_and_after_tuning_says_which_runs_each_word_rests_on(tmp_path, mo
     assert row["Change, after − before [95 % CI]"].endswith("(n = 2 vs 2)")
     assert " → " in row["Final return (IQM), before → after"] and "–" not in row["Final return (IQM), before → after"]
     text = methods_verdicts.transfer_text(table)
-    assert "OpenAI-ES small: " in text and "in 0 of these 1 cells" in text or "in 1 of these 1 cells" in text
+    assert text.startswith("Cells whose changed setting has all its runs stored: 1 (OpenAI-ES small).")
+    assert "excludes 0 in 0 of them;" in text or "excludes 0 in 1 of them (OpenAI-ES small);" in text

@@ -358,7 +358,9 @@ def limit_verdict(seeds: pd.DataFrame, method: str, widths, threshold: float, F:
 
     vals = finals(seeds, method)
     judged = {w: vals[w] for w in sorted(widths) if w in vals and vals[w].size >= MIN_N}
-    number = "; ".join(f"{w:,}: {report.over_seeds(vals.get(w, []), 0)}" for w in sorted(widths)) or "no runs yet"
+    stored = any(len(vals.get(w, [])) for w in widths)
+    number = ("; ".join(f"{w:,}: {report.over_seeds(vals.get(w, []), 0)}" for w in sorted(widths)) if stored
+              else f"no runs yet at {' or '.join(f'{w:,}' for w in sorted(widths))} parameters")
     above = [w for w, x in judged.items() if F.get(("solves", method, w), {}).get("resolved") and iqm(x) > threshold]
     below = [w for w, x in judged.items() if F.get(("solves", method, w), {}).get("resolved") and iqm(x) < threshold]
     short = [w for w in widths if w not in judged]
@@ -370,7 +372,8 @@ def limit_verdict(seeds: pd.DataFrame, method: str, widths, threshold: float, F:
                                                    f"{max(widths):,}")
     from .judging import resolve_one
 
-    why = ([f"{', '.join(f'{w:,}' for w in short)} with fewer than {MIN_N} seeds so far ({MIN_N} seeds at each "
+    why = ([f"{MIN_N} seeds at each width would let the test decide it"] if not stored else
+           [f"{', '.join(f'{w:,}' for w in short)} with fewer than {MIN_N} seeds so far ({MIN_N} seeds at each "
             "would let the test decide it)"] if short else []) + [
         f"{w:,} not resolved against {threshold:g}: {resolve_one(x - threshold, 0, 'return')}"
         for w, x in judged.items() if w not in above]

@@ -332,7 +332,7 @@ def width_claim(below: dict, above: dict) -> report.Verdict:
 def headline(V: dict) -> str:
     """One line for the whole claimed table: how many cells got which word."""
     counts = {w: sum(v.word == w for v in V.values()) for w in report.WORDS}
-    return f"of the claim's {len(V)} cells, " + ", ".join(f"{counts[w]} {w}" for w in report.WORDS if counts[w])
+    return f"Of the claim's {len(V)} cells, " + ", ".join(f"{counts[w]} {w}" for w in report.WORDS if counts[w])
 
 
 def before_after(p, cells: pd.DataFrame, threshold: float | None = 200.0) -> pd.DataFrame:
@@ -402,17 +402,17 @@ def before_after(p, cells: pd.DataFrame, threshold: float | None = 200.0) -> pd.
 
 
 def transfer_text(table: pd.DataFrame) -> str:
-    """One sentence for readers from ``before_after``'s table: how the final return changed in the cells
-    whose selected setting differs from the earlier one and has its runs stored."""
+    """One short paragraph for readers from ``before_after``'s table: in how many of the cells whose
+    selected setting differs from the earlier one, with its runs stored, the change of the final return
+    is resolved, and in how many it is negative. The values stay in the table's last two columns."""
     changes = table.attrs.get("changes", {})
     done = table[[(r["Method"], r["Size"]) in changes for _, r in table.iterrows()]]
     if done.empty:
         return ("No cell has all its runs with a changed setting stored yet, so how the tuning carries over to "
                 "the full budget is not measured yet.")
-    parts = "; ".join(f"{r['Method']} {r['Size']}: {r['Final return (IQM), before → after']}, a change of "
-                      f"{r['Change, after − before [95 % CI]']}" for _, r in done.iterrows())
-    resolved = sum(c["resolved"] for c in changes.values())
+    names = ", ".join(f"{r['Method']} {r['Size']}" for _, r in done.iterrows())
+    resolved = [f"{m} {z}" for (m, z), c in changes.items() if c["resolved"]]
     lower = sum(c["diff"] < 0 for c in changes.values())
-    return (f"Where a changed setting has all its runs stored, the final return at the full budget went "
-            f"(IQM, before → after): {parts}. The CI excludes 0 in {resolved} of these {len(done)} cells; "
+    return (f"Cells whose changed setting has all its runs stored: {len(done)} ({names}). The CI of the "
+            f"change excludes 0 in {len(resolved)} of them{' (' + ', '.join(resolved) + ')' if resolved else ''}; "
             f"{lower} of the {len(done)} point estimates are below 0.")

@@ -116,9 +116,9 @@ plt.close(fig)
 #
 # The map is {glue:text}`map_state`. Each column is a network size from chapter 1's width sweep;
 # each row a number of cores. A cell says which side reaches LunarLander's solved score of 200
-# sooner: the evolution strategy (its median over seeds, seeds that never reached it counted at
-# their budget) or PPO (chapter 6's runs, on its own network). Grey: fewer than half the ES's seeds
-# reached 200 within the budget. Rows above the black line rest on modelled speedups.
+# sooner: the evolution strategy (the time by which half its seeds reached it; a seed that never did
+# counts as later than all of them) or PPO (chapter 6's runs, on its own network). Grey: fewer than
+# half the ES's seeds reached 200 within the budget. Rows above the black line rest on modelled speedups.
 
 # %% [markdown]
 # ```{glue:figure} fig_map

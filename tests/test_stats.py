@@ -163,6 +163,18 @@ def test_km_median_counts_censored_seeds_at_their_budget():
     assert np.isnan(stats.km_median([], []))
 
 
+def test_a_seed_censored_early_in_another_unit_does_not_make_a_median():
+    """An ES run's budget is in episodes; in env steps a failing seed (short episodes) can stop before a
+    solving seed reaches the threshold. 3 of 7 seeds reached it, so no median, whatever the censoring
+    times (plain Kaplan-Meier, censoring at 5-8, would give 20)."""
+    reached = [True] * 3 + [False] * 4
+    assert stats.km_median([10, 20, 30, 5, 6, 7, 8], reached) == np.inf
+    assert stats.km_median([10, 20, 30, 40, 1, 2, 3], [True] * 4 + [False] * 3) == 40  # 4 of 7: the 4th
+    t = np.array([[10, 20, 30, 5, 6, 7, 8]], float)
+    assert stats.km_medians(t, np.array([reached])) == np.inf
+    assert stats.km_median_ci([10, 20, 30, 5, 6, 7, 8], reached)[0] == np.inf
+
+
 def test_a_censored_ratio_is_larger_than_one_that_drops_the_censored_seeds():
     es = np.array([40, 50, 60, 70, 80, 90, 100, 110, 150, 150], dtype=float)  # two censored at 150
     reached = np.array([True] * 8 + [False] * 2)

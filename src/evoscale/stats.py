@@ -268,7 +268,16 @@ def km_medians(t: np.ndarray, r: np.ndarray) -> np.ndarray:
     with events before censorings at equal times, the estimated share not yet at the threshold after
     each event is the running product of 1 - 1 / (seeds at risk), which equals the product over
     distinct times of 1 - events / at risk. The median is the first event time where it falls to one
-    half; inf where it never does."""
+    half; inf where it never does.
+
+    A censored seed counts as censored after every reached seed's time. Every run's budget is set in
+    its own unit (training episodes for an ES, env steps for PPO) and is the same for all seeds of a
+    cell, so in that unit no seed is censored before another reaches the threshold. In another unit
+    (env steps or seconds of an ES run, whose episodes differ in length) a failing seed's budget can
+    end earlier than a solving seed's time; KM would then read its censoring as uninformative and give
+    a median even where fewer than half the seeds reached the threshold. So the median is the time at
+    which half the seeds have reached it, inf where fewer than half did."""
+    t = np.where(r, t, np.inf)
     n = t.shape[1]
     order = np.lexsort((~r, t), axis=-1)
     ts, rs = np.take_along_axis(t, order, 1), np.take_along_axis(r, order, 1)
@@ -279,9 +288,9 @@ def km_medians(t: np.ndarray, r: np.ndarray) -> np.ndarray:
 
 def km_median(times, reached) -> float:
     """Kaplan-Meier median time to a threshold over seeds: ``times`` where ``reached`` is True are
-    the times it was reached; the others are censored at their ``times`` (the budget they ran
-    without reaching it). inf when the estimated share still below the threshold never falls to one
-    half (more than half the seeds censored before the others' times), NaN without seeds."""
+    the times it was reached; the others are censored at their budget, after every reached seed
+    (``km_medians``: their ``times``, the budget they ran without reaching it, do not move the median).
+    inf when fewer than half the seeds reached the threshold, NaN without seeds."""
     t, r = np.asarray(times, dtype=float), np.asarray(reached, dtype=bool)
     if t.size == 0:
         return np.nan

@@ -32,7 +32,8 @@
 #
 # **What we measure.** Per task, three ES (torch {term}`CMA-ES`, {term}`OpenAI-ES`, {term}`GA`; chapter 5's settings,
 # {term}`population` 64) and PPO at three times the zoo's budget ({glue:text}`budgets`). Every curve is
-# drawn on three x axes: env steps, training {term}`episodes <episode>`, and seconds on **one idle core**.
+# drawn on two x axes, env steps and seconds on **one idle core**; the ES's budgets count training
+# {term}`episodes <episode>`, each of a variable number of env steps.
 #
 # The last is *modelled*: the campaign trains beside other work at nice 19, so its recorded wall-clock is not
 # comparable between methods; instead each method's unit costs (seconds per env step of its
@@ -77,7 +78,7 @@ S = {env: backprop.summarise(df, env, len(backprop.seed_list(t["seeds"])), costs
 main = "LunarLander-v3" if "LunarLander-v3" in S else next(iter(S))
 
 # %% [markdown]
-# ## Curves on three axes
+# ## Curves on two axes
 
 # %% tags=["hide-input"]
 study = STUDIES["06_backprop_vs_evolution"]

@@ -137,8 +137,9 @@ def backprop_analyse(P, results: dict, **options) -> dict:
 
 
 def backprop_figures(results: dict) -> dict:
-    """The curves on three axes (from ``runs``, ``summaries``, ``costs``) and, once results hold the
-    ``panels`` (and ``others``), the crossover over cores: each figure whose inputs results hold."""
+    """The curves against env steps and one-core seconds (from ``runs``, ``summaries``, ``costs``) and,
+    once results hold the ``panels`` (and ``others``), the crossover over cores: each figure whose
+    inputs results hold."""
     out = {}
     if "runs" in results:
         out["fig_curves"] = backprop.figure_curves(results["runs"], list(results["summaries"].values()),

@@ -4,9 +4,10 @@ cores at which ES's parallelism overtakes PPO's data efficiency.
 Runs: per task, the ES rows of chapter 5 (``es_settings.method_settings``: torch CMA-ES, OpenAI-ES, GA;
 popsize 64) and PPO with the zoo's hyper-parameters at 3x the zoo's budget. LunarLander's ES runs are
 chapter 3's and chapter 5's configurations (identical keys, one run each); its PPO runs are chapter
-5's. Every curve has three x axes: env steps, training episodes, and wall-clock on one core --
-the last *modelled* from per-method unit costs measured on an idle core (``backprop_measure``; the
-campaign's ``wall_s`` is measured beside other work at nice 19, so it is not used).
+5's. Every run is recorded against env steps, training episodes and wall-clock on one core; the
+figure draws the first and the last, *modelled* from per-method unit costs measured on an idle core
+(``backprop_measure``; the campaign's ``wall_s`` is measured beside other work at nice 19, so it is
+not used).
 
 The crossover in cores (``time_to_threshold``): a run's one-core time splits into a parallel part
 (ES: evaluating the population; PPO: collecting the rollout over ``n_envs`` environments) and a

@@ -158,6 +158,8 @@ plt.close(fig)
 #   (chapter 8 prepares it).
 # - **Tuning.** Every rival gets the same tuning budget per width band (chapter 5); until the
 #   campaign has trained a band's tuning runs, that band uses the untuned settings and says so.
+#   Tuning runs are a third as long as the evaluation runs, so a selected setting can learn fast and
+#   end lower at the full budget. {glue:text}`05_methods.ipynb::tuning_transfer:s`
 #
 # ## Exercises
 #

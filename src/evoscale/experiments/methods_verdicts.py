@@ -411,8 +411,9 @@ def transfer_text(table: pd.DataFrame) -> str:
         return ("No cell has all its runs with a changed setting stored yet, so how the tuning carries over to "
                 "the full budget is not measured yet.")
     names = ", ".join(f"{r['Method']} {r['Size']}" for _, r in done.iterrows())
-    resolved = [f"{m} {z}" for (m, z), c in changes.items() if c["resolved"]]
+    resolved = [f"{m} {z}, {'lower' if c['diff'] < 0 else 'higher'}" for (m, z), c in changes.items() if c["resolved"]]
     lower = sum(c["diff"] < 0 for c in changes.values())
-    return (f"Cells whose changed setting has all its runs stored: {len(done)} ({names}). The CI of the "
-            f"change excludes 0 in {len(resolved)} of them{' (' + ', '.join(resolved) + ')' if resolved else ''}; "
-            f"{lower} of the {len(done)} point estimates are below 0.")
+    return (f"Cells whose changed setting has all its runs stored: {len(done)} ({names}). Before any "
+            f"correction for these {len(done)} comparisons, the CI of the change excludes 0 in {len(resolved)} "
+            f"of them{' (' + '; '.join(resolved) + ')' if resolved else ''}; {lower} of the {len(done)} point "
+            "estimates are below 0.")

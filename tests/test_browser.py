@@ -89,13 +89,15 @@ def _images_not_loaded(driver) -> list[str]:
 
 
 def _too_wide_tables(driver) -> list[str]:
-    """Tables wider than the content column (each as its first header cells and its width)."""
+    """Tables wider than the content column or than the box that holds them (a cell's output area is
+    narrower than the column and scrolls what overflows it, so a reader sees the table cut off), each
+    as its first header cells and its width."""
     return driver.execute_script("""
         const column = document.querySelector('article.bd-article') || document.querySelector('main');
-        const limit = column.clientWidth + 1;
-        return [...column.querySelectorAll('table')].filter(t => t.offsetParent !== null && t.scrollWidth > limit)
+        const limit = t => Math.min(column.clientWidth, t.parentElement.clientWidth) + 1;
+        return [...column.querySelectorAll('table')].filter(t => t.offsetParent !== null && t.scrollWidth > limit(t))
           .map(t => `${[...t.querySelectorAll('th')].slice(0, 3).map(h => h.innerText.trim()).join(' | ')}: `
-                    + `${t.scrollWidth} px > ${limit} px`);
+                    + `${t.scrollWidth} px > ${limit(t)} px`);
     """)
 
 

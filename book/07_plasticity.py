@@ -167,6 +167,9 @@ report.table(pd.DataFrame({"reference": [label for _, label, _ in REFS],
 df = plasticity.run(P)
 per_seed = plasticity.finals(df)
 matched = plasticity.at_steps(df, P.ppo_steps)
+
+# %% tags=["hide-input"]
+# what the page says about these runs: how many are stored, where they ran, their budgets
 glue("n_stored", f"{len(per_seed)} of {len(P.configs())}", display=False)
 glue("profile_name", P.profile + (" (quick: half the book's budgets, 3 seeds)" if P.profile == "quick" else ""),
      display=False)

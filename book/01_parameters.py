@@ -344,8 +344,10 @@ report.table(A["family_table"],
 # ## Re-running this chapter
 #
 # ```bash
-# make chapter CH=01_parameters PARAMS="-y 'sizes_full: [1000, 4000, 16000]'"
-# make chapter CH=01_parameters PARAMS="-p device cuda" PROFILE=full    # on a GPU machine
+# make chapter CH=01_parameters \
+#     PARAMS="-y 'sizes_full: [1000, 4000, 16000]'"
+# # on a GPU machine
+# make chapter CH=01_parameters PARAMS="-p device cuda" PROFILE=full
 # ```
 #
 # ## Limitations
@@ -418,8 +420,10 @@ report.table(A["family_table"],
 # (about 1 minute each):
 #
 # ```bash
-# .venv/bin/python -m evoscale bench evaluator --env BipedalWalker-v3 --hidden 40,40
-# .venv/bin/python -m evoscale bench evaluator --env CartPole-v1 --hidden 40,40
+# .venv/bin/python -m evoscale bench evaluator --env BipedalWalker-v3 \
+#     --hidden 40,40
+# .venv/bin/python -m evoscale bench evaluator --env CartPole-v1 \
+#     --hidden 40,40
 # ```
 # ```{solution-end}
 # ```

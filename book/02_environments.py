@@ -405,8 +405,10 @@ report.table(A["family_table"],
 # ## Re-running this chapter
 #
 # ```bash
-# make chapter CH=02_environments PARAMS="-p tasks CartPole-v1,Humanoid-v5 -p seeds 5"
-# make chapter CH=02_environments PROFILE=full PARAMS="-p workers 64"   # a cluster (Ray) + a GPU
+# make chapter CH=02_environments PARAMS="-p tasks CartPole-v1,Humanoid-v5 \
+#     -p seeds 5"
+# # a cluster (Ray) + a GPU
+# make chapter CH=02_environments PROFILE=full PARAMS="-p workers 64"
 # ```
 #
 # `profile` picks the defaults: `smoke` (CI), `book` (this page, ~35 min on 2 cores), `full` (the
@@ -458,9 +460,16 @@ report.table(A["family_table"],
 # run's summary), and where an evaluation's time goes (about 1 minute):
 #
 # ```bash
-# .venv/bin/python -m evoscale train --method openai_es --env ALE/Pong-ram-v5 --hidden 64 --popsize 16 --sigma0 0.05 --hyper '{"lr": 0.03}' --budget-evals 1024 --test-every 512 --test-episodes 5 --seed 0 --no-progress
-# .venv/bin/python -m evoscale train --method openai_es --env ALE/Pong-ram-v5 --hidden 32 --popsize 16 --sigma0 0.05 --hyper '{"lr": 0.03}' --budget-evals 1024 --test-every 512 --test-episodes 5 --seed 0 --no-progress
-# .venv/bin/python -m evoscale bench evaluator --env ALE/Pong-ram-v5 --popsize 16
+# .venv/bin/python -m evoscale train --method openai_es \
+#     --env ALE/Pong-ram-v5 --hidden 64 --popsize 16 --sigma0 0.05 \
+#     --hyper '{"lr": 0.03}' --budget-evals 1024 --test-every 512 \
+#     --test-episodes 5 --seed 0 --no-progress
+# .venv/bin/python -m evoscale train --method openai_es \
+#     --env ALE/Pong-ram-v5 --hidden 32 --popsize 16 --sigma0 0.05 \
+#     --hyper '{"lr": 0.03}' --budget-evals 1024 --test-every 512 \
+#     --test-episodes 5 --seed 0 --no-progress
+# .venv/bin/python -m evoscale bench evaluator --env ALE/Pong-ram-v5 \
+#     --popsize 16
 # ```
 #
 # The forward of a 128-64-6 MLP is negligible next to the emulator (the `network_fraction` the
@@ -512,7 +521,8 @@ report.table(A["family_table"],
 # `emulator_fraction`, `preprocessing_fraction` and `network_fraction`):
 #
 # ```bash
-# .venv/bin/python -m evoscale bench evaluator --env ALE/Pong-v5 --popsize 16
+# .venv/bin/python -m evoscale bench evaluator --env ALE/Pong-v5 \
+#     --popsize 16
 # ```
 # ```{solution-end}
 # ```

@@ -165,10 +165,15 @@ report.table(A["family_table"], note="Holm's correction over the chapter's tests
 # ## Re-running this chapter
 #
 # ```bash
-# make chapter CH=03_compute PARAMS="-p popsize 32 -p seeds 5 -p train_missing true"  # train what is missing
-# make chapter CH=03_compute PROFILE=quick                               # the quick profile, trained here
-# python -m evoscale campaign plan --chapters 03                          # what the book profile still lacks
-# python -m evoscale campaign run --hours 2 --chapters 03                 # train it, two runs at a time
+# # train what is missing
+# make chapter CH=03_compute PARAMS="-p popsize 32 -p seeds 5 \
+#     -p train_missing true"
+# # the quick profile, trained here
+# make chapter CH=03_compute PROFILE=quick
+# # what the book profile still lacks
+# python -m evoscale campaign plan --chapters 03
+# # train it, two runs at a time
+# python -m evoscale campaign run --hours 2 --chapters 03
 # ```
 #
 # `profile` picks defaults for every parameter left at `None`: `smoke` (seconds, CI), `quick`
@@ -219,7 +224,8 @@ report.table(A["family_table"], note="Holm's correction over the chapter's tests
 # other runs are read from the results):
 #
 # ```bash
-# make chapter CH=03_compute PARAMS="-p popsize 32 -p train_missing true -p seeds 2 -p budget_evals 10240"
+# make chapter CH=03_compute PARAMS="-p popsize 32 -p train_missing true \
+#     -p seeds 2 -p budget_evals 10240"
 # ```
 #
 # With λ = 32 CMA-ES takes twice as many generations for the same evaluations; its default
@@ -245,8 +251,10 @@ report.table(A["family_table"], note="Holm's correction over the chapter's tests
 # One command per step size, two seeds of 10,240 episodes each (about 8 minutes each):
 #
 # ```bash
-# make chapter CH=03_compute PARAMS="-p sigma0 0.05 -p train_missing true -p seeds 2 -p budget_evals 10240"
-# make chapter CH=03_compute PARAMS="-p sigma0 2.0 -p train_missing true -p seeds 2 -p budget_evals 10240"
+# make chapter CH=03_compute PARAMS="-p sigma0 0.05 -p train_missing true \
+#     -p seeds 2 -p budget_evals 10240"
+# make chapter CH=03_compute PARAMS="-p sigma0 2.0 -p train_missing true \
+#     -p seeds 2 -p budget_evals 10240"
 # ```
 #
 # A tiny σ keeps all individuals nearly identical: the population mean return tracks the solved
@@ -272,8 +280,12 @@ report.table(A["family_table"], note="Holm's correction over the chapter's tests
 # (about 5 minutes each; the last line each prints is the run's summary):
 #
 # ```bash
-# .venv/bin/python -m evoscale train --method torch_cmaes --env LunarLander-v3 --episodes-per-fitness 4 --budget-evals 10240 --test-every 5120 --seed 0 --no-progress
-# .venv/bin/python -m evoscale train --method torch_cmaes --env LunarLander-v3 --budget-evals 10240 --test-every 5120 --seed 0 --no-progress
+# .venv/bin/python -m evoscale train --method torch_cmaes \
+#     --env LunarLander-v3 --episodes-per-fitness 4 --budget-evals 10240 \
+#     --test-every 5120 --seed 0 --no-progress
+# .venv/bin/python -m evoscale train --method torch_cmaes \
+#     --env LunarLander-v3 --budget-evals 10240 --test-every 5120 --seed 0 \
+#     --no-progress
 # ```
 #
 # Averaging 4 episodes quarters the variance of each fitness value but gives a quarter of the

@@ -488,7 +488,8 @@ report.table(A["family_table"], note="Holm's correction over the chapter's tests
 # ## Running on a Ray cluster
 #
 # ```bash
-# ray start --head --num-cpus 16          # on the head node; `ray start --address HEAD:6379` on the others
+# # on the head node; `ray start --address HEAD:6379` on the others
+# ray start --head --num-cpus 16
 # make chapter CH=04_workers PROFILE=full PARAMS="-p ray_address auto"
 # ```
 #

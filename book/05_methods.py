@@ -311,9 +311,13 @@ report.table(verdicts)
 # ## Re-running this chapter
 #
 # ```bash
-# make chapter CH=05_methods PARAMS="-p ga_sigma 0.02 -p seeds 5 -p train_missing true"  # trained here
-# make chapter CH=05_methods PROFILE=quick                                 # a sixth of the budget, 5 seeds
-# python -m evoscale campaign plan --chapters 05                          # what the book profile still lacks
+# # trained here
+# make chapter CH=05_methods PARAMS="-p ga_sigma 0.02 -p seeds 5 \
+#     -p train_missing true"
+# # a sixth of the budget, 5 seeds
+# make chapter CH=05_methods PROFILE=quick
+# # what the book profile still lacks
+# python -m evoscale campaign plan --chapters 05
 # ```
 #
 # Runs are cached under `results/<profile>/runs/` by a hash of their whole configuration.
@@ -364,8 +368,12 @@ report.table(verdicts)
 # each; the last line each prints is the run's summary, with its final solved-test return):
 #
 # ```bash
-# .venv/bin/python -m evoscale train --method ga --env LunarLander-v3 --hidden 64,32 --popsize 64 --sigma0 0.002 --hyper '{"elites": 1}' --budget-evals 5120 --test-every 2560 --seed 0 --no-progress
-# .venv/bin/python -m evoscale train --method ga --env LunarLander-v3 --hidden 64,32 --popsize 64 --sigma0 0.5 --hyper '{"elites": 1}' --budget-evals 5120 --test-every 2560 --seed 0 --no-progress
+# .venv/bin/python -m evoscale train --method ga --env LunarLander-v3 \
+#     --hidden 64,32 --popsize 64 --sigma0 0.002 --hyper '{"elites": 1}' \
+#     --budget-evals 5120 --test-every 2560 --seed 0 --no-progress
+# .venv/bin/python -m evoscale train --method ga --env LunarLander-v3 \
+#     --hidden 64,32 --popsize 64 --sigma0 0.5 --hyper '{"elites": 1}' \
+#     --budget-evals 5120 --test-every 2560 --seed 0 --no-progress
 # ```
 #
 # The mutation power only means something relative to the weights' scale: Such et al.'s networks
@@ -396,7 +404,8 @@ report.table(verdicts)
 # the smaller budget (about 4 minutes):
 #
 # ```bash
-# make chapter CH=05_methods PARAMS="-p budget_evals 7680 -p ppo_steps 750000"
+# make chapter CH=05_methods PARAMS="-p budget_evals 7680 \
+#     -p ppo_steps 750000"
 # ```
 #
 # "Too expensive" cells stay so — the cost per generation does not depend on the budget, and a four

@@ -419,9 +419,13 @@ glue("cpu_hours", report.num(cpu_hours, 1), display=False)
 # ## Re-running this chapter
 #
 # ```bash
-# make chapter CH=07_plasticity PARAMS="-p rule per_layer -p recurrent_hidden 5 -p train_missing true"  # chapter 5's Neuromod
-# make chapter CH=07_plasticity PROFILE=quick                                      # 3 seeds, ~1 CPU-hour
-# python -m evoscale campaign plan --chapters 07                                   # the book's runs
+# # chapter 5's Neuromod
+# make chapter CH=07_plasticity PARAMS="-p rule per_layer \
+#     -p recurrent_hidden 5 -p train_missing true"
+# # 3 seeds, ~1 CPU-hour
+# make chapter CH=07_plasticity PROFILE=quick
+# # the book's runs
+# python -m evoscale campaign plan --chapters 07
 # ```
 #
 # The runs are stored under `results/<profile>/runs/`; `python -m evoscale campaign run --chapters 07
@@ -468,7 +472,8 @@ glue("cpu_hours", report.num(cpu_hours, 1), display=False)
 # seeds of each network on both tasks (about 5 minutes):
 #
 # ```bash
-# make chapter CH=07_plasticity PARAMS="-p episodes_per_fitness 1 -p budget_evals 1600 -p seeds 5 -p train_missing true"
+# make chapter CH=07_plasticity PARAMS="-p episodes_per_fitness 1 \
+#     -p budget_evals 1600 -p seeds 5 -p train_missing true"
 # ```
 #
 # A fixed-weight policy's return on the bandit depends mostly on luck with the context: "always arm
@@ -496,7 +501,9 @@ glue("cpu_hours", report.num(cpu_hours, 1), display=False)
 # Three seeds of each network on the bandit alone (about 8 minutes):
 #
 # ```bash
-# make chapter CH=07_plasticity PARAMS="-p rule per_layer -p recurrent_hidden '[5]' -p tasks '[ReversalBandit-v0]' -p seeds 3 -p train_missing true"
+# make chapter CH=07_plasticity PARAMS="-p rule per_layer \
+#     -p recurrent_hidden '[5]' -p tasks '[ReversalBandit-v0]' -p seeds 3 \
+#     -p train_missing true"
 # ```
 #
 # With one rule per layer the B and D terms change every weight of a layer alike, so they cannot

@@ -362,11 +362,16 @@ report.table(A["family_table"], note="Holm's correction over the chapter's tests
 # ## Re-running this chapter
 #
 # ```bash
-# make chapter CH=08_gpu                                    # cached measurements reused
-# FRESH=1 make chapter CH=08_gpu PARAMS="-p jax_rounds 9"   # re-measure (on an idle machine)
+# # cached measurements reused
+# make chapter CH=08_gpu
+# # re-measure (on an idle machine)
+# FRESH=1 make chapter CH=08_gpu PARAMS="-p jax_rounds 9"
 # .venv/bin/python -m evoscale bench jax --popsizes 16,256,4096 --rounds 3
-# .venv/bin/python -m evoscale bench evaluator --env LunarLander-v3 --hidden 436,218   # network_fraction
-# make gpu-check                                            # on a CUDA machine
+# # network_fraction
+# .venv/bin/python -m evoscale bench evaluator --env LunarLander-v3 \
+#     --hidden 436,218
+# # on a CUDA machine
+# make gpu-check
 # ```
 #
 # Measurements are cached under `results/<profile>/gpu/`. The two backends are `backend="jax"`

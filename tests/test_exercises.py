@@ -46,6 +46,9 @@ def blocks(body: str) -> list[tuple[str, str]]:
 
 
 def commands(code: str) -> list[str]:
+    """The commands of a bash block, one a line once a backslash-newline (which bash reads as a space,
+    also inside double quotes: the book breaks long commands so) joins a command's lines."""
+    code = code.replace("\\\n", " ")
     return [line.split("  #")[0].strip() for line in code.splitlines() if line.strip() and not line.startswith("#")]
 
 

@@ -589,13 +589,16 @@ report.table(A["family_table"], note="Holm's correction over the chapter's tests
 # from evoscale.experiments import workers as wk
 #
 # profile = "book"
-# small = {"island_budget": 5_120, "island_seeds": 2} if profile == "book" else {}
+# small = {"island_budget": 5_120, "island_seeds": 2}
+# small = small if profile == "book" else {}
 # for every in (1, 50):
-#     P = wk.params({"profile": profile, "islands": 4, "migrate_every": every, **small})
+#     P = wk.params({"profile": profile, "islands": 4,
+#                    "migrate_every": every, **small})
 #     for config in P.island_configs():
 #         records = wk.island_records(config, P.island_spec())
 #         final = records["test_return"].dropna().iloc[-1]
-#         print(f"migrating every {every} generations, seed {config.seed}: {final:.0f}")
+#         print(f"migrating every {every} generations, "
+#               f"seed {config.seed}: {final:.0f}")
 # ```
 #
 # Migrating every generation couples the islands tightly (towards one population, but each island's

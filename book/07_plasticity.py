@@ -547,7 +547,8 @@ glue("cpu_hours", report.num(cpu_hours, 1), display=False)
 #             if losses == k:
 #                 arm, losses = 1 - arm, 0
 #         returns.append(total)
-#     print(f"k = {k}: mean return {np.mean(returns):.1f} ± {np.std(returns) / len(returns) ** 0.5:.1f}")
+#     se = np.std(returns) / len(returns) ** 0.5
+#     print(f"k = {k}: mean return {np.mean(returns):.1f} ± {se:.1f}")
 # ```
 #
 # k = 1 is win-stay-lose-shift (the best a network without memory can do); two or three losses of

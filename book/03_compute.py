@@ -281,11 +281,11 @@ report.table(A["family_table"], note="Holm's correction over the chapter's tests
 #
 # ```bash
 # .venv/bin/python -m evoscale train --method torch_cmaes \
-#     --env LunarLander-v3 --episodes-per-fitness 4 --budget-evals 10240 \
-#     --test-every 5120 --seed 0 --no-progress
+#     --env LunarLander-v3 --episodes-per-fitness 4 \
+#     --budget-evals 10240 --test-every 5120 --seed 0 --no-progress
 # .venv/bin/python -m evoscale train --method torch_cmaes \
-#     --env LunarLander-v3 --budget-evals 10240 --test-every 5120 --seed 0 \
-#     --no-progress
+#     --env LunarLander-v3 --budget-evals 10240 --test-every 5120 \
+#     --seed 0 --no-progress
 # ```
 #
 # Averaging 4 episodes quarters the variance of each fitness value but gives a quarter of the

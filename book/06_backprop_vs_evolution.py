@@ -370,7 +370,7 @@ glue("bw_data", "no runs of both sides stored yet" if es_end is None else
 # P = backprop.params({"profile": profile})
 # df = backprop.run(P, log=lambda *a: None)
 # costs, ppo_speed = backprop.load_costs(profile)
-# if costs is None:  # no idle-core cost table (smoke): the runs' own timings
+# if costs is None:  # no idle-core costs (smoke): the runs' own timings
 #     costs = backprop.unit_costs(df)
 # env = "LunarLander-v3"
 # env = env if env in P.tasks else next(iter(P.tasks))
@@ -378,7 +378,8 @@ glue("bw_data", "no runs of both sides stored yet" if es_end is None else
 # S = backprop.summarise(df, env, seeds, costs)
 # ppo_timings = backprop.load_ppo_timings(profile)
 # for factor in (1, 10):
-#     dearer = costs.assign(eval_s_per_step=costs["eval_s_per_step"] * factor)
+#     per_step = costs["eval_s_per_step"] * factor
+#     dearer = costs.assign(eval_s_per_step=per_step)
 #     C, why = backprop.crossover_for(profile, S, dearer, ppo_speed,
 #                                     "torch_cmaes", ppo_timings)
 #     print(f"episodes {factor}x as long:", backprop.cross_text(C, why))

@@ -1,7 +1,8 @@
 """The built book in a real browser (Debian's chromium through chromedriver and selenium), as a
 reader sees it: every page of the smoke build, full and student edition, loads without console
 errors, its images load, no glue placeholder or error output is left, search finds "CMA-ES", and
-solutions are closed dropdowns (full) or absent (student), no table is wider than the content column,
+solutions are closed dropdowns (full) or absent (student), no table is wider than the content column
+and no code block of the text has a line running past its box,
 every figure is drawn at least 600 px wide, and no method's code name (``torch_cmaes``, ``ppo``...)
 is visible, only the names readers know. A screenshot of each page's first screen goes to
 _build/screens/<edition>/ for people to look at.
@@ -101,6 +102,18 @@ def _too_wide_tables(driver) -> list[str]:
     """)
 
 
+def _too_wide_code(driver) -> list[str]:
+    """Code blocks of the text (commands, pseudocode, solutions; not a notebook cell's own source) whose
+    longest line runs past their box, each as that line and the widths."""
+    return driver.execute_script("""
+        const column = document.querySelector('article.bd-article') || document.querySelector('main');
+        return [...column.querySelectorAll('pre')]
+          .filter(p => p.offsetParent !== null && !p.closest('.cell_input, .cell_output') && p.scrollWidth > p.clientWidth + 1)
+          .map(p => `${p.textContent.split('\\n').sort((a, b) => b.length - a.length)[0].trim().slice(0, 60)}: `
+                    + `${p.scrollWidth} px > ${p.clientWidth} px`);
+    """)
+
+
 def _small_figures(driver, least: int = MIN_FIGURE_PX) -> list[str]:
     """Figures (every image shown in the content column) drawn narrower than ``least`` px."""
     return driver.execute_script("""
@@ -144,6 +157,8 @@ def _check_pages(driver, base: str, html: Path, edition: str) -> dict:
                          f"({[m.group(0) for m in re.finditer(r'.{0,40}' + names[0] + r'.{0,40}', prose)][:3]})")
         if wide := _too_wide_tables(driver):
             found.append(f"tables wider than the content column: {wide}")
+        if wide := _too_wide_code(driver):
+            found.append(f"code lines running past their block: {wide}")
         if small := _small_figures(driver):
             found.append(f"figures under {MIN_FIGURE_PX} px wide: {small}")
         errors_shown = driver.find_elements("css selector", "div.output.error, div.output.traceback, div.output.stderr")

@@ -263,6 +263,7 @@ report.table(BA)
 
 # %% tags=["hide-input"]
 glue("verdict_headline", methods_verdicts.headline(V), display=False)
+glue("found_best", methods_verdicts.best_text(PB), display=False)  # the intro's "What we found"
 glue("verdict_short", report.verdict_short(report.overall(V.values())), display=False)  # the intro's table, the opening
 glue("verdict_neuromod", report.verdict_short(report.overall([v for (r, _), v in V.items() if r == "neuromod"], "sizes")),
      display=False)  # the intro's open question 2

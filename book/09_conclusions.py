@@ -95,13 +95,19 @@ plt.close(fig)
 #
 # ```{admonition} What we found
 # :class: tip
-# Measured on one 2-core machine: full {term}`CMA-ES`'s update costs more than the {term}`evaluation` it serves from
-# {glue:text}`01_parameters.ipynb::cross_sentence:s`. At the largest network we ran, {term}`OpenAI-ES` reached
-# a final return of {glue:text}`01_parameters.ipynb::found_oes_largest:s`. Against PPO on LunarLander
-# at equal {term}`env steps <env step>`, PPO's return minus CMA-ES's is
-# {glue:text}`06_backprop_vs_evolution.ipynb::found_equal_steps:s`; CMA-ES needs
-# {glue:text}`06_backprop_vs_evolution.ipynb::found_data_ratio:s` times PPO's env steps to reach 200.
-# Whether more cores let it finish sooner is {glue:text}`06_backprop_vs_evolution.ipynb::found_crossover:s`.
+# Measured on one 2-core machine:
+#
+# - **Cost.** Full {term}`CMA-ES`'s update costs more than the {term}`evaluation` it serves from
+#   {glue:text}`01_parameters.ipynb::cross_sentence:s`.
+# - **Scale.** At the largest network we ran, {term}`OpenAI-ES` reached a final return of
+#   {glue:text}`01_parameters.ipynb::found_oes_largest:s` (LunarLander counts as solved at 200).
+# - **Methods.** The method most likely to end best at each network size (a bootstrap over the seeds,
+#   a description, not a test): {glue:text}`05_methods.ipynb::found_best:s`.
+# - **Against backprop.** At equal {term}`env steps <env step>` on LunarLander, PPO's return minus CMA-ES's is
+#   {glue:text}`06_backprop_vs_evolution.ipynb::found_equal_steps:s`, and CMA-ES needs
+#   {glue:text}`06_backprop_vs_evolution.ipynb::found_data_ratio:s` times PPO's env steps to reach 200.
+# - **Cores.** Whether more cores let the evolution strategy finish sooner than PPO is
+#   {glue:text}`06_backprop_vs_evolution.ipynb::found_crossover:s`.
 # ```
 #
 # **Where does gradient-free neuroevolution stop working?** Chapter 1 measures where full CMA-ES's

@@ -391,3 +391,12 @@ def test_before_and_after_tuning_says_which_runs_each_word_rests_on(tmp_path, mo
     text = methods_verdicts.transfer_text(table)
     assert text.startswith("Cells whose changed setting has all its runs stored: 1 (OpenAI-ES small).")
     assert "excludes 0 in 0 of them;" in text or re.search(r"excludes 0 in 1 of them \(OpenAI-ES small, (lower|higher)\);", text)
+
+
+def test_the_best_of_each_size_column_is_named_with_its_probability():
+    pb = pd.Series({("openai_es", "small"): 0.97, ("cmaes", "small"): 0.03, ("ga", "medium"): 0.6,
+                    ("openai_es", "medium"): 0.4})
+    from evoscale.experiments import methods_verdicts
+
+    assert methods_verdicts.best_text(pb) == "small: OpenAI-ES (0.97); medium: GA (0.60); large: not enough seeds yet"
+    assert methods_verdicts.best_text(pd.Series(dtype=float)).count("not enough seeds yet") == 3

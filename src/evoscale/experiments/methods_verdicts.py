@@ -335,6 +335,21 @@ def headline(V: dict) -> str:
     return f"Of the claim's {len(V)} cells, " + ", ".join(f"{counts[w]} {w}" for w in report.WORDS if counts[w])
 
 
+def best_text(p_best: pd.Series) -> str:
+    """Per size column (``methods.p_best``'s (row, size) -> probability): the method most likely to be
+    its best, with that probability; "not enough seeds yet" for a column without a value. A
+    description over the bootstrap, not a test: the verdicts rest on the IQM differences."""
+    parts = []
+    for size in SIZE_NAMES:
+        col = p_best[[k for k in p_best.index if k[1] == size]] if len(p_best) else p_best
+        if col.empty:
+            parts.append(f"{size}: not enough seeds yet")
+            continue
+        (row, _), value = max(col.items(), key=lambda kv: kv[1])
+        parts.append(f"{size}: {LABELS[row]} ({value:.2f})")
+    return "; ".join(parts)
+
+
 def before_after(p, cells: pd.DataFrame, threshold: float | None = 200.0) -> pd.DataFrame:
     """Does each claimed cell's verdict hold after tuning? Per cell of the grid (``cells``; a row the
     design note does not rate, sep-CMA-ES, has no word but the same columns): its word

@@ -264,26 +264,21 @@ def n_to_resolve_one(d, power: float = 0.8, alpha: float = ALPHA, largest: int =
 
 
 def km_medians(t: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """Kaplan-Meier medians of each row of (times ``t``, reached ``r``), both R x n. Sorted by time
-    with events before censorings at equal times, the estimated share not yet at the threshold after
-    each event is the running product of 1 - 1 / (seeds at risk), which equals the product over
-    distinct times of 1 - events / at risk. The median is the first event time where it falls to one
-    half; inf where it never does.
-
-    A censored seed counts as censored after every reached seed's time. Every run's budget is set in
+    """Kaplan-Meier medians of each row of (times ``t``, reached ``r``), both R x n, with every
+    censored seed counted as censored after every reached seed's time. Every run's budget is set in
     its own unit (training episodes for an ES, env steps for PPO) and is the same for all seeds of a
     cell, so in that unit no seed is censored before another reaches the threshold. In another unit
     (env steps or seconds of an ES run, whose episodes differ in length) a failing seed's budget can
     end earlier than a solving seed's time; KM would then read its censoring as uninformative and give
-    a median even where fewer than half the seeds reached the threshold. So the median is the time at
-    which half the seeds have reached it, inf where fewer than half did."""
-    t = np.where(r, t, np.inf)
+    a median even where fewer than half the seeds reached the threshold.
+
+    With no censoring before the last event, the estimated share not yet at the threshold after the
+    k-th event is (n - k) / n, so the median is the ceil(n/2)-th smallest time of a reached seed: the
+    time by which half the seeds reached the threshold, inf where fewer than half did."""
     n = t.shape[1]
-    order = np.lexsort((~r, t), axis=-1)
-    ts, rs = np.take_along_axis(t, order, 1), np.take_along_axis(r, order, 1)
-    surv = np.cumprod(np.where(rs, 1 - 1 / (n - np.arange(n)), 1.0), axis=1)
-    below = rs & (surv <= 0.5 + 1e-12)
-    return np.where(below.any(axis=1), ts[np.arange(len(ts)), below.argmax(axis=1)], np.inf)
+    if n == 0:
+        return np.full(len(t), np.inf)
+    return np.sort(np.where(r, t, np.inf), axis=1)[:, (n + 1) // 2 - 1]
 
 
 def km_median(times, reached) -> float:

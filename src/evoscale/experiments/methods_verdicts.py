@@ -341,12 +341,9 @@ def best_text(p_best: pd.Series) -> str:
     description over the bootstrap, not a test: the verdicts rest on the IQM differences."""
     parts = []
     for size in SIZE_NAMES:
-        col = p_best[[k for k in p_best.index if k[1] == size]] if len(p_best) else p_best
-        if col.empty:
-            parts.append(f"{size}: not enough seeds yet")
-            continue
-        (row, _), value = max(col.items(), key=lambda kv: kv[1])
-        parts.append(f"{size}: {LABELS[row]} ({value:.2f})")
+        col = {row: value for (row, s), value in p_best.items() if s == size}
+        best = max(col, key=col.get) if col else None
+        parts.append(f"{size}: {LABELS[best]} ({col[best]:.2f})" if best else f"{size}: not enough seeds yet")
     return "; ".join(parts)
 
 
